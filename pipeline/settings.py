@@ -1,0 +1,33 @@
+"""Run settings: one object, built once by the CLI from flags and the environment, passed down.
+
+Nothing reads the environment at import time; ``from_env`` is called by the CLI only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.evidence import DEFAULT_OUTPUT_CAP
+
+
+class RunSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    estate: Path = Field(description="Root of the estate (the repo) to audit.")
+    cluster: str | None = Field(default=None, description="'live' for the kubeconfig context, or a snapshot dir.")
+    context: str | None = Field(default=None, description="kubeconfig context, like kubectl --context.")
+    kubeconfig: str | None = Field(default=None, description="kubeconfig path(s), ':'-separated like KUBECONFIG.")
+    output_cap: int = Field(default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call.")
+    file_cap: int = Field(default=2 * 1024 * 1024, description="Largest file a repo tool reads, in bytes.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> RunSettings:
+        env = os.environ if env is None else env
+        values = {k: v for k, v in flags.items() if v is not None}
+        if "kubeconfig" not in values and env.get("KUBECONFIG"):
+            values["kubeconfig"] = env["KUBECONFIG"]
+        return cls.model_validate(values)

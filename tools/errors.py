@@ -1,0 +1,58 @@
+"""The error hierarchy of infra-audit.
+
+Two families, kept apart on purpose:
+
+* ``UserError`` and its children are mistakes a user can fix (a bad path, a bad flag, an unreadable
+  kubeconfig, a malformed snapshot). The CLI prints their message on one line and exits non-zero;
+  it never shows a traceback for them.
+* ``SafetyError`` and its children mean a guarantee was about to be broken (a write verb towards a
+  cluster, a path outside the estate). They are raised before anything leaves the process. Tools
+  catch the sandbox ones and return them to the caller as data; a write attempt is never caught.
+
+Anything else that escapes is our bug. ``except Exception`` appears only at the node boundary of the
+pipeline, where a crash becomes a recorded failure of one concern.
+"""
+
+from __future__ import annotations
+
+
+class InfraAuditError(Exception):
+    """Base class of every error infra-audit raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(InfraAuditError):
+    """A mistake the user can fix; printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class EstateError(UserError):
+    """The estate path is missing, not a directory, or unreadable."""
+
+
+class SnapshotError(UserError):
+    """A cluster snapshot directory is missing or malformed."""
+
+
+class KubeConfigError(UserError):
+    """The kubeconfig or context cannot be loaded, or the cluster cannot be reached."""
+
+
+class SettingsError(UserError):
+    """A flag, an environment value or a settings file is invalid."""
+
+
+class SafetyError(InfraAuditError):
+    """A read-only or sandbox guarantee was about to be broken."""
+
+    exit_code = 3
+
+
+class SandboxViolation(SafetyError):
+    """A path resolves outside the estate root, or to a device, a binary or an oversized file."""
+
+
+class ReadOnlyViolation(SafetyError):
+    """Something tried to send a non-GET request to a Kubernetes API server."""

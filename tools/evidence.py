@@ -1,0 +1,104 @@
+"""The evidence ledger: every tool call becomes a piece of evidence with a stable id.
+
+Ids are content-addressed (a hash of the tool name and its canonical arguments), so the same call
+gets the same id in every run and a repeated call within a run is answered from the ledger instead
+of being executed again (which is also how agent loops are detected). The sha256 is taken over the
+full redacted output, before capping, so a recount can compare results even when the stored output
+was truncated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.results import ToolResult, ToolStatus
+
+DEFAULT_OUTPUT_CAP = 16_000
+
+
+def evidence_id(tool: str, args: dict[str, Any]) -> str:
+    canonical = json.dumps({"tool": tool, "args": args}, sort_keys=True, separators=(",", ":"), default=str)
+    return "E-" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable id, cite it in claims.")
+    tool: str
+    args: dict[str, Any]
+    command: str = Field(description="Command line that reproduces the result.")
+    status: ToolStatus
+    output: str = Field(description="Redacted output, capped.")
+    truncated: bool
+    sha256: str = Field(description="sha256 of the full redacted output.")
+    value: float | None = None
+    error: str | None = None
+    agent: str | None = Field(default=None, description="Who made the call: a concern, a challenger, a check.")
+
+
+class Ledger:
+    """Thread-safe, append-only record of tool calls for one run."""
+
+    def __init__(self, output_cap: int = DEFAULT_OUTPUT_CAP) -> None:
+        self.output_cap = output_cap
+        self._items: dict[str, Evidence] = {}
+        self._lock = threading.Lock()
+        self.repeats: dict[str, int] = {}
+
+    def record(self, result: ToolResult, agent: str | None = None, eid: str | None = None) -> Evidence:
+        """Record a result. ``eid`` defaults to the id of the result's own tool and arguments."""
+        full = result.output if result.status != ToolStatus.ERROR else (result.error or "")
+        capped = full[: self.output_cap]
+        truncated = result.truncated or len(full) > self.output_cap
+        ev = Evidence(
+            id=eid or evidence_id(result.tool, result.args),
+            tool=result.tool,
+            args=result.args,
+            command=result.command,
+            status=result.status,
+            output=capped,
+            truncated=truncated,
+            sha256=hashlib.sha256(full.encode()).hexdigest(),
+            value=result.value,
+            error=result.error,
+            agent=agent,
+        )
+        with self._lock:
+            self._items.setdefault(ev.id, ev)
+            return self._items[ev.id]
+
+    def call(
+        self, tool: str, args: dict[str, Any], run: Callable[[], ToolResult], agent: str | None = None
+    ) -> tuple[Evidence, bool]:
+        """Run a tool call through the ledger. Returns the evidence and whether it was a repeat."""
+        eid = evidence_id(tool, args)
+        with self._lock:
+            known = self._items.get(eid)
+            if known is not None:
+                self.repeats[eid] = self.repeats.get(eid, 0) + 1
+                return known, True
+        return self.record(run(), agent=agent, eid=eid), False
+
+    def get(self, eid: str) -> Evidence | None:
+        with self._lock:
+            return self._items.get(eid)
+
+    def __contains__(self, eid: object) -> bool:
+        with self._lock:
+            return eid in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def items(self) -> list[Evidence]:
+        """All evidence, sorted by id so output is deterministic whatever the call order."""
+        with self._lock:
+            return sorted(self._items.values(), key=lambda e: e.id)

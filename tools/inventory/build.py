@@ -1,0 +1,136 @@
+"""Build the inventory of an estate: find the files, parse each once, add the cluster, link the two.
+
+The walk never follows symlinked directories and skips tool caches (``.terraform``,
+``.terragrunt-cache``) and any directory that is a cluster snapshot (it holds ``_snapshot.json``):
+a snapshot inside the repo is live state, not code. Files are classified by name only; each parser
+receives the list of paths it owns and reports broken files in ``Records.issues``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.errors import EstateError
+from tools.inventory.inventory import Inventory, LiveState, Records
+from tools.inventory.models import CodeRef, Link, LiveRef, Workload
+
+if TYPE_CHECKING:
+    from tools.kube.backend import KubeBackend
+
+SKIP_DIRS = frozenset(
+    {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "__pycache__", ".mypy_cache"}
+)
+SNAPSHOT_MARKER = "_snapshot.json"
+YAML_SUFFIXES = (".yaml", ".yml")
+META_JSON = frozenset({"renovate.json", ".renovaterc", ".renovaterc.json", "renovate.json5"})
+CI_NAMES = frozenset({"Jenkinsfile"})
+
+
+@dataclass
+class EstateFiles:
+    """Every file of an estate, classified by the parser that owns it (paths relative, '/'-separated)."""
+
+    hcl: list[str] = field(default_factory=list)
+    yaml: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.hcl) + len(self.yaml) + len(self.other)
+
+
+def discover(root: Path) -> EstateFiles:
+    """Walk the estate once, without following symlinked directories."""
+    files = EstateFiles()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        if any(e.name == SNAPSHOT_MARKER for e in entries) and directory != root:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    stack.append(Path(entry.path))
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            rel = Path(entry.path).relative_to(root).as_posix()
+            name = entry.name
+            if name.endswith(".tf") or (name.endswith(".hcl") and name != ".terraform.lock.hcl"):
+                files.hcl.append(rel)
+            elif name.endswith(YAML_SUFFIXES) or name in META_JSON or name in CI_NAMES:
+                files.yaml.append(rel)
+            elif name.endswith(".json") and name != SNAPSHOT_MARKER:
+                files.yaml.append(rel)
+            else:
+                files.other.append(rel)
+    for group in (files.hcl, files.yaml, files.other):
+        group.sort()
+    return files
+
+
+def check_root(path: str | Path) -> Path:
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise EstateError(f"estate path {str(path)!r} does not exist")
+    if not root.is_dir():
+        raise EstateError(f"estate path {str(path)!r} is not a directory")
+    return root.resolve()
+
+
+def parse_code(root: Path, files: EstateFiles) -> Records:
+    """Parse every code file of the estate into one Records."""
+    from tools.inventory.manifests import parse_manifests
+    from tools.inventory.terraform import parse_terraform
+
+    records = parse_terraform(root, files.hcl)
+    records.extend(parse_manifests(root, files.yaml))
+    records.issues.sort(key=lambda i: (i.path, i.line or 0))
+    return records
+
+
+def link(code: Records, live: LiveState) -> list[Link]:
+    """Join code workloads and live workloads on (kind, namespace, name); mark each linked workload."""
+    by_key: dict[tuple[str, str | None, str | None], Workload] = {w.key: w for w in live.workloads}
+    links: list[Link] = []
+    for workload in code.workloads:
+        if workload.name is None or not isinstance(workload.source, CodeRef):
+            continue
+        seen = by_key.get(workload.key)
+        if seen is None or not isinstance(seen.source, LiveRef):
+            continue
+        workload.live = seen.source
+        links.append(
+            Link(
+                kind=workload.kind,
+                namespace=workload.namespace,
+                name=workload.name,
+                code=workload.source,
+                live=seen.source,
+                replicas_code=workload.replicas,
+                replicas_live=seen.replicas,
+            )
+        )
+    links.sort(key=lambda lk: (lk.kind, lk.namespace or "", lk.name))
+    return links
+
+
+def build_inventory(path: str | Path, cluster: KubeBackend | None = None) -> Inventory:
+    """Parse the estate at ``path`` (and the cluster, if given) into one linked inventory."""
+    root = check_root(path)
+    files = discover(root)
+    code = parse_code(root, files)
+    inventory = Inventory(root=str(root), files_scanned=files.total, code=code)
+    if cluster is not None:
+        from tools.inventory.live import load_live_state
+
+        inventory.live = load_live_state(cluster)
+        inventory.links = link(code, inventory.live)
+    return inventory

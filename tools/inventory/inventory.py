@@ -1,0 +1,106 @@
+"""The inventory: every record of one estate, parsed once per run and shared by all checks and agents."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.inventory.models import (
+    HPA,
+    PDB,
+    PVC,
+    AlertRule,
+    ArgoApplication,
+    Backend,
+    CIFile,
+    ClusterInfo,
+    CronJobState,
+    DependencyBot,
+    EscapeHatch,
+    EventRecord,
+    FluxKustomization,
+    FluxSource,
+    HelmRelease,
+    IgnoreChanges,
+    JobState,
+    Kustomization,
+    Link,
+    LiveObject,
+    Namespace,
+    NetworkPolicy,
+    NodeState,
+    ParseIssue,
+    PodState,
+    Policy,
+    ProviderRequirement,
+    RBACBinding,
+    RBACRole,
+    ResourceQuota,
+    SecretManifest,
+    TerraformModule,
+    TerraformResource,
+    TerraformVariable,
+    Workload,
+)
+
+
+class Records(BaseModel):
+    """Records of one kind of source (the repo, or the cluster). Lists only; merge with ``extend``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workloads: list[Workload] = Field(default_factory=list)
+    pvcs: list[PVC] = Field(default_factory=list)
+    namespaces: list[Namespace] = Field(default_factory=list)
+    pdbs: list[PDB] = Field(default_factory=list)
+    hpas: list[HPA] = Field(default_factory=list)
+    network_policies: list[NetworkPolicy] = Field(default_factory=list)
+    quotas: list[ResourceQuota] = Field(default_factory=list)
+    roles: list[RBACRole] = Field(default_factory=list)
+    bindings: list[RBACBinding] = Field(default_factory=list)
+    secrets: list[SecretManifest] = Field(default_factory=list)
+    alert_rules: list[AlertRule] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list)
+    helm_releases: list[HelmRelease] = Field(default_factory=list)
+    flux_kustomizations: list[FluxKustomization] = Field(default_factory=list)
+    flux_sources: list[FluxSource] = Field(default_factory=list)
+    argo_apps: list[ArgoApplication] = Field(default_factory=list)
+    kustomizations: list[Kustomization] = Field(default_factory=list)
+    escape_hatches: list[EscapeHatch] = Field(default_factory=list)
+    ignore_changes: list[IgnoreChanges] = Field(default_factory=list)
+    modules: list[TerraformModule] = Field(default_factory=list)
+    providers: list[ProviderRequirement] = Field(default_factory=list)
+    backends: list[Backend] = Field(default_factory=list)
+    variables: list[TerraformVariable] = Field(default_factory=list)
+    resources: list[TerraformResource] = Field(default_factory=list)
+    dependency_bots: list[DependencyBot] = Field(default_factory=list)
+    ci_files: list[CIFile] = Field(default_factory=list)
+    issues: list[ParseIssue] = Field(default_factory=list, description="Files reported and skipped.")
+
+    def extend(self, other: Records) -> None:
+        for name in type(self).model_fields:
+            getattr(self, name).extend(getattr(other, name))
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in type(self).model_fields}
+
+
+class LiveState(Records):
+    """What a cluster (live or snapshot) shows: the same records, plus runtime state."""
+
+    cluster: ClusterInfo
+    pods: list[PodState] = Field(default_factory=list)
+    nodes: list[NodeState] = Field(default_factory=list)
+    jobs: list[JobState] = Field(default_factory=list)
+    cronjobs: list[CronJobState] = Field(default_factory=list)
+    events: list[EventRecord] = Field(default_factory=list)
+    objects: list[LiveObject] = Field(default_factory=list)
+
+
+class Inventory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field(description="Absolute path of the estate root.")
+    files_scanned: int = 0
+    code: Records = Field(default_factory=Records)
+    live: LiveState | None = None
+    links: list[Link] = Field(default_factory=list)

@@ -1,0 +1,129 @@
+"""The tool registry: typed functions become tools with a JSON schema, and every call goes through the ledger.
+
+A tool is a plain function whose first parameter is its context (the estate ``Jail`` for repo tools,
+the ``KubeBackend`` for kube tools) and whose other parameters are what a caller (a check, an agent,
+a person at the CLI) supplies. The argument schema is derived from the signature and the description
+from the docstring, so the two cannot drift apart. Arguments are validated before the call; a bad
+argument comes back as an error result the caller can act on, never as an exception.
+
+``Toolbox.call`` is the one path by which anything runs a tool during an audit: it validates, runs,
+redacts (a second time: the tools redact their own output, this is the guard that cannot be skipped)
+and records the result as evidence. A repeated call with the same arguments is answered from the
+ledger and counted as a repeat.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from tools.evidence import Evidence, Ledger
+from tools.redact import redact_object, redact_text
+from tools.results import ToolResult
+
+ToolGroup = Literal["repo", "kube"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    group: ToolGroup
+    description: str
+    fn: Callable[..., ToolResult]
+    params: type[BaseModel]
+
+    def input_schema(self) -> dict[str, Any]:
+        schema = self.params.model_json_schema()
+        schema.pop("title", None)
+        return schema
+
+
+def spec_from_function(fn: Callable[..., ToolResult], group: ToolGroup) -> ToolSpec:
+    """Derive a tool spec from a function: its name, docstring and every parameter after the first."""
+    signature = inspect.signature(fn, eval_str=True)
+    fields: dict[str, Any] = {}
+    for param in list(signature.parameters.values())[1:]:
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (param.annotation, default)
+    params = create_model(  # type: ignore[call-overload]
+        f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    description = inspect.cleandoc(fn.__doc__ or fn.__name__)
+    return ToolSpec(name=fn.__name__, group=group, description=description, fn=fn, params=params)
+
+
+def default_specs() -> list[ToolSpec]:
+    from tools.kube import kubectl
+    from tools.repo import repo_count, repo_list, repo_read, repo_search
+
+    specs = [spec_from_function(f, "repo") for f in (repo_search, repo_count, repo_read, repo_list)]
+    specs += [
+        spec_from_function(f, "kube")
+        for f in (
+            kubectl.kube_get,
+            kubectl.kube_describe,
+            kubectl.kube_top,
+            kubectl.kube_api_resources,
+            kubectl.kube_events,
+        )
+    ]
+    return specs
+
+
+class Toolbox:
+    """The tools of one run, bound to the estate jail, the cluster backend (if any) and the ledger."""
+
+    def __init__(self, jail: Any, backend: Any | None, ledger: Ledger, specs: list[ToolSpec] | None = None):
+        self.jail = jail
+        self.backend = backend
+        self.ledger = ledger
+        all_specs = specs if specs is not None else default_specs()
+        self._specs = {s.name: s for s in all_specs if s.group == "repo" or backend is not None}
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return list(self._specs.values())
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def call(self, name: str, args: dict[str, Any], agent: str | None = None) -> Evidence:
+        """Validate, run, redact and record one tool call."""
+        spec = self._specs.get(name)
+        if spec is None:
+            return self.ledger.record(
+                ToolResult.fail(
+                    name, args, command="", error=f"unknown tool {name!r}; available: {', '.join(self.names())}"
+                ),
+                agent=agent,
+            )
+        try:
+            parsed = spec.params.model_validate(args)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()
+            )
+            return self.ledger.record(
+                ToolResult.fail(name, args, command="", error=f"invalid arguments for {name}: {problems}"),
+                agent=agent,
+            )
+        call_args = parsed.model_dump(exclude_unset=True)
+        context = self.jail if spec.group == "repo" else self.backend
+        evidence, _ = self.ledger.call(
+            name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent
+        )
+        return evidence
+
+
+def _redacted(result: ToolResult) -> ToolResult:
+    return result.model_copy(
+        update={
+            "output": redact_text(result.output),
+            "data": redact_object(result.data),
+            "error": redact_text(result.error) if result.error else None,
+        }
+    )
