@@ -76,12 +76,17 @@ class Records(BaseModel):
     ci_files: list[CIFile] = Field(default_factory=list)
     issues: list[ParseIssue] = Field(default_factory=list, description="Files reported and skipped.")
 
+    @classmethod
+    def list_fields(cls) -> list[str]:
+        return [name for name, field in cls.model_fields.items() if field.default_factory is list]
+
     def extend(self, other: Records) -> None:
-        for name in type(self).model_fields:
+        """Append every list of ``other`` (of the shared ``Records`` fields) to this one."""
+        for name in Records.model_fields:
             getattr(self, name).extend(getattr(other, name))
 
     def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in type(self).model_fields}
+        return {name: len(getattr(self, name)) for name in type(self).list_fields()}
 
 
 class LiveState(Records):

@@ -286,6 +286,9 @@ class HelmRelease(_Model):
     repository: str | None = None
     values_files: list[str] = Field(default_factory=list)
     set_keys: list[str] = Field(default_factory=list)
+    create_namespace: bool = Field(
+        default=False, description="The release creates its namespace (helm_release create_namespace = true)."
+    )
     source: Source
 
 
@@ -320,6 +323,9 @@ class ArgoApplication(_Model):
     automated: bool = False
     prune: bool = False
     self_heal: bool = False
+    destination_namespace: str | None = Field(
+        default=None, description="spec.destination.namespace: where the application's objects go."
+    )
     sync_status: str | None = Field(default=None, description="Live only: Synced, OutOfSync, Unknown.")
     health_status: str | None = Field(default=None, description="Live only: Healthy, Degraded, ...")
     source: Source

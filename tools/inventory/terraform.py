@@ -1,0 +1,495 @@
+"""Terraform and Terragrunt files into inventory records, in two phases.
+
+1. Per file, :func:`parse_file`: a pure function of (estate-relative path, text) returning picklable
+   data, so a process pool can run it. A file that does not parse is reported and skipped whole.
+2. Per module directory (every ``.tf`` of one directory is one module, with the ``terragrunt.hcl``
+   beside it): :class:`Module` resolves ``var.x`` (Terragrunt ``inputs``, then the variable's
+   default), ``local.x`` and references to resources of the module, then maps each block to records.
+   Resolution never guesses: what it cannot know stays unresolved, with the raw text kept.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
+from typing import Literal as TypingLiteral
+
+from tools.inventory.hcl import (
+    UNRESOLVED,
+    Block,
+    Call,
+    Comment,
+    Evaluator,
+    Expr,
+    HclError,
+    HclFile,
+    Literal,
+    ObjectExpr,
+    Ref,
+    Template,
+    TupleExpr,
+    as_written,
+    calls_function,
+    parse_hcl,
+    walk_steps,
+)
+from tools.inventory.inventory import Records
+from tools.inventory.models import (
+    Backend,
+    CodeRef,
+    EscapeHatch,
+    HelmRelease,
+    IgnoreChanges,
+    ParseIssue,
+    ProviderRequirement,
+    Provisioner,
+    TerraformModule,
+    TerraformResource,
+    TerraformVariable,
+)
+from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
+
+MAX_READ_BYTES: Final = 2_000_000  # a YAML file a manifest reads with file(...)
+MAX_PARSE_BYTES: Final = 5_000_000  # no hand-written HCL file is this big; generated ones are not worth it
+_TOOL_CACHES: Final = frozenset({".terraform", ".terragrunt-cache"})
+_MARKER = re.compile(r"^(?:#|//|/\*)\s*([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
+_REGISTRY = re.compile(r"^(?:[\w.-]+/)?[\w-]+/[\w-]+/[\w-]+$")
+ProvisionerType = TypingLiteral["local-exec", "remote-exec", "file"]
+ModuleKind = TypingLiteral["local", "git", "registry", "other"]
+_PROVISIONERS: Final[dict[str, ProvisionerType]] = {"local-exec": "local-exec", "remote-exec": "remote-exec",
+                                                     "file": "file"}
+
+
+def parse_terraform(root: Path, paths: list[str]) -> Records:
+    """Records of every Terraform (``.tf``) and Terragrunt (``.hcl``) file in ``paths`` (estate-relative)."""
+    records = Records()
+    by_dir: dict[str, list[HclFile]] = {}
+    for rel in sorted(set(paths)):
+        loaded = load_file(root, rel)
+        if isinstance(loaded, ParseIssue):
+            records.issues.append(loaded)
+        elif loaded is not None:
+            by_dir.setdefault(_parent(rel), []).append(loaded)
+    hcl_files = {f.path: f for files in by_dir.values() for f in files if f.path.endswith(".hcl")}
+    for directory in sorted(by_dir):
+        Module(root, directory, by_dir[directory], hcl_files).extract(records)
+    return records
+
+
+def parse_file(path: str, text: str) -> HclFile | HclError:
+    """Phase 1 for one file; pure and picklable."""
+    return parse_hcl(path, text)
+
+
+def load_file(root: Path, rel: str) -> HclFile | ParseIssue | None:
+    """Read, decode and parse one file; a file that cannot be used is a ParseIssue, never an exception."""
+    if rel.endswith(".tf.json"):
+        return ParseIssue(path=rel, message="skipped: Terraform JSON syntax (.tf.json) is not parsed")
+    if not rel.endswith((".tf", ".hcl")) or not _TOOL_CACHES.isdisjoint(PurePosixPath(rel).parts[:-1]):
+        return None  # copies of modules that terraform init / terragrunt downloaded: not this estate's code
+    try:
+        with open(root / rel, "rb") as handle:
+            data = handle.read(MAX_PARSE_BYTES + 1)
+    except OSError as exc:
+        return ParseIssue(path=rel, message=f"cannot read: {exc.strerror or exc}")
+    if len(data) > MAX_PARSE_BYTES:
+        return ParseIssue(path=rel, message=f"skipped: larger than {MAX_PARSE_BYTES // 1_000_000} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ParseIssue(path=rel, line=data.count(b"\n", 0, exc.start) + 1, message="not valid UTF-8")
+    parsed = parse_file(rel, text)
+    if isinstance(parsed, HclError):
+        return ParseIssue(path=rel, line=parsed.line, message=parsed.message)
+    return parsed
+
+
+def _parent(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else "."
+
+
+def join_path(base: str, written: str) -> str:
+    """An estate-relative path from a directory and a relative path, with ``.`` and ``..`` folded."""
+    parts: list[str] = [] if base in ("", ".") else base.split("/")
+    for piece in written.split("/"):
+        if piece == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            else:
+                parts.append("..")
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts) or "."
+
+
+# ------------------------------------------------------------------------------- resolution
+
+
+class _Terragrunt:
+    """A Terragrunt file's ``locals`` and ``inputs``, merged shallowly over an ``include``d parent.
+
+    ``opaque`` is set when ``inputs`` is not an object literal (``merge(...)``): any variable may then
+    be set by it, so no variable default can be trusted.
+    """
+
+    def __init__(self, file: HclFile, hcl_files: dict[str, HclFile], depth: int = 0) -> None:
+        self.locals = {n: a.value for b in file.body.blocks_of("locals") for n, a in b.attrs.items()}
+        self.ev = Evaluator(self.lookup)
+        self.inputs: dict[str, tuple[Expr, Evaluator]] = {}
+        self.opaque = False
+        for include in file.body.blocks_of("include"):
+            parent = _included(file.path, include.attr("path"), hcl_files)
+            strategy = include.attr("merge_strategy")
+            no_merge = isinstance(strategy, Literal) and strategy.value == "no_merge"
+            if parent is not None and depth < 5 and not no_merge:
+                inherited = _Terragrunt(parent, hcl_files, depth + 1)
+                self.inputs.update(inherited.inputs)
+                self.opaque = inherited.opaque
+        inputs = file.body.attr("inputs")
+        if isinstance(inputs, ObjectExpr):
+            self.inputs.update({k: (v, self.ev) for k, v in inputs.items})
+        elif inputs is not None:
+            self.opaque = True
+        self._active: set[str] = set()
+
+    def lookup(self, ref: Ref) -> Any:
+        name = ref.steps[0] if ref.steps else None
+        if ref.root != "local" or not isinstance(name, str) or name in self._active:
+            return UNRESOLVED
+        if name not in self.locals:
+            return UNRESOLVED
+        self._active.add(name)
+        try:
+            return walk_steps(self.ev.value(self.locals[name]), ref.steps[1:])
+        finally:
+            self._active.discard(name)
+
+
+def _included(path: str, expr: Expr | None, hcl_files: dict[str, HclFile]) -> HclFile | None:
+    """``find_in_parent_folders()`` (or with a file name): the nearest such file above this one."""
+    if not isinstance(expr, Call) or expr.name != "find_in_parent_folders":
+        return None
+    name = "terragrunt.hcl"
+    if expr.args:
+        first = expr.args[0]
+        if not isinstance(first, Literal) or not isinstance(first.value, str):
+            return None
+        name = first.value
+    directory = _parent(path)
+    while directory != ".":
+        directory = _parent(directory)
+        found = hcl_files.get(name if directory == "." else f"{directory}/{name}")
+        if found is not None:
+            return found
+    return None
+
+
+class Module:
+    """One module directory: its symbols, an evaluator over them, and the mapping of its blocks."""
+
+    def __init__(self, root: Path, directory: str, files: list[HclFile], hcl_files: dict[str, HclFile]):
+        self.root, self.dir, self.files, self.hcl_files = root, directory, files, hcl_files
+        self.variables: dict[str, Expr | None] = {}
+        self.locals: dict[str, Expr] = {}
+        self.resources: dict[tuple[str, str], Block] = {}
+        for f in files:
+            for b in f.body.blocks if f.path.endswith(".tf") else ():
+                if b.type == "variable" and b.labels:
+                    self.variables[b.labels[0]] = b.attr("default")
+                elif b.type == "locals":
+                    self.locals.update({n: a.value for n, a in b.attrs.items()})
+                elif b.type == "resource" and len(b.labels) == 2:
+                    self.resources[(b.labels[0], b.labels[1])] = b
+        self.tg_file = next((f for f in files if f.path.rsplit("/", 1)[-1] == "terragrunt.hcl"), None)
+        self.terragrunt = _Terragrunt(self.tg_file, hcl_files) if self.tg_file is not None else None
+        self.ev = Evaluator(self.lookup)
+        self._active: set[tuple[str, str]] = set()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def lookup(self, ref: Ref) -> Any:
+        """``var.x``, ``local.x`` (memoised) and configured attributes of this module's resources."""
+        name = ref.steps[0] if ref.steps else None
+        key = (ref.root, name) if isinstance(name, str) else None
+        if key is None or key in self._active:
+            return UNRESOLVED  # a computed name, or a cycle
+        if key in self._cache:
+            return walk_steps(self._cache[key], ref.steps[1:])
+        self._active.add(key)
+        try:
+            if key in self.resources:
+                return self._resource_attr(self.resources[key], ref.steps[1:])
+            if ref.root == "var":
+                value = self._variable(key[1])
+            elif ref.root == "local" and key[1] in self.locals:
+                value = self.ev.value(self.locals[key[1]])
+            else:
+                return UNRESOLVED
+            self._cache[key] = value
+            return walk_steps(value, ref.steps[1:])
+        finally:
+            self._active.discard(key)
+
+    def _variable(self, name: str) -> Any:
+        tg = self.terragrunt
+        if tg is not None and name in tg.inputs:  # an input that does not resolve hides the default
+            expr, ev = tg.inputs[name]
+            return ev.value(expr)
+        default = self.variables.get(name)
+        if default is None or (tg is not None and tg.opaque):
+            return UNRESOLVED
+        return self.ev.value(default)
+
+    def _resource_attr(self, block: Block, steps: tuple[str | int | None, ...]) -> Any:
+        """Configured attributes only (``metadata[0].name``); computed ones (``id``) are unknown."""
+        first = steps[0] if steps else None
+        counted = "count" in block.attrs or "for_each" in block.attrs
+        if counted and first is not None and first not in block.attrs and not block.blocks_of(str(first)):
+            steps = steps[1:]  # an instance key: every instance has the same configuration
+        current, i = block, 0
+        while i < len(steps):
+            step = steps[i]
+            if not isinstance(step, str):
+                return UNRESOLVED
+            if step in current.attrs:
+                return walk_steps(self.ev.value(current.attrs[step].value), steps[i + 1 :])
+            nested = current.blocks_of(step)
+            index = steps[i + 1] if i + 1 < len(steps) else None
+            if not isinstance(index, int) or not 0 <= index < len(nested):
+                return UNRESOLVED
+            current, i = nested[index], i + 2
+        return UNRESOLVED
+
+    def read_file(self, expr: Expr) -> tuple[str, str] | None:
+        """A ``file(...)`` argument (``${path.module}`` allowed) read from this module, inside the estate."""
+        rel = self.file_path(expr)
+        if rel is None or rel.startswith(".."):
+            return None
+        try:
+            real = (self.root / rel).resolve()
+            if not real.is_relative_to(self.root.resolve()):  # a symlink leaving the estate
+                return None
+            with open(real, "rb") as handle:
+                data = handle.read(MAX_READ_BYTES + 1)
+            return (rel, data.decode("utf-8")) if len(data) <= MAX_READ_BYTES else None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def file_path(self, expr: Expr) -> str | None:
+        """The estate-relative path a path expression names, when it resolves."""
+        value = Evaluator(self._path_lookup).string(expr)
+        if value is None or value.startswith("/"):
+            return None
+        return join_path(self.dir, value)
+
+    def _path_lookup(self, ref: Ref) -> Any:
+        if ref.root == "path" and ref.steps in (("module",), ("root",)):
+            return "."
+        return self.lookup(ref)
+
+    # ----------------------------------------------------------------------------- mapping
+
+    def extract(self, out: Records) -> None:
+        for f in self.files:
+            terragrunt = f.path.endswith(".hcl")  # Terragrunt files see their own locals, not the module's
+            tg = None
+            if terragrunt:
+                tg = self.terragrunt if f is self.tg_file else _Terragrunt(f, self.hcl_files)
+            ev = tg.ev if tg is not None else self.ev
+            site = Site(f.path, ev, self.read_file)
+            for block in f.body.blocks:
+                kind = block.type
+                if kind == "resource" and len(block.labels) == 2:
+                    self._resource(site, f.comments, block, out)
+                elif kind == "module" and block.labels:
+                    _module(site, block.labels[0], block, out)
+                elif kind == "terraform":
+                    _terraform_block(site, block, terragrunt, out)
+                elif kind == "variable" and block.labels and not terragrunt:
+                    default = ev.string(block.attr("default")) if _literal(block.attr("default")) else None
+                    out.variables.append(TerraformVariable(name=block.labels[0], default=default,
+                                                           source=site.ref(block)))
+                elif kind == "remote_state" and terragrunt:
+                    backend = ev.string(block.attr("backend"))
+                    if backend is not None:
+                        out.backends.append(Backend(type=backend, defined_in="terragrunt",
+                                                    source=site.ref(block)))
+                elif kind == "generate" and terragrunt:
+                    _generated(f.path, block, out)
+
+    def _resource(self, site: Site, comments: tuple[Comment, ...], block: Block, out: Records) -> None:
+        rtype, name = block.labels
+        address = f"{rtype}.{name}"
+        manifest_kind = None
+        if rtype in ("kubernetes_manifest", "kubectl_manifest"):
+            manifest_kind = manifest_records(site, block, out)
+        elif rtype.startswith("kubernetes_"):
+            kubernetes_records(site, block, out)
+        elif rtype == "helm_release":
+            out.helm_releases.append(self._helm(site, block))
+        elif rtype in ("null_resource", "terraform_data"):
+            out.escape_hatches.append(_escape_hatch(site, block, address))
+        out.resources.append(
+            TerraformResource(type=rtype, name=name, manifest_kind=manifest_kind, source=site.ref(block))
+        )
+        lifecycle = block.block("lifecycle")
+        ignore = lifecycle.attrs.get("ignore_changes") if lifecycle is not None else None
+        if ignore is not None:
+            out.ignore_changes.append(
+                IgnoreChanges(
+                    address=address,
+                    paths=_ignore_paths(ignore.value),
+                    marker=_marker(comments, ignore.line, ignore.end_line),
+                    source=CodeRef(path=site.path, line=ignore.line, end_line=ignore.end_line),
+                )
+            )
+
+    def _helm(self, site: Site, block: Block) -> HelmRelease:
+        ev = site.ev
+        version = block.attrs.get("version")
+        namespace = block.attr("namespace")
+        values = block.attr("values")
+        files = [
+            self.file_path(item.args[0]) or as_written(item.args[0])
+            for item in (values.items if isinstance(values, TupleExpr) else ())
+            if isinstance(item, Call) and item.name in ("file", "templatefile") and item.args
+        ]
+        set_keys: list[str] = []
+        for kind in ("set", "set_sensitive", "set_list"):
+            set_keys += [t for b in block.blocks_of(kind) if (t := ev.text(b.attr("name"))) is not None]
+            listed = block.attr(kind)  # helm provider 3.x: set = [{ name = ..., value = ... }]
+            for item in listed.items if isinstance(listed, TupleExpr) else ():
+                key = dict(item.items).get("name") if isinstance(item, ObjectExpr) else None
+                if key is not None and (t := ev.text(key)) is not None:
+                    set_keys.append(t)
+        return HelmRelease(
+            defined_by="terraform",
+            name=ev.string(block.attr("name")),
+            namespace=ev.string(namespace) if namespace is not None else "default",
+            chart=ev.text(block.attr("chart")),
+            version=ev.text(version.value) if version is not None else None,
+            version_line=version.line if version is not None else None,
+            repository=ev.text(block.attr("repository")),
+            values_files=files,
+            set_keys=set_keys,
+            create_namespace=ev.boolean(block.attr("create_namespace")) or False,
+            source=site.ref(block),
+        )
+
+
+def _literal(expr: Expr | None) -> bool:
+    """A literal value, or a heredoc without interpolation: what a variable default may be recorded as."""
+    plain = isinstance(expr, Template) and not expr.directives and all(isinstance(p, str) for p in expr.parts)
+    return isinstance(expr, Literal) or plain
+
+
+def _ignore_paths(expr: Expr) -> list[str]:
+    """Paths as written; ``all`` (or the legacy ``"all"``) is ``["all"]``."""
+    if (isinstance(expr, Ref) and expr.raw == "all") or (isinstance(expr, Literal) and expr.value == "all"):
+        return ["all"]
+    items = expr.items if isinstance(expr, TupleExpr) else (expr,)
+    return [i.value if isinstance(i, Literal) and isinstance(i.value, str) else i.raw for i in items]
+
+
+def _marker(comments: tuple[Comment, ...], line: int, end_line: int) -> str | None:
+    """An upper-case marker comment at the end of (or inside) the lines, or in the comments just above."""
+    by_end = {c.end_line: c for c in comments if c.own_line}
+    above: list[Comment] = []
+    cursor = line - 1
+    while cursor in by_end:
+        above.append(by_end[cursor])
+        cursor = by_end[cursor].line - 1
+    near = [c for c in comments if line <= c.line <= end_line and not c.own_line] + above
+    for comment in near:
+        found = _MARKER.match(comment.text)
+        if found is not None:
+            return found.group(1)
+    return None
+
+
+def _escape_hatch(site: Site, block: Block, address: str) -> EscapeHatch:
+    ev = site.ev
+    rtype = block.labels[0]
+    resource_host = (block.block("connection") or Block("", (), {}, (), 0, 0)).attr("host")
+    provisioners: list[Provisioner] = []
+    for p in block.blocks_of("provisioner"):
+        ptype = _PROVISIONERS.get(p.labels[0]) if p.labels else None
+        if ptype is None:
+            continue
+        connection = p.block("connection")
+        host = connection.attr("host") if connection is not None else resource_host
+        host = None if ptype == "local-exec" else host  # local-exec runs where terraform runs
+        provisioners.append(Provisioner(type=ptype, connection_host=ev.text(host), line=p.line))
+    triggers_expr = block.attr("triggers" if rtype == "null_resource" else "triggers_replace")
+    triggers: dict[str, str] = {}
+    if isinstance(triggers_expr, ObjectExpr):
+        triggers = {k: v.raw for k, v in triggers_expr.items}
+    elif triggers_expr is not None:
+        triggers = {"*": triggers_expr.raw}
+    return EscapeHatch(
+        resource_type="null_resource" if rtype == "null_resource" else "terraform_data",
+        address=address,
+        provisioners=provisioners,
+        triggers=triggers,
+        timestamp_trigger=triggers_expr is not None and calls_function(triggers_expr, "timestamp"),
+        source=site.ref(block),
+    )
+
+
+def _module(site: Site, name: str, block: Block, out: Records) -> None:
+    source_expr = block.attr("source")
+    url = site.ev.text(source_expr)
+    if url is None:
+        return
+    ref = None
+    kind: ModuleKind = "other"
+    version = site.ev.text(block.attr("version"))
+    if url.startswith(("./", "../")):
+        kind = "local"
+    elif url.startswith(("git::", "git@", "github.com/", "bitbucket.org/")):
+        kind = "git"
+        found = re.search(r"[?&]ref=([^&]+)", url)
+        ref = found.group(1) if found else None
+    elif url.startswith("tfr://") or _REGISTRY.match(url.split("?")[0]):
+        kind = "registry"
+        found = re.search(r"[?&]version=([^&]+)", url)
+        version = version or (found.group(1) if found else None)
+    out.modules.append(TerraformModule(name=name, source_url=url, ref=ref, version=version, kind=kind,
+                                       source=site.ref(block)))
+
+
+def _terraform_block(site: Site, block: Block, terragrunt: bool, out: Records) -> None:
+    if terragrunt and block.attr("source") is not None:
+        _module(site, "terragrunt", block, out)
+    for req in block.blocks_of("required_providers"):
+        for name, attr in req.attrs.items():
+            expr = attr.value
+            ref = CodeRef(path=site.path, line=attr.line, end_line=attr.end_line)
+            if isinstance(expr, ObjectExpr):
+                fields = dict(expr.items)
+                source, constraint = site.ev.text(fields.get("source")), site.ev.text(fields.get("version"))
+            else:
+                source, constraint = None, site.ev.text(expr)
+            out.providers.append(ProviderRequirement(name=name, provider_source=source, constraint=constraint,
+                                                     source=ref))
+    for backend in block.blocks_of("backend") + block.blocks_of("cloud"):  # HCP Terraform's cloud {} is one
+        kind = backend.labels[0] if backend.labels else "cloud" if backend.type == "cloud" else None
+        if kind is not None:
+            out.backends.append(Backend(type=kind, defined_in="terraform", source=site.ref(backend)))
+
+
+def _generated(path: str, block: Block, out: Records) -> None:
+    """Terragrunt ``generate`` blocks: parse the generated HCL for providers and backends."""
+    contents = block.attr("contents")
+    if not isinstance(contents, Template) or not contents.heredoc or contents.directives:
+        return
+    text = "".join(p if isinstance(p, str) else "${" + p.raw + "}" for p in contents.parts)
+    parsed = parse_hcl(path, text, line_offset=contents.body_line - 1)
+    if isinstance(parsed, HclError):
+        return
+    site = Site(path, Evaluator(lambda _ref: UNRESOLVED), lambda _expr: None)
+    for inner in parsed.body.blocks_of("terraform"):
+        before = len(out.backends)
+        _terraform_block(site, inner, False, out)
+        for backend in out.backends[before:]:
+            backend.defined_in = "terragrunt"
