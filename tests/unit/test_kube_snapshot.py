@@ -1,0 +1,285 @@
+"""SnapshotBackend: the infra-audit format, plain kubectl dumps under any name, and broken files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tools.errors import SnapshotError
+from tools.kube.backend import InvalidQueryError, NotFoundError, UnavailableError
+from tools.kube.resources import ResourceTable
+from tools.kube.snapshot import SnapshotBackend
+
+pytestmark = pytest.mark.unit
+
+MINI = Path(__file__).resolve().parent.parent / "fixtures" / "snapshot-mini"
+T = ResourceTable()
+
+
+def names(objects: list[dict]) -> list[str]:
+    return [o["metadata"]["name"] for o in objects]
+
+
+@pytest.fixture(scope="module")
+def mini() -> SnapshotBackend:
+    return SnapshotBackend(MINI)
+
+
+def test_metadata_and_types(mini: SnapshotBackend) -> None:
+    assert mini.info.model_dump() == {
+        "name": "mini",
+        "context": "mini-admin",
+        "server_version": "v1.30.4+k3s1",
+        "captured_at": "2025-06-01T12:00:00Z",
+        "backend": "snapshot",
+    }
+    assert mini.warnings == []
+    assert mini.snapshot_dir == MINI
+    assert mini.default_namespace == "default"
+    assert len(mini.api_resources()) == 23
+    counts = {t.qualified: len(mini.list_objects(t)) for t in mini.api_resources()}
+    assert counts["pods"] == 8
+    assert counts["deployments.apps"] == 4
+    assert counts["nodes"] == 2
+    assert counts["events"] == 5
+    assert counts["nodes.metrics.k8s.io"] == 2
+    assert counts["clusterpolicies.kyverno.io"] == 1
+
+
+def test_crd_in_snapshot_declares_its_type(mini: SnapshotBackend) -> None:
+    cpol = next(t for t in mini.api_resources() if t.plural == "clusterpolicies")
+    assert (cpol.group, cpol.version, cpol.kind, cpol.namespaced, cpol.short_names) == (
+        "kyverno.io",
+        "v1",
+        "ClusterPolicy",
+        False,
+        ("cpol",),
+    )
+
+
+def test_namespace_selector_and_sorting(mini: SnapshotBackend) -> None:
+    pods = T.resolve("pods")
+    assert names(mini.list_objects(pods, "immich")) == [
+        "immich-ml-7f8d9c6b4-xyz12",
+        "immich-server-6d9f7c8b5-abcde",
+        "immich-server-6d9f7c8b5-fghij",
+    ]
+    assert names(mini.list_objects(pods, None, "app=immich-server")) == [
+        "immich-server-6d9f7c8b5-abcde",
+        "immich-server-6d9f7c8b5-fghij",
+    ]
+    assert names(mini.list_objects(pods, None, None, "status.phase=Failed")) == ["backup-29123456-zzzzz"]
+    assert names(mini.list_objects(pods, "nowhere")) == []
+    # a cluster-scoped type ignores the namespace, like the API server
+    assert names(mini.list_objects(T.resolve("nodes"), "immich")) == ["node-a", "node-b"]
+    with pytest.raises(
+        NotFoundError, match=re.escape('this snapshot holds no "ingresses.networking.k8s.io"')
+    ):
+        mini.list_objects(T.resolve("ing"))
+    with pytest.raises(InvalidQueryError, match="cannot parse label selector term"):
+        mini.list_objects(pods, None, "a b")
+
+
+def test_get_object(mini: SnapshotBackend) -> None:
+    assert mini.get_object(T.resolve("no"), "node-b")["metadata"]["name"] == "node-b"
+    assert mini.get_object(T.resolve("deploy"), "jellyfin", "media")["spec"]["replicas"] == 1
+    expected = "deployments.apps \"jellyfin\" not found in namespace 'immich'"
+    with pytest.raises(NotFoundError, match=re.escape(expected)):
+        mini.get_object(T.resolve("deploy"), "jellyfin", "immich")
+
+
+def test_secret_data_is_stripped_on_load(mini: SnapshotBackend) -> None:
+    [secret] = mini.list_objects(T.resolve("secrets"))
+    assert secret == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "creationTimestamp": "2025-05-20T08:00:00Z",
+            "name": "immich-db",
+            "namespace": "immich",
+            "uid": "uid-immich-immich-db",
+        },
+    }
+    raw = (MINI / "core.v1.secrets.json").read_text()
+    assert "c3VwZXJzZWNyZXQ=" in raw  # the fixture does hold data: the stripping is what is tested
+    assert mini.get_object(T.resolve("secret"), "immich-db", "immich") == secret
+
+
+def test_metrics(mini: SnapshotBackend) -> None:
+    assert names(mini.metrics("nodes")) == ["node-a", "node-b"]
+    assert names(mini.metrics("pods", "immich")) == [
+        "immich-ml-7f8d9c6b4-xyz12",
+        "immich-server-6d9f7c8b5-abcde",
+    ]
+
+
+# ------------------------------------------------------------------------------ kubectl dumps
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def dumps(tmp_path: Path) -> SnapshotBackend:
+    root = tmp_path / "prod-eu"
+    # a raw API answer: a typed list whose items carry no kind/apiVersion
+    _write(
+        root / "my pods (Tuesday).json",
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "PodList",
+                "items": [
+                    {
+                        "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+                        "status": {"phase": "Running"},
+                    },
+                    {
+                        "metadata": {"name": "web-2", "namespace": "shop", "labels": {"app": "web"}},
+                        "status": {"phase": "Running"},
+                    },
+                ],
+            }
+        ),
+    )
+    # kubectl get -o yaml of two things, plus an empty document
+    _write(
+        root / "stuff.YAML.yaml",
+        """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {replicas: 2}
+---
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: web, namespace: shop}
+""",
+    )
+    _write(
+        root / "secrets.yml",
+        """\
+apiVersion: v1
+kind: SecretList
+items:
+- metadata:
+    name: db
+    namespace: shop
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: '{"data":{"pw":"aHVudGVyMg=="}}'
+      team: payments
+  data: {pw: aHVudGVyMg==}
+  stringData: {url: "postgres://u:hunter2@db/x"}
+""",
+    )
+    _write(
+        root / "nested" / "deeper" / "ns.json",
+        json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+    )
+    # a generic List without kinds, typed by its canonical file name
+    _write(
+        root / "core.v1.configmaps.json",
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [{"metadata": {"name": "cfg", "namespace": "shop"}}],
+            }
+        ),
+    )
+    _write(
+        root / "widgets.json",
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "example.com/v1alpha1",
+                        "kind": "Widget",
+                        "metadata": {"name": "w", "namespace": "shop"},
+                    },
+                    {"apiVersion": "example.com/v1alpha1", "kind": "Widget", "metadata": {}},
+                    "not an object",
+                ],
+            }
+        ),
+    )
+    _write(root / "broken.json", '{"apiVersion": "v1", "kind": "List", "items": [')
+    _write(root / "bad.yaml", "kind: [unclosed\n  - : :\n")
+    _write(root / "weird.json", "[1, 2]")
+    _write(root / "README.txt", "not a dump")
+    _write(root / ".git" / "config.json", "{not json")
+    return SnapshotBackend(root)
+
+
+def test_plain_kubectl_dumps_with_any_names(dumps: SnapshotBackend) -> None:
+    assert dumps.info.name == "prod-eu"  # no _snapshot.json: the directory names the cluster
+    assert dumps.info.context is None
+    assert names(dumps.list_objects(T.resolve("po"), None, "app=web")) == ["web-1", "web-2"]
+    assert dumps.get_object(T.resolve("po"), "web-1", "shop")["kind"] == "Pod"
+    assert dumps.get_object(T.resolve("po"), "web-1", "shop")["apiVersion"] == "v1"
+    assert names(dumps.list_objects(T.resolve("deploy"))) == ["web"]
+    assert names(dumps.list_objects(T.resolve("svc"))) == ["web"]
+    assert names(dumps.list_objects(T.resolve("ns"))) == ["shop"]
+    assert dumps.list_objects(T.resolve("cm")) == [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "shop"}}
+    ]
+    widget = next(t for t in dumps.api_resources() if t.kind == "Widget")
+    assert (widget.group, widget.version, widget.plural, widget.namespaced) == (
+        "example.com",
+        "v1alpha1",
+        "widgets",
+        True,
+    )
+    assert names(dumps.list_objects(widget)) == ["w"]
+    with pytest.raises(UnavailableError, match="no nodes metrics"):
+        dumps.metrics("nodes")
+
+
+def test_secret_dumps_lose_data_and_last_applied(dumps: SnapshotBackend) -> None:
+    [secret] = dumps.list_objects(T.resolve("secrets"))
+    assert secret == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "shop", "annotations": {"team": "payments"}},
+    }
+    assert "aHVudGVyMg" not in json.dumps(secret) and "hunter2" not in json.dumps(secret)
+
+
+def test_malformed_files_are_reported_and_skipped(dumps: SnapshotBackend) -> None:
+    warnings = dumps.warnings
+    assert len(warnings) == 5
+    assert warnings[0].startswith("bad.yaml: skipped, not valid YAML: ")
+    assert warnings[1].startswith("broken.json: skipped, not valid JSON: Expecting value")
+    assert warnings[2] == "weird.json: skipped a document that is not a Kubernetes object or List"
+    assert warnings[3] == "widgets.json: skipped a List item that is not an object"
+    assert warnings[4] == "widgets.json: skipped an item whose type or name cannot be told (name=None)"
+
+
+def test_missing_or_non_directory_path(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError) as missing:
+        SnapshotBackend(tmp_path / "nope")
+    assert str(missing.value) == f"snapshot {str(tmp_path / 'nope')!r} does not exist"
+    (tmp_path / "file.json").write_text("{}")
+    with pytest.raises(SnapshotError, match="is not a directory"):
+        SnapshotBackend(tmp_path / "file.json")
+    assert "\n" not in str(missing.value)
+
+
+def test_malformed_snapshot_metadata_falls_back_to_dir_name(tmp_path: Path) -> None:
+    root = tmp_path / "edge"
+    _write(root / "_snapshot.json", "{oops")
+    backend = SnapshotBackend(root)
+    assert backend.info.name == "edge"
+    assert backend.warnings[0].startswith("_snapshot.json: unreadable snapshot metadata")
+    assert backend.api_resources() == []

@@ -1,0 +1,245 @@
+"""A cluster (live or snapshot) as inventory: the shared records plus runtime state.
+
+Definitions go through ``records_from_object``, the same mapper the repo's manifests use, so a
+Deployment seen live and the one written in YAML or HCL become comparable records and can be linked.
+Objects a controller owns (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob)
+are runtime, not definitions: they become ``PodState``/``JobState`` and a ``LiveObject``, but not a
+second ``Workload``, or every check would count each replica as its own workload.
+
+Pods name their real owner: a ReplicaSet's Deployment (through the ReplicaSet when it was read,
+else by stripping the pod-template-hash suffix), so "which Deployment is crash-looping" is one lookup.
+A type the credentials may not list becomes an issue, not a failure: the rest of the cluster is
+still worth auditing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.inventory.inventory import LiveState, Records
+from tools.inventory.k8s_objects import records_from_object
+from tools.inventory.models import (
+    ContainerStatus,
+    CronJobState,
+    EventRecord,
+    JobState,
+    LiveObject,
+    LiveRef,
+    NodeState,
+    ParseIssue,
+    PodState,
+)
+from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
+from tools.kube.printers import node_ready, node_roles
+from tools.kube.quantity import cpu_millicores, memory_bytes
+from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
+from tools.kube.selectors import lookup
+
+RUNTIME_CHILDREN = {"Pod", "ReplicaSet", "Job"}
+_HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5,10}$")
+
+
+def _meta(obj: KubeObject) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _ref(cluster: str, obj: KubeObject) -> LiveRef:
+    meta = _meta(obj)
+    return LiveRef(
+        cluster=cluster,
+        namespace=meta.get("namespace"),
+        object_kind=str(obj.get("kind") or ""),
+        name=str(meta.get("name") or ""),
+    )
+
+
+def _controller(obj: KubeObject) -> tuple[str, str] | None:
+    refs = [r for r in _meta(obj).get("ownerReferences") or [] if isinstance(r, dict)]
+    chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    return (str(chosen.get("kind")), str(chosen.get("name"))) if chosen else None
+
+
+def managed_by(obj: KubeObject) -> str | None:
+    """Who manages an object: the managed-by label, else Helm, Flux or Argo CD by their own marks."""
+    meta = _meta(obj)
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    if labels.get("app.kubernetes.io/managed-by"):
+        return str(labels["app.kubernetes.io/managed-by"])
+    if annotations.get("meta.helm.sh/release-name"):
+        return "Helm"
+    if any(k.startswith(("kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/")) for k in labels):
+        return "flux"
+    if labels.get("argocd.argoproj.io/instance") or annotations.get("argocd.argoproj.io/tracking-id"):
+        return "argocd"
+    return None
+
+
+def pod_owner(pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> tuple[str, str] | None:
+    """The pod's controller, a ReplicaSet resolved to its Deployment."""
+    owner = _controller(pod)
+    if owner is None or owner[0] != "ReplicaSet":
+        return owner
+    namespace = str(_meta(pod).get("namespace") or "")
+    rs = replicasets.get((namespace, owner[1]))
+    if rs is not None:
+        parent = _controller(rs)
+        return parent if parent is not None else owner
+    template_hash = (_meta(pod).get("labels") or {}).get("pod-template-hash")
+    if template_hash and owner[1].endswith(f"-{template_hash}"):
+        return ("Deployment", owner[1][: -len(template_hash) - 1])
+    m = _HASH_SUFFIX.match(owner[1])
+    return ("Deployment", m.group("base")) if m else owner
+
+
+def _pod_state(cluster: str, pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> PodState:
+    meta = _meta(pod)
+    owner = pod_owner(pod, replicasets)
+    containers = [
+        ContainerStatus(
+            name=str(s.get("name")),
+            ready=bool(s.get("ready")),
+            restart_count=int(s.get("restartCount") or 0),
+            waiting_reason=lookup(s, "state.waiting.reason"),
+            last_terminated_reason=lookup(s, "lastState.terminated.reason"),
+        )
+        for s in lookup(pod, "status.containerStatuses") or []
+        if isinstance(s, dict)
+    ]
+    return PodState(
+        name=str(meta.get("name")),
+        namespace=str(meta.get("namespace") or ""),
+        phase=lookup(pod, "status.phase"),
+        node=lookup(pod, "spec.nodeName"),
+        owner_kind=owner[0] if owner else None,
+        owner_name=owner[1] if owner else None,
+        containers=containers,
+        source=_ref(cluster, pod),
+    )
+
+
+def _node_state(cluster: str, node: KubeObject, usage: dict[str, dict[str, Any]]) -> NodeState:
+    name = str(_meta(node).get("name"))
+    used = usage.get(name) or {}
+    return NodeState(
+        name=name,
+        roles=node_roles(node),
+        ready=node_ready(node),
+        cpu_allocatable_m=cpu_millicores(lookup(node, "status.allocatable.cpu")),
+        memory_allocatable_b=memory_bytes(lookup(node, "status.allocatable.memory")),
+        cpu_usage_m=cpu_millicores(used.get("cpu")),
+        memory_usage_b=memory_bytes(used.get("memory")),
+        kubelet_version=lookup(node, "status.nodeInfo.kubeletVersion"),
+        source=_ref(cluster, node),
+    )
+
+
+def _job_state(cluster: str, job: KubeObject) -> JobState:
+    meta = _meta(job)
+    owner = _controller(job)
+    return JobState(
+        name=str(meta.get("name")),
+        namespace=str(meta.get("namespace") or ""),
+        owner_cronjob=owner[1] if owner and owner[0] == "CronJob" else None,
+        succeeded=int(lookup(job, "status.succeeded") or 0),
+        failed=int(lookup(job, "status.failed") or 0),
+        completion_time=lookup(job, "status.completionTime"),
+        source=_ref(cluster, job),
+    )
+
+
+def _cronjob_state(cluster: str, cj: KubeObject) -> CronJobState:
+    meta = _meta(cj)
+    return CronJobState(
+        name=str(meta.get("name")),
+        namespace=str(meta.get("namespace") or ""),
+        schedule=lookup(cj, "spec.schedule"),
+        suspend=bool(lookup(cj, "spec.suspend")),
+        last_schedule_time=lookup(cj, "status.lastScheduleTime"),
+        last_successful_time=lookup(cj, "status.lastSuccessfulTime"),
+        source=_ref(cluster, cj),
+    )
+
+
+def _event(cluster: str, ev: KubeObject) -> EventRecord:
+    return EventRecord(
+        namespace=_meta(ev).get("namespace"),
+        type=ev.get("type"),
+        reason=ev.get("reason"),
+        object_kind=lookup(ev, "involvedObject.kind"),
+        object_name=lookup(ev, "involvedObject.name"),
+        message=ev.get("message"),
+        count=int(ev.get("count") or 1),
+        source=_ref(cluster, ev),
+    )
+
+
+def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]]:
+    """Every audited type the cluster serves, by kind; refusals and failures become issues."""
+    cluster = state.cluster.name
+    try:
+        served = backend.api_resources()
+    except KubeQueryError as exc:
+        state.issues.append(ParseIssue(path=f"cluster:{cluster}", message=f"discovery failed: {exc.message}"))
+        served = []
+    table = ResourceTable(served)
+    served_keys = {(t.group, t.plural) for t in served}
+    by_kind: dict[str, list[KubeObject]] = {}
+    for name in AUDIT_RESOURCES:
+        rtype = table.resolve(name)
+        if (rtype.group, rtype.plural) not in served_keys:
+            continue
+        try:
+            by_kind.setdefault(rtype.kind, []).extend(backend.list_objects(rtype))
+        except KubeQueryError as exc:
+            state.issues.append(ParseIssue(path=f"cluster:{cluster}/{rtype.qualified}", message=exc.message))
+    return by_kind
+
+
+def load_live_state(backend: KubeBackend) -> LiveState:
+    """Read every audited type once and map it into records and runtime state."""
+    info = backend.info
+    state = LiveState(cluster=info)
+    for warning in backend.warnings:
+        where, _, message = warning.partition(": ")
+        state.issues.append(
+            ParseIssue(path=where if message else f"cluster:{info.name}", message=message or where)
+        )
+    by_kind = _fetch(backend, state)
+    cluster = info.name
+    records = Records()
+    for kind, objects in sorted(by_kind.items()):
+        for obj in objects:
+            if kind != "Event":
+                state.objects.append(
+                    LiveObject(
+                        api_version=str(obj.get("apiVersion")),
+                        kind=kind,
+                        namespace=_meta(obj).get("namespace"),
+                        name=str(_meta(obj).get("name")),
+                        managed_by=managed_by(obj),
+                        source=_ref(cluster, obj),
+                    )
+                )
+            if kind == "Event" or (kind in RUNTIME_CHILDREN and _controller(obj) is not None):
+                continue
+            records.extend(records_from_object(obj, _ref(cluster, obj), origin="live"))
+    for field in Records.model_fields:
+        getattr(state, field).extend(getattr(records, field))
+    replicasets = {
+        (str(_meta(rs).get("namespace") or ""), str(_meta(rs).get("name"))): rs
+        for rs in by_kind.get("ReplicaSet", [])
+    }
+    state.pods = [_pod_state(cluster, p, replicasets) for p in by_kind.get("Pod", [])]
+    usage: dict[str, dict[str, Any]] = {}
+    if by_kind.get("Node"):
+        try:
+            usage = {str(_meta(m).get("name")): m.get("usage") or {} for m in backend.metrics("nodes")}
+        except KubeQueryError:
+            usage = {}  # no metrics-server: usage stays None, allocatable is still known
+    state.nodes = [_node_state(cluster, n, usage) for n in by_kind.get("Node", [])]
+    state.jobs = [_job_state(cluster, j) for j in by_kind.get("Job", [])]
+    state.cronjobs = [_cronjob_state(cluster, c) for c in by_kind.get("CronJob", [])]
+    state.events = [_event(cluster, e) for e in by_kind.get("Event", [])]
+    return state

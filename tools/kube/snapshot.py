@@ -1,0 +1,286 @@
+"""SnapshotBackend: a directory of JSON/YAML object dumps, read as if it were the cluster.
+
+Two shapes are accepted, because both exist in the wild:
+
+* what ``infra-audit snapshot`` writes: ``_snapshot.json`` (cluster, context, capture time, server
+  version) and one ``<group>.<version>.<plural>.json`` List per resource type;
+* whatever ``kubectl get ... -o json|yaml`` produced, under any file name: a ``List``, a typed list
+  (``PodList``, whose items may lack ``kind``), a single object, or several YAML documents.
+
+Everything is loaded once at construction. A file that does not parse, or an item whose type cannot
+be told, is reported in ``warnings`` and skipped: one broken dump must not hide the rest of the
+cluster. A missing path is a ``SnapshotError`` (the user's to fix). Secrets are reduced to metadata
+on load, so no code path above this one can see a Secret value from a snapshot either.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools.errors import SnapshotError
+from tools.inventory.models import ClusterInfo
+from tools.kube.backend import (
+    InvalidQueryError,
+    KubeObject,
+    MetricsKind,
+    NotFoundError,
+    UnavailableError,
+    secret_metadata_only,
+    sort_key,
+)
+from tools.kube.resources import METRICS_GROUP, ResourceTable, ResourceType, plural_of, split_file_stem
+from tools.kube.selectors import SelectorError, object_matcher
+
+SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
+META_FILE = "_snapshot.json"
+SUFFIXES = (".json", ".yaml", ".yml")
+
+TypeKey = tuple[str, str]  # (group, plural)
+
+
+def _load_documents(path: Path) -> list[Any]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return [json.loads(text)]
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
+    """The resource type a CustomResourceDefinition declares (its storage, else first served, version)."""
+    spec = doc.get("spec") or {}
+    names = spec.get("names") or {}
+    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+    version = next(
+        (v["name"] for v in versions if v.get("storage")), versions[0]["name"] if versions else None
+    )
+    if not (spec.get("group") and names.get("plural") and names.get("kind") and version):
+        return None
+    return ResourceType(
+        group=spec["group"],
+        version=version,
+        plural=names["plural"],
+        kind=names["kind"],
+        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+        short_names=tuple(names.get("shortNames") or ()),
+        singular=names.get("singular") or names["kind"].lower(),
+    )
+
+
+class SnapshotBackend:
+    """A read-only backend over a snapshot directory (see the module docstring for accepted shapes)."""
+
+    def __init__(self, path: Path | str) -> None:
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise SnapshotError(f"snapshot {str(path)!r} does not exist")
+        if not root.is_dir():
+            raise SnapshotError(f"snapshot {str(path)!r} is not a directory (expected a directory of dumps)")
+        self.root = root
+        self._warnings: list[str] = []
+        self._types: dict[TypeKey, ResourceType] = {}
+        self._objects: dict[TypeKey, dict[tuple[str, str], KubeObject]] = {}
+        meta = self._read_meta()
+        self._info = ClusterInfo(
+            name=str(meta.get("cluster") or root.resolve().name),
+            context=meta.get("context"),
+            server_version=meta.get("server_version"),
+            captured_at=meta.get("captured_at"),
+            backend="snapshot",
+        )
+        self._load()
+
+    # ------------------------------------------------------------------------------------ loading
+
+    def _warn(self, path: Path, message: str) -> None:
+        self._warnings.append(f"{path.relative_to(self.root).as_posix()}: {message}")
+
+    def _read_meta(self) -> dict[str, Any]:
+        meta_path = self.root / META_FILE
+        if not meta_path.is_file():
+            return {}
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self._warn(meta_path, f"unreadable snapshot metadata ({exc}); using the directory name")
+            return {}
+        if not isinstance(meta, dict):
+            self._warn(meta_path, "snapshot metadata is not a JSON object; using the directory name")
+            return {}
+        if meta.get("format") not in (None, SNAPSHOT_FORMAT):
+            self._warn(meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}")
+        return meta
+
+    def _files(self) -> list[Path]:
+        found = [
+            p
+            for p in self.root.rglob("*")
+            if p.is_file()
+            and p.suffix in SUFFIXES
+            and p.name != META_FILE
+            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
+        ]
+        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())
+
+    def _load(self) -> None:
+        parsed: list[tuple[Path, list[Any]]] = []
+        for path in self._files():
+            try:
+                parsed.append((path, _load_documents(path)))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self._warn(path, f"skipped, not valid {path.suffix[1:].upper()}: {first_line}")
+        items = [(path, item) for path, docs in parsed for item in self._items(path, docs)]
+        crds = [
+            t
+            for _, obj in items
+            if obj.get("kind") == "CustomResourceDefinition"
+            if (t := _crd_types(obj)) is not None
+        ]
+        table = ResourceTable(crds)
+        for t in crds:
+            self._types.setdefault((t.group, t.plural), t)
+        for path, _ in parsed:  # a canonical file name declares its type, even with no items
+            hint = split_file_stem(path.stem)
+            known = next((t for t in table.types if hint and (t.group, t.plural) == (hint[0], hint[2])), None)
+            if hint is not None and known is not None:
+                self._types.setdefault(
+                    (known.group, known.plural), known.model_copy(update={"version": hint[1]})
+                )
+        for path, obj in items:
+            self._add(path, obj, table)
+
+    def _items(self, path: Path, docs: list[Any]) -> list[KubeObject]:
+        """Objects of the documents of one file, each with apiVersion and kind where they can be told."""
+        hint = split_file_stem(path.stem)
+        out: list[KubeObject] = []
+        for doc in docs:
+            if not isinstance(doc, dict):
+                self._warn(path, "skipped a document that is not a Kubernetes object or List")
+                continue
+            if isinstance(doc.get("items"), list):
+                list_kind = str(doc.get("kind") or "")
+                item_kind = list_kind[:-4] if list_kind.endswith("List") and list_kind != "List" else None
+                for item in doc["items"]:
+                    if not isinstance(item, dict):
+                        self._warn(path, "skipped a List item that is not an object")
+                        continue
+                    obj = dict(item)
+                    if item_kind and not obj.get("kind"):
+                        obj.setdefault("apiVersion", doc.get("apiVersion"))
+                        obj["kind"] = item_kind
+                    if hint and not obj.get("apiVersion"):
+                        obj["apiVersion"] = f"{hint[0]}/{hint[1]}" if hint[0] else hint[1]
+                    if hint and not obj.get("kind"):
+                        obj["__plural_hint"] = hint[2]
+                    out.append(obj)
+            elif doc.get("kind") and doc.get("apiVersion"):
+                out.append(doc)
+            else:
+                self._warn(path, "skipped a document without apiVersion/kind or items")
+        return out
+
+    def _add(self, path: Path, obj: KubeObject, table: ResourceTable) -> None:
+        plural_hint = obj.pop("__plural_hint", None)
+        api_version = str(obj.get("apiVersion") or "")
+        group, _, version = api_version.rpartition("/")
+        rtype: ResourceType | None = None
+        if obj.get("kind"):
+            rtype = table.by_kind(api_version, str(obj["kind"]))
+        elif plural_hint:
+            rtype = next((t for t in table.types if (t.group, t.plural) == (group, plural_hint)), None)
+            if rtype is not None:
+                obj["kind"] = rtype.kind
+        name = (obj.get("metadata") or {}).get("name")
+        if not obj.get("kind") or not version or not name:
+            self._warn(path, f"skipped an item whose type or name cannot be told (name={name!r})")
+            return
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if rtype is None:
+            rtype = ResourceType(
+                group=group,
+                version=version,
+                plural=plural_of(str(obj["kind"])),
+                kind=str(obj["kind"]),
+                namespaced=bool(namespace),
+            )
+        key = (rtype.group, rtype.plural)
+        rtype = self._types.setdefault(key, rtype.model_copy(update={"version": version}))
+        if rtype.group == "" and rtype.kind == "Secret":
+            obj = secret_metadata_only(obj)
+        self._objects.setdefault(key, {})[(namespace or "", str(name))] = obj
+
+    # ------------------------------------------------------------------------------------ the API
+
+    @property
+    def info(self) -> ClusterInfo:
+        return self._info
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.root
+
+    @property
+    def default_namespace(self) -> str:
+        return "default"
+
+    def api_resources(self) -> list[ResourceType]:
+        return sorted(self._types.values(), key=lambda t: (t.group != "", t.group, t.plural))
+
+    def list_objects(
+        self,
+        rtype: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[KubeObject]:
+        try:
+            keep = object_matcher(label_selector, field_selector)
+        except SelectorError as exc:
+            raise InvalidQueryError(str(exc), verb="list", what=rtype.qualified) from exc
+        objects = self._captured(rtype)
+        out = [
+            obj
+            for (ns, _), obj in objects.items()
+            if (namespace is None or not rtype.namespaced or ns == namespace) and keep(obj)
+        ]
+        return sorted(out, key=sort_key)
+
+    def _captured(self, rtype: ResourceType) -> dict[tuple[str, str], KubeObject]:
+        """The objects of a type; a type the snapshot never captured is not the same as an empty one."""
+        if (rtype.group, rtype.plural) not in self._types:
+            raise NotFoundError(
+                f'this snapshot holds no "{rtype.qualified}" (not captured, or not served by the cluster)',
+                verb="list",
+                what=rtype.qualified,
+            )
+        return self._objects.get((rtype.group, rtype.plural), {})
+
+    def get_object(self, rtype: ResourceType, name: str, namespace: str | None = None) -> KubeObject:
+        ns = namespace if rtype.namespaced and namespace else ""
+        found = self._captured(rtype).get((ns, name))
+        if found is None:
+            where = f" in namespace {namespace!r}" if rtype.namespaced and namespace else ""
+            raise NotFoundError(
+                f'{rtype.qualified} "{name}" not found{where}', verb="get", what=rtype.qualified
+            )
+        return found
+
+    def metrics(self, what: MetricsKind, namespace: str | None = None) -> list[KubeObject]:
+        key = (METRICS_GROUP, what)
+        rtype = self._types.get(key)
+        if rtype is None:
+            raise UnavailableError(
+                f"this snapshot has no {what} metrics (no {METRICS_GROUP}.v1beta1.{what}.json): "
+                "it was taken without metrics-server, or by a kubectl dump that did not include them",
+                verb="list",
+                what=f"{what}.{METRICS_GROUP}",
+            )
+        return self.list_objects(rtype, namespace=namespace)
