@@ -39,6 +39,7 @@ class Evidence(BaseModel):
     truncated: bool
     sha256: str = Field(description="sha256 of the full redacted output.")
     value: float | None = None
+    measures: dict[str, float] = Field(default_factory=dict, description="Further named numbers.")
     error: str | None = None
     agent: str | None = Field(default=None, description="Who made the call: a concern, a challenger, a check.")
 
@@ -49,6 +50,7 @@ class Ledger:
     def __init__(self, output_cap: int = DEFAULT_OUTPUT_CAP) -> None:
         self.output_cap = output_cap
         self._items: dict[str, Evidence] = {}
+        self._data: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.repeats: dict[str, int] = {}
 
@@ -67,11 +69,14 @@ class Ledger:
             truncated=truncated,
             sha256=hashlib.sha256(full.encode()).hexdigest(),
             value=result.value,
+            measures=dict(result.measures),
             error=result.error,
             agent=agent,
         )
         with self._lock:
-            self._items.setdefault(ev.id, ev)
+            if ev.id not in self._items:
+                self._items[ev.id] = ev
+                self._data[ev.id] = result.data
             return self._items[ev.id]
 
     def call(
@@ -84,11 +89,19 @@ class Ledger:
             if known is not None:
                 self.repeats[eid] = self.repeats.get(eid, 0) + 1
                 return known, True
-        return self.record(run(), agent=agent, eid=eid), False
+        # Evidence is keyed and replayed by the call as the caller made it (registry name, validated
+        # arguments), whatever names the tool uses internally.
+        result = run().model_copy(update={"tool": tool, "args": args})
+        return self.record(result, agent=agent, eid=eid), False
 
     def get(self, eid: str) -> Evidence | None:
         with self._lock:
             return self._items.get(eid)
+
+    def data(self, eid: str) -> Any:
+        """The structured (redacted, uncapped) payload of a piece of evidence, for programmatic readers."""
+        with self._lock:
+            return self._data.get(eid)
 
     def __contains__(self, eid: object) -> bool:
         with self._lock:

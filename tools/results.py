@@ -31,6 +31,9 @@ class ToolResult(BaseModel):
     output: str = Field(default="", description="Redacted, human-readable output (may be capped).")
     data: Any = Field(default=None, description="Redacted structured payload, JSON-serialisable.")
     value: float | None = Field(default=None, description="The numeric value, where there is one.")
+    measures: dict[str, float] = Field(
+        default_factory=dict, description="Further named numbers (e.g. a check's 'oomkilled')."
+    )
     error: str | None = Field(default=None, description="What went wrong and how to change the query.")
     truncated: bool = Field(default=False, description="True when output was capped.")
 

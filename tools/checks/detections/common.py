@@ -1,0 +1,60 @@
+"""What several detections share: which workloads to look at, how to name and locate them.
+
+A workload defined in code and also seen live is counted once, from code (its ref is ``path:line``,
+which is what a fix edits); a live workload that no code defines is counted from the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from tools.checks.spec import Location
+from tools.inventory.inventory import Inventory
+from tools.inventory.models import Container, Workload
+
+LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+
+def subject(workload: Workload) -> str:
+    return f"{workload.kind}/{workload.namespace or '-'}/{workload.name or workload.name_expr or '?'}"
+
+
+def location(workload: Workload, detail: str | None = None) -> Location:
+    return Location(ref=str(workload.source), subject=subject(workload), detail=detail)
+
+
+def container_location(workload: Workload, container: Container, detail: str | None = None) -> Location:
+    ref = str(container.source)
+    if container.image_line is not None and ":" in ref:
+        ref = f"{ref.rsplit(':', 1)[0]}:{container.image_line}"
+    return Location(ref=ref, subject=f"{subject(workload)}/{container.name}", detail=detail)
+
+
+def workloads(inventory: Inventory, kinds: Iterable[str] | None = None) -> list[Workload]:
+    """Code workloads, plus live workloads that no code workload links to (owned pods excluded)."""
+    wanted = frozenset(kinds) if kinds is not None else None
+    code_keys = {w.key for w in inventory.code.workloads}
+    chosen = list(inventory.code.workloads)
+    if inventory.live is not None:
+        chosen += [
+            w
+            for w in inventory.live.workloads
+            if w.key not in code_keys and w.kind not in ("Pod", "ReplicaSet", "Job")
+        ]
+    if wanted is not None:
+        chosen = [w for w in chosen if w.kind in wanted]
+    return chosen
+
+
+def reference_time(inventory: Inventory) -> datetime:
+    """'Now' for time-based checks: the snapshot's capture time, so audits of a snapshot are reproducible."""
+    if inventory.live is not None and inventory.live.cluster.captured_at:
+        return parse_time(inventory.live.cluster.captured_at)
+    return datetime.now(UTC)
+
+
+def parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
