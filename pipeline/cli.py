@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.commands import inventory, snapshot, tool
+from pipeline.commands import checks, inventory, rerun, resume, run, snapshot, tool
 from tools.errors import InfraAuditError
 
-COMMANDS = (inventory, snapshot, tool)
+COMMANDS = (run, resume, rerun, checks, inventory, snapshot, tool)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline.settings import RunSettings
 from tools.kube.backend import KubeBackend
 
@@ -17,4 +15,4 @@ def open_cluster(settings: RunSettings) -> KubeBackend | None:
         return LiveBackend.from_kubeconfig(kubeconfig=settings.kubeconfig, context=settings.context)
     from tools.kube.snapshot import SnapshotBackend
 
-    return SnapshotBackend(Path(settings.cluster))
+    return SnapshotBackend(settings.resolve(settings.cluster))

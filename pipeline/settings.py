@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.checks.spec import CONCERNS, Concern
 from tools.evidence import DEFAULT_OUTPUT_CAP
 
 
@@ -23,6 +24,26 @@ class RunSettings(BaseModel):
     kubeconfig: str | None = Field(default=None, description="kubeconfig path(s), ':'-separated like KUBECONFIG.")
     output_cap: int = Field(default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call.")
     file_cap: int = Field(default=2 * 1024 * 1024, description="Largest file a repo tool reads, in bytes.")
+    concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
+    out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
+    mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
+    date: str | None = Field(default=None, description="Audit date (YYYY-MM-DD); today when unset.")
+    estate_label: str | None = Field(
+        default=None, description="The estate path as the user typed it, for reproducible commands."
+    )
+    workdir: Path | None = Field(
+        default=None, description="Working directory of the run; relative paths resolve against it on resume."
+    )
+
+    def resolve(self, path: str | Path) -> Path:
+        candidate = Path(path).expanduser()
+        if candidate.is_absolute() or self.workdir is None:
+            return candidate
+        return self.workdir / candidate
+
+    @property
+    def display_estate(self) -> str:
+        return self.estate_label or str(self.estate)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> RunSettings:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.runs import RunStore, default_state_dir
+from pipeline.state import AuditState
 
 
 def add_estate_flags(parser: argparse.ArgumentParser) -> None:
@@ -14,3 +20,33 @@ def add_estate_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--context", help="kubeconfig context to use with --cluster live (like kubectl)")
     parser.add_argument("--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config")
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", metavar="DIR", help="write audit.md, audit.json and audit.sarif here")
+    parser.add_argument("--state-dir", metavar="DIR",
+                        help="where run checkpoints live (default: $INFRA_AUDIT_HOME or ~/.local/state/infra-audit)")
+
+
+def make_store(args: argparse.Namespace) -> RunStore:
+    return RunStore(Path(args.state_dir) if args.state_dir else default_state_dir())
+
+
+def finish(console: Console, state: AuditState) -> int:
+    """Print where the report went and a one-line verdict; exit 1 when a concern failed."""
+    report = state.report
+    if report is None:
+        console.print("[red]the run ended without a report[/red]")
+        return 1
+    console.print(
+        f"{len(report.findings)} findings ({sum(len(r.findings) for r in report.concerns.values())} raw, "
+        f"{len(report.corrections)} corrections); Rank A leaders: {', '.join(report.leaders_a[:3])}"
+    )
+    for path in state.written:
+        console.print(f"wrote {path}")
+    if not state.written:
+        console.print("no --out given: nothing written (the run is kept; rerun with --out to write it)")
+    if report.meta.concerns_failed:
+        console.print(f"[red]failed concerns: {', '.join(report.meta.concerns_failed)}[/red]")
+        return 1
+    return 0

@@ -1,0 +1,75 @@
+"""The audit document as data: what the synthesizer produces, ``audit.json`` holds and renderers read."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
+from tools.checks.spec import Concern
+from tools.evidence import Evidence
+
+Mode = Literal["offline", "llm"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentUsage(_Model):
+    agent: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    tool_calls: int = 0
+
+
+class RunMeta(_Model):
+    run_id: str
+    date: str = Field(description="Audit date, YYYY-MM-DD.")
+    estate: str
+    cluster: str | None = None
+    cluster_name: str | None = None
+    scope: str
+    mode: Mode
+    model: str | None = None
+    usage: list[AgentUsage] = Field(default_factory=list)
+    tool_version: str
+    concerns_failed: dict[str, str] = Field(default_factory=dict)
+
+
+class Correction(_Model):
+    finding: str = Field(description="Research id and the finding as stated.")
+    stated: str
+    actual: str
+    action: Action
+    challenger: str
+
+
+class ConcernSummary(_Model):
+    concern: Concern
+    status: Literal["ok", "failed"]
+    raw: int
+    real: int
+    dropped: list[str] = Field(default_factory=list)
+
+
+class AuditReport(_Model):
+    meta: RunMeta
+    inventory: dict[str, int] = Field(default_factory=dict, description="Record counts of the estate.")
+    concerns: dict[str, ConcernResult] = Field(description="Raw research results, keyed by concern.")
+    verdicts: list[Verdict]
+    corrections: list[Correction]
+    findings: list[Finding]
+    themes: list[Theme]
+    summaries: list[ConcernSummary]
+    leaders_a: list[str]
+    leaders_b: list[str]
+    leaders_both: list[str]
+    gaps: list[str]
+    framings: list[str]
+    next_moves: list[NextMove]
+    evidence: list[Evidence] = Field(description="Every piece of evidence cited, sorted by id.")

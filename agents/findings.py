@@ -1,0 +1,119 @@
+"""Findings, claims and verdicts: what the agents produce and the report renders.
+
+Field descriptions are written for a model: these classes become the structured-output schemas the
+LLM researchers and challengers submit through.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.checks.spec import Concern, Location
+from tools.evidence import Evidence
+
+Status = Literal["confirmed", "corrected", "dropped", "reframed"]
+Action = Literal["CONFIRMED", "CORRECTED", "DROPPED", "REFRAMED"]
+Stance = Literal["numbers", "intent"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Claim(_Model):
+    text: str = Field(description="One factual statement, e.g. '7 of 12 long-running workloads have no probe'.")
+    value: float | None = Field(default=None, description="The number the statement asserts, if any.")
+    evidence: list[str] = Field(
+        min_length=1, description="Ids of the tool calls (evidence) that support this claim. At least one."
+    )
+    measure: str | None = Field(
+        default=None,
+        description="Which number of the first evidence the value is; omit for the evidence's main value.",
+    )
+
+
+class RawFinding(_Model):
+    """A finding as a researcher submits it, before the challenge."""
+
+    id: str = Field(description="Research id, e.g. 'R1#3' (concern code and sequence).")
+    concern: Concern
+    check: str | None = Field(default=None, description="Catalog check id, or null for a finding no check covers.")
+    title: str = Field(description="One-line headline with the key number.")
+    summary: str = Field(description="Why it matters here, in two or three sentences.")
+    recommendation: str = Field(description="What to do, concretely.")
+    impact: int = Field(ge=1, le=5, description="1 (cosmetic) to 5 (outage or breach).")
+    effort: int = Field(ge=1, le=5, description="1 (an hour) to 5 (weeks).")
+    risk: int = Field(ge=1, le=5, description="Risk of the fix itself: 1 (safe) to 5 (can break production).")
+    fatigue: bool = Field(description="True when the unfixed state causes daily or weekly manual toil.")
+    claims: list[Claim] = Field(min_length=1, description="The first claim is the headline number.")
+    total: int | None = Field(default=None, description="What the headline number is out of, if anything.")
+    locations: list[Location] = Field(default_factory=list, description="Every affected place.")
+    extra_concerns: list[Concern] = Field(default_factory=list, description="Other concerns this finding hits.")
+
+    @property
+    def refs(self) -> list[str]:
+        return [loc.ref for loc in self.locations]
+
+
+class Verdict(_Model):
+    finding: str = Field(description="Research id of the finding judged, e.g. 'R1#3'.")
+    challenger: Stance
+    action: Action
+    reason: str = Field(description="Why, citing what was re-run or read.")
+    evidence: list[str] = Field(default_factory=list, description="Ids of the evidence behind the verdict.")
+    measured_value: float | None = Field(default=None, description="For CORRECTED: the value that reproduces.")
+    framing: str | None = Field(default=None, description="For REFRAMED: the new framing.")
+    documented_at: str | None = Field(default=None, description="path:line where a decision is written down.")
+    removed_subjects: list[str] = Field(
+        default_factory=list, description="Subjects taken out of the finding (deliberate or accepted)."
+    )
+
+
+class ConcernResult(_Model):
+    concern: Concern
+    status: Literal["ok", "failed"]
+    error: str | None = None
+    findings: list[RawFinding] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    checks_run: int = 0
+    skipped: dict[str, str] = Field(
+        default_factory=dict, description="Checks that had nothing to read, with why (e.g. no cluster)."
+    )
+
+
+class Finding(_Model):
+    """A finding of the final backlog: merged, challenged, scored."""
+
+    id: str = Field(description="Backlog id, F01...")
+    raw_ids: list[str]
+    checks: list[str] = Field(default_factory=list)
+    title: str
+    summary: str
+    recommendation: str
+    concerns: list[Concern]
+    status: Status
+    impact: int
+    effort: int
+    risk: int
+    fatigue: bool
+    rank_a: int
+    rank_b: int
+    refs: list[str]
+    claims: list[Claim]
+    theme: str | None = None
+    dangerous: str | None = None
+
+
+class Theme(_Model):
+    title: str
+    summary: str
+    concerns: list[Concern]
+    findings: list[str]
+
+
+class NextMove(_Model):
+    when: Literal["Week 1", "Week 2", "Month 2", "Month 3+"]
+    finding: str
+    text: str

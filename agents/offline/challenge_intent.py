@@ -1,0 +1,306 @@
+"""The intent challenger: is this finding a decision the estate already took, on purpose?
+
+Two sources, both cited by ``path:line`` in the verdict:
+
+* ``.infra-audit.yaml`` at the estate root: accepted risks with a reason (and an optional expiry).
+  A whole-check entry drops (or reframes) the finding; an entry with a subject removes that subject.
+* Decisions written in the repo: a paragraph of documentation (CLAUDE.md, AGENTS.md, README, docs/,
+  ADRs) or a comment block next to the code that contains a strong intent phrase ("on purpose", "by
+  design", "deliberately", "documented exception", ...) and one of the check's ``deliberate_terms``.
+  A decision that names some of the finding's subjects removes those subjects; one that names no
+  workload at all applies to the whole finding; one that names only other workloads is ignored.
+
+The search for intent phrases is an ordinary ``repo_search`` call, so it is evidence like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date as Date
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agents.findings import RawFinding, Verdict
+from pipeline.context import RunContext
+from tools.checks.spec import spec_by_id
+from tools.errors import SandboxViolation
+from tools.evidence import Evidence
+from tools.inventory.inventory import Inventory
+from tools.inventory.models import CodeRef
+from tools.redact import redact_text
+
+STANCE = "intent"
+AGENT = "challenger:intent"
+ACCEPTED_FILE = ".infra-audit.yaml"
+INTENT_PATTERN = (
+    r"on purpose|by design|deliberate(ly)?|intentional(ly)?|accepted risk|documented exception|"
+    r"known exception|we (do not|don't|never)|won't fix|is expected"
+)
+DOC_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".adoc")
+COMMENT_PREFIXES = ("#", "//", "/*", "*", "<!--")
+MAX_WINDOW = 12
+
+
+class AcceptedRisk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    check: str
+    subject: str | None = None
+    reason: str
+    until: Date | None = None
+    action: str = "drop"
+    framing: str | None = None
+
+
+@dataclass
+class Decision:
+    path: str
+    line: int
+    text: str
+    evidence: str
+    is_doc: bool
+
+
+@dataclass
+class IntentOutcome:
+    verdicts: list[Verdict] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+
+
+def challenge_intent(findings: list[RawFinding], ctx: RunContext, run_date: str) -> IntentOutcome:
+    outcome = IntentOutcome()
+    toolbox = ctx.toolbox()
+    inventory = ctx.inventory()
+    accepted, accepted_ev = _accepted_risks(ctx, run_date, outcome)
+    search = toolbox.call(
+        "repo_search", {"pattern": INTENT_PATTERN, "ignore_case": True, "max_results": 1000}, agent=AGENT
+    )
+    cited = [search] + ([accepted_ev] if accepted_ev else [])
+    decisions = _decisions(ctx, search, toolbox.ledger.data(search.id))
+    known_names = _known_names(inventory)
+    for finding in findings:
+        verdict = _judge(finding, accepted, decisions, known_names, inventory, accepted_ev, search)
+        outcome.verdicts.append(verdict)
+    outcome.evidence = cited
+    return outcome
+
+
+# ----------------------------------------------------------------------------- accepted risks
+
+
+def _accepted_risks(
+    ctx: RunContext, run_date: str, outcome: IntentOutcome
+) -> tuple[list[tuple[AcceptedRisk, int]], Evidence | None]:
+    toolbox = ctx.toolbox()
+    try:
+        text = toolbox.jail.read_text(ACCEPTED_FILE)
+    except (SandboxViolation, OSError):
+        return [], None
+    evidence = toolbox.call("repo_read", {"path": ACCEPTED_FILE}, agent=AGENT)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        outcome.gaps.append(f"{ACCEPTED_FILE} could not be read ({type(exc).__name__}); no accepted risk applied.")
+        return [], evidence
+    entries: list[tuple[AcceptedRisk, int]] = []
+    items = _accepted_nodes(root)
+    today = Date.fromisoformat(run_date)
+    for node in items:
+        line = node.start_mark.line + 1
+        try:
+            risk = AcceptedRisk.model_validate(yaml.safe_load(yaml.serialize(node)))
+        except (ValidationError, yaml.YAMLError) as exc:
+            first = str(exc).splitlines()[0]
+            outcome.gaps.append(f"{ACCEPTED_FILE}:{line} is not a valid accepted risk ({first}); ignored.")
+            continue
+        if risk.until is not None and risk.until < today:
+            outcome.gaps.append(
+                f"Accepted risk for {risk.check} at {ACCEPTED_FILE}:{line} expired on {risk.until}; "
+                "it no longer hides the finding."
+            )
+            continue
+        entries.append((risk, line))
+    return entries, evidence
+
+
+def _accepted_nodes(root: yaml.Node | None) -> list[yaml.Node]:
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "accepted_risks" and isinstance(value, yaml.SequenceNode):
+            return list(value.value)
+    return []
+
+
+# ---------------------------------------------------------------------------------- decisions
+
+
+def _decisions(ctx: RunContext, search: Evidence, data: object) -> list[Decision]:
+    """Windows of text around each intent phrase: the paragraph (docs) or the comment block (code)."""
+    hits = _hits(data)
+    jail = ctx.toolbox().jail
+    cache: dict[str, list[str]] = {}
+    decisions: list[Decision] = []
+    for path, line in hits:
+        if path == ACCEPTED_FILE:
+            continue
+        lines = cache.get(path)
+        if lines is None:
+            try:
+                # Through the jail (size, binary and symlink checks) and the redactor, split on "\n"
+                # only so line numbers agree with ripgrep's.
+                lines = redact_text(jail.read_text(path)).split("\n")
+            except (SandboxViolation, OSError):
+                lines = []
+            cache[path] = lines
+        if not lines or line > len(lines):
+            continue
+        is_doc = path.lower().endswith(DOC_SUFFIXES)
+        text = _window(lines, line - 1, is_doc)
+        if text:
+            decisions.append(Decision(path=path, line=line, text=text, evidence=search.id, is_doc=is_doc))
+    return decisions
+
+
+def _hits(data: object) -> list[tuple[str, int]]:
+    """(path, line) of each match, from the search's structured data."""
+    if not isinstance(data, list):
+        return []
+    return [(str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict) and "path" in m and "line" in m]
+
+
+def _window(lines: list[str], index: int, is_doc: bool) -> str:
+    def keep(text: str) -> bool:
+        stripped = text.strip()
+        if is_doc:
+            return bool(stripped)
+        return stripped.startswith(COMMENT_PREFIXES) or (stripped.endswith("*/") and bool(stripped))
+
+    if not keep(lines[index]) and not is_doc:
+        # an intent phrase at the end of a code line: that line alone
+        return lines[index]
+    start = index
+    while start > 0 and index - start < MAX_WINDOW and keep(lines[start - 1]):
+        start -= 1
+    end = index
+    while end + 1 < len(lines) and end - index < MAX_WINDOW and keep(lines[end + 1]):
+        end += 1
+    return "\n".join(lines[start : end + 1])
+
+
+def _known_names(inventory: Inventory) -> set[str]:
+    names: set[str] = set()
+    for workload in inventory.code.workloads + (inventory.live.workloads if inventory.live else []):
+        if workload.name and len(workload.name) >= 3:
+            names.add(workload.name.lower())
+    return names
+
+
+def _subject_name(subject: str) -> str:
+    return subject.rsplit("/", 1)[-1].lower()
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+# ------------------------------------------------------------------------------------ judging
+
+
+def _judge(
+    finding: RawFinding,
+    accepted: list[tuple[AcceptedRisk, int]],
+    decisions: list[Decision],
+    known_names: set[str],
+    inventory: Inventory,
+    accepted_ev: Evidence | None,
+    search: Evidence,
+) -> Verdict:
+    removed: dict[str, str] = {}  # subject -> where it is documented
+    reasons: list[str] = []
+    evidence: list[str] = []
+    for risk, line in accepted:
+        if risk.check != finding.check:
+            continue
+        where = f"{ACCEPTED_FILE}:{line}"
+        assert accepted_ev is not None
+        if risk.subject is None:
+            action = "REFRAMED" if risk.action == "reframe" else "DROPPED"
+            return Verdict(
+                finding=finding.id, challenger=STANCE, action=action,
+                reason=f"Accepted risk: {risk.reason}", evidence=[accepted_ev.id], documented_at=where,
+                framing=risk.framing,
+            )
+        for loc in finding.locations:
+            if risk.subject in (loc.subject, loc.ref):
+                removed.setdefault(loc.subject, where)
+                reasons.append(f"{loc.subject} accepted ({risk.reason})")
+                evidence.append(accepted_ev.id)
+    terms = spec_by_id(finding.check).deliberate_terms if finding.check else ()
+    for decision in decisions:
+        if not terms or not any(t.lower() in decision.text.lower() for t in terms):
+            continue
+        where = f"{decision.path}:{decision.line}"
+        covered = [loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)]
+        if covered:
+            for subject in covered:
+                if subject not in removed:
+                    removed[subject] = where
+                    reasons.append(f"{subject} is documented as deliberate at {where}")
+            evidence.append(decision.evidence)
+            continue
+        if decision.is_doc and not any(_mentions(decision.text, n) for n in known_names):
+            return Verdict(
+                finding=finding.id, challenger=STANCE, action="DROPPED",
+                reason=f"By design: {where} records this as deliberate: \"{_quote(decision.text)}\"",
+                evidence=[decision.evidence], documented_at=where,
+            )
+    if not removed:
+        return Verdict(
+            finding=finding.id, challenger=STANCE, action="CONFIRMED",
+            reason="No accepted risk or recorded decision covers this finding.", evidence=[search.id],
+        )
+    remaining = [loc for loc in finding.locations if loc.subject not in removed]
+    first_where = next(iter(removed.values()))
+    if not remaining:
+        return Verdict(
+            finding=finding.id, challenger=STANCE, action="DROPPED", reason="; ".join(reasons),
+            evidence=sorted(set(evidence)), documented_at=first_where, removed_subjects=sorted(removed),
+        )
+    stated = finding.claims[0].value
+    new_value = None if stated is None else stated - (len(finding.locations) - len(remaining))
+    return Verdict(
+        finding=finding.id, challenger=STANCE, action="CORRECTED", reason="; ".join(reasons),
+        evidence=sorted(set(evidence)), measured_value=new_value, documented_at=first_where,
+        removed_subjects=sorted(removed),
+    )
+
+
+def _covers(decision: Decision, subject: str, ref: str, inventory: Inventory) -> bool:
+    """Does this decision name the subject (docs), or sit in the comment block of its code (code)?"""
+    name = _subject_name(subject)
+    if decision.is_doc:
+        return len(name) >= 3 and _mentions(decision.text, name)
+    path, _, line_text = ref.rpartition(":")
+    if path != decision.path or not line_text.isdigit():
+        return False
+    start = _enclosing_start(inventory, path, int(line_text))
+    return start - MAX_WINDOW <= decision.line <= int(line_text)
+
+
+def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
+    """First line of the record that holds ``path:line`` (the workload around a container)."""
+    best = line
+    for workload in inventory.code.workloads:
+        src = workload.source
+        if isinstance(src, CodeRef) and src.path == path and src.line <= line <= (src.end_line or line):
+            best = min(best, src.line)
+    return best
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

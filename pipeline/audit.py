@@ -1,0 +1,134 @@
+"""Start, resume and re-run audits: the glue between the CLI, the run store and the compiled graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from agents.audit import AuditReport
+from pipeline.cluster import open_cluster
+from pipeline.context import ProgressFn, RunContext
+from pipeline.graph import compile_graph
+from pipeline.runs import RunStore
+from pipeline.settings import RunSettings
+from pipeline.state import AuditState
+from tools.checks.spec import CONCERN_CODES, Concern
+from tools.errors import SettingsError
+from tools.evidence import Ledger
+
+
+def _config(run_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": run_id}}
+
+
+def _context(settings: RunSettings, progress: ProgressFn | None) -> RunContext:
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
+    if progress is not None:
+        ctx.progress = progress
+    return ctx
+
+
+def _invoke(
+    state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
+) -> AuditState:
+    app = compile_graph(saver)
+    out = app.invoke(state, _config(run_id), context=ctx)
+    return AuditState.model_validate(out)
+
+
+def initial_state(settings: RunSettings, run_id: str) -> AuditState:
+    return AuditState(
+        run_id=run_id,
+        date=settings.date or datetime.now(UTC).date().isoformat(),
+        mode="offline" if settings.mode == "offline" else "llm",
+        concerns=list(settings.concerns),
+    )
+
+
+def run_audit(
+    settings: RunSettings, run_id: str, store: RunStore | None = None, progress: ProgressFn | None = None
+) -> AuditState:
+    """A full audit. With a store, every step is checkpointed and the run can be resumed by id."""
+    ctx = _context(settings, progress)
+    saver = None
+    if store is not None:
+        store.save(run_id, settings)
+        saver = store.checkpointer()
+        # A run id given again starts that run afresh: without this, the reducers would append the
+        # new verdicts to the old run's.
+        saver.delete_thread(run_id)
+    return _invoke(initial_state(settings, run_id), run_id, ctx, saver)
+
+
+def resume_audit(run_id: str, store: RunStore, progress: ProgressFn | None = None) -> AuditState:
+    """Continue a killed run from its last checkpoint; finished research branches are not run again."""
+    settings = store.load(run_id)
+    saver = store.checkpointer()
+    snapshot = compile_graph(saver).get_state(_config(run_id))
+    if not snapshot.values:
+        raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
+    ctx = _context(settings, progress)
+    if not snapshot.next:
+        return AuditState.model_validate(snapshot.values)
+    return _invoke(None, run_id, ctx, saver)
+
+
+def concern_of(raw_id: str) -> Concern | None:
+    code = raw_id.partition("#")[0]
+    for concern, c in CONCERN_CODES.items():
+        if c == code:
+            return concern
+    return None
+
+
+def rerun_state(report: AuditReport, concerns: list[Concern], run_id: str) -> AuditState:
+    """State for re-running ``concerns``: every other concern's results and verdicts carried over as they are."""
+    keep = {c: r for c, r in report.concerns.items() if c not in concerns}
+    verdicts = [v for v in report.verdicts if concern_of(v.finding) not in concerns]
+    cited = {eid for v in verdicts for eid in v.evidence}
+    carried = {ev.id for r in keep.values() for ev in r.evidence}
+    challenge_evidence = [ev for ev in report.evidence if ev.id in cited and ev.id not in carried]
+    return AuditState(
+        run_id=run_id,
+        date=report.meta.date,
+        mode=report.meta.mode,
+        concerns=concerns,
+        results=keep,  # type: ignore[arg-type]
+        verdicts=verdicts,
+        challenge_evidence=challenge_evidence,
+    )
+
+
+def rerun_audit(
+    report: AuditReport,
+    settings: RunSettings,
+    concerns: list[Concern],
+    progress: ProgressFn | None = None,
+) -> AuditState:
+    """Re-run some concerns of a finished audit and re-synthesize; other concerns stay byte-identical."""
+    run_id = f"{report.meta.run_id}-rerun-{'-'.join(concerns)}"
+    ctx = _context(settings, progress)
+    return _invoke(rerun_state(report, concerns, run_id), run_id, ctx, None)
+
+
+def settings_for_rerun(report: AuditReport, out: Path | None, estate: str | None, workdir: Path) -> RunSettings:
+    label = estate or report.meta.estate
+    path = Path(label)
+    if not path.is_absolute():
+        path = workdir / path
+    if not path.is_dir():
+        raise SettingsError(
+            f"the audited estate {label!r} is not a directory here; pass --estate PATH to say where it is"
+        )
+    return RunSettings(
+        estate=path.resolve(),
+        estate_label=label,
+        cluster=report.meta.cluster,
+        out=out,
+        date=report.meta.date,
+        mode=report.meta.mode,
+        workdir=workdir,
+    )

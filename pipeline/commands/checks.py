@@ -1,0 +1,60 @@
+"""``infra-audit checks`` lists the catalog; ``infra-audit check PATH ID`` runs one check and shows its evidence."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.commands.common import add_estate_flags
+from pipeline.console import evidence_panel
+from pipeline.context import RunContext
+from pipeline.settings import RunSettings
+from tools.checks.runner import run_check
+from tools.checks.spec import CONCERN_CODES, load_catalog, spec_by_id
+from tools.errors import SettingsError
+from tools.evidence import Ledger
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("checks", help="list the deterministic check catalog")
+    parser.add_argument("--concern", help="only this concern")
+    parser.set_defaults(func=list_checks)
+    one = sub.add_parser("check", help="run one check on an estate and print its evidence")
+    add_estate_flags(one)
+    one.add_argument("check_id", help="a check id from 'infra-audit checks', e.g. REL-PROBE-ANY")
+    one.set_defaults(func=run_one)
+
+
+def list_checks(args: argparse.Namespace) -> int:
+    table = Table(title="infra-audit checks")
+    for column in ("id", "concerns", "I", "E", "R", "toil", "reads", "title"):
+        table.add_column(column)
+    for spec in load_catalog():
+        if args.concern and spec.concern != args.concern:
+            continue
+        table.add_row(spec.id, "+".join(CONCERN_CODES[c] for c in spec.concerns), str(spec.impact),
+                      str(spec.effort), str(spec.risk), "yes" if spec.fatigue else "", spec.reads, spec.title)
+    Console(width=200).print(table)
+    return 0
+
+
+def run_one(args: argparse.Namespace) -> int:
+    try:
+        spec = spec_by_id(args.check_id)
+    except KeyError:
+        raise SettingsError(f"unknown check {args.check_id!r}; list them with 'infra-audit checks'") from None
+    from pipeline.cluster import open_cluster
+
+    settings = RunSettings.from_env(
+        estate=Path(args.path).resolve(), estate_label=args.path, cluster=args.cluster, context=args.context,
+        kubeconfig=args.kubeconfig, workdir=Path.cwd(),
+    )
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
+    outcome = run_check(spec, ctx.check_context(), agent="cli")
+    evidence = ctx.ledger.get(outcome.evidence)
+    assert evidence is not None
+    evidence_panel(Console(), evidence, max_lines=400)
+    return 0

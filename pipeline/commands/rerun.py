@@ -1,0 +1,35 @@
+"""``infra-audit rerun AUDIT.json --concern X``: re-run one concern and re-synthesize; the rest stays as it was."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.audit import rerun_audit, settings_for_rerun
+from pipeline.commands.common import finish
+from pipeline.progress import Progress
+from pipeline.render.json_out import load_report
+from tools.checks.spec import CONCERNS
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("rerun", help="re-run some concerns of a finished audit and re-synthesize")
+    parser.add_argument("audit", help="the audit.json of the audit to update")
+    parser.add_argument("--concern", action="append", choices=CONCERNS, dest="concerns", required=True,
+                        help="concern to re-run (repeatable)")
+    parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
+    parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    report = load_report(Path(args.audit))
+    out = Path(args.out) if args.out else Path(args.audit).parent
+    settings = settings_for_rerun(report, out, args.estate, Path.cwd())
+    concerns = list(dict.fromkeys(args.concerns))
+    with Progress(console, concerns) as progress:
+        state = rerun_audit(report, settings, concerns, progress)
+    return finish(console, state)

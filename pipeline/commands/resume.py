@@ -1,0 +1,27 @@
+"""``infra-audit resume RUN_ID``: continue a killed run from its last checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from pipeline.audit import resume_audit
+from pipeline.commands.common import finish, make_store
+from pipeline.progress import Progress
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("resume", help="continue a killed run; finished concerns are not redone")
+    parser.add_argument("run_id", help="the run id printed by 'infra-audit run'")
+    parser.add_argument("--state-dir", metavar="DIR", help="where run checkpoints live")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    store = make_store(args)
+    settings = store.load(args.run_id)
+    with Progress(console, list(settings.concerns)) as progress:
+        state = resume_audit(args.run_id, store, progress)
+    return finish(console, state)

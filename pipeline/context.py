@@ -1,0 +1,69 @@
+"""The run context: what every node shares but the checkpointed state does not carry.
+
+The inventory, the ledger and the toolbox are rebuilt on resume (the parse is cheap and
+deterministic); the state keeps only results. Nodes receive this through LangGraph's runtime
+context, never through globals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.settings import RunSettings
+from tools.checks.spec import CheckContext
+from tools.evidence import Ledger
+from tools.inventory.build import build_inventory
+from tools.inventory.inventory import Inventory
+from tools.kube.backend import KubeBackend
+from tools.registry import Toolbox
+from tools.sandbox import Jail
+
+ProgressFn = Callable[[str, str, str], None]
+"""progress(node, concern_or_role, message): how nodes report to the live display."""
+
+
+def _quiet(node: str, who: str, message: str) -> None:
+    return None
+
+
+@dataclass
+class RunContext:
+    settings: RunSettings
+    ledger: Ledger
+    backend: KubeBackend | None = None
+    progress: ProgressFn = _quiet
+    _inventory: Inventory | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def estate(self) -> Path:
+        return self.settings.estate
+
+    def inventory(self) -> Inventory:
+        """The estate's inventory, parsed once per process and shared by every node."""
+        with self._lock:
+            if self._inventory is None:
+                self._inventory = build_inventory(self.settings.estate, cluster=self.backend)
+            return self._inventory
+
+    def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
+        return Toolbox(Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend,
+                       ledger or self.ledger)
+
+    def command_prefix(self) -> str:
+        prefix = f"infra-audit check {self.settings.display_estate}"
+        if self.settings.cluster:
+            prefix += f" --cluster {self.settings.cluster}"
+        if self.settings.context:
+            prefix += f" --context {self.settings.context}"
+        return prefix
+
+    def check_context(self, inventory: Inventory | None = None, ledger: Ledger | None = None) -> CheckContext:
+        return CheckContext(
+            inventory=inventory or self.inventory(),
+            toolbox=self.toolbox(ledger),
+            command_prefix=self.command_prefix(),
+        )

@@ -1,0 +1,82 @@
+"""The verification appendix: every numeric claim next to the command that reproduces it.
+
+This is where the report keeps its promise that no number stands without evidence, so it is strict
+about what it shows: the result comes from the evidence (never from the claim), the challenger's
+recount (``<id>.r``) is shown beside it, and a claim that no evidence reproduces is flagged in bold
+rather than hidden; when the challenge changed the number, the row says so.
+"""
+
+from __future__ import annotations
+
+from agents.findings import Claim, Finding
+from pipeline.render.text import code, inline, num
+from tools.evidence import Evidence
+
+RECOUNT_SUFFIX = ".r"
+CHALLENGER_PREFIX = "challenger"
+
+Row = list[str]
+
+
+def _value(claim: Claim, ev: Evidence) -> float | None:
+    """The number ``ev`` gives for ``claim``: its main value, or the named measure."""
+    return ev.measures.get(claim.measure) if claim.measure else ev.value
+
+
+def _reading(claim: Claim, ev: Evidence) -> str:
+    value = _value(claim, ev)
+    if value is not None:
+        return num(value)
+    return f"no {claim.measure} measured" if claim.measure else f"no value ({ev.status})"
+
+
+def _measuring(claim: Claim, evidence: dict[str, Evidence]) -> Evidence | None:
+    """The evidence that carries the claim's number.
+
+    By contract it is the first one cited, but a claim can also cite evidence that only supports it
+    (the intent challenger's docs search, a file read) and a merge may reorder the list. So, in
+    order: the first cited evidence (or its recount) that gives the claim's value, then the first
+    research evidence that gives a number, then any that gives a number, then the first that exists.
+    """
+    cited = [ev for eid in claim.evidence if (ev := evidence.get(eid)) is not None]
+
+    def reproduces(ev: Evidence) -> bool:
+        recount = evidence.get(ev.id + RECOUNT_SUFFIX)
+        return claim.value in (_value(claim, ev), _value(claim, recount) if recount else None)
+
+    numeric = [ev for ev in cited if _value(claim, ev) is not None]
+    research = [ev for ev in numeric if not (ev.agent or "").startswith(CHALLENGER_PREFIX)]
+    for pool in ([ev for ev in numeric if reproduces(ev)], research, numeric, cited):
+        if pool:
+            return pool[0]
+    return None
+
+
+def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row:
+    text = f"{f.id}: {inline(claim.text)}"
+    ev = _measuring(claim, evidence)
+    if ev is None:
+        missing = ", ".join(code(e) for e in claim.evidence)
+        return [text, f"evidence {missing} is not in the ledger", "**not reproducible**"]
+    measure = f", {claim.measure}" if claim.measure else ""
+    result = f"{_reading(claim, ev)} ({code(ev.id)}{measure})"
+    values = [_value(claim, ev)]
+    recount = evidence.get(ev.id + RECOUNT_SUFFIX)
+    if recount is not None:
+        result += f"; re-run: {_reading(claim, recount)}"
+        values.append(_value(claim, recount))
+    if claim.value is not None and claim.value not in values:
+        if f.status in ("corrected", "reframed"):
+            result += (
+                f"; the claim's {num(claim.value)} is after the challenge (see the corrections up front)"
+            )
+        else:
+            result += f"; **does not reproduce the claim's {num(claim.value)}**"
+    return [text, code(ev.command), result]
+
+
+def ledger_line(ev: Evidence) -> str:
+    line = f"{code(ev.id)} — {ev.tool}: {code(ev.command)} · sha256 {code(ev.sha256[:12])}"
+    if ev.status != "ok":
+        line += f" · {ev.status}"
+    return line + (" (truncated)" if ev.truncated else "")

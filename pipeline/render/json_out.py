@@ -1,0 +1,40 @@
+"""``audit.json``: the full typed result, and the way back from it.
+
+The JSON is the input to re-runs, diffs and ticket export, so it is the pydantic dump of the report
+itself (field order from the models, lists in the synthesizer's order): rendering the same report
+twice gives the same bytes, and ``load_report`` gives back an equal report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agents.audit import AuditReport
+from tools.errors import UserError
+
+
+def render_json(report: AuditReport) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def load_report(path: Path) -> AuditReport:
+    """Read an ``audit.json``; a missing or invalid file is a one-line ``UserError``, not a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            f"no audit report at {path}: run `infra-audit run` first or pass the path of an audit.json"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UserError(f"cannot read audit report {path}: {reason}") from None
+    try:
+        return AuditReport.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "document"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        message = " ".join(str(first["msg"]).split())
+        raise UserError(f"{path} is not a valid infra-audit report: {where}: {message}{more}") from None

@@ -1,0 +1,48 @@
+"""The graph state: small, typed, checkpointed. Heavy things (inventory, ledger) live in the run context.
+
+``results`` is a dict reducer keyed by concern: a research branch writes only its own key, so
+re-running one concern replaces that entry and nothing else. ``verdicts`` and ``challenge_evidence``
+append, because the two challengers run in parallel and each adds its own.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.audit import AuditReport, Mode
+from agents.findings import ConcernResult, Verdict
+from tools.checks.spec import Concern
+from tools.evidence import Evidence
+
+
+def merge_results(left: dict[str, ConcernResult], right: dict[str, ConcernResult]) -> dict[str, ConcernResult]:
+    return {**left, **right}
+
+
+class AuditState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    date: str
+    mode: Mode
+    concerns: list[Concern] = Field(description="The concerns researched (and challenged) in this run.")
+    inventory_counts: dict[str, int] = Field(default_factory=dict)
+    results: Annotated[dict[str, ConcernResult], merge_results] = Field(default_factory=dict)
+    verdicts: Annotated[list[Verdict], operator.add] = Field(default_factory=list)
+    challenge_evidence: Annotated[list[Evidence], operator.add] = Field(default_factory=list)
+    gaps: Annotated[list[str], operator.add] = Field(default_factory=list)
+    report: AuditReport | None = None
+    written: list[str] = Field(default_factory=list)
+
+
+class ResearchTask(BaseModel):
+    """What one research branch receives through ``Send``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concern: Concern
+    run_id: str
+    date: str
