@@ -1,0 +1,189 @@
+"""Declarative checks that compare the code with a cluster (live or snapshot); cluster only.
+
+Counting rules:
+
+* DEC-ARGO-OUT-OF-SYNC: live Argo CD Applications whose sync status is OutOfSync or Unknown, or whose
+  health is Degraded, Missing or Unknown. total = live Applications. ref = the Application in code
+  when the estate defines it (same namespace/name), else the live object.
+* DEC-LIVE-UNMANAGED: live Deployments, StatefulSets, DaemonSets and CronJobs that no code workload
+  defines (same kind/namespace/name; a code workload without a namespace matches on kind/name) and
+  that nothing declarative manages. Managed means any of:
+  - a manager mark: ``LiveObject.managed_by`` (the ``app.kubernetes.io/managed-by`` label, Helm's
+    ``meta.helm.sh/release-name`` annotation, Argo CD's tracking label/annotation, Flux's labels), or
+    the ``helm.sh/chart``, ``argocd.argoproj.io/instance``, ``kustomize.toolkit.fluxcd.io/name`` or
+    ``helm.toolkit.fluxcd.io/name`` label on the workload;
+  - a Helm release in code deploys it: same namespace and the workload is named like the release
+    (``<release>`` or ``<release>-*``);
+  - another object owns it (``metadata.ownerReferences``, read with one ``kube_get`` per kind, only
+    for the workloads left after the rules above; without kube tools this rule cannot apply).
+  A distribution addon (k3s's coredns, marked ``objectset.rio.cattle.io/*``) is not excluded: the
+  estate does not define it, and changes to it are made by hand (the bundled manifest is re-applied on
+  upgrade, undoing them). total = live workloads of those kinds; measure ``managed`` = live-only ones
+  excluded as managed.
+* DEC-LIVE-DRIFT: linked workloads (code and live) whose replicas are set on both sides and differ,
+  except workloads an HPA (code or live) targets. total = linked workloads with both values set.
+"""
+
+from __future__ import annotations
+
+from tools.checks.detections.common import subject
+from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.inventory.inventory import Inventory, LiveState
+from tools.inventory.models import Workload
+
+AGENT = "declarative"
+NO_CLUSTER = "no cluster given (run with --cluster)"
+UNMANAGED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
+KUBE_RESOURCE = {
+    "Deployment": "deployments.apps",
+    "StatefulSet": "statefulsets.apps",
+    "DaemonSet": "daemonsets.apps",
+    "CronJob": "cronjobs.batch",
+}
+OUT_OF_SYNC = frozenset({"OutOfSync", "Unknown"})
+UNHEALTHY = frozenset({"Degraded", "Missing", "Unknown"})
+MANAGER_LABELS = {
+    "app.kubernetes.io/managed-by": None,  # the value names the manager
+    "helm.sh/chart": "Helm",
+    "argocd.argoproj.io/instance": "Argo CD",
+    "kustomize.toolkit.fluxcd.io/name": "Flux",
+    "helm.toolkit.fluxcd.io/name": "Flux",
+}
+
+
+@detector("DEC-ARGO-OUT-OF-SYNC")
+def argo_out_of_sync(ctx: CheckContext) -> Detection:
+    """Live Applications with sync OutOfSync/Unknown or health Degraded/Missing/Unknown."""
+    live = ctx.inventory.live
+    if live is None:
+        return Detection(count=0, applicable=False, note=NO_CLUSTER)
+    apps = live.argo_apps
+    if not apps:
+        return Detection(count=0, applicable=False, note="no Argo CD Applications in the cluster")
+    in_code = {(a.namespace, a.name): a for a in ctx.inventory.code.argo_apps}
+    locations = []
+    for app in apps:
+        if app.sync_status not in OUT_OF_SYNC and app.health_status not in UNHEALTHY:
+            continue
+        code = in_code.get((app.namespace, app.name))
+        locations.append(
+            Location(
+                ref=str(code.source if code is not None else app.source),
+                subject=f"Application/{app.namespace or '-'}/{app.name or '?'}",
+                detail=f"live: sync {app.sync_status or 'unknown'}, health {app.health_status or 'unknown'}",
+            )
+        )
+    return Detection(count=len(locations), total=len(apps), locations=locations)
+
+
+# ------------------------------------------------------------------------------------ unmanaged
+
+
+def _defined_in_code(inventory: Inventory, workload: Workload) -> bool:
+    return any(
+        code.kind == workload.kind
+        and code.name == workload.name
+        and code.namespace in (workload.namespace, None)
+        for code in inventory.code.workloads
+    )
+
+
+def _manager(inventory: Inventory, live: LiveState, workload: Workload) -> str | None:
+    """Who manages a live-only workload declaratively, or None."""
+    for obj in live.objects:
+        if (obj.kind, obj.namespace, obj.name) == workload.key and obj.managed_by:
+            return obj.managed_by
+    for label, manager in MANAGER_LABELS.items():
+        value = workload.labels.get(label)
+        if value:
+            return manager or value
+    name = workload.name or ""
+    for release in inventory.code.helm_releases:
+        named = bool(release.name) and (name == release.name or name.startswith(f"{release.name}-"))
+        if named and release.namespace == workload.namespace:
+            return f"Helm release {release.name} in code"
+    return None
+
+
+def _owners(ctx: CheckContext, kinds: set[str]) -> tuple[dict[tuple[str, str | None, str], str], list[str]]:
+    """(kind, namespace, name) -> owner kind, from one kube_get per kind; and the evidence ids."""
+    owners: dict[tuple[str, str | None, str], str] = {}
+    evidence: list[str] = []
+    if "kube_get" not in ctx.toolbox.names():
+        return owners, evidence
+    for kind in sorted(kinds):
+        ev = ctx.toolbox.call(
+            "kube_get",
+            {
+                "resource": KUBE_RESOURCE[kind],
+                "all_namespaces": True,
+                "fields": ["metadata.namespace", "metadata.name", "metadata.ownerReferences"],
+            },
+            agent=AGENT,
+        )
+        evidence.append(ev.id)
+        data = ctx.toolbox.ledger.data(ev.id)
+        for row in data if isinstance(data, list) else []:
+            refs = row.get("metadata.ownerReferences") if isinstance(row, dict) else None
+            if isinstance(refs, list) and refs and isinstance(refs[0], dict):
+                name = str(row.get("metadata.name"))
+                owners[(kind, row.get("metadata.namespace"), name)] = str(refs[0].get("kind") or "owner")
+    return owners, evidence
+
+
+@detector("DEC-LIVE-UNMANAGED")
+def live_unmanaged(ctx: CheckContext) -> Detection:
+    """Live D/STS/DS/CronJobs that no code defines and no Helm/Argo CD/Flux mark or owner manages."""
+    live = ctx.inventory.live
+    if live is None:
+        return Detection(count=0, applicable=False, note=NO_CLUSTER)
+    candidates = [w for w in live.workloads if w.kind in UNMANAGED_KINDS]
+    live_only = [w for w in candidates if not _defined_in_code(ctx.inventory, w)]
+    unmanaged = [w for w in live_only if _manager(ctx.inventory, live, w) is None]
+    evidence: list[str] = []
+    if unmanaged:
+        owners, evidence = _owners(ctx, {w.kind for w in unmanaged})
+        unmanaged = [w for w in unmanaged if (w.kind, w.namespace, w.name or "") not in owners]
+    return Detection(
+        count=len(unmanaged),
+        total=len(candidates),
+        locations=[
+            Location(
+                ref=str(w.source),
+                subject=subject(w),
+                detail="live only: no code workload, no Helm/Argo CD/Flux mark, no owner",
+            )
+            for w in unmanaged
+        ],
+        measures={"managed": len(live_only) - len(unmanaged)},
+        evidence=evidence,
+    )
+
+
+# ---------------------------------------------------------------------------------------- drift
+
+
+@detector("DEC-LIVE-DRIFT")
+def live_drift(ctx: CheckContext) -> Detection:
+    """Links whose replicas are set in code and live and differ, unless an HPA targets the workload."""
+    inventory = ctx.inventory
+    if inventory.live is None:
+        return Detection(count=0, applicable=False, note=NO_CLUSTER)
+    scaled = {
+        (hpa.namespace, hpa.target_kind, hpa.target_name) for hpa in inventory.code.hpas + inventory.live.hpas
+    }
+    compared = [
+        link for link in inventory.links if link.replicas_code is not None and link.replicas_live is not None
+    ]
+    locations = [
+        Location(
+            ref=str(link.code),
+            subject=f"{link.kind}/{link.namespace or '-'}/{link.name}",
+            detail=f"replicas: code {link.replicas_code}, live {link.replicas_live}",
+        )
+        for link in compared
+        if link.replicas_code != link.replicas_live
+        and (link.namespace, link.kind, link.name) not in scaled
+        and (link.namespace, None, link.name) not in scaled
+    ]
+    return Detection(count=len(locations), total=len(compared), locations=locations)
