@@ -4,11 +4,13 @@ Two sources, both cited by ``path:line`` in the verdict:
 
 * ``.infra-audit.yaml`` at the estate root: accepted risks with a reason (and an optional expiry).
   A whole-check entry drops (or reframes) the finding; an entry with a subject removes that subject.
-* Decisions written in the repo: a paragraph of documentation (CLAUDE.md, AGENTS.md, README, docs/,
-  ADRs) or a comment block next to the code that contains a strong intent phrase ("on purpose", "by
-  design", "deliberately", "documented exception", ...) and one of the check's ``deliberate_terms``.
-  A decision that names some of the finding's subjects removes those subjects; one that names no
-  workload at all applies to the whole finding; one that names only other workloads is ignored.
+* Decisions written in the repo: a unit of documentation (a bullet item or paragraph of CLAUDE.md,
+  AGENTS.md, README, docs/; a whole ADR, whose title is its topic) or a comment block next to the
+  code, holding a strong intent phrase ("on purpose", "by design", "deliberately", "documented
+  exception", ...) and one of the check's ``deliberate_terms``. A sentence with an intent phrase
+  and a term that names no workload ("All CPU limits are removed cluster-wide, on purpose.") drops
+  the whole finding. Otherwise the decision removes the subjects named in its topic sentence, or,
+  for a comment block, the record it sits on.
 
 The search for intent phrases is an ordinary ``repo_search`` call, so it is evidence like any other.
 """
@@ -41,6 +43,13 @@ INTENT_PATTERN = (
 DOC_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".adoc")
 COMMENT_PREFIXES = ("#", "//", "/*", "*", "<!--")
 MAX_WINDOW = 12
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+BULLET = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
+INTENT = re.compile(INTENT_PATTERN, re.IGNORECASE)
+CODE_SPAN = re.compile(r"`[^`]*`")
+ADR_PATH = re.compile(r"(^|/)(adrs?|decisions?|architecture/decisions)/|(^|/)\d{3,4}[-_][^/]+$", re.IGNORECASE)
+ADR_MAX_LINES = 200
+PATHISH = re.compile(r"\S*[/\\]\S*|\S+\.(md|tf|ya?ml|json|sh|hcl)\b")
 
 
 class AcceptedRisk(BaseModel):
@@ -56,11 +65,24 @@ class AcceptedRisk(BaseModel):
 
 @dataclass
 class Decision:
+    """One unit of text holding an intent phrase: a bullet item or paragraph (docs), a comment block (code)."""
+
     path: str
     line: int
     text: str
     evidence: str
     is_doc: bool
+
+    @property
+    def sentences(self) -> list[str]:
+        flat = " ".join(self.text.replace("*", " ").split())
+        return [p for p in SENTENCE_END.split(flat) if p]
+
+    @property
+    def topic(self) -> str:
+        """The unit's first sentence: what the decision is about (e.g. '**MySQL is a standalone ...**')."""
+        sentences = self.sentences
+        return sentences[0] if sentences else ""
 
 
 @dataclass
@@ -159,7 +181,7 @@ def _decisions(ctx: RunContext, search: Evidence, data: object) -> list[Decision
         if not lines or line > len(lines):
             continue
         is_doc = path.lower().endswith(DOC_SUFFIXES)
-        text = _window(lines, line - 1, is_doc)
+        text = _adr(lines) if is_doc and ADR_PATH.search(path) else _window(lines, line - 1, is_doc)
         if text:
             decisions.append(Decision(path=path, line=line, text=text, evidence=search.id, is_doc=is_doc))
     return decisions
@@ -173,20 +195,43 @@ def _hits(data: object) -> list[tuple[str, int]]:
 
 
 def _window(lines: list[str], index: int, is_doc: bool) -> str:
-    def keep(text: str) -> bool:
-        stripped = text.strip()
-        if is_doc:
-            return bool(stripped)
-        return stripped.startswith(COMMENT_PREFIXES) or (stripped.endswith("*/") and bool(stripped))
-
-    if not keep(lines[index]) and not is_doc:
-        # an intent phrase at the end of a code line: that line alone
-        return lines[index]
+    """The unit around ``lines[index]``: its bullet item or paragraph (docs), its comment block (code)."""
+    if is_doc:
+        return _doc_unit(lines, index)
+    if not _is_comment(lines[index]):
+        return lines[index]  # an intent phrase at the end of a code line: that line alone
     start = index
-    while start > 0 and index - start < MAX_WINDOW and keep(lines[start - 1]):
+    while start > 0 and index - start < MAX_WINDOW and _is_comment(lines[start - 1]):
         start -= 1
     end = index
-    while end + 1 < len(lines) and end - index < MAX_WINDOW and keep(lines[end + 1]):
+    while end + 1 < len(lines) and end - index < MAX_WINDOW and _is_comment(lines[end + 1]):
+        end += 1
+    return "\n".join(lines[start : end + 1])
+
+
+def _adr(lines: list[str]) -> str:
+    """An architecture decision record is one decision: its title (the topic) and its whole body."""
+    body = [ln for ln in lines[:ADR_MAX_LINES] if ln.strip()]
+    title = next((ln.lstrip("# ").strip() for ln in body if ln.startswith("#")), body[0] if body else "")
+    rest = [ln for ln in body if ln.lstrip("# ").strip() != title]
+    return "\n".join([f"{title.rstrip('.')}.", *rest])
+
+
+def _is_comment(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith(COMMENT_PREFIXES) or (bool(stripped) and stripped.endswith("*/"))
+
+
+def _doc_unit(lines: list[str], index: int) -> str:
+    """A markdown bullet (up to the next bullet or blank line) or a paragraph."""
+    start = index
+    while start > 0 and index - start < MAX_WINDOW and not BULLET.match(lines[start]) and lines[start - 1].strip():
+        start -= 1
+    end = index
+    while (
+        end + 1 < len(lines) and end - index < MAX_WINDOW and lines[end + 1].strip()
+        and not BULLET.match(lines[end + 1])
+    ):
         end += 1
     return "\n".join(lines[start : end + 1])
 
@@ -239,25 +284,24 @@ def _judge(
                 removed.setdefault(loc.subject, where)
                 reasons.append(f"{loc.subject} accepted ({risk.reason})")
                 evidence.append(accepted_ev.id)
-    terms = spec_by_id(finding.check).deliberate_terms if finding.check else ()
+    terms = [t.lower() for t in spec_by_id(finding.check).deliberate_terms] if finding.check else []
     for decision in decisions:
-        if not terms or not any(t.lower() in decision.text.lower() for t in terms):
+        if not terms or not _has_term(decision.text, terms):
             continue
         where = f"{decision.path}:{decision.line}"
-        covered = [loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)]
-        if covered:
-            for subject in covered:
-                if subject not in removed:
-                    removed[subject] = where
-                    reasons.append(f"{subject} is documented as deliberate at {where}")
-            evidence.append(decision.evidence)
-            continue
-        if decision.is_doc and not any(_mentions(decision.text, n) for n in known_names):
+        if decision.is_doc and _general(decision, terms, known_names):
             return Verdict(
                 finding=finding.id, challenger=STANCE, action="DROPPED",
                 reason=f"By design: {where} records this as deliberate: \"{_quote(decision.text)}\"",
                 evidence=[decision.evidence], documented_at=where,
             )
+        covered = [loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)]
+        for subject in covered:
+            if subject not in removed:
+                removed[subject] = where
+                reasons.append(f"{subject} is documented as deliberate at {where}")
+        if covered:
+            evidence.append(decision.evidence)
     if not removed:
         return Verdict(
             finding=finding.id, challenger=STANCE, action="CONFIRMED",
@@ -279,16 +323,50 @@ def _judge(
     )
 
 
+def _has_term(text: str, terms: list[str]) -> bool:
+    low = " ".join(text.lower().split())
+    return any(t in low for t in terms)
+
+
+def _general(decision: Decision, terms: list[str], known_names: set[str]) -> bool:
+    """One sentence holds an intent phrase and a check term and names no workload: it applies to all.
+
+    Code spans and paths are left out of this test (a file name such as
+    ``0003-privileged-wireguard.md`` is not a statement about privileged containers), because a
+    general decision drops the whole finding and must be stated in words.
+    """
+    for sentence in decision.sentences:
+        prose = PATHISH.sub(" ", CODE_SPAN.sub(" ", sentence))
+        if INTENT.search(prose) and _has_term(prose, terms) and not any(_mentions(sentence, n) for n in known_names):
+            return True
+    return False
+
+
 def _covers(decision: Decision, subject: str, ref: str, inventory: Inventory) -> bool:
-    """Does this decision name the subject (docs), or sit in the comment block of its code (code)?"""
+    """Is this subject what the decision is about?
+
+    In docs, the subject must be named in the unit's topic sentence (a passing mention elsewhere,
+    e.g. "postgres is shared by paperless", decides nothing about paperless). In code, the comment
+    block must sit on or just above the record the location belongs to.
+    """
     name = _subject_name(subject)
     if decision.is_doc:
-        return len(name) >= 3 and _mentions(decision.text, name)
+        if subject.startswith("Namespace/"):
+            # a namespace is named as one ("the velero namespace", "namespace `velero`"), or a common
+            # word such as "networking" would count as a decision about that namespace
+            return _names_namespace(decision.topic, name)
+        return len(name) >= 3 and _mentions(decision.topic, name)
     path, _, line_text = ref.rpartition(":")
     if path != decision.path or not line_text.isdigit():
         return False
     start = _enclosing_start(inventory, path, int(line_text))
     return start - MAX_WINDOW <= decision.line <= int(line_text)
+
+
+def _names_namespace(text: str, name: str) -> bool:
+    quoted = rf"`?{re.escape(name)}`?"
+    pattern = rf"(?<![\w-]){quoted}\s+namespace\b|\bnamespace\s+{quoted}(?![\w-])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
