@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/infra-audit inventory examples/homelab --cluster examples/homelab/cluster --evidence
+	$(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -19,8 +19,9 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_ENV = "UPDATE_SNAPSHOTS"
 
 
-def assert_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
+def assert_snapshot(name: str, text: str, path: Path | None = None) -> None:
+    """Compare with ``tests/snapshots/<name>``, or with ``path`` when a snapshot is kept elsewhere."""
+    path = path or SNAPSHOTS / name
     if os.environ.get(UPDATE_ENV) == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="\n")

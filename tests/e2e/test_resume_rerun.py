@@ -1,0 +1,180 @@
+"""Runs that are killed, re-run in part, or lose a concern: the audit survives each."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import agents.nodes as nodes
+from agents.findings import ConcernResult
+from estates import GITOPS, REPO
+from pipeline.audit import resume_audit, run_audit
+from pipeline.cli import main
+from pipeline.render.json_out import load_report
+from pipeline.runs import RunStore
+from pipeline.settings import RunSettings
+from tools.checks.spec import CONCERNS, Concern, CheckContext
+
+pytestmark = pytest.mark.e2e
+
+DATE = "2026-11-20"
+
+# The child process runs a real audit; its security branch waits until the other four branches'
+# results are in the checkpoint database, then the process dies as if killed (no cleanup, exit 137).
+KILLED_RUN = textwrap.dedent(
+    """
+    import os, sqlite3, sys, time
+    import agents.nodes as nodes
+    from pipeline.cli import main
+
+    estate, state_dir, out = sys.argv[1:4]
+    real = nodes.research_offline
+
+    def research(concern, ctx):
+        if concern != "security":
+            return real(concern, ctx)
+        db = os.path.join(state_dir, "runs.sqlite")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sqlite3.connect(db) as conn:
+                done = conn.execute(
+                    "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
+                    "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"
+                ).fetchone()[0]
+            if done >= 4:
+                os._exit(137)
+            time.sleep(0.02)
+        os._exit(99)
+
+    nodes.research_offline = research
+    sys.exit(main(["run", estate, "--run-id", "killed", "--date", "2026-11-20",
+                   "--state-dir", state_dir, "--out", out]))
+    """
+)
+
+
+def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_dir, out = tmp_path / "state", tmp_path / "out"
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(GITOPS), str(state_dir), str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert child.returncode == 137, child.stderr[-2000:]
+    assert not (out / "audit.md").exists()
+    with sqlite3.connect(state_dir / "runs.sqlite") as conn:
+        finished = conn.execute(
+            "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
+            "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"  # research branches, not __start__
+        ).fetchone()[0]
+    assert finished == 4
+
+    calls: list[str] = []
+    real = nodes.research_offline
+
+    def counting(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        calls.append(concern)
+        return real(concern, ctx)
+
+    monkeypatch.setattr(nodes, "research_offline", counting)
+    state = resume_audit("killed", RunStore(state_dir))
+    assert calls == ["security"]
+    assert state.report is not None and sorted(state.report.concerns) == sorted(CONCERNS)
+    assert (out / "audit.md").exists() and (out / "audit.json").exists()
+
+    clean = run_audit(
+        RunSettings(estate=GITOPS, estate_label=str(GITOPS), date=DATE, workdir=REPO), run_id="killed"
+    )
+    assert clean.report is not None
+    assert state.report.findings == clean.report.findings
+    assert state.report.verdicts == clean.report.verdicts
+
+
+def test_resume_of_an_unknown_run_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resume", "nope", "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("infra-audit: error: no run 'nope'") and "\n" not in err
+
+
+def test_rerun_of_one_concern_leaves_the_others_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    estate = tmp_path / "estate"
+    shutil.copytree(GITOPS, estate)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "estate", "--out", "first", "--run-id", "r1", "--date", DATE,
+                 "--state-dir", str(tmp_path / "state")]) == 0
+    first = json.loads((tmp_path / "first" / "audit.json").read_text())
+
+    # The estate changes after the audit: a new privileged, probe-less, latest-tagged DaemonSet.
+    (estate / "apps" / "ops" / "sniffer.yaml").write_text(textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: sniffer, namespace: ops}
+        spec:
+          selector: {matchLabels: {app: sniffer}}
+          template:
+            metadata: {labels: {app: sniffer}}
+            spec:
+              hostNetwork: true
+              containers:
+                - name: sniffer
+                  image: nicolaka/netshoot:latest
+                  securityContext: {privileged: true}
+        """))
+    calls: list[str] = []
+    real = nodes.research_offline
+
+    def counting(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        calls.append(concern)
+        return real(concern, ctx)
+
+    monkeypatch.setattr(nodes, "research_offline", counting)
+    assert main(["rerun", "first/audit.json", "--concern", "security", "--out", "second"]) == 0
+    assert calls == ["security"]
+    second = json.loads((tmp_path / "second" / "audit.json").read_text())
+
+    for concern in CONCERNS:
+        same = json.dumps(first["concerns"][concern], sort_keys=True) == json.dumps(
+            second["concerns"][concern], sort_keys=True
+        )
+        assert same is (concern != "security"), concern
+    others = [v for v in first["verdicts"] if not v["finding"].startswith("R5#")]
+    assert others == [v for v in second["verdicts"] if not v["finding"].startswith("R5#")]
+    # the re-run security research sees the new DaemonSet; the untouched concerns do not
+    privileged = next(f for f in second["concerns"]["security"]["findings"] if f["check"] == "SEC-PRIVILEGED")
+    assert "DaemonSet/ops/sniffer/sniffer" in [loc["subject"] for loc in privileged["locations"]]
+    maintenance = json.dumps(second["concerns"]["maintenance"])
+    assert "sniffer" not in maintenance
+    report = load_report(tmp_path / "second" / "audit.json")
+    assert report.meta.run_id == "r1-rerun-security"
+
+
+def test_a_crashing_concern_is_recorded_and_the_rest_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = nodes.research_offline
+
+    def crashing(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        if concern == "scalability":
+            raise RuntimeError("detector blew up")
+        return real(concern, ctx)
+
+    monkeypatch.setattr(nodes, "research_offline", crashing)
+    code = main(["run", str(GITOPS), "--out", str(tmp_path), "--date", DATE, "--state-dir", str(tmp_path / "s")])
+    assert code == 1
+    report = load_report(tmp_path / "audit.json")
+    assert report.meta.concerns_failed == {"scalability": "RuntimeError: detector blew up"}
+    assert report.concerns["scalability"].status == "failed"
+    assert {c for c, r in report.concerns.items() if r.status == "ok"} == set(CONCERNS) - {"scalability"}
+    assert any("R4 scalability research failed" in g for g in report.gaps)
+    assert report.findings and all("scalability" != f.concerns[0] for f in report.findings)
+    assert "failed concerns: scalability" in capsys.readouterr().out

@@ -1,0 +1,28 @@
+"""The bundled estates and their ground truth, for every test that asserts real detections.
+
+The ground truth lives in ``examples/ground-truth/<estate>.yaml``, outside the estate, so that an
+audit of the estate never reads its own answer key. A missing file is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+HOMELAB = EXAMPLES / "homelab"
+GITOPS = EXAMPLES / "gitops-base"
+HOMELAB_SNAPSHOT = HOMELAB / "cluster"
+TRUTH_DIR = EXAMPLES / "ground-truth"
+ESTATES = {"homelab": HOMELAB, "gitops-base": GITOPS}
+
+
+@cache
+def ground_truth(estate: str) -> dict[str, Any]:
+    """The parsed ground truth of ``estate`` ('homelab' or 'gitops-base')."""
+    data: dict[str, Any] = yaml.safe_load((TRUTH_DIR / f"{estate}.yaml").read_text(encoding="utf-8"))
+    return data
