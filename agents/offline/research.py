@@ -21,10 +21,20 @@ class _Defaulting(dict[str, Any]):
         return "?"
 
 
+class _TitleFormatter(Formatter):
+    """``{count:is|are}`` picks the singular form when the value is 1, the plural otherwise."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            singular, plural = format_spec.split("|", 1)
+            return singular if str(value) == "1" else plural
+        return str(super().format_field(value, format_spec))
+
+
 def format_title(spec: CheckSpec, count: int, total: int | None, measures: dict[str, float]) -> str:
     values = _Defaulting({k: f"{v:g}" for k, v in measures.items()})
     values.update(count=count, total="?" if total is None else total)
-    return Formatter().vformat(spec.title, (), values)
+    return _TitleFormatter().vformat(spec.title, (), values)
 
 
 def finding_from_outcome(concern: Concern, seq: int, outcome: CheckOutcome) -> RawFinding:
