@@ -22,119 +22,42 @@ report sees it. Why it works the way it does:
 Not covered: secrets with neither a telling key nor a known shape (a bare random string), plain
 multi-line YAML scalars under a secret key, passwords that look like references (``$abc``,
 ``a.b.c`` in HCL), and binary encodings.
+
+The value-level rules (secret keys, values that are kept, fingerprints) are in ``redact_values``; the
+``kind: Secret`` and last-applied documents are found in ``redact_kube``.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import yaml
+from tools.redact_kube import KUBE_GATE, redact_kube
+from tools.redact_values import (
+    LAST_APPLIED,
+    Span,
+    already_redacted,
+    fingerprint,
+    indented_end,
+    is_secret_key,
+    keep_value,
+    names_a_secret,
+    secret_value,
+    splice,
+)
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["LAST_APPLIED", "fingerprint", "redact_object", "redact_text"]
 
-_ALREADY = re.compile(r"(?:\s|\\n|<redacted(?::sha256:[0-9a-f]{8})?>)*")
 # A key is secret when it *ends* with one of these words (``db_password``, ``clientSecret``), so
 # ``secretName``, ``password_file`` and ``token_ttl`` are not.
 _WORDS = (
     r"(?:pass(?:word|wd|phrase)|secret(?:[_-]?(?:key|id))?|token|api[_-]?key|access[_-]?key"
     r"|private[_-]?key|key[_-]?data|credentials?)"
 )
-_KEY_SUFFIXES = ("password", "passwd", "passphrase", "secret", "secretkey", "secretid", "token", "apikey",
-                 "accesskey", "privatekey", "keydata", "credential", "credentials")  # keydata: kubeconfig
 _KEY_HINTS = ("pass", "secret", "token", "key", "credential")
 _BLOCK_HINTS = (*_KEY_HINTS, "last-applied")
-_EMPTYISH = frozenset({"", "null", "~", "none", "nil", "true", "false", "yes", "no", "[]", "{}"})
-_INTERPOLATION = re.compile(r"\$\{|\{\{|%\{|\(\(|^\$\(?[A-Za-z_][\w.:-]*\)?$|^<[^<>\s]+>$")
-_BLOCK_START = re.compile(r"(?:!\S*\s+)?[|>][-+0-9]*|<<-?\s*[\"']?\w+[\"']?")  # see _redact_blocks
-_HCL_REF = re.compile(  # a reference or a function call: var.x, file(...), get_env(...)
-    r"(?:var|local|data|module|each|count|self|path|terraform|dependency|include)\.\S*|[A-Za-z_][\w.]*\(.*")
-_K8S_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)+")  # hyphenated words: an object name
-_RESOURCE_REF = re.compile(r"[a-z][a-z0-9_]*\.[a-z0-9_-]+\.[\w.\[\]\"'*-]+")  # random_password.db.result
-
-
-Span = tuple[int, int, str]  # (start, end, replacement) in one text
-
-
-def _splice(text: str, spans: list[Span]) -> str:
-    """Apply sorted replacements; a span overlapping the previous one is dropped."""
-    out, pos = [], 0
-    for start, end, new in spans:
-        if start >= pos:
-            out += [text[pos:start], new]
-            pos = end
-    return "".join(out) + text[pos:] if out else text
-
-
-def fingerprint(value: str) -> str:
-    """Stable stand-in for a secret: ``<redacted:sha256:`` + first 8 hex of sha256(value) + ``>``."""
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"<redacted:sha256:{digest[:8]}>"
-
-
-def _already(value: str) -> bool:
-    return _ALREADY.fullmatch(value) is not None
-
-
-def _is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    norm = re.sub(r"[^a-z0-9]", "", key.lower())
-    return norm.endswith(_KEY_SUFFIXES) and not norm.startswith("existing")  # Helm's existingSecret: a name
-
-
-def _names_a_secret(key: object, value: str) -> bool:
-    """``backupTargetCredentialSecret: longhorn-backup-credentials`` names a Secret object; it is not one."""
-    norm = re.sub(r"[^a-z0-9]", "", str(key).lower())
-    named = _K8S_NAME.fullmatch(value.strip()) is not None
-    return named and norm.endswith("secret") and not norm.endswith("clientsecret")
-
-
-def _keep(inner: str, *, quoted: bool, hcl: bool) -> bool:
-    """True when a value under a secret-looking key is not itself a secret (a reference, empty...)."""
-    value = inner.strip()
-    if value.lower() in _EMPTYISH or _already(value) or _INTERPOLATION.search(value):
-        return True
-    if _BLOCK_START.fullmatch(value):
-        return True  # the lines below were handled by _redact_blocks
-    if quoted:
-        return False
-    if value[:1] in ("{", "["):
-        return True  # a nested mapping or list (``"secret": {"secretName": ...}``), not a scalar
-    return _HCL_REF.fullmatch(value) is not None or (hcl and _RESOURCE_REF.fullmatch(value) is not None)
-
-
-_DQ = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
-_SQ = re.compile(r"'((?:[^'\n]|'')*)'")
-_BARE_COLON = re.compile(r"(.*?)([ \t]+#.*|[ \t]*,[ \t]*(?:[\"'{\[].*)?|[ \t]*[}\]][\s,}\]]*|[ \t]*)")
-_BARE_EQ = re.compile(r"[^\s;&'\"]*")
-
-
-def _split_value(rest: str, colon: bool) -> tuple[str, str, str]:
-    """Split what follows ``key:``/``key =`` on one line into (open quote, value, close quote)."""
-    if rest[:1] in ("'", '"'):
-        m = (_DQ if rest[0] == '"' else _SQ).match(rest)
-        return (rest[0], m.group(1), rest[0]) if m else (rest[0], rest[1:], "")  # unterminated: to EOL
-    m = _BARE_COLON.fullmatch(rest) if colon else _BARE_EQ.match(rest)
-    assert m is not None  # both patterns match the empty string
-    return "", m.group(1) if colon else m.group(0), ""
-
-
-def _secret_value(key: str, sep: str, rest: str, prefix: str) -> tuple[str, int]:
-    """Replacement for the value that starts ``rest`` (after a secret key), and its length in ``rest``."""
-    colon = "=" not in sep
-    opened, inner, closed = _split_value(rest, colon)
-    size = len(opened) + len(inner) + len(closed)
-    # 'Set the password: ask Bob' is prose; '- password: x', '# token: x', '{a: 1, token: x}' are not.
-    last = prefix.rstrip()[-1:]
-    prose = colon and not key.startswith(("'", '"')) and last != "" and last not in "{[,-#/*;"
-    if prose or _keep(inner, quoted=bool(opened), hcl=not colon) or _names_a_secret(key, inner):
-        return rest[:size], size
-    return f"{opened}{fingerprint(inner)}{closed}", size
 
 
 _ASSIGN_TAIL = r"(?P<q>[\"']?)(?P<sep>[ \t]*(?:=>|:=|[:=])[ \t]*)"
@@ -161,18 +84,18 @@ def _redact_assignments(text: str) -> str:
             continue  # a closing quote without an opening one: not a key
         start -= len(m["q"])
         key = text[start : m.start("sep")]
-        if not _is_secret_key(key.strip("'\"")):
+        if not is_secret_key(key.strip("'\"")):
             continue
         line_end = text.find("\n", m.end())
         rest = text[m.end() : len(text) if line_end < 0 else line_end]
-        new, size = _secret_value(key, m["sep"], rest, text[text.rfind("\n", 0, start) + 1 : start])
+        new, size = secret_value(key, m["sep"], rest, text[text.rfind("\n", 0, start) + 1 : start])
         spans.append((m.end(), m.end() + size, new))
-    return _splice(text, spans)
+    return splice(text, spans)
 
 
 def _value_repl(m: re.Match[str]) -> str:
     """The value after ``head`` (an env entry's ``value:``, a last-applied annotation key)."""
-    new, size = _secret_value("", m["head"], m["rest"], "")
+    new, size = secret_value("", m["head"], m["rest"], "")
     return f"{m['head']}{new}{m['rest'][size:]}"
 
 
@@ -182,7 +105,7 @@ def _group_repl(test: Callable[[str], bool] = lambda v: True) -> Callable[[re.Ma
     def repl(m: re.Match[str]) -> str:
         group = "v" if "v" in m.re.groupindex else 0
         value = m[group]
-        if _keep(value, quoted=True, hcl=False) or not test(value):
+        if keep_value(value, quoted=True, hcl=False) or not test(value):
             return m[0]
         start, end = m.start(group) - m.start(), m.end(group) - m.start()
         return m[0][:start] + fingerprint(value) + m[0][end:]
@@ -266,20 +189,9 @@ def _redact_pem(text: str) -> str:
             body = text[start:run].rstrip("\r\n")
             indent = body[: len(body) - len(body.lstrip(" \t\r\n"))].split("\n")[-1]
             new = indent + fingerprint(body.strip()) + "\n" * body.count("\n")
-        if body.strip() and not _already(body):
+        if body.strip() and not already_redacted(body):
             spans.append((start, start + len(body), new))
-    return _splice(text, spans)
-
-
-def _indented_end(text: str, pos: int, col: int) -> int:
-    """End of the lines from ``pos`` that are blank or indented deeper than ``col``."""
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        line = text[pos : len(text) if nl < 0 else nl].rstrip("\r")
-        if line.strip() and len(line) - len(line.lstrip(" \t")) <= col:
-            break
-        pos = len(text) if nl < 0 else nl + 1
-    return pos
+    return splice(text, spans)
 
 
 def _redact_blocks(text: str) -> str:
@@ -291,99 +203,19 @@ def _redact_blocks(text: str) -> str:
         body_start = m.end() + 1
         if head is None or (spans and line_start < spans[-1][1]) or body_start > len(text):
             continue
-        if not (_is_secret_key(head["key"]) or head["key"] == LAST_APPLIED):
+        if not (is_secret_key(head["key"]) or head["key"] == LAST_APPLIED):
             continue
         if m["doc"]:
             term = re.compile(r"^[ \t]*" + re.escape(m["doc"]) + r"[ \t]*\r?$", re.M).search(text, body_start)
             end = term.start() if term else len(text)
         else:
-            end = _indented_end(text, body_start, len(head["ind"]))
+            end = indented_end(text, body_start, len(head["ind"]))
         block = text[body_start:end].rstrip("\n")
-        if _already(block):
+        if already_redacted(block):
             continue
         new = " " * (len(head["ind"]) + 2) + fingerprint(block.strip()) + "\n" * block.count("\n")
         spans.append((body_start, body_start + len(block), new))
-    return _splice(text, spans)
-
-
-_KUBE_GATE = re.compile(r"kind[\"']?[ \t]*:[ \t]*[\"']?Secret\b|last-applied-configuration")
-_DOC_START = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
-_SECRET_KIND_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?Secret\b", re.M)
-_DATA_HEAD = re.compile(
-    r"^(?P<ind>[ \t]*(?:-[ \t]+)*)[\"']?(?:data|stringData)[\"']?[ \t]*:[ \t]*\{?[ \t]*\r?$", re.M
-)
-_CHILD = re.compile(r"[ \t]*[\"']?[^\s\"':#][^\"':]*[\"']?[ \t]*:[ \t]*")
-
-
-def _node_span(node: Any, offset: int, text: str) -> Span | None:
-    value = str(node.value)
-    start, end = offset + node.start_mark.index, offset + node.end_mark.index
-    if _already(value) or value.strip() in ("", "null", "~") or _INTERPOLATION.search(value):
-        return None
-    quote = node.style if node.style in ("'", '"') else ""
-    return start, end, f"{quote}{fingerprint(value)}{quote}" + "\n" * text.count("\n", start, end)
-
-
-def _compose_spans(root: Any, offset: int, text: str) -> list[Span]:
-    spans: list[Span | None] = []
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:  # aliases can make the node graph cyclic
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            pairs = [(k.value if isinstance(k, yaml.ScalarNode) else None, v) for k, v in node.value]
-            is_secret = any(k == "kind" and getattr(v, "value", None) == "Secret" for k, v in pairs)
-            for name, value in pairs:
-                if is_secret and name in ("data", "stringData") and isinstance(value, yaml.MappingNode):
-                    scalars = [v for _, v in value.value if isinstance(v, yaml.ScalarNode)]
-                    spans += [_node_span(v, offset, text) for v in scalars]
-                elif name == LAST_APPLIED and isinstance(value, yaml.ScalarNode):
-                    spans.append(_node_span(value, offset, text))
-                else:
-                    stack.append(value)
-    return [s for s in spans if s is not None]
-
-
-def _fallback_spans(chunk: str, offset: int) -> list[Span]:
-    """Indentation scan of a Secret document that does not parse (a Helm template, say)."""
-    if not _SECRET_KIND_LINE.search(chunk):
-        return []
-    spans: list[Span] = []
-    for m in _DATA_HEAD.finditer(chunk):
-        pos, child_col = m.end() + 1, -1
-        for line in chunk[pos : _indented_end(chunk, pos, len(m["ind"]))].split("\n"):
-            ind = len(line) - len(line.lstrip(" \t"))
-            if line.strip() and not line.lstrip().startswith("#"):
-                child_col = ind if child_col < 0 else child_col
-                head = _CHILD.match(line) if ind == child_col else None
-                start = head.end() if head else ind
-                opened, inner, _ = _split_value(line[start:].rstrip("\r"), colon=True)
-                if not _keep(inner, quoted=True, hcl=False):
-                    begin = offset + pos + start + len(opened)
-                    spans.append((begin, begin + len(inner), fingerprint(inner)))
-            pos += len(line) + 1
-    return spans
-
-
-def _redact_kube(text: str) -> str:
-    starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start() > 0]
-    spans: list[Span] = []
-    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-        chunk = text[begin:end]
-        if not _KUBE_GATE.search(chunk):
-            continue
-        try:
-            node = yaml.compose(chunk, Loader=_LOADER)
-        except (yaml.YAMLError, RecursionError):
-            spans += _fallback_spans(chunk, begin)
-            continue
-        if node is not None:
-            spans += _compose_spans(node, begin, text)
-    return _splice(text, sorted(spans))
+    return splice(text, spans)
 
 
 def redact_text(text: str) -> str:
@@ -393,8 +225,8 @@ def redact_text(text: str) -> str:
     lower = text.lower()
     if "private key" in lower:
         text = _redact_pem(text)
-    if ("secret" in lower or "last-applied" in lower) and _KUBE_GATE.search(text):
-        text = _redact_kube(text)
+    if ("secret" in lower or "last-applied" in lower) and KUBE_GATE.search(text):
+        text = redact_kube(text)
     if ("|" in text or ">" in text or "<<" in text) and any(w in lower for w in _BLOCK_HINTS):
         text = _redact_blocks(text)
     for needles, regex, repl in _RULES:
@@ -406,7 +238,7 @@ def redact_text(text: str) -> str:
 
 
 def _fp_any(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and _already(value)):
+    if value is None or (isinstance(value, str) and already_redacted(value)):
         return value
     if isinstance(value, bytes):
         return fingerprint(value.decode("utf-8", "replace"))
@@ -415,7 +247,7 @@ def _fp_any(value: Any) -> Any:
 
 def _secret_scalar(key: Any, value: Any) -> bool:
     if isinstance(value, str):
-        return not (_keep(value, quoted=False, hcl=True) or _names_a_secret(key, value))
+        return not (keep_value(value, quoted=False, hcl=True) or names_a_secret(key, value))
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -431,13 +263,13 @@ def redact_object(obj: Any) -> Any:
         return redact_text(obj)
     if isinstance(obj, Mapping):
         is_secret = obj.get("kind") == "Secret"
-        env_secret = _is_secret_key(obj.get("name")) and "value" in obj
+        env_secret = is_secret_key(obj.get("name")) and "value" in obj
         out: dict[Any, Any] = {}
         for key, value in obj.items():
             if is_secret and key in ("data", "stringData") and isinstance(value, Mapping):
                 out[key] = {k: _fp_any(v) for k, v in value.items()}
             elif key == LAST_APPLIED or (
-                (_is_secret_key(key) or (env_secret and key == "value")) and _secret_scalar(key, value)
+                (is_secret_key(key) or (env_secret and key == "value")) and _secret_scalar(key, value)
             ):
                 out[key] = _fp_any(value)
             else:

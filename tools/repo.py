@@ -17,15 +17,10 @@ description a model reads. Why they are built this way:
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shlex
-import shutil
 import stat
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -34,34 +29,18 @@ from typing import Any
 from tools.errors import SandboxViolation
 from tools.redact import redact_object, redact_text
 from tools.results import ToolResult, ToolStatus
+from tools.ripgrep import RG_MISSING, decode_field, rg_error, rg_flags, run_rg
+from tools.ripgrep import rg_binary as _rg_binary  # kept as repo._rg_binary: tests patch it
 from tools.sandbox import Jail, PathNotFound
 
-RG_TIMEOUT_S = 20.0
 MAX_LINE_CHARS = 400  # per search hit
 MAX_READ_LINE_CHARS = 2000  # per line of repo_read (minified JSON can be one huge line)
 RANGE_READ_FACTOR = 8  # a line range may come from a file up to 8x the read cap
 WALK_LIMIT = 200_000
-_STDERR_CAP = 8192
-
-
-def _rg_binary() -> str | None:
-    """The rg shipped in this environment's bin/ (the ripgrep wheel) first, then the PATH."""
-    bundled = Path(sys.prefix) / "bin" / "rg"
-    if bundled.is_file() and os.access(bundled, os.X_OK):
-        return str(bundled)
-    return shutil.which("rg")
-
-
-_RG_MISSING = "ripgrep (rg) is not installed: install the 'ripgrep' package (pip install 'ripgrep==14.1.0')"
 
 
 def _shell_path(rel: str) -> str:
     return shlex.quote("./" + rel if rel.startswith("-") else rel)
-
-
-def _size_flag(cap: int) -> str:
-    mib = 1024 * 1024
-    return f"{cap // mib}M" if cap % mib == 0 else str(cap)
 
 
 def _result(
@@ -77,59 +56,6 @@ def _fail(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResu
     return ToolResult.fail(tool, args, command, redact_text(error))
 
 
-def _run_rg(argv: list[str], cwd: Path, on_line: Callable[[bytes], None]) -> tuple[int, str, bool]:
-    """Run rg, streaming stdout lines to ``on_line``; returns (exit code, stderr, timed out)."""
-    proc = subprocess.Popen(  # an argv list, no shell; user text only ever comes after "--"
-        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, shell=False
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    err = proc.stderr
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.append(err.read()), daemon=True)
-    reader.start()
-    timer = threading.Timer(RG_TIMEOUT_S, proc.kill)
-    timer.start()
-    try:
-        for line in proc.stdout:
-            on_line(line)
-        proc.wait()
-    finally:
-        timer.cancel()
-        if proc.poll() is None:  # on_line raised: do not leave rg running
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        reader.join(timeout=5)
-        err.close()
-    stderr = b"".join(chunks)[:_STDERR_CAP].decode("utf-8", "replace").strip()
-    return proc.returncode, stderr, proc.returncode < 0
-
-
-def _rg_flags(
-    jail: Jail, fixed: bool, ignore_case: bool, glob: str | None, path: str = "."
-) -> tuple[list[str], list[str]]:
-    """(argv flags, display flags) shared by search and count.
-
-    The user's glob comes before ``!.git``: in rg a later glob wins, so no glob can bring .git back.
-    Cluster snapshots inside the estate are skipped unless the search is aimed inside one.
-    """
-    argv = ["--no-config", "--hidden", *([f"--glob={glob}"] if glob else []), "--glob=!.git"]
-    shown = ["--hidden", *(["-g", shlex.quote(glob)] if glob else []), "-g", "'!.git'"]
-    where = path.strip("/").removeprefix("./")
-    for snap in jail.snapshot_dirs:
-        if where == snap or where.startswith(snap + "/"):
-            continue
-        argv.append(f"--glob=!{snap}/**")
-        shown += ["-g", shlex.quote(f"!{snap}/**")]
-    argv.append(f"--max-filesize={_size_flag(jail.file_cap)}")
-    shown += ["--max-filesize", _size_flag(jail.file_cap)]
-    for on, flag in ((fixed, "-F"), (ignore_case, "-i")):
-        if on:
-            argv.append(flag)
-            shown.append(flag)
-    return argv, shown
-
-
 def _rg_setup(
     jail: Jail, tool: str, args: dict[str, Any], pattern: str, path: str, glob: str | None,
     command: Callable[[str], str],
@@ -142,25 +68,7 @@ def _rg_setup(
     if not pattern or "\x00" in pattern + (glob or ""):
         return _fail(tool, args, command(rel), "the pattern is empty or has a NUL byte; pass text to find")
     rg = _rg_binary()
-    return (rel, rg, command(rel)) if rg else _fail(tool, args, command(rel), _RG_MISSING)
-
-
-def _rg_error(pattern: str, rel: str, stderr: str, timed_out: bool) -> str:
-    if timed_out:
-        limit = f"{RG_TIMEOUT_S:.0f} s"
-        return f"search for {pattern!r} in {rel!r} timed out after {limit}; narrow it with path= or glob="
-    message = " ".join(stderr.replace("rg: ", "").split()) or "rg failed without a message"
-    hint = ""
-    if "regex parse error" in stderr or "error parsing" in stderr:
-        hint = (" Check the regex syntax (Rust regex: no look-around, no backreferences), or pass fixed=True"
-                " to search for the literal text.")
-    return f"rg could not search for {pattern!r} in {rel!r}: {message}.{hint}"
-
-
-def _decode(field: dict[str, Any]) -> str:
-    if "text" in field:
-        return str(field["text"])
-    return os.fsdecode(base64.b64decode(field.get("bytes", "")))
+    return (rel, rg, command(rel)) if rg else _fail(tool, args, command(rel), RG_MISSING)
 
 
 class _RedactedFiles:
@@ -205,7 +113,7 @@ def repo_search(
     args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case,
             "context": context, "max_results": max_results}
     context, max_results = max(0, min(int(context), 10)), max(1, min(int(max_results), 1000))
-    flags, shown = _rg_flags(jail, fixed, ignore_case, glob, path)
+    flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
     flags.append("--sort=path")  # one thread, stable order: the same call gives the same evidence
     shown.append("--sort path")
     if context:
@@ -227,12 +135,12 @@ def repo_search(
             total += 1
         if total <= max_results and (is_match or raw.startswith(b'{"type":"context"')):
             msg = json.loads(raw)["data"]
-            name = _decode(msg["path"]).removeprefix("./")
-            hits.append((name, int(msg["line_number"]), _decode(msg["lines"]), is_match))
+            name = decode_field(msg["path"]).removeprefix("./")
+            hits.append((name, int(msg["line_number"]), decode_field(msg["lines"]), is_match))
 
-    code, stderr, timed_out = _run_rg([rg, "--json", *flags, "--", pattern, rel], jail.root, on_line)
+    code, stderr, timed_out = run_rg([rg, "--json", *flags, "--", pattern, rel], jail.root, on_line)
     if timed_out or (code == 2 and total == 0):
-        return _fail(tool, args, display, _rg_error(pattern, rel, stderr, timed_out))
+        return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
     if total == 0:
         # the pattern is in ``command``; not echoing it keeps a searched-for secret out of the output
         return _result(tool, args, display, f"no matches in {rel!r}", data=[], value=0,
@@ -274,7 +182,7 @@ def repo_count(
     """
     tool = "repo.count"
     args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case}
-    flags, shown = _rg_flags(jail, fixed, ignore_case, glob, path)
+    flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
 
     def command(where: str) -> str:
         head = ["rg", "--count-matches", *shown, "-e", shlex.quote(pattern), _shell_path(where)]
@@ -293,9 +201,9 @@ def repo_count(
 
     argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--color=never", *flags]
     argv += ["--", pattern, rel]
-    code, stderr, timed_out = _run_rg(argv, jail.root, on_line)
+    code, stderr, timed_out = run_rg(argv, jail.root, on_line)
     if timed_out or (code == 2 and not counts):
-        return _fail(tool, args, display, _rg_error(pattern, rel, stderr, timed_out))
+        return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
     if not counts:
         return _result(tool, args, display, f"0 matches in {rel!r}", data={"total": 0, "files": []}, value=0,
                        status=ToolStatus.NO_DATA)

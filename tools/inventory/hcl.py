@@ -7,156 +7,52 @@ commented-out resource or a heredoc holding resource-looking text never becomes 
 :func:`parse_hcl` is a pure function of ``(path, text)`` returning plain frozen dataclasses (picklable,
 so files can be parsed in a process pool). :class:`Evaluator` statically evaluates expressions against
 a caller-supplied reference lookup; it never guesses: anything it cannot know is :data:`UNRESOLVED`.
+
+The AST types are in :mod:`tools.inventory.hcl_ast` and the evaluator in :mod:`tools.inventory.hcl_eval`;
+both are re-exported here, so callers import every HCL name from this module.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import tree_sitter_hcl
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-Scalar = str | int | float | bool | None
+from tools.inventory.hcl_ast import (
+    Attribute,
+    Block,
+    Call,
+    Comment,
+    Expr,
+    HclError,
+    HclFile,
+    Literal,
+    ObjectExpr,
+    Other,
+    Ref,
+    Scalar,
+    Template,
+    TupleExpr,
+)
+from tools.inventory.hcl_eval import (
+    UNRESOLVED,
+    Evaluator,
+    Lookup,
+    Unresolved,
+    as_written,
+    calls_function,
+    format_scalar,
+    walk_steps,
+)
 
-
-# ------------------------------------------------------------------------------------ the AST
-
-
-@dataclass(frozen=True, slots=True)
-class Literal:
-    value: Scalar
-    raw: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """A quoted string with interpolations, or a heredoc: text parts and interpolated expressions."""
-
-    parts: tuple[str | Expr, ...]
-    raw: str
-    line: int
-    heredoc: bool = False
-    directives: bool = False  # %{ if } / %{ for }: never evaluated
-    body_line: int = 0  # heredocs: line of the first content line
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """``var.x``, ``kubernetes_namespace.ns.metadata[0].name``: names, literal indexes, None for a splat."""
-
-    root: str
-    steps: tuple[str | int | None, ...]
-    raw: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectExpr:
-    items: tuple[tuple[str, Expr], ...]
-    raw: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class TupleExpr:
-    items: tuple[Expr, ...]
-    raw: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    name: str
-    args: tuple[Expr, ...]
-    raw: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Other:
-    """Conditionals, operators, for-expressions, splats of calls: kept as raw text only."""
-
-    raw: str
-    line: int
-
-
-Expr = Literal | Template | Ref | ObjectExpr | TupleExpr | Call | Other
-
-
-@dataclass(frozen=True, slots=True)
-class Attribute:
-    name: str
-    value: Expr
-    line: int
-    end_line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    type: str
-    labels: tuple[str, ...]
-    attrs: dict[str, Attribute]
-    blocks: tuple[Block, ...]
-    line: int
-    end_line: int
-
-    def attr(self, name: str) -> Expr | None:
-        found = self.attrs.get(name)
-        return found.value if found is not None else None
-
-    def block(self, type_: str) -> Block | None:
-        """The first nested block of that type (``dynamic`` blocks included, see :meth:`blocks_of`)."""
-        return next(iter(self.blocks_of(type_)), None)
-
-    def blocks_of(self, type_: str) -> list[Block]:
-        """Nested blocks of that type; a ``dynamic "type" { content {...} }`` counts once, as written."""
-        found: list[Block] = []
-        for child in self.blocks:
-            if child.type == type_:
-                found.append(child)
-            elif child.type == "dynamic" and child.labels == (type_,):
-                content = child.block("content")
-                if content is not None:
-                    found.append(Block(type_, (), content.attrs, content.blocks, child.line, child.end_line))
-        return found
-
-    def path(self, *types: str) -> Block | None:
-        """Follow first nested blocks: ``b.path("spec", "template", "spec")``."""
-        current: Block | None = self
-        for type_ in types:
-            current = current.block(type_) if current is not None else None
-        return current
-
-
-@dataclass(frozen=True, slots=True)
-class Comment:
-    line: int
-    end_line: int
-    text: str
-    own_line: bool  # nothing but whitespace before it on its line
-
-
-@dataclass(frozen=True, slots=True)
-class HclFile:
-    path: str
-    body: Block  # the file itself, as a block of type "" holding top-level attributes and blocks
-    comments: tuple[Comment, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True, slots=True)
-class HclError:
-    path: str
-    line: int
-    message: str
-
-
-# ---------------------------------------------------------------------------------- the parser
+__all__ = [
+    "UNRESOLVED", "Attribute", "Block", "Call", "Comment", "Evaluator", "Expr", "HclError", "HclFile",
+    "Literal", "Lookup", "ObjectExpr", "Other", "Ref", "Scalar", "Template", "TupleExpr", "Unresolved",
+    "as_written", "calls_function", "format_scalar", "parse_hcl", "walk_steps",
+]
 
 
 @functools.cache
@@ -433,157 +329,3 @@ class _Converter:
         if isinstance(key, Literal) and isinstance(key.value, (int, str)) and not isinstance(key.value, bool):
             return key.value
         return None
-
-
-# ----------------------------------------------------------------------------------- evaluation
-
-
-class Unresolved(enum.Enum):
-    """The value of an expression that cannot be known statically (an enum: a picklable singleton)."""
-
-    UNRESOLVED = "UNRESOLVED"
-
-
-UNRESOLVED: Final = Unresolved.UNRESOLVED
-Lookup = Callable[[Ref], Any]
-"""Resolves a traversal to plain data (str, int, float, bool, None, list, dict) or UNRESOLVED."""
-
-
-def walk_steps(value: Any, steps: tuple[str | int | None, ...]) -> Any:
-    """Index plain data by traversal steps; a missing key or a splat is UNRESOLVED."""
-    for step in steps:
-        if isinstance(value, dict) and isinstance(step, str) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and isinstance(step, int) and not isinstance(step, bool):
-            if not 0 <= step < len(value):
-                return UNRESOLVED
-            value = value[step]
-        else:
-            return UNRESOLVED
-    return value
-
-
-def format_scalar(value: Scalar) -> str:
-    """A scalar as Terraform interpolates it: true/false, 2 for 2.0."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def as_written(expr: Expr) -> str:
-    """The expression as a reader sees it: a string's value, a quoted template without its quotes."""
-    if isinstance(expr, Literal):
-        return expr.raw if expr.value is None or not isinstance(expr.value, str) else expr.value
-    if isinstance(expr, Template) and not expr.heredoc:
-        return expr.raw[1:-1]
-    return expr.raw
-
-
-class Evaluator:
-    """Static evaluation of expressions; references go through ``lookup``. No function is evaluated."""
-
-    def __init__(self, lookup: Lookup) -> None:
-        self.lookup = lookup
-
-    def value(self, expr: Expr) -> Any:
-        """Plain data, or UNRESOLVED if any part is unknown."""
-        if isinstance(expr, Literal):
-            return expr.value
-        if isinstance(expr, Ref):
-            return self.lookup(expr)
-        if isinstance(expr, Template):
-            return self.template(expr)
-        if isinstance(expr, TupleExpr):
-            items = [self.value(i) for i in expr.items]
-            return UNRESOLVED if any(i is UNRESOLVED for i in items) else items
-        if isinstance(expr, ObjectExpr):
-            obj = {k: self.value(v) for k, v in expr.items}
-            return UNRESOLVED if any(v is UNRESOLVED for v in obj.values()) else obj
-        return UNRESOLVED
-
-    def template(self, expr: Template) -> str | Unresolved:
-        if expr.directives:
-            return UNRESOLVED
-        out: list[str] = []
-        for part in expr.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            value = self.value(part)
-            if value is UNRESOLVED or value is None or isinstance(value, (list, dict)):
-                return UNRESOLVED
-            out.append(format_scalar(value))
-        return "".join(out)
-
-    def string(self, expr: Expr | None) -> str | None:
-        """The resolved value as a string; None when absent, null or unresolved."""
-        if expr is None:
-            return None
-        value = self.value(expr)
-        if value is UNRESOLVED or value is None or isinstance(value, (list, dict)):
-            return None
-        return format_scalar(value)
-
-    def text(self, expr: Expr | None) -> str | None:
-        """The resolved string, else the expression as written; None only when absent or null."""
-        if expr is None:
-            return None
-        resolved = self.string(expr)
-        if resolved is not None:
-            return resolved
-        return None if isinstance(expr, Literal) and expr.value is None else as_written(expr)
-
-    def integer(self, expr: Expr | None) -> int | None:
-        value = self.string(expr)
-        try:
-            return int(value) if value is not None else None
-        except ValueError:
-            return None
-
-    def boolean(self, expr: Expr | None) -> bool | None:
-        value = self.string(expr)
-        return {"true": True, "false": False}.get(value) if value is not None else None
-
-    def strings(self, expr: Expr | None) -> list[str]:
-        """A list of strings: each item resolved, else as written."""
-        if isinstance(expr, TupleExpr):
-            return [t for t in (self.text(i) for i in expr.items) if t is not None]
-        value = self.value(expr) if expr is not None else None
-        if not isinstance(value, list):
-            return []
-        return [format_scalar(v) for v in value if not isinstance(v, (list, dict))]
-
-    def data(self, expr: Expr) -> Any:
-        """Best-effort plain data: unknown leaves become their text as written (for manifests)."""
-        if isinstance(expr, ObjectExpr):
-            return {k: self.data(v) for k, v in expr.items}
-        if isinstance(expr, TupleExpr):
-            return [self.data(i) for i in expr.items]
-        value = self.value(expr)
-        return as_written(expr) if value is UNRESOLVED else value
-
-    def mapping(self, expr: Expr | None) -> dict[str, str]:
-        """A string map (labels, selectors): values resolved, else as written."""
-        if not isinstance(expr, ObjectExpr):
-            value = self.value(expr) if expr is not None else None
-            if isinstance(value, dict):
-                return {k: format_scalar(v) for k, v in value.items() if not isinstance(v, (list, dict))}
-            return {}
-        return {k: t for k, v in expr.items if (t := self.text(v)) is not None}
-
-
-def calls_function(expr: Expr, name: str) -> bool:
-    """Whether the expression calls ``name(...)`` anywhere (e.g. ``timestamp()`` in a trigger)."""
-    if isinstance(expr, Call):
-        return expr.name == name or any(calls_function(a, name) for a in expr.args)
-    if isinstance(expr, Template):
-        return any(not isinstance(p, str) and calls_function(p, name) for p in expr.parts)
-    if isinstance(expr, TupleExpr):
-        return any(calls_function(i, name) for i in expr.items)
-    if isinstance(expr, ObjectExpr):
-        return any(calls_function(v, name) for _, v in expr.items)
-    if isinstance(expr, Other):  # conditionals and operators are kept as text: look for the call there
-        return re.search(rf"(?<![\w.\"]){re.escape(name)}\s*\(", expr.raw) is not None
-    return False

@@ -6,14 +6,15 @@
    beside it): :class:`Module` resolves ``var.x`` (Terragrunt ``inputs``, then the variable's
    default), ``local.x`` and references to resources of the module, then maps each block to records.
    Resolution never guesses: what it cannot know stays unresolved, with the raw text kept.
+
+Terraform's own blocks (modules, providers, backends, escape hatches) are mapped in
+``terraform_blocks``; Kubernetes resources in ``terraform_workloads``.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
-from typing import Literal as TypingLiteral
 
 from tools.inventory.hcl import (
     UNRESOLVED,
@@ -30,7 +31,6 @@ from tools.inventory.hcl import (
     Template,
     TupleExpr,
     as_written,
-    calls_function,
     parse_hcl,
     walk_steps,
 )
@@ -38,27 +38,25 @@ from tools.inventory.inventory import Records
 from tools.inventory.models import (
     Backend,
     CodeRef,
-    EscapeHatch,
     HelmRelease,
     IgnoreChanges,
     ParseIssue,
-    ProviderRequirement,
-    Provisioner,
-    TerraformModule,
     TerraformResource,
     TerraformVariable,
+)
+from tools.inventory.terraform_blocks import (
+    comment_marker,
+    escape_hatch,
+    generate_block,
+    ignore_paths,
+    module_record,
+    terraform_block,
 )
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
 
 MAX_READ_BYTES: Final = 2_000_000  # a YAML file a manifest reads with file(...)
 MAX_PARSE_BYTES: Final = 5_000_000  # no hand-written HCL file is this big; generated ones are not worth it
 _TOOL_CACHES: Final = frozenset({".terraform", ".terragrunt-cache"})
-_MARKER = re.compile(r"^(?:#|//|/\*)\s*([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
-_REGISTRY = re.compile(r"^(?:[\w.-]+/)?[\w-]+/[\w-]+/[\w-]+$")
-ProvisionerType = TypingLiteral["local-exec", "remote-exec", "file"]
-ModuleKind = TypingLiteral["local", "git", "registry", "other"]
-_PROVISIONERS: Final[dict[str, ProvisionerType]] = {"local-exec": "local-exec", "remote-exec": "remote-exec",
-                                                     "file": "file"}
 
 
 def parse_terraform(root: Path, paths: list[str]) -> Records:
@@ -302,9 +300,9 @@ class Module:
                 if kind == "resource" and len(block.labels) == 2:
                     self._resource(site, f.comments, block, out)
                 elif kind == "module" and block.labels:
-                    _module(site, block.labels[0], block, out)
+                    module_record(site, block.labels[0], block, out)
                 elif kind == "terraform":
-                    _terraform_block(site, block, terragrunt, out)
+                    terraform_block(site, block, terragrunt, out)
                 elif kind == "variable" and block.labels and not terragrunt:
                     default = ev.string(block.attr("default")) if _literal(block.attr("default")) else None
                     out.variables.append(TerraformVariable(name=block.labels[0], default=default,
@@ -315,7 +313,7 @@ class Module:
                         out.backends.append(Backend(type=backend, defined_in="terragrunt",
                                                     source=site.ref(block)))
                 elif kind == "generate" and terragrunt:
-                    _generated(f.path, block, out)
+                    generate_block(f.path, block, out)
 
     def _resource(self, site: Site, comments: tuple[Comment, ...], block: Block, out: Records) -> None:
         rtype, name = block.labels
@@ -328,7 +326,7 @@ class Module:
         elif rtype == "helm_release":
             out.helm_releases.append(self._helm(site, block))
         elif rtype in ("null_resource", "terraform_data"):
-            out.escape_hatches.append(_escape_hatch(site, block, address))
+            out.escape_hatches.append(escape_hatch(site, block, address))
         out.resources.append(
             TerraformResource(type=rtype, name=name, manifest_kind=manifest_kind, source=site.ref(block))
         )
@@ -338,8 +336,8 @@ class Module:
             out.ignore_changes.append(
                 IgnoreChanges(
                     address=address,
-                    paths=_ignore_paths(ignore.value),
-                    marker=_marker(comments, ignore.line, ignore.end_line),
+                    paths=ignore_paths(ignore.value),
+                    marker=comment_marker(comments, ignore.line, ignore.end_line),
                     source=CodeRef(path=site.path, line=ignore.line, end_line=ignore.end_line),
                 )
             )
@@ -381,115 +379,3 @@ def _literal(expr: Expr | None) -> bool:
     """A literal value, or a heredoc without interpolation: what a variable default may be recorded as."""
     plain = isinstance(expr, Template) and not expr.directives and all(isinstance(p, str) for p in expr.parts)
     return isinstance(expr, Literal) or plain
-
-
-def _ignore_paths(expr: Expr) -> list[str]:
-    """Paths as written; ``all`` (or the legacy ``"all"``) is ``["all"]``."""
-    if (isinstance(expr, Ref) and expr.raw == "all") or (isinstance(expr, Literal) and expr.value == "all"):
-        return ["all"]
-    items = expr.items if isinstance(expr, TupleExpr) else (expr,)
-    return [i.value if isinstance(i, Literal) and isinstance(i.value, str) else i.raw for i in items]
-
-
-def _marker(comments: tuple[Comment, ...], line: int, end_line: int) -> str | None:
-    """An upper-case marker comment at the end of (or inside) the lines, or in the comments just above."""
-    by_end = {c.end_line: c for c in comments if c.own_line}
-    above: list[Comment] = []
-    cursor = line - 1
-    while cursor in by_end:
-        above.append(by_end[cursor])
-        cursor = by_end[cursor].line - 1
-    near = [c for c in comments if line <= c.line <= end_line and not c.own_line] + above
-    for comment in near:
-        found = _MARKER.match(comment.text)
-        if found is not None:
-            return found.group(1)
-    return None
-
-
-def _escape_hatch(site: Site, block: Block, address: str) -> EscapeHatch:
-    ev = site.ev
-    rtype = block.labels[0]
-    resource_host = (block.block("connection") or Block("", (), {}, (), 0, 0)).attr("host")
-    provisioners: list[Provisioner] = []
-    for p in block.blocks_of("provisioner"):
-        ptype = _PROVISIONERS.get(p.labels[0]) if p.labels else None
-        if ptype is None:
-            continue
-        connection = p.block("connection")
-        host = connection.attr("host") if connection is not None else resource_host
-        host = None if ptype == "local-exec" else host  # local-exec runs where terraform runs
-        provisioners.append(Provisioner(type=ptype, connection_host=ev.text(host), line=p.line))
-    triggers_expr = block.attr("triggers" if rtype == "null_resource" else "triggers_replace")
-    triggers: dict[str, str] = {}
-    if isinstance(triggers_expr, ObjectExpr):
-        triggers = {k: v.raw for k, v in triggers_expr.items}
-    elif triggers_expr is not None:
-        triggers = {"*": triggers_expr.raw}
-    return EscapeHatch(
-        resource_type="null_resource" if rtype == "null_resource" else "terraform_data",
-        address=address,
-        provisioners=provisioners,
-        triggers=triggers,
-        timestamp_trigger=triggers_expr is not None and calls_function(triggers_expr, "timestamp"),
-        source=site.ref(block),
-    )
-
-
-def _module(site: Site, name: str, block: Block, out: Records) -> None:
-    source_expr = block.attr("source")
-    url = site.ev.text(source_expr)
-    if url is None:
-        return
-    ref = None
-    kind: ModuleKind = "other"
-    version = site.ev.text(block.attr("version"))
-    if url.startswith(("./", "../")):
-        kind = "local"
-    elif url.startswith(("git::", "git@", "github.com/", "bitbucket.org/")):
-        kind = "git"
-        found = re.search(r"[?&]ref=([^&]+)", url)
-        ref = found.group(1) if found else None
-    elif url.startswith("tfr://") or _REGISTRY.match(url.split("?")[0]):
-        kind = "registry"
-        found = re.search(r"[?&]version=([^&]+)", url)
-        version = version or (found.group(1) if found else None)
-    out.modules.append(TerraformModule(name=name, source_url=url, ref=ref, version=version, kind=kind,
-                                       source=site.ref(block)))
-
-
-def _terraform_block(site: Site, block: Block, terragrunt: bool, out: Records) -> None:
-    if terragrunt and block.attr("source") is not None:
-        _module(site, "terragrunt", block, out)
-    for req in block.blocks_of("required_providers"):
-        for name, attr in req.attrs.items():
-            expr = attr.value
-            ref = CodeRef(path=site.path, line=attr.line, end_line=attr.end_line)
-            if isinstance(expr, ObjectExpr):
-                fields = dict(expr.items)
-                source, constraint = site.ev.text(fields.get("source")), site.ev.text(fields.get("version"))
-            else:
-                source, constraint = None, site.ev.text(expr)
-            out.providers.append(ProviderRequirement(name=name, provider_source=source, constraint=constraint,
-                                                     source=ref))
-    for backend in block.blocks_of("backend") + block.blocks_of("cloud"):  # HCP Terraform's cloud {} is one
-        kind = backend.labels[0] if backend.labels else "cloud" if backend.type == "cloud" else None
-        if kind is not None:
-            out.backends.append(Backend(type=kind, defined_in="terraform", source=site.ref(backend)))
-
-
-def _generated(path: str, block: Block, out: Records) -> None:
-    """Terragrunt ``generate`` blocks: parse the generated HCL for providers and backends."""
-    contents = block.attr("contents")
-    if not isinstance(contents, Template) or not contents.heredoc or contents.directives:
-        return
-    text = "".join(p if isinstance(p, str) else "${" + p.raw + "}" for p in contents.parts)
-    parsed = parse_hcl(path, text, line_offset=contents.body_line - 1)
-    if isinstance(parsed, HclError):
-        return
-    site = Site(path, Evaluator(lambda _ref: UNRESOLVED), lambda _expr: None)
-    for inner in parsed.body.blocks_of("terraform"):
-        before = len(out.backends)
-        _terraform_block(site, inner, False, out)
-        for backend in out.backends[before:]:
-            backend.defined_in = "terragrunt"
