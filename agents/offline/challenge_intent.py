@@ -12,6 +12,9 @@ Two sources, both cited by ``path:line`` in the verdict:
   the whole finding. Otherwise the decision removes the subjects named in its topic sentence, or,
   for a comment block, the record it sits on.
 
+Then, findings already solved elsewhere in the estate by a mechanism the check does not read
+(``solved_elsewhere.py``) lose the covered subjects, or are reframed.
+
 The search for intent phrases is an ordinary ``repo_search`` call, so it is evidence like any other.
 """
 
@@ -25,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.findings import RawFinding, Verdict
+from agents.offline.solved_elsewhere import solved_elsewhere
 from pipeline.context import RunContext
 from tools.checks.spec import spec_by_id
 from tools.errors import SandboxViolation
@@ -32,6 +36,7 @@ from tools.evidence import Evidence
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import CodeRef
 from tools.redact import redact_text
+from tools.registry import Toolbox
 
 STANCE = "intent"
 AGENT = "challenger:intent"
@@ -104,7 +109,7 @@ def challenge_intent(findings: list[RawFinding], ctx: RunContext, run_date: str)
     decisions = _decisions(ctx, search, toolbox.ledger.data(search.id))
     known_names = _known_names(inventory)
     for finding in findings:
-        verdict = _judge(finding, accepted, decisions, known_names, inventory, accepted_ev, search)
+        verdict = _judge(finding, accepted, decisions, known_names, inventory, accepted_ev, search, toolbox)
         outcome.verdicts.append(verdict)
     outcome.evidence = cited
     return outcome
@@ -263,6 +268,7 @@ def _judge(
     inventory: Inventory,
     accepted_ev: Evidence | None,
     search: Evidence,
+    toolbox: Toolbox,
 ) -> Verdict:
     removed: dict[str, str] = {}  # subject -> where it is documented
     reasons: list[str] = []
@@ -302,6 +308,19 @@ def _judge(
                 reasons.append(f"{subject} is documented as deliberate at {where}")
         if covered:
             evidence.append(decision.evidence)
+    solution = solved_elsewhere(finding, inventory, toolbox)
+    if solution is not None:
+        if solution.reframe and not removed:
+            return Verdict(
+                finding=finding.id, challenger=STANCE, action="REFRAMED", reason=solution.reason,
+                evidence=solution.evidence, framing=solution.reframe, documented_at=solution.where,
+            )
+        subjects = {loc.subject for loc in finding.locations}
+        for subject in solution.subjects:
+            if subject in subjects and subject not in removed:
+                removed[subject] = solution.where
+                reasons.append(f"{subject} is already covered at {solution.where}: {solution.reason}")
+        evidence.extend(solution.evidence)
     if not removed:
         return Verdict(
             finding=finding.id, challenger=STANCE, action="CONFIRMED",

@@ -1,0 +1,181 @@
+"""Findings already solved elsewhere in the estate, by a mechanism the check itself does not read.
+
+A detection looks for one way of doing a thing (a NetworkPolicy per namespace, an explicit alert
+rule, a backup CronJob per volume). Estates often solve the same problem another way; when they do,
+the intent challenger takes the finding (or the covered subjects) out and cites where the solution
+lives. Each resolver is specific and conservative: it only claims what the other mechanism is known
+to do.
+
+* REL-ALERT-GAPS: kube-prometheus-stack ships default rules unless ``defaultRules.create: false``;
+  its ``kubernetesApps`` group alerts on failed Jobs (KubeJobFailed) and ``kubernetesStorage`` on
+  filling volumes (KubePersistentVolumeFillingUp), so those two categories are covered.
+* SEC-NO-PSS: an API-server ``PodSecurityConfiguration`` whose defaults enforce baseline or
+  restricted covers every namespace without a label (explicitly privileged ones stay).
+* SEC-NO-NETPOL: a cluster-wide policy (CiliumClusterwideNetworkPolicy, Calico
+  GlobalNetworkPolicy) means per-namespace NetworkPolicies are not the only isolation: reframed,
+  since whether it covers these namespaces needs a reading of the policy.
+* REL-PVC-NO-BACKUP: a Longhorn RecurringJob with task backup in the ``default`` group backs up
+  every Longhorn volume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from agents.findings import RawFinding
+from tools.errors import SandboxViolation
+from tools.evidence import Evidence
+from tools.inventory.inventory import Inventory
+from tools.registry import Toolbox
+
+AGENT = "challenger:intent"
+
+
+@dataclass
+class Solution:
+    """What another mechanism covers: some subjects, or the whole finding (reframed)."""
+
+    where: str
+    reason: str
+    evidence: list[str]
+    subjects: list[str] = field(default_factory=list)
+    reframe: str | None = None
+
+
+Resolver = Callable[[RawFinding, Inventory, Toolbox], Solution | None]
+
+
+def _search(toolbox: Toolbox, pattern: str, glob: str | None = None) -> tuple[Evidence, list[dict[str, Any]]]:
+    args: dict[str, Any] = {"pattern": pattern, "max_results": 200}
+    if glob:
+        args["glob"] = glob
+    evidence = toolbox.call("repo_search", args, agent=AGENT)
+    data = toolbox.ledger.data(evidence.id)
+    return evidence, [m for m in data or [] if isinstance(m, dict)]
+
+
+def _yaml_docs(toolbox: Toolbox, path: str) -> list[Any]:
+    try:
+        return [d for d in yaml.safe_load_all(toolbox.jail.read_text(path)) if d is not None]
+    except (SandboxViolation, OSError, yaml.YAMLError):
+        return []
+
+
+def kube_prometheus_defaults(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    releases = [r for r in inventory.code.helm_releases if r.chart and "kube-prometheus-stack" in r.chart]
+    if not releases:
+        return None
+    evidence, hits = _search(toolbox, r"^defaultRules:", "*.{yaml,yml}")
+    settings: dict[str, Any] = {}
+    where = str(releases[0].source)
+    for hit in hits:
+        for doc in _yaml_docs(toolbox, str(hit["path"])):
+            if isinstance(doc, dict) and isinstance(doc.get("defaultRules"), dict):
+                settings = doc["defaultRules"]
+                where = f"{hit['path']}:{hit['line']}"
+    if settings.get("create") is False:
+        return None
+    groups = settings.get("rules") if isinstance(settings.get("rules"), dict) else {}
+    covered = []
+    if groups.get("kubernetesApps", True) is not False:
+        covered.append("alert-category/cronjob-failure")
+    if groups.get("kubernetesStorage", True) is not False:
+        covered.append("alert-category/pvc-capacity")
+    return Solution(
+        where=where,
+        reason="kube-prometheus-stack default rules are on (KubeJobFailed in kubernetesApps, "
+        "KubePersistentVolumeFillingUp in kubernetesStorage)",
+        evidence=[evidence.id],
+        subjects=covered,
+    )
+
+
+def pod_security_defaults(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    evidence, hits = _search(toolbox, r"kind:\s*PodSecurityConfiguration")
+    for hit in hits:
+        for doc in _yaml_docs(toolbox, str(hit["path"])):
+            for config in _pod_security_configs(doc):
+                enforce = (config.get("defaults") or {}).get("enforce")
+                if enforce in ("baseline", "restricted"):
+                    missing = [loc.subject for loc in finding.locations if (loc.detail or "").startswith("missing")]
+                    return Solution(
+                        where=f"{hit['path']}:{hit['line']}",
+                        reason=f"the API server enforces Pod Security '{enforce}' by default for unlabelled namespaces",
+                        evidence=[evidence.id],
+                        subjects=missing,
+                    )
+    return None
+
+
+def _pod_security_configs(doc: Any) -> list[dict[str, Any]]:
+    """PodSecurityConfiguration objects, alone or inside an AdmissionConfiguration's plugins."""
+    if not isinstance(doc, dict):
+        return []
+    if doc.get("kind") == "PodSecurityConfiguration":
+        return [doc]
+    found = []
+    for plugin in doc.get("plugins") or []:
+        config = plugin.get("configuration") if isinstance(plugin, dict) else None
+        if isinstance(config, dict) and config.get("kind") == "PodSecurityConfiguration":
+            found.append(config)
+    return found
+
+
+def cluster_wide_network_policy(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    evidence, hits = _search(toolbox, r"kind:\s*(CiliumClusterwideNetworkPolicy|GlobalNetworkPolicy)\b")
+    if not hits:
+        return None
+    first = hits[0]
+    where = f"{first['path']}:{first['line']}"
+    return Solution(
+        where=where,
+        reason="a cluster-wide network policy exists",
+        evidence=[evidence.id],
+        reframe=f"Isolation is (also) defined cluster-wide at {where}: check that it default-denies these "
+        "namespaces before adding per-namespace NetworkPolicies.",
+    )
+
+
+def longhorn_recurring_backup(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    evidence, hits = _search(toolbox, r"kind:\s*RecurringJob\b")
+    for hit in hits:
+        for doc in _yaml_docs(toolbox, str(hit["path"])):
+            spec = doc.get("spec") if isinstance(doc, dict) and doc.get("kind") == "RecurringJob" else None
+            if isinstance(spec, dict) and spec.get("task") == "backup" and "default" in (spec.get("groups") or []):
+                classes = {(p.namespace, p.name): p.storage_class for p in inventory.code.pvcs}
+                if inventory.live:
+                    classes.update({(p.namespace, p.name): p.storage_class for p in inventory.live.pvcs})
+                covered = []
+                for loc in finding.locations:
+                    _, ns, name = (loc.subject.split("/") + ["", ""])[:3]
+                    if "longhorn" in (classes.get((ns, name)) or ""):
+                        covered.append(loc.subject)
+                return Solution(
+                    where=f"{hit['path']}:{hit['line']}",
+                    reason="a Longhorn RecurringJob backs up every volume in the default group",
+                    evidence=[evidence.id],
+                    subjects=covered,
+                )
+    return None
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "REL-ALERT-GAPS": kube_prometheus_defaults,
+    "SEC-NO-PSS": pod_security_defaults,
+    "SEC-NO-NETPOL": cluster_wide_network_policy,
+    "REL-PVC-NO-BACKUP": longhorn_recurring_backup,
+}
+
+
+def solved_elsewhere(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    resolver = RESOLVERS.get(finding.check or "")
+    if resolver is None:
+        return None
+    solution = resolver(finding, inventory, toolbox)
+    if solution is None or not (solution.subjects or solution.reframe):
+        return None
+    return solution

@@ -1,0 +1,159 @@
+"""Findings already solved elsewhere: each resolver on a small estate, and what it must not claim."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from agents.findings import Claim, RawFinding
+from agents.offline.solved_elsewhere import solved_elsewhere
+from tools.checks.spec import Concern, Location
+from tools.evidence import Ledger
+from tools.inventory.build import build_inventory
+from tools.registry import Toolbox
+from tools.sandbox import Jail
+
+pytestmark = pytest.mark.unit
+
+
+def finding(check: str, concern: Concern, subjects: list[tuple[str, str | None]]) -> RawFinding:
+    return RawFinding(
+        id="R9#1", concern=concern, check=check, title="t", summary="s", recommendation="r",
+        impact=3, effort=3, risk=3, fatigue=False,
+        claims=[Claim(text="t", value=float(len(subjects)), evidence=["E-x"])],
+        locations=[Location(ref="x.yaml:1", subject=s, detail=d) for s, d in subjects],
+    )
+
+
+def estate(tmp_path: Path, files: dict[str, str]) -> tuple[Toolbox, object]:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return Toolbox(Jail(tmp_path), None, Ledger()), build_inventory(tmp_path)
+
+
+KPS_RELEASE = """\
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata: {name: kube-prometheus-stack, namespace: monitoring}
+    spec:
+      chart:
+        spec: {chart: kube-prometheus-stack, version: 65.1.0, sourceRef: {kind: HelmRepository, name: p}}
+    """
+ALERTS = finding(
+    "REL-ALERT-GAPS", "reliability",
+    [(f"alert-category/{c}", None) for c in ("oomkill", "cronjob-failure", "pvc-capacity")],
+)
+
+
+def test_kube_prometheus_default_rules_cover_job_failures_and_filling_volumes(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {
+        "monitoring/release.yaml": KPS_RELEASE,
+        "monitoring/values.yaml": "defaultRules:\n  create: true\n  rules:\n    etcd: false\n",
+    })
+    solution = solved_elsewhere(ALERTS, inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None
+    assert solution.where == "monitoring/values.yaml:1"
+    assert solution.subjects == ["alert-category/cronjob-failure", "alert-category/pvc-capacity"]
+
+
+def test_default_rules_switched_off_or_partly_off(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {
+        "monitoring/release.yaml": KPS_RELEASE,
+        "monitoring/values.yaml": "defaultRules:\n  create: false\n",
+    })
+    assert solved_elsewhere(ALERTS, inventory, toolbox) is None  # type: ignore[arg-type]
+    (tmp_path / "monitoring/values.yaml").write_text("defaultRules:\n  rules:\n    kubernetesStorage: false\n")
+    toolbox, inventory = estate(tmp_path, {})
+    solution = solved_elsewhere(ALERTS, inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None and solution.subjects == ["alert-category/cronjob-failure"]
+
+
+def test_no_kube_prometheus_stack_no_claim(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {"values.yaml": "defaultRules:\n  create: true\n"})
+    assert solved_elsewhere(ALERTS, inventory, toolbox) is None  # type: ignore[arg-type]
+
+
+PSS = finding(
+    "SEC-NO-PSS", "security",
+    [("Namespace/-/apps", "missing enforce label"), ("Namespace/-/velero", "enforce=privileged")],
+)
+
+
+def test_api_server_pod_security_defaults_cover_unlabelled_namespaces_only(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {"cluster/admission.yaml": """\
+        apiVersion: apiserver.config.k8s.io/v1
+        kind: AdmissionConfiguration
+        plugins:
+          - name: PodSecurity
+            configuration:
+              apiVersion: pod-security.admission.config.k8s.io/v1
+              kind: PodSecurityConfiguration
+              defaults: {enforce: baseline, audit: restricted}
+        """})
+    solution = solved_elsewhere(PSS, inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None
+    assert solution.where == "cluster/admission.yaml:7"
+    assert solution.subjects == ["Namespace/-/apps"]
+
+
+def test_pod_security_defaults_at_privileged_solve_nothing(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {"admission.yaml": """\
+        kind: PodSecurityConfiguration
+        defaults: {enforce: privileged}
+        """})
+    assert solved_elsewhere(PSS, inventory, toolbox) is None  # type: ignore[arg-type]
+
+
+def test_cluster_wide_network_policy_reframes(tmp_path: Path) -> None:
+    netpol = finding("SEC-NO-NETPOL", "security", [("Namespace/-/apps", None)])
+    toolbox, inventory = estate(tmp_path, {"net/deny.yaml": """\
+        apiVersion: cilium.io/v2
+        kind: CiliumClusterwideNetworkPolicy
+        metadata: {name: default-deny}
+        spec: {endpointSelector: {}, ingress: [{}]}
+        """})
+    solution = solved_elsewhere(netpol, inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None and solution.subjects == []
+    assert solution.reframe is not None and "net/deny.yaml:2" in solution.reframe
+    toolbox, inventory = estate(tmp_path / "other", {"net/np.yaml": "kind: NetworkPolicy\n"})
+    assert solved_elsewhere(netpol, inventory, toolbox) is None  # type: ignore[arg-type]
+
+
+def test_longhorn_recurring_backup_covers_longhorn_volumes_only(tmp_path: Path) -> None:
+    pvcs = finding(
+        "REL-PVC-NO-BACKUP", "reliability",
+        [("PersistentVolumeClaim/apps/data", None), ("PersistentVolumeClaim/apps/scratch", None)],
+    )
+    toolbox, inventory = estate(tmp_path, {
+        "storage/backup.yaml": """\
+            apiVersion: longhorn.io/v1beta2
+            kind: RecurringJob
+            metadata: {name: nightly, namespace: longhorn-system}
+            spec: {task: backup, cron: "0 2 * * *", groups: [default], retain: 7}
+            """,
+        "apps/pvcs.yaml": """\
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: data, namespace: apps}
+            spec: {storageClassName: longhorn, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: scratch, namespace: apps}
+            spec: {storageClassName: local-path, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+            """,
+    })
+    solution = solved_elsewhere(pvcs, inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None
+    assert solution.where == "storage/backup.yaml:2"
+    assert solution.subjects == ["PersistentVolumeClaim/apps/data"]
+
+
+def test_checks_without_a_resolver_are_untouched(tmp_path: Path) -> None:
+    toolbox, inventory = estate(tmp_path, {"a.yaml": "kind: RecurringJob\n"})
+    other = finding("MNT-NO-DEP-BOT", "maintenance", [])
+    assert solved_elsewhere(other, inventory, toolbox) is None  # type: ignore[arg-type]
