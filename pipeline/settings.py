@@ -27,7 +27,9 @@ class RunSettings(BaseModel):
     concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
     out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
     mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
-    date: str | None = Field(default=None, description="Audit date (YYYY-MM-DD); today when unset.")
+    date: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Audit date (YYYY-MM-DD); today when unset."
+    )
     estate_label: str | None = Field(
         default=None, description="The estate path as the user typed it, for reproducible commands."
     )

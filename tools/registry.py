@@ -83,6 +83,7 @@ class Toolbox:
         self.ledger = ledger
         all_specs = specs if specs is not None else default_specs()
         self._specs = {s.name: s for s in all_specs if s.group == "repo" or backend is not None}
+        self._without_cluster = {s.name for s in all_specs if s.name not in self._specs}
 
     @property
     def specs(self) -> list[ToolSpec]:
@@ -94,6 +95,12 @@ class Toolbox:
     def call(self, name: str, args: dict[str, Any], agent: str | None = None) -> Evidence:
         """Validate, run, redact and record one tool call."""
         spec = self._specs.get(name)
+        if spec is None and name in self._without_cluster:
+            return self.ledger.record(
+                ToolResult.fail(name, args, command="", error=f"{name} reads a cluster, and this audit has none; "
+                                "run with --cluster live (kubeconfig) or --cluster DIR (a snapshot)"),
+                agent=agent,
+            )
         if spec is None:
             return self.ledger.record(
                 ToolResult.fail(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -23,9 +24,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--concern", action="append", choices=CONCERNS, dest="concerns",
                         help="research only this concern (repeatable); default: all five")
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
-    parser.add_argument("--date", help="audit date YYYY-MM-DD written in the report (default: today)")
+    parser.add_argument("--date", type=_iso_date, help="audit date YYYY-MM-DD written in the report (default: today)")
     parser.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
     parser.set_defaults(func=run)
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:

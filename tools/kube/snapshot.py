@@ -92,6 +92,12 @@ class SnapshotBackend:
             backend="snapshot",
         )
         self._load()
+        if not self._objects and not (self.root / META_FILE).is_file():
+            # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
+            raise SnapshotError(
+                f"snapshot {str(path)!r} holds no Kubernetes objects (no {META_FILE}, no JSON/YAML object "
+                "dumps); write one with 'infra-audit snapshot -o DIR' or 'kubectl get ... -o json > DIR/x.json'"
+            )
 
     # ------------------------------------------------------------------------------------ loading
 
