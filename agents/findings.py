@@ -23,7 +23,9 @@ class _Model(BaseModel):
 
 
 class Claim(_Model):
-    text: str = Field(description="One factual statement, e.g. '7 of 12 long-running workloads have no probe'.")
+    text: str = Field(
+        description="One factual statement, e.g. '7 of 12 long-running workloads have no probe'."
+    )
     value: float | None = Field(default=None, description="The number the statement asserts, if any.")
     evidence: list[str] = Field(
         min_length=1, description="Ids of the tool calls (evidence) that support this claim. At least one."
@@ -39,7 +41,9 @@ class RawFinding(_Model):
 
     id: str = Field(description="Research id, e.g. 'R1#3' (concern code and sequence).")
     concern: Concern
-    check: str | None = Field(default=None, description="Catalog check id, or null for a finding no check covers.")
+    check: str | None = Field(
+        default=None, description="Catalog check id, or null for a finding no check covers."
+    )
     title: str = Field(description="One-line headline with the key number.")
     summary: str = Field(description="Why it matters here, in two or three sentences.")
     recommendation: str = Field(description="What to do, concretely.")
@@ -50,7 +54,9 @@ class RawFinding(_Model):
     claims: list[Claim] = Field(min_length=1, description="The first claim is the headline number.")
     total: int | None = Field(default=None, description="What the headline number is out of, if anything.")
     locations: list[Location] = Field(default_factory=list, description="Every affected place.")
-    extra_concerns: list[Concern] = Field(default_factory=list, description="Other concerns this finding hits.")
+    extra_concerns: list[Concern] = Field(
+        default_factory=list, description="Other concerns this finding hits."
+    )
 
     @property
     def refs(self) -> list[str]:
@@ -63,7 +69,9 @@ class Verdict(_Model):
     action: Action
     reason: str = Field(description="Why, citing what was re-run or read.")
     evidence: list[str] = Field(default_factory=list, description="Ids of the evidence behind the verdict.")
-    measured_value: float | None = Field(default=None, description="For CORRECTED: the value that reproduces.")
+    measured_value: float | None = Field(
+        default=None, description="For CORRECTED: the value that reproduces."
+    )
     framing: str | None = Field(default=None, description="For REFRAMED: the new framing.")
     documented_at: str | None = Field(default=None, description="path:line where a decision is written down.")
     removed_subjects: list[str] = Field(
@@ -113,7 +121,10 @@ class Theme(_Model):
     findings: list[str]
 
 
+When = Literal["Week 1", "Week 2", "Month 2", "Month 3+"]
+
+
 class NextMove(_Model):
-    when: Literal["Week 1", "Week 2", "Month 2", "Month 3+"]
+    when: When
     finding: str
     text: str

@@ -70,7 +70,11 @@ def challenge_numbers_node(state: AuditState, runtime: Runtime[RunContext]) -> d
         verdicts, evidence = challenge_numbers(_to_challenge(state), state.results, ctx)
     except Exception as exc:  # the node boundary
         log.exception("numbers challenger failed")
-        return {"gaps": [f"The numbers challenger failed ({type(exc).__name__}: {exc}); claims were not recounted."]}
+        return {
+            "gaps": [
+                f"The numbers challenger failed ({type(exc).__name__}: {exc}); claims were not recounted."
+            ]
+        }
     ctx.progress("challenge", "numbers", f"{len(verdicts)} verdicts")
     return {"verdicts": verdicts, "challenge_evidence": evidence}
 
@@ -82,7 +86,9 @@ def challenge_intent_node(state: AuditState, runtime: Runtime[RunContext]) -> di
         outcome = challenge_intent(_to_challenge(state), ctx, state.date)
     except Exception as exc:  # the node boundary
         log.exception("intent challenger failed")
-        return {"gaps": [f"The intent challenger failed ({type(exc).__name__}: {exc}); decisions were not read."]}
+        return {
+            "gaps": [f"The intent challenger failed ({type(exc).__name__}: {exc}); decisions were not read."]
+        }
     ctx.progress("challenge", "intent", f"{len(outcome.verdicts)} verdicts")
     return {
         "verdicts": outcome.verdicts,

@@ -96,7 +96,7 @@ def rerun_state(report: AuditReport, concerns: list[Concern], run_id: str) -> Au
         date=report.meta.date,
         mode=report.meta.mode,
         concerns=concerns,
-        results=keep,  # type: ignore[arg-type]
+        results=keep,
         verdicts=verdicts,
         challenge_evidence=challenge_evidence,
     )

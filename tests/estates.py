@@ -6,6 +6,7 @@ audit of the estate never reads its own answer key. A missing file is a failure,
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,3 +27,10 @@ def ground_truth(estate: str) -> dict[str, Any]:
     """The parsed ground truth of ``estate`` ('homelab' or 'gitops-base')."""
     data: dict[str, Any] = yaml.safe_load((TRUTH_DIR / f"{estate}.yaml").read_text(encoding="utf-8"))
     return data
+
+
+def canary_forms(estate: str) -> list[str]:
+    """Every canary of ``estate`` as it could leak: each listed string and the base64 of each plain one."""
+    listed: list[str] = ground_truth(estate)["canaries"]
+    encoded = [base64.b64encode(c.encode()).decode() for c in listed if c.startswith("CANARY-")]
+    return sorted(set(listed) | set(encoded))

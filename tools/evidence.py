@@ -41,7 +41,9 @@ class Evidence(BaseModel):
     value: float | None = None
     measures: dict[str, float] = Field(default_factory=dict, description="Further named numbers.")
     error: str | None = None
-    agent: str | None = Field(default=None, description="Who made the call: a concern, a challenger, a check.")
+    agent: str | None = Field(
+        default=None, description="Who made the call: a concern, a challenger, a check."
+    )
 
 
 class Ledger:

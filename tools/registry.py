@@ -49,9 +49,7 @@ def spec_from_function(fn: Callable[..., ToolResult], group: ToolGroup) -> ToolS
     for param in list(signature.parameters.values())[1:]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (param.annotation, default)
-    params = create_model(  # type: ignore[call-overload]
-        f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    params = create_model(f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields)
     description = inspect.cleandoc(fn.__doc__ or fn.__name__)
     return ToolSpec(name=fn.__name__, group=group, description=description, fn=fn, params=params)
 
@@ -97,14 +95,22 @@ class Toolbox:
         spec = self._specs.get(name)
         if spec is None and name in self._without_cluster:
             return self.ledger.record(
-                ToolResult.fail(name, args, command="", error=f"{name} reads a cluster, and this audit has none; "
-                                "run with --cluster live (kubeconfig) or --cluster DIR (a snapshot)"),
+                ToolResult.fail(
+                    name,
+                    args,
+                    command="",
+                    error=f"{name} reads a cluster, and this audit has none; "
+                    "run with --cluster live (kubeconfig) or --cluster DIR (a snapshot)",
+                ),
                 agent=agent,
             )
         if spec is None:
             return self.ledger.record(
                 ToolResult.fail(
-                    name, args, command="", error=f"unknown tool {name!r}; available: {', '.join(self.names())}"
+                    name,
+                    args,
+                    command="",
+                    error=f"unknown tool {name!r}; available: {', '.join(self.names())}",
                 ),
                 agent=agent,
             )

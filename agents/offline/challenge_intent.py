@@ -52,7 +52,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 BULLET = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 INTENT = re.compile(INTENT_PATTERN, re.IGNORECASE)
 CODE_SPAN = re.compile(r"`[^`]*`")
-ADR_PATH = re.compile(r"(^|/)(adrs?|decisions?|architecture/decisions)/|(^|/)\d{3,4}[-_][^/]+$", re.IGNORECASE)
+ADR_PATH = re.compile(
+    r"(^|/)(adrs?|decisions?|architecture/decisions)/|(^|/)\d{3,4}[-_][^/]+$", re.IGNORECASE
+)
 ADR_MAX_LINES = 200
 PATHISH = re.compile(r"\S*[/\\]\S*|\S+\.(md|tf|ya?ml|json|sh|hcl)\b")
 
@@ -70,7 +72,7 @@ class AcceptedRisk(BaseModel):
 
 @dataclass
 class Decision:
-    """One unit of text holding an intent phrase: a bullet item or paragraph (docs), a comment block (code)."""
+    """A unit of text holding an intent phrase: a bullet or paragraph (docs), a comment block (code)."""
 
     path: str
     line: int
@@ -130,7 +132,9 @@ def _accepted_risks(
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        outcome.gaps.append(f"{ACCEPTED_FILE} could not be read ({type(exc).__name__}); no accepted risk applied.")
+        outcome.gaps.append(
+            f"{ACCEPTED_FILE} could not be read ({type(exc).__name__}); no accepted risk applied."
+        )
         return [], evidence
     entries: list[tuple[AcceptedRisk, int]] = []
     items = _accepted_nodes(root)
@@ -157,7 +161,11 @@ def _accepted_nodes(root: yaml.Node | None) -> list[yaml.Node]:
     if not isinstance(root, yaml.MappingNode):
         return []
     for key, value in root.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "accepted_risks" and isinstance(value, yaml.SequenceNode):
+        if (
+            isinstance(key, yaml.ScalarNode)
+            and key.value == "accepted_risks"
+            and isinstance(value, yaml.SequenceNode)
+        ):
             return list(value.value)
     return []
 
@@ -196,7 +204,9 @@ def _hits(data: object) -> list[tuple[str, int]]:
     """(path, line) of each match, from the search's structured data."""
     if not isinstance(data, list):
         return []
-    return [(str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict) and "path" in m and "line" in m]
+    return [
+        (str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict) and "path" in m and "line" in m
+    ]
 
 
 def _window(lines: list[str], index: int, is_doc: bool) -> str:
@@ -230,11 +240,18 @@ def _is_comment(text: str) -> bool:
 def _doc_unit(lines: list[str], index: int) -> str:
     """A markdown bullet (up to the next bullet or blank line) or a paragraph."""
     start = index
-    while start > 0 and index - start < MAX_WINDOW and not BULLET.match(lines[start]) and lines[start - 1].strip():
+    while (
+        start > 0
+        and index - start < MAX_WINDOW
+        and not BULLET.match(lines[start])
+        and lines[start - 1].strip()
+    ):
         start -= 1
     end = index
     while (
-        end + 1 < len(lines) and end - index < MAX_WINDOW and lines[end + 1].strip()
+        end + 1 < len(lines)
+        and end - index < MAX_WINDOW
+        and lines[end + 1].strip()
         and not BULLET.match(lines[end + 1])
     ):
         end += 1
@@ -281,8 +298,12 @@ def _judge(
         if risk.subject is None:
             action = "REFRAMED" if risk.action == "reframe" else "DROPPED"
             return Verdict(
-                finding=finding.id, challenger=STANCE, action=action,
-                reason=f"Accepted risk: {risk.reason}", evidence=[accepted_ev.id], documented_at=where,
+                finding=finding.id,
+                challenger=STANCE,
+                action=action,
+                reason=f"Accepted risk: {risk.reason}",
+                evidence=[accepted_ev.id],
+                documented_at=where,
                 framing=risk.framing,
             )
         for loc in finding.locations:
@@ -297,11 +318,16 @@ def _judge(
         where = f"{decision.path}:{decision.line}"
         if decision.is_doc and _general(decision, terms, known_names):
             return Verdict(
-                finding=finding.id, challenger=STANCE, action="DROPPED",
-                reason=f"By design: {where} records this as deliberate: \"{_quote(decision.text)}\"",
-                evidence=[decision.evidence], documented_at=where,
+                finding=finding.id,
+                challenger=STANCE,
+                action="DROPPED",
+                reason=f'By design: {where} records this as deliberate: "{_quote(decision.text)}"',
+                evidence=[decision.evidence],
+                documented_at=where,
             )
-        covered = [loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)]
+        covered = [
+            loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)
+        ]
         for subject in covered:
             if subject not in removed:
                 removed[subject] = where
@@ -312,8 +338,13 @@ def _judge(
     if solution is not None:
         if solution.reframe and not removed:
             return Verdict(
-                finding=finding.id, challenger=STANCE, action="REFRAMED", reason=solution.reason,
-                evidence=solution.evidence, framing=solution.reframe, documented_at=solution.where,
+                finding=finding.id,
+                challenger=STANCE,
+                action="REFRAMED",
+                reason=solution.reason,
+                evidence=solution.evidence,
+                framing=solution.reframe,
+                documented_at=solution.where,
             )
         subjects = {loc.subject for loc in finding.locations}
         for subject in solution.subjects:
@@ -323,21 +354,34 @@ def _judge(
         evidence.extend(solution.evidence)
     if not removed:
         return Verdict(
-            finding=finding.id, challenger=STANCE, action="CONFIRMED",
-            reason="No accepted risk or recorded decision covers this finding.", evidence=[search.id],
+            finding=finding.id,
+            challenger=STANCE,
+            action="CONFIRMED",
+            reason="No accepted risk or recorded decision covers this finding.",
+            evidence=[search.id],
         )
     remaining = [loc for loc in finding.locations if loc.subject not in removed]
     first_where = next(iter(removed.values()))
     if not remaining:
         return Verdict(
-            finding=finding.id, challenger=STANCE, action="DROPPED", reason="; ".join(reasons),
-            evidence=sorted(set(evidence)), documented_at=first_where, removed_subjects=sorted(removed),
+            finding=finding.id,
+            challenger=STANCE,
+            action="DROPPED",
+            reason="; ".join(reasons),
+            evidence=sorted(set(evidence)),
+            documented_at=first_where,
+            removed_subjects=sorted(removed),
         )
     stated = finding.claims[0].value
     new_value = None if stated is None else stated - (len(finding.locations) - len(remaining))
     return Verdict(
-        finding=finding.id, challenger=STANCE, action="CORRECTED", reason="; ".join(reasons),
-        evidence=sorted(set(evidence)), measured_value=new_value, documented_at=first_where,
+        finding=finding.id,
+        challenger=STANCE,
+        action="CORRECTED",
+        reason="; ".join(reasons),
+        evidence=sorted(set(evidence)),
+        measured_value=new_value,
+        documented_at=first_where,
         removed_subjects=sorted(removed),
     )
 
@@ -356,7 +400,11 @@ def _general(decision: Decision, terms: list[str], known_names: set[str]) -> boo
     """
     for sentence in decision.sentences:
         prose = PATHISH.sub(" ", CODE_SPAN.sub(" ", sentence))
-        if INTENT.search(prose) and _has_term(prose, terms) and not any(_mentions(sentence, n) for n in known_names):
+        if (
+            INTENT.search(prose)
+            and _has_term(prose, terms)
+            and not any(_mentions(sentence, n) for n in known_names)
+        ):
             return True
     return False
 

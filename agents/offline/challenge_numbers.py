@@ -51,8 +51,14 @@ class Recounter:
         else:
             evidence = self.check_context().toolbox.call(original.tool, dict(original.args), agent=AGENT)
             result = ToolResult(
-                tool=evidence.tool, args=evidence.args, status=evidence.status, command=evidence.command,
-                output=evidence.output, value=evidence.value, measures=evidence.measures, error=evidence.error,
+                tool=evidence.tool,
+                args=evidence.args,
+                status=evidence.status,
+                command=evidence.command,
+                output=evidence.output,
+                value=evidence.value,
+                measures=evidence.measures,
+                error=evidence.error,
                 truncated=evidence.truncated,
             )
         return self.ledger.record(result, agent=AGENT, eid=rid)
@@ -96,15 +102,21 @@ def _verdict(
     missing: list[str],
 ) -> Verdict:
     if wrong:
-        text, stated, actual, eid = wrong[0]
+        actual = wrong[0][2]
         details = "; ".join(f"'{t}' stated {_n(s)}, re-run gives {_n(a)}" for t, s, a, _ in wrong)
         return Verdict(
-            finding=finding.id, challenger=STANCE, action="CORRECTED", reason=f"Recount: {details}.",
-            evidence=checked, measured_value=actual,
+            finding=finding.id,
+            challenger=STANCE,
+            action="CORRECTED",
+            reason=f"Recount: {details}.",
+            evidence=checked,
+            measured_value=actual,
         )
     if missing and not checked:
         return Verdict(
-            finding=finding.id, challenger=STANCE, action="DROPPED",
+            finding=finding.id,
+            challenger=STANCE,
+            action="DROPPED",
             reason=f"No claim can be reproduced: evidence {', '.join(missing)} is not in the ledger.",
         )
     reason = f"Re-ran {len(checked)} piece(s) of evidence against a fresh parse; every number reproduces."

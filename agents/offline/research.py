@@ -44,8 +44,14 @@ def finding_from_outcome(concern: Concern, seq: int, outcome: CheckOutcome) -> R
     cited = [outcome.evidence, *det.evidence]
     claims = [Claim(text=title, value=float(det.count), evidence=cited)]
     for name, value in sorted(det.measures.items()):
-        claims.append(Claim(text=f"{name.replace('_', ' ')}: {value:g}", value=value, evidence=[outcome.evidence],
-                            measure=name))
+        claims.append(
+            Claim(
+                text=f"{name.replace('_', ' ')}: {value:g}",
+                value=value,
+                evidence=[outcome.evidence],
+                measure=name,
+            )
+        )
     return RawFinding(
         id=f"{CONCERN_CODES[concern]}#{seq}",
         concern=concern,
@@ -79,5 +85,7 @@ def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
         findings=findings,
         evidence=cited_evidence(findings, ctx.toolbox.ledger),
         checks_run=len(outcomes),
-        skipped={o.check: o.detection.note or "nothing to read" for o in outcomes if not o.detection.applicable},
+        skipped={
+            o.check: o.detection.note or "nothing to read" for o in outcomes if not o.detection.applicable
+        },
     )

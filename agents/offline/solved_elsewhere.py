@@ -79,7 +79,8 @@ def kube_prometheus_defaults(finding: RawFinding, inventory: Inventory, toolbox:
                 where = f"{hit['path']}:{hit['line']}"
     if settings.get("create") is False:
         return None
-    groups = settings.get("rules") if isinstance(settings.get("rules"), dict) else {}
+    rules = settings.get("rules")
+    groups: dict[str, Any] = rules if isinstance(rules, dict) else {}
     covered = []
     if groups.get("kubernetesApps", True) is not False:
         covered.append("alert-category/cronjob-failure")
@@ -101,10 +102,13 @@ def pod_security_defaults(finding: RawFinding, inventory: Inventory, toolbox: To
             for config in _pod_security_configs(doc):
                 enforce = (config.get("defaults") or {}).get("enforce")
                 if enforce in ("baseline", "restricted"):
-                    missing = [loc.subject for loc in finding.locations if (loc.detail or "").startswith("missing")]
+                    missing = [
+                        loc.subject for loc in finding.locations if (loc.detail or "").startswith("missing")
+                    ]
                     return Solution(
                         where=f"{hit['path']}:{hit['line']}",
-                        reason=f"the API server enforces Pod Security '{enforce}' by default for unlabelled namespaces",
+                        reason=f"the API server enforces Pod Security '{enforce}' by default for namespaces "
+                        "without a label",
                         evidence=[evidence.id],
                         subjects=missing,
                     )
@@ -125,7 +129,9 @@ def _pod_security_configs(doc: Any) -> list[dict[str, Any]]:
     return found
 
 
-def cluster_wide_network_policy(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+def cluster_wide_network_policy(
+    finding: RawFinding, inventory: Inventory, toolbox: Toolbox
+) -> Solution | None:
     evidence, hits = _search(toolbox, r"kind:\s*(CiliumClusterwideNetworkPolicy|GlobalNetworkPolicy)\b")
     if not hits:
         return None
@@ -145,13 +151,17 @@ def longhorn_recurring_backup(finding: RawFinding, inventory: Inventory, toolbox
     for hit in hits:
         for doc in _yaml_docs(toolbox, str(hit["path"])):
             spec = doc.get("spec") if isinstance(doc, dict) and doc.get("kind") == "RecurringJob" else None
-            if isinstance(spec, dict) and spec.get("task") == "backup" and "default" in (spec.get("groups") or []):
+            if (
+                isinstance(spec, dict)
+                and spec.get("task") == "backup"
+                and "default" in (spec.get("groups") or [])
+            ):
                 classes = {(p.namespace, p.name): p.storage_class for p in inventory.code.pvcs}
                 if inventory.live:
                     classes.update({(p.namespace, p.name): p.storage_class for p in inventory.live.pvcs})
                 covered = []
                 for loc in finding.locations:
-                    _, ns, name = (loc.subject.split("/") + ["", ""])[:3]
+                    _, ns, name = [*loc.subject.split("/"), "", ""][:3]
                     if "longhorn" in (classes.get((ns, name)) or ""):
                         covered.append(loc.subject)
                 return Solution(

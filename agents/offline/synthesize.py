@@ -10,7 +10,7 @@ from collections import defaultdict
 from importlib.metadata import PackageNotFoundError, version
 
 from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta
-from agents.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict
+from agents.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from agents.offline.research import format_title
 from agents.offline.themes import THEMES
 from pipeline.context import RunContext
@@ -119,8 +119,9 @@ def _corrected(finding: RawFinding, verdict: Verdict) -> RawFinding:
     # The first evidence is the one that measures the claim; the verdict's evidence follows it.
     evidence = list(dict.fromkeys([*main.evidence, *verdict.evidence]))
     new_main = Claim(text=title, value=value, evidence=evidence, measure=main.measure)
-    return finding.model_copy(update={"claims": [new_main, *finding.claims[1:]], "locations": locations,
-                                      "title": title})
+    return finding.model_copy(
+        update={"claims": [new_main, *finding.claims[1:]], "locations": locations, "title": title}
+    )
 
 
 def _status(verdicts: list[Verdict]) -> Status:
@@ -156,7 +157,9 @@ def number(groups: list[list[tuple[RawFinding, Status]]]) -> list[Finding]:
 def _combine(group: list[tuple[RawFinding, Status]]) -> Finding:
     members = [f for f, _ in group]
     statuses = {s for _, s in group}
-    status: Status = "corrected" if "corrected" in statuses else "reframed" if "reframed" in statuses else "confirmed"
+    status: Status = (
+        "corrected" if "corrected" in statuses else "reframed" if "reframed" in statuses else "confirmed"
+    )
     lead = max(members, key=lambda f: (f.claims[0].value or 0, -len(f.id)))
     concerns: list[Concern] = []
     for f in members:
@@ -212,8 +215,11 @@ def corrections(raw: list[RawFinding], by_finding: dict[str, list[Verdict]]) -> 
                 actual = f"Actual: {v.measured_value:g}. {v.reason}"
             if v.framing:
                 actual = f"{v.framing} ({v.reason})"
-            rows.append(Correction(finding=f.id, stated=f.title, actual=actual, action=v.action,
-                                   challenger=v.challenger))
+            rows.append(
+                Correction(
+                    finding=f.id, stated=f.title, actual=actual, action=v.action, challenger=v.challenger
+                )
+            )
     return rows
 
 
@@ -239,9 +245,18 @@ def summaries(state: AuditState, by_finding: dict[str, list[Verdict]]) -> list[C
         result = state.results.get(concern)
         if result is None:
             continue
-        dropped = [f.id for f in result.findings if any(v.action == "DROPPED" for v in by_finding.get(f.id, []))]
-        rows.append(ConcernSummary(concern=concern, status=result.status, raw=len(result.findings),
-                                   real=len(result.findings) - len(dropped), dropped=dropped))
+        dropped = [
+            f.id for f in result.findings if any(v.action == "DROPPED" for v in by_finding.get(f.id, []))
+        ]
+        rows.append(
+            ConcernSummary(
+                concern=concern,
+                status=result.status,
+                raw=len(result.findings),
+                real=len(result.findings) - len(dropped),
+                dropped=dropped,
+            )
+        )
     return rows
 
 
@@ -262,7 +277,11 @@ def gaps(state: AuditState) -> list[str]:
 
 
 def framings(
-    raw: list[RawFinding], verdicts: list[Verdict], findings: list[Finding], lead_a: list[str], lead_b: list[str]
+    raw: list[RawFinding],
+    verdicts: list[Verdict],
+    findings: list[Finding],
+    lead_a: list[str],
+    lead_b: list[str],
 ) -> list[str]:
     titles_raw = {f.id: f.title for f in raw}
     out = [
@@ -274,7 +293,8 @@ def framings(
     only_b = [f for f in lead_b if f not in lead_a]
     if only_b:
         out.append(
-            "Re-rank by operator fatigue: " + ", ".join(f"{f} ({titles[f]})" for f in only_b)
+            "Re-rank by operator fatigue: "
+            + ", ".join(f"{f} ({titles[f]})" for f in only_b)
             + " lead Rank B but not Rank A; if weekly toil dominates, start there."
         )
     return out
@@ -285,14 +305,14 @@ def next_moves(findings: list[Finding], lead_a: list[str], lead_b: list[str]) ->
     placed: set[str] = set()
     moves: list[NextMove] = []
 
-    def place(when: str, ids: list[str], limit: int) -> None:
+    def place(when: When, ids: list[str], limit: int) -> None:
         for fid in ids:
             if fid in placed or limit <= 0:
                 continue
             f = by_id[fid]
             placed.add(fid)
             limit -= 1
-            moves.append(NextMove(when=when, finding=fid, text=f"{f.title}: {f.recommendation}"))  # type: ignore[arg-type]
+            moves.append(NextMove(when=when, finding=fid, text=f"{f.title}: {f.recommendation}"))
 
     quick = [f for f in lead_a if f in lead_b and by_id[f].risk <= 2 and not by_id[f].dangerous]
     place("Week 1", quick, 4)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from estates import GITOPS, HOMELAB
+
 from pipeline.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -17,20 +17,40 @@ pytestmark = pytest.mark.e2e
     [
         (["run", "/nonexistent"], 2, "infra-audit: error: estate path '/nonexistent' does not exist"),
         (["run", "/etc/hostname"], 2, "infra-audit: error: estate path '/etc/hostname' is not a directory"),
-        (["run", str(GITOPS), "--cluster", "/nonexistent"], 2, "infra-audit: error: snapshot '/nonexistent' does not exist"),
+        (
+            ["run", str(GITOPS), "--cluster", "/nonexistent"],
+            2,
+            "infra-audit: error: snapshot '/nonexistent' does not exist",
+        ),
         (["run", str(GITOPS), "--cluster", str(HOMELAB / "stacks")], 2, "holds no Kubernetes objects"),
         (["run", str(GITOPS), "--concern", "nope"], 2, "argument --concern: invalid choice: 'nope'"),
-        (["run", str(GITOPS), "--date", "21-11-2026"], 2, "'21-11-2026' is not a date in the form YYYY-MM-DD"),
+        (
+            ["run", str(GITOPS), "--date", "21-11-2026"],
+            2,
+            "'21-11-2026' is not a date in the form YYYY-MM-DD",
+        ),
         (["rerun", "/nonexistent.json", "--concern", "security"], 2, "no audit report at /nonexistent.json"),
         (["rerun", "/etc/hostname", "--concern", "security"], 2, "is not a valid infra-audit report"),
         (["check", str(GITOPS), "NOPE"], 2, "unknown check 'NOPE'; list them with 'infra-audit checks'"),
         (["resume", "missing-run"], 2, "no run 'missing-run'"),
-        (["run", str(GITOPS), "--cluster", "live", "--kubeconfig", "/nonexistent/kubeconfig"], 2, "kubeconfig"),
-        (["snapshot", "-o", "/tmp/never-written", "--kubeconfig", "/nonexistent/kubeconfig"], 2, "kubeconfig"),
+        (
+            ["run", str(GITOPS), "--cluster", "live", "--kubeconfig", "/nonexistent/kubeconfig"],
+            2,
+            "kubeconfig",
+        ),
+        (
+            ["snapshot", "-o", "/tmp/never-written", "--kubeconfig", "/nonexistent/kubeconfig"],
+            2,
+            "kubeconfig",
+        ),
     ],
 )
 def test_one_line_error_and_exit_code(
-    argv: list[str], code: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    code: int,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("INFRA_AUDIT_HOME", str(tmp_path))

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from estates import ESTATES, HOMELAB_SNAPSHOT, REPO, ground_truth
+from snapshot import assert_snapshot
 
 from agents.audit import AuditReport
 from agents.findings import Claim, Finding
-from estates import ESTATES, HOMELAB_SNAPSHOT, REPO, ground_truth
 from pipeline.audit import run_audit
 from pipeline.cli import main
 from pipeline.ranking import rank_a, rank_b
 from pipeline.render import write_reports
 from pipeline.render.markdown import render_markdown
 from pipeline.settings import RunSettings
-from snapshot import assert_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +144,10 @@ def test_homelab_corrections_are_exactly_the_documented_decisions(reports: dict[
 
 @pytest.mark.parametrize("estate", list(ESTATES))
 def test_every_numeric_claim_reproduces_by_rerunning_its_command(
-    reports: dict[str, AuditReport], estate: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    reports: dict[str, AuditReport],
+    estate: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Paste each appendix command (``infra-audit check ...``) and get the claimed raw number back."""
     monkeypatch.chdir(REPO)
@@ -165,7 +168,9 @@ def test_every_numeric_claim_reproduces_by_rerunning_its_command(
             assert match is not None, printed[:300]
             assert float(match.group(1)) == ev.value, (ev.command, printed[:200])
             checked += 1
-    assert checked == sum(1 for f in report.findings for c in f.claims if c.value is not None and not c.measure)
+    assert checked == sum(
+        1 for f in report.findings for c in f.claims if c.value is not None and not c.measure
+    )
     assert checked >= 20
 
 
@@ -175,7 +180,9 @@ def test_numbers_challenger_recounted_every_claim(reports: dict[str, AuditReport
     ids = {e.id for e in report.evidence}
     numbers = [v for v in report.verdicts if v.challenger == "numbers"]
     assert len(numbers) == sum(len(r.findings) for r in report.concerns.values())
-    assert all(v.action == "CONFIRMED" for v in numbers)  # nothing changed on disk between research and recount
+    assert all(
+        v.action == "CONFIRMED" for v in numbers
+    )  # nothing changed on disk between research and recount
     for verdict in numbers:
         assert verdict.evidence and all(e.endswith(".r") and e in ids for e in verdict.evidence)
 
@@ -184,7 +191,11 @@ def test_numbers_challenger_recounted_every_claim(reports: dict[str, AuditReport
 def test_ranks_are_the_formulas(reports: dict[str, AuditReport], estate: str) -> None:
     for f in reports[estate].findings:
         assert f.rank_a == f.impact * (6 - f.effort) * (6 - f.risk) == rank_a(f.impact, f.effort, f.risk)
-        assert f.rank_b == f.impact * (6 - f.effort) * (3 if f.fatigue else 1) == rank_b(f.impact, f.effort, f.fatigue)
+        assert (
+            f.rank_b
+            == f.impact * (6 - f.effort) * (3 if f.fatigue else 1)
+            == rank_b(f.impact, f.effort, f.fatigue)
+        )
     ordered = [(-f.rank_a, -f.rank_b) for f in reports[estate].findings]
     assert ordered == sorted(ordered)
 

@@ -11,16 +11,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from estates import GITOPS, REPO
 
 import agents.nodes as nodes
 from agents.findings import ConcernResult
-from estates import GITOPS, REPO
 from pipeline.audit import resume_audit, run_audit
 from pipeline.cli import main
 from pipeline.render.json_out import load_report
 from pipeline.runs import RunStore
 from pipeline.settings import RunSettings
-from tools.checks.spec import CONCERNS, Concern, CheckContext
+from tools.checks.spec import CONCERNS, CheckContext, Concern
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,11 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
     state_dir, out = tmp_path / "state", tmp_path / "out"
     child = subprocess.run(
         [sys.executable, "-c", KILLED_RUN, str(GITOPS), str(state_dir), str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert child.returncode == 137, child.stderr[-2000:]
     assert not (out / "audit.md").exists()
@@ -98,7 +102,9 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
     assert state.report.verdicts == clean.report.verdicts
 
 
-def test_resume_of_an_unknown_run_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_of_an_unknown_run_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["resume", "nope", "--state-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("infra-audit: error: no run 'nope'") and "\n" not in err
@@ -110,12 +116,28 @@ def test_rerun_of_one_concern_leaves_the_others_byte_identical(
     estate = tmp_path / "estate"
     shutil.copytree(GITOPS, estate)
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "estate", "--out", "first", "--run-id", "r1", "--date", DATE,
-                 "--state-dir", str(tmp_path / "state")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "estate",
+                "--out",
+                "first",
+                "--run-id",
+                "r1",
+                "--date",
+                DATE,
+                "--state-dir",
+                str(tmp_path / "state"),
+            ]
+        )
+        == 0
+    )
     first = json.loads((tmp_path / "first" / "audit.json").read_text())
 
     # The estate changes after the audit: a new privileged, probe-less, latest-tagged DaemonSet.
-    (estate / "apps" / "ops" / "sniffer.yaml").write_text(textwrap.dedent("""\
+    (estate / "apps" / "ops" / "sniffer.yaml").write_text(
+        textwrap.dedent("""\
         apiVersion: apps/v1
         kind: DaemonSet
         metadata: {name: sniffer, namespace: ops}
@@ -129,7 +151,8 @@ def test_rerun_of_one_concern_leaves_the_others_byte_identical(
                 - name: sniffer
                   image: nicolaka/netshoot:latest
                   securityContext: {privileged: true}
-        """))
+        """)
+    )
     calls: list[str] = []
     real = nodes.research_offline
 
@@ -169,12 +192,14 @@ def test_a_crashing_concern_is_recorded_and_the_rest_goes_on(
         return real(concern, ctx)
 
     monkeypatch.setattr(nodes, "research_offline", crashing)
-    code = main(["run", str(GITOPS), "--out", str(tmp_path), "--date", DATE, "--state-dir", str(tmp_path / "s")])
+    code = main(
+        ["run", str(GITOPS), "--out", str(tmp_path), "--date", DATE, "--state-dir", str(tmp_path / "s")]
+    )
     assert code == 1
     report = load_report(tmp_path / "audit.json")
     assert report.meta.concerns_failed == {"scalability": "RuntimeError: detector blew up"}
     assert report.concerns["scalability"].status == "failed"
     assert {c for c, r in report.concerns.items() if r.status == "ok"} == set(CONCERNS) - {"scalability"}
     assert any("R4 scalability research failed" in g for g in report.gaps)
-    assert report.findings and all("scalability" != f.concerns[0] for f in report.findings)
+    assert report.findings and all(f.concerns[0] != "scalability" for f in report.findings)
     assert "failed concerns: scalability" in capsys.readouterr().out

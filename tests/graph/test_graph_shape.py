@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from estates import REPO
-from pipeline.graph import compile_graph
 from snapshot import assert_snapshot
+
+from pipeline.graph import compile_graph
 
 pytestmark = pytest.mark.graph
 

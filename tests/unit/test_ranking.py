@@ -18,7 +18,14 @@ pytestmark = pytest.mark.unit
         (4, 2, 1, True, 80, 48),  # seed F03: Renovate
         (5, 3, 1, True, 75, 45),  # seed F05: OOMKill alerts
         (4, 3, 4, False, 24, 12),  # seed F12 as Rank A; Rank B without toil
-        (4, 5, 4, False, 8, 4),  # seed F18 prints Rank B 8, which no weight of 1 or 3 gives; the formula says 4
+        (
+            4,
+            5,
+            4,
+            False,
+            8,
+            4,
+        ),  # seed F18 prints Rank B 8, which no weight of 1 or 3 gives; the formula says 4
         (1, 5, 5, False, 1, 1),
         (5, 1, 1, True, 125, 75),
     ],

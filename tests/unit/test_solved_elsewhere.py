@@ -20,8 +20,16 @@ pytestmark = pytest.mark.unit
 
 def finding(check: str, concern: Concern, subjects: list[tuple[str, str | None]]) -> RawFinding:
     return RawFinding(
-        id="R9#1", concern=concern, check=check, title="t", summary="s", recommendation="r",
-        impact=3, effort=3, risk=3, fatigue=False,
+        id="R9#1",
+        concern=concern,
+        check=check,
+        title="t",
+        summary="s",
+        recommendation="r",
+        impact=3,
+        effort=3,
+        risk=3,
+        fatigue=False,
         claims=[Claim(text="t", value=float(len(subjects)), evidence=["E-x"])],
         locations=[Location(ref="x.yaml:1", subject=s, detail=d) for s, d in subjects],
     )
@@ -44,16 +52,20 @@ KPS_RELEASE = """\
         spec: {chart: kube-prometheus-stack, version: 65.1.0, sourceRef: {kind: HelmRepository, name: p}}
     """
 ALERTS = finding(
-    "REL-ALERT-GAPS", "reliability",
+    "REL-ALERT-GAPS",
+    "reliability",
     [(f"alert-category/{c}", None) for c in ("oomkill", "cronjob-failure", "pvc-capacity")],
 )
 
 
 def test_kube_prometheus_default_rules_cover_job_failures_and_filling_volumes(tmp_path: Path) -> None:
-    toolbox, inventory = estate(tmp_path, {
-        "monitoring/release.yaml": KPS_RELEASE,
-        "monitoring/values.yaml": "defaultRules:\n  create: true\n  rules:\n    etcd: false\n",
-    })
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "monitoring/release.yaml": KPS_RELEASE,
+            "monitoring/values.yaml": "defaultRules:\n  create: true\n  rules:\n    etcd: false\n",
+        },
+    )
     solution = solved_elsewhere(ALERTS, inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None
     assert solution.where == "monitoring/values.yaml:1"
@@ -61,12 +73,17 @@ def test_kube_prometheus_default_rules_cover_job_failures_and_filling_volumes(tm
 
 
 def test_default_rules_switched_off_or_partly_off(tmp_path: Path) -> None:
-    toolbox, inventory = estate(tmp_path, {
-        "monitoring/release.yaml": KPS_RELEASE,
-        "monitoring/values.yaml": "defaultRules:\n  create: false\n",
-    })
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "monitoring/release.yaml": KPS_RELEASE,
+            "monitoring/values.yaml": "defaultRules:\n  create: false\n",
+        },
+    )
     assert solved_elsewhere(ALERTS, inventory, toolbox) is None  # type: ignore[arg-type]
-    (tmp_path / "monitoring/values.yaml").write_text("defaultRules:\n  rules:\n    kubernetesStorage: false\n")
+    (tmp_path / "monitoring/values.yaml").write_text(
+        "defaultRules:\n  rules:\n    kubernetesStorage: false\n"
+    )
     toolbox, inventory = estate(tmp_path, {})
     solution = solved_elsewhere(ALERTS, inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None and solution.subjects == ["alert-category/cronjob-failure"]
@@ -78,13 +95,17 @@ def test_no_kube_prometheus_stack_no_claim(tmp_path: Path) -> None:
 
 
 PSS = finding(
-    "SEC-NO-PSS", "security",
+    "SEC-NO-PSS",
+    "security",
     [("Namespace/-/apps", "missing enforce label"), ("Namespace/-/velero", "enforce=privileged")],
 )
 
 
 def test_api_server_pod_security_defaults_cover_unlabelled_namespaces_only(tmp_path: Path) -> None:
-    toolbox, inventory = estate(tmp_path, {"cluster/admission.yaml": """\
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "cluster/admission.yaml": """\
         apiVersion: apiserver.config.k8s.io/v1
         kind: AdmissionConfiguration
         plugins:
@@ -93,7 +114,9 @@ def test_api_server_pod_security_defaults_cover_unlabelled_namespaces_only(tmp_p
               apiVersion: pod-security.admission.config.k8s.io/v1
               kind: PodSecurityConfiguration
               defaults: {enforce: baseline, audit: restricted}
-        """})
+        """
+        },
+    )
     solution = solved_elsewhere(PSS, inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None
     assert solution.where == "cluster/admission.yaml:7"
@@ -101,21 +124,31 @@ def test_api_server_pod_security_defaults_cover_unlabelled_namespaces_only(tmp_p
 
 
 def test_pod_security_defaults_at_privileged_solve_nothing(tmp_path: Path) -> None:
-    toolbox, inventory = estate(tmp_path, {"admission.yaml": """\
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "admission.yaml": """\
         kind: PodSecurityConfiguration
         defaults: {enforce: privileged}
-        """})
+        """
+        },
+    )
     assert solved_elsewhere(PSS, inventory, toolbox) is None  # type: ignore[arg-type]
 
 
 def test_cluster_wide_network_policy_reframes(tmp_path: Path) -> None:
     netpol = finding("SEC-NO-NETPOL", "security", [("Namespace/-/apps", None)])
-    toolbox, inventory = estate(tmp_path, {"net/deny.yaml": """\
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "net/deny.yaml": """\
         apiVersion: cilium.io/v2
         kind: CiliumClusterwideNetworkPolicy
         metadata: {name: default-deny}
         spec: {endpointSelector: {}, ingress: [{}]}
-        """})
+        """
+        },
+    )
     solution = solved_elsewhere(netpol, inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None and solution.subjects == []
     assert solution.reframe is not None and "net/deny.yaml:2" in solution.reframe
@@ -125,28 +158,36 @@ def test_cluster_wide_network_policy_reframes(tmp_path: Path) -> None:
 
 def test_longhorn_recurring_backup_covers_longhorn_volumes_only(tmp_path: Path) -> None:
     pvcs = finding(
-        "REL-PVC-NO-BACKUP", "reliability",
+        "REL-PVC-NO-BACKUP",
+        "reliability",
         [("PersistentVolumeClaim/apps/data", None), ("PersistentVolumeClaim/apps/scratch", None)],
     )
-    toolbox, inventory = estate(tmp_path, {
-        "storage/backup.yaml": """\
+    toolbox, inventory = estate(
+        tmp_path,
+        {
+            "storage/backup.yaml": """\
             apiVersion: longhorn.io/v1beta2
             kind: RecurringJob
             metadata: {name: nightly, namespace: longhorn-system}
             spec: {task: backup, cron: "0 2 * * *", groups: [default], retain: 7}
             """,
-        "apps/pvcs.yaml": """\
+            "apps/pvcs.yaml": """\
             apiVersion: v1
             kind: PersistentVolumeClaim
             metadata: {name: data, namespace: apps}
-            spec: {storageClassName: longhorn, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+            spec:
+              storageClassName: longhorn
+              accessModes: [ReadWriteOnce]
             ---
             apiVersion: v1
             kind: PersistentVolumeClaim
             metadata: {name: scratch, namespace: apps}
-            spec: {storageClassName: local-path, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+            spec:
+              storageClassName: local-path
+              accessModes: [ReadWriteOnce]
             """,
-    })
+        },
+    )
     solution = solved_elsewhere(pvcs, inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None
     assert solution.where == "storage/backup.yaml:2"

@@ -55,7 +55,8 @@ class CheckSpec(BaseModel):
     theme: str | None = Field(default=None, description="Cross-cutting theme this check feeds.")
     dangerous: str | None = Field(default=None, description="Why a naive fix is dangerous, with the rollout.")
     deliberate_terms: tuple[str, ...] = Field(
-        default=(), description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice."
+        default=(),
+        description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice.",
     )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
 
@@ -123,7 +124,9 @@ def load_catalog() -> tuple[CheckSpec, ...]:
     missing = set(ids) - set(_DETECTORS)
     orphans = set(_DETECTORS) - set(ids)
     if missing or orphans:
-        raise ValueError(f"catalog/detector mismatch: no detector {sorted(missing)}, no spec {sorted(orphans)}")
+        raise ValueError(
+            f"catalog/detector mismatch: no detector {sorted(missing)}, no spec {sorted(orphans)}"
+        )
     return specs
 
 

@@ -263,7 +263,8 @@ class Policy(_Model):
     name: str | None
     namespace: str | None = None
     mode: str | None = Field(
-        default=None, description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP)."
+        default=None,
+        description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP).",
     )
     rule_modes: list[str] = Field(default_factory=list, description="Per-rule overrides, if any.")
     failure_policy: str | None = None
@@ -363,7 +364,9 @@ class EscapeHatch(_Model):
 class IgnoreChanges(_Model):
     address: str = Field(description="Terraform address of the resource holding the lifecycle block.")
     paths: list[str] = Field(description="Attribute paths as written; ['all'] for ignore_changes = all.")
-    marker: str | None = Field(default=None, description="A marker comment next to it, e.g. KYVERNO_LIFECYCLE_V1.")
+    marker: str | None = Field(
+        default=None, description="A marker comment next to it, e.g. KYVERNO_LIFECYCLE_V1."
+    )
     source: CodeRef
 
 
