@@ -1,9 +1,10 @@
 """Node bodies of the audit graph. Each node reads the state, uses the run context, returns an update.
 
-This is the one place where ``except Exception`` is allowed: a research branch or a challenger that
-crashes is recorded (a failed concern, a gap) and the rest of the audit goes on. Synthesis and
-rendering are not guarded: if they fail, the run stops and ``infra-audit resume`` picks it up from the
-last checkpoint.
+No node catches exceptions. The graph wires a retry policy (``NODE_RETRY``: model outages only,
+never a rejected request) and an error handler on research and on both challengers; the handlers
+here are the one boundary where a crash becomes a recorded failure (a failed concern, a gap) and
+the rest of the audit goes on. Synthesis and rendering have no handler: if they fail, the run stops
+and ``infra-audit resume`` picks it up from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from langgraph.errors import NodeError
 from langgraph.runtime import Runtime
 
 from agents.findings import ConcernResult, RawFinding
@@ -19,7 +21,7 @@ from agents.offline.challenge_numbers import challenge_numbers
 from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from pipeline.context import RunContext
-from pipeline.state import AuditState, ResearchTask
+from pipeline.state import AuditState, ChallengeTask, ResearchTask
 
 log = logging.getLogger(__name__)
 
@@ -42,59 +44,56 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     ctx.progress("research", task.concern, "running checks")
-    try:
-        result = research_offline(task.concern, ctx.check_context())
-    except Exception as exc:  # the node boundary: a crash becomes a recorded failure of this concern
-        log.exception("research %s failed", task.concern)
-        result = ConcernResult(concern=task.concern, status="failed", error=f"{type(exc).__name__}: {exc}")
-        ctx.progress("research", task.concern, f"failed: {result.error}")
-    else:
-        ctx.progress("research", task.concern, f"{len(result.findings)} findings")
+    result = research_offline(task.concern, ctx.check_context())
+    ctx.progress("research", task.concern, f"{len(result.findings)} findings")
     return {"results": {task.concern: result}}
 
 
-def _to_challenge(state: AuditState) -> list[RawFinding]:
+def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """The research branch crashed (after any retries): record the concern as failed, go on."""
+    exc = error.error
+    log.error("research %s failed", task.concern, exc_info=exc)
+    result = ConcernResult(concern=task.concern, status="failed", error=f"{type(exc).__name__}: {exc}")
+    runtime.context.progress("research", task.concern, f"failed: {result.error}")
+    return {"results": {task.concern: result}}
+
+
+def _to_challenge(task: ChallengeTask) -> list[RawFinding]:
     """Findings of the concerns researched in this run (a rerun challenges only its own concern)."""
     return [
         f
-        for concern in state.concerns
-        if (result := state.results.get(concern)) is not None and result.status == "ok"
+        for concern in task.concerns
+        if (result := task.results.get(concern)) is not None and result.status == "ok"
         for f in result.findings
     ]
 
 
-def challenge_numbers_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
-    ctx.progress("challenge", "numbers", "re-running evidence")
-    try:
-        verdicts, evidence = challenge_numbers(_to_challenge(state), state.results, ctx)
-    except Exception as exc:  # the node boundary
-        log.exception("numbers challenger failed")
-        return {
-            "gaps": [
-                f"The numbers challenger failed ({type(exc).__name__}: {exc}); claims were not recounted."
-            ]
-        }
-    ctx.progress("challenge", "numbers", f"{len(verdicts)} verdicts")
-    return {"verdicts": verdicts, "challenge_evidence": evidence}
+def challenge_round(state: AuditState) -> dict[str, Any]:
+    """A barrier: every research branch has finished; the challengers start from here."""
+    return {}
 
 
-def challenge_intent_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
+    if task.stance == "numbers":
+        ctx.progress("challenge", "numbers", "re-running evidence")
+        verdicts, evidence = challenge_numbers(_to_challenge(task), task.results, ctx)
+        ctx.progress("challenge", "numbers", f"{len(verdicts)} verdicts")
+        return {"verdicts": verdicts, "challenge_evidence": evidence}
     ctx.progress("challenge", "intent", "reading decisions")
-    try:
-        outcome = challenge_intent(_to_challenge(state), ctx, state.date)
-    except Exception as exc:  # the node boundary
-        log.exception("intent challenger failed")
-        return {
-            "gaps": [f"The intent challenger failed ({type(exc).__name__}: {exc}); decisions were not read."]
-        }
+    outcome = challenge_intent(_to_challenge(task), ctx, task.date)
     ctx.progress("challenge", "intent", f"{len(outcome.verdicts)} verdicts")
-    return {
-        "verdicts": outcome.verdicts,
-        "challenge_evidence": outcome.evidence,
-        "gaps": outcome.gaps,
-    }
+    return {"verdicts": outcome.verdicts, "challenge_evidence": outcome.evidence, "gaps": outcome.gaps}
+
+
+def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """A challenger crashed (after any retries): its verdicts are missing, which the report says."""
+    exc = error.error
+    stance = task.stance
+    log.error("%s challenger failed", stance, exc_info=exc)
+    runtime.context.progress("challenge", stance, f"failed: {type(exc).__name__}")
+    what = "claims were not recounted" if stance == "numbers" else "decisions were not read"
+    return {"gaps": [f"The {stance} challenger failed ({type(exc).__name__}: {exc}); {what}."]}
 
 
 def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Build and compile the audit graph. This file only wires; node bodies live in ``agents/nodes.py``.
 
-    START -> inventory -Send x N-> research[concern] -> challenge_numbers -+-> synthesize -> render -> END
-                                                     -> challenge_intent  -+
+    START -> inventory -Send x N-> research[concern] -> challenge_round -Send x 2-> challenge[stance]
+          -> synthesize -> render -> END
 
-Research branches run in parallel and write ``results[concern]``; the two challengers run in parallel
-once every branch has finished; synthesis joins them.
+Research branches run in parallel and write ``results[concern]``; ``challenge_round`` waits for all of
+them; the two challengers (numbers, intent) then run in parallel, and synthesis starts when both are
+done. Research and challenge are Send targets with a node retry policy and an error handler, so a
+branch that fails is recorded and the graph goes on.
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
+from langgraph.types import RetryPolicy, Send
 
 from agents import nodes
+from agents.findings import Stance
 from pipeline.context import RunContext
-from pipeline.state import AuditState, ResearchTask
+from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.errors import ModelUnavailable
+
+STANCES: tuple[Stance, ...] = ("numbers", "intent")
 
 # Our own types that checkpoints may hold; anything else is refused on load.
 CHECKPOINT_TYPES = [
     ("pipeline.state", "AuditState"),
     ("pipeline.state", "ResearchTask"),
+    ("pipeline.state", "ChallengeTask"),
     ("agents.findings", "ConcernResult"),
     ("agents.findings", "RawFinding"),
     ("agents.findings", "Claim"),
@@ -45,27 +52,63 @@ CHECKPOINT_TYPES = [
 ]
 
 
+def retry_on(exc: Exception) -> bool:
+    """Only a model outage that outlived the SDK's own retries is worth a node retry."""
+    return isinstance(exc, ModelUnavailable)
+
+
+# The SDK retries short blips (408/409/429/5xx, connection errors; retry-after honoured). This policy
+# is the second and last layer, for longer outages: a few more tries, spaced out; never on 4xx.
+NODE_RETRY = RetryPolicy(
+    max_attempts=3, initial_interval=5.0, backoff_factor=3.0, max_interval=60.0, retry_on=retry_on
+)
+
+
 def fan_out(state: AuditState) -> list[Send]:
     return [
-        Send("research", ResearchTask(concern=c, run_id=state.run_id, date=state.date)) for c in state.concerns
+        Send("research", ResearchTask(concern=c, run_id=state.run_id, date=state.date))
+        for c in state.concerns
     ]
 
 
-def build_graph() -> StateGraph[AuditState, RunContext, Any, Any]:
+def fan_out_challenge(state: AuditState) -> list[Send]:
+    """Two independent challengers, in parallel, over the concerns researched in this run."""
+    return [
+        Send(
+            "challenge",
+            ChallengeTask(stance=stance, date=state.date, concerns=state.concerns, results=state.results),
+        )
+        for stance in STANCES
+    ]
+
+
+def build_graph(retry: RetryPolicy = NODE_RETRY) -> StateGraph[AuditState, RunContext, Any, Any]:
     graph = StateGraph(AuditState, context_schema=RunContext)
     graph.add_node("inventory", nodes.inventory_node)
     # A Send target takes its own input (a ResearchTask), not the graph state; LangGraph's overloads
     # tie a node's input type to the state type, so this one line cannot be typed without the ignore.
-    graph.add_node("research", nodes.research_node, input_schema=ResearchTask)  # type: ignore[call-overload]
-    graph.add_node("challenge_numbers", nodes.challenge_numbers_node)
-    graph.add_node("challenge_intent", nodes.challenge_intent_node)
+    graph.add_node(  # type: ignore[call-overload]
+        "research",
+        nodes.research_node,
+        input_schema=ResearchTask,
+        retry_policy=retry,
+        error_handler=nodes.research_failed,
+    )
+    graph.add_node("challenge_round", nodes.challenge_round)
+    graph.add_node(
+        "challenge",
+        nodes.challenge_node,  # type: ignore[arg-type]
+        input_schema=ChallengeTask,
+        retry_policy=retry,
+        error_handler=nodes.challenge_failed,
+    )
     graph.add_node("synthesize", nodes.synthesize_node)
     graph.add_node("render", nodes.render_node)
     graph.add_edge(START, "inventory")
     graph.add_conditional_edges("inventory", fan_out, ["research"])
-    graph.add_edge("research", "challenge_numbers")
-    graph.add_edge("research", "challenge_intent")
-    graph.add_edge(["challenge_numbers", "challenge_intent"], "synthesize")
+    graph.add_edge("research", "challenge_round")
+    graph.add_conditional_edges("challenge_round", fan_out_challenge, ["challenge"])
+    graph.add_edge("challenge", "synthesize")
     graph.add_edge("synthesize", "render")
     graph.add_edge("render", END)
     return graph
@@ -78,5 +121,5 @@ def checkpointer(path: Path) -> SqliteSaver:
     return SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
 
 
-def compile_graph(saver: BaseCheckpointSaver[Any] | None = None) -> Any:
-    return build_graph().compile(checkpointer=saver)
+def compile_graph(saver: BaseCheckpointSaver[Any] | None = None, retry: RetryPolicy = NODE_RETRY) -> Any:
+    return build_graph(retry).compile(checkpointer=saver)

@@ -13,12 +13,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.audit import AuditReport, Mode
-from agents.findings import ConcernResult, Verdict
+from agents.findings import ConcernResult, Stance, Verdict
 from tools.checks.spec import Concern
 from tools.evidence import Evidence
 
 
-def merge_results(left: dict[str, ConcernResult], right: dict[str, ConcernResult]) -> dict[str, ConcernResult]:
+def merge_results(
+    left: dict[str, ConcernResult], right: dict[str, ConcernResult]
+) -> dict[str, ConcernResult]:
     return {**left, **right}
 
 
@@ -36,6 +38,17 @@ class AuditState(BaseModel):
     gaps: Annotated[list[str], operator.add] = Field(default_factory=list)
     report: AuditReport | None = None
     written: list[str] = Field(default_factory=list)
+
+
+class ChallengeTask(BaseModel):
+    """What one challenger receives through ``Send``: its stance and the research to challenge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stance: Stance
+    date: str
+    concerns: list[Concern] = Field(description="The concerns whose findings this round challenges.")
+    results: dict[str, ConcernResult]
 
 
 class ResearchTask(BaseModel):

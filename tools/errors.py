@@ -5,12 +5,15 @@ Two families, kept apart on purpose:
 * ``UserError`` and its children are mistakes a user can fix (a bad path, a bad flag, an unreadable
   kubeconfig, a malformed snapshot). The CLI prints their message on one line and exits non-zero;
   it never shows a traceback for them.
+* ``ModelError`` and its children are model calls that failed after the SDK's retries:
+  ``ModelUnavailable`` (overloaded, 5xx, dropped connection) is retried by the graph's node retry
+  policy; ``ModelRejected`` (400/401/403) never is. Both end as a recorded failure of one concern.
 * ``SafetyError`` and its children mean a guarantee was about to be broken (a write verb towards a
   cluster, a path outside the estate). They are raised before anything leaves the process. Tools
   catch the sandbox ones and return them to the caller as data; a write attempt is never caught.
 
-Anything else that escapes is our bug. ``except Exception`` appears only at the node boundary of the
-pipeline, where a crash becomes a recorded failure of one concern.
+Anything else that escapes is our bug. No node catches ``Exception``: the graph's node error handlers
+(``agents/nodes.py``) are the one boundary where a crash becomes a recorded failure of one concern.
 """
 
 from __future__ import annotations
@@ -56,3 +59,18 @@ class SandboxViolation(SafetyError):
 
 class ReadOnlyViolation(SafetyError):
     """Something tried to send a non-GET request to a Kubernetes API server."""
+
+
+class ModelError(InfraAuditError):
+    """A model call failed after the SDK's own retries."""
+
+
+class ModelUnavailable(ModelError):
+    """Overloaded, rate-limited past the SDK's retries, 5xx, or the connection dropped: worth a later try.
+
+    The graph's node retry policy retries these (and only these) for longer outages.
+    """
+
+
+class ModelRejected(ModelError):
+    """The request itself is wrong or not allowed (400, 401, 403, 404, 413): retrying cannot help."""

@@ -16,10 +16,11 @@ def test_graph_diagram_is_the_documented_one() -> None:
     assert_snapshot("graph.mmd", diagram, path=REPO / "docs" / "graph.mmd")
 
 
-def test_research_fans_out_and_both_challengers_join_before_synthesis() -> None:
+def test_research_and_challengers_fan_out_and_synthesis_waits_for_both() -> None:
     graph = compile_graph().get_graph()
     edges = {(e.source, e.target, e.conditional) for e in graph.edges}
     assert ("inventory", "research", True) in edges  # Send fan-out, one branch per concern
-    assert {("research", "challenge_numbers", False), ("research", "challenge_intent", False)} <= edges
-    assert {("challenge_numbers", "synthesize", False), ("challenge_intent", "synthesize", False)} <= edges
+    assert ("research", "challenge_round", False) in edges  # the barrier after every branch
+    assert ("challenge_round", "challenge", True) in edges  # Send fan-out, one per stance
+    assert ("challenge", "synthesize", False) in edges
     assert ("synthesize", "render", False) in edges
