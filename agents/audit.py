@@ -72,4 +72,7 @@ class AuditReport(_Model):
     gaps: list[str]
     framings: list[str]
     next_moves: list[NextMove]
+    narratives: dict[str, str] = Field(
+        default_factory=dict, description="Per-concern deep-dive prose written by the LLM synthesizer."
+    )
     evidence: list[Evidence] = Field(description="Every piece of evidence cited, sorted by id.")

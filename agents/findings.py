@@ -15,7 +15,9 @@ from tools.evidence import Evidence
 
 Status = Literal["confirmed", "corrected", "dropped", "reframed"]
 Action = Literal["CONFIRMED", "CORRECTED", "DROPPED", "REFRAMED"]
-Stance = Literal["numbers", "intent"]
+Stance = Literal["numbers", "intent", "recount"]
+"""Offline, 'numbers' is the mechanical recount; with a model, 'numbers' and 'intent' are the LLM
+challengers and 'recount' is the mechanical recount that still runs beside them."""
 
 
 class _Model(BaseModel):
@@ -88,6 +90,10 @@ class ConcernResult(_Model):
     checks_run: int = 0
     skipped: dict[str, str] = Field(
         default_factory=dict, description="Checks that had nothing to read, with why (e.g. no cluster)."
+    )
+    note: str | None = Field(
+        default=None,
+        description="How this result was produced when not as planned (e.g. fallback to checks).",
     )
 
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.settings import RunSettings
 from tools.checks.spec import CheckContext
@@ -20,6 +21,10 @@ from tools.inventory.inventory import Inventory
 from tools.kube.backend import KubeBackend
 from tools.registry import Toolbox
 from tools.sandbox import Jail
+
+if TYPE_CHECKING:
+    from agents.llm.accounting import Accountant, RunBudget
+    from agents.llm.protocol import ModelClient
 
 ProgressFn = Callable[[str, str, str], None]
 """progress(node, concern_or_role, message): how nodes report to the live display."""
@@ -35,6 +40,12 @@ class RunContext:
     ledger: Ledger
     backend: KubeBackend | None = None
     progress: ProgressFn = _quiet
+    model: ModelClient | None = None
+    """The model behind the LLM agents; None runs every role offline."""
+    accountant: Accountant | None = None
+    budget: RunBudget | None = None
+    run_id: str = ""
+    date: str = ""
     _inventory: Inventory | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -52,6 +63,16 @@ class RunContext:
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
         return Toolbox(Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend,
                        ledger or self.ledger)
+
+    def estate_summary(self, inventory: Inventory) -> dict[str, object]:
+        """What a prompt says about the estate: its path, its cluster and its record counts."""
+        counts = {k: v for k, v in inventory.code.counts().items() if v}
+        return {
+            "path": self.settings.display_estate,
+            "has_cluster": inventory.live is not None,
+            "cluster_name": inventory.live.cluster.name if inventory.live else None,
+            "counts": dict(sorted(counts.items())),
+        }
 
     def command_prefix(self) -> str:
         prefix = f"infra-audit check {self.settings.display_estate}"

@@ -36,6 +36,7 @@ class AuditState(BaseModel):
     verdicts: Annotated[list[Verdict], operator.add] = Field(default_factory=list)
     challenge_evidence: Annotated[list[Evidence], operator.add] = Field(default_factory=list)
     gaps: Annotated[list[str], operator.add] = Field(default_factory=list)
+    framings: Annotated[list[str], operator.add] = Field(default_factory=list)
     report: AuditReport | None = None
     written: list[str] = Field(default_factory=list)
 

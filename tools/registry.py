@@ -92,6 +92,10 @@ class Toolbox:
 
     def call(self, name: str, args: dict[str, Any], agent: str | None = None) -> Evidence:
         """Validate, run, redact and record one tool call."""
+        return self.run(name, args, agent)[0]
+
+    def run(self, name: str, args: dict[str, Any], agent: str | None = None) -> tuple[Evidence, bool]:
+        """Like ``call``, and whether the same call was already in the ledger (a repeat, answered from it)."""
         spec = self._specs.get(name)
         if spec is None and name in self._without_cluster:
             return self.ledger.record(
@@ -103,7 +107,7 @@ class Toolbox:
                     "run with --cluster live (kubeconfig) or --cluster DIR (a snapshot)",
                 ),
                 agent=agent,
-            )
+            ), False
         if spec is None:
             return self.ledger.record(
                 ToolResult.fail(
@@ -113,7 +117,7 @@ class Toolbox:
                     error=f"unknown tool {name!r}; available: {', '.join(self.names())}",
                 ),
                 agent=agent,
-            )
+            ), False
         try:
             parsed = spec.params.model_validate(args)
         except ValidationError as exc:
@@ -123,13 +127,10 @@ class Toolbox:
             return self.ledger.record(
                 ToolResult.fail(name, args, command="", error=f"invalid arguments for {name}: {problems}"),
                 agent=agent,
-            )
+            ), False
         call_args = parsed.model_dump(exclude_unset=True)
         context = self.jail if spec.group == "repo" else self.backend
-        evidence, _ = self.ledger.call(
-            name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent
-        )
-        return evidence
+        return self.ledger.call(name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent)
 
 
 def _redacted(result: ToolResult) -> ToolResult:

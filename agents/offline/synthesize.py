@@ -63,7 +63,7 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
         leaders_b=leaders_b,
         leaders_both=[f for f in leaders_a if f in leaders_b],
         gaps=gaps(state),
-        framings=framings(raw, state.verdicts, findings, leaders_a, leaders_b),
+        framings=[*state.framings, *framings(raw, state.verdicts, findings, leaders_a, leaders_b)],
         next_moves=next_moves(findings, leaders_a, leaders_b),
         evidence=all_evidence(state),
     )
@@ -94,7 +94,7 @@ def apply_verdicts(finding: RawFinding, verdicts: list[Verdict]) -> tuple[RawFin
     if any(v.action == "DROPPED" for v in verdicts):
         return None
     result = finding
-    order = {"numbers": 0, "intent": 1}
+    order = {"recount": 0, "numbers": 1, "intent": 2}
     for verdict in sorted(verdicts, key=lambda v: order[v.challenger]):
         if verdict.action == "CORRECTED":
             result = _corrected(result, verdict)
@@ -268,6 +268,8 @@ def gaps(state: AuditState) -> list[str]:
             continue
         if result.status == "failed":
             out.append(f"{CONCERN_CODES[concern]} {concern} research failed ({result.error}); not audited.")
+        if result.note:
+            out.append(f"{CONCERN_CODES[concern]} {concern}: {result.note}.")
         by_reason: dict[str, list[str]] = defaultdict(list)
         for check, reason in result.skipped.items():
             by_reason[reason].append(check)

@@ -1,18 +1,19 @@
 """The bundled estates plant canary secrets; none of them may leave a repo tool.
 
-Every canary listed in an estate's ground truth is searched for (and the word CANARY), and every text
-file of the estate is read in full, and no canary string may appear in any output, data or error.
-``ground-truth.yaml`` itself is left out: it is the answer key and lists every canary in plain text.
+The canaries and where each is written are listed in the estate's ground truth, which lives outside
+the estate (examples/ground-truth/), so the repo tools see every file of the estate and nothing else.
+Every canary (and the base64 of each) is searched for, every text file is read in full, the cluster
+snapshot included, and no canary may appear in any output, data or error. A plain search for the word
+CANARY finds exactly the lines where the ground truth says a canary is written, each one redacted.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+import re
 
 import pytest
-import yaml
+from estates import ESTATES, canary_forms, ground_truth
 
 from tools.repo import repo_count, repo_list, repo_read, repo_search
 from tools.results import ToolResult, ToolStatus
@@ -20,20 +21,7 @@ from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ANSWER_KEY = "ground-truth.yaml"
-NOT_THE_KEY = "!" + ANSWER_KEY
-
-
-def canaries(estate: Path) -> list[str]:
-    truth = estate / ANSWER_KEY
-    if not truth.is_file():
-        pytest.skip(f"{estate.name} has no {ANSWER_KEY} yet")
-    data: dict[str, Any] = yaml.safe_load(truth.read_text())
-    found = [c for c in data.get("canaries") or [] if isinstance(c, str)]
-    if not found:
-        pytest.skip(f"{estate.name}/{ANSWER_KEY} lists no canaries")
-    return found
+CODE_REF = re.compile(r"\S+:\d+")
 
 
 def leaked(result: ToolResult, secrets: list[str]) -> list[str]:
@@ -49,21 +37,38 @@ def read_whole(jail: Jail, path: str) -> list[ToolResult]:
     return results
 
 
-@pytest.mark.parametrize("name", ["homelab", "gitops-base"])
+def listed_files(jail: Jail, path: str = ".") -> list[str]:
+    listing = repo_list(jail, path, max_entries=5000)
+    assert listing.status == ToolStatus.OK and not listing.truncated
+    return [e["path"] for e in listing.data if e["type"] == "file"]
+
+
+def planted(estate: str) -> tuple[set[str], set[str]]:
+    """Where the ground truth says a plain canary is written: code lines (path:line) and snapshot files."""
+    code: set[str] = set()
+    snapshot: set[str] = set()
+    for entry in ground_truth(estate)["canary_locations"]:
+        if entry["marker"].startswith("CANARY-"):
+            for where in entry["where"]:
+                if CODE_REF.fullmatch(where):
+                    code.add(where)
+                else:  # "cluster/apps.v1.deployments.json (home/notifier env DATABASE_URL)"
+                    snapshot.add(where.split(" ", 1)[0])
+    return code, snapshot
+
+
+@pytest.mark.parametrize("name", ESTATES)
 def test_no_canary_leaves_the_repo_tools(name: str) -> None:
-    estate = EXAMPLES / name
-    secrets = canaries(estate)
-    jail = Jail(estate)
+    jail = Jail(ESTATES[name])
+    secrets = canary_forms(name)
     calls = [
-        repo_search(jail, "CANARY", glob=NOT_THE_KEY, context=2, max_results=1000),
-        repo_search(jail, "canary", glob=NOT_THE_KEY, ignore_case=True, max_results=1000),
-        repo_count(jail, "CANARY", glob=NOT_THE_KEY),
-        *(repo_search(jail, secret, glob=NOT_THE_KEY, fixed=True, context=1) for secret in secrets),
+        repo_search(jail, "CANARY", context=2, max_results=1000),
+        repo_search(jail, "canary", ignore_case=True, max_results=1000),
+        repo_count(jail, "CANARY"),
+        *(repo_search(jail, secret, fixed=True, context=1) for secret in secrets),
+        *(repo_search(jail, "CANARY", path=d, context=2, max_results=1000) for d in jail.snapshot_dirs),
     ]
-    listing = repo_list(jail, max_entries=5000)
-    assert not listing.truncated
-    calls.append(listing)
-    files = [e["path"] for e in listing.data if e["type"] == "file" and e["path"] != ANSWER_KEY]
+    files = listed_files(jail) + [f for d in jail.snapshot_dirs for f in listed_files(jail, d)]
     for path in files:
         calls += read_whole(jail, path)
     problems = [(c.tool, c.args, found) for c in calls if (found := leaked(c, secrets))]
@@ -73,10 +78,15 @@ def test_no_canary_leaves_the_repo_tools(name: str) -> None:
     assert all("binary" in (c.error or "") for c in refused)  # every text file was read in full
 
 
-@pytest.mark.parametrize("name", ["homelab", "gitops-base"])
-def test_only_the_answer_key_shows_canaries_in_plain_text(name: str) -> None:
-    """A search without the exclusion finds plain canaries in ground-truth.yaml and nowhere else."""
-    estate = EXAMPLES / name
-    secrets = canaries(estate)
-    hits = repo_search(Jail(estate), "CANARY", max_results=1000).data
-    assert {hit["path"] for hit in hits if any(s in hit["text"] for s in secrets)} <= {ANSWER_KEY}
+@pytest.mark.parametrize("name", ESTATES)
+def test_a_plain_search_for_canary_finds_the_planted_lines_redacted(name: str) -> None:
+    jail = Jail(ESTATES[name])
+    code, snapshot = planted(name)
+    found = repo_search(jail, "CANARY", max_results=1000)
+    assert found.status == ToolStatus.OK
+    assert {f"{hit['path']}:{hit['line']}" for hit in found.data} == code
+    inside = [repo_search(jail, "CANARY", path=d, max_results=1000) for d in jail.snapshot_dirs]
+    assert {hit["path"] for result in inside for hit in result.data} == snapshot
+    for result in [found, *inside]:
+        assert leaked(result, canary_forms(name)) == []
+        assert [hit for hit in result.data if "CANARY" in hit["text"]] == []  # the matched text is redacted

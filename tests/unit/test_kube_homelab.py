@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from estates import HOMELAB_SNAPSHOT, canary_forms
 
 from tools.inventory.inventory import LiveState
 from tools.inventory.live import load_live_state
@@ -16,7 +16,6 @@ from tools.results import ToolStatus
 
 pytestmark = pytest.mark.unit
 
-HOMELAB_SNAPSHOT = Path(__file__).resolve().parent.parent.parent / "examples" / "homelab" / "cluster"
 T = ResourceTable()
 
 
@@ -142,9 +141,7 @@ def test_policies_and_argo_apps(state: LiveState, homelab_truth: dict[str, Any])
     assert apps == {a["name"]: (a["sync"], a["health"]) for a in homelab_truth["live"]["argo_applications"]}
 
 
-def test_no_canary_reaches_any_kube_tool_output(
-    homelab: SnapshotBackend, homelab_truth: dict[str, Any]
-) -> None:
+def test_no_canary_reaches_any_kube_tool_output(homelab: SnapshotBackend) -> None:
     results = [
         k.kube_get(homelab, "secrets", all_namespaces=True),
         k.kube_get(homelab, "secrets", all_namespaces=True, fields=["data", "metadata.annotations"]),
@@ -159,5 +156,5 @@ def test_no_canary_reaches_any_kube_tool_output(
     for result in results:
         assert result.status == ToolStatus.OK, result.error
         text = result.model_dump_json()
-        for canary in homelab_truth["canaries"]:
+        for canary in canary_forms("homelab"):
             assert canary not in text, (canary, result.command)

@@ -81,6 +81,7 @@ class SnapshotBackend:
             raise SnapshotError(f"snapshot {str(path)!r} is not a directory (expected a directory of dumps)")
         self.root = root
         self._warnings: list[str] = []
+        self._unreadable = 0  # files that failed to parse: reported and skipped, not a user error
         self._types: dict[TypeKey, ResourceType] = {}
         self._objects: dict[TypeKey, dict[tuple[str, str], KubeObject]] = {}
         meta = self._read_meta()
@@ -92,11 +93,12 @@ class SnapshotBackend:
             backend="snapshot",
         )
         self._load()
-        if not self._objects and not (self.root / META_FILE).is_file():
+        if not self._objects and not self._unreadable and not (self.root / META_FILE).is_file():
             # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
             raise SnapshotError(
-                f"snapshot {str(path)!r} holds no Kubernetes objects (no {META_FILE}, no JSON/YAML object "
-                "dumps); write one with 'infra-audit snapshot -o DIR' or 'kubectl get ... -o json > DIR/x.json'"
+                f"snapshot {str(path)!r} holds no Kubernetes objects (no {META_FILE}, no JSON/YAML "
+                "object dumps); write one with 'infra-audit snapshot -o DIR' or "
+                "'kubectl get ... -o json > DIR/x.json'"
             )
 
     # ------------------------------------------------------------------------------------ loading
@@ -139,6 +141,7 @@ class SnapshotBackend:
             except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
                 first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._warn(path, f"skipped, not valid {path.suffix[1:].upper()}: {first_line}")
+                self._unreadable += 1
         items = [(path, item) for path, docs in parsed for item in self._items(path, docs)]
         crds = [
             t
