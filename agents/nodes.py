@@ -43,8 +43,14 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
 
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    ctx.progress("research", task.concern, "running checks")
-    result = research_offline(task.concern, ctx.check_context())
+    if ctx.model is not None:
+        from agents.llm.researcher import research_llm
+
+        ctx.progress("research", task.concern, f"researching with {ctx.model.model}")
+        result = research_llm(task.concern, ctx)
+    else:
+        ctx.progress("research", task.concern, "running checks")
+        result = research_offline(task.concern, ctx.check_context())
     ctx.progress("research", task.concern, f"{len(result.findings)} findings")
     return {"results": {task.concern: result}}
 
@@ -74,16 +80,34 @@ def challenge_round(state: AuditState) -> dict[str, Any]:
 
 
 def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """One challenger. With a model, the numbers stance also runs the mechanical recount (stance 'recount')."""
     ctx = runtime.context
+    findings = _to_challenge(task)
+    update: dict[str, Any] = {"verdicts": [], "challenge_evidence": [], "gaps": [], "framings": []}
     if task.stance == "numbers":
         ctx.progress("challenge", "numbers", "re-running evidence")
-        verdicts, evidence = challenge_numbers(_to_challenge(task), task.results, ctx)
-        ctx.progress("challenge", "numbers", f"{len(verdicts)} verdicts")
-        return {"verdicts": verdicts, "challenge_evidence": evidence}
-    ctx.progress("challenge", "intent", "reading decisions")
-    outcome = challenge_intent(_to_challenge(task), ctx, task.date)
-    ctx.progress("challenge", "intent", f"{len(outcome.verdicts)} verdicts")
-    return {"verdicts": outcome.verdicts, "challenge_evidence": outcome.evidence, "gaps": outcome.gaps}
+        verdicts, evidence = challenge_numbers(findings, task.results, ctx)
+        if ctx.model is not None:
+            verdicts = [v.model_copy(update={"challenger": "recount"}) for v in verdicts]
+        update["verdicts"] += verdicts
+        update["challenge_evidence"] += evidence
+    if ctx.model is not None:
+        from agents.llm.challenger import challenge_llm
+
+        ctx.progress("challenge", task.stance, f"challenging with {ctx.model.model}")
+        outcome = challenge_llm(task.stance, findings, task.results, ctx)
+        update["verdicts"] += outcome.verdicts
+        update["challenge_evidence"] += outcome.evidence
+        update["gaps"] += outcome.gaps
+        update["framings"] += outcome.framings
+    elif task.stance == "intent":
+        ctx.progress("challenge", "intent", "reading decisions")
+        offline = challenge_intent(findings, ctx, task.date)
+        update["verdicts"] += offline.verdicts
+        update["challenge_evidence"] += offline.evidence
+        update["gaps"] += offline.gaps
+    ctx.progress("challenge", task.stance, f"{len(update['verdicts'])} verdicts")
+    return update
 
 
 def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -100,6 +124,14 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
     ctx = runtime.context
     ctx.progress("synthesize", "report", "merging and ranking")
     report = synthesize(state, ctx)
+    if ctx.model is not None:
+        from agents.llm.synthesizer import synthesize_llm
+
+        ctx.progress("synthesize", "report", f"writing with {ctx.model.model}")
+        report = synthesize_llm(report, ctx)
+    if ctx.model is not None and ctx.accountant is not None:
+        meta = report.meta.model_copy(update={"model": ctx.model.model, "usage": ctx.accountant.usage_rows()})
+        report = report.model_copy(update={"meta": meta})
     ctx.progress("synthesize", "report", f"{len(report.findings)} findings")
     return {"report": report}
 

@@ -31,8 +31,10 @@ def tool_version() -> str:
 
 def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
     raw = [f for c in CONCERNS if (r := state.results.get(c)) and r.status == "ok" for f in r.findings]
+    evidence = all_evidence(state)
+    verdicts, unbacked = backed(state.verdicts, {e.id: e for e in evidence})
     by_finding: dict[str, list[Verdict]] = defaultdict(list)
-    for verdict in state.verdicts:
+    for verdict in verdicts:
         by_finding[verdict.finding].append(verdict)
     surviving = [s for f in raw if (s := apply_verdicts(f, by_finding.get(f.id, []))) is not None]
     findings = number(merge(surviving))
@@ -62,11 +64,32 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
         leaders_a=leaders_a,
         leaders_b=leaders_b,
         leaders_both=[f for f in leaders_a if f in leaders_b],
-        gaps=gaps(state),
+        gaps=[*gaps(state), *unbacked],
         framings=[*state.framings, *framings(raw, state.verdicts, findings, leaders_a, leaders_b)],
         next_moves=next_moves(findings, leaders_a, leaders_b),
-        evidence=all_evidence(state),
+        evidence=evidence,
     )
+
+
+def backed(verdicts: list[Verdict], evidence: dict[str, Evidence]) -> tuple[list[Verdict], list[str]]:
+    """A CORRECTED that changes a number stands only if evidence it cites measures that number.
+
+    The recount always cites its own re-run; a correction that removes subjects (deliberate, accepted,
+    solved elsewhere) changes the count by what it removes. What this stops is a model asserting a
+    number that no tool call produced.
+    """
+    kept: list[Verdict] = []
+    notes: list[str] = []
+    for v in verdicts:
+        measured = any((ev := evidence.get(e)) is not None and ev.value == v.measured_value for e in v.evidence)
+        if v.action == "CORRECTED" and not v.removed_subjects and v.measured_value is not None and not measured:
+            notes.append(
+                f"{v.finding}: the {v.challenger} challenger's correction to {v.measured_value:g} is not measured "
+                "by the evidence it cites; not applied."
+            )
+            continue
+        kept.append(v)
+    return kept, notes
 
 
 def _seq(raw_id: str) -> tuple[str, int]:
