@@ -23,7 +23,7 @@ class AgentUsage(_Model):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = Field(default=0.0, description="Estimated cost; None when the price is unknown.")
     tool_calls: int = 0
 
 

@@ -80,7 +80,7 @@ def challenge_round(state: AuditState) -> dict[str, Any]:
 
 
 def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """One challenger. With a model, the numbers stance also runs the mechanical recount (stance 'recount')."""
+    """One challenger. With a model, the numbers stance also runs the mechanical recount ('recount')."""
     ctx = runtime.context
     findings = _to_challenge(task)
     update: dict[str, Any] = {"verdicts": [], "challenge_evidence": [], "gaps": [], "framings": []}

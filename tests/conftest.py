@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,3 +19,87 @@ def homelab_truth() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def gitops_truth() -> dict[str, Any]:
     return ground_truth("gitops-base")
+
+
+# --- No unplanned network: every test runs offline ---------------------------------------------------
+
+_MODEL_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+class UnplannedNetworkRequest(RuntimeError):
+    """A test tried to reach a non-loopback address. Not an OSError, so no retry layer mistakes it."""
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    name = host.strip("[]").split("%", 1)[0].lower()
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a name other than localhost: refused before any DNS lookup
+
+
+class NetworkGuard:
+    """Refuses connections outside 127.0.0.0/8 and ::1, and remembers them.
+
+    The refusal is raised where the connection is attempted, but an HTTP client or an SDK may wrap
+    it into a "connection error" and retry or swallow it, so every refusal is also recorded and the
+    test fails at teardown if there was any. A test that provokes one on purpose clears
+    ``violations`` after asserting on it.
+    """
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def check(self, address: object) -> None:
+        if not isinstance(address, tuple) or not address:
+            return  # AF_UNIX paths and other families: not the network
+        if _is_loopback(address[0]):
+            return
+        where = ":".join(str(part) for part in address[:2])
+        self.violations.append(where)
+        raise UnplannedNetworkRequest(
+            f"unplanned network request in a test: {where} (only 127.0.0.0/8 and ::1 are allowed)"
+        )
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
+    """No model credentials in the environment, and no connection outside loopback, in every test."""
+    for name in _MODEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    guard = NetworkGuard()
+    connect, connect_ex, create_connection = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.create_connection,
+    )
+
+    def guarded_connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            guard.check(address)
+        connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> int:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            guard.check(address)
+        return connect_ex(self, address)
+
+    def guarded_create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        guard.check(address)
+        return create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    monkeypatch.setattr(socket, "create_connection", guarded_create_connection)
+    yield guard
+    if guard.violations:
+        pytest.fail(
+            f"unplanned network request(s) in this test: {', '.join(guard.violations)}", pytrace=False
+        )

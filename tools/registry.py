@@ -36,6 +36,11 @@ class ToolSpec:
     fn: Callable[..., ToolResult]
     params: type[BaseModel]
 
+    @property
+    def summary(self) -> str:
+        """The description's first paragraph on one line: what a prompt lists next to the tool name."""
+        return " ".join(self.description.split("\n\n", 1)[0].split())
+
     def input_schema(self) -> dict[str, Any]:
         schema = self.params.model_json_schema()
         schema.pop("title", None)
@@ -130,7 +135,9 @@ class Toolbox:
             ), False
         call_args = parsed.model_dump(exclude_unset=True)
         context = self.jail if spec.group == "repo" else self.backend
-        return self.ledger.call(name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent)
+        return self.ledger.call(
+            name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent
+        )
 
 
 def _redacted(result: ToolResult) -> ToolResult:

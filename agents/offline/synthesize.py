@@ -81,10 +81,18 @@ def backed(verdicts: list[Verdict], evidence: dict[str, Evidence]) -> tuple[list
     kept: list[Verdict] = []
     notes: list[str] = []
     for v in verdicts:
-        measured = any((ev := evidence.get(e)) is not None and ev.value == v.measured_value for e in v.evidence)
-        if v.action == "CORRECTED" and not v.removed_subjects and v.measured_value is not None and not measured:
+        measured = any(
+            (ev := evidence.get(e)) is not None and ev.value == v.measured_value for e in v.evidence
+        )
+        if (
+            v.action == "CORRECTED"
+            and not v.removed_subjects
+            and v.measured_value is not None
+            and not measured
+        ):
             notes.append(
-                f"{v.finding}: the {v.challenger} challenger's correction to {v.measured_value:g} is not measured "
+                f"{v.finding}: the {v.challenger} challenger's correction to {v.measured_value:g} is not "
+                "measured "
                 "by the evidence it cites; not applied."
             )
             continue

@@ -149,8 +149,9 @@ def _usage(report: AuditReport) -> list[Row]:
     if not rows:
         return []
 
-    def line(name: str, i: int, o: int, cr: int, cw: int, cost: float, calls: int) -> Row:
-        return [name, f"{i:,}", f"{o:,}", f"{cr:,}", f"{cw:,}", f"${cost:.4f}", str(calls)]
+    def line(name: str, i: int, o: int, cr: int, cw: int, cost: float | None, calls: int) -> Row:
+        shown = "unknown price" if cost is None else f"${cost:.4f}"
+        return [name, f"{i:,}", f"{o:,}", f"{cr:,}", f"{cw:,}", shown, str(calls)]
 
     out = [
         line(
@@ -170,7 +171,7 @@ def _usage(report: AuditReport) -> list[Row]:
         sum(u.output_tokens for u in rows),
         sum(u.cache_read_tokens for u in rows),
         sum(u.cache_write_tokens for u in rows),
-        sum(u.cost_usd for u in rows),
+        None if any(u.cost_usd is None for u in rows) else sum(u.cost_usd or 0.0 for u in rows),
         sum(u.tool_calls for u in rows),
     )
     return [*out, [f"**{c}**" if i else c for i, c in enumerate(total)]]

@@ -1,0 +1,222 @@
+"""``AnthropicModel``: the ``ModelClient`` over the Messages API; the one module importing ``anthropic``.
+
+What this module decides, and why:
+
+* **Prompt caching.** Every turn of an agent resends the same system prompt and tool definitions,
+  so the system prompt goes as one text block with ``cache_control: ephemeral`` and the last tool
+  carries ``cache_control`` too. The cached prefix is tools, then system: the last tool's breakpoint
+  covers the tools, the system block's covers both (5-minute TTL; prefixes under the model's minimum
+  cacheable length are simply not cached).
+* **Retries: the SDK's, and only the SDK's.** The SDK retries 408/409/429/5xx and dropped
+  connections ``max_retries`` times, honouring ``retry-after`` / ``retry-after-ms``. There is no
+  retry loop here. When the SDK gives up, the failure is mapped to the project's two classes: what
+  the SDK itself thought worth retrying (408, 409, 429, >= 500 including 529 overloaded, connection
+  errors, timeouts) becomes ``ModelUnavailable``, which the graph's node retry policy tries again
+  later; any other 4xx (400, 401, 402, 403, 404, 413, 422, ...) becomes ``ModelRejected``, never
+  retried. The split is the SDK's own (``anthropic/lib/_retry.py``: 408/409/429 are its transient 4xx),
+  with one exception: a 429 saying the organisation's spend limit is reached is ``ModelRejected``,
+  since no node retry within the run can lift it.
+* **Streaming** (``stream=True``): the SDK retries only the opening of a stream. A stream that
+  breaks half-way (an ``error`` event such as ``overloaded_error``, a dropped connection, or an end
+  without ``message_stop``) is ``ModelUnavailable`` and left to the node retry: a partial reply is
+  never handed to an agent.
+* **The settings decide, not the environment.** The SDK falls back to ``ANTHROPIC_*`` variables,
+  credential profiles on disk and workload identity when a credential or base URL is missing, so
+  both are always passed. (Its constructor still reads ``ANTHROPIC_CUSTOM_HEADERS`` and
+  ``ANTHROPIC_WEBHOOK_SIGNING_KEY`` whatever it is given.)
+* **Error texts are one line**: status, error type, the API's message, the request id; credentials
+  are scrubbed from them (a gateway may echo the key it was sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import Message
+
+from agents.llm.protocol import ContentBlock, ModelReply, ModelRequest, TextBlock, ToolUseBlock, Usage
+from agents.llm.settings import DEFAULT_BASE_URL, ModelSettings
+from tools.errors import ModelError, ModelRejected, ModelUnavailable, SettingsError
+
+log = logging.getLogger(__name__)
+
+EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
+
+# Statuses the SDK retries (anthropic/_base_client.py ``_should_retry``): still failing after its
+# retries means an outage, worth a later try. Every other 4xx is the request's own fault.
+TRANSIENT_4XX = frozenset({408, 409, 429})
+# 429s that no wait within a run lifts: the organisation's spend limit, monthly or contractual.
+SPEND_LIMIT_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_limit_reached"})
+# Error types an SSE ``error`` event can carry mid-stream (the HTTP status is then 200).
+TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+MESSAGE_CAP = 300
+_KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
+
+
+class AnthropicModel:
+    """A ``ModelClient`` over the Anthropic Messages API, or any endpoint that speaks it."""
+
+    def __init__(self, settings: ModelSettings, *, http_client: httpx2.Client | None = None) -> None:
+        """``http_client`` is for tests (an ``httpx2.MockTransport``); the SDK's own client otherwise."""
+        if not settings.has_credentials:
+            raise SettingsError(
+                "no model credential: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, or run --offline"
+            )
+        self.settings = settings
+        # The SDK refuses both at once; the key wins, as it does when the SDK reads the environment.
+        api_key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        token = settings.auth_token.get_secret_value() if settings.auth_token is not None else None
+        self._client = anthropic.Anthropic(
+            api_key=api_key,
+            auth_token=None if api_key is not None else token,
+            base_url=settings.base_url or DEFAULT_BASE_URL,
+            max_retries=settings.max_retries,
+            timeout=settings.timeout,
+            http_client=http_client,
+        )
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+    def close(self) -> None:
+        self._client.close()
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body of the Messages call (without ``stream``), deterministic for cassettes."""
+        params: dict[str, Any] = {
+            "model": self.settings.model,
+            "max_tokens": min(request.max_tokens, self.settings.max_tokens),
+            "messages": _cache_last_turn(request.messages),
+        }
+        if request.system:  # the API refuses an empty text block
+            params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
+        if request.tools:
+            tools = [tool.model_dump() for tool in request.tools]
+            tools[-1]["cache_control"] = EPHEMERAL
+            params["tools"] = tools
+        if request.tool_choice is not None:
+            params["tool_choice"] = request.tool_choice
+        return params
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        params = self.params(request)
+        try:
+            message = self._stream(params) if self.settings.stream else self._client.messages.create(**params)
+        except anthropic.APIError as exc:
+            raise self._error(exc, request.agent) from exc
+        except httpx2.TransportError as exc:  # a stream that broke after its first byte
+            raise ModelUnavailable(
+                self._line(request.agent, f"stream from {self.settings.endpoint} broke: {type(exc).__name__}")
+            ) from exc
+        if message is None:
+            raise ModelUnavailable(
+                self._line(request.agent, f"stream from {self.settings.endpoint} ended before message_stop")
+            )
+        reply = to_reply(message)
+        log.debug(
+            "%s: %s stop=%s in=%d out=%d cache_w=%d cache_r=%d",
+            request.agent,
+            reply.model,
+            reply.stop_reason,
+            reply.usage.input_tokens,
+            reply.usage.output_tokens,
+            reply.usage.cache_creation_input_tokens,
+            reply.usage.cache_read_input_tokens,
+        )
+        return reply
+
+    def _stream(self, params: dict[str, Any]) -> Message | None:
+        """The streamed reply, or None when the stream ended without ``message_stop`` (truncated)."""
+        finished = False
+        with self._client.messages.stream(**params) as stream:
+            for event in stream:
+                finished = finished or event.type == "message_stop"
+            return stream.get_final_message() if finished else None
+
+    def _error(self, exc: anthropic.APIError, agent: str) -> ModelError:
+        retried = f"after up to {self.settings.max_retries} SDK retries"
+        if isinstance(exc, anthropic.APITimeoutError):
+            text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s per attempt) {retried}"
+            return ModelUnavailable(self._line(agent, text))
+        if isinstance(exc, anthropic.APIConnectionError):
+            cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "connection error"
+            text = f"connection to {self.settings.endpoint} failed ({cause}) {retried}"
+            return ModelUnavailable(self._line(agent, text))
+        if isinstance(exc, anthropic.APIStatusError):
+            status = exc.status_code
+            kind = exc.type or "error"
+            said = exc.api_message or ""
+            rid = f" [request-id {exc.request_id}]" if exc.request_id else ""
+            if status >= 400:
+                head = f"HTTP {status} {kind} from {self.settings.endpoint}"
+            else:  # an SSE error event after a 200: the SDK does not retry a stream once it has begun
+                head, retried = (
+                    f"stream error {kind} from {self.settings.endpoint}",
+                    "mid-stream, not retried",
+                )
+            transient = status in TRANSIENT_4XX or status >= 500 or (status < 400 and kind in TRANSIENT_TYPES)
+            if exc.error_code in SPEND_LIMIT_CODES:
+                transient, said = False, f"{exc.error_code}: {said}"
+            if transient:
+                return ModelUnavailable(self._line(agent, f"{head}: {said}{rid} ({retried})"))
+            return ModelRejected(self._line(agent, f"{head}: {said}{rid}"))
+        return ModelUnavailable(self._line(agent, f"{type(exc).__name__} from {self.settings.endpoint}"))
+
+    def _line(self, agent: str, text: str) -> str:
+        """``agent: model: text`` on one line, capped, with every credential scrubbed out."""
+        for secret in self.settings.secrets():
+            text = text.replace(secret, "<redacted>")
+        text = _KEYLIKE.sub("<redacted>", " ".join(text.split()))
+        if len(text) > MESSAGE_CAP:
+            text = text[: MESSAGE_CAP - 3] + "..."
+        return f"{agent}: model {self.settings.model}: {text}"
+
+
+def to_reply(message: Message) -> ModelReply:
+    """The SDK's ``Message`` as a ``ModelReply``: text and tool_use blocks, stop reason, usage, model id.
+
+    Other block kinds (thinking, server tools) are never asked for; one that arrives anyway is
+    dropped and logged. Compatible servers may omit usage fields: they count as 0.
+    """
+    content: list[ContentBlock] = []
+    for block in message.content:
+        if block.type == "text":
+            content.append(TextBlock(text=block.text))
+        elif block.type == "tool_use":
+            tool_input = block.input if isinstance(block.input, dict) else {}
+            content.append(ToolUseBlock(id=block.id, name=block.name, input=tool_input))
+        else:
+            log.warning("dropped a %s block from %s: infra-audit does not use it", block.type, message.model)
+    usage = getattr(message, "usage", None)
+    return ModelReply(
+        model=str(message.model),
+        content=content,
+        stop_reason=message.stop_reason,
+        usage=Usage(
+            input_tokens=getattr(usage, "input_tokens", None) or 0,
+            output_tokens=getattr(usage, "output_tokens", None) or 0,
+            cache_creation_input_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
+            cache_read_input_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
+        ),
+    )
+
+
+def _cache_last_turn(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A third cache breakpoint on the conversation's last block, so each turn re-reads the last prefix.
+
+    System and tools are the first two breakpoints (of the API's four). The agent loop re-sends the
+    whole conversation every turn; marking its end lets the next turn read all of it from the cache.
+    The caller's messages are not modified.
+    """
+    if not messages or not isinstance(messages[-1].get("content"), list) or not messages[-1]["content"]:
+        return messages
+    last = dict(messages[-1])
+    blocks = [dict(b) for b in last["content"]]
+    blocks[-1]["cache_control"] = EPHEMERAL
+    last["content"] = blocks
+    return [*messages[:-1], last]

@@ -1,0 +1,156 @@
+"""An LLM challenger, with one of two stances: 'numbers' (distrust numbers and facts) or 'intent'
+(distrust intent and scope). It re-runs or refines evidence, reads the estate's docs, and submits one
+verdict per finding through ``submit_verdicts``, plus gaps and alternative framings.
+
+Whatever the model says, the mechanical recount (``agents/offline/challenge_numbers``) also runs in
+LLM mode (verdicts of stance ``recount``), so a number that does not reproduce cannot survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.findings import Action, ConcernResult, RawFinding, Stance, Verdict
+from agents.llm.loop import Submission, run_agent
+from agents.llm.prompts import render
+from pipeline.context import RunContext
+from tools.evidence import Evidence
+
+REFS_SHOWN = 10
+
+
+class VerdictDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    finding: str = Field(description="Research id of the finding judged, e.g. 'R1#3'.")
+    action: Action
+    reason: str = Field(description="Why, citing what you re-ran or read.")
+    evidence: list[str] = Field(default_factory=list, description="Evidence ids behind the verdict.")
+    measured_value: float | None = Field(default=None, description="For CORRECTED: the value you measured.")
+    framing: str | None = Field(default=None, description="For REFRAMED: the new framing.")
+    documented_at: str | None = Field(default=None, description="path:line where a decision is written down.")
+    removed_subjects: list[str] = Field(
+        default_factory=list,
+        description="Subjects to take out of the finding (deliberate, accepted, solved).",
+    )
+
+
+class VerdictsSubmission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdicts: list[VerdictDraft] = Field(description="Exactly one verdict per finding you were given.")
+    gaps: list[str] = Field(default_factory=list, description="What the researchers missed, one line each.")
+    framings: list[str] = Field(default_factory=list, description="Alternative framings worth keeping.")
+
+
+@dataclass
+class ChallengeOutcome:
+    verdicts: list[Verdict] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    framings: list[str] = field(default_factory=list)
+
+
+def make_check(stance: str, ids: set[str]) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
+    def check(payload: VerdictsSubmission, seen: set[str]) -> list[str]:
+        problems = []
+        given = [v.finding for v in payload.verdicts]
+        unknown = sorted(set(given) - ids)
+        missing = sorted(ids - set(given))
+        twice = sorted({f for f in given if given.count(f) > 1})
+        if unknown:
+            problems.append(f"no such finding: {', '.join(unknown)}")
+        if missing:
+            problems.append(f"no verdict for: {', '.join(missing)} (CONFIRMED when it stands)")
+        if twice:
+            problems.append(f"more than one verdict for: {', '.join(twice)}")
+        for v in payload.verdicts:
+            bad = [e for e in v.evidence if e not in seen]
+            if bad:
+                problems.append(
+                    f"{v.finding}: evidence {', '.join(bad)} is not in the ledger; cite ids you have seen"
+                )
+            if v.action == "CORRECTED" and (v.measured_value is None or not v.evidence):
+                problems.append(
+                    f"{v.finding}: CORRECTED needs measured_value and the evidence that measured it"
+                )
+            if v.action == "REFRAMED" and not v.framing:
+                problems.append(f"{v.finding}: REFRAMED needs the new framing")
+            if v.action == "DROPPED" and not (v.evidence or v.documented_at):
+                problems.append(f"{v.finding}: DROPPED needs evidence or documented_at (path:line)")
+            if (
+                stance == "intent"
+                and v.action in ("DROPPED", "REFRAMED")
+                and not v.documented_at
+                and not v.evidence
+            ):
+                problems.append(f"{v.finding}: say where the decision is written (documented_at path:line)")
+        return problems
+
+    return check
+
+
+def challenge_llm(
+    stance: Stance, findings: list[RawFinding], results: dict[str, ConcernResult], ctx: RunContext
+) -> ChallengeOutcome:
+    model, accountant, budget = ctx.llm()
+    evidence = {ev.id: ev for r in results.values() for ev in r.evidence}
+    toolbox = ctx.toolbox()
+    cited = sorted({e for f in findings for c in f.claims for e in c.evidence})
+    variables = {
+        "stance": stance,
+        "date": ctx.date,
+        "run_id": ctx.run_id,
+        "estate": ctx.estate_summary(ctx.inventory()),
+        "findings": [
+            {
+                "id": f.id,
+                "concern": f.concern,
+                "check": f.check,
+                "title": f.title,
+                "claims": [c.model_dump(include={"text", "value", "evidence"}) for c in f.claims],
+                "refs": f.refs[:REFS_SHOWN],
+            }
+            for f in findings
+        ],
+        "evidence": [
+            {"id": e, "tool": evidence[e].tool, "command": evidence[e].command, "value": evidence[e].value}
+            for e in cited
+            if e in evidence
+        ],
+        "tools": [{"name": s.name, "summary": s.summary} for s in toolbox.specs],
+        "max_tool_calls": budget.max_tool_calls_per_agent,
+    }
+    ids = {f.id for f in findings}
+    run = run_agent(
+        agent=f"challenge:{stance}",
+        client=model,
+        system=render("challenger.md.j2", **variables),
+        prompt=f"Challenge these {len(findings)} findings. One verdict each.",
+        toolbox=toolbox,
+        tools=toolbox.specs,
+        submission=Submission(
+            name="submit_verdicts",
+            description="Submit one verdict per finding, plus gaps and alternative framings, once.",
+            schema=VerdictsSubmission,
+            check=make_check(stance, ids),
+        ),
+        accountant=accountant,
+        budget=budget,
+        seen=set(evidence),
+    )
+    if run.payload is None:
+        return ChallengeOutcome(
+            gaps=[f"The {stance} challenger did not submit ({run.stopped}); its verdicts are missing."]
+        )
+    verdicts = [Verdict(challenger=stance, **v.model_dump()) for v in run.payload.verdicts]
+    own = sorted({e for v in verdicts for e in v.evidence if e not in evidence})
+    return ChallengeOutcome(
+        verdicts=verdicts,
+        evidence=[ev for e in own if (ev := ctx.ledger.get(e)) is not None],
+        gaps=list(run.payload.gaps),
+        framings=list(run.payload.framings),
+    )

@@ -1,0 +1,199 @@
+"""The tool-use loop every LLM agent runs: explore with read-only tools, then submit once.
+
+One loop for all roles (researcher, challengers, synthesizer); a role is its prompt, its toolset and
+its submission tool. The rules the loop enforces, whatever the model does:
+
+* every tool call goes through the ``Toolbox`` (validated, sandboxed, redacted, recorded as
+  evidence); the tool result the model sees starts with the evidence id it can cite;
+* the same call with the same arguments twice is answered from the ledger and counted as a loop;
+  after ``MAX_REPEATS`` loops the agent is told to submit;
+* budgets: at ``max_tool_calls`` for this agent, or when the run's token or dollar budget is spent,
+  the agent gets one last turn whose only tool is the submission tool, forced;
+* the submission is a forced structured-output tool whose input schema is a pydantic model; a
+  submission that does not validate, or whose claims cite evidence the agent never saw, is rejected
+  with a message that says exactly what to fix, and the agent may submit again;
+* text with no tool call is nudged once towards submitting, then the final turn is forced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agents.llm.accounting import Accountant, RunBudget
+from agents.llm.protocol import ModelClient, ModelRequest, ToolDef, ToolUseBlock, tool_results, user_text
+from tools.evidence import Evidence
+from tools.registry import Toolbox, ToolSpec
+
+P = TypeVar("P", bound=BaseModel)
+
+MAX_REPEATS = 3
+MAX_TURNS = 60
+OUTPUT_SHOWN = 6_000
+
+
+@dataclass
+class Submission(Generic[P]):
+    """The structured-output tool of a role: its schema, and the checks the loop runs on a submission."""
+
+    name: str
+    description: str
+    schema: type[P]
+    check: Callable[[P, set[str]], list[str]] = field(default=lambda payload, seen: [])
+    """Returns problems (empty: accepted), given the payload and the evidence ids the agent has seen."""
+
+    def tool(self) -> ToolDef:
+        schema = self.schema.model_json_schema()
+        schema.pop("title", None)
+        return ToolDef(name=self.name, description=self.description, input_schema=schema)
+
+
+@dataclass
+class AgentRun(Generic[P]):
+    agent: str
+    payload: P | None
+    seen: set[str]
+    tool_calls: int = 0
+    repeats: int = 0
+    turns: int = 0
+    rejected: int = 0
+    stopped: str = "submitted"
+
+
+def tool_defs(specs: list[ToolSpec]) -> list[ToolDef]:
+    return [ToolDef(name=s.name, description=s.description, input_schema=s.input_schema()) for s in specs]
+
+
+def render_evidence(evidence: Evidence, repeated: bool) -> str:
+    """What the model reads back: the evidence id to cite first, then the command and the output."""
+    head = f"evidence {evidence.id} | {evidence.tool} | status {evidence.status}"
+    if evidence.value is not None:
+        head += f" | value {evidence.value:g}"
+    if repeated:
+        head += " | you already ran this exact call; answered from the ledger (a loop: change the query)"
+    body = evidence.error if evidence.status == "error" else evidence.output
+    text = body or ""
+    if len(text) > OUTPUT_SHOWN:
+        text = text[:OUTPUT_SHOWN] + f"\n[... {len(text) - OUTPUT_SHOWN} more characters: narrow the query]"
+    elif evidence.truncated:
+        text += "\n[output truncated: narrow the query]"
+    return f"{head}\n$ {evidence.command}\n{text}"
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:12]
+    )
+
+
+def run_agent(
+    *,
+    agent: str,
+    client: ModelClient,
+    system: str,
+    prompt: str,
+    toolbox: Toolbox,
+    tools: list[ToolSpec],
+    submission: Submission[P],
+    accountant: Accountant,
+    budget: RunBudget,
+    seen: set[str] | None = None,
+    max_tokens: int = 8192,
+) -> AgentRun[P]:
+    """Run one agent to its submission or the end of its budget. ``seen``: ids it may cite from the start."""
+    run: AgentRun[P] = AgentRun(agent=agent, payload=None, seen=set(seen or ()))
+    messages = [user_text(prompt)]
+    explore = tool_defs(tools)
+    submit = submission.tool()
+    by_name = {s.name for s in tools}
+    final = False
+    nudged = False
+    while run.turns < MAX_TURNS:
+        run.turns += 1
+        spent = accountant.check_budget()
+        if run.tool_calls >= budget.max_tool_calls_per_agent or run.repeats >= MAX_REPEATS or spent:
+            final = True
+        request = ModelRequest(
+            agent=agent,
+            system=system,
+            messages=messages,
+            tools=[submit] if final else [*explore, submit],
+            tool_choice={"type": "tool", "name": submission.name} if final else {"type": "auto"},
+            max_tokens=max_tokens,
+        )
+        reply = client.complete(request)
+        uses = reply.tool_uses
+        accountant.record(agent, reply.model, reply.usage, tool_calls=sum(u.name in by_name for u in uses))
+        messages.append(reply.as_message())
+        if not uses:
+            if final:
+                run.stopped = "no-submission"
+                return run
+            messages.append(user_text(_nudge(submission.name, nudged)))
+            final = nudged
+            nudged = True
+            continue
+        answers: list[tuple[str, str, bool]] = []
+        for use in uses:
+            if use.name == submission.name:
+                answer = _submit(run, submission, use)
+            elif use.name not in by_name or final:
+                answer = (use.id, _refused(use.name, final, by_name, submission.name), True)
+            else:
+                answer = _call(run, toolbox, use, agent)
+            answers.append(answer)
+        if run.payload is not None:
+            return run
+        messages.append(tool_results(answers))
+        if final and not any(u.name == submission.name for u in uses):
+            run.stopped = "no-submission"
+            return run
+    run.stopped = "turn-limit"
+    return run
+
+
+def _nudge(submit_name: str, nudged: bool) -> str:
+    if nudged:
+        return f"Submit now with {submit_name}: this is your last turn."
+    return f"Continue with a tool call, or submit what you have with {submit_name}."
+
+
+def _refused(name: str, final: bool, available: set[str], submit_name: str) -> str:
+    if final:
+        return f"{name} was not run: your budget is spent. Submit what you have with {submit_name} now."
+    return f"There is no tool {name!r}. Tools: {', '.join(sorted(available))}, and {submit_name} to submit."
+
+
+def _call(run: AgentRun[P], toolbox: Toolbox, use: ToolUseBlock, agent: str) -> tuple[str, str, bool]:
+    evidence, repeated = toolbox.run(use.name, dict(use.input), agent=agent)
+    run.tool_calls += 1
+    run.repeats += int(repeated)
+    run.seen.add(evidence.id)
+    return (use.id, render_evidence(evidence, repeated), evidence.status == "error")
+
+
+def _submit(run: AgentRun[P], submission: Submission[P], use: ToolUseBlock) -> tuple[str, str, bool]:
+    try:
+        payload = submission.schema.model_validate(use.input)
+    except ValidationError as exc:
+        run.rejected += 1
+        return (
+            use.id,
+            f"Submission rejected, nothing was recorded. Fix and submit again: {_problems(exc)}",
+            True,
+        )
+    problems = submission.check(payload, run.seen)
+    if problems:
+        run.rejected += 1
+        listed = "\n".join(f"- {p}" for p in problems[:20])
+        return (
+            use.id,
+            f"Submission rejected, nothing was recorded. Fix these and submit again:\n{listed}",
+            True,
+        )
+    run.payload = payload
+    return (use.id, json.dumps({"accepted": True}), False)

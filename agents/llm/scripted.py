@@ -1,0 +1,92 @@
+"""Two ``ModelClient``s for tests: a queue of replies, and a function of the request.
+
+Neither can pass for a real model: every reply they return is relabelled with their own model name
+("scripted", "function"), whatever the script says, so a report or a usage row written from them
+says so. Both record every request they were sent, for assertions.
+
+``ScriptedModel`` fails loudly on a request nobody planned (an empty queue): a test that makes one
+more model call than it scripted is a test that no longer knows what the agent does. The
+``AssertionError`` names the agent and summarises the request, so the failing turn is plain to see.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from agents.llm.protocol import ModelReply, ModelRequest
+
+Script = Iterable[ModelReply | Exception]
+
+
+def summarize(request: ModelRequest) -> str:
+    """One line about a request: agent, turn count, tools offered, tool_choice, and the last message."""
+    last = request.messages[-1] if request.messages else {}
+    content = last.get("content", "")
+    if isinstance(content, list):
+        kinds = [str(b.get("type", "?")) for b in content if isinstance(b, dict)]
+        texts = [str(b.get("text") or b.get("content") or "") for b in content if isinstance(b, dict)]
+        content = f"[{', '.join(kinds)}] {' | '.join(t for t in texts if t)}"
+    tail = " ".join(str(content).split())
+    if len(tail) > 160:
+        tail = tail[:157] + "..."
+    tools = ", ".join(t.name for t in request.tools) or "none"
+    choice = (request.tool_choice or {}).get("name") or (request.tool_choice or {}).get("type") or "default"
+    return (
+        f"agent {request.agent!r}, {len(request.messages)} message(s), tools [{tools}], "
+        f"tool_choice {choice}, last {last.get('role', '?')}: {tail}"
+    )
+
+
+class ScriptedModel:
+    """A queue of replies (or exceptions to raise), consumed one per ``complete``. Thread-safe."""
+
+    def __init__(self, replies: Script, model: str = "scripted") -> None:
+        self._model = model
+        self._queue: deque[ModelReply | Exception] = deque(replies)
+        self._lock = threading.Lock()
+        self.requests: list[ModelRequest] = []
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def remaining(self) -> int:
+        """Replies not yet consumed; a test can assert the script was played to the end."""
+        with self._lock:
+            return len(self._queue)
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        with self._lock:
+            self.requests.append(request)
+            if not self._queue:
+                raise AssertionError(
+                    f"unplanned request to the scripted model (request #{len(self.requests)}, "
+                    f"script exhausted): {summarize(request)}"
+                )
+            item = self._queue.popleft()
+        if isinstance(item, Exception):
+            raise item
+        return item.model_copy(update={"model": self._model}, deep=True)
+
+
+class FunctionModel:
+    """Answers each request with ``fn(request)``; for tests whose replies depend on what was asked."""
+
+    def __init__(self, fn: Callable[[ModelRequest], ModelReply], model: str = "function") -> None:
+        self._fn = fn
+        self._model = model
+        self._lock = threading.Lock()
+        self.requests: list[ModelRequest] = []
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        with self._lock:
+            self.requests.append(request)
+        reply = self._fn(request)
+        return reply.model_copy(update={"model": self._model}, deep=True)

@@ -1,0 +1,144 @@
+"""Record and replay the model's HTTP traffic with vcrpy: ``infra-audit run --record/--replay CASSETTE``.
+
+Cassettes are YAML with JSON bodies shown parsed (readable and diffable), secrets and volatile
+headers scrubbed, and a header block saying what they were recorded against, so a cassette made
+against the project's scripted test server can never pass for a real model's traffic. Requests
+match on method, path and the parsed JSON body. Replay runs with record mode ``none`` (an unplanned
+request fails) and a cassette that was only partly played is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import vcr
+import yaml
+from vcr.cassette import Cassette
+
+from tools.errors import SettingsError
+
+Mode = Literal["record", "replay"]
+
+SCRUBBED_REQUEST_HEADERS = ("authorization", "x-api-key", "cookie", "date", "request-id", "user-agent")
+KEPT_RESPONSE_HEADERS = ("content-type",)
+HEADER = "infra_audit"
+
+
+def _scrub_request(request: Any) -> Any:
+    for name in list(request.headers):
+        lower = name.lower()
+        if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless")):
+            del request.headers[name]
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    response["headers"] = {
+        k: v for k, v in response.get("headers", {}).items() if k.lower() in KEPT_RESPONSE_HEADERS
+    }
+    return response
+
+
+def _json_or_text(body: Any) -> Any:
+    if body is None:
+        return None
+    text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    try:
+        return {"json": json.loads(text)}
+    except json.JSONDecodeError:
+        return {"text": text}
+
+
+def _body_back(body: Any) -> str | None:
+    if body is None:
+        return None
+    if "json" in body:
+        return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
+    return str(body["text"])
+
+
+class ReadableSerializer:
+    """vcrpy serializer: request and response bodies as parsed JSON (or text, e.g. SSE) in YAML."""
+
+    def __init__(self, label: dict[str, str]) -> None:
+        self.label = label
+
+    def serialize(self, cassette: dict[str, Any]) -> str:
+        interactions = []
+        for item in cassette["interactions"]:
+            request = dict(item["request"])
+            request["body"] = _json_or_text(request.get("body"))
+            response = dict(item["response"])
+            response["body"] = _json_or_text(response.get("body", {}).get("string"))
+            interactions.append({"request": request, "response": response})
+        document = {HEADER: self.label, "interactions": interactions, "version": cassette.get("version", 1)}
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+
+    def deserialize(self, text: str) -> dict[str, Any]:
+        document = yaml.safe_load(text) or {}
+        interactions = []
+        for item in document.get("interactions", []):
+            request = dict(item["request"])
+            request["body"] = _body_back(request.get("body"))
+            response = dict(item["response"])
+            response["body"] = {"string": _body_back(response.get("body")) or ""}
+            interactions.append({"request": request, "response": response})
+        return {"interactions": interactions, "version": document.get("version", 1)}
+
+
+def _json_body(r1: Any, r2: Any) -> None:
+    def parsed(request: Any) -> Any:
+        body = request.body
+        if body is None:
+            return None
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+
+    if parsed(r1) != parsed(r2):
+        raise AssertionError("request bodies differ")
+
+
+def read_label(path: Path) -> dict[str, str]:
+    """The header block of a cassette (what it was recorded against, the model)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"cannot read cassette {path}: {exc}") from None
+    label = document.get(HEADER)
+    if not isinstance(label, dict):
+        raise SettingsError(f"{path} is not an infra-audit cassette (no '{HEADER}' header)")
+    return {str(k): str(v) for k, v in label.items()}
+
+
+@contextmanager
+def cassette(path: Path, mode: Mode, label: dict[str, str] | None = None) -> Iterator[Cassette]:
+    """Record to, or replay from, ``path``. Replay fails on any unplanned request and on leftovers."""
+    if mode == "replay":
+        if not path.is_file():
+            raise SettingsError(f"no cassette at {path}")
+        label = read_label(path)
+    serializer = ReadableSerializer(label or {})
+    recorder = vcr.VCR(
+        record_mode="none" if mode == "replay" else "all",
+        match_on=["method", "path", "json_body"],
+        before_record_request=_scrub_request,
+        before_record_response=_scrub_response,
+        decode_compressed_response=True,
+    )
+    recorder.register_serializer("readable", serializer)
+    recorder.register_matcher("json_body", _json_body)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with recorder.use_cassette(str(path), serializer="readable", allow_playback_repeats=False) as tape:
+        yield tape
+        if mode == "replay" and not tape.all_played:
+            raise SettingsError(
+                f"cassette {path} was only partly played ({tape.play_count} of {len(tape)} interactions): "
+                "the run asked for less than was recorded"
+            )
