@@ -64,6 +64,11 @@ class RunContext:
         return Toolbox(Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend,
                        ledger or self.ledger)
 
+    def llm(self) -> tuple[ModelClient, Accountant, RunBudget]:
+        """The model, the accountant and the budget of an LLM run (all three are set together)."""
+        assert self.model is not None and self.accountant is not None and self.budget is not None
+        return self.model, self.accountant, self.budget
+
     def estate_summary(self, inventory: Inventory) -> dict[str, object]:
         """What a prompt says about the estate: its path, its cluster and its record counts."""
         counts = {k: v for k, v in inventory.code.counts().items() if v}
