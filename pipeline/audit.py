@@ -9,11 +9,13 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agents.audit import AuditReport
+from agents.llm.accounting import Accountant
+from agents.llm.protocol import ModelClient
 from pipeline.cluster import open_cluster
 from pipeline.context import ProgressFn, RunContext
-from pipeline.graph import compile_graph
+from pipeline.graph import compile_graph, node_retry
 from pipeline.runs import RunStore
-from pipeline.settings import RunSettings
+from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
 from tools.checks.spec import CONCERN_CODES, Concern
 from tools.errors import SettingsError
@@ -24,8 +26,22 @@ def _config(run_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": run_id}}
 
 
-def _context(settings: RunSettings, progress: ProgressFn | None) -> RunContext:
-    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
+def _context(
+    settings: RunSettings, progress: ProgressFn | None, model: ModelClient | None, run_id: str, date: str
+) -> RunContext:
+    """The run context. ``model`` is set in llm mode (built by the CLI from the environment)."""
+    ctx = RunContext(
+        settings=settings,
+        ledger=Ledger(settings.output_cap),
+        backend=open_cluster(settings),
+        run_id=run_id,
+        date=date,
+    )
+    if model is not None:
+        options = settings.llm or LlmOptions()
+        ctx.model = model
+        ctx.budget = options.budget
+        ctx.accountant = Accountant(options.budget, price_override=options.price)
     if progress is not None:
         ctx.progress = progress
     return ctx
@@ -34,7 +50,7 @@ def _context(settings: RunSettings, progress: ProgressFn | None) -> RunContext:
 def _invoke(
     state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
 ) -> AuditState:
-    app = compile_graph(saver)
+    app = compile_graph(saver, retry=node_retry(ctx.settings.retry_wait))
     out = app.invoke(state, _config(run_id), context=ctx)
     return AuditState.model_validate(out)
 
@@ -49,10 +65,15 @@ def initial_state(settings: RunSettings, run_id: str) -> AuditState:
 
 
 def run_audit(
-    settings: RunSettings, run_id: str, store: RunStore | None = None, progress: ProgressFn | None = None
+    settings: RunSettings,
+    run_id: str,
+    store: RunStore | None = None,
+    progress: ProgressFn | None = None,
+    model: ModelClient | None = None,
 ) -> AuditState:
     """A full audit. With a store, every step is checkpointed and the run can be resumed by id."""
-    ctx = _context(settings, progress)
+    state = initial_state(settings, run_id)
+    ctx = _context(settings, progress, model, run_id, state.date)
     saver = None
     if store is not None:
         store.save(run_id, settings)
@@ -60,17 +81,19 @@ def run_audit(
         # A run id given again starts that run afresh: without this, the reducers would append the
         # new verdicts to the old run's.
         saver.delete_thread(run_id)
-    return _invoke(initial_state(settings, run_id), run_id, ctx, saver)
+    return _invoke(state, run_id, ctx, saver)
 
 
-def resume_audit(run_id: str, store: RunStore, progress: ProgressFn | None = None) -> AuditState:
+def resume_audit(
+    run_id: str, store: RunStore, progress: ProgressFn | None = None, model: ModelClient | None = None
+) -> AuditState:
     """Continue a killed run from its last checkpoint; finished research branches are not run again."""
     settings = store.load(run_id)
     saver = store.checkpointer()
     snapshot = compile_graph(saver).get_state(_config(run_id))
     if not snapshot.values:
         raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
-    ctx = _context(settings, progress)
+    ctx = _context(settings, progress, model, run_id, str(snapshot.values.get("date", "")))
     if not snapshot.next:
         return AuditState.model_validate(snapshot.values)
     return _invoke(None, run_id, ctx, saver)
@@ -85,7 +108,7 @@ def concern_of(raw_id: str) -> Concern | None:
 
 
 def rerun_state(report: AuditReport, concerns: list[Concern], run_id: str) -> AuditState:
-    """State for re-running ``concerns``: every other concern's results and verdicts carried over as they are."""
+    """State for re-running ``concerns``: other concerns' results and verdicts carried over as they are."""
     keep = {c: r for c, r in report.concerns.items() if c not in concerns}
     verdicts = [v for v in report.verdicts if concern_of(v.finding) not in concerns]
     cited = {eid for v in verdicts for eid in v.evidence}
@@ -107,14 +130,17 @@ def rerun_audit(
     settings: RunSettings,
     concerns: list[Concern],
     progress: ProgressFn | None = None,
+    model: ModelClient | None = None,
 ) -> AuditState:
     """Re-run some concerns of a finished audit and re-synthesize; other concerns stay byte-identical."""
     run_id = f"{report.meta.run_id}-rerun-{'-'.join(concerns)}"
-    ctx = _context(settings, progress)
+    ctx = _context(settings, progress, model, run_id, report.meta.date)
     return _invoke(rerun_state(report, concerns, run_id), run_id, ctx, None)
 
 
-def settings_for_rerun(report: AuditReport, out: Path | None, estate: str | None, workdir: Path) -> RunSettings:
+def settings_for_rerun(
+    report: AuditReport, out: Path | None, estate: str | None, workdir: Path
+) -> RunSettings:
     label = estate or report.meta.estate
     path = Path(label)
     if not path.is_absolute():

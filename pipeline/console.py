@@ -27,7 +27,8 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
     console.print(
         "Workloads: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items()))
-        + f"; containers: {sum(not c.init for c in containers)}, init containers: {sum(c.init for c in containers)}"
+        + f"; containers: {sum(not c.init for c in containers)}, "
+        + f"init containers: {sum(c.init for c in containers)}"
     )
     if code.issues:
         console.print(f"[yellow]{len(code.issues)} file(s) reported and skipped:[/yellow]")

@@ -61,8 +61,9 @@ class RunContext:
             return self._inventory
 
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
-        return Toolbox(Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend,
-                       ledger or self.ledger)
+        return Toolbox(
+            Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend, ledger or self.ledger
+        )
 
     def llm(self) -> tuple[ModelClient, Accountant, RunBudget]:
         """The model, the accountant and the budget of an LLM run (all three are set together)."""

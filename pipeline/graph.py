@@ -57,11 +57,18 @@ def retry_on(exc: Exception) -> bool:
     return isinstance(exc, ModelUnavailable)
 
 
-# The SDK retries short blips (408/409/429/5xx, connection errors; retry-after honoured). This policy
-# is the second and last layer, for longer outages: a few more tries, spaced out; never on 4xx.
-NODE_RETRY = RetryPolicy(
-    max_attempts=3, initial_interval=5.0, backoff_factor=3.0, max_interval=60.0, retry_on=retry_on
-)
+# Two layers, one per failure class, never stacked further: the SDK retries short blips (408/409/429/
+# 5xx, dropped connections; retry-after honoured) up to 3 attempts within seconds; this policy is for
+# an outage that outlives them: ONE more attempt of the whole node after a long pause. An outage then
+# costs at most 3 x 2 = 6 requests per agent turn, and a rejected request (4xx) exactly one.
+NODE_RETRY_WAIT = 30.0
+
+
+def node_retry(wait: float = NODE_RETRY_WAIT) -> RetryPolicy:
+    return RetryPolicy(max_attempts=2, initial_interval=wait, jitter=False, retry_on=retry_on)
+
+
+NODE_RETRY = node_retry()
 
 
 def fan_out(state: AuditState) -> list[Send]:

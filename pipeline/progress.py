@@ -25,8 +25,12 @@ class Progress:
         self._rows: dict[tuple[str, str], tuple[str, float]] = {}
         self._order: list[tuple[str, str]] = [("inventory", "estate")]
         self._order += [("research", c) for c in concerns]
-        self._order += [("challenge", "numbers"), ("challenge", "intent"), ("synthesize", "report"),
-                        ("render", "report")]
+        self._order += [
+            ("challenge", "numbers"),
+            ("challenge", "intent"),
+            ("synthesize", "report"),
+            ("render", "report"),
+        ]
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._live: Live | None = None

@@ -60,8 +60,10 @@ class RunStore:
 
     def list(self) -> list[tuple[str, str]]:
         with sqlite3.connect(self.path) as conn:
-            return [(r[0], r[1]) for r in conn.execute(
-                "SELECT run_id, created FROM infra_audit_runs ORDER BY created")]
+            return [
+                (r[0], r[1])
+                for r in conn.execute("SELECT run_id, created FROM infra_audit_runs ORDER BY created")
+            ]
 
     def checkpointer(self) -> SqliteSaver:
         return checkpointer(self.path)

@@ -11,24 +11,48 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.llm.accounting import Price, RunBudget
 from tools.checks.spec import CONCERNS, Concern
 from tools.evidence import DEFAULT_OUTPUT_CAP
+
+
+class LlmOptions(BaseModel):
+    """How the LLM agents run. No credential lives here: a run's settings are saved for ``resume``,
+    and the key is read from the environment again each time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = Field(default=None, description="Model id; the client's default when unset.")
+    base_url: str | None = Field(default=None, description="Anthropic-compatible endpoint, when not the API.")
+    stream: bool = False
+    budget: RunBudget = Field(default_factory=RunBudget)
+    price: Price | None = None
 
 
 class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     estate: Path = Field(description="Root of the estate (the repo) to audit.")
-    cluster: str | None = Field(default=None, description="'live' for the kubeconfig context, or a snapshot dir.")
+    cluster: str | None = Field(
+        default=None, description="'live' for the kubeconfig context, or a snapshot dir."
+    )
     context: str | None = Field(default=None, description="kubeconfig context, like kubectl --context.")
-    kubeconfig: str | None = Field(default=None, description="kubeconfig path(s), ':'-separated like KUBECONFIG.")
-    output_cap: int = Field(default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call.")
+    kubeconfig: str | None = Field(
+        default=None, description="kubeconfig path(s), ':'-separated like KUBECONFIG."
+    )
+    output_cap: int = Field(
+        default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call."
+    )
     file_cap: int = Field(default=2 * 1024 * 1024, description="Largest file a repo tool reads, in bytes.")
     concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
     out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
     mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
+    llm: LlmOptions | None = Field(default=None, description="Set in llm mode.")
     date: str | None = Field(
         default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Audit date (YYYY-MM-DD); today when unset."
+    )
+    retry_wait: float = Field(
+        default=30.0, ge=0, description="Seconds before the node retry after a model outage (tests: ~0)."
     )
     estate_label: str | None = Field(
         default=None, description="The estate path as the user typed it, for reproducible commands."

@@ -1,4 +1,4 @@
-"""``infra-audit checks`` lists the catalog; ``infra-audit check PATH ID`` runs one check and shows its evidence."""
+"""``infra-audit checks`` lists the catalog; ``infra-audit check PATH ID`` runs one check."""
 
 from __future__ import annotations
 
@@ -35,8 +35,16 @@ def list_checks(args: argparse.Namespace) -> int:
     for spec in load_catalog():
         if args.concern and spec.concern != args.concern:
             continue
-        table.add_row(spec.id, "+".join(CONCERN_CODES[c] for c in spec.concerns), str(spec.impact),
-                      str(spec.effort), str(spec.risk), "yes" if spec.fatigue else "", spec.reads, spec.title)
+        table.add_row(
+            spec.id,
+            "+".join(CONCERN_CODES[c] for c in spec.concerns),
+            str(spec.impact),
+            str(spec.effort),
+            str(spec.risk),
+            "yes" if spec.fatigue else "",
+            spec.reads,
+            spec.title,
+        )
     Console(width=200).print(table)
     return 0
 
@@ -49,8 +57,12 @@ def run_one(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
 
     settings = RunSettings.from_env(
-        estate=Path(args.path).resolve(), estate_label=args.path, cluster=args.cluster, context=args.context,
-        kubeconfig=args.kubeconfig, workdir=Path.cwd(),
+        estate=Path(args.path).resolve(),
+        estate_label=args.path,
+        cluster=args.cluster,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        workdir=Path.cwd(),
     )
     ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
     outcome = run_check(spec, ctx.check_context(), agent="cli")

@@ -19,13 +19,18 @@ def add_estate_flags(parser: argparse.ArgumentParser) -> None:
         help="also read a cluster: 'live' for the kubeconfig context, or a snapshot directory",
     )
     parser.add_argument("--context", help="kubeconfig context to use with --cluster live (like kubectl)")
-    parser.add_argument("--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config")
+    parser.add_argument(
+        "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
+    )
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="write audit.md, audit.json and audit.sarif here")
-    parser.add_argument("--state-dir", metavar="DIR",
-                        help="where run checkpoints live (default: $INFRA_AUDIT_HOME or ~/.local/state/infra-audit)")
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where run checkpoints live (default: $INFRA_AUDIT_HOME or ~/.local/state/infra-audit)",
+    )
 
 
 def make_store(args: argparse.Namespace) -> RunStore:

@@ -24,8 +24,14 @@ DEMO_REPO_CALLS: list[tuple[str, dict[str, object]]] = [
 ]
 DEMO_KUBE_CALLS: list[tuple[str, dict[str, object]]] = [
     ("kube_top", {"what": "nodes"}),
-    ("kube_get", {"resource": "pods", "all_namespaces": True, "fields": ["metadata.namespace", "metadata.name",
-                                                                          "status.phase"]}),
+    (
+        "kube_get",
+        {
+            "resource": "pods",
+            "all_namespaces": True,
+            "fields": ["metadata.namespace", "metadata.name", "status.phase"],
+        },
+    ),
 ]
 
 
@@ -33,8 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("inventory", help="parse an estate (and a cluster) and print the inventory")
     add_estate_flags(parser)
     parser.add_argument("--json", action="store_true", help="print the whole inventory as JSON")
-    parser.add_argument("--evidence", action="store_true", help="also run a few read-only tool calls and show "
-                        "their evidence (id, command, output)")
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="also run a few read-only tool calls and show their evidence (id, command, output)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     inventory_summary(console, inventory)
     if args.evidence:
-        toolbox = Toolbox(Jail(settings.estate, file_cap=settings.file_cap), backend, Ledger(settings.output_cap))
+        toolbox = Toolbox(
+            Jail(settings.estate, file_cap=settings.file_cap), backend, Ledger(settings.output_cap)
+        )
         console.print("\n[bold]Evidence of a few read-only tool calls[/bold]")
         calls = DEMO_REPO_CALLS + (DEMO_KUBE_CALLS if backend is not None else [])
         for name, call_args in calls:

@@ -1,4 +1,4 @@
-"""``infra-audit rerun AUDIT.json --concern X``: re-run one concern and re-synthesize; the rest stays as it was."""
+"""``infra-audit rerun AUDIT.json --concern X``: re-run a concern; the rest stays as it was."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ from tools.checks.spec import CONCERNS
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("rerun", help="re-run some concerns of a finished audit and re-synthesize")
     parser.add_argument("audit", help="the audit.json of the audit to update")
-    parser.add_argument("--concern", action="append", choices=CONCERNS, dest="concerns", required=True,
-                        help="concern to re-run (repeatable)")
+    parser.add_argument(
+        "--concern",
+        action="append",
+        choices=CONCERNS,
+        dest="concerns",
+        required=True,
+        help="concern to re-run (repeatable)",
+    )
     parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
     parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
     parser.set_defaults(func=run)

@@ -1,32 +1,68 @@
-"""``infra-audit run PATH``: the full audit. Without an API key it runs offline and says so."""
+"""``infra-audit run PATH``: the full audit.
+
+With an Anthropic credential (or ``ANTHROPIC_BASE_URL`` pointing at an Anthropic-compatible server)
+the research, challenge and synthesis nodes are LLM agents; without one, or with ``--offline``, the
+same graph runs offline, and the command says which. ``--record`` writes the model's traffic to a
+cassette, ``--replay`` runs from one with no network and no key.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
+from contextlib import nullcontext
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from agents.llm.accounting import Price, RunBudget
 from pipeline.audit import run_audit
 from pipeline.commands.common import add_estate_flags, add_run_flags, finish, make_store
 from pipeline.progress import Progress
 from pipeline.runs import new_run_id
-from pipeline.settings import RunSettings
+from pipeline.settings import LlmOptions, RunSettings
 from tools.checks.spec import CONCERNS
+from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="audit an estate (and optionally a cluster) and write the report")
     add_estate_flags(parser)
     add_run_flags(parser)
-    parser.add_argument("--concern", action="append", choices=CONCERNS, dest="concerns",
-                        help="research only this concern (repeatable); default: all five")
+    parser.add_argument(
+        "--concern",
+        action="append",
+        choices=CONCERNS,
+        dest="concerns",
+        help="research only this concern (repeatable); default: all five",
+    )
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
-    parser.add_argument("--date", type=_iso_date, help="audit date YYYY-MM-DD written in the report (default: today)")
-    parser.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
+    parser.add_argument(
+        "--date", type=_iso_date, help="audit date YYYY-MM-DD written in the report (default: today)"
+    )
+    add_model_flags(parser)
     parser.set_defaults(func=run)
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (LLM agents)")
+    group.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
+    group.add_argument("--model", help="model id (default: the client's current Sonnet)")
+    group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
+    group.add_argument(
+        "--record", metavar="CASSETTE", help="record the model's HTTP traffic to this YAML file"
+    )
+    group.add_argument(
+        "--replay", metavar="CASSETTE", help="replay a recorded run: no network, no key needed"
+    )
+    group.add_argument("--max-tool-calls", type=int, help="tool calls per agent (default 40)")
+    group.add_argument("--max-tokens", type=int, help="tokens per run, all agents (default 25,000,000)")
+    group.add_argument("--max-usd", type=float, help="estimated dollars per run (default 25)")
+    group.add_argument(
+        "--price", metavar="IN,OUT", help="USD per million input,output tokens for an unlisted model"
+    )
 
 
 def _iso_date(text: str) -> str:
@@ -36,14 +72,56 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
+def _price(text: str | None) -> Price | None:
+    if text is None:
+        return None
+    try:
+        cost_in, cost_out = (float(x) for x in text.split(","))
+    except ValueError:
+        raise SettingsError(
+            f"--price {text!r} is not 'IN,OUT' in USD per million tokens, e.g. 3,15"
+        ) from None
+    return Price(input=cost_in, output=cost_out, cache_write=cost_in * 1.25, cache_read=cost_in * 0.1)
+
+
+def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOptions:
+    budget: dict[str, Any] = {}
+    for flag, name in (
+        ("max_tool_calls", "max_tool_calls_per_agent"),
+        ("max_tokens", "max_tokens_per_run"),
+        ("max_usd", "max_usd_per_run"),
+    ):
+        if getattr(args, flag) is not None:
+            budget[name] = getattr(args, flag)
+    return LlmOptions(
+        model=replay_model or args.model,
+        base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
+        stream=args.stream,
+        budget=RunBudget(**budget),
+        price=_price(args.price),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    from pipeline import models
+    from pipeline.recording import cassette, read_label
+
     console = Console()
-    has_key = bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
-    if not has_key or args.offline:
-        why = "--offline given" if args.offline else "no ANTHROPIC_API_KEY set"
-        console.print(f"[yellow]Running offline ({why}): deterministic checks and challengers, no model.[/yellow]")
+    mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
+    from tools.inventory.build import check_root
+
+    check_root(args.path)
+    options = None
+    model = None
+    if mind.mode == "llm":
+        replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
+        options = llm_options(args, replay_model)
+        model = models.build_model(options, os.environ, replay=bool(args.replay))
+        console.print(f"[green]LLM agents on {model.model} ({mind.why}).[/green]")
     else:
-        console.print("[yellow]LLM agents are not available in this version; running offline.[/yellow]")
+        console.print(
+            f"[yellow]Running offline ({mind.why}): deterministic checks and challengers, no model.[/yellow]"
+        )
     settings = RunSettings.from_env(
         estate=Path(args.path).resolve(),
         estate_label=args.path,
@@ -53,15 +131,22 @@ def run(args: argparse.Namespace) -> int:
         out=Path(args.out) if args.out else None,
         concerns=tuple(dict.fromkeys(args.concerns)) if args.concerns else None,
         date=args.date,
-        mode="offline",
+        mode=mind.mode,
+        llm=options,
         workdir=Path.cwd(),
     )
-    from tools.inventory.build import check_root
-
-    check_root(args.path)
     run_id = args.run_id or new_run_id()
     store = make_store(args)
     console.print(f"run id: [bold]{run_id}[/bold] (resume with 'infra-audit resume {run_id}')")
-    with Progress(console, list(settings.concerns)) as progress:
-        state = run_audit(settings, run_id, store, progress)
+    if args.replay:
+        recording: Any = cassette(Path(args.replay), "replay")
+    elif args.record and model is not None:
+        today = args.date or datetime.now(UTC).date().isoformat()
+        recording = cassette(
+            Path(args.record), "record", models.label_for(model, model.settings.endpoint, today)
+        )
+    else:
+        recording = nullcontext()
+    with recording, Progress(console, list(settings.concerns)) as progress:
+        state = run_audit(settings, run_id, store, progress, model=model)
     return finish(console, state)

@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("-o", "--out", required=True, help="directory to create (must not exist or be empty)")
     parser.add_argument("--context", help="kubeconfig context (like kubectl --context)")
-    parser.add_argument("--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config")
+    parser.add_argument(
+        "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
+    )
     parser.add_argument("--from", dest="source", metavar="DIR", help="copy from a snapshot directory instead")
     parser.set_defaults(func=run)
 

@@ -22,10 +22,14 @@ from tools.sandbox import Jail
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("tool", help="run one read-only tool (repo_search, kube_get, ...) and print evidence")
+    parser = sub.add_parser(
+        "tool", help="run one read-only tool (repo_search, kube_get, ...) and print evidence"
+    )
     add_estate_flags(parser)
     parser.add_argument("name", nargs="?", help="tool name; omit with --list")
-    parser.add_argument("params", nargs="*", metavar="key=value", help="arguments; values are JSON or strings")
+    parser.add_argument(
+        "params", nargs="*", metavar="key=value", help="arguments; values are JSON or strings"
+    )
     parser.add_argument("--list", action="store_true", help="list the tools and their arguments")
     parser.add_argument("--json", action="store_true", help="print the evidence record as JSON")
     parser.set_defaults(func=run)
@@ -48,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_env(
         estate=args.path, cluster=args.cluster, context=args.context, kubeconfig=args.kubeconfig
     )
-    toolbox = Toolbox(Jail(settings.estate, file_cap=settings.file_cap), open_cluster(settings),
-                      Ledger(settings.output_cap))
+    toolbox = Toolbox(
+        Jail(settings.estate, file_cap=settings.file_cap), open_cluster(settings), Ledger(settings.output_cap)
+    )
     console = Console()
     if args.list or not args.name:
         for spec in toolbox.specs:
