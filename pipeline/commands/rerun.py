@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -27,6 +28,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
     parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
+    parser.add_argument("--offline", action="store_true", help="re-run without a model, even with an API key")
+    parser.add_argument(
+        "--replay", metavar="CASSETTE", help="replay the re-run's model traffic from a cassette"
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,6 +41,21 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.audit).parent
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())
     concerns = list(dict.fromkeys(args.concerns))
-    with Progress(console, concerns) as progress:
-        state = rerun_audit(report, settings, concerns, progress)
+    from contextlib import nullcontext
+
+    from pipeline import models
+    from pipeline.recording import cassette, read_label
+    from pipeline.settings import LlmOptions
+
+    mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=False)
+    model = None
+    if mind.mode == "llm":
+        replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
+        options = LlmOptions(model=replay_model, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
+        model = models.build_model(options, os.environ, replay=bool(args.replay))
+        settings = settings.model_copy(update={"mode": "llm", "llm": options})
+    console.print(f"re-running {', '.join(concerns)} ({mind.mode}: {mind.why})")
+    recording = cassette(Path(args.replay), "replay") if args.replay else nullcontext()
+    with recording, Progress(console, concerns) as progress:
+        state = rerun_audit(report, settings, concerns, progress, model=model)
     return finish(console, state)

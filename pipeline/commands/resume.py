@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from rich.console import Console
 
 from pipeline.audit import resume_audit
 from pipeline.commands.common import finish, make_store
 from pipeline.progress import Progress
+from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +24,17 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     store = make_store(args)
     settings = store.load(args.run_id)
+    model = None
+    if settings.mode == "llm":
+        from pipeline import models
+        from pipeline.settings import LlmOptions
+
+        mind = models.choose(os.environ, offline=False, replay=False, record=False)
+        if mind.mode != "llm":
+            raise SettingsError(
+                f"run {args.run_id!r} used a model: set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL to resume it"
+            )
+        model = models.build_model(settings.llm or LlmOptions(), os.environ)
     with Progress(console, list(settings.concerns)) as progress:
-        state = resume_audit(args.run_id, store, progress)
+        state = resume_audit(args.run_id, store, progress, model=model)
     return finish(console, state)
