@@ -23,9 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from tools.errors import SnapshotError
-from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError, MetricsKind, sort_key
+from tools.kube.backend import (
+    KubeBackend,
+    KubeObject,
+    KubeQueryError,
+    MetricsKind,
+    UnavailableError,
+    sort_key,
+)
 from tools.kube.resources import (
     AUDIT_RESOURCES,
     METRICS_GROUP,
@@ -129,6 +137,24 @@ def _metrics_wanted(resources: list[str] | None, types: list[ResourceType]) -> l
     ]
 
 
+SNAPSHOT_ATTEMPTS = 3
+
+
+@retry(
+    retry=retry_if_exception_type(UnavailableError),
+    stop=stop_after_attempt(SNAPSHOT_ATTEMPTS),
+    wait=wait_exponential(multiplier=1, min=1, max=10),
+    reraise=True,
+)
+def _list_patiently(backend: KubeBackend, rtype: ResourceType) -> list[KubeObject]:
+    """One list call of a snapshot, retried on a 5xx or a dropped connection (a busy API server).
+
+    This is an I/O edge outside the audit graph: a snapshot is long and a transient 503 should not
+    cost a resource type. Inside the graph the kube tools never retry; their errors are evidence.
+    """
+    return backend.list_objects(rtype)
+
+
 def write_snapshot(
     backend: KubeBackend, out_dir: Path, resources: list[str] | None = None, *, captured_at: str | None = None
 ) -> SnapshotSummary:
@@ -148,7 +174,7 @@ def write_snapshot(
     try:
         for rtype in (t for t in types if t.group != METRICS_GROUP):
             try:
-                objects = backend.list_objects(rtype)
+                objects = _list_patiently(backend, rtype)
             except KubeQueryError as exc:
                 summary.skipped[rtype.qualified] = exc.message
                 continue
