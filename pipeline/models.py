@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agents.llm.accounting import Accountant
-from agents.llm.anthropic_model import AnthropicModel
 from agents.llm.protocol import ModelClient
 from agents.llm.settings import ENV_API_KEY, ENV_AUTH_TOKEN, ENV_BASE_URL, ModelSettings
 from pipeline.settings import LlmOptions
 from tools.errors import SettingsError
+
+if TYPE_CHECKING:
+    from agents.llm.anthropic_model import AnthropicModel
 
 REPLAY_KEY = "replay-from-cassette"
 LOCAL_KEY = "no-key-for-a-local-server"
@@ -44,6 +47,10 @@ def choose(env: Mapping[str, str], *, offline: bool, replay: bool, record: bool)
 
 
 def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = False) -> AnthropicModel:
+    # Imported here, not at the top: the SDK costs about 0.6 s and 50 MB to import, and an offline
+    # run never needs it (docs/performance.md).
+    from agents.llm.anthropic_model import AnthropicModel
+
     overrides = {
         "model": options.model,
         "base_url": options.base_url,
@@ -51,7 +58,8 @@ def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = F
         "price": options.price,
     }
     if replay:
-        settings = ModelSettings.from_env({}, api_key=REPLAY_KEY, **overrides)
+        # a replay has nothing to retry: a request the cassette lacks will not appear on a second try
+        settings = ModelSettings.from_env({}, api_key=REPLAY_KEY, max_retries=0, **overrides)
     else:
         settings = ModelSettings.from_env(env, **overrides)
         if not settings.has_credentials:

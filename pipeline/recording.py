@@ -13,15 +13,18 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import vcr
 import yaml
-from vcr.cassette import Cassette
 
 from tools.errors import SettingsError
 
+if TYPE_CHECKING:
+    from vcr.cassette import Cassette
+
 Mode = Literal["record", "replay"]
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: cassettes are large
 
 SCRUBBED_REQUEST_HEADERS = ("authorization", "x-api-key", "cookie", "date", "request-id", "user-agent")
 KEPT_RESPONSE_HEADERS = ("content-type",)
@@ -79,7 +82,7 @@ class ReadableSerializer:
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
 
     def deserialize(self, text: str) -> dict[str, Any]:
-        document = yaml.safe_load(text) or {}
+        document = yaml.load(text, Loader=_Loader) or {}
         interactions = []
         for item in document.get("interactions", []):
             request = dict(item["request"])
@@ -120,10 +123,14 @@ def read_label(path: Path) -> dict[str, str]:
 @contextmanager
 def cassette(path: Path, mode: Mode, label: dict[str, str] | None = None) -> Iterator[Cassette]:
     """Record to, or replay from, ``path``. Replay fails on any unplanned request and on leftovers."""
+    import vcr  # only a recording or replaying run needs vcrpy (a dev dependency), so not at the top
+
     if mode == "replay":
         if not path.is_file():
             raise SettingsError(f"no cassette at {path}")
         label = read_label(path)
+    elif path.exists():
+        path.unlink()  # recording replaces a cassette: stale interactions would fail the next replay
     serializer = ReadableSerializer(label or {})
     recorder = vcr.VCR(
         record_mode="none" if mode == "replay" else "all",

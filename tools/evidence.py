@@ -90,6 +90,10 @@ class Ledger:
             known = self._items.get(eid)
             if known is not None:
                 self.repeats[eid] = self.repeats.get(eid, 0) + 1
+                if agent is not None and (known.agent is None or agent < known.agent):
+                    # parallel agents share calls; which came first is timing, so keep the smallest
+                    # name and the ledger (and audit.json) is the same whatever the order
+                    known = self._items[eid] = known.model_copy(update={"agent": agent})
                 return known, True
         # Evidence is keyed and replayed by the call as the caller made it (registry name, validated
         # arguments), whatever names the tool uses internally.

@@ -144,6 +144,15 @@ class AnthropicModel:
             text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s per attempt) {retried}"
             return ModelUnavailable(self._line(agent, text))
         if isinstance(exc, anthropic.APIConnectionError):
+            if _unrecorded(exc):
+                # a cassette replay that has no answer for this request: no retry can change that
+                return ModelRejected(
+                    self._line(
+                        agent,
+                        "replay: no recorded interaction matches this request (the prompt, the "
+                        "estate, the run id or the date differ from the recording)",
+                    )
+                )
             cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "connection error"
             text = f"connection to {self.settings.endpoint} failed ({cause}) {retried}"
             return ModelUnavailable(self._line(agent, text))
@@ -220,3 +229,13 @@ def _cache_last_turn(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     blocks[-1]["cache_control"] = EPHEMERAL
     last["content"] = blocks
     return [*messages[:-1], last]
+
+
+def _unrecorded(exc: BaseException) -> bool:
+    """Is vcrpy's 'no recorded interaction matches' somewhere in the cause chain?"""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -5,7 +5,8 @@ its submission tool. The rules the loop enforces, whatever the model does:
 
 * every tool call goes through the ``Toolbox`` (validated, sandboxed, redacted, recorded as
   evidence); the tool result the model sees starts with the evidence id it can cite;
-* the same call with the same arguments twice is answered from the ledger and counted as a loop;
+* the same call with the same arguments twice by one agent is answered from the ledger and counted
+  as a loop (another agent's identical call is answered from the ledger too, but is not a loop);
   after ``MAX_REPEATS`` loops the agent is told to submit;
 * budgets: at ``max_tool_calls`` for this agent, or when the run's token or dollar budget is spent,
   the agent gets one last turn whose only tool is the submission tool, forced;
@@ -57,6 +58,8 @@ class AgentRun(Generic[P]):
     agent: str
     payload: P | None
     seen: set[str]
+    called: set[str] = field(default_factory=set)
+    """Evidence ids of this agent's own tool calls: a repeat of one of these is this agent's loop."""
     tool_calls: int = 0
     repeats: int = 0
     turns: int = 0
@@ -127,9 +130,10 @@ def run_agent(
         )
         reply = client.complete(request)
         uses = reply.tool_uses
-        accountant.record(agent, reply.model, reply.usage, tool_calls=sum(u.name in by_name for u in uses))
+        calls_before = run.tool_calls
         messages.append(reply.as_message())
         if not uses:
+            accountant.record(agent, reply.model, reply.usage)
             if final:
                 run.stopped = "no-submission"
                 return run
@@ -141,11 +145,13 @@ def run_agent(
         for use in uses:
             if use.name == submission.name:
                 answer = _submit(run, submission, use)
-            elif use.name not in by_name or final:
+            elif final or (use.name not in by_name and use.name in toolbox.names()):
                 answer = (use.id, _refused(use.name, final, by_name, submission.name), True)
             else:
                 answer = _call(run, toolbox, use, agent)
             answers.append(answer)
+        # usage with the calls this turn actually ran, the same count the budget uses
+        accountant.record(agent, reply.model, reply.usage, tool_calls=run.tool_calls - calls_before)
         if run.payload is not None:
             return run
         messages.append(tool_results(answers))
@@ -169,7 +175,13 @@ def _refused(name: str, final: bool, available: set[str], submit_name: str) -> s
 
 
 def _call(run: AgentRun[P], toolbox: Toolbox, use: ToolUseBlock, agent: str) -> tuple[str, str, bool]:
-    evidence, repeated = toolbox.run(use.name, dict(use.input), agent=agent)
+    # A name the toolbox does not know (a write verb, a cluster tool without a cluster) is refused by
+    # the toolbox and recorded as error evidence, like any failed call. A repeat is judged per agent:
+    # the ledger is shared by the whole run, and another agent's identical call is not this one's loop
+    # (nor may the text an agent reads depend on which parallel agent called first).
+    evidence, _ = toolbox.run(use.name, dict(use.input), agent=agent)
+    repeated = evidence.id in run.called
+    run.called.add(evidence.id)
     run.tool_calls += 1
     run.repeats += int(repeated)
     run.seen.add(evidence.id)

@@ -126,7 +126,10 @@ def apply_verdicts(finding: RawFinding, verdicts: list[Verdict]) -> tuple[RawFin
         return None
     result = finding
     order = {"recount": 0, "numbers": 1, "intent": 2}
+    recounted = any(v.challenger == "recount" and v.action == "CORRECTED" for v in verdicts)
     for verdict in sorted(verdicts, key=lambda v: order[v.challenger]):
+        if verdict.challenger == "numbers" and recounted and not verdict.removed_subjects:
+            continue  # the mechanical recount measured the number; a model's different figure does not win
         if verdict.action == "CORRECTED":
             result = _corrected(result, verdict)
         elif verdict.action == "REFRAMED" and verdict.framing:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -55,3 +58,13 @@ def finish(console: Console, state: AuditState) -> int:
         console.print(f"[red]failed concerns: {', '.join(report.meta.concerns_failed)}[/red]")
         return 1
     return 0
+
+
+@contextmanager
+def closing_model(model: Any) -> Iterator[None]:
+    """Close the model client's HTTP connections when the command ends (no keep-alive sockets leak)."""
+    try:
+        yield
+    finally:
+        if model is not None and hasattr(model, "close"):
+            model.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline.audit import rerun_audit, settings_for_rerun
-from pipeline.commands.common import finish
+from pipeline.commands.common import closing_model, finish
 from pipeline.progress import Progress
 from pipeline.render.json_out import load_report
 from tools.checks.spec import CONCERNS
@@ -51,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
     model = None
     if mind.mode == "llm":
         replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
-        options = LlmOptions(model=replay_model, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
+        # the re-run concern is researched by the model that wrote the rest of the audit
+        options = LlmOptions(
+            model=replay_model or report.meta.model, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None
+        )
         model = models.build_model(options, os.environ, replay=bool(args.replay))
         settings = settings.model_copy(update={"mode": "llm", "llm": options})
     console.print(f"re-running {', '.join(concerns)} ({mind.mode}: {mind.why})")
     recording = cassette(Path(args.replay), "replay") if args.replay else nullcontext()
-    with recording, Progress(console, concerns) as progress:
+    with closing_model(model), recording, Progress(console, concerns) as progress:
         state = rerun_audit(report, settings, concerns, progress, model=model)
     return finish(console, state)

@@ -8,7 +8,7 @@ import os
 from rich.console import Console
 
 from pipeline.audit import resume_audit
-from pipeline.commands.common import finish, make_store
+from pipeline.commands.common import closing_model, finish, make_store
 from pipeline.progress import Progress
 from tools.errors import SettingsError
 
@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
                 f"run {args.run_id!r} used a model: set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL to resume it"
             )
         model = models.build_model(settings.llm or LlmOptions(), os.environ)
-    with Progress(console, list(settings.concerns)) as progress:
+    with closing_model(model), Progress(console, list(settings.concerns)) as progress:
         state = resume_audit(args.run_id, store, progress, model=model)
     return finish(console, state)

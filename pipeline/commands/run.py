@@ -19,7 +19,7 @@ from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
 from pipeline.audit import run_audit
-from pipeline.commands.common import add_estate_flags, add_run_flags, finish, make_store
+from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
 from pipeline.progress import Progress
 from pipeline.runs import new_run_id
 from pipeline.settings import LlmOptions, RunSettings
@@ -147,6 +147,6 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         recording = nullcontext()
-    with recording, Progress(console, list(settings.concerns)) as progress:
+    with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
         state = run_audit(settings, run_id, store, progress, model=model)
     return finish(console, state)

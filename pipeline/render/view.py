@@ -57,6 +57,8 @@ class DeepDive:
     checks: str | None
     items: list[Item]
     also: str | None
+    prose: str | None = None
+    """The LLM synthesizer's paragraph for this concern, when a model wrote one."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,9 @@ def _deep_dives(report: AuditReport, findings: list[Finding]) -> list[DeepDive]:
                 checks=_checks(result.checks_run, len(result.skipped)) if result else None,
                 items=[_item(f) for f in owned],
                 also=_also(concern, also),
+                prose=" ".join(report.narratives[concern].split())
+                if report.narratives.get(concern)
+                else None,
             )
         )
     return dives
