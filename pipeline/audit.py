@@ -22,8 +22,11 @@ from tools.errors import SettingsError
 from tools.evidence import Ledger
 
 
-def _config(run_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": run_id}}
+def _config(run_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
+    if max_concurrency is not None:
+        config["max_concurrency"] = max_concurrency
+    return config
 
 
 def _context(
@@ -51,7 +54,7 @@ def _invoke(
     state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
 ) -> AuditState:
     app = compile_graph(saver, retry=node_retry(ctx.settings.retry_wait))
-    out = app.invoke(state, _config(run_id), context=ctx)
+    out = app.invoke(state, _config(run_id, ctx.settings.max_concurrency), context=ctx)
     return AuditState.model_validate(out)
 
 

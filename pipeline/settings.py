@@ -51,6 +51,9 @@ class RunSettings(BaseModel):
     date: str | None = Field(
         default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Audit date (YYYY-MM-DD); today when unset."
     )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="Graph tasks at once (research branches, challengers); 1: one by one."
+    )
     retry_wait: float = Field(
         default=30.0, ge=0, description="Seconds before the node retry after a model outage (tests: ~0)."
     )

@@ -58,6 +58,9 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
         "--replay", metavar="CASSETTE", help="replay a recorded run: no network, no key needed"
     )
     group.add_argument("--max-tool-calls", type=int, help="tool calls per agent (default 40)")
+    group.add_argument(
+        "--max-concurrency", type=int, help="agents at once (default: all five; 1 for a rate-limited key)"
+    )
     group.add_argument("--max-tokens", type=int, help="tokens per run, all agents (default 25,000,000)")
     group.add_argument("--max-usd", type=float, help="estimated dollars per run (default 25)")
     group.add_argument(
@@ -133,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         date=args.date,
         mode=mind.mode,
         llm=options,
+        max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
     )
     run_id = args.run_id or new_run_id()
