@@ -244,3 +244,13 @@ class Accountant:
             f"cost unknown for {names}: no published price known to infra-audit and no price given; "
             f"only the token budget ({self.budget.max_tokens_per_run:,} tokens per run) applies to it"
         ]
+
+
+def usage_line(accountant: Accountant, agent: str) -> str:
+    """One short line for the live display: an agent's tokens and estimated cost so far."""
+    row = next((u for u in accountant.usage_rows() if u.agent == agent), None)
+    if row is None:
+        return "no model call yet"
+    tokens = row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write_tokens
+    cost = "price unknown" if row.cost_usd is None else f"~${row.cost_usd:.2f}"
+    return f"{row.tool_calls} calls, {tokens / 1000:.0f}k tokens, {cost}"

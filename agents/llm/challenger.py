@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.findings import Action, ConcernResult, RawFinding, Stance, Verdict
+from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from pipeline.context import RunContext
@@ -141,6 +142,9 @@ def challenge_llm(
         accountant=accountant,
         budget=budget,
         seen=set(evidence),
+        on_turn=lambda run: ctx.progress(
+            "challenge", stance, f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance}')}"
+        ),
     )
     if run.payload is None:
         return ChallengeOutcome(

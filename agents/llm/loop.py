@@ -106,6 +106,7 @@ def run_agent(
     budget: RunBudget,
     seen: set[str] | None = None,
     max_tokens: int = 8192,
+    on_turn: Callable[[AgentRun[P]], None] | None = None,
 ) -> AgentRun[P]:
     """Run one agent to its submission or the end of its budget. ``seen``: ids it may cite from the start."""
     run: AgentRun[P] = AgentRun(agent=agent, payload=None, seen=set(seen or ()))
@@ -152,6 +153,8 @@ def run_agent(
             answers.append(answer)
         # usage with the calls this turn actually ran, the same count the budget uses
         accountant.record(agent, reply.model, reply.usage, tool_calls=run.tool_calls - calls_before)
+        if on_turn is not None:
+            on_turn(run)
         if run.payload is not None:
             return run
         messages.append(tool_results(answers))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.findings import Claim, ConcernResult, RawFinding
+from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from agents.offline.research import cited_evidence, finding_from_outcome, format_title
@@ -136,6 +137,9 @@ def research_llm(concern: Concern, ctx: RunContext) -> ConcernResult:
         accountant=accountant,
         budget=budget,
         seen={o.evidence for o in outcomes},
+        on_turn=lambda run: ctx.progress(
+            "research", concern, f"turn {run.turns}: {usage_line(accountant, agent)}"
+        ),
     )
     code = CONCERN_CODES[concern]
     if run.payload is None:

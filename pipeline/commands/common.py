@@ -50,6 +50,20 @@ def finish(console: Console, state: AuditState) -> int:
         f"{len(report.findings)} findings ({sum(len(r.findings) for r in report.concerns.values())} raw, "
         f"{len(report.corrections)} corrections); Rank A leaders: {', '.join(report.leaders_a[:3])}"
     )
+    if report.meta.usage:
+        tokens = sum(
+            u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens
+            for u in report.meta.usage
+        )
+        costs = [u.cost_usd for u in report.meta.usage]
+        cost = (
+            "price unknown"
+            if any(c is None for c in costs)
+            else f"estimated ${sum(c or 0.0 for c in costs):.2f}"
+        )
+        console.print(
+            f"model {report.meta.model}: {tokens:,} tokens, {cost} (per agent in the report header)"
+        )
     for path in state.written:
         console.print(f"wrote {path}")
     if not state.written:
