@@ -8,7 +8,10 @@ receives the list of paths it owns and reports broken files in ``Records.issues`
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,9 +68,12 @@ def discover(root: Path) -> EstateFiles:
             name = entry.name
             if name.endswith(".tf") or (name.endswith(".hcl") and name != ".terraform.lock.hcl"):
                 files.hcl.append(rel)
-            elif name.endswith(YAML_SUFFIXES) or name in META_JSON or name in CI_NAMES:
-                files.yaml.append(rel)
-            elif name.endswith(".json") and name != SNAPSHOT_MARKER:
+            elif (
+                name.endswith(YAML_SUFFIXES)
+                or name in META_JSON
+                or name in CI_NAMES
+                or (name.endswith(".json") and name != SNAPSHOT_MARKER)
+            ):
                 files.yaml.append(rel)
             else:
                 files.other.append(rel)
@@ -122,15 +128,43 @@ def link(code: Records, live: LiveState) -> list[Link]:
     return links
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a parse, then file what it left as old objects.
+
+    A parse creates objects by the hundred thousand (syntax nodes, expressions, records). Left on,
+    the collector keeps running full collections that re-scan everything built so far, more of it the
+    bigger the heap (the numbers challenger's second parse runs with the first inventory and all the
+    evidence in memory). Turned back on plainly, it would start with a young collection over all that
+    the parse left: the inventory, which lives as long as the run, and the HCL syntax trees, which the
+    Terraform modules keep in reference cycles. So, unless the process froze objects of its own (then
+    the collector is left as it was found), all of it goes straight to the oldest generation
+    (``gc.freeze()`` then ``gc.unfreeze()``, both O(1)) and the cyclic garbage waits for the next full
+    collection. docs/performance.md has the figures. Nesting is safe: an inner pause leaves the
+    collector as the outer one found it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
 def build_inventory(path: str | Path, cluster: KubeBackend | None = None) -> Inventory:
     """Parse the estate at ``path`` (and the cluster, if given) into one linked inventory."""
     root = check_root(path)
-    files = discover(root)
-    code = parse_code(root, files)
-    inventory = Inventory(root=str(root), files_scanned=files.total, code=code)
-    if cluster is not None:
-        from tools.inventory.live import load_live_state
+    with gc_paused():
+        files = discover(root)
+        code = parse_code(root, files)
+        inventory = Inventory(root=str(root), files_scanned=files.total, code=code)
+        if cluster is not None:
+            from tools.inventory.live import load_live_state
 
-        inventory.live = load_live_state(cluster)
-        inventory.links = link(code, inventory.live)
+            inventory.live = load_live_state(cluster)
+            inventory.links = link(code, inventory.live)
     return inventory

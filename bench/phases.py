@@ -1,0 +1,254 @@
+"""Time the phases of one offline audit (or of the parse alone) inside this process.
+
+``bench/run.py`` starts this in a fresh interpreter, so the figures are cold: imports, the parse, the
+checks and everything else happen once, as in ``infra-audit run``. Nothing here changes what the
+audit does: the work the graph nodes delegate to, the inventory build and the checkpointer's writes
+are wrapped with timers (wrapping, not replacing), then the real CLI entry point runs. The time the
+garbage collector takes is counted too (``gc.callbacks``).
+
+    python bench/phases.py parse ESTATE [--cluster DIR] [--split]       # build_inventory only
+    python bench/phases.py audit ESTATE [--cluster DIR] --work DIR      # the whole `infra-audit run`
+    python bench/phases.py audit ESTATE --work DIR --no-checkpoint      # the same without a run store
+
+``--split`` divides the parse (tree-sitter, the conversion to HCL syntax objects, per-module
+resolution, YAML, the walk) and counts what reference counting could not free. The code under test
+is imported from the working directory, as ``python -m`` would. It prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_START = time.perf_counter()
+
+import argparse  # noqa: E402  (the clock starts before any import)
+import contextlib  # noqa: E402
+import functools  # noqa: E402
+import gc  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+sys.path.insert(0, os.getcwd())  # bench/run.py sets it to this checkout, or to the --source tree
+
+HEAVY = ("anthropic", "kubernetes", "vcr", "tools.kube.live", "agents.llm.anthropic_model")
+
+
+class Spans:
+    """(start, end) per label, recorded from any thread."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[tuple[float, float]]] = {}
+        self.missing: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, label: str, start: float, end: float) -> None:
+        with self._lock:
+            self.spans.setdefault(label, []).append((start, end))
+
+    def wrap(self, label: str | Callable[..., str], fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(label(*args, **kwargs) if callable(label) else label, start, time.perf_counter())
+
+        return timed
+
+    def total(self, label: str) -> float:
+        return sum(e - s for s, e in self.spans.get(label, []))
+
+    def wall(self, prefix: str) -> float:
+        """Wall time covered by the spans whose label starts with ``prefix`` (parallel spans overlap)."""
+        found = [span for label, spans in self.spans.items() if label.startswith(prefix) for span in spans]
+        return max(e for _, e in found) - min(s for s, _ in found) if found else 0.0
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {k: {"calls": len(v), "seconds": round(sum(e - s for s, e in v), 4)}
+                for k, v in sorted(self.spans.items())}
+
+
+class GcClock:
+    """Collections and seconds per generation, from ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._start = 0.0
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.count[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.perf_counter() - self._start
+
+    def summary(self) -> dict[str, Any]:
+        return {"collections": self.count, "seconds": [round(s, 4) for s in self.seconds],
+                "total_s": round(sum(self.seconds), 4)}
+
+
+def wrap(spans: Spans, owner: Any, name: str, label: str | Callable[..., str]) -> None:
+    """Time ``owner.name`` from now on; a name that no longer exists is reported, not fatal."""
+    fn = getattr(owner, name, None)
+    if fn is None:
+        spans.missing.append(f"{getattr(owner, '__name__', owner)}.{name}")
+        return
+    setattr(owner, name, spans.wrap(label, fn))
+
+
+def parse_only(estate: str, cluster: str | None, split: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import tools.inventory.build as build
+
+    backend = None
+    if cluster:
+        from tools.kube.snapshot import SnapshotBackend
+
+        backend = SnapshotBackend(cluster)
+    spans = Spans()
+    if split:
+        _wrap_parse(spans)
+    t1 = time.perf_counter()
+    inventory = build.build_inventory(estate, cluster=backend)
+    t2 = time.perf_counter()
+    out: dict[str, Any] = {"import_s": t1 - t0, "parse_s": t2 - t1, "files": inventory.files_scanned,
+                           "counts": {k: v for k, v in inventory.code.counts().items() if v}}
+    if split:
+        out["split_s"] = {k: v["seconds"] for k, v in spans.summary().items()}
+        out["not_timed"] = spans.missing
+        gc.disable()  # what the parse leaves for the collector: tracked objects, and cyclic garbage
+        gc.collect()
+        before = len(gc.get_objects())
+        kept = build.build_inventory(estate, cluster=backend)
+        out["tracked_objects_left_by_parse"] = len(gc.get_objects()) - before
+        out["cyclic_garbage_objects"] = gc.collect()
+        out["tracked_objects_of_inventory"] = len(gc.get_objects()) - before
+        del kept
+    return out
+
+
+def _wrap_parse(spans: Spans) -> None:
+    import tools.inventory.build as build
+    import tools.inventory.hcl as hcl
+    import tools.inventory.manifests as manifests
+    import tools.inventory.terraform as terraform
+
+    parser = hcl._parser()
+
+    class TimedParser:  # tree-sitter's Parser.parse is C; time it through a stand-in
+        def parse(self, data: bytes) -> Any:
+            start = time.perf_counter()
+            try:
+                return parser.parse(data)
+            finally:
+                spans.add("tree-sitter Parser.parse", start, time.perf_counter())
+
+    hcl._parser = lambda: TimedParser()  # type: ignore[assignment]
+    wrap(spans, build, "discover", "walk (discover)")
+    wrap(spans, terraform, "parse_file", "HCL parse_file (tree-sitter + syntax objects)")
+    wrap(spans, terraform, "load_file", "HCL load_file (read, decode, parse_file)")
+    wrap(spans, terraform.Module, "extract", "HCL per-module resolution (Module.extract)")
+    wrap(spans, terraform, "parse_terraform", "HCL all (parse_terraform)")
+    wrap(spans, manifests, "parse_manifests", "YAML/JSON (parse_manifests)")
+
+
+def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dict[str, Any]:
+    spans, clock = Spans(), GcClock()
+    t0 = time.perf_counter()
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    import agents.nodes as nodes
+    import agents.offline.challenge_numbers as numbers
+    import pipeline.cli as cli
+    import pipeline.commands.run as run_command
+    import pipeline.context as context
+    import pipeline.render as render
+
+    t_imports = time.perf_counter()
+    # The work each graph node delegates to, wrapped where the nodes look it up (the node functions
+    # themselves are wiring and change shape; these do not).
+    wrap(spans, nodes, "research_offline", lambda concern, *_, **__: f"research:{concern}")
+    wrap(spans, nodes, "challenge_numbers", "challenge:numbers")
+    wrap(spans, nodes, "challenge_intent", "challenge:intent")
+    wrap(spans, nodes, "synthesize", "synthesize")
+    wrap(spans, render, "write_reports", "render")
+    wrap(spans, context, "build_inventory", "parse:run")
+    wrap(spans, numbers, "build_inventory", "parse:numbers-challenger")
+    for method in ("put", "put_writes", "delete_thread"):
+        wrap(spans, SqliteSaver, method, f"checkpoint:{method}")
+    if not checkpoint:
+        run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
+    t_setup = time.perf_counter()
+    argv = ["run", estate, "--offline", "--date", "2025-01-01", "--run-id", "bench",
+            "--out", str(work / "out"), "--state-dir", str(work / "state")]
+    if cluster:
+        argv += ["--cluster", cluster]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        rc = cli.main(argv)
+    t_end = time.perf_counter()
+    db = work / "state" / "runs.sqlite"
+    phases = {
+        "import": t_imports - t0,
+        "parse": spans.total("parse:run"),
+        "checks (5 research branches, wall)": spans.wall("research:"),
+        "challenger: numbers (incl. its re-parse)": spans.total("challenge:numbers"),
+        "  of which re-parse": spans.total("parse:numbers-challenger"),
+        "challenger: intent": spans.total("challenge:intent"),
+        "challengers (wall, in parallel)": spans.wall("challenge:"),
+        "synthesis": spans.total("synthesize"),
+        "render": spans.total("render"),
+    }
+    accounted = (phases["parse"] + phases["checks (5 research branches, wall)"]
+                 + phases["challengers (wall, in parallel)"] + phases["synthesis"] + phases["render"])
+    phases["graph, checkpoints, CLI (rest of run)"] = (t_end - t_setup) - accounted
+    phases["checkpoint writes (thread time, overlaps the above)"] = sum(
+        spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread"))
+    phases["garbage collector (inside the phases above)"] = sum(clock.seconds)
+    return {
+        "rc": rc,
+        "phases": {k: round(v, 4) for k, v in phases.items()},
+        "spans": spans.summary(),
+        "gc": clock.summary(),
+        "not_timed": spans.missing,
+        "heavy_imports": [m for m in HEAVY if m in sys.modules],
+        "run_s": t_end - t_setup,
+        "sqlite_bytes": db.stat().st_size if db.exists() else 0,
+        "report_bytes": {p.name: p.stat().st_size for p in sorted((work / "out").glob("*"))},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("mode", choices=("parse", "audit"))
+    parser.add_argument("estate")
+    parser.add_argument("--cluster")
+    parser.add_argument("--work", type=Path, help="directory for the report and the run store (audit mode)")
+    parser.add_argument("--no-checkpoint", action="store_true", help="audit mode: run without a run store")
+    parser.add_argument("--split", action="store_true", help="parse mode: divide the parse into its parts")
+    args = parser.parse_args()
+    if args.mode == "parse":
+        out = parse_only(args.estate, args.cluster, args.split)
+    elif args.work is None:
+        parser.error("audit mode needs --work DIR")
+    else:
+        out = audit(args.estate, args.cluster, args.work, checkpoint=not args.no_checkpoint)
+    out["in_process_s"] = time.perf_counter() - T_START
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    json.dump(out, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
