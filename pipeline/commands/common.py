@@ -6,12 +6,13 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from pipeline.runs import RunStore, default_state_dir
-from pipeline.state import AuditState
+if TYPE_CHECKING:
+    from pipeline.runs import RunStore
+    from pipeline.state import AuditState
 
 
 def add_estate_flags(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +38,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def make_store(args: argparse.Namespace) -> RunStore:
+    # imported here: pipeline.runs pulls in langgraph, which inventory/tool/check/--help never need
+    from pipeline.runs import RunStore, default_state_dir
+
     return RunStore(Path(args.state_dir) if args.state_dir else default_state_dir())
 
 

@@ -8,10 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline.audit import rerun_audit, settings_for_rerun
 from pipeline.commands.common import closing_model, finish
 from pipeline.progress import Progress
-from pipeline.render.json_out import load_report
 from tools.checks.spec import CONCERNS
 
 
@@ -36,6 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.audit import rerun_audit, settings_for_rerun
+    from pipeline.render.json_out import load_report
+
     console = Console()
     report = load_report(Path(args.audit))
     out = Path(args.out) if args.out else Path(args.audit).parent

@@ -7,7 +7,6 @@ import os
 
 from rich.console import Console
 
-from pipeline.audit import resume_audit
 from pipeline.commands.common import closing_model, finish, make_store
 from pipeline.progress import Progress
 from tools.errors import SettingsError
@@ -21,6 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.audit import resume_audit
+
     console = Console()
     store = make_store(args)
     settings = store.load(args.run_id)

@@ -18,10 +18,8 @@ from typing import Any
 from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
-from pipeline.audit import run_audit
 from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
 from pipeline.progress import Progress
-from pipeline.runs import new_run_id
 from pipeline.settings import LlmOptions, RunSettings
 from tools.checks.spec import CONCERNS
 from tools.errors import SettingsError
@@ -107,7 +105,9 @@ def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOption
 
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
+    from pipeline.audit import run_audit
     from pipeline.recording import cassette, read_label
+    from pipeline.runs import new_run_id
 
     console = Console()
     mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))

