@@ -22,6 +22,7 @@ from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunCo
     """The research branch crashed (after any retries): record the concern as failed, go on."""
     exc = error.error
     log.error("research %s failed", task.concern, exc_info=exc)
-    result = ConcernResult(concern=task.concern, status="failed", error=f"{type(exc).__name__}: {exc}")
+    # an exception can echo estate text (a parser error quoting a line): redact before it is published
+    result = ConcernResult(
+        concern=task.concern, status="failed", error=redact_text(f"{type(exc).__name__}: {exc}")
+    )
     runtime.context.progress("research", task.concern, f"failed: {result.error}")
     return {"results": {task.concern: result}}
 
@@ -117,7 +121,7 @@ def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[Run
     log.error("%s challenger failed", stance, exc_info=exc)
     runtime.context.progress("challenge", stance, f"failed: {type(exc).__name__}")
     what = "claims were not recounted" if stance == "numbers" else "decisions were not read"
-    return {"gaps": [f"The {stance} challenger failed ({type(exc).__name__}: {exc}); {what}."]}
+    return {"gaps": [redact_text(f"The {stance} challenger failed ({type(exc).__name__}: {exc}); {what}.")]}
 
 
 def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:

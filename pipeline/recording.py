@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -32,6 +33,9 @@ HEADER = "infra_audit"
 
 
 def _scrub_request(request: Any) -> Any:
+    # a base URL may carry user:password@ or a ?key= query: keep scheme, host and path only
+    parts = urlsplit(request.uri)
+    request.uri = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
     for name in list(request.headers):
         lower = name.lower()
         if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless")):
@@ -83,8 +87,16 @@ class ReadableSerializer:
 
     def deserialize(self, text: str) -> dict[str, Any]:
         document = yaml.load(text, Loader=_Loader) or {}
+        if not isinstance(document, dict) or not isinstance(document.get("interactions", []), list):
+            raise SettingsError("the cassette is not a mapping with a list of interactions")
         interactions = []
-        for item in document.get("interactions", []):
+        for i, item in enumerate(document.get("interactions", []), start=1):
+            if not (
+                isinstance(item, dict)
+                and isinstance(item.get("request"), dict)
+                and isinstance(item.get("response"), dict)
+            ):
+                raise SettingsError(f"cassette interaction {i} has no request and response")
             request = dict(item["request"])
             request["body"] = _body_back(request.get("body"))
             response = dict(item["response"])
@@ -111,10 +123,11 @@ def _json_body(r1: Any, r2: Any) -> None:
 def read_label(path: Path) -> dict[str, str]:
     """The header block of a cassette (what it was recorded against, the model)."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"cannot read cassette {path}: {exc}") from None
-    label = document.get(HEADER)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SettingsError(f"cannot read cassette {path}: {first}") from None
+    label = document.get(HEADER) if isinstance(document, dict) else None
     if not isinstance(label, dict):
         raise SettingsError(f"{path} is not an infra-audit cassette (no '{HEADER}' header)")
     return {str(k): str(v) for k, v in label.items()}
@@ -123,7 +136,7 @@ def read_label(path: Path) -> dict[str, str]:
 @contextmanager
 def cassette(path: Path, mode: Mode, label: dict[str, str] | None = None) -> Iterator[Cassette]:
     """Record to, or replay from, ``path``. Replay fails on any unplanned request and on leftovers."""
-    import vcr  # only a recording or replaying run needs vcrpy (a dev dependency), so not at the top
+    import vcr  # only a recording or replaying run needs vcrpy (a runtime dependency), so not at the top
 
     if mode == "replay":
         if not path.is_file():

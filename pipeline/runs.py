@@ -55,7 +55,9 @@ class RunStore:
         with sqlite3.connect(self.path) as conn:
             row = conn.execute("SELECT settings FROM infra_audit_runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            raise SettingsError(f"no run {run_id!r} in {self.path}; see 'infra-audit runs'")
+            raise SettingsError(
+                f"no run {run_id!r} in {self.path}; 'infra-audit run' printed the id of each run"
+            )
         return RunSettings.model_validate_json(row[0])
 
     def list(self) -> list[tuple[str, str]]:

@@ -9,10 +9,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.llm.accounting import Price, RunBudget
 from tools.checks.spec import CONCERNS, Concern
+from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
 
 
@@ -80,4 +81,14 @@ class RunSettings(BaseModel):
         values = {k: v for k, v in flags.items() if v is not None}
         if "kubeconfig" not in values and env.get("KUBECONFIG"):
             values["kubeconfig"] = env["KUBECONFIG"]
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise SettingsError(_first_problem(exc)) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """One line naming the setting and the rule it breaks (never echoing a value)."""
+    error = exc.errors()[0]
+    name = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
+    return f"{name}: {error['msg'].lower()}"

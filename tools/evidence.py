@@ -79,7 +79,16 @@ class Ledger:
             if ev.id not in self._items:
                 self._items[ev.id] = ev
                 self._data[ev.id] = result.data
+            else:
+                self._attribute(ev.id, agent)
             return self._items[ev.id]
+
+    def _attribute(self, eid: str, agent: str | None) -> None:
+        """Parallel agents share calls; which came first is timing, so the smallest agent name is kept
+        and the ledger (and audit.json) is the same whatever the order. Call with the lock held."""
+        known = self._items[eid]
+        if agent is not None and (known.agent is None or agent < known.agent):
+            self._items[eid] = known.model_copy(update={"agent": agent})
 
     def call(
         self, tool: str, args: dict[str, Any], run: Callable[[], ToolResult], agent: str | None = None
@@ -90,11 +99,8 @@ class Ledger:
             known = self._items.get(eid)
             if known is not None:
                 self.repeats[eid] = self.repeats.get(eid, 0) + 1
-                if agent is not None and (known.agent is None or agent < known.agent):
-                    # parallel agents share calls; which came first is timing, so keep the smallest
-                    # name and the ledger (and audit.json) is the same whatever the order
-                    known = self._items[eid] = known.model_copy(update={"agent": agent})
-                return known, True
+                self._attribute(eid, agent)
+                return self._items[eid], True
         # Evidence is keyed and replayed by the call as the caller made it (registry name, validated
         # arguments), whatever names the tool uses internally.
         result = run().model_copy(update={"tool": tool, "args": args})

@@ -33,6 +33,11 @@ from tools.registry import Toolbox, ToolSpec
 P = TypeVar("P", bound=BaseModel)
 
 MAX_REPEATS = 3
+CUT_OFF = (
+    "Your last reply was cut off at the output token limit. Submit again, more concisely: shorter "
+    "summaries and at most the 20 most telling locations per finding."
+)
+_EMPTY_TURN: dict[str, object] = {"role": "assistant", "content": [{"type": "text", "text": "(no reply)"}]}
 MAX_TURNS = 60
 OUTPUT_SHOWN = 6_000
 
@@ -126,13 +131,19 @@ def run_agent(
             system=system,
             messages=messages,
             tools=[submit] if final else [*explore, submit],
-            tool_choice={"type": "tool", "name": submission.name} if final else {"type": "auto"},
+            # forced: exactly one submission, so a reply cannot carry two that overwrite each other
+            tool_choice=(
+                {"type": "tool", "name": submission.name, "disable_parallel_tool_use": True}
+                if final
+                else {"type": "auto"}
+            ),
             max_tokens=max_tokens,
         )
         reply = client.complete(request)
         uses = reply.tool_uses
         calls_before = run.tool_calls
-        messages.append(reply.as_message())
+        # the API refuses an assistant turn with no content; keep the turn (roles must alternate)
+        messages.append(reply.as_message() if reply.content else _EMPTY_TURN)
         if not uses:
             accountant.record(agent, reply.model, reply.usage)
             if final:
@@ -157,7 +168,11 @@ def run_agent(
             on_turn(run)
         if run.payload is not None:
             return run
-        messages.append(tool_results(answers))
+        turn = tool_results(answers)
+        if reply.stop_reason == "max_tokens":
+            # a submission cut off at the token limit arrives truncated and is rejected: say why
+            turn["content"].append({"type": "text", "text": CUT_OFF})
+        messages.append(turn)
         if final and not any(u.name == submission.name for u in uses):
             run.stopped = "no-submission"
             return run

@@ -138,6 +138,11 @@ def _accepted_risks(
         return [], evidence
     entries: list[tuple[AcceptedRisk, int]] = []
     items = _accepted_nodes(root)
+    if not items:
+        outcome.gaps.append(
+            f"{ACCEPTED_FILE} has no 'accepted_risks' list (a misspelled key, or not a list); "
+            "no accepted risk applied."
+        )
     today = Date.fromisoformat(run_date)
     for node in items:
         line = node.start_mark.line + 1

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
@@ -94,11 +95,21 @@ def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOption
     ):
         if getattr(args, flag) is not None:
             budget[name] = getattr(args, flag)
+    try:
+        checked = RunBudget(**budget)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        flag = {
+            "max_tool_calls_per_agent": "--max-tool-calls",
+            "max_tokens_per_run": "--max-tokens",
+            "max_usd_per_run": "--max-usd",
+        }.get(str(error["loc"][0]), "a budget flag")
+        raise SettingsError(f"{flag}: {error['msg'].lower()}") from None
     return LlmOptions(
         model=replay_model or args.model,
         base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
         stream=args.stream,
-        budget=RunBudget(**budget),
+        budget=checked,
         price=_price(args.price),
     )
 
@@ -114,7 +125,12 @@ def run(args: argparse.Namespace) -> int:
     from tools.inventory.build import check_root
 
     check_root(args.path)
-    options = None
+    if args.out and Path(args.out).resolve().is_relative_to(Path(args.path).resolve()):
+        raise SettingsError(
+            f"--out {args.out!r} is inside the audited estate: infra-audit never writes to the repo it "
+            "audits (and the next audit would read this report); write it elsewhere"
+        )
+    options = llm_options(args, None)  # the budget and price flags are checked whatever the mode
     model = None
     if mind.mode == "llm":
         replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
@@ -135,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         concerns=tuple(dict.fromkeys(args.concerns)) if args.concerns else None,
         date=args.date,
         mode=mind.mode,
-        llm=options,
+        llm=options if mind.mode == "llm" else None,
         max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
     )

@@ -34,6 +34,18 @@ pytestmark = pytest.mark.e2e
         (["check", str(GITOPS), "NOPE"], 2, "unknown check 'NOPE'; list them with 'infra-audit checks'"),
         (["resume", "missing-run"], 2, "no run 'missing-run'"),
         (
+            ["run", str(GITOPS), "--max-tool-calls", "-1"],
+            2,
+            "--max-tool-calls: input should be greater than or equal to 0",
+        ),
+        (["run", str(GITOPS), "--max-usd", "-5"], 2, "--max-usd: input should be greater than or equal to 0"),
+        (
+            ["run", str(GITOPS), "--max-concurrency", "0"],
+            2,
+            "--max-concurrency: input should be greater than or equal to 1",
+        ),
+        (["run", str(GITOPS), "--out", str(GITOPS / "reports")], 2, "is inside the audited estate"),
+        (
             ["run", str(GITOPS), "--cluster", "live", "--kubeconfig", "/nonexistent/kubeconfig"],
             2,
             "kubeconfig",
@@ -73,3 +85,31 @@ def test_tool_errors_are_evidence_not_crashes(capsys: pytest.CaptureFixture[str]
     assert "kube_get reads a cluster, and this audit has none" in capsys.readouterr().out
     assert main(["tool", str(GITOPS), "nosuchtool"]) == 1
     assert "unknown tool 'nosuchtool'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("cassette_text", "message"),
+    [
+        ("- a\n", "is not an infra-audit cassette"),
+        ("key: [unclosed\n", "cannot read cassette"),
+        (
+            "infra_audit: {model: m}\ninteractions:\n- foo: 1\n",
+            "cassette interaction 1 has no request and response",
+        ),
+    ],
+)
+def test_a_broken_cassette_is_a_one_line_error(
+    cassette_text: str,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INFRA_AUDIT_HOME", str(tmp_path))
+    tape = tmp_path / "tape.yaml"
+    tape.write_text(cassette_text)
+    code = main(["run", str(GITOPS), "--replay", str(tape), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert message in lines[0] and "Traceback" not in err

@@ -98,3 +98,18 @@ def test_a_crashing_challenger_becomes_a_gap(monkeypatch: pytest.MonkeyPatch) ->
     )
     assert {v.challenger for v in state.report.verdicts} == {"intent"}
     assert state.report.findings
+
+
+def test_a_failure_text_is_redacted_before_it_is_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = nodes.research_offline
+
+    def leaking(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        if concern == "security":
+            raise ValueError('cannot parse line: password = "hunter2-CANARY-TEST"')
+        return real(concern, ctx)
+
+    monkeypatch.setattr(nodes, "research_offline", leaking)
+    state = run()
+    error = state.results["security"].error or ""
+    assert "hunter2-CANARY-TEST" not in error and "<redacted:sha256:" in error
+    assert state.report is not None and "hunter2" not in state.report.model_dump_json()

@@ -36,7 +36,7 @@ MAINTENANCE = researcher_key("maintenance")
 AGENT = "research:maintenance"
 RENOVATE = ("repo_list", {"glob": "*renovate*"})
 LATEST = ("repo_count", {"pattern": ":latest", "fixed": True})
-FORCED = {"type": "tool", "name": "submit_findings"}
+FORCED = {"type": "tool", "name": "submit_findings", "disable_parallel_tool_use": True}
 LOOP_NOTE = "you already ran this exact call; answered from the ledger (a loop: change the query)"
 
 
@@ -114,7 +114,8 @@ def test_a_spent_token_budget_sends_the_next_agents_straight_to_their_last_turn(
         ("synthesize", "submit_synthesis"),
     ):
         (only,) = run.requests(agent)
-        assert tools_of(only) == [tool] and only.tool_choice == {"type": "tool", "name": tool}, agent
+        forced = {"type": "tool", "name": tool, "disable_parallel_tool_use": True}
+        assert tools_of(only) == [tool] and only.tool_choice == forced, agent
     report = run.state.report
     assert report is not None and report.themes and report.narratives  # the forced turns still submitted
 

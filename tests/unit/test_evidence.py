@@ -53,3 +53,12 @@ def test_output_is_capped_and_hashed_in_full() -> None:
     import hashlib
 
     assert ev.sha256 == hashlib.sha256(b"0123456789").hexdigest()
+
+
+def test_recorded_and_called_evidence_follow_the_same_attribution_rule() -> None:
+    ledger = Ledger()
+    ledger.call("repo_count", {"pattern": "x"}, result, agent="maintenance")
+    ledger.record(
+        result().model_copy(update={"tool": "repo_count", "args": {"pattern": "x"}}), agent="declarative"
+    )
+    assert [e.agent for e in ledger.items()] == ["declarative"]

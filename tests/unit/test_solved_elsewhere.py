@@ -198,3 +198,20 @@ def test_checks_without_a_resolver_are_untouched(tmp_path: Path) -> None:
     toolbox, inventory = estate(tmp_path, {"a.yaml": "kind: RecurringJob\n"})
     other = finding("MNT-NO-DEP-BOT", "maintenance", [])
     assert solved_elsewhere(other, inventory, toolbox) is None  # type: ignore[arg-type]
+
+
+def test_an_accepted_risks_file_without_the_list_is_a_gap(tmp_path: Path) -> None:
+    """A misspelled key must not silently accept nothing: the report says the file applied nothing."""
+    from agents.offline.challenge_intent import challenge_intent
+    from pipeline.context import RunContext
+    from pipeline.settings import RunSettings
+
+    (tmp_path / ".infra-audit.yaml").write_text(
+        "accepted_risk:\n  - check: SEC-NO-NETPOL\n    reason: later\n"
+    )
+    ctx = RunContext(settings=RunSettings(estate=tmp_path), ledger=Ledger())
+    outcome = challenge_intent([], ctx, "2026-11-20")
+    assert outcome.gaps == [
+        ".infra-audit.yaml has no 'accepted_risks' list (a misspelled key, or not a list); "
+        "no accepted risk applied."
+    ]

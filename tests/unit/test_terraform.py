@@ -19,7 +19,6 @@ from tools.inventory.models import (
 from tools.inventory.terraform import parse_terraform
 
 pytestmark = pytest.mark.unit
-NO_MAPPER = "the shared Kubernetes-object mapper (tools.inventory.k8s_objects) is not importable"
 
 
 def _write(root: Path, files: dict[str, str | bytes]) -> list[str]:
@@ -653,7 +652,6 @@ resource "kubernetes_manifest" "opaque" {
 
 
 def test_kubernetes_manifest_goes_through_the_shared_mapper(tmp_path: Path) -> None:
-    pytest.importorskip("tools.inventory.k8s_objects", reason=NO_MAPPER)
     records = _parse(tmp_path, {"m/main.tf": MANIFESTS})
     assert [(r.type, r.name, r.manifest_kind, r.source.line) for r in records.resources] == [
         ("kubernetes_manifest", "api", "Deployment", 5),
@@ -675,7 +673,6 @@ def test_kubernetes_manifest_goes_through_the_shared_mapper(tmp_path: Path) -> N
 
 
 def test_yamldecode_of_a_sibling_file_and_kubectl_manifest(tmp_path: Path) -> None:
-    pytest.importorskip("tools.inventory.k8s_objects", reason=NO_MAPPER)
     records = _parse(
         tmp_path,
         {
