@@ -154,14 +154,28 @@ class Accountant:
         self.budget = budget or RunBudget()
         self.price_override = price_override
         self._lock = threading.Lock()
+        self.calls: list[dict[str, object]] = []
+        """Every model call, in order: what the per-run transcript records."""
         self._agents: dict[str, _Tally] = {}
         self._unpriced: set[str] = set()
 
-    def record(self, agent: str, model: str, usage: Usage, tool_calls: int = 0) -> None:
+    def record(
+        self, agent: str, model: str, usage: Usage, tool_calls: int = 0, stop_reason: str | None = None
+    ) -> None:
         """Add one reply's usage (and the tool calls it asked for) to ``agent``."""
         price = price_for(model, self.price_override)
         with self._lock:
             tally = self._agents.setdefault(agent, _Tally())
+            self.calls.append(
+                {
+                    "agent": agent,
+                    "call": tally.calls + 1,
+                    "model": model,
+                    "stop_reason": stop_reason,
+                    "tool_calls": tool_calls,
+                    **usage.model_dump(),
+                }
+            )
             tally.input_tokens += usage.input_tokens
             tally.output_tokens += usage.output_tokens
             tally.cache_read_tokens += usage.cache_read_input_tokens

@@ -145,7 +145,7 @@ def run_agent(
         # the API refuses an assistant turn with no content; keep the turn (roles must alternate)
         messages.append(reply.as_message() if reply.content else _EMPTY_TURN)
         if not uses:
-            accountant.record(agent, reply.model, reply.usage)
+            accountant.record(agent, reply.model, reply.usage, stop_reason=reply.stop_reason)
             if final:
                 run.stopped = "no-submission"
                 return run
@@ -163,7 +163,13 @@ def run_agent(
                 answer = _call(run, toolbox, use, agent)
             answers.append(answer)
         # usage with the calls this turn actually ran, the same count the budget uses
-        accountant.record(agent, reply.model, reply.usage, tool_calls=run.tool_calls - calls_before)
+        accountant.record(
+            agent,
+            reply.model,
+            reply.usage,
+            tool_calls=run.tool_calls - calls_before,
+            stop_reason=reply.stop_reason,
+        )
         if on_turn is not None:
             on_turn(run)
         if run.payload is not None:
