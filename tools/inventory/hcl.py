@@ -49,9 +49,29 @@ from tools.inventory.hcl_eval import (
 )
 
 __all__ = [
-    "UNRESOLVED", "Attribute", "Block", "Call", "Comment", "Evaluator", "Expr", "HclError", "HclFile",
-    "Literal", "Lookup", "ObjectExpr", "Other", "Ref", "Scalar", "Template", "TupleExpr", "Unresolved",
-    "as_written", "calls_function", "format_scalar", "parse_hcl", "walk_steps",
+    "UNRESOLVED",
+    "Attribute",
+    "Block",
+    "Call",
+    "Comment",
+    "Evaluator",
+    "Expr",
+    "HclError",
+    "HclFile",
+    "Literal",
+    "Lookup",
+    "ObjectExpr",
+    "Other",
+    "Ref",
+    "Scalar",
+    "Template",
+    "TupleExpr",
+    "Unresolved",
+    "as_written",
+    "calls_function",
+    "format_scalar",
+    "parse_hcl",
+    "walk_steps",
 ]
 
 

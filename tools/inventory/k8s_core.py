@@ -49,11 +49,17 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
 }
 _PROBES: tuple[tuple[str, ProbeKind], ...] = (
-    ("readinessProbe", "readiness"), ("livenessProbe", "liveness"), ("startupProbe", "startup"),
+    ("readinessProbe", "readiness"),
+    ("livenessProbe", "liveness"),
+    ("startupProbe", "startup"),
 )
 _VOLUME_TYPES: tuple[tuple[str, VolumeType], ...] = (
-    ("persistentVolumeClaim", "pvc"), ("hostPath", "host_path"), ("emptyDir", "empty_dir"),
-    ("configMap", "config_map"), ("secret", "secret"), ("nfs", "nfs"),
+    ("persistentVolumeClaim", "pvc"),
+    ("hostPath", "host_path"),
+    ("emptyDir", "empty_dir"),
+    ("configMap", "config_map"),
+    ("secret", "secret"),
+    ("nfs", "nfs"),
 )
 _SOPS_PREFIX = "ENC["
 

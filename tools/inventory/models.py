@@ -10,44 +10,33 @@ No secret value is ever stored in a record: Secret manifests keep key names only
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# ---------------------------------------------------------------------------------------- sources
-
-
-class CodeRef(_Model):
-    kind: Literal["code"] = "code"
-    path: str = Field(description="Path relative to the estate root, with forward slashes.")
-    line: int = Field(description="1-based line where the object starts.")
-    end_line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-class LiveRef(_Model):
-    kind: Literal["live"] = "live"
-    cluster: str
-    namespace: str | None = None
-    object_kind: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.cluster}/{self.namespace or '-'}/{self.object_kind}/{self.name}"
-
-
-Source = Annotated[CodeRef | LiveRef, Field(discriminator="kind")]
-
-Origin = Literal["terraform", "manifest", "helm", "live"]
-"""How a record was defined: a Terraform resource, a YAML manifest, a Helm chart, or only seen live."""
-
+# Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
+from tools.inventory.live_models import ClusterInfo as ClusterInfo
+from tools.inventory.live_models import ContainerStatus as ContainerStatus
+from tools.inventory.live_models import CronJobState as CronJobState
+from tools.inventory.live_models import EventRecord as EventRecord
+from tools.inventory.live_models import JobState as JobState
+from tools.inventory.live_models import Link as Link
+from tools.inventory.live_models import LiveObject as LiveObject
+from tools.inventory.live_models import NodeState as NodeState
+from tools.inventory.live_models import PodState as PodState
+from tools.inventory.sources import CodeRef as CodeRef
+from tools.inventory.sources import LiveRef as LiveRef
+from tools.inventory.sources import Origin as Origin
+from tools.inventory.sources import Record
+from tools.inventory.sources import Source as Source
+from tools.inventory.terraform_models import Backend as Backend
+from tools.inventory.terraform_models import EscapeHatch as EscapeHatch
+from tools.inventory.terraform_models import IgnoreChanges as IgnoreChanges
+from tools.inventory.terraform_models import ProviderRequirement as ProviderRequirement
+from tools.inventory.terraform_models import Provisioner as Provisioner
+from tools.inventory.terraform_models import TerraformModule as TerraformModule
+from tools.inventory.terraform_models import TerraformResource as TerraformResource
+from tools.inventory.terraform_models import TerraformVariable as TerraformVariable
 
 # -------------------------------------------------------------------------------------- workloads
 
@@ -55,14 +44,14 @@ WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob
 ProbeKind = Literal["readiness", "liveness", "startup"]
 
 
-class Resources(_Model):
+class Resources(Record):
     cpu_request: str | None = None
     memory_request: str | None = None
     cpu_limit: str | None = None
     memory_limit: str | None = None
 
 
-class SecurityContext(_Model):
+class SecurityContext(Record):
     privileged: bool | None = None
     allow_privilege_escalation: bool | None = None
     run_as_non_root: bool | None = None
@@ -72,7 +61,7 @@ class SecurityContext(_Model):
     capabilities_drop: list[str] = Field(default_factory=list)
 
 
-class Container(_Model):
+class Container(Record):
     name: str
     image: str | None = Field(description="Image as written; Terraform interpolations kept raw.")
     image_resolved: str | None = Field(
@@ -88,14 +77,14 @@ class Container(_Model):
     image_line: int | None = Field(default=None, description="Line of the image attribute, for code.")
 
 
-class Volume(_Model):
+class Volume(Record):
     name: str
     type: Literal["pvc", "host_path", "empty_dir", "config_map", "secret", "nfs", "other"]
     claim_name: str | None = None
     host_path: str | None = None
 
 
-class Workload(_Model):
+class Workload(Record):
     kind: WorkloadKind
     name: str | None = Field(description="metadata.name; None when it could not be resolved.")
     namespace: str | None = None
@@ -131,7 +120,7 @@ class Workload(_Model):
         return (self.kind, self.namespace, self.name)
 
 
-class PVC(_Model):
+class PVC(Record):
     name: str | None
     namespace: str | None = None
     access_modes: list[str] = Field(default_factory=list)
@@ -147,7 +136,7 @@ Workload.model_rebuild()
 # --------------------------------------------------------------------------- cluster-level objects
 
 
-class Namespace(_Model):
+class Namespace(Record):
     name: str | None
     name_expr: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
@@ -161,7 +150,7 @@ class Namespace(_Model):
         return {k[len(prefix) :]: v for k, v in self.labels.items() if k.startswith(prefix)}
 
 
-class PDB(_Model):
+class PDB(Record):
     name: str | None
     namespace: str | None = None
     selector: dict[str, str] = Field(default_factory=dict)
@@ -171,7 +160,7 @@ class PDB(_Model):
     source: Source
 
 
-class HPA(_Model):
+class HPA(Record):
     name: str | None
     namespace: str | None = None
     target_kind: str | None = None
@@ -182,14 +171,14 @@ class HPA(_Model):
     source: Source
 
 
-class NetworkPolicy(_Model):
+class NetworkPolicy(Record):
     name: str | None
     namespace: str | None = None
     origin: Origin
     source: Source
 
 
-class ResourceQuota(_Model):
+class ResourceQuota(Record):
     kind: Literal["ResourceQuota", "LimitRange"]
     name: str | None
     namespace: str | None = None
@@ -197,13 +186,13 @@ class ResourceQuota(_Model):
     source: Source
 
 
-class PolicyRule(_Model):
+class PolicyRule(Record):
     api_groups: list[str] = Field(default_factory=list)
     resources: list[str] = Field(default_factory=list)
     verbs: list[str] = Field(default_factory=list)
 
 
-class RBACRole(_Model):
+class RBACRole(Record):
     kind: Literal["Role", "ClusterRole"]
     name: str | None
     namespace: str | None = None
@@ -212,13 +201,13 @@ class RBACRole(_Model):
     source: Source
 
 
-class RBACSubject(_Model):
+class RBACSubject(Record):
     kind: str
     name: str
     namespace: str | None = None
 
 
-class RBACBinding(_Model):
+class RBACBinding(Record):
     kind: Literal["RoleBinding", "ClusterRoleBinding"]
     name: str | None
     namespace: str | None = None
@@ -229,7 +218,7 @@ class RBACBinding(_Model):
     source: Source
 
 
-class SecretManifest(_Model):
+class SecretManifest(Record):
     """A Secret defined in code. Key names only, never values."""
 
     name: str | None
@@ -240,7 +229,7 @@ class SecretManifest(_Model):
     source: Source
 
 
-class AlertRule(_Model):
+class AlertRule(Record):
     """A Prometheus alerting rule, wherever it is defined (PrometheusRule, Helm values, rule file)."""
 
     alert: str
@@ -257,7 +246,7 @@ class AlertRule(_Model):
 PolicyEngine = Literal["kyverno", "gatekeeper", "validating-admission-policy"]
 
 
-class Policy(_Model):
+class Policy(Record):
     engine: PolicyEngine
     kind: str = Field(description="ClusterPolicy, Policy, a Gatekeeper constraint kind, ...")
     name: str | None
@@ -275,7 +264,7 @@ class Policy(_Model):
 # ------------------------------------------------------------------------ releases and GitOps
 
 
-class HelmRelease(_Model):
+class HelmRelease(Record):
     """A Helm chart deployment: Terraform ``helm_release``, Flux ``HelmRelease`` or an Argo Helm source."""
 
     defined_by: Literal["terraform", "flux", "argocd"]
@@ -293,7 +282,7 @@ class HelmRelease(_Model):
     source: Source
 
 
-class FluxKustomization(_Model):
+class FluxKustomization(Record):
     name: str | None
     namespace: str | None = None
     path: str | None = None
@@ -304,7 +293,7 @@ class FluxKustomization(_Model):
     source: Source
 
 
-class FluxSource(_Model):
+class FluxSource(Record):
     kind: Literal["GitRepository", "HelmRepository", "OCIRepository", "Bucket"]
     name: str | None
     namespace: str | None = None
@@ -313,7 +302,7 @@ class FluxSource(_Model):
     source: Source
 
 
-class ArgoApplication(_Model):
+class ArgoApplication(Record):
     name: str | None
     namespace: str | None = None
     project: str | None = None
@@ -332,7 +321,7 @@ class ArgoApplication(_Model):
     source: Source
 
 
-class Kustomization(_Model):
+class Kustomization(Record):
     """A ``kustomization.yaml`` (the Kustomize file, not Flux's CRD)."""
 
     path: str = Field(description="Path of the kustomization file.")
@@ -341,82 +330,16 @@ class Kustomization(_Model):
     source: Source
 
 
-# ------------------------------------------------------------------- Terraform escape hatches
-
-
-class Provisioner(_Model):
-    type: Literal["local-exec", "remote-exec", "file"]
-    connection_host: str | None = None
-    line: int
-
-
-class EscapeHatch(_Model):
-    """A ``null_resource`` or ``terraform_data``: imperative work hidden in a declarative tool."""
-
-    resource_type: Literal["null_resource", "terraform_data"]
-    address: str
-    provisioners: list[Provisioner] = Field(default_factory=list)
-    triggers: dict[str, str] = Field(default_factory=dict, description="Trigger name to raw expression.")
-    timestamp_trigger: bool = False
-    source: CodeRef
-
-
-class IgnoreChanges(_Model):
-    address: str = Field(description="Terraform address of the resource holding the lifecycle block.")
-    paths: list[str] = Field(description="Attribute paths as written; ['all'] for ignore_changes = all.")
-    marker: str | None = Field(
-        default=None, description="A marker comment next to it, e.g. KYVERNO_LIFECYCLE_V1."
-    )
-    source: CodeRef
-
-
-class TerraformModule(_Model):
-    name: str
-    source_url: str
-    ref: str | None = Field(default=None, description="?ref= of a git source.")
-    version: str | None = None
-    kind: Literal["local", "git", "registry", "other"]
-    source: CodeRef
-
-
-class ProviderRequirement(_Model):
-    name: str
-    provider_source: str | None = None
-    constraint: str | None = None
-    source: CodeRef
-
-
-class Backend(_Model):
-    type: str
-    defined_in: Literal["terraform", "terragrunt"]
-    source: CodeRef
-
-
-class TerraformVariable(_Model):
-    name: str
-    default: str | None = Field(default=None, description="The default, when it is a literal string/number.")
-    source: CodeRef
-
-
-class TerraformResource(_Model):
-    """Any resource block, for counting and for cross-references (e.g. kubernetes_manifest kinds)."""
-
-    type: str
-    name: str
-    manifest_kind: str | None = Field(default=None, description="For kubernetes_manifest: the object kind.")
-    source: CodeRef
-
-
 # ----------------------------------------------------------------------------- repo meta files
 
 
-class DependencyBot(_Model):
+class DependencyBot(Record):
     tool: Literal["renovate", "dependabot"]
     ecosystems: list[str] = Field(default_factory=list)
     source: CodeRef
 
 
-class CIFile(_Model):
+class CIFile(Record):
     system: Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
     validations: list[str] = Field(
         default_factory=list,
@@ -426,103 +349,7 @@ class CIFile(_Model):
     source: CodeRef
 
 
-class ParseIssue(_Model):
+class ParseIssue(Record):
     path: str
     line: int | None = None
     message: str
-
-
-# ----------------------------------------------------------------------------- live-only state
-
-
-class ContainerStatus(_Model):
-    name: str
-    ready: bool = False
-    restart_count: int = 0
-    waiting_reason: str | None = None
-    last_terminated_reason: str | None = None
-
-
-class PodState(_Model):
-    name: str
-    namespace: str
-    phase: str | None = None
-    node: str | None = None
-    owner_kind: str | None = None
-    owner_name: str | None = None
-    containers: list[ContainerStatus] = Field(default_factory=list)
-    source: LiveRef
-
-
-class NodeState(_Model):
-    name: str
-    roles: list[str] = Field(default_factory=list)
-    ready: bool = True
-    cpu_allocatable_m: int | None = None
-    memory_allocatable_b: int | None = None
-    cpu_usage_m: int | None = None
-    memory_usage_b: int | None = None
-    kubelet_version: str | None = None
-    source: LiveRef
-
-
-class JobState(_Model):
-    name: str
-    namespace: str
-    owner_cronjob: str | None = None
-    succeeded: int = 0
-    failed: int = 0
-    completion_time: str | None = None
-    source: LiveRef
-
-
-class CronJobState(_Model):
-    name: str
-    namespace: str
-    schedule: str | None = None
-    suspend: bool = False
-    last_schedule_time: str | None = None
-    last_successful_time: str | None = None
-    source: LiveRef
-
-
-class EventRecord(_Model):
-    namespace: str | None
-    type: str | None = None
-    reason: str | None = None
-    object_kind: str | None = None
-    object_name: str | None = None
-    message: str | None = None
-    count: int = 1
-    source: LiveRef
-
-
-class LiveObject(_Model):
-    """Any live object by identity, for 'live objects no code defines'."""
-
-    api_version: str
-    kind: str
-    namespace: str | None
-    name: str
-    managed_by: str | None = Field(default=None, description="app.kubernetes.io/managed-by or helm owner.")
-    source: LiveRef
-
-
-class ClusterInfo(_Model):
-    name: str
-    context: str | None = None
-    server_version: str | None = None
-    captured_at: str | None = None
-    backend: Literal["live", "snapshot"]
-
-
-class Link(_Model):
-    """A workload defined in code and seen live, joined on kind/namespace/name."""
-
-    kind: str
-    namespace: str | None
-    name: str
-    code: CodeRef
-    live: LiveRef
-    replicas_code: int | None = None
-    replicas_live: int | None = None

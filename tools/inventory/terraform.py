@@ -315,13 +315,15 @@ class Module:
                     terraform_block(site, block, terragrunt, out)
                 elif kind == "variable" and block.labels and not terragrunt:
                     default = ev.string(block.attr("default")) if _literal(block.attr("default")) else None
-                    out.variables.append(TerraformVariable(name=block.labels[0], default=default,
-                                                           source=site.ref(block)))
+                    out.variables.append(
+                        TerraformVariable(name=block.labels[0], default=default, source=site.ref(block))
+                    )
                 elif kind == "remote_state" and terragrunt:
                     backend = ev.string(block.attr("backend"))
                     if backend is not None:
-                        out.backends.append(Backend(type=backend, defined_in="terragrunt",
-                                                    source=site.ref(block)))
+                        out.backends.append(
+                            Backend(type=backend, defined_in="terragrunt", source=site.ref(block))
+                        )
                 elif kind == "generate" and terragrunt:
                     generate_block(f.path, block, out)
 

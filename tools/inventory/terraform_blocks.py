@@ -44,8 +44,11 @@ _MARKER = re.compile(r"^(?:#|//|/\*)\s*([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b")
 _REGISTRY = re.compile(r"^(?:[\w.-]+/)?[\w-]+/[\w-]+/[\w-]+$")
 ProvisionerType = TypingLiteral["local-exec", "remote-exec", "file"]
 ModuleKind = TypingLiteral["local", "git", "registry", "other"]
-_PROVISIONERS: Final[dict[str, ProvisionerType]] = {"local-exec": "local-exec", "remote-exec": "remote-exec",
-                                                     "file": "file"}
+_PROVISIONERS: Final[dict[str, ProvisionerType]] = {
+    "local-exec": "local-exec",
+    "remote-exec": "remote-exec",
+    "file": "file",
+}
 
 
 def ignore_paths(expr: Expr) -> list[str]:
@@ -119,8 +122,11 @@ def module_record(site: Site, name: str, block: Block, out: Records) -> None:
         kind = "registry"
         found = re.search(r"[?&]version=([^&]+)", url)
         version = version or (found.group(1) if found else None)
-    out.modules.append(TerraformModule(name=name, source_url=url, ref=ref, version=version, kind=kind,
-                                       source=site.ref(block)))
+    out.modules.append(
+        TerraformModule(
+            name=name, source_url=url, ref=ref, version=version, kind=kind, source=site.ref(block)
+        )
+    )
 
 
 def terraform_block(site: Site, block: Block, terragrunt: bool, out: Records) -> None:
@@ -135,8 +141,9 @@ def terraform_block(site: Site, block: Block, terragrunt: bool, out: Records) ->
                 source, constraint = site.ev.text(fields.get("source")), site.ev.text(fields.get("version"))
             else:
                 source, constraint = None, site.ev.text(expr)
-            out.providers.append(ProviderRequirement(name=name, provider_source=source, constraint=constraint,
-                                                     source=ref))
+            out.providers.append(
+                ProviderRequirement(name=name, provider_source=source, constraint=constraint, source=ref)
+            )
     for backend in block.blocks_of("backend") + block.blocks_of("cloud"):  # HCP Terraform's cloud {} is one
         kind = backend.labels[0] if backend.labels else "cloud" if backend.type == "cloud" else None
         if kind is not None:

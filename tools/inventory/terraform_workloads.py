@@ -64,8 +64,12 @@ _POD_SPEC_PATH: Final[dict[WorkloadKind, tuple[str, ...]]] = {
 _PROBES: Final[tuple[ProbeKind, ...]] = ("readiness", "liveness", "startup")
 _VolumeType = TypingLiteral["pvc", "host_path", "empty_dir", "config_map", "secret", "nfs"]
 _VOLUME_TYPES: Final[dict[str, _VolumeType]] = {
-    "persistent_volume_claim": "pvc", "host_path": "host_path", "empty_dir": "empty_dir",
-    "config_map": "config_map", "secret": "secret", "nfs": "nfs",
+    "persistent_volume_claim": "pvc",
+    "host_path": "host_path",
+    "empty_dir": "empty_dir",
+    "config_map": "config_map",
+    "secret": "secret",
+    "nfs": "nfs",
 }
 _EMPTY: Final = Block("", (), {}, (), 0, 0)
 
@@ -264,8 +268,9 @@ def _namespace(site: Site, block: Block, out: Records) -> None:
     meta = block.block("metadata") or _EMPTY
     name, name_expr = _identity(site.ev, meta.attr("name"))
     labels, source = site.ev.mapping(meta.attr("labels")), site.ref(block)
-    out.namespaces.append(NamespaceRecord(name=name, name_expr=name_expr, labels=labels, origin="terraform",
-                                          source=source))
+    out.namespaces.append(
+        NamespaceRecord(name=name, name_expr=name_expr, labels=labels, origin="terraform", source=source)
+    )
 
 
 def _pvc_resource(site: Site, block: Block, out: Records) -> None:
@@ -305,8 +310,11 @@ def _quota(site: Site, block: Block, out: Records) -> None:
 def _role(site: Site, block: Block, out: Records) -> None:
     ev, cluster = site.ev, "cluster" in block.labels[0]
     rules = [
-        PolicyRule(api_groups=ev.strings(r.attr("api_groups")), resources=ev.strings(r.attr("resources")),
-                   verbs=ev.strings(r.attr("verbs")))
+        PolicyRule(
+            api_groups=ev.strings(r.attr("api_groups")),
+            resources=ev.strings(r.attr("resources")),
+            verbs=ev.strings(r.attr("verbs")),
+        )
         for r in block.blocks_of("rule")
     ]
     kind = "ClusterRole" if cluster else "Role"
@@ -317,8 +325,11 @@ def _binding(site: Site, block: Block, out: Records) -> None:
     ev, cluster = site.ev, "cluster" in block.labels[0]
     role_ref = block.block("role_ref") or _EMPTY
     subjects = [
-        RBACSubject(kind=ev.text(s.attr("kind")) or "", name=ev.text(s.attr("name")) or "",
-                    namespace=ev.string(s.attr("namespace")))
+        RBACSubject(
+            kind=ev.text(s.attr("kind")) or "",
+            name=ev.text(s.attr("name")) or "",
+            namespace=ev.string(s.attr("namespace")),
+        )
         for s in block.blocks_of("subject")
     ]
     out.bindings.append(
