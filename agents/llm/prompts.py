@@ -26,6 +26,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError, meta
 
 import prompts as _prompts_package
+from pipeline.render.text import normalize  # one whitespace rule for prompts and reports
 
 PROMPTS_DIR = Path(_prompts_package.__file__).resolve().parent
 SUFFIX = ".md.j2"
@@ -103,19 +104,3 @@ def render(template: str, **variables: Any) -> str:
     if unexpected:
         raise TypeError(f"prompt {name}: unexpected variable(s): {', '.join(unexpected)}")
     return normalize(environment().get_template(name).render(**variables))
-
-
-def normalize(text: str) -> str:
-    """Strip trailing spaces, collapse runs of blank lines, end with exactly one newline.
-
-    Templates keep generous blank lines around blocks so they read well; this pass makes the output
-    independent of that whitespace, which keeps the bytes stable and the Markdown valid.
-    """
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.rstrip()
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out) + "\n"

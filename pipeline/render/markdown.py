@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from agents.audit import AuditReport
-from pipeline.render.text import cell, code
+from pipeline.render.text import cell, code, normalize
 from pipeline.render.view import build_view
 
 
@@ -37,20 +37,3 @@ def render_markdown(report: AuditReport) -> str:
     """The audit document: byte-identical for the same report, no trailing spaces, one final newline."""
     text = environment().get_template("audit.md.j2").render(v=build_view(report))
     return normalize(text)
-
-
-def normalize(text: str) -> str:
-    """Strip trailing spaces and collapse runs of blank lines.
-
-    Templates are written to be read, with generous blank lines around blocks; this pass gives the
-    output one blank line between blocks whatever the template's whitespace, which keeps the
-    Markdown valid (a table or list needs a blank line before it) and the bytes stable.
-    """
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.rstrip()
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out) + "\n"
