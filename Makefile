@@ -1,16 +1,30 @@
-# Every target creates its own virtual environment; nothing is installed by hand.
+# Every target creates its own virtual environment from the lock file; nothing is installed by hand.
+# requirements.lock pins every dependency, transitive ones included, with hashes: a fresh clone
+# installs the same packages today and next month. `make lock` refreshes it on purpose.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+UV_VENV := .venv-lock
 
-.PHONY: demo test check lint typecheck bench clean
+.PHONY: demo test check lint typecheck bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
+	rm -rf $(VENV)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Re-resolve every dependency within the ranges of pyproject.toml (plus setuptools, the build
+# backend) for every platform and Python >= 3.11, with hashes. uv is pinned and lives in its own venv.
+lock:
+	$(PY) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	printf 'setuptools>=69\n' | $(UV_VENV)/bin/uv pip compile pyproject.toml - --extra dev --universal \
+		--python-version 3.11 --generate-hashes --no-header --quiet --upgrade -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20
@@ -30,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -62,7 +62,18 @@ class ReadOnlyViolation(SafetyError):
 
 
 class ModelError(InfraAuditError):
-    """A model call failed after the SDK's own retries."""
+    """A model call failed after the SDK's own retries.
+
+    ``failure`` names the class of failure in our own words (``timeout``, ``connection``,
+    ``stream_broke``, ``stream_truncated``, ``stream_error``, ``status``, ``replay``), and
+    ``sdk_retried`` says whether the SDK had a chance to retry it: callers and tests read these
+    fields, never the message, whose wording follows the SDK's.
+    """
+
+    def __init__(self, message: str = "", *, failure: str = "", sdk_retried: bool = False) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.sdk_retried = sdk_retried
 
 
 class ModelUnavailable(ModelError):

@@ -107,15 +107,26 @@ class AnthropicModel:
         params = self.params(request)
         try:
             message = self._stream(params) if self.settings.stream else self._client.messages.create(**params)
+        except _StreamBroke as broke:  # after the first event: the SDK never retries a stream mid-way
+            cause = broke.__cause__
+            raise ModelUnavailable(
+                self._line(
+                    request.agent,
+                    f"stream from {self.settings.endpoint} broke mid-way ({_cause_name(cause)}), not retried",
+                ),
+                failure="stream_broke",
+            ) from cause
         except anthropic.APIError as exc:
             raise self._error(exc, request.agent) from exc
-        except httpx2.TransportError as exc:  # a stream that broke after its first byte
+        except httpx2.TransportError as exc:  # a transport failure the SDK did not wrap
             raise ModelUnavailable(
-                self._line(request.agent, f"stream from {self.settings.endpoint} broke: {type(exc).__name__}")
+                self._line(request.agent, f"connection to {self.settings.endpoint} broke: {type(exc).__name__}"),
+                failure="connection",
             ) from exc
         if message is None:
             raise ModelUnavailable(
-                self._line(request.agent, f"stream from {self.settings.endpoint} ended before message_stop")
+                self._line(request.agent, f"stream from {self.settings.endpoint} ended before message_stop"),
+                failure="stream_truncated",
             )
         reply = to_reply(message)
         log.debug(
@@ -131,18 +142,27 @@ class AnthropicModel:
         return reply
 
     def _stream(self, params: dict[str, Any]) -> Message | None:
-        """The streamed reply, or None when the stream ended without ``message_stop`` (truncated)."""
+        """The streamed reply, or None when the stream ended without ``message_stop`` (truncated).
+
+        A read that fails once the stream has opened raises ``_StreamBroke``, whatever the SDK
+        wrapped it in (older releases let ``httpx2`` errors through, newer ones wrap them in
+        ``APIConnectionError``): the SDK retries only the opening of a stream, never its body.
+        An SSE ``error`` event is an ``APIStatusError`` and keeps its own mapping.
+        """
         finished = False
         with self._client.messages.stream(**params) as stream:
-            for event in stream:
-                finished = finished or event.type == "message_stop"
+            try:
+                for event in stream:
+                    finished = finished or event.type == "message_stop"
+            except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+                raise _StreamBroke from exc
             return stream.get_final_message() if finished else None
 
     def _error(self, exc: anthropic.APIError, agent: str) -> ModelError:
         retried = f"after up to {self.settings.max_retries} SDK retries"
         if isinstance(exc, anthropic.APITimeoutError):
             text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s per attempt) {retried}"
-            return ModelUnavailable(self._line(agent, text))
+            return ModelUnavailable(self._line(agent, text), failure="timeout", sdk_retried=True)
         if isinstance(exc, anthropic.APIConnectionError):
             if _unrecorded(exc):
                 # a cassette replay that has no answer for this request: no retry can change that
@@ -151,11 +171,11 @@ class AnthropicModel:
                         agent,
                         "replay: no recorded interaction matches this request (the prompt, the "
                         "estate, the run id or the date differ from the recording)",
-                    )
+                    ),
+                    failure="replay",
                 )
-            cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "connection error"
-            text = f"connection to {self.settings.endpoint} failed ({cause}) {retried}"
-            return ModelUnavailable(self._line(agent, text))
+            text = f"connection to {self.settings.endpoint} failed ({_cause_name(exc.__cause__)}) {retried}"
+            return ModelUnavailable(self._line(agent, text), failure="connection", sdk_retried=True)
         if isinstance(exc, anthropic.APIStatusError):
             status = exc.status_code
             kind = exc.type or "error"
@@ -171,10 +191,17 @@ class AnthropicModel:
             transient = status in TRANSIENT_4XX or status >= 500 or (status < 400 and kind in TRANSIENT_TYPES)
             if exc.error_code in SPEND_LIMIT_CODES:
                 transient, said = False, f"{exc.error_code}: {said}"
+            failure = "status" if status >= 400 else "stream_error"
             if transient:
-                return ModelUnavailable(self._line(agent, f"{head}: {said}{rid} ({retried})"))
-            return ModelRejected(self._line(agent, f"{head}: {said}{rid}"))
-        return ModelUnavailable(self._line(agent, f"{type(exc).__name__} from {self.settings.endpoint}"))
+                return ModelUnavailable(
+                    self._line(agent, f"{head}: {said}{rid} ({retried})"),
+                    failure=failure,
+                    sdk_retried=status >= 400,
+                )
+            return ModelRejected(self._line(agent, f"{head}: {said}{rid}"), failure=failure)
+        return ModelUnavailable(
+            self._line(agent, f"{type(exc).__name__} from {self.settings.endpoint}"), failure="connection"
+        )
 
     def _line(self, agent: str, text: str) -> str:
         """``agent: model: text`` on one line, capped, with every credential scrubbed out."""
@@ -184,6 +211,17 @@ class AnthropicModel:
         if len(text) > MESSAGE_CAP:
             text = text[: MESSAGE_CAP - 3] + "..."
         return f"{agent}: model {self.settings.model}: {text}"
+
+
+class _StreamBroke(Exception):
+    """Internal: a streamed reply's body failed to read after the stream opened (``__cause__`` says why)."""
+
+
+def _cause_name(cause: BaseException | None) -> str:
+    """The innermost transport error's class name (``ReadError``), for a message only."""
+    while cause is not None and cause.__cause__ is not None and not isinstance(cause, httpx2.TransportError):
+        cause = cause.__cause__
+    return type(cause).__name__ if cause is not None else "connection error"
 
 
 def to_reply(message: Message) -> ModelReply:

@@ -245,9 +245,13 @@ def test_fault_at_a_request_index(server: ScriptedAnthropicServer, waits: list[f
 
 
 def test_drop_mid_stream_is_not_retried(server: ScriptedAnthropicServer) -> None:
-    """The SDK returns a stream once headers arrive, so a cut body is not retried, and not wrapped."""
+    """The SDK returns a stream once headers arrive, so a cut body is not retried.
+
+    Whether the SDK wraps the transport error (2.17 does, in ``APIConnectionError``) is its own
+    business: only the class family is asserted, never its text.
+    """
     server.fail_next(drop(after_events=4))
-    cut = pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read")
+    cut = pytest.raises((httpx2.TransportError, anthropic.APIConnectionError))
     with (
         sdk(server) as client,
         cut,

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anthropic
 import httpx2
 import pytest
 
@@ -288,16 +289,18 @@ def test_streaming_parses_sse_into_the_same_reply() -> None:
 
 def test_a_stream_cut_before_message_stop_is_unavailable() -> None:
     fake = FakeAPI(sse(stream_events(stop=False)))
-    with pytest.raises(ModelUnavailable, match="ended before message_stop"):
+    with pytest.raises(ModelUnavailable) as cut:
         make(fake, stream=True).complete(request())
+    assert (cut.value.failure, cut.value.sdk_retried) == ("stream_truncated", False)
     assert len(fake.requests) == 1
 
 
 def test_an_error_event_mid_stream_is_unavailable() -> None:
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake = FakeAPI(sse([*stream_events(stop=False)[:4], overloaded]))
-    with pytest.raises(ModelUnavailable, match="stream error overloaded_error"):
+    with pytest.raises(ModelUnavailable, match="stream error overloaded_error") as err:
         make(fake, stream=True).complete(request())
+    assert (err.value.failure, err.value.sdk_retried) == ("stream_error", False)
     assert len(fake.requests) == 1  # the SDK never retries a stream that already started
 
 
@@ -314,8 +317,12 @@ def test_a_connection_dropped_mid_stream_is_unavailable() -> None:
     first = sse_text(stream_events()[:2]).encode()
     broken = httpx2.Response(200, stream=_BreaksMidway(first), headers={"content-type": "text/event-stream"})
     fake = FakeAPI(broken)
-    with pytest.raises(ModelUnavailable, match="broke: ReadError"):
+    with pytest.raises(ModelUnavailable) as broke:
         make(fake, stream=True).complete(request())
+    # our own fields, not the SDK's wording: it changed between anthropic 2.16 and 2.17
+    assert (broke.value.failure, broke.value.sdk_retried) == ("stream_broke", False)
+    assert isinstance(broke.value.__cause__, (httpx2.TransportError, anthropic.APIConnectionError))
+    assert "not retried" in str(broke.value) and "\n" not in str(broke.value)
     assert len(fake.requests) == 1
 
 
