@@ -41,6 +41,12 @@ class RunSettings(BaseModel):
     kubeconfig: str | None = Field(
         default=None, description="kubeconfig path(s), ':'-separated like KUBECONFIG."
     )
+    kube_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="Seconds a Kubernetes API request may take (connecting: at most 5 of them).",
+    )
     output_cap: int = Field(
         default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call."
     )

@@ -43,6 +43,23 @@ class KubeConfigError(UserError):
     """The kubeconfig or context cannot be loaded, or the cluster cannot be reached."""
 
 
+class ClusterAccessError(KubeConfigError):
+    """The cluster of a kubeconfig context cannot be read at all: nothing to audit, so the run stops.
+
+    ``cause`` names the failure in our own words: ``unreachable`` (refused, no route, DNS, TLS),
+    ``timeout`` (no answer within the run's Kubernetes timeout), ``unauthorized`` (401: the credentials
+    were rejected), ``forbidden`` (403 on the API's discovery) or ``error`` (any other answer).
+    ``server`` is the API server's URL. A cluster that answers but refuses some resource kinds is not
+    this error: those kinds become a gap of the audit.
+    """
+
+    def __init__(self, message: str, *, cause: str, server: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.server = server
+        self.status = status
+
+
 class SettingsError(UserError):
     """A flag, an environment value or a settings file is invalid."""
 
@@ -59,6 +76,15 @@ class SandboxViolation(SafetyError):
 
 class ReadOnlyViolation(SafetyError):
     """Something tried to send a non-GET request to a Kubernetes API server."""
+
+
+class SecretReadViolation(SafetyError):
+    """Something tried to read Secret objects from a cluster in any form but the metadata-only one.
+
+    The live transport refuses, before a byte is sent, every request to a Secrets path whose
+    ``Accept`` header is not the ``PartialObjectMetadata(List)`` content type, so no Secret value can
+    be asked for, whichever code builds the request.
+    """
 
 
 class ModelError(InfraAuditError):

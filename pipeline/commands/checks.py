@@ -62,6 +62,7 @@ def run_one(args: argparse.Namespace) -> int:
         cluster=args.cluster,
         context=args.context,
         kubeconfig=args.kubeconfig,
+        kube_timeout=args.kube_timeout,
         workdir=Path.cwd(),
     )
     ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))

@@ -26,6 +26,16 @@ def add_estate_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
     )
+    add_kube_timeout_flag(parser)
+
+
+def add_kube_timeout_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kube-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="longest wait for one Kubernetes API request (default 20; connecting: at most 5)",
+    )
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:

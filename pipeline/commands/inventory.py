@@ -49,7 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_env(
-        estate=args.path, cluster=args.cluster, context=args.context, kubeconfig=args.kubeconfig
+        estate=args.path,
+        cluster=args.cluster,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        kube_timeout=args.kube_timeout,
     )
     backend = open_cluster(settings)
     inventory = build_inventory(settings.estate, cluster=backend)

@@ -147,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         cluster=args.cluster,
         context=args.context,
         kubeconfig=args.kubeconfig,
+        kube_timeout=args.kube_timeout,
         out=Path(args.out) if args.out else None,
         concerns=tuple(dict.fromkeys(args.concerns)) if args.concerns else None,
         date=args.date,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from pipeline.commands.common import add_kube_timeout_flag
 from pipeline.settings import RunSettings
 
 
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
     )
+    add_kube_timeout_flag(parser)
     parser.add_argument("--from", dest="source", metavar="DIR", help="copy from a snapshot directory instead")
     parser.set_defaults(func=run)
 
@@ -28,7 +30,11 @@ def run(args: argparse.Namespace) -> int:
     from tools.kube.snapshot_writer import write_snapshot
 
     settings = RunSettings.from_env(
-        estate=Path("."), cluster=args.source or "live", context=args.context, kubeconfig=args.kubeconfig
+        estate=Path("."),
+        cluster=args.source or "live",
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        kube_timeout=args.kube_timeout,
     )
     backend = open_cluster(settings)
     assert backend is not None

@@ -50,7 +50,11 @@ def parse_params(params: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_env(
-        estate=args.path, cluster=args.cluster, context=args.context, kubeconfig=args.kubeconfig
+        estate=args.path,
+        cluster=args.cluster,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        kube_timeout=args.kube_timeout,
     )
     toolbox = Toolbox(
         Jail(settings.estate, file_cap=settings.file_cap), open_cluster(settings), Ledger(settings.output_cap)

@@ -15,7 +15,8 @@ client needs from a list, so reactions registered here (kmock's own extension po
   and the full object, Secret data included, when it does not: the backend must never ask;
 * ``/version`` with the snapshot's server version;
 * switchable 403 (``forbidden``), 503 (``unavailable``) and 404 (``hidden``) per (group, plural),
-  and 503 on chosen discovery paths (``broken_discovery``).
+  503 on chosen discovery paths (``broken_discovery``), and one status for every request
+  (``reject_all``: 401 for credentials the server does not accept, 403 for a user allowed nothing).
 
 One defect of kmock 0.8 is patched while the emulator runs: its URL parser reads
 ``/api/v1/namespaces`` and ``/api/v1/namespaces/<name>`` as a namespace prefix, not as the
@@ -139,6 +140,7 @@ class KubeEmulator:
         self.unavailable: set[tuple[str, str]] = set()
         self.hidden: set[tuple[str, str]] = set()
         self.broken_discovery: set[str] = set()
+        self.reject_all: int | None = None
         self.port = 0
         self._handler: kmock.KubernetesEmulator | None = None
         self._thread: threading.Thread | None = None
@@ -234,7 +236,11 @@ class KubeEmulator:
         def discovery_down(req: kmock.Request) -> bool:
             return req.url.path in self.broken_discovery
 
+        def rejected(req: kmock.Request) -> bool:
+            return self.reject_all is not None
+
         criteria: list[tuple[Callable[[kmock.Request], bool], Callable[[kmock.Request], Any]]] = [
+            (rejected, self._reject),
             (discovery_down, self._unavailable),
             (refused, self._refuse),
             (is_list, self._list),
@@ -243,6 +249,15 @@ class KubeEmulator:
         for criterion, reaction in criteria:
             emu[criterion] << reaction
         emu["get /version"] << {"major": "1", "minor": "30", "gitVersion": self.server_version}
+
+    def _reject(self, req: kmock.Request) -> Any:
+        if self.reject_all == 401:
+            raise kmock.KubernetesError(status=401, reason="Unauthorized", message="Unauthorized")
+        raise kmock.KubernetesError(
+            status=403,
+            reason="Forbidden",
+            message=f'forbidden: User "system:anonymous" cannot get path "{req.url.path}"',
+        )
 
     def _unavailable(self, req: kmock.Request) -> Any:
         raise kmock.KubernetesError(

@@ -66,6 +66,19 @@ class UnavailableError(KubeQueryError):
     status = 503
 
 
+class UnreachableError(UnavailableError):
+    """No answer at all: refused, no route, DNS, TLS, or a timeout (``timed_out``). ``reason`` is short."""
+
+    status = 0
+
+    def __init__(
+        self, message: str, *, verb: str = "", what: str = "", reason: str = "", timed_out: bool = False
+    ) -> None:
+        super().__init__(message, verb=verb, what=what)
+        self.reason = reason or message
+        self.timed_out = timed_out
+
+
 class KubeBackend(Protocol):
     """Read-only access to one cluster's objects. Every method is a read; none has a write twin."""
 

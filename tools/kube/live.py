@@ -1,14 +1,22 @@
 """LiveBackend: a kubeconfig context read through the official ``kubernetes`` client, GET only.
 
-Read-only is enforced at the transport, not by convention: ``guard_read_only`` wraps this client's
-REST layer and the urllib3 pool manager under it, so a POST/PUT/PATCH/DELETE (or HEAD, OPTIONS) raises
-``ReadOnlyViolation`` before a byte leaves the process, whichever API class or raw ``call_api`` tried,
-and seals the client so ``kubernetes.stream`` cannot swap in its WebSocket transport (exec, attach).
+Read-only is enforced at the transport, not by convention: ``tools.kube.transport.guard_read_only``
+wraps this client's REST layer and the urllib3 pool manager under it, so a POST/PUT/PATCH/DELETE (or
+HEAD, OPTIONS) raises ``ReadOnlyViolation``, and a request for Secrets that is not metadata-only
+raises ``SecretReadViolation``, before a byte leaves the process, whichever API class or raw
+``call_api`` tried; it also seals the client so ``kubernetes.stream`` cannot swap in its WebSocket
+transport (exec, attach).
 
 Requests are raw GETs on REST paths (``/api/v1/pods``, ``/apis/apps/v1/namespaces/x/deployments``)
 through the ApiClient (auth, TLS, token refresh), answered as plain dicts: the same shape a snapshot
 holds, with no model round-trip that would rename fields. The DynamicClient is not used: it writes a
 discovery cache to disk and returns wrapper objects. Lists page with ``limit`` and ``continue``.
+
+Every request has a connect and a read timeout (``Timeouts``, from the run settings), and the client
+retries a failed connection once and a timed-out read never, so a dead or silent server costs
+seconds, not a hang. ``verify`` is the first contact: a cluster that cannot be read at all
+(unreachable, timing out, rejecting the credentials, refusing discovery) is a ``ClusterAccessError``,
+one line and a non-zero exit, not an empty cluster.
 
 Secrets are requested as ``PartialObjectMetadataList`` (server-side metadata-only), so their data
 never crosses the wire; the result is stripped again anyway. There are no retries here beyond the
@@ -18,20 +26,17 @@ client's own: a failed read becomes a ``KubeQueryError`` that a tool reports as 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import urllib3
-import yaml
 from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import ConfigNode, KubeConfigMerger
 
-from tools.errors import KubeConfigError, ReadOnlyViolation
+from tools.errors import ClusterAccessError
 from tools.inventory.models import ClusterInfo
+from tools.kube import kubeconfig as kubeconfig_module
 from tools.kube.backend import (
     ForbiddenError,
     InvalidQueryError,
@@ -40,79 +45,30 @@ from tools.kube.backend import (
     MetricsKind,
     NotFoundError,
     UnavailableError,
+    UnreachableError,
     is_secret,
     secret_metadata_only,
     sort_key,
     with_identity,
 )
 from tools.kube.resources import METRICS_GROUP, ResourceTable, ResourceType
+from tools.kube.transport import METADATA_LIST, METADATA_ONE, guard_read_only
 
 PAGE_SIZE = 500
 JSON = "application/json"
-METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
-METADATA_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
-DEFAULT_KUBECONFIG = "~/.kube/config"
-SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
-def _refuse(method: Any, url: Any) -> None:
-    if str(method).upper() != "GET":
-        raise ReadOnlyViolation(
-            f"refused {str(method).upper()} {url}: infra-audit only sends GET to a cluster"
-        )
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for one request: to connect, and for each read of the answer."""
 
+    connect: float = 5.0
+    read: float = 20.0
 
-class _SealedApiClient(k8s_client.ApiClient):
-    """An ApiClient whose transport cannot be swapped after ``guard_read_only``.
-
-    ``kubernetes.stream`` (exec, attach, port-forward) replaces ``call_api`` on the instance to talk
-    WebSocket, which would bypass both guards below; sealing refuses that replacement.
-    """
-
-    _SEALED = frozenset({"call_api", "rest_client", "request"})
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._SEALED and self.__dict__.get("_sealed"):
-            raise ReadOnlyViolation(
-                f"refused to replace ApiClient.{name}: its transport is read-only (GET only)"
-            )
-        super().__setattr__(name, value)
-
-
-def guard_read_only(api_client: k8s_client.ApiClient) -> None:
-    """Make this ApiClient unable to send anything but GET, at two layers of its transport, and seal it."""
-    rest = api_client.rest_client
-    rest_request: Callable[..., Any] = rest.request
-
-    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        _refuse(method, url)
-        return rest_request(method, url, *args, **kwargs)
-
-    pool = rest.pool_manager
-    pool_urlopen: Callable[..., Any] = pool.urlopen
-
-    def urlopen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        _refuse(method, url)
-        return pool_urlopen(method, url, *args, **kwargs)
-
-    rest.request = request  # type: ignore[method-assign]
-    pool.urlopen = urlopen  # type: ignore[method-assign]
-    api_client.__class__ = _SealedApiClient
-    api_client.__dict__["_sealed"] = True
-
-
-def _contexts(joined: str, shown: str) -> tuple[list[dict[str, Any]], str | None]:
-    """The contexts and current-context of the merged kubeconfig files (the first definition wins)."""
-    try:
-        merged = KubeConfigMerger(joined).config
-    except (ConfigException, yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-        raise KubeConfigError(f"cannot read kubeconfig {shown!r}: {str(exc).splitlines()[0]}") from exc
-    value = merged.value if merged is not None else None
-    if not isinstance(value, dict):
-        raise KubeConfigError(f"cannot read kubeconfig {shown!r}: not a kubeconfig (expected a mapping)")
-    contexts = [c.value if isinstance(c, ConfigNode) else c for c in value.get("contexts") or []]
-    current = value.get("current-context")
-    return [c for c in contexts if isinstance(c, dict)], str(current) if current else None
+    @classmethod
+    def of(cls, seconds: float) -> Timeouts:
+        """The run setting (``--kube-timeout``): the read timeout; connecting takes at most 5 s of it."""
+        return cls(connect=min(5.0, seconds), read=seconds)
 
 
 def _status_message(body: bytes) -> str:
@@ -121,6 +77,38 @@ def _status_message(body: bytes) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return body[:200].decode("utf-8", "replace").strip()
     return str(status.get("message") or status.get("reason") or "") if isinstance(status, dict) else ""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its reasons and causes (MaxRetryError -> NewConnectionError -> OSError)."""
+    chain = [exc]
+    while len(chain) < 8:
+        last = chain[-1]
+        nxt = getattr(last, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = last.__cause__
+        if nxt is None or nxt in chain:
+            break
+        chain.append(nxt)
+    return chain
+
+
+def _transport_problem(exc: BaseException, timeouts: Timeouts) -> tuple[bool, str]:
+    """(timed out?, a short reason) for a request that got no answer at all."""
+    chain = _chain(exc)
+    errors = urllib3.exceptions
+    if any(isinstance(e, errors.ReadTimeoutError) for e in chain):
+        return True, f"no answer within {timeouts.read:g}s (read timeout)"
+    # NewConnectionError (refused, no route, DNS) subclasses ConnectTimeoutError in urllib3 2
+    slow = (errors.ConnectTimeoutError, TimeoutError)
+    if any(isinstance(e, slow) and not isinstance(e, errors.NewConnectionError) for e in chain):
+        return True, f"no connection within {timeouts.connect:g}s (connect timeout)"
+    for e in reversed(chain):
+        if isinstance(e, OSError) and e.strerror:
+            return False, e.strerror.lower()
+    lines = str(chain[-1]).strip().splitlines()
+    reason = lines[-1] if lines else type(chain[-1]).__name__
+    return False, reason.rsplit(">: ", 1)[-1]  # no "<urllib3.connection... object at 0x...>" in it
 
 
 class LiveBackend:
@@ -134,14 +122,14 @@ class LiveBackend:
         context: str | None = None,
         default_namespace: str = "default",
         page_size: int = PAGE_SIZE,
-        request_timeout: float = 30.0,
+        timeouts: Timeouts | None = None,
     ) -> None:
         guard_read_only(api_client)
         self.api_client = api_client
         self.cluster = cluster
         self.context = context
         self.page_size = page_size
-        self.request_timeout = request_timeout
+        self.timeouts = timeouts or Timeouts()
         self._default_namespace = default_namespace
         self._warnings: list[str] = []
         self._resources: list[ResourceType] | None = None
@@ -155,64 +143,25 @@ class LiveBackend:
         *,
         in_cluster: bool | None = None,
         page_size: int = PAGE_SIZE,
+        timeouts: Timeouts | None = None,
     ) -> LiveBackend:
         """Connect like kubectl: ``kubeconfig`` may join several paths with ':' (as KUBECONFIG does).
 
         With no kubeconfig and no ``~/.kube/config``, inside a pod, the pod's service account is used
-        (``in_cluster=None`` decides by that rule; True or False forces it).
+        (``in_cluster=None`` decides by that rule; True or False forces it). Nothing is sent yet:
+        ``verify`` is the first request.
         """
-        default_missing = not Path(DEFAULT_KUBECONFIG).expanduser().exists()
-        if in_cluster or (
-            in_cluster is None
-            and kubeconfig is None
-            and default_missing
-            and context is None
-            and Path(SA_NAMESPACE).exists()
-        ):
-            return cls._in_cluster(page_size)
-        path = kubeconfig or DEFAULT_KUBECONFIG
-        parts = [str(Path(p).expanduser()) for p in path.split(":") if p]
-        if not any(Path(p).is_file() for p in parts):
-            raise KubeConfigError(f"no kubeconfig found at {path!r}; pass --kubeconfig or set KUBECONFIG")
-        joined = ":".join(parts)
-        contexts, current = _contexts(joined, path)
-        name = context or current
-        chosen = next((c for c in contexts if c.get("name") == name), None)
-        if chosen is None:
-            names = ", ".join(sorted(str(c.get("name")) for c in contexts)) or "none"
-            wanted = f"context {name!r} not found" if name else "no current-context set"
-            raise KubeConfigError(f"{wanted} in kubeconfig {path!r}; available contexts: {names}")
-        try:
-            api_client = k8s_config.new_client_from_config(
-                config_file=joined, context=chosen["name"], persist_config=False
-            )
-        except (ConfigException, yaml.YAMLError, OSError, ValueError, TypeError) as exc:
-            raise KubeConfigError(
-                f"cannot use context {chosen['name']!r} of {path!r}: {str(exc).splitlines()[0]}"
-            ) from exc
-        ctx = chosen.get("context") or {}
+        if kubeconfig_module.wants_in_cluster(kubeconfig, context, in_cluster):
+            conn = kubeconfig_module.in_cluster()
+        else:
+            conn = kubeconfig_module.from_kubeconfig(kubeconfig, context)
         return cls(
-            api_client,
-            cluster=str(ctx.get("cluster") or chosen["name"]),
-            context=chosen["name"],
-            default_namespace=str(ctx.get("namespace") or "default"),
+            conn.api_client,
+            cluster=conn.cluster,
+            context=conn.context,
+            default_namespace=conn.namespace,
             page_size=page_size,
-        )
-
-    @classmethod
-    def _in_cluster(cls, page_size: int) -> LiveBackend:
-        configuration = k8s_client.Configuration()
-        try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
-            namespace = SA_NAMESPACE.read_text(encoding="utf-8").strip() or "default"
-        except (ConfigException, OSError) as exc:
-            raise KubeConfigError(f"cannot use the in-cluster service account: {exc}") from exc
-        return cls(
-            k8s_client.ApiClient(configuration),
-            cluster="in-cluster",
-            context=None,
-            default_namespace=namespace,
-            page_size=page_size,
+            timeouts=timeouts,
         )
 
     def close(self) -> None:
@@ -229,16 +178,24 @@ class LiveBackend:
         host = self.api_client.configuration.host
         try:
             response = self.api_client.call_api(
-                method, url, header_params=headers, _request_timeout=self.request_timeout
+                method,
+                url,
+                header_params=headers,
+                _request_timeout=(self.timeouts.connect, self.timeouts.read),
             )
             body = response.read()
         except ApiException as exc:  # the client wraps TLS failures as status 0
-            raise UnavailableError(
-                f"cannot {verb} {what} at {host}: {exc.reason}", verb=verb, what=what
+            raise UnreachableError(
+                f"cannot {verb} {what} at {host}: {exc.reason}", verb=verb, what=what, reason=str(exc.reason)
             ) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise UnavailableError(
-                f"cannot reach the API server at {host} to {verb} {what}: {exc}", verb=verb, what=what
+            timed_out, reason = _transport_problem(exc, self.timeouts)
+            raise UnreachableError(
+                f"cannot reach the API server at {host} to {verb} {what}: {reason}",
+                verb=verb,
+                what=what,
+                reason=reason,
+                timed_out=timed_out,
             ) from exc
         if not 200 <= response.status < 300:
             raise self._error(response.status, _status_message(body), verb, what)
@@ -317,6 +274,34 @@ class LiveBackend:
                 backend="live",
             )
         return self._info
+
+    def verify(self) -> None:
+        """The first contact: read the API's discovery, or raise ``ClusterAccessError`` (one line).
+
+        A cluster that cannot be read at all (no answer, a timeout, credentials rejected, discovery
+        refused) must stop the command: audited as empty, it would pass every check.
+        """
+        try:
+            self.api_resources()
+        except KubeQueryError as exc:
+            raise self._access_error(exc) from None
+
+    def _access_error(self, exc: KubeQueryError) -> ClusterAccessError:
+        host = self.api_client.configuration.host
+        who = f"context {self.context!r}" if self.context else "the in-cluster service account"
+        if isinstance(exc, UnreachableError):
+            cause = "timeout" if exc.timed_out else "unreachable"
+            text = f"cannot reach the API server of {who} at {host}: {exc.reason}"
+        elif exc.status == 401:
+            cause = "unauthorized"
+            text = f"the API server at {host} rejected the credentials of {who} (401 Unauthorized)"
+        elif exc.status == 403:
+            cause = "forbidden"
+            text = f"the credentials of {who} may not read the API at {host} (403 Forbidden: {exc.message})"
+        else:
+            cause = "error"
+            text = f"the API server at {host} answered HTTP {exc.status} to {exc.what}: {exc.message}"
+        return ClusterAccessError(" ".join(text.split()), cause=cause, server=str(host), status=exc.status)
 
     @property
     def warnings(self) -> list[str]:
