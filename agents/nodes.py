@@ -39,7 +39,19 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
         counts["live_workloads"] = len(inventory.live.workloads)
         counts["links"] = len(inventory.links)
     ctx.progress("inventory", "estate", f"{inventory.files_scanned} files")
-    return {"inventory_counts": counts}
+    gaps: list[str] = []
+    if inventory.live is not None and inventory.live.unread:
+        unread = inventory.live.unread
+        names = ", ".join(u.resource for u in unread)
+        ctx.progress("inventory", "cluster", f"not read: {names}; the checks that need them are incomplete")
+        reasons = "; ".join(f"{u.resource}: {u.reason}" for u in unread)
+        gaps.append(
+            redact_text(
+                f"The cluster's {names} could not be read ({reasons}); the checks that read them "
+                "report no clean count (unknown, or a lower bound)."
+            )
+        )
+    return {"inventory_counts": counts, "gaps": gaps}
 
 
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tools.evidence import Evidence
@@ -48,6 +49,12 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
         console.print(f"Linked code and live workloads: {len(inventory.links)}")
         if live.issues:
             console.print(f"[yellow]{len(live.issues)} snapshot file(s) reported and skipped[/yellow]")
+        for unread in live.unread:
+            console.print(
+                f"[yellow]not read from the cluster:[/yellow] {escape(unread.resource)} "
+                f"({escape(unread.reason)}); the checks that need it are incomplete",
+                highlight=False,
+            )
 
 
 def evidence_panel(console: Console, evidence: Evidence, max_lines: int = 12) -> None:

@@ -1,11 +1,24 @@
-"""Run checks over the inventory and record each result as evidence in the ledger."""
+"""Run checks over the inventory and record each result as evidence in the ledger.
+
+When the cluster could not be read whole (some resource types refused or failed: ``LiveState.unread``),
+each check runs against a view of the inventory that notes which live records it reads. A check that
+read records an unread type feeds does not report a clean answer: a 0 becomes "unknown" (not
+applicable, with a note naming the types, so the report lists it as a gap), and a positive count
+is kept as a lower bound with the same note.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from tools.checks.spec import CheckContext, CheckSpec, Concern, Detection, get_detector, load_catalog
 from tools.evidence import Evidence
+from tools.inventory.inventory import Inventory, LiveState
+from tools.inventory.live import EVERY_KIND, kinds_read_by
+from tools.inventory.models import UnreadResource
 from tools.results import ToolResult, ToolStatus
 
 MAX_LISTED = 200
@@ -32,19 +45,60 @@ def render_detection(spec: CheckSpec, detection: Detection) -> str:
     return "\n".join(lines)
 
 
+class _Watched:
+    """An inventory (or its live state) seen by one check: every attribute forwarded, its name noted."""
+
+    def __init__(self, target: Any, read: set[str], live: Any = None) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_read", read)
+        object.__setattr__(self, "_live", live)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "live" and self._live is not None:
+            return self._live
+        self._read.add("workloads" if name == "links" else name)  # links join live workloads
+        return getattr(self._target, name)
+
+
+def _detect(spec: CheckSpec, ctx: CheckContext) -> tuple[Detection, list[UnreadResource]]:
+    """Run the detection; with an incomplete cluster, also the unread types whose records it read."""
+    live: LiveState | None = ctx.inventory.live
+    if live is None or not live.unread:
+        return get_detector(spec.id)(ctx), []
+    read: set[str] = set()
+    watched = _Watched(ctx.inventory, read, live=_Watched(live, read))
+    detection = get_detector(spec.id)(dataclasses.replace(ctx, inventory=cast(Inventory, watched)))
+    kinds = kinds_read_by(read)
+    return detection, [u for u in live.unread if u.kind in kinds or (u.kind == EVERY_KIND and read)]
+
+
+def _incomplete(detection: Detection, unread: list[UnreadResource]) -> Detection:
+    what = "; ".join(f"{u.resource} ({u.reason})" for u in unread)
+    if detection.count == 0 or not detection.applicable:
+        note = f"unknown: the cluster's {what} could not be read"
+        return detection.model_copy(update={"applicable": False, "note": note})
+    note = f"incomplete, a lower bound: the cluster's {what} could not be read"
+    return detection.model_copy(update={"note": f"{detection.note}; {note}" if detection.note else note})
+
+
 def check_command(ctx: CheckContext, check_id: str) -> str:
     return f"{ctx.command_prefix} {check_id}"
 
 
 def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detection]:
     """Run one detection and shape it as a tool result (not yet recorded)."""
-    detection = get_detector(spec.id)(ctx)
+    detection, unread = _detect(spec, ctx)
+    if unread:
+        detection = _incomplete(detection, unread)
+    output = render_detection(spec, detection)
+    if unread and detection.applicable:
+        output += f"\n{detection.note}"
     return ToolResult(
         tool="check",
         args={"id": spec.id},
         status=ToolStatus.OK if detection.count else ToolStatus.NO_DATA,
         command=check_command(ctx, spec.id),
-        output=render_detection(spec, detection),
+        output=output,
         data=detection.model_dump(mode="json"),
         value=float(detection.count) if detection.applicable else None,
         measures=dict(detection.measures),

@@ -39,6 +39,7 @@ from tools.inventory.models import (
     TerraformModule,
     TerraformResource,
     TerraformVariable,
+    UnreadResource,
     Workload,
 )
 
@@ -99,6 +100,9 @@ class LiveState(Records):
     cronjobs: list[CronJobState] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     objects: list[LiveObject] = Field(default_factory=list)
+    unread: list[UnreadResource] = Field(
+        default_factory=list, description="Types the audit could not read: what reads them is incomplete."
+    )
 
 
 class Inventory(BaseModel):

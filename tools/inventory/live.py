@@ -8,8 +8,10 @@ second ``Workload``, or every check would count each replica as its own workload
 
 Pods name their real owner: a ReplicaSet's Deployment (through the ReplicaSet when it was read,
 else by stripping the pod-template-hash suffix), so "which Deployment is crash-looping" is one lookup.
-A type the credentials may not list becomes an issue, not a failure: the rest of the cluster is
-still worth auditing.
+A type the credentials may not list (or whose list failed) becomes an issue and an ``UnreadResource``,
+not a failure: the rest of the cluster is still worth auditing, and ``FIELD_KINDS`` tells which
+records that type would have fed, so a check that reads them is marked incomplete instead of
+reporting a clean 0.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tools.inventory.models import (
     NodeState,
     ParseIssue,
     PodState,
+    UnreadResource,
 )
 from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
 from tools.kube.printers import node_ready, node_roles
@@ -37,6 +40,49 @@ from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
 from tools.kube.selectors import lookup
 
 RUNTIME_CHILDREN = {"Pod", "ReplicaSet", "Job"}
+EVERY_KIND = "*"
+"""The kind of an ``UnreadResource`` when discovery itself failed: nothing was read."""
+
+FIELD_KINDS: dict[str, frozenset[str]] = {
+    "pods": frozenset({"Pod"}),
+    "nodes": frozenset({"Node"}),
+    "jobs": frozenset({"Job"}),
+    "cronjobs": frozenset({"CronJob"}),
+    "events": frozenset({"Event"}),
+    "workloads": frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}),
+    "pvcs": frozenset({"PersistentVolumeClaim"}),
+    "namespaces": frozenset({"Namespace"}),
+    "pdbs": frozenset({"PodDisruptionBudget"}),
+    "hpas": frozenset({"HorizontalPodAutoscaler"}),
+    "network_policies": frozenset({"NetworkPolicy"}),
+    "quotas": frozenset({"ResourceQuota", "LimitRange"}),
+    "roles": frozenset({"Role", "ClusterRole"}),
+    "bindings": frozenset({"RoleBinding", "ClusterRoleBinding"}),
+    "secrets": frozenset({"Secret"}),
+    "alert_rules": frozenset({"PrometheusRule"}),
+    "policies": frozenset(
+        {"ClusterPolicy", "Policy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+    ),
+    "helm_releases": frozenset({"HelmRelease", "Application"}),  # an Argo CD app of a Helm chart
+    "flux_kustomizations": frozenset({"Kustomization"}),
+    "flux_sources": frozenset({"GitRepository", "HelmRepository", "OCIRepository"}),
+    "argo_apps": frozenset({"Application"}),
+}
+"""Which kinds feed each record list of a ``LiveState`` (``objects`` is fed by every kind). A check
+that reads a list fed by an unread kind has an incomplete answer. tests/unit/test_live_unread.py
+holds this table to what ``records_from_object`` really maps."""
+
+
+def kinds_read_by(fields: set[str]) -> frozenset[str]:
+    """The kinds behind the ``LiveState`` attributes a check read (``EVERY_KIND`` for ``objects``)."""
+    kinds: set[str] = set()
+    for name in fields:
+        if name == "objects":
+            kinds.add(EVERY_KIND)
+        kinds |= FIELD_KINDS.get(name, frozenset())
+    return frozenset(kinds)
+
+
 _HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5,10}$")
 
 
@@ -182,6 +228,11 @@ def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]
         served = backend.api_resources()
     except KubeQueryError as exc:
         state.issues.append(ParseIssue(path=f"cluster:{cluster}", message=f"discovery failed: {exc.message}"))
+        state.unread.append(
+            UnreadResource(
+                resource="every resource", kind=EVERY_KIND, reason=f"discovery failed: {exc.message}"
+            )
+        )
         served = []
     table = ResourceTable(served)
     served_keys = {(t.group, t.plural) for t in served}
@@ -194,6 +245,7 @@ def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]
             by_kind.setdefault(rtype.kind, []).extend(backend.list_objects(rtype))
         except KubeQueryError as exc:
             state.issues.append(ParseIssue(path=f"cluster:{cluster}/{rtype.qualified}", message=exc.message))
+            state.unread.append(UnreadResource(resource=rtype.qualified, kind=rtype.kind, reason=exc.message))
     return by_kind
 
 

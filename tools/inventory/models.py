@@ -24,6 +24,7 @@ from tools.inventory.live_models import Link as Link
 from tools.inventory.live_models import LiveObject as LiveObject
 from tools.inventory.live_models import NodeState as NodeState
 from tools.inventory.live_models import PodState as PodState
+from tools.inventory.live_models import UnreadResource as UnreadResource
 from tools.inventory.sources import CodeRef as CodeRef
 from tools.inventory.sources import LiveRef as LiveRef
 from tools.inventory.sources import Origin as Origin

@@ -32,11 +32,20 @@ from tools.kube.backend import (
     secret_metadata_only,
     sort_key,
 )
-from tools.kube.resources import METRICS_GROUP, ResourceTable, ResourceType, plural_of, split_file_stem
+from tools.kube.resources import (
+    METRICS_GROUP,
+    ResourceTable,
+    ResourceType,
+    UnknownResourceError,
+    plural_of,
+    split_file_stem,
+)
 from tools.kube.selectors import SelectorError, object_matcher
 
 SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
 META_FILE = "_snapshot.json"
+UNREAD_KEY = "unread"
+"""In ``_snapshot.json``: types the snapshot could not read from its cluster, with the reason."""
 SUFFIXES = (".json", ".yaml", ".yml")
 
 TypeKey = tuple[str, str]  # (group, plural)
@@ -93,6 +102,7 @@ class SnapshotBackend:
             backend="snapshot",
         )
         self._load()
+        self._unread = self._read_unread(meta)
         if not self._objects and not self._unreadable and not (self.root / META_FILE).is_file():
             # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
             raise SnapshotError(
@@ -121,6 +131,19 @@ class SnapshotBackend:
         if meta.get("format") not in (None, SNAPSHOT_FORMAT):
             self._warn(meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}")
         return meta
+
+    def _read_unread(self, meta: dict[str, Any]) -> dict[TypeKey, str]:
+        """Types the snapshot's writer could not read: listed as failures, never as empty types."""
+        unread: dict[TypeKey, str] = {}
+        entries = meta.get(UNREAD_KEY)
+        for name, reason in entries.items() if isinstance(entries, dict) else []:
+            try:
+                rtype = ResourceTable(list(self._types.values())).resolve(str(name))
+            except UnknownResourceError:
+                continue
+            self._types.setdefault((rtype.group, rtype.plural), rtype)
+            unread[(rtype.group, rtype.plural)] = str(reason)
+        return unread
 
     def _files(self) -> list[Path]:
         found = [
@@ -264,6 +287,13 @@ class SnapshotBackend:
 
     def _captured(self, rtype: ResourceType) -> dict[tuple[str, str], KubeObject]:
         """The objects of a type; a type the snapshot never captured is not the same as an empty one."""
+        if (rtype.group, rtype.plural) in self._unread:
+            raise UnavailableError(
+                f"the snapshot could not read {rtype.qualified} from its cluster: "
+                f"{self._unread[(rtype.group, rtype.plural)]}",
+                verb="list",
+                what=rtype.qualified,
+            )
         if (rtype.group, rtype.plural) not in self._types:
             raise NotFoundError(
                 f'this snapshot holds no "{rtype.qualified}" (not captured, or not served by the cluster)',

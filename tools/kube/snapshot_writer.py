@@ -41,7 +41,7 @@ from tools.kube.resources import (
     ResourceType,
     UnknownResourceError,
 )
-from tools.kube.snapshot import META_FILE, SNAPSHOT_FORMAT
+from tools.kube.snapshot import META_FILE, SNAPSHOT_FORMAT, UNREAD_KEY
 from tools.redact import redact_object
 
 NOT_SERVED = "not served by the source"
@@ -57,6 +57,11 @@ class SnapshotSummary(BaseModel):
     captured_at: str
     files: dict[str, int] = Field(default_factory=dict, description="File name to number of objects.")
     skipped: dict[str, str] = Field(default_factory=dict, description="Resource to the reason it is absent.")
+
+    @property
+    def unread(self) -> dict[str, str]:
+        """Types the source served but that could not be read (refused, failed), with the reason."""
+        return {k: v for k, v in self.skipped.items() if v != NOT_SERVED and not k.endswith(METRICS_GROUP)}
 
     @property
     def objects(self) -> int:
@@ -197,16 +202,17 @@ def write_snapshot(
                 },
             )
             summary.files[name] = len(samples)
-        _dump(
-            tmp / META_FILE,
-            {
-                "format": SNAPSHOT_FORMAT,
-                "cluster": info.name,
-                "context": info.context,
-                "captured_at": when,
-                "server_version": info.server_version,
-            },
-        )
+        meta: dict[str, Any] = {
+            "format": SNAPSHOT_FORMAT,
+            "cluster": info.name,
+            "context": info.context,
+            "captured_at": when,
+            "server_version": info.server_version,
+        }
+        unread = summary.unread
+        if unread:  # an audit of this snapshot must know these types are missing, not empty
+            meta[UNREAD_KEY] = unread
+        _dump(tmp / META_FILE, meta)
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
