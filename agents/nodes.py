@@ -3,13 +3,19 @@
 No node catches exceptions. The graph wires a retry policy (``NODE_RETRY``: model outages only,
 never a rejected request) and an error handler on research and on both challengers; the handlers
 here are the one boundary where a crash becomes a recorded failure (a failed concern, a gap) and
-the rest of the audit goes on. Synthesis and rendering have no handler: if they fail, the run stops
-and ``infra-audit resume`` picks it up from the last checkpoint.
+the rest of the audit goes on. A crash shows as one line (the exception class, its first line and
+the file its redacted traceback was written to), never as a traceback in the terminal. A replay
+that has no recorded answer is not a crash of one branch: it stops the run (one line, as any
+error), since every other branch would miss too. Synthesis and rendering have no handler: if they
+fail, the run stops and ``infra-audit resume`` picks it up from the last checkpoint.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
+import traceback
+from pathlib import Path
 from typing import Any
 
 from langgraph.errors import NodeError
@@ -22,6 +28,7 @@ from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.errors import ModelError
 from tools.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,14 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
         counts["links"] = len(inventory.links)
     ctx.progress("inventory", "estate", f"{inventory.files_scanned} files")
     gaps: list[str] = []
+    if not any(n for name, n in inventory.code.counts().items() if name != "issues"):
+        where = ctx.settings.display_estate
+        ctx.progress("inventory", "warning", f"nothing auditable in {where}: no infrastructure code found")
+        gaps.append(
+            f"The estate {where} holds no infrastructure code infra-audit reads (Terraform/Terragrunt, "
+            f"Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): {inventory.files_scanned} files scanned, "
+            "no records; the checks of code had nothing to read."
+        )
     if inventory.live is not None and inventory.live.unread:
         unread = inventory.live.unread
         names = ", ".join(u.resource for u in unread)
@@ -68,15 +83,42 @@ def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str,
     return {"results": {task.concern: result}}
 
 
+def _stop_on_replay_miss(exc: BaseException) -> None:
+    if isinstance(exc, ModelError) and exc.failure == "replay":
+        raise exc
+
+
+def crash_line(ctx: RunContext, node: str, who: str, exc: BaseException) -> str:
+    """One line for a crash: class, first line of the message, and where the traceback was written.
+
+    An exception can echo estate text (a parser error quoting a line): both are redacted.
+    """
+    where = ctx.traceback_dir or Path(tempfile.gettempdir()) / "infra-audit-tracebacks" / (
+        ctx.run_id or "run"
+    )
+    path = where / f"traceback-{node}-{who}.txt"
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        path.write_text(redact_text("".join(traceback.format_exception(exc))), encoding="utf-8")
+        written = f"traceback in {path}"
+    except OSError as problem:
+        written = f"traceback not written: {problem.strerror or type(problem).__name__}"
+    message = " ".join(redact_text(str(exc)).split())
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return f"{type(exc).__name__}{': ' + message if message else ''} ({written})"
+
+
 def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The research branch crashed (after any retries): record the concern as failed, go on."""
     exc = error.error
-    log.error("research %s failed", task.concern, exc_info=exc)
-    # an exception can echo estate text (a parser error quoting a line): redact before it is published
+    _stop_on_replay_miss(exc)
+    log.debug("research %s failed", task.concern, exc_info=exc)
     result = ConcernResult(
         concern=task.concern, status="failed", error=redact_text(f"{type(exc).__name__}: {exc}")
     )
-    runtime.context.progress("research", task.concern, f"failed: {result.error}")
+    line = crash_line(runtime.context, "research", task.concern, exc)
+    runtime.context.progress("research", task.concern, f"failed: {line}")
     return {"results": {task.concern: result}}
 
 
@@ -130,8 +172,11 @@ def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[Run
     """A challenger crashed (after any retries): its verdicts are missing, which the report says."""
     exc = error.error
     stance = task.stance
-    log.error("%s challenger failed", stance, exc_info=exc)
-    runtime.context.progress("challenge", stance, f"failed: {type(exc).__name__}")
+    _stop_on_replay_miss(exc)
+    log.debug("%s challenger failed", stance, exc_info=exc)
+    runtime.context.progress(
+        "challenge", stance, f"failed: {crash_line(runtime.context, 'challenge', stance, exc)}"
+    )
     what = "claims were not recounted" if stance == "numbers" else "decisions were not read"
     return {"gaps": [redact_text(f"The {stance} challenger failed ({type(exc).__name__}: {exc}); {what}.")]}
 

@@ -30,15 +30,27 @@ def _config(run_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
 
 
 def _context(
-    settings: RunSettings, progress: ProgressFn | None, model: ModelClient | None, run_id: str, date: str
+    settings: RunSettings,
+    progress: ProgressFn | None,
+    model: ModelClient | None,
+    run_id: str,
+    date: str,
+    store: RunStore | None = None,
 ) -> RunContext:
-    """The run context. ``model`` is set in llm mode (built by the CLI from the environment)."""
+    """The run context. ``model`` is set in llm mode (built by the CLI from the environment).
+
+    A crashing node writes its traceback beside the report (``--out``), else in the run store.
+    """
+    tracebacks = settings.resolve(settings.out) if settings.out else None
+    if tracebacks is None and store is not None:
+        tracebacks = store.path.parent / "tracebacks" / run_id
     ctx = RunContext(
         settings=settings,
         ledger=Ledger(settings.output_cap),
         backend=open_cluster(settings),
         run_id=run_id,
         date=date,
+        traceback_dir=tracebacks,
     )
     if model is not None:
         options = settings.llm or LlmOptions()
@@ -76,7 +88,7 @@ def run_audit(
 ) -> AuditState:
     """A full audit. With a store, every step is checkpointed and the run can be resumed by id."""
     state = initial_state(settings, run_id)
-    ctx = _context(settings, progress, model, run_id, state.date)
+    ctx = _context(settings, progress, model, run_id, state.date, store)
     saver = None
     if store is not None:
         store.save(run_id, settings)
@@ -96,7 +108,7 @@ def resume_audit(
     snapshot = compile_graph(saver).get_state(_config(run_id))
     if not snapshot.values:
         raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
-    ctx = _context(settings, progress, model, run_id, str(snapshot.values.get("date", "")))
+    ctx = _context(settings, progress, model, run_id, str(snapshot.values.get("date", "")), store)
     if not snapshot.next:
         return AuditState.model_validate(snapshot.values)
     return _invoke(None, run_id, ctx, saver)

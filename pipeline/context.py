@@ -46,6 +46,8 @@ class RunContext:
     budget: RunBudget | None = None
     run_id: str = ""
     date: str = ""
+    traceback_dir: Path | None = None
+    """Where a crashing node writes its traceback (the terminal gets one line naming the file)."""
     _inventory: Inventory | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

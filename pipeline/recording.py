@@ -2,7 +2,9 @@
 
 Cassettes are YAML with JSON bodies shown parsed (readable and diffable), secrets and volatile
 headers scrubbed, and a header block saying what they were recorded against, so a cassette made
-against the project's scripted test server can never pass for a real model's traffic. Requests
+against the project's scripted test server can never pass for a real model's traffic, and with
+which arguments (``run``: estate, cluster, run id, date, model, concerns, budget), so
+``infra-audit run --replay FILE`` needs nothing else. Requests
 match on method, path and the parsed JSON body. Replay runs with record mode ``none`` (an unplanned
 request fails) and a cassette that was only partly played is an error.
 """
@@ -71,7 +73,7 @@ def _body_back(body: Any) -> str | None:
 class ReadableSerializer:
     """vcrpy serializer: request and response bodies as parsed JSON (or text, e.g. SSE) in YAML."""
 
-    def __init__(self, label: dict[str, str]) -> None:
+    def __init__(self, label: dict[str, Any]) -> None:
         self.label = label
 
     def serialize(self, cassette: dict[str, Any]) -> str:
@@ -120,8 +122,9 @@ def _json_body(r1: Any, r2: Any) -> None:
         raise AssertionError("request bodies differ")
 
 
-def read_label(path: Path) -> dict[str, str]:
-    """The header block of a cassette (what it was recorded against, the model)."""
+def read_label(path: Path) -> dict[str, Any]:
+    """The header block of a cassette: what it was recorded against, the model, and (``run``) the
+    arguments of the recorded run (``pipeline.recorded_run``)."""
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -130,11 +133,11 @@ def read_label(path: Path) -> dict[str, str]:
     label = document.get(HEADER) if isinstance(document, dict) else None
     if not isinstance(label, dict):
         raise SettingsError(f"{path} is not an infra-audit cassette (no '{HEADER}' header)")
-    return {str(k): str(v) for k, v in label.items()}
+    return {str(k): v if isinstance(v, (dict, list)) else str(v) for k, v in label.items()}
 
 
 @contextmanager
-def cassette(path: Path, mode: Mode, label: dict[str, str] | None = None) -> Iterator[Cassette]:
+def cassette(path: Path, mode: Mode, label: dict[str, Any] | None = None) -> Iterator[Cassette]:
     """Record to, or replay from, ``path``. Replay fails on any unplanned request and on leftovers."""
     import vcr  # only a recording or replaying run needs vcrpy (a runtime dependency), so not at the top
 

@@ -11,6 +11,9 @@ and drops the server's random port, so re-recording an unchanged scenario gives 
 calls (``pipeline.audit.rerun_audit``) inside ``pipeline.recording.cassette``. Its model is the
 scripted model id of the original run, passed explicitly: the command would pick the default model.
 It starts from the homelab run's audit.json, so recording it records ``scripted-homelab-full`` too.
+
+Each header keeps the run's arguments (``run``, a ``pipeline.recorded_run.RecordedRun``: what ``--record``
+wrote for a run, built here for the re-run), so ``infra-audit run --replay FILE`` alone replays.
 """
 
 from __future__ import annotations
@@ -130,6 +133,7 @@ def record_rerun(recording: Recording, audit_json: Path, work: Path) -> Path:
     """What ``infra-audit rerun AUDIT --concern ...`` does, inside a recording cassette."""
     from pipeline import models
     from pipeline.audit import rerun_audit, settings_for_rerun
+    from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.render.json_out import load_report
     from pipeline.settings import LlmOptions
@@ -142,7 +146,18 @@ def record_rerun(recording: Recording, audit_json: Path, work: Path) -> Path:
         options = LlmOptions(model=report.meta.model, base_url=server.base_url)
         model = models.build_model(options, os.environ)
         settings = settings.model_copy(update={"mode": "llm", "llm": options})
-        with cassette(recording.path, "record", label(recording)):
+        recorded = RecordedRun(
+            command="rerun",
+            estate=settings.display_estate,
+            cluster=report.meta.cluster,
+            run_id=f"{report.meta.run_id}-rerun-{'-'.join(RERUN_CONCERNS)}",
+            date=report.meta.date,
+            model=options.model or SCRIPTED_MODEL,
+            concerns=tuple(RERUN_CONCERNS),
+            budget=options.budget,
+        )
+        header = {**label(recording), RUN_KEY: recorded.model_dump(mode="json")}
+        with cassette(recording.path, "record", header):
             state = rerun_audit(report, settings, RERUN_CONCERNS, model=model)
     if state.report is None or state.report.meta.concerns_failed:
         raise SystemExit(f"{recording.name}: the re-run did not finish cleanly")
@@ -161,9 +176,11 @@ _PORT = re.compile(r"127\.0\.0\.1:\d+")
 
 
 def finalize(recording: Recording) -> None:
-    """Relabel, drop the random port and sort interactions by conversation and turn."""
+    """Relabel (keeping the recorded run's arguments), drop the random port and sort interactions by
+    conversation and turn."""
     path = recording.path
     document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    run_arguments = document[HEADER]["run"]
     interactions = document["interactions"]
     for item in interactions:
         request = item["request"]
@@ -177,7 +194,8 @@ def finalize(recording: Recording) -> None:
         return (first_system_line(body), len(body.get("messages", [])), json.dumps(body, sort_keys=True))
 
     interactions.sort(key=order)
-    document = {HEADER: label(recording), "interactions": interactions, "version": document.get("version", 1)}
+    header = {**label(recording), "run": run_arguments}
+    document = {HEADER: header, "interactions": interactions, "version": document.get("version", 1)}
     path.write_text(
         yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8"
     )

@@ -15,8 +15,13 @@ if TYPE_CHECKING:
     from pipeline.state import AuditState
 
 
-def add_estate_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="root of the estate (the infrastructure repo) to audit")
+def add_estate_flags(parser: argparse.ArgumentParser, *, path_optional: bool = False) -> None:
+    parser.add_argument(
+        "path",
+        nargs="?" if path_optional else None,
+        help="root of the estate (the infrastructure repo) to audit"
+        + ("; with --replay, the recorded one by default" if path_optional else ""),
+    )
     parser.add_argument(
         "--cluster",
         metavar="live|DIR",

@@ -11,6 +11,7 @@ from rich.console import Console
 from pipeline.commands.common import closing_model, finish
 from pipeline.progress import Progress
 from tools.checks.spec import CONCERNS
+from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,8 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         choices=CONCERNS,
         dest="concerns",
-        required=True,
-        help="concern to re-run (repeatable)",
+        help="concern to re-run (repeatable; with --replay, the recorded ones by default)",
     )
     parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
     parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
@@ -34,24 +34,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from pipeline import models
     from pipeline.audit import rerun_audit, settings_for_rerun
+    from pipeline.recorded_run import reconcile_rerun, recorded_run
+    from pipeline.recording import cassette, read_label
     from pipeline.render.json_out import load_report
+    from pipeline.settings import LlmOptions
 
     console = Console()
+    if args.replay and args.offline:
+        raise SettingsError(
+            "--offline and --replay cannot be used together: a replay runs the recorded model"
+        )
+    label = read_label(Path(args.replay)) if args.replay else {}
+    recorded = recorded_run(label, Path(args.replay)) if args.replay else None
+    if recorded is not None:
+        args.concerns = reconcile_rerun(args.concerns, recorded, Path(args.replay))
+    if not args.concerns:
+        raise SettingsError("--concern is required: name the concern(s) to re-run")
     report = load_report(Path(args.audit))
     out = Path(args.out) if args.out else Path(args.audit).parent
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())
     concerns = list(dict.fromkeys(args.concerns))
-    from contextlib import nullcontext
-
-    from pipeline import models
-    from pipeline.recording import cassette, read_label
-    from pipeline.settings import LlmOptions
-
     mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=False)
     model = None
     if mind.mode == "llm":
-        replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
+        replay_model = str(label.get("model") or "") or None
         # the re-run concern is researched by the model that wrote the rest of the audit
         options = LlmOptions(
             model=replay_model or report.meta.model, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None

@@ -28,7 +28,7 @@ from tools.errors import SettingsError
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="audit an estate (and optionally a cluster) and write the report")
-    add_estate_flags(parser)
+    add_estate_flags(parser, path_optional=True)
     add_run_flags(parser)
     parser.add_argument(
         "--concern",
@@ -114,13 +114,41 @@ def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOption
     )
 
 
+def _replay_arguments(args: argparse.Namespace) -> str | None:
+    """Refuse flag combinations that cannot work; fill a replay's arguments from its cassette header.
+
+    Returns the model the cassette was recorded with (None when not replaying).
+    """
+    from pipeline.recorded_run import reconcile, recorded_run
+    from pipeline.recording import read_label
+
+    if args.replay and args.record:
+        raise SettingsError("--record and --replay cannot be used together: a replay sends nothing to record")
+    if args.replay and args.offline:
+        raise SettingsError(
+            "--offline and --replay cannot be used together: a replay runs the recorded model"
+        )
+    replay_model = None
+    if args.replay:
+        label = read_label(Path(args.replay))
+        recorded = recorded_run(label, Path(args.replay))
+        if recorded is not None:
+            reconcile(args, recorded, Path(args.replay))
+        replay_model = str(label.get("model") or "") or None
+    if args.path is None:
+        raise SettingsError("the estate PATH is required (with --replay, a cassette whose header records it)")
+    return replay_model
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
-    from pipeline.recording import cassette, read_label
+    from pipeline.recorded_run import RUN_KEY, RecordedRun
+    from pipeline.recording import cassette
     from pipeline.runs import new_run_id
 
     console = Console()
+    replay_model = _replay_arguments(args)
     mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
     from tools.inventory.build import check_root
 
@@ -133,7 +161,6 @@ def run(args: argparse.Namespace) -> int:
     options = llm_options(args, None)  # the budget and price flags are checked whatever the mode
     model = None
     if mind.mode == "llm":
-        replay_model = read_label(Path(args.replay)).get("model") if args.replay else None
         options = llm_options(args, replay_model)
         model = models.build_model(options, os.environ, replay=bool(args.replay))
         console.print(f"[green]LLM agents on {model.model} ({mind.why}).[/green]")
@@ -141,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"[yellow]Running offline ({mind.why}): deterministic checks and challengers, no model.[/yellow]"
         )
+    if args.record and args.date is None:
+        args.date = datetime.now(UTC).date().isoformat()  # one date for the run and its cassette
     settings = RunSettings.from_env(
         estate=Path(args.path).resolve(),
         estate_label=args.path,
@@ -162,9 +191,22 @@ def run(args: argparse.Namespace) -> int:
     if args.replay:
         recording: Any = cassette(Path(args.replay), "replay")
     elif args.record and model is not None:
-        today = args.date or datetime.now(UTC).date().isoformat()
+        recorded = RecordedRun(
+            command="run",
+            estate=args.path,
+            cluster=args.cluster,
+            context=args.context,
+            run_id=run_id,
+            date=args.date,
+            model=model.model,
+            concerns=settings.concerns,
+            stream=options.stream,
+            budget=options.budget,
+            price=options.price,
+        )
+        label = models.label_for(model, model.settings.endpoint, args.date)
         recording = cassette(
-            Path(args.record), "record", models.label_for(model, model.settings.endpoint, today)
+            Path(args.record), "record", {**label, RUN_KEY: recorded.model_dump(mode="json")}
         )
     else:
         recording = nullcontext()
