@@ -9,6 +9,7 @@ from rich.console import Console
 
 from pipeline.commands.common import add_kube_timeout_flag
 from pipeline.settings import RunSettings
+from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,10 +26,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_not_its_own_source(out: str, source: str | None) -> None:
+    """A snapshot is written beside its target and swapped in: onto (or around) its source, it would
+    read what it is replacing, and the swap would delete the source."""
+    if source is None:
+        return
+    target, origin = Path(out).expanduser().resolve(), Path(source).expanduser().resolve()
+    if target == origin or target.is_relative_to(origin) or origin.is_relative_to(target):
+        raise SettingsError(
+            f"-o {out!r} is the --from snapshot {source!r}, or inside it or around it: "
+            "write the copy to another directory"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
     from tools.kube.snapshot_writer import write_snapshot
 
+    _check_not_its_own_source(args.out, args.source)
     settings = RunSettings.from_env(
         estate=Path("."),
         cluster=args.source or "live",

@@ -1,0 +1,130 @@
+"""What a newcomer sees when something goes wrong: one line per problem, never a wall of traceback.
+
+A concern that crashes is one line (concern, exception class, short message, the file holding its
+traceback); a directory with nothing to audit warns and the report says so; a snapshot copied onto its
+own source is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from estates import GITOPS, REPO
+
+import agents.nodes as nodes
+from agents.findings import ConcernResult
+from pipeline.cli import main
+from tools.checks.spec import CheckContext, Concern
+
+pytestmark = pytest.mark.e2e
+
+MINI = REPO / "tests" / "fixtures" / "snapshot-mini"
+
+
+def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COLUMNS", "400")  # one logical line is one printed line (no soft wrap)
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(argv)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def test_a_crashing_concern_is_one_line_naming_its_traceback_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = nodes.research_offline
+
+    def crashing(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        if concern == "maintenance":
+            raise ValueError("a parser met something odd\nsecond line of the message\nthird")
+        return real(concern, ctx)
+
+    monkeypatch.setattr(nodes, "research_offline", crashing)
+    out = tmp_path / "out"
+    argv = ["run", str(GITOPS), "--offline", "--out", str(out), "--state-dir", str(tmp_path / "s")]
+    code, stdout, stderr = cli(argv, monkeypatch)
+    assert code == 1  # a failed concern
+    assert "Traceback" not in stdout + stderr and stderr == ""
+    traceback_file = out / "traceback-research-maintenance.txt"
+    crash = [line for line in stdout.splitlines() if line.startswith("research R3 maintenance: failed")]
+    assert crash == [
+        "research R3 maintenance: failed: ValueError: a parser met something odd second line of the "
+        f"message third (traceback in {traceback_file})"
+    ]
+    written = traceback_file.read_text()
+    assert written.startswith("Traceback (most recent call last):") and "in crashing" in written
+    assert list(json.loads((out / "audit.json").read_text())["meta"]["concerns_failed"]) == ["maintenance"]
+
+
+def test_without_out_the_traceback_goes_to_the_run_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crashing(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(nodes, "research_offline", crashing)
+    argv = ["run", str(GITOPS), "--offline", "--concern", "security", "--run-id", "crash"]
+    code, stdout, _ = cli([*argv, "--state-dir", str(tmp_path / "s")], monkeypatch)
+    where = tmp_path / "s" / "tracebacks" / "crash" / "traceback-research-security.txt"
+    assert code == 1 and f"failed: KeyError: 'boom' (traceback in {where})" in stdout
+    assert "\nKeyError: 'boom'\n" in where.read_text()
+
+
+def test_a_directory_with_nothing_auditable_warns_and_the_report_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    estate = tmp_path / "notes"
+    estate.mkdir()
+    (estate / "README.md").write_text("# just notes\n")
+    (estate / "run.sh").write_text("echo hi\n")
+    out = tmp_path / "out"
+    argv = ["run", str(estate), "--offline", "--out", str(out), "--state-dir", str(tmp_path / "s")]
+    code, stdout, _ = cli(argv, monkeypatch)
+    assert code == 0
+    assert f"inventory warning: nothing auditable in {estate}: no infrastructure code found" in stdout
+    said = (
+        f"The estate {estate} holds no infrastructure code infra-audit reads (Terraform/Terragrunt, "
+        "Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): 2 files scanned, no records; the checks of "
+        "code had nothing to read."
+    )
+    assert said in json.loads((out / "audit.json").read_text())["gaps"]
+    assert said in (out / "audit.md").read_text()
+
+
+def test_an_estate_with_code_gets_no_such_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["run", str(GITOPS), "--offline", "--out", str(tmp_path / "o"), "--state-dir", str(tmp_path / "s")]
+    code, stdout, _ = cli(argv, monkeypatch)
+    assert code == 0 and "nothing auditable" not in stdout
+    assert not any(
+        "holds no infrastructure code" in g
+        for g in json.loads((tmp_path / "o" / "audit.json").read_text())["gaps"]
+    )
+
+
+@pytest.mark.parametrize("target", [".", "copy", "copy/inner", ".."])
+def test_a_snapshot_is_not_written_onto_its_own_source(
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "snap"
+    shutil.copytree(MINI, source)
+    if target.startswith("copy"):
+        (source / "copy").mkdir()
+    before = sorted(p.name for p in source.iterdir())
+    out = (source / target) if target != ".." else tmp_path
+    code, _, stderr = cli(["snapshot", "-o", str(out), "--from", str(source)], monkeypatch)
+    assert code == 2 and stderr.count("\n") == 1
+    assert stderr.startswith(f"infra-audit: error: -o {str(out)!r} is the --from snapshot {str(source)!r}")
+    assert sorted(p.name for p in source.iterdir()) == before
+
+
+def test_a_snapshot_copy_elsewhere_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, _ = cli(["snapshot", "-o", str(tmp_path / "copy"), "--from", str(MINI)], monkeypatch)
+    assert code == 0 and (tmp_path / "copy" / "_snapshot.json").is_file()
