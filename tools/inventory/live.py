@@ -69,7 +69,7 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "argo_apps": frozenset({"Application"}),
 }
 """Which kinds feed each record list of a ``LiveState`` (``objects`` is fed by every kind). A check
-that reads a list fed by an unread kind has an incomplete answer. tests/unit/test_live_unread.py
+that reads a list fed by an unread kind has an incomplete answer. tests/integration/test_kube_live_partial.py
 holds this table to what ``records_from_object`` really maps."""
 
 
