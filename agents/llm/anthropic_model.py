@@ -120,7 +120,9 @@ class AnthropicModel:
             raise self._error(exc, request.agent) from exc
         except httpx2.TransportError as exc:  # a transport failure the SDK did not wrap
             raise ModelUnavailable(
-                self._line(request.agent, f"connection to {self.settings.endpoint} broke: {type(exc).__name__}"),
+                self._line(
+                    request.agent, f"connection to {self.settings.endpoint} broke: {type(exc).__name__}"
+                ),
                 failure="connection",
             ) from exc
         if message is None:
