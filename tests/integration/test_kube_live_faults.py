@@ -181,7 +181,7 @@ def test_the_timeouts_come_from_the_run_settings(monkeypatch: pytest.MonkeyPatch
     assert Timeouts.of(20) == Timeouts(connect=5, read=20)
     assert Timeouts.of(0.5) == Timeouts(connect=0.5, read=0.5)
     code, _, stderr = cli(["inventory", ESTATE, "--cluster", "live", "--kube-timeout", "0"], monkeypatch)
-    assert (code, stderr) == (2, "infra-audit: error: --kube-timeout: input should be greater than 0\n")
+    assert code == 2 and stderr.startswith("infra-audit: error: --kube-timeout: ") and stderr.count("\n") == 1
 
 
 # ------------------------------------------------------------------------------ kubeconfig shapes
