@@ -167,11 +167,11 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     t0 = time.perf_counter()
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    import agents.nodes as nodes
     import agents.offline.challenge_numbers as numbers
     import pipeline.cli as cli
     import pipeline.commands.run as run_command
     import pipeline.context as context
+    import pipeline.nodes as nodes
     import pipeline.render as render
 
     t_imports = time.perf_counter()

@@ -8,17 +8,17 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from agents.audit import AuditReport
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
+from domain.concerns import CONCERN_CODES, Concern
+from domain.errors import SettingsError
+from domain.report import AuditReport
 from pipeline.cluster import open_cluster
 from pipeline.context import ProgressFn, RunContext
 from pipeline.graph import compile_graph, node_retry
 from pipeline.runs import RunStore
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
-from tools.checks.spec import CONCERN_CODES, Concern
-from tools.errors import SettingsError
 from tools.evidence import Ledger
 
 

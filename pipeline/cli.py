@@ -13,8 +13,8 @@ import gc
 import sys
 from collections.abc import Sequence
 
+from domain.errors import InfraAuditError
 from pipeline.commands import checks, inventory, rerun, resume, run, snapshot, tool
-from tools.errors import InfraAuditError
 
 COMMANDS = (run, resume, rerun, checks, inventory, snapshot, tool)
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tools.evidence import Evidence
+from domain.evidence import Evidence
 from tools.inventory.inventory import Inventory
 
 

@@ -1,4 +1,4 @@
-"""Build and compile the audit graph. This file only wires; node bodies live in ``agents/nodes.py``.
+"""Build and compile the audit graph. This file only wires; node bodies live in ``pipeline/nodes.py``.
 
     START -> inventory -Send x N-> research[concern] -> challenge_round -Send x 2-> challenge[stance]
           -> synthesize -> render -> END
@@ -21,11 +21,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy, Send
 
-from agents import nodes
-from agents.findings import Stance
+from domain.concerns import Stance
+from domain.errors import ModelUnavailable
+from pipeline import nodes
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
-from tools.errors import ModelUnavailable
 
 STANCES: tuple[Stance, ...] = ("numbers", "intent")
 
@@ -34,21 +34,21 @@ CHECKPOINT_TYPES = [
     ("pipeline.state", "AuditState"),
     ("pipeline.state", "ResearchTask"),
     ("pipeline.state", "ChallengeTask"),
-    ("agents.findings", "ConcernResult"),
-    ("agents.findings", "RawFinding"),
-    ("agents.findings", "Claim"),
-    ("agents.findings", "Verdict"),
-    ("agents.findings", "Finding"),
-    ("agents.findings", "Theme"),
-    ("agents.findings", "NextMove"),
-    ("agents.audit", "AuditReport"),
-    ("agents.audit", "RunMeta"),
-    ("agents.audit", "AgentUsage"),
-    ("agents.audit", "Correction"),
-    ("agents.audit", "ConcernSummary"),
-    ("tools.checks.spec", "Location"),
-    ("tools.evidence", "Evidence"),
-    ("tools.results", "ToolStatus"),
+    ("domain.findings", "ConcernResult"),
+    ("domain.findings", "RawFinding"),
+    ("domain.findings", "Claim"),
+    ("domain.findings", "Verdict"),
+    ("domain.findings", "Finding"),
+    ("domain.findings", "Theme"),
+    ("domain.findings", "NextMove"),
+    ("domain.report", "AuditReport"),
+    ("domain.report", "RunMeta"),
+    ("domain.report", "AgentUsage"),
+    ("domain.report", "Correction"),
+    ("domain.report", "ConcernSummary"),
+    ("domain.findings", "Location"),
+    ("domain.evidence", "Evidence"),
+    ("domain.results", "ToolStatus"),
 ]
 
 

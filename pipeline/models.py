@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
 from agents.llm.settings import ENV_API_KEY, ENV_AUTH_TOKEN, ENV_BASE_URL, ModelSettings
+from domain.errors import SettingsError
 from pipeline.settings import LlmOptions
-from tools.errors import SettingsError
 
 if TYPE_CHECKING:
     from agents.llm.anthropic_model import AnthropicModel

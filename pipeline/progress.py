@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from tools.checks.spec import CONCERN_CODES, Concern
+from domain.concerns import CONCERN_CODES, Concern
 
 STEPS = ["inventory", "research", "challenge", "synthesize", "render"]
 

@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.llm.accounting import Price, RunBudget
-from tools.checks.spec import Concern
-from tools.errors import SettingsError
+from domain.concerns import Concern
+from domain.errors import SettingsError
 
 RUN_KEY = "run"
 """Where the header of a cassette keeps its ``RecordedRun``."""

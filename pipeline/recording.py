@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from tools.errors import SettingsError
+from domain.errors import SettingsError
 
 if TYPE_CHECKING:
     from vcr.cassette import Cassette

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from domain.errors import SettingsError
 from pipeline.graph import checkpointer
 from pipeline.settings import RunSettings
-from tools.errors import SettingsError
 
 DB_NAME = "runs.sqlite"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.llm.accounting import Price, RunBudget
-from tools.checks.spec import CONCERNS, Concern
-from tools.errors import SettingsError
+from domain.concerns import CONCERNS, Concern
+from domain.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
 
 

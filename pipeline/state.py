@@ -12,10 +12,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.audit import AuditReport, Mode
-from agents.findings import ConcernResult, Stance, Verdict
-from tools.checks.spec import Concern
-from tools.evidence import Evidence
+from domain.concerns import Concern, Mode, Stance
+from domain.evidence import Evidence
+from domain.findings import ConcernResult, Verdict
+from domain.report import AuditReport
 
 
 def merge_results(

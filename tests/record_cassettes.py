@@ -41,7 +41,7 @@ from fakes import Router, ScriptedAnthropicServer, first_system_line  # noqa: E4
 from scenarios import gitops, homelab  # noqa: E402
 from scenarios.common import SCRIPTED_MODEL  # noqa: E402
 
-from tools.checks.spec import Concern  # noqa: E402
+from domain.concerns import Concern  # noqa: E402
 
 CASSETTES = REPO / "cassettes"
 DATE = "2026-11-20"

@@ -15,9 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from tools.results import ToolResult, ToolStatus
+from domain.evidence import Evidence
+from domain.results import ToolResult, ToolStatus
 
 DEFAULT_OUTPUT_CAP = 16_000
 
@@ -25,25 +24,6 @@ DEFAULT_OUTPUT_CAP = 16_000
 def evidence_id(tool: str, args: dict[str, Any]) -> str:
     canonical = json.dumps({"tool": tool, "args": args}, sort_keys=True, separators=(",", ":"), default=str)
     return "E-" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
-
-
-class Evidence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(description="Stable id, cite it in claims.")
-    tool: str
-    args: dict[str, Any]
-    command: str = Field(description="Command line that reproduces the result.")
-    status: ToolStatus
-    output: str = Field(description="Redacted output, capped.")
-    truncated: bool
-    sha256: str = Field(description="sha256 of the full redacted output.")
-    value: float | None = None
-    measures: dict[str, float] = Field(default_factory=dict, description="Further named numbers.")
-    error: str | None = None
-    agent: str | None = Field(
-        default=None, description="Who made the call: a concern, a challenger, a check."
-    )
 
 
 class Ledger:

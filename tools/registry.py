@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from tools.evidence import Evidence, Ledger
+from domain.evidence import Evidence
+from domain.results import ToolResult
+from tools.evidence import Ledger
 from tools.redact import redact_object, redact_text
-from tools.results import ToolResult
 
 ToolGroup = Literal["repo", "kube"]
 

@@ -26,9 +26,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from tools.errors import SandboxViolation
+from domain.errors import SandboxViolation
+from domain.results import ToolResult, ToolStatus
 from tools.redact import redact_object, redact_text
-from tools.results import ToolResult, ToolStatus
 from tools.ripgrep import RG_MISSING, decode_field, rg_error, rg_flags, run_rg
 from tools.ripgrep import rg_binary as _rg_binary  # kept as repo._rg_binary: tests patch it
 from tools.sandbox import Jail, PathNotFound

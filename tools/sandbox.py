@@ -24,7 +24,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from tools.errors import EstateError, SandboxViolation
+from domain.errors import EstateError, SandboxViolation
 
 DEFAULT_FILE_CAP = 2 * 1024 * 1024
 BINARY_SNIFF_BYTES = 8192

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.audit import AgentUsage
 from agents.llm.protocol import Usage
+from domain.report import AgentUsage
 
 MILLION = 1_000_000
 

@@ -40,7 +40,7 @@ from anthropic.types import Message
 
 from agents.llm.protocol import ContentBlock, ModelReply, ModelRequest, TextBlock, ToolUseBlock, Usage
 from agents.llm.settings import DEFAULT_BASE_URL, ModelSettings
-from tools.errors import ModelError, ModelRejected, ModelUnavailable, SettingsError
+from domain.errors import ModelError, ModelRejected, ModelUnavailable, SettingsError
 
 log = logging.getLogger(__name__)
 

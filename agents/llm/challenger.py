@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.findings import Action, ConcernResult, RawFinding, Stance, Verdict
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
+from domain.concerns import Stance
+from domain.evidence import Evidence
+from domain.findings import Action, ConcernResult, RawFinding, Verdict
 from pipeline.context import RunContext
-from tools.evidence import Evidence
 
 REFS_SHOWN = 10
 

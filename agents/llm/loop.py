@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.llm.accounting import Accountant, RunBudget
 from agents.llm.protocol import ModelClient, ModelRequest, ToolDef, ToolUseBlock, tool_results, user_text
-from tools.evidence import Evidence
+from domain.evidence import Evidence
 from tools.registry import Toolbox, ToolSpec
 
 P = TypeVar("P", bound=BaseModel)

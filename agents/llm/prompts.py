@@ -26,7 +26,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError, meta
 
 import prompts as _prompts_package
-from pipeline.render.text import normalize  # one whitespace rule for prompts and reports
+from domain.text import normalize
 
 PROMPTS_DIR = Path(_prompts_package.__file__).resolve().parent
 SUFFIX = ".md.j2"

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.findings import Claim, ConcernResult, RawFinding
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from agents.offline.research import cited_evidence, finding_from_outcome, format_title
+from domain.concerns import CONCERN_CODES, Concern
+from domain.findings import Claim, ConcernResult, Location, RawFinding
 from pipeline.context import RunContext
 from tools.checks.runner import CheckOutcome, run_checks
-from tools.checks.spec import CONCERN_CODES, Concern, Location, load_catalog, spec_by_id
+from tools.checks.spec import load_catalog, spec_by_id
 
 SAMPLE = 8
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from agents.llm.accounting import Price
-from tools.errors import SettingsError
+from domain.errors import SettingsError
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """The newest Sonnet the installed SDK (anthropic 2.12) lists in ``types/model_param.py``.

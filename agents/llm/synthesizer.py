@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.audit import AuditReport
-from agents.findings import NextMove, Theme, When
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
+from domain.concerns import CONCERN_CODES, CONCERNS, Concern
+from domain.findings import NextMove, Theme, When
+from domain.report import AuditReport
 from pipeline.context import RunContext
-from tools.checks.spec import CONCERN_CODES, CONCERNS, Concern
 
 
 class ThemeDraft(BaseModel):

@@ -27,13 +27,13 @@ from datetime import date as Date
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agents.findings import RawFinding, Verdict
 from agents.offline.decisions import MAX_WINDOW, Decision, find_decisions
 from agents.offline.solved_elsewhere import solved_elsewhere
+from domain.errors import SandboxViolation
+from domain.evidence import Evidence
+from domain.findings import RawFinding, Verdict
 from pipeline.context import RunContext
 from tools.checks.spec import spec_by_id
-from tools.errors import SandboxViolation
-from tools.evidence import Evidence
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import CodeRef
 from tools.registry import Toolbox

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from agents.findings import ConcernResult, RawFinding, Verdict
+from domain.evidence import Evidence
+from domain.findings import ConcernResult, RawFinding, Verdict
+from domain.results import ToolResult, ToolStatus
 from pipeline.context import RunContext
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, spec_by_id
-from tools.evidence import Evidence, Ledger
+from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
-from tools.results import ToolResult, ToolStatus
 
 STANCE = "numbers"
 AGENT = "challenger:numbers"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from domain.errors import SandboxViolation
+from domain.evidence import Evidence
 from pipeline.context import RunContext
-from tools.errors import SandboxViolation
-from tools.evidence import Evidence
 from tools.redact import redact_text
 
 DOC_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".adoc")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from string import Formatter
 from typing import Any
 
-from agents.findings import Claim, ConcernResult, RawFinding
+from domain.concerns import CONCERN_CODES, Concern
+from domain.evidence import Evidence
+from domain.findings import Claim, ConcernResult, RawFinding
 from tools.checks.runner import CheckOutcome, run_checks
-from tools.checks.spec import CONCERN_CODES, CheckContext, CheckSpec, Concern, spec_by_id
-from tools.evidence import Evidence, Ledger
+from tools.checks.spec import CheckContext, CheckSpec, spec_by_id
+from tools.evidence import Ledger
 
 
 class _Defaulting(dict[str, Any]):

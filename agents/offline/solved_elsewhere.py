@@ -26,9 +26,9 @@ from typing import Any
 
 import yaml
 
-from agents.findings import RawFinding
-from tools.errors import SandboxViolation
-from tools.evidence import Evidence
+from domain.errors import SandboxViolation
+from domain.evidence import Evidence
+from domain.findings import RawFinding
 from tools.inventory.inventory import Inventory
 from tools.registry import Toolbox
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from importlib.metadata import PackageNotFoundError, version
 
-from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta
-from agents.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from agents.offline.research import format_title
 from agents.offline.themes import THEMES
+from domain.concerns import CONCERN_CODES, CONCERNS, Concern
+from domain.evidence import Evidence
+from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
+from domain.ranking import leaders, rank_a, rank_b
+from domain.report import AuditReport, ConcernSummary, Correction, RunMeta
 from pipeline.context import RunContext
-from pipeline.ranking import leaders, rank_a, rank_b
 from pipeline.state import AuditState
-from tools.checks.spec import CONCERN_CODES, CONCERNS, Concern, spec_by_id
-from tools.evidence import Evidence
+from tools.checks.spec import spec_by_id
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 

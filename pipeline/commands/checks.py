@@ -8,13 +8,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from domain.concerns import CONCERN_CODES
+from domain.errors import SettingsError
 from pipeline.commands.common import add_estate_flags
 from pipeline.console import evidence_panel
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
 from tools.checks.runner import run_check
-from tools.checks.spec import CONCERN_CODES, load_catalog, spec_by_id
-from tools.errors import SettingsError
+from tools.checks.spec import load_catalog, spec_by_id
 from tools.evidence import Ledger
 
 

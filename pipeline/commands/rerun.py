@@ -8,10 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from domain.concerns import CONCERNS
+from domain.errors import SettingsError
 from pipeline.commands.common import closing_model, finish
 from pipeline.progress import Progress
-from tools.checks.spec import CONCERNS
-from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,9 +7,9 @@ import os
 
 from rich.console import Console
 
+from domain.errors import SettingsError
 from pipeline.commands.common import closing_model, finish, make_store
 from pipeline.progress import Progress
-from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,11 +19,11 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
+from domain.concerns import CONCERNS
+from domain.errors import SettingsError
 from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
 from pipeline.progress import Progress
 from pipeline.settings import LlmOptions, RunSettings
-from tools.checks.spec import CONCERNS
-from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

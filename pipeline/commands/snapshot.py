@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from domain.errors import SettingsError
 from pipeline.commands.common import add_kube_timeout_flag
 from pipeline.settings import RunSettings
-from tools.errors import SettingsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

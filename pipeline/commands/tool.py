@@ -11,11 +11,11 @@ import json
 
 from rich.console import Console
 
+from domain.errors import SettingsError
 from pipeline.cluster import open_cluster
 from pipeline.commands.common import add_estate_flags
 from pipeline.console import evidence_panel
 from pipeline.settings import RunSettings
-from tools.errors import SettingsError
 from tools.evidence import Ledger
 from tools.registry import Toolbox
 from tools.sandbox import Jail

@@ -13,11 +13,11 @@ import os
 import uuid
 from pathlib import Path
 
-from agents.audit import AuditReport
+from domain.errors import UserError
+from domain.report import AuditReport
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import render_markdown
 from pipeline.render.sarif import render_sarif
-from tools.errors import UserError
 
 __all__ = ["load_report", "render_json", "render_markdown", "render_sarif", "write_reports"]
 

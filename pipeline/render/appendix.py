@@ -8,9 +8,9 @@ rather than hidden; when the challenge changed the number, the row says so.
 
 from __future__ import annotations
 
-from agents.findings import Claim, Finding
+from domain.evidence import Evidence
+from domain.findings import Claim, Finding
 from pipeline.render.text import code, inline, num
-from tools.evidence import Evidence
 
 RECOUNT_SUFFIX = ".r"
 CHALLENGER_PREFIX = "challenger"

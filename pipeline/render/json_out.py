@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agents.audit import AuditReport
-from tools.errors import UserError
+from domain.errors import UserError
+from domain.report import AuditReport
 
 
 def render_json(report: AuditReport) -> str:

@@ -12,8 +12,9 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from agents.audit import AuditReport
-from pipeline.render.text import cell, code, normalize
+from domain.report import AuditReport
+from domain.text import normalize
+from pipeline.render.text import cell, code
 from pipeline.render.view import build_view
 
 

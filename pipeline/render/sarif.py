@@ -16,8 +16,8 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from agents.audit import AuditReport
-from agents.findings import Finding
+from domain.findings import Finding
+from domain.report import AuditReport
 from pipeline.render.text import concern_label, concern_order
 
 SARIF_VERSION = "2.1.0"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from tools.checks.spec import CONCERN_CODES
+from domain.concerns import CONCERN_CODES
 
 _CODES: dict[str, str] = {str(k): v for k, v in CONCERN_CODES.items()}
 _WS = re.compile(r"\s*\n\s*")
@@ -71,20 +71,3 @@ def refs_compact(refs: Sequence[str], limit: int) -> str:
     shown = ", ".join(code(r) for r in refs[:limit])
     rest = len(refs) - limit
     return f"{shown} +{rest} more" if rest > 0 else shown
-
-
-def normalize(text: str) -> str:
-    """Strip trailing spaces and collapse runs of blank lines.
-
-    Templates are written to be read, with generous blank lines around blocks; this pass gives the
-    output one blank line between blocks whatever the template's whitespace, which keeps the
-    Markdown valid (a table or list needs a blank line before it) and the bytes stable.
-    """
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.rstrip()
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out) + "\n"

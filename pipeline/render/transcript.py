@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.audit import AuditReport
-from tools.evidence import Evidence
+from domain.evidence import Evidence
+from domain.report import AuditReport
 
 TRANSCRIPT = "transcript.jsonl"
 

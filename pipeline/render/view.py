@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.audit import AuditReport
-from agents.findings import Finding
+from domain.concerns import CONCERN_CODES, CONCERNS
+from domain.findings import Finding
+from domain.report import AuditReport
 from pipeline.render.appendix import appendix_row, ledger_line
 from pipeline.render.text import (
     code,
@@ -26,7 +27,6 @@ from pipeline.render.text import (
     num,
     refs_compact,
 )
-from tools.checks.spec import CONCERN_CODES, CONCERNS
 
 WHEN_ORDER = ("Week 1", "Week 2", "Month 2", "Month 3+")
 BACKLOG_REFS = 3

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from estates import GITOPS, REPO
 
-import agents.nodes as nodes
-from agents.findings import ConcernResult
+import pipeline.nodes as nodes
+from domain.concerns import Concern
+from domain.findings import ConcernResult
 from pipeline.cli import main
-from tools.checks.spec import CheckContext, Concern
+from tools.checks.spec import CheckContext
 
 pytestmark = pytest.mark.e2e
 

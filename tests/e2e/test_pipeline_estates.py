@@ -16,11 +16,11 @@ import pytest
 from estates import ESTATES, HOMELAB_SNAPSHOT, REPO, ground_truth
 from snapshot import assert_snapshot
 
-from agents.audit import AuditReport
-from agents.findings import Claim, Finding
+from domain.findings import Claim, Finding
+from domain.ranking import rank_a, rank_b
+from domain.report import AuditReport
 from pipeline.audit import run_audit
 from pipeline.cli import main
-from pipeline.ranking import rank_a, rank_b
 from pipeline.render import write_reports
 from pipeline.render.json_out import render_json
 from pipeline.render.markdown import render_markdown

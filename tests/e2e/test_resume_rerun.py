@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 from estates import GITOPS, REPO
 
-import agents.nodes as nodes
-from agents.findings import ConcernResult
+import pipeline.nodes as nodes
+from domain.concerns import CONCERNS, Concern
+from domain.findings import ConcernResult
 from pipeline.audit import resume_audit, run_audit
 from pipeline.cli import main
 from pipeline.render.json_out import load_report
 from pipeline.runs import RunStore
 from pipeline.settings import RunSettings
-from tools.checks.spec import CONCERNS, CheckContext, Concern
+from tools.checks.spec import CheckContext
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ DATE = "2026-11-20"
 KILLED_RUN = textwrap.dedent(
     """
     import os, sqlite3, sys, time
-    import agents.nodes as nodes
+    import pipeline.nodes as nodes
     from pipeline.cli import main
 
     estate, state_dir, out = sys.argv[1:4]

@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 from estates import GITOPS, REPO
 
-import agents.nodes as nodes
-from agents.findings import ConcernResult
+import pipeline.nodes as nodes
+from domain.concerns import CONCERNS, Concern
+from domain.errors import ModelRejected, ModelUnavailable
+from domain.findings import ConcernResult
 from pipeline.context import RunContext
 from pipeline.graph import NODE_RETRY, compile_graph, node_retry, retry_on
 from pipeline.settings import RunSettings
 from pipeline.state import AuditState
-from tools.checks.spec import CONCERNS, CheckContext, Concern
-from tools.errors import ModelRejected, ModelUnavailable
+from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
 
 pytestmark = pytest.mark.graph

@@ -19,13 +19,13 @@ from kube_emulator import KubeEmulator
 from kubernetes import client as k8s_client
 from kubernetes.stream import stream as k8s_stream
 
-from tools.errors import KubeConfigError, ReadOnlyViolation
+from domain.errors import KubeConfigError, ReadOnlyViolation
+from domain.results import ToolResult, ToolStatus
 from tools.inventory.live import load_live_state
 from tools.kube import kubectl as k
 from tools.kube.live import LiveBackend
 from tools.kube.snapshot import SnapshotBackend
 from tools.kube.snapshot_writer import write_snapshot
-from tools.results import ToolResult, ToolStatus
 
 pytestmark = pytest.mark.unit
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from kube_emulator import KubeEmulator
 
+from domain.errors import ClusterAccessError, KubeConfigError
 from pipeline.cli import main
-from tools.errors import ClusterAccessError, KubeConfigError
 from tools.kube.live import LiveBackend, Timeouts
 
 pytestmark = pytest.mark.unit

@@ -18,7 +18,7 @@ import urllib3
 from kube_emulator import KubeEmulator
 from kubernetes import client as k8s_client
 
-from tools.errors import ReadOnlyViolation, SafetyError, SecretReadViolation
+from domain.errors import ReadOnlyViolation, SafetyError, SecretReadViolation
 from tools.kube import kubectl as k
 from tools.kube.live import LiveBackend
 from tools.kube.transport import METADATA_LIST, METADATA_ONE, is_metadata_only, is_secrets_path

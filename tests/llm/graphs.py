@@ -20,10 +20,10 @@ from scenarios.common import SCRIPTED_MODEL, Script, as_model_function
 from agents.llm.accounting import RunBudget
 from agents.llm.protocol import ModelReply, ModelRequest, Usage
 from agents.llm.scripted import FunctionModel
+from domain.concerns import Concern
 from pipeline.audit import run_audit
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
-from tools.checks.spec import Concern
 
 DATE = "2026-11-20"
 

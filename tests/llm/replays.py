@@ -23,7 +23,7 @@ import yaml
 from estates import REPO
 from fakes import first_system_line
 
-from agents.audit import AuditReport
+from domain.report import AuditReport
 from pipeline.cli import main
 from pipeline.render.json_out import load_report
 

@@ -31,11 +31,11 @@ from scenarios.common import SCRIPTED_MODEL, researcher_key
 
 from agents.llm.anthropic_model import AnthropicModel
 from agents.llm.settings import ModelSettings
+from domain.concerns import CONCERNS
 from pipeline.audit import run_audit
 from pipeline.commands.common import finish
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
-from tools.checks.spec import CONCERNS
 
 pytestmark = pytest.mark.graph
 

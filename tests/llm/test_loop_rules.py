@@ -32,10 +32,10 @@ from scenarios.common import (
     submit,
 )
 
-from agents.findings import ConcernResult
 from agents.llm.accounting import Accountant, RunBudget
 from agents.llm.researcher import research_llm
 from agents.llm.scripted import FunctionModel
+from domain.findings import ConcernResult
 from pipeline.cluster import open_cluster
 from pipeline.context import RunContext
 from tools.evidence import Ledger, evidence_id

@@ -14,8 +14,8 @@ from estates import REPO
 from replays import CASSETTES, GITOPS_ARGV, HOMELAB_ARGV, CliRun, load_cassette, run_cli
 from scenarios.common import SCRIPTED_MODEL
 
+from domain.concerns import CONCERNS
 from pipeline.recorded_run import RecordedRun
-from tools.checks.spec import CONCERNS
 
 pytestmark = pytest.mark.vcr
 

@@ -16,9 +16,9 @@ from replays import CASSETTES, CliRun, conversation, last_tool_results
 from scenarios import homelab
 from scenarios.common import SCRIPTED_MODEL, check_evidence, researcher_key
 
-from agents.audit import AuditReport
-from agents.findings import Claim, Finding, RawFinding, Verdict
-from tools.checks.spec import CONCERNS
+from domain.concerns import CONCERNS
+from domain.findings import Claim, Finding, RawFinding, Verdict
+from domain.report import AuditReport
 from tools.evidence import evidence_id
 
 pytestmark = pytest.mark.vcr

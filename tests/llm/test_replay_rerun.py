@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from replays import CASSETTES, CliRun, run_cli
 
-from tools.checks.spec import CONCERNS
+from domain.concerns import CONCERNS
 
 pytestmark = pytest.mark.vcr
 

@@ -22,11 +22,11 @@ from scenarios.common import SCRIPTED_MODEL
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 import agents.llm.synthesizer
+from domain.errors import ModelRejected
 from pipeline.audit import run_audit
 from pipeline.models import build_model
 from pipeline.recording import cassette
 from pipeline.settings import LlmOptions, RunSettings
-from tools.errors import ModelRejected
 
 pytestmark = pytest.mark.vcr
 

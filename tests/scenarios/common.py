@@ -21,7 +21,8 @@ from fakes import Reply, ScriptError, assistant_turns, reply, text, tool_use
 from fakes.script import render_message
 
 from agents.llm.protocol import ModelReply, ModelRequest
-from tools.checks.spec import CONCERN_CODES, Concern, spec_by_id
+from domain.concerns import CONCERN_CODES, Concern
+from tools.checks.spec import spec_by_id
 from tools.evidence import evidence_id
 
 SCRIPTED_MODEL = "scripted-test-model"

@@ -17,6 +17,7 @@ from typing import Any
 
 from fakes import ScriptError
 
+from domain.concerns import CONCERNS
 from scenarios.common import (
     Agent,
     Conversation,
@@ -27,7 +28,6 @@ from scenarios.common import (
     judged,
     submit,
 )
-from tools.checks.spec import CONCERNS
 
 Call = tuple[str, dict[str, Any]]
 

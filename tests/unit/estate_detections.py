@@ -14,7 +14,8 @@ from typing import Any
 
 from estates import ESTATES, GITOPS, HOMELAB, HOMELAB_SNAPSHOT, ground_truth
 
-from tools.checks.spec import CheckContext, Detection, Location, load_catalog
+from domain.findings import Location
+from tools.checks.spec import CheckContext, Detection, load_catalog
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.kube.snapshot import SnapshotBackend

@@ -15,8 +15,8 @@ import re
 import pytest
 from estates import ESTATES, canary_forms, ground_truth
 
+from domain.results import ToolResult, ToolStatus
 from tools.repo import repo_count, repo_list, repo_read, repo_search
-from tools.results import ToolResult, ToolStatus
 from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit

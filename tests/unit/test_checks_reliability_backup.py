@@ -25,11 +25,11 @@ from inventory_builder import (
     workload,
 )
 
+from domain.results import ToolResult, ToolStatus
 from tools.checks.detections import reliability_backup as backup
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import PVC, CronJobState, LiveObject
 from tools.registry import spec_from_function
-from tools.results import ToolResult, ToolStatus
 
 pytestmark = pytest.mark.unit
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.results import ToolResult, ToolStatus
 from tools.evidence import Ledger, evidence_id
-from tools.results import ToolResult, ToolStatus
 
 pytestmark = pytest.mark.unit
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from estates import HOMELAB_SNAPSHOT, canary_forms
 
+from domain.results import ToolStatus
 from tools.inventory.inventory import LiveState
 from tools.inventory.live import load_live_state
 from tools.kube import kubectl as k
 from tools.kube.resources import ResourceTable
 from tools.kube.snapshot import SnapshotBackend
-from tools.results import ToolStatus
 
 pytestmark = pytest.mark.unit
 

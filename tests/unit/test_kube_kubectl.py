@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from domain.results import ToolResult, ToolStatus
 from tools.inventory.models import ClusterInfo
 from tools.kube import kubectl as k
 from tools.kube.backend import ForbiddenError, KubeObject, MetricsKind, UnavailableError
 from tools.kube.resources import ResourceType
 from tools.kube.snapshot import SnapshotBackend
-from tools.results import ToolResult, ToolStatus
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.errors import SnapshotError
+from domain.errors import SnapshotError
 from tools.kube.backend import InvalidQueryError, NotFoundError, UnavailableError
 from tools.kube.resources import ResourceTable
 from tools.kube.snapshot import SnapshotBackend

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.errors import SnapshotError
+from domain.errors import SnapshotError
 from tools.kube import kubectl as k
 from tools.kube import snapshot_writer
 from tools.kube.resources import ResourceTable

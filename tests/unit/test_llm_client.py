@@ -20,7 +20,7 @@ import pytest
 from agents.llm.anthropic_model import AnthropicModel
 from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolDef, ToolUseBlock, Usage, user_text
 from agents.llm.settings import DEFAULT_MODEL, ModelSettings
-from tools.errors import ModelRejected, ModelUnavailable, SettingsError
+from domain.errors import ModelRejected, ModelUnavailable, SettingsError
 
 pytestmark = pytest.mark.unit
 

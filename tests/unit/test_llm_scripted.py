@@ -11,7 +11,7 @@ import pytest
 
 from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolDef, Usage, user_text
 from agents.llm.scripted import FunctionModel, ScriptedModel
-from tools.errors import ModelUnavailable
+from domain.errors import ModelUnavailable
 
 pytestmark = pytest.mark.unit
 

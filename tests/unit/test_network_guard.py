@@ -19,7 +19,7 @@ import pytest
 from agents.llm.anthropic_model import AnthropicModel
 from agents.llm.protocol import ModelRequest, user_text
 from agents.llm.settings import ModelSettings
-from tools.errors import ModelUnavailable
+from domain.errors import ModelUnavailable
 
 pytestmark = pytest.mark.unit
 

@@ -23,7 +23,7 @@ from jinja2 import TemplateNotFound, UndefinedError
 from snapshot import SNAPSHOTS, assert_snapshot
 
 from agents.llm.prompts import PROMPTS_DIR, expected_variables, render, template_name
-from tools.checks.spec import CONCERN_CODES, CONCERNS
+from domain.concerns import CONCERN_CODES, CONCERNS
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.ranking import leaders, rank_a, rank_b
+from domain.ranking import leaders, rank_a, rank_b
 
 pytestmark = pytest.mark.unit
 

@@ -17,17 +17,17 @@ import pytest
 from jinja2 import StrictUndefined, UndefinedError
 from snapshot import assert_snapshot
 
-from agents.audit import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta
-from agents.findings import Claim, ConcernResult, Finding, NextMove, RawFinding, Theme, Verdict
+from domain.concerns import Concern
+from domain.errors import UserError
+from domain.evidence import Evidence
+from domain.findings import Claim, ConcernResult, Finding, Location, NextMove, RawFinding, Theme, Verdict
+from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta
+from domain.results import ToolStatus
 from pipeline.render import write_reports
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import environment, render_markdown
 from pipeline.render.sarif import render_sarif
 from pipeline.render.text import cell, code, num
-from tools.checks.spec import Concern, Location
-from tools.errors import UserError
-from tools.evidence import Evidence
-from tools.results import ToolStatus
 
 pytestmark = pytest.mark.unit
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.results import ToolStatus
 from tools import repo
 from tools.redact import fingerprint
 from tools.repo import repo_count, repo_list, repo_read, repo_search
-from tools.results import ToolStatus
 from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit

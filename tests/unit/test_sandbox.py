@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.errors import EstateError, SandboxViolation
+from domain.errors import EstateError, SandboxViolation
 from tools.sandbox import Jail, PathNotFound
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.findings import Claim, RawFinding
 from agents.offline.solved_elsewhere import solved_elsewhere
-from tools.checks.spec import Concern, Location
+from domain.concerns import Concern
+from domain.findings import Claim, Location, RawFinding
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.registry import Toolbox

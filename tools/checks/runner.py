@@ -14,12 +14,13 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.checks.spec import CheckContext, CheckSpec, Concern, Detection, get_detector, load_catalog
-from tools.evidence import Evidence
+from domain.concerns import Concern
+from domain.evidence import Evidence
+from domain.results import ToolResult, ToolStatus
+from tools.checks.spec import CheckContext, CheckSpec, Detection, get_detector, load_catalog
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.live import EVERY_KIND, kinds_read_by
 from tools.inventory.models import UnreadResource
-from tools.results import ToolResult, ToolStatus
 
 MAX_LISTED = 200
 

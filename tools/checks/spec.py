@@ -25,15 +25,8 @@ if TYPE_CHECKING:
     from tools.inventory.inventory import Inventory
     from tools.registry import Toolbox
 
-Concern = Literal["reliability", "declarative", "maintenance", "scalability", "security"]
-CONCERNS: tuple[Concern, ...] = ("reliability", "declarative", "maintenance", "scalability", "security")
-CONCERN_CODES: dict[Concern, str] = {
-    "reliability": "R1",
-    "declarative": "R2",
-    "maintenance": "R3",
-    "scalability": "R4",
-    "security": "R5",
-}
+from domain.concerns import CHECK_ID_PATTERN, Concern
+from domain.findings import Location
 
 
 class CheckSpec(BaseModel):
@@ -41,7 +34,7 @@ class CheckSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^(REL|DEC|MNT|SCA|SEC)-[A-Z0-9-]+$")
+    id: str = Field(pattern=CHECK_ID_PATTERN)
     concerns: tuple[Concern, ...] = Field(min_length=1, description="First one is the owning concern.")
     title: str = Field(description="Title template; {count} and {total} are filled in.")
     impact: int = Field(ge=1, le=5)
@@ -63,14 +56,6 @@ class CheckSpec(BaseModel):
     @property
     def concern(self) -> Concern:
         return self.concerns[0]
-
-
-class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    ref: str = Field(description="path:line for code, cluster/namespace/kind/name for live objects.")
-    subject: str = Field(description="What is affected, e.g. Deployment/immich/immich-server.")
-    detail: str | None = None
 
 
 class Detection(BaseModel):

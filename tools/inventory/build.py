@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.errors import EstateError
+from domain.errors import EstateError
 from tools.inventory.inventory import Inventory, LiveState, Records
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
 

@@ -12,7 +12,7 @@ never depends on server or file order.
 
 Failures are ``KubeQueryError`` subclasses that say what was asked and what the server answered;
 the tools turn them into error results. A write attempt is not among them: that is
-``tools.errors.ReadOnlyViolation`` and is never caught.
+``domain.errors.ReadOnlyViolation`` and is never caught.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from tools.errors import InfraAuditError
+from domain.errors import InfraAuditError
 from tools.inventory.models import ClusterInfo
 from tools.kube.resources import ResourceType
 

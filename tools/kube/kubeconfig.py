@@ -20,7 +20,7 @@ from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import ConfigNode, KubeConfigMerger
 
-from tools.errors import KubeConfigError
+from domain.errors import KubeConfigError
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
 SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shlex
 from typing import Any, Literal
 
+from domain.results import ToolResult, ToolStatus
 from tools.kube import explain, printers
 from tools.kube.backend import (
     KubeBackend,
@@ -28,7 +29,6 @@ from tools.kube.backend import (
 from tools.kube.quantity import cpu_millicores, format_bytes, format_millicores, memory_bytes
 from tools.kube.resources import ResourceTable, ResourceType, UnknownResourceError
 from tools.redact import redact_object, redact_text
-from tools.results import ToolResult, ToolStatus
 
 EVENT_TYPES = ("Normal", "Warning")
 

@@ -34,7 +34,7 @@ import urllib3
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
-from tools.errors import ClusterAccessError
+from domain.errors import ClusterAccessError
 from tools.inventory.models import ClusterInfo
 from tools.kube import kubeconfig as kubeconfig_module
 from tools.kube.backend import (

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from tools.errors import SnapshotError
+from domain.errors import SnapshotError
 from tools.inventory.models import ClusterInfo
 from tools.kube.backend import (
     InvalidQueryError,

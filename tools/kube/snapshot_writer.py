@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from tools.errors import SnapshotError
+from domain.errors import SnapshotError
 from tools.kube.backend import (
     KubeBackend,
     KubeObject,

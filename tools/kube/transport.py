@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from kubernetes import client as k8s_client
 
-from tools.errors import ReadOnlyViolation, SecretReadViolation
+from domain.errors import ReadOnlyViolation, SecretReadViolation
 
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 METADATA_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from tools.checks.spec import Location
+from domain.findings import Location
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import Container, Workload
 

@@ -26,8 +26,9 @@ Counting rules:
 
 from __future__ import annotations
 
+from domain.findings import Location
 from tools.checks.detections.common import subject
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.models import Workload
 

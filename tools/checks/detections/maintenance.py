@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 
+from domain.findings import Location
 from tools.checks.detections import maintenance_repo  # noqa: F401  (registers the repo-search checks)
 from tools.checks.detections.common import container_location
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Container, HelmRelease
 
 _RANGE = re.compile(r"[*<>~^]|\|\||\s-\s|(?:^|\.)[xX](?:\.|$)")

@@ -23,8 +23,9 @@ from __future__ import annotations
 import posixpath
 import re
 
+from domain.findings import Location
 from tools.checks.detections.repo_evidence import Listing, exists, list_estate, problems, search
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 
 AGENT = "maintenance"
 DOC_GLOB = "{**/docs/**/*.md,**/runbooks/**/*.md,**/README*,**/CLAUDE.md,**/AGENTS.md}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from domain.findings import Location
 from tools.checks.detections import common, reliability_backup, reliability_live
 from tools.checks.detections.facts import (
     SCALABLE_KINDS,
@@ -22,7 +23,7 @@ from tools.checks.detections.facts import (
     replicas,
     rwo_claims,
 )
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import AlertRule, Workload
 
 __all__ = ["reliability_backup", "reliability_live"]

@@ -42,11 +42,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.findings import Location
+from domain.results import ToolStatus
 from tools.checks.detections import common
 from tools.checks.detections.facts import claim_names, replicas
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Workload
-from tools.results import ToolStatus
 
 BACKUP_NAME = re.compile(r"backup|dump|snapshot|restic|velero|borg|rsync", re.IGNORECASE)
 RESTORE_NAME = re.compile(r"restore", re.IGNORECASE)

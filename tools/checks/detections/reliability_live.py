@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
 
+from domain.findings import Location
 from tools.checks.detections import common
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CronJobState, PodState
 
 NO_CLUSTER = "no cluster given (run with --cluster)"

@@ -16,8 +16,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
+from domain.errors import SandboxViolation
 from tools.checks.spec import CheckContext
-from tools.errors import SandboxViolation
 
 MAX_RESULTS = 1000
 SNAPSHOT_MARKER = "_snapshot.json"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from domain.findings import Location
 from tools.checks.detections import common, scalability_live
 from tools.checks.detections.facts import SCALABLE_KINDS, has_pvc_volume, regular_containers, replicas
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import Container, Workload
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.findings import Location
 from tools.checks.detections.reliability_live import not_applicable
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import LiveState
 from tools.inventory.models import NodeState, PodState, Workload
 from tools.kube.quantity import cpu_millicores, memory_bytes

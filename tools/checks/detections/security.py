@@ -28,9 +28,10 @@ RBAC checks live in ``security_rbac.py``; the ones that search the repo in ``sec
 
 from __future__ import annotations
 
+from domain.findings import Location
 from tools.checks.detections import security_rbac, security_repo  # noqa: F401  (register their checks)
 from tools.checks.detections.common import SYSTEM_NAMESPACES, container_location, location, workloads
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import Container, Namespace, Policy, SecurityContext, Workload
 
 DANGEROUS_CAPABILITIES = frozenset({"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "NET_RAW", "ALL"})

@@ -13,7 +13,8 @@ edits). Live built-ins are left out: names starting ``system:`` and ``cluster-ad
 
 from __future__ import annotations
 
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from domain.findings import Location
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import PolicyRule, RBACRole
 
 BUILT_IN = frozenset({"cluster-admin", "admin", "edit", "view"})

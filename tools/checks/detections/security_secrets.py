@@ -35,8 +35,9 @@ from __future__ import annotations
 import posixpath
 import re
 
+from domain.findings import Location
 from tools.checks.detections.repo_evidence import Hit, in_dirs, problems, search, snapshot_dirs
-from tools.checks.spec import CheckContext, Detection, Location, detector
+from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, SecretManifest
 
 AGENT = "security"

@@ -6,11 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
-from tools.checks.spec import Concern
-from tools.evidence import Evidence
-
-Mode = Literal["offline", "llm"]
+from domain.concerns import Concern, Mode
+from domain.evidence import Evidence
+from domain.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
 
 
 class _Model(BaseModel):

@@ -21,14 +21,14 @@ from typing import Any
 from langgraph.errors import NodeError
 from langgraph.runtime import Runtime
 
-from agents.findings import ConcernResult, RawFinding
 from agents.offline.challenge_intent import challenge_intent
 from agents.offline.challenge_numbers import challenge_numbers
 from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
+from domain.errors import ModelError
+from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
-from tools.errors import ModelError
 from tools.redact import redact_text
 
 log = logging.getLogger(__name__)

@@ -10,18 +10,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.checks.spec import Concern, Location
-from tools.evidence import Evidence
+from domain.concerns import Concern, Stance
+from domain.evidence import Evidence
 
 Status = Literal["confirmed", "corrected", "dropped", "reframed"]
 Action = Literal["CONFIRMED", "CORRECTED", "DROPPED", "REFRAMED"]
-Stance = Literal["numbers", "intent", "recount"]
-"""Offline, 'numbers' is the mechanical recount; with a model, 'numbers' and 'intent' are the LLM
-challengers and 'recount' is the mechanical recount that still runs beside them."""
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Location(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ref: str = Field(description="path:line for code, cluster/namespace/kind/name for live objects.")
+    subject: str = Field(description="What is affected, e.g. Deployment/immich/immich-server.")
+    detail: str | None = None
 
 
 class Claim(_Model):

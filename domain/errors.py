@@ -13,7 +13,7 @@ Two families, kept apart on purpose:
   catch the sandbox ones and return them to the caller as data; a write attempt is never caught.
 
 Anything else that escapes is our bug. No node catches ``Exception``: the graph's node error handlers
-(``agents/nodes.py``) are the one boundary where a crash becomes a recorded failure of one concern.
+(``pipeline/nodes.py``) are the one boundary where a crash becomes a recorded failure of one concern.
 """
 
 from __future__ import annotations
