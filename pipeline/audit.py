@@ -8,13 +8,14 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agents.context import ProgressFn
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
 from domain.concerns import CONCERN_CODES, Concern
 from domain.errors import SettingsError
 from domain.report import AuditReport
 from pipeline.cluster import open_cluster
-from pipeline.context import ProgressFn, RunContext
+from pipeline.context import RunContext
 from pipeline.graph import compile_graph, node_retry
 from pipeline.runs import RunStore
 from pipeline.settings import LlmOptions, RunSettings

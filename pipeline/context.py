@@ -8,11 +8,11 @@ context, never through globals.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agents.context import ProgressFn
 from pipeline.settings import RunSettings
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
@@ -25,9 +25,6 @@ from tools.sandbox import Jail
 if TYPE_CHECKING:
     from agents.llm.accounting import Accountant, RunBudget
     from agents.llm.protocol import ModelClient
-
-ProgressFn = Callable[[str, str, str], None]
-"""progress(node, concern_or_role, message): how nodes report to the live display."""
 
 
 def _quiet(node: str, who: str, message: str) -> None:
@@ -54,6 +51,18 @@ class RunContext:
     @property
     def estate(self) -> Path:
         return self.settings.estate
+
+    @property
+    def display_estate(self) -> str:
+        return self.settings.display_estate
+
+    @property
+    def cluster(self) -> str | None:
+        return self.settings.cluster
+
+    @property
+    def output_cap(self) -> int:
+        return self.settings.output_cap
 
     def inventory(self) -> Inventory:
         """The estate's inventory, parsed once per process and shared by every node."""

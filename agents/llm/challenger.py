@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.context import AgentContext
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from domain.concerns import Stance
 from domain.evidence import Evidence
 from domain.findings import Action, ConcernResult, RawFinding, Verdict
-from pipeline.context import RunContext
 
 REFS_SHOWN = 10
 
@@ -96,7 +96,7 @@ def make_check(stance: str, ids: set[str]) -> Callable[[VerdictsSubmission, set[
 
 
 def challenge_llm(
-    stance: Stance, findings: list[RawFinding], results: dict[str, ConcernResult], ctx: RunContext
+    stance: Stance, findings: list[RawFinding], results: dict[str, ConcernResult], ctx: AgentContext
 ) -> ChallengeOutcome:
     model, accountant, budget = ctx.llm()
     evidence = {ev.id: ev for r in results.values() for ev in r.evidence}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.context import AgentContext
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from agents.offline.research import cited_evidence, finding_from_outcome, format_title
 from domain.concerns import CONCERN_CODES, Concern
 from domain.findings import Claim, ConcernResult, Location, RawFinding
-from pipeline.context import RunContext
 from tools.checks.runner import CheckOutcome, run_checks
 from tools.checks.spec import load_catalog, spec_by_id
 
@@ -100,7 +100,7 @@ def _check_rows(outcomes: list[CheckOutcome]) -> tuple[list[dict[str, object]], 
     return rows, skipped
 
 
-def research_llm(concern: Concern, ctx: RunContext) -> ConcernResult:
+def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
     model, accountant, budget = ctx.llm()
     check_ctx = ctx.check_context()
     outcomes = run_checks(check_ctx, concern)

@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.context import AgentContext
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.findings import NextMove, Theme, When
 from domain.report import AuditReport
-from pipeline.context import RunContext
 
 
 class ThemeDraft(BaseModel):
@@ -78,7 +78,7 @@ def make_check(report: AuditReport) -> Callable[[SynthesisSubmission, set[str]],
     return check
 
 
-def synthesize_llm(report: AuditReport, ctx: RunContext) -> AuditReport:
+def synthesize_llm(report: AuditReport, ctx: AgentContext) -> AuditReport:
     model, accountant, budget = ctx.llm()
     variables = {
         "date": ctx.date,

@@ -27,12 +27,12 @@ from datetime import date as Date
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agents.context import AgentContext
 from agents.offline.decisions import MAX_WINDOW, Decision, find_decisions
 from agents.offline.solved_elsewhere import solved_elsewhere
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
 from domain.findings import RawFinding, Verdict
-from pipeline.context import RunContext
 from tools.checks.spec import spec_by_id
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import CodeRef
@@ -68,7 +68,7 @@ class IntentOutcome:
     gaps: list[str] = field(default_factory=list)
 
 
-def challenge_intent(findings: list[RawFinding], ctx: RunContext, run_date: str) -> IntentOutcome:
+def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: str) -> IntentOutcome:
     outcome = IntentOutcome()
     toolbox = ctx.toolbox()
     inventory = ctx.inventory()
@@ -90,7 +90,7 @@ def challenge_intent(findings: list[RawFinding], ctx: RunContext, run_date: str)
 
 
 def _accepted_risks(
-    ctx: RunContext, run_date: str, outcome: IntentOutcome
+    ctx: AgentContext, run_date: str, outcome: IntentOutcome
 ) -> tuple[list[tuple[AcceptedRisk, int]], Evidence | None]:
     toolbox = ctx.toolbox()
     try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from agents.context import AgentContext
 from domain.evidence import Evidence
 from domain.findings import ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from pipeline.context import RunContext
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
@@ -31,9 +31,9 @@ def recount_id(eid: str) -> str:
 class Recounter:
     """Re-executes evidence against a fresh parse of the estate; each piece at most once."""
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.ledger = Ledger(ctx.settings.output_cap)
+        self.ledger = Ledger(ctx.output_cap)
         self._check_ctx: CheckContext | None = None
 
     def check_context(self) -> CheckContext:
@@ -70,7 +70,7 @@ def measured(evidence: Evidence, measure: str | None) -> float | None:
 
 
 def challenge_numbers(
-    findings: list[RawFinding], results: Mapping[str, ConcernResult], ctx: RunContext
+    findings: list[RawFinding], results: Mapping[str, ConcernResult], ctx: AgentContext
 ) -> tuple[list[Verdict], list[Evidence]]:
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
     recounter = Recounter(ctx)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.context import AgentContext
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
-from pipeline.context import RunContext
 from tools.redact import redact_text
 
 DOC_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".adoc")
@@ -49,7 +49,7 @@ class Decision:
         return sentences[0] if sentences else ""
 
 
-def find_decisions(ctx: RunContext, search: Evidence, data: object, skip: str) -> list[Decision]:
+def find_decisions(ctx: AgentContext, search: Evidence, data: object, skip: str) -> list[Decision]:
     """Windows of text around each intent phrase: the paragraph (docs) or the comment block (code)."""
     hits = _hits(data)
     jail = ctx.toolbox().jail

@@ -7,8 +7,10 @@ Rank B, then the check id, so the same inputs always give the same document.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from agents.context import AgentContext, ResearchRecord
 from agents.offline.research import format_title
 from agents.offline.themes import THEMES
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
@@ -16,8 +18,6 @@ from domain.evidence import Evidence
 from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta
-from pipeline.context import RunContext
-from pipeline.state import AuditState
 from tools.checks.spec import spec_by_id
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
@@ -30,7 +30,7 @@ def tool_version() -> str:
         return "0+unknown"
 
 
-def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
+def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
     raw = [f for c in CONCERNS if (r := state.results.get(c)) and r.status == "ok" for f in r.findings]
     evidence = all_evidence(state)
     verdicts, unbacked = backed(state.verdicts, {e.id: e for e in evidence})
@@ -45,8 +45,8 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
     meta = RunMeta(
         run_id=state.run_id,
         date=state.date,
-        estate=ctx.settings.display_estate,
-        cluster=ctx.settings.cluster,
+        estate=ctx.display_estate,
+        cluster=ctx.cluster,
         cluster_name=inventory.live.cluster.name if inventory.live else None,
         scope=_scope(state),
         mode=state.mode,
@@ -72,7 +72,7 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
     )
 
 
-def backed(verdicts: list[Verdict], evidence: dict[str, Evidence]) -> tuple[list[Verdict], list[str]]:
+def backed(verdicts: Sequence[Verdict], evidence: dict[str, Evidence]) -> tuple[list[Verdict], list[str]]:
     """A CORRECTED that changes a number stands only if evidence it cites measures that number.
 
     The recount always cites its own re-run; a correction that removes subjects (deliberate, accepted,
@@ -106,7 +106,7 @@ def _seq(raw_id: str) -> tuple[str, int]:
     return (code, int(n) if n.isdigit() else 0)
 
 
-def _scope(state: AuditState) -> str:
+def _scope(state: ResearchRecord) -> str:
     counts = state.inventory_counts
     parts = [f"{counts.get('files_scanned', 0)} files", f"{counts.get('workloads', 0)} workloads in code"]
     if "live_nodes" in counts:
@@ -274,7 +274,7 @@ def themes(findings: list[Finding]) -> list[Theme]:
     return out
 
 
-def summaries(state: AuditState, by_finding: dict[str, list[Verdict]]) -> list[ConcernSummary]:
+def summaries(state: ResearchRecord, by_finding: dict[str, list[Verdict]]) -> list[ConcernSummary]:
     rows = []
     for concern in CONCERNS:
         result = state.results.get(concern)
@@ -295,7 +295,7 @@ def summaries(state: AuditState, by_finding: dict[str, list[Verdict]]) -> list[C
     return rows
 
 
-def gaps(state: AuditState) -> list[str]:
+def gaps(state: ResearchRecord) -> list[str]:
     out = list(state.gaps)
     for concern in CONCERNS:
         result = state.results.get(concern)
@@ -315,7 +315,7 @@ def gaps(state: AuditState) -> list[str]:
 
 def framings(
     raw: list[RawFinding],
-    verdicts: list[Verdict],
+    verdicts: Sequence[Verdict],
     findings: list[Finding],
     lead_a: list[str],
     lead_b: list[str],
@@ -359,7 +359,7 @@ def next_moves(findings: list[Finding], lead_a: list[str], lead_b: list[str]) ->
     return moves
 
 
-def all_evidence(state: AuditState) -> list[Evidence]:
+def all_evidence(state: ResearchRecord) -> list[Evidence]:
     seen: dict[str, Evidence] = {}
     for result in state.results.values():
         for ev in result.evidence:

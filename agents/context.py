@@ -1,0 +1,86 @@
+"""What an agent needs from the run it is part of, as two small protocols.
+
+Agents never import the graph: ``pipeline/context.RunContext`` satisfies ``AgentContext`` and
+``pipeline/state.AuditState`` satisfies ``ResearchRecord`` structurally, so the pipeline wires
+agents together without the agents knowing how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from domain.concerns import Mode
+from domain.evidence import Evidence
+from domain.findings import ConcernResult, Verdict
+from tools.checks.spec import CheckContext
+from tools.evidence import Ledger
+from tools.inventory.inventory import Inventory
+from tools.kube.backend import KubeBackend
+from tools.registry import Toolbox
+
+if TYPE_CHECKING:
+    from agents.llm.accounting import Accountant, RunBudget
+    from agents.llm.protocol import ModelClient
+
+ProgressFn = Callable[[str, str, str], None]
+"""progress(node, concern_or_role, message): how agents report to the live display."""
+
+
+class AgentContext(Protocol):
+    """The run as an agent sees it: the estate, its inventory, the tools, the ledger, the model."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def estate(self) -> Path: ...
+    @property
+    def display_estate(self) -> str:
+        """The estate path as the user typed it, for commands a reader pastes."""
+
+    @property
+    def cluster(self) -> str | None:
+        """'live', a snapshot directory, or None."""
+
+    @property
+    def output_cap(self) -> int: ...
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def backend(self) -> KubeBackend | None: ...
+    @property
+    def progress(self) -> ProgressFn: ...
+
+    def inventory(self) -> Inventory: ...
+    def toolbox(self, ledger: Ledger | None = None) -> Toolbox: ...
+    def check_context(
+        self, inventory: Inventory | None = None, ledger: Ledger | None = None
+    ) -> CheckContext: ...
+    def llm(self) -> tuple[ModelClient, Accountant, RunBudget]: ...
+    def estate_summary(self, inventory: Inventory) -> dict[str, Any]: ...
+
+
+class ResearchRecord(Protocol):
+    """What synthesis reads of a run: the research results and everything the challengers added."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def inventory_counts(self) -> Mapping[str, int]: ...
+    @property
+    def results(self) -> Mapping[str, ConcernResult]: ...
+    @property
+    def verdicts(self) -> Sequence[Verdict]: ...
+    @property
+    def challenge_evidence(self) -> Sequence[Evidence]: ...
+    @property
+    def gaps(self) -> Sequence[str]: ...
+    @property
+    def framings(self) -> Sequence[str]: ...
