@@ -12,13 +12,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from agents.context import AgentContext, ResearchRecord
 from agents.offline.research import format_title
-from agents.offline.themes import THEMES
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.evidence import Evidence
 from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta
-from tools.checks.spec import spec_by_id
+from tools.checks.spec import load_themes, spec_by_id
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -264,7 +263,8 @@ def themes(findings: list[Finding]) -> list[Theme]:
         if f.theme:
             grouped[f.theme].append(f)
     out: list[Theme] = []
-    for key, (title, summary) in THEMES.items():
+    for key, theme in load_themes().items():
+        title, summary = theme.title, theme.summary
         members = grouped.get(key, [])
         concerns = sorted({c for f in members for c in f.concerns}, key=CONCERNS.index)
         if len(concerns) < 2:

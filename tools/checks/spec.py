@@ -81,44 +81,91 @@ class CheckContext:
 
 
 Detector = Callable[[CheckContext], Detection]
-_DETECTORS: dict[str, Detector] = {}
+_CHECK_ID = "__check_id__"
 
 
 def detector(check_id: str) -> Callable[[Detector], Detector]:
-    """Register a detection function under a check id (at most one per id)."""
+    """Mark a detection function as the one for ``check_id``.
 
-    def register(fn: Detector) -> Detector:
-        if check_id in _DETECTORS:
-            raise ValueError(f"duplicate detector for {check_id}")
-        _DETECTORS[check_id] = fn
+    Marking changes nothing global: ``tools/checks/detections/__init__.py`` lists the detection
+    modules, and ``detectors()`` collects the marked functions from them when the catalog loads.
+    """
+
+    def mark(fn: Detector) -> Detector:
+        setattr(fn, _CHECK_ID, check_id)
         return fn
 
-    return register
+    return mark
+
+
+def check_id_of(obj: object) -> str | None:
+    """The check id a function was marked with by ``@detector``, or None."""
+    value = getattr(obj, _CHECK_ID, None)
+    return value if isinstance(value, str) and callable(obj) else None
+
+
+class ThemeSpec(BaseModel):
+    """A cross-cutting theme the synthesizer can name (``themes.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    title: str
+    summary: str
+
+
+def _yaml(name: str) -> object:
+    text = resources.files("tools.checks").joinpath(name).read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~5 ms instead of ~35 ms
+    return yaml.load(text, Loader=loader)
+
+
+@cache
+def load_themes() -> dict[str, ThemeSpec]:
+    """The themes, keyed as ``theme:`` in catalog.yaml names them, in file order."""
+    raw = _yaml("themes.yaml")
+    if not isinstance(raw, dict):
+        raise ValueError("themes.yaml must map theme keys to a title and a summary")
+    return {str(k): ThemeSpec.model_validate({"key": k, **v}) for k, v in raw.items()}
+
+
+@cache
+def _detectors() -> dict[str, Detector]:
+    from tools.checks.detections import detectors
+
+    return detectors()
 
 
 @cache
 def load_catalog() -> tuple[CheckSpec, ...]:
-    """The catalog, in file order. Every spec has a detector and every detector a spec."""
-    from tools.checks import detections  # noqa: F401  (registers the detectors)
+    """The catalog, in file order, validated against the detectors and the themes."""
+    raw = _yaml("catalog.yaml")
+    specs = tuple(CheckSpec.model_validate(item) for item in raw) if isinstance(raw, list) else ()
+    return validate_catalog(specs, set(_detectors()), set(load_themes()))
 
-    text = resources.files("tools.checks").joinpath("catalog.yaml").read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~5 ms instead of ~35 ms
-    specs = tuple(CheckSpec.model_validate(item) for item in yaml.load(text, Loader=loader))
+
+def validate_catalog(
+    specs: tuple[CheckSpec, ...], detectors: set[str], themes: set[str]
+) -> tuple[CheckSpec, ...]:
+    """Every spec has a detector, every detector a spec, every ``theme:`` a row of themes.yaml."""
     ids = [s.id for s in specs]
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate check id in catalog.yaml")
-    missing = set(ids) - set(_DETECTORS)
-    orphans = set(_DETECTORS) - set(ids)
+    missing = set(ids) - detectors
+    orphans = detectors - set(ids)
     if missing or orphans:
         raise ValueError(
             f"catalog/detector mismatch: no detector {sorted(missing)}, no spec {sorted(orphans)}"
         )
+    unknown = sorted(f"{s.id}: {s.theme}" for s in specs if s.theme is not None and s.theme not in themes)
+    if unknown:
+        raise ValueError(f"catalog.yaml names themes that themes.yaml does not define: {', '.join(unknown)}")
     return specs
 
 
 def get_detector(check_id: str) -> Detector:
     load_catalog()
-    return _DETECTORS[check_id]
+    return _detectors()[check_id]
 
 
 def spec_by_id(check_id: str) -> CheckSpec:

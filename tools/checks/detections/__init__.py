@@ -1,5 +1,61 @@
-"""Detection functions, one module per concern. Importing this package registers every detector."""
+"""Detection functions. This is the one place that says which modules hold detections.
 
-from tools.checks.detections import declarative, maintenance, reliability, scalability, security
+A detection is a function marked ``@detector(CHECK_ID)`` in one of ``MODULES``; ``detectors()``
+collects them. Adding a check is a row in ``catalog.yaml`` and a marked function in one of these
+modules (or a new module added to ``MODULES``).
+"""
 
-__all__ = ["declarative", "maintenance", "reliability", "scalability", "security"]
+from __future__ import annotations
+
+from types import ModuleType
+
+from tools.checks.detections import (
+    declarative,
+    declarative_live,
+    maintenance,
+    maintenance_docs,
+    maintenance_repo,
+    reliability,
+    reliability_backup,
+    reliability_live,
+    scalability,
+    scalability_live,
+    security,
+    security_rbac,
+    security_repo,
+    security_secrets,
+)
+from tools.checks.spec import Detector, check_id_of
+
+MODULES: tuple[ModuleType, ...] = (
+    reliability,
+    reliability_backup,
+    reliability_live,
+    declarative,
+    declarative_live,
+    maintenance,
+    maintenance_repo,
+    maintenance_docs,
+    scalability,
+    scalability_live,
+    security,
+    security_rbac,
+    security_repo,
+    security_secrets,
+)
+
+
+def detectors(modules: tuple[ModuleType, ...] = MODULES) -> dict[str, Detector]:
+    """Every marked detection function of ``modules``, by check id; two functions for one id is an error."""
+    found: dict[str, Detector] = {}
+    for module in modules:
+        for value in vars(module).values():
+            check_id = check_id_of(value)
+            if check_id is None or getattr(value, "__module__", None) != module.__name__:
+                continue  # unmarked, or imported from another module (counted there)
+            if check_id in found and found[check_id] is not value:
+                raise ValueError(
+                    f"two detectors for {check_id}: {found[check_id].__module__} and {module.__name__}"
+                )
+            found[check_id] = value
+    return found

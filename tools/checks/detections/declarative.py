@@ -26,7 +26,6 @@ import re
 from collections.abc import Callable
 
 from domain.findings import Location
-from tools.checks.detections import declarative_live  # noqa: F401  (registers the live checks)
 from tools.checks.detections.repo_evidence import problems, search, snapshot_dirs, trim
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import Inventory

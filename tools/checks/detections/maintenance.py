@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 
 from domain.findings import Location
-from tools.checks.detections import maintenance_repo  # noqa: F401  (registers the repo-search checks)
 from tools.checks.detections.common import container_location
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Container, HelmRelease

@@ -18,7 +18,6 @@ The stale-path check of docs lives in ``maintenance_docs.py``.
 from __future__ import annotations
 
 from domain.findings import Location
-from tools.checks.detections import maintenance_docs  # noqa: F401  (registers the docs check)
 from tools.checks.detections.declarative import has_terraform
 from tools.checks.detections.repo_evidence import in_dirs, problems, search, snapshot_dirs
 from tools.checks.spec import CheckContext, Detection, detector

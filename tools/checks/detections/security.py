@@ -29,7 +29,6 @@ RBAC checks live in ``security_rbac.py``; the ones that search the repo in ``sec
 from __future__ import annotations
 
 from domain.findings import Location
-from tools.checks.detections import security_rbac, security_repo  # noqa: F401  (register their checks)
 from tools.checks.detections.common import SYSTEM_NAMESPACES, container_location, location, workloads
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import Container, Namespace, Policy, SecurityContext, Workload

@@ -18,7 +18,6 @@ plaintext-secret check lives in ``security_secrets.py``.
 from __future__ import annotations
 
 from domain.findings import Location
-from tools.checks.detections import security_secrets  # noqa: F401  (registers the secrets check)
 from tools.checks.detections.repo_evidence import Search, problems, search, snapshot_dirs
 from tools.checks.spec import CheckContext, Detection, detector
 
