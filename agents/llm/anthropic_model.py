@@ -38,13 +38,12 @@ import anthropic
 import httpx2
 from anthropic.types import Message
 
+from agents.llm.anthropic_wire import request_body
 from agents.llm.protocol import ContentBlock, ModelReply, ModelRequest, TextBlock, ToolUseBlock, Usage
 from agents.llm.settings import DEFAULT_BASE_URL, ModelSettings
 from domain.errors import ModelError, ModelRejected, ModelUnavailable, SettingsError
 
 log = logging.getLogger(__name__)
-
-EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 
 # Statuses the SDK retries (anthropic/_base_client.py ``_should_retry``): still failing after its
 # retries means an outage, worth a later try. Every other 4xx is the request's own fault.
@@ -88,20 +87,7 @@ class AnthropicModel:
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of the Messages call (without ``stream``), deterministic for cassettes."""
-        params: dict[str, Any] = {
-            "model": self.settings.model,
-            "max_tokens": min(request.max_tokens, self.settings.max_tokens),
-            "messages": _cache_last_turn(request.messages),
-        }
-        if request.system:  # the API refuses an empty text block
-            params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
-        if request.tools:
-            tools = [tool.model_dump() for tool in request.tools]
-            tools[-1]["cache_control"] = EPHEMERAL
-            params["tools"] = tools
-        if request.tool_choice is not None:
-            params["tool_choice"] = request.tool_choice
-        return params
+        return request_body(request, self.settings.model, min(request.max_tokens, self.settings.max_tokens))
 
     def complete(self, request: ModelRequest) -> ModelReply:
         params = self.params(request)
@@ -253,22 +239,6 @@ def to_reply(message: Message) -> ModelReply:
             cache_read_input_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
         ),
     )
-
-
-def _cache_last_turn(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A third cache breakpoint on the conversation's last block, so each turn re-reads the last prefix.
-
-    System and tools are the first two breakpoints (of the API's four). The agent loop re-sends the
-    whole conversation every turn; marking its end lets the next turn read all of it from the cache.
-    The caller's messages are not modified.
-    """
-    if not messages or not isinstance(messages[-1].get("content"), list) or not messages[-1]["content"]:
-        return messages
-    last = dict(messages[-1])
-    blocks = [dict(b) for b in last["content"]]
-    blocks[-1]["cache_control"] = EPHEMERAL
-    last["content"] = blocks
-    return [*messages[:-1], last]
 
 
 def _unrecorded(exc: BaseException) -> bool:

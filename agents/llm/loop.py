@@ -26,7 +26,17 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.accounting import Accountant, RunBudget
-from agents.llm.protocol import ModelClient, ModelRequest, ToolDef, ToolUseBlock, tool_results, user_text
+from agents.llm.protocol import (
+    Message,
+    ModelClient,
+    ModelRequest,
+    TextBlock,
+    ToolChoice,
+    ToolDef,
+    ToolUseBlock,
+    tool_results,
+    user_text,
+)
 from domain.evidence import Evidence
 from tools.registry import Toolbox, ToolSpec
 
@@ -37,7 +47,8 @@ CUT_OFF = (
     "Your last reply was cut off at the output token limit. Submit again, more concisely: shorter "
     "summaries and at most the 20 most telling locations per finding."
 )
-_EMPTY_TURN: dict[str, object] = {"role": "assistant", "content": [{"type": "text", "text": "(no reply)"}]}
+AUTO = ToolChoice(mode="auto")
+_EMPTY_TURN = Message(role="assistant", content=[TextBlock(text="(no reply)")])
 MAX_TURNS = 60
 OUTPUT_SHOWN = 6_000
 
@@ -133,9 +144,9 @@ def run_agent(
             tools=[submit] if final else [*explore, submit],
             # forced: exactly one submission, so a reply cannot carry two that overwrite each other
             tool_choice=(
-                {"type": "tool", "name": submission.name, "disable_parallel_tool_use": True}
+                ToolChoice(mode="tool", name=submission.name, parallel=False)
                 if final
-                else {"type": "auto"}
+                else ToolChoice(mode="auto")
             ),
             max_tokens=max_tokens,
         )
@@ -177,7 +188,7 @@ def run_agent(
         turn = tool_results(answers)
         if reply.stop_reason == "max_tokens":
             # a submission cut off at the token limit arrives truncated and is rejected: say why
-            turn["content"].append({"type": "text", "text": CUT_OFF})
+            turn.content.append(TextBlock(text=CUT_OFF))
         messages.append(turn)
         if final and not any(u.name == submission.name for u in uses):
             run.stopped = "no-submission"

@@ -1,12 +1,13 @@
 """The small protocol between the agents and any model: typed requests and replies, nothing SDK-shaped.
 
-Three implementations stand behind it: ``AnthropicModel`` (the only module that imports the
-``anthropic`` SDK, ``agents/llm/anthropic_model.py``), ``ScriptedModel`` (a queue of replies) and
-``FunctionModel`` (a function of the request), the last two for tests. Agents see only
-``ModelClient.complete``.
+Providers stand behind it (``agents/llm/providers.py`` names them): ``AnthropicModel`` (the only
+module that imports the ``anthropic`` SDK, ``agents/llm/anthropic_model.py``, whose wire format is
+``agents/llm/anthropic_wire.py``), ``ScriptedModel`` (a queue of replies) and ``FunctionModel`` (a
+function of the request). Agents see only ``ModelClient.complete``.
 
-Messages use the Anthropic Messages shape (role + content blocks) because it is what the API and
-every Anthropic-compatible server speak; the agents build them with the helpers below.
+Requests and replies are provider-neutral typed values: a conversation is a list of ``Message``s
+(a role and typed blocks: text, a tool call, a tool result), tools are ``ToolDef``s, and the tool
+choice is a ``ToolChoice``. Each provider turns them into its own wire format and back.
 """
 
 from __future__ import annotations
@@ -32,7 +33,41 @@ class ToolUseBlock(_Model):
     input: dict[str, Any]
 
 
+class ToolResultBlock(_Model):
+    type: Literal["tool_result"] = "tool_result"
+    tool_use_id: str
+    content: str
+    is_error: bool = False
+
+
 ContentBlock = Annotated[TextBlock | ToolUseBlock, Field(discriminator="type")]
+"""What a model replies with."""
+
+MessageBlock = Annotated[TextBlock | ToolUseBlock | ToolResultBlock, Field(discriminator="type")]
+"""What a conversation holds: the model's blocks, and our tool results."""
+
+
+class Message(_Model):
+    """One turn of a conversation."""
+
+    role: Literal["user", "assistant"]
+    content: list[MessageBlock]
+
+    @property
+    def text(self) -> str:
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    @property
+    def tool_results(self) -> list[ToolResultBlock]:
+        return [b for b in self.content if isinstance(b, ToolResultBlock)]
+
+
+class ToolChoice(_Model):
+    """Which tool the model may or must call: any it likes (``auto``), or one by ``name`` (``tool``)."""
+
+    mode: Literal["auto", "any", "tool", "none"]
+    name: str | None = None
+    parallel: bool = Field(default=True, description="False: at most one tool call in the reply.")
 
 
 class Usage(_Model):
@@ -53,11 +88,9 @@ class ToolDef(_Model):
 class ModelRequest(_Model):
     agent: str = Field(description="Who is asking, for usage accounting and logs (e.g. 'research:security').")
     system: str
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     tools: list[ToolDef] = Field(default_factory=list)
-    tool_choice: dict[str, Any] | None = Field(
-        default=None, description="Anthropic tool_choice: {'type': 'auto'|'any'|'tool'|'none', 'name': ...}."
-    )
+    tool_choice: ToolChoice | None = None
     max_tokens: int = 8192
 
 
@@ -75,9 +108,9 @@ class ModelReply(_Model):
     def text(self) -> str:
         return "".join(b.text for b in self.content if isinstance(b, TextBlock))
 
-    def as_message(self) -> dict[str, Any]:
+    def as_message(self) -> Message:
         """The assistant turn to append to the conversation."""
-        return {"role": "assistant", "content": [b.model_dump() for b in self.content]}
+        return Message(role="assistant", content=list(self.content))
 
 
 class ModelClient(Protocol):
@@ -89,21 +122,13 @@ class ModelClient(Protocol):
     def complete(self, request: ModelRequest) -> ModelReply: ...
 
 
-def user_text(text: str) -> dict[str, Any]:
-    return {"role": "user", "content": [{"type": "text", "text": text}]}
+def user_text(text: str) -> Message:
+    return Message(role="user", content=[TextBlock(text=text)])
 
 
-def tool_results(results: list[tuple[str, str, bool]]) -> dict[str, Any]:
-    """One user turn answering every tool_use of the previous turn: (tool_use_id, text, is_error)."""
-    return {
-        "role": "user",
-        "content": [
-            {
-                "type": "tool_result",
-                "tool_use_id": tid,
-                "content": text,
-                **({"is_error": True} if err else {}),
-            }
-            for tid, text, err in results
-        ],
-    }
+def tool_results(results: list[tuple[str, str, bool]]) -> Message:
+    """One user turn answering every tool call of the previous turn: (tool_use_id, text, is_error)."""
+    return Message(
+        role="user",
+        content=[ToolResultBlock(tool_use_id=tid, content=text, is_error=err) for tid, text, err in results],
+    )

@@ -15,27 +15,29 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from agents.llm.protocol import ModelReply, ModelRequest
+from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolResultBlock
 
 Script = Iterable[ModelReply | Exception]
 
 
 def summarize(request: ModelRequest) -> str:
     """One line about a request: agent, turn count, tools offered, tool_choice, and the last message."""
-    last = request.messages[-1] if request.messages else {}
-    content = last.get("content", "")
-    if isinstance(content, list):
-        kinds = [str(b.get("type", "?")) for b in content if isinstance(b, dict)]
-        texts = [str(b.get("text") or b.get("content") or "") for b in content if isinstance(b, dict)]
-        content = f"[{', '.join(kinds)}] {' | '.join(t for t in texts if t)}"
-    tail = " ".join(str(content).split())
+    last = request.messages[-1] if request.messages else None
+    texts = [
+        b.text if isinstance(b, TextBlock) else b.content
+        for b in (last.content if last else [])
+        if isinstance(b, TextBlock | ToolResultBlock)
+    ]
+    kinds = [b.type for b in (last.content if last else [])]
+    tail = " ".join(f"[{', '.join(kinds)}] {' | '.join(t for t in texts if t)}".split())
     if len(tail) > 160:
         tail = tail[:157] + "..."
     tools = ", ".join(t.name for t in request.tools) or "none"
-    choice = (request.tool_choice or {}).get("name") or (request.tool_choice or {}).get("type") or "default"
+    choice = request.tool_choice
+    chosen = (choice.name or choice.mode) if choice is not None else "default"
     return (
         f"agent {request.agent!r}, {len(request.messages)} message(s), tools [{tools}], "
-        f"tool_choice {choice}, last {last.get('role', '?')}: {tail}"
+        f"tool_choice {chosen}, last {last.role if last else '?'}: {tail}"
     )
 
 

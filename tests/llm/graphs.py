@@ -18,7 +18,7 @@ from scenarios import gitops
 from scenarios.common import SCRIPTED_MODEL, Script, as_model_function
 
 from agents.llm.accounting import RunBudget
-from agents.llm.protocol import ModelReply, ModelRequest, Usage
+from agents.llm.protocol import ModelReply, ModelRequest, ToolResultBlock, Usage
 from agents.llm.scripted import FunctionModel
 from domain.concerns import Concern
 from pipeline.audit import run_audit
@@ -62,9 +62,9 @@ def tools_of(request: ModelRequest) -> list[str]:
     return [t.name for t in request.tools]
 
 
-def results_of(request: ModelRequest) -> list[dict[str, Any]]:
+def results_of(request: ModelRequest) -> list[ToolResultBlock]:
     """The tool_result blocks of the request's last user turn."""
-    return [b for b in request.messages[-1]["content"] if b.get("type") == "tool_result"]
+    return request.messages[-1].tool_results
 
 
 def run_graph(

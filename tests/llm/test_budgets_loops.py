@@ -29,6 +29,7 @@ from scenarios.common import (
 
 from agents.llm.accounting import RunBudget
 from agents.llm.loop import MAX_REPEATS
+from agents.llm.protocol import ToolChoice
 
 pytestmark = pytest.mark.graph
 
@@ -36,7 +37,8 @@ MAINTENANCE = researcher_key("maintenance")
 AGENT = "research:maintenance"
 RENOVATE = ("repo_list", {"glob": "*renovate*"})
 LATEST = ("repo_count", {"pattern": ":latest", "fixed": True})
-FORCED = {"type": "tool", "name": "submit_findings", "disable_parallel_tool_use": True}
+FORCED = ToolChoice(mode="tool", name="submit_findings", parallel=False)
+AUTO = ToolChoice(mode="auto")
 LOOP_NOTE = "you already ran this exact call; answered from the ledger (a loop: change the query)"
 
 
@@ -64,7 +66,7 @@ def test_at_max_tool_calls_the_last_turn_offers_only_the_forced_submission() -> 
     )
     run = run_graph({MAINTENANCE: spender}, budget=RunBudget(max_tool_calls_per_agent=2))
     first, last = run.requests(AGENT)
-    assert first.tool_choice == {"type": "auto"} and "repo_search" in tools_of(first)
+    assert first.tool_choice == AUTO and "repo_search" in tools_of(first)
     assert tools_of(last) == ["submit_findings"] and last.tool_choice == FORCED
     assert run.state.results["maintenance"].note is None and run.state.results["maintenance"].findings
 
@@ -80,14 +82,14 @@ def test_a_repeated_call_is_answered_from_the_ledger_and_three_loops_force_the_l
     run = run_graph({MAINTENANCE: looping})
     requests = run.requests(AGENT)
     assert len(requests) == MAX_REPEATS + 2
-    answers = [results_of(r)[0]["content"] for r in requests[1:]]
+    answers = [results_of(r)[0].content for r in requests[1:]]
     first_line = answers[0].split("\n", 1)[0]
     assert LOOP_NOTE not in first_line
     for repeat in answers[1:]:
         head = repeat.split("\n", 1)[0]
         assert head == f"{first_line} | {LOOP_NOTE}"  # same evidence id, same value, flagged
         assert repeat.split("\n", 1)[1] == answers[0].split("\n", 1)[1]
-    assert all(r.tool_choice == {"type": "auto"} for r in requests[:-1])
+    assert all(r.tool_choice == AUTO for r in requests[:-1])
     assert tools_of(requests[-1]) == ["submit_findings"] and requests[-1].tool_choice == FORCED
 
 
@@ -107,14 +109,14 @@ def test_a_spent_token_budget_sends_the_next_agents_straight_to_their_last_turn(
         tokens_per_reply=1_000,
     )
     research = run.requests(AGENT)
-    assert [r.tool_choice for r in research] == [{"type": "auto"}, {"type": "auto"}, FORCED]
+    assert [r.tool_choice for r in research] == [AUTO, AUTO, FORCED]
     for agent, tool in (
         ("challenge:numbers", "submit_verdicts"),
         ("challenge:intent", "submit_verdicts"),
         ("synthesize", "submit_synthesis"),
     ):
         (only,) = run.requests(agent)
-        forced = {"type": "tool", "name": tool, "disable_parallel_tool_use": True}
+        forced = ToolChoice(mode="tool", name=tool, parallel=False)
         assert tools_of(only) == [tool] and only.tool_choice == forced, agent
     report = run.state.report
     assert report is not None and report.themes and report.narratives  # the forced turns still submitted
@@ -125,9 +127,9 @@ def test_an_agent_that_never_submits_falls_back_to_the_checks_and_says_so(tmp_pa
     run = run_graph({MAINTENANCE: silent}, out=tmp_path)
     requests = run.requests(AGENT)
     assert len(requests) == 3 and requests[-1].tool_choice == FORCED
-    assert requests[1].messages[-1]["content"][0]["text"].startswith("Continue with a tool call, or submit")
+    assert requests[1].messages[-1].text.startswith("Continue with a tool call, or submit")
     assert (
-        requests[2].messages[-1]["content"][0]["text"]
+        requests[2].messages[-1].text
         == "Submit now with submit_findings: this is your last turn."
     )
     result = run.state.results["maintenance"]
@@ -164,13 +166,13 @@ def test_an_invalid_submission_is_rejected_with_a_message_and_a_valid_one_accept
     run = run_graph({MAINTENANCE: careless})
     _, second = run.requests(AGENT)
     (rejection,) = results_of(second)
-    assert rejection["is_error"] is True
-    assert rejection["content"] == (
-        "Submission rejected, nothing was recorded. Fix and submit again: "
-        "findings.0.impact: Input should be less than or equal to 5; "
-        "findings.0.owner: Extra inputs are not permitted; "
-        "findings.1.claims: Field required"
-    )
+    assert rejection.is_error is True
+    # our frame and the field paths; the wording of each problem is pydantic's, and not asserted
+    head = "Submission rejected, nothing was recorded. Fix and submit again: "
+    assert rejection.content.startswith(head)
+    problems = rejection.content.removeprefix(head).split("; ")
+    paths = [p.split(": ")[0] for p in problems]
+    assert paths == ["findings.0.impact", "findings.0.owner", "findings.1.claims"]
     result = run.state.results["maintenance"]
     assert result.note is None and len(result.findings) == 5 and result.findings[0].impact != 9
 

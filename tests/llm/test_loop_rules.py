@@ -84,7 +84,7 @@ def test_another_agents_identical_call_is_not_this_agents_loop() -> None:
         concerns=("reliability", "maintenance"),
     )
     answers = [
-        results_of(run.requests(f"research:{c}")[1])[0]["content"] for c in ("reliability", "maintenance")
+        results_of(run.requests(f"research:{c}")[1])[0].content for c in ("reliability", "maintenance")
     ]
     assert answers[0] == answers[1]  # the same evidence, whichever thread asked first
     assert answers[0].startswith(f"evidence {evidence_id(*SHARED)} | repo_count | status ok | value ")

@@ -20,6 +20,7 @@ from typing import Any
 from fakes import Reply, ScriptError, assistant_turns, reply, text, tool_use
 from fakes.script import render_message
 
+from agents.llm.anthropic_wire import request_body
 from agents.llm.protocol import ModelReply, ModelRequest
 from domain.concerns import CONCERN_CODES, Concern
 from tools.checks.spec import spec_by_id
@@ -348,14 +349,7 @@ def as_model_function(script: Script, model: str = SCRIPTED_MODEL) -> Callable[[
     """
 
     def answer(request: ModelRequest) -> ModelReply:
-        body: dict[str, Any] = {
-            "model": model,
-            "max_tokens": request.max_tokens,
-            "messages": request.messages,
-            "system": [{"type": "text", "text": request.system}],
-            "tools": [t.model_dump() for t in request.tools],
-            "tool_choice": request.tool_choice,
-        }
+        body = request_body(request, model, request.max_tokens)
         message = render_message(script(body), body)
         return ModelReply.model_validate(
             {k: message[k] for k in ("model", "content", "stop_reason", "usage")}

@@ -18,7 +18,18 @@ import httpx2
 import pytest
 
 from agents.llm.anthropic_model import AnthropicModel
-from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolDef, ToolUseBlock, Usage, user_text
+from agents.llm.protocol import (
+    Message,
+    ModelReply,
+    ModelRequest,
+    TextBlock,
+    ToolChoice,
+    ToolDef,
+    ToolUseBlock,
+    Usage,
+    tool_results,
+    user_text,
+)
 from agents.llm.settings import DEFAULT_MODEL, ModelSettings
 from domain.errors import ModelRejected, ModelUnavailable, SettingsError
 
@@ -115,7 +126,7 @@ def request(**overrides: Any) -> ModelRequest:
         "system": "You audit infrastructure.",
         "messages": [user_text("Audit the security concern.")],
         "tools": TOOLS,
-        "tool_choice": {"type": "auto"},
+        "tool_choice": ToolChoice(mode="auto"),
         "max_tokens": 4096,
     }
     values.update(overrides)
@@ -191,10 +202,48 @@ def test_settings_cap_max_tokens_and_empty_parts_are_left_out() -> None:
     }
 
 
-def test_forced_tool_choice_is_sent_as_given() -> None:
-    fake = FakeAPI(message([{"type": "text", "text": "ok"}]))
-    make(fake).complete(request(tool_choice={"type": "tool", "name": "submit_findings"}))
+def test_a_forced_tool_choice_goes_on_the_wire_in_the_api_shape() -> None:
+    fake = FakeAPI(message([{"type": "text", "text": "ok"}]), message([{"type": "text", "text": "ok"}]))
+    make(fake).complete(request(tool_choice=ToolChoice(mode="tool", name="submit_findings")))
     assert fake.body()["tool_choice"] == {"type": "tool", "name": "submit_findings"}
+    once = ToolChoice(mode="tool", name="submit_findings", parallel=False)
+    make(fake).complete(request(tool_choice=once))
+    assert fake.body(1)["tool_choice"] == {
+        "type": "tool",
+        "name": "submit_findings",
+        "disable_parallel_tool_use": True,
+    }
+
+
+def test_a_conversation_goes_on_the_wire_block_by_block() -> None:
+    """Neutral messages in, the Messages API's blocks out (an is_error only when set)."""
+    fake = FakeAPI(message([{"type": "text", "text": "ok"}]))
+    convo = [
+        user_text("go"),
+        Message(role="assistant", content=[ToolUseBlock(id="t1", name="repo_list", input={"path": "."})]),
+        tool_results([("t1", "listing", False), ("t2", "refused", True)]),
+    ]
+    make(fake).complete(request(messages=convo))
+    assert fake.body()["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "go"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "repo_list", "input": {"path": "."}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "listing"},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t2",
+                    "content": "refused",
+                    "is_error": True,
+                    "cache_control": {"type": "ephemeral"},
+                },
+            ],
+        },
+    ]
 
 
 def test_auth_token_is_a_bearer_and_base_url_is_used() -> None:
@@ -472,7 +521,7 @@ def test_a_model_without_credentials_is_a_settings_error() -> None:
 
 
 def test_the_cache_breakpoint_marks_only_the_last_block_and_copies() -> None:
-    from agents.llm.anthropic_model import _cache_last_turn
+    from agents.llm.anthropic_wire import cache_last_turn
 
     messages = [
         {"role": "user", "content": [{"type": "text", "text": "first"}]},
@@ -488,7 +537,7 @@ def test_the_cache_breakpoint_marks_only_the_last_block_and_copies() -> None:
             ],
         },
     ]
-    marked = _cache_last_turn(messages)
+    marked = cache_last_turn(messages)
     assert marked[-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in marked[-1]["content"][0]
     assert all("cache_control" not in b for m in marked[:-1] for b in m["content"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolDef, Usage, user_text
+from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, ToolChoice, ToolDef, Usage, user_text
 from agents.llm.scripted import FunctionModel, ScriptedModel
 from domain.errors import ModelUnavailable
 
@@ -27,7 +27,7 @@ def request(**overrides: Any) -> ModelRequest:
         "system": "You audit infrastructure.",
         "messages": [user_text("Audit the security concern.")],
         "tools": TOOLS,
-        "tool_choice": {"type": "auto"},
+        "tool_choice": ToolChoice(mode="auto"),
     }
     values.update(overrides)
     return ModelRequest(**values)
