@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
+from agents.llm.providers import make_model
 from agents.llm.settings import ENV_API_KEY, ENV_AUTH_TOKEN, ENV_BASE_URL, ModelSettings
 from domain.errors import SettingsError
 from pipeline.settings import LlmOptions
 
 if TYPE_CHECKING:
-    from agents.llm.anthropic_model import AnthropicModel
+    pass
 
 REPLAY_KEY = "replay-from-cassette"
 LOCAL_KEY = "no-key-for-a-local-server"
@@ -46,11 +47,9 @@ def choose(env: Mapping[str, str], *, offline: bool, replay: bool, record: bool)
     return Mind("offline", f"no {ENV_API_KEY} or {ENV_BASE_URL} set")
 
 
-def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = False) -> AnthropicModel:
-    # Imported here, not at the top: the SDK costs about 0.6 s and 50 MB to import, and an offline
-    # run never needs it (docs/performance.md).
-    from agents.llm.anthropic_model import AnthropicModel
-
+def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = False) -> ModelClient:
+    """The run's model client. The provider's SDK is imported only now (for anthropic about 0.6 s and
+    50 MB, docs/performance.md): an offline run never pays for it."""
     overrides = {
         "model": options.model,
         "base_url": options.base_url,
@@ -64,7 +63,7 @@ def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = F
         settings = ModelSettings.from_env(env, **overrides)
         if not settings.has_credentials:
             settings = ModelSettings.from_env(env, api_key=LOCAL_KEY, **overrides)
-    return AnthropicModel(settings)
+    return make_model(settings, options.provider)
 
 
 def accountant(options: LlmOptions) -> Accountant:

@@ -198,15 +198,13 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
 
 
 def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    from pipeline.render import write_reports
-    from pipeline.render.transcript import render_transcript, write_transcript
+    from pipeline.render import RunOutputs, write_outputs
 
     ctx = runtime.context
     if state.report is None or ctx.settings.out is None:
         return {}
-    written = write_reports(state.report, ctx.settings.out)
     model_calls = ctx.accountant.calls if ctx.accountant is not None else []
-    transcript = render_transcript(state.report, ctx.ledger.items(), model_calls)
-    written.append(write_transcript(ctx.settings.out, transcript))
+    outputs = RunOutputs(report=state.report, ledger=ctx.ledger.items(), model_calls=model_calls)
+    written = write_outputs(outputs, ctx.settings.out)
     ctx.progress("render", "report", f"wrote {len(written)} files")
     return {"written": [str(p) for p in written]}

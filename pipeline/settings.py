@@ -23,6 +23,7 @@ class LlmOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    provider: str = Field(default="anthropic", description="Who serves the model (agents/llm/providers.py).")
     model: str | None = Field(default=None, description="Model id; the client's default when unset.")
     base_url: str | None = Field(default=None, description="Anthropic-compatible endpoint, when not the API.")
     stream: bool = False

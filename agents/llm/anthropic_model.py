@@ -82,6 +82,10 @@ class AnthropicModel:
     def model(self) -> str:
         return self.settings.model
 
+    @property
+    def endpoint(self) -> str:
+        return self.settings.endpoint
+
     def close(self) -> None:
         self._client.close()
 

@@ -119,7 +119,14 @@ class ModelClient(Protocol):
     @property
     def model(self) -> str: ...
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, without credentials: what a recording says it was recorded against."""
+
     def complete(self, request: ModelRequest) -> ModelReply: ...
+
+    def close(self) -> None:
+        """Give back connections; the client is not used after this."""
 
 
 def user_text(text: str) -> Message:

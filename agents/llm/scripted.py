@@ -55,6 +55,13 @@ class ScriptedModel:
         return self._model
 
     @property
+    def endpoint(self) -> str:
+        return "scripted"
+
+    def close(self) -> None:
+        return None
+
+    @property
     def remaining(self) -> int:
         """Replies not yet consumed; a test can assert the script was played to the end."""
         with self._lock:
@@ -86,6 +93,13 @@ class FunctionModel:
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def endpoint(self) -> str:
+        return "function"
+
+    def close(self) -> None:
+        return None
 
     def complete(self, request: ModelRequest) -> ModelReply:
         with self._lock:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
+from agents.llm.providers import DEFAULT_PROVIDER, PROVIDERS
 from domain.concerns import CONCERNS
 from domain.errors import SettingsError
 from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
@@ -48,6 +49,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (LLM agents)")
     group.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
+    group.add_argument(
+        "--provider",
+        default=DEFAULT_PROVIDER,
+        choices=sorted(PROVIDERS),
+        help=f"who serves the model (default {DEFAULT_PROVIDER})",
+    )
     group.add_argument("--model", help="model id (default: the client's current Sonnet)")
     group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
     group.add_argument(
@@ -106,6 +113,7 @@ def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOption
         }.get(str(error["loc"][0]), "a budget flag")
         raise SettingsError(f"{flag}: {error['msg'].lower()}") from None
     return LlmOptions(
+        provider=args.provider,
         model=replay_model or args.model,
         base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
         stream=args.stream,
@@ -204,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
             budget=options.budget,
             price=options.price,
         )
-        label = models.label_for(model, model.settings.endpoint, args.date)
+        label = models.label_for(model, model.endpoint, args.date)
         recording = cassette(
             Path(args.record), "record", {**label, RUN_KEY: recorded.model_dump(mode="json")}
         )

@@ -1,4 +1,9 @@
-"""Render an audit to disk: ``audit.md`` (for people), ``audit.json`` (for tools), ``audit.sarif`` (for CI).
+"""Render an audit to disk: ``audit.md`` (for people), ``audit.json`` (for tools), ``audit.sarif`` (for CI)
+and ``transcript.jsonl`` (every tool and model call).
+
+Each output is a ``Renderer`` (``pipeline/render/output.py``): a name, a file name and a function of
+the run's outputs. ``RENDERERS`` is the registry: adding an output format is its module and one line
+there, and every run writes it.
 
 Reports are written atomically because a run can be killed at any moment (and then resumed): each
 file is written to a temp file in the output directory, synced, and renamed over the old one with
@@ -15,19 +20,43 @@ from pathlib import Path
 
 from domain.errors import UserError
 from domain.report import AuditReport
+from pipeline.render import json_out, markdown, sarif, transcript
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import render_markdown
+from pipeline.render.output import Renderer, RunOutputs
 from pipeline.render.sarif import render_sarif
 
-__all__ = ["load_report", "render_json", "render_markdown", "render_sarif", "write_reports"]
+__all__ = [
+    "RENDERERS",
+    "Renderer",
+    "RunOutputs",
+    "load_report",
+    "render_json",
+    "render_markdown",
+    "render_sarif",
+    "write_outputs",
+    "write_reports",
+]
 
-REPORT_FILES = ("audit.md", "audit.json", "audit.sarif")
+RENDERERS: dict[str, Renderer] = {
+    "markdown": markdown.RENDERER,
+    "json": json_out.RENDERER,
+    "sarif": sarif.RENDERER,
+    "transcript": transcript.RENDERER,
+}
+REPORT_FORMATS = ("markdown", "json", "sarif")
+"""The three reports of the audit itself; the transcript is about the run."""
 
 
 def write_reports(report: AuditReport, out_dir: Path) -> list[Path]:
     """Write the three reports into ``out_dir`` (created if missing); returns their paths in order."""
-    rendered = (render_markdown(report), render_json(report), render_sarif(report))
-    texts = dict(zip(REPORT_FILES, rendered, strict=True))
+    return write_outputs(RunOutputs(report=report), out_dir, REPORT_FORMATS)
+
+
+def write_outputs(outputs: RunOutputs, out_dir: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Render every registered output (or ``formats``), then write them all; returns the paths in order."""
+    chosen = [RENDERERS[name] for name in (formats or tuple(RENDERERS))]
+    texts = {r.filename: r.render(outputs) for r in chosen}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = [write_atomic(out_dir / name, text) for name, text in texts.items()]

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from domain.errors import UserError
 from domain.report import AuditReport
+from pipeline.render.output import Renderer
 
 
 def render_json(report: AuditReport) -> str:
@@ -38,3 +39,6 @@ def load_report(path: Path) -> AuditReport:
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         message = " ".join(str(first["msg"]).split())
         raise UserError(f"{path} is not a valid infra-audit report: {where}: {message}{more}") from None
+
+
+RENDERER = Renderer(name="json", filename="audit.json", render=lambda out: render_json(out.report))

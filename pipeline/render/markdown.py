@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from domain.report import AuditReport
 from domain.text import normalize
+from pipeline.render.output import Renderer
 from pipeline.render.text import cell, code
 from pipeline.render.view import build_view
 
@@ -38,3 +39,6 @@ def render_markdown(report: AuditReport) -> str:
     """The audit document: byte-identical for the same report, no trailing spaces, one final newline."""
     text = environment().get_template("audit.md.j2").render(v=build_view(report))
     return normalize(text)
+
+
+RENDERER = Renderer(name="markdown", filename="audit.md", render=lambda out: render_markdown(out.report))

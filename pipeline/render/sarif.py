@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.findings import Finding
 from domain.report import AuditReport
+from pipeline.render.output import Renderer
 from pipeline.render.text import concern_label, concern_order
 
 SARIF_VERSION = "2.1.0"
@@ -163,3 +164,6 @@ def _invocation(report: AuditReport) -> Json:
             for c, err in failed
         ]
     return invocation
+
+
+RENDERER = Renderer(name="sarif", filename="audit.sarif", render=lambda out: render_sarif(out.report))

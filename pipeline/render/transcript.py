@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from domain.evidence import Evidence
 from domain.report import AuditReport
+from pipeline.render.output import Renderer
 
 TRANSCRIPT = "transcript.jsonl"
 
@@ -50,8 +50,8 @@ def render_transcript(
     return "".join(json.dumps(line, sort_keys=True, default=str) + "\n" for line in lines)
 
 
-def write_transcript(out_dir: Path, text: str) -> Path:
-    from pipeline.render import write_atomic
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return write_atomic(out_dir / TRANSCRIPT, text)
+RENDERER = Renderer(
+    name="transcript",
+    filename=TRANSCRIPT,
+    render=lambda out: render_transcript(out.report, out.ledger, out.model_calls),
+)

@@ -1,0 +1,37 @@
+"""Model providers: a name, and how to build a ``ModelClient`` from ``ModelSettings``.
+
+A provider speaks the neutral protocol of ``agents/llm/protocol.py`` and its own wire format. To add
+one, write its module (a class with ``model``, ``endpoint``, ``complete`` and ``close``) and add one
+line to ``PROVIDERS``. The factory imports its module lazily: an offline run never pays for an SDK.
+Tests build ``ScriptedModel`` and ``FunctionModel`` directly; they need no settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agents.llm.protocol import ModelClient
+from agents.llm.settings import ModelSettings
+from domain.errors import SettingsError
+
+ProviderFactory = Callable[[ModelSettings], ModelClient]
+
+
+def _anthropic(settings: ModelSettings) -> ModelClient:
+    from agents.llm.anthropic_model import AnthropicModel
+
+    return AnthropicModel(settings)
+
+
+PROVIDERS: dict[str, ProviderFactory] = {
+    "anthropic": _anthropic,
+}
+DEFAULT_PROVIDER = "anthropic"
+
+
+def make_model(settings: ModelSettings, provider: str = DEFAULT_PROVIDER) -> ModelClient:
+    """The client of ``provider``; an unknown name is a one-line ``SettingsError`` listing the known ones."""
+    factory = PROVIDERS.get(provider)
+    if factory is None:
+        raise SettingsError(f"unknown model provider {provider!r}; known: {', '.join(sorted(PROVIDERS))}")
+    return factory(settings)

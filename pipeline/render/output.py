@@ -1,0 +1,32 @@
+"""The renderer seam: what an output format is, and what it renders from.
+
+A ``Renderer`` has a name (``markdown``), the file it writes (``audit.md``) and a pure function from
+``RunOutputs`` to text. Register one in ``pipeline/render/__init__.py``'s ``RENDERERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.evidence import Evidence
+from domain.report import AuditReport
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Everything a run leaves for its outputs: the report, and the raw record of its calls."""
+
+    report: AuditReport
+    ledger: Sequence[Evidence] = ()
+    """Every tool call of this process (the report keeps only the cited ones)."""
+    model_calls: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    """One row per model call: agent, stop reason, tokens."""
+
+
+@dataclass(frozen=True)
+class Renderer:
+    name: str
+    filename: str
+    render: Callable[[RunOutputs], str]
