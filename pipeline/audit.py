@@ -13,7 +13,7 @@ from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
 from pipeline.cluster import open_cluster
 from pipeline.context import ProgressFn, RunContext
-from pipeline.graph import compile_graph, node_retry
+from pipeline.graph import STANCES, compile_graph, node_retry
 from pipeline.runs import RunStore
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
@@ -21,11 +21,19 @@ from tools.checks.spec import CONCERN_CODES, Concern
 from tools.errors import SettingsError
 from tools.evidence import Ledger
 
+# LangGraph's ``max_concurrency`` is the size of ONE thread pool that runs the tasks of a step AND
+# saves each finished task's writes to the checkpointer (``pregel/_loop.py`` ``put_writes`` submits
+# to the same pool). Set to 1, a finished research branch's writes waited behind the four branches
+# still queued, and a run killed mid-step lost every finished branch. So the pool always has a
+# thread per task of the widest step plus spare ones for the checkpoint writes, and
+# ``--max-concurrency`` is a limit of our own on agents (``RunContext.agent_slot``).
+SPARE_THREADS = 2
 
-def _config(run_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
+
+def _config(run_id: str, widest_step: int | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
-    if max_concurrency is not None:
-        config["max_concurrency"] = max_concurrency
+    if widest_step is not None:
+        config["max_concurrency"] = max(widest_step, len(STANCES)) + SPARE_THREADS
     return config
 
 
@@ -54,7 +62,7 @@ def _invoke(
     state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
 ) -> AuditState:
     app = compile_graph(saver, retry=node_retry(ctx.settings.retry_wait))
-    out = app.invoke(state, _config(run_id, ctx.settings.max_concurrency), context=ctx)
+    out = app.invoke(state, _config(run_id, len(ctx.settings.concerns)), context=ctx)
     return AuditState.model_validate(out)
 
 

@@ -8,7 +8,8 @@ context, never through globals.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,26 @@ class RunContext:
     date: str = ""
     _inventory: Inventory | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.settings.max_concurrency is not None:
+            self._slots = threading.BoundedSemaphore(self.settings.max_concurrency)
+
+    @contextmanager
+    def agent_slot(self) -> Iterator[None]:
+        """One of the ``--max-concurrency`` places a research branch or a challenger runs in.
+
+        The limit is ours, not LangGraph's ``max_concurrency``: that one sizes the thread pool that
+        also saves each finished branch's writes to the checkpoint, so with 1 a finished branch's
+        writes queued behind the branches still to run, and a kill lost all of them
+        (``pipeline/audit.py`` explains the pool size). A branch waiting here holds no slot.
+        """
+        if self._slots is None:
+            yield
+            return
+        with self._slots:
+            yield
 
     @property
     def estate(self) -> Path:
