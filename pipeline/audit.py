@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from agents.audit import AuditReport
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
-from pipeline.cluster import open_cluster
+from pipeline.cluster import open_cluster, settle_clock
 from pipeline.context import ProgressFn, RunContext
 from pipeline.graph import STANCES, compile_graph, node_retry
 from pipeline.runs import RunStore
@@ -20,6 +19,7 @@ from pipeline.state import AuditState
 from tools.checks.spec import CONCERN_CODES, Concern
 from tools.errors import SettingsError
 from tools.evidence import Ledger
+from tools.kube.backend import KubeBackend
 
 # LangGraph's ``max_concurrency`` is the size of ONE thread pool that runs the tasks of a step AND
 # saves each finished task's writes to the checkpointer (``pregel/_loop.py`` ``put_writes`` submits
@@ -38,15 +38,22 @@ def _config(run_id: str, widest_step: int | None = None) -> dict[str, Any]:
 
 
 def _context(
-    settings: RunSettings, progress: ProgressFn | None, model: ModelClient | None, run_id: str, date: str
+    settings: RunSettings,
+    progress: ProgressFn | None,
+    model: ModelClient | None,
+    run_id: str,
+    backend: KubeBackend | None = None,
 ) -> RunContext:
-    """The run context. ``model`` is set in llm mode (built by the CLI from the environment)."""
+    """The run context. ``model`` is set in llm mode (built by the CLI from the environment).
+
+    ``settings.date`` is the run's settled clock; ``backend`` is the cluster when already open."""
+    assert settings.date is not None, "the clock is settled before a run starts"
     ctx = RunContext(
         settings=settings,
         ledger=Ledger(settings.output_cap),
-        backend=open_cluster(settings),
+        backend=backend if backend is not None else open_cluster(settings),
         run_id=run_id,
-        date=date,
+        date=settings.date,
     )
     if model is not None:
         options = settings.llm or LlmOptions()
@@ -67,9 +74,10 @@ def _invoke(
 
 
 def initial_state(settings: RunSettings, run_id: str) -> AuditState:
+    assert settings.date is not None, "the clock is settled before a run starts"
     return AuditState(
         run_id=run_id,
-        date=settings.date or datetime.now(UTC).date().isoformat(),
+        date=settings.date,
         mode="offline" if settings.mode == "offline" else "llm",
         concerns=list(settings.concerns),
     )
@@ -81,10 +89,15 @@ def run_audit(
     store: RunStore | None = None,
     progress: ProgressFn | None = None,
     model: ModelClient | None = None,
+    backend: KubeBackend | None = None,
 ) -> AuditState:
-    """A full audit. With a store, every step is checkpointed and the run can be resumed by id."""
+    """A full audit. With a store, every step is checkpointed and the run can be resumed by id.
+
+    ``backend`` is the cluster of ``settings`` when the caller has opened it already."""
+    backend = backend if backend is not None else open_cluster(settings)
+    settings = settle_clock(settings, backend)  # before it is saved: a resume judges at the same time
     state = initial_state(settings, run_id)
-    ctx = _context(settings, progress, model, run_id, state.date)
+    ctx = _context(settings, progress, model, run_id, backend)
     saver = None
     if store is not None:
         store.save(run_id, settings)
@@ -104,7 +117,9 @@ def resume_audit(
     snapshot = compile_graph(saver).get_state(_config(run_id))
     if not snapshot.values:
         raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
-    ctx = _context(settings, progress, model, run_id, str(snapshot.values.get("date", "")))
+    if settings.date is None:  # a run saved before the clock was part of its settings
+        settings = settings.model_copy(update={"date": str(snapshot.values["date"])})
+    ctx = _context(settings, progress, model, run_id)
     if not snapshot.next:
         return AuditState.model_validate(snapshot.values)
     return _invoke(None, run_id, ctx, saver)
@@ -145,7 +160,7 @@ def rerun_audit(
 ) -> AuditState:
     """Re-run some concerns of a finished audit and re-synthesize; other concerns stay byte-identical."""
     run_id = f"{report.meta.run_id}-rerun-{'-'.join(concerns)}"
-    ctx = _context(settings, progress, model, run_id, report.meta.date)
+    ctx = _context(settings, progress, model, run_id)
     return _invoke(rerun_state(report, concerns, run_id), run_id, ctx, None)
 
 

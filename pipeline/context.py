@@ -47,6 +47,7 @@ class RunContext:
     budget: RunBudget | None = None
     run_id: str = ""
     date: str = ""
+    """The audit clock's text (``settings.date``), for prompts and reports."""
     _inventory: Inventory | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
@@ -114,4 +115,5 @@ class RunContext:
             inventory=inventory or self.inventory(),
             toolbox=self.toolbox(ledger),
             command_prefix=self.command_prefix(),
+            now=self.settings.clock,
         )

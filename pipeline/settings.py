@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.llm.accounting import Price, RunBudget
 from tools.checks.spec import CONCERNS, Concern
+from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
 
@@ -50,7 +52,9 @@ class RunSettings(BaseModel):
     mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
     llm: LlmOptions | None = Field(default=None, description="Set in llm mode.")
     date: str | None = Field(
-        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Audit date (YYYY-MM-DD); today when unset."
+        default=None,
+        description="The audit clock (tools/clock.py): every judgement of time in the run uses it. "
+        "When unset, a run settles it once at its start (pipeline/cluster.py) and saves it for resume.",
     )
     max_concurrency: int | None = Field(
         default=None, ge=1, description="Graph tasks at once (research branches, challengers); 1: one by one."
@@ -70,6 +74,21 @@ class RunSettings(BaseModel):
         if candidate.is_absolute() or self.workdir is None:
             return candidate
         return self.workdir / candidate
+
+    @field_validator("date")
+    @classmethod
+    def _one_spelling(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return format_clock(parse_clock(value))
+        except ValueError:
+            raise ValueError(f"not a date or time in the form {CLOCK_FORMS}") from None
+
+    @property
+    def clock(self) -> datetime | None:
+        """The audit clock as an aware UTC datetime; None until the run has settled it."""
+        return parse_clock(self.date) if self.date else None
 
     @property
     def display_estate(self) -> str:
@@ -91,4 +110,5 @@ def _first_problem(exc: ValidationError) -> str:
     """One line naming the setting and the rule it breaks (never echoing a value)."""
     error = exc.errors()[0]
     name = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
-    return f"{name}: {error['msg'].lower()}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message[:1].lower()}{message[1:]}"

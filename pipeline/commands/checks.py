@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.commands.common import add_estate_flags
+from pipeline.commands.common import add_date_flag, add_estate_flags
 from pipeline.console import evidence_panel
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     one = sub.add_parser("check", help="run one check on an estate and print its evidence")
     add_estate_flags(one)
     one.add_argument("check_id", help="a check id from 'infra-audit checks', e.g. REL-PROBE-ANY")
+    add_date_flag(one)
     one.set_defaults(func=run_one)
 
 
@@ -54,7 +55,7 @@ def run_one(args: argparse.Namespace) -> int:
         spec = spec_by_id(args.check_id)
     except KeyError:
         raise SettingsError(f"unknown check {args.check_id!r}; list them with 'infra-audit checks'") from None
-    from pipeline.cluster import open_cluster
+    from pipeline.cluster import open_cluster, settle_clock
 
     settings = RunSettings.from_env(
         estate=Path(args.path).resolve(),
@@ -62,9 +63,12 @@ def run_one(args: argparse.Namespace) -> int:
         cluster=args.cluster,
         context=args.context,
         kubeconfig=args.kubeconfig,
+        date=args.date,
         workdir=Path.cwd(),
     )
-    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
+    backend = open_cluster(settings)
+    settings = settle_clock(settings, backend)
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
     outcome = run_check(spec, ctx.check_context(), agent="cli")
     evidence = ctx.ledger.get(outcome.evidence)
     assert evidence is not None

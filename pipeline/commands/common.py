@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from tools.clock import CLOCK_FORMS, format_clock, parse_clock
+
 if TYPE_CHECKING:
     from pipeline.runs import RunStore
     from pipeline.state import AuditState
@@ -26,6 +28,25 @@ def add_estate_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
     )
+
+
+def add_date_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date",
+        type=clock_arg,
+        metavar="DATE",
+        help="the audit clock, YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ: every time-based check "
+        "judges at it (default: a snapshot's capture time; now for a live cluster; else today)",
+    )
+
+
+def clock_arg(text: str) -> str:
+    try:
+        return format_clock(parse_clock(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time in the form {CLOCK_FORMS}"
+        ) from None
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 from contextlib import nullcontext
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,14 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
-from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
+from pipeline.commands.common import (
+    add_date_flag,
+    add_estate_flags,
+    add_run_flags,
+    closing_model,
+    finish,
+    make_store,
+)
 from pipeline.progress import Progress
 from pipeline.settings import LlmOptions, RunSettings
 from tools.checks.spec import CONCERNS
@@ -38,9 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="research only this concern (repeatable); default: all five",
     )
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
-    parser.add_argument(
-        "--date", type=_iso_date, help="audit date YYYY-MM-DD written in the report (default: today)"
-    )
+    add_date_flag(parser)
     add_model_flags(parser)
     parser.set_defaults(func=run)
 
@@ -65,13 +69,6 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--price", metavar="IN,OUT", help="USD per million input,output tokens for an unlisted model"
     )
-
-
-def _iso_date(text: str) -> str:
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def _price(text: str | None) -> Price | None:
@@ -117,6 +114,7 @@ def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOption
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
+    from pipeline.cluster import open_cluster, settle_clock
     from pipeline.recording import cassette, read_label
     from pipeline.runs import new_run_id
 
@@ -155,18 +153,19 @@ def run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
     )
+    backend = open_cluster(settings)
+    settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
     run_id = args.run_id or new_run_id()
     store = make_store(args)
     console.print(f"run id: [bold]{run_id}[/bold] (resume with 'infra-audit resume {run_id}')")
     if args.replay:
         recording: Any = cassette(Path(args.replay), "replay")
     elif args.record and model is not None:
-        today = args.date or datetime.now(UTC).date().isoformat()
         recording = cassette(
-            Path(args.record), "record", models.label_for(model, model.settings.endpoint, today)
+            Path(args.record), "record", models.label_for(model, model.settings.endpoint, str(settings.date))
         )
     else:
         recording = nullcontext()
     with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
-        state = run_audit(settings, run_id, store, progress, model=model)
+        state = run_audit(settings, run_id, store, progress, model=model, backend=backend)
     return finish(console, state)

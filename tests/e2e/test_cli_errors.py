@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
         (
             ["run", str(GITOPS), "--date", "21-11-2026"],
             2,
-            "'21-11-2026' is not a date in the form YYYY-MM-DD",
+            "'21-11-2026' is not a date or time in the form YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ (UTC)",
         ),
         (["rerun", "/nonexistent.json", "--concern", "security"], 2, "no audit report at /nonexistent.json"),
         (["rerun", "/etc/hostname", "--concern", "security"], 2, "is not a valid infra-audit report"),

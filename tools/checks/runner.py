@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import BaseModel, ConfigDict
 
 from tools.checks.spec import CheckContext, CheckSpec, Concern, Detection, get_detector, load_catalog
+from tools.clock import format_clock
 from tools.evidence import Evidence
 from tools.results import ToolResult, ToolStatus
 
@@ -32,18 +35,23 @@ def render_detection(spec: CheckSpec, detection: Detection) -> str:
     return "\n".join(lines)
 
 
-def check_command(ctx: CheckContext, check_id: str) -> str:
-    return f"{ctx.command_prefix} {check_id}"
+def check_command(ctx: CheckContext, spec: CheckSpec) -> str:
+    """The command that reproduces a check; one that judges time carries the run's clock."""
+    if spec.clock and ctx.now is not None:
+        return f"{ctx.command_prefix} --date {format_clock(ctx.now)} {spec.id}"
+    return f"{ctx.command_prefix} {spec.id}"
 
 
 def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detection]:
     """Run one detection and shape it as a tool result (not yet recorded)."""
+    if not spec.clock:
+        ctx = replace(ctx, now=None)  # a check that does not say it judges time cannot read the clock
     detection = get_detector(spec.id)(ctx)
     return ToolResult(
         tool="check",
         args={"id": spec.id},
         status=ToolStatus.OK if detection.count else ToolStatus.NO_DATA,
-        command=check_command(ctx, spec.id),
+        command=check_command(ctx, spec),
         output=render_detection(spec, detection),
         data=detection.model_dump(mode="json"),
         value=float(detection.count) if detection.applicable else None,
