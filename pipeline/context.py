@@ -8,11 +8,11 @@ context, never through globals.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.settings import RunSettings
 from tools.checks.spec import CheckContext
@@ -27,11 +27,18 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant, RunBudget
     from agents.llm.protocol import ModelClient
 
-ProgressFn = Callable[[str, str, str], None]
-"""progress(node, concern_or_role, message): how nodes report to the live display."""
+
+class ProgressFn(Protocol):
+    """progress(node, concern_or_role, message): how nodes report to the live display.
+
+    ``detail=True`` marks a step inside a branch (each recount, each agent turn): a terminal shows
+    it in the branch's row; a log (a pipe, CI) keeps only the other lines, one per branch milestone.
+    """
+
+    def __call__(self, node: str, who: str, message: str, *, detail: bool = False) -> None: ...
 
 
-def _quiet(node: str, who: str, message: str) -> None:
+def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
     return None
 
 

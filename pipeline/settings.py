@@ -17,6 +17,7 @@ from tools.checks.spec import CONCERNS, Concern
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
+from tools.sandbox import DEFAULT_FILE_CAP
 
 
 class LlmOptions(BaseModel):
@@ -46,7 +47,9 @@ class RunSettings(BaseModel):
     output_cap: int = Field(
         default=DEFAULT_OUTPUT_CAP, description="Characters of tool output kept per call."
     )
-    file_cap: int = Field(default=2 * 1024 * 1024, description="Largest file a repo tool reads, in bytes.")
+    file_cap: int = Field(
+        default=DEFAULT_FILE_CAP, description="Largest file a repo tool reads, in bytes (default 2 MiB)."
+    )
     concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
     out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
     mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from tools.checks.spec import CONCERN_CODES, Concern, parse_concern
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 
 if TYPE_CHECKING:
@@ -47,6 +48,15 @@ def clock_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date or time in the form {CLOCK_FORMS}"
         ) from None
+
+
+def concern_arg(text: str) -> Concern:
+    """``--concern``: a name or a code (R1..R5, as 'infra-audit checks' shows them), any case."""
+    concern = parse_concern(text)
+    if concern is None:
+        valid = ", ".join(f"{code} {name}" for name, code in CONCERN_CODES.items())
+        raise argparse.ArgumentTypeError(f"unknown concern {text!r}; valid: {valid} (a code or a name)")
+    return concern
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:

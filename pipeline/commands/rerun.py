@@ -6,11 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from rich.console import Console
-
-from pipeline.commands.common import closing_model, finish
+from pipeline.commands.common import closing_model, concern_arg, finish
+from pipeline.console import make_console
 from pipeline.progress import Progress
-from tools.checks.spec import CONCERNS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,10 +17,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--concern",
         action="append",
-        choices=CONCERNS,
+        type=concern_arg,
         dest="concerns",
         required=True,
-        help="concern to re-run (repeatable)",
+        help="concern to re-run, by code or name (R5 or security, ...; repeatable)",
     )
     parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
     parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
@@ -37,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.audit import rerun_audit, settings_for_rerun
     from pipeline.render.json_out import load_report
 
-    console = Console()
+    console = make_console()
     report = load_report(Path(args.audit))
     out = Path(args.out) if args.out else Path(args.audit).parent
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())

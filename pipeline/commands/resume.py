@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from rich.console import Console
-
 from pipeline.commands.common import closing_model, finish, make_store
+from pipeline.console import make_console
 from pipeline.progress import Progress
 from tools.errors import SettingsError
 
@@ -22,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.audit import resume_audit
 
-    console = Console()
+    console = make_console()
     store = make_store(args)
     settings = store.load(args.run_id)
     model = None

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
 from pipeline.commands.common import (
@@ -23,12 +22,13 @@ from pipeline.commands.common import (
     add_estate_flags,
     add_run_flags,
     closing_model,
+    concern_arg,
     finish,
     make_store,
 )
+from pipeline.console import make_console
 from pipeline.progress import Progress
 from pipeline.settings import LlmOptions, RunSettings
-from tools.checks.spec import CONCERNS
 from tools.errors import SettingsError
 
 
@@ -39,9 +39,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--concern",
         action="append",
-        choices=CONCERNS,
+        type=concern_arg,
         dest="concerns",
-        help="research only this concern (repeatable); default: all five",
+        help="research only this concern, by code or name (R1 or reliability, ...; repeatable); "
+        "default: all five",
     )
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
     add_date_flag(parser)
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.recording import cassette, read_label
     from pipeline.runs import new_run_id
 
-    console = Console()
+    console = make_console()
     mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
     from tools.inventory.build import check_root
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
+from pipeline.console import make_console
 from pipeline.settings import RunSettings
 
 
@@ -33,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
     backend = open_cluster(settings)
     assert backend is not None
     summary = write_snapshot(backend, Path(args.out))
-    Console().print(f"snapshot written to {args.out}: {summary}")
+    make_console().print(f"snapshot written to {args.out}: {summary}")
     return 0

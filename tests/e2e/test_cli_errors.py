@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
             "infra-audit: error: snapshot '/nonexistent' does not exist",
         ),
         (["run", str(GITOPS), "--cluster", str(HOMELAB / "stacks")], 2, "holds no Kubernetes objects"),
-        (["run", str(GITOPS), "--concern", "nope"], 2, "argument --concern: invalid choice: 'nope'"),
+        (["run", str(GITOPS), "--concern", "nope"], 2, "argument --concern: unknown concern 'nope'; valid: R1"),
         (
             ["run", str(GITOPS), "--date", "21-11-2026"],
             2,

@@ -37,6 +37,15 @@ CONCERN_CODES: dict[Concern, str] = {
 }
 
 
+def parse_concern(text: str) -> Concern | None:
+    """A concern from its name or its code, as the ``checks`` table shows them (R1..R5), any case."""
+    wanted = text.strip().lower()
+    for concern, code in CONCERN_CODES.items():
+        if wanted in (concern, code.lower()):
+            return concern
+    return None
+
+
 class CheckSpec(BaseModel):
     """What a check is and how a finding from it is scored by default (1-5 scales)."""
 
