@@ -13,7 +13,7 @@ from agents.llm.protocol import ModelClient
 from pipeline.cluster import open_cluster, settle_clock
 from pipeline.context import ProgressFn, RunContext
 from pipeline.graph import STANCES, compile_graph, node_retry
-from pipeline.runs import RunStore
+from pipeline.runs import FINISHED, RunStore
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
 from tools.checks.spec import CONCERN_CODES, Concern
@@ -98,14 +98,15 @@ def run_audit(
     settings = settle_clock(settings, backend)  # before it is saved: a resume judges at the same time
     state = initial_state(settings, run_id)
     ctx = _context(settings, progress, model, run_id, backend)
-    saver = None
-    if store is not None:
-        store.save(run_id, settings)
-        saver = store.checkpointer()
-        # A run id given again starts that run afresh: without this, the reducers would append the
-        # new verdicts to the old run's.
-        saver.delete_thread(run_id)
-    return _invoke(state, run_id, ctx, saver)
+    if store is None:
+        return _invoke(state, run_id, ctx, None)
+    # A run id given again starts that run afresh (its old checkpoints are dropped): otherwise the
+    # reducers would append the new verdicts to the old run's.
+    store.save(run_id, settings)
+    with store.checkpoints(run_id) as saver:
+        state = _invoke(state, run_id, ctx, saver)
+    store.finish(run_id, run_status(state))
+    return state
 
 
 def resume_audit(
@@ -113,16 +114,24 @@ def resume_audit(
 ) -> AuditState:
     """Continue a killed run from its last checkpoint; finished research branches are not run again."""
     settings = store.load(run_id)
-    saver = store.checkpointer()
-    snapshot = compile_graph(saver).get_state(_config(run_id))
-    if not snapshot.values:
-        raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
-    if settings.date is None:  # a run saved before the clock was part of its settings
-        settings = settings.model_copy(update={"date": str(snapshot.values["date"])})
-    ctx = _context(settings, progress, model, run_id)
-    if not snapshot.next:
-        return AuditState.model_validate(snapshot.values)
-    return _invoke(None, run_id, ctx, saver)
+    with store.checkpoints(run_id) as saver:
+        snapshot = compile_graph(saver).get_state(_config(run_id))
+        if not snapshot.values:
+            raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
+        if settings.date is None:  # a run saved before the clock was part of its settings
+            settings = settings.model_copy(update={"date": str(snapshot.values["date"])})
+        ctx = _context(settings, progress, model, run_id)
+        if not snapshot.next:
+            return AuditState.model_validate(snapshot.values)
+        state = _invoke(None, run_id, ctx, saver)
+    store.finish(run_id, run_status(state))
+    return state
+
+
+def run_status(state: AuditState) -> str:
+    """What ``infra-audit runs`` says of a run whose graph ran to its end."""
+    failed = state.report.meta.concerns_failed if state.report is not None else {}
+    return f"{FINISHED}, failed: {', '.join(failed)}" if failed else FINISHED
 
 
 def concern_of(raw_id: str) -> Concern | None:

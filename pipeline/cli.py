@@ -15,10 +15,10 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from pipeline.commands import checks, inventory, rerun, resume, run, snapshot, tool
+from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
 from tools.errors import InfraAuditError
 
-COMMANDS = (run, resume, rerun, checks, inventory, snapshot, tool)
+COMMANDS = (run, resume, rerun, runs, checks, inventory, snapshot, tool)
 
 
 class _Version(argparse.Action):

@@ -19,6 +19,9 @@ from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
 from tools.sandbox import DEFAULT_FILE_CAP
 
+DEFAULT_KEEP_RUNS = 10
+KEEP_RUNS_ENV = "INFRA_AUDIT_KEEP_RUNS"
+
 
 class LlmOptions(BaseModel):
     """How the LLM agents run. No credential lives here: a run's settings are saved for ``resume``,
@@ -71,6 +74,11 @@ class RunSettings(BaseModel):
     workdir: Path | None = Field(
         default=None, description="Working directory of the run; relative paths resolve against it on resume."
     )
+    keep_runs: int = Field(
+        default=DEFAULT_KEEP_RUNS,
+        ge=0,
+        description="Runs of this estate the run store keeps after a run (--keep-runs).",
+    )
 
     def resolve(self, path: str | Path) -> Path:
         candidate = Path(path).expanduser()
@@ -103,10 +111,22 @@ class RunSettings(BaseModel):
         values = {k: v for k, v in flags.items() if v is not None}
         if "kubeconfig" not in values and env.get("KUBECONFIG"):
             values["kubeconfig"] = env["KUBECONFIG"]
+        if "keep_runs" not in values and env.get(KEEP_RUNS_ENV):
+            values["keep_runs"] = keep_runs_from_env(env)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
             raise SettingsError(_first_problem(exc)) from None
+
+
+def keep_runs_from_env(env: Mapping[str, str]) -> int:
+    """``$INFRA_AUDIT_KEEP_RUNS``, or the default; a value that is not a count is a one-line error."""
+    text = env.get(KEEP_RUNS_ENV, "").strip()
+    if not text:
+        return DEFAULT_KEEP_RUNS
+    if not text.isdigit():
+        raise SettingsError(f"{KEEP_RUNS_ENV}={text!r}: not a number of runs (0 or more)")
+    return int(text)
 
 
 def _first_problem(exc: ValidationError) -> str:

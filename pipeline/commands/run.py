@@ -25,6 +25,7 @@ from pipeline.commands.common import (
     concern_arg,
     finish,
     make_store,
+    prune_runs,
 )
 from pipeline.console import make_console
 from pipeline.progress import Progress
@@ -153,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         llm=options if mind.mode == "llm" else None,
         max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
+        keep_runs=args.keep_runs,
     )
     backend = open_cluster(settings)
     settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
@@ -169,4 +171,6 @@ def run(args: argparse.Namespace) -> int:
         recording = nullcontext()
     with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
         state = run_audit(settings, run_id, store, progress, model=model, backend=backend)
-    return finish(console, state)
+    code = finish(console, state)
+    prune_runs(console, store, settings)
+    return code

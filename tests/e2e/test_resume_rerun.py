@@ -43,7 +43,7 @@ KILLED_RUN = textwrap.dedent(
     started = []
 
     def saved():
-        with sqlite3.connect(os.path.join(state_dir, "runs.sqlite")) as conn:
+        with sqlite3.connect(os.path.join(state_dir, "runs", "killed.sqlite")) as conn:
             return conn.execute(
                 "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
                 "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"
@@ -71,7 +71,7 @@ KILLED_RUN = textwrap.dedent(
 
 
 def finished_research_branches(state_dir: Path) -> int:
-    with sqlite3.connect(state_dir / "runs.sqlite") as conn:
+    with sqlite3.connect(state_dir / "runs" / "killed.sqlite") as conn:
         return int(
             conn.execute(
                 "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
@@ -103,6 +103,7 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concerns(
     assert len(finished) == len(set(finished)) == keep
     # every finished branch is in the checkpoint, whatever the concurrency
     assert finished_research_branches(state_dir) == keep
+    assert [(r.run_id, r.status) for r in RunStore(state_dir).runs()] == [("killed", "incomplete")]
 
     calls: list[str] = []
     real = nodes.research_offline
@@ -116,6 +117,7 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concerns(
     assert sorted(calls) == sorted(set(CONCERNS) - set(finished))  # each unfinished one once, no other
     assert state.report is not None and sorted(state.report.concerns) == sorted(CONCERNS)
     assert (out / "audit.md").exists() and (out / "audit.json").exists()
+    assert [(r.run_id, r.status) for r in RunStore(state_dir).runs()] == [("killed", "finished")]
 
     clean = run_audit(
         RunSettings(estate=GITOPS, estate_label=str(GITOPS), date=DATE, workdir=REPO), run_id="killed"
