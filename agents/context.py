@@ -7,7 +7,7 @@ agents together without the agents knowing how.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,8 +24,14 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant, RunBudget
     from agents.llm.protocol import ModelClient
 
-ProgressFn = Callable[[str, str, str], None]
-"""progress(node, concern_or_role, message): how agents report to the live display."""
+class ProgressFn(Protocol):
+    """progress(node, concern_or_role, message): how agents report to the live display.
+
+    ``detail=True`` marks a step inside a branch (each recount, each agent turn): a terminal shows
+    it in the branch's row; a log (a pipe, CI) keeps only the other lines, one per branch milestone.
+    """
+
+    def __call__(self, node: str, who: str, message: str, *, detail: bool = False) -> None: ...
 
 
 class AgentContext(Protocol):

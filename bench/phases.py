@@ -197,7 +197,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         rc = cli.main(argv)
     t_end = time.perf_counter()
-    db = work / "state" / "runs.sqlite"
+    db = work / "state" / "runs" / "bench.sqlite"  # the run's checkpoints (pipeline/runs.py)
     phases = {
         "import": t_imports - t0,
         "parse": spans.total("parse:run"),

@@ -27,7 +27,7 @@ class AgentUsage(_Model):
 
 class RunMeta(_Model):
     run_id: str
-    date: str = Field(description="Audit date, YYYY-MM-DD.")
+    date: str = Field(description="The audit clock: YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ (tools/clock.py).")
     estate: str
     cluster: str | None = None
     cluster_name: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,28 @@ from agents.llm.protocol import ModelClient
 from domain.concerns import CONCERN_CODES, Concern
 from domain.errors import SettingsError
 from domain.report import AuditReport
-from pipeline.cluster import open_cluster
+from pipeline.cluster import open_cluster, settle_clock
 from pipeline.context import RunContext
-from pipeline.graph import compile_graph, node_retry
-from pipeline.runs import RunStore
+from pipeline.graph import STANCES, compile_graph, node_retry
+from pipeline.runs import FINISHED, RunStore
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState
 from tools.evidence import Ledger
+from tools.kube.backend import KubeBackend
+
+# LangGraph's ``max_concurrency`` is the size of ONE thread pool that runs the tasks of a step AND
+# saves each finished task's writes to the checkpointer (``pregel/_loop.py`` ``put_writes`` submits
+# to the same pool). Set to 1, a finished research branch's writes waited behind the four branches
+# still queued, and a run killed mid-step lost every finished branch. So the pool always has a
+# thread per task of the widest step plus spare ones for the checkpoint writes, and
+# ``--max-concurrency`` is a limit of our own on agents (``RunContext.agent_slot``).
+SPARE_THREADS = 2
 
 
-def _config(run_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
+def _config(run_id: str, widest_step: int | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
-    if max_concurrency is not None:
-        config["max_concurrency"] = max_concurrency
+    if widest_step is not None:
+        config["max_concurrency"] = max(widest_step, len(STANCES)) + SPARE_THREADS
     return config
 
 
@@ -35,22 +43,23 @@ def _context(
     progress: ProgressFn | None,
     model: ModelClient | None,
     run_id: str,
-    date: str,
+    backend: KubeBackend | None = None,
     store: RunStore | None = None,
 ) -> RunContext:
     """The run context. ``model`` is set in llm mode (built by the CLI from the environment).
 
-    A crashing node writes its traceback beside the report (``--out``), else in the run store.
-    """
+    ``settings.date`` is the run's settled clock; ``backend`` is the cluster when already open.
+    A crashing node writes its traceback beside the report (``--out``), else in the run store."""
+    assert settings.date is not None, "the clock is settled before a run starts"
     tracebacks = settings.resolve(settings.out) if settings.out else None
     if tracebacks is None and store is not None:
-        tracebacks = store.path.parent / "tracebacks" / run_id
+        tracebacks = store.traceback_dir(run_id)
     ctx = RunContext(
         settings=settings,
         ledger=Ledger(settings.output_cap),
-        backend=open_cluster(settings),
+        backend=backend if backend is not None else open_cluster(settings),
         run_id=run_id,
-        date=date,
+        date=settings.date,
         traceback_dir=tracebacks,
     )
     if model is not None:
@@ -67,14 +76,15 @@ def _invoke(
     state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
 ) -> AuditState:
     app = compile_graph(saver, retry=node_retry(ctx.settings.retry_wait))
-    out = app.invoke(state, _config(run_id, ctx.settings.max_concurrency), context=ctx)
+    out = app.invoke(state, _config(run_id, len(ctx.settings.concerns)), context=ctx)
     return AuditState.model_validate(out)
 
 
 def initial_state(settings: RunSettings, run_id: str) -> AuditState:
+    assert settings.date is not None, "the clock is settled before a run starts"
     return AuditState(
         run_id=run_id,
-        date=settings.date or datetime.now(UTC).date().isoformat(),
+        date=settings.date,
         mode="offline" if settings.mode == "offline" else "llm",
         concerns=list(settings.concerns),
     )
@@ -86,18 +96,24 @@ def run_audit(
     store: RunStore | None = None,
     progress: ProgressFn | None = None,
     model: ModelClient | None = None,
+    backend: KubeBackend | None = None,
 ) -> AuditState:
-    """A full audit. With a store, every step is checkpointed and the run can be resumed by id."""
+    """A full audit. With a store, every step is checkpointed and the run can be resumed by id.
+
+    ``backend`` is the cluster of ``settings`` when the caller has opened it already."""
+    backend = backend if backend is not None else open_cluster(settings)
+    settings = settle_clock(settings, backend)  # before it is saved: a resume judges at the same time
     state = initial_state(settings, run_id)
-    ctx = _context(settings, progress, model, run_id, state.date, store)
-    saver = None
-    if store is not None:
-        store.save(run_id, settings)
-        saver = store.checkpointer()
-        # A run id given again starts that run afresh: without this, the reducers would append the
-        # new verdicts to the old run's.
-        saver.delete_thread(run_id)
-    return _invoke(state, run_id, ctx, saver)
+    ctx = _context(settings, progress, model, run_id, backend, store)
+    if store is None:
+        return _invoke(state, run_id, ctx, None)
+    # A run id given again starts that run afresh (its old checkpoints are dropped): otherwise the
+    # reducers would append the new verdicts to the old run's.
+    store.save(run_id, settings)
+    with store.checkpoints(run_id) as saver:
+        state = _invoke(state, run_id, ctx, saver)
+    store.finish(run_id, run_status(state))
+    return state
 
 
 def resume_audit(
@@ -105,14 +121,24 @@ def resume_audit(
 ) -> AuditState:
     """Continue a killed run from its last checkpoint; finished research branches are not run again."""
     settings = store.load(run_id)
-    saver = store.checkpointer()
-    snapshot = compile_graph(saver).get_state(_config(run_id))
-    if not snapshot.values:
-        raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
-    ctx = _context(settings, progress, model, run_id, str(snapshot.values.get("date", "")), store)
-    if not snapshot.next:
-        return AuditState.model_validate(snapshot.values)
-    return _invoke(None, run_id, ctx, saver)
+    with store.checkpoints(run_id) as saver:
+        snapshot = compile_graph(saver).get_state(_config(run_id))
+        if not snapshot.values:
+            raise SettingsError(f"run {run_id!r} has no checkpoint to resume from")
+        if settings.date is None:  # a run saved before the clock was part of its settings
+            settings = settings.model_copy(update={"date": str(snapshot.values["date"])})
+        ctx = _context(settings, progress, model, run_id, store=store)
+        if not snapshot.next:
+            return AuditState.model_validate(snapshot.values)
+        state = _invoke(None, run_id, ctx, saver)
+    store.finish(run_id, run_status(state))
+    return state
+
+
+def run_status(state: AuditState) -> str:
+    """What ``infra-audit runs`` says of a run whose graph ran to its end."""
+    failed = state.report.meta.concerns_failed if state.report is not None else {}
+    return f"{FINISHED}, failed: {', '.join(failed)}" if failed else FINISHED
 
 
 def concern_of(raw_id: str) -> Concern | None:
@@ -150,7 +176,7 @@ def rerun_audit(
 ) -> AuditState:
     """Re-run some concerns of a finished audit and re-synthesize; other concerns stay byte-identical."""
     run_id = f"{report.meta.run_id}-rerun-{'-'.join(concerns)}"
-    ctx = _context(settings, progress, model, run_id, report.meta.date)
+    ctx = _context(settings, progress, model, run_id)
     return _invoke(rerun_state(report, concerns, run_id), run_id, ctx, None)
 
 

@@ -2,7 +2,9 @@
 
 Each sub-command lives in ``pipeline/commands/<name>.py`` with a ``register(subparsers)`` function
 that adds its parser and sets ``func``. A ``UserError`` prints one line and exits 2; a
-``SafetyError`` prints one line and exits 3; nothing a user can cause shows a traceback.
+``SafetyError`` prints one line and exits 3; nothing a user can cause shows a traceback. No command
+prints the help on stderr and exits 2 (a usage error, as argparse exits); ``--help`` prints it on
+stdout and exits 0; ``--version`` prints ``infra-audit X.Y.Z``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,22 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
-from pipeline.commands import checks, inventory, rerun, resume, run, snapshot, tool
+from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
 
-COMMANDS = (run, resume, rerun, checks, inventory, snapshot, tool)
+COMMANDS = (run, resume, rerun, runs, checks, inventory, snapshot, tool)
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked: nothing heavy at start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from agents.offline.synthesize import tool_version
+
+        print(f"infra-audit {tool_version()}")
+        parser.exit(0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Audit an infrastructure estate (Terraform/Terragrunt, Kubernetes, Helm, Flux, Argo CD "
         "and clusters) with evidence, read-only.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         command.register(sub)
     return parser
@@ -40,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        # no command: the usage and the commands, on stderr, exit 2 like any other usage error
+        parser.print_help(sys.stderr)
+        return 2
     # At exit the interpreter runs a last full collection over everything still alive (after an
     # audit: the inventory, the evidence, the reports), all of which the process is about to give back.
     # Freezing the heap first lets that collection skip it: about 0.1 s on a large estate

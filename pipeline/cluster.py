@@ -1,4 +1,4 @@
-"""Open the cluster side of an estate from the run settings: a live context or a snapshot directory.
+"""Open the cluster side of an estate from the run settings, and settle the run's clock against it.
 
 A live cluster is verified on opening: one that cannot be read at all (unreachable, timing out,
 rejecting the credentials) is a one-line ``ClusterAccessError``, never an empty cluster.
@@ -6,7 +6,10 @@ rejecting the credentials) is a one-line ``ClusterAccessError``, never an empty 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pipeline.settings import RunSettings
+from tools.clock import format_clock, parse_clock
 from tools.kube.backend import KubeBackend
 
 
@@ -30,3 +33,28 @@ def open_cluster(settings: RunSettings) -> KubeBackend | None:
     from tools.kube.snapshot import SnapshotBackend
 
     return SnapshotBackend(settings.resolve(settings.cluster))
+
+
+def settle_clock(
+    settings: RunSettings, backend: KubeBackend | None, now: datetime | None = None
+) -> RunSettings:
+    """The settings with their audit clock fixed, once, when a run (or a one-check command) starts.
+
+    ``--date`` wins. Otherwise a snapshot is judged at its capture time (the moment its objects
+    describe), a live cluster at this moment to the second, and an estate without a cluster on today's
+    date. This is the only place a run reads the wall clock for a judgement.
+    """
+    if settings.date is not None:
+        return settings
+    wall = (now or datetime.now(UTC)).astimezone(UTC)
+    captured = backend.info.captured_at if backend is not None else None
+    if captured:
+        try:
+            clock = format_clock(parse_clock(captured))
+        except ValueError:
+            clock = format_clock(wall.replace(microsecond=0))
+    elif backend is not None:
+        clock = format_clock(wall.replace(microsecond=0))
+    else:
+        clock = wall.date().isoformat()
+    return settings.model_copy(update={"date": clock})

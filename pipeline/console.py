@@ -11,6 +11,19 @@ from rich.table import Table
 from domain.evidence import Evidence
 from tools.inventory.inventory import Inventory
 
+UNWRAPPED = 100_000
+"""Columns of a console that is not a terminal: in effect, no limit."""
+
+
+def make_console() -> Console:
+    """The console of a command. On a terminal, rich's own (its width, its colours). Anywhere else (a
+    pipe, a file, CI) no line is wrapped: rich's default of 80 columns split the ``$ infra-audit
+    check ...`` lines of the evidence, which could then not be pasted back."""
+    console = Console()
+    if console.is_terminal:
+        return console
+    return Console(width=UNWRAPPED, soft_wrap=True)
+
 
 def inventory_summary(console: Console, inventory: Inventory) -> None:
     code = inventory.code

@@ -8,6 +8,8 @@ context, never through globals.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from agents.llm.protocol import ModelClient
 
 
-def _quiet(node: str, who: str, message: str) -> None:
+def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
     return None
 
 
@@ -43,10 +45,31 @@ class RunContext:
     budget: RunBudget | None = None
     run_id: str = ""
     date: str = ""
+    """The audit clock's text (``settings.date``), for prompts and reports."""
     traceback_dir: Path | None = None
     """Where a crashing node writes its traceback (the terminal gets one line naming the file)."""
     _inventory: Inventory | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.settings.max_concurrency is not None:
+            self._slots = threading.BoundedSemaphore(self.settings.max_concurrency)
+
+    @contextmanager
+    def agent_slot(self) -> Iterator[None]:
+        """One of the ``--max-concurrency`` places a research branch or a challenger runs in.
+
+        The limit is ours, not LangGraph's ``max_concurrency``: that one sizes the thread pool that
+        also saves each finished branch's writes to the checkpoint, so with 1 a finished branch's
+        writes queued behind the branches still to run, and a kill lost all of them
+        (``pipeline/audit.py`` explains the pool size). A branch waiting here holds no slot.
+        """
+        if self._slots is None:
+            yield
+            return
+        with self._slots:
+            yield
 
     @property
     def estate(self) -> Path:
@@ -104,4 +127,5 @@ class RunContext:
             inventory=inventory or self.inventory(),
             toolbox=self.toolbox(ledger),
             command_prefix=self.command_prefix(),
+            now=self.settings.clock,
         )

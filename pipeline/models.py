@@ -48,8 +48,8 @@ def choose(env: Mapping[str, str], *, offline: bool, replay: bool, record: bool)
 
 
 def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = False) -> ModelClient:
-    """The run's model client. The provider's SDK is imported only now (for anthropic about 0.6 s and
-    50 MB, docs/performance.md): an offline run never pays for it."""
+    """The run's model client. The provider's SDK is imported only now (the anthropic SDK's import
+    cost is in docs/performance.md): an offline run never pays for it."""
     overrides = {
         "model": options.model,
         "base_url": options.base_url,

@@ -70,7 +70,11 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+    with runtime.context.agent_slot():
+        return _research(task, runtime.context)
+
+
+def _research(task: ResearchTask, ctx: RunContext) -> dict[str, Any]:
     if ctx.model is not None:
         from agents.llm.researcher import research_llm
 
@@ -139,7 +143,11 @@ def challenge_round(state: AuditState) -> dict[str, Any]:
 
 def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """One challenger. With a model, the numbers stance also runs the mechanical recount ('recount')."""
-    ctx = runtime.context
+    with runtime.context.agent_slot():
+        return _challenge(task, runtime.context)
+
+
+def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
     findings = _to_challenge(task)
     update: dict[str, Any] = {"verdicts": [], "challenge_evidence": [], "gaps": [], "framings": []}
     if task.stance == "numbers":

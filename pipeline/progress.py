@@ -1,7 +1,7 @@
 """The live progress display: one row per graph step and research branch, updated from node threads.
 
-On a terminal it is a rich Live table; elsewhere (CI, a pipe) it prints one plain line per update,
-so logs stay readable.
+On a terminal it is a rich Live table; elsewhere (CI, a pipe) it prints one plain line per milestone
+of a branch (started, its result, failed), never one per recount or agent turn, so logs stay readable.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Progress:
         self._start = time.monotonic()
         self._live: Live | None = None
 
-    def __call__(self, node: str, who: str, message: str) -> None:
+    def __call__(self, node: str, who: str, message: str, *, detail: bool = False) -> None:
         with self._lock:
             key = (node, who)
             if key not in self._order:
@@ -44,6 +44,8 @@ class Progress:
             if self._live is not None:
                 self._live.update(self._table())
                 return
+        if detail:
+            return  # a log gets a branch's milestones, not a line per recount or agent turn
         label = f"{node} {CONCERN_CODES.get(who, '')} {who}".replace("  ", " ")  # type: ignore[call-overload]
         self.console.print(f"[dim]{label}:[/dim] {message}", highlight=False)
 

@@ -25,9 +25,10 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from domain.errors import EstateError, SandboxViolation
+from tools.sizes import KIB, MIB, format_size
 
-DEFAULT_FILE_CAP = 2 * 1024 * 1024
-BINARY_SNIFF_BYTES = 8192
+DEFAULT_FILE_CAP = 2 * MIB
+BINARY_SNIFF_BYTES = 8 * KIB
 MAX_SYMLINK_HOPS = 40  # the Linux limit (ELOOP)
 
 
@@ -73,13 +74,6 @@ def _read_fd(fd: int, size: int) -> bytes:
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
-
-
-def _mib(size: int) -> str:
-    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
 
 
 class Jail:
@@ -291,7 +285,7 @@ class Jail:
                 raise SandboxViolation(f"{shown!r} is not a regular file; it is not read")
             if st.st_size > limit:
                 raise SandboxViolation(
-                    f"{shown!r} is {_mib(st.st_size)}, over the {_mib(limit)} read cap; "
+                    f"{shown!r} is {format_size(st.st_size)}, over the {format_size(limit)} read cap; "
                     "read a line range (repo_read with start and end) or search it with repo_search"
                 )
             data = _read_fd(fd, BINARY_SNIFF_BYTES if sniff_only else limit + 1)
@@ -299,12 +293,13 @@ class Jail:
             os.close(fd)
         if b"\x00" in data[:BINARY_SNIFF_BYTES]:
             raise SandboxViolation(
-                f"{shown!r} is a binary file (a NUL byte in its first 8 KiB); it is not read as text. "
+                f"{shown!r} is a binary file (a NUL byte in its first {format_size(BINARY_SNIFF_BYTES)}); "
+                "it is not read as text. "
                 "List it with repo_list, or search the text files around it with repo_search"
             )
         if len(data) > limit:
             raise SandboxViolation(
-                f"{shown!r} grew past the {_mib(limit)} read cap while being read; "
+                f"{shown!r} grew past the {format_size(limit)} read cap while being read; "
                 "read a line range (repo_read with start and end)"
             )
         return data

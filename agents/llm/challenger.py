@@ -144,7 +144,10 @@ def challenge_llm(
         budget=budget,
         seen=set(evidence),
         on_turn=lambda run: ctx.progress(
-            "challenge", stance, f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance}')}"
+            "challenge",
+            stance,
+            f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance}')}",
+            detail=True,
         ),
     )
     if run.payload is None:

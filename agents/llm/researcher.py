@@ -139,7 +139,7 @@ def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
         budget=budget,
         seen={o.evidence for o in outcomes},
         on_turn=lambda run: ctx.progress(
-            "research", concern, f"turn {run.turns}: {usage_line(accountant, agent)}"
+            "research", concern, f"turn {run.turns}: {usage_line(accountant, agent)}", detail=True
         ),
     )
     code = CONCERN_CODES[concern]

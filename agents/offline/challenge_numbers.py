@@ -76,7 +76,7 @@ def challenge_numbers(
     recounter = Recounter(ctx)
     verdicts: list[Verdict] = []
     for finding in findings:
-        ctx.progress("challenge", STANCE, finding.id)
+        ctx.progress("challenge", STANCE, finding.id, detail=True)
         checked: list[str] = []
         wrong: list[tuple[str, float | None, float | None, str]] = []
         missing: list[str] = []

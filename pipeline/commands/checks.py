@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from domain.concerns import CONCERN_CODES
 from domain.errors import SettingsError
-from pipeline.commands.common import add_estate_flags
-from pipeline.console import evidence_panel
+from pipeline.commands.common import add_date_flag, add_estate_flags, concern_arg
+from pipeline.console import evidence_panel, make_console
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
 from tools.checks.runner import run_check
@@ -21,11 +20,16 @@ from tools.evidence import Ledger
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("checks", help="list the deterministic check catalog")
-    parser.add_argument("--concern", help="only this concern")
+    parser.add_argument(
+        "--concern",
+        type=concern_arg,
+        help="only the checks of this concern, by code or name (R1 or reliability)",
+    )
     parser.set_defaults(func=list_checks)
     one = sub.add_parser("check", help="run one check on an estate and print its evidence")
     add_estate_flags(one)
     one.add_argument("check_id", help="a check id from 'infra-audit checks', e.g. REL-PROBE-ANY")
+    add_date_flag(one)
     one.set_defaults(func=run_one)
 
 
@@ -46,7 +50,7 @@ def list_checks(args: argparse.Namespace) -> int:
             spec.reads,
             spec.title,
         )
-    Console(width=200).print(table)
+    make_console().print(table)
     return 0
 
 
@@ -55,7 +59,7 @@ def run_one(args: argparse.Namespace) -> int:
         spec = spec_by_id(args.check_id)
     except KeyError:
         raise SettingsError(f"unknown check {args.check_id!r}; list them with 'infra-audit checks'") from None
-    from pipeline.cluster import open_cluster
+    from pipeline.cluster import open_cluster, settle_clock
 
     settings = RunSettings.from_env(
         estate=Path(args.path).resolve(),
@@ -64,11 +68,14 @@ def run_one(args: argparse.Namespace) -> int:
         context=args.context,
         kubeconfig=args.kubeconfig,
         kube_timeout=args.kube_timeout,
+        date=args.date,
         workdir=Path.cwd(),
     )
-    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=open_cluster(settings))
+    backend = open_cluster(settings)
+    settings = settle_clock(settings, backend)
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
     outcome = run_check(spec, ctx.check_context(), agent="cli")
     evidence = ctx.ledger.get(outcome.evidence)
     assert evidence is not None
-    evidence_panel(Console(), evidence, max_lines=400)
+    evidence_panel(make_console(), evidence, max_lines=400)
     return 0

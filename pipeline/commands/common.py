@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from domain.concerns import CONCERN_CODES, Concern, parse_concern
+from tools.clock import CLOCK_FORMS, format_clock, parse_clock
+
 if TYPE_CHECKING:
     from pipeline.runs import RunStore
+    from pipeline.settings import RunSettings
     from pipeline.state import AuditState
 
 
@@ -43,13 +47,69 @@ def add_kube_timeout_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_date_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date",
+        type=clock_arg,
+        metavar="DATE",
+        help="the audit clock, YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ: every time-based check "
+        "judges at it (default: a snapshot's capture time; now for a live cluster; else today)",
+    )
+
+
+def clock_arg(text: str) -> str:
+    try:
+        return format_clock(parse_clock(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time in the form {CLOCK_FORMS}"
+        ) from None
+
+
+def concern_arg(text: str) -> Concern:
+    """``--concern``: a name or a code (R1..R5, as 'infra-audit checks' shows them), any case."""
+    concern = parse_concern(text)
+    if concern is None:
+        valid = ", ".join(f"{code} {name}" for name, code in CONCERN_CODES.items())
+        raise argparse.ArgumentTypeError(f"unknown concern {text!r}; valid: {valid} (a code or a name)")
+    return concern
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="write audit.md, audit.json and audit.sarif here")
+    add_state_dir_flag(parser)
+    parser.add_argument(
+        "--keep-runs",
+        metavar="N",
+        type=int,
+        help="after the run, keep the newest N runs of this estate in the run store "
+        "(default: $INFRA_AUDIT_KEEP_RUNS, else 10; 0 keeps none)",
+    )
+
+
+def add_state_dir_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
         metavar="DIR",
         help="where run checkpoints live (default: $INFRA_AUDIT_HOME or ~/.local/state/infra-audit)",
     )
+
+
+def prune_runs(console: Console, store: RunStore | None, settings: RunSettings) -> None:
+    """After a run: keep the newest ``settings.keep_runs`` runs of its estate, and say what went."""
+    from tools.sizes import format_size
+
+    if store is None:  # a run without a store (bench/phases.py measures one)
+        return
+
+    before = store.disk_usage()
+    pruned = store.prune(settings.keep_runs, estate=settings.estate)
+    if pruned:
+        console.print(
+            f"pruned {len(pruned)} older run(s) of this estate from {store.state_dir} "
+            f"({format_size(before - store.disk_usage())} freed; keeping {settings.keep_runs}: --keep-runs)",
+            highlight=False,
+        )
 
 
 def make_store(args: argparse.Namespace) -> RunStore:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
-
 from pipeline.cluster import open_cluster
 from pipeline.commands.common import add_estate_flags
-from pipeline.console import evidence_panel, inventory_summary
+from pipeline.console import evidence_panel, inventory_summary, make_console
 from pipeline.settings import RunSettings
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
@@ -60,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(inventory.model_dump_json(indent=2) + "\n")
         return 0
-    console = Console()
+    console = make_console()
     inventory_summary(console, inventory)
     if args.evidence:
         toolbox = Toolbox(

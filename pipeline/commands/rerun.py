@@ -6,11 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from rich.console import Console
-
-from domain.concerns import CONCERNS
 from domain.errors import SettingsError
-from pipeline.commands.common import closing_model, finish
+from pipeline.commands.common import closing_model, concern_arg, finish
+from pipeline.console import make_console
 from pipeline.progress import Progress
 
 
@@ -20,9 +18,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--concern",
         action="append",
-        choices=CONCERNS,
+        type=concern_arg,
         dest="concerns",
-        help="concern to re-run (repeatable; with --replay, the recorded ones by default)",
+        help="concern to re-run, by code or name (R5 or security, ...; repeatable; with --replay, the "
+        "recorded ones by default)",
     )
     parser.add_argument("--out", metavar="DIR", help="where to write the new report (default: next to AUDIT)")
     parser.add_argument("--estate", metavar="PATH", help="the estate, if not at the path recorded in AUDIT")
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.render.json_out import load_report
     from pipeline.settings import LlmOptions
 
-    console = Console()
+    console = make_console()
     if args.replay and args.offline:
         raise SettingsError(
             "--offline and --replay cannot be used together: a replay runs the recorded model"

@@ -5,24 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 
-from rich.console import Console
-
 from domain.errors import SettingsError
-from pipeline.commands.common import closing_model, finish, make_store
+from pipeline.commands.common import add_state_dir_flag, closing_model, finish, make_store, prune_runs
+from pipeline.console import make_console
 from pipeline.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("resume", help="continue a killed run; finished concerns are not redone")
     parser.add_argument("run_id", help="the run id printed by 'infra-audit run'")
-    parser.add_argument("--state-dir", metavar="DIR", help="where run checkpoints live")
+    add_state_dir_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.audit import resume_audit
 
-    console = Console()
+    console = make_console()
     store = make_store(args)
     settings = store.load(args.run_id)
     model = None
@@ -38,4 +37,6 @@ def run(args: argparse.Namespace) -> int:
         model = models.build_model(settings.llm or LlmOptions(), os.environ)
     with closing_model(model), Progress(console, list(settings.concerns)) as progress:
         state = resume_audit(args.run_id, store, progress, model=model)
-    return finish(console, state)
+    code = finish(console, state)
+    prune_runs(console, store, settings)
+    return code

@@ -11,18 +11,25 @@ from __future__ import annotations
 import argparse
 import os
 from contextlib import nullcontext
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from rich.console import Console
 
 from agents.llm.accounting import Price, RunBudget
 from agents.llm.providers import DEFAULT_PROVIDER, PROVIDERS
-from domain.concerns import CONCERNS
 from domain.errors import SettingsError
-from pipeline.commands.common import add_estate_flags, add_run_flags, closing_model, finish, make_store
+from pipeline.commands.common import (
+    add_date_flag,
+    add_estate_flags,
+    add_run_flags,
+    closing_model,
+    concern_arg,
+    finish,
+    make_store,
+    prune_runs,
+)
+from pipeline.console import make_console
 from pipeline.progress import Progress
 from pipeline.settings import LlmOptions, RunSettings
 
@@ -34,14 +41,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--concern",
         action="append",
-        choices=CONCERNS,
+        type=concern_arg,
         dest="concerns",
-        help="research only this concern (repeatable); default: all five",
+        help="research only this concern, by code or name (R1 or reliability, ...; repeatable); "
+        "default: all five",
     )
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
-    parser.add_argument(
-        "--date", type=_iso_date, help="audit date YYYY-MM-DD written in the report (default: today)"
-    )
+    add_date_flag(parser)
     add_model_flags(parser)
     parser.set_defaults(func=run)
 
@@ -72,13 +78,6 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--price", metavar="IN,OUT", help="USD per million input,output tokens for an unlisted model"
     )
-
-
-def _iso_date(text: str) -> str:
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def _price(text: str | None) -> Price | None:
@@ -151,11 +150,12 @@ def _replay_arguments(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
+    from pipeline.cluster import open_cluster, settle_clock
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.runs import new_run_id
 
-    console = Console()
+    console = make_console()
     replay_model = _replay_arguments(args)
     mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
     from tools.inventory.build import check_root
@@ -176,8 +176,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"[yellow]Running offline ({mind.why}): deterministic checks and challengers, no model.[/yellow]"
         )
-    if args.record and args.date is None:
-        args.date = datetime.now(UTC).date().isoformat()  # one date for the run and its cassette
     settings = RunSettings.from_env(
         estate=Path(args.path).resolve(),
         estate_label=args.path,
@@ -192,7 +190,10 @@ def run(args: argparse.Namespace) -> int:
         llm=options if mind.mode == "llm" else None,
         max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
+        keep_runs=args.keep_runs,
     )
+    backend = open_cluster(settings)
+    settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
     run_id = args.run_id or new_run_id()
     store = make_store(args)
     console.print(f"run id: [bold]{run_id}[/bold] (resume with 'infra-audit resume {run_id}')")
@@ -205,19 +206,21 @@ def run(args: argparse.Namespace) -> int:
             cluster=args.cluster,
             context=args.context,
             run_id=run_id,
-            date=args.date,
+            date=str(settings.date),
             model=model.model,
             concerns=settings.concerns,
             stream=options.stream,
             budget=options.budget,
             price=options.price,
         )
-        label = models.label_for(model, model.endpoint, args.date)
+        label = models.label_for(model, model.endpoint, str(settings.date))
         recording = cassette(
             Path(args.record), "record", {**label, RUN_KEY: recorded.model_dump(mode="json")}
         )
     else:
         recording = nullcontext()
     with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
-        state = run_audit(settings, run_id, store, progress, model=model)
-    return finish(console, state)
+        state = run_audit(settings, run_id, store, progress, model=model, backend=backend)
+    code = finish(console, state)
+    prune_runs(console, store, settings)
+    return code

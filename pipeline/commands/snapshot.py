@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
 from domain.errors import SettingsError
 from pipeline.commands.common import add_kube_timeout_flag
+from pipeline.console import make_console
 from pipeline.settings import RunSettings
 
 
@@ -54,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
     backend = open_cluster(settings)
     assert backend is not None
     summary = write_snapshot(backend, Path(args.out))
-    Console().print(f"snapshot written to {args.out}: {summary}")
+    make_console().print(f"snapshot written to {args.out}: {summary}")
     return 0

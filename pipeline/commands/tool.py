@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
-
 from domain.errors import SettingsError
 from pipeline.cluster import open_cluster
 from pipeline.commands.common import add_estate_flags
-from pipeline.console import evidence_panel
+from pipeline.console import evidence_panel, make_console
 from pipeline.settings import RunSettings
 from tools.evidence import Ledger
 from tools.registry import Toolbox
@@ -59,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     toolbox = Toolbox(
         Jail(settings.estate, file_cap=settings.file_cap), open_cluster(settings), Ledger(settings.output_cap)
     )
-    console = Console()
+    console = make_console()
     if args.list or not args.name:
         for spec in toolbox.specs:
             props = spec.input_schema().get("properties", {})

@@ -23,11 +23,12 @@ pytestmark = pytest.mark.e2e
             "infra-audit: error: snapshot '/nonexistent' does not exist",
         ),
         (["run", str(GITOPS), "--cluster", str(HOMELAB / "stacks")], 2, "holds no Kubernetes objects"),
-        (["run", str(GITOPS), "--concern", "nope"], 2, "argument --concern: invalid choice: 'nope'"),
+        (["run", str(GITOPS), "--concern", "nope"], 2, "--concern: unknown concern 'nope'; valid: R1"),
         (
             ["run", str(GITOPS), "--date", "21-11-2026"],
             2,
-            "'21-11-2026' is not a date in the form YYYY-MM-DD",
+            "'21-11-2026' is not a date or time in the form YYYY-MM-DD (00:00 UTC) or "
+            "YYYY-MM-DDTHH:MM:SSZ (UTC)",
         ),
         (["rerun", "/nonexistent.json", "--concern", "security"], 2, "no audit report at /nonexistent.json"),
         (["rerun", "/etc/hostname", "--concern", "security"], 2, "is not a valid infra-audit report"),

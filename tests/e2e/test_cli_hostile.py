@@ -74,9 +74,12 @@ def test_without_out_the_traceback_goes_to_the_run_store(
     monkeypatch.setattr(nodes, "research_offline", crashing)
     argv = ["run", str(GITOPS), "--offline", "--concern", "security", "--run-id", "crash"]
     code, stdout, _ = cli([*argv, "--state-dir", str(tmp_path / "s")], monkeypatch)
-    where = tmp_path / "s" / "tracebacks" / "crash" / "traceback-research-security.txt"
+    where = tmp_path / "s" / "runs" / "crash.tracebacks" / "traceback-research-security.txt"
     assert code == 1 and f"failed: KeyError: 'boom' (traceback in {where})" in stdout
     assert "\nKeyError: 'boom'\n" in where.read_text()
+    # the traceback belongs to the run: deleting the run deletes it
+    code, _, _ = cli(["runs", "delete", "crash", "--state-dir", str(tmp_path / "s")], monkeypatch)
+    assert code == 0 and not where.parent.exists()
 
 
 def test_a_directory_with_nothing_auditable_warns_and_the_report_says_so(

@@ -27,46 +27,71 @@ pytestmark = pytest.mark.e2e
 
 DATE = "2026-11-20"
 
-# The child process runs a real audit; its security branch waits until the other four branches'
-# results are in the checkpoint database, then the process dies as if killed (no cleanup, exit 137).
+# The child process runs a real audit in which the first KEEP research branches to start finish
+# normally; any later branch waits until those KEEP branches' results are in the checkpoint database
+# (at most 30 s), then the process dies as if killed (no cleanup, exit 137). The concerns that
+# finished are written to a file, one per line, so the test knows exactly which must not run again.
 KILLED_RUN = textwrap.dedent(
     """
-    import os, sqlite3, sys, time
+    import os, sqlite3, sys, threading, time
     import pipeline.nodes as nodes
     from pipeline.cli import main
 
-    estate, state_dir, out = sys.argv[1:4]
+    estate, state_dir, out, finished_file, keep, *flags = sys.argv[1:]
+    keep = int(keep)
     real = nodes.research_offline
+    lock = threading.Lock()
+    started = []
+
+    def saved():
+        with sqlite3.connect(os.path.join(state_dir, "runs", "killed.sqlite")) as conn:
+            return conn.execute(
+                "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
+                "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"
+            ).fetchone()[0]
 
     def research(concern, ctx):
-        if concern != "security":
-            return real(concern, ctx)
-        db = os.path.join(state_dir, "runs.sqlite")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with sqlite3.connect(db) as conn:
-                done = conn.execute(
-                    "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
-                    "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"
-                ).fetchone()[0]
-            if done >= 4:
-                os._exit(137)
+        with lock:
+            started.append(concern)
+            mine = len(started)
+        if mine <= keep:
+            result = real(concern, ctx)
+            with lock, open(finished_file, "a") as f:
+                f.write(concern + "\\n")
+            return result
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and saved() < keep:
             time.sleep(0.02)
-        os._exit(99)
+        os._exit(137)
 
     nodes.research_offline = research
     sys.exit(main(["run", estate, "--run-id", "killed", "--date", "2026-11-20",
-                   "--state-dir", state_dir, "--out", out]))
+                   "--state-dir", state_dir, "--out", out, *flags]))
     """
 )
 
 
-def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def finished_research_branches(state_dir: Path) -> int:
+    with sqlite3.connect(state_dir / "runs" / "killed.sqlite") as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
+                "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"  # research, not __start__
+            ).fetchone()[0]
+        )
+
+
+@pytest.mark.parametrize(
+    ("flags", "keep"),
+    [([], 2), ([], 4), (["--max-concurrency", "1"], 2), (["--max-concurrency", "1"], 3)],
+    ids=["default-2-done", "default-4-done", "one-at-a-time-2-done", "one-at-a-time-3-done"],
+)
+def test_resume_after_a_killed_run_redoes_only_the_unfinished_concerns(
+    flags: list[str], keep: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state_dir, out = tmp_path / "state", tmp_path / "out"
+    state_dir, out, finished_file = tmp_path / "state", tmp_path / "out", tmp_path / "finished"
     child = subprocess.run(
-        [sys.executable, "-c", KILLED_RUN, str(GITOPS), str(state_dir), str(out)],
+        [sys.executable, "-c", KILLED_RUN, *map(str, (GITOPS, state_dir, out, finished_file, keep)), *flags],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -75,12 +100,11 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
     )
     assert child.returncode == 137, child.stderr[-2000:]
     assert not (out / "audit.md").exists()
-    with sqlite3.connect(state_dir / "runs.sqlite") as conn:
-        finished = conn.execute(
-            "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = 'killed' "
-            "AND channel = 'results' AND task_path LIKE '~__pregel_push%'"  # research branches, not __start__
-        ).fetchone()[0]
-    assert finished == 4
+    finished = finished_file.read_text().split()
+    assert len(finished) == len(set(finished)) == keep
+    # every finished branch is in the checkpoint, whatever the concurrency
+    assert finished_research_branches(state_dir) == keep
+    assert [(r.run_id, r.status) for r in RunStore(state_dir).runs()] == [("killed", "incomplete")]
 
     calls: list[str] = []
     real = nodes.research_offline
@@ -91,9 +115,10 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concern(
 
     monkeypatch.setattr(nodes, "research_offline", counting)
     state = resume_audit("killed", RunStore(state_dir))
-    assert calls == ["security"]
+    assert sorted(calls) == sorted(set(CONCERNS) - set(finished))  # each unfinished one once, no other
     assert state.report is not None and sorted(state.report.concerns) == sorted(CONCERNS)
     assert (out / "audit.md").exists() and (out / "audit.json").exists()
+    assert [(r.run_id, r.status) for r in RunStore(state_dir).runs()] == [("killed", "finished")]
 
     clean = run_audit(
         RunSettings(estate=GITOPS, estate_label=str(GITOPS), date=DATE, workdir=REPO), run_id="killed"

@@ -16,12 +16,15 @@ from estates import ESTATES, GITOPS, HOMELAB, HOMELAB_SNAPSHOT, ground_truth
 
 from domain.findings import Location
 from tools.checks.spec import CheckContext, Detection, load_catalog
+from tools.clock import parse_clock
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.kube.snapshot import SnapshotBackend
 from tools.registry import Toolbox
 from tools.sandbox import Jail
 
+CLOCK = "2026-11-20T09:00:00Z"
+"""The audit clock of these tests: the homelab snapshot's capture time."""
 NO_PLACE = "-"
 """The ref of a location with no place in the estate (a missing control); a report lists no ref for it."""
 
@@ -30,9 +33,13 @@ def estate_contexts() -> dict[str, CheckContext]:
     backend = SnapshotBackend(HOMELAB_SNAPSHOT)
     return {
         "homelab": CheckContext(
-            build_inventory(HOMELAB, cluster=backend), Toolbox(Jail(HOMELAB), backend, Ledger())
+            build_inventory(HOMELAB, cluster=backend),
+            Toolbox(Jail(HOMELAB), backend, Ledger()),
+            now=parse_clock(CLOCK),
         ),
-        "gitops-base": CheckContext(build_inventory(GITOPS), Toolbox(Jail(GITOPS), None, Ledger())),
+        "gitops-base": CheckContext(
+            build_inventory(GITOPS), Toolbox(Jail(GITOPS), None, Ledger()), now=parse_clock(CLOCK)
+        ),
     }
 
 

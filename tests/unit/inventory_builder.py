@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.checks.spec import CheckContext, Detection
+from tools.clock import parse_clock
 from tools.evidence import Ledger
 from tools.inventory.inventory import Inventory, LiveState, Records
 from tools.inventory.models import (
@@ -133,7 +134,11 @@ def context(inv: Inventory, extra: Iterable[ToolSpec] = ()) -> CheckContext:
     """A check context over ``inv`` with the real repo tools jailed to its root (plus ``extra`` tools)."""
     specs = [s for s in default_specs() if s.group == "repo"] + list(extra)
     backend = object() if extra else None
-    return CheckContext(inventory=inv, toolbox=Toolbox(Jail(inv.root), backend, Ledger(), specs=specs))
+    return CheckContext(
+        inventory=inv,
+        toolbox=Toolbox(Jail(inv.root), backend, Ledger(), specs=specs),
+        now=parse_clock(CAPTURED_AT),  # the audit clock of these tests: the snapshot's capture time
+    )
 
 
 def refs(detection: Detection) -> list[str]:

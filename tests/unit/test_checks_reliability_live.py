@@ -128,7 +128,7 @@ def test_cronjob_stale_against_the_snapshot_time(tmp_path: Path) -> None:
     assert refs(d) == ["lab/a/CronJob/stale"]
     assert subjects(d) == ["CronJob/a/stale"]
     assert d.locations[0].detail == (
-        "last success 2026-11-17T02:00:00Z, 3.3 d before the reference time; "
+        "last success 2026-11-17T02:00:00Z, 3.3 d before the audit clock 2026-11-20T09:00:00Z; "
         "schedule '0 2 * * *' runs every 24.0 h"
     )
     assert d.note == (

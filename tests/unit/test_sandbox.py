@@ -138,7 +138,7 @@ def test_oversized_file_is_refused_with_a_hint(estate: Path) -> None:
     (estate / "big.json").write_text("x" * 2000)
     jail = Jail(estate, file_cap=1024)
     message = refused(jail, "big.json", for_read=True)
-    assert "'big.json' is 2.0 KiB, over the 1.0 KiB read cap" in message
+    assert "'big.json' is 2.0 KiB, over the 1 KiB read cap" in message
     assert "read a line range (repo_read with start and end)" in message
     assert jail.read_text("big.json", size_limit=4096) == "x" * 2000  # a range reader may raise the cap
 

@@ -18,6 +18,7 @@ from domain.concerns import Concern
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
 from tools.checks.spec import CheckContext, CheckSpec, Detection, get_detector, load_catalog
+from tools.clock import format_clock
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.live import EVERY_KIND, kinds_read_by
 from tools.inventory.models import UnreadResource
@@ -82,12 +83,18 @@ def _incomplete(detection: Detection, unread: list[UnreadResource]) -> Detection
     return detection.model_copy(update={"note": f"{detection.note}; {note}" if detection.note else note})
 
 
-def check_command(ctx: CheckContext, check_id: str) -> str:
-    return f"{ctx.command_prefix} {check_id}"
+def check_command(ctx: CheckContext, spec: CheckSpec) -> str:
+    """The command that reproduces a check; one that judges time carries the run's clock."""
+    if spec.clock and ctx.now is not None:
+        return f"{ctx.command_prefix} --date {format_clock(ctx.now)} {spec.id}"
+    return f"{ctx.command_prefix} {spec.id}"
 
 
 def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detection]:
     """Run one detection and shape it as a tool result (not yet recorded)."""
+    if not spec.clock:
+        # a check that does not say it judges time cannot read the clock
+        ctx = dataclasses.replace(ctx, now=None)
     detection, unread = _detect(spec, ctx)
     if unread:
         detection = _incomplete(detection, unread)
@@ -98,7 +105,7 @@ def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detect
         tool="check",
         args={"id": spec.id},
         status=ToolStatus.OK if detection.count else ToolStatus.NO_DATA,
-        command=check_command(ctx, spec.id),
+        command=check_command(ctx, spec),
         output=output,
         data=detection.model_dump(mode="json"),
         value=float(detection.count) if detection.applicable else None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
@@ -52,6 +53,10 @@ class CheckSpec(BaseModel):
         description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice.",
     )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
+    clock: bool = Field(
+        default=False,
+        description="True when the detection compares times with the audit clock (its command has --date).",
+    )
 
     @property
     def concern(self) -> Concern:
@@ -78,6 +83,15 @@ class CheckContext:
     toolbox: Toolbox
     command_prefix: str = "infra-audit check ."
     """How a person reruns a check from the shell, e.g. ``infra-audit check examples/homelab``."""
+    now: datetime | None = None
+    """The audit clock (``tools/clock.py``), from the run settings. The runner gives it only to the
+    checks whose spec says ``clock: true``, so a detection cannot judge time without saying so."""
+
+    def clock(self) -> datetime:
+        """The run's one 'now'. A detection reads time here, never from the wall clock."""
+        if self.now is None:
+            raise RuntimeError("this check reads the audit clock: catalog.yaml must say 'clock: true' for it")
+        return self.now
 
 
 Detector = Callable[[CheckContext], Detection]

@@ -33,10 +33,11 @@ from tools.inventory.models import (
     ParseIssue,
 )
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
+from tools.sizes import MIB, format_size
 
 CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 10 * MIB
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 RENOVATE_NAMES = frozenset(
     {"renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5"}
@@ -126,7 +127,7 @@ class _EstateReader:
             self._issue(path, None, f"unreadable: {exc.strerror or exc}")
             return None
         if len(data) > MAX_FILE_BYTES:
-            self._issue(path, None, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, skipped")
+            self._issue(path, None, f"larger than {format_size(MAX_FILE_BYTES)}, skipped")
             return None
         return data
 

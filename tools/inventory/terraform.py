@@ -53,9 +53,10 @@ from tools.inventory.terraform_blocks import (
     terraform_block,
 )
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
+from tools.sizes import MIB, format_size
 
-MAX_READ_BYTES: Final = 2_000_000  # a YAML file a manifest reads with file(...)
-MAX_PARSE_BYTES: Final = 5_000_000  # no hand-written HCL file is this big; generated ones are not worth it
+MAX_READ_BYTES: Final = 2 * MIB  # a YAML file a manifest reads with file(...)
+MAX_PARSE_BYTES: Final = 5 * MIB  # no hand-written HCL file is this big; generated ones are not worth it
 _TOOL_CACHES: Final = frozenset({".terraform", ".terragrunt-cache"})
 
 
@@ -94,7 +95,7 @@ def load_file(root: Path, rel: str) -> HclFile | ParseIssue | None:
     except OSError as exc:
         return ParseIssue(path=rel, message=f"cannot read: {exc.strerror or exc}")
     if len(data) > MAX_PARSE_BYTES:
-        return ParseIssue(path=rel, message=f"skipped: larger than {MAX_PARSE_BYTES // 1_000_000} MB")
+        return ParseIssue(path=rel, message=f"skipped: larger than {format_size(MAX_PARSE_BYTES)}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -209,7 +210,7 @@ class Module:
 
     def release(self) -> None:
         """Break the evaluator's reference cycle (it holds ``self.lookup``) so the module's syntax trees
-        are freed now rather than by a later full collection: about 20 MB on a 340-file estate."""
+        are freed now rather than by a later full collection: about 20 MiB on a 340-file estate."""
         self.ev = None  # type: ignore[assignment]
         if self.terragrunt is not None:
             self.terragrunt.ev = None  # type: ignore[assignment]

@@ -48,13 +48,6 @@ def workloads(inventory: Inventory, kinds: Iterable[str] | None = None) -> list[
     return chosen
 
 
-def reference_time(inventory: Inventory) -> datetime:
-    """'Now' for time-based checks: the snapshot's capture time, so audits of a snapshot are reproducible."""
-    if inventory.live is not None and inventory.live.cluster.captured_at:
-        return parse_time(inventory.live.cluster.captured_at)
-    return datetime.now(UTC)
-
-
 def parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,8 +1,8 @@
 """Reliability detections over what a cluster shows right now: pods, containers, Jobs, CronJobs.
 
 Each returns ``applicable=False`` when the audit was given no cluster. Time-based checks measure
-against ``common.reference_time`` (the snapshot's capture time), never the wall clock, so an audit
-of a snapshot gives the same answer on every run.
+against the audit clock (``CheckContext.clock()``, from the run settings), never the wall clock, so
+a live cluster and a snapshot of the same objects give the same answer, on every run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from croniter import CroniterError, croniter
 from domain.findings import Location
 from tools.checks.detections import common
 from tools.checks.spec import CheckContext, Detection, detector
+from tools.clock import format_clock
 from tools.inventory.models import CronJobState, PodState
 
 NO_CLUSTER = "no cluster given (run with --cluster)"
@@ -133,8 +134,8 @@ def _last_run(cronjob: CronJobState) -> tuple[str, str] | None:
 @detector("REL-LIVE-CRONJOB-STALE")
 def live_cronjob_stale(ctx: CheckContext) -> Detection:
     """Non-suspended live CronJobs whose last successful run (or, with none recorded, the last
-    scheduled run) is older than twice the schedule interval before the reference time. The interval
-    is the largest gap between consecutive fire times over the 7 days before the reference time
+    scheduled run) is older than twice the schedule interval before the audit clock. The interval
+    is the largest gap between consecutive fire times over the 7 days before the audit clock
     (croniter), so irregular schedules are judged by their longest quiet period. CronJobs with an
     unparsable schedule, or that have never been scheduled (the inventory has no creation time to
     fall back on) or whose time does not parse, are listed in the note and not counted.
@@ -143,7 +144,7 @@ def live_cronjob_stale(ctx: CheckContext) -> Detection:
     live = ctx.inventory.live
     if live is None:
         return not_applicable()
-    reference = common.reference_time(ctx.inventory)
+    reference = ctx.clock()
     active = [c for c in live.cronjobs if not c.suspend]
     locations = []
     skipped = []
@@ -165,7 +166,7 @@ def live_cronjob_stale(ctx: CheckContext) -> Detection:
             continue
         if age > STALE_FACTOR * interval:
             detail = (
-                f"{label} {when}, {_hours(age)} before the reference time; "
+                f"{label} {when}, {_hours(age)} before the audit clock {format_clock(reference)}; "
                 f"schedule {cronjob.schedule!r} runs every {_hours(interval)}"
             )
             subject = f"CronJob/{cronjob.namespace}/{cronjob.name}"
