@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant, RunBudget
     from agents.llm.protocol import ModelClient
 
+
 class ProgressFn(Protocol):
     """progress(node, concern_or_role, message): how agents report to the live display.
 

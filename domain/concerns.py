@@ -35,9 +35,10 @@ CONCERN_CODES: dict[Concern, str] = {row.name: row.code for row in CONCERN_TABLE
 CONCERN_INFO: dict[Concern, ConcernInfo] = {row.name: row for row in CONCERN_TABLE}
 CHECK_ID_PATTERN = r"^(" + "|".join(row.prefix for row in CONCERN_TABLE) + r")-[A-Z0-9-]+$"
 
-Stance = Literal["numbers", "intent", "recount"]
-"""Offline, 'numbers' is the mechanical recount; with a model, 'numbers' and 'intent' are the LLM
-challengers and 'recount' is the mechanical recount that still runs beside them."""
+Stance = str
+"""A challenger's stance: a name registered in ``agents/stances.py`` ('numbers', 'intent'), or the
+label its offline verdicts carry when they run beside a model's ('recount': the mechanical recount
+that still runs beside the LLM numbers challenger). An open set, so a stance is one registration."""
 
 Mode = Literal["offline", "llm"]
 

@@ -72,7 +72,7 @@ class RawFinding(_Model):
 
 class Verdict(_Model):
     finding: str = Field(description="Research id of the finding judged, e.g. 'R1#3'.")
-    challenger: Stance
+    challenger: Stance = Field(description="Stance of the challenger that judged: numbers, intent, recount.")
     action: Action
     reason: str = Field(description="Why, citing what was re-run or read.")
     evidence: list[str] = Field(default_factory=list, description="Ids of the evidence behind the verdict.")

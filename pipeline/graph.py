@@ -21,13 +21,14 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy, Send
 
+from agents import stances
 from domain.concerns import Stance
 from domain.errors import ModelUnavailable
 from pipeline import nodes
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
 
-STANCES: tuple[Stance, ...] = ("numbers", "intent")
+STANCES: tuple[Stance, ...] = tuple(stances.STANCES)
 
 # Our own types that checkpoints may hold; anything else is refused on load.
 CHECKPOINT_TYPES = [

@@ -21,10 +21,10 @@ from typing import Any
 from langgraph.errors import NodeError
 from langgraph.runtime import Runtime
 
-from agents.offline.challenge_intent import challenge_intent
-from agents.offline.challenge_numbers import challenge_numbers
+from agents.challenge import ChallengeOutcome
 from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
+from agents.stances import STANCES
 from domain.errors import ModelError
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
@@ -148,32 +148,29 @@ def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[st
 
 
 def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
+    spec = STANCES[task.stance]
     findings = _to_challenge(task)
-    update: dict[str, Any] = {"verdicts": [], "challenge_evidence": [], "gaps": [], "framings": []}
-    if task.stance == "numbers":
-        ctx.progress("challenge", "numbers", "re-running evidence")
-        verdicts, evidence = challenge_numbers(findings, task.results, ctx)
-        if ctx.model is not None:
-            verdicts = [v.model_copy(update={"challenger": "recount"}) for v in verdicts]
-        update["verdicts"] += verdicts
-        update["challenge_evidence"] += evidence
+    outcome = ChallengeOutcome()
+    if ctx.model is None or spec.beside_model is not None:
+        ctx.progress("challenge", spec.name, spec.progress)
+        offline = spec.offline(findings, task.results, ctx)
+        if ctx.model is not None and spec.beside_model is not None:
+            offline.verdicts = [
+                v.model_copy(update={"challenger": spec.beside_model}) for v in offline.verdicts
+            ]
+        outcome.add(offline)
     if ctx.model is not None:
         from agents.llm.challenger import challenge_llm
 
-        ctx.progress("challenge", task.stance, f"challenging with {ctx.model.model}")
-        outcome = challenge_llm(task.stance, findings, task.results, ctx)
-        update["verdicts"] += outcome.verdicts
-        update["challenge_evidence"] += outcome.evidence
-        update["gaps"] += outcome.gaps
-        update["framings"] += outcome.framings
-    elif task.stance == "intent":
-        ctx.progress("challenge", "intent", "reading decisions")
-        offline = challenge_intent(findings, ctx, task.date)
-        update["verdicts"] += offline.verdicts
-        update["challenge_evidence"] += offline.evidence
-        update["gaps"] += offline.gaps
-    ctx.progress("challenge", task.stance, f"{len(update['verdicts'])} verdicts")
-    return update
+        ctx.progress("challenge", spec.name, f"challenging with {ctx.model.model}")
+        outcome.add(challenge_llm(spec, findings, task.results, ctx))
+    ctx.progress("challenge", spec.name, f"{len(outcome.verdicts)} verdicts")
+    return {
+        "verdicts": outcome.verdicts,
+        "challenge_evidence": outcome.evidence,
+        "gaps": outcome.gaps,
+        "framings": outcome.framings,
+    }
 
 
 def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -185,7 +182,7 @@ def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[Run
     runtime.context.progress(
         "challenge", stance, f"failed: {crash_line(runtime.context, 'challenge', stance, exc)}"
     )
-    what = "claims were not recounted" if stance == "numbers" else "decisions were not read"
+    what = STANCES[stance].failure
     return {"gaps": [redact_text(f"The {stance} challenger failed ({type(exc).__name__}: {exc}); {what}.")]}
 
 

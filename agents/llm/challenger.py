@@ -8,17 +8,17 @@ LLM mode (verdicts of stance ``recount``), so a number that does not reproduce c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
-from domain.concerns import Stance
-from domain.evidence import Evidence
+from agents.stances import STANCES, StanceSpec
 from domain.findings import Action, ConcernResult, RawFinding, Verdict
 
 REFS_SHOWN = 10
@@ -48,15 +48,16 @@ class VerdictsSubmission(BaseModel):
     framings: list[str] = Field(default_factory=list, description="Alternative framings worth keeping.")
 
 
-@dataclass
-class ChallengeOutcome:
-    verdicts: list[Verdict] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-    gaps: list[str] = field(default_factory=list)
-    framings: list[str] = field(default_factory=list)
+def stance_variables(stance: StanceSpec, stances: Mapping[str, StanceSpec] = STANCES) -> dict[str, Any]:
+    """What the challenger prompt says of its stance, and of the others it works beside."""
+    return {
+        "stance": {"name": stance.name, "role": stance.role, "distrust": stance.distrust},
+        "others": [s.known_as for s in stances.values() if s.name != stance.name],
+        "stance_partial": stance.partial,
+    }
 
 
-def make_check(stance: str, ids: set[str]) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
+def make_check(stance: StanceSpec, ids: set[str]) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
     def check(payload: VerdictsSubmission, seen: set[str]) -> list[str]:
         problems = []
         given = [v.finding for v in payload.verdicts]
@@ -84,7 +85,7 @@ def make_check(stance: str, ids: set[str]) -> Callable[[VerdictsSubmission, set[
             if v.action == "DROPPED" and not (v.evidence or v.documented_at):
                 problems.append(f"{v.finding}: DROPPED needs evidence or documented_at (path:line)")
             if (
-                stance == "intent"
+                stance.cites_documents
                 and v.action in ("DROPPED", "REFRAMED")
                 and not v.documented_at
                 and not v.evidence
@@ -96,14 +97,18 @@ def make_check(stance: str, ids: set[str]) -> Callable[[VerdictsSubmission, set[
 
 
 def challenge_llm(
-    stance: Stance, findings: list[RawFinding], results: dict[str, ConcernResult], ctx: AgentContext
+    stance: StanceSpec,
+    findings: list[RawFinding],
+    results: Mapping[str, ConcernResult],
+    ctx: AgentContext,
+    stances: Mapping[str, StanceSpec] = STANCES,
 ) -> ChallengeOutcome:
     model, accountant, budget = ctx.llm()
     evidence = {ev.id: ev for r in results.values() for ev in r.evidence}
     toolbox = ctx.toolbox()
     cited = sorted({e for f in findings for c in f.claims for e in c.evidence})
     variables = {
-        "stance": stance,
+        **stance_variables(stance, stances),
         "date": ctx.date,
         "run_id": ctx.run_id,
         "estate": ctx.estate_summary(ctx.inventory()),
@@ -128,7 +133,7 @@ def challenge_llm(
     }
     ids = {f.id for f in findings}
     run = run_agent(
-        agent=f"challenge:{stance}",
+        agent=f"challenge:{stance.name}",
         client=model,
         system=render("challenger.md.j2", **variables),
         prompt=f"Challenge these {len(findings)} findings. One verdict each.",
@@ -145,16 +150,16 @@ def challenge_llm(
         seen=set(evidence),
         on_turn=lambda run: ctx.progress(
             "challenge",
-            stance,
-            f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance}')}",
+            stance.name,
+            f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance.name}')}",
             detail=True,
         ),
     )
     if run.payload is None:
         return ChallengeOutcome(
-            gaps=[f"The {stance} challenger did not submit ({run.stopped}); its verdicts are missing."]
+            gaps=[f"The {stance.name} challenger did not submit ({run.stopped}); its verdicts are missing."]
         )
-    verdicts = [Verdict(challenger=stance, **v.model_dump()) for v in run.payload.verdicts]
+    verdicts = [Verdict(challenger=stance.name, **v.model_dump()) for v in run.payload.verdicts]
     own = sorted({e for v in verdicts for e in v.evidence if e not in evidence})
     return ChallengeOutcome(
         verdicts=verdicts,

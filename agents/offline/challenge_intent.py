@@ -21,12 +21,12 @@ The search for intent phrases is an ordinary ``repo_search`` call, so it is evid
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date as Date
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.offline.decisions import MAX_WINDOW, Decision, find_decisions
 from agents.offline.solved_elsewhere import solved_elsewhere
@@ -61,15 +61,8 @@ class AcceptedRisk(BaseModel):
     framing: str | None = None
 
 
-@dataclass
-class IntentOutcome:
-    verdicts: list[Verdict] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-    gaps: list[str] = field(default_factory=list)
-
-
-def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: str) -> IntentOutcome:
-    outcome = IntentOutcome()
+def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: str) -> ChallengeOutcome:
+    outcome = ChallengeOutcome()
     toolbox = ctx.toolbox()
     inventory = ctx.inventory()
     accepted, accepted_ev = _accepted_risks(ctx, run_date, outcome)
@@ -90,7 +83,7 @@ def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: st
 
 
 def _accepted_risks(
-    ctx: AgentContext, run_date: str, outcome: IntentOutcome
+    ctx: AgentContext, run_date: str, outcome: ChallengeOutcome
 ) -> tuple[list[tuple[AcceptedRisk, int]], Evidence | None]:
     toolbox = ctx.toolbox()
     try:

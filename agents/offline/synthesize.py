@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from agents.context import AgentContext, ResearchRecord
 from agents.offline.research import format_title
+from agents.stances import verdict_order
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.evidence import Evidence
 from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
@@ -125,9 +126,9 @@ def apply_verdicts(finding: RawFinding, verdicts: list[Verdict]) -> tuple[RawFin
     if any(v.action == "DROPPED" for v in verdicts):
         return None
     result = finding
-    order = {"recount": 0, "numbers": 1, "intent": 2}
+    order = verdict_order()
     recounted = any(v.challenger == "recount" and v.action == "CORRECTED" for v in verdicts)
-    for verdict in sorted(verdicts, key=lambda v: order[v.challenger]):
+    for verdict in sorted(verdicts, key=lambda v: order.get(v.challenger, len(order))):
         if verdict.challenger == "numbers" and recounted and not verdict.removed_subjects:
             continue  # the mechanical recount measured the number; a model's different figure does not win
         if verdict.action == "CORRECTED":

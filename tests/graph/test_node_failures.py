@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from estates import GITOPS, REPO
 
 import pipeline.nodes as nodes
+from agents import stances
 from domain.concerns import CONCERNS, Concern
 from domain.errors import ModelRejected, ModelUnavailable
 from domain.findings import ConcernResult
@@ -91,7 +93,7 @@ def test_a_crashing_challenger_becomes_a_gap(monkeypatch: pytest.MonkeyPatch) ->
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("recount exploded")
 
-    monkeypatch.setattr(nodes, "challenge_numbers", broken)
+    monkeypatch.setitem(stances.STANCES, "numbers", dataclasses.replace(stances.NUMBERS, offline=broken))
     state = run()
     assert state.report is not None
     assert "The numbers challenger failed (RuntimeError: recount exploded); claims were not recounted." in (

@@ -14,6 +14,7 @@ What is asserted and why:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 from snapshot import SNAPSHOTS, assert_snapshot
 
+from agents.llm.challenger import stance_variables
 from agents.llm.prompts import PROMPTS_DIR, expected_variables, render, template_name
+from agents.stances import STANCES
 from domain.concerns import CONCERN_CODES, CONCERNS
 
 pytestmark = pytest.mark.unit
@@ -331,7 +334,7 @@ def code_only(variables: dict[str, Any]) -> dict[str, Any]:
 
 def challenger_vars(stance: str = "numbers") -> dict[str, Any]:
     return {
-        "stance": stance,
+        **stance_variables(STANCES[stance]),
         "date": DATE,
         "run_id": RUN_ID,
         "estate": copy.deepcopy(ESTATE),
@@ -470,9 +473,10 @@ def test_an_unexpected_variable_is_refused() -> None:
         render("challenger.md.j2", **challenger_vars(), concern_code="R1")
 
 
-def test_an_unknown_stance_or_concern_fails() -> None:
-    with pytest.raises(UndefinedError, match="bogus"):
-        render("challenger.md.j2", **challenger_vars("bogus"))
+def test_a_stance_without_its_partial_or_an_unknown_concern_fails() -> None:
+    bogus = dataclasses.replace(STANCES["numbers"], name="bogus")
+    with pytest.raises(TemplateNotFound):
+        render("challenger.md.j2", **challenger_vars() | stance_variables(bogus))
     with pytest.raises(TemplateNotFound):
         render("researcher.md.j2", **researcher_vars() | {"concern": "bogus"})
 
@@ -489,7 +493,13 @@ def test_the_variable_contract() -> None:
     """The names the agent code passes; a change here is a change of contract with agents/llm/*."""
     shared = {"date", "run_id", "estate", "tools", "max_tool_calls"}
     assert expected_variables("researcher.md.j2") == shared | {"concern", "concern_code", "checks", "skipped"}
-    assert expected_variables("challenger.md.j2") == shared | {"stance", "findings", "evidence"}
+    assert expected_variables("challenger.md.j2") == shared | {
+        "stance",
+        "others",
+        "stance_partial",
+        "findings",
+        "evidence",
+    }
     assert expected_variables("synthesizer.md.j2") == {
         "date", "run_id", "estate", "findings", "corrections", "gaps", "framings",
         "leaders_a", "leaders_b", "dangerous",
