@@ -6,9 +6,9 @@ LLM researchers and challengers submit through.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.concerns import Concern, Stance
 from domain.evidence import Evidence
@@ -43,47 +43,71 @@ class Claim(_Model):
     )
 
 
-class RawFinding(_Model):
-    """A finding as a researcher submits it, before the challenge."""
+class FindingDraft(_Model):
+    """One finding, as the researcher submits it."""
 
-    id: str = Field(description="Research id, e.g. 'R1#3' (concern code and sequence).")
-    concern: Concern
     check: str | None = Field(
-        default=None, description="Catalog check id, or null for a finding no check covers."
+        default=None, description="The catalog check id this finding comes from, or null."
     )
-    title: str = Field(description="One-line headline with the key number.")
-    summary: str = Field(description="Why it matters here, in two or three sentences.")
+    title: str = Field(
+        description="One-line headline with the key number, e.g. '12 of 29 workloads have no probe'."
+    )
+    summary: str = Field(description="Why it matters in this estate, two or three sentences.")
     recommendation: str = Field(description="What to do, concretely.")
-    impact: int = Field(ge=1, le=5, description="1 (cosmetic) to 5 (outage or breach).")
-    effort: int = Field(ge=1, le=5, description="1 (an hour) to 5 (weeks).")
-    risk: int = Field(ge=1, le=5, description="Risk of the fix itself: 1 (safe) to 5 (can break production).")
+    impact: int = Field(ge=1, le=5, description="1 cosmetic .. 5 outage or breach.")
+    effort: int = Field(ge=1, le=5, description="1 an hour .. 5 weeks.")
+    risk: int = Field(ge=1, le=5, description="Risk of the fix itself: 1 safe .. 5 can break production.")
     fatigue: bool = Field(description="True when the unfixed state causes daily or weekly manual toil.")
     claims: list[Claim] = Field(min_length=1, description="The first claim is the headline number.")
     total: int | None = Field(default=None, description="What the headline number is out of, if anything.")
-    locations: list[Location] = Field(default_factory=list, description="Every affected place.")
+    locations: list[Location] = Field(
+        default_factory=list, description="Every affected place (path:line or live ref)."
+    )
     extra_concerns: list[Concern] = Field(
         default_factory=list, description="Other concerns this finding hits."
     )
+
+
+class RawFinding(FindingDraft):
+    """A finding of one concern before the challenge: a draft with its research id and concern."""
+
+    id: str = Field(description="Research id, e.g. 'R1#3' (concern code and sequence).")
+    concern: Concern
+
+    @model_serializer(mode="wrap")
+    def _id_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Serialized with its id and concern first, as a reader of audit.json looks for them."""
+        data = handler(self)
+        return {"id": data.pop("id"), "concern": data.pop("concern"), **data}
 
     @property
     def refs(self) -> list[str]:
         return [loc.ref for loc in self.locations]
 
 
-class Verdict(_Model):
+class VerdictDraft(_Model):
     finding: str = Field(description="Research id of the finding judged, e.g. 'R1#3'.")
-    challenger: Stance = Field(description="Stance of the challenger that judged: numbers, intent, recount.")
     action: Action
-    reason: str = Field(description="Why, citing what was re-run or read.")
-    evidence: list[str] = Field(default_factory=list, description="Ids of the evidence behind the verdict.")
-    measured_value: float | None = Field(
-        default=None, description="For CORRECTED: the value that reproduces."
-    )
+    reason: str = Field(description="Why, citing what you re-ran or read.")
+    evidence: list[str] = Field(default_factory=list, description="Evidence ids behind the verdict.")
+    measured_value: float | None = Field(default=None, description="For CORRECTED: the value you measured.")
     framing: str | None = Field(default=None, description="For REFRAMED: the new framing.")
     documented_at: str | None = Field(default=None, description="path:line where a decision is written down.")
     removed_subjects: list[str] = Field(
-        default_factory=list, description="Subjects taken out of the finding (deliberate or accepted)."
+        default_factory=list,
+        description="Subjects to take out of the finding (deliberate, accepted, solved).",
     )
+
+
+class Verdict(VerdictDraft):
+    """A verdict as the report keeps it: a draft and the stance of the challenger that gave it."""
+
+    challenger: Stance = Field(description="Stance of the challenger that judged: numbers, intent, recount.")
+
+    @model_serializer(mode="wrap")
+    def _challenger_second(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        return {"finding": data.pop("finding"), "challenger": data.pop("challenger"), **data}
 
 
 class ConcernResult(_Model):

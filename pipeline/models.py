@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
 from agents.llm.providers import make_model
 from agents.llm.settings import ENV_API_KEY, ENV_AUTH_TOKEN, ENV_BASE_URL, ModelSettings
@@ -64,10 +63,6 @@ def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = F
         if not settings.has_credentials:
             settings = ModelSettings.from_env(env, api_key=LOCAL_KEY, **overrides)
     return make_model(settings, options.provider)
-
-
-def accountant(options: LlmOptions) -> Accountant:
-    return Accountant(options.budget, price_override=options.price)
 
 
 def label_for(model: ModelClient, endpoint: str, date: str) -> dict[str, str]:

@@ -16,8 +16,6 @@ from rich.table import Table
 
 from domain.concerns import CONCERN_CODES, Concern
 
-STEPS = ["inventory", "research", "challenge", "synthesize", "render"]
-
 
 class Progress:
     def __init__(self, console: Console, concerns: list[Concern]) -> None:

@@ -15,29 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
-from agents.llm.accounting import usage_line
-from agents.llm.loop import Submission, run_agent
-from agents.llm.prompts import render
+from agents.llm.loop import Submission, run_role
 from agents.stances import STANCES, StanceSpec
-from domain.findings import Action, ConcernResult, RawFinding, Verdict
+from domain.findings import ConcernResult, RawFinding, Verdict, VerdictDraft
 
 REFS_SHOWN = 10
-
-
-class VerdictDraft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    finding: str = Field(description="Research id of the finding judged, e.g. 'R1#3'.")
-    action: Action
-    reason: str = Field(description="Why, citing what you re-ran or read.")
-    evidence: list[str] = Field(default_factory=list, description="Evidence ids behind the verdict.")
-    measured_value: float | None = Field(default=None, description="For CORRECTED: the value you measured.")
-    framing: str | None = Field(default=None, description="For REFRAMED: the new framing.")
-    documented_at: str | None = Field(default=None, description="path:line where a decision is written down.")
-    removed_subjects: list[str] = Field(
-        default_factory=list,
-        description="Subjects to take out of the finding (deliberate, accepted, solved).",
-    )
 
 
 class VerdictsSubmission(BaseModel):
@@ -103,7 +85,7 @@ def challenge_llm(
     ctx: AgentContext,
     stances: Mapping[str, StanceSpec] = STANCES,
 ) -> ChallengeOutcome:
-    model, accountant, budget = ctx.llm()
+    budget = ctx.llm()[2]
     evidence = {ev.id: ev for r in results.values() for ev in r.evidence}
     toolbox = ctx.toolbox()
     cited = sorted({e for f in findings for c in f.claims for e in c.evidence})
@@ -132,28 +114,21 @@ def challenge_llm(
         "max_tool_calls": budget.max_tool_calls_per_agent,
     }
     ids = {f.id for f in findings}
-    run = run_agent(
-        agent=f"challenge:{stance.name}",
-        client=model,
-        system=render("challenger.md.j2", **variables),
+    run = run_role(
+        ctx,
+        role="challenge",
+        who=stance.name,
+        template="challenger.md.j2",
+        variables=variables,
         prompt=f"Challenge these {len(findings)} findings. One verdict each.",
-        toolbox=toolbox,
-        tools=toolbox.specs,
         submission=Submission(
             name="submit_verdicts",
             description="Submit one verdict per finding, plus gaps and alternative framings, once.",
             schema=VerdictsSubmission,
             check=make_check(stance, ids),
         ),
-        accountant=accountant,
-        budget=budget,
+        toolbox=toolbox,
         seen=set(evidence),
-        on_turn=lambda run: ctx.progress(
-            "challenge",
-            stance.name,
-            f"turn {run.turns}: {usage_line(accountant, f'challenge:{stance.name}')}",
-            detail=True,
-        ),
     )
     if run.payload is None:
         return ChallengeOutcome(

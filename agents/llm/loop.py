@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agents.llm.accounting import Accountant, RunBudget
+from agents.context import AgentContext
+from agents.llm.accounting import Accountant, RunBudget, usage_line
+from agents.llm.prompts import render
 from agents.llm.protocol import (
     Message,
     ModelClient,
@@ -37,6 +39,7 @@ from agents.llm.protocol import (
     tool_results,
     user_text,
 )
+from domain.concerns import Role, agent_label
 from domain.evidence import Evidence
 from tools.registry import Toolbox, ToolSpec
 
@@ -244,3 +247,38 @@ def _submit(run: AgentRun[P], submission: Submission[P], use: ToolUseBlock) -> t
         )
     run.payload = payload
     return (use.id, json.dumps({"accepted": True}), False)
+
+
+def run_role(
+    ctx: AgentContext,
+    *,
+    role: Role,
+    who: str | None,
+    template: str,
+    variables: dict[str, Any],
+    prompt: str,
+    submission: Submission[P],
+    toolbox: Toolbox | None = None,
+    explore: bool = True,
+    seen: set[str] | None = None,
+) -> AgentRun[P]:
+    """Run one role's agent on the run's model: its prompt rendered from ``template``, the run's
+    accountant and budget, every turn reported to the progress display with its usage so far."""
+    model, accountant, budget = ctx.llm()
+    toolbox = toolbox or ctx.toolbox()
+    agent = agent_label(role, who)
+    return run_agent(
+        agent=agent,
+        client=model,
+        system=render(template, **variables),
+        prompt=prompt,
+        toolbox=toolbox,
+        tools=toolbox.specs if explore else [],
+        submission=submission,
+        accountant=accountant,
+        budget=budget,
+        seen=seen,
+        on_turn=lambda run: ctx.progress(
+            role, who or "report", f"turn {run.turns}: {usage_line(accountant, agent)}", detail=True
+        ),
+    )

@@ -12,43 +12,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.context import AgentContext
-from agents.llm.accounting import usage_line
-from agents.llm.loop import Submission, run_agent
-from agents.llm.prompts import render
+from agents.llm.loop import Submission, run_role
 from agents.offline.research import cited_evidence, finding_from_outcome, format_title
 from domain.concerns import CONCERN_CODES, Concern
-from domain.findings import Claim, ConcernResult, Location, RawFinding
+from domain.findings import ConcernResult, FindingDraft, RawFinding
 from tools.checks.runner import CheckOutcome, run_checks
 from tools.checks.spec import load_catalog, spec_by_id
 
 SAMPLE = 8
-
-
-class FindingDraft(BaseModel):
-    """One finding, as the researcher submits it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    check: str | None = Field(
-        default=None, description="The catalog check id this finding comes from, or null."
-    )
-    title: str = Field(
-        description="One-line headline with the key number, e.g. '12 of 29 workloads have no probe'."
-    )
-    summary: str = Field(description="Why it matters in this estate, two or three sentences.")
-    recommendation: str = Field(description="What to do, concretely.")
-    impact: int = Field(ge=1, le=5, description="1 cosmetic .. 5 outage or breach.")
-    effort: int = Field(ge=1, le=5, description="1 an hour .. 5 weeks.")
-    risk: int = Field(ge=1, le=5, description="Risk of the fix itself: 1 safe .. 5 can break production.")
-    fatigue: bool = Field(description="True when the unfixed state causes daily or weekly manual toil.")
-    claims: list[Claim] = Field(min_length=1, description="The first claim is the headline number.")
-    total: int | None = Field(default=None, description="What the headline number is out of, if anything.")
-    locations: list[Location] = Field(
-        default_factory=list, description="Every affected place (path:line or live ref)."
-    )
-    extra_concerns: list[Concern] = Field(
-        default_factory=list, description="Other concerns this finding hits."
-    )
 
 
 class FindingsSubmission(BaseModel):
@@ -101,7 +72,7 @@ def _check_rows(outcomes: list[CheckOutcome]) -> tuple[list[dict[str, object]], 
 
 
 def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
-    model, accountant, budget = ctx.llm()
+    budget = ctx.llm()[2]
     check_ctx = ctx.check_context()
     outcomes = run_checks(check_ctx, concern)
     rows, skipped = _check_rows(outcomes)
@@ -121,26 +92,21 @@ def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
         "tools": [{"name": s.name, "summary": s.summary} for s in toolbox.specs],
         "max_tool_calls": budget.max_tool_calls_per_agent,
     }
-    agent = f"research:{concern}"
-    run = run_agent(
-        agent=agent,
-        client=model,
-        system=render("researcher.md.j2", **variables),
+    run = run_role(
+        ctx,
+        role="research",
+        who=concern,
+        template="researcher.md.j2",
+        variables=variables,
         prompt=f"Audit the {concern} concern of this estate. Start from the catalog results above.",
-        toolbox=toolbox,
-        tools=toolbox.specs,
         submission=Submission(
             name="submit_findings",
             description="Submit every finding of this concern, once. Claims cite evidence ids you have seen.",
             schema=FindingsSubmission,
             check=check_submission,
         ),
-        accountant=accountant,
-        budget=budget,
+        toolbox=toolbox,
         seen={o.evidence for o in outcomes},
-        on_turn=lambda run: ctx.progress(
-            "research", concern, f"turn {run.turns}: {usage_line(accountant, agent)}", detail=True
-        ),
     )
     code = CONCERN_CODES[concern]
     if run.payload is None:

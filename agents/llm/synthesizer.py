@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.context import AgentContext
-from agents.llm.loop import Submission, run_agent
-from agents.llm.prompts import render
+from agents.llm.loop import Submission, run_role
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.findings import NextMove, Theme, When
 from domain.report import AuditReport
@@ -79,7 +78,7 @@ def make_check(report: AuditReport) -> Callable[[SynthesisSubmission, set[str]],
 
 
 def synthesize_llm(report: AuditReport, ctx: AgentContext) -> AuditReport:
-    model, accountant, budget = ctx.llm()
+
     variables = {
         "date": ctx.date,
         "run_id": ctx.run_id,
@@ -109,21 +108,20 @@ def synthesize_llm(report: AuditReport, ctx: AgentContext) -> AuditReport:
         "leaders_b": report.leaders_b,
         "dangerous": [{"id": f.id, "note": f.dangerous} for f in report.findings if f.dangerous],
     }
-    run = run_agent(
-        agent="synthesize",
-        client=model,
-        system=render("synthesizer.md.j2", **variables),
+    run = run_role(
+        ctx,
+        role="synthesize",
+        who=None,
+        template="synthesizer.md.j2",
+        variables=variables,
         prompt="Write the themes, the deep dives, the rollout notes, the gaps and the next moves.",
-        toolbox=ctx.toolbox(),
-        tools=[],
         submission=Submission(
             name="submit_synthesis",
             description="Submit the prose of the report, once.",
             schema=SynthesisSubmission,
             check=make_check(report),
         ),
-        accountant=accountant,
-        budget=budget,
+        explore=False,
     )
     if run.payload is None:
         return report.model_copy(

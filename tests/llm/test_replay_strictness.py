@@ -21,7 +21,7 @@ from replays import CASSETTES, GITOPS_ARGV, load_cassette, replay
 from scenarios.common import SCRIPTED_MODEL
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-import agents.llm.synthesizer
+import agents.llm.loop
 from domain.errors import ModelRejected
 from pipeline.audit import run_audit
 from pipeline.models import build_model
@@ -65,7 +65,7 @@ def test_a_changed_prompt_byte_fails_the_replay(tmp_path: Path, monkeypatch: pyt
     """
     waits = SdkWaits()
     monkeypatch.setattr(_base_client, "time", waits)
-    one_byte_more(agents.llm.synthesizer, "You are the synthesizer", monkeypatch)
+    one_byte_more(agents.llm.loop, "You are the synthesizer", monkeypatch)
     done = replay(GITOPS_ARGV, CASSETTE, tmp_path)
     assert done.code == 1
     assert done.stderr == (
@@ -78,7 +78,7 @@ def test_a_changed_prompt_byte_fails_the_replay(tmp_path: Path, monkeypatch: pyt
 def test_the_mismatch_is_vcrpys_no_match_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same run without the CLI, to read the cause the one-line error only names."""
     monkeypatch.setattr(_base_client, "time", SdkWaits())
-    one_byte_more(agents.llm.synthesizer, "You are the synthesizer", monkeypatch)
+    one_byte_more(agents.llm.loop, "You are the synthesizer", monkeypatch)
     monkeypatch.chdir(REPO)
     settings = RunSettings(
         estate=GITOPS,
