@@ -10,12 +10,13 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from agents.context import ProgressFn
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
+from agents.stances import STANCES
 from domain.concerns import CONCERN_CODES, Concern
 from domain.errors import SettingsError
 from domain.report import AuditReport
 from pipeline.cluster import open_cluster, settle_clock
 from pipeline.context import RunContext
-from pipeline.graph import STANCES, compile_graph, node_retry
+from pipeline.graph import compile_graph, node_retry
 from pipeline.runs import FINISHED, RunStore
 from pipeline.settings import LlmOptions, RunSettings
 from pipeline.state import AuditState

@@ -22,13 +22,10 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy, Send
 
 from agents import stances
-from domain.concerns import Stance
 from domain.errors import ModelUnavailable
 from pipeline import nodes
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
-
-STANCES: tuple[Stance, ...] = tuple(stances.STANCES)
 
 # Our own types that checkpoints may hold; anything else is refused on load.
 CHECKPOINT_TYPES = [
@@ -86,7 +83,7 @@ def fan_out_challenge(state: AuditState) -> list[Send]:
             "challenge",
             ChallengeTask(stance=stance, date=state.date, concerns=state.concerns, results=state.results),
         )
-        for stance in STANCES
+        for stance in stances.STANCES
     ]
 
 
