@@ -21,8 +21,9 @@ from tools.kube.backend import KubeBackend
 from tools.registry import Toolbox
 
 if TYPE_CHECKING:
-    from agents.llm.accounting import Accountant, RunBudget
+    from agents.llm.accounting import Accountant
     from agents.llm.protocol import ModelClient
+    from agents.llm.settings import RunBudget
 
 
 class ProgressFn(Protocol):

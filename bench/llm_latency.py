@@ -31,13 +31,14 @@ DATE = "2026-11-20"
 
 
 def one_run(latency: float, concurrency: int | None) -> tuple[float, int]:
+    from agents.llm.settings import ModelSettings
     from pipeline.audit import run_audit
     from pipeline.models import build_model
     from pipeline.recording import cassette, read_label
-    from pipeline.settings import LlmOptions, RunSettings
+    from pipeline.settings import Environment, RunSettings
 
     model_id = read_label(CASSETTE)["model"]
-    options = LlmOptions(model=model_id)
+    options = ModelSettings(model=model_id)
     settings = RunSettings(
         estate=REPO / ESTATE,
         estate_label=ESTATE,
@@ -48,7 +49,7 @@ def one_run(latency: float, concurrency: int | None) -> tuple[float, int]:
         llm=options,
         max_concurrency=concurrency,
     )
-    model = build_model(options, {}, replay=True)
+    model = build_model(options, Environment(), replay=True)
     calls = 0
     with cassette(CASSETTE, "replay"):
         stub = httpx2.HTTPTransport.handle_request

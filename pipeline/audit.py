@@ -10,6 +10,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from agents.context import ProgressFn
 from agents.llm.accounting import Accountant
 from agents.llm.protocol import ModelClient
+from agents.llm.settings import ModelSettings
 from agents.stances import STANCES
 from domain.concerns import CONCERN_CODES, Concern
 from domain.errors import SettingsError
@@ -18,7 +19,7 @@ from pipeline.cluster import open_cluster, settle_clock
 from pipeline.context import RunContext
 from pipeline.graph import compile_graph, node_retry
 from pipeline.runs import FINISHED, RunStore
-from pipeline.settings import LlmOptions, RunSettings
+from pipeline.settings import RunSettings
 from pipeline.state import AuditState
 from tools.evidence import Ledger
 from tools.kube.backend import KubeBackend
@@ -64,7 +65,7 @@ def _context(
         traceback_dir=tracebacks,
     )
     if model is not None:
-        options = settings.llm or LlmOptions()
+        options = settings.llm or ModelSettings()
         ctx.model = model
         ctx.budget = options.budget
         ctx.accountant = Accountant(options.budget, price_override=options.price)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
 from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
+from pipeline.settings import Environment
 
 COMMANDS = (run, resume, rerun, runs, checks, inventory, snapshot, tool)
 
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
+        args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)
     except InfraAuditError as exc:
         print(f"infra-audit: error: {exc}", file=sys.stderr)

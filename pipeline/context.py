@@ -25,8 +25,9 @@ from tools.registry import Toolbox
 from tools.sandbox import Jail
 
 if TYPE_CHECKING:
-    from agents.llm.accounting import Accountant, RunBudget
+    from agents.llm.accounting import Accountant
     from agents.llm.protocol import ModelClient
+    from agents.llm.settings import RunBudget
 
 
 def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:

@@ -7,18 +7,13 @@ unplanned request fails instead of reaching a network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from agents.llm.protocol import ModelClient
 from agents.llm.providers import make_model
-from agents.llm.settings import ENV_API_KEY, ENV_AUTH_TOKEN, ENV_BASE_URL, ModelSettings
+from agents.llm.settings import ModelSettings
 from domain.errors import SettingsError
-from pipeline.settings import LlmOptions
-
-if TYPE_CHECKING:
-    pass
+from pipeline.settings import ENV_API_KEY, ENV_BASE_URL, Environment
 
 REPLAY_KEY = "replay-from-cassette"
 LOCAL_KEY = "no-key-for-a-local-server"
@@ -30,14 +25,14 @@ class Mind:
     why: str
 
 
-def choose(env: Mapping[str, str], *, offline: bool, replay: bool, record: bool) -> Mind:
+def choose(env: Environment, *, offline: bool, replay: bool, record: bool) -> Mind:
     if offline:
         return Mind("offline", "--offline given")
     if replay:
         return Mind("llm", "replaying a cassette")
-    if env.get(ENV_API_KEY) or env.get(ENV_AUTH_TOKEN):
+    if env.has_credentials:
         return Mind("llm", "an Anthropic credential is set")
-    if env.get(ENV_BASE_URL):
+    if env.base_url:
         return Mind("llm", f"{ENV_BASE_URL} points at an Anthropic-compatible server")
     if record:
         raise SettingsError(
@@ -46,23 +41,17 @@ def choose(env: Mapping[str, str], *, offline: bool, replay: bool, record: bool)
     return Mind("offline", f"no {ENV_API_KEY} or {ENV_BASE_URL} set")
 
 
-def build_model(options: LlmOptions, env: Mapping[str, str], *, replay: bool = False) -> ModelClient:
-    """The run's model client. The provider's SDK is imported only now (the anthropic SDK's import
-    cost is in docs/performance.md): an offline run never pays for it."""
-    overrides = {
-        "model": options.model,
-        "base_url": options.base_url,
-        "stream": options.stream,
-        "price": options.price,
-    }
+def build_model(settings: ModelSettings, env: Environment, *, replay: bool = False) -> ModelClient:
+    """The run's model client, with the environment's credentials. The provider's SDK is imported
+    only now (the anthropic SDK's import cost is in docs/performance.md): an offline run never pays."""
     if replay:
         # a replay has nothing to retry: a request the cassette lacks will not appear on a second try
-        settings = ModelSettings.from_env({}, api_key=REPLAY_KEY, max_retries=0, **overrides)
+        settings = settings.model_copy(update={"max_retries": 0}).with_credentials(REPLAY_KEY, None)
     else:
-        settings = ModelSettings.from_env(env, **overrides)
-        if not settings.has_credentials:
-            settings = ModelSettings.from_env(env, api_key=LOCAL_KEY, **overrides)
-    return make_model(settings, options.provider)
+        settings = settings.with_credentials(env.api_key, env.auth_token)
+        if not settings.has_credentials:  # a local server that wants no key still needs a header
+            settings = settings.with_credentials(LOCAL_KEY, None)
+    return make_model(settings)
 
 
 def label_for(model: ModelClient, endpoint: str, date: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.llm.accounting import Price, RunBudget
+from agents.llm.settings import Price, RunBudget
 from domain.concerns import Concern
 from domain.errors import SettingsError
 

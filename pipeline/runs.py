@@ -18,7 +18,6 @@ are still listed, resumed and deleted; deleting them VACUUMs that file to give t
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -41,13 +40,6 @@ INCOMPLETE = "incomplete"
 FINISHED = "finished"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 SIDECARS = ("", "-wal", "-shm", "-journal")
-
-
-def default_state_dir() -> Path:
-    home = os.environ.get("INFRA_AUDIT_HOME")
-    if home:
-        return Path(home)
-    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "infra-audit"
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -1,18 +1,23 @@
-"""Run settings: one object, built once by the CLI from flags and the environment, passed down.
+"""Run settings, and the one place that reads the environment.
 
-Nothing reads the environment at import time; ``from_env`` is called by the CLI only.
+``Environment.read()`` takes what infra-audit uses of the process environment, once, in the CLI's
+``main``; every command gets that snapshot (``args.env``) and builds its settings from it and the
+flags: ``RunSettings`` for the run, ``ModelSettings`` (``agents/llm/settings.py``) for the model.
+No other module reads ``os.environ`` (``tests/unit/test_layers.py`` checks it).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agents.llm.accounting import Price, RunBudget
+from agents.llm.settings import ModelSettings
 from domain.concerns import CONCERNS, Concern
 from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
@@ -23,18 +28,64 @@ DEFAULT_KEEP_RUNS = 10
 KEEP_RUNS_ENV = "INFRA_AUDIT_KEEP_RUNS"
 
 
-class LlmOptions(BaseModel):
-    """How the LLM agents run. No credential lives here: a run's settings are saved for ``resume``,
-    and the key is read from the environment again each time."""
+ENV_API_KEY = "ANTHROPIC_API_KEY"
+ENV_AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
+ENV_BASE_URL = "ANTHROPIC_BASE_URL"
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    provider: str = Field(default="anthropic", description="Who serves the model (agents/llm/providers.py).")
-    model: str | None = Field(default=None, description="Model id; the client's default when unset.")
-    base_url: str | None = Field(default=None, description="Anthropic-compatible endpoint, when not the API.")
-    stream: bool = False
-    budget: RunBudget = Field(default_factory=RunBudget)
-    price: Price | None = None
+@dataclass(frozen=True)
+class Environment:
+    """What infra-audit reads of the process environment; empty values count as unset."""
+
+    api_key: str | None = None
+    auth_token: str | None = None
+    base_url: str | None = None
+    kubeconfig: str | None = None
+    keep_runs: str | None = None
+    home: str | None = None
+    """``$INFRA_AUDIT_HOME``: the run store."""
+    xdg_state_home: str | None = None
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        source = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            return source.get(name, "").strip() or None
+
+        return cls(
+            api_key=get(ENV_API_KEY),
+            auth_token=get(ENV_AUTH_TOKEN),
+            base_url=get(ENV_BASE_URL),
+            kubeconfig=get("KUBECONFIG"),
+            keep_runs=get(KEEP_RUNS_ENV),
+            home=get("INFRA_AUDIT_HOME"),
+            xdg_state_home=get("XDG_STATE_HOME"),
+        )
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.api_key is not None or self.auth_token is not None
+
+    def state_dir(self) -> Path:
+        """Where runs are kept: ``$INFRA_AUDIT_HOME``, else ``$XDG_STATE_HOME/infra-audit``."""
+        if self.home:
+            return Path(self.home)
+        return Path(self.xdg_state_home or Path.home() / ".local" / "state") / "infra-audit"
+
+    def keep_runs_count(self) -> int:
+        """``$INFRA_AUDIT_KEEP_RUNS``, or the default; a value that is not a count is a one-line error."""
+        text = self.keep_runs or ""
+        if not text:
+            return DEFAULT_KEEP_RUNS
+        if not text.isdigit():
+            raise SettingsError(f"{KEEP_RUNS_ENV}={text!r}: not a number of runs (0 or more)")
+        return int(text)
+
+    def model_settings(self, **flags: Any) -> ModelSettings:
+        """Model settings from flags, with the endpoint and credentials of this environment."""
+        settings = ModelSettings.build(**{"base_url": self.base_url, **flags})
+        return settings.with_credentials(self.api_key, self.auth_token)
 
 
 class RunSettings(BaseModel):
@@ -63,7 +114,9 @@ class RunSettings(BaseModel):
     concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
     out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
     mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
-    llm: LlmOptions | None = Field(default=None, description="Set in llm mode.")
+    llm: ModelSettings | None = Field(
+        default=None, description="Set in llm mode (saved without its credentials)."
+    )
     date: str | None = Field(
         default=None,
         description="The audit clock (tools/clock.py): every judgement of time in the run uses it. "
@@ -113,27 +166,16 @@ class RunSettings(BaseModel):
         return self.estate_label or str(self.estate)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> RunSettings:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Environment, **flags: object) -> RunSettings:
         values = {k: v for k, v in flags.items() if v is not None}
-        if "kubeconfig" not in values and env.get("KUBECONFIG"):
-            values["kubeconfig"] = env["KUBECONFIG"]
-        if "keep_runs" not in values and env.get(KEEP_RUNS_ENV):
-            values["keep_runs"] = keep_runs_from_env(env)
+        if "kubeconfig" not in values and env.kubeconfig:
+            values["kubeconfig"] = env.kubeconfig
+        if "keep_runs" not in values and env.keep_runs:
+            values["keep_runs"] = env.keep_runs_count()
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
             raise SettingsError(_first_problem(exc)) from None
-
-
-def keep_runs_from_env(env: Mapping[str, str]) -> int:
-    """``$INFRA_AUDIT_KEEP_RUNS``, or the default; a value that is not a count is a one-line error."""
-    text = env.get(KEEP_RUNS_ENV, "").strip()
-    if not text:
-        return DEFAULT_KEEP_RUNS
-    if not text.isdigit():
-        raise SettingsError(f"{KEEP_RUNS_ENV}={text!r}: not a number of runs (0 or more)")
-    return int(text)
 
 
 def _first_problem(exc: ValidationError) -> str:

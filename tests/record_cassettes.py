@@ -131,20 +131,21 @@ def record_run(recording: Recording, work: Path) -> Path:
 
 def record_rerun(recording: Recording, audit_json: Path, work: Path) -> Path:
     """What ``infra-audit rerun AUDIT --concern ...`` does, inside a recording cassette."""
+    from agents.llm.settings import ModelSettings
     from pipeline import models
     from pipeline.audit import rerun_audit, settings_for_rerun
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.render.json_out import load_report
-    from pipeline.settings import LlmOptions
+    from pipeline.settings import Environment
 
     report = load_report(audit_json)
     out = work / recording.name
     settings = settings_for_rerun(report, out, None, REPO)
     fresh(recording.path)
     with ScriptedAnthropicServer(recording.router()) as server, scripted_env(server):
-        options = LlmOptions(model=report.meta.model, base_url=server.base_url)
-        model = models.build_model(options, os.environ)
+        options = ModelSettings(model=report.meta.model, base_url=server.base_url)
+        model = models.build_model(options, Environment.read())
         settings = settings.model_copy(update={"mode": "llm", "llm": options})
         recorded = RecordedRun(
             command="rerun",

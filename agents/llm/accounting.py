@@ -23,29 +23,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.llm.protocol import Usage
+from agents.llm.settings import Price, RunBudget
 from domain.report import AgentUsage
-
-MILLION = 1_000_000
-
-
-class Price(BaseModel):
-    """USD per million tokens. ``cache_write`` is the 5-minute TTL rate (1.25x input)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_write: float = Field(ge=0)
-    cache_read: float = Field(ge=0)
-
-    def cost(self, usage: Usage) -> float:
-        return (
-            usage.input_tokens * self.input
-            + usage.output_tokens * self.output
-            + usage.cache_creation_input_tokens * self.cache_write
-            + usage.cache_read_input_tokens * self.cache_read
-        ) / MILLION
-
 
 _OPUS_4_5 = Price(input=5.0, output=25.0, cache_write=6.25, cache_read=0.50)
 _OPUS_4 = Price(input=15.0, output=75.0, cache_write=18.75, cache_read=1.50)
@@ -86,25 +65,6 @@ def price_for(model: str, override: Price | None = None) -> Price | None:
         if model.startswith(family) and _SUFFIX.fullmatch(model[len(family) :]):
             return PRICES[family]
     return None
-
-
-class RunBudget(BaseModel):
-    """What one run may spend. Hitting a limit ends the agents cleanly with what they have."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_tool_calls_per_agent: int = Field(default=40, ge=0, description="Tool calls one agent may make.")
-    # A researcher that uses its 40 calls re-sends a growing conversation each turn (most of it cache
-    # reads): on the order of 2-3M tokens each, ~20M for a seven-agent run. An estimate from the loop's
-    # shape, not a measurement (no model is reachable where this was written).
-    max_tokens_per_run: int = Field(
-        default=25_000_000,
-        ge=0,
-        description="Tokens the whole run may use: input (uncached, cache writes, cache reads) plus output.",
-    )
-    max_usd_per_run: float = Field(
-        default=25.0, ge=0, description="Dollars the whole run may cost; applies where the price is known."
-    )
 
 
 class RunTotals(BaseModel):

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agents.context import AgentContext
-from agents.llm.accounting import Accountant, RunBudget, usage_line
+from agents.llm.accounting import Accountant, usage_line
 from agents.llm.prompts import render
 from agents.llm.protocol import (
     Message,
@@ -39,6 +39,7 @@ from agents.llm.protocol import (
     tool_results,
     user_text,
 )
+from agents.llm.settings import RunBudget
 from domain.concerns import Role, agent_label
 from domain.evidence import Evidence
 from tools.registry import Toolbox, ToolSpec

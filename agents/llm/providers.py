@@ -29,9 +29,10 @@ PROVIDERS: dict[str, ProviderFactory] = {
 DEFAULT_PROVIDER = "anthropic"
 
 
-def make_model(settings: ModelSettings, provider: str = DEFAULT_PROVIDER) -> ModelClient:
-    """The client of ``provider``; an unknown name is a one-line ``SettingsError`` listing the known ones."""
-    factory = PROVIDERS.get(provider)
+def make_model(settings: ModelSettings) -> ModelClient:
+    """The client of ``settings.provider``; an unknown one is a one-line ``SettingsError``."""
+    factory = PROVIDERS.get(settings.provider)
     if factory is None:
-        raise SettingsError(f"unknown model provider {provider!r}; known: {', '.join(sorted(PROVIDERS))}")
+        known = ", ".join(sorted(PROVIDERS))
+        raise SettingsError(f"unknown model provider {settings.provider!r}; known: {known}")
     return factory(settings)

@@ -1,9 +1,10 @@
-"""Model settings: which model, where, with which credential, and how patiently.
+"""Model settings: which provider and model, where, with which credential, how patiently, at what cost.
 
-One frozen object, built once by the CLI (``ModelSettings.from_env(os.environ, **flags)``) and passed
-to ``AnthropicModel``. Nothing here reads the environment at import time, and the SDK is never left
-to read it either: ``AnthropicModel`` passes every value explicitly, so what this object says is
-what the run uses.
+One frozen object, built once by the CLI from flags and the environment (``pipeline/settings.py``,
+the one module that reads it) and passed to the provider. The SDK is never left to read the
+environment either: ``AnthropicModel`` passes every value explicitly, so what this object says is
+what the run uses. It is saved with the run for ``resume`` without its credentials (excluded from
+every dump), which are read from the environment again each time.
 
 Credentials are ``SecretStr`` so that a ``repr``, a log line or a validation error can never show
 them. Both may be set (as the SDK allows through the environment); the API key then wins, as it
@@ -12,12 +13,11 @@ does in the SDK, and the auth token is not sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from agents.llm.accounting import Price
+from agents.llm.protocol import Usage
 from domain.errors import SettingsError
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -31,18 +31,57 @@ and is held by the token budget, unless the CLI passes a price (``ModelSettings.
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
-ENV_API_KEY = "ANTHROPIC_API_KEY"
-ENV_AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
-ENV_BASE_URL = "ANTHROPIC_BASE_URL"
+MILLION = 1_000_000
+
+
+class Price(BaseModel):
+    """USD per million tokens. ``cache_write`` is the 5-minute TTL rate (1.25x input)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float = Field(ge=0)
+    cache_read: float = Field(ge=0)
+
+    def cost(self, usage: Usage) -> float:
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_creation_input_tokens * self.cache_write
+            + usage.cache_read_input_tokens * self.cache_read
+        ) / MILLION
+
+
+class RunBudget(BaseModel):
+    """What one run may spend. Hitting a limit ends the agents cleanly with what they have."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tool_calls_per_agent: int = Field(default=40, ge=0, description="Tool calls one agent may make.")
+    # A researcher that uses its 40 calls re-sends a growing conversation each turn (most of it cache
+    # reads): on the order of 2-3M tokens each, ~20M for a seven-agent run. An estimate from the loop's
+    # shape, not a measurement (no model is reachable where this was written).
+    max_tokens_per_run: int = Field(
+        default=25_000_000,
+        ge=0,
+        description="Tokens the whole run may use: input (uncached, cache writes, cache reads) plus output.",
+    )
+    max_usd_per_run: float = Field(
+        default=25.0, ge=0, description="Dollars the whole run may cost; applies where the price is known."
+    )
 
 
 class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    provider: str = Field(default="anthropic", description="Who serves the model (agents/llm/providers.py).")
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description="Model id sent to the Messages API.")
-    api_key: SecretStr | None = Field(default=None, description="ANTHROPIC_API_KEY.")
+    api_key: SecretStr | None = Field(default=None, exclude=True, description="ANTHROPIC_API_KEY.")
     auth_token: SecretStr | None = Field(
-        default=None, description="ANTHROPIC_AUTH_TOKEN: a bearer token (a gateway, a local server)."
+        default=None,
+        exclude=True,
+        description="ANTHROPIC_AUTH_TOKEN: a bearer token (a gateway, a local server).",
     )
     base_url: str | None = Field(
         default=None,
@@ -62,6 +101,7 @@ class ModelSettings(BaseModel):
     price: Price | None = Field(
         default=None, description="Price override (USD per million tokens); wins over the built-in table."
     )
+    budget: RunBudget = Field(default_factory=RunBudget, description="What the run may spend.")
 
     @property
     def has_credentials(self) -> bool:
@@ -81,22 +121,21 @@ class ModelSettings(BaseModel):
         """The credential values, so error texts can be scrubbed of them."""
         return [s.get_secret_value() for s in (self.api_key, self.auth_token) if s is not None]
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> ModelSettings:
-        """Settings from the environment the CLI passes in, then flags (``None`` flags are ignored).
+    def with_credentials(self, api_key: str | None, auth_token: str | None) -> ModelSettings:
+        """The same settings with credentials (read from the environment by the CLI, never saved)."""
+        return self.model_copy(
+            update={
+                "api_key": SecretStr(api_key) if api_key else None,
+                "auth_token": SecretStr(auth_token) if auth_token else None,
+            }
+        )
 
-        Empty environment values count as unset, as they do for the SDK. A bad value is a
-        ``SettingsError`` (one line, exit 2) that names the field and never echoes a value.
-        """
-        values: dict[str, Any] = {}
-        names = (("api_key", ENV_API_KEY), ("auth_token", ENV_AUTH_TOKEN), ("base_url", ENV_BASE_URL))
-        for field, name in names:
-            value = env.get(name, "").strip()
-            if value:
-                values[field] = value
-        values.update({k: v for k, v in overrides.items() if v is not None})
+    @classmethod
+    def build(cls, **values: Any) -> ModelSettings:
+        """Settings from flags (``None`` values are ignored); a bad value is a one-line ``SettingsError``
+        that names the field and never echoes a value."""
         try:
-            return cls.model_validate(values)
+            return cls.model_validate({k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()

@@ -62,6 +62,7 @@ def run_one(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster, settle_clock
 
     settings = RunSettings.from_env(
+        args.env,
         estate=Path(args.path).resolve(),
         estate_label=args.path,
         cluster=args.cluster,

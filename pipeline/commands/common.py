@@ -114,9 +114,9 @@ def prune_runs(console: Console, store: RunStore | None, settings: RunSettings) 
 
 def make_store(args: argparse.Namespace) -> RunStore:
     # imported here: pipeline.runs pulls in langgraph, which inventory/tool/check/--help never need
-    from pipeline.runs import RunStore, default_state_dir
+    from pipeline.runs import RunStore
 
-    return RunStore(Path(args.state_dir) if args.state_dir else default_state_dir())
+    return RunStore(Path(args.state_dir) if args.state_dir else args.env.state_dir())
 
 
 def finish(console: Console, state: AuditState) -> int:

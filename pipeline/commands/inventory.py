@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_env(
+        args.env,
         estate=args.path,
         cluster=args.cluster,
         context=args.context,

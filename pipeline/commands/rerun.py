@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from domain.errors import SettingsError
 from pipeline.commands.common import closing_model, concern_arg, finish
+from pipeline.commands.model_flags import add_model_flags, model_settings
 from pipeline.console import make_console
 from pipeline.progress import Progress
 
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--replay", metavar="CASSETTE", help="replay the re-run's model traffic from a cassette"
     )
+    add_model_flags(parser, recording=False)
     parser.set_defaults(func=run)
 
 
@@ -40,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.recorded_run import reconcile_rerun, recorded_run
     from pipeline.recording import cassette, read_label
     from pipeline.render.json_out import load_report
-    from pipeline.settings import LlmOptions
 
     console = make_console()
     if args.replay and args.offline:
@@ -53,19 +53,21 @@ def run(args: argparse.Namespace) -> int:
         args.concerns = reconcile_rerun(args.concerns, recorded, Path(args.replay))
     if not args.concerns:
         raise SettingsError("--concern is required: name the concern(s) to re-run")
+    model_settings(args, args.env)  # the model flags are checked first, whatever the mode
     report = load_report(Path(args.audit))
     out = Path(args.out) if args.out else Path(args.audit).parent
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())
     concerns = list(dict.fromkeys(args.concerns))
-    mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=False)
+    mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=False)
+    # the budget and price flags count as in a run (they used to be dropped for the defaults); the
+    # re-run concern is researched by the model that wrote the rest of the audit, unless --model says
+    recorded_model = str(label.get("model") or "") or args.model or report.meta.model
+    options = model_settings(args, args.env, recorded_model)
+    if args.max_concurrency is not None:
+        settings = settings.model_copy(update={"max_concurrency": args.max_concurrency})
     model = None
     if mind.mode == "llm":
-        replay_model = str(label.get("model") or "") or None
-        # the re-run concern is researched by the model that wrote the rest of the audit
-        options = LlmOptions(
-            model=replay_model or report.meta.model, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None
-        )
-        model = models.build_model(options, os.environ, replay=bool(args.replay))
+        model = models.build_model(options, args.env, replay=bool(args.replay))
         settings = settings.model_copy(update={"mode": "llm", "llm": options})
     console.print(f"re-running {', '.join(concerns)} ({mind.mode}: {mind.why})")
     recording = cassette(Path(args.replay), "replay") if args.replay else nullcontext()

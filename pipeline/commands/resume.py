@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
+from agents.llm.settings import ModelSettings
 from domain.errors import SettingsError
 from pipeline.commands.common import add_state_dir_flag, closing_model, finish, make_store, prune_runs
 from pipeline.console import make_console
@@ -27,14 +27,13 @@ def run(args: argparse.Namespace) -> int:
     model = None
     if settings.mode == "llm":
         from pipeline import models
-        from pipeline.settings import LlmOptions
 
-        mind = models.choose(os.environ, offline=False, replay=False, record=False)
+        mind = models.choose(args.env, offline=False, replay=False, record=False)
         if mind.mode != "llm":
             raise SettingsError(
                 f"run {args.run_id!r} used a model: set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL to resume it"
             )
-        model = models.build_model(settings.llm or LlmOptions(), os.environ)
+        model = models.build_model(settings.llm or ModelSettings(), args.env)
     with closing_model(model), Progress(console, list(settings.concerns)) as progress:
         state = resume_audit(args.run_id, store, progress, model=model)
     code = finish(console, state)

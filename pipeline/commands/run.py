@@ -9,15 +9,10 @@ cassette, ``--replay`` runs from one with no network and no key.
 from __future__ import annotations
 
 import argparse
-import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from agents.llm.accounting import Price, RunBudget
-from agents.llm.providers import DEFAULT_PROVIDER, PROVIDERS
 from domain.errors import SettingsError
 from pipeline.commands.common import (
     add_date_flag,
@@ -29,9 +24,10 @@ from pipeline.commands.common import (
     make_store,
     prune_runs,
 )
+from pipeline.commands.model_flags import add_model_flags, model_settings
 from pipeline.console import make_console
 from pipeline.progress import Progress
-from pipeline.settings import LlmOptions, RunSettings
+from pipeline.settings import RunSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,77 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
     add_date_flag(parser)
-    add_model_flags(parser)
+    add_model_flags(parser, recording=True)
     parser.set_defaults(func=run)
-
-
-def add_model_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("model (LLM agents)")
-    group.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
-    group.add_argument(
-        "--provider",
-        default=DEFAULT_PROVIDER,
-        choices=sorted(PROVIDERS),
-        help=f"who serves the model (default {DEFAULT_PROVIDER})",
-    )
-    group.add_argument("--model", help="model id (default: the client's current Sonnet)")
-    group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
-    group.add_argument(
-        "--record", metavar="CASSETTE", help="record the model's HTTP traffic to this YAML file"
-    )
-    group.add_argument(
-        "--replay", metavar="CASSETTE", help="replay a recorded run: no network, no key needed"
-    )
-    group.add_argument("--max-tool-calls", type=int, help="tool calls per agent (default 40)")
-    group.add_argument(
-        "--max-concurrency", type=int, help="agents at once (default: all five; 1 for a rate-limited key)"
-    )
-    group.add_argument("--max-tokens", type=int, help="tokens per run, all agents (default 25,000,000)")
-    group.add_argument("--max-usd", type=float, help="estimated dollars per run (default 25)")
-    group.add_argument(
-        "--price", metavar="IN,OUT", help="USD per million input,output tokens for an unlisted model"
-    )
-
-
-def _price(text: str | None) -> Price | None:
-    if text is None:
-        return None
-    try:
-        cost_in, cost_out = (float(x) for x in text.split(","))
-    except ValueError:
-        raise SettingsError(
-            f"--price {text!r} is not 'IN,OUT' in USD per million tokens, e.g. 3,15"
-        ) from None
-    return Price(input=cost_in, output=cost_out, cache_write=cost_in * 1.25, cache_read=cost_in * 0.1)
-
-
-def llm_options(args: argparse.Namespace, replay_model: str | None) -> LlmOptions:
-    budget: dict[str, Any] = {}
-    for flag, name in (
-        ("max_tool_calls", "max_tool_calls_per_agent"),
-        ("max_tokens", "max_tokens_per_run"),
-        ("max_usd", "max_usd_per_run"),
-    ):
-        if getattr(args, flag) is not None:
-            budget[name] = getattr(args, flag)
-    try:
-        checked = RunBudget(**budget)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        flag = {
-            "max_tool_calls_per_agent": "--max-tool-calls",
-            "max_tokens_per_run": "--max-tokens",
-            "max_usd_per_run": "--max-usd",
-        }.get(str(error["loc"][0]), "a budget flag")
-        raise SettingsError(f"{flag}: {error['msg'].lower()}") from None
-    return LlmOptions(
-        provider=args.provider,
-        model=replay_model or args.model,
-        base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
-        stream=args.stream,
-        budget=checked,
-        price=_price(args.price),
-    )
 
 
 def _replay_arguments(args: argparse.Namespace) -> str | None:
@@ -157,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = make_console()
     replay_model = _replay_arguments(args)
-    mind = models.choose(os.environ, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
+    mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
     from tools.inventory.build import check_root
 
     check_root(args.path)
@@ -166,17 +93,17 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out!r} is inside the audited estate: infra-audit never writes to the repo it "
             "audits (and the next audit would read this report); write it elsewhere"
         )
-    options = llm_options(args, None)  # the budget and price flags are checked whatever the mode
+    options = model_settings(args, args.env, replay_model)  # the flags are checked whatever the mode
     model = None
     if mind.mode == "llm":
-        options = llm_options(args, replay_model)
-        model = models.build_model(options, os.environ, replay=bool(args.replay))
+        model = models.build_model(options, args.env, replay=bool(args.replay))
         console.print(f"[green]LLM agents on {model.model} ({mind.why}).[/green]")
     else:
         console.print(
             f"[yellow]Running offline ({mind.why}): deterministic checks and challengers, no model.[/yellow]"
         )
     settings = RunSettings.from_env(
+        args.env,
         estate=Path(args.path).resolve(),
         estate_label=args.path,
         cluster=args.cluster,

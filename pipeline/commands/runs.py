@@ -9,7 +9,6 @@ infra-audit runs prune [--keep N] [--estate PATH]
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from rich.table import Table
@@ -77,9 +76,7 @@ def delete_runs(args: argparse.Namespace) -> int:
 
 
 def prune_runs(args: argparse.Namespace) -> int:
-    from pipeline.settings import keep_runs_from_env
-
-    keep = args.keep if args.keep is not None else keep_runs_from_env(os.environ)
+    keep = args.keep if args.keep is not None else args.env.keep_runs_count()
     store = make_store(args)
     before = store.disk_usage()
     estate = str(Path(args.estate).resolve()) if args.estate else None

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check_not_its_own_source(args.out, args.source)
     settings = RunSettings.from_env(
+        args.env,
         estate=Path("."),
         cluster=args.source or "live",
         context=args.context,

@@ -48,6 +48,7 @@ def parse_params(params: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_env(
+        args.env,
         estate=args.path,
         cluster=args.cluster,
         context=args.context,

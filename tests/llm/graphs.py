@@ -17,12 +17,12 @@ from fakes import Router
 from scenarios import gitops
 from scenarios.common import SCRIPTED_MODEL, Script, as_model_function
 
-from agents.llm.accounting import RunBudget
 from agents.llm.protocol import ModelReply, ModelRequest, ToolResultBlock, Usage
 from agents.llm.scripted import FunctionModel
+from agents.llm.settings import ModelSettings, RunBudget
 from domain.concerns import Concern
 from pipeline.audit import run_audit
-from pipeline.settings import LlmOptions, RunSettings
+from pipeline.settings import RunSettings
 from pipeline.state import AuditState
 
 DATE = "2026-11-20"
@@ -44,7 +44,7 @@ def llm_settings(
         date=DATE,
         workdir=REPO,
         mode="llm",
-        llm=LlmOptions(model=SCRIPTED_MODEL, budget=budget or RunBudget()),
+        llm=ModelSettings(model=SCRIPTED_MODEL, budget=budget or RunBudget()),
         out=out,
     )
 

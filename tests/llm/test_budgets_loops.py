@@ -27,9 +27,9 @@ from scenarios.common import (
     submit,
 )
 
-from agents.llm.accounting import RunBudget
 from agents.llm.loop import MAX_REPEATS
 from agents.llm.protocol import ToolChoice
+from agents.llm.settings import RunBudget
 
 pytestmark = pytest.mark.graph
 
@@ -128,10 +128,7 @@ def test_an_agent_that_never_submits_falls_back_to_the_checks_and_says_so(tmp_pa
     requests = run.requests(AGENT)
     assert len(requests) == 3 and requests[-1].tool_choice == FORCED
     assert requests[1].messages[-1].text.startswith("Continue with a tool call, or submit")
-    assert (
-        requests[2].messages[-1].text
-        == "Submit now with submit_findings: this is your last turn."
-    )
+    assert requests[2].messages[-1].text == "Submit now with submit_findings: this is your last turn."
     result = run.state.results["maintenance"]
     assert (
         result.note

@@ -34,7 +34,7 @@ from agents.llm.settings import ModelSettings
 from domain.concerns import CONCERNS
 from pipeline.audit import run_audit
 from pipeline.commands.common import finish
-from pipeline.settings import LlmOptions, RunSettings
+from pipeline.settings import RunSettings
 from pipeline.state import AuditState
 
 pytestmark = pytest.mark.graph
@@ -99,7 +99,7 @@ def live(tmp_path: Path) -> Iterator[Any]:
                 date="2026-11-20",
                 workdir=REPO,
                 mode="llm",
-                llm=LlmOptions(model=SCRIPTED_MODEL),
+                llm=ModelSettings(model=SCRIPTED_MODEL),
                 out=tmp_path,
                 retry_wait=0.01,
             )

@@ -32,9 +32,10 @@ from scenarios.common import (
     submit,
 )
 
-from agents.llm.accounting import Accountant, RunBudget
+from agents.llm.accounting import Accountant
 from agents.llm.researcher import research_llm
 from agents.llm.scripted import FunctionModel
+from agents.llm.settings import RunBudget
 from domain.findings import ConcernResult
 from pipeline.cluster import open_cluster
 from pipeline.context import RunContext

@@ -22,11 +22,12 @@ from scenarios.common import SCRIPTED_MODEL
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 import agents.llm.loop
+from agents.llm.settings import ModelSettings
 from domain.errors import ModelRejected
 from pipeline.audit import run_audit
 from pipeline.models import build_model
 from pipeline.recording import cassette
-from pipeline.settings import LlmOptions, RunSettings
+from pipeline.settings import Environment, RunSettings
 
 pytestmark = pytest.mark.vcr
 
@@ -86,9 +87,9 @@ def test_the_mismatch_is_vcrpys_no_match_error(tmp_path: Path, monkeypatch: pyte
         date="2026-11-20",
         workdir=REPO,
         mode="llm",
-        llm=LlmOptions(model=SCRIPTED_MODEL),
+        llm=ModelSettings(model=SCRIPTED_MODEL),
     )
-    model = build_model(LlmOptions(model=SCRIPTED_MODEL), {}, replay=True)
+    model = build_model(ModelSettings(model=SCRIPTED_MODEL), Environment(), replay=True)
     with pytest.raises(ModelRejected) as caught, cassette(CASSETTE, "replay"):
         run_audit(settings, "scripted-gitops", model=model)
     cause = caught.value.__cause__.__cause__ if caught.value.__cause__ else None

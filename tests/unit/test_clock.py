@@ -14,7 +14,7 @@ from domain.errors import SettingsError
 from pipeline.audit import run_audit
 from pipeline.cluster import settle_clock
 from pipeline.runs import RunStore
-from pipeline.settings import RunSettings
+from pipeline.settings import Environment, RunSettings
 from tools.checks.runner import check_result
 from tools.checks.spec import spec_by_id
 from tools.clock import format_clock, parse_clock
@@ -46,7 +46,7 @@ def test_each_instant_has_one_spelling(text: str, canonical: str) -> None:
 @pytest.mark.parametrize("text", ["21-11-2026", "2026-13-01", "2026-11-20T25:00:00Z", "today"])
 def test_a_bad_clock_is_a_settings_error(text: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        RunSettings.from_env({}, estate=GITOPS, date=text)
+        RunSettings.from_env(Environment(), estate=GITOPS, date=text)
     assert str(caught.value).startswith("--date: ")
 
 

@@ -67,3 +67,17 @@ def test_no_module_is_over_the_size_limit() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert sizes == {}
+
+
+@pytest.mark.unit
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """``pipeline/settings.Environment.read`` is the one read of ``os.environ``; commands get a snapshot."""
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for package in ALLOWED
+        for path in _modules(package)
+        if any(
+            word in path.read_text(encoding="utf-8") for word in ("os.environ", "os.getenv", "environ.get")
+        )
+    )
+    assert readers == ["pipeline/settings.py"]

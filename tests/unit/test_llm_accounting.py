@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from agents.llm.accounting import PRICES, Accountant, Price, RunBudget, price_for
+from agents.llm.accounting import PRICES, Accountant, price_for
 from agents.llm.protocol import Usage
-from agents.llm.settings import DEFAULT_MODEL
+from agents.llm.settings import DEFAULT_MODEL, Price, RunBudget
 
 pytestmark = pytest.mark.unit
 

@@ -32,6 +32,7 @@ from agents.llm.protocol import (
 )
 from agents.llm.settings import DEFAULT_MODEL, ModelSettings
 from domain.errors import ModelRejected, ModelUnavailable, SettingsError
+from pipeline.settings import Environment
 
 pytestmark = pytest.mark.unit
 
@@ -493,24 +494,24 @@ def test_an_other_key_shaped_string_is_scrubbed_too() -> None:
 # --- settings ---------------------------------------------------------------------------------
 
 
-def test_settings_from_env_then_overrides() -> None:
-    env = {
-        "ANTHROPIC_API_KEY": KEY,
-        "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000",
-        "ANTHROPIC_AUTH_TOKEN": "",
-    }
-    settings = ModelSettings.from_env(env, stream=True, model=None, max_retries=4)
+def test_settings_from_the_environment_then_flags() -> None:
+    env = Environment.read(
+        {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000", "ANTHROPIC_AUTH_TOKEN": ""}
+    )
+    settings = env.model_settings(stream=True, model=None, max_retries=4)
     assert settings.api_key is not None and settings.api_key.get_secret_value() == KEY
     assert settings.auth_token is None  # empty counts as unset
     assert (settings.base_url, settings.stream, settings.max_retries) == ("http://127.0.0.1:4000", True, 4)
     assert settings.model == DEFAULT_MODEL
     assert (settings.timeout, settings.max_tokens) == (120.0, 8192)
-    assert ModelSettings.from_env({}).has_credentials is False
+    assert Environment.read({}).model_settings().has_credentials is False
+    # saved with a run, the settings keep no credential
+    assert KEY not in settings.model_dump_json() and "api_key" not in settings.model_dump()
 
 
 def test_bad_settings_are_one_line_and_echo_nothing() -> None:
     with pytest.raises(SettingsError) as caught:
-        ModelSettings.from_env({"ANTHROPIC_API_KEY": KEY}, max_retries=-1, timeout="soon")
+        Environment.read({"ANTHROPIC_API_KEY": KEY}).model_settings(max_retries=-1, timeout="soon")
     text = str(caught.value)
     assert "max_retries" in text and "timeout" in text and "\n" not in text and KEY not in text
 

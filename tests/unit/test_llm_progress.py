@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from agents.llm.accounting import Accountant, Price, RunBudget, usage_line
+from agents.llm.accounting import Accountant, usage_line
 from agents.llm.loop import AgentRun, Submission, run_agent
 from agents.llm.protocol import ModelReply, TextBlock, ToolUseBlock, Usage
 from agents.llm.scripted import ScriptedModel
+from agents.llm.settings import Price, RunBudget
 from tools.evidence import Ledger
 from tools.registry import Toolbox
 from tools.sandbox import Jail

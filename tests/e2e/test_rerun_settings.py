@@ -1,0 +1,66 @@
+"""``rerun`` takes the model flags of ``run``: its budget and price are the user's, not the defaults."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+from estates import GITOPS, REPO
+
+from agents.llm import providers
+from agents.llm.protocol import ModelReply, ModelRequest, TextBlock
+from agents.llm.scripted import FunctionModel
+from agents.llm.settings import ModelSettings
+from pipeline.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
+    out = io.StringIO()
+    monkeypatch.chdir(REPO)
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+def test_rerun_keeps_the_budget_and_price_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    base = ["--state-dir", str(state)]
+    code, _ = cli(
+        ["run", str(GITOPS), "--offline", "--out", str(out), "--date", "2026-11-20", "--run-id", "r", *base],
+        monkeypatch,
+    )
+    assert code == 0
+    seen: list[ModelSettings] = []
+    made: list[FunctionModel] = []
+
+    def factory(settings: ModelSettings) -> FunctionModel:
+        seen.append(settings)
+        made.append(FunctionModel(lambda r: ModelReply(model="x", content=[TextBlock(text="no")]), "toy-2"))
+        return made[-1]
+
+    monkeypatch.setitem(providers.PROVIDERS, "toy", factory)
+    argv = ["rerun", str(out / "audit.json"), "--concern", "R5", "--provider", "toy"]
+    flags = ["--max-tool-calls", "0", "--price", "1,2", "--max-usd", "3"]
+    code, printed = cli([*argv, *flags], monkeypatch, ANTHROPIC_API_KEY="k")
+    assert code == 0, printed
+    (settings,) = seen
+    assert settings.budget.max_tool_calls_per_agent == 0 and settings.budget.max_usd_per_run == 3
+    assert settings.price is not None and (settings.price.input, settings.price.output) == (1.0, 2.0)
+    research: list[ModelRequest] = [r for r in made[0].requests if r.agent == "research:security"]
+    # no tool call allowed: the first turn already offers only the submission, forced
+    assert research and [t.name for t in research[0].tools] == ["submit_findings"]
+
+
+def test_a_bad_budget_flag_is_refused_even_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, printed = cli(
+        ["rerun", str(tmp_path / "audit.json"), "--concern", "R1", "--max-usd", "-1"], monkeypatch
+    )
+    assert code == 2 and printed.startswith("infra-audit: error: --max-usd: ") and printed.count("\n") == 1
