@@ -22,6 +22,7 @@ from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.pathnames import shown
 from tools.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -152,4 +153,4 @@ def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, An
     transcript = render_transcript(state.report, ctx.ledger.items(), model_calls)
     written.append(write_transcript(ctx.settings.out, transcript))
     ctx.progress("render", "report", f"wrote {len(written)} files")
-    return {"written": [str(p) for p in written]}
+    return {"written": [shown(p) for p in written]}

@@ -7,6 +7,7 @@ last checkpoint: research branches that finished are not run again. The default 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -48,7 +49,8 @@ class RunStore:
         with sqlite3.connect(self.path) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO infra_audit_runs VALUES (?, ?, ?)",
-                (run_id, settings.model_dump_json(), datetime.now(UTC).isoformat()),
+                # ASCII JSON: a path that is not UTF-8 keeps its bytes as \udcXX escapes and round-trips
+                (run_id, json.dumps(settings.model_dump(mode="json")), datetime.now(UTC).isoformat()),
             )
 
     def load(self, run_id: str) -> RunSettings:
@@ -58,7 +60,7 @@ class RunStore:
             raise SettingsError(
                 f"no run {run_id!r} in {self.path}; 'infra-audit run' printed the id of each run"
             )
-        return RunSettings.model_validate_json(row[0])
+        return RunSettings.model_validate(json.loads(row[0]))
 
     def list(self) -> list[tuple[str, str]]:
         with sqlite3.connect(self.path) as conn:

@@ -15,6 +15,7 @@ from agents.llm.accounting import Price, RunBudget
 from tools.checks.spec import CONCERNS, Concern
 from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
+from tools.pathnames import shown
 
 
 class LlmOptions(BaseModel):
@@ -73,7 +74,12 @@ class RunSettings(BaseModel):
 
     @property
     def display_estate(self) -> str:
-        return self.estate_label or str(self.estate)
+        """The estate path as typed, shown as valid UTF-8 (``tools.pathnames``)."""
+        return shown(self.estate_label or str(self.estate))
+
+    @property
+    def display_cluster(self) -> str | None:
+        return shown(self.cluster) if self.cluster else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> RunSettings:
