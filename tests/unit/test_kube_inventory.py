@@ -217,5 +217,6 @@ def test_refused_types_become_issues_not_failures() -> None:
 def test_snapshot_warnings_become_issues(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     state = load_live_state(SnapshotBackend(tmp_path))
-    assert [i.path for i in state.issues] == ["broken.json"]
-    assert state.issues[0].message.startswith("skipped, not valid JSON")
+    assert [(i.path, i.line, i.reason, i.resource) for i in state.issues] == [
+        (str(tmp_path / "broken.json"), 1, "syntax", "*")
+    ]

@@ -9,12 +9,15 @@ second ``Workload``, or every check would count each replica as its own workload
 Pods name their real owner: a ReplicaSet's Deployment (through the ReplicaSet when it was read,
 else by stripping the pod-template-hash suffix), so "which Deployment is crash-looping" is one lookup.
 A type the credentials may not list becomes an issue, not a failure: the rest of the cluster is
-still worth auditing.
+still worth auditing. So does a snapshot file that did not load. Either way the issue names the
+resource type that was lost, and ``lost_resources`` / ``fields_fed_by`` tell the check runner which
+checks read a population that is incomplete, so they say so instead of reporting a clean 0.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from tools.inventory.inventory import LiveState, Records
@@ -33,10 +36,50 @@ from tools.inventory.models import (
 from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
 from tools.kube.printers import node_ready, node_roles
 from tools.kube.quantity import cpu_millicores, memory_bytes
-from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
+from tools.kube.resources import AUDIT_RESOURCES, METRICS_GROUP, ResourceTable
 from tools.kube.selectors import lookup
 
 RUNTIME_CHILDREN = {"Pod", "ReplicaSet", "Job"}
+
+_FIELDS_BY_PLURAL: dict[str, tuple[str, ...]] = {
+    "pods": ("pods",),
+    "nodes": ("nodes",),
+    "jobs": ("jobs",),
+    "cronjobs": ("cronjobs", "workloads"),
+    "deployments": ("workloads",),
+    "statefulsets": ("workloads",),
+    "daemonsets": ("workloads",),
+    "replicasets": ("pods",),  # a pod's Deployment is found through its ReplicaSet
+    "persistentvolumeclaims": ("pvcs",),
+    "namespaces": ("namespaces",),
+    "poddisruptionbudgets": ("pdbs",),
+    "horizontalpodautoscalers": ("hpas",),
+    "networkpolicies": ("network_policies",),
+    "resourcequotas": ("quotas",),
+    "limitranges": ("quotas",),
+    "roles": ("roles",),
+    "clusterroles": ("roles",),
+    "rolebindings": ("bindings",),
+    "clusterrolebindings": ("bindings",),
+    "secrets": ("secrets",),
+    "prometheusrules": ("alert_rules",),
+    "clusterpolicies": ("policies",),
+    "policies": ("policies",),
+    "validatingadmissionpolicybindings": ("policies",),
+    "helmreleases": ("helm_releases",),
+    "kustomizations": ("flux_kustomizations",),
+    "gitrepositories": ("flux_sources",),
+    "helmrepositories": ("flux_sources",),
+    "ocirepositories": ("flux_sources",),
+    "buckets": ("flux_sources",),
+    "applications": ("argo_apps",),
+}
+"""Which LiveState lists a resource type feeds that checks read, besides ``objects``.
+
+Pods, ReplicaSets and Jobs are runtime children: checks read them as ``pods`` and ``jobs`` (a
+controller-less one also lands in ``workloads`` and ``objects``, where checks skip it), so losing
+them does not make ``workloads`` or ``objects`` incomplete."""
+_RUNTIME = frozenset({"pods", "replicasets", "jobs", "events"})
 _HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5,10}$")
 
 
@@ -175,13 +218,51 @@ def _event(cluster: str, ev: KubeObject) -> EventRecord:
     )
 
 
+def fields_fed_by(resource: str) -> frozenset[str]:
+    """The LiveState lists a resource type (``pods``, ``deployments.apps``; ``*`` for any) feeds."""
+    if resource == "*":
+        return frozenset(LiveState.model_fields) - {"cluster", "issues"}
+    plural, _, group = resource.partition(".")
+    if group == METRICS_GROUP:
+        return frozenset({"nodes"} if plural == "nodes" else ())
+    if group.startswith("constraints.gatekeeper.sh"):
+        return frozenset({"policies", "objects"})
+    fields = _FIELDS_BY_PLURAL.get(plural, ("events",) if plural == "events" else ())
+    return frozenset(fields) if plural in _RUNTIME else frozenset({*fields, "objects"})
+
+
+def lost_resources(issues: Iterable[ParseIssue]) -> dict[str, list[ParseIssue]]:
+    """Resource types a cluster's issues say were not read, or read in part: resource -> those issues."""
+    lost: dict[str, list[ParseIssue]] = {}
+    for issue in issues:
+        if issue.resource is not None:
+            lost.setdefault(issue.resource, []).append(issue)
+    return lost
+
+
+def lost_note(resource: str, issues: list[ParseIssue]) -> str:
+    """``pods: not read (x/core.v1.pods.json: truncated JSON ...)``; objects skipped say ``read in part``."""
+    whole = [i for i in issues if i.reason != "skipped_object"]
+    name = "resources of unknown type" if resource == "*" else resource
+    shown = whole or issues
+    why = "; ".join(str(i) for i in shown[:3]) + (f"; and {len(shown) - 3} more" if len(shown) > 3 else "")
+    return f"{name}: {'not read' if whole else 'read in part'} ({why})"
+
+
 def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]]:
     """Every audited type the cluster serves, by kind; refusals and failures become issues."""
     cluster = state.cluster.name
     try:
         served = backend.api_resources()
     except KubeQueryError as exc:
-        state.issues.append(ParseIssue(path=f"cluster:{cluster}", message=f"discovery failed: {exc.message}"))
+        state.issues.append(
+            ParseIssue(
+                path=f"cluster:{cluster}",
+                message=f"discovery failed: {exc.message}",
+                reason="query_failed",
+                resource="*",
+            )
+        )
         served = []
     table = ResourceTable(served)
     served_keys = {(t.group, t.plural) for t in served}
@@ -193,7 +274,14 @@ def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]
         try:
             by_kind.setdefault(rtype.kind, []).extend(backend.list_objects(rtype))
         except KubeQueryError as exc:
-            state.issues.append(ParseIssue(path=f"cluster:{cluster}/{rtype.qualified}", message=exc.message))
+            state.issues.append(
+                ParseIssue(
+                    path=f"cluster:{cluster}/{rtype.qualified}",
+                    message=exc.message,
+                    reason="query_failed",
+                    resource=rtype.qualified,
+                )
+            )
     return by_kind
 
 
@@ -201,10 +289,13 @@ def load_live_state(backend: KubeBackend) -> LiveState:
     """Read every audited type once and map it into records and runtime state."""
     info = backend.info
     state = LiveState(cluster=info)
+    state.issues.extend(backend.issues)
     for warning in backend.warnings:
         where, _, message = warning.partition(": ")
         state.issues.append(
-            ParseIssue(path=where if message else f"cluster:{info.name}", message=message or where)
+            ParseIssue(
+                path=where if message else f"cluster:{info.name}", message=message or where, reason="note"
+            )
         )
     by_kind = _fetch(backend, state)
     cluster = info.name

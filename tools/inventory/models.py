@@ -27,7 +27,9 @@ from tools.inventory.live_models import PodState as PodState
 from tools.inventory.sources import CodeRef as CodeRef
 from tools.inventory.sources import LiveRef as LiveRef
 from tools.inventory.sources import Origin as Origin
+from tools.inventory.sources import ParseIssue as ParseIssue
 from tools.inventory.sources import Record
+from tools.inventory.sources import SkipReason as SkipReason
 from tools.inventory.sources import Source as Source
 from tools.inventory.terraform_models import Backend as Backend
 from tools.inventory.terraform_models import EscapeHatch as EscapeHatch
@@ -347,9 +349,3 @@ class CIFile(Record):
         "kubeconform, helm-lint, kyverno-test, yamllint, trivy, checkov, conftest.",
     )
     source: CodeRef
-
-
-class ParseIssue(Record):
-    path: str
-    line: int | None = None
-    message: str

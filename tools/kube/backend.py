@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from tools.errors import InfraAuditError
-from tools.inventory.models import ClusterInfo
+from tools.inventory.models import ClusterInfo, ParseIssue
 from tools.kube.resources import ResourceType
 
 KubeObject = dict[str, Any]
@@ -76,7 +76,12 @@ class KubeBackend(Protocol):
 
     @property
     def warnings(self) -> list[str]:
-        """Things skipped on the way (a malformed file, an API group whose discovery failed)."""
+        """Notes on the way that are not a file skipped (an API group whose discovery failed)."""
+        ...
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        """Files (or objects in them) not read, typed, each with the resource type it held when known."""
         ...
 
     @property

@@ -31,7 +31,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import ConfigNode, KubeConfigMerger
 
 from tools.errors import KubeConfigError, ReadOnlyViolation
-from tools.inventory.models import ClusterInfo
+from tools.inventory.models import ClusterInfo, ParseIssue
 from tools.kube.backend import (
     ForbiddenError,
     InvalidQueryError,
@@ -321,6 +321,10 @@ class LiveBackend:
     @property
     def warnings(self) -> list[str]:
         return list(self._warnings)
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        return []  # no files; a list the server refused is an issue of the inventory (``_fetch``)
 
     @property
     def snapshot_dir(self) -> Path | None:

@@ -7,25 +7,28 @@ Two shapes are accepted, because both exist in the wild:
 * whatever ``kubectl get ... -o json|yaml`` produced, under any file name: a ``List``, a typed list
   (``PodList``, whose items may lack ``kind``), a single object, or several YAML documents.
 
-Everything is loaded once at construction. A file that does not parse, or an item whose type cannot
-be told, is reported in ``warnings`` and skipped: one broken dump must not hide the rest of the
-cluster. A missing path is a ``SnapshotError`` (the user's to fix). Secrets are reduced to metadata
-on load, so no code path above this one can see a Secret value from a snapshot either.
+Everything is loaded once at construction, through the same bounded loaders as the estate
+(``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load). A file that
+does not load, or an item whose type cannot be told, is reported in ``issues`` (typed, with the
+resource type the file held when its name tells it, so an audit can say "pods: not read") and
+skipped: one broken dump must not hide the rest of the cluster. A missing path is a
+``SnapshotError`` (the user's to fix). Secrets are reduced to metadata on load, so no code path above
+this one can see a Secret value from a snapshot either.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tools.errors import SnapshotError
-from tools.inventory.models import ClusterInfo
+from tools.inventory.loading import LoadError, load_json
+from tools.inventory.models import ClusterInfo, ParseIssue, SkipReason
+from tools.inventory.yaml_lines import load_values
 from tools.kube.backend import (
     InvalidQueryError,
     KubeObject,
+    KubeQueryError,
     MetricsKind,
     NotFoundError,
     UnavailableError,
@@ -34,19 +37,41 @@ from tools.kube.backend import (
 )
 from tools.kube.resources import METRICS_GROUP, ResourceTable, ResourceType, plural_of, split_file_stem
 from tools.kube.selectors import SelectorError, object_matcher
+from tools.pathnames import shown
+from tools.sandbox import human_size
 
 SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
 META_FILE = "_snapshot.json"
 SUFFIXES = (".json", ".yaml", ".yml")
+MAX_FILE_BYTES = 512 * 1024 * 1024  # a List of 100,000 pods is about 350 MiB
+MAX_META_BYTES = 1024 * 1024
 
 TypeKey = tuple[str, str]  # (group, plural)
 
 
+def _read(path: Path, cap: int) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise LoadError(f"larger than {human_size(cap)}, skipped", None, "too_large")
+    return data
+
+
 def _load_documents(path: Path) -> list[Any]:
-    text = path.read_text(encoding="utf-8")
+    """The documents of one dump; raises ``LoadError`` (reported and skipped) or ``OSError``."""
+    data = _read(path, MAX_FILE_BYTES)
     if path.suffix == ".json":
-        return [json.loads(text)]
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [load_json(data)]
+    return load_values(data)
+
+
+def _resource(path: Path) -> str:
+    """The resource type a dump's canonical name declares (``pods``, ``deployments.apps``), else ``*``."""
+    hint = split_file_stem(path.stem)
+    if hint is None:
+        return "*"
+    group, _, plural = hint
+    return f"{plural}.{group}" if group else plural
 
 
 def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
@@ -80,13 +105,14 @@ class SnapshotBackend:
         if not root.is_dir():
             raise SnapshotError(f"snapshot {str(path)!r} is not a directory (expected a directory of dumps)")
         self.root = root
-        self._warnings: list[str] = []
-        self._unreadable = 0  # files that failed to parse: reported and skipped, not a user error
+        self._issues: list[ParseIssue] = []
+        self._lost: dict[TypeKey, list[str]] = {}  # types whose canonical dump did not load, and why
+        self._unreadable = 0  # files that failed to load: reported and skipped, not a user error
         self._types: dict[TypeKey, ResourceType] = {}
         self._objects: dict[TypeKey, dict[tuple[str, str], KubeObject]] = {}
         meta = self._read_meta()
         self._info = ClusterInfo(
-            name=str(meta.get("cluster") or root.resolve().name),
+            name=str(meta.get("cluster") or shown(root.resolve().name)),
             context=meta.get("context"),
             server_version=meta.get("server_version"),
             captured_at=meta.get("captured_at"),
@@ -103,23 +129,57 @@ class SnapshotBackend:
 
     # ------------------------------------------------------------------------------------ loading
 
-    def _warn(self, path: Path, message: str) -> None:
-        self._warnings.append(f"{path.relative_to(self.root).as_posix()}: {message}")
+    def _issue(
+        self,
+        path: Path,
+        message: str,
+        reason: SkipReason,
+        line: int | None = None,
+        resource: str | None = None,
+    ) -> None:
+        """Report a file (or an object in it) not read; paths are the snapshot dir as given + the file."""
+        where = shown(path)
+        issue = ParseIssue(path=where, line=line, message=message, reason=reason, resource=resource)
+        self._issues.append(issue)
+
+    def _skip(self, path: Path, message: str, reason: SkipReason, line: int | None) -> None:
+        """A dump that did not load: reported with the type its name declares, which is then lost."""
+        self._issue(path, message, reason, line, resource=_resource(path))
+        self._unreadable += 1
+        hint = split_file_stem(path.stem)
+        if hint is not None:
+            self._lost.setdefault((hint[0], hint[2]), []).append(str(self._issues[-1]))
 
     def _read_meta(self) -> dict[str, Any]:
         meta_path = self.root / META_FILE
         if not meta_path.is_file():
             return {}
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self._warn(meta_path, f"unreadable snapshot metadata ({exc}); using the directory name")
+            meta = load_json(_read(meta_path, MAX_META_BYTES))
+        except OSError as exc:
+            self._issue(
+                meta_path,
+                f"snapshot metadata unreadable ({exc.strerror}); using the directory name",
+                "unreadable",
+            )
+            return {}
+        except LoadError as exc:
+            self._issue(
+                meta_path,
+                f"snapshot metadata not read ({exc.message}); using the directory name",
+                exc.reason,
+                exc.line,
+            )
             return {}
         if not isinstance(meta, dict):
-            self._warn(meta_path, "snapshot metadata is not a JSON object; using the directory name")
+            self._issue(
+                meta_path, "snapshot metadata is not a JSON object; using the directory name", "syntax"
+            )
             return {}
         if meta.get("format") not in (None, SNAPSHOT_FORMAT):
-            self._warn(meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}")
+            self._issue(
+                meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}", "note"
+            )
         return meta
 
     def _files(self) -> list[Path]:
@@ -138,10 +198,10 @@ class SnapshotBackend:
         for path in self._files():
             try:
                 parsed.append((path, _load_documents(path)))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self._warn(path, f"skipped, not valid {path.suffix[1:].upper()}: {first_line}")
-                self._unreadable += 1
+            except OSError as exc:
+                self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
+            except LoadError as exc:
+                self._skip(path, exc.message, exc.reason, exc.line)
         items = [(path, item) for path, docs in parsed for item in self._items(path, docs)]
         crds = [
             t
@@ -165,17 +225,25 @@ class SnapshotBackend:
     def _items(self, path: Path, docs: list[Any]) -> list[KubeObject]:
         """Objects of the documents of one file, each with apiVersion and kind where they can be told."""
         hint = split_file_stem(path.stem)
+        lost = _resource(path) if hint else None
         out: list[KubeObject] = []
         for doc in docs:
             if not isinstance(doc, dict):
-                self._warn(path, "skipped a document that is not a Kubernetes object or List")
+                self._issue(
+                    path,
+                    "skipped a document that is not a Kubernetes object or List",
+                    "skipped_object",
+                    resource=lost,
+                )
                 continue
             if isinstance(doc.get("items"), list):
                 list_kind = str(doc.get("kind") or "")
                 item_kind = list_kind[:-4] if list_kind.endswith("List") and list_kind != "List" else None
                 for item in doc["items"]:
                     if not isinstance(item, dict):
-                        self._warn(path, "skipped a List item that is not an object")
+                        self._issue(
+                            path, "skipped a List item that is not an object", "skipped_object", resource=lost
+                        )
                         continue
                     obj = dict(item)
                     if item_kind and not obj.get("kind"):
@@ -189,7 +257,12 @@ class SnapshotBackend:
             elif doc.get("kind") and doc.get("apiVersion"):
                 out.append(doc)
             else:
-                self._warn(path, "skipped a document without apiVersion/kind or items")
+                self._issue(
+                    path,
+                    "skipped a document without apiVersion/kind or items",
+                    "skipped_object",
+                    resource=lost,
+                )
         return out
 
     def _add(self, path: Path, obj: KubeObject, table: ResourceTable) -> None:
@@ -205,7 +278,13 @@ class SnapshotBackend:
                 obj["kind"] = rtype.kind
         name = (obj.get("metadata") or {}).get("name")
         if not obj.get("kind") or not version or not name:
-            self._warn(path, f"skipped an item whose type or name cannot be told (name={name!r})")
+            hint = split_file_stem(path.stem)
+            self._issue(
+                path,
+                f"skipped an item whose type or name cannot be told (name={name!r})",
+                "skipped_object",
+                resource=_resource(path) if hint else None,
+            )
             return
         namespace = (obj.get("metadata") or {}).get("namespace")
         if rtype is None:
@@ -230,7 +309,12 @@ class SnapshotBackend:
 
     @property
     def warnings(self) -> list[str]:
-        return list(self._warnings)
+        """Always empty: everything a snapshot skips or notes is about a file, in ``issues``."""
+        return []
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        return list(self._issues)
 
     @property
     def snapshot_dir(self) -> Path:
@@ -263,7 +347,16 @@ class SnapshotBackend:
         return sorted(out, key=sort_key)
 
     def _captured(self, rtype: ResourceType) -> dict[tuple[str, str], KubeObject]:
-        """The objects of a type; a type the snapshot never captured is not the same as an empty one."""
+        """The objects of a type; a type the snapshot never captured is not the same as an empty one,
+        and neither is one whose dump did not load."""
+        lost = self._lost.get((rtype.group, rtype.plural))
+        if lost and (rtype.group, rtype.plural) not in self._types:
+            raise KubeQueryError(
+                f"not read from this snapshot: {'; '.join(lost)}; the audit reports it as lost, and a "
+                "fixed or re-taken dump brings it back",
+                verb="list",
+                what=rtype.qualified,
+            )
         if (rtype.group, rtype.plural) not in self._types:
             raise NotFoundError(
                 f'this snapshot holds no "{rtype.qualified}" (not captured, or not served by the cluster)',
