@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from agents.audit import Unread
+from pipeline.render.unread import groups, lost_lines
 from tools.evidence import Evidence
 from tools.inventory.inventory import Inventory
+
+TERMINAL_CAP = 10
 
 
 def inventory_summary(console: Console, inventory: Inventory) -> None:
@@ -30,13 +35,9 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
         + f"; containers: {sum(not c.init for c in containers)}, "
         + f"init containers: {sum(c.init for c in containers)}"
     )
-    if code.issues:
-        console.print(f"[yellow]{len(code.issues)} file(s) reported and skipped:[/yellow]")
-        for issue in code.issues:
-            where = f"{issue.path}:{issue.line}" if issue.line else issue.path
-            console.print(f"  [yellow]{where}[/yellow] {issue.message}")
-
     live = inventory.live
+    unread_summary(console, Unread(estate=code.issues, cluster=live.issues if live is not None else []))
+
     if live is not None:
         info = live.cluster
         console.print(
@@ -46,8 +47,24 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
             f"{len(live.objects)} objects"
         )
         console.print(f"Linked code and live workloads: {len(inventory.links)}")
-        if live.issues:
-            console.print(f"[yellow]{len(live.issues)} snapshot file(s) reported and skipped[/yellow]")
+
+
+def unread_summary(console: Console, unread: Unread, cap: int = TERMINAL_CAP) -> None:
+    """What was not read, grouped by why; every snapshot file that did not load is named."""
+    if not unread.estate and not unread.cluster:
+        return
+    console.print(
+        f"[yellow]Not read: {len(unread.estate)} in the estate, {len(unread.cluster)} on the cluster side, "
+        "reported and skipped:[/yellow]"
+    )
+    for group in groups(unread, cap):
+        console.print(f"  {group.side}, {group.label}:", markup=False, highlight=False)
+        for where, what in group.entries:  # file names and messages are data: never rich markup
+            console.print(f"    {where}: {what}", markup=False, highlight=False)
+        if group.more:
+            console.print(f"    ... and {group.more} more (all in audit.json, 'unread')", markup=False)
+    for line in lost_lines(unread.cluster):
+        console.print(f"[red]The cluster was read incompletely:[/red] {escape(line)}", highlight=False)
 
 
 def evidence_panel(console: Console, evidence: Evidence, max_lines: int = 12) -> None:

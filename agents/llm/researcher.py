@@ -15,7 +15,7 @@ from agents.findings import Claim, ConcernResult, RawFinding
 from agents.llm.accounting import usage_line
 from agents.llm.loop import Submission, run_agent
 from agents.llm.prompts import render
-from agents.offline.research import cited_evidence, finding_from_outcome, format_title
+from agents.offline.research import cited_evidence, finding_from_outcome, format_title, incomplete_note
 from pipeline.context import RunContext
 from tools.checks.runner import CheckOutcome, run_checks
 from tools.checks.spec import CONCERN_CODES, Concern, Location, load_catalog, spec_by_id
@@ -163,5 +163,5 @@ def research_llm(concern: Concern, ctx: RunContext) -> ConcernResult:
         skipped={
             o.check: o.detection.note or "nothing to read" for o in outcomes if not o.detection.applicable
         },
-        note=note,
+        note="; ".join(n for n in (note, incomplete_note(outcomes)) if n) or None,
     )

@@ -2,7 +2,9 @@
 
 A finding's claims cite the check's evidence (and any tool calls the detection made), so the
 challengers can re-run them. Checks that found nothing, or had nothing to read, produce no finding;
-the latter are reported as gaps by the synthesizer.
+the latter are reported as gaps by the synthesizer. A check that read a population the audit lost in
+part (``Detection.incomplete``) says so: its finding's summary starts with it, and the concern's
+note (a gap in the report) names every such check, including those that counted 0.
 """
 
 from __future__ import annotations
@@ -52,12 +54,15 @@ def finding_from_outcome(concern: Concern, seq: int, outcome: CheckOutcome) -> R
                 measure=name,
             )
         )
+    summary = spec.rationale
+    if det.incomplete:
+        summary = f"Counted over an incomplete population ({det.incomplete}). {summary}"
     return RawFinding(
         id=f"{CONCERN_CODES[concern]}#{seq}",
         concern=concern,
         check=spec.id,
         title=title,
-        summary=spec.rationale,
+        summary=summary,
         recommendation=spec.recommendation,
         impact=spec.impact,
         effort=spec.effort,
@@ -88,4 +93,20 @@ def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
         skipped={
             o.check: o.detection.note or "nothing to read" for o in outcomes if not o.detection.applicable
         },
+        note=incomplete_note(outcomes),
+    )
+
+
+def incomplete_note(outcomes: list[CheckOutcome]) -> str | None:
+    """One sentence per lost population: which checks read it, so a 0 from them is not taken as clean."""
+    by_why: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.detection.applicable and o.detection.incomplete:
+            by_why.setdefault(o.detection.incomplete, []).append(o.check)
+    if not by_why:
+        return None
+    return "; ".join(
+        f"{', '.join(checks)} counted over an incomplete population ({why}), so a count of 0 there "
+        "is not a clean result"
+        for why, checks in sorted(by_why.items())
     )

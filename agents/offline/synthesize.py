@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from importlib.metadata import PackageNotFoundError, version
 
-from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta
+from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from agents.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from agents.offline.research import format_title
 from agents.offline.themes import THEMES
@@ -45,7 +45,7 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
         run_id=state.run_id,
         date=state.date,
         estate=ctx.settings.display_estate,
-        cluster=ctx.settings.cluster,
+        cluster=ctx.settings.display_cluster,
         cluster_name=inventory.live.cluster.name if inventory.live else None,
         scope=_scope(state),
         mode=state.mode,
@@ -55,6 +55,9 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
     return AuditReport(
         meta=meta,
         inventory=dict(sorted(state.inventory_counts.items())),
+        unread=Unread(
+            estate=list(inventory.code.issues), cluster=list(inventory.live.issues) if inventory.live else []
+        ),
         concerns={c: state.results[c] for c in CONCERNS if c in state.results},
         verdicts=sorted(state.verdicts, key=lambda v: (_seq(v.finding), v.challenger)),
         corrections=corrections(raw, by_finding),

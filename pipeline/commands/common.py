@@ -45,7 +45,14 @@ def make_store(args: argparse.Namespace) -> RunStore:
 
 
 def finish(console: Console, state: AuditState) -> int:
-    """Print where the report went and a one-line verdict; exit 1 when a concern failed."""
+    """Print where the report went, what was not read, and a one-line verdict.
+
+    Exit 1 when a concern failed or the cluster side lost a resource type (the audit is incomplete in a
+    way a count of 0 would hide); an estate file that does not parse is reported and is not a failure.
+    """
+    from pipeline.console import unread_summary
+    from pipeline.render.unread import lost_lines
+
     report = state.report
     if report is None:
         console.print("[red]the run ended without a report[/red]")
@@ -68,6 +75,7 @@ def finish(console: Console, state: AuditState) -> int:
         console.print(
             f"model {report.meta.model}: {tokens:,} tokens, {cost} (per agent in the report header)"
         )
+    unread_summary(console, report.unread)
     for path in state.written:
         console.print(f"wrote {path}")
     if not state.written:
@@ -75,7 +83,7 @@ def finish(console: Console, state: AuditState) -> int:
     if report.meta.concerns_failed:
         console.print(f"[red]failed concerns: {', '.join(report.meta.concerns_failed)}[/red]")
         return 1
-    return 0
+    return 1 if lost_lines(report.unread.cluster) else 0
 
 
 @contextmanager

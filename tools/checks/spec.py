@@ -85,6 +85,11 @@ class Detection(BaseModel):
     evidence: list[str] = Field(default_factory=list, description="Ids of tool calls the detection made.")
     applicable: bool = Field(default=True, description="False when the estate has nothing this check reads.")
     note: str | None = None
+    incomplete: str | None = Field(
+        default=None,
+        description="Set by the runner when the check read a cluster population the audit lost in whole or "
+        "part (a snapshot file that did not load, a list the server refused): which, and why.",
+    )
 
 
 @dataclass(frozen=True)
