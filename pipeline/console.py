@@ -36,7 +36,6 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
         + f"init containers: {sum(c.init for c in containers)}"
     )
     live = inventory.live
-    unread_summary(console, Unread(estate=code.issues, cluster=live.issues if live is not None else []))
 
     if live is not None:
         info = live.cluster
@@ -47,6 +46,7 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
             f"{len(live.objects)} objects"
         )
         console.print(f"Linked code and live workloads: {len(inventory.links)}")
+    unread_summary(console, Unread(estate=code.issues, cluster=live.issues if live is not None else []))
 
 
 def unread_summary(console: Console, unread: Unread, cap: int = TERMINAL_CAP) -> None:

@@ -10,6 +10,8 @@ why, typed), and say which cluster populations it lost instead of reporting them
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -81,15 +83,14 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ran(hostile: dict[str, Any]) -> dict[str, Any]:
-    capture = pytest.MonkeyPatch()
-    capture.setenv("COLUMNS", "400")  # the terminal lines are asserted whole
-    import contextlib
-    import io
-
+    env = pytest.MonkeyPatch()
+    env.setenv("COLUMNS", "400")  # the terminal lines are asserted whole
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(hostile["argv"])
-    capture.undo()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(hostile["argv"])
+    finally:
+        env.undo()
     out: Path = hostile["out"]
     return {
         "code": code,
@@ -181,3 +182,21 @@ def test_the_terminal_names_every_snapshot_file_not_read(
 def test_the_run_can_be_resumed_from_its_stored_settings(hostile: dict[str, Any]) -> None:
     settings = RunStore(hostile["state"]).load("hostile")
     assert os.fsencode(settings.estate).endswith(b"/estate-\xff")  # the bytes survived the store
+
+
+def test_the_inventory_command_names_them_too(
+    hostile: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = pytest.MonkeyPatch()
+    capture.setenv("COLUMNS", "400")
+    try:
+        code = main(["inventory", os.fsdecode(hostile["estate"]), "--cluster", str(hostile["snapshot"])])
+    finally:
+        capture.undo()
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0  # inventory lists; it does not judge
+    assert "Not read: 6 in the estate, 3 on the cluster side, reported and skipped:" in lines
+    snap = str(hostile["snapshot"])
+    assert f"    {snap}/core.v1.pods.json:" in "\n".join(lines)
+    bomb = "    values/bomb.yaml:1: YAML aliases expand this file by more than 1,000,000 values"
+    assert f"{bomb} (an alias bomb); not read" in lines
