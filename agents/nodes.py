@@ -29,6 +29,7 @@ from agents.offline.synthesize import synthesize
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
 from tools.errors import ModelError
+from tools.pathnames import shown
 from tools.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -54,17 +55,6 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
             f"The estate {where} holds no infrastructure code infra-audit reads (Terraform/Terragrunt, "
             f"Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): {inventory.files_scanned} files scanned, "
             "no records; the checks of code had nothing to read."
-        )
-    if inventory.live is not None and inventory.live.unread:
-        unread = inventory.live.unread
-        names = ", ".join(u.resource for u in unread)
-        ctx.progress("inventory", "cluster", f"not read: {names}; the checks that need them are incomplete")
-        reasons = "; ".join(f"{u.resource}: {u.reason}" for u in unread)
-        gaps.append(
-            redact_text(
-                f"The cluster's {names} could not be read ({reasons}); the checks that read them "
-                "report no clean count (unknown, or a lower bound)."
-            )
         )
     return {"inventory_counts": counts, "gaps": gaps}
 
@@ -217,4 +207,4 @@ def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, An
     transcript = render_transcript(state.report, ctx.ledger.items(), model_calls)
     written.append(write_transcript(ctx.settings.out, transcript))
     ctx.progress("render", "report", f"wrote {len(written)} files")
-    return {"written": [str(p) for p in written]}
+    return {"written": [shown(p) for p in written]}

@@ -17,6 +17,7 @@ from tools.checks.spec import CONCERNS, Concern
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.errors import SettingsError
 from tools.evidence import DEFAULT_OUTPUT_CAP
+from tools.pathnames import shown
 from tools.sandbox import DEFAULT_FILE_CAP
 
 DEFAULT_KEEP_RUNS = 10
@@ -109,7 +110,12 @@ class RunSettings(BaseModel):
 
     @property
     def display_estate(self) -> str:
-        return self.estate_label or str(self.estate)
+        """The estate path as typed, shown as valid UTF-8 (``tools.pathnames``)."""
+        return shown(self.estate_label or str(self.estate))
+
+    @property
+    def display_cluster(self) -> str | None:
+        return shown(self.cluster) if self.cluster else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> RunSettings:

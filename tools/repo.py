@@ -26,10 +26,21 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from tools import pathnames
 from tools.errors import SandboxViolation
 from tools.redact import redact_object, redact_text
 from tools.results import ToolResult, ToolStatus
-from tools.ripgrep import RG_MISSING, decode_field, rg_error, rg_flags, run_rg
+from tools.ripgrep import (
+    RG_MISSING,
+    decode_path,
+    decode_text,
+    in_hidden_snapshot,
+    over_cap,
+    over_cap_note,
+    rg_error,
+    rg_flags,
+    run_rg,
+)
 from tools.ripgrep import rg_binary as _rg_binary  # kept as repo._rg_binary: tests patch it
 from tools.sandbox import Jail, PathNotFound
 
@@ -40,16 +51,33 @@ WALK_LIMIT = 200_000
 
 
 def _shell_path(rel: str) -> str:
-    return shlex.quote("./" + rel if rel.startswith("-") else rel)
+    return pathnames.shell_quote("./" + rel if rel.startswith("-") else rel)
 
 
 def _result(
-    tool: str, args: dict[str, Any], command: str, output: str, *, data: Any = None,
-    value: float | None = None, truncated: bool = False, status: ToolStatus = ToolStatus.OK,
+    tool: str,
+    args: dict[str, Any],
+    command: str,
+    output: str,
+    *,
+    data: Any = None,
+    value: float | None = None,
+    truncated: bool = False,
+    status: ToolStatus = ToolStatus.OK,
+    measures: dict[str, float] | None = None,
 ) -> ToolResult:
     """``output`` is already redacted piecewise (with whole-file context); data is redacted here."""
-    return ToolResult(tool=tool, args=args, status=status, command=command, output=output,
-                      data=redact_object(data), value=value, truncated=truncated)
+    return ToolResult(
+        tool=tool,
+        args=args,
+        status=status,
+        command=command,
+        output=output,
+        data=redact_object(data),
+        value=value,
+        truncated=truncated,
+        measures=measures or {},
+    )
 
 
 def _fail(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResult:
@@ -57,7 +85,12 @@ def _fail(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResu
 
 
 def _rg_setup(
-    jail: Jail, tool: str, args: dict[str, Any], pattern: str, path: str, glob: str | None,
+    jail: Jail,
+    tool: str,
+    args: dict[str, Any],
+    pattern: str,
+    path: str,
+    glob: str | None,
     command: Callable[[str], str],
 ) -> tuple[str, str, str] | ToolResult:
     """(estate-relative path, rg binary, display command), or the error result to return."""
@@ -94,8 +127,14 @@ class _RedactedFiles:
 
 
 def repo_search(
-    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
-    ignore_case: bool = False, context: int = 0, max_results: int = 200,
+    jail: Jail,
+    pattern: str,
+    path: str = ".",
+    glob: str | None = None,
+    fixed: bool = False,
+    ignore_case: bool = False,
+    context: int = 0,
+    max_results: int = 200,
 ) -> ToolResult:
     """Search file contents in the estate with ripgrep and return the matching lines as path:line:text.
 
@@ -110,8 +149,15 @@ def repo_search(
     Secrets in the output are redacted (<redacted:sha256:...>). Zero matches returns no_data.
     """
     tool = "repo.search"
-    args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case,
-            "context": context, "max_results": max_results}
+    args = {
+        "pattern": pattern,
+        "path": path,
+        "glob": glob,
+        "fixed": fixed,
+        "ignore_case": ignore_case,
+        "context": context,
+        "max_results": max_results,
+    }
     context, max_results = max(0, min(int(context), 10)), max(1, min(int(max_results), 1000))
     flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
     flags.append("--sort=path")  # one thread, stable order: the same call gives the same evidence
@@ -119,32 +165,52 @@ def repo_search(
     if context:
         flags.append(f"--context={context}")
         shown += ["-C", str(context)]
-    ready = _rg_setup(jail, tool, args, pattern, path, glob,
-                      lambda at: " ".join(["rg", "-n", *shown, "-e", shlex.quote(pattern), _shell_path(at)]))
+    ready = _rg_setup(
+        jail,
+        tool,
+        args,
+        pattern,
+        path,
+        glob,
+        lambda at: " ".join(["rg", "-n", *shown, "-e", shlex.quote(pattern), _shell_path(at)]),
+    )
     if isinstance(ready, ToolResult):
         return ready
     rel, rg, display = ready
 
     hits: list[tuple[str, int, str, bool]] = []  # (path, line, raw text, is_match)
     total = 0
+    hidden = in_hidden_snapshot(jail, path)
 
     def on_line(raw: bytes) -> None:
         nonlocal total
         is_match = raw.startswith(b'{"type":"match"')
-        if is_match:
-            total += 1
-        if total <= max_results and (is_match or raw.startswith(b'{"type":"context"')):
-            msg = json.loads(raw)["data"]
-            name = decode_field(msg["path"]).removeprefix("./")
-            hits.append((name, int(msg["line_number"]), decode_field(msg["lines"]), is_match))
+        if not is_match and not raw.startswith(b'{"type":"context"'):
+            return
+        if hidden is None and (total > max_results or (is_match and total == max_results)):
+            total += is_match  # past the cap: counted, not parsed
+            return
+        msg = json.loads(raw)["data"]
+        name = decode_path(msg["path"]).removeprefix("./")
+        if hidden is not None and hidden(name):
+            return
+        total += is_match
+        if total <= max_results:
+            hits.append((name, int(msg["line_number"]), decode_text(msg["lines"]), is_match))
 
-    code, stderr, timed_out = run_rg([rg, "--json", *flags, "--", pattern, rel], jail.root, on_line)
+    argv = [rg, "--json", *flags, "--", pattern, pathnames.on_disk(rel)]
+    code, stderr, timed_out = run_rg(argv, jail.root, on_line)
     if timed_out or (code == 2 and total == 0):
         return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+    skipped = over_cap(jail, rg, flags, rel, hidden)
+    note = over_cap_note(skipped, jail.file_cap)
+    measures = {"files_not_searched": float(len(skipped))} if skipped else {}
     if total == 0:
         # the pattern is in ``command``; not echoing it keeps a searched-for secret out of the output
-        return _result(tool, args, display, f"no matches in {rel!r}", data=[], value=0,
-                       status=ToolStatus.NO_DATA)
+        text = "\n".join(line for line in (f"no matches in '{rel}'", note) if line)
+        return _result(
+            tool, args, display, text, data=[], value=0, status=ToolStatus.NO_DATA, measures=measures
+        )
     if total > max_results:  # drop the leading context of the first match not shown
         cut = max(i for i, hit in enumerate(hits) if hit[3])
         after = [h for h in hits[cut + 1 :] if h[0] == hits[cut][0] and h[1] <= hits[cut][1] + context]
@@ -163,15 +229,25 @@ def repo_search(
             data.append({"path": name, "line": number, "text": text})
     truncated = total > max_results
     if truncated:
-        lines.append(f"[showing the first {max_results} of {total} matching lines; narrow the search with "
-                     "path= or glob= (e.g. glob='*.tf'), or count them with repo_count]")
+        lines.append(
+            f"[showing the first {max_results} of {total} matching lines; narrow the search with "
+            "path= or glob= (e.g. glob='*.tf'), or count them with repo_count]"
+        )
+    if note:
+        lines.append(note)
     if code == 2 and stderr:
         lines.append(f"[rg reported errors: {' '.join(stderr.split())[:500]}]")
-    return _result(tool, args, display, "\n".join(lines), data=data, value=total, truncated=truncated)
+    return _result(
+        tool, args, display, "\n".join(lines), data=data, value=total, truncated=truncated, measures=measures
+    )
 
 
 def repo_count(
-    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
+    jail: Jail,
+    pattern: str,
+    path: str = ".",
+    glob: str | None = None,
+    fixed: bool = False,
     ignore_case: bool = False,
 ) -> ToolResult:
     """Count matches of a pattern in the estate: the total (value) and the count per file.
@@ -192,29 +268,58 @@ def repo_count(
     if isinstance(ready, ToolResult):
         return ready
     rel, rg, display = ready
-    counts: list[dict[str, Any]] = []
-
-    def on_line(raw: bytes) -> None:
-        name, _, number = os.fsdecode(raw.rstrip(b"\r\n")).rpartition(":")
-        if number.isdigit():
-            counts.append({"path": name.removeprefix("./"), "count": int(number)})
-
-    argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--color=never", *flags]
-    argv += ["--", pattern, rel]
-    code, stderr, timed_out = run_rg(argv, jail.root, on_line)
+    chunks: list[bytes] = []
+    argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--null", "--color=never", *flags]
+    argv += ["--", pattern, pathnames.on_disk(rel)]
+    code, stderr, timed_out = run_rg(argv, jail.root, chunks.append)
+    hidden = in_hidden_snapshot(jail, path)
+    counts = [c for c in _counts(b"".join(chunks)) if hidden is None or not hidden(c["path"])]
     if timed_out or (code == 2 and not counts):
         return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+    skipped = over_cap(jail, rg, flags, rel, hidden)
+    note = [over_cap_note(skipped, jail.file_cap)] if skipped else []
+    measures = {"files_not_searched": float(len(skipped))} if skipped else {}
+    not_searched = {"not_searched": [p for p, _ in skipped]} if skipped else {}
     if not counts:
-        return _result(tool, args, display, f"0 matches in {rel!r}", data={"total": 0, "files": []}, value=0,
-                       status=ToolStatus.NO_DATA)
+        return _result(
+            tool,
+            args,
+            display,
+            "\n".join([f"0 matches in '{rel}'", *note]),
+            data={"total": 0, "files": [], **not_searched},
+            value=0,
+            status=ToolStatus.NO_DATA,
+            measures=measures,
+        )
     counts.sort(key=lambda c: c["path"])
     total = sum(c["count"] for c in counts)
     lines = [f"{total} matches in {len(counts)} files"]
     lines += [f"{redact_text(c['path'])}:{c['count']}" for c in counts[:500]]
     if len(counts) > 500:
         lines.append(f"[showing 500 of {len(counts)} files; narrow with path= or glob=]")
-    return _result(tool, args, display, "\n".join(lines), data={"total": total, "files": counts}, value=total,
-                   truncated=len(counts) > 500)
+    return _result(
+        tool,
+        args,
+        display,
+        "\n".join(lines + note),
+        data={"total": total, "files": counts, **not_searched},
+        value=total,
+        truncated=len(counts) > 500,
+        measures=measures,
+    )
+
+
+def _counts(out: bytes) -> list[dict[str, Any]]:
+    """Parse ``rg --count-matches --null``: ``path NUL count LF`` per file (a path may hold ':' or LF)."""
+    parts = out.split(b"\0")
+    counts: list[dict[str, Any]] = []
+    name = parts[0]
+    for tail in parts[1:]:
+        number, _, following = tail.partition(b"\n")
+        if number.strip().isdigit():
+            counts.append({"path": pathnames.shown(name).removeprefix("./"), "count": int(number)})
+        name = following
+    return counts
 
 
 def repo_read(
@@ -242,8 +347,14 @@ def repo_read(
         return _fail(tool, args, display, str(exc))
     total = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     if total == 0:
-        return _result(tool, args, f"cat {_shell_path(rel)}", f"{rel} is empty",
-                       data={"path": rel, "start": 0, "end": 0, "total_lines": 0}, status=ToolStatus.NO_DATA)
+        return _result(
+            tool,
+            args,
+            f"cat {_shell_path(rel)}",
+            f"{rel} is empty",
+            data={"path": rel, "start": 0, "end": 0, "total_lines": 0},
+            status=ToolStatus.NO_DATA,
+        )
     if start > total:
         return _fail(tool, args, display, f"{rel} has {total} lines; start={start} is past the end")
     stop = min(end if end is not None else total, total, start + max_lines - 1)
@@ -256,11 +367,18 @@ def repo_read(
         cut = line if len(line) <= MAX_READ_LINE_CHARS else line[:MAX_READ_LINE_CHARS] + " …[line cut]"
         out.append(f"{number:>{width}}: {cut}")
     if truncated:
-        out.append(f"[lines {start}-{stop} of {total} shown (max_lines={max_lines}); "
-                   f"continue with start={stop + 1}]")
+        out.append(
+            f"[lines {start}-{stop} of {total} shown (max_lines={max_lines}); continue with start={stop + 1}]"
+        )
     data = {"path": rel, "start": start, "end": stop, "total_lines": total}
-    return _result(tool, args, f"sed -n '{start},{stop}p' {_shell_path(rel)}", "\n".join(out), data=data,
-                   truncated=truncated)
+    return _result(
+        tool,
+        args,
+        f"sed -n '{start},{stop}p' {_shell_path(rel)}",
+        "\n".join(out),
+        data=data,
+        truncated=truncated,
+    )
 
 
 def _escapes(jail: Jail, rel: str) -> bool:
@@ -293,7 +411,7 @@ def _walk(jail: Jail, top: Path, notes: list[str]) -> list[dict[str, Any]]:
                 st = child.stat(follow_symlinks=False)
                 entry: dict[str, Any] = {"path": jail.rel(child.path), "type": "special"}
                 if stat.S_ISLNK(st.st_mode):
-                    entry.update(type="link", target=os.readlink(child.path))
+                    entry.update(type="link", target=pathnames.shown(os.readlink(child.path)))
                     entry["escapes"] = _escapes(jail, entry["path"])
             except OSError:
                 continue  # vanished while listing
@@ -328,8 +446,11 @@ def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries:
     def command(rel: str) -> str:
         name = ""
         if glob:
-            name = f" -path {shlex.quote(('./' if rel == '.' else '') + glob)}" if "/" in glob else (
-                f" -name {shlex.quote(glob)}")
+            name = (
+                f" -path {shlex.quote(('./' if rel == '.' else '') + glob)}"
+                if "/" in glob
+                else (f" -name {shlex.quote(glob)}")
+            )
         return f"find {_shell_path(rel)} -name .git -prune -o ! -type d{name} -print | sort"
 
     try:
@@ -347,8 +468,15 @@ def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries:
     entries.sort(key=lambda e: e["path"])
     if not entries:
         what = f"matching {glob!r} " if glob else ""
-        return _result(tool, args, command(rel_top), f"no files {what}under {rel_top!r}", data=[], value=0,
-                       status=ToolStatus.NO_DATA)
+        return _result(
+            tool,
+            args,
+            command(rel_top),
+            f"no files {what}under '{rel_top}'",
+            data=[],
+            value=0,
+            status=ToolStatus.NO_DATA,
+        )
     shown = entries[:max_entries]
     lines = []
     for e in shown:
@@ -359,7 +487,15 @@ def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries:
         lines.append(name)
     truncated = len(entries) > max_entries
     if truncated:
-        lines.append(f"[showing {max_entries} of {len(entries)} entries; "
-                     "narrow with path= or glob= (e.g. '*.tf')]")
-    return _result(tool, args, command(rel_top), "\n".join(lines + notes), data=shown, value=len(entries),
-                   truncated=truncated)
+        lines.append(
+            f"[showing {max_entries} of {len(entries)} entries; narrow with path= or glob= (e.g. '*.tf')]"
+        )
+    return _result(
+        tool,
+        args,
+        command(rel_top),
+        "\n".join(lines + notes),
+        data=shown,
+        value=len(entries),
+        truncated=truncated,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from importlib.metadata import PackageNotFoundError, version
 
-from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta
+from agents.audit import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from agents.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from agents.offline.research import format_title
 from agents.offline.themes import THEMES
@@ -18,6 +18,8 @@ from pipeline.ranking import leaders, rank_a, rank_b
 from pipeline.state import AuditState
 from tools.checks.spec import CONCERN_CODES, CONCERNS, Concern, spec_by_id
 from tools.evidence import Evidence
+from tools.inventory.inventory import Inventory
+from tools.redact import redact_text
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -45,7 +47,7 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
         run_id=state.run_id,
         date=state.date,
         estate=ctx.settings.display_estate,
-        cluster=ctx.settings.cluster,
+        cluster=ctx.settings.display_cluster,
         cluster_name=inventory.live.cluster.name if inventory.live else None,
         scope=_scope(state),
         mode=state.mode,
@@ -55,6 +57,7 @@ def synthesize(state: AuditState, ctx: RunContext) -> AuditReport:
     return AuditReport(
         meta=meta,
         inventory=dict(sorted(state.inventory_counts.items())),
+        unread=unread(inventory),
         concerns={c: state.results[c] for c in CONCERNS if c in state.results},
         verdicts=sorted(state.verdicts, key=lambda v: (_seq(v.finding), v.challenger)),
         corrections=corrections(raw, by_finding),
@@ -292,6 +295,19 @@ def summaries(state: AuditState, by_finding: dict[str, list[Verdict]]) -> list[C
             )
         )
     return rows
+
+
+def unread(inventory: Inventory) -> Unread:
+    """The files and cluster resource types the audit did not read (a type's reason is a server's or a
+    parser's words: redacted like any tool output)."""
+    live = inventory.live
+    return Unread(
+        estate=list(inventory.code.issues),
+        cluster=list(live.issues) if live else [],
+        resources=[u.model_copy(update={"reason": redact_text(u.reason)}) for u in live.unread]
+        if live
+        else [],
+    )
 
 
 def gaps(state: AuditState) -> list[str]:

@@ -93,11 +93,17 @@ class ClusterInfo(Record):
     backend: Literal["live", "snapshot"]
 
 
+EVERY_KIND = "*"
+"""The kind of an ``UnreadResource`` when what was lost cannot be told: discovery failed, or a snapshot
+dump whose name does not say its type did not load. Every check that read the cluster is incomplete."""
+
+
 class UnreadResource(Record):
-    """A resource type the audit meant to read and could not (refused, timed out, failed)."""
+    """A resource type the audit meant to read and could not: a list the cluster refused, failed or timed
+    out, a type a snapshot's writer could not read, or a snapshot dump that did not load."""
 
     resource: str = Field(description="The type, e.g. pods or jobs.batch.")
-    kind: str = Field(description="Its kind, e.g. Pod: what the checks that need it read.")
+    kind: str = Field(description="Its kind, e.g. Pod: what the checks that need it read ('*': any).")
     reason: str
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from tools.inventory.live_models import EVERY_KIND as EVERY_KIND
+
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
@@ -28,7 +30,9 @@ from tools.inventory.live_models import UnreadResource as UnreadResource
 from tools.inventory.sources import CodeRef as CodeRef
 from tools.inventory.sources import LiveRef as LiveRef
 from tools.inventory.sources import Origin as Origin
+from tools.inventory.sources import ParseIssue as ParseIssue
 from tools.inventory.sources import Record
+from tools.inventory.sources import SkipReason as SkipReason
 from tools.inventory.sources import Source as Source
 from tools.inventory.terraform_models import Backend as Backend
 from tools.inventory.terraform_models import EscapeHatch as EscapeHatch
@@ -348,9 +352,3 @@ class CIFile(Record):
         "kubeconform, helm-lint, kyverno-test, yamllint, trivy, checkov, conftest.",
     )
     source: CodeRef
-
-
-class ParseIssue(Record):
-    path: str
-    line: int | None = None
-    message: str

@@ -1,4 +1,5 @@
-"""Where a record came from: ``path:line`` in the estate, or ``cluster/namespace/kind/name`` live.
+"""Where a record came from: ``path:line`` in the estate, or ``cluster/namespace/kind/name`` live;
+and what could not be read (``ParseIssue``), with why.
 
 Shared by the code records (``models.py``) and the live-state records (``live_models.py``).
 """
@@ -41,3 +42,33 @@ Source = Annotated[CodeRef | LiveRef, Field(discriminator="kind")]
 
 Origin = Literal["terraform", "manifest", "helm", "live"]
 """How a record was defined: a Terraform resource, a YAML manifest, a Helm chart, or only seen live."""
+
+
+SkipReason = Literal[
+    "syntax",
+    "encoding",
+    "too_large",
+    "too_deep",
+    "alias_bomb",
+    "unreadable",
+    "unsupported",
+    "skipped_object",
+    "note",
+]
+"""Why something was not read: it does not parse (``syntax``, a truncated file included), its text is
+not UTF-8 (``encoding``), it is over a size cap, nested too deep, its YAML aliases expand past the
+bound (``alias_bomb``), the OS refused it (``unreadable``), it is a format not parsed
+(``unsupported``), an object inside a file that was read has no type or name (``skipped_object``);
+``note`` is read, with a caveat. (A cluster resource type not read is an ``UnreadResource``.)"""
+
+
+class ParseIssue(Record):
+    """A file not read, or not read whole, and why. Files are reported and skipped."""
+
+    path: str = Field(description="Shown path relative to the estate or snapshot root, or cluster:NAME/...")
+    line: int | None = None
+    message: str
+    reason: SkipReason = "syntax"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"

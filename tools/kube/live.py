@@ -35,7 +35,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from tools.errors import ClusterAccessError
-from tools.inventory.models import ClusterInfo
+from tools.inventory.models import ClusterInfo, ParseIssue, UnreadResource
 from tools.kube import kubeconfig as kubeconfig_module
 from tools.kube.backend import (
     ForbiddenError,
@@ -306,6 +306,14 @@ class LiveBackend:
     @property
     def warnings(self) -> list[str]:
         return list(self._warnings)
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        return []  # no files
+
+    @property
+    def unread(self) -> list[UnreadResource]:
+        return []  # a list the server refuses becomes an unread type of the inventory (``_fetch``)
 
     @property
     def snapshot_dir(self) -> Path | None:
