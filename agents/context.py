@@ -50,8 +50,8 @@ class AgentContext(Protocol):
         """The estate path as the user typed it, for commands a reader pastes."""
 
     @property
-    def cluster(self) -> str | None:
-        """'live', a snapshot directory, or None."""
+    def display_cluster(self) -> str | None:
+        """'live', a snapshot directory (shown escaped), or None."""
 
     @property
     def output_cap(self) -> int: ...

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.concerns import Concern, Mode
 from domain.evidence import Evidence
 from domain.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
+from domain.unread import ParseIssue, UnreadResource
 
 
 class _Model(BaseModel):
@@ -55,9 +56,25 @@ class ConcernSummary(_Model):
     dropped: list[str] = Field(default_factory=list)
 
 
+class Unread(_Model):
+    """What the audit did not read, or read in part, and why: files (each with its typed ``reason``) and
+    cluster resource types."""
+
+    estate: list[ParseIssue] = Field(default_factory=list, description="Estate files reported and skipped.")
+    cluster: list[ParseIssue] = Field(
+        default_factory=list, description="Snapshot files (or objects in them) reported and skipped."
+    )
+    resources: list[UnreadResource] = Field(
+        default_factory=list,
+        description="Cluster resource types not read (refused, failed, not captured, or their snapshot dump "
+        "did not load); the checks that read them say unknown or a lower bound.",
+    )
+
+
 class AuditReport(_Model):
     meta: RunMeta
     inventory: dict[str, int] = Field(default_factory=dict, description="Record counts of the estate.")
+    unread: Unread = Field(default_factory=Unread, description="Files and cluster types not read, and why.")
     concerns: dict[str, ConcernResult] = Field(description="Raw research results, keyed by concern.")
     verdicts: list[Verdict]
     corrections: list[Correction]

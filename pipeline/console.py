@@ -9,10 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from domain.evidence import Evidence
+from domain.report import Unread
+from pipeline.render.unread import groups, lost_lines
 from tools.inventory.inventory import Inventory
 
 UNWRAPPED = 100_000
 """Columns of a console that is not a terminal: in effect, no limit."""
+TERMINAL_CAP = 10
+"""Files of one group the terminal names (``audit.json`` has all)."""
 
 
 def make_console() -> Console:
@@ -44,12 +48,6 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
         + f"; containers: {sum(not c.init for c in containers)}, "
         + f"init containers: {sum(c.init for c in containers)}"
     )
-    if code.issues:
-        console.print(f"[yellow]{len(code.issues)} file(s) reported and skipped:[/yellow]")
-        for issue in code.issues:
-            where = f"{issue.path}:{issue.line}" if issue.line else issue.path
-            console.print(f"  [yellow]{where}[/yellow] {issue.message}")
-
     live = inventory.live
     if live is not None:
         info = live.cluster
@@ -60,14 +58,36 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
             f"{len(live.objects)} objects"
         )
         console.print(f"Linked code and live workloads: {len(inventory.links)}")
-        if live.issues:
-            console.print(f"[yellow]{len(live.issues)} snapshot file(s) reported and skipped[/yellow]")
-        for unread in live.unread:
-            console.print(
-                f"[yellow]not read from the cluster:[/yellow] {escape(unread.resource)} "
-                f"({escape(unread.reason)}); the checks that need it are incomplete",
-                highlight=False,
-            )
+    unread_summary(
+        console,
+        Unread(
+            estate=code.issues,
+            cluster=live.issues if live is not None else [],
+            resources=live.unread if live is not None else [],
+        ),
+    )
+
+
+def unread_summary(console: Console, unread: Unread, cap: int = TERMINAL_CAP) -> None:
+    """What was not read: files grouped by why (every snapshot file that did not load is named), then
+    one line per cluster resource type not read."""
+    if unread.estate or unread.cluster:
+        console.print(
+            f"[yellow]Not read: {len(unread.estate)} in the estate, {len(unread.cluster)} on the cluster "
+            "side, reported and skipped:[/yellow]"
+        )
+    for group in groups(unread, cap):
+        console.print(f"  {group.side}, {group.label}:", markup=False, highlight=False)
+        for where, what in group.entries:  # file names and messages are data: never rich markup
+            console.print(f"    {where}: {what}", markup=False, highlight=False)
+        if group.more:
+            console.print(f"    ... and {group.more} more (all in audit.json, 'unread')", markup=False)
+    for line in lost_lines(unread.resources):
+        console.print(
+            f"[red]The cluster was read incompletely:[/red] {escape(line)}; the checks that read it are "
+            "unknown or a lower bound",
+            highlight=False,
+        )
 
 
 def evidence_panel(console: Console, evidence: Evidence, max_lines: int = 12) -> None:

@@ -21,6 +21,7 @@ from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
 from tools.kube.backend import KubeBackend
+from tools.pathnames import shell_quote
 from tools.registry import Toolbox
 from tools.sandbox import Jail
 
@@ -50,6 +51,7 @@ class RunContext:
     traceback_dir: Path | None = None
     """Where a crashing node writes its traceback (the terminal gets one line naming the file)."""
     _inventory: Inventory | None = field(default=None, repr=False)
+    _jail: Jail | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
 
@@ -81,8 +83,8 @@ class RunContext:
         return self.settings.display_estate
 
     @property
-    def cluster(self) -> str | None:
-        return self.settings.cluster
+    def display_cluster(self) -> str | None:
+        return self.settings.display_cluster
 
     @property
     def output_cap(self) -> int:
@@ -96,9 +98,11 @@ class RunContext:
             return self._inventory
 
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
-        return Toolbox(
-            Jail(self.settings.estate, file_cap=self.settings.file_cap), self.backend, ledger or self.ledger
-        )
+        """The tools over this run's estate; the jail is built once (it caches what it walks)."""
+        with self._lock:
+            if self._jail is None:
+                self._jail = Jail(self.settings.estate, file_cap=self.settings.file_cap)
+        return Toolbox(self._jail, self.backend, ledger or self.ledger)
 
     def llm(self) -> tuple[ModelClient, Accountant, RunBudget]:
         """The model, the accountant and the budget of an LLM run (all three are set together)."""
@@ -116,9 +120,9 @@ class RunContext:
         }
 
     def command_prefix(self) -> str:
-        prefix = f"infra-audit check {self.settings.display_estate}"
-        if self.settings.cluster:
-            prefix += f" --cluster {self.settings.cluster}"
+        prefix = f"infra-audit check {shell_quote(self.settings.display_estate)}"
+        if self.settings.display_cluster:
+            prefix += f" --cluster {shell_quote(self.settings.display_cluster)}"
         if self.settings.context:
             prefix += f" --context {self.settings.context}"
         return prefix

@@ -29,6 +29,7 @@ from domain.errors import ModelError
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.pathnames import shown
 from tools.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -54,17 +55,6 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
             f"The estate {where} holds no infrastructure code infra-audit reads (Terraform/Terragrunt, "
             f"Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): {inventory.files_scanned} files scanned, "
             "no records; the checks of code had nothing to read."
-        )
-    if inventory.live is not None and inventory.live.unread:
-        unread = inventory.live.unread
-        names = ", ".join(u.resource for u in unread)
-        ctx.progress("inventory", "cluster", f"not read: {names}; the checks that need them are incomplete")
-        reasons = "; ".join(f"{u.resource}: {u.reason}" for u in unread)
-        gaps.append(
-            redact_text(
-                f"The cluster's {names} could not be read ({reasons}); the checks that read them "
-                "report no clean count (unknown, or a lower bound)."
-            )
         )
     return {"inventory_counts": counts, "gaps": gaps}
 
@@ -212,4 +202,4 @@ def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, An
     outputs = RunOutputs(report=state.report, ledger=ctx.ledger.items(), model_calls=model_calls)
     written = write_outputs(outputs, ctx.settings.out)
     ctx.progress("render", "report", f"wrote {len(written)} files")
-    return {"written": [str(p) for p in written]}
+    return {"written": [shown(p) for p in written]}

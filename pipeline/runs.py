@@ -108,7 +108,13 @@ class RunStore:
             conn.execute(
                 "INSERT OR REPLACE INTO infra_audit_runs (run_id, settings, created, status) "
                 "VALUES (?, ?, ?, ?)",
-                (run_id, settings.model_dump_json(), datetime.now(UTC).isoformat(), INCOMPLETE),
+                # ASCII JSON: a path that is not UTF-8 keeps its bytes as \udcXX escapes and round-trips
+                (
+                    run_id,
+                    json.dumps(settings.model_dump(mode="json")),
+                    datetime.now(UTC).isoformat(),
+                    INCOMPLETE,
+                ),
             )
 
     def finish(self, run_id: str, status: str) -> None:
@@ -122,7 +128,7 @@ class RunStore:
             raise SettingsError(
                 f"no run {run_id!r} in {self.path}; 'infra-audit runs' lists the runs kept there"
             )
-        return RunSettings.model_validate_json(row[0])
+        return RunSettings.model_validate(json.loads(row[0]))
 
     @contextmanager
     def checkpoints(self, run_id: str) -> Iterator[SqliteSaver]:

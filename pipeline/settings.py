@@ -22,6 +22,7 @@ from domain.concerns import CONCERNS, Concern
 from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.evidence import DEFAULT_OUTPUT_CAP
+from tools.pathnames import shown
 from tools.sandbox import DEFAULT_FILE_CAP
 
 DEFAULT_KEEP_RUNS = 10
@@ -163,7 +164,12 @@ class RunSettings(BaseModel):
 
     @property
     def display_estate(self) -> str:
-        return self.estate_label or str(self.estate)
+        """The estate path as typed, shown as valid UTF-8 (``tools.pathnames``)."""
+        return shown(self.estate_label or str(self.estate))
+
+    @property
+    def display_cluster(self) -> str | None:
+        return shown(self.cluster) if self.cluster else None
 
     @classmethod
     def from_env(cls, env: Environment, **flags: object) -> RunSettings:

@@ -17,8 +17,20 @@ from typing import Any
 
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
+from tools.pathnames import encodable
 
 DEFAULT_OUTPUT_CAP = 16_000
+
+
+def _encodable(value: Any) -> Any:
+    """Arguments with every string made encodable (a model can send a lone surrogate as JSON ``\\udcff``)."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def evidence_id(tool: str, args: dict[str, Any]) -> str:
@@ -37,22 +49,27 @@ class Ledger:
         self.repeats: dict[str, int] = {}
 
     def record(self, result: ToolResult, agent: str | None = None, eid: str | None = None) -> Evidence:
-        """Record a result. ``eid`` defaults to the id of the result's own tool and arguments."""
-        full = result.output if result.status != ToolStatus.ERROR else (result.error or "")
+        """Record a result. ``eid`` defaults to the id of the result's own tool and arguments.
+
+        Text is recorded as valid UTF-8 whatever the tool produced: a file name that is not UTF-8
+        reaches evidence as its shown form (``tools.pathnames``), and anything that slipped past that
+        is escaped here rather than failing the hash, the report or the checkpoint.
+        """
+        full = encodable(result.output if result.status != ToolStatus.ERROR else (result.error or ""))
         capped = full[: self.output_cap]
         truncated = result.truncated or len(full) > self.output_cap
         ev = Evidence(
             id=eid or evidence_id(result.tool, result.args),
             tool=result.tool,
-            args=result.args,
-            command=result.command,
+            args=_encodable(result.args),
+            command=encodable(result.command),
             status=result.status,
             output=capped,
             truncated=truncated,
             sha256=hashlib.sha256(full.encode()).hexdigest(),
             value=result.value,
             measures=dict(result.measures),
-            error=result.error,
+            error=encodable(result.error) if result.error else result.error,
             agent=agent,
         )
         with self._lock:

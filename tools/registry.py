@@ -62,7 +62,8 @@ def spec_from_function(fn: Callable[..., ToolResult], group: ToolGroup) -> ToolS
 
 def default_specs() -> list[ToolSpec]:
     from tools.kube import kubectl
-    from tools.repo import repo_count, repo_list, repo_read, repo_search
+    from tools.repo import repo_count, repo_search
+    from tools.repo_files import repo_list, repo_read
 
     specs = [spec_from_function(f, "repo") for f in (repo_search, repo_count, repo_read, repo_list)]
     specs += [

@@ -18,20 +18,27 @@ description a model reads. Why they are built this way:
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import stat
 from collections.abc import Callable
-from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
 from domain.errors import SandboxViolation
 from domain.results import ToolResult, ToolStatus
+from tools import pathnames
 from tools.redact import redact_object, redact_text
-from tools.ripgrep import RG_MISSING, decode_field, rg_error, rg_flags, run_rg
+from tools.ripgrep import (
+    RG_MISSING,
+    decode_path,
+    decode_text,
+    in_hidden_snapshot,
+    over_cap,
+    over_cap_note,
+    rg_error,
+    rg_flags,
+    run_rg,
+)
 from tools.ripgrep import rg_binary as _rg_binary  # kept as repo._rg_binary: tests patch it
-from tools.sandbox import Jail, PathNotFound
+from tools.sandbox import Jail
 
 MAX_LINE_CHARS = 400  # per search hit
 MAX_READ_LINE_CHARS = 2000  # per line of repo_read (minified JSON can be one huge line)
@@ -39,36 +46,60 @@ RANGE_READ_FACTOR = 8  # a line range may come from a file up to 8x the read cap
 WALK_LIMIT = 200_000
 
 
-def _shell_path(rel: str) -> str:
-    return shlex.quote("./" + rel if rel.startswith("-") else rel)
+def shell_path(rel: str) -> str:
+    return pathnames.shell_quote("./" + rel if rel.startswith("-") else rel)
 
 
-def _result(
-    tool: str, args: dict[str, Any], command: str, output: str, *, data: Any = None,
-    value: float | None = None, truncated: bool = False, status: ToolStatus = ToolStatus.OK,
+def tool_result(
+    tool: str,
+    args: dict[str, Any],
+    command: str,
+    output: str,
+    *,
+    data: Any = None,
+    value: float | None = None,
+    truncated: bool = False,
+    status: ToolStatus = ToolStatus.OK,
+    measures: dict[str, float] | None = None,
 ) -> ToolResult:
     """``output`` is already redacted piecewise (with whole-file context); data is redacted here."""
-    return ToolResult(tool=tool, args=args, status=status, command=command, output=output,
-                      data=redact_object(data), value=value, truncated=truncated)
+    return ToolResult(
+        tool=tool,
+        args=args,
+        status=status,
+        command=command,
+        output=output,
+        data=redact_object(data),
+        value=value,
+        truncated=truncated,
+        measures=measures or {},
+    )
 
 
-def _fail(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResult:
+def tool_failure(tool: str, args: dict[str, Any], command: str, error: str) -> ToolResult:
     return ToolResult.fail(tool, args, command, redact_text(error))
 
 
 def _rg_setup(
-    jail: Jail, tool: str, args: dict[str, Any], pattern: str, path: str, glob: str | None,
+    jail: Jail,
+    tool: str,
+    args: dict[str, Any],
+    pattern: str,
+    path: str,
+    glob: str | None,
     command: Callable[[str], str],
 ) -> tuple[str, str, str] | ToolResult:
     """(estate-relative path, rg binary, display command), or the error result to return."""
     try:
         rel = jail.rel(jail.resolve(path))
     except SandboxViolation as exc:
-        return _fail(tool, args, command(path), str(exc))
+        return tool_failure(tool, args, command(path), str(exc))
     if not pattern or "\x00" in pattern + (glob or ""):
-        return _fail(tool, args, command(rel), "the pattern is empty or has a NUL byte; pass text to find")
+        return tool_failure(
+            tool, args, command(rel), "the pattern is empty or has a NUL byte; pass text to find"
+        )
     rg = _rg_binary()
-    return (rel, rg, command(rel)) if rg else _fail(tool, args, command(rel), RG_MISSING)
+    return (rel, rg, command(rel)) if rg else tool_failure(tool, args, command(rel), RG_MISSING)
 
 
 class _RedactedFiles:
@@ -94,8 +125,14 @@ class _RedactedFiles:
 
 
 def repo_search(
-    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
-    ignore_case: bool = False, context: int = 0, max_results: int = 200,
+    jail: Jail,
+    pattern: str,
+    path: str = ".",
+    glob: str | None = None,
+    fixed: bool = False,
+    ignore_case: bool = False,
+    context: int = 0,
+    max_results: int = 200,
 ) -> ToolResult:
     """Search file contents in the estate with ripgrep and return the matching lines as path:line:text.
 
@@ -110,8 +147,15 @@ def repo_search(
     Secrets in the output are redacted (<redacted:sha256:...>). Zero matches returns no_data.
     """
     tool = "repo.search"
-    args = {"pattern": pattern, "path": path, "glob": glob, "fixed": fixed, "ignore_case": ignore_case,
-            "context": context, "max_results": max_results}
+    args = {
+        "pattern": pattern,
+        "path": path,
+        "glob": glob,
+        "fixed": fixed,
+        "ignore_case": ignore_case,
+        "context": context,
+        "max_results": max_results,
+    }
     context, max_results = max(0, min(int(context), 10)), max(1, min(int(max_results), 1000))
     flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
     flags.append("--sort=path")  # one thread, stable order: the same call gives the same evidence
@@ -119,32 +163,52 @@ def repo_search(
     if context:
         flags.append(f"--context={context}")
         shown += ["-C", str(context)]
-    ready = _rg_setup(jail, tool, args, pattern, path, glob,
-                      lambda at: " ".join(["rg", "-n", *shown, "-e", shlex.quote(pattern), _shell_path(at)]))
+    ready = _rg_setup(
+        jail,
+        tool,
+        args,
+        pattern,
+        path,
+        glob,
+        lambda at: " ".join(["rg", "-n", *shown, "-e", shlex.quote(pattern), shell_path(at)]),
+    )
     if isinstance(ready, ToolResult):
         return ready
     rel, rg, display = ready
 
     hits: list[tuple[str, int, str, bool]] = []  # (path, line, raw text, is_match)
     total = 0
+    hidden = in_hidden_snapshot(jail, path)
 
     def on_line(raw: bytes) -> None:
         nonlocal total
         is_match = raw.startswith(b'{"type":"match"')
-        if is_match:
-            total += 1
-        if total <= max_results and (is_match or raw.startswith(b'{"type":"context"')):
-            msg = json.loads(raw)["data"]
-            name = decode_field(msg["path"]).removeprefix("./")
-            hits.append((name, int(msg["line_number"]), decode_field(msg["lines"]), is_match))
+        if not is_match and not raw.startswith(b'{"type":"context"'):
+            return
+        if hidden is None and (total > max_results or (is_match and total == max_results)):
+            total += is_match  # past the cap: counted, not parsed
+            return
+        msg = json.loads(raw)["data"]
+        name = decode_path(msg["path"]).removeprefix("./")
+        if hidden is not None and hidden(name):
+            return
+        total += is_match
+        if total <= max_results:
+            hits.append((name, int(msg["line_number"]), decode_text(msg["lines"]), is_match))
 
-    code, stderr, timed_out = run_rg([rg, "--json", *flags, "--", pattern, rel], jail.root, on_line)
+    argv = [rg, "--json", *flags, "--", pattern, pathnames.on_disk(rel)]
+    code, stderr, timed_out = run_rg(argv, jail.root, on_line)
     if timed_out or (code == 2 and total == 0):
-        return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+        return tool_failure(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+    skipped = over_cap(jail, rg, flags, rel, hidden)
+    note = over_cap_note(skipped, jail.file_cap)
+    measures = {"files_not_searched": float(len(skipped))} if skipped else {}
     if total == 0:
         # the pattern is in ``command``; not echoing it keeps a searched-for secret out of the output
-        return _result(tool, args, display, f"no matches in {rel!r}", data=[], value=0,
-                       status=ToolStatus.NO_DATA)
+        text = "\n".join(line for line in (f"no matches in '{rel}'", note) if line)
+        return tool_result(
+            tool, args, display, text, data=[], value=0, status=ToolStatus.NO_DATA, measures=measures
+        )
     if total > max_results:  # drop the leading context of the first match not shown
         cut = max(i for i, hit in enumerate(hits) if hit[3])
         after = [h for h in hits[cut + 1 :] if h[0] == hits[cut][0] and h[1] <= hits[cut][1] + context]
@@ -163,15 +227,25 @@ def repo_search(
             data.append({"path": name, "line": number, "text": text})
     truncated = total > max_results
     if truncated:
-        lines.append(f"[showing the first {max_results} of {total} matching lines; narrow the search with "
-                     "path= or glob= (e.g. glob='*.tf'), or count them with repo_count]")
+        lines.append(
+            f"[showing the first {max_results} of {total} matching lines; narrow the search with "
+            "path= or glob= (e.g. glob='*.tf'), or count them with repo_count]"
+        )
+    if note:
+        lines.append(note)
     if code == 2 and stderr:
         lines.append(f"[rg reported errors: {' '.join(stderr.split())[:500]}]")
-    return _result(tool, args, display, "\n".join(lines), data=data, value=total, truncated=truncated)
+    return tool_result(
+        tool, args, display, "\n".join(lines), data=data, value=total, truncated=truncated, measures=measures
+    )
 
 
 def repo_count(
-    jail: Jail, pattern: str, path: str = ".", glob: str | None = None, fixed: bool = False,
+    jail: Jail,
+    pattern: str,
+    path: str = ".",
+    glob: str | None = None,
+    fixed: bool = False,
     ignore_case: bool = False,
 ) -> ToolResult:
     """Count matches of a pattern in the estate: the total (value) and the count per file.
@@ -185,181 +259,62 @@ def repo_count(
     flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
 
     def command(where: str) -> str:
-        head = ["rg", "--count-matches", *shown, "-e", shlex.quote(pattern), _shell_path(where)]
+        head = ["rg", "--count-matches", *shown, "-e", shlex.quote(pattern), shell_path(where)]
         return " ".join([*head, "|", "awk -F: '{s+=$NF} END {print s+0}'"])
 
     ready = _rg_setup(jail, tool, args, pattern, path, glob, command)
     if isinstance(ready, ToolResult):
         return ready
     rel, rg, display = ready
-    counts: list[dict[str, Any]] = []
-
-    def on_line(raw: bytes) -> None:
-        name, _, number = os.fsdecode(raw.rstrip(b"\r\n")).rpartition(":")
-        if number.isdigit():
-            counts.append({"path": name.removeprefix("./"), "count": int(number)})
-
-    argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--color=never", *flags]
-    argv += ["--", pattern, rel]
-    code, stderr, timed_out = run_rg(argv, jail.root, on_line)
+    chunks: list[bytes] = []
+    argv = [rg, "--count-matches", "--with-filename", "--no-heading", "--null", "--color=never", *flags]
+    argv += ["--", pattern, pathnames.on_disk(rel)]
+    code, stderr, timed_out = run_rg(argv, jail.root, chunks.append)
+    hidden = in_hidden_snapshot(jail, path)
+    counts = [c for c in _counts(b"".join(chunks)) if hidden is None or not hidden(c["path"])]
     if timed_out or (code == 2 and not counts):
-        return _fail(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+        return tool_failure(tool, args, display, rg_error(pattern, rel, stderr, timed_out))
+    skipped = over_cap(jail, rg, flags, rel, hidden)
+    note = [over_cap_note(skipped, jail.file_cap)] if skipped else []
+    measures = {"files_not_searched": float(len(skipped))} if skipped else {}
+    not_searched = {"not_searched": [p for p, _ in skipped]} if skipped else {}
     if not counts:
-        return _result(tool, args, display, f"0 matches in {rel!r}", data={"total": 0, "files": []}, value=0,
-                       status=ToolStatus.NO_DATA)
+        return tool_result(
+            tool,
+            args,
+            display,
+            "\n".join([f"0 matches in '{rel}'", *note]),
+            data={"total": 0, "files": [], **not_searched},
+            value=0,
+            status=ToolStatus.NO_DATA,
+            measures=measures,
+        )
     counts.sort(key=lambda c: c["path"])
     total = sum(c["count"] for c in counts)
     lines = [f"{total} matches in {len(counts)} files"]
     lines += [f"{redact_text(c['path'])}:{c['count']}" for c in counts[:500]]
     if len(counts) > 500:
         lines.append(f"[showing 500 of {len(counts)} files; narrow with path= or glob=]")
-    return _result(tool, args, display, "\n".join(lines), data={"total": total, "files": counts}, value=total,
-                   truncated=len(counts) > 500)
+    return tool_result(
+        tool,
+        args,
+        display,
+        "\n".join(lines + note),
+        data={"total": total, "files": counts, **not_searched},
+        value=total,
+        truncated=len(counts) > 500,
+        measures=measures,
+    )
 
 
-def repo_read(
-    jail: Jail, path: str, start: int = 1, end: int | None = None, max_lines: int = 400
-) -> ToolResult:
-    """Read a text file of the estate, or a line range of it, with line numbers.
-
-    path: relative to the estate root. start/end: 1-based, inclusive; end=None reads to the end.
-    At most max_lines (1-2000) lines come back; a longer range is cut and says where to continue.
-    Files over the size cap can still be read by line range (start and end). Binary files, devices,
-    FIFOs and symlinks leaving the estate are refused. Secrets are redacted; line numbers stay true.
-    """
-    tool = "repo.read"
-    args = {"path": path, "start": start, "end": end, "max_lines": max_lines}
-    max_lines = max(1, min(int(max_lines), 2000))
-    display = f"sed -n '{start},{end if end is not None else '$'}p' {_shell_path(path)}"
-    if start < 1 or (end is not None and end < start):
-        problem = f"bad line range start={start} end={end}: lines are 1-based and end >= start"
-        return _fail(tool, args, display, problem)
-    try:
-        rel = jail.rel(jail.resolve(path))
-        limit = jail.file_cap * RANGE_READ_FACTOR if end is not None else None
-        text = jail.read_text(path, size_limit=limit)
-    except SandboxViolation as exc:
-        return _fail(tool, args, display, str(exc))
-    total = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    if total == 0:
-        return _result(tool, args, f"cat {_shell_path(rel)}", f"{rel} is empty",
-                       data={"path": rel, "start": 0, "end": 0, "total_lines": 0}, status=ToolStatus.NO_DATA)
-    if start > total:
-        return _fail(tool, args, display, f"{rel} has {total} lines; start={start} is past the end")
-    stop = min(end if end is not None else total, total, start + max_lines - 1)
-    truncated = stop < min(end if end is not None else total, total)
-    lines = redact_text(text).split("\n")[start - 1 : stop]
-    width = len(str(stop))
-    out = []
-    for number, line in enumerate(lines, start):
-        line = line.rstrip("\r")
-        cut = line if len(line) <= MAX_READ_LINE_CHARS else line[:MAX_READ_LINE_CHARS] + " …[line cut]"
-        out.append(f"{number:>{width}}: {cut}")
-    if truncated:
-        out.append(f"[lines {start}-{stop} of {total} shown (max_lines={max_lines}); "
-                   f"continue with start={stop + 1}]")
-    data = {"path": rel, "start": start, "end": stop, "total_lines": total}
-    return _result(tool, args, f"sed -n '{start},{stop}p' {_shell_path(rel)}", "\n".join(out), data=data,
-                   truncated=truncated)
-
-
-def _escapes(jail: Jail, rel: str) -> bool:
-    """Whether the jail refuses to follow this link (out of the estate, a loop, a device); dangling is not."""
-    try:
-        jail.resolve(rel)
-    except PathNotFound:
-        return False
-    except SandboxViolation:
-        return True
-    return False
-
-
-def _walk(jail: Jail, top: Path, notes: list[str]) -> list[dict[str, Any]]:
-    """Every non-directory entry under ``top``; symlinks are listed, never followed; .git is skipped."""
-    entries: list[dict[str, Any]] = []
-    start = jail.rel(top)
-    skipped = {d for d in jail.snapshot_dirs if not (start == d or start.startswith(d + "/"))}
-    stack = [top]
-    while stack and len(entries) < WALK_LIMIT:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as it:
-                children = [c for c in it if c.name != ".git" and jail.rel(c.path) not in skipped]
-        except OSError as exc:
-            notes.append(f"[{jail.rel(current)}: not listed ({exc.strerror})]")
-            continue
-        for child in children:
-            try:
-                st = child.stat(follow_symlinks=False)
-                entry: dict[str, Any] = {"path": jail.rel(child.path), "type": "special"}
-                if stat.S_ISLNK(st.st_mode):
-                    entry.update(type="link", target=os.readlink(child.path))
-                    entry["escapes"] = _escapes(jail, entry["path"])
-            except OSError:
-                continue  # vanished while listing
-            if stat.S_ISDIR(st.st_mode):
-                stack.append(Path(child.path))
-                continue
-            if stat.S_ISREG(st.st_mode):
-                entry.update(type="file", size=st.st_size)
-            entries.append(entry)
-    if stack:
-        notes.append(f"[stopped after {WALK_LIMIT} entries; list a subdirectory]")
-    return entries
-
-
-def _glob_matches(pattern: str, rel: str) -> bool:
-    return fnmatchcase(rel if "/" in pattern else rel.rsplit("/", 1)[-1], pattern)
-
-
-def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries: int = 500) -> ToolResult:
-    """List the files under a directory of the estate, recursively, as sorted estate-relative paths.
-
-    path: a directory (or a single file) relative to the estate root. glob: shell-style filter; with
-    no '/' it matches the file name ('*.tf', 'values*.yaml'), with a '/' the whole relative path
-    ('stacks/*/main.tf'; '*' also crosses '/'). .git is skipped; symlinks are listed as
-    'path -> target' and never followed. value is the number of entries that matched; the listing
-    shows at most max_entries (1-5000) and says how to narrow it.
-    """
-    tool = "repo.list"
-    args = {"path": path, "glob": glob, "max_entries": max_entries}
-    max_entries = max(1, min(int(max_entries), 5000))
-
-    def command(rel: str) -> str:
-        name = ""
-        if glob:
-            name = f" -path {shlex.quote(('./' if rel == '.' else '') + glob)}" if "/" in glob else (
-                f" -name {shlex.quote(glob)}")
-        return f"find {_shell_path(rel)} -name .git -prune -o ! -type d{name} -print | sort"
-
-    try:
-        top = jail.resolve(path)
-    except SandboxViolation as exc:
-        return _fail(tool, args, command(path), str(exc))
-    rel_top = jail.rel(top)
-    notes: list[str] = []
-    if top.is_dir():
-        entries = _walk(jail, top, notes)
-    else:
-        entries = [{"path": rel_top, "type": "file", "size": top.stat().st_size}]
-    if glob:
-        entries = [e for e in entries if _glob_matches(glob, e["path"])]
-    entries.sort(key=lambda e: e["path"])
-    if not entries:
-        what = f"matching {glob!r} " if glob else ""
-        return _result(tool, args, command(rel_top), f"no files {what}under {rel_top!r}", data=[], value=0,
-                       status=ToolStatus.NO_DATA)
-    shown = entries[:max_entries]
-    lines = []
-    for e in shown:
-        name = redact_text(e["path"])
-        if e["type"] == "link":
-            outside = " (not followed: it leaves the estate or loops)" if e["escapes"] else ""
-            name = f"{name} -> {redact_text(e['target'])}{outside}"
-        lines.append(name)
-    truncated = len(entries) > max_entries
-    if truncated:
-        lines.append(f"[showing {max_entries} of {len(entries)} entries; "
-                     "narrow with path= or glob= (e.g. '*.tf')]")
-    return _result(tool, args, command(rel_top), "\n".join(lines + notes), data=shown, value=len(entries),
-                   truncated=truncated)
+def _counts(out: bytes) -> list[dict[str, Any]]:
+    """Parse ``rg --count-matches --null``: ``path NUL count LF`` per file (a path may hold ':' or LF)."""
+    parts = out.split(b"\0")
+    counts: list[dict[str, Any]] = []
+    name = parts[0]
+    for tail in parts[1:]:
+        number, _, following = tail.partition(b"\n")
+        if number.strip().isdigit():
+            counts.append({"path": pathnames.shown(name).removeprefix("./"), "count": int(number)})
+        name = following
+    return counts

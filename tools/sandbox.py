@@ -25,11 +25,13 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from domain.errors import EstateError, SandboxViolation
+from tools import pathnames
 from tools.sizes import KIB, MIB, format_size
 
 DEFAULT_FILE_CAP = 2 * MIB
 BINARY_SNIFF_BYTES = 8 * KIB
 MAX_SYMLINK_HOPS = 40  # the Linux limit (ELOOP)
+OVERSIZED_WALK_LIMIT = 200_000
 
 
 SNAPSHOT_MARKER = "_snapshot.json"
@@ -38,6 +40,11 @@ _UNWALKED = frozenset({".git", ".terraform", ".terragrunt-cache", "node_modules"
 
 class PathNotFound(SandboxViolation):
     """The path does not exist inside the estate (a wrong path, not an attempt to leave)."""
+
+
+def _q(text: str) -> str:
+    """A path in a message: quoted, control characters and undecodable bytes escaped."""
+    return f"'{pathnames.printable(text)}'"
 
 
 def _kind_of(mode: int) -> str | None:
@@ -54,15 +61,17 @@ def _kind_of(mode: int) -> str | None:
 
 def _not_found(shown: str, why: str = "") -> PathNotFound:
     detail = f" ({why})" if why else "; list its directory with repo_list"
-    return PathNotFound(f"{shown!r} does not exist in the estate{detail}")
+    return PathNotFound(f"{_q(shown)} does not exist in the estate{detail}")
 
 
 def _loop(shown: str) -> SandboxViolation:
-    return SandboxViolation(f"{shown!r} is a symlink loop (too many levels of symbolic links); not followed")
+    return SandboxViolation(
+        f"{_q(shown)} is a symlink loop (too many levels of symbolic links); not followed"
+    )
 
 
 def _is_dir(shown: str) -> SandboxViolation:
-    return SandboxViolation(f"{shown!r} is a directory, not a file; list it with repo_list")
+    return SandboxViolation(f"{_q(shown)} is a directory, not a file; list it with repo_list")
 
 
 def _read_fd(fd: int, size: int) -> bytes:
@@ -96,35 +105,64 @@ class Jail:
         self._given_root = Path(os.path.abspath(given))
         self.file_cap = file_cap
         self._snapshot_dirs: tuple[str, ...] | None = None
+        self._oversized: tuple[tuple[str, int], ...] | None = None
 
     @property
     def snapshot_dirs(self) -> tuple[str, ...]:
         """Cluster snapshots kept inside the estate (dirs holding ``_snapshot.json``), relative paths.
 
         They are live state, not code: the inventory walk and the repo tools leave them to the kube
-        tools. Found once, without following symlinks.
+        tools. Found once, without following symlinks; shown forms (``tools.pathnames``).
         """
         if self._snapshot_dirs is None:
             found: list[str] = []
             for dirpath, dirnames, filenames in os.walk(self.root):
                 dirnames[:] = [d for d in dirnames if d not in _UNWALKED]
                 if SNAPSHOT_MARKER in filenames and Path(dirpath) != self.root:
-                    found.append(Path(dirpath).relative_to(self.root).as_posix())
+                    found.append(pathnames.shown(Path(dirpath).relative_to(self.root).as_posix()))
                     dirnames[:] = []
             self._snapshot_dirs = tuple(sorted(found))
         return self._snapshot_dirs
+
+    @property
+    def oversized(self) -> tuple[tuple[str, int], ...]:
+        """Regular files over the read cap, as (shown relative path, size): what a search skips.
+
+        Found once, without following symlinks, ``.git`` left out; at most ``OVERSIZED_WALK_LIMIT``
+        entries are looked at.
+        """
+        if self._oversized is None:
+            found: list[tuple[str, int]] = []
+            seen = 0
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                dirnames[:] = [d for d in dirnames if d != ".git"]
+                seen += len(filenames)
+                for name in filenames:
+                    try:
+                        st = os.lstat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    if stat.S_ISREG(st.st_mode) and st.st_size > self.file_cap:
+                        found.append((self.rel(os.path.join(dirpath, name)), st.st_size))
+                if seen > OVERSIZED_WALK_LIMIT:
+                    break
+            self._oversized = tuple(sorted(found))
+        return self._oversized
 
     # -- resolution ---------------------------------------------------------------------------------
 
     def resolve(self, user_path: str | os.PathLike[str], *, for_read: bool = False) -> Path:
         """Return the real path of ``user_path`` inside the root, or raise ``SandboxViolation``.
 
-        ``for_read=True`` also requires a regular text file under the size cap.
+        A ``str`` is a path as the tools show it (``tools.pathnames``: ``caf\\xe9/main.tf`` names the
+        file whose name has the byte 0xE9), which is what a model or a person types back; a
+        ``PathLike`` is a path as the OS names it. ``for_read=True`` also requires a regular text
+        file under the size cap.
         """
         shown = os.fspath(user_path) or "."
         if "\x00" in shown:
-            raise SandboxViolation(f"{shown!r} contains a NUL byte; pass a plain estate-relative path")
-        parts = self._relative_parts(shown)
+            raise SandboxViolation(f"{_q(shown)} contains a NUL byte; pass a plain estate-relative path")
+        parts = self._relative_parts(pathnames.on_disk(shown) if isinstance(user_path, str) else shown)
         real = self._walk(shown, parts)
         self._recheck(shown, real)
         try:
@@ -134,7 +172,7 @@ class Jail:
         kind = _kind_of(mode)
         if kind is not None:
             raise SandboxViolation(
-                f"{shown!r} is a {kind}, not a regular file; it is never opened. "
+                f"{_q(shown)} is a {kind}, not a regular file; it is never opened. "
                 "List its directory with repo_list instead"
             )
         if for_read:
@@ -142,20 +180,23 @@ class Jail:
         return real
 
     def rel(self, path: str | os.PathLike[str]) -> str:
-        """The forward-slash path relative to the estate root ('.' for the root itself)."""
+        """The shown forward-slash path relative to the estate root ('.' for the root itself).
+
+        ``path`` is a path as the OS names it (a resolved path, a directory entry's path).
+        """
         p = Path(path)
         if not p.is_absolute():
             posix = PurePosixPath(*Path(os.path.normpath(p)).parts).as_posix()
             if posix == ".." or posix.startswith("../"):
-                raise SandboxViolation(f"{os.fspath(path)!r} is outside the estate root")
-            return posix
+                raise SandboxViolation(f"{_q(pathnames.shown(path))} is outside the estate root")
+            return pathnames.shown(posix)
         for base in (self.root, self._given_root):
             try:
                 relative = p.relative_to(base)
             except ValueError:
                 continue
-            return relative.as_posix() if relative.parts else "."
-        raise SandboxViolation(f"{os.fspath(path)!r} is outside the estate root")
+            return pathnames.shown(relative.as_posix()) if relative.parts else "."
+        raise SandboxViolation(f"{_q(pathnames.shown(path))} is outside the estate root")
 
     def read_text(self, user_path: str | os.PathLike[str], *, size_limit: int | None = None) -> str:
         """Read a regular text file inside the root (UTF-8, undecodable bytes replaced).
@@ -182,7 +223,7 @@ class Jail:
                 continue
         if parts is None:
             raise SandboxViolation(
-                f"{shown!r} is an absolute path outside the estate root; "
+                f"{_q(shown)} is an absolute path outside the estate root; "
                 "use a path relative to the estate root"
             )
         depth = 0
@@ -190,7 +231,7 @@ class Jail:
             depth = depth - 1 if part == ".." else depth + (part not in ("", "."))
             if depth < 0:
                 raise SandboxViolation(
-                    f"{shown!r} uses '..' to leave the estate root; use a path inside the estate"
+                    f"{_q(shown)} uses '..' to leave the estate root; use a path inside the estate"
                 )
         return parts
 
@@ -206,7 +247,7 @@ class Jail:
             if part == "..":
                 if current == self.root:
                     raise SandboxViolation(
-                        f"{shown!r} leaves the estate root through '..' (after following a symlink); "
+                        f"{_q(shown)} leaves the estate root through '..' (after following a symlink); "
                         "use a path inside the estate"
                     )
                 current = current.parent
@@ -217,9 +258,9 @@ class Jail:
             except FileNotFoundError as exc:
                 raise _not_found(shown) from exc
             except NotADirectoryError as exc:
-                raise _not_found(shown, f"{self.rel(current)!r} is a file, not a directory") from exc
+                raise _not_found(shown, f"{_q(self.rel(current))} is a file, not a directory") from exc
             except PermissionError as exc:
-                raise SandboxViolation(f"{shown!r} cannot be read: permission denied") from exc
+                raise SandboxViolation(f"{_q(shown)} cannot be read: permission denied") from exc
             except OSError as exc:  # ENAMETOOLONG and the like: a path no estate file has
                 raise _not_found(shown, exc.strerror or "unusable path") from exc
             if stat.S_ISLNK(st.st_mode):
@@ -232,7 +273,7 @@ class Jail:
                     current = self.root
                 continue
             if pending and not stat.S_ISDIR(st.st_mode):
-                raise _not_found(shown, f"{self.rel(candidate)!r} is a file, not a directory")
+                raise _not_found(shown, f"{_q(self.rel(candidate))} is a file, not a directory")
             current = candidate
         return current
 
@@ -245,8 +286,8 @@ class Jail:
             except ValueError:
                 continue
         raise SandboxViolation(
-            f"{shown!r} goes through the symlink {self.rel(link)!r} -> {target!r}, which leaves the estate "
-            "root; it is not followed"
+            f"{_q(shown)} goes through the symlink {_q(self.rel(link))} -> {_q(pathnames.shown(target))}, "
+            "which leaves the estate root; it is not followed"
         )
 
     def _recheck(self, shown: str, real: Path) -> None:
@@ -258,7 +299,7 @@ class Jail:
                 raise _loop(shown) from exc
             raise _not_found(shown) from exc
         if kernel != real or not (real == self.root or self.root in real.parents):
-            raise SandboxViolation(f"{shown!r} resolves outside the estate root; it is not followed")
+            raise SandboxViolation(f"{_q(shown)} resolves outside the estate root; it is not followed")
 
     def _check_readable(self, shown: str, real: Path) -> None:
         if real.is_dir():
@@ -271,21 +312,23 @@ class Jail:
             fd = os.open(real, flags)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise SandboxViolation(f"{shown!r} changed into a symlink while being read; refused") from exc
+                raise SandboxViolation(
+                    f"{_q(shown)} changed into a symlink while being read; refused"
+                ) from exc
             if exc.errno in (errno.EACCES, errno.EPERM):
-                raise SandboxViolation(f"{shown!r} cannot be read: permission denied") from exc
+                raise SandboxViolation(f"{_q(shown)} cannot be read: permission denied") from exc
             if exc.errno == errno.EISDIR:
                 raise _is_dir(shown) from exc
-            raise PathNotFound(f"{shown!r} cannot be opened ({exc.strerror})") from exc
+            raise PathNotFound(f"{_q(shown)} cannot be opened ({exc.strerror})") from exc
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
                 raise _is_dir(shown)
             if not stat.S_ISREG(st.st_mode):
-                raise SandboxViolation(f"{shown!r} is not a regular file; it is not read")
+                raise SandboxViolation(f"{_q(shown)} is not a regular file; it is not read")
             if st.st_size > limit:
                 raise SandboxViolation(
-                    f"{shown!r} is {format_size(st.st_size)}, over the {format_size(limit)} read cap; "
+                    f"{_q(shown)} is {format_size(st.st_size)}, over the {format_size(limit)} read cap; "
                     "read a line range (repo_read with start and end) or search it with repo_search"
                 )
             data = _read_fd(fd, BINARY_SNIFF_BYTES if sniff_only else limit + 1)
@@ -293,13 +336,13 @@ class Jail:
             os.close(fd)
         if b"\x00" in data[:BINARY_SNIFF_BYTES]:
             raise SandboxViolation(
-                f"{shown!r} is a binary file (a NUL byte in its first {format_size(BINARY_SNIFF_BYTES)}); "
+                f"{_q(shown)} is a binary file (a NUL byte in its first {format_size(BINARY_SNIFF_BYTES)}); "
                 "it is not read as text. "
                 "List it with repo_list, or search the text files around it with repo_search"
             )
         if len(data) > limit:
             raise SandboxViolation(
-                f"{shown!r} grew past the {format_size(limit)} read cap while being read; "
+                f"{_q(shown)} grew past the {format_size(limit)} read cap while being read; "
                 "read a line range (repo_read with start and end)"
             )
         return data

@@ -35,7 +35,9 @@ from domain.evidence import Evidence
 from domain.findings import RawFinding, Verdict
 from tools.checks.spec import spec_by_id
 from tools.inventory.inventory import Inventory
+from tools.inventory.loading import LoadError
 from tools.inventory.models import CodeRef
+from tools.inventory.yaml_lines import load_documents
 from tools.registry import Toolbox
 
 STANCE = "intent"
@@ -92,11 +94,11 @@ def _accepted_risks(
         return [], None
     evidence = toolbox.call("repo_read", {"path": ACCEPTED_FILE}, agent=AGENT)
     try:
+        load_documents(text)  # the bounded loader first: nesting and alias expansion refused here
         root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        outcome.gaps.append(
-            f"{ACCEPTED_FILE} could not be read ({type(exc).__name__}); no accepted risk applied."
-        )
+    except (LoadError, yaml.YAMLError) as exc:
+        why = exc.message if isinstance(exc, LoadError) else type(exc).__name__
+        outcome.gaps.append(f"{ACCEPTED_FILE} could not be read ({why}); no accepted risk applied.")
         return [], evidence
     entries: list[tuple[AcceptedRisk, int]] = []
     items = _accepted_nodes(root)

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
 from domain.findings import RawFinding
 from tools.inventory.inventory import Inventory
+from tools.inventory.loading import LoadError
+from tools.inventory.yaml_lines import load_values
 from tools.registry import Toolbox
 
 AGENT = "challenger:intent"
@@ -60,8 +60,8 @@ def _search(toolbox: Toolbox, pattern: str, glob: str | None = None) -> tuple[Ev
 
 def _yaml_docs(toolbox: Toolbox, path: str) -> list[Any]:
     try:
-        return [d for d in yaml.safe_load_all(toolbox.jail.read_text(path)) if d is not None]
-    except (SandboxViolation, OSError, yaml.YAMLError):
+        return load_values(toolbox.jail.read_text(path))  # bounded: nesting, alias expansion
+    except (SandboxViolation, OSError, LoadError):
         return []
 
 

@@ -1,6 +1,6 @@
 """Offline synthesis: apply the verdicts, merge duplicates, score, group themes, plan next moves.
 
-Scores come from ``pipeline.ranking`` (plain Python); the order of the backlog is Rank A, then
+Scores come from ``domain.ranking`` (plain Python); the order of the backlog is Rank A, then
 Rank B, then the check id, so the same inputs always give the same document.
 """
 
@@ -17,8 +17,10 @@ from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.evidence import Evidence
 from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from domain.ranking import leaders, rank_a, rank_b
-from domain.report import AuditReport, ConcernSummary, Correction, RunMeta
+from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from tools.checks.spec import load_themes, spec_by_id
+from tools.inventory.inventory import Inventory
+from tools.redact import redact_text
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -46,7 +48,7 @@ def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
         run_id=state.run_id,
         date=state.date,
         estate=ctx.display_estate,
-        cluster=ctx.cluster,
+        cluster=ctx.display_cluster,
         cluster_name=inventory.live.cluster.name if inventory.live else None,
         scope=_scope(state),
         mode=state.mode,
@@ -56,6 +58,7 @@ def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
     return AuditReport(
         meta=meta,
         inventory=dict(sorted(state.inventory_counts.items())),
+        unread=unread(inventory),
         concerns={c: state.results[c] for c in CONCERNS if c in state.results},
         verdicts=sorted(state.verdicts, key=lambda v: (_seq(v.finding), v.challenger)),
         corrections=corrections(raw, by_finding),
@@ -294,6 +297,19 @@ def summaries(state: ResearchRecord, by_finding: dict[str, list[Verdict]]) -> li
             )
         )
     return rows
+
+
+def unread(inventory: Inventory) -> Unread:
+    """The files and cluster resource types the audit did not read (a type's reason is a server's or a
+    parser's words: redacted like any tool output)."""
+    live = inventory.live
+    return Unread(
+        estate=list(inventory.code.issues),
+        cluster=list(live.issues) if live else [],
+        resources=[u.model_copy(update={"reason": redact_text(u.reason)}) for u in live.unread]
+        if live
+        else [],
+    )
 
 
 def gaps(state: ResearchRecord) -> list[str]:

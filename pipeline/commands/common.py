@@ -120,7 +120,14 @@ def make_store(args: argparse.Namespace) -> RunStore:
 
 
 def finish(console: Console, state: AuditState) -> int:
-    """Print where the report went and a one-line verdict; exit 1 when a concern failed."""
+    """Print where the report went, what was not read, and a one-line verdict.
+
+    Exit 1 when a concern failed or a cluster resource type was not read, live or from a snapshot alike
+    (the audit is incomplete in a way a count of 0 would hide); a file that does not parse is reported
+    and is not a failure.
+    """
+    from pipeline.console import unread_summary
+
     report = state.report
     if report is None:
         console.print("[red]the run ended without a report[/red]")
@@ -143,6 +150,7 @@ def finish(console: Console, state: AuditState) -> int:
         console.print(
             f"model {report.meta.model}: {tokens:,} tokens, {cost} (per agent in the report header)"
         )
+    unread_summary(console, report.unread)
     for path in state.written:
         console.print(f"wrote {path}")
     if not state.written:
@@ -150,7 +158,7 @@ def finish(console: Console, state: AuditState) -> int:
     if report.meta.concerns_failed:
         console.print(f"[red]failed concerns: {', '.join(report.meta.concerns_failed)}[/red]")
         return 1
-    return 0
+    return 1 if report.unread.resources else 0
 
 
 @contextmanager

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from domain.findings import Finding
 from domain.report import AuditReport
 from pipeline.render.output import Renderer
 from pipeline.render.text import concern_label, concern_order
+from tools.pathnames import on_disk
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
 _CODE_REF = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<line>[1-9]\d*)$")
+_URI_SAFE = "/!$&'()*+,;=:@"  # RFC 3986 path characters besides the unreserved ones
 
 Json = dict[str, Any]
 
@@ -135,9 +139,13 @@ def _location(ref: str) -> Json:
 
 
 def _uri(path: str) -> str:
-    """A relative URI reference: forward slashes, no leading ``./``, spaces and ``%`` escaped."""
-    posix = PurePosixPath(path.replace("\\", "/")).as_posix().lstrip("/")
-    return posix.replace("%", "%25").replace(" ", "%20")
+    """A relative URI reference: no leading ``./``; ``%``, spaces, controls and non-ASCII bytes escaped.
+
+    ``path`` is a shown path (``tools.pathnames``); the URI percent-encodes the bytes of the name on
+    disk, so a name that is not UTF-8 (shown as ``caf\\xe9``) becomes ``caf%E9``.
+    """
+    raw = os.fsencode(on_disk(PurePosixPath(path).as_posix().lstrip("/")))
+    return quote(raw, safe=_URI_SAFE)
 
 
 def _fingerprint(rid: str, where: str) -> dict[str, str]:
@@ -150,7 +158,7 @@ def _srcroot(estate: str) -> Json:
     (a code-scanning upload run from the repo root) resolves it, as SARIF allows."""
     description = {"text": f"The audited estate: {estate}"}
     if estate.startswith("/"):
-        uri = PurePosixPath(estate).as_uri()
+        uri = "file://" + quote(os.fsencode(on_disk(PurePosixPath(estate).as_posix())), safe=_URI_SAFE)
         return {"uri": uri if uri.endswith("/") else uri + "/", "description": description}
     return {"description": description}
 

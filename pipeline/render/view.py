@@ -27,6 +27,7 @@ from pipeline.render.text import (
     num,
     refs_compact,
 )
+from pipeline.render.unread import groups, lost_lines
 
 WHEN_ORDER = ("Week 1", "Week 2", "Month 2", "Month 3+")
 BACKLOG_REFS = 3
@@ -71,6 +72,8 @@ class View:
     warnings: list[str]
     usage: list[Row]
     context: str | None
+    unread: list[tuple[str, list[str]]]
+    """The "Files not read" section: (group heading, entries), the estate's first."""
     corrections: list[Row]
     themes: list[str]
     backlog: list[Row]
@@ -105,9 +108,11 @@ def build_view(report: AuditReport) -> View:
         warnings=[
             f"{concern_label(c)} research failed ({inline(err)}); its findings are missing from this audit."
             for c, err in concern_order(meta.concerns_failed)
-        ],
+        ]
+        + _lost(report),
         usage=_usage(report),
         context=", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in sorted(report.inventory.items())) or None,
+        unread=_unread(report),
         corrections=[
             [_stated(c.finding, c.stated), c.actual, f"**{c.action}** — {c.challenger} challenger"]
             for c in report.corrections
@@ -144,6 +149,31 @@ def _scope(report: AuditReport) -> str:
     else:
         parts.append("code only, no cluster")
     return " · ".join(parts)
+
+
+def _lost(report: AuditReport) -> list[str]:
+    lines = lost_lines(report.unread.resources)
+    if not lines:
+        return []
+    return [
+        "The cluster was read incompletely, these resource types were not read: "
+        + "; ".join(inline(line) for line in lines)
+        + ". The checks that read them say so in the gaps (unknown), or count a lower bound."
+    ]
+
+
+def _unread(report: AuditReport) -> list[tuple[str, list[str]]]:
+    where = {
+        "estate": "Estate",
+        "cluster": f"Cluster ({code(report.meta.cluster or report.meta.cluster_name or 'cluster')})",
+    }
+    out = []
+    for g in groups(report.unread):
+        entries = [f"{code(at)}: {inline(what)}" for at, what in g.entries]
+        if g.more:
+            entries.append(f"… and {g.more} more (all of them are in `audit.json`, under `unread`).")
+        out.append((f"{where[g.side]}: {g.label}", entries))
+    return out
 
 
 def _usage(report: AuditReport) -> list[Row]:

@@ -1,5 +1,5 @@
-"""A cluster read in part (403 on some resource types): a gap naming what was not read, in the
-terminal, in audit.md and audit.json, and no clean 0 from the checks that needed it.
+"""A cluster read in part (403 on some resource types): the types not read are named in the terminal,
+in audit.md and audit.json, the run exits 1, and no check that needed them gives a clean 0.
 
 The emulator serves the mini snapshot with RBAC refusing pods; the control is the same run with
 nothing refused, where the same checks answer.
@@ -17,16 +17,19 @@ from typing import Any
 import pytest
 from kube_emulator import KubeEmulator
 
+from domain.unread import UnreadResource
 from pipeline.cli import main
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
+from tools.checks.detections import common
 from tools.checks.runner import run_check
 from tools.checks.spec import spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_objects import records_from_object
-from tools.inventory.live import EVERY_KIND, FIELD_KINDS, load_live_state
-from tools.inventory.models import LiveRef, UnreadResource
+from tools.inventory.live import EVERY_KIND, FIELD_KINDS, RUNTIME_CHILDREN, load_live_state
+from tools.inventory.models import LiveRef
 from tools.kube.live import LiveBackend
 from tools.kube.snapshot import SnapshotBackend
 from tools.kube.snapshot_writer import write_snapshot
@@ -40,6 +43,10 @@ ESTATE = "examples/gitops-base"
 PODS_FORBIDDEN = (
     'pods is forbidden: User "system:serviceaccount:monitoring:infra-audit" cannot list resource "pods" '
     'in API group "" at the cluster scope'
+)
+STATEFULSETS_FORBIDDEN = (
+    'statefulsets is forbidden: User "system:serviceaccount:monitoring:infra-audit" cannot list resource '
+    '"statefulsets" in API group "apps" at the cluster scope'
 )
 
 
@@ -90,14 +97,30 @@ def test_a_check_that_needs_the_unread_type_is_unknown_not_zero(
         emulator.forbidden.clear()
     assert (crash.applicable, crash.count, evidence.value) == (False, 0, None)
     assert crash.note == f"unknown: the cluster's pods ({PODS_FORBIDDEN}) could not be read"
-    # a positive count that read workloads (which bare pods feed) stands as a lower bound, and says so
-    assert probes.applicable and probes.count > 0 and probe_evidence.value == probes.count
-    lower_bound = f"incomplete, a lower bound: the cluster's pods ({PODS_FORBIDDEN}) could not be read"
-    assert probes.note.endswith(lower_bound)
-    assert probe_evidence.output.endswith(probes.note)
-    # a check that reads nothing pods feed (policies) is untouched
+    # checks that read nothing pods feed are untouched: policies, and workloads (a bare pod lands there
+    # too, but checks take workloads through common.workloads, which drops it)
     assert policies.applicable and policies.count > 0 and policies.note is None
     assert policy_evidence.value == policies.count and "could not be read" not in policy_evidence.output
+    assert probes.applicable and probes.count > 0 and probes.note is None
+    assert "could not be read" not in probe_evidence.output
+
+
+def test_a_positive_count_over_an_unread_type_is_a_lower_bound(
+    emulator: KubeEmulator, tmp_path: Path
+) -> None:
+    config = emulator.kubeconfig(tmp_path / "k")
+    emulator.forbidden.add(("apps", "statefulsets"))
+    try:
+        probes, evidence = check(emulator, config, "REL-PROBE-ANY")
+    finally:
+        emulator.forbidden.clear()
+    assert probes.applicable and probes.count > 0 and evidence.value == probes.count
+    refused = STATEFULSETS_FORBIDDEN
+    assert (
+        probes.note
+        == f"incomplete, a lower bound: the cluster's statefulsets.apps ({refused}) could not be read"
+    )
+    assert evidence.output.endswith(probes.note)
 
 
 def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
@@ -119,19 +142,29 @@ def test_the_audit_names_the_gap_in_the_terminal_and_both_reports(
     live = ["--cluster", "live", "--kubeconfig", str(config)]
     run = ["--offline", "--out", str(out), "--state-dir", str(tmp_path / "state"), "--run-id", "partial"]
     code, stdout, stderr = cli(["run", ESTATE, *live, *run], monkeypatch)
-    assert code == 0, stderr
-    assert "inventory cluster: not read: pods; the checks that need them are incomplete" in stdout
-    gap = (
-        f"The cluster's pods could not be read (pods: {PODS_FORBIDDEN}); the checks that read them "
-        "report no clean count (unknown, or a lower bound)."
-    )
+    assert code == 1, stderr  # a type not read: not a clean audit (as from a snapshot)
+    lost = f"pods ({PODS_FORBIDDEN})"
+    named = [line for line in stdout.splitlines() if "pods" in line and "forbidden" in line]
+    assert named == [
+        f"The cluster was read incompletely: {lost}; the checks that read it are unknown or a lower bound"
+    ]  # once
     data = json.loads((out / "audit.json").read_text())
-    assert gap in data["gaps"]
+    assert data["unread"]["resources"] == [{"resource": "pods", "kind": "Pod", "reason": PODS_FORBIDDEN}]
+    assert data["unread"]["cluster"] == []  # no file was skipped
+    # the type is listed once; the gaps name the checks that needed it
+    assert [g.split(": unknown")[0] for g in data["gaps"] if PODS_FORBIDDEN in g] == [
+        "R1 reliability: REL-LIVE-CRASHLOOP, REL-LIVE-RESTARTS not run",
+        "R4 scalability: SCA-LIVE-NODE-PRESSURE not run",
+    ]
     unknown = [g for g in data["gaps"] if "REL-LIVE-CRASHLOOP" in g]
     assert len(unknown) == 1 and "not run: unknown: the cluster's pods" in unknown[0]
     assert not any("REL-LIVE-CRASHLOOP" in f["checks"] for f in data["findings"])
     markdown = (out / "audit.md").read_text()
-    assert "The cluster's pods could not be read" in markdown and "REL-LIVE-CRASHLOOP" in markdown
+    warning = f"**Warning**: The cluster was read incompletely, these resource types were not read: {lost}."
+    assert [line for line in markdown.splitlines() if line.startswith("**Warning**")] == [
+        warning + " The checks that read them say so in the gaps (unknown), or count a lower bound."
+    ]
+    assert "## Files not read" not in markdown
 
 
 def test_a_snapshot_keeps_what_it_could_not_read(pods_forbidden: KubeEmulator, tmp_path: Path) -> None:
@@ -167,5 +200,11 @@ def test_field_kinds_name_every_kind_that_feeds_a_record_list(snapshot: Path) ->
                     seen.setdefault(field, set()).add(rtype.kind)
     assert seen  # not vacuous
     for field, kinds in seen.items():
-        assert kinds <= FIELD_KINDS.get(field, frozenset()), (field, kinds)
+        # runtime children land in workloads too, but checks read workloads through common.workloads,
+        # which drops them (asserted below), and read them as pods and jobs
+        needed = kinds - RUNTIME_CHILDREN if field == "workloads" else kinds
+        assert needed <= FIELD_KINDS.get(field, frozenset()), (field, kinds)
     assert EVERY_KIND not in {k for ks in FIELD_KINDS.values() for k in ks}
+    inventory = build_inventory(REPO / "examples" / "gitops-base", cluster=backend)
+    assert inventory.live is not None and {w.kind for w in inventory.live.workloads} & RUNTIME_CHILDREN
+    assert not {w.kind for w in common.workloads(inventory) if w.origin == "live"} & RUNTIME_CHILDREN

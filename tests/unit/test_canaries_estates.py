@@ -16,7 +16,8 @@ import pytest
 from estates import ESTATES, canary_forms, ground_truth
 
 from domain.results import ToolResult, ToolStatus
-from tools.repo import repo_count, repo_list, repo_read, repo_search
+from tools.repo import repo_count, repo_search
+from tools.repo_files import repo_list, repo_read
 from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit

@@ -312,7 +312,7 @@ def test_calls_function_finds_nested_and_conditional_calls() -> None:
 
 def test_pathological_input_is_an_error_not_a_crash() -> None:
     assert parse_hcl("deep.tf", "a = " + "[" * 3000 + "]" * 3000 + "\n") == HclError(
-        "deep.tf", 1, "nesting too deep to read"
+        "deep.tf", 1, "nesting too deep to read", too_deep=True
     )
     parsed = parse_hcl("esc.tf", 'a = "\\UFFFFFFFF"\n')
     assert isinstance(parsed, HclFile)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.unread import EVERY_KIND, UnreadResource
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.live import load_live_state, managed_by, pod_owner
 from tools.kube.backend import ForbiddenError, KubeObject, MetricsKind, UnavailableError
@@ -203,19 +204,31 @@ class Restricted(SnapshotBackend):
         raise UnavailableError("no metrics-server")
 
 
-def test_refused_types_become_issues_not_failures() -> None:
+def test_refused_types_become_unread_types_not_failures() -> None:
     state = load_live_state(Restricted(MINI))
-    assert [(i.path, i.message) for i in state.issues] == [
-        ("cluster:mini/secrets", "secrets is forbidden"),
-        ("cluster:mini/clusterroles.rbac.authorization.k8s.io", "clusterroles is forbidden"),
+    assert state.unread == [
+        UnreadResource(resource="secrets", kind="Secret", reason="secrets is forbidden"),
+        UnreadResource(
+            resource="clusterroles.rbac.authorization.k8s.io",
+            kind="ClusterRole",
+            reason="clusterroles is forbidden",
+        ),
     ]
+    assert state.issues == []  # no file was skipped
     assert state.secrets == [] and state.roles == []
     assert len(state.pods) == 8
     assert all(n.cpu_usage_m is None and n.cpu_allocatable_m for n in state.nodes)
 
 
-def test_snapshot_warnings_become_issues(tmp_path: Path) -> None:
+def test_snapshot_files_not_read_become_issues_and_their_types_unread(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "core.v1.nodes.json").write_text('{"kind": "NodeList", "items": [')
     state = load_live_state(SnapshotBackend(tmp_path))
-    assert [i.path for i in state.issues] == ["broken.json"]
-    assert state.issues[0].message.startswith("skipped, not valid JSON")
+    assert [(i.path, i.line, i.reason) for i in state.issues] == [
+        (str(tmp_path / "broken.json"), 1, "syntax"),
+        (str(tmp_path / "core.v1.nodes.json"), 1, "syntax"),
+    ]
+    assert state.unread == [
+        UnreadResource(resource="nodes", kind="Node", reason=str(state.issues[1])),
+        UnreadResource(resource="unknown type", kind=EVERY_KIND, reason=str(state.issues[0])),
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import SnapshotError
-from tools.kube.backend import InvalidQueryError, NotFoundError, UnavailableError
+from tools.kube.backend import InvalidQueryError, KubeQueryError, NotFoundError, UnavailableError
 from tools.kube.resources import ResourceTable
 from tools.kube.snapshot import SnapshotBackend
 
@@ -257,13 +257,26 @@ def test_secret_dumps_lose_data_and_last_applied(dumps: SnapshotBackend) -> None
 
 
 def test_malformed_files_are_reported_and_skipped(dumps: SnapshotBackend) -> None:
-    warnings = dumps.warnings
-    assert len(warnings) == 5
-    assert warnings[0].startswith("bad.yaml: skipped, not valid YAML: ")
-    assert warnings[1].startswith("broken.json: skipped, not valid JSON: Expecting value")
-    assert warnings[2] == "weird.json: skipped a document that is not a Kubernetes object or List"
-    assert warnings[3] == "widgets.json: skipped a List item that is not an object"
-    assert warnings[4] == "widgets.json: skipped an item whose type or name cannot be told (name=None)"
+    at = str(dumps.root) + "/"
+    assert dumps.warnings == []
+    assert [(i.path.removeprefix(at), i.line, i.reason) for i in dumps.issues] == [
+        ("bad.yaml", 2, "syntax"),
+        ("broken.json", 1, "syntax"),  # a List cut short: truncated
+        ("weird.json", None, "skipped_object"),
+        ("widgets.json", None, "skipped_object"),
+        ("widgets.json", None, "skipped_object"),
+    ]
+    assert dumps.issues[1].message == "truncated JSON (the text ends inside a value)"
+    # their names do not say what they held: any type may be lost; objects skipped lose no type
+    assert [(u.resource, u.kind, u.reason) for u in dumps.unread] == [
+        ("unknown type", "*", str(dumps.issues[0])),
+        ("unknown type", "*", str(dumps.issues[1])),
+    ]
+    assert [i.message for i in dumps.issues[2:]] == [
+        "skipped a document that is not a Kubernetes object or List",
+        "skipped a List item that is not an object",
+        "skipped an item whose type or name cannot be told (name=None)",
+    ]
 
 
 def test_missing_or_non_directory_path(tmp_path: Path) -> None:
@@ -281,5 +294,80 @@ def test_malformed_snapshot_metadata_falls_back_to_dir_name(tmp_path: Path) -> N
     _write(root / "_snapshot.json", "{oops")
     backend = SnapshotBackend(root)
     assert backend.info.name == "edge"
-    assert backend.warnings[0].startswith("_snapshot.json: unreadable snapshot metadata")
+    [issue] = backend.issues
+    assert (issue.path, issue.line, issue.reason) == (str(root / "_snapshot.json"), 1, "syntax")
+    assert issue.message.startswith("snapshot metadata not read (")
     assert backend.api_resources() == []
+
+
+# ------------------------------------------------------------------ hostile and broken dumps
+
+
+def _billion_laughs(indent: str) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> SnapshotBackend:
+    """The mini snapshot with a truncated pods dump, an alias bomb and a dump nested 1,000 deep."""
+    root = tmp_path / "mini"
+    root.mkdir()
+    for source in MINI.iterdir():
+        (root / source.name).write_bytes(source.read_bytes())
+    pods = root / "core.v1.pods.json"
+    pods.write_bytes(pods.read_bytes()[:1500])
+    head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb, namespace: shop}\ndata:\n"
+    (root / "bomb.yaml").write_text(head + _billion_laughs("  "))
+    (root / "apps.v1.replicasets.json").write_text(
+        '{"kind": "List", "items": ' + "[" * 1000 + "]" * 1000 + "}"
+    )
+    return SnapshotBackend(root)
+
+
+def test_hostile_dumps_are_typed_issues_naming_what_each_lost(hostile: SnapshotBackend) -> None:
+    at = str(hostile.root) + "/"
+    assert [(i.path.removeprefix(at), i.reason) for i in hostile.issues] == [
+        ("apps.v1.replicasets.json", "too_deep"),
+        ("bomb.yaml", "alias_bomb"),
+        ("core.v1.pods.json", "syntax"),
+    ]
+    replicasets, bomb, pods = hostile.issues
+    assert pods.message == "truncated JSON (the text ends inside a value)" and pods.line == 58
+    assert [(u.resource, u.kind, u.reason) for u in hostile.unread] == [
+        ("replicasets.apps", "ReplicaSet", str(replicasets)),
+        ("pods", "Pod", str(pods)),
+        ("unknown type", "*", str(bomb)),  # a name that does not say its type: any type may be lost
+    ]
+    # the rest of the cluster is read as before
+    assert names(hostile.list_objects(T.resolve("deploy"))) == names(
+        SnapshotBackend(MINI).list_objects(T.resolve("deploy"))
+    )
+    with pytest.raises(KubeQueryError) as lost:  # not "0 pods"
+        hostile.list_objects(T.resolve("pods"))
+    assert lost.value.message.startswith(f"not read from this snapshot: {pods}; ")
+    assert {t.qualified for t in hostile.api_resources()} >= {"pods", "replicasets.apps"}  # served, unread
+
+
+def test_kube_get_over_a_snapshot_holding_an_alias_bomb_answers(tmp_path: Path) -> None:
+    """Before the loader bounded alias expansion, the redactor walked the expanded bomb: a hang."""
+    from tools.kube.kubectl import kube_get
+
+    (tmp_path / "_snapshot.json").write_text("{}")
+    head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb, namespace: shop}\ndata:\n"
+    (tmp_path / "core.v1.configmaps.yaml").write_text(head + _billion_laughs("  "))
+    (tmp_path / "core.v1.namespaces.json").write_text(
+        '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]}'
+    )
+    backend = SnapshotBackend(tmp_path)
+    assert [i.reason for i in backend.issues] == ["alias_bomb"]
+    assert [(u.resource, u.kind) for u in backend.unread] == [("configmaps", "ConfigMap")]
+    assert kube_get(backend, "namespaces").output.splitlines()[1].startswith("shop")
+    result = kube_get(backend, "configmaps", all_namespaces=True)
+    assert result.status == "error" and "lol" not in (result.error or "")
+    assert (result.error or "").startswith(
+        "list configmaps in all namespaces: not read from this snapshot: "
+        f"{tmp_path}/core.v1.configmaps.yaml:1: YAML aliases expand this file by more than 1,000,000 "
+        "values (an alias bomb); not read"
+    )

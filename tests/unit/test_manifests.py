@@ -8,8 +8,9 @@ from textwrap import dedent
 
 import pytest
 
+from domain.unread import ParseIssue
 from tools.inventory.manifests import parse_manifests
-from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, ParseIssue
+from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization
 from tools.inventory.yaml_lines import YamlParseError, load_documents
 
 pytestmark = pytest.mark.unit
@@ -124,7 +125,10 @@ def test_manifest_files_lists_json_and_what_is_ignored(tmp_path: Path) -> None:
     ]
     assert records.issues == [
         ParseIssue(
-            path="apps/broken-object.json", message="invalid JSON in what looks like a Kubernetes object"
+            path="apps/broken-object.json",
+            line=1,
+            message="a Kubernetes object that is not valid JSON: "
+            "truncated JSON (the text ends inside a value)",
         )
     ]
     assert {name: n for name, n in records.counts().items() if n} == {"namespaces": 3, "issues": 1}
@@ -646,3 +650,29 @@ def test_static_files_in_a_chart_are_helm_objects_outside_kustomize_wiring(tmp_p
         ("web", "helm", "1"),
         ("not-a-chart", "manifest", None),
     ]
+
+
+def test_hostile_files_are_reported_with_a_typed_reason_and_the_rest_parses(tmp_path: Path) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    paths = write(
+        tmp_path,
+        {
+            "apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: fine}\n",
+            "apps/deep.json": '{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + deep + "}",
+            "dashboards/deep.json": '{"panels": ' + deep + "}",  # not an object, but refused all the same
+            "renovate.json": '{"extends": ' + deep + "}",
+            "apps/deep.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 200 + "]" * 200 + "\n",
+            "values.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}' if i else '*a'] * 10)}]\n" for i in range(8)),
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    assert [(i.path, i.reason) for i in records.issues] == [
+        ("apps/deep.json", "too_deep"),
+        ("apps/deep.yaml", "too_deep"),
+        ("dashboards/deep.json", "too_deep"),
+        ("renovate.json", "too_deep"),
+        ("values.yaml", "alias_bomb"),
+    ]
+    assert [n.name for n in records.namespaces] == ["fine"]
+    assert records.dependency_bots == []  # a refused Renovate file is not read as "renovate: all"

@@ -12,7 +12,8 @@ from textwrap import dedent
 import pytest
 
 from tools.redact import fingerprint, redact_object, redact_text
-from tools.repo import repo_count, repo_list, repo_read, repo_search
+from tools.repo import repo_count, repo_search
+from tools.repo_files import repo_list, repo_read
 from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit

@@ -21,8 +21,9 @@ from domain.concerns import Concern
 from domain.errors import UserError
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, Finding, Location, NextMove, RawFinding, Theme, Verdict
-from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta
+from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from domain.results import ToolStatus
+from domain.unread import ParseIssue, UnreadResource
 from pipeline.render import write_reports
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import environment, render_markdown
@@ -861,3 +862,76 @@ def test_templates_are_strict() -> None:
     assert env.trim_blocks and env.lstrip_blocks and env.keep_trailing_newline
     with pytest.raises(UndefinedError):
         env.from_string("{{ v.nope }}").render(v=object())
+
+
+# ------------------------------------------------------------------------------- files not read
+
+
+def _unread(estate: int = 0, cluster: bool = False) -> Unread:
+    issues = [
+        ParseIssue(path=f"stacks/s{i:02d}/main.tf", line=3, message="syntax error") for i in range(estate)
+    ]
+    issues.append(ParseIssue(path="caf\\xe9/deep.json", message="nested too deep", reason="too_deep"))
+    pods = ParseIssue(
+        path="examples/homelab/cluster/core.v1.pods.json",
+        line=12,
+        message="truncated JSON (the text ends inside a value)",
+    )
+    lost = [
+        UnreadResource(resource="pods", kind="Pod", reason=str(pods)),
+        UnreadResource(resource="secrets", kind="Secret", reason="forbidden"),
+    ]
+    return Unread(estate=issues, cluster=[pods] if cluster else [], resources=lost if cluster else [])
+
+
+def test_no_section_when_everything_was_read(md: str) -> None:
+    assert "## Files not read" not in md and "read incompletely" not in md
+
+
+def test_the_files_not_read_are_grouped_by_reason_and_capped(report: AuditReport) -> None:
+    text = render_markdown(report.model_copy(update={"unread": _unread(estate=25, cluster=True)}))
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings[1:3] == ["## Context", "## Files not read"]
+    section = _section(text, "## Files not read")
+    assert [line for line in section.splitlines() if line.startswith("**")] == [
+        "**Estate: does not parse**",
+        "**Estate: nested too deep**",
+        "**Cluster (`examples/homelab/cluster`): does not parse**",
+    ]
+    items = [line for line in section.splitlines() if line.startswith("- ")]
+    assert items[0] == "- `stacks/s00/main.tf:3`: syntax error"
+    assert items[20] == "- … and 5 more (all of them are in `audit.json`, under `unread`)."
+    assert items[21:] == [
+        "- `caf\\xe9/deep.json`: nested too deep",
+        "- `examples/homelab/cluster/core.v1.pods.json:12`: truncated JSON (the text ends inside a value)",
+    ]
+    warnings = [line for line in text.splitlines() if "read incompletely" in line]
+    assert warnings == [  # the types lost, once, whatever lost them
+        "**Warning**: The cluster was read incompletely, these resource types were not read: pods "
+        "(examples/homelab/cluster/core.v1.pods.json:12: truncated JSON (the text ends inside a value)); "
+        "secrets (forbidden). The checks that read them say so in the gaps (unknown), or count a lower bound."
+    ]
+
+
+def test_the_unread_list_round_trips_through_audit_json(report: AuditReport, tmp_path: Path) -> None:
+    full = report.model_copy(update={"unread": _unread(estate=2, cluster=True)})
+    (tmp_path / "audit.json").write_text(render_json(full))
+    assert load_report(tmp_path / "audit.json") == full
+    data = json.loads(render_json(full))["unread"]
+    assert [i["reason"] for i in data["cluster"]] == ["syntax"]
+    assert [(u["resource"], u["kind"]) for u in data["resources"]] == [("pods", "Pod"), ("secrets", "Secret")]
+
+
+def test_sarif_uris_carry_the_bytes_of_a_name_percent_encoded(report: AuditReport) -> None:
+    finding = report.findings[0].model_copy(
+        update={"refs": ["stacks/caf\\xe9/main.tf:4", "docs/a b#c.md:2", "x\\\\y.tf:1"]}
+    )
+    meta = report.meta.model_copy(update={"estate": "/srv/r\\xffoot"})
+    log = _sarif(report.model_copy(update={"findings": [finding], "meta": meta}))
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for result in log["runs"][0]["results"]
+        for loc in result.get("locations", [])
+    ]
+    assert uris == ["stacks/caf%E9/main.tf", "docs/a%20b%23c.md", "x%5Cy.tf"]
+    assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/r%FFoot/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -10,8 +11,11 @@ import pytest
 
 from domain.results import ToolStatus
 from tools import repo
+from tools.evidence import Ledger
 from tools.redact import fingerprint
-from tools.repo import repo_count, repo_list, repo_read, repo_search
+from tools.registry import Toolbox
+from tools.repo import repo_count, repo_search
+from tools.repo_files import repo_list, repo_read
 from tools.sandbox import Jail
 
 pytestmark = pytest.mark.unit
@@ -326,3 +330,91 @@ def test_cluster_snapshots_inside_the_estate_are_left_to_the_kube_tools(tmp_path
     inside = repo_search(jail, ":latest", path="ops/cluster", fixed=True)
     assert [m["path"] for m in inside.data] == ["ops/cluster/core.v1.pods.json"]
     assert "!ops/cluster" not in inside.command
+
+
+# ------------------------------------------------------------------- names that are not UTF-8
+
+
+@pytest.fixture
+def odd_names(tmp_path: Path) -> Jail:
+    """An estate whose names hold bytes that are not UTF-8, a ':', a newline and a backslash."""
+    root = os.fsencode(tmp_path / "odd")
+    for rel, text in {
+        b"stacks/caf\xe9/main.tf": b'image = "nginx:latest"\n',
+        b"gitops/bad\xff.yaml": b"image: redis:latest\n",
+        b"gitops/a:b.yaml": b"image: a:latest\nimage: b:latest\n",
+        b"gitops/new\nline.yaml": b"image: c:latest\n",
+        b"gitops/back\\slash.yaml": b"image: d:latest\n",
+        b"snap\xff/_snapshot.json": b"{}\n",
+        b"snap\xff/core.v1.pods.json": b'{"image": "e:latest"}\n',
+        b"ops/snap[1]/_snapshot.json": b"{}\n",  # glob syntax in a snapshot's name: matched literally
+        b"ops/snap[1]/core.v1.pods.json": b'{"image": "f:latest"}\n',
+    }.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(text)
+    return Jail(os.fsdecode(root))
+
+
+SHOWN = [
+    "gitops/a:b.yaml",
+    "gitops/back\\\\slash.yaml",
+    "gitops/bad\\xff.yaml",
+    "gitops/new\\x0aline.yaml",
+    "stacks/caf\\xe9/main.tf",
+]
+
+
+def test_search_count_list_and_read_show_odd_names_escaped_and_record_as_evidence(odd_names: Jail) -> None:
+    toolbox = Toolbox(odd_names, None, Ledger())
+    search = toolbox.call("repo_search", {"pattern": ":latest", "fixed": True})
+    assert search.status == "ok" and search.value == 6
+    assert sorted({m["path"] for m in toolbox.ledger.data(search.id)}) == SHOWN
+    assert "stacks/caf\\xe9/main.tf:1:image = " in search.output
+    assert "e:latest" not in search.output  # the snapshot, named in bytes too, is still left out
+    assert "f:latest" not in search.output and "-g '!ops/snap\\[1\\]/**'" in search.command
+    count = toolbox.call("repo_count", {"pattern": ":latest", "fixed": True})
+    assert count.value == 6
+    assert count.output.splitlines()[1:] == [f"{p}:{2 if p == 'gitops/a:b.yaml' else 1}" for p in SHOWN]
+    listing = toolbox.call("repo_list", {"path": "."})
+    assert listing.output.splitlines() == SHOWN
+    for path in SHOWN:  # what the tools show is what a model can pass back
+        read = toolbox.call("repo_read", {"path": path})
+        assert read.status == "ok" and ":latest" in read.output, path
+    assert toolbox.call("repo_read", {"path": "stacks/caf\\xe9/main.tf"}).command == (
+        "sed -n '1,1p' $'stacks/caf\\xe9/main.tf'"
+    )
+    for ev in toolbox.ledger.items():
+        json.dumps(ev.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")  # valid UTF-8 throughout
+
+
+# ------------------------------------------------------------------- files over the size cap
+
+
+def test_search_and_count_name_the_files_they_skipped_over_the_size_cap(tmp_path: Path) -> None:
+    (tmp_path / "small.tf").write_text('image = "nginx:latest"\n')
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "big.json").write_text('"image": "huge:latest"\n' + "x" * 3000 + "\n")
+    jail = Jail(tmp_path, file_cap=1024)
+
+    search = repo_search(jail, "huge", fixed=True)
+    assert search.status == ToolStatus.NO_DATA and search.value == 0
+    assert search.output.splitlines() == [
+        "no matches in '.'",
+        "[1 file over the 1 KiB size cap not searched: dump/big.json (3.0 KiB); read one by line range "
+        "with repo_read (start=, end=), or narrow the search with path= or glob=]",
+    ]
+    assert search.measures == {"files_not_searched": 1.0}
+    hit = repo_search(jail, ":latest", fixed=True)
+    assert hit.value == 1 and hit.output.splitlines()[-1].startswith("[1 file over the 1 KiB size cap")
+
+    count = repo_count(jail, ":latest", fixed=True)
+    assert count.value == 1 and count.data["not_searched"] == ["dump/big.json"]
+    assert "dump/big.json (3.0 KiB)" in count.output.splitlines()[-1]
+
+    # Not where the search looks, or not matched by its glob: nothing was skipped, nothing is said.
+    for narrowed in (repo_search(jail, "huge", path="small.tf"), repo_search(jail, "huge", glob="*.tf")):
+        assert narrowed.output == f"no matches in '{'small.tf' if narrowed.args['path'] != '.' else '.'}'"
+        assert narrowed.measures == {}
+    assert repo_read(jail, "dump/big.json", start=1, end=1).output == '1: "image": "huge:latest"'

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.unread import ParseIssue
 from tools.inventory.inventory import Records
-from tools.inventory.models import (
-    PVC,
-    CodeRef,
-    ParseIssue,
-    Resources,
-    SecurityContext,
-    Volume,
-)
+from tools.inventory.models import PVC, CodeRef, Resources, SecurityContext, Volume
 from tools.inventory.terraform import parse_terraform
 
 pytestmark = pytest.mark.unit
@@ -1254,8 +1248,12 @@ def test_broken_files_are_reported_and_skipped(tmp_path: Path) -> None:
             path="a/broken.tf", line=1, message="syntax error: unclosed block opened on line 1 (missing '}')"
         ),
         ParseIssue(path="a/garbled.tf", line=4, message="syntax error: unexpected 'a ='"),
-        ParseIssue(path="a/latin1.tf", line=1, message="not valid UTF-8"),
-        ParseIssue(path="a/main.tf.json", message="skipped: Terraform JSON syntax (.tf.json) is not parsed"),
+        ParseIssue(path="a/latin1.tf", line=1, message="not valid UTF-8", reason="encoding"),
+        ParseIssue(
+            path="a/main.tf.json",
+            message="skipped: Terraform JSON syntax (.tf.json) is not parsed",
+            reason="unsupported",
+        ),
     ]
     assert [(r.type, r.name) for r in records.resources] == [("null_resource", "ok")]
     assert records.variables == [] and records.workloads == []

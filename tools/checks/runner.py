@@ -1,10 +1,12 @@
 """Run checks over the inventory and record each result as evidence in the ledger.
 
-When the cluster could not be read whole (some resource types refused or failed: ``LiveState.unread``),
-each check runs against a view of the inventory that notes which live records it reads. A check that
-read records an unread type feeds does not report a clean answer: a 0 becomes "unknown" (not
-applicable, with a note naming the types, so the report lists it as a gap), and a positive count
-is kept as a lower bound with the same note.
+When the cluster could not be read whole (``LiveState.unread``: types refused or failed live, types a
+snapshot's writer could not read, snapshot dumps that did not load), each check runs against a view
+of the inventory that notes which live record lists it reads. Which lists a detection reads is
+observed, not declared, so a new check needs nothing to get this right. A check that read records
+an unread type feeds does not report a clean answer: a 0 becomes "unknown" (not applicable, with a
+note naming the types, so the report lists it as a gap), and a positive count is kept as a lower
+bound with the same note.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from domain.concerns import Concern
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
+from domain.unread import UnreadResource
 from tools.checks.spec import CheckContext, CheckSpec, Detection, get_detector, load_catalog
 from tools.clock import format_clock
 from tools.inventory.inventory import Inventory, LiveState
-from tools.inventory.live import EVERY_KIND, kinds_read_by
-from tools.inventory.models import UnreadResource
+from tools.inventory.live import lost_to
 
 MAX_LISTED = 200
 
@@ -70,8 +72,7 @@ def _detect(spec: CheckSpec, ctx: CheckContext) -> tuple[Detection, list[UnreadR
     read: set[str] = set()
     watched = _Watched(ctx.inventory, read, live=_Watched(live, read))
     detection = get_detector(spec.id)(dataclasses.replace(ctx, inventory=cast(Inventory, watched)))
-    kinds = kinds_read_by(read)
-    return detection, [u for u in live.unread if u.kind in kinds or (u.kind == EVERY_KIND and read)]
+    return detection, lost_to(read, live.unread)
 
 
 def _incomplete(detection: Detection, unread: list[UnreadResource]) -> Detection:

@@ -3,7 +3,8 @@
 The walk never follows symlinked directories and skips tool caches (``.terraform``,
 ``.terragrunt-cache``) and any directory that is a cluster snapshot (it holds ``_snapshot.json``):
 a snapshot inside the repo is live state, not code. Files are classified by name only; each parser
-receives the list of paths it owns and reports broken files in ``Records.issues``.
+receives the list of paths it owns and reports broken files in ``Records.issues``. Paths are shown
+forms (``tools.pathnames``: a name that is not UTF-8 is escaped); parsers open ``on_disk(path)``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from domain.errors import EstateError
+from tools import pathnames
 from tools.inventory.inventory import Inventory, LiveState, Records
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
 
@@ -64,7 +66,7 @@ def discover(root: Path) -> EstateFiles:
                 continue
             if not entry.is_file(follow_symlinks=False):
                 continue
-            rel = Path(entry.path).relative_to(root).as_posix()
+            rel = pathnames.shown(Path(entry.path).relative_to(root).as_posix())
             name = entry.name
             if name.endswith(".tf") or (name.endswith(".hcl") and name != ".terraform.lock.hcl"):
                 files.hcl.append(rel)
@@ -161,7 +163,7 @@ def build_inventory(path: str | Path, cluster: KubeBackend | None = None) -> Inv
     with gc_paused():
         files = discover(root)
         code = parse_code(root, files)
-        inventory = Inventory(root=str(root), files_scanned=files.total, code=code)
+        inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
         if cluster is not None:
             from tools.inventory.live import load_live_state
 

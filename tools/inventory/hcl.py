@@ -107,7 +107,7 @@ def parse_hcl(path: str, text: str, line_offset: int = 0) -> HclFile | HclError:
     try:
         attrs, blocks = conv.body(body) if body is not None else ({}, ())
     except RecursionError:
-        return HclError(path, 1 + line_offset, "nesting too deep to read")
+        return HclError(path, 1 + line_offset, "nesting too deep to read", too_deep=True)
     end = root.end_point[0] + 1 + line_offset
     top = Block("", (), attrs, blocks, 1 + line_offset, end)
     comments = tuple(conv.comment(n) for n in QueryCursor(_comment_query()).captures(root).get("c", []))

@@ -140,3 +140,4 @@ class HclError:
     path: str
     line: int
     message: str
+    too_deep: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.unread import ParseIssue, UnreadResource
 from tools.inventory.models import (
     HPA,
     PDB,
@@ -28,7 +29,6 @@ from tools.inventory.models import (
     Namespace,
     NetworkPolicy,
     NodeState,
-    ParseIssue,
     PodState,
     Policy,
     ProviderRequirement,
@@ -39,7 +39,6 @@ from tools.inventory.models import (
     TerraformModule,
     TerraformResource,
     TerraformVariable,
-    UnreadResource,
     Workload,
 )
 

@@ -8,17 +8,21 @@ second ``Workload``, or every check would count each replica as its own workload
 
 Pods name their real owner: a ReplicaSet's Deployment (through the ReplicaSet when it was read,
 else by stripping the pod-template-hash suffix), so "which Deployment is crash-looping" is one lookup.
-A type the credentials may not list (or whose list failed) becomes an issue and an ``UnreadResource``,
-not a failure: the rest of the cluster is still worth auditing, and ``FIELD_KINDS`` tells which
-records that type would have fed, so a check that reads them is marked incomplete instead of
-reporting a clean 0.
+A type the credentials may not list (or whose list failed) becomes an ``UnreadResource``, not a
+failure: the rest of the cluster is still worth auditing. So does a type the backend already knows
+it lost (a snapshot's dump that did not load, or a type its writer could not read: ``backend.unread``).
+``FIELD_KINDS`` tells which record lists each kind feeds, and ``lost_to`` which unread types a check
+that read some of those lists depended on, so that check is marked incomplete instead of reporting
+a clean 0.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
+from domain.unread import EVERY_KIND, ParseIssue, UnreadResource
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.models import (
@@ -29,9 +33,7 @@ from tools.inventory.models import (
     LiveObject,
     LiveRef,
     NodeState,
-    ParseIssue,
     PodState,
-    UnreadResource,
 )
 from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
 from tools.kube.printers import node_ready, node_roles
@@ -40,16 +42,13 @@ from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
 from tools.kube.selectors import lookup
 
 RUNTIME_CHILDREN = {"Pod", "ReplicaSet", "Job"}
-EVERY_KIND = "*"
-"""The kind of an ``UnreadResource`` when discovery itself failed: nothing was read."""
-
 FIELD_KINDS: dict[str, frozenset[str]] = {
     "pods": frozenset({"Pod"}),
     "nodes": frozenset({"Node"}),
     "jobs": frozenset({"Job"}),
     "cronjobs": frozenset({"CronJob"}),
     "events": frozenset({"Event"}),
-    "workloads": frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}),
+    "workloads": frozenset({"Deployment", "StatefulSet", "DaemonSet", "CronJob"}),
     "pvcs": frozenset({"PersistentVolumeClaim"}),
     "namespaces": frozenset({"Namespace"}),
     "pdbs": frozenset({"PodDisruptionBudget"}),
@@ -68,19 +67,28 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "flux_sources": frozenset({"GitRepository", "HelmRepository", "OCIRepository"}),
     "argo_apps": frozenset({"Application"}),
 }
-"""Which kinds feed each record list of a ``LiveState`` (``objects`` is fed by every kind). A check
-that reads a list fed by an unread kind has an incomplete answer. tests/integration/test_kube_live_partial.py
-holds this table to what ``records_from_object`` really maps."""
+"""Which kinds feed each record list of a ``LiveState`` that checks read; ``objects`` is fed by every
+kind but the runtime children. A check that read a list fed by an unread kind has an incomplete
+answer. tests/integration/test_kube_live_partial.py holds this table to what ``records_from_object``
+really maps. Pods, ReplicaSets and Jobs are runtime children: a controller-less one also lands in
+``workloads`` (and every one in ``objects``), but checks take workloads through
+``detections.common.workloads``, which drops them, and read them as ``pods`` and ``jobs``; so losing
+them marks only the checks that read those."""
 
 
-def kinds_read_by(fields: set[str]) -> frozenset[str]:
-    """The kinds behind the ``LiveState`` attributes a check read (``EVERY_KIND`` for ``objects``)."""
-    kinds: set[str] = set()
-    for name in fields:
-        if name == "objects":
-            kinds.add(EVERY_KIND)
-        kinds |= FIELD_KINDS.get(name, frozenset())
-    return frozenset(kinds)
+def lost_to(read: set[str], unread: Iterable[UnreadResource]) -> list[UnreadResource]:
+    """The unread types behind the ``LiveState`` attributes a check read (``read``): a kind feeding one
+    of its lists, any kind but a runtime child's when it read ``objects``, ``EVERY_KIND`` for any list."""
+    lists = read & (FIELD_KINDS.keys() | {"objects"})
+    if not lists:
+        return []
+    kinds = frozenset().union(*(FIELD_KINDS.get(name, frozenset()) for name in lists))
+    every = "objects" in lists
+    return [
+        u
+        for u in unread
+        if u.kind == EVERY_KIND or u.kind in kinds or (every and u.kind not in RUNTIME_CHILDREN | {"Event"})
+    ]
 
 
 _HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5,10}$")
@@ -222,12 +230,13 @@ def _event(cluster: str, ev: KubeObject) -> EventRecord:
 
 
 def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]]:
-    """Every audited type the cluster serves, by kind; refusals and failures become issues."""
-    cluster = state.cluster.name
+    """Every audited type the cluster serves, by kind. A type the backend already knows it lost is not
+    listed; one whose list is refused or fails joins it in ``state.unread``."""
+    state.unread.extend(backend.unread)
+    known = {u.resource for u in state.unread}
     try:
         served = backend.api_resources()
     except KubeQueryError as exc:
-        state.issues.append(ParseIssue(path=f"cluster:{cluster}", message=f"discovery failed: {exc.message}"))
         state.unread.append(
             UnreadResource(
                 resource="every resource", kind=EVERY_KIND, reason=f"discovery failed: {exc.message}"
@@ -239,12 +248,11 @@ def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]
     by_kind: dict[str, list[KubeObject]] = {}
     for name in AUDIT_RESOURCES:
         rtype = table.resolve(name)
-        if (rtype.group, rtype.plural) not in served_keys:
+        if (rtype.group, rtype.plural) not in served_keys or rtype.qualified in known:
             continue
         try:
             by_kind.setdefault(rtype.kind, []).extend(backend.list_objects(rtype))
         except KubeQueryError as exc:
-            state.issues.append(ParseIssue(path=f"cluster:{cluster}/{rtype.qualified}", message=exc.message))
             state.unread.append(UnreadResource(resource=rtype.qualified, kind=rtype.kind, reason=exc.message))
     return by_kind
 
@@ -253,10 +261,13 @@ def load_live_state(backend: KubeBackend) -> LiveState:
     """Read every audited type once and map it into records and runtime state."""
     info = backend.info
     state = LiveState(cluster=info)
+    state.issues.extend(backend.issues)
     for warning in backend.warnings:
         where, _, message = warning.partition(": ")
         state.issues.append(
-            ParseIssue(path=where if message else f"cluster:{info.name}", message=message or where)
+            ParseIssue(
+                path=where if message else f"cluster:{info.name}", message=message or where, reason="note"
+            )
         )
     by_kind = _fetch(backend, state)
     cluster = info.name

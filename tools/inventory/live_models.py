@@ -93,14 +93,6 @@ class ClusterInfo(Record):
     backend: Literal["live", "snapshot"]
 
 
-class UnreadResource(Record):
-    """A resource type the audit meant to read and could not (refused, timed out, failed)."""
-
-    resource: str = Field(description="The type, e.g. pods or jobs.batch.")
-    kind: str = Field(description="Its kind, e.g. Pod: what the checks that need it read.")
-    reason: str
-
-
 class Link(Record):
     """A workload defined in code and seen live, joined on kind/namespace/name."""
 

@@ -13,26 +13,20 @@ fire. That is worth a finding, and only the whole estate can tell.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
 from pathlib import Path
 from typing import Any, Literal
 
+from domain.unread import ParseIssue, SkipReason
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
-from tools.inventory.models import (
-    AlertRule,
-    CIFile,
-    CodeRef,
-    DependencyBot,
-    Kustomization,
-    Origin,
-    ParseIssue,
-)
+from tools.inventory.loading import LoadError, load_json
+from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
+from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size
 
 CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
@@ -121,13 +115,13 @@ class _EstateReader:
 
     def _read_bytes(self, path: str) -> bytes | None:
         try:
-            with open(self.root / path, "rb") as handle:
+            with open(self.root / on_disk(path), "rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            self._issue(path, None, f"unreadable: {exc.strerror or exc}")
+            self._issue(path, None, f"unreadable: {exc.strerror or exc}", "unreadable")
             return None
         if len(data) > MAX_FILE_BYTES:
-            self._issue(path, None, f"larger than {format_size(MAX_FILE_BYTES)}, skipped")
+            self._issue(path, None, f"larger than {format_size(MAX_FILE_BYTES)}, skipped", "too_large")
             return None
         return data
 
@@ -135,7 +129,7 @@ class _EstateReader:
         try:
             docs = load_documents(data)
         except YamlParseError as exc:
-            self._issue(path, exc.line, exc.message)
+            self._issue(path, exc.line, exc.message, exc.reason)
             return
         name = parts[-1]
         ci = _ci_system(parts)
@@ -174,12 +168,17 @@ class _EstateReader:
             self.records.alert_rules += alert_rules_from_values(data, source, doc.line_of, ())
 
     def _json(self, path: str, data: bytes) -> None:
-        """Only JSON Kubernetes objects (or Lists) count; dashboards and package files are ignored."""
+        """Only JSON Kubernetes objects (or Lists) count; dashboards and package files are ignored.
+
+        Broken JSON is reported when it looks like a Kubernetes object; JSON that is nested too deep or
+        not UTF-8 is reported whatever it holds (it was refused, not read)."""
         try:
-            obj = json.loads(data)
-        except ValueError:
-            if b'"apiVersion"' in data and b'"kind"' in data:
-                self._issue(path, None, "invalid JSON in what looks like a Kubernetes object")
+            obj = load_json(data)
+        except LoadError as exc:
+            if exc.reason != "syntax":
+                self._issue(path, exc.line, exc.message, exc.reason)
+            elif b'"apiVersion"' in data and b'"kind"' in data:
+                self._issue(path, exc.line, f"a Kubernetes object that is not valid JSON: {exc.message}")
             return
         if not (
             isinstance(obj, dict)
@@ -198,8 +197,8 @@ class _EstateReader:
             self._wirable += found.alert_rules
             self.records.extend(found)
 
-    def _issue(self, path: str, line: int | None, message: str) -> None:
-        self.records.issues.append(ParseIssue(path=path, line=line, message=message))
+    def _issue(self, path: str, line: int | None, message: str, reason: SkipReason = "syntax") -> None:
+        self.records.issues.append(ParseIssue(path=path, line=line, message=message, reason=reason))
 
     # ---------------------------------------------------------------------------- Kustomize
 
@@ -248,7 +247,7 @@ class _EstateReader:
         """Whether ``local`` exists as a file (or directory); None when it resolves outside the root."""
         key = (local, want_file)
         if key not in self._exists:
-            full = os.path.join(self.real_root, local)
+            full = os.path.join(self.real_root, on_disk(local))
             real = os.path.realpath(full)
             if real != self.real_root and not real.startswith(self.real_root + os.sep):
                 self._exists[key] = None
@@ -306,9 +305,12 @@ class _EstateReader:
         text = data.decode("utf-8", "replace")
         managers: list[str]
         try:
-            config = json.loads(text)
+            config = load_json(text)
             managers = [m for m in as_list(as_map(config).get("enabledManagers")) if isinstance(m, str)]
-        except ValueError:
+        except LoadError as exc:
+            if exc.reason != "syntax":
+                self._issue(path, exc.line, exc.message, exc.reason)
+                return
             match = _ENABLED_MANAGERS.search(text)
             managers = _QUOTED.findall(match.group(1)) if match else []
         self.records.dependency_bots.append(

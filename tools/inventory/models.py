@@ -14,6 +14,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.unread import EVERY_KIND as EVERY_KIND
+from domain.unread import ParseIssue as ParseIssue
+from domain.unread import SkipReason as SkipReason
+from domain.unread import UnreadResource as UnreadResource
+
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
@@ -24,7 +29,6 @@ from tools.inventory.live_models import Link as Link
 from tools.inventory.live_models import LiveObject as LiveObject
 from tools.inventory.live_models import NodeState as NodeState
 from tools.inventory.live_models import PodState as PodState
-from tools.inventory.live_models import UnreadResource as UnreadResource
 from tools.inventory.sources import CodeRef as CodeRef
 from tools.inventory.sources import LiveRef as LiveRef
 from tools.inventory.sources import Origin as Origin
@@ -348,9 +352,3 @@ class CIFile(Record):
         "kubeconform, helm-lint, kyverno-test, yamllint, trivy, checkov, conftest.",
     )
     source: CodeRef
-
-
-class ParseIssue(Record):
-    path: str
-    line: int | None = None
-    message: str

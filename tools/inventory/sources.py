@@ -1,4 +1,5 @@
 """Where a record came from: ``path:line`` in the estate, or ``cluster/namespace/kind/name`` live.
+(What could not be read, and why, is ``domain/unread.py``.)
 
 Shared by the code records (``models.py``) and the live-state records (``live_models.py``).
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
+from domain.unread import ParseIssue, SkipReason
 from tools.inventory.hcl import (
     UNRESOLVED,
     Block,
@@ -40,7 +41,6 @@ from tools.inventory.models import (
     CodeRef,
     HelmRelease,
     IgnoreChanges,
-    ParseIssue,
     TerraformResource,
     TerraformVariable,
 )
@@ -53,6 +53,7 @@ from tools.inventory.terraform_blocks import (
     terraform_block,
 )
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
+from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size
 
 MAX_READ_BYTES: Final = 2 * MIB  # a YAML file a manifest reads with file(...)
@@ -86,23 +87,29 @@ def parse_file(path: str, text: str) -> HclFile | HclError:
 def load_file(root: Path, rel: str) -> HclFile | ParseIssue | None:
     """Read, decode and parse one file; a file that cannot be used is a ParseIssue, never an exception."""
     if rel.endswith(".tf.json"):
-        return ParseIssue(path=rel, message="skipped: Terraform JSON syntax (.tf.json) is not parsed")
+        return ParseIssue(
+            path=rel, message="skipped: Terraform JSON syntax (.tf.json) is not parsed", reason="unsupported"
+        )
     if not rel.endswith((".tf", ".hcl")) or not _TOOL_CACHES.isdisjoint(PurePosixPath(rel).parts[:-1]):
         return None  # copies of modules that terraform init / terragrunt downloaded: not this estate's code
     try:
-        with open(root / rel, "rb") as handle:
+        with open(root / on_disk(rel), "rb") as handle:
             data = handle.read(MAX_PARSE_BYTES + 1)
     except OSError as exc:
-        return ParseIssue(path=rel, message=f"cannot read: {exc.strerror or exc}")
+        return ParseIssue(path=rel, message=f"cannot read: {exc.strerror or exc}", reason="unreadable")
     if len(data) > MAX_PARSE_BYTES:
-        return ParseIssue(path=rel, message=f"skipped: larger than {format_size(MAX_PARSE_BYTES)}")
+        return ParseIssue(
+            path=rel, message=f"skipped: larger than {format_size(MAX_PARSE_BYTES)}", reason="too_large"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return ParseIssue(path=rel, line=data.count(b"\n", 0, exc.start) + 1, message="not valid UTF-8")
+        line = data.count(b"\n", 0, exc.start) + 1
+        return ParseIssue(path=rel, line=line, message="not valid UTF-8", reason="encoding")
     parsed = parse_file(rel, text)
     if isinstance(parsed, HclError):
-        return ParseIssue(path=rel, line=parsed.line, message=parsed.message)
+        reason: SkipReason = "too_deep" if parsed.too_deep else "syntax"
+        return ParseIssue(path=rel, line=parsed.line, message=parsed.message, reason=reason)
     return parsed
 
 
@@ -275,7 +282,7 @@ class Module:
         if rel is None or rel.startswith(".."):
             return None
         try:
-            real = (self.root / rel).resolve()
+            real = (self.root / on_disk(rel)).resolve()
             if not real.is_relative_to(self.root.resolve()):  # a symlink leaving the estate
                 return None
             with open(real, "rb") as handle:

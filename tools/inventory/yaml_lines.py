@@ -8,7 +8,10 @@ same tree lazily: lines are only computed for the few paths a record needs (an i
 Values follow the YAML 1.1 rules of PyYAML's safe loader (what ``kubectl`` and Flux see, too), with
 two deliberate differences: timestamps and binary stay the text as written (Kubernetes treats them
 as strings), and unknown tags (``!Ref``, ``!vault``) load as their plain value instead of failing.
-Aliases share one Python object (never deep-copied), so an alias bomb costs nothing.
+Aliases share one Python object (never deep-copied), so building costs nothing; but every walker of
+the value expands them, so a file whose aliases expand past the bound, or refer to themselves, is
+refused here, and so is a document nested too deep (``loading``: the bounds and why). The same
+loader reads the estate's YAML and a snapshot's YAML dumps (``load_values``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tools.inventory.loading import MAX_ALIAS_NODES, MAX_DEPTH, LoadError, too_deep_error
 
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SAFE = yaml.constructor.SafeConstructor()
@@ -59,13 +64,8 @@ LineOf = Callable[[tuple[str | int, ...]], int | None]
 """Line (1-based) of a nested mapping key or sequence item, e.g. ``("spec", "containers", 0, "image")``."""
 
 
-class YamlParseError(ValueError):
-    """A YAML text that does not parse. ``line`` is 1-based, or None when libyaml gave no mark."""
-
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message if line is None else f"line {line}: {message}")
-        self.message = message
-        self.line = line
+class YamlParseError(LoadError):
+    """A YAML text that is not loaded. ``line`` is 1-based, or None when libyaml gave no mark."""
 
 
 class YamlDocument(NamedTuple):
@@ -81,34 +81,111 @@ def load_documents(text: str | bytes) -> list[YamlDocument]:
 
     Empty and null documents are skipped, and so are documents whose root is a list or a scalar
     (no Kubernetes object, values file or CI file has one). Raises ``YamlParseError`` when the text
-    is not YAML: the whole file is then reported, because documents after a syntax error cannot be
-    trusted.
+    is not loaded (``reason``: syntax, encoding, too_deep, alias_bomb): the whole file is then
+    reported, because documents after a syntax error cannot be trusted.
     """
-    docs: list[YamlDocument] = []
+    return [
+        YamlDocument(data, (root.value[0][0] if root.value else root).start_mark.line + 1, _line_finder(root))
+        for root, data in _load(text)
+        if isinstance(root, MappingNode)
+    ]
+
+
+def load_values(text: str | bytes) -> list[Any]:
+    """The value of every non-null document of a YAML text, any root (a snapshot dump); bounded the same."""
+    return [data for _, data in _load(text) if data is not None]
+
+
+def _load(text: str | bytes) -> list[tuple[Node, Any]]:
+    """(root node, value) of every document; raises ``YamlParseError``."""
+    out: list[tuple[Node, Any]] = []
+    budget = _Budget()
     try:
         for root in yaml.compose_all(text, Loader=_Loader):
-            if not isinstance(root, MappingNode):
-                continue
-            data = _Builder().build(root)
-            line = (root.value[0][0] if root.value else root).start_mark.line + 1
-            docs.append(YamlDocument(data, line, _line_finder(root)))
+            builder = _Builder()
+            data = builder.build(root)
+            if builder.aliased:
+                budget.check(root)
+            out.append((root, data))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = ": ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        raise YamlParseError(message, mark.line + 1 if mark else None) from exc
+        line = mark.line + 1 if mark else None
+        if "maximum nesting depth" in message:  # libyaml's own bound (1,000 levels) came first
+            raise YamlParseError(too_deep_error().message, line, "too_deep") from exc
+        raise YamlParseError(message, line) from exc
     except yaml.reader.ReaderError as exc:  # bad encoding or a control character: no mark, an offset
         prefix = text[: exc.position]
         line = (prefix.count(b"\n") if isinstance(prefix, bytes) else prefix.count("\n")) + 1
-        raise YamlParseError(f"unacceptable character ({exc.reason})", line) from exc
+        raise YamlParseError(f"unacceptable character ({exc.reason})", line, "encoding") from exc
     except yaml.YAMLError as exc:
         raise YamlParseError(str(exc), None) from exc
     except RecursionError as exc:
-        raise YamlParseError("nesting too deep", None) from exc
+        raise YamlParseError(too_deep_error().message, None, "too_deep") from exc
     except YamlParseError:
         raise
     except ValueError as exc:  # an explicit tag on a value that does not fit it: ``!!int abc``
         raise YamlParseError(str(exc), None) from exc
-    return docs
+    return out
+
+
+class _Budget:
+    """The alias bound of one file: the values its aliases add once expanded (over the values written),
+    summed over its documents, and each document's depth once expanded. Only documents that use an
+    alias are measured, each node once (expanded size and height are memoized per node)."""
+
+    def __init__(self) -> None:
+        self.added = 0
+
+    def check(self, root: Node) -> None:
+        known: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
+        inside: set[int] = set()  # the nodes on the current path: meeting one again is a cycle
+        written = 0
+
+        def measure(node: Node, depth: int) -> tuple[int, int]:
+            nonlocal written
+            key = id(node)
+            if key in inside:
+                raise YamlParseError(
+                    "an alias refers to a value that contains it (a cycle); not read",
+                    _line(node),
+                    "alias_bomb",
+                )
+            if key in known:
+                size, height = known[key]
+            elif isinstance(node, MappingNode | SequenceNode):
+                inside.add(key)
+                children = (
+                    [c for pair in node.value for c in pair] if isinstance(node, MappingNode) else node.value
+                )
+                size, height = 1, 1
+                for child in children:
+                    child_size, child_height = measure(child, depth + 1)
+                    size, height = size + child_size, max(height, child_height + 1)
+                inside.discard(key)
+                known[key] = (size, height)
+                written += 1
+            else:
+                size, height = 1, 0
+                known[key] = (size, height)
+                written += 1
+            if depth - 1 + height > MAX_DEPTH:
+                raise YamlParseError(too_deep_error().message, _line(node), "too_deep")
+            return size, height
+
+        expanded, _ = measure(root, 1)
+        self.added += expanded - written
+        if self.added > MAX_ALIAS_NODES:
+            raise YamlParseError(
+                f"YAML aliases expand this file by more than {MAX_ALIAS_NODES:,} values (an alias bomb); "
+                "not read",
+                _line(root),
+                "alias_bomb",
+            )
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
 
 
 def _line_finder(root: Node) -> LineOf:
@@ -154,6 +231,9 @@ class _Builder:
 
     def __init__(self) -> None:
         self._built: dict[int, Any] = {}
+        self._depth = 0
+        self.aliased = False
+        """Whether a node was met twice (an alias): then the document's expanded size is measured."""
 
     def build(self, node: Node) -> Any:
         # The common cases (string scalars, string keys) are inlined: this loop runs once per node.
@@ -161,7 +241,11 @@ class _Builder:
             return node.value if node.tag == _STR else _scalar(node)
         done = self._built.get(id(node))
         if done is not None:
+            self.aliased = True
             return done
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlParseError(too_deep_error().message, _line(node), "too_deep")
         if isinstance(node, SequenceNode):
             items: list[Any] = []
             self._built[id(node)] = items
@@ -169,6 +253,7 @@ class _Builder:
                 items.append(
                     item.value if item.tag == _STR and item.__class__ is ScalarNode else self.build(item)
                 )
+            self._depth -= 1
             return items
         mapping: dict[Any, Any] = {}
         self._built[id(node)] = mapping
@@ -190,6 +275,7 @@ class _Builder:
                 mapping[key] = self.build(value_node)
         for merged in merges:
             self._merge(mapping, merged)
+        self._depth -= 1
         return mapping
 
     def _merge(self, mapping: dict[Any, Any], merged: Node) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from domain.errors import InfraAuditError
+from domain.unread import ParseIssue, UnreadResource
 from tools.inventory.models import ClusterInfo
 from tools.kube.resources import ResourceType
 
@@ -89,7 +90,18 @@ class KubeBackend(Protocol):
 
     @property
     def warnings(self) -> list[str]:
-        """Things skipped on the way (a malformed file, an API group whose discovery failed)."""
+        """Notes on the way that are not a file skipped (an API group whose discovery failed)."""
+        ...
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        """Files (or objects in them) not read, and why (typed)."""
+        ...
+
+    @property
+    def unread(self) -> list[UnreadResource]:
+        """Resource types the backend knows it could not read before any list (a snapshot: its dumps that
+        did not load, the types its writer could not read). A live cluster finds out per list."""
         ...
 
     @property

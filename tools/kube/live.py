@@ -35,6 +35,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from domain.errors import ClusterAccessError
+from domain.unread import ParseIssue, UnreadResource
 from tools.inventory.models import ClusterInfo
 from tools.kube import kubeconfig as kubeconfig_module
 from tools.kube.backend import (
@@ -306,6 +307,14 @@ class LiveBackend:
     @property
     def warnings(self) -> list[str]:
         return list(self._warnings)
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        return []  # no files
+
+    @property
+    def unread(self) -> list[UnreadResource]:
+        return []  # a list the server refuses becomes an unread type of the inventory (``_fetch``)
 
     @property
     def snapshot_dir(self) -> Path | None:

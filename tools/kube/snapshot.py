@@ -7,25 +7,31 @@ Two shapes are accepted, because both exist in the wild:
 * whatever ``kubectl get ... -o json|yaml`` produced, under any file name: a ``List``, a typed list
   (``PodList``, whose items may lack ``kind``), a single object, or several YAML documents.
 
-Everything is loaded once at construction. A file that does not parse, or an item whose type cannot
-be told, is reported in ``warnings`` and skipped: one broken dump must not hide the rest of the
-cluster. A missing path is a ``SnapshotError`` (the user's to fix). Secrets are reduced to metadata
-on load, so no code path above this one can see a Secret value from a snapshot either.
+Everything is loaded once at construction, through the same bounded loaders as the estate
+(``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load). A file that
+does not load, or an item whose type cannot be told, is reported in ``issues`` (typed) and skipped:
+one broken dump must not hide the rest of the cluster. The type a dump that did not load held (its
+canonical name tells it; else any type may be lost) is ``unread``, like a type the snapshot's writer
+could not read from its cluster (``_snapshot.json`` ``unread``): listing it is an error, never an
+empty type, and an audit says which it lost. A missing path is a ``SnapshotError`` (the user's to
+fix). Secrets are reduced to metadata on load, so no code path above this one can see a Secret value
+from a snapshot either.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from domain.errors import SnapshotError
+from domain.unread import EVERY_KIND, ParseIssue, SkipReason, UnreadResource
+from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import ClusterInfo
+from tools.inventory.yaml_lines import load_values
 from tools.kube.backend import (
     InvalidQueryError,
     KubeObject,
+    KubeQueryError,
     MetricsKind,
     NotFoundError,
     UnavailableError,
@@ -41,21 +47,36 @@ from tools.kube.resources import (
     split_file_stem,
 )
 from tools.kube.selectors import SelectorError, object_matcher
+from tools.pathnames import shown
+from tools.sizes import MIB, format_size
 
 SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
 META_FILE = "_snapshot.json"
 UNREAD_KEY = "unread"
 """In ``_snapshot.json``: types the snapshot could not read from its cluster, with the reason."""
 SUFFIXES = (".json", ".yaml", ".yml")
+MAX_FILE_BYTES = 512 * MIB  # a List of 100,000 pods is about 350 MiB
+MAX_META_BYTES = 1 * MIB
+UNKNOWN_TYPE = "unknown type"
+"""The resource of an ``UnreadResource`` for a dump that did not load and whose name does not say its type."""
 
 TypeKey = tuple[str, str]  # (group, plural)
 
 
+def _read(path: Path, cap: int) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise LoadError(f"larger than {format_size(cap)}, skipped", None, "too_large")
+    return data
+
+
 def _load_documents(path: Path) -> list[Any]:
-    text = path.read_text(encoding="utf-8")
+    """The documents of one dump; raises ``LoadError`` (reported and skipped) or ``OSError``."""
+    data = _read(path, MAX_FILE_BYTES)
     if path.suffix == ".json":
-        return [json.loads(text)]
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [load_json(data)]
+    return load_values(data)
 
 
 def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
@@ -89,21 +110,23 @@ class SnapshotBackend:
         if not root.is_dir():
             raise SnapshotError(f"snapshot {str(path)!r} is not a directory (expected a directory of dumps)")
         self.root = root
-        self._warnings: list[str] = []
-        self._unreadable = 0  # files that failed to parse: reported and skipped, not a user error
+        self._issues: list[ParseIssue] = []
+        self._failed: list[tuple[Path, ParseIssue]] = []  # dumps that did not load
+        self._unread: dict[TypeKey, list[str]] = {}  # types not read, and why
+        self._lost_untyped: list[str] = []  # why for each failed dump whose name does not say its type
         self._types: dict[TypeKey, ResourceType] = {}
         self._objects: dict[TypeKey, dict[tuple[str, str], KubeObject]] = {}
         meta = self._read_meta()
         self._info = ClusterInfo(
-            name=str(meta.get("cluster") or root.resolve().name),
+            name=str(meta.get("cluster") or shown(root.resolve().name)),
             context=meta.get("context"),
             server_version=meta.get("server_version"),
             captured_at=meta.get("captured_at"),
             backend="snapshot",
         )
         self._load()
-        self._unread = self._read_unread(meta)
-        if not self._objects and not self._unreadable and not (self.root / META_FILE).is_file():
+        self._read_unread(meta)
+        if not self._objects and not self._failed and not (self.root / META_FILE).is_file():
             # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
             raise SnapshotError(
                 f"snapshot {str(path)!r} holds no Kubernetes objects (no {META_FILE}, no JSON/YAML "
@@ -113,37 +136,70 @@ class SnapshotBackend:
 
     # ------------------------------------------------------------------------------------ loading
 
-    def _warn(self, path: Path, message: str) -> None:
-        self._warnings.append(f"{path.relative_to(self.root).as_posix()}: {message}")
+    def _issue(self, path: Path, message: str, reason: SkipReason, line: int | None = None) -> None:
+        """Report a file (or an object in it) not read; paths are the snapshot dir as given + the file."""
+        self._issues.append(ParseIssue(path=shown(path), line=line, message=message, reason=reason))
+
+    def _skip(self, path: Path, message: str, reason: SkipReason, line: int | None) -> None:
+        """A dump that did not load: reported; the type it held is unread (``_read_unread``)."""
+        self._issue(path, message, reason, line)
+        self._failed.append((path, self._issues[-1]))
 
     def _read_meta(self) -> dict[str, Any]:
         meta_path = self.root / META_FILE
         if not meta_path.is_file():
             return {}
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self._warn(meta_path, f"unreadable snapshot metadata ({exc}); using the directory name")
+            meta = load_json(_read(meta_path, MAX_META_BYTES))
+        except OSError as exc:
+            self._issue(
+                meta_path,
+                f"snapshot metadata unreadable ({exc.strerror}); using the directory name",
+                "unreadable",
+            )
+            return {}
+        except LoadError as exc:
+            self._issue(
+                meta_path,
+                f"snapshot metadata not read ({exc.message}); using the directory name",
+                exc.reason,
+                exc.line,
+            )
             return {}
         if not isinstance(meta, dict):
-            self._warn(meta_path, "snapshot metadata is not a JSON object; using the directory name")
+            self._issue(
+                meta_path, "snapshot metadata is not a JSON object; using the directory name", "syntax"
+            )
             return {}
         if meta.get("format") not in (None, SNAPSHOT_FORMAT):
-            self._warn(meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}")
+            self._issue(
+                meta_path, f"unknown format {meta.get('format')!r}; reading it as {SNAPSHOT_FORMAT}", "note"
+            )
         return meta
 
-    def _read_unread(self, meta: dict[str, Any]) -> dict[TypeKey, str]:
-        """Types the snapshot's writer could not read: listed as failures, never as empty types."""
-        unread: dict[TypeKey, str] = {}
+    def _read_unread(self, meta: dict[str, Any]) -> None:
+        """The types not read: those the snapshot's writer could not read from its cluster, and those
+        whose dump did not load. Each is served, and listing it is an error, never an empty type."""
         entries = meta.get(UNREAD_KEY)
-        for name, reason in entries.items() if isinstance(entries, dict) else []:
+        lost = [
+            (str(name), f"not read from its cluster when the snapshot was taken: {reason}")
+            for name, reason in (entries.items() if isinstance(entries, dict) else [])
+        ]
+        for path, issue in self._failed:
+            hint = split_file_stem(path.stem)
+            if hint is None:  # kubectl output under any name: it may have held any type
+                self._lost_untyped.append(str(issue))
+            else:
+                lost.append((f"{hint[2]}.{hint[0]}" if hint[0] else hint[2], str(issue)))
+        table = ResourceTable(list(self._types.values()))
+        for name, why in lost:
             try:
-                rtype = ResourceTable(list(self._types.values())).resolve(str(name))
-            except UnknownResourceError:
+                rtype = table.resolve(name)
+            except UnknownResourceError:  # a type this snapshot does not define: its kind cannot be told
+                self._lost_untyped.append(f"{name}: {why}")
                 continue
             self._types.setdefault((rtype.group, rtype.plural), rtype)
-            unread[(rtype.group, rtype.plural)] = str(reason)
-        return unread
+            self._unread.setdefault((rtype.group, rtype.plural), []).append(why)
 
     def _files(self) -> list[Path]:
         found = [
@@ -161,10 +217,10 @@ class SnapshotBackend:
         for path in self._files():
             try:
                 parsed.append((path, _load_documents(path)))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self._warn(path, f"skipped, not valid {path.suffix[1:].upper()}: {first_line}")
-                self._unreadable += 1
+            except OSError as exc:
+                self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
+            except LoadError as exc:
+                self._skip(path, exc.message, exc.reason, exc.line)
         items = [(path, item) for path, docs in parsed for item in self._items(path, docs)]
         crds = [
             t
@@ -191,14 +247,16 @@ class SnapshotBackend:
         out: list[KubeObject] = []
         for doc in docs:
             if not isinstance(doc, dict):
-                self._warn(path, "skipped a document that is not a Kubernetes object or List")
+                self._issue(
+                    path, "skipped a document that is not a Kubernetes object or List", "skipped_object"
+                )
                 continue
             if isinstance(doc.get("items"), list):
                 list_kind = str(doc.get("kind") or "")
                 item_kind = list_kind[:-4] if list_kind.endswith("List") and list_kind != "List" else None
                 for item in doc["items"]:
                     if not isinstance(item, dict):
-                        self._warn(path, "skipped a List item that is not an object")
+                        self._issue(path, "skipped a List item that is not an object", "skipped_object")
                         continue
                     obj = dict(item)
                     if item_kind and not obj.get("kind"):
@@ -212,7 +270,7 @@ class SnapshotBackend:
             elif doc.get("kind") and doc.get("apiVersion"):
                 out.append(doc)
             else:
-                self._warn(path, "skipped a document without apiVersion/kind or items")
+                self._issue(path, "skipped a document without apiVersion/kind or items", "skipped_object")
         return out
 
     def _add(self, path: Path, obj: KubeObject, table: ResourceTable) -> None:
@@ -228,7 +286,9 @@ class SnapshotBackend:
                 obj["kind"] = rtype.kind
         name = (obj.get("metadata") or {}).get("name")
         if not obj.get("kind") or not version or not name:
-            self._warn(path, f"skipped an item whose type or name cannot be told (name={name!r})")
+            self._issue(
+                path, f"skipped an item whose type or name cannot be told (name={name!r})", "skipped_object"
+            )
             return
         namespace = (obj.get("metadata") or {}).get("namespace")
         if rtype is None:
@@ -253,7 +313,20 @@ class SnapshotBackend:
 
     @property
     def warnings(self) -> list[str]:
-        return list(self._warnings)
+        """Always empty: everything a snapshot skips or notes is about a file, in ``issues``."""
+        return []
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        return list(self._issues)
+
+    @property
+    def unread(self) -> list[UnreadResource]:
+        typed = [
+            (self._types[k].qualified, self._types[k].kind, "; ".join(w)) for k, w in self._unread.items()
+        ]
+        untyped = [(UNKNOWN_TYPE, EVERY_KIND, why) for why in self._lost_untyped]
+        return [UnreadResource(resource=r, kind=k, reason=why) for r, k, why in typed + untyped]
 
     @property
     def snapshot_dir(self) -> Path:
@@ -286,11 +359,13 @@ class SnapshotBackend:
         return sorted(out, key=sort_key)
 
     def _captured(self, rtype: ResourceType) -> dict[tuple[str, str], KubeObject]:
-        """The objects of a type; a type the snapshot never captured is not the same as an empty one."""
-        if (rtype.group, rtype.plural) in self._unread:
-            raise UnavailableError(
-                f"the snapshot could not read {rtype.qualified} from its cluster: "
-                f"{self._unread[(rtype.group, rtype.plural)]}",
+        """The objects of a type; a type the snapshot never captured is not the same as an empty one,
+        and neither is one it did not read (its dump did not load, or its writer could not read it)."""
+        why = self._unread.get((rtype.group, rtype.plural))
+        if why:
+            raise KubeQueryError(
+                f"not read from this snapshot: {'; '.join(why)}; a snapshot taken again (or a fixed dump) "
+                "brings it back",
                 verb="list",
                 what=rtype.qualified,
             )
