@@ -63,7 +63,7 @@ def one_run(mode: str, estate: Path, share: float) -> dict[str, float]:
     for _ in range(2):
         start = time.perf_counter()
         gc.disable()
-        paths = sorted(discover(estate).hcl)
+        paths = sorted(discover(estate).of("terraform"))
         if pool is None:
             load_chunk(estate, paths)
         else:

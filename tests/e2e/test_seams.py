@@ -26,6 +26,11 @@ from domain.findings import ConcernResult, RawFinding, Verdict
 from pipeline import render
 from pipeline.cli import main
 from pipeline.render.output import Renderer, RunOutputs
+from tools.inventory import build, parsers
+from tools.inventory.inventory import Records
+from tools.inventory.k8s_objects import records_from_object
+from tools.inventory.parsers import Parser
+from tools.inventory.sources import CodeRef
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +53,60 @@ def audit(tmp_path: Path, *flags: str) -> list[str]:
         "run", str(GITOPS), "--out", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state"),
         "--date", "2026-11-20", "--run-id", "seam", *flags,
     ]  # fmt: skip
+
+
+def test_a_parser_registered_in_one_line_feeds_the_inventory_and_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A toy format, one ``kind namespace/name image`` per line, mapped by the shared object mapper."""
+
+    def parse(root: Path, paths: list[str]) -> Records:
+        records = Records()
+        for rel in paths:
+            for number, line in enumerate((root / rel).read_text().splitlines(), start=1):
+                kind, ref, image = line.split()
+                namespace, name = ref.split("/")
+                obj = {
+                    "apiVersion": "apps/v1",
+                    "kind": kind,
+                    "metadata": {"name": name, "namespace": namespace},
+                    "spec": {"template": {"spec": {"containers": [{"name": name, "image": image}]}}},
+                }
+                records.extend(records_from_object(obj, CodeRef(path=rel, line=number), "manifest"))
+        return records
+
+    toy = Parser("toy", lambda name: name.endswith(".toy"), parse)
+    monkeypatch.setattr(parsers, "PARSERS", (*parsers.PARSERS, toy))
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "apps.toy").write_text(
+        "Deployment web/api ghcr.io/acme/api:1.2.3\nDeployment web/ui nginx:latest\n"
+    )
+    code, printed = cli(["inventory", str(estate), "--json"], monkeypatch)
+    assert code == 0
+    workloads = json.loads(printed)["code"]["workloads"]
+    assert [
+        (w["kind"], w["namespace"], w["name"], w["source"]["path"], w["source"]["line"]) for w in workloads
+    ] == [
+        ("Deployment", "web", "api", "apps.toy", 1),
+        ("Deployment", "web", "ui", "apps.toy", 2),
+    ]
+    code, printed = cli(["check", str(estate), "REL-PROBE-ANY"], monkeypatch)
+    assert code == 0 and "REL-PROBE-ANY: 2 of 2" in printed
+    assert "apps.toy:1  Deployment/web/api" in printed and "apps.toy:2  Deployment/web/ui" in printed
+
+
+def test_the_walk_and_the_parsers_agree_on_every_file_name(tmp_path: Path) -> None:
+    """The walk used to keep its own list of names and left ``.renovaterc.json5`` unparsed."""
+    for name in (".renovaterc.json5", "renovate.json5", "main.tf", "Jenkinsfile", "values.yml", "README.md"):
+        (tmp_path / name).write_text("{}\n")
+    files = build.discover(tmp_path)
+    assert files.by_parser == {
+        "terraform": ["main.tf"],
+        "manifests": [".renovaterc.json5", "Jenkinsfile", "renovate.json5", "values.yml"],
+    }
+    assert files.other == ["README.md"]
+    assert all(parsers.manifest_claims(name) for name in parsers.RENOVATE_NAMES)
 
 
 def test_a_renderer_registered_in_one_line_is_written_by_every_run(

@@ -2,8 +2,9 @@
 
 The walk never follows symlinked directories and skips tool caches (``.terraform``,
 ``.terragrunt-cache``) and any directory that is a cluster snapshot (it holds ``_snapshot.json``):
-a snapshot inside the repo is live state, not code. Files are classified by name only; each parser
-receives the list of paths it owns and reports broken files in ``Records.issues``. Paths are shown
+a snapshot inside the repo is live state, not code. Files are classified by name only, by the
+parsers of ``tools/inventory/parsers.py``; each receives the list of paths it claimed and reports
+broken files in ``Records.issues``. Paths are shown
 forms (``tools.pathnames``: a name that is not UTF-8 is escaped); parsers open ``on_disk(path)``.
 """
 
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from domain.errors import EstateError
 from tools import pathnames
+from tools.inventory import parsers as registry
 from tools.inventory.inventory import Inventory, LiveState, Records
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
+from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
     from tools.kube.backend import KubeBackend
@@ -28,28 +31,28 @@ if TYPE_CHECKING:
 SKIP_DIRS = frozenset(
     {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "__pycache__", ".mypy_cache"}
 )
-SNAPSHOT_MARKER = "_snapshot.json"
-YAML_SUFFIXES = (".yaml", ".yml")
-META_JSON = frozenset({"renovate.json", ".renovaterc", ".renovaterc.json", "renovate.json5"})
-CI_NAMES = frozenset({"Jenkinsfile"})
 
 
 @dataclass
 class EstateFiles:
-    """Every file of an estate, classified by the parser that owns it (paths relative, '/'-separated)."""
+    """Every file of an estate, by the parser that claimed it (paths relative, '/'-separated)."""
 
-    hcl: list[str] = field(default_factory=list)
-    yaml: list[str] = field(default_factory=list)
+    by_parser: dict[str, list[str]] = field(default_factory=dict)
     other: list[str] = field(default_factory=list)
+    """Files no parser claims (docs, scripts): read by the repo tools, not parsed."""
 
     @property
     def total(self) -> int:
-        return len(self.hcl) + len(self.yaml) + len(self.other)
+        return sum(len(paths) for paths in self.by_parser.values()) + len(self.other)
+
+    def of(self, parser: str) -> list[str]:
+        return self.by_parser.get(parser, [])
 
 
-def discover(root: Path) -> EstateFiles:
+def discover(root: Path, parsers: tuple[Parser, ...] | None = None) -> EstateFiles:
     """Walk the estate once, without following symlinked directories."""
-    files = EstateFiles()
+    parsers = parsers or registry.PARSERS
+    files = EstateFiles(by_parser={p.name: [] for p in parsers})
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -67,19 +70,9 @@ def discover(root: Path) -> EstateFiles:
             if not entry.is_file(follow_symlinks=False):
                 continue
             rel = pathnames.shown(Path(entry.path).relative_to(root).as_posix())
-            name = entry.name
-            if name.endswith(".tf") or (name.endswith(".hcl") and name != ".terraform.lock.hcl"):
-                files.hcl.append(rel)
-            elif (
-                name.endswith(YAML_SUFFIXES)
-                or name in META_JSON
-                or name in CI_NAMES
-                or (name.endswith(".json") and name != SNAPSHOT_MARKER)
-            ):
-                files.yaml.append(rel)
-            else:
-                files.other.append(rel)
-    for group in (files.hcl, files.yaml, files.other):
+            claimed = owner(entry.name, parsers)
+            (files.by_parser[claimed.name] if claimed else files.other).append(rel)
+    for group in (*files.by_parser.values(), files.other):
         group.sort()
     return files
 
@@ -93,13 +86,12 @@ def check_root(path: str | Path) -> Path:
     return root.resolve()
 
 
-def parse_code(root: Path, files: EstateFiles) -> Records:
-    """Parse every code file of the estate into one Records."""
-    from tools.inventory.manifests import parse_manifests
-    from tools.inventory.terraform import parse_terraform
-
-    records = parse_terraform(root, files.hcl)
-    records.extend(parse_manifests(root, files.yaml))
+def parse_code(root: Path, files: EstateFiles, parsers: tuple[Parser, ...] | None = None) -> Records:
+    """Parse every claimed file of the estate into one Records, parser by parser."""
+    parsers = parsers or registry.PARSERS
+    records = Records()
+    for parser in parsers:
+        records.extend(parser.parse(root, files.of(parser.name)))
     records.issues.sort(key=lambda i: (i.path, i.line or 0))
     return records
 

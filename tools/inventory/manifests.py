@@ -25,6 +25,7 @@ from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
+from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size
@@ -33,11 +34,6 @@ CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkin
 
 MAX_FILE_BYTES = 10 * MIB
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-RENOVATE_NAMES = frozenset(
-    {"renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5"}
-)
-_YAML_SUFFIXES = (".yaml", ".yml")
-_OTHER_NAMES = frozenset({"Jenkinsfile", "Kustomization"})
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh:", "http:", "https:")
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
@@ -97,7 +93,7 @@ class _EstateReader:
     def read(self, path: str) -> None:
         parts = path.split("/")
         name = parts[-1]
-        if not (name.endswith((*_YAML_SUFFIXES, ".json")) or name in RENOVATE_NAMES or name in _OTHER_NAMES):
+        if not manifest_claims(name):
             return
         data = self._read_bytes(path)
         if data is None:

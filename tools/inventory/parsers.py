@@ -1,0 +1,73 @@
+"""The parser seam: which files each parser claims, and how it turns them into records.
+
+A ``Parser`` has a name, a predicate on a file's base name (``claims``) and a function from the
+estate root and the paths it claimed to ``Records``. The estate walk asks the parsers in
+``PARSERS`` order and gives each file to the first that claims it, so the walk and the parsers
+can never disagree on a file name. Adding an input format is its module (a ``parse`` function and
+its ``claims``) and one line in ``PARSERS``. Parse functions import their module lazily: a command
+that never parses (``--help``, ``checks``) does not pay for tree-sitter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.inventory.inventory import Records
+
+SNAPSHOT_MARKER = "_snapshot.json"
+"""A directory holding it is a cluster snapshot, read by the kube tools, never parsed as code."""
+
+
+@dataclass(frozen=True)
+class Parser:
+    name: str
+    claims: Callable[[str], bool]
+    """Whether a file of this base name is this parser's."""
+    parse: Callable[[Path, list[str]], Records]
+    """Records of the claimed files (paths estate-relative, shown forms); broken files are issues."""
+
+
+def terraform_claims(name: str) -> bool:
+    return name.endswith(".tf") or (name.endswith(".hcl") and name != ".terraform.lock.hcl")
+
+
+def _terraform(root: Path, paths: list[str]) -> Records:
+    from tools.inventory.terraform import parse_terraform
+
+    return parse_terraform(root, paths)
+
+
+YAML_SUFFIXES = (".yaml", ".yml")
+RENOVATE_NAMES = frozenset(
+    {"renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5"}
+)
+OTHER_MANIFEST_NAMES = frozenset({"Jenkinsfile", "Kustomization"})
+
+
+def manifest_claims(name: str) -> bool:
+    """YAML and JSON (Kubernetes, Kustomize, Helm values, Flux, Argo CD, CI), bot configs, Jenkinsfiles."""
+    return (
+        name.endswith(YAML_SUFFIXES)
+        or (name.endswith(".json") and name != SNAPSHOT_MARKER)
+        or name in RENOVATE_NAMES
+        or name in OTHER_MANIFEST_NAMES
+    )
+
+
+def _manifests(root: Path, paths: list[str]) -> Records:
+    from tools.inventory.manifests import parse_manifests
+
+    return parse_manifests(root, paths)
+
+
+PARSERS: tuple[Parser, ...] = (
+    Parser("terraform", terraform_claims, _terraform),
+    Parser("manifests", manifest_claims, _manifests),
+)
+
+
+def owner(name: str, parsers: tuple[Parser, ...] = PARSERS) -> Parser | None:
+    """The first parser that claims a file of this base name, or None (a file no parser reads)."""
+    return next((p for p in parsers if p.claims(name)), None)
