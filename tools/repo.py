@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from domain.errors import SandboxViolation
 from domain.results import ToolResult, ToolStatus
@@ -131,8 +133,10 @@ def repo_search(
     glob: str | None = None,
     fixed: bool = False,
     ignore_case: bool = False,
-    context: int = 0,
-    max_results: int = 200,
+    context: Annotated[int, Field(ge=0, le=10, description="Lines shown around each hit.")] = 0,
+    max_results: Annotated[
+        int, Field(ge=1, le=1000, description="Matching lines returned; value is always the full count.")
+    ] = 200,
 ) -> ToolResult:
     """Search file contents in the estate with ripgrep and return the matching lines as path:line:text.
 
@@ -140,8 +144,8 @@ def repo_search(
       such as ':latest' or 'image = "' without escaping. A pattern starting with '-' is fine.
     path: a file or directory relative to the estate root (default: the whole estate).
     glob: only search files matching this glob, e.g. '*.tf', '*.{yaml,yml}', '!**/test/**'.
-    ignore_case: case-insensitive match. context: lines shown around each hit (0-10).
-    max_results: matching lines returned (1-1000); value is always the full number of matching lines.
+    ignore_case: case-insensitive match. context: lines shown around each hit.
+    max_results: matching lines returned; value is always the full number of matching lines.
     Hidden files and dirs (.github/, .infra-audit.yaml) are searched; .git, files ignored by
     .gitignore/.ignore, binary files and files over the size cap are not; symlinks are not followed.
     Secrets in the output are redacted (<redacted:sha256:...>). Zero matches returns no_data.
@@ -156,7 +160,6 @@ def repo_search(
         "context": context,
         "max_results": max_results,
     }
-    context, max_results = max(0, min(int(context), 10)), max(1, min(int(max_results), 1000))
     flags, shown = rg_flags(jail, fixed, ignore_case, glob, path)
     flags.append("--sort=path")  # one thread, stable order: the same call gives the same evidence
     shown.append("--sort path")

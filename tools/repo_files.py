@@ -11,7 +11,9 @@ import shlex
 import stat
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from domain.errors import SandboxViolation
 from domain.results import ToolResult, ToolStatus
@@ -29,18 +31,23 @@ from tools.sandbox import Jail, PathNotFound
 
 
 def repo_read(
-    jail: Jail, path: str, start: int = 1, end: int | None = None, max_lines: int = 400
+    jail: Jail,
+    path: str,
+    start: Annotated[int, Field(ge=1, description="First line, 1-based.")] = 1,
+    end: Annotated[
+        int | None, Field(ge=1, description="Last line, inclusive; null reads to the end.")
+    ] = None,
+    max_lines: Annotated[int, Field(ge=1, le=2000, description="Lines returned at most.")] = 400,
 ) -> ToolResult:
     """Read a text file of the estate, or a line range of it, with line numbers.
 
     path: relative to the estate root. start/end: 1-based, inclusive; end=None reads to the end.
-    At most max_lines (1-2000) lines come back; a longer range is cut and says where to continue.
+    At most max_lines lines come back; a longer range is cut and says where to continue.
     Files over the size cap can still be read by line range (start and end). Binary files, devices,
     FIFOs and symlinks leaving the estate are refused. Secrets are redacted; line numbers stay true.
     """
     tool = "repo.read"
     args = {"path": path, "start": start, "end": end, "max_lines": max_lines}
-    max_lines = max(1, min(int(max_lines), 2000))
     display = f"sed -n '{start},{end if end is not None else '$'}p' {shell_path(path)}"
     if start < 1 or (end is not None and end < start):
         problem = f"bad line range start={start} end={end}: lines are 1-based and end >= start"
@@ -136,18 +143,22 @@ def _glob_matches(pattern: str, rel: str) -> bool:
     return fnmatchcase(rel if "/" in pattern else rel.rsplit("/", 1)[-1], pattern)
 
 
-def repo_list(jail: Jail, path: str = ".", glob: str | None = None, max_entries: int = 500) -> ToolResult:
+def repo_list(
+    jail: Jail,
+    path: str = ".",
+    glob: str | None = None,
+    max_entries: Annotated[int, Field(ge=1, le=5000, description="Entries listed at most.")] = 500,
+) -> ToolResult:
     """List the files under a directory of the estate, recursively, as sorted estate-relative paths.
 
     path: a directory (or a single file) relative to the estate root. glob: shell-style filter; with
     no '/' it matches the file name ('*.tf', 'values*.yaml'), with a '/' the whole relative path
     ('stacks/*/main.tf'; '*' also crosses '/'). .git is skipped; symlinks are listed as
     'path -> target' and never followed. value is the number of entries that matched; the listing
-    shows at most max_entries (1-5000) and says how to narrow it.
+    shows at most max_entries and says how to narrow it.
     """
     tool = "repo.list"
     args = {"path": path, "glob": glob, "max_entries": max_entries}
-    max_entries = max(1, min(int(max_entries), 5000))
 
     def command(rel: str) -> str:
         name = ""
