@@ -51,6 +51,11 @@ def agent_label(role: Role, who: str | None = None) -> str:
     return f"{role}:{who}" if who else role
 
 
+def role_of(label: str | None) -> str | None:
+    """The role of an agent label (``challenge:intent`` -> ``challenge``); None for no label."""
+    return label.split(":", 1)[0] if label else None
+
+
 def parse_concern(value: str) -> Concern | None:
     """A concern from its name or its R-code, case-insensitively; None when it is neither."""
     wanted = value.strip().lower()

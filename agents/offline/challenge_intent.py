@@ -30,6 +30,7 @@ from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.offline.decisions import MAX_WINDOW, Decision, find_decisions
 from agents.offline.solved_elsewhere import solved_elsewhere
+from domain.concerns import agent_label
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
 from domain.findings import RawFinding, Verdict
@@ -41,7 +42,7 @@ from tools.inventory.yaml_lines import load_documents
 from tools.registry import Toolbox
 
 STANCE = "intent"
-AGENT = "challenger:intent"
+AGENT = agent_label("challenge", "intent")
 ACCEPTED_FILE = ".infra-audit.yaml"
 INTENT_PATTERN = (
     r"on purpose|by design|deliberate(ly)?|intentional(ly)?|accepted risk|documented exception|"

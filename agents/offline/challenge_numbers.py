@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agents.context import AgentContext
+from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
@@ -21,7 +22,7 @@ from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 
 STANCE = "numbers"
-AGENT = "challenger:numbers"
+AGENT = agent_label("challenge", "numbers")
 
 
 def recount_id(eid: str) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.concerns import agent_label
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
 from domain.findings import RawFinding
@@ -32,7 +33,7 @@ from tools.inventory.loading import LoadError
 from tools.inventory.yaml_lines import load_values
 from tools.registry import Toolbox
 
-AGENT = "challenger:intent"
+AGENT = agent_label("challenge", "intent")
 
 
 @dataclass

@@ -8,12 +8,12 @@ rather than hidden; when the challenge changed the number, the row says so.
 
 from __future__ import annotations
 
+from domain.concerns import role_of
 from domain.evidence import Evidence
 from domain.findings import Claim, Finding
 from pipeline.render.text import code, inline, num
 
 RECOUNT_SUFFIX = ".r"
-CHALLENGER_PREFIX = "challenger"
 
 Row = list[str]
 
@@ -45,7 +45,7 @@ def _measuring(claim: Claim, evidence: dict[str, Evidence]) -> Evidence | None:
         return claim.value in (_value(claim, ev), _value(claim, recount) if recount else None)
 
     numeric = [ev for ev in cited if _value(claim, ev) is not None]
-    research = [ev for ev in numeric if not (ev.agent or "").startswith(CHALLENGER_PREFIX)]
+    research = [ev for ev in numeric if role_of(ev.agent) != "challenge"]
     for pool in ([ev for ev in numeric if reproduces(ev)], research, numeric, cited):
         if pool:
             return pool[0]

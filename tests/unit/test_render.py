@@ -557,7 +557,7 @@ def test_appendix_uses_the_evidence_that_measures_the_claim(report: AuditReport)
     # Support evidence cited first (as an intent correction can leave it) must not become the result:
     # not a read without a number, and not the intent challenger's docs search with its match count.
     search = _ev("E-000", "repo.search", "rg -c deliberate .", 17).model_copy(
-        update={"agent": "challenger:intent"}
+        update={"agent": "challenge:intent"}
     )
     f01 = report.findings[0]
     reproduced = f01.claims[0].model_copy(update={"evidence": ["E-000", "E-ddd", "E-bbb", "E-bbb.r"]})

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.concerns import Concern
+from domain.concerns import Concern, agent_label
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
 from domain.unread import UnreadResource
@@ -116,7 +116,8 @@ def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detect
 
 def run_check(spec: CheckSpec, ctx: CheckContext, agent: str | None = None) -> CheckOutcome:
     result, detection = check_result(spec, ctx)
-    evidence: Evidence = ctx.toolbox.ledger.record(result, agent=agent or spec.concern)
+    who = agent or agent_label("research", spec.concern)
+    evidence: Evidence = ctx.toolbox.ledger.record(result, agent=who)
     return CheckOutcome(check=spec.id, detection=detection, evidence=evidence.id)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+from domain.concerns import agent_label
 from domain.findings import Location
 from tools.checks.detections.common import container_location
 from tools.checks.spec import CheckContext, Detection, detector
@@ -151,7 +152,7 @@ def no_dependency_bot(ctx: CheckContext) -> Detection:
     ev = ctx.toolbox.call(
         "repo_search",
         {"pattern": r"package-ecosystem|enabledManagers", "path": bot.source.path},
-        agent="maintenance",
+        agent=agent_label("research", "maintenance"),
     )
     data = ctx.toolbox.ledger.data(ev.id)
     lines = [

@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.concerns import agent_label
 from domain.findings import Location
 from domain.results import ToolStatus
 from tools.checks.detections import common
@@ -219,7 +220,7 @@ def _read_code_text(ctx: CheckContext, source: CodeRef, evidence: list[str]) -> 
     args: dict[str, Any] = {"path": source.path, "start": source.line}
     if source.end_line is not None:
         args["end"] = source.end_line
-    ev = ctx.toolbox.call("repo_read", args, agent="reliability")
+    ev = ctx.toolbox.call("repo_read", args, agent=agent_label("research", "reliability"))
     evidence.append(ev.id)
     if ev.status == ToolStatus.ERROR:
         return None
@@ -250,7 +251,7 @@ def _read_live_text(ctx: CheckContext, job: Workload, evidence: list[str]) -> st
     fields = [f"{pod_spec}.containers[*].command", f"{pod_spec}.containers[*].args"]
     resource = "cronjobs" if job.kind == "CronJob" else "jobs"
     args = {"resource": resource, "name": job.name, "namespace": job.namespace, "fields": fields}
-    ev = ctx.toolbox.call("kube_get", args, agent="reliability")
+    ev = ctx.toolbox.call("kube_get", args, agent=agent_label("research", "reliability"))
     evidence.append(ev.id)
     if ev.status == ToolStatus.ERROR:
         return None
@@ -262,7 +263,7 @@ def _velero_scope(
 ) -> tuple[frozenset[str], frozenset[str]]:
     fields = ["spec.template.includedNamespaces", "spec.template.excludedNamespaces"]
     args = {"resource": "schedules.velero.io", "name": name, "namespace": namespace, "fields": fields}
-    ev = ctx.toolbox.call("kube_get", args, agent="reliability")
+    ev = ctx.toolbox.call("kube_get", args, agent=agent_label("research", "reliability"))
     evidence.append(ev.id)
     data = ctx.toolbox.ledger.data(ev.id) if ev.status != ToolStatus.ERROR else None
     row = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
