@@ -34,7 +34,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tools.redact_hcl import HCL_GATE, redact_hcl
 from tools.redact_kube import KUBE_GATE, redact_kube
+from tools.redact_state import STATE_GATE, redact_state
+from tools.redact_tokens import redact_tokens
 from tools.redact_values import (
     LAST_APPLIED,
     Span,
@@ -54,15 +57,17 @@ __all__ = ["LAST_APPLIED", "fingerprint", "redact_object", "redact_text"]
 # ``secretName``, ``password_file`` and ``token_ttl`` are not.
 _WORDS = (
     r"(?:pass(?:word|wd|phrase)|secret(?:[_-]?(?:key|id))?|token|api[_-]?key|access[_-]?key"
-    r"|private[_-]?key|key[_-]?data|credentials?)"
+    r"|private[_-]?key|key[_-]?data|credentials?|pwd)"
 )
-_KEY_HINTS = ("pass", "secret", "token", "key", "credential")
+_KEY_HINTS = ("pass", "secret", "token", "key", "credential", "pwd")
 _BLOCK_HINTS = (*_KEY_HINTS, "last-applied")
 
 
 _ASSIGN_TAIL = r"(?P<q>[\"']?)(?P<sep>[ \t]*(?:=>|:=|[:=])[ \t]*)"
 _ASSIGN = re.compile(_WORDS + _ASSIGN_TAIL)  # run on lower-cased text: 7x faster than re.I here
 _ASSIGN_I = re.compile(_WORDS + _ASSIGN_TAIL, re.I)
+_CHECK_HEADER = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+")
+_CHECK_COUNT = re.compile(r"\d+(?: of \d+)?$|not applicable \(")
 
 
 def _redact_assignments(text: str) -> str:
@@ -88,6 +93,8 @@ def _redact_assignments(text: str) -> str:
             continue
         line_end = text.find("\n", m.end())
         rest = text[m.end() : len(text) if line_end < 0 else line_end]
+        if _CHECK_HEADER.fullmatch(key) and _CHECK_COUNT.match(rest):
+            continue  # "SEC-PLAINTEXT-SECRET: 5": a check's result line (an id and a count), not a secret
         new, size = secret_value(key, m["sep"], rest, text[text.rfind("\n", 0, start) + 1 : start])
         spans.append((m.end(), m.end() + size, new))
     return splice(text, spans)
@@ -100,17 +107,30 @@ def _value_repl(m: re.Match[str]) -> str:
 
 
 def _group_repl(test: Callable[[str], bool] = lambda v: True) -> Callable[[re.Match[str]], str]:
-    """Fingerprint the group named ``v`` (the whole match when there is none) when ``test`` says so."""
+    """Fingerprint the group named ``v`` (the whole match when there is none) when ``test`` says so.
+
+    Quotes around the value (``-p'pw'``) stay outside the fingerprint. With a group named ``name``,
+    ``test`` is asked about the name (a header) instead of the value.
+    """
 
     def repl(m: re.Match[str]) -> str:
         group = "v" if "v" in m.re.groupindex else 0
         value = m[group]
-        if keep_value(value, quoted=True, hcl=False) or not test(value):
+        quoted = len(value) > 1 and value[0] in "'\"" and value[-1] == value[0]
+        inner = value[1:-1] if quoted else value
+        if keep_value(inner, quoted=True, hcl=False) or not test(
+            m["name"] if "name" in m.re.groupindex else inner
+        ):
             return m[0]
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m[0][:start] + fingerprint(value) + m[0][end:]
+        start, end = m.start(group) - m.start() + quoted, m.end(group) - m.start() - quoted
+        return m[0][:start] + fingerprint(inner) + m[0][end:]
 
     return repl
+
+
+def _secret_header(name: str) -> bool:
+    """``X-Vault-Token``, ``X-Api-Key``, ``X-Auth``, ``Private-Token``; not ``X-Request-Id``."""
+    return is_secret_key(name) or name.lower().replace("-", "").endswith("auth")
 
 
 def _tokenish(value: str) -> bool:
@@ -120,32 +140,87 @@ def _tokenish(value: str) -> bool:
     return len(word) >= 8 and (any(c.isdigit() or c in "-_~+/=." for c in word) or mixed)
 
 
-_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "akia", "asia", "xox", "eyj",
-                   "glpat-", "aiza", "_live_", "npm_")
+_TOKEN_PREFIXES = (
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "akia",
+    "asia",
+    "xox",
+    "eyj",
+    "glpat-",
+    "aiza",
+    "_live_",
+    "npm_",
+)
 _RULES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (("enc[",), re.compile(r"ENC\[[A-Z0-9_]+,data:(?!\.\.\.\])[^\]\n]*\]"), _group_repl()),
-    (("last-applied",),
-     re.compile(r"(?P<head>" + re.escape(LAST_APPLIED) + r"[\"']?[ \t]*:[ \t]*)(?P<rest>[^\n]*)"),
-     _value_repl),
+    (
+        ("last-applied",),
+        re.compile(r"(?P<head>" + re.escape(LAST_APPLIED) + r"[\"']?[ \t]*:[ \t]*)(?P<rest>[^\n]*)"),
+        _value_repl,
+    ),
     (("://",), re.compile(r"://[^\s:/@\"'<>]*:(?P<v>[^\s/\"'<>]+)(?=@[^\s/@\"'<>]+)"), _group_repl()),
-    (("authorization",), re.compile(
-        r"[Aa](?i:uthorization)[\"']?[ \t]*[:=][ \t]*[\"']?"  # a literal first char: 4x faster than (?i)
-        r"(?>(?i:(?:bearer|basic|token|digest|negotiate)[ \t]+)?)(?P<v>[^\s\"',;<]+)"
-    ), _group_repl(lambda v: not (v.isalpha() and v.islower()))),  # 'Authorization: Bearer token' (prose)
-    (("bearer", "basic"), re.compile(r"[Bb](?<![\w][Bb])(?i:earer|asic)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]+=*)"),
-     _group_repl(_tokenish)),
+    (
+        ("authorization",),
+        re.compile(
+            r"[Aa](?i:uthorization)[\"']?[ \t]*[:=][ \t]*[\"']?"  # a literal first char: 4x faster than (?i)
+            r"(?>(?i:(?:bearer|basic|token|digest|negotiate)[ \t]+)?)(?P<v>[^\s\"',;<]+)"
+        ),
+        _group_repl(lambda v: not (v.isalpha() and v.islower())),
+    ),  # 'Authorization: Bearer token' (prose)
+    (
+        ("bearer", "basic"),
+        re.compile(r"[Bb](?<![\w][Bb])(?i:earer|asic)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]+=*)"),
+        _group_repl(_tokenish),
+    ),
+    # secret headers outside an ``Authorization`` line: curl -H "X-Vault-Token: ...", YAML header maps
+    (
+        ("x-", "private-token", "api-key", "apikey"),
+        re.compile(
+            r"(?<![\w-])(?P<name>[Xx]-[\w-]+|(?i:private-token|api-?key))[\"']?[ \t]*:[ \t]*[\"']?"
+            r"(?>(?i:(?:bearer|basic|token)[ \t]+)?)(?P<v>[^\s\"',;<>]+)"
+        ),
+        _group_repl(_secret_header),
+    ),
+    # passwords on command lines: mysql -ppw, sshpass -p pw, redis-cli -a pw, --password pw, curl -u u:pw
+    (
+        ("-p", "-a", "--", "-u"),
+        re.compile(
+            r"(?<![\w-])(?:"
+            r"(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb(?:-dump|-admin)?)\b"
+            r"[^\n|;&]*?[ \t]-p|sshpass\b[^\n|;&]*?[ \t]-p[ \t]*|redis-cli\b[^\n|;&]*?[ \t]-a[ \t]+"
+            r"|--(?:[\w-]*-)?(?:password|passwd|pass|token|secret|api-key|apikey)[ \t]+"
+            r"|curl\b[^\n|;&]*?[ \t](?:-u|--user)[ \t]+[\"']?[^\s:\"'@/]+:"
+            r")(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"';&|]+)"
+        ),
+        _group_repl(),
+    ),
     (("jdbc:oracle",), re.compile(r"[Jj](?i:dbc:oracle:thin:)[^/\s@:]+/(?P<v>[^@\s<]+)@"), _group_repl()),
     (("pwd",), re.compile(r"[Pp](?<![\w.-][Pp])(?i:wd)[ \t]*=[ \t]*(?P<v>[^;\s'\"&<]+)"), _group_repl()),
-    (_TOKEN_PREFIXES, re.compile(
-        r"\b(?:gh[pousr]_[A-Za-z0-9_-]{12,}|github_pat_[A-Za-z0-9_]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}"
-        r"|xox[abposr]-[A-Za-z0-9-]{8,}|eyJ[A-Za-z0-9_-]{3,}\.eyJ[A-Za-z0-9_-]{3,}\.[A-Za-z0-9_-]*"
-        r"|glpat-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{35}|[rs]k_live_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36})"
-    ), _group_repl()),
+    (
+        _TOKEN_PREFIXES,
+        re.compile(
+            r"\b(?:gh[pousr]_[A-Za-z0-9_-]{12,}|github_pat_[A-Za-z0-9_]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}"
+            r"|xox[abposr]-[A-Za-z0-9-]{8,}|eyJ[A-Za-z0-9_-]{3,}\.eyJ[A-Za-z0-9_-]{3,}\.[A-Za-z0-9_-]*"
+            r"|glpat-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{35}|[rs]k_live_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36})"
+        ),
+        _group_repl(),
+    ),
     # env entries: ``- name: DB_PASSWORD`` then ``value: ...`` (YAML, HCL, JSON; same or next line)
-    (("name",), re.compile(
-        r"(?P<head>name(?<![\w.-]name)[\"']?[ \t]*[:=][ \t]*[\"']?[\w.-]*?(?i:" + _WORDS + r")[\"']?[ \t]*,?"
-        r"[ \t]*(?:\r?\n[ \t]*(?:-[ \t]+)?)?[\"']?value[\"']?[ \t]*[:=][ \t]*)(?P<rest>[^\n]*)"
-    ), _value_repl),
+    (
+        ("name",),
+        re.compile(
+            r"(?P<head>name(?<![\w.-]name)[\"']?[ \t]*[:=][ \t]*[\"']?[\w.-]*?(?i:"
+            + _WORDS
+            + r")[\"']?[ \t]*,?"
+            r"[ \t]*(?:\r?\n[ \t]*(?:-[ \t]+)?)?[\"']?value[\"']?[ \t]*[:=][ \t]*)(?P<rest>[^\n]*)"
+        ),
+        _value_repl,
+    ),
 ]
 
 _PEM_BEGIN = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----")
@@ -227,11 +302,16 @@ def redact_text(text: str) -> str:
         text = _redact_pem(text)
     if ("secret" in lower or "last-applied" in lower) and KUBE_GATE.search(text):
         text = redact_kube(text)
+    if "terraform_version" in text and STATE_GATE.search(text):
+        text = redact_state(text)
+    if HCL_GATE.search(text):
+        text = redact_hcl(text)
     if ("|" in text or ">" in text or "<<" in text) and any(w in lower for w in _BLOCK_HINTS):
         text = _redact_blocks(text)
     for needles, regex, repl in _RULES:
         if any(n in lower for n in needles):
             text = regex.sub(repl, text)
+    text = redact_tokens(text)
     if any(w in lower for w in _KEY_HINTS):
         text = _redact_assignments(text)
     return text
