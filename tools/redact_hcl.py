@@ -19,7 +19,7 @@ paths given to ``file()``-like functions stay. Line numbers never move.
 
 It is a tolerant scanner, not a validating parser: it runs on files that do not parse and on HCL
 inside Markdown; a quoted string ends at its line, an unclosed comment is no comment. It runs only
-when the cheap ``HCL_GATE`` says a context above could be present.
+when the cheap ``hcl_gate`` says a context above could be present.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tools.redact_hcl_lexer import Tok, close, expr_end, split, tokens, unescape
 from tools.redact_values import (
     LINE_PREFIX,
     Span,
@@ -40,51 +41,36 @@ from tools.redact_values import (
     unprefixed,
 )
 
-HCL_GATE = re.compile(
-    r"kubernetes_secret|sensitive[ \t]*=|set_sensitive|kind[ \t]*=[ \t]*\"Secret\""
-    r"|variable[ \t]+\"[^\"\n]*(?i:pass|secret|token|key|credential|pwd)[^\"\n]*\""
-    r"|(?i:pass(?:word|wd|phrase)|secret|token|api_?key|access_?key|private_?key|credentials?|pwd)[\"']?"
-    r"[ \t]*=[ \t]*(?:[{\[]|<<|[A-Za-z_][\w.]*\()"
+_GATE_LITERALS = ("kubernetes_secret", "sensitive", '"secret"')
+_GATE_VARIABLE = re.compile(
+    r"variable[ \t]+\"[^\"\n]*(?:pass(?:word|wd|phrase)?|secret|token|key|credentials?|pwd)\""
 )
-_TOKEN = re.compile(
-    r"(?P<nl>\n)|[ \t\r]+|#[^\n]*|//[^\n]*|(?s:/\*.*?\*/)"
-    r"|(?P<heredoc><<-?[ \t]*(?P<hid>[A-Za-z_][\w-]*)[ \t]*\r?(?=\n))"
-    r"|(?P<str>\")"
-    r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
-    r"|(?P<ident>[A-Za-z_][\w-]*)"
-    r"|(?P<op>==|!=|<=|>=|=>|&&|\|\||\.\.\.|[{}\[\]()=:,?!<>+\-*/%.])"
-    r"|(?P<other>.)",
-    re.S,
+_GATE_STRUCTURED = re.compile(r"=[ \t]*(?:[{\[]|<<|[a-z_][\w.]*\()")  # a map, list, heredoc or call
+_GATE_KEY = re.compile(
+    r"(?:pass(?:word|wd|phrase)|secret|token|api_?key|access_?key|private_?key|credentials?|pwd)"
 )
-_STR_RUN = re.compile(r"[^\"\\\n$%]+")
-_INTERP_RUN = re.compile(r"[^{}\"\n]+")
-_INTERP_START = re.compile(r"[$%]\{")
+
+
+def hcl_gate(lower: str) -> bool:
+    """Whether a context of this pass could be in the text (given lower-cased): literals first, then
+    a secret variable's name, then a secret key before a structured value, each cheaper than the next."""
+    if any(n in lower for n in _GATE_LITERALS) or ("variable" in lower and _GATE_VARIABLE.search(lower)):
+        return True
+    for m in _GATE_STRUCTURED.finditer(lower):
+        key_end = m.start()
+        while key_end > 0 and lower[key_end - 1] in " \t\"'":
+            key_end -= 1
+        if _GATE_KEY.search(lower, max(0, key_end - 20), key_end):
+            return True
+    return False
+
+
 _SECRET_DATA = frozenset({"data", "string_data", "binary_data", "stringData", "binaryData"})
 _SECRET_RESOURCES = frozenset({"kubernetes_secret", "kubernetes_secret_v1"})
-_PATH_FUNCS = frozenset(
-    {
-        *("file", "filebase64", "fileexists", "fileset", "filemd5", "filesha1", "filesha256", "filesha512"),
-        *(
-            "filebase64sha256",
-            "filebase64sha512",
-            "templatefile",
-            "pathexpand",
-            "abspath",
-            "dirname",
-            "basename",
-        ),
-    }
+_PATH_FUNCS = frozenset(  # a literal given to these is a path, not a value
+    {"file", "filebase64", "fileexists", "fileset", "templatefile", "pathexpand", "abspath", "dirname"}
+    | {"basename", "filemd5", "filesha1", "filesha256", "filesha512", "filebase64sha256", "filebase64sha512"}
 )
-_MAX_NESTING = 32  # strings inside interpolations inside strings...: deeper is not read, and not redacted
-
-
-@dataclass(frozen=True, slots=True)
-class _Tok:
-    kind: str  # nl, heredoc, str, num, ident, op, other
-    start: int
-    end: int
-    value: str = ""  # ident/op text
-    parts: tuple[tuple[bool, int, int], ...] = ()  # str/heredoc: (is_literal, start, end)
 
 
 @dataclass
@@ -94,167 +80,13 @@ class _Block:
     attrs: list[tuple[str, int, int]] = field(default_factory=list)  # name, first token, end (exclusive)
 
 
-# ---------------------------------------------------------------------------------------- tokens
-
-
-def _skip_interp(text: str, i: int, stop: int, one_line: bool, depth: int) -> int:
-    """End (after the ``}``) of an interpolation whose body starts at ``i``; -1 if it does not close."""
-    level = 1
-    while i < stop:
-        run = _INTERP_RUN.match(text, i, stop)
-        i = run.end() if run else i
-        if i >= stop:
-            break
-        c = text[i]
-        if c == "{":
-            level += 1
-        elif c == "}":
-            level -= 1
-            if level == 0:
-                return i + 1
-        elif c == '"':
-            if depth >= _MAX_NESTING:
-                return -1
-            i, _, closed = _scan_string(text, i + 1, depth + 1)
-            if not closed:
-                return -1
-            continue
-        elif one_line:
-            return -1
-        i += 1
-    return -1
-
-
-def _scan_string(text: str, i: int, depth: int = 0) -> tuple[int, tuple[tuple[bool, int, int], ...], bool]:
-    """A quoted template from just after its ``"``: (end, parts, closed). It never passes a newline."""
-    parts: list[tuple[bool, int, int]] = []
-    lit, n = i, len(text)
-    while i < n:
-        run = _STR_RUN.match(text, i)
-        i = run.end() if run else i
-        if i >= n or text[i] == "\n":
-            break
-        c = text[i]
-        if c == '"':
-            parts.append((True, lit, i))
-            return i + 1, tuple(parts), True
-        if c == "\\":
-            i += 1 if text.startswith("\n", i + 1) else 2
-        elif text.startswith(c + c + "{", i):  # $${ and %%{ are literal
-            i += 3
-        elif text.startswith("{", i + 1):
-            line_end = text.find("\n", i)
-            end = _skip_interp(text, i + 2, n if line_end < 0 else line_end, True, depth)
-            if end < 0:
-                break
-            parts += [(True, lit, i), (False, i, end)]
-            lit = i = end
-        else:
-            i += 1
-    parts.append((True, lit, i))
-    return i, tuple(parts), False
-
-
-def _heredoc_parts(text: str, start: int, stop: int) -> tuple[tuple[bool, int, int], ...]:
-    parts: list[tuple[bool, int, int]] = []
-    lit = pos = start
-    while (m := _INTERP_START.search(text, pos, stop)) is not None:
-        if m.start() > start and text[m.start() - 1] == text[m.start()]:  # $${ is literal
-            pos = m.end()
-            continue
-        end = _skip_interp(text, m.end(), stop, False, 0)
-        if end < 0:
-            break
-        parts += [(True, lit, m.start()), (False, m.start(), end)]
-        lit = pos = end
-    parts.append((True, lit, stop))
-    return tuple(parts)
-
-
-def _tokens(text: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    i, n = 0, len(text)
-    while i < n:
-        m = _TOKEN.match(text, i)
-        assert m is not None  # the last alternative matches any character
-        kind = m.lastgroup
-        if m.group("heredoc") is not None:
-            body = m.end() + 1
-            term = re.compile(r"^[ \t]*" + re.escape(m["hid"]) + r"[ \t]*\r?$", re.M).search(text, body)
-            stop = term.start() if term else n
-            out.append(
-                _Tok("heredoc", m.start(), term.end() if term else n, parts=_heredoc_parts(text, body, stop))
-            )
-            i = term.end() if term else n
-        elif kind == "str":
-            end, parts, _ = _scan_string(text, m.end())
-            out.append(_Tok("str", m.start(), end, parts=parts))
-            i = end
-        else:
-            if kind is not None:
-                out.append(_Tok(kind, m.start(), m.end(), m.group(0) if kind in ("ident", "op") else ""))
-            i = m.end()
-    return out
-
-
-# ----------------------------------------------------------------------------------------- structure
-
-
-def _expr_end(toks: list[_Tok], i: int) -> int:
-    """End (exclusive) of the expression starting at ``i``: a newline or closing bracket at depth 0."""
-    depth = 0
-    for k in range(i, len(toks)):
-        t = toks[k]
-        if t.kind == "op" and t.value in "([{":
-            depth += 1
-        elif t.kind == "op" and t.value in ")]}":
-            if depth == 0:
-                return k
-            depth -= 1
-        elif t.kind == "nl" and depth == 0:
-            return k
-    return len(toks)
-
-
-def _close(toks: list[_Tok], i: int, stop: int) -> int:
-    """Index of the bracket closing the one at ``i`` (``stop`` if it is not closed before)."""
-    depth = 0
-    for k in range(i, stop):
-        t = toks[k]
-        if t.kind == "op" and t.value in "([{":
-            depth += 1
-        elif t.kind == "op" and t.value in ")]}":
-            depth -= 1
-            if depth == 0:
-                return k
-    return stop
-
-
-def _split(toks: list[_Tok], start: int, stop: int) -> list[tuple[int, int]]:
-    """Items between brackets: separated by ``,`` or a newline at depth 0, empty ones dropped."""
-    items, depth, first = [], 0, start
-    for k in range(start, stop):
-        t = toks[k]
-        if t.kind == "op" and t.value in "([{":
-            depth += 1
-        elif t.kind == "op" and t.value in ")]}":
-            depth -= 1
-        elif depth == 0 and (t.kind == "nl" or (t.kind == "op" and t.value == ",")):
-            if k > first:
-                items.append((first, k))
-            first = k + 1
-    if stop > first:
-        items.append((first, stop))
-    return items
-
-
 class _Scan:
     """One text: its tokens, its blocks, and the spans to fingerprint."""
 
     def __init__(self, text: str) -> None:
         self.original = text
         self.text, self.prefixed = unprefixed(text)
-        self.toks = _tokens(self.text)
+        self.toks = tokens(self.text)
         self.spans: list[Span] = []
 
     def literal(self, a: int, b: int) -> str | None:
@@ -281,7 +113,7 @@ class _Scan:
             elif t.kind == "ident":
                 nxt = toks[i + 1] if i + 1 < n else None
                 if nxt is not None and nxt.kind == "op" and nxt.value in ("=", ":"):
-                    end = _expr_end(toks, i + 2)
+                    end = expr_end(toks, i + 2)
                     if nxt.value == "=":
                         stack[-1].attrs.append((t.value, i + 2, end))
                     i = max(end, i + 2)
@@ -328,17 +160,17 @@ class _Scan:
             return
         first = toks[a]
         if first.kind == "op" and first.value == "{":
-            self.object(a + 1, _close(toks, a, b))
+            self.object(a + 1, close(toks, a, b))
         elif first.kind == "op" and first.value == "[":
-            for x, y in _split(toks, a + 1, _close(toks, a, b)):
+            for x, y in split(toks, a + 1, close(toks, a, b)):
                 self.value("", x, y, False)
         elif first.kind == "ident" and a + 1 < b and toks[a + 1].kind == "op" and toks[a + 1].value == "(":
-            for x, y in _split(toks, a + 2, _close(toks, a + 1, b)):
+            for x, y in split(toks, a + 2, close(toks, a + 1, b)):
                 self.value("", x, y, False)
 
     def object(self, start: int, stop: int) -> None:
         items: list[tuple[str, int, int]] = []
-        for x, y in _split(self.toks, start, stop):
+        for x, y in split(self.toks, start, stop):
             sep = next(
                 (k for k in range(x, y) if self.toks[k].kind == "op" and self.toks[k].value in ("=", ":")),
                 None,
@@ -385,7 +217,7 @@ class _Scan:
                 if not kept:
                     self.fingerprint(t)
 
-    def fingerprint(self, t: _Tok) -> None:
+    def fingerprint(self, t: Tok) -> None:
         text = self.text
         if t.kind == "num":
             self.spans.append((t.start, t.end, fingerprint(text[t.start : t.end])))
@@ -397,7 +229,7 @@ class _Scan:
             if t.kind == "heredoc":
                 chunk = chunk.rstrip("\n") if whole else chunk
                 e = s + len(chunk)
-            value = chunk.strip() if t.kind == "heredoc" or not whole else _unescape(chunk)
+            value = chunk.strip() if t.kind == "heredoc" or not whole else unescape(chunk)
             if not value or already_redacted(value) or keep_value(value, quoted=True, hcl=True):
                 continue
             indent = ""
@@ -414,22 +246,6 @@ class _Scan:
         if (s == 0 or self.original[s - 1] == "\n") and (head := LINE_PREFIX.match(lines[0])):
             first = head[0] + first.lstrip()
         return "\n".join([first] + [m[0] if (m := LINE_PREFIX.match(line)) else "" for line in lines[1:]])
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
-
-
-def _unescape(value: str) -> str:
-    """HCL's quoted-string escapes, so a fingerprint matches the value the inventory holds."""
-    if "\\" not in value:
-        return value
-
-    def one(m: re.Match[str]) -> str:
-        code = m[1]
-        return chr(int(code[1:], 16)) if len(code) == 5 else _ESCAPES.get(code, m[0])
-
-    return _ESCAPE.sub(one, value)
 
 
 def redact_hcl(text: str) -> str:

@@ -9,6 +9,7 @@ one module both depend on, so the passes can sit in separate modules without imp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -97,6 +98,7 @@ def already_redacted(value: str) -> bool:
     return _ALREADY.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=1 << 14)  # keys repeat (path, ref, subject...) across every walk of data
 def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
