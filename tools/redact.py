@@ -234,11 +234,13 @@ def redact_object(obj: Any) -> Any:
                 (is_secret_key(key) or (env_secret and key == "value")) and _secret_scalar(key, value)
             ):
                 out[key] = _fp_any(value)
+            elif type(value) is str:  # the common case, without a call (detections, listings: many)
+                out[key] = redact_text(value)
             else:
                 out[key] = redact_object(value)
         return out
     if isinstance(obj, list):
-        return [redact_object(v) for v in obj]
+        return [redact_text(v) if type(v) is str else redact_object(v) for v in obj]
     if isinstance(obj, tuple):
         return tuple(redact_object(v) for v in obj)
     return obj if obj is None or isinstance(obj, bool | int | float) else copy.deepcopy(obj)
