@@ -161,7 +161,7 @@ class _Memo:
         return result
 
 
-_redact_long = _Memo(budget=16_000_000)
+_redact_long = _Memo(budget=8_000_000)
 
 
 def redact_text(text: str) -> str:
@@ -171,7 +171,7 @@ def redact_text(text: str) -> str:
     return _redact_short(text) if len(text) <= _SHORT else _redact_long(text)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 15)
 def _redact_short(text: str) -> str:
     return _redact(text)
 
