@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from canaries import CHECKSUM, DIGEST, GIT_SHA, estate_files, leaked, plant_estate, snapshot_files
+from canaries import CHECKSUM, DIGEST, GIT_SHA, KEPT, estate_files, leaked, plant_estate, snapshot_files
 from fakes import Router, ScriptedAnthropicServer
 from scenarios.common import (
     INTENT_KEY,
@@ -320,6 +320,7 @@ def test_no_canary_reaches_the_model_or_the_cassette(
     read = [b for b in bodies if "Reading every file and object." in json.dumps(b)]
     assert read and all(f in json.dumps(read) for f in FILES)  # the model was shown every file
     assert "<redacted:sha256:" in json.dumps(read)
+    assert [k for k in KEPT if k not in json.dumps(read)] == []  # the model still sees keys and non-secrets
     assert_clean(
         {
             "stdout": done.stdout,
