@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from tools.inventory.sources import CodeRef, LiveRef, Record
+from tools.inventory.sources import CodeRef, EstateText, LiveRef, Record
 
 
 class ContainerStatus(Record):
@@ -69,7 +69,7 @@ class EventRecord(Record):
     reason: str | None = None
     object_kind: str | None = None
     object_name: str | None = None
-    message: str | None = None
+    message: EstateText | None = None
     count: int = 1
     source: LiveRef
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from tools.redact import redact_object, redact_text
+
+EstateText = Annotated[str, AfterValidator(redact_text)]
+"""Free text copied from the estate or a cluster (a URL, a raw expression, an event message, a parse
+message): redacted when the record is built, so no record, and no inventory dump, can hold a secret."""
+EstateMap = Annotated[dict[str, str], AfterValidator(redact_object)]
+"""A map of estate text (``triggers = { password = "..." }``): secret-looking keys keep their names."""
 
 
 class Record(BaseModel):
@@ -67,7 +75,7 @@ class ParseIssue(Record):
 
     path: str = Field(description="Shown path relative to the estate or snapshot root, or cluster:NAME/...")
     line: int | None = None
-    message: str
+    message: EstateText
     reason: SkipReason = "syntax"
 
     def __str__(self) -> str:
