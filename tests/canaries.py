@@ -69,6 +69,9 @@ PLAIN_CLASSES = (
     "tfstate-k8s-data",
     "doc-var-default",
     "tf-parse-error",
+    "yaml-parse-error",
+    "yaml-int-tag",
+    "snapshot-unread-reason",
     "live-env-password",
     "live-mysql-args",
     "live-last-applied",
@@ -410,7 +413,16 @@ def estate_files() -> dict[str, str]:
         "docs/runbook.md": runbook,
         # does not parse: the parser's message quotes the offending token, a string here
         "stacks/broken/main.tf": f'locals {{\n  admin_password = "{p["tf-parse-error"]}" "oops"\n}}\n',
+        # YAML that does not parse: a secret on the line before the syntax error, and one whose tag it
+        # does not fit (the YAML library's message quotes such a value, with no key beside it)
+        "k8s/broken-password.yaml": broken_yaml("broken", f'password: "{p["yaml-parse-error"]}"\n  : oops ['),
+        "k8s/broken-tag.yaml": broken_yaml("tagged", f"db_password: !!int {p['yaml-int-tag']}"),
     }
+
+
+def broken_yaml(name: str, data: str) -> str:
+    """A ConfigMap whose ``data`` is ``data`` (indented by the caller past its first line)."""
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  {data}\n"
 
 
 def _list(items: list[dict[str, Any]]) -> str:

@@ -19,6 +19,7 @@ import contextlib
 import io
 import json
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from canaries import CHECKSUM, DIGEST, GIT_SHA, KEPT, estate_files, leaked, plant_estate, snapshot_files
+from canaries import (
+    CHECKSUM,
+    DIGEST,
+    GIT_SHA,
+    KEPT,
+    PLAIN,
+    broken_yaml,
+    estate_files,
+    leaked,
+    plant_estate,
+    snapshot_files,
+)
 from fakes import Router, ScriptedAnthropicServer
 from scenarios.common import (
     INTENT_KEY,
@@ -221,8 +233,10 @@ def test_no_canary_in_the_inventory_dump(estate: Path) -> None:
     assert [n for n in fingerprinted if not str(defaults[n]).startswith("<redacted:sha256:")] == []
     secrets = {s["name"]: s["keys"] for s in inventory["code"]["secrets"]}
     assert secrets["db"] == ["username", "password", "dsn"]  # key names stay
-    assert [(i["path"], i["message"]) for i in inventory["code"]["issues"]] == [
-        ("stacks/broken/main.tf", "syntax error: unexpected '\"…\"'")
+    assert [(i["path"], i["line"], i["message"]) for i in inventory["code"]["issues"]] == [
+        ("k8s/broken-password.yaml", 7, "while parsing a block mapping: did not find expected key"),
+        ("k8s/broken-tag.yaml", 6, "a value that is not a valid !!int"),
+        ("stacks/broken/main.tf", 2, "syntax error: unexpected '\"…\"'"),
     ]
     events = inventory["live"]["events"]
     assert [e["message"] for e in events] == [
@@ -330,4 +344,81 @@ def test_no_canary_reaches_the_model_or_the_cassette(
             **{f"request {i}": body for i, body in enumerate(bodies)},
             **outputs_of(out, state),
         }
+    )
+
+
+# ---------------------------------------------------------------------------- what was not read
+
+
+def test_no_canary_in_what_was_not_read(estate: Path, tmp_path: Path) -> None:
+    """A snapshot whose writer could not read pods (the server's words, kept in ``_snapshot.json``) and
+    whose dump of config maps does not load: both types are named as not read, by the terminal, the
+    inventory dump, the reports and the checks that needed them, each with its reason redacted."""
+    snap = tmp_path / "cluster"
+    shutil.copytree(estate / "cluster", snap)
+    meta = json.loads((snap / "_snapshot.json").read_text())
+    meta["unread"] = {"pods": f"pods is forbidden: Authorization: Bearer {PLAIN['snapshot-unread-reason']}"}
+    (snap / "_snapshot.json").write_text(json.dumps(meta))
+    (snap / "core.v1.pods.json").unlink()
+    (snap / "core.v1.configmaps.json").unlink()
+    tagged = broken_yaml("notifier", f"db_password: !!int {PLAIN['yaml-int-tag']}")
+    (snap / "core.v1.configmaps.yaml").write_text(tagged)
+
+    shown = cli(["inventory", str(estate), "--cluster", str(snap)])
+    dump = cli(["inventory", str(estate), "--cluster", str(snap), "--json"])
+    out, state = tmp_path / "out", tmp_path / "state"
+    run = cli(
+        [
+            "run",
+            str(estate),
+            "--cluster",
+            str(snap),
+            "--offline",
+            "--out",
+            str(out),
+            "--state-dir",
+            str(state),
+            "--run-id",
+            "canary-unread",
+            "--date",
+            DATE,
+        ]
+    )
+    assert (shown.code, dump.code, run.code) == (0, 0, 1), run.stderr[-2000:]  # 1: types not read
+    assert_clean(
+        {
+            **{
+                f"{name} {part}": getattr(done, part)
+                for name, done in (("shown", shown), ("dump", dump))
+                for part in ("stdout", "stderr", "logs")
+            },
+            "run stdout": run.stdout,
+            "run stderr": run.stderr,
+            "run logs": run.logs,
+            **outputs_of(out, state),
+        }
+    )
+    forbidden = (
+        "not read from its cluster when the snapshot was taken: pods is forbidden: Authorization: Bearer "
+    )
+    broken = f"{snap}/core.v1.configmaps.yaml:6: a value that is not a valid !!int"
+    unread = json.loads(dump.stdout)["live"]["unread"]
+    assert [(u["resource"], u["kind"], u["reason"].split("<redacted:sha256:")[0]) for u in unread] == [
+        ("pods", "Pod", forbidden),
+        ("configmaps", "ConfigMap", broken),
+    ]
+    assert unread[0]["reason"].startswith(forbidden + "<redacted:sha256:")
+    report = json.loads((out / "audit.json").read_text())
+    assert [u["reason"] for u in report["unread"]["resources"]] == [u["reason"] for u in unread]
+    for where in (shown.stdout, run.stdout, (out / "audit.md").read_text()):
+        assert forbidden + "<redacted:sha256:" in " ".join(where.split()), where
+    unknown = {  # each check that needed pods says why it is unknown, with the same fingerprint
+        check: why
+        for c in report["concerns"].values()
+        for check, why in c["skipped"].items()
+        if "pods" in why
+    }
+    assert unknown == dict.fromkeys(
+        ("REL-LIVE-CRASHLOOP", "REL-LIVE-RESTARTS", "SCA-LIVE-NODE-PRESSURE"),
+        f"unknown: the cluster's pods ({unread[0]['reason']}) could not be read",
     )

@@ -104,7 +104,7 @@ class UnreadResource(Record):
 
     resource: str = Field(description="The type, e.g. pods or jobs.batch.")
     kind: str = Field(description="Its kind, e.g. Pod: what the checks that need it read ('*': any).")
-    reason: str
+    reason: EstateText = Field(description="Why, in a server's or a parser's words: redacted when built.")
 
 
 class Link(Record):
