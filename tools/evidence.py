@@ -5,6 +5,11 @@ gets the same id in every run and a repeated call within a run is answered from 
 of being executed again (which is also how agent loops are detected). The sha256 is taken over the
 full redacted output, before capping, so a recount can compare results even when the stored output
 was truncated.
+
+Recording is the redaction guard nothing can skip: whatever is recorded (a tool call through the
+``Toolbox``, a check result, a re-executed piece of evidence) has its output, error and data passed
+through ``tools.redact`` here, whether or not its producer redacted it already (redaction is
+idempotent: a second pass changes nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
 from tools.pathnames import encodable
+from tools.redact import redact_object, redact_text
 
 DEFAULT_OUTPUT_CAP = 16_000
 
@@ -38,6 +44,17 @@ def evidence_id(tool: str, args: dict[str, Any]) -> str:
     return "E-" + hashlib.sha256(canonical.encode()).hexdigest()[:10]
 
 
+def redacted(result: ToolResult) -> ToolResult:
+    """The result with its output, error and data through the redactor."""
+    return result.model_copy(
+        update={
+            "output": redact_text(result.output),
+            "data": redact_object(result.data),
+            "error": redact_text(result.error) if result.error else None,
+        }
+    )
+
+
 class Ledger:
     """Thread-safe, append-only record of tool calls for one run."""
 
@@ -49,12 +66,13 @@ class Ledger:
         self.repeats: dict[str, int] = {}
 
     def record(self, result: ToolResult, agent: str | None = None, eid: str | None = None) -> Evidence:
-        """Record a result. ``eid`` defaults to the id of the result's own tool and arguments.
+        """Record a result, redacted. ``eid`` defaults to the id of the result's own tool and arguments.
 
-        Text is recorded as valid UTF-8 whatever the tool produced: a file name that is not UTF-8
-        reaches evidence as its shown form (``tools.pathnames``), and anything that slipped past that
-        is escaped here rather than failing the hash, the report or the checkpoint.
+        Text is recorded redacted and as valid UTF-8 whatever the tool produced: a file name that is
+        not UTF-8 reaches evidence as its shown form (``tools.pathnames``), and anything that slipped
+        past that is escaped here rather than failing the hash, the report or the checkpoint.
         """
+        result = redacted(result)
         full = encodable(result.output if result.status != ToolStatus.ERROR else (result.error or ""))
         capped = full[: self.output_cap]
         truncated = result.truncated or len(full) > self.output_cap

@@ -9,32 +9,44 @@ report sees it. Why it works the way it does:
 * **References are not secrets.** ``var.x``, ``data.vault_generic_secret.x.data["pw"]``, ``${...}``,
   ``{{ ... }}``, ``$VAR``, empty values and ``valueFrom``/``secretKeyRef`` stay: an audit must be able
   to say "this password comes from Vault".
-* **Idempotent.** Fingerprints are never fingerprinted again, so a tool, the registry and the report
-  can each redact without changing what the previous one produced.
+* **Idempotent.** Fingerprints are never fingerprinted again, so a tool, the ledger and the report
+  can each redact without changing what the previous one produced; the structural passes read a
+  tool's line-prefixed output (`` 12: ``, ``path:12:``) as the file it shows.
 * **Context first.** ``kind: Secret`` documents and ``last-applied-configuration`` annotations are
   found by composing the YAML/JSON (exact spans, any quoting, items of a ``List``), with an
-  indentation scan for documents that do not parse (Helm templates). Callers showing slices of a
-  file must redact the whole file and slice after: a lone line has lost the context that makes it
+  indentation scan for documents that do not parse (Helm templates); Terraform blocks, attributes and
+  heredocs by a tolerant HCL scanner; Terraform state by its own structure. Callers showing slices of
+  a file must redact the whole file and slice after: a lone line has lost the context that makes it
   secret.
+* **Shapes, then keys.** Known token shapes (detect-secrets' named-token plugins and a few more) are
+  found under any key; long hex/base64 blobs only when assigned to a key that names no digest.
 * **Fast.** Compiled regexes that start on a literal where they can; each pass is skipped unless a
   cheap substring test says it could match.
 
-Not covered: secrets with neither a telling key nor a known shape (a bare random string), plain
-multi-line YAML scalars under a secret key, passwords that look like references (``$abc``,
-``a.b.c`` in HCL), and binary encodings.
+Not covered: secrets with neither a telling key, block or header nor a known shape (a bare random
+string, a blob in prose), plain multi-line YAML scalars under a secret key, passwords that look like
+references (``$abc``, ``a.b.c`` in HCL), and binary encodings.
 
 The value-level rules (secret keys, values that are kept, fingerprints) are in ``redact_values``; the
-``kind: Secret`` and last-applied documents are found in ``redact_kube``.
+passes are ``redact_kube`` (Secret and last-applied documents), ``redact_hcl`` (Terraform contexts),
+``redact_state`` (Terraform state) and ``redact_tokens`` (token shapes and blobs).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
+from tools.redact_hcl import hcl_gate, redact_hcl
 from tools.redact_kube import KUBE_GATE, redact_kube
+from tools.redact_rules import BLOCK_HINTS, KEY_HINTS, RULES, UNKEYED_RULES, redact_assignments
+from tools.redact_state import STATE_GATE, redact_state
+from tools.redact_tokens import redact_tokens
 from tools.redact_values import (
     LAST_APPLIED,
     Span,
@@ -44,109 +56,10 @@ from tools.redact_values import (
     is_secret_key,
     keep_value,
     names_a_secret,
-    secret_value,
     splice,
 )
 
 __all__ = ["LAST_APPLIED", "fingerprint", "redact_object", "redact_text"]
-
-# A key is secret when it *ends* with one of these words (``db_password``, ``clientSecret``), so
-# ``secretName``, ``password_file`` and ``token_ttl`` are not.
-_WORDS = (
-    r"(?:pass(?:word|wd|phrase)|secret(?:[_-]?(?:key|id))?|token|api[_-]?key|access[_-]?key"
-    r"|private[_-]?key|key[_-]?data|credentials?)"
-)
-_KEY_HINTS = ("pass", "secret", "token", "key", "credential")
-_BLOCK_HINTS = (*_KEY_HINTS, "last-applied")
-
-
-_ASSIGN_TAIL = r"(?P<q>[\"']?)(?P<sep>[ \t]*(?:=>|:=|[:=])[ \t]*)"
-_ASSIGN = re.compile(_WORDS + _ASSIGN_TAIL)  # run on lower-cased text: 7x faster than re.I here
-_ASSIGN_I = re.compile(_WORDS + _ASSIGN_TAIL, re.I)
-
-
-def _redact_assignments(text: str) -> str:
-    """``key: value``, ``key = "value"``, ``"key": "value"``, ``KEY=value``: the key stays.
-
-    The regex finds the secret word and separator; the key's start is found by walking back, which a
-    regex could only do with a slow lazy prefix.
-    """
-    spans: list[Span] = []
-    lower = text.lower()
-    matches = _ASSIGN.finditer(lower) if len(lower) == len(text) else _ASSIGN_I.finditer(text)
-    for m in matches:
-        start = m.start()
-        if spans and start < spans[-1][1]:
-            continue
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
-            start -= 1
-        if m["q"] and (start == 0 or text[start - 1] != m["q"]):
-            continue  # a closing quote without an opening one: not a key
-        start -= len(m["q"])
-        key = text[start : m.start("sep")]
-        if not is_secret_key(key.strip("'\"")):
-            continue
-        line_end = text.find("\n", m.end())
-        rest = text[m.end() : len(text) if line_end < 0 else line_end]
-        new, size = secret_value(key, m["sep"], rest, text[text.rfind("\n", 0, start) + 1 : start])
-        spans.append((m.end(), m.end() + size, new))
-    return splice(text, spans)
-
-
-def _value_repl(m: re.Match[str]) -> str:
-    """The value after ``head`` (an env entry's ``value:``, a last-applied annotation key)."""
-    new, size = secret_value("", m["head"], m["rest"], "")
-    return f"{m['head']}{new}{m['rest'][size:]}"
-
-
-def _group_repl(test: Callable[[str], bool] = lambda v: True) -> Callable[[re.Match[str]], str]:
-    """Fingerprint the group named ``v`` (the whole match when there is none) when ``test`` says so."""
-
-    def repl(m: re.Match[str]) -> str:
-        group = "v" if "v" in m.re.groupindex else 0
-        value = m[group]
-        if keep_value(value, quoted=True, hcl=False) or not test(value):
-            return m[0]
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m[0][:start] + fingerprint(value) + m[0][end:]
-
-    return repl
-
-
-def _tokenish(value: str) -> bool:
-    """A credential after 'Bearer'/'Basic', not a word ('Bearer tokens.', 'Basic Authentication')."""
-    word = value.rstrip(".,")
-    mixed = word != word.lower() and word != word.upper() and not word.istitle()
-    return len(word) >= 8 and (any(c.isdigit() or c in "-_~+/=." for c in word) or mixed)
-
-
-_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "akia", "asia", "xox", "eyj",
-                   "glpat-", "aiza", "_live_", "npm_")
-_RULES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (("enc[",), re.compile(r"ENC\[[A-Z0-9_]+,data:(?!\.\.\.\])[^\]\n]*\]"), _group_repl()),
-    (("last-applied",),
-     re.compile(r"(?P<head>" + re.escape(LAST_APPLIED) + r"[\"']?[ \t]*:[ \t]*)(?P<rest>[^\n]*)"),
-     _value_repl),
-    (("://",), re.compile(r"://[^\s:/@\"'<>]*:(?P<v>[^\s/\"'<>]+)(?=@[^\s/@\"'<>]+)"), _group_repl()),
-    (("authorization",), re.compile(
-        r"[Aa](?i:uthorization)[\"']?[ \t]*[:=][ \t]*[\"']?"  # a literal first char: 4x faster than (?i)
-        r"(?>(?i:(?:bearer|basic|token|digest|negotiate)[ \t]+)?)(?P<v>[^\s\"',;<]+)"
-    ), _group_repl(lambda v: not (v.isalpha() and v.islower()))),  # 'Authorization: Bearer token' (prose)
-    (("bearer", "basic"), re.compile(r"[Bb](?<![\w][Bb])(?i:earer|asic)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]+=*)"),
-     _group_repl(_tokenish)),
-    (("jdbc:oracle",), re.compile(r"[Jj](?i:dbc:oracle:thin:)[^/\s@:]+/(?P<v>[^@\s<]+)@"), _group_repl()),
-    (("pwd",), re.compile(r"[Pp](?<![\w.-][Pp])(?i:wd)[ \t]*=[ \t]*(?P<v>[^;\s'\"&<]+)"), _group_repl()),
-    (_TOKEN_PREFIXES, re.compile(
-        r"\b(?:gh[pousr]_[A-Za-z0-9_-]{12,}|github_pat_[A-Za-z0-9_]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}"
-        r"|xox[abposr]-[A-Za-z0-9-]{8,}|eyJ[A-Za-z0-9_-]{3,}\.eyJ[A-Za-z0-9_-]{3,}\.[A-Za-z0-9_-]*"
-        r"|glpat-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{35}|[rs]k_live_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36})"
-    ), _group_repl()),
-    # env entries: ``- name: DB_PASSWORD`` then ``value: ...`` (YAML, HCL, JSON; same or next line)
-    (("name",), re.compile(
-        r"(?P<head>name(?<![\w.-]name)[\"']?[ \t]*[:=][ \t]*[\"']?[\w.-]*?(?i:" + _WORDS + r")[\"']?[ \t]*,?"
-        r"[ \t]*(?:\r?\n[ \t]*(?:-[ \t]+)?)?[\"']?value[\"']?[ \t]*[:=][ \t]*)(?P<rest>[^\n]*)"
-    ), _value_repl),
-]
 
 _PEM_BEGIN = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----")
 _INLINE_KEY = re.compile(r"[ \t]*[A-Za-z0-9+/=]{20}")  # key material on the BEGIN line (flattened)
@@ -218,22 +131,71 @@ def _redact_blocks(text: str) -> str:
     return splice(text, spans)
 
 
+_SHORT = 256  # a string this short is redacted once per process: data repeats (paths, names, kinds)
+
+
+class _Memo:
+    """Redacted long texts by content (a file is redacted again for every search that hits it), least
+    recently used first out, bounded by the characters held. Redaction is a pure function of the text."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.used = budget, 0
+        self.items: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, text: str) -> str:
+        with self.lock:
+            found = self.items.get(text)
+            if found is not None:
+                self.items.move_to_end(text)
+                return found
+        result = _redact(text)
+        size = len(text) + len(result)
+        with self.lock:
+            if text not in self.items and size <= self.budget:
+                self.items[text] = result
+                self.used += size
+                while self.used > self.budget:
+                    old, old_result = self.items.popitem(last=False)
+                    self.used -= len(old) + len(old_result)
+        return result
+
+
+_redact_long = _Memo(budget=8_000_000)
+
+
 def redact_text(text: str) -> str:
     """Redact secrets in free text (any file format), keeping keys, layout and line numbers."""
     if not text:
         return text
+    return _redact_short(text) if len(text) <= _SHORT else _redact_long(text)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     lower = text.lower()
     if "private key" in lower:
         text = _redact_pem(text)
-    if ("secret" in lower or "last-applied" in lower) and KUBE_GATE.search(text):
+    # Every structural pass, key rule and blob needs a separator: a path or a name has none.
+    keyed = ":" in text or "=" in text
+    if keyed and ("secret" in lower or "last-applied" in lower) and KUBE_GATE.search(text):
         text = redact_kube(text)
-    if ("|" in text or ">" in text or "<<" in text) and any(w in lower for w in _BLOCK_HINTS):
+    if keyed and "terraform_version" in text and STATE_GATE.search(text):
+        text = redact_state(text)
+    if keyed and hcl_gate(lower):
+        text = redact_hcl(text)
+    if keyed and ("|" in text or ">" in text or "<<" in text) and any(w in lower for w in BLOCK_HINTS):
         text = _redact_blocks(text)
-    for needles, regex, repl in _RULES:
+    for needles, regex, repl in RULES if keyed else UNKEYED_RULES:
         if any(n in lower for n in needles):
             text = regex.sub(repl, text)
-    if any(w in lower for w in _KEY_HINTS):
-        text = _redact_assignments(text)
+    text = redact_tokens(text, blobs=keyed)
+    if keyed and any(w in lower for w in KEY_HINTS):
+        text = redact_assignments(text)
     return text
 
 
@@ -272,11 +234,13 @@ def redact_object(obj: Any) -> Any:
                 (is_secret_key(key) or (env_secret and key == "value")) and _secret_scalar(key, value)
             ):
                 out[key] = _fp_any(value)
+            elif type(value) is str:  # the common case, without a call (detections, listings: many)
+                out[key] = redact_text(value)
             else:
                 out[key] = redact_object(value)
         return out
     if isinstance(obj, list):
-        return [redact_object(v) for v in obj]
+        return [redact_text(v) if type(v) is str else redact_object(v) for v in obj]
     if isinstance(obj, tuple):
         return tuple(redact_object(v) for v in obj)
     return obj if obj is None or isinstance(obj, bool | int | float) else copy.deepcopy(obj)

@@ -9,6 +9,7 @@ one module both depend on, so the passes can sit in separate modules without imp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -17,18 +18,64 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _ALREADY = re.compile(r"(?:\s|\\n|<redacted(?::sha256:[0-9a-f]{8})?>)*")
 # A key is secret when it *ends* with one of these words (``db_password``, ``clientSecret``), so
 # ``secretName``, ``password_file`` and ``token_ttl`` are not.
-_KEY_SUFFIXES = ("password", "passwd", "passphrase", "secret", "secretkey", "secretid", "token", "apikey",
-                 "accesskey", "privatekey", "keydata", "credential", "credentials")  # keydata: kubeconfig
+_KEY_SUFFIXES = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "secretkey",
+    "secretid",
+    "token",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "keydata",
+    "credential",
+    "credentials",
+    "pwd",
+)  # keydata: kubeconfig
+# A Terraform variable is secret on a wider reading: ``storage_account_key``, ``ssh_key``, ``encryption_key``
+# hold keys; ``public_key``, ``key_name`` and ``kms_key_id`` do not end in "key" or are public.
+_PUBLIC_KEYS = (
+    "publickey",
+    "pubkey",
+    "sshpublickey",
+    "keyname",
+    "keyid",
+    "keyalias",
+    "partitionkey",
+    "sortkey",
+    "hashkey",
+    "rangekey",
+)
 _EMPTYISH = frozenset({"", "null", "~", "none", "nil", "true", "false", "yes", "no", "[]", "{}"})
+# A type, not a value: ``password: string`` in a schema or an HCL ``object({ password = string })``.
+_TYPE_WORDS = frozenset({"string", "number", "bool", "boolean", "integer", "int", "any", "sensitive"})
 INTERPOLATION = re.compile(r"\$\{|\{\{|%\{|\(\(|^\$\(?[A-Za-z_][\w.:-]*\)?$|^<[^<>\s]+>$")
 _BLOCK_START = re.compile(r"(?:!\S*\s+)?[|>][-+0-9]*|<<-?\s*[\"']?\w+[\"']?")  # see redact._redact_blocks
 _HCL_REF = re.compile(  # a reference or a function call: var.x, file(...), get_env(...)
-    r"(?:var|local|data|module|each|count|self|path|terraform|dependency|include)\.\S*|[A-Za-z_][\w.]*\(.*")
+    r"(?:var|local|data|module|each|count|self|path|terraform|dependency|include)\.\S*|[A-Za-z_][\w.]*\(.*"
+)
 _K8S_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)+")  # hyphenated words: an object name
 _RESOURCE_REF = re.compile(r"[a-z][a-z0-9_]*\.[a-z0-9_-]+\.[\w.\[\]\"'*-]+")  # random_password.db.result
 
 
 Span = tuple[int, int, str]  # (start, end, replacement) in one text
+
+# Tool output shows file lines behind a prefix: " 12: " (repo_read), "path:12:" and "path-12-"
+# (repo_search), with "--" and "[...]" lines between. The structural passes read such text with the
+# prefixes blanked (same offsets), so a second pass over a tool's redacted output reads what the first
+# pass read in the file, and changes nothing.
+_PREFIX = r"(?:[ \t]*\d+: |\S+?(?P<sep>[:-])\d+(?P=sep)|--$|\[[^\n]*\]$)"
+LINE_PREFIX = re.compile(_PREFIX, re.M)
+_UNPREFIXED_LINE = re.compile(r"^(?!" + _PREFIX + r"|$)", re.M)
+
+
+def unprefixed(text: str) -> tuple[str, bool]:
+    """(the text with every line's prefix blanked, True) if every line has one; else (text, False)."""
+    if _UNPREFIXED_LINE.search(text) is not None:
+        return text, False
+    return LINE_PREFIX.sub(lambda m: " " * len(m[0]), text), True
 
 
 def splice(text: str, spans: list[Span]) -> str:
@@ -51,11 +98,20 @@ def already_redacted(value: str) -> bool:
     return _ALREADY.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=1 << 14)  # keys repeat (path, ref, subject...) across every walk of data
 def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     return norm.endswith(_KEY_SUFFIXES) and not norm.startswith("existing")  # Helm's existingSecret: a name
+
+
+def is_secret_variable(name: object) -> bool:
+    """A Terraform variable whose name says password/secret/token/key: its default is a secret."""
+    if not isinstance(name, str):
+        return False
+    norm = re.sub(r"[^a-z0-9]", "", name.lower())
+    return is_secret_key(name) or (norm.endswith("key") and not norm.endswith(_PUBLIC_KEYS))
 
 
 def names_a_secret(key: object, value: str) -> bool:
@@ -68,7 +124,12 @@ def names_a_secret(key: object, value: str) -> bool:
 def keep_value(inner: str, *, quoted: bool, hcl: bool) -> bool:
     """True when a value under a secret-looking key is not itself a secret (a reference, empty...)."""
     value = inner.strip()
-    if value.lower() in _EMPTYISH or already_redacted(value) or INTERPOLATION.search(value):
+    if (
+        value.lower() in _EMPTYISH
+        or value in _TYPE_WORDS
+        or already_redacted(value)
+        or INTERPOLATION.search(value)
+    ):
         return True
     if _BLOCK_START.fullmatch(value):
         return True  # the lines below were handled by redact._redact_blocks

@@ -7,9 +7,9 @@ from the docstring, so the two cannot drift apart. Arguments are validated befor
 argument comes back as an error result the caller can act on, never as an exception.
 
 ``Toolbox.call`` is the one path by which anything runs a tool during an audit: it validates, runs,
-redacts (a second time: the tools redact their own output, this is the guard that cannot be skipped)
-and records the result as evidence. A repeated call with the same arguments is answered from the
-ledger and counted as a repeat.
+and records the result as evidence; recording redacts (a second time: the tools redact their own
+output, and the ledger's pass is the guard that cannot be skipped). A repeated call with the same
+arguments is answered from the ledger and counted as a repeat.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from domain.evidence import Evidence
 from domain.results import ToolResult
 from tools.evidence import Ledger
-from tools.redact import redact_object, redact_text
 
 ToolGroup = Literal["repo", "kube"]
 
@@ -137,16 +136,4 @@ class Toolbox:
             ), False
         call_args = parsed.model_dump(exclude_unset=True)
         context = self.jail if spec.group == "repo" else self.backend
-        return self.ledger.call(
-            name, call_args, lambda: _redacted(spec.fn(context, **call_args)), agent=agent
-        )
-
-
-def _redacted(result: ToolResult) -> ToolResult:
-    return result.model_copy(
-        update={
-            "output": redact_text(result.output),
-            "data": redact_object(result.data),
-            "error": redact_text(result.error) if result.error else None,
-        }
-    )
+        return self.ledger.call(name, call_args, lambda: spec.fn(context, **call_args), agent=agent)

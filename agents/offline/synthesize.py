@@ -20,7 +20,6 @@ from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from tools.checks.spec import load_themes, spec_by_id
 from tools.inventory.inventory import Inventory
-from tools.redact import redact_text
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -300,15 +299,13 @@ def summaries(state: ResearchRecord, by_finding: dict[str, list[Verdict]]) -> li
 
 
 def unread(inventory: Inventory) -> Unread:
-    """The files and cluster resource types the audit did not read (a type's reason is a server's or a
-    parser's words: redacted like any tool output)."""
+    """The files and cluster resource types the audit did not read (their messages and reasons were
+    redacted when their records were built: ``EstateText``)."""
     live = inventory.live
     return Unread(
         estate=list(inventory.code.issues),
         cluster=list(live.issues) if live else [],
-        resources=[u.model_copy(update={"reason": redact_text(u.reason)}) for u in live.unread]
-        if live
-        else [],
+        resources=list(live.unread) if live else [],
     )
 
 

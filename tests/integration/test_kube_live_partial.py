@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from kube_emulator import KubeEmulator
 
-from domain.unread import UnreadResource
 from pipeline.cli import main
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
@@ -29,7 +28,7 @@ from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.live import EVERY_KIND, FIELD_KINDS, RUNTIME_CHILDREN, load_live_state
-from tools.inventory.models import LiveRef
+from tools.inventory.models import LiveRef, UnreadResource
 from tools.kube.live import LiveBackend
 from tools.kube.snapshot import SnapshotBackend
 from tools.kube.snapshot_writer import write_snapshot

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from agents.offline.research import research_offline
-from domain.unread import EVERY_KIND, UnreadResource
+from domain.unread import EVERY_KIND
 from tools.checks.runner import check_result, run_check
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.live import FIELD_KINDS, lost_to
+from tools.inventory.models import UnreadResource
 from tools.kube.snapshot import SnapshotBackend
 from tools.registry import Toolbox
 from tools.sandbox import Jail

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.unread import EVERY_KIND, UnreadResource
+from domain.unread import EVERY_KIND
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.live import load_live_state, managed_by, pod_owner
+from tools.inventory.models import UnreadResource
 from tools.kube.backend import ForbiddenError, KubeObject, MetricsKind, UnavailableError
 from tools.kube.resources import ResourceType
 from tools.kube.snapshot import SnapshotBackend

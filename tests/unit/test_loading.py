@@ -141,3 +141,16 @@ def test_load_values_keeps_every_root_and_drops_nulls() -> None:
         [1],
         {"kind": "Pod", "when": "2024-01-01"},  # a timestamp stays the text as written
     ]
+
+
+@pytest.mark.parametrize("tag", ["int", "float"])
+def test_a_value_that_does_not_fit_its_tag_is_named_by_tag_and_line_not_quoted(tag: str) -> None:
+    """The YAML library's message quotes the value (a secret, maybe, with no key beside it): ours does not."""
+    with pytest.raises(YamlParseError) as caught:
+        load_documents(f"kind: ConfigMap\ndata:\n  db_password: !!{tag} s3cr3t-value\n")
+    assert (caught.value.message, caught.value.line, caught.value.reason) == (
+        f"a value that is not a valid !!{tag}",
+        3,
+        "syntax",
+    )
+    assert "s3cr3t" not in str(caught.value)

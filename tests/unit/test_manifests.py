@@ -8,9 +8,8 @@ from textwrap import dedent
 
 import pytest
 
-from domain.unread import ParseIssue
 from tools.inventory.manifests import parse_manifests
-from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization
+from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, ParseIssue
 from tools.inventory.yaml_lines import YamlParseError, load_documents
 
 pytestmark = pytest.mark.unit

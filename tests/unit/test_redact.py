@@ -10,6 +10,8 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from canaries import estate_files, plant_estate, snapshot_files
+from canaries import leaked as canary_leaks
 
 from tools.redact import fingerprint, redact_object, redact_text
 from tools.repo import repo_count, repo_search
@@ -385,3 +387,18 @@ def test_no_canary_leaves_any_repo_tool(tmp_path: Path) -> None:
     assert hits.value == 7  # every canary line is found, and every one is shown redacted
     # every hit is shown redacted; the key's second line is blank: its block became one fingerprint line
     assert [hit["text"].count("<redacted:sha256:") for hit in hits.data] == [1, 1, 0, 1, 1, 1, 1]
+
+
+def test_no_canary_of_any_class_leaves_the_repo_tools_themselves(tmp_path: Path) -> None:
+    """Every class of ``tests/canaries.py``, read by the repo tools directly (before the ledger's guard)."""
+    jail = Jail(plant_estate(tmp_path))
+    files = sorted(estate_files()) + sorted(snapshot_files())
+    results = [repo_read(jail, f) for f in files]
+    results += [
+        repo_search(jail, p, context=3, max_results=1000) for p in ("CANARY", "=|:", "sk-|SG\\.|hooks")
+    ]
+    results += [repo_search(jail, "CANARY", path="cluster"), repo_count(jail, "CANARY"), repo_list(jail)]
+    assert [r.status for r in results if r.status != "ok"] == []
+    for result in results:
+        shown = {"output": result.output, "data": result.data, "error": result.error}
+        assert canary_leaks(shown) == [], (result.tool, result.args)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.unread import ParseIssue
 from tools.inventory.inventory import Records
-from tools.inventory.models import PVC, CodeRef, Resources, SecurityContext, Volume
+from tools.inventory.models import PVC, CodeRef, ParseIssue, Resources, SecurityContext, Volume
 from tools.inventory.terraform import parse_terraform
 
 pytestmark = pytest.mark.unit

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from domain.concerns import Concern, agent_label
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
-from domain.unread import UnreadResource
 from tools.checks.spec import CheckContext, CheckSpec, Detection, get_detector, load_catalog
 from tools.clock import format_clock
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.live import lost_to
+from tools.inventory.live_models import UnreadResource
 
 MAX_LISTED = 200
 

@@ -128,11 +128,15 @@ def _first_error(root: Node, data: bytes) -> tuple[int, str]:
             return line, f"syntax error: unclosed {what} opened on line {line} (missing {node.type!r})"
         if node.type == "ERROR":
             snippet = data[node.start_byte : node.end_byte].decode("utf-8", "replace").split("\n")[0][:60]
+            snippet = _QUOTED_TEXT.sub(
+                '"…"', snippet
+            )  # a string's content may be a secret with no key beside it
             return node.start_point[0] + 1, f"syntax error: unexpected {snippet!r}"
         stack.extend(reversed([c for c in node.children if c.has_error]))
     return root.start_point[0] + 1, "syntax error"
 
 
+_QUOTED_TEXT = re.compile(r'"(?:[^"\\]|\\.)*"?')
 _NEGATIVE = re.compile(r"-[0-9]+(\.[0-9]+)?")
 _QUOTED_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.DOTALL)
 _SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}

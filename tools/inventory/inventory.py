@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.unread import ParseIssue, UnreadResource
+from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import (
     HPA,
     PDB,
@@ -41,6 +41,7 @@ from tools.inventory.models import (
     TerraformVariable,
     Workload,
 )
+from tools.inventory.sources import ParseIssue
 
 
 class Records(BaseModel):

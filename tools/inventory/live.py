@@ -22,9 +22,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from domain.unread import EVERY_KIND, ParseIssue, UnreadResource
+from domain.unread import EVERY_KIND
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import records_from_object
+from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import (
     ContainerStatus,
     CronJobState,
@@ -35,6 +36,7 @@ from tools.inventory.models import (
     NodeState,
     PodState,
 )
+from tools.inventory.sources import ParseIssue
 from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
 from tools.kube.printers import node_ready, node_roles
 from tools.kube.quantity import cpu_millicores, memory_bytes

@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from tools.inventory.sources import CodeRef, LiveRef, Record
+from domain import unread
+from tools.inventory.sources import CodeRef, EstateText, LiveRef, Record
 
 
 class ContainerStatus(Record):
@@ -69,7 +70,7 @@ class EventRecord(Record):
     reason: str | None = None
     object_kind: str | None = None
     object_name: str | None = None
-    message: str | None = None
+    message: EstateText | None = None
     count: int = 1
     source: LiveRef
 
@@ -91,6 +92,12 @@ class ClusterInfo(Record):
     server_version: str | None = None
     captured_at: str | None = None
     backend: Literal["live", "snapshot"]
+
+
+class UnreadResource(unread.UnreadResource):
+    """``domain.unread.UnreadResource`` as the cluster readers build it: the reason redacted when built."""
+
+    reason: EstateText = Field(description="Why, in a server's or a parser's words: redacted when built.")
 
 
 class Link(Record):

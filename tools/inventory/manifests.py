@@ -19,13 +19,14 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from domain.unread import ParseIssue, SkipReason
+from domain.unread import SkipReason
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
 from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
+from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size

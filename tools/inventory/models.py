@@ -5,7 +5,9 @@ for live objects. Paths are relative to the estate root, lines are 1-based. Valu
 could not resolve statically (a Terraform expression) keep their raw text in ``*_expr`` fields and
 leave the resolved field ``None``; nothing is guessed.
 
-No secret value is ever stored in a record: Secret manifests keep key names only.
+No secret value is ever stored in a record: Secret manifests keep key names only, a secret
+variable's default is a fingerprint, and every free-text field (``EstateText``: URLs, raw expressions,
+messages) passes the redactor when the record is built.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.unread import EVERY_KIND as EVERY_KIND
-from domain.unread import ParseIssue as ParseIssue
 from domain.unread import SkipReason as SkipReason
-from domain.unread import UnreadResource as UnreadResource
 
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
@@ -29,10 +29,12 @@ from tools.inventory.live_models import Link as Link
 from tools.inventory.live_models import LiveObject as LiveObject
 from tools.inventory.live_models import NodeState as NodeState
 from tools.inventory.live_models import PodState as PodState
+from tools.inventory.live_models import UnreadResource as UnreadResource
 from tools.inventory.sources import CodeRef as CodeRef
+from tools.inventory.sources import EstateText, Record
 from tools.inventory.sources import LiveRef as LiveRef
 from tools.inventory.sources import Origin as Origin
-from tools.inventory.sources import Record
+from tools.inventory.sources import ParseIssue as ParseIssue
 from tools.inventory.sources import Source as Source
 from tools.inventory.terraform_models import Backend as Backend
 from tools.inventory.terraform_models import EscapeHatch as EscapeHatch
@@ -93,13 +95,13 @@ class Workload(Record):
     kind: WorkloadKind
     name: str | None = Field(description="metadata.name; None when it could not be resolved.")
     namespace: str | None = None
-    name_expr: str | None = None
-    namespace_expr: str | None = None
+    name_expr: EstateText | None = None
+    namespace_expr: EstateText | None = None
     origin: Origin
     resource_type: str | None = Field(default=None, description="e.g. kubernetes_deployment_v1")
     address: str | None = Field(default=None, description="Terraform address, e.g. kubernetes_job.x")
     replicas: int | None = Field(default=None, description="None when unset (the API default is 1).")
-    replicas_expr: str | None = None
+    replicas_expr: EstateText | None = None
     strategy: str | None = Field(default=None, description="RollingUpdate, Recreate or OnDelete.")
     max_surge: str | None = None
     max_unavailable: str | None = None
@@ -143,7 +145,7 @@ Workload.model_rebuild()
 
 class Namespace(Record):
     name: str | None
-    name_expr: str | None = None
+    name_expr: EstateText | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     origin: Origin
     source: Source
@@ -238,7 +240,7 @@ class AlertRule(Record):
     """A Prometheus alerting rule, wherever it is defined (PrometheusRule, Helm values, rule file)."""
 
     alert: str
-    expr: str
+    expr: EstateText
     group: str | None = None
     source: Source
     wired: bool = Field(
@@ -278,7 +280,7 @@ class HelmRelease(Record):
     chart: str | None = None
     version: str | None = Field(default=None, description="Chart version as written; None when unset.")
     version_line: int | None = None
-    repository: str | None = None
+    repository: EstateText | None = None
     values_files: list[str] = Field(default_factory=list)
     set_keys: list[str] = Field(default_factory=list)
     create_namespace: bool = Field(
@@ -302,8 +304,8 @@ class FluxSource(Record):
     kind: Literal["GitRepository", "HelmRepository", "OCIRepository", "Bucket"]
     name: str | None
     namespace: str | None = None
-    url: str | None = None
-    ref: str | None = None
+    url: EstateText | None = None
+    ref: EstateText | None = None
     source: Source
 
 
@@ -311,7 +313,7 @@ class ArgoApplication(Record):
     name: str | None
     namespace: str | None = None
     project: str | None = None
-    repo_url: str | None = None
+    repo_url: EstateText | None = None
     path: str | None = None
     chart: str | None = None
     target_revision: str | None = None
@@ -330,8 +332,10 @@ class Kustomization(Record):
     """A ``kustomization.yaml`` (the Kustomize file, not Flux's CRD)."""
 
     path: str = Field(description="Path of the kustomization file.")
-    resources: list[str] = Field(default_factory=list)
-    missing: list[str] = Field(default_factory=list, description="Referenced local files that do not exist.")
+    resources: list[EstateText] = Field(default_factory=list)
+    missing: list[EstateText] = Field(
+        default_factory=list, description="Referenced local files that do not exist."
+    )
     source: Source
 
 

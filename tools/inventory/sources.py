@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from domain import unread
+from tools.redact import redact_object, redact_text
+
+EstateText = Annotated[str, AfterValidator(redact_text)]
+"""Free text copied from the estate or a cluster (a URL, a raw expression, an event message, a parse
+message): redacted when the record is built, so no record, and no inventory dump, can hold a secret."""
+EstateMap = Annotated[dict[str, str], AfterValidator(redact_object)]
+"""A map of estate text (``triggers = { password = "..." }``): secret-looking keys keep their names."""
 
 
 class Record(BaseModel):
@@ -42,3 +51,9 @@ Source = Annotated[CodeRef | LiveRef, Field(discriminator="kind")]
 
 Origin = Literal["terraform", "manifest", "helm", "live"]
 """How a record was defined: a Terraform resource, a YAML manifest, a Helm chart, or only seen live."""
+
+
+class ParseIssue(unread.ParseIssue):
+    """``domain.unread.ParseIssue`` as the parsers build it: the message redacted when built."""
+
+    message: EstateText

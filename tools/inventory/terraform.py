@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from domain.unread import ParseIssue, SkipReason
+from domain.unread import SkipReason
 from tools.inventory.hcl import (
     UNRESOLVED,
     Block,
@@ -44,6 +44,7 @@ from tools.inventory.models import (
     TerraformResource,
     TerraformVariable,
 )
+from tools.inventory.sources import ParseIssue
 from tools.inventory.terraform_blocks import (
     comment_marker,
     escape_hatch,
@@ -54,6 +55,8 @@ from tools.inventory.terraform_blocks import (
 )
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
 from tools.pathnames import on_disk
+from tools.redact import fingerprint
+from tools.redact_values import is_secret_variable
 from tools.sizes import MIB, format_size
 
 MAX_READ_BYTES: Final = 2 * MIB  # a YAML file a manifest reads with file(...)
@@ -323,6 +326,11 @@ class Module:
                     terraform_block(site, block, terragrunt, out)
                 elif kind == "variable" and block.labels and not terragrunt:
                     default = ev.string(block.attr("default")) if _literal(block.attr("default")) else None
+                    sensitive = block.attr("sensitive")  # or a name saying password/secret/token/key
+                    if default and (
+                        is_secret_variable(block.labels[0]) or getattr(sensitive, "value", 0) is True
+                    ):
+                        default = fingerprint(default)
                     out.variables.append(
                         TerraformVariable(name=block.labels[0], default=default, source=site.ref(block))
                     )

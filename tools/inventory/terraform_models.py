@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from tools.inventory.sources import CodeRef, Record
+from tools.inventory.sources import CodeRef, EstateMap, EstateText, Record
 
 
 class Provisioner(Record):
     type: Literal["local-exec", "remote-exec", "file"]
-    connection_host: str | None = None
+    connection_host: EstateText | None = None
     line: int
 
 
@@ -22,7 +22,7 @@ class EscapeHatch(Record):
     resource_type: Literal["null_resource", "terraform_data"]
     address: str
     provisioners: list[Provisioner] = Field(default_factory=list)
-    triggers: dict[str, str] = Field(default_factory=dict, description="Trigger name to raw expression.")
+    triggers: EstateMap = Field(default_factory=dict, description="Trigger name to raw expression.")
     timestamp_trigger: bool = False
     source: CodeRef
 
@@ -38,8 +38,8 @@ class IgnoreChanges(Record):
 
 class TerraformModule(Record):
     name: str
-    source_url: str
-    ref: str | None = Field(default=None, description="?ref= of a git source.")
+    source_url: EstateText
+    ref: EstateText | None = Field(default=None, description="?ref= of a git source.")
     version: str | None = None
     kind: Literal["local", "git", "registry", "other"]
     source: CodeRef
@@ -60,7 +60,11 @@ class Backend(Record):
 
 class TerraformVariable(Record):
     name: str
-    default: str | None = Field(default=None, description="The default, when it is a literal string/number.")
+    default: EstateText | None = Field(
+        default=None,
+        description="The default, when it is a literal string/number; a fingerprint when the variable is "
+        "sensitive or its name says password/secret/token/key.",
+    )
     source: CodeRef
 
 

@@ -124,8 +124,8 @@ def _load(text: str | bytes) -> list[tuple[Node, Any]]:
         raise YamlParseError(too_deep_error().message, None, "too_deep") from exc
     except YamlParseError:
         raise
-    except ValueError as exc:  # an explicit tag on a value that does not fit it: ``!!int abc``
-        raise YamlParseError(str(exc), None) from exc
+    except ValueError as exc:  # a value that does not fit its type; the library's words may quote it
+        raise YamlParseError("a value that does not fit its type", None) from exc
     return out
 
 
@@ -295,8 +295,11 @@ def _scalar(node: ScalarNode) -> Any:
         return None
     if tag == _BOOL:
         return _SAFE.bool_values.get(node.value.lower(), node.value)
-    if tag == _INT:
-        return _SAFE.construct_yaml_int(node)
-    if tag == _FLOAT:
-        return _SAFE.construct_yaml_float(node)
+    try:
+        if tag == _INT:
+            return _SAFE.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _SAFE.construct_yaml_float(node)
+    except ValueError:  # ``!!int abc``: the library's message quotes the value, which may be a secret
+        raise YamlParseError(f"a value that is not a valid !!{tag.rsplit(':', 1)[-1]}", _line(node)) from None
     return node.value  # str, timestamp, binary and unknown tags: the text as written

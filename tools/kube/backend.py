@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from domain.errors import InfraAuditError
-from domain.unread import ParseIssue, UnreadResource
+from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import ClusterInfo
+from tools.inventory.sources import ParseIssue
 from tools.kube.resources import ResourceType
 
 KubeObject = dict[str, Any]

@@ -35,8 +35,9 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from domain.errors import ClusterAccessError
-from domain.unread import ParseIssue, UnreadResource
+from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import ClusterInfo
+from tools.inventory.sources import ParseIssue
 from tools.kube import kubeconfig as kubeconfig_module
 from tools.kube.backend import (
     ForbiddenError,

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import SnapshotError
-from domain.unread import EVERY_KIND, ParseIssue, SkipReason, UnreadResource
+from domain.unread import EVERY_KIND, SkipReason
+from tools.inventory.live_models import UnreadResource
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import ClusterInfo
+from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import load_values
 from tools.kube.backend import (
     InvalidQueryError,
