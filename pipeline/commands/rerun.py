@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())
     concerns = list(dict.fromkeys(args.concerns))
     mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=False)
-    # the budget and price flags count as in a run (they used to be dropped for the defaults); the
-    # re-run concern is researched by the model that wrote the rest of the audit, unless --model says
+    # the budget and price flags count as in a run; the re-run concern is researched by the model
+    # that wrote the rest of the audit (a replay's recorded one), unless --model says otherwise
     recorded_model = str(label.get("model") or "") or args.model or report.meta.model
     options = model_settings(args, args.env, recorded_model)
     if args.max_concurrency is not None:
