@@ -786,19 +786,19 @@ def test_load_report_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        ("{not json", "is not a valid infra-audit report: document: Invalid JSON"),
-        ('{"meta": {}}', "is not a valid infra-audit report: meta.run_id: Field required (and "),
-    ],
+    ("content", "where", "more"),
+    [("{not json", "document", False), ('{"meta": {}}', "meta.run_id", True)],
 )
-def test_load_report_malformed_file(tmp_path: Path, content: str, expected: str) -> None:
+def test_load_report_malformed_file(tmp_path: Path, content: str, where: str, more: bool) -> None:
+    """Our frame and the path of the first problem; the problem's wording is pydantic's, not asserted."""
     path = tmp_path / "audit.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(UserError) as err:
         load_report(path)
-    assert "\n" not in str(err.value)
-    assert expected in str(err.value)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith(f"{path} is not a valid infra-audit report: {where}: ")
+    assert text.endswith("more problems)") is more
 
 
 # ---------------------------------------------------------------------------------- writing
