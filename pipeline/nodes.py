@@ -20,6 +20,7 @@ from typing import Any
 
 from langgraph.errors import NodeError
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from agents.challenge import ChallengeOutcome
 from agents.offline.research import research_offline
@@ -103,8 +104,13 @@ def crash_line(ctx: RunContext, node: str, who: str, exc: BaseException) -> str:
     return f"{type(exc).__name__}{': ' + message if message else ''} ({written})"
 
 
-def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """The research branch crashed (after any retries): record the concern as failed, go on."""
+def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunContext]) -> Command[str]:
+    """The research branch crashed (after any retries): record the concern as failed, go on.
+
+    The edge research -> challenge_round belongs to the research node and does not fire for its
+    error handler, so the handler routes there itself: without it, a run whose every research
+    branch failed (one concern, or an unreachable model) ended with no report. A failed and a
+    finished branch of the same step trigger the barrier once."""
     exc = error.error
     _stop_on_replay_miss(exc)
     log.debug("research %s failed", task.concern, exc_info=exc)
@@ -113,7 +119,7 @@ def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunCo
     )
     line = crash_line(runtime.context, "research", task.concern, exc)
     runtime.context.progress("research", task.concern, f"failed: {line}")
-    return {"results": {task.concern: result}}
+    return Command(update={"results": {task.concern: result}}, goto="challenge_round")
 
 
 def _to_challenge(task: ChallengeTask) -> list[RawFinding]:

@@ -132,3 +132,23 @@ def test_a_snapshot_is_not_written_onto_its_own_source(
 def test_a_snapshot_copy_elsewhere_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, _ = cli(["snapshot", "-o", str(tmp_path / "copy"), "--from", str(MINI)], monkeypatch)
     assert code == 0 and (tmp_path / "copy" / "_snapshot.json").is_file()
+
+
+@pytest.mark.parametrize("concerns", [["security"], []], ids=["the-only-concern", "all-five"])
+def test_a_run_whose_every_research_branch_failed_still_writes_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concerns: list[str]
+) -> None:
+    """The research -> challenge_round edge does not fire after an error handler; the handler routes."""
+
+    def crashing(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(nodes, "research_offline", crashing)
+    out = tmp_path / "out"
+    argv = ["run", str(GITOPS), "--offline", "--out", str(out), "--state-dir", str(tmp_path / "s")]
+    code, stdout, _ = cli([*argv, *(f"--concern={c}" for c in concerns)], monkeypatch)
+    assert code == 1 and "the run ended without a report" not in stdout
+    report = json.loads((out / "audit.json").read_text())
+    failed = concerns or ["reliability", "declarative", "maintenance", "scalability", "security"]
+    assert sorted(report["meta"]["concerns_failed"]) == sorted(failed)
+    assert report["findings"] == [] and (out / "audit.md").is_file()
