@@ -160,9 +160,11 @@ class Jail:
         file under the size cap.
         """
         shown = os.fspath(user_path) or "."
-        if "\x00" in shown:
+        real_name = pathnames.on_disk(shown) if isinstance(user_path, str) else shown
+        # checked on the name as the OS would get it: the shown form "\x00" unescapes to a NUL
+        if "\x00" in shown or "\x00" in real_name:
             raise SandboxViolation(f"{_q(shown)} contains a NUL byte; pass a plain estate-relative path")
-        parts = self._relative_parts(pathnames.on_disk(shown) if isinstance(user_path, str) else shown)
+        parts = self._relative_parts(real_name)
         real = self._walk(shown, parts)
         self._recheck(shown, real)
         try:

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from domain.errors import EstateError, SandboxViolation
+from domain.results import ToolStatus
+from tools.evidence import Ledger
+from tools.registry import Toolbox
 from tools.sandbox import Jail, PathNotFound
 
 pytestmark = pytest.mark.unit
@@ -157,6 +160,21 @@ def test_directories_and_nul_bytes(estate: Path) -> None:
     jail = Jail(estate)
     assert "is a directory, not a file; list it with repo_list" in refused(jail, "stacks", for_read=True)
     assert "contains a NUL byte" in refused(jail, "stacks\x00/x")
+    # the shown form of a NUL (what a model types after reading an escaped name) is refused too
+    with pytest.raises(SandboxViolation, match="contains a NUL byte"):
+        jail.resolve("stacks/app/main.tf\\x00")
+
+
+def test_an_escaped_nul_through_every_repo_tool_is_an_error_result(estate: Path) -> None:
+    box = Toolbox(Jail(estate), None, Ledger())
+    for tool, args in (
+        ("repo_read", {"path": "stacks/app/main.tf\\x00"}),
+        ("repo_list", {"path": "stacks\\x00"}),
+        ("repo_search", {"pattern": "x", "path": "stacks\\x00"}),
+        ("repo_count", {"pattern": "x", "path": "stacks\\x00"}),
+    ):
+        evidence = box.call(tool, args)
+        assert evidence.status is ToolStatus.ERROR and "contains a NUL byte" in (evidence.error or ""), tool
 
 
 def test_rel_refuses_outside_paths(estate: Path, tmp_path: Path) -> None:
