@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from domain.concerns import CONCERN_CODES, Concern, parse_concern
+from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 
 if TYPE_CHECKING:
@@ -110,6 +111,27 @@ def prune_runs(console: Console, store: RunStore | None, settings: RunSettings) 
             f"({format_size(before - store.disk_usage())} freed; keeping {settings.keep_runs}: --keep-runs)",
             highlight=False,
         )
+
+
+def refuse_writes_into(read: dict[str, Path | None], writes: dict[str, str | None]) -> None:
+    """Refuse any place a command writes (``--out``, ``--state-dir``, ``--record``) inside what it
+    reads (the estate, a snapshot directory): infra-audit never writes to what it audits, and the
+    next audit would read what it wrote there. One line, exit 2."""
+    for flag, target in writes.items():
+        if not target:
+            continue
+        where = Path(target).expanduser().resolve()
+        for what, root in read.items():
+            if root is not None and root.is_dir() and where.is_relative_to(root.resolve()):
+                raise SettingsError(
+                    f"{flag} {target!r} is inside the audited {what}: infra-audit never writes to what it "
+                    "audits (and the next audit would read it); write it elsewhere"
+                )
+
+
+def cluster_dir(cluster: str | None) -> Path | None:
+    """The snapshot directory of ``--cluster``, or None for a live cluster or none."""
+    return Path(cluster).expanduser() if cluster and cluster != "live" else None
 
 
 def make_store(args: argparse.Namespace) -> RunStore:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from domain.errors import SettingsError
-from pipeline.commands.common import closing_model, concern_arg, finish
+from pipeline.commands.common import closing_model, cluster_dir, concern_arg, finish, refuse_writes_into
 from pipeline.commands.model_flags import add_model_flags, model_settings
 from pipeline.console import make_console
 from pipeline.progress import Progress
@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     report = load_report(Path(args.audit))
     out = Path(args.out) if args.out else Path(args.audit).parent
     settings = settings_for_rerun(report, out, args.estate, Path.cwd())
+    refuse_writes_into(
+        {"estate": settings.estate, "snapshot": cluster_dir(settings.cluster)},
+        {"--out": str(out)},
+    )
     concerns = list(dict.fromkeys(args.concerns))
     mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=False)
     # the budget and price flags count as in a run; the re-run concern is researched by the model

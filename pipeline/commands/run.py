@@ -19,10 +19,12 @@ from pipeline.commands.common import (
     add_estate_flags,
     add_run_flags,
     closing_model,
+    cluster_dir,
     concern_arg,
     finish,
     make_store,
     prune_runs,
+    refuse_writes_into,
 )
 from pipeline.commands.model_flags import add_model_flags, model_settings
 from pipeline.console import make_console
@@ -88,11 +90,10 @@ def run(args: argparse.Namespace) -> int:
     from tools.inventory.build import check_root
 
     check_root(args.path)
-    if args.out and Path(args.out).resolve().is_relative_to(Path(args.path).resolve()):
-        raise SettingsError(
-            f"--out {args.out!r} is inside the audited estate: infra-audit never writes to the repo it "
-            "audits (and the next audit would read this report); write it elsewhere"
-        )
+    refuse_writes_into(
+        {"estate": Path(args.path), "snapshot": cluster_dir(args.cluster)},
+        {"--out": args.out, "--state-dir": args.state_dir, "--record": args.record},
+    )
     options = model_settings(args, args.env, replay_model)  # the flags are checked whatever the mode
     model = None
     if mind.mode == "llm":

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from estates import GITOPS, REPO
+from estates import GITOPS, HOMELAB_SNAPSHOT, REPO
 
 import pipeline.nodes as nodes
 from domain.concerns import Concern
@@ -152,3 +152,45 @@ def test_a_run_whose_every_research_branch_failed_still_writes_its_report(
     failed = concerns or ["reliability", "declarative", "maintenance", "scalability", "security"]
     assert sorted(report["meta"]["concerns_failed"]) == sorted(failed)
     assert report["findings"] == [] and (out / "audit.md").is_file()
+
+
+def test_nothing_is_written_inside_what_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--out, --state-dir and --record inside the estate or the snapshot are refused, for run and rerun."""
+    estate = tmp_path / "estate"
+    shutil.copytree(GITOPS, estate)
+    snapshot = tmp_path / "snap"
+    shutil.copytree(HOMELAB_SNAPSHOT, snapshot)
+    state = ["--state-dir", str(tmp_path / "s")]
+    for flags in (
+        ["--out", str(estate / "out")],
+        ["--out", str(snapshot / "reports"), "--cluster", str(snapshot)],
+        ["--state-dir", str(estate / ".state")],
+        ["--record", str(estate / "c.yaml")],
+    ):
+        argv = ["run", str(estate), "--offline", *([] if "--state-dir" in flags else state), *flags]
+        code, _, stderr = cli(argv, monkeypatch)
+        assert code == 2 and "is inside the audited" in stderr and stderr.count("\n") == 1, flags
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code, _, _ = cli(["run", str(estate), "--offline", "--out", str(tmp_path / "out"), *state], monkeypatch)
+    assert code == 0
+    code, _, stderr = cli(
+        [
+            "rerun",
+            str(tmp_path / "out" / "audit.json"),
+            "--concern",
+            "R5",
+            "--offline",
+            "--out",
+            str(estate / "rr"),
+        ],
+        monkeypatch,
+    )
+    assert code == 2 and "--out" in stderr and "is inside the audited estate" in stderr
+    assert (
+        not (estate / "rr").exists() and not (estate / "out").exists() and not (snapshot / "reports").exists()
+    )
+    assert [p for p in before if p.parts[0] in ("estate", "snap")] == sorted(
+        p.relative_to(tmp_path)
+        for p in tmp_path.rglob("*")
+        if p.relative_to(tmp_path).parts[0] in ("estate", "snap")
+    )
