@@ -13,6 +13,7 @@ from agents.llm.protocol import ModelClient
 from agents.llm.providers import make_model
 from agents.llm.settings import ModelSettings
 from domain.errors import SettingsError
+from domain.urls import without_userinfo
 from pipeline.settings import ENV_API_KEY, ENV_BASE_URL, Environment
 
 REPLAY_KEY = "replay-from-cassette"
@@ -48,6 +49,8 @@ def build_model(settings: ModelSettings, env: Environment, *, replay: bool = Fal
         # a replay has nothing to retry: a request the cassette lacks will not appear on a second try
         settings = settings.model_copy(update={"max_retries": 0}).with_credentials(REPLAY_KEY, None)
     else:
+        if env.base_url and settings.base_url == without_userinfo(env.base_url):
+            settings = settings.model_copy(update={"base_url": env.base_url})  # saved without its userinfo
         settings = settings.with_credentials(env.api_key, env.auth_token)
         if not settings.has_credentials:  # a local server that wants no key still needs a header
             settings = settings.with_credentials(LOCAL_KEY, None)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
 
 from agents.llm.protocol import Usage
 from domain.errors import SettingsError
+from domain.urls import without_userinfo
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """The newest Sonnet the installed SDK (anthropic 2.12) lists in ``types/model_param.py``.
@@ -103,6 +104,12 @@ class ModelSettings(BaseModel):
     )
     budget: RunBudget = Field(default_factory=RunBudget, description="What the run may spend.")
 
+    @field_serializer("base_url")
+    def _saved_without_userinfo(self, url: str | None) -> str | None:
+        """A ``user:password@`` in the endpoint is a credential: never saved with the run (resume
+        takes it from ``ANTHROPIC_BASE_URL`` again, see ``pipeline/models.build_model``)."""
+        return without_userinfo(url) if url else url
+
     @property
     def has_credentials(self) -> bool:
         return self.api_key is not None or self.auth_token is not None
@@ -110,12 +117,7 @@ class ModelSettings(BaseModel):
     @property
     def endpoint(self) -> str:
         """Where requests go, without any user:password part, for messages a user may read."""
-        url = self.base_url or DEFAULT_BASE_URL
-        scheme, sep, rest = url.partition("://")
-        if not sep:
-            return url.rsplit("@", 1)[-1]
-        host, slash, path = rest.partition("/")
-        return f"{scheme}://{host.rsplit('@', 1)[-1]}{slash}{path}".rstrip("/")
+        return without_userinfo(self.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def secrets(self) -> list[str]:
         """The credential values, so error texts can be scrubbed of them."""

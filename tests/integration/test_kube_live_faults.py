@@ -130,6 +130,17 @@ def test_a_dead_server_is_one_line_and_exit_2(
     assert not (tmp_path / "out").exists() and not (tmp_path / "snap").exists()  # no clean empty report
 
 
+def test_a_password_in_the_server_url_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    config = kubeconfig_for(tmp_path / "k", f"http://admin:Sup3rS3cretPassw0rd@127.0.0.1:{port}")
+    for command, argv in commands(config, tmp_path).items():
+        code, stdout, stderr = cli(argv, monkeypatch)
+        assert code == 2, command
+        assert "Sup3rS3cret" not in stdout + stderr and f"at http://127.0.0.1:{port}: " in stderr, command
+
+
 @pytest.mark.parametrize(("status", "cause"), [(401, "unauthorized"), (403, "forbidden")])
 def test_credentials_rejected_or_allowed_nothing(
     status: int, cause: str, emulator: KubeEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

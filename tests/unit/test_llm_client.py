@@ -543,3 +543,18 @@ def test_the_cache_breakpoint_marks_only_the_last_block_and_copies() -> None:
     assert "cache_control" not in marked[-1]["content"][0]
     assert all("cache_control" not in b for m in marked[:-1] for b in m["content"])
     assert "cache_control" not in messages[-1]["content"][-1]  # the caller's conversation is untouched
+
+
+def test_a_password_in_the_endpoint_is_never_saved_and_comes_back_from_the_environment() -> None:
+    from pipeline.models import build_model
+
+    env = Environment.read({"ANTHROPIC_BASE_URL": "http://user:S3cretInUrl@127.0.0.1:4000"})
+    settings = env.model_settings()
+    saved = settings.model_dump_json()
+    assert "S3cretInUrl" not in saved and "http://127.0.0.1:4000" in saved
+    restored = ModelSettings.model_validate_json(saved)  # as resume reads it from the run store
+    model = build_model(restored, env)
+    assert isinstance(model, AnthropicModel)
+    assert model.settings.base_url == "http://user:S3cretInUrl@127.0.0.1:4000"
+    assert model.endpoint == "http://127.0.0.1:4000"
+    model.close()

@@ -35,6 +35,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from domain.errors import ClusterAccessError
+from domain.urls import without_userinfo
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import ClusterInfo
 from tools.inventory.sources import ParseIssue
@@ -177,7 +178,7 @@ class LiveBackend:
         method, url, headers, _, _ = self.api_client.param_serialize(
             "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
         )
-        host = self.api_client.configuration.host
+        host = without_userinfo(str(self.api_client.configuration.host))
         try:
             response = self.api_client.call_api(
                 method,
@@ -289,7 +290,7 @@ class LiveBackend:
             raise self._access_error(exc) from None
 
     def _access_error(self, exc: KubeQueryError) -> ClusterAccessError:
-        host = self.api_client.configuration.host
+        host = without_userinfo(str(self.api_client.configuration.host))
         who = f"context {self.context!r}" if self.context else "the in-cluster service account"
         if isinstance(exc, UnreachableError):
             cause = "timeout" if exc.timed_out else "unreachable"
