@@ -133,10 +133,13 @@ class RunStore:
     @contextmanager
     def checkpoints(self, run_id: str) -> Iterator[SqliteSaver]:
         """The run's checkpointer; its connection is closed (and its WAL folded in) when done."""
-        path = self.checkpoint_path(run_id)
-        if not path.exists() and self._legacy_threads({run_id}):
-            path = self.path
-        saver = checkpointer(path)
+        if self._legacy_threads({run_id}):
+            raise SettingsError(
+                f"run {run_id!r} was checkpointed by an earlier infra-audit, whose saved types this "
+                "version cannot read; start it again with 'infra-audit run' (and 'infra-audit runs "
+                f"delete {run_id}' to give its space back)"
+            )
+        saver = checkpointer(self.checkpoint_path(run_id))
         try:
             yield saver
         finally:

@@ -10,6 +10,7 @@ import pytest
 from estates import GITOPS, REPO
 
 from domain.concerns import CONCERNS
+from domain.errors import SettingsError
 from pipeline.audit import resume_audit
 from pipeline.cli import main
 from pipeline.context import RunContext
@@ -188,5 +189,6 @@ def test_runs_of_the_old_layout_are_listed_and_deleted_and_the_space_comes_back(
     assert threads == {"older"}
     assert freed == before - store.disk_usage()
     assert freed > runs["old"].size * 0.9  # VACUUM gave the deleted run's pages back to the disk
-    resumed = resume_audit("older", store)  # still found where the old layout kept it
-    assert resumed.report is not None and resumed.run_id == "older"
+    # its checkpoints name types of an earlier layout (agents.findings, ...): refused, not half-read
+    with pytest.raises(SettingsError, match=r"^run 'older' was checkpointed by an earlier infra-audit"):
+        resume_audit("older", store)
