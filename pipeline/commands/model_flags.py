@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,12 +54,15 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
 def price(text: str | None) -> Price | None:
     if text is None:
         return None
+    problem = (
+        f"--price {text!r} is not 'IN,OUT' in USD per million tokens (two numbers, 0 or more), e.g. 3,15"
+    )
     try:
         cost_in, cost_out = (float(x) for x in text.split(","))
     except ValueError:
-        raise SettingsError(
-            f"--price {text!r} is not 'IN,OUT' in USD per million tokens, e.g. 3,15"
-        ) from None
+        raise SettingsError(problem) from None
+    if not all(math.isfinite(c) and c >= 0 for c in (cost_in, cost_out)):
+        raise SettingsError(problem)
     return Price(input=cost_in, output=cost_out, cache_write=cost_in * 1.25, cache_read=cost_in * 0.1)
 
 

@@ -82,10 +82,12 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster, settle_clock
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
-    from pipeline.runs import new_run_id
+    from pipeline.runs import check_run_id, new_run_id
 
     console = make_console()
     replay_model = _replay_arguments(args)
+    if args.run_id:
+        check_run_id(args.run_id)  # it names files: refused before anything runs or is printed
     mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
     from tools.inventory.build import check_root
 

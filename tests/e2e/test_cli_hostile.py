@@ -194,3 +194,19 @@ def test_nothing_is_written_inside_what_is_audited(tmp_path: Path, monkeypatch: 
         for p in tmp_path.rglob("*")
         if p.relative_to(tmp_path).parts[0] in ("estate", "snap")
     )
+
+
+@pytest.mark.parametrize("price", ["-1,2", "nan,nan", "inf,1", "3", "a,b"])
+def test_a_bad_price_is_one_line(price: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["run", str(GITOPS), "--offline", f"--price={price}", "--state-dir", str(tmp_path / "s")]
+    code, stdout, stderr = cli(argv, monkeypatch)
+    assert code == 2 and stderr.startswith(f"infra-audit: error: --price {price!r} is not 'IN,OUT'")
+    assert stderr.count("\n") == 1 and "Traceback" not in stdout + stderr
+
+
+def test_a_bad_run_id_is_refused_before_anything_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["run", str(GITOPS), "--offline", "--run-id", "x/y", "--state-dir", str(tmp_path / "s")]
+    code, stdout, stderr = cli(argv, monkeypatch)
+    assert code == 2 and "run id: x/y" not in stdout and stderr.startswith("infra-audit: error: run id 'x/y'")
