@@ -87,7 +87,7 @@ def initial_state(settings: RunSettings, run_id: str) -> AuditState:
     return AuditState(
         run_id=run_id,
         date=settings.date,
-        mode="offline" if settings.mode == "offline" else "llm",
+        mode=settings.mode,
         concerns=list(settings.concerns),
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.llm.settings import ModelSettings
-from domain.concerns import CONCERNS, Concern
+from domain.concerns import CONCERNS, Concern, Mode
 from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.evidence import DEFAULT_OUTPUT_CAP
@@ -114,7 +114,7 @@ class RunSettings(BaseModel):
     )
     concerns: tuple[Concern, ...] = Field(default=CONCERNS, description="Concerns to research.")
     out: Path | None = Field(default=None, description="Directory for audit.md, audit.json and audit.sarif.")
-    mode: str = Field(default="offline", description="offline, or llm when an API key is configured.")
+    mode: Mode = Field(default="offline", description="offline, or llm when a model is configured.")
     llm: ModelSettings | None = Field(
         default=None, description="Set in llm mode (saved without its credentials)."
     )

@@ -35,6 +35,3 @@ def format_clock(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def day_of(text: str) -> str:
-    """The date part of a clock text (``YYYY-MM-DD``)."""
-    return text[:10]

@@ -147,11 +147,7 @@ def run_agent(
             messages=messages,
             tools=[submit] if final else [*explore, submit],
             # forced: exactly one submission, so a reply cannot carry two that overwrite each other
-            tool_choice=(
-                ToolChoice(mode="tool", name=submission.name, parallel=False)
-                if final
-                else ToolChoice(mode="auto")
-            ),
+            tool_choice=(ToolChoice(mode="tool", name=submission.name, parallel=False) if final else AUTO),
             max_tokens=max_tokens,
         )
         reply = client.complete(request)

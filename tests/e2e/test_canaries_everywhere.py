@@ -233,11 +233,15 @@ def test_no_canary_in_the_inventory_dump(estate: Path) -> None:
     assert [n for n in fingerprinted if not str(defaults[n]).startswith("<redacted:sha256:")] == []
     secrets = {s["name"]: s["keys"] for s in inventory["code"]["secrets"]}
     assert secrets["db"] == ["username", "password", "dsn"]  # key names stay
-    assert [(i["path"], i["line"], i["message"]) for i in inventory["code"]["issues"]] == [
-        ("k8s/broken-password.yaml", 7, "while parsing a block mapping: did not find expected key"),
-        ("k8s/broken-tag.yaml", 6, "a value that is not a valid !!int"),
-        ("stacks/broken/main.tf", 2, "syntax error: unexpected '\"…\"'"),
+    issues = [(i["path"], i["line"], i["reason"]) for i in inventory["code"]["issues"]]
+    assert issues == [
+        ("k8s/broken-password.yaml", 7, "syntax"),
+        ("k8s/broken-tag.yaml", 6, "syntax"),
+        ("stacks/broken/main.tf", 2, "syntax"),
     ]
+    # our own messages are asserted whole; the YAML library's wording (the first) is not
+    messages = [i["message"] for i in inventory["code"]["issues"]]
+    assert messages[1:] == ["a value that is not a valid !!int", "syntax error: unexpected '\"…\"'"]
     events = inventory["live"]["events"]
     assert [e["message"] for e in events] == [
         "Readiness probe failed: curl -H 'X-Vault-Token: " + events[0]["message"].split(": ", 2)[2]

@@ -69,6 +69,17 @@ def test_no_module_is_over_the_size_limit() -> None:
     assert sizes == {}
 
 
+def _reads_environment(path: Path) -> bool:
+    """``os.environ`` or ``os.getenv``, or either imported from ``os``: read from the syntax tree."""
+    names = {"environ", "getenv", "environb", "getenvb"}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in names and getattr(node.value, "id", None) == "os":
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and {a.name for a in node.names} & names:
+            return True
+    return False
+
+
 @pytest.mark.unit
 def test_only_the_settings_module_reads_the_environment() -> None:
     """``pipeline/settings.Environment.read`` is the one read of ``os.environ``; commands get a snapshot."""
@@ -76,8 +87,16 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         str(path.relative_to(REPO))
         for package in ALLOWED
         for path in _modules(package)
-        if any(
-            word in path.read_text(encoding="utf-8") for word in ("os.environ", "os.getenv", "environ.get")
-        )
+        if _reads_environment(path)
     )
     assert readers == ["pipeline/settings.py"]
+
+
+@pytest.mark.unit
+def test_the_environment_checker_sees_every_spelling(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    for text in ("import os\nos.environ['X']\n", "import os\nos.getenv('X')\n", "from os import environ\n"):
+        probe.write_text(text)
+        assert _reads_environment(probe), text
+    probe.write_text("environ = {}\nenviron.get('X')\n")
+    assert not _reads_environment(probe)
