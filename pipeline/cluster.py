@@ -32,7 +32,7 @@ def open_cluster(settings: RunSettings) -> KubeBackend | None:
         return backend
     from tools.kube.snapshot import SnapshotBackend
 
-    return SnapshotBackend(settings.resolve(settings.cluster))
+    return SnapshotBackend(settings.resolve(settings.cluster), shown_as=settings.cluster)
 
 
 def settle_clock(

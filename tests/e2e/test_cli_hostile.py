@@ -210,3 +210,22 @@ def test_a_bad_run_id_is_refused_before_anything_is_printed(
     argv = ["run", str(GITOPS), "--offline", "--run-id", "x/y", "--state-dir", str(tmp_path / "s")]
     code, stdout, stderr = cli(argv, monkeypatch)
     assert code == 2 and "run id: x/y" not in stdout and stderr.startswith("infra-audit: error: run id 'x/y'")
+
+
+def test_snapshot_files_not_read_are_shown_as_the_user_named_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report is shared: it names the snapshot as given (snap/...), not the auditor's absolute path."""
+    shutil.copytree(HOMELAB_SNAPSHOT, tmp_path / "snap")
+    pods = next((tmp_path / "snap").glob("*pods.json"))
+    pods.write_text(pods.read_text()[:200])  # truncated
+    monkeypatch.chdir(tmp_path)
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    argv = ["run", str(GITOPS), "--offline", "--cluster", "snap", "--out", "out", "--state-dir", "s"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        assert main(argv) == 1  # a resource type was lost
+    report = (tmp_path / "out" / "audit.md").read_text()
+    assert f"snap/{pods.name}" in report and str(tmp_path) not in report
+    assert str(tmp_path) not in (tmp_path / "out" / "audit.json").read_text()

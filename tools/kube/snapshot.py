@@ -105,13 +105,16 @@ def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
 class SnapshotBackend:
     """A read-only backend over a snapshot directory (see the module docstring for accepted shapes)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, shown_as: str | None = None) -> None:
+        """``shown_as``: the directory as the user gave it (relative, usually), for every path the
+        snapshot reports; ``path`` is where to read it (resolved against the run's working dir)."""
         root = Path(path).expanduser()
         if not root.exists():
             raise SnapshotError(f"snapshot {str(path)!r} does not exist")
         if not root.is_dir():
             raise SnapshotError(f"snapshot {str(path)!r} is not a directory (expected a directory of dumps)")
         self.root = root
+        self._shown_root = Path(shown_as) if shown_as else root
         self._issues: list[ParseIssue] = []
         self._failed: list[tuple[Path, ParseIssue]] = []  # dumps that did not load
         self._unread: dict[TypeKey, list[str]] = {}  # types not read, and why
@@ -140,7 +143,8 @@ class SnapshotBackend:
 
     def _issue(self, path: Path, message: str, reason: SkipReason, line: int | None = None) -> None:
         """Report a file (or an object in it) not read; paths are the snapshot dir as given + the file."""
-        self._issues.append(ParseIssue(path=shown(path), line=line, message=message, reason=reason))
+        where = self._shown_root / path.relative_to(self.root) if path.is_relative_to(self.root) else path
+        self._issues.append(ParseIssue(path=shown(where), line=line, message=message, reason=reason))
 
     def _skip(self, path: Path, message: str, reason: SkipReason, line: int | None) -> None:
         """A dump that did not load: reported; the type it held is unread (``_read_unread``)."""
