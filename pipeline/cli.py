@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
+from pipeline import logs
 from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
 from pipeline.settings import Environment
 
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
+        logs.setup()
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)
     except InfraAuditError as exc:
