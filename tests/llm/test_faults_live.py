@@ -69,15 +69,16 @@ CASES = {
     "500-persistent": Case(fail(500, "api_error"), FOREVER, 3 * 2, False, "HTTP 500 api_error"),
     "dropped-persistent": Case(drop(), FOREVER, 3 * 2, False, "failed (RemoteProtocolError)"),
     "400-never-retried": Case(fail(400, "invalid_request_error"), FOREVER, 1, False, "HTTP 400"),
-    # a slow server: the timeout is 1.5 s, the stalled reply 4 s late (the server stops waiting when
+    # a slow server: the timeout is 2.5 s, the stalled reply 6 s late (the server stops waiting when
     # the test ends); the SDK does not retry a timeout, the node retries once after its pause
-    "slow-timeout-persistent": Case(slow(4), FOREVER, 1 * 2, False, "sent nothing for 1.5s", timeout=1.5),
-    "slow-timeout-then-ok": Case(slow(4), 1, 1 + 1, True, timeout=1.5),
+    "slow-timeout-persistent": Case(slow(6), FOREVER, 1 * 2, False, "sent nothing for 2.5s", timeout=2.5),
+    "slow-timeout-then-ok": Case(slow(6), 1, 1 + 1, True, timeout=2.5),
     "slow-stream-silent-persistent": Case(
-        slow(4), FOREVER, 1 * 2, False, "sent no event for 1.5s", timeout=1.5, stream=True
+        slow(6), FOREVER, 1 * 2, False, "sent no event for 2.5s", timeout=2.5, stream=True
     ),
-    # 0.4 s before each of the reply's 9 events: 3.6 s in all, never 1.5 s without one
-    "slow-stream-steady-ok": Case(slow(0.4), 1, 1, True, timeout=1.5, stream=True),
+    # 0.3 s before each of the reply's 22 events (a text and three tool calls): 6.6 s in all, never
+    # 2.5 s without one
+    "slow-stream-steady-ok": Case(slow(0.3), 1, 1, True, timeout=2.5, stream=True),
 }
 
 
