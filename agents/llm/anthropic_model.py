@@ -179,9 +179,9 @@ class AnthropicModel:
 
     def _error(self, exc: anthropic.APIError, agent: str) -> ModelError:
         retried = f"after up to {self.settings.max_retries} SDK retries"
-        if isinstance(exc, anthropic.APITimeoutError):
-            text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s per attempt) {retried}"
-            return ModelUnavailable(self._line(agent, text), failure="timeout", sdk_retried=True)
+        if isinstance(exc, anthropic.APITimeoutError):  # _NoTimeoutRetry turns these into _TimedOut first
+            text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s)"
+            return ModelUnavailable(self._line(agent, text), failure="timeout")
         if isinstance(exc, anthropic.APIConnectionError):
             if _unrecorded(exc):
                 # a cassette replay that has no answer for this request: no retry can change that
