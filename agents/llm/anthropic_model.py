@@ -16,6 +16,13 @@ What this module decides, and why:
   retried. The split is the SDK's own (``anthropic/lib/_retry.py``: 408/409/429 are its transient 4xx),
   with one exception: a 429 saying the organisation's spend limit is reached is ``ModelRejected``,
   since no node retry within the run can lift it.
+* **Timeouts** (``ModelSettings.timeout``, ``--request-timeout``) bound each wait for the server:
+  every read of the socket, so without streaming the whole reply (a server sends nothing until it
+  has generated it), and with streaming the gap between two events, never the whole stream. A
+  request that timed out is **not** retried by the SDK (a middleware turns its timeout into one
+  the SDK does not retry): a local server with one slot is most likely still generating, and an
+  immediate retry would queue behind it. It is ``ModelUnavailable(failure="timeout")``, which the
+  node retry tries once more after its long pause.
 * **Streaming** (``stream=True``): the SDK retries only the opening of a stream. A stream that
   breaks half-way (an ``error`` event such as ``overloaded_error``, a dropped connection, or an end
   without ``message_stop``) is ``ModelUnavailable`` and left to the node retry: a partial reply is
@@ -74,8 +81,10 @@ class AnthropicModel:
             auth_token=None if api_key is not None else token,
             base_url=settings.base_url or DEFAULT_BASE_URL,
             max_retries=settings.max_retries,
-            timeout=settings.timeout,
+            # connect, write, pool and every read: with a stream, each read is the wait for an event
+            timeout=httpx2.Timeout(settings.timeout),
             http_client=http_client,
+            middleware=[_NoTimeoutRetry()],
         )
 
     @property
@@ -97,8 +106,26 @@ class AnthropicModel:
         params = self.params(request)
         try:
             message = self._stream(params) if self.settings.stream else self._client.messages.create(**params)
+        except _TimedOut as exc:
+            raise ModelUnavailable(
+                self._line(
+                    request.agent,
+                    f"{self.settings.endpoint} sent nothing for {self.settings.timeout:g}s (the request "
+                    "timeout); not retried at once, the server may still be busy with it",
+                ),
+                failure="timeout",
+            ) from exc
         except _StreamBroke as broke:  # after the first event: the SDK never retries a stream mid-way
             cause = broke.__cause__
+            if _timed_out(cause):
+                raise ModelUnavailable(
+                    self._line(
+                        request.agent,
+                        f"stream from {self.settings.endpoint} sent no event for {self.settings.timeout:g}s "
+                        "(the request timeout), not retried at once",
+                    ),
+                    failure="timeout",
+                ) from cause
             raise ModelUnavailable(
                 self._line(
                     request.agent,
@@ -152,9 +179,9 @@ class AnthropicModel:
 
     def _error(self, exc: anthropic.APIError, agent: str) -> ModelError:
         retried = f"after up to {self.settings.max_retries} SDK retries"
-        if isinstance(exc, anthropic.APITimeoutError):
-            text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s per attempt) {retried}"
-            return ModelUnavailable(self._line(agent, text), failure="timeout", sdk_retried=True)
+        if isinstance(exc, anthropic.APITimeoutError):  # _NoTimeoutRetry turns these into _TimedOut first
+            text = f"{self.settings.endpoint} timed out ({self.settings.timeout:g}s)"
+            return ModelUnavailable(self._line(agent, text), failure="timeout")
         if isinstance(exc, anthropic.APIConnectionError):
             if _unrecorded(exc):
                 # a cassette replay that has no answer for this request: no retry can change that
@@ -203,6 +230,29 @@ class AnthropicModel:
         if len(text) > MESSAGE_CAP:
             text = text[: MESSAGE_CAP - 3] + "..."
         return f"{agent}: model {self.settings.model}: {text}"
+
+
+class _TimedOut(Exception):
+    """Internal: a request timed out; raised without a cause, so the SDK's retry loop lets it through."""
+
+
+class _NoTimeoutRetry(anthropic.Middleware):
+    """The SDK retries a timed-out attempt at once; against a busy server that only queues behind
+    the request still running, so a timeout leaves the SDK as ``_TimedOut`` (the node retry waits)."""
+
+    def handle(self, request: Any, call_next: Any) -> Any:
+        try:
+            return call_next(request)
+        except anthropic.APITimeoutError as exc:
+            raise _TimedOut(str(exc)) from None
+
+
+def _timed_out(cause: BaseException | None) -> bool:
+    while cause is not None:
+        if isinstance(cause, (httpx2.TimeoutException, anthropic.APITimeoutError)):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 class _StreamBroke(Exception):

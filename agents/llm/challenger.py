@@ -4,6 +4,13 @@ verdict per finding through ``submit_verdicts``, plus gaps and alternative frami
 
 Whatever the model says, the mechanical recount (``agents/offline/challenge_numbers``) also runs in
 LLM mode (verdicts of stance ``recount``), so a number that does not reproduce cannot survive.
+
+A finding no verdict covers stays: a submission missing verdicts is rejected once (the model can
+add them); sent again still missing some, it is accepted and each finding it left out gets a
+CONFIRMED of this stance whose reason says it was not judged, and a gap line names them. A
+challenger that ends with no accepted submission (rejections, budget, turns, no submission) falls
+back to its stance's deterministic outcome (for numbers, the recount that already ran beside it),
+and a gap line says it fell back.
 """
 
 from __future__ import annotations
@@ -40,6 +47,10 @@ def stance_variables(stance: StanceSpec, stances: Mapping[str, StanceSpec] = STA
 
 
 def make_check(stance: StanceSpec, ids: set[str]) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
+    """The submission's checks. Missing verdicts reject it once; after that they are not a problem
+    (the findings left out stand as CONFIRMED, see ``unjudged``)."""
+    told: list[bool] = []
+
     def check(payload: VerdictsSubmission, seen: set[str]) -> list[str]:
         problems = []
         given = [v.finding for v in payload.verdicts]
@@ -48,8 +59,12 @@ def make_check(stance: StanceSpec, ids: set[str]) -> Callable[[VerdictsSubmissio
         twice = sorted({f for f in given if given.count(f) > 1})
         if unknown:
             problems.append(f"no such finding: {', '.join(unknown)}")
-        if missing:
-            problems.append(f"no verdict for: {', '.join(missing)} (CONFIRMED when it stands)")
+        if missing and not told:
+            told.append(True)
+            problems.append(
+                f"no verdict for: {', '.join(missing)} (CONFIRMED when it stands; a finding you leave "
+                "out stands as CONFIRMED)"
+            )
         if twice:
             problems.append(f"more than one verdict for: {', '.join(twice)}")
         for v in payload.verdicts:
@@ -131,14 +146,53 @@ def challenge_llm(
         seen=set(evidence),
     )
     if run.payload is None:
-        return ChallengeOutcome(
-            gaps=[f"The {stance.name} challenger did not submit ({run.stopped}); its verdicts are missing."]
-        )
+        return fall_back(stance, run.stopped, findings, results, ctx)
     verdicts = [Verdict(challenger=stance.name, **v.model_dump()) for v in run.payload.verdicts]
+    left_out = unjudged(stance, findings, verdicts)
     own = sorted({e for v in verdicts for e in v.evidence if e not in evidence})
+    gaps = list(run.payload.gaps)
+    if left_out:
+        gaps.append(
+            f"The {stance.name} challenger gave no verdict for {', '.join(v.finding for v in left_out)}; "
+            "they stand as CONFIRMED, not judged."
+        )
     return ChallengeOutcome(
-        verdicts=verdicts,
+        verdicts=[*verdicts, *left_out],
         evidence=[ev for e in own if (ev := ctx.ledger.get(e)) is not None],
-        gaps=list(run.payload.gaps),
+        gaps=gaps,
         framings=list(run.payload.framings),
     )
+
+
+def unjudged(stance: StanceSpec, findings: list[RawFinding], verdicts: list[Verdict]) -> list[Verdict]:
+    """A CONFIRMED of this stance for every finding no verdict covers, saying it was not judged."""
+    judged = {v.finding for v in verdicts}
+    return [
+        Verdict(
+            finding=f.id,
+            challenger=stance.name,
+            action="CONFIRMED",
+            reason=f"Not judged: the {stance.name} challenger gave no verdict; the finding stands.",
+        )
+        for f in findings
+        if f.id not in judged
+    ]
+
+
+def fall_back(
+    stance: StanceSpec,
+    stopped: str,
+    findings: list[RawFinding],
+    results: Mapping[str, ConcernResult],
+    ctx: AgentContext,
+) -> ChallengeOutcome:
+    """No accepted submission: the stance's deterministic outcome, and a gap that says so."""
+    if stance.beside_model is not None:
+        # the offline function already ran beside the model (relabelled); it is the fallback
+        outcome = ChallengeOutcome()
+        what = f"its deterministic {stance.beside_model} verdicts stand"
+    else:
+        outcome = stance.offline(findings, results, ctx)
+        what = f"its verdicts are the deterministic {stance.name} challenger's"
+    outcome.gaps.insert(0, f"The {stance.name} challenger did not submit ({stopped}); fell back: {what}.")
+    return outcome

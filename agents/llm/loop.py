@@ -12,7 +12,10 @@ its submission tool. The rules the loop enforces, whatever the model does:
   the agent gets one last turn whose only tool is the submission tool, forced;
 * the submission is a forced structured-output tool whose input schema is a pydantic model; a
   submission that does not validate, or whose claims cite evidence the agent never saw, is rejected
-  with a message that says exactly what to fix, and the agent may submit again;
+  with a message that says exactly what to fix, and the agent may submit again, up to
+  ``MAX_REJECTED`` rejections; the same rejected submission again (same input, nothing new seen
+  since) is a loop and ends the agent at once. An agent ended so has no payload, and its role falls
+  back to the deterministic path (``stopped`` says why);
 * text with no tool call is nudged once towards submitting, then the final turn is forced.
 """
 
@@ -47,6 +50,7 @@ from tools.registry import Toolbox, ToolSpec
 P = TypeVar("P", bound=BaseModel)
 
 MAX_REPEATS = 3
+MAX_REJECTED = 3
 CUT_OFF = (
     "Your last reply was cut off at the output token limit. Submit again, more concisely: shorter "
     "summaries and at most the 20 most telling locations per finding."
@@ -84,7 +88,19 @@ class AgentRun(Generic[P]):
     repeats: int = 0
     turns: int = 0
     rejected: int = 0
+    rejected_inputs: set[str] = field(default_factory=set)
+    """Each rejected submission's input and the evidence seen then: the same again is a loop."""
+    looped: bool = False
+    """It sent a rejected submission again, unchanged, with nothing new seen in between."""
     stopped: str = "submitted"
+
+    def rejection_limit(self) -> str | None:
+        """Why the agent must end after its rejected submissions, if it must."""
+        if self.looped:
+            return "the same rejected submission again"
+        if self.rejected >= MAX_REJECTED:
+            return f"{self.rejected} submissions rejected"
+        return None
 
 
 def tool_defs(specs: list[ToolSpec]) -> list[ToolDef]:
@@ -185,6 +201,9 @@ def run_agent(
             on_turn(run)
         if run.payload is not None:
             return run
+        if (limit := run.rejection_limit()) is not None:
+            run.stopped = limit
+            return run
         turn = tool_results(answers)
         if reply.stop_reason == "max_tokens":
             # a submission cut off at the token limit arrives truncated and is rejected: say why
@@ -223,11 +242,20 @@ def _call(run: AgentRun[P], toolbox: Toolbox, use: ToolUseBlock, agent: str) -> 
     return (use.id, render_evidence(evidence, repeated), evidence.status == "error")
 
 
+def _rejected(run: AgentRun[P], use: ToolUseBlock) -> None:
+    key = json.dumps(use.input, sort_keys=True, default=str) + f"|{len(run.seen)}"
+    run.rejected += 1
+    # the seen set only grows: the same size is the same set, so the same checks give the same answer
+    if key in run.rejected_inputs:
+        run.looped = True
+    run.rejected_inputs.add(key)
+
+
 def _submit(run: AgentRun[P], submission: Submission[P], use: ToolUseBlock) -> tuple[str, str, bool]:
     try:
         payload = submission.schema.model_validate(use.input)
     except ValidationError as exc:
-        run.rejected += 1
+        _rejected(run, use)
         return (
             use.id,
             f"Submission rejected, nothing was recorded. Fix and submit again: {_problems(exc)}",
@@ -235,7 +263,7 @@ def _submit(run: AgentRun[P], submission: Submission[P], use: ToolUseBlock) -> t
         )
     problems = submission.check(payload, run.seen)
     if problems:
-        run.rejected += 1
+        _rejected(run, use)
         listed = "\n".join(f"- {p}" for p in problems[:20])
         return (
             use.id,

@@ -5,6 +5,12 @@ then the model explores with the read-only tools and submits through ``submit_fi
 schema is ``FindingDraft``. Every claim must cite evidence the agent has seen: the catalog's or its
 own tool calls'. If the model never submits, the concern falls back to the deterministic findings,
 and the result says so.
+
+The catalog is a floor: every positive catalog result stays a finding. A submitted finding refines
+a result when its ``check`` is that check or a claim cites the result's evidence (a merge); a
+result no submitted finding refines is added back as its deterministic finding (ids continue the
+sequence), and the result's note names what was restored. A model may refine, split or merge the
+catalog's results, never omit one; only a challenger's verdict with evidence drops a finding.
 """
 
 from __future__ import annotations
@@ -71,6 +77,18 @@ def _check_rows(outcomes: list[CheckOutcome]) -> tuple[list[dict[str, object]], 
     return rows, skipped
 
 
+def keep_floor(
+    concern: Concern, findings: list[RawFinding], positives: list[CheckOutcome]
+) -> tuple[list[RawFinding], list[str]]:
+    """The submitted findings plus the deterministic finding of every positive result none refines."""
+    checks = {f.check for f in findings}
+    cited = {e for f in findings for c in f.claims for e in c.evidence}
+    missing = [o for o in positives if o.check not in checks and o.evidence not in cited]
+    start = len(findings) + 1
+    restored = [finding_from_outcome(concern, seq, o) for seq, o in enumerate(missing, start=start)]
+    return [*findings, *restored], [o.check for o in missing]
+
+
 def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
     budget = ctx.llm()[2]
     check_ctx = ctx.check_context()
@@ -109,18 +127,25 @@ def research_llm(concern: Concern, ctx: AgentContext) -> ConcernResult:
         seen={o.evidence for o in outcomes},
     )
     code = CONCERN_CODES[concern]
+    positives = [o for o in outcomes if o.detection.applicable and o.detection.count > 0]
+    note: str | None
     if run.payload is None:
-        positives = [o for o in outcomes if o.detection.applicable and o.detection.count > 0]
         findings = [finding_from_outcome(concern, i, o) for i, o in enumerate(positives, start=1)]
         note = (
             f"the {concern} researcher did not submit ({run.stopped}); findings are the deterministic checks"
         )
     else:
-        findings = [
+        submitted = [
             RawFinding(id=f"{code}#{i}", concern=concern, **draft.model_dump())
             for i, draft in enumerate(run.payload.findings, start=1)
         ]
-        note = None
+        findings, restored = keep_floor(concern, submitted, positives)
+        note = (
+            f"the {concern} researcher's submission left out {', '.join(restored)}; restored from the "
+            "deterministic checks"
+            if restored
+            else None
+        )
     return ConcernResult(
         concern=concern,
         status="ok",

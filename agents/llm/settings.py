@@ -92,7 +92,13 @@ class ModelSettings(BaseModel):
     max_retries: int = Field(
         default=2, ge=0, le=10, description="SDK retries on 408/409/429/5xx and dropped connections."
     )
-    timeout: float = Field(default=120.0, gt=0, description="Seconds per HTTP attempt.")
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request may wait for the server (--request-timeout): without streaming, "
+        "for the whole reply; with streaming, between two events. A timeout is not retried by the SDK.",
+    )
     stream: bool = Field(
         default=False, description="Stream replies (SSE); the reply handed to the agent is the same."
     )

@@ -13,6 +13,7 @@ from agents.llm.settings import ModelSettings, Price, RunBudget
 from domain.errors import SettingsError
 from pipeline.settings import Environment
 
+MAX_REQUEST_TIMEOUT = 3600
 BUDGET_FLAGS = {
     "max_tool_calls": ("max_tool_calls_per_agent", "--max-tool-calls"),
     "max_tokens": ("max_tokens_per_run", "--max-tokens"),
@@ -33,6 +34,13 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
     )
     group.add_argument("--model", help="model id (default: the client's current Sonnet)")
     group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
+    group.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds a model request may wait for the server (default 120); with --stream, between "
+        "two events, not for the whole reply",
+    )
     if recording:
         group.add_argument(
             "--record", metavar="CASSETTE", help="record the model's HTTP traffic to this YAML file"
@@ -66,6 +74,14 @@ def price(text: str | None) -> Price | None:
     return Price(input=cost_in, output=cost_out, cache_write=cost_in * 1.25, cache_read=cost_in * 0.1)
 
 
+def request_timeout(seconds: float | None) -> float | None:
+    if seconds is not None and not 0 < seconds <= MAX_REQUEST_TIMEOUT:
+        raise SettingsError(
+            f"--request-timeout: give seconds above 0 and at most {MAX_REQUEST_TIMEOUT}, not {seconds:g}"
+        )
+    return seconds
+
+
 def budget(args: argparse.Namespace) -> RunBudget:
     given: dict[str, Any] = {}
     for flag, (name, _) in BUDGET_FLAGS.items():
@@ -87,6 +103,7 @@ def model_settings(args: argparse.Namespace, env: Environment, model: str | None
         provider=args.provider,
         model=model or args.model,
         stream=args.stream,
+        timeout=request_timeout(args.request_timeout),
         budget=budget(args),
         price=price(args.price),
     )

@@ -41,6 +41,16 @@ pytestmark = pytest.mark.e2e
         ),
         (["run", str(GITOPS), "--max-usd", "-5"], 2, "--max-usd: input should be greater than or equal to 0"),
         (
+            ["run", str(GITOPS), "--request-timeout", "0"],
+            2,
+            "--request-timeout: give seconds above 0 and at most 3600, not 0",
+        ),
+        (
+            ["rerun", "/nonexistent.json", "--concern", "R1", "--request-timeout", "nan"],
+            2,
+            "--request-timeout: give seconds above 0 and at most 3600, not nan",
+        ),
+        (
             ["run", str(GITOPS), "--max-concurrency", "0"],
             2,
             "--max-concurrency: input should be greater than or equal to 1",

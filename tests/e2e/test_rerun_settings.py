@@ -1,4 +1,4 @@
-"""``rerun`` takes the model flags of ``run``: its budget and price are the user's, not the defaults."""
+"""``rerun`` takes the model flags of ``run``: its budget, price and request timeout are the user's."""
 
 from __future__ import annotations
 
@@ -48,12 +48,13 @@ def test_rerun_keeps_the_budget_and_price_flags(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setitem(providers.PROVIDERS, "toy", factory)
     argv = ["rerun", str(out / "audit.json"), "--concern", "R5", "--provider", "toy"]
-    flags = ["--max-tool-calls", "0", "--price", "1,2", "--max-usd", "3"]
+    flags = ["--max-tool-calls", "0", "--price", "1,2", "--max-usd", "3", "--request-timeout", "300"]
     code, printed = cli([*argv, *flags], monkeypatch, ANTHROPIC_API_KEY="k")
     assert code == 0, printed
     (settings,) = seen
     assert settings.budget.max_tool_calls_per_agent == 0 and settings.budget.max_usd_per_run == 3
     assert settings.price is not None and (settings.price.input, settings.price.output) == (1.0, 2.0)
+    assert settings.timeout == 300
     research: list[ModelRequest] = [r for r in made[0].requests if r.agent == "research:security"]
     # no tool call allowed: the first turn already offers only the submission, forced
     assert research and [t.name for t in research[0].tools] == ["submit_findings"]

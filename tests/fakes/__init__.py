@@ -19,6 +19,7 @@ from .script import (
     fail,
     first_system_line,
     reply,
+    slow,
     text,
     tool_use,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "first_system_line",
     "redact",
     "reply",
+    "slow",
     "text",
     "tool_use",
 ]

@@ -16,7 +16,8 @@ What it promises
   ``Date`` header. The same script and requests give byte-identical responses every run.
 * Concurrency: a thread per connection (five research agents call at once); the script is called
   under one lock, so scripts need not be thread-safe.
-* Faults on demand, played before the script is asked, after which scripted replies resume:
+* Faults on demand, played before the script is asked, after which scripted replies resume
+  (a slow server, ``slow``, is the scripted reply held back):
   ``fail_next`` (next N requests), ``fail_at`` (a request index), ``fail_on`` (route and turn).
 * A record of every request, secrets redacted, with per-route counts ("the 529 scenario sent
   exactly 3 requests and the other concerns were untouched").
@@ -97,6 +98,7 @@ class _Plan:
     body: bytes = b""
     events: list[bytes] | None = None
     cut_after: int | None = None  # drop the stream after this many events
+    stall: float = 0.0  # seconds before the response, or (streamed) before each event
 
 
 def redact(headers: Mapping[str, str]) -> dict[str, str]:
@@ -133,12 +135,15 @@ class ScriptedAnthropicServer:
         self.script_errors: list[str] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        """Set while the server stops: a stalled reply stops waiting."""
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> Self:
         if self._httpd is not None:
             raise RuntimeError("the scripted Anthropic server is already running")
+        self.stopping.clear()
         httpd = _HTTPServer(self._address, _Handler, owner=self)
         if httpd.server_address[0] != LOOPBACK:
             httpd.server_close()
@@ -155,6 +160,7 @@ class ScriptedAnthropicServer:
         httpd, thread = self._httpd, self._thread
         if httpd is None or thread is None:
             return
+        self.stopping.set()
         httpd.shutdown()
         httpd.close_connections()
         httpd.server_close()
@@ -280,6 +286,10 @@ class ScriptedAnthropicServer:
         return None
 
     def _fault_plan(self, fault: Fault, body: dict[str, Any], stream: bool) -> _Plan:
+        if fault.stall > 0:
+            plan = self._reply_plan(body)
+            plan.stall = fault.stall
+            return plan
         if fault.status is not None:
             seed = canonical([body, fault.status, fault.error_type, fault.message])
             plan = _error_plan(fault.status, fault.error_type, fault.message, seed)
@@ -367,6 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
         if plan.status is None:
             self.close_connection = True  # hang up without a status line
             return
+        stopping = self.server.owner.stopping
+        if plan.stall and plan.events is None and stopping.wait(plan.stall):
+            return
         self.send_response(plan.status)
         self.send_header("server", SERVER_HEADER)
         for name, value in plan.headers:
@@ -380,6 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
         for sent, event in enumerate(plan.events):
             if plan.cut_after is not None and sent >= plan.cut_after:
                 self.close_connection = True  # mid-stream: the chunked body never terminates
+                return
+            if plan.stall and stopping.wait(plan.stall):
                 return
             self.wfile.write(b"%X\r\n%s\r\n" % (len(event), event))
         self.wfile.write(b"0\r\n\r\n")

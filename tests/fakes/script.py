@@ -70,7 +70,8 @@ class Fault:
 
     ``status`` None is a dropped connection: closed with no response at all, or, for a streamed
     request with ``after_events`` set, closed after that many SSE events (a non-streamed request
-    is always dropped before its response).
+    is always dropped before its response). ``stall`` > 0 is a slow server instead: the scripted
+    reply, held back ``stall`` seconds before the response, or, streamed, before every event.
     """
 
     status: int | None
@@ -78,6 +79,7 @@ class Fault:
     message: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     after_events: int | None = None
+    stall: float = 0.0
 
 
 Script: TypeAlias = Callable[[dict[str, Any]], Reply]
@@ -128,6 +130,14 @@ def fail(status: int, error_type: str, message: str = "", headers: Mapping[str, 
 def drop(after_events: int | None = None) -> Fault:
     """Close the connection without a response, or after ``after_events`` SSE events of a stream."""
     return Fault(status=None, after_events=after_events)
+
+
+def slow(seconds: float) -> Fault:
+    """The scripted reply, ``seconds`` late: all at once, or for a stream, ``seconds`` before each event.
+
+    The wait ends early when the server stops, so a test never waits out a stall its client gave up on.
+    """
+    return Fault(status=None, stall=seconds)
 
 
 def first_system_line(request: Mapping[str, Any]) -> str:

@@ -9,7 +9,11 @@ asserts exactly how many requests that turn cost, which follows from the two ret
 * the graph's node retry (``pipeline/graph.py``, ``max_attempts=2``): the whole research node once
   more, only for ``ModelUnavailable`` (what outlived the SDK's retries), never for ``ModelRejected``.
 
-So an outage costs at most 3 x 2 = 6 requests, and a rejected request exactly one. Waits are real
+So an outage costs at most 3 x 2 = 6 requests, and a rejected request exactly one. A request that
+times out (``--request-timeout``) is the exception: the SDK does not retry it (the server may still
+be generating), so a slow server costs one request per node attempt, 2 in all. With ``--stream`` the
+timeout is the wait between two events: a stream slower than the timeout in all, but never silent
+for that long, is not cut. Waits are real
 but tiny: the server asks for 1 ms (``retry-after-ms``), the node retry waits 10 ms, and a dropped
 connection (no header: the SDK's own backoff) is cut to 1 ms after its computed wait is recorded.
 """
@@ -24,7 +28,7 @@ from typing import Any
 
 import pytest
 from estates import GITOPS, REPO
-from fakes import Fault, ScriptedAnthropicServer, drop, fail
+from fakes import Fault, ScriptedAnthropicServer, drop, fail, slow
 from rich.console import Console
 from scenarios import gitops
 from scenarios.common import SCRIPTED_MODEL, researcher_key
@@ -52,6 +56,8 @@ class Case:
     requests: int
     ok: bool
     error: str = ""
+    timeout: float = 120.0
+    stream: bool = False
 
 
 CASES = {
@@ -63,6 +69,16 @@ CASES = {
     "500-persistent": Case(fail(500, "api_error"), FOREVER, 3 * 2, False, "HTTP 500 api_error"),
     "dropped-persistent": Case(drop(), FOREVER, 3 * 2, False, "failed (RemoteProtocolError)"),
     "400-never-retried": Case(fail(400, "invalid_request_error"), FOREVER, 1, False, "HTTP 400"),
+    # a slow server: the timeout is 2.5 s, the stalled reply 6 s late (the server stops waiting when
+    # the test ends); the SDK does not retry a timeout, the node retries once after its pause
+    "slow-timeout-persistent": Case(slow(6), FOREVER, 1 * 2, False, "sent nothing for 2.5s", timeout=2.5),
+    "slow-timeout-then-ok": Case(slow(6), 1, 1 + 1, True, timeout=2.5),
+    "slow-stream-silent-persistent": Case(
+        slow(6), FOREVER, 1 * 2, False, "sent no event for 2.5s", timeout=2.5, stream=True
+    ),
+    # 0.3 s before each of the reply's 22 events (a text and three tool calls): 6.6 s in all, never
+    # 2.5 s without one
+    "slow-stream-steady-ok": Case(slow(0.3), 1, 1, True, timeout=2.5, stream=True),
 }
 
 
@@ -82,7 +98,12 @@ def live(tmp_path: Path) -> Iterator[Any]:
         with ScriptedAnthropicServer(gitops.router()) as server:
             server.fail_on(SECURITY, case.fault, turn=0, times=case.times)
             settings = ModelSettings(
-                model=SCRIPTED_MODEL, api_key="scripted-test-key", base_url=server.base_url, max_retries=2
+                model=SCRIPTED_MODEL,
+                api_key="scripted-test-key",
+                base_url=server.base_url,
+                max_retries=2,
+                timeout=case.timeout,
+                stream=case.stream,
             )
             model = AnthropicModel(settings)
             waits: list[float] = []

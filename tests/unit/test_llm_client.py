@@ -394,7 +394,9 @@ def _ok() -> httpx2.Response:
         pytest.param([error(408, "timeout_error")] * 3, 3, ModelUnavailable, id="408x3"),
         pytest.param([httpx2.ConnectError("refused")] * 3, 3, ModelUnavailable, id="connect-error-x3"),
         pytest.param([httpx2.ReadError("reset")] * 3, 3, ModelUnavailable, id="read-error-x3"),
-        pytest.param([httpx2.ReadTimeout("slow")] * 3, 3, ModelUnavailable, id="timeout-x3"),
+        # our own timeout is not retried by the SDK (a busy server would queue the retry): the node's
+        pytest.param([httpx2.ReadTimeout("slow")], 1, ModelUnavailable, id="read-timeout-once"),
+        pytest.param([httpx2.ConnectTimeout("slow")], 1, ModelUnavailable, id="connect-timeout-once"),
         pytest.param([error(400, "invalid_request_error")], 1, ModelRejected, id="400"),
         pytest.param([error(401, "authentication_error")], 1, ModelRejected, id="401"),
         pytest.param([error(403, "permission_error")], 1, ModelRejected, id="403"),
@@ -416,6 +418,18 @@ def test_request_counts_per_fault(
             model.complete(request())
     assert len(fake.requests) == expected_requests
     assert not fake.steps
+
+
+def test_a_request_timeout_is_unavailable_as_a_timeout_the_sdk_did_not_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeAPI(httpx2.ReadTimeout("slow"))
+    model = make(fake, max_retries=2)
+    Waits(model, monkeypatch)
+    with pytest.raises(ModelUnavailable) as raised:
+        model.complete(request())
+    assert (raised.value.failure, raised.value.sdk_retried) == ("timeout", False)
+    assert len(fake.requests) == 1 and not fake.steps
 
 
 def test_a_spend_limit_429_is_rejected_after_the_sdk_retries(monkeypatch: pytest.MonkeyPatch) -> None:
