@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
 from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
-from pipeline.settings import Environment
 
 COMMANDS = (run, resume, rerun, runs, checks, inventory, snapshot, tool)
 
@@ -69,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
+        from pipeline.settings import Environment  # after parsing: --help needs no settings model
+
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)
     except InfraAuditError as exc:

@@ -25,9 +25,6 @@ from pipeline.commands.common import (
     prune_runs,
 )
 from pipeline.commands.model_flags import add_model_flags, model_settings
-from pipeline.console import make_console
-from pipeline.progress import Progress
-from pipeline.settings import RunSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,9 +75,12 @@ def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock
+    from pipeline.console import make_console
+    from pipeline.progress import Progress
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.runs import new_run_id
+    from pipeline.settings import RunSettings
 
     console = make_console()
     replay_model = _replay_arguments(args)
