@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 from inventory_builder import code_ref, inventory, live_ref, live_state, run, subjects, workload
 
+from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
 from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
 from tools.inventory import indexes
@@ -119,3 +121,42 @@ def test_jobs_by_name_keeps_the_first_job_of_a_name() -> None:
     found = indexes.jobs_by_name(live_state(jobs=jobs))
     assert list(found) == [("a", "backup-1")]
     assert found[("a", "backup-1")].owner_cronjob == "backup"
+
+
+def test_askable_jobs_decide_every_claim_as_asking_every_job_does() -> None:
+    """Seeded claims and jobs of every kind: the few jobs ``askable`` names cover a claim exactly when
+    some job does. The words share prefixes and separators (``db`` / ``db-1`` / ``db.ns1``)."""
+    rng = random.Random(13)
+    words = ["db", "db-1", "mysql", "mysqldump", "data", "data-db-0", "web", "-odd", "a.b"]
+    words += [f"svc{i}" for i in range(40)]
+    spaces = [None, "ns1", "ns2"]
+    jobs = []
+    for n in range(30):
+        mentioned = " ".join([rng.choice(words), f"{rng.choice(words)}.{rng.choice(['ns1', 'ns2'])}"])
+        velero = (
+            (frozenset({"ns1", "ns9"}), frozenset(rng.sample(["ns1"], rng.randint(0, 1))))
+            if n % 9 == 0
+            else None
+        )
+        jobs.append(
+            BackupJob(
+                kind="CronJob",
+                namespace=rng.choice(spaces),
+                name=f"{rng.choice(words)}-backup" if n % 3 == 0 else f"backup-{n}",
+                ref=f"job-{n}",
+                mounts=frozenset(rng.sample(words, rng.randint(0, 1))),
+                text=mentioned,
+                suspended=n % 5 == 0,
+                velero_namespaces=velero,
+            )
+        )
+    claims = [
+        Claim(ns, name, "ref", tuple(rng.sample(words, rng.randint(0, 2))), "code")
+        for ns in spaces
+        for name in words
+    ]
+    ask = askable(jobs)
+    decided = [any(covers(j, c) for j in ask(c)) for c in claims]
+    assert decided == [any(covers(j, c) for j in jobs) for c in claims]
+    assert 0 < sum(decided) < len(claims)  # both answers occur
+    assert len(ask(claims[0])) < len(jobs)  # and it does not ask every job
