@@ -160,3 +160,14 @@ def test_askable_jobs_decide_every_claim_as_asking_every_job_does() -> None:
     assert decided == [any(covers(j, c) for j in jobs) for c in claims]
     assert 0 < sum(decided) < len(claims)  # both answers occur
     assert len(ask(claims[0])) < len(jobs)  # and it does not ask every job
+
+
+def test_workload_spans_are_by_path_and_skip_live_workloads() -> None:
+    code = Records(
+        workloads=[
+            workload("Deployment", "a", "web", at="apps/web.yaml:3", end_line=40),
+            workload("StatefulSet", "a", "pg", at="apps/web.yaml:42"),
+            workload("Deployment", "a", "db", live=True),
+        ]
+    )
+    assert indexes.workload_spans(code) == {"apps/web.yaml": [(3, 40), (42, None)]}

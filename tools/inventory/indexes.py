@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tools.inventory.sources import CodeRef
+
 if TYPE_CHECKING:
     from tools.inventory.inventory import LiveState, Records
     from tools.inventory.models import HelmRelease, JobState
@@ -86,3 +88,18 @@ def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
         return found
 
     return _cached(live, "jobs_by_name", jobs, build)
+
+
+def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:
+    """Code path -> the (line, end_line) of every workload written in it, in order."""
+    workloads = records.workloads
+
+    def build() -> dict[str, list[tuple[int, int | None]]]:
+        spans: dict[str, list[tuple[int, int | None]]] = {}
+        for workload in workloads:
+            src = workload.source
+            if isinstance(src, CodeRef):
+                spans.setdefault(src.path, []).append((src.line, src.end_line))
+        return spans
+
+    return _cached(records, "workload_spans", workloads, build)
