@@ -18,6 +18,7 @@ Targets (issue 13), on a 2-core machine: 10k pods <= 5 s and <= 400 MB; exponent
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import sys
@@ -77,16 +78,22 @@ def main(argv: list[str] | None = None) -> int:
             rss = max(s.maxrss_mb for s in samples)
             pss = max(s.tree_mb for s in samples)
             rows.append((pods, wall, rss, pss))
-            print(f"{pods:>7,} pods  {len(samples)} run(s)  wall median {wall:7.2f} s  "
-                  f"peak RSS {rss:6.0f} MB  peak PSS tree {pss:6.0f} MB  (load {bench_run._load()})",
-                  flush=True)
+            print(
+                f"{pods:>7,} pods  {len(samples)} run(s)  wall median {wall:7.2f} s  "
+                f"peak RSS {rss:6.0f} MB  peak PSS tree {pss:6.0f} MB  (load {bench_run._load()})",
+                flush=True,
+            )
     print(f"load after: {bench_run._load()}")
     if len(rows) > 1:
-        print(f"growth exponent, wall, least squares {rows[0][0]:,}..{rows[-1][0]:,} pods: "
-              f"{exponent([(p, w) for p, w, _, _ in rows]):.2f}")
-        for (p0, w0, r0, _), (p1, w1, r1, _) in zip(rows, rows[1:], strict=False):
-            print(f"  {p0:,} -> {p1:,}: wall {math.log(w1 / w0) / math.log(p1 / p0):.2f}, "
-                  f"RSS {math.log(r1 / r0) / math.log(p1 / p0):.2f}")
+        print(
+            f"growth exponent, wall, least squares {rows[0][0]:,}..{rows[-1][0]:,} pods: "
+            f"{exponent([(p, w) for p, w, _, _ in rows]):.2f}"
+        )
+        for (p0, w0, r0, _), (p1, w1, r1, _) in itertools.pairwise(rows):
+            print(
+                f"  {p0:,} -> {p1:,}: wall {math.log(w1 / w0) / math.log(p1 / p0):.2f}, "
+                f"RSS {math.log(r1 / r0) / math.log(p1 / p0):.2f}"
+            )
     return 0
 
 
