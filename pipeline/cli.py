@@ -16,9 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
-from pipeline import logs
 from pipeline.commands import checks, inventory, rerun, resume, run, runs, snapshot, tool
-from pipeline.settings import Environment
 
 COMMANDS = (run, resume, rerun, runs, checks, inventory, snapshot, tool)
 
@@ -70,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
+        from pipeline import logs  # after parsing: --help needs neither logging nor the redactor
+        from pipeline.settings import Environment  # after parsing: --help needs no settings model
+
         logs.setup()
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)

@@ -9,12 +9,15 @@ Tests build ``ScriptedModel`` and ``FunctionModel`` directly; they need no setti
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from agents.llm.protocol import ModelClient
-from agents.llm.settings import ModelSettings
 from domain.errors import SettingsError
 
-ProviderFactory = Callable[[ModelSettings], ModelClient]
+if TYPE_CHECKING:  # the names and the table are read at start-up ('--provider'); the types are not
+    from agents.llm.protocol import ModelClient
+    from agents.llm.settings import ModelSettings
+
+ProviderFactory = Callable[["ModelSettings"], "ModelClient"]
 
 
 def _anthropic(settings: ModelSettings) -> ModelClient:

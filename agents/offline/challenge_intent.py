@@ -35,9 +35,9 @@ from domain.errors import SandboxViolation
 from domain.evidence import Evidence
 from domain.findings import RawFinding, Verdict
 from tools.checks.spec import spec_by_id
+from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
 from tools.inventory.loading import LoadError
-from tools.inventory.models import CodeRef
 from tools.inventory.yaml_lines import load_documents
 from tools.registry import Toolbox
 
@@ -324,10 +324,9 @@ def _names_namespace(text: str, name: str) -> bool:
 def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
     """First line of the record that holds ``path:line`` (the workload around a container)."""
     best = line
-    for workload in inventory.code.workloads:
-        src = workload.source
-        if isinstance(src, CodeRef) and src.path == path and src.line <= line <= (src.end_line or line):
-            best = min(best, src.line)
+    for first, last in indexes.workload_spans(inventory.code).get(path, ()):
+        if first <= line <= (last or line):
+            best = min(best, first)
     return best
 
 

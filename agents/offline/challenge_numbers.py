@@ -1,8 +1,11 @@
 """The numbers challenger: re-execute every piece of evidence a claim cites and recount.
 
-It trusts nothing from the research phase: the estate is parsed again from disk into a fresh
-inventory, checks run again on it, and tool calls run again through a fresh ledger (so nothing is
-answered from the research cache). A claim whose value does not reproduce cannot survive: the
+It trusts nothing from the research phase's reasoning: the estate's code is parsed again from disk
+into a fresh inventory, checks run again on it, and tool calls run again through a fresh ledger (so
+nothing is answered from the research cache). The cluster is the one reading of this run (loaded
+once, issue 13): the fresh inventory links the new parse to the run's ``LiveState`` instead of
+reading the cluster again, which at 10,000 pods cost as much as the first load and could see a
+cluster that had moved on since. A claim whose value does not reproduce cannot survive: the
 finding is CORRECTED with the measured value and the new evidence. Re-run evidence gets the
 original id with a ``.r`` suffix, so the appendix shows both.
 """
@@ -30,7 +33,8 @@ def recount_id(eid: str) -> str:
 
 
 class Recounter:
-    """Re-executes evidence against a fresh parse of the estate; each piece at most once."""
+    """Re-executes evidence against a fresh parse of the estate (and the run's cluster state); each
+    piece at most once."""
 
     def __init__(self, ctx: AgentContext) -> None:
         self.ctx = ctx
@@ -39,7 +43,8 @@ class Recounter:
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
-            fresh = build_inventory(self.ctx.estate, cluster=self.ctx.backend)
+            live = self.ctx.inventory().live if self.ctx.backend is not None else None
+            fresh = build_inventory(self.ctx.estate, cluster=self.ctx.backend, live=live)
             self._check_ctx = self.ctx.check_context(inventory=fresh, ledger=self.ledger)
         return self._check_ctx
 

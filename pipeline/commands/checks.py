@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.table import Table
-
 from domain.concerns import CONCERN_CODES
 from domain.errors import SettingsError
 from pipeline.commands.common import add_date_flag, add_estate_flags, concern_arg
-from pipeline.console import evidence_panel, make_console
-from pipeline.context import RunContext
-from pipeline.settings import RunSettings
-from tools.checks.runner import run_check
-from tools.checks.spec import load_catalog, spec_by_id
-from tools.evidence import Ledger
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def list_checks(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from pipeline.console import make_console
+    from tools.checks.spec import load_catalog
+
     table = Table(title="infra-audit checks")
     for column in ("id", "concerns", "I", "E", "R", "toil", "reads", "title"):
         table.add_column(column)
@@ -55,6 +52,13 @@ def list_checks(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace) -> int:
+    from pipeline.console import evidence_panel, make_console
+    from pipeline.context import RunContext
+    from pipeline.settings import RunSettings
+    from tools.checks.runner import run_check
+    from tools.checks.spec import spec_by_id
+    from tools.evidence import Ledger
+
     try:
         spec = spec_by_id(args.check_id)
     except KeyError:

@@ -8,13 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from domain.concerns import CONCERN_CODES, Concern, parse_concern
 from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from pipeline.runs import RunStore
     from pipeline.settings import RunSettings
     from pipeline.state import AuditState

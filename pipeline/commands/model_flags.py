@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from agents.llm.providers import DEFAULT_PROVIDER, PROVIDERS
-from agents.llm.settings import ModelSettings, Price, RunBudget
 from domain.errors import SettingsError
-from pipeline.settings import Environment
+
+if TYPE_CHECKING:
+    from agents.llm.settings import ModelSettings, Price, RunBudget
+    from pipeline.settings import Environment
 
 MAX_REQUEST_TIMEOUT = 3600
 BUDGET_FLAGS = {
@@ -60,6 +60,8 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
 
 
 def price(text: str | None) -> Price | None:
+    from agents.llm.settings import Price
+
     if text is None:
         return None
     problem = (
@@ -83,6 +85,10 @@ def request_timeout(seconds: float | None) -> float | None:
 
 
 def budget(args: argparse.Namespace) -> RunBudget:
+    from pydantic import ValidationError
+
+    from agents.llm.settings import RunBudget
+
     given: dict[str, Any] = {}
     for flag, (name, _) in BUDGET_FLAGS.items():
         if getattr(args, flag) is not None:

@@ -8,8 +8,6 @@ from pathlib import Path
 from domain.errors import SettingsError
 from pipeline.commands.common import closing_model, cluster_dir, concern_arg, finish, refuse_writes_into
 from pipeline.commands.model_flags import add_model_flags, model_settings
-from pipeline.console import make_console
-from pipeline.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline import models
     from pipeline.audit import rerun_audit, settings_for_rerun
+    from pipeline.console import make_console
+    from pipeline.progress import Progress
     from pipeline.recorded_run import reconcile_rerun, recorded_run
     from pipeline.recording import cassette, read_label
     from pipeline.render.json_out import load_report

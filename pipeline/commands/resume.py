@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from agents.llm.settings import ModelSettings
 from domain.errors import SettingsError
 from pipeline.commands.common import add_state_dir_flag, closing_model, finish, make_store, prune_runs
-from pipeline.console import make_console
-from pipeline.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +16,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agents.llm.settings import ModelSettings
     from pipeline.audit import resume_audit
+    from pipeline.console import make_console
+    from pipeline.progress import Progress
 
     console = make_console()
     store = make_store(args)

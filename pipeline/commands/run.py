@@ -27,9 +27,6 @@ from pipeline.commands.common import (
     refuse_writes_into,
 )
 from pipeline.commands.model_flags import add_model_flags, model_settings
-from pipeline.console import make_console
-from pipeline.progress import Progress
-from pipeline.settings import RunSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,9 +77,12 @@ def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock
+    from pipeline.console import make_console
+    from pipeline.progress import Progress
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.runs import check_run_id, new_run_id
+    from pipeline.settings import RunSettings
 
     console = make_console()
     replay_model = _replay_arguments(args)

@@ -11,11 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.table import Table
-
 from pipeline.commands.common import add_state_dir_flag, make_store
-from pipeline.console import make_console
-from tools.sizes import format_size
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +42,11 @@ def _count(text: str) -> int:
 
 
 def list_runs(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from pipeline.console import make_console
+    from tools.sizes import format_size
+
     store = make_store(args)
     runs = store.runs()
     console = make_console()
@@ -66,6 +67,9 @@ def list_runs(args: argparse.Namespace) -> int:
 
 
 def delete_runs(args: argparse.Namespace) -> int:
+    from pipeline.console import make_console
+    from tools.sizes import format_size
+
     store = make_store(args)
     freed = store.delete(args.run_ids)
     make_console().print(
@@ -76,6 +80,9 @@ def delete_runs(args: argparse.Namespace) -> int:
 
 
 def prune_runs(args: argparse.Namespace) -> int:
+    from pipeline.console import make_console
+    from tools.sizes import format_size
+
     keep = args.keep if args.keep is not None else args.env.keep_runs_count()
     store = make_store(args)
     before = store.disk_usage()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from domain.errors import SettingsError
 from pipeline.commands.common import add_kube_timeout_flag
-from pipeline.console import make_console
-from pipeline.settings import RunSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +38,8 @@ def _check_not_its_own_source(out: str, source: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
+    from pipeline.console import make_console
+    from pipeline.settings import RunSettings
     from tools.kube.snapshot_writer import write_snapshot
 
     _check_not_its_own_source(args.out, args.source)

@@ -10,13 +10,7 @@ import argparse
 import json
 
 from domain.errors import SettingsError
-from pipeline.cluster import open_cluster
 from pipeline.commands.common import add_estate_flags
-from pipeline.console import evidence_panel, make_console
-from pipeline.settings import RunSettings
-from tools.evidence import Ledger
-from tools.registry import Toolbox
-from tools.sandbox import Jail
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +41,13 @@ def parse_params(params: list[str]) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.cluster import open_cluster
+    from pipeline.console import evidence_panel, make_console
+    from pipeline.settings import RunSettings
+    from tools.evidence import Ledger
+    from tools.registry import Toolbox
+    from tools.sandbox import Jail
+
     settings = RunSettings.from_env(
         args.env,
         estate=args.path,

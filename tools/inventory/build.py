@@ -149,16 +149,23 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_inventory(path: str | Path, cluster: KubeBackend | None = None) -> Inventory:
-    """Parse the estate at ``path`` (and the cluster, if given) into one linked inventory."""
+def build_inventory(
+    path: str | Path, cluster: KubeBackend | None = None, live: LiveState | None = None
+) -> Inventory:
+    """Parse the estate at ``path`` (and the cluster, if given) into one linked inventory.
+
+    ``live`` is a cluster state this run already loaded: the code is parsed again and linked to it,
+    and the cluster is not read a second time (``cluster`` is then not used)."""
     root = check_root(path)
     with gc_paused():
         files = discover(root)
         code = parse_code(root, files)
         inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
-        if cluster is not None:
+        if live is None and cluster is not None:
             from tools.inventory.live import load_live_state
 
-            inventory.live = load_live_state(cluster)
-            inventory.links = link(code, inventory.live)
+            live = load_live_state(cluster)
+        if live is not None:
+            inventory.live = live
+            inventory.links = link(code, live)
     return inventory

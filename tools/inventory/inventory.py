@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import (
@@ -76,6 +78,12 @@ class Records(BaseModel):
     dependency_bots: list[DependencyBot] = Field(default_factory=list)
     ci_files: list[CIFile] = Field(default_factory=list)
     issues: list[ParseIssue] = Field(default_factory=list, description="Files reported and skipped.")
+    _index_cache: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """The lookups of ``tools/inventory/indexes.py`` over these lists, built once on first use."""
+
+    @property
+    def index_cache(self) -> dict[str, Any]:
+        return self._index_cache
 
     @classmethod
     def list_fields(cls) -> list[str]:

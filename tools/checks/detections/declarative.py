@@ -206,16 +206,21 @@ def kustomize_missing(ctx: CheckContext) -> Detection:
 def _flux_groups(inventory: Inventory) -> list[list[FluxKustomization]]:
     """Flux Kustomizations grouped by identity: code first, a live one joins a code one on ns/name
     (or on name alone when the code leaves the namespace to an overlay)."""
-    groups: list[list[FluxKustomization]] = [[k] for k in inventory.code.flux_kustomizations]
+    groups: list[list[FluxKustomization]] = []
+    first: dict[tuple[str | None, str | None], int] = {}  # (name, namespace) -> its first group
+
+    def start(k: FluxKustomization) -> None:
+        first.setdefault((k.name, k.namespace), len(groups))
+        groups.append([k])
+
+    for k in inventory.code.flux_kustomizations:
+        start(k)
     for live in inventory.live.flux_kustomizations if inventory.live is not None else []:
-        match = next(
-            (g for g in groups if g[0].name == live.name and g[0].namespace in (live.namespace, None)),
-            None,
-        )
-        if match is not None:
-            match.append(live)
+        found = [first[key] for key in ((live.name, live.namespace), (live.name, None)) if key in first]
+        if found:
+            groups[min(found)].append(live)
         else:
-            groups.append([live])
+            start(live)
     return groups
 
 

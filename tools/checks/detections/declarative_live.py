@@ -29,6 +29,7 @@ from __future__ import annotations
 from domain.findings import Location
 from tools.checks.detections.common import subject
 from tools.checks.spec import CheckContext, Detection, detector
+from tools.inventory import indexes
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.models import Workload
 
@@ -81,27 +82,21 @@ def argo_out_of_sync(ctx: CheckContext) -> Detection:
 
 
 def _defined_in_code(inventory: Inventory, workload: Workload) -> bool:
-    return any(
-        code.kind == workload.kind
-        and code.name == workload.name
-        and code.namespace in (workload.namespace, None)
-        for code in inventory.code.workloads
-    )
+    return indexes.defines(inventory.code, workload.key)
 
 
 def _manager(inventory: Inventory, live: LiveState, workload: Workload) -> str | None:
     """Who manages a live-only workload declaratively, or None."""
-    for obj in live.objects:
-        if (obj.kind, obj.namespace, obj.name) == workload.key and obj.managed_by:
-            return obj.managed_by
+    marked = indexes.live_managers(live).get(workload.key)
+    if marked:
+        return marked
     for label, manager in MANAGER_LABELS.items():
         value = workload.labels.get(label)
         if value:
             return manager or value
     name = workload.name or ""
-    for release in inventory.code.helm_releases:
-        named = bool(release.name) and (name == release.name or name.startswith(f"{release.name}-"))
-        if named and release.namespace == workload.namespace:
+    for release in indexes.releases_by_namespace(inventory.code).get(workload.namespace, []):
+        if release.name and (name == release.name or name.startswith(f"{release.name}-")):
             return f"Helm release {release.name} in code"
     return None
 

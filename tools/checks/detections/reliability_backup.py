@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from domain.concerns import agent_label
 from domain.findings import Location
 from domain.results import ToolStatus
 from tools.checks.detections import common
+from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
 from tools.checks.detections.facts import claim_names, replicas
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Workload
@@ -60,41 +60,6 @@ _POD_SPEC = {
     "CronJob": "spec.jobTemplate.spec.template.spec",
     "Job": "spec.template.spec",
 }
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A persistent volume claim as backups see it: where it lives and who writes to it."""
-
-    namespace: str | None
-    name: str
-    ref: str
-    users: tuple[str, ...]
-    origin: str
-
-    @property
-    def subject(self) -> str:
-        return f"PersistentVolumeClaim/{self.namespace or '-'}/{self.name}"
-
-
-@dataclass
-class BackupJob:
-    """A backup job (or Velero Schedule) and what it is known to touch."""
-
-    kind: str
-    namespace: str | None
-    name: str
-    ref: str
-    mounts: frozenset[str] = frozenset()
-    text: str = ""
-    suspended: bool = False
-    velero_namespaces: tuple[frozenset[str], frozenset[str]] | None = None
-    """For a Velero Schedule: (included, excluded) namespaces; '*' in included means all."""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def subject(self) -> str:
-        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
 
 
 # ------------------------------------------------------------------------------------- claims
@@ -324,34 +289,6 @@ def collect_backup_jobs(ctx: CheckContext, read_commands: bool = True) -> tuple[
     return jobs, evidence
 
 
-# ----------------------------------------------------------------------------------- coverage
-
-
-def _mentions(text: str, word: str) -> bool:
-    """``word`` appears in ``text`` as a whole word (hyphens and dots are boundaries)."""
-    if word not in text:  # the cheap test first: most claims are not mentioned by most jobs
-        return False
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", text) is not None
-
-
-def covers(job: BackupJob, claim: Claim) -> str | None:
-    """Why ``job`` covers ``claim`` (a short reason), or None when it does not."""
-    if job.suspended:
-        return None
-    if job.velero_namespaces is not None:
-        included, excluded = job.velero_namespaces
-        in_scope = ("*" in included or claim.namespace in included) and claim.namespace not in excluded
-        return f"Velero Schedule {job.name}" if in_scope else None
-    if job.namespace == claim.namespace and claim.name in job.mounts:
-        return f"{job.subject} mounts it"
-    haystack = f"{job.name}\n{job.text}"
-    for word in (claim.name, *claim.users):
-        wanted = word if job.namespace == claim.namespace else f"{word}.{claim.namespace}"
-        if _mentions(haystack, wanted):
-            return f"{job.subject} mentions {wanted}"
-    return None
-
-
 @detector("REL-PVC-NO-BACKUP")
 def pvc_no_backup(ctx: CheckContext) -> Detection:
     """PVCs that no backup job covers (the module docstring defines claims, backup jobs and coverage).
@@ -359,8 +296,9 @@ def pvc_no_backup(ctx: CheckContext) -> Detection:
     claims, skipped = collect_claims(ctx)
     jobs, evidence = collect_backup_jobs(ctx) if claims else ([], [])
     locations = []
+    candidates = askable(jobs)
     for claim in claims:
-        if any(covers(job, claim) for job in jobs):
+        if any(covers(job, claim) for job in candidates(claim)):
             continue
         users = f"; used by {', '.join(claim.users)}" if claim.users else ""
         locations.append(Location(ref=claim.ref, subject=claim.subject, detail=f"{claim.origin}{users}"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from domain.findings import Location
 from tools.checks.detections.reliability_live import not_applicable
 from tools.checks.spec import CheckContext, Detection, detector
+from tools.inventory import indexes
 from tools.inventory.inventory import LiveState
 from tools.inventory.models import NodeState, PodState, Workload
 from tools.kube.quantity import cpu_millicores, memory_bytes
@@ -50,7 +51,7 @@ def _spec_of(
     if pod.owner_kind is None or pod.owner_name is None:
         return specs.get(("Pod", pod.namespace, pod.name))
     if pod.owner_kind == "Job" and ("Job", pod.namespace, pod.owner_name) not in specs:
-        job = next((j for j in live.jobs if j.namespace == pod.namespace and j.name == pod.owner_name), None)
+        job = indexes.jobs_by_name(live).get((pod.namespace, pod.owner_name))
         if job is not None and job.owner_cronjob:
             return specs.get(("CronJob", pod.namespace, job.owner_cronjob))
         return None

@@ -1,0 +1,101 @@
+"""Time the cold offline audit of the home-lab estate with a generated cluster of 1k to 20k pods.
+
+The snapshot of each size comes from ``bench/cluster_snapshot.py`` (the home-lab's own snapshot, every
+namespace copied with fresh uids, ReplicaSets added, 200 pods per node; deterministic). Each run is a
+fresh interpreter running ``python -m pipeline.cli run examples/homelab --cluster SNAPSHOT --offline``
+(``bench/run.py`` measures it: wall time, peak RSS from ``wait4``, peak PSS of the process tree).
+One unmeasured run first writes the bytecode cache. The growth exponent is the slope of log(wall)
+over log(pods), least squares over all sizes, and between each pair of neighbouring sizes; 1 is
+linear, 2 quadratic.
+
+    .venv/bin/python bench/cluster_scale.py                       # 1k, 5k, 10k pods, one run each
+    .venv/bin/python bench/cluster_scale.py --pods 1000 5000 10000 20000 --runs 3
+    .venv/bin/python bench/cluster_scale.py --source /tmp/old-checkout --pods 1000 5000
+
+Targets (issue 13), on a 2-core machine: 10k pods <= 5 s and <= 400 MB; exponent <= 1.1 to 20k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import run as bench_run  # noqa: E402
+from bench.cluster_snapshot import copies_for, generate  # noqa: E402
+
+ESTATE = ROOT / "examples" / "homelab"
+DEFAULT_PODS = (1000, 5000, 10000)
+
+
+def exponent(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of log(y) over log(x)."""
+    xs = [math.log(x) for x, _ in points]
+    ys = [math.log(y) for _, y in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, nargs="+", default=list(DEFAULT_PODS))
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to run (default: this one)")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per run before it is killed")
+    args = parser.parse_args(argv)
+    bench_run.RUN_TIMEOUT_S = args.timeout
+    info = bench_run.machine()
+    print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}")
+    print(f"source: {args.source}; load before: {bench_run._load()}")
+    rows: list[tuple[int, float, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="cluster-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = bench_run.child_env(tmp / "pycache")
+        for index, wanted in enumerate(sorted(args.pods)):
+            snapshot = tmp / f"snapshot-{wanted}"
+            counts = generate(snapshot, copies_for(wanted))
+            pods = counts["core.v1.pods.json"]
+            work = tmp / f"work-{wanted}"
+            argv_run = bench_run.audit_argv(ESTATE, snapshot, work)
+            if index == 0:
+                bench_run.measure(argv_run, args.source, env, tmp / "warm.log")  # bytecode, page cache
+            samples = []
+            for n in range(args.runs):
+                sample, _ = bench_run.measure(argv_run, args.source, env, tmp / f"run-{wanted}-{n}.log")
+                if sample.rc not in (0, 1):  # 1: the audit found something incomplete, still a run
+                    print((tmp / f"run-{wanted}-{n}.log").read_text()[-2000:], file=sys.stderr)
+                    raise SystemExit(f"the audit of {pods} pods exited {sample.rc}")
+                samples.append(sample)
+            wall = statistics.median(s.wall_s for s in samples)
+            rss = max(s.maxrss_mb for s in samples)
+            pss = max(s.tree_mb for s in samples)
+            rows.append((pods, wall, rss, pss))
+            print(
+                f"{pods:>7,} pods  {len(samples)} run(s)  wall median {wall:7.2f} s  "
+                f"peak RSS {rss:6.0f} MB  peak PSS tree {pss:6.0f} MB  (load {bench_run._load()})",
+                flush=True,
+            )
+    print(f"load after: {bench_run._load()}")
+    if len(rows) > 1:
+        print(
+            f"growth exponent, wall, least squares {rows[0][0]:,}..{rows[-1][0]:,} pods: "
+            f"{exponent([(p, w) for p, w, _, _ in rows]):.2f}"
+        )
+        for (p0, w0, r0, _), (p1, w1, r1, _) in itertools.pairwise(rows):
+            print(
+                f"  {p0:,} -> {p1:,}: wall {math.log(w1 / w0) / math.log(p1 / p0):.2f}, "
+                f"RSS {math.log(r1 / r0) / math.log(p1 / p0):.2f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

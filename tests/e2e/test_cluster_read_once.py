@@ -1,0 +1,47 @@
+"""A run reads the cluster once (issue 13): the numbers challenger recounts on the run's LiveState."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from estates import HOMELAB, REPO
+
+from pipeline.audit import run_audit
+from pipeline.settings import RunSettings
+from tools.inventory import build, live
+from tools.inventory.inventory import LiveState
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_cluster_is_loaded_once_and_the_code_parsed_for_the_recount(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded: list[LiveState] = []
+    parses: list[int] = []
+    real_load, real_parse = live.load_live_state, build.parse_code
+
+    def counting_load(backend: Any) -> LiveState:
+        loaded.append(real_load(backend))
+        return loaded[-1]
+
+    def counting_parse(*args: Any, **kwargs: Any) -> Any:
+        parses.append(1)
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(live, "load_live_state", counting_load)
+    monkeypatch.setattr(build, "parse_code", counting_parse)
+    settings = RunSettings(
+        estate=HOMELAB,
+        estate_label="examples/homelab",
+        cluster="examples/homelab/cluster",
+        date="2026-11-20",
+        workdir=REPO,
+    )
+    state = run_audit(settings, run_id="read-once")
+    assert state.report is not None
+    assert len(loaded) == 1  # research and the recount share one reading of the cluster
+    assert len(parses) == 2  # the recount still parses the code again, from disk
+    recounted = [e for e in state.report.evidence if e.id.endswith(".r")]
+    assert any(e.tool == "check" and e.args["id"].startswith("DEC-LIVE") for e in recounted)

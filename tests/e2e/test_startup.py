@@ -1,0 +1,64 @@
+"""Start-up: a command imports what it uses and nothing more (issue 13).
+
+Each case runs the CLI in a fresh interpreter and lists the top-level packages it imported. ``--help``
+builds every parser and nothing else: no pydantic models, no rich, no SDK. The commands that never
+reach the graph or a model (``checks``, ``check``, ``inventory``, ``tool``) do not import LangGraph
+(which pulls langsmith and langgraph_sdk in through ``langchain_core``) or the Anthropic SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from estates import REPO
+
+pytestmark = pytest.mark.e2e
+
+PROBE = """
+import json, sys
+from pipeline.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+"""
+GRAPH_AND_MODEL = {"langgraph", "langgraph_sdk", "langsmith", "langchain_core", "anthropic", "httpx"}
+HEAVY = GRAPH_AND_MODEL | {"pydantic", "pydantic_core", "rich", "jinja2", "yaml", "tree_sitter", "kubernetes"}
+
+
+def imported(*argv: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("check", "--help"), ("runs", "--help")])
+def test_help_imports_no_model_no_rich_no_sdk(argv: tuple[str, ...]) -> None:
+    packages = imported(*argv)
+    assert "pipeline" in packages  # the probe did run the CLI
+    assert packages & HEAVY == set()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("checks",),
+        ("check", "examples/homelab", "REL-SINGLE-REPLICA", "--cluster", "examples/homelab/cluster"),
+        ("inventory", "examples/homelab", "--cluster", "examples/homelab/cluster", "--json"),
+        ("tool", "examples/homelab", "--list"),
+    ],
+)
+def test_commands_without_the_graph_do_not_import_it(argv: tuple[str, ...]) -> None:
+    packages = imported(*argv)
+    assert "pydantic" in packages  # the command did its work
+    assert packages & GRAPH_AND_MODEL == set()

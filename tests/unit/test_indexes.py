@@ -1,0 +1,173 @@
+"""The inventory's indexes keep the first-match rules of the scans they replaced, and stay current."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from inventory_builder import code_ref, inventory, live_ref, live_state, run, subjects, workload
+
+from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
+from tools.checks.detections.declarative import _flux_groups
+from tools.checks.detections.declarative_live import _manager, live_unmanaged
+from tools.inventory import indexes
+from tools.inventory.inventory import Records
+from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject
+
+pytestmark = pytest.mark.unit
+
+
+def obj(kind: str, namespace: str | None, name: str, managed_by: str | None = None) -> LiveObject:
+    return LiveObject(
+        api_version="apps/v1",
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        managed_by=managed_by,
+        source=live_ref(kind, namespace, name),
+    )
+
+
+def test_live_managers_takes_the_first_object_with_a_mark() -> None:
+    live = live_state(
+        objects=[
+            obj("Deployment", "a", "web"),  # no mark: not the answer
+            obj("Deployment", "a", "web", "Helm"),
+            obj("Deployment", "a", "web", "argocd"),
+            obj("Deployment", "b", "web"),
+        ]
+    )
+    assert indexes.live_managers(live) == {("Deployment", "a", "web"): "Helm"}
+
+
+def test_an_index_is_built_once_and_rebuilt_when_its_list_changes() -> None:
+    live = live_state(objects=[obj("Deployment", "a", "web", "Helm")])
+    first = indexes.live_managers(live)
+    assert indexes.live_managers(live) is first  # shared by every later call
+    live.objects.append(obj("StatefulSet", "a", "db", "flux"))
+    assert indexes.live_managers(live)[("StatefulSet", "a", "db")] == "flux"
+    live.objects = [obj("DaemonSet", "a", "agent", "Helm")]
+    assert indexes.live_managers(live) == {("DaemonSet", "a", "agent"): "Helm"}
+
+
+def test_defines_matches_kind_and_name_with_the_namespace_or_without_one() -> None:
+    code = Records(workloads=[workload("Deployment", None, "web"), workload("StatefulSet", "db", "pg")])
+    assert indexes.defines(code, ("Deployment", "any", "web"))
+    assert indexes.defines(code, ("StatefulSet", "db", "pg"))
+    assert not indexes.defines(code, ("StatefulSet", "other", "pg"))
+    assert not indexes.defines(code, ("Deployment", "any", "pg"))
+
+
+def test_helm_release_rule_only_looks_in_the_workloads_namespace(tmp_path: Path) -> None:
+    releases = [
+        HelmRelease(defined_by="terraform", name="grafana", namespace="other", source=code_ref("a.tf", 1)),
+        HelmRelease(defined_by="terraform", name="graf", namespace="mon", source=code_ref("a.tf", 5)),
+        HelmRelease(defined_by="terraform", name="grafana", namespace="mon", source=code_ref("a.tf", 9)),
+    ]
+    live = live_state()
+    inv = inventory(tmp_path, live, helm_releases=releases)
+    found = _manager(inv, live, workload("Deployment", "mon", "grafana", live=True))
+    assert found == "Helm release grafana in code"  # "graf" does not name it: not graf-*
+    assert _manager(inv, live, workload("Deployment", "mon", "graf-agent", live=True)) == (
+        "Helm release graf in code"
+    )
+    assert _manager(inv, live, workload("Deployment", "dev", "grafana", live=True)) is None
+
+
+def test_unmanaged_counts_the_same_with_many_namespaces(tmp_path: Path) -> None:
+    spaces = [f"ns-{i}" for i in range(30)]
+    live = live_state(
+        workloads=[workload("Deployment", ns, name, live=True) for ns in spaces for name in ("web", "job")],
+        objects=[obj("Deployment", ns, "web", "Helm") for ns in spaces],
+    )
+    inv = inventory(tmp_path, live, workloads=[workload("Deployment", "ns-3", "job")])
+    detection = run(live_unmanaged, inv)
+    assert detection.total == 60
+    assert subjects(detection) == [f"Deployment/{ns}/job" for ns in spaces if ns != "ns-3"]
+    assert detection.measures == {"managed": 30}
+
+
+def flux(name: str, namespace: str | None, *, live: bool) -> FluxKustomization:
+    source = live_ref("Kustomization", namespace, name) if live else code_ref(f"{name}.yaml", 1)
+    return FluxKustomization(name=name, namespace=namespace, source=source)
+
+
+def test_flux_groups_join_the_first_group_by_namespace_or_by_name_alone(tmp_path: Path) -> None:
+    code = [flux("apps", "flux-system", live=False), flux("infra", None, live=False)]
+    live = live_state(
+        flux_kustomizations=[
+            flux("apps", "flux-system", live=True),  # joins code apps
+            flux("apps", "team", live=True),  # no code apps in team: its own group
+            flux("apps", "team", live=True),  # joins the live group before it
+            flux("infra", "anywhere", live=True),  # code infra has no namespace: joins it
+        ]
+    )
+    groups = _flux_groups(inventory(tmp_path, live, flux_kustomizations=code))
+    assert [[(k.name, k.namespace, type(k.source).__name__) for k in g] for g in groups] == [
+        [("apps", "flux-system", "CodeRef"), ("apps", "flux-system", "LiveRef")],
+        [("infra", None, "CodeRef"), ("infra", "anywhere", "LiveRef")],
+        [("apps", "team", "LiveRef"), ("apps", "team", "LiveRef")],
+    ]
+
+
+def test_jobs_by_name_keeps_the_first_job_of_a_name() -> None:
+    jobs = [
+        JobState(
+            name="backup-1", namespace="a", owner_cronjob="backup", source=live_ref("Job", "a", "backup-1")
+        ),
+        JobState(name="backup-1", namespace="a", source=live_ref("Job", "a", "backup-1")),
+    ]
+    found = indexes.jobs_by_name(live_state(jobs=jobs))
+    assert list(found) == [("a", "backup-1")]
+    assert found[("a", "backup-1")].owner_cronjob == "backup"
+
+
+def test_askable_jobs_decide_every_claim_as_asking_every_job_does() -> None:
+    """Seeded claims and jobs of every kind: the few jobs ``askable`` names cover a claim exactly when
+    some job does. The words share prefixes and separators (``db`` / ``db-1`` / ``db.ns1``)."""
+    rng = random.Random(13)
+    words = ["db", "db-1", "mysql", "mysqldump", "data", "data-db-0", "web", "-odd", "a.b"]
+    words += [f"svc{i}" for i in range(40)]
+    spaces = [None, "ns1", "ns2"]
+    jobs = []
+    for n in range(30):
+        mentioned = " ".join([rng.choice(words), f"{rng.choice(words)}.{rng.choice(['ns1', 'ns2'])}"])
+        velero = (
+            (frozenset({"ns1", "ns9"}), frozenset(rng.sample(["ns1"], rng.randint(0, 1))))
+            if n % 9 == 0
+            else None
+        )
+        jobs.append(
+            BackupJob(
+                kind="CronJob",
+                namespace=rng.choice(spaces),
+                name=f"{rng.choice(words)}-backup" if n % 3 == 0 else f"backup-{n}",
+                ref=f"job-{n}",
+                mounts=frozenset(rng.sample(words, rng.randint(0, 1))),
+                text=mentioned,
+                suspended=n % 5 == 0,
+                velero_namespaces=velero,
+            )
+        )
+    claims = [
+        Claim(ns, name, "ref", tuple(rng.sample(words, rng.randint(0, 2))), "code")
+        for ns in spaces
+        for name in words
+    ]
+    ask = askable(jobs)
+    decided = [any(covers(j, c) for j in ask(c)) for c in claims]
+    assert decided == [any(covers(j, c) for j in jobs) for c in claims]
+    assert 0 < sum(decided) < len(claims)  # both answers occur
+    assert len(ask(claims[0])) < len(jobs)  # and it does not ask every job
+
+
+def test_workload_spans_are_by_path_and_skip_live_workloads() -> None:
+    code = Records(
+        workloads=[
+            workload("Deployment", "a", "web", at="apps/web.yaml:3", end_line=40),
+            workload("StatefulSet", "a", "pg", at="apps/web.yaml:42"),
+            workload("Deployment", "a", "db", live=True),
+        ]
+    )
+    assert indexes.workload_spans(code) == {"apps/web.yaml": [(3, 40), (42, None)]}

@@ -1,0 +1,139 @@
+"""Scaling: at 4x the cluster, no check and no cluster load may take more than 6x the time (issue 13).
+
+A lookup that scans a list per item grows with the square of the cluster: 16x the time at 4x the
+objects. A linear one grows 4x. The bound sits between, generous enough for a noisy shared machine,
+and the sizes are deterministic: the home-lab estate with a cluster snapshot generated from its own
+(``bench/cluster_snapshot.py``: every namespace copied with fresh uids, ReplicaSets added), at
+``BASE`` and ``FACTOR * BASE`` copies. Each time is a run repeated until it takes ``MIN_SAMPLE`` at the
+small size (the same count at the big one); the two sizes alternate, and a ratio that looks over
+``SCREEN`` in one sample is measured again: the fastest of ``RUNS`` samples at each size (noise on a
+shared machine only adds time), up to ``ATTEMPTS`` times, the lowest ratio counting. Linear code
+with a sort in it (n log n) measures 4-5.6x here; a scan per item measures 16-20x. This compares
+ratios, never wall time against a constant.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from estates import HOMELAB
+
+from bench.cluster_snapshot import generate
+from tools.checks.runner import check_result
+from tools.checks.spec import CheckContext, load_catalog
+from tools.clock import parse_clock
+from tools.evidence import Ledger
+from tools.inventory.build import build_inventory, link
+from tools.inventory.live import load_live_state
+from tools.kube.snapshot import SnapshotBackend
+from tools.registry import Toolbox
+from tools.sandbox import Jail
+
+pytestmark = [pytest.mark.unit, pytest.mark.slow]
+
+BASE = 3
+FACTOR = 4
+BOUND = 6.0
+SCREEN = 3.0
+RUNS = 5
+ATTEMPTS = 3
+MIN_SAMPLE = 0.02
+CLOCK = "2026-11-20T09:00:00Z"
+
+Run = Callable[[], object]
+
+
+def _sample(run: Run, repeat: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        run()
+    return time.perf_counter() - start
+
+
+def _repeat(run: Run) -> int:
+    """How many runs make one sample of at least ``MIN_SAMPLE``."""
+    repeat = 1
+    while _sample(run, repeat) < MIN_SAMPLE and repeat < 4096:
+        repeat *= 2
+    return repeat
+
+
+def growth(small: Run, big: Run) -> float:
+    """Time of ``big`` over time of ``small``: one sample, or the measure above when it looks high.
+    The cyclic collector is off while it measures: a full collection walks every object of both
+    sizes, whichever sample it lands in, and that is not the growth of the code measured."""
+    gc.collect()
+    gc.disable()
+    try:
+        return _growth(small, big)
+    finally:
+        gc.enable()
+
+
+def _growth(small: Run, big: Run) -> float:
+    small(), big()  # first runs build what later ones share (indexes, caches)
+    repeat = _repeat(small)
+    ratio = _sample(big, repeat) / _sample(small, repeat)
+    if ratio <= SCREEN:
+        return ratio
+    ratios = []
+    for _ in range(ATTEMPTS):
+        smalls, bigs = [], []
+        for _ in range(RUNS):
+            smalls.append(_sample(small, repeat))
+            bigs.append(_sample(big, repeat))
+        ratios.append(min(bigs) / min(smalls))
+        if ratios[-1] <= BOUND:
+            break
+    return min(ratios)
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    made = {}
+    for copies in (BASE, FACTOR * BASE):
+        made[copies] = tmp_path_factory.mktemp(f"cluster-x{copies}")
+        generate(made[copies], copies)
+    return made
+
+
+def _context(snapshot: Path) -> CheckContext:
+    backend = SnapshotBackend(snapshot)
+    return CheckContext(
+        build_inventory(HOMELAB, cluster=backend),
+        Toolbox(Jail(HOMELAB), backend, Ledger()),
+        command_prefix="infra-audit check examples/homelab",
+        now=parse_clock(CLOCK),
+    )
+
+
+def test_the_generated_sizes_are_what_the_ratio_assumes(snapshots: dict[int, Path]) -> None:
+    small, big = (_context(snapshots[c]).inventory.live for c in (BASE, FACTOR * BASE))
+    assert small is not None and big is not None
+    assert len(big.pods) == FACTOR * len(small.pods)
+    assert len(big.workloads) == FACTOR * len(small.workloads)
+    # every namespaced object is copied; only the cluster-wide ones (and nodes, by pods) are not
+    assert 3.5 * len(small.objects) < len(big.objects) <= FACTOR * len(small.objects)
+
+
+def test_no_check_grows_faster_than_linearly(snapshots: dict[int, Path]) -> None:
+    small, big = (_context(snapshots[c]) for c in (BASE, FACTOR * BASE))
+    too_slow = {}
+    for spec in load_catalog():
+        ratio = growth(lambda s=spec: check_result(s, small), lambda s=spec: check_result(s, big))
+        if ratio > BOUND:
+            too_slow[spec.id] = round(ratio, 1)
+    assert too_slow == {}
+
+
+def test_loading_and_linking_the_cluster_grows_linearly(snapshots: dict[int, Path]) -> None:
+    code = build_inventory(HOMELAB).code
+
+    def load(snapshot: Path) -> Run:
+        return lambda: link(code, load_live_state(SnapshotBackend(snapshot)))
+
+    assert growth(load(snapshots[BASE]), load(snapshots[FACTOR * BASE])) <= BOUND

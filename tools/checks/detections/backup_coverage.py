@@ -1,0 +1,106 @@
+"""Which backup job covers which claim: the rules of ``reliability_backup.py`` (its docstring has
+them), and ``askable``, which finds the few jobs that can cover a claim without asking every job
+(issue 13: claims and jobs both grow with the cluster)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A persistent volume claim as backups see it: where it lives and who writes to it."""
+
+    namespace: str | None
+    name: str
+    ref: str
+    users: tuple[str, ...]
+    origin: str
+
+    @property
+    def subject(self) -> str:
+        return f"PersistentVolumeClaim/{self.namespace or '-'}/{self.name}"
+
+
+@dataclass
+class BackupJob:
+    """A backup job (or Velero Schedule) and what it is known to touch."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    ref: str
+    mounts: frozenset[str] = frozenset()
+    text: str = ""
+    suspended: bool = False
+    velero_namespaces: tuple[frozenset[str], frozenset[str]] | None = None
+    """For a Velero Schedule: (included, excluded) namespaces; '*' in included means all."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+
+
+# ----------------------------------------------------------------------------------- coverage
+
+
+def _mentions(text: str, word: str) -> bool:
+    """``word`` appears in ``text`` as a whole word (hyphens and dots are boundaries)."""
+    if word not in text:  # the cheap test first: most claims are not mentioned by most jobs
+        return False
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", text) is not None
+
+
+def covers(job: BackupJob, claim: Claim) -> str | None:
+    """Why ``job`` covers ``claim`` (a short reason), or None when it does not."""
+    if job.suspended:
+        return None
+    if job.velero_namespaces is not None:
+        included, excluded = job.velero_namespaces
+        in_scope = ("*" in included or claim.namespace in included) and claim.namespace not in excluded
+        return f"Velero Schedule {job.name}" if in_scope else None
+    if job.namespace == claim.namespace and claim.name in job.mounts:
+        return f"{job.subject} mounts it"
+    haystack = f"{job.name}\n{job.text}"
+    for word in (claim.name, *claim.users):
+        wanted = word if job.namespace == claim.namespace else f"{word}.{claim.namespace}"
+        if _mentions(haystack, wanted):
+            return f"{job.subject} mentions {wanted}"
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def askable(jobs: list[BackupJob]) -> Callable[[Claim], list[BackupJob]]:
+    """For a claim, the jobs that can cover it (``covers`` decides), so not every job is asked.
+
+    A job covers by scope (Velero: one job per distinct scope is enough to ask), by a mount in the
+    claim's namespace, or by a whole-word mention, whose first word is then a whole word of the job's
+    name or text. A word that starts with a separator asks every job."""
+    scoped: dict[tuple[frozenset[str], frozenset[str]], BackupJob] = {}
+    by_mount: dict[tuple[str | None, str], list[int]] = {}
+    by_word: dict[str, list[int]] = {}
+    for index, job in enumerate(jobs):
+        if job.velero_namespaces is not None:
+            if not job.suspended:
+                scoped.setdefault(job.velero_namespaces, job)
+            continue
+        for mount in job.mounts:
+            by_mount.setdefault((job.namespace, mount), []).append(index)
+        for word in set(_WORD.findall(f"{job.name}\n{job.text}")):
+            by_word.setdefault(word, []).append(index)
+
+    def of(claim: Claim) -> list[BackupJob]:
+        found = set(by_mount.get((claim.namespace, claim.name), ()))
+        for word in (claim.name, *claim.users):
+            first = _WORD.match(word)
+            if first is None:
+                return jobs
+            found.update(by_word.get(first.group(), ()))
+        return list(scoped.values()) + [jobs[i] for i in sorted(found)]
+
+    return of

@@ -1,0 +1,105 @@
+"""Lookups over an inventory's record lists, built once and kept on the records they index.
+
+A check that asks "which live object is this workload?" for every workload must not scan every
+object each time: at 10,000 pods that is 10^8 comparisons (issue 13). Each index here is built on
+first use, kept on the ``Records`` (or ``LiveState``) it indexes, and rebuilt only if that list was
+replaced or changed length, so every check of a run shares one. An index is read through the list's
+own attribute (``live.objects``), so the runner's watch of which lists a check read (for a partly
+unread cluster) sees the same reads as a scan would.
+
+Every index keeps the order and first-match rule of the scan it replaces, so outputs are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tools.inventory.sources import CodeRef
+
+if TYPE_CHECKING:
+    from tools.inventory.inventory import LiveState, Records
+    from tools.inventory.models import HelmRelease, JobState
+
+T = TypeVar("T")
+WorkloadKey = tuple[str, str | None, str | None]
+
+
+def _cached(records: Any, name: str, source: Sequence[Any], build: Callable[[], T]) -> T:
+    """The index ``name`` of ``records``, built from ``source`` by ``build`` unless already built from it."""
+    cache: dict[str, tuple[int, int, Any]] = records.index_cache
+    stamp = (id(source), len(source))
+    hit = cache.get(name)
+    if hit is not None and hit[:2] == stamp:
+        return hit[2]
+    value = build()
+    cache[name] = (*stamp, value)
+    return value
+
+
+def live_managers(live: LiveState) -> dict[WorkloadKey, str]:
+    """(kind, namespace, name) -> the manager mark of the first live object of that key that has one."""
+    objects = live.objects
+
+    def build() -> dict[WorkloadKey, str]:
+        marks: dict[WorkloadKey, str] = {}
+        for obj in objects:
+            if obj.managed_by:
+                marks.setdefault((obj.kind, obj.namespace, obj.name), obj.managed_by)
+        return marks
+
+    return _cached(live, "live_managers", objects, build)
+
+
+def workload_keys(records: Records) -> frozenset[WorkloadKey]:
+    """The (kind, namespace, name) of every workload of ``records``."""
+    workloads = records.workloads
+    return _cached(records, "workload_keys", workloads, lambda: frozenset(w.key for w in workloads))
+
+
+def defines(records: Records, key: WorkloadKey) -> bool:
+    """Whether a workload of ``records`` has ``key``, or its kind and name without a namespace."""
+    keys = workload_keys(records)
+    kind, _, name = key
+    return key in keys or (kind, None, name) in keys
+
+
+def releases_by_namespace(records: Records) -> dict[str | None, list[HelmRelease]]:
+    """The Helm releases of ``records`` by namespace, in their order."""
+    releases = records.helm_releases
+
+    def build() -> dict[str | None, list[HelmRelease]]:
+        grouped: dict[str | None, list[HelmRelease]] = {}
+        for release in releases:
+            grouped.setdefault(release.namespace, []).append(release)
+        return grouped
+
+    return _cached(records, "releases_by_namespace", releases, build)
+
+
+def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
+    """(namespace, name) -> the first live Job of that name."""
+    jobs = live.jobs
+
+    def build() -> dict[tuple[str, str], JobState]:
+        found: dict[tuple[str, str], JobState] = {}
+        for job in jobs:
+            found.setdefault((job.namespace, job.name), job)
+        return found
+
+    return _cached(live, "jobs_by_name", jobs, build)
+
+
+def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:
+    """Code path -> the (line, end_line) of every workload written in it, in order."""
+    workloads = records.workloads
+
+    def build() -> dict[str, list[tuple[int, int | None]]]:
+        spans: dict[str, list[tuple[int, int | None]]] = {}
+        for workload in workloads:
+            src = workload.source
+            if isinstance(src, CodeRef):
+                spans.setdefault(src.path, []).append((src.line, src.end_line))
+        return spans
+
+    return _cached(records, "workload_spans", workloads, build)
