@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
-from estates import GITOPS, REPO
+from clirun import cli
+from estates import GITOPS
 
 from agents.llm import providers
 from agents.llm.protocol import ModelReply, ModelRequest, TextBlock
 from agents.llm.scripted import FunctionModel
 from agents.llm.settings import ModelSettings
-from pipeline.cli import main
 
 pytestmark = pytest.mark.e2e
-
-
-def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
-    out = io.StringIO()
-    monkeypatch.chdir(REPO)
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(argv)
-    return code, out.getvalue()
 
 
 def test_rerun_keeps_the_budget_and_price_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,15 +6,14 @@ one exactly there (with ``monkeypatch.setitem`` on the registry) and run the CLI
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from estates import GITOPS, REPO
+from clirun import cli
+from estates import GITOPS
 
 from agents import stances
 from agents.challenge import ChallengeOutcome
@@ -24,7 +23,6 @@ from agents.llm.protocol import ModelReply, ModelRequest, TextBlock, Usage
 from agents.llm.scripted import FunctionModel
 from domain.findings import ConcernResult, RawFinding, Verdict
 from pipeline import render
-from pipeline.cli import main
 from pipeline.render.output import Renderer, RunOutputs
 from tools.inventory import build, parsers
 from tools.inventory.inventory import Records
@@ -33,19 +31,6 @@ from tools.inventory.parsers import Parser
 from tools.inventory.sources import CodeRef
 
 pytestmark = pytest.mark.e2e
-
-
-def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
-    out = io.StringIO()
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("COLUMNS", "400")
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(argv)
-    return code, out.getvalue()
 
 
 def audit(tmp_path: Path, *flags: str) -> list[str]:

@@ -12,8 +12,9 @@ from textwrap import dedent
 import pytest
 from canaries import estate_files, plant_estate, snapshot_files
 from canaries import leaked as canary_leaks
+from redaction import check
 
-from tools.redact import fingerprint, redact_object, redact_text
+from tools.redact import fingerprint, redact_object
 from tools.repo import repo_count, repo_search
 from tools.repo_files import repo_list, repo_read
 from tools.sandbox import Jail
@@ -21,14 +22,6 @@ from tools.sandbox import Jail
 pytestmark = pytest.mark.unit
 
 FP = fingerprint
-
-
-def check(text: str) -> str:
-    """Redact, and hold the invariants every redaction keeps: idempotent, same line count."""
-    out = redact_text(text)
-    assert redact_text(out) == out
-    assert out.count("\n") == text.count("\n")
-    return out
 
 
 def test_fingerprint_shape() -> None:

@@ -7,20 +7,13 @@ import json
 from textwrap import dedent
 
 import pytest
+from redaction import check
 
 from tools.redact import fingerprint, redact_text
 
 pytestmark = pytest.mark.unit
 
 FP = fingerprint
-
-
-def check(text: str) -> str:
-    """Redact, and hold the invariants every redaction keeps: idempotent, same line count."""
-    out = redact_text(text)
-    assert redact_text(out) == out
-    assert out.count("\n") == text.count("\n")
-    return out
 
 
 # ------------------------------------------------------------------------------------------ HCL
