@@ -7,7 +7,7 @@ from pathlib import Path
 
 from domain.concerns import CONCERN_CODES
 from domain.errors import SettingsError
-from pipeline.commands.common import add_date_flag, add_estate_flags, concern_arg
+from pipeline.commands.common import add_date_flag, add_estate_flags, concern_arg, estate_settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,7 +54,6 @@ def list_checks(args: argparse.Namespace) -> int:
 def run_one(args: argparse.Namespace) -> int:
     from pipeline.console import evidence_panel, make_console
     from pipeline.context import RunContext
-    from pipeline.settings import RunSettings
     from tools.checks.runner import run_check
     from tools.checks.spec import spec_by_id
     from tools.evidence import Ledger
@@ -65,16 +64,8 @@ def run_one(args: argparse.Namespace) -> int:
         raise SettingsError(f"unknown check {args.check_id!r}; list them with 'infra-audit checks'") from None
     from pipeline.cluster import open_cluster, settle_clock
 
-    settings = RunSettings.from_env(
-        args.env,
-        estate=Path(args.path).resolve(),
-        estate_label=args.path,
-        cluster=args.cluster,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        kube_timeout=args.kube_timeout,
-        date=args.date,
-        workdir=Path.cwd(),
+    settings = estate_settings(
+        args, estate=Path(args.path).resolve(), estate_label=args.path, date=args.date, workdir=Path.cwd()
     )
     backend = open_cluster(settings)
     settings = settle_clock(settings, backend)

@@ -129,6 +129,23 @@ def refuse_writes_into(read: dict[str, Path | None], writes: dict[str, str | Non
                 )
 
 
+def estate_settings(args: argparse.Namespace, **more: Any) -> RunSettings:
+    """The run settings of a command's estate flags (``add_estate_flags``), plus ``more``."""
+    from pipeline.settings import RunSettings
+
+    return RunSettings.from_env(
+        args.env,
+        **{
+            "estate": args.path,
+            "cluster": args.cluster,
+            "context": args.context,
+            "kubeconfig": args.kubeconfig,
+            "kube_timeout": args.kube_timeout,
+            **more,
+        },
+    )
+
+
 def cluster_dir(cluster: str | None) -> Path | None:
     """The snapshot directory of ``--cluster``, or None for a live cluster or none."""
     return Path(cluster).expanduser() if cluster and cluster != "live" else None

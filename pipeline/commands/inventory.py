@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.commands.common import add_estate_flags
+from pipeline.commands.common import add_estate_flags, estate_settings
 
 # A few representative reads, shown by --evidence until the audit pipeline uses the ledger itself.
 DEMO_REPO_CALLS: list[tuple[str, dict[str, object]]] = [
@@ -41,20 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
     from pipeline.console import evidence_panel, inventory_summary, make_console
-    from pipeline.settings import RunSettings
     from tools.evidence import Ledger
     from tools.inventory.build import build_inventory
     from tools.registry import Toolbox
     from tools.sandbox import Jail
 
-    settings = RunSettings.from_env(
-        args.env,
-        estate=args.path,
-        cluster=args.cluster,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        kube_timeout=args.kube_timeout,
-    )
+    settings = estate_settings(args)
     backend = open_cluster(settings)
     inventory = build_inventory(settings.estate, cluster=backend)
     if args.json:

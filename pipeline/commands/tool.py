@@ -10,7 +10,7 @@ import argparse
 import json
 
 from domain.errors import SettingsError
-from pipeline.commands.common import add_estate_flags
+from pipeline.commands.common import add_estate_flags, estate_settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,19 +43,11 @@ def parse_params(params: list[str]) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
     from pipeline.console import evidence_panel, make_console
-    from pipeline.settings import RunSettings
     from tools.evidence import Ledger
     from tools.registry import Toolbox
     from tools.sandbox import Jail
 
-    settings = RunSettings.from_env(
-        args.env,
-        estate=args.path,
-        cluster=args.cluster,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        kube_timeout=args.kube_timeout,
-    )
+    settings = estate_settings(args)
     toolbox = Toolbox(
         Jail(settings.estate, file_cap=settings.file_cap), open_cluster(settings), Ledger(settings.output_cap)
     )
