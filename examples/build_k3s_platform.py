@@ -20,6 +20,7 @@ from typing import Any
 OUT = Path(__file__).resolve().parent / "k3s-platform" / "cluster"
 CAPTURED = "2026-11-28T10:00:00Z"
 SERVER = "v1.33.6+k3s1"
+WORKERS = ("forge-core", "forge-edge-01", "forge-edge-02", "forge-core", "forge-builder-01")
 Obj = dict[str, Any]
 
 
@@ -453,7 +454,7 @@ def build() -> dict[str, list[Obj]]:
         rs.append(replicaset(dep["metadata"]["name"], dep["metadata"]["namespace"], suffix))
         special = key in ("platform/search", "platform/private-tool", "ledger/dispatch", "tunnel/cloudflared")
         if dep["spec"]["replicas"] and not special:
-            pods += running(dep, suffix)
+            pods += running(dep, suffix, node_name=WORKERS[i % len(WORKERS)])
     pods += running(
         d["platform/search"],
         suffixes["platform/search"],
