@@ -126,6 +126,7 @@ def pod(
     node_name: str | None = "forge-core",
     unschedulable: str | None = None,
     container_name: str | None = None,
+    restarts: int = 0,
     claim: str | None = None,
     ready: bool = True,
 ) -> Obj:
@@ -160,7 +161,7 @@ def pod(
         ]
     else:
         status["containerStatuses"] = [
-            {"name": cname, "image": image, "ready": ready, "restartCount": 0, "state": state}
+            {"name": cname, "image": image, "ready": ready, "restartCount": restarts, "state": state}
         ]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec, "status": status}
 
@@ -312,6 +313,10 @@ def build() -> dict[str, list[Obj]]:
     add(deployment("docs", "platform", "ghcr.io/forge-lab/docs:2026.11.3"))
     add(deployment("web", "platform", "ghcr.io/forge-lab/web:2026.11.3", replicas=2))
     add(deployment("search", "platform", "ghcr.io/forge-lab/search:0.9.1"))
+    add(
+        deployment("notify", "platform", "ghcr.io/forge-lab/notify:2.4.0")
+    )  # probes hit an app still starting
+    add(deployment("loki", "monitoring", "grafana/loki:3.4.2"))  # its ConfigMap was renamed away
     add(deployment("private-tool", "platform", "ghcr.io/forge-lab-private/tool:1.4.0"))
     add(deployment("mqtt", "platform", "eclipse-mosquitto:2.0.21"))
     add(deployment("cloudflared", "tunnel", "cloudflare/cloudflared:2025.11.1", replicas=2))
@@ -452,7 +457,14 @@ def build() -> dict[str, list[Obj]]:
         suffix = f"{7 + i:x}c9f{i:02x}b8d"[:10]
         suffixes[key] = suffix
         rs.append(replicaset(dep["metadata"]["name"], dep["metadata"]["namespace"], suffix))
-        special = key in ("platform/search", "platform/private-tool", "ledger/dispatch", "tunnel/cloudflared")
+        special = key in (
+            "platform/search",
+            "platform/private-tool",
+            "ledger/dispatch",
+            "tunnel/cloudflared",
+            "platform/notify",
+            "monitoring/loki",
+        )
         if dep["spec"]["replicas"] and not special:
             pods += running(dep, suffix, node_name=WORKERS[i % len(WORKERS)])
     pods += running(
@@ -476,6 +488,17 @@ def build() -> dict[str, list[Obj]]:
             'failed to pull and unpack image "ghcr.io/forge-lab/dispatch:3.2.0": '
             "failed to resolve reference: ghcr.io/forge-lab/dispatch:3.2.0: not found",
         ),
+    )
+    pods += running(
+        d["platform/notify"],
+        suffixes["platform/notify"],
+        restarts=37,
+        waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=notify"),
+    )
+    pods += running(
+        d["monitoring/loki"],
+        suffixes["monitoring/loki"],
+        waiting=("CreateContainerConfigError", 'configmap "loki-config" not found'),
     )
     # cloudflared in tunnel: one pod runs, the second is refused by a policy (see the events)
     pods += running(d["tunnel/cloudflared"], suffixes["tunnel/cloudflared"], count=1)

@@ -120,6 +120,9 @@ class LiveState(Records):
     events: list[EventRecord] = Field(default_factory=list)
     objects: list[LiveObject] = Field(default_factory=list)
     services: list[ServiceState] = Field(default_factory=list)
+    load_balancers: list[ServiceState] = Field(
+        default_factory=list, description="The LoadBalancer Services of ``services``: they need no pod."
+    )
     routes: list[RouteBackend] = Field(default_factory=list)
     certificates: list[CertificateState] = Field(default_factory=list)
     hpa_status: list[HpaState] = Field(default_factory=list)

@@ -71,6 +71,7 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "argo_apps": frozenset({"Application"}),
     # cluster health (live_health.py): lists only a cluster has
     "services": frozenset({"Service", "EndpointSlice", "Pod"}),
+    "load_balancers": frozenset({"Service"}),
     "routes": frozenset({"Ingress", "HTTPRoute", "IngressRoute"}),
     "certificates": frozenset({"Certificate"}),
     "hpa_status": frozenset({"HorizontalPodAutoscaler"}),
@@ -354,6 +355,7 @@ def _health(state: LiveState, by_kind: dict[str, list[KubeObject]]) -> None:
 
     slices = by_kind.get("EndpointSlice") if "EndpointSlice" in by_kind else None
     state.services = health.services(by_kind.get("Service", []), by_kind.get("Pod", []), slices, ref)
+    state.load_balancers = [s for s in state.services if s.type == "LoadBalancer"]
     state.routes = health.routes(by_kind, ref)
     state.certificates = health.certificates(by_kind.get("Certificate", []), ref)
     state.hpa_status = health.hpas(by_kind.get("HorizontalPodAutoscaler", []), ref)

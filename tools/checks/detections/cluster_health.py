@@ -237,7 +237,7 @@ def load_balancer_pending(ctx: CheckContext) -> Detection:
     live = ctx.inventory.live
     if live is None:
         return not_applicable()
-    balancers = [s for s in live.services if s.type == "LoadBalancer"]
+    balancers = live.load_balancers
     locations = [
         Location(ref=str(s.source), subject=f"Service/{s.namespace}/{s.name}", detail="no external address")
         for s in balancers

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from domain.findings import Location
+from tools.checks.detections.cluster_traffic import pods_unread
 from tools.checks.detections.common import SYSTEM_NAMESPACES
 from tools.checks.detections.reliability_live import not_applicable
 from tools.checks.spec import CheckContext, Detection, detector
@@ -111,6 +112,8 @@ def abandoned_namespaces(ctx: CheckContext) -> Detection:
         return not_applicable()
     used: set[str] = set()
     used |= {p.namespace for p in live.pods if p.phase not in ("Succeeded", "Failed")}
+    if pods_unread(live):
+        return Detection(count=0, applicable=False, note="unknown: the cluster's pods could not be read")
     for w in live.workloads:
         if w.kind in ("CronJob", "DaemonSet") or (
             w.kind in ("Deployment", "StatefulSet") and w.replicas != 0

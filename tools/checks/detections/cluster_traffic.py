@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from domain.findings import Location
+from domain.unread import EVERY_KIND
 from tools.checks.detections.reliability_live import not_applicable
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import LiveState
@@ -34,6 +35,18 @@ PULL_CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 ADMISSION_DENIED = re.compile(
     r"admission webhook .* denied the request|blocked due to the following policies", re.I
 )
+
+
+def pods_unread(live: LiveState) -> bool:
+    """True when the cluster's pods were not read: then "no pod" is unknown, not a finding. (The
+    runner keeps a positive count as a lower bound, which is right for what missing data can only
+    hide, and wrong for a check that counts absences; such a check says unknown itself.)"""
+    return any(u.kind in ("Pod", EVERY_KIND) for u in live.unread)
+
+
+def _unknown() -> Detection:
+    """Nothing counted; the runner, which saw the check read the pod-fed lists, names what was lost."""
+    return Detection(count=0, applicable=False, note="unknown: the cluster's pods could not be read")
 
 
 def _backing_zero(svc: ServiceState, live: LiveState) -> ScaledToZero | None:
@@ -73,6 +86,8 @@ def route_no_backend(ctx: CheckContext) -> Detection:
     if live is None:
         return not_applicable()
     services = {(s.namespace, s.name): s for s in live.services}
+    if pods_unread(live):
+        return _unknown()
     locations = []
     seen: set[tuple[str, str, str, str]] = set()
     for backend in live.routes:
@@ -106,6 +121,8 @@ def service_no_pods(ctx: CheckContext) -> Detection:
         return not_applicable()
     routed = {(b.service_namespace, b.service) for b in live.routes}
     selecting = [s for s in live.services if s.selector and s.type != "ExternalName"]
+    if pods_unread(live):
+        return _unknown()
     locations = []
     for svc in selecting:
         reason = _empty_reason(svc, live)
