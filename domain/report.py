@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.concerns import Concern, Mode
 from domain.evidence import Evidence
 from domain.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
+from domain.topology import ClusterTopology
 from domain.unread import ParseIssue, UnreadResource
 
 
@@ -74,6 +75,9 @@ class Unread(_Model):
 class AuditReport(_Model):
     meta: RunMeta
     inventory: dict[str, int] = Field(default_factory=dict, description="Record counts of the estate.")
+    topology: ClusterTopology | None = Field(
+        default=None, description="The cluster's nodes, pod phases and GitOps apps, when a cluster was read."
+    )
     unread: Unread = Field(default_factory=Unread, description="Files and cluster types not read, and why.")
     concerns: dict[str, ConcernResult] = Field(description="Raw research results, keyed by concern.")
     verdicts: list[Verdict]

@@ -42,7 +42,11 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
     inventory = ctx.inventory()
     counts = {k: v for k, v in inventory.code.counts().items() if v}
     counts["files_scanned"] = inventory.files_scanned
+    topology = None
     if inventory.live is not None:
+        from tools.checks.topology import cluster_topology
+
+        topology = cluster_topology(inventory.live)
         counts["live_nodes"] = len(inventory.live.nodes)
         counts["live_pods"] = len(inventory.live.pods)
         counts["live_workloads"] = len(inventory.live.workloads)
@@ -57,7 +61,7 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
             f"Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): {inventory.files_scanned} files scanned, "
             "no records; the checks of code had nothing to read."
         )
-    return {"inventory_counts": counts, "gaps": gaps}
+    return {"inventory_counts": counts, "gaps": gaps, "topology": topology}
 
 
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -194,6 +198,8 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
     if ctx.model is not None and ctx.accountant is not None:
         meta = report.meta.model_copy(update={"model": ctx.model.model, "usage": ctx.accountant.usage_rows()})
         report = report.model_copy(update={"meta": meta})
+    if state.topology is not None:
+        report = report.model_copy(update={"topology": state.topology})
     ctx.progress("synthesize", "report", f"{len(report.findings)} findings")
     return {"report": report}
 

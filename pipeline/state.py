@@ -16,6 +16,7 @@ from domain.concerns import Concern, Mode, Stance
 from domain.evidence import Evidence
 from domain.findings import ConcernResult, Verdict
 from domain.report import AuditReport
+from domain.topology import ClusterTopology
 
 
 def merge_results(
@@ -32,6 +33,7 @@ class AuditState(BaseModel):
     mode: Mode
     concerns: list[Concern] = Field(description="The concerns researched (and challenged) in this run.")
     inventory_counts: dict[str, int] = Field(default_factory=dict)
+    topology: ClusterTopology | None = Field(default=None, description="The cluster, for the context.")
     results: Annotated[dict[str, ConcernResult], merge_results] = Field(default_factory=dict)
     verdicts: Annotated[list[Verdict], operator.add] = Field(default_factory=list)
     challenge_evidence: Annotated[list[Evidence], operator.add] = Field(default_factory=list)

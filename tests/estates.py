@@ -20,6 +20,9 @@ GITOPS = EXAMPLES / "gitops-base"
 HOMELAB_SNAPSHOT = HOMELAB / "cluster"
 TRUTH_DIR = EXAMPLES / "ground-truth"
 ESTATES = {"homelab": HOMELAB, "gitops-base": GITOPS}
+K3S = EXAMPLES / "k3s-platform"
+"""A live-cluster estate: a k3s snapshot with the cluster-health conditions (issue 15), a small repo."""
+K3S_SNAPSHOT = K3S / "cluster"
 
 
 @cache

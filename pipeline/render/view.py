@@ -63,6 +63,58 @@ class DeepDive:
 
 
 @dataclass(frozen=True)
+class Topology:
+    """The cluster's context tables (``domain/topology.py``), as markdown rows."""
+
+    heading: str
+    nodes: list[Row]
+    pods: str
+    apps: list[Row]
+
+
+def _share(requested: int | None, used: int | None) -> str:
+    def one(v: int | None) -> str:
+        return "n/a" if v is None else f"{v}%"
+
+    return f"{one(requested)} / {one(used)}"
+
+
+def _topology(report: AuditReport) -> Topology | None:
+    topo = report.topology
+    if topo is None:
+        return None
+    nodes = [
+        [
+            code(n.name),
+            ", ".join(n.roles) or "worker",
+            inline(n.kubelet or "?"),
+            inline(n.runtime or "?"),
+            _share(n.cpu_requested_pct, n.cpu_used_pct),
+            _share(n.memory_requested_pct, n.memory_used_pct),
+            inline(n.status),
+        ]
+        for n in topo.nodes
+    ]
+    apps = [
+        [
+            inline(a.kind),
+            code(f"{a.namespace + '/' if a.namespace else ''}{a.name}"),
+            inline(a.sync or "—"),
+            inline(a.health or "—"),
+        ]
+        for a in topo.apps
+    ]
+    total = sum(topo.pod_phases.values())
+    pods = (
+        f"{total} pods: " + ", ".join(f"{n} {phase}" for phase, n in topo.pod_phases.items())
+        if total
+        else "no pods"
+    )
+    version = f" (API server {inline(topo.server_version)})" if topo.server_version else ""
+    return Topology(heading=f"Cluster {code(topo.cluster)}{version}", nodes=nodes, pods=pods, apps=apps)
+
+
+@dataclass(frozen=True)
 class View:
     date: str
     status: str
@@ -72,6 +124,7 @@ class View:
     warnings: list[str]
     usage: list[Row]
     context: str | None
+    topology: Topology | None
     unread: list[tuple[str, list[str]]]
     """The "Files not read" section: (group heading, entries), the estate's first."""
     corrections: list[Row]
@@ -112,6 +165,7 @@ def build_view(report: AuditReport) -> View:
         + _lost(report),
         usage=_usage(report),
         context=", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in sorted(report.inventory.items())) or None,
+        topology=_topology(report),
         unread=_unread(report),
         corrections=[
             [_stated(c.finding, c.stated), c.actual, f"**{c.action}** — {c.challenger} challenger"]

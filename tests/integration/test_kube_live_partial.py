@@ -152,7 +152,10 @@ def test_the_audit_names_the_gap_in_the_terminal_and_both_reports(
     assert data["unread"]["cluster"] == []  # no file was skipped
     # the type is listed once; the gaps name the checks that needed it
     assert [g.split(": unknown")[0] for g in data["gaps"] if PODS_FORBIDDEN in g] == [
-        "R1 reliability: REL-LIVE-CRASHLOOP, REL-LIVE-RESTARTS not run",
+        "R1 reliability: REL-LIVE-CRASHLOOP, REL-LIVE-IMAGE-PULL, REL-LIVE-PENDING-PODS, "
+        "REL-LIVE-PVC-UNBOUND, REL-LIVE-RESTARTS, REL-LIVE-ROUTE-NO-BACKEND, REL-LIVE-SERVICE-NO-PODS "
+        "not run",
+        "R3 maintenance: MNT-LIVE-ABANDONED-NAMESPACE not run",
         "R4 scalability: SCA-LIVE-NODE-PRESSURE not run",
     ]
     unknown = [g for g in data["gaps"] if "REL-LIVE-CRASHLOOP" in g]

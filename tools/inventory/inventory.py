@@ -6,6 +6,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from tools.inventory.live_health_models import (
+    AppState,
+    CertificateState,
+    ClaimState,
+    HpaState,
+    PdbState,
+    PolicyState,
+    RouteBackend,
+    ScaledToZero,
+    ServiceState,
+)
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.models import (
     HPA,
@@ -108,6 +119,18 @@ class LiveState(Records):
     cronjobs: list[CronJobState] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     objects: list[LiveObject] = Field(default_factory=list)
+    services: list[ServiceState] = Field(default_factory=list)
+    load_balancers: list[ServiceState] = Field(
+        default_factory=list, description="The LoadBalancer Services of ``services``: they need no pod."
+    )
+    routes: list[RouteBackend] = Field(default_factory=list)
+    certificates: list[CertificateState] = Field(default_factory=list)
+    hpa_status: list[HpaState] = Field(default_factory=list)
+    pdb_status: list[PdbState] = Field(default_factory=list)
+    claims: list[ClaimState] = Field(default_factory=list)
+    policy_status: list[PolicyState] = Field(default_factory=list)
+    apps: list[AppState] = Field(default_factory=list)
+    scaled_to_zero: list[ScaledToZero] = Field(default_factory=list)
     unread: list[UnreadResource] = Field(
         default_factory=list, description="Types the audit could not read: what reads them is incomplete."
     )

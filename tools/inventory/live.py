@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.unread import EVERY_KIND
+from tools.inventory import live_health as health
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.live_models import UnreadResource
@@ -68,6 +69,17 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "flux_kustomizations": frozenset({"Kustomization"}),
     "flux_sources": frozenset({"GitRepository", "HelmRepository", "OCIRepository"}),
     "argo_apps": frozenset({"Application"}),
+    # cluster health (live_health.py): lists only a cluster has
+    "services": frozenset({"Service", "EndpointSlice", "Pod"}),
+    "load_balancers": frozenset({"Service"}),
+    "routes": frozenset({"Ingress", "HTTPRoute", "IngressRoute"}),
+    "certificates": frozenset({"Certificate"}),
+    "hpa_status": frozenset({"HorizontalPodAutoscaler"}),
+    "pdb_status": frozenset({"PodDisruptionBudget"}),
+    "claims": frozenset({"PersistentVolumeClaim", "Pod", "StorageClass"}),
+    "policy_status": frozenset({"ClusterPolicy", "Policy"}),
+    "apps": frozenset({"Application", "HelmRelease", "Kustomization"}),
+    "scaled_to_zero": frozenset({"Deployment", "StatefulSet"}),
 }
 """Which kinds feed each record list of a ``LiveState`` that checks read; ``objects`` is fed by every
 kind but the runtime children. A check that read a list fed by an unread kind has an incomplete
@@ -158,6 +170,8 @@ def _pod_state(cluster: str, pod: KubeObject, replicasets: dict[tuple[str, str],
             ready=bool(s.get("ready")),
             restart_count=int(s.get("restartCount") or 0),
             waiting_reason=lookup(s, "state.waiting.reason"),
+            waiting_message=lookup(s, "state.waiting.message"),
+            image=lookup(s, "image"),
             last_terminated_reason=lookup(s, "lastState.terminated.reason"),
         )
         for s in lookup(pod, "status.containerStatuses") or []
@@ -171,7 +185,24 @@ def _pod_state(cluster: str, pod: KubeObject, replicasets: dict[tuple[str, str],
         owner_kind=owner[0] if owner else None,
         owner_name=owner[1] if owner else None,
         containers=containers,
+        unschedulable=_unschedulable(pod),
         source=_ref(cluster, pod),
+    )
+
+
+def _unschedulable(pod: KubeObject) -> str | None:
+    """The scheduler's message of a pod it could not place (PodScheduled False), else None."""
+    for cond in lookup(pod, "status.conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            return str(cond.get("message") or cond.get("reason") or "unschedulable")
+    return None
+
+
+def _pressure(node: KubeObject) -> list[str]:
+    return sorted(
+        str(c.get("type"))
+        for c in lookup(node, "status.conditions") or []
+        if isinstance(c, dict) and c.get("type") != "Ready" and c.get("status") == "True"
     )
 
 
@@ -187,6 +218,9 @@ def _node_state(cluster: str, node: KubeObject, usage: dict[str, dict[str, Any]]
         cpu_usage_m=cpu_millicores(used.get("cpu")),
         memory_usage_b=memory_bytes(used.get("memory")),
         kubelet_version=lookup(node, "status.nodeInfo.kubeletVersion"),
+        kube_proxy_version=lookup(node, "status.nodeInfo.kubeProxyVersion") or None,
+        container_runtime=lookup(node, "status.nodeInfo.containerRuntimeVersion"),
+        pressure=_pressure(node),
         source=_ref(cluster, node),
     )
 
@@ -307,4 +341,28 @@ def load_live_state(backend: KubeBackend) -> LiveState:
     state.jobs = [_job_state(cluster, j) for j in by_kind.get("Job", [])]
     state.cronjobs = [_cronjob_state(cluster, c) for c in by_kind.get("CronJob", [])]
     state.events = [_event(cluster, e) for e in by_kind.get("Event", [])]
+    _health(state, by_kind)
     return state
+
+
+def _health(state: LiveState, by_kind: dict[str, list[KubeObject]]) -> None:
+    """The cluster-health records (``live_health.py``) of what was read; no further request. A kind
+    is a key of ``by_kind`` exactly when its list was read (even if empty)."""
+    cluster = state.cluster.name
+
+    def ref(obj: KubeObject) -> LiveRef:
+        return _ref(cluster, obj)
+
+    slices = by_kind.get("EndpointSlice") if "EndpointSlice" in by_kind else None
+    state.services = health.services(by_kind.get("Service", []), by_kind.get("Pod", []), slices, ref)
+    state.load_balancers = [s for s in state.services if s.type == "LoadBalancer"]
+    state.routes = health.routes(by_kind, ref)
+    state.certificates = health.certificates(by_kind.get("Certificate", []), ref)
+    state.hpa_status = health.hpas(by_kind.get("HorizontalPodAutoscaler", []), ref)
+    state.pdb_status = health.pdbs(by_kind.get("PodDisruptionBudget", []), ref)
+    state.claims = health.claims(
+        by_kind.get("PersistentVolumeClaim", []), by_kind.get("Pod", []), by_kind.get("StorageClass", []), ref
+    )
+    state.scaled_to_zero = health.scaled_to_zero(by_kind, ref)
+    state.policy_status = health.policies(by_kind, ref)
+    state.apps = health.apps(by_kind, ref)

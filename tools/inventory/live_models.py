@@ -18,6 +18,10 @@ class ContainerStatus(Record):
     ready: bool = False
     restart_count: int = 0
     waiting_reason: str | None = None
+    waiting_message: EstateText | None = Field(
+        default=None, description="The kubelet's words (an image pull error names its cause): redacted."
+    )
+    image: str | None = None
     last_terminated_reason: str | None = None
 
 
@@ -29,6 +33,9 @@ class PodState(Record):
     owner_kind: str | None = None
     owner_name: str | None = None
     containers: list[ContainerStatus] = Field(default_factory=list)
+    unschedulable: EstateText | None = Field(
+        default=None, description="The scheduler's message when PodScheduled is False (Pending pods)."
+    )
     source: LiveRef
 
 
@@ -41,6 +48,12 @@ class NodeState(Record):
     cpu_usage_m: int | None = None
     memory_usage_b: int | None = None
     kubelet_version: str | None = None
+    kube_proxy_version: str | None = None
+    container_runtime: str | None = None
+    pressure: list[str] = Field(
+        default_factory=list,
+        description="Node conditions other than Ready that are True (MemoryPressure...).",
+    )
     source: LiveRef
 
 

@@ -27,6 +27,9 @@ MODULE_NAMES: tuple[str, ...] = (
     "security_rbac",
     "security_repo",
     "security_secrets",
+    "cluster_health",
+    "cluster_traffic",
+    "cluster_hygiene",
 )
 """The detection modules, by name: a new module is one line here."""
 

@@ -20,9 +20,8 @@ from tools.clock import format_clock
 from tools.inventory.models import CronJobState, PodState
 
 NO_CLUSTER = "no cluster given (run with --cluster)"
-FAILING_WAIT_REASONS = frozenset(
-    {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"}
-)
+FAILING_WAIT_REASONS = frozenset({"CrashLoopBackOff", "CreateContainerConfigError"})
+"""Image pulls are REL-LIVE-IMAGE-PULL's (cluster_traffic.py), grouped by cause: not counted twice."""
 RESTART_THRESHOLD = 5
 """Restarts at which a container counts as restarting repeatedly (kubectl's RESTARTS column)."""
 STALE_FACTOR = 2
@@ -44,8 +43,8 @@ def _owner(pod: PodState) -> str:
 
 @detector("REL-LIVE-CRASHLOOP")
 def live_crashloop(ctx: CheckContext) -> Detection:
-    """Pods with at least one container waiting in CrashLoopBackOff, ImagePullBackOff, ErrImagePull or
-    CreateContainerConfigError: a component that is down now. Counted per pod; the detail names the
+    """Pods with at least one container waiting in CrashLoopBackOff or CreateContainerConfigError: a
+    component that is down now. Counted per pod; the detail names the
     owner (the Deployment behind a ReplicaSet) and each failing container. total = live pods."""
     live = ctx.inventory.live
     if live is None:

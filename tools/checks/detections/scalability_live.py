@@ -68,13 +68,9 @@ def _show(label: str, share: float | None) -> str:
     return f"{label} {share:.0%}" if share is not None else f"{label} n/a"
 
 
-@detector("SCA-LIVE-NODE-PRESSURE")
-def node_pressure(ctx: CheckContext) -> Detection:
-    """Live nodes where CPU or memory requests, or CPU or memory usage, exceed 80% of allocatable.
-    A node with no metrics is judged by requests alone. total = nodes."""
-    live = ctx.inventory.live
-    if live is None:
-        return not_applicable()
+def node_requests(live: LiveState) -> tuple[dict[str, PodRequests], dict[str, list[str]]]:
+    """What the scheduler reserved on each node (the pods bound to it that still hold resources), and
+    per node the pods whose spec could not be found (``namespace/name``)."""
     specs = {w.key: w for w in live.workloads}
     requested: dict[str, PodRequests] = {}
     unknown: dict[str, list[str]] = {}
@@ -88,6 +84,17 @@ def node_pressure(ctx: CheckContext) -> Detection:
         one = pod_requests(spec)
         so_far = requested.get(pod.node, PodRequests(0, 0))
         requested[pod.node] = PodRequests(so_far.cpu_m + one.cpu_m, so_far.memory_b + one.memory_b)
+    return requested, unknown
+
+
+@detector("SCA-LIVE-NODE-PRESSURE")
+def node_pressure(ctx: CheckContext) -> Detection:
+    """Live nodes where CPU or memory requests, or CPU or memory usage, exceed 80% of allocatable.
+    A node with no metrics is judged by requests alone. total = nodes."""
+    live = ctx.inventory.live
+    if live is None:
+        return not_applicable()
+    requested, unknown = node_requests(live)
     locations = []
     for node in live.nodes:
         location = _judge(node, requested.get(node.name, PodRequests(0, 0)), unknown.get(node.name, []))
