@@ -37,7 +37,7 @@ def _spec(check_id: str, theme: str | None = None) -> CheckSpec:
 
 def test_every_catalog_row_has_a_detector_and_a_known_theme() -> None:
     specs = load_catalog()
-    assert len(specs) == len(detectors()) == 51
+    assert len(specs) == len(detectors()) == 53
     themes = load_themes()
     assert {s.theme for s in specs if s.theme} <= set(themes)
     assert list(themes) == [
@@ -47,6 +47,7 @@ def test_every_catalog_row_has_a_detector_and_a_known_theme() -> None:
         "uneven-reliability",
         "backup-coverage",
         "admission-and-isolation",
+        "credential-hygiene",
     ]
 
 

@@ -18,6 +18,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "reliability_live",
     "declarative",
     "declarative_live",
+    "declarative_docs",
     "maintenance",
     "maintenance_repo",
     "maintenance_docs",
@@ -27,6 +28,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "security_rbac",
     "security_repo",
     "security_secrets",
+    "security_defaults",
 )
 """The detection modules, by name: a new module is one line here."""
 
