@@ -66,7 +66,9 @@ _VISIBLE: dict[str, re.Pattern[str]] = {
     "URL credential": re.compile(rf"://[^\s/@]*:{_FP}@"),
     "bearer token": re.compile(rf"(?i)\bbearer\s+{_FP}"),
     "connection string": re.compile(rf"(?i)\b(?:password|pwd)\s*=\s*{_FP}"),
-    "password assignment": re.compile(rf"(?i){_KEY}[{_Q}]?\s*[:=]\s*(?:[{_Q}]{_FP}[{_Q}]|{_FP}(?![^\s,;}}\]]))"),
+    "password assignment": re.compile(
+        rf"(?i){_KEY}[{_Q}]?\s*[:=]\s*(?:[{_Q}]{_FP}[{_Q}]|{_FP}(?![^\s,;}}\]]))"
+    ),  # a whole value: not a fingerprint glued to an interpolation ("<fp>${var.x}")
 }
 KINDS: tuple[tuple[str, str], ...] = (
     ("private key", PEM_PATTERN),
@@ -218,9 +220,12 @@ def scan(ctx: CheckContext) -> Scan:
             where = (hit.path, hit.line)
             if where in seen or is_example_file(hit.path) or files.in_sops_block(*where):
                 continue
-            if kind in STRUCTURAL and is_doc(hit.path):
-                if files.in_code_block(*where) or DOC_EXAMPLE.search(files.line(*where) or ""):
-                    continue
+            if (
+                kind in STRUCTURAL
+                and is_doc(hit.path)
+                and (files.in_code_block(*where) or DOC_EXAMPLE.search(files.line(*where) or ""))
+            ):
+                continue
             raw = files.line(*where) or ""
             if "ENC[" in raw and ",data:" in raw:
                 continue  # SOPS ciphertext
