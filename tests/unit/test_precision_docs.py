@@ -21,18 +21,21 @@ NOT_STEPS: dict[str, dict[str, str]] = {
     "exec of a read-only command": {"docs/runbooks/db.md": "kubectl -n db exec db-0 -- cat /etc/hosts\n"},
     "exec of vault status": {"docs/runbooks/vault.md": "kubectl -n vault exec vault-0 -- vault status\n"},
     "dry run": {"docs/runbooks/db.md": "kubectl apply --dry-run=server -f deploy/db.yaml\n"},
-    "dry run of a create": {"docs/runbooks/db.md": "kubectl create secret generic x --dry-run=client -o yaml\n"},
+    "dry run of a create": {
+        "docs/runbooks/db.md": "kubectl create secret generic x --dry-run=client -o yaml"
+    },
     "ssh of a read-only command": {"scripts/check.sh": 'ssh "$HOST" cat /etc/exports | diff -u - exports\n'},
     "exportfs listing": {"scripts/check.sh": 'ssh "$HOST" exportfs -v\n'},
     "scp from a host": {"docs/runbooks/nfs.md": "scp root@pve:/etc/exports ./exports.bak\n"},
     "read-only verbs (already)": {
-        "docs/runbooks/db.md": "kubectl get pods\nkubectl -n db logs db-0\nkubectl describe pod x\nkubectl diff -f a.yaml\n"
+        "docs/runbooks/db.md": "kubectl get pods\nkubectl -n db logs db-0\n"
+        "kubectl describe pod x\nkubectl diff -f a\n"
     },
 }
 NOTES: dict[str, dict[str, str]] = {
     "changelog": {"CHANGELOG.md": "- 1.2: ran `kubectl delete pod api-0` to pick up the new config\n"},
     "plan": {"docs/plans/migrate-db.md": "3. kubectl scale deploy api --replicas=0\n"},
-    "archived doc": {"docs/archive/old-upgrade.md": "helm upgrade kps prometheus-community/kube-prometheus-stack\n"},
+    "archived doc": {"docs/archive/old-upgrade.md": "helm upgrade kps prometheus-community/kps\n"},
     "agent guide": {"AGENTS.md": "To test a change, kubectl apply -k overlays/dev in the kind cluster.\n"},
     "agent prompt": {".claude/commands/rollout.md": "kubectl rollout restart deploy/$ARGUMENTS\n"},
 }
