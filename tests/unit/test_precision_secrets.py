@@ -144,6 +144,28 @@ def test_two_copies_of_one_secret_manifest_are_one_credential(tmp_path: Path) ->
     assert d.count == 2
 
 
+SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n{body}\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "stringData:\n  password: ${DB_PASSWORD}\n  user: app",  # envsubst / Flux postBuild substitution
+        'stringData:\n  password: "changeme"',
+        "data:\n  password: Y2hhbmdlbWU=",  # base64 of changeme
+    ],
+)
+def test_a_secret_manifest_of_references_or_placeholders_is_not_plaintext(tmp_path: Path, body: str) -> None:
+    d = detect(tmp_path, {"apps/db/secret.yaml": SECRET.format(body=body)}, "SEC-PLAINTEXT-SECRET")
+    assert (d.count, found(d)) == (0, [])
+
+
+def test_a_secret_manifest_in_an_example_file_is_not_plaintext(tmp_path: Path) -> None:
+    files = {"apps/db/secret.example.yaml": SECRET.format(body=f"stringData:\n  password: {PW}")}
+    d = detect(tmp_path, files, "SEC-PLAINTEXT-SECRET")
+    assert (d.count, found(d)) == (0, [])
+
+
 def test_default_credentials_are_their_own_finding(tmp_path: Path) -> None:
     files = {
         "charts/grafana/values.yaml": 'adminPassword: "prom-operator"\n',

@@ -6,8 +6,10 @@ and connection-string passwords, bearer tokens, detect-secrets' named token shap
 ``password``/``secret``/``token``/``api_key`` assignments (quoted or not), and Secret manifests in YAML
 (``SecretManifest`` records) whose keys are not SOPS-encrypted (one location each, at its first
 secret-looking key line; subject ``Secret/namespace/name``; assignment hits on those key lines are
-not counted twice). Not counted: references, placeholders, types, SOPS ciphertext and metadata,
-example files, comments and docs code blocks (structural kinds), cluster snapshot directories.
+not counted twice; a manifest whose password-like values are all references or placeholders, or
+in an example file, is not counted). Not counted: references, placeholders, types, SOPS
+ciphertext and metadata, example files, comments and docs code blocks (structural kinds), cluster
+snapshot directories.
 
 One credential is one finding's unit: ``count`` is the number of distinct credentials (by a keyed
 hash of the value, computed in memory for this detection only), and every place that holds it is a
@@ -20,13 +22,14 @@ A documented chart default (``adminPassword: prom-operator`` in Helm values) is 
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 
 from domain.findings import Location
 from tools.checks.detections.repo_evidence import in_dirs, problems
 from tools.checks.detections.secret_scan import AGENT, Candidate, Scan, line_values, scan
-from tools.checks.detections.secret_values import Identity
+from tools.checks.detections.secret_values import Identity, is_example_file, not_a_credential
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, SecretManifest
 
@@ -38,11 +41,24 @@ def _secret_looking(key: str) -> bool:
     return re.sub(r"[^a-z0-9]", "", key.lower()).endswith(_SECRET_KEY_SUFFIXES)
 
 
+def _credential(value: str) -> bool:
+    """Not a reference or a placeholder, as written or base64-decoded (a Secret's ``data``)."""
+    if not_a_credential(value):
+        return False
+    try:
+        decoded = base64.b64decode(value.strip("\"'"), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return not (decoded.isprintable() and not_a_credential(decoded))
+
+
 def _manifest_locations(
     ctx: CheckContext, found: Scan, manifests: list[SecretManifest]
 ) -> tuple[list[tuple[Location, Identity]], set[tuple[str, int]]]:
     """One location per unencrypted Secret manifest, at its first secret-looking key line, and the
-    identity of its values (all of them: two copies of one Secret are one credential)."""
+    identity of its secret-looking values (else all of them): two copies of one Secret are one
+    credential. A manifest whose judged values are all references or placeholders (as written or
+    base64-decoded) is not counted."""
     out: list[tuple[Location, Identity]] = []
     key_lines: set[tuple[str, int]] = set()
     for secret in manifests:
@@ -62,15 +78,19 @@ def _manifest_locations(
         key_lines |= {(path, line) for line, _ in hits}
         chosen = next((line for line, text in hits if _secret_looking(text.split(":", 1)[0])), None)
         line = chosen or (hits[0][0] if hits else start)
-        values: list[str] = []
-        for number, _ in hits:
+        telling = [(n, t) for n, t in hits if _secret_looking(t.split(":", 1)[0])]
+        values: list[str] | None = []
+        for number, _ in telling or hits:  # the password, not the user name beside it
             read = line_values(found.files, path, number)
-            if read is None:
-                values = []
+            if read is None or values is None:
+                values = None
                 break
             values += read
         ref = f"{path}:{line}"
-        identity = found.key.identity(*sorted(values)) if values else found.key.unique(ref)
+        real = [v for v in values or [] if _credential(v)]
+        if hits and values is not None and not real:
+            continue  # every (secret-looking) value is a reference (${DB_PASSWORD}) or a placeholder
+        identity = found.key.identity(*sorted(real)) if real else found.key.unique(ref)
         location = Location(
             ref=ref,
             subject=f"Secret/{secret.namespace or '-'}/{secret.name or '?'}",
@@ -127,6 +147,7 @@ def plaintext_secret(ctx: CheckContext) -> Detection:
         and not s.sops_encrypted
         and isinstance(s.source, CodeRef)
         and not in_dirs(s.source.path, found.snapshots)
+        and not is_example_file(s.source.path)
     ]
     manifest_placed, key_lines = _manifest_locations(ctx, found, manifests)
     placed = [
