@@ -64,6 +64,8 @@ def test_imperative_steps_found(tmp_path: Path) -> None:
             scp exports root@pve:/etc/exports && ssh root@pve exportfs -ra
             ssh root@pve
             Never use kubectl edit; instead helm upgrade app ./chart
+            To avoid downtime, kubectl scale deploy api --replicas=4 first.
+            If the rollout does not finish, kubectl rollout undo deploy/api.
             """,
         "scripts/sync.sh": 'ssh "$HOST" exportfs -ra\n',
     }
@@ -76,6 +78,9 @@ def test_imperative_steps_found(tmp_path: Path) -> None:
         ("docs/runbooks/ops.md:5", "ssh"),
         ("docs/runbooks/ops.md:6", "scp"),
         ("docs/runbooks/ops.md:7", "ssh"),
+        ("docs/runbooks/ops.md:8", "helm upgrade"),
+        ("docs/runbooks/ops.md:9", "kubectl scale"),
+        ("docs/runbooks/ops.md:10", "kubectl rollout undo"),
         ("scripts/sync.sh:1", "ssh"),
     ]
 

@@ -61,10 +61,12 @@ NOTES = re.compile(
 """Plans, changelogs, archived docs, prompts for coding agents: their commands are not runbook steps."""
 
 _PROHIBITION = re.compile(
-    r"\b(?:never|don'?t|do\s+not|does\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|cannot|can'?t|"
-    r"avoid|not\s+to|no\s+need\s+to|instead\s+of|rather\s+than|forbidden|prohibited|stop\s+using)\b",
+    r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|avoid|not\s+to|no\s+need\s+to|"
+    r"instead\s+of|rather\s+than|forbidden|prohibited|stop\s+using)\b[^,;:.!?]*$",
     re.IGNORECASE,
 )
+"""A prohibition that governs the command: no clause break (``,;:.!?``) between it and the command
+("Never run `kubectl apply`"), so "To avoid downtime, run `kubectl scale`" is still a step."""
 _SEGMENT_END = re.compile(r"\|\|?|&&|;|`|\)")
 _READ_ONLY = frozenset(
     {
@@ -151,7 +153,7 @@ def _verb_name(command: str) -> str:
 def first_step(text: str) -> str | None:
     """The first command on a line that changes state (its name), or None when the line has none."""
     for m in _VERB.finditer(text):
-        if _PROHIBITION.search(text, 0, m.start()):
+        if _PROHIBITION.search(text[: m.start()]):
             continue
         end = _SEGMENT_END.search(text, m.end())
         segment = text[m.start() : end.start() if end else len(text)]
