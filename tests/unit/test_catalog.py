@@ -37,7 +37,7 @@ def _spec(check_id: str, theme: str | None = None) -> CheckSpec:
 
 def test_every_catalog_row_has_a_detector_and_a_known_theme() -> None:
     specs = load_catalog()
-    assert len(specs) == len(detectors()) == 65
+    assert len(specs) == len(detectors()) == 67
     themes = load_themes()
     assert {s.theme for s in specs if s.theme} <= set(themes)
     assert list(themes) == [
@@ -47,6 +47,7 @@ def test_every_catalog_row_has_a_detector_and_a_known_theme() -> None:
         "uneven-reliability",
         "backup-coverage",
         "admission-and-isolation",
+        "credential-hygiene",
     ]
 
 
@@ -82,3 +83,19 @@ def test_two_functions_for_one_id_are_refused() -> None:
         module.fn = fn  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="two detectors for REL-DUP: one and two"):
         detectors((one, two))
+
+
+@pytest.mark.parametrize(
+    "check",
+    ["SEC-PLAINTEXT-SECRET", "SEC-DEFAULT-CREDENTIALS", "DEC-IMPERATIVE-DOCS", "DEC-IMPERATIVE-NOTES",
+     "MNT-RUNBOOK-STALE-PATH"],
+)  # fmt: skip
+def test_the_precision_checks_say_what_they_count_and_what_they_do_not(check: str) -> None:
+    spec = next(s for s in load_catalog() if s.id == check)
+    assert spec.counts and len(spec.not_counted) >= 1
+
+
+def test_the_notes_of_imperative_steps_score_below_the_runbook_steps() -> None:
+    specs = {s.id: s for s in load_catalog()}
+    docs, notes = specs["DEC-IMPERATIVE-DOCS"], specs["DEC-IMPERATIVE-NOTES"]
+    assert (notes.impact, notes.fatigue) == (1, False) and docs.impact > notes.impact

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from inventory_builder import code_ref, inventory, live_ref, live_state, refs, subjects, workload
 
-from tools.checks.detections import declarative, declarative_live
+from tools.checks.detections import declarative, declarative_docs, declarative_live
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
 from tools.inventory.inventory import Inventory
@@ -161,7 +161,7 @@ DOCS = {
 
 def test_imperative_docs_counts_lines_of_docs_and_scripts(tmp_path: Path) -> None:
     write(tmp_path, DOCS)
-    d = declarative.imperative_docs(ctx(inventory(tmp_path)))
+    d = declarative_docs.imperative_docs(ctx(inventory(tmp_path)))
     assert d.count == 8
     assert refs(d) == [
         "Makefile:2",
@@ -189,7 +189,7 @@ def test_imperative_docs_counts_lines_of_docs_and_scripts(tmp_path: Path) -> Non
 
 def test_imperative_docs_trims_long_lines(tmp_path: Path) -> None:
     write(tmp_path, {"docs/a.md": "kubectl patch deploy x -p '" + "y" * 300 + "'\n"})
-    d = declarative.imperative_docs(ctx(inventory(tmp_path)))
+    d = declarative_docs.imperative_docs(ctx(inventory(tmp_path)))
     detail = d.locations[0].detail
     assert detail is not None and len(detail) == 100 and detail.endswith("…")
 

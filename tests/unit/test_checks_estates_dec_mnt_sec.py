@@ -64,3 +64,26 @@ def test_no_canary_in_any_detection_or_its_evidence(contexts: dict[str, CheckCon
         assert evidence  # the repo-reading detectors recorded their tool calls
         leaks = [c for c in canaries for text in shown + evidence + data if c in text]
         assert leaks == [], f"{estate}: {sorted(set(leaks))}"
+
+
+def test_no_trap_of_the_ground_truth_is_detected(contexts: dict[str, CheckContext]) -> None:
+    """Each ``trap:`` of ``must_not_report`` is a line a naive check would count (issue 10): the
+    detection lists none of them, and each trap line exists and holds what its class says."""
+    classes: set[str] = set()
+    for estate, context in contexts.items():
+        traps = [m for m in ground_truth(estate)["must_not_report"] if "trap" in m]
+        for trap in traps:
+            classes.add(trap["trap"])
+            detection = get_detector(trap["check"])(context)
+            refs = {loc.ref for loc in detection.locations}
+            subjects = {loc.subject for loc in detection.locations}
+            assert trap["subject"] not in refs | subjects, (estate, trap)
+            if trap["subject"].count(":") == 1:  # a path:line trap: the line is really there
+                path, line = trap["subject"].split(":")
+                lines = (context.toolbox.jail.root / path).read_text().split("\n")
+                assert lines[int(line) - 1].strip(), trap
+    assert classes == {
+        *("reference", "placeholder", "comment", "example file", "docs code block"),
+        *("SOPS ciphertext and metadata", "prohibition", "dry run", "read-only command"),
+        *("other repository", "template placeholder", "gitignored path"),
+    }

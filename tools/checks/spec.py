@@ -53,6 +53,13 @@ class CheckSpec(BaseModel):
         description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice.",
     )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
+    counts: str | None = Field(
+        default=None, description="What one unit of the count is, and where it is looked for."
+    )
+    not_counted: tuple[str, ...] = Field(
+        default=(),
+        description="What the check deliberately does not count (look-alikes it leaves out), one per item.",
+    )
     clock: bool = Field(
         default=False,
         description="True when the detection compares times with the audit clock (its command has --date).",

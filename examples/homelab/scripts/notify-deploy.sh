@@ -11,3 +11,8 @@ curl -fsS -X POST "https://ntfy.home.example.net/deploys" \
   -H "Authorization: Bearer CANARY-HL-BEARER-a81d5e" \
   -H "Title: deployed ${STACK}" \
   -d "stack ${STACK} at ${COMMIT:0:8}"
+
+# The Grafana annotation token comes from 1Password at run time, never from this file.
+GRAFANA_TOKEN="op://homelab/grafana/annotation-token"
+NTFY_FALLBACK_PASSWORD="changeme"  # a local ntfy only; CI sets the real one
+# export NTFY_PASSWORD="CANARY-HL-COMMENT-6d2f90"

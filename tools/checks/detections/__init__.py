@@ -18,6 +18,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "reliability_live",
     "declarative",
     "declarative_live",
+    "declarative_docs",
     "maintenance",
     "maintenance_repo",
     "maintenance_docs",
@@ -30,6 +31,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "cluster_health",
     "cluster_traffic",
     "cluster_hygiene",
+    "security_defaults",
 )
 """The detection modules, by name: a new module is one line here."""
 

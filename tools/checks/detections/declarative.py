@@ -7,17 +7,12 @@ Counting rules, one per check:
 * DEC-TIMESTAMP-TRIGGER: those blocks whose triggers call ``timestamp()``.
 * DEC-IGNORE-CHANGES: ``lifecycle.ignore_changes`` blocks; measures ``paths`` (distinct attribute
   paths as written, ``all`` counting as one) and ``unmarked`` (blocks without a marker comment).
-* DEC-IMPERATIVE-DOCS: lines of docs and scripts (``*.md``, ``*.rst``, ``*.txt``, ``*.sh``,
-  Makefiles, anything under ``scripts/`` or ``runbooks/`` except YAML/HCL/JSON; never Terraform,
-  manifests or CI files) with ``kubectl`` scale, patch, set, edit, apply, annotate, label, rollout
-  restart/undo, delete, exec, create, replace or taint (global flags such as ``-n ns`` may come
-  first), ``helm`` upgrade/install/rollback, ``ssh``, ``scp`` or ``exportfs``; case-sensitive, one
-  location per line, subject = the first such command on it. Cluster snapshot dirs are skipped.
 * DEC-KUSTOMIZE-MISSING: references in ``kustomization.yaml`` files to local files that do not exist.
 * DEC-FLUX-SUSPENDED / DEC-FLUX-NO-PRUNE: Flux Kustomizations with ``suspend: true`` /
   ``prune: false`` (unset prune is not counted), in code or live, one per namespace/name.
 
-The checks that compare code with a cluster live in ``declarative_live.py``.
+The checks that compare code with a cluster live in ``declarative_live.py``; the imperative steps
+of docs and scripts in ``declarative_docs.py``.
 """
 
 from __future__ import annotations
@@ -26,42 +21,12 @@ import re
 from collections.abc import Callable
 
 from domain.findings import Location
-from tools.checks.detections.repo_evidence import problems, search, snapshot_dirs, trim
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import CodeRef, EscapeHatch, FluxKustomization, LiveRef
 
 AGENT = "declarative"
 NO_TERRAFORM = "the estate has no Terraform"
-
-IMPERATIVE_PATTERN = (
-    r"\bkubectl(?:\s+(?:-n|--namespace|--context|--kubeconfig)\s+\S+|\s+--?[\w-]+(?:=\S+)?)*\s+"
-    r"(?:scale|patch|set|edit|apply|annotate|label|rollout\s+(?:restart|undo)|delete|exec|create|replace|taint)\b"
-    r"|\bhelm\s+(?:upgrade|install|rollback)\b|\bssh\s|\bscp\s|\bexportfs\b"
-)
-"""Commands that change a cluster or a host by hand. Global kubectl flags may sit before the verb
-(``kubectl -n vault exec``); read verbs (get, logs, describe, top) never match."""
-
-DOC_AND_SCRIPT_GLOB = (
-    "{**/*.md,**/*.markdown,**/*.rst,**/*.txt,**/*.adoc,**/*.sh,**/*.bash,**/Makefile,**/makefile,"
-    "**/GNUmakefile,**/*.mk,**/scripts/**,**/runbooks/**}"
-)
-"""Docs and scripts only: Terraform, YAML and CI files applying manifests are the declarative path.
-Files under ``scripts/`` and ``runbooks/`` count whatever their extension (scripts often have none),
-except YAML, Terraform and JSON, which are filtered out afterwards. Every alternative starts with
-``**/``: in a brace list with one path glob, ripgrep anchors all of them to the root."""
-
-_NOT_DOCS = (".yaml", ".yml", ".tf", ".hcl", ".json")
-_VERB = re.compile(IMPERATIVE_PATTERN)
-
-
-def _verb_name(command: str) -> str:
-    """'kubectl -n x scale' -> 'kubectl scale'; 'ssh ' -> 'ssh'."""
-    words = command.split()
-    if words[0] == "kubectl":
-        verb = words[-2:] if len(words) >= 3 and words[-2] == "rollout" else words[-1:]
-        return " ".join(["kubectl", *verb])
-    return " ".join(words[:2]) if words[0] == "helm" else words[0]
 
 
 def has_terraform(inventory: Inventory) -> bool:
@@ -131,31 +96,6 @@ def ignore_changes(ctx: CheckContext) -> Detection:
         count=len(blocks),
         locations=locations,
         measures={"paths": len(paths), "unmarked": sum(block.marker is None for block in blocks)},
-    )
-
-
-# ------------------------------------------------------------------------------ docs and scripts
-
-
-@detector("DEC-IMPERATIVE-DOCS")
-def imperative_docs(ctx: CheckContext) -> Detection:
-    """Lines of docs/scripts with kubectl scale|patch|set|edit|apply|annotate|label|rollout restart|delete,
-    helm upgrade|install|rollback, ssh, scp or exportfs (case-sensitive); one location per line.
-    Subject is the first such command on the line."""
-    snapshots, listing_ev = snapshot_dirs(ctx, AGENT)
-    found = search(ctx, AGENT, IMPERATIVE_PATTERN, glob=DOC_AND_SCRIPT_GLOB, exclude_dirs=snapshots)
-    locations = []
-    for hit in found.hits:
-        if hit.path.lower().endswith(_NOT_DOCS):
-            continue
-        verb = _VERB.search(hit.text)
-        subject = _verb_name(verb.group(0)) if verb else "imperative command"
-        locations.append(Location(ref=hit.ref, subject=subject, detail=trim(hit.text)))
-    return Detection(
-        count=len(locations),
-        locations=locations,
-        evidence=[found.evidence, listing_ev],
-        note=problems(found),
     )
 
 

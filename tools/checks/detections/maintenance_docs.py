@@ -10,9 +10,20 @@ a file extension or its first segment is a top-level directory of the estate. No
 globs and placeholders (``*``, ``?``, ``[``, ``{``, ``<name>``, ``$VAR``), ``key=value`` selectors and
 Kubernetes API versions (``apps/v1``). A ``:line`` suffix and a ``#fragment`` are dropped.
 
-Where a path is looked up: ``./`` and ``../`` links relative to the doc's directory (one that leaves
-the estate is skipped: it cannot be checked); anything else relative to the estate root, and, if not
-there, relative to the doc's directory (markdown's own rule for links) before it is called stale.
+Where a path is looked up: relative to the doc's directory and relative to the estate root (``./``
+and ``../`` forms too: ``./scripts/x.sh`` is often written from the root); it is stale only when it
+exists in neither place. A ``../`` path that leaves the estate is skipped: it cannot be checked.
+
+Not stale either (deliberately not counted):
+
+* template placeholders: a segment ``...``/``…``, ``my-service``, ``your-app``, ``some-dir``,
+  ``foo``/``bar``/``baz``, ``example``, ``NNNN-title.md``, ``XXX``; ``path/to/...``;
+* paths in other repositories: a first segment that is a host (``github.com/org/repo/...``), an
+  ``org/repo:path`` form, or a line that says where the path lives ("in the infra repo",
+  "from the charts repository");
+* gitignored paths (generated files: ``terraform.tfstate``, ``kubeconfig``, ``.env``), by the
+  estate's ``.gitignore`` files (each read with ``repo_read``; ``*``, ``**``, ``?``, anchored and
+  directory patterns, ``!`` negation).
 
 Candidates come from one ``repo_search``; existence from one ``repo_list`` of the estate (the jail
 answers when the listing was capped).
@@ -24,6 +35,7 @@ import posixpath
 import re
 
 from domain.findings import Location
+from tools.checks.detections.gitignore import Ignored, gitignored
 from tools.checks.detections.repo_evidence import Listing, exists, list_estate, problems, search
 from tools.checks.spec import CheckContext, Detection, detector
 
@@ -37,6 +49,16 @@ _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _API_VERSION = re.compile(r"^[a-z0-9.-]*/v\d+(?:(?:alpha|beta)\d+)?$")
 _LINE_SUFFIX = re.compile(r":\d+(?:[-:]\d+)?$")
 _NOT_A_PATH = set("*?[]{}<>$|=@'\"")
+_PLACEHOLDER_SEGMENT = re.compile(
+    r"^(?:\.{3,}|…|(?:my|your|some)[-_]\w[\w-]*|foo|bar|baz|example[-\w]*|x{3,}|n{3,}[-_.].*|path)$",
+    re.IGNORECASE,
+)
+_HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|sh|cloud|co|ai|app)$", re.IGNORECASE)
+_OTHER_REPO_LINE = re.compile(
+    r"\b(?:in|from|of|see)\s+(?:the\s+)?`?(?!this\b|our\b|same\b|main\b)[\w./-]+`?\s+"
+    r"(?:repo|repository|monorepo)\b",
+    re.IGNORECASE,
+)
 
 
 def candidates(text: str) -> list[str]:
@@ -61,22 +83,40 @@ def _top_level(listing: Listing) -> set[str]:
     return {d for d in listing.dirs if "/" not in d}
 
 
-def is_stale(ctx: CheckContext, listing: Listing, doc: str, ref: str) -> bool | None:
-    """True when the reference names a path the estate does not have; None when it is not a path."""
+def placeholder(ref: str) -> bool:
+    """A template path (``my-service/...``, ``path/to/file``), not one that should exist."""
+    segments = ref.rstrip("/").split("/")
+    return any(_PLACEHOLDER_SEGMENT.match(seg) for seg in segments) or ref.startswith("path/to/")
+
+
+def elsewhere(ref: str, line: str) -> bool:
+    """A path of another repository: a host first (``github.com/...``), ``org/repo:path``, or a line
+    that says which repository it is in."""
+    first = ref.split("/", 1)[0]
+    return bool(_HOST.match(first) or ":" in ref or _OTHER_REPO_LINE.search(line))
+
+
+def is_stale(
+    ctx: CheckContext, listing: Listing, doc: str, ref: str, ignored: Ignored | None = None
+) -> bool | None:
+    """True when the reference names a path the estate does not have; None when it is not a path
+    (or cannot be checked)."""
     here = posixpath.dirname(doc)
-    if ref.startswith(("./", "../")):
-        target = posixpath.normpath(posixpath.join(here, ref))
-        if target == ".." or target.startswith("../"):
-            return None  # leaves the estate: cannot be checked
-        return not exists(ctx, listing, target)
     clean = posixpath.normpath(ref.rstrip("/"))
-    last = clean.rsplit("/", 1)[-1]
-    if not (_EXTENSION.search(last) or clean.split("/", 1)[0] in _top_level(listing)):
-        return None
-    if exists(ctx, listing, clean):
-        return False
     beside = posixpath.normpath(posixpath.join(here, clean))
-    return not (here and not beside.startswith("../") and exists(ctx, listing, beside))
+    if ref.startswith(("./", "../")):
+        if beside == ".." or beside.startswith("../"):
+            return None  # leaves the estate: cannot be checked
+    else:
+        last = clean.rsplit("/", 1)[-1]
+        if not (_EXTENSION.search(last) or clean.split("/", 1)[0] in _top_level(listing)):
+            return None
+    places = [p for p in (beside, clean) if p != ".." and not p.startswith("../")]
+    if any(exists(ctx, listing, p) for p in places):
+        return False
+    if ignored is not None and any(ignored.matches(p) for p in places):
+        return None  # generated, never committed
+    return True
 
 
 @detector("MNT-RUNBOOK-STALE-PATH")
@@ -84,16 +124,19 @@ def runbook_stale_path(ctx: CheckContext) -> Detection:
     """Backticked or linked paths in docs/runbooks/READMEs/CLAUDE.md/AGENTS.md that do not exist."""
     found = search(ctx, AGENT, CANDIDATE_PATTERN, glob=DOC_GLOB)
     listing = list_estate(ctx, AGENT)
+    ignored = gitignored(ctx, listing, AGENT)
     locations: list[Location] = []
     for hit in found.hits:
         for ref in candidates(hit.text):
-            if is_stale(ctx, listing, hit.path, ref):
+            if placeholder(ref) or elsewhere(ref, hit.text):
+                continue
+            if is_stale(ctx, listing, hit.path, ref, ignored):
                 locations.append(
                     Location(ref=hit.ref, subject=ref, detail=f"cited in {hit.path}; not found in the estate")
                 )
     return Detection(
         count=len(locations),
         locations=locations,
-        evidence=[found.evidence, listing.evidence],
+        evidence=[found.evidence, listing.evidence, *ignored.evidence],
         note=problems(found),
     )
