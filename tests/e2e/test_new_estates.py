@@ -12,6 +12,8 @@ releases (issue 9).
 from __future__ import annotations
 
 import collections
+import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -411,3 +413,30 @@ def test_sops_canary_is_only_inside_ciphertext() -> None:
     ]
     text = line_at(FLUX_HOMELAB, ref)
     assert re.search(r"ENC\[AES256_GCM,data:CANARY-FH-SOPS-[0-9a-f]+\+", text)
+
+
+def _helm_lock_digest(requirements: list[dict[str, Any]], locked: list[dict[str, Any]]) -> str:
+    """Helm's resolver.HashReq: sha256 of the JSON of [Chart.yaml dependencies, Chart.lock dependencies]
+    with Go's field order and omitempty (name, version, repository, ..., alias). Checked once against
+    Helm itself: helm_python.dependency_build accepts every Chart.lock of the estate (it then fails
+    only on the download) and rejects one whose digest was changed ("out of sync")."""
+
+    def go(dep: dict[str, Any]) -> dict[str, Any]:
+        out = {"name": dep["name"], "version": dep["version"], "repository": dep["repository"]}
+        return out | ({"alias": dep["alias"]} if dep.get("alias") else {})
+
+    payload = json.dumps([[go(d) for d in requirements], [go(d) for d in locked]], separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_chart_locks_match_their_charts() -> None:
+    locks = sorted(ARGO_HOMELAB.glob("*/*/Chart.lock"))
+    assert [p.parent.relative_to(ARGO_HOMELAB).as_posix() for p in locks] == sorted(
+        r["ref"].removesuffix("/Chart.yaml:1") for r in truth("argocd-homelab")["inventory"]["helm_releases"]
+    )
+    for lock_path in locks:
+        lock = yaml.safe_load(lock_path.read_text(encoding="utf-8"))
+        chart = yaml.safe_load((lock_path.parent / "Chart.yaml").read_text(encoding="utf-8"))
+        pins = [(d["name"], d["version"], d["repository"]) for d in chart["dependencies"]]
+        assert [(d["name"], d["version"], d["repository"]) for d in lock["dependencies"]] == pins
+        assert lock["digest"] == _helm_lock_digest(chart["dependencies"], lock["dependencies"]), lock_path
