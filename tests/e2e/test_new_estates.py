@@ -4,9 +4,9 @@ What the present tool can be held to now: both estates parse with no issue, thei
 the bundled charts are reproducible, and Helm's own engine (helm_python, resolved the way Flux and
 Argo CD resolve the releases: tests/helm_estates.py) renders every release to exactly the workloads
 and containers ``inventory.rendered_workloads`` lists, with chart defaults applied. Every ref of the
-ground truth points at a line that says what the entry claims. The findings marked
-``needs_renderer`` are checked against those renders here, and end to end once the product renders
-releases (issue 9).
+ground truth points at a line that says what the entry claims. The findings whose ``needs`` name the
+renderer are checked against those renders here, and end to end once the product renders releases
+(issue 9).
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def test_image_refs_point_at_the_tag_line(estate: str) -> None:
             assert re.search(rf"(tag: {re.escape(tag)}$|image: .*:{re.escape(tag)}$)", text), (ref, text)
 
 
-# ----------------------------------------------------- findings against the renders (needs_renderer)
+# ------------------------------------------------------------- findings against the renders
 
 
 def finding(estate: str, check: str) -> dict[str, Any]:
@@ -361,6 +361,62 @@ def test_container_findings_follow_the_renders(estate: str) -> None:
     assert (f.get("raw_count", f["count"]), f["total"]) == (len(cpu_no_limit), len(containers))
     if f["count"]:
         assert f["subjects"] == cpu_no_limit
+
+
+def test_rollout_and_root_findings_follow_the_renders(
+    estate: str, rendered: dict[str, list[helm_estates.Release]]
+) -> None:
+    found = workloads(rendered[estate])
+    kinds = collections.Counter(o["kind"] for r in rendered[estate] for o in r.manifests)
+    assert kinds["PodDisruptionBudget"] == kinds["HorizontalPodAutoscaler"] == 0
+    deployments = {
+        f"Deployment/{r.namespace}/{o['metadata']['name']}": o for r, o in found if o["kind"] == "Deployment"
+    }
+    multi = sorted(k for k, o in deployments.items() if (o["spec"].get("replicas") or 1) > 1)
+    rolling = {
+        k: o
+        for k, o in deployments.items()
+        if (o["spec"].get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate"
+    }
+    unbounded = sorted(
+        k for k, o in rolling.items() if not (o["spec"].get("strategy") or {}).get("rollingUpdate")
+    )
+    for check, subjects, total in (
+        ("REL-NO-PDB", multi, len(multi)),
+        ("SCA-NO-HPA", multi, None),
+        ("REL-ROLLING-NO-SURGE", unbounded, len(rolling)),
+    ):
+        f = finding(estate, check)
+        assert (f["subjects"], f["count"], f["total"]) == (subjects, len(subjects), total), check
+
+    root, total = [], 0
+    for release, obj in found:
+        pod = helm_estates.pod_spec(obj)
+        pod_sc = pod.get("securityContext") or {}
+        for c in pod["containers"]:
+            total += 1
+            sc = c.get("securityContext") or {}
+            non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True
+            uid = sc.get("runAsUser", pod_sc.get("runAsUser"))
+            if not (non_root or (uid is not None and uid != 0)):
+                namespace = obj["metadata"].get("namespace") or release.namespace
+                root.append(f"{obj['kind']}/{namespace}/{obj['metadata']['name']}/{c['name']}")
+    f = finding(estate, "SEC-RUN-AS-ROOT")
+    assert (f["subjects"], f["count"], f["total"]) == (sorted(root), len(root), total)
+    images = {
+        f"{w['kind']}/{w['namespace']}/{w['name']}/{c}": ref
+        for w in rendered_records(estate)
+        for c, ref in w["image_refs"].items()
+    }
+    assert f["refs"] == sorted(images[s] for s in root)
+
+
+def test_every_finding_says_what_it_needs(estate: str) -> None:
+    for f in truth(estate)["findings"]:
+        assert isinstance(f["needs"], list), f["check"]
+        assert "present_tool_count" in f, f["check"]
+        if (f["present_tool_count"] or 0) != f["count"]:
+            assert f["needs"], f"{f['check']}: the present tool disagrees, so something must be needed"
 
 
 def test_helm_unpinned_counts_chartref_releases_as_pinned(estate: str) -> None:
