@@ -17,6 +17,10 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 HOMELAB = EXAMPLES / "homelab"
 GITOPS = EXAMPLES / "gitops-base"
+# Chart-based estates: their workloads exist only once Helm releases are rendered (issue 9). Not in
+# ESTATES: the pipeline tests hold the present audit to ESTATES; tests/e2e/test_new_estates.py holds these.
+FLUX_HOMELAB = EXAMPLES / "flux-homelab"
+ARGO_HOMELAB = EXAMPLES / "argocd-homelab"
 HOMELAB_SNAPSHOT = HOMELAB / "cluster"
 TRUTH_DIR = EXAMPLES / "ground-truth"
 ESTATES = {"homelab": HOMELAB, "gitops-base": GITOPS}
@@ -27,7 +31,7 @@ K3S_SNAPSHOT = K3S / "cluster"
 
 @cache
 def ground_truth(estate: str) -> dict[str, Any]:
-    """The parsed ground truth of ``estate`` ('homelab' or 'gitops-base')."""
+    """The parsed ground truth of ``estate`` (a directory name under examples/)."""
     data: dict[str, Any] = yaml.safe_load((TRUTH_DIR / f"{estate}.yaml").read_text(encoding="utf-8"))
     return data
 
