@@ -85,10 +85,18 @@ def test_two_functions_for_one_id_are_refused() -> None:
         detectors((one, two))
 
 
+CLUSTER_HEALTH = [
+    "REL-LIVE-VERSION-SKEW", "REL-LIVE-NODE-NOT-READY", "REL-LIVE-PENDING-PODS", "REL-LIVE-PVC-UNBOUND",
+    "REL-LIVE-CERT-EXPIRY", "SCA-LIVE-HPA-STUCK", "REL-LIVE-PDB-BLOCKING", "REL-LIVE-LB-PENDING",
+    "REL-LIVE-ROUTE-NO-BACKEND", "REL-LIVE-SERVICE-NO-PODS", "REL-LIVE-IMAGE-PULL", "REL-LIVE-ADMISSION",
+    "MNT-LIVE-DUPLICATE-WORKLOAD", "MNT-LIVE-ABANDONED-NAMESPACE",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "check",
     ["SEC-PLAINTEXT-SECRET", "SEC-DEFAULT-CREDENTIALS", "DEC-IMPERATIVE-DOCS", "DEC-IMPERATIVE-NOTES",
-     "MNT-RUNBOOK-STALE-PATH"],
+     "MNT-RUNBOOK-STALE-PATH", *CLUSTER_HEALTH],
 )  # fmt: skip
 def test_the_precision_checks_say_what_they_count_and_what_they_do_not(check: str) -> None:
     spec = next(s for s in load_catalog() if s.id == check)
