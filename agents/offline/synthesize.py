@@ -251,7 +251,9 @@ def corrections(raw: list[RawFinding], by_finding: dict[str, list[Verdict]]) -> 
             if v.measured_value is not None:
                 actual = f"Actual: {v.measured_value:g}. {v.reason}"
             if v.framing:
-                actual = f"{v.framing} ({v.reason})"
+                # a correction that takes out deliberate subjects keeps the risk they accept in view
+                measured = f"Actual: {v.measured_value:g}. " if v.measured_value is not None else ""
+                actual = f"{measured}{v.framing} ({v.reason})"
             rows.append(
                 Correction(
                     finding=f.id, stated=f.title, actual=actual, action=v.action, challenger=v.challenger
@@ -338,7 +340,7 @@ def framings(
     out = [
         f"{v.finding} ({titles_raw.get(v.finding, '?')}): {v.framing}"
         for v in sorted(verdicts, key=lambda v: _seq(v.finding))
-        if v.action == "REFRAMED" and v.framing
+        if v.action in ("REFRAMED", "CORRECTED") and v.framing
     ]
     titles = {f.id: f.title for f in findings}
     only_b = [f for f in lead_b if f not in lead_a]
