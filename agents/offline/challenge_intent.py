@@ -37,7 +37,6 @@ from agents.offline.decisions import (
     FORMS_PATTERN,
     GUIDE_GLOB,
     GUIDE_PATTERN,
-    MAX_WINDOW,
     Decision,
     find_decisions,
 )
@@ -220,8 +219,9 @@ def _judge(
                 reasons.append(f"{loc.subject} accepted ({risk.reason})")
                 evidence.append(accepted_ev.id)
     topics = _topics(finding)
+    every = list(load_topics().values())
     for decision in decisions if topics else []:
-        found = match(decision, topics, known_names)
+        found = match(decision, topics, known_names, every)
         if found is None:
             continue
         where = found.where(decision)
@@ -346,8 +346,11 @@ def _covers(decision: Decision, found: Match, loc: Location, inventory: Inventor
     path, _, line_text = loc.ref.rpartition(":")
     if path != decision.path or not line_text.isdigit():
         return False
-    start = _enclosing_start(inventory, path, int(line_text))
-    return start - MAX_WINDOW <= decision.line <= int(line_text)
+    line = int(line_text)
+    start = _enclosing_start(inventory, path, line)
+    block_end = decision.lines[-1][0]
+    # the block sits right above the record (a blank line between at most), or inside it above the line
+    return start - 2 <= block_end < start or start <= decision.line <= line
 
 
 def _names_namespace(text: str, name: str) -> bool:

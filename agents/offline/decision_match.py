@@ -23,11 +23,13 @@ from agents.offline.decisions import Decision
 from tools.checks.spec import TopicSpec
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-CLAUSE_END = re.compile(r"[,;]\s+|:\s+|\s+but\s+|\s+\u2014\s+|\s+-\s+")
+CLAUSE_END = re.compile(
+    r"[,;]\s+|:\s+|\s+(?:but|and|while|whereas)\s+|\s+\u2014\s+|\s+-\s+|\s+\(|(?<!\()\)(?=\s|$)"
+)
 PATHISH = re.compile(r"\S*[/\\]\S*|\S+\.(md|tf|ya?ml|json|sh|hcl)\b")
 PRE_NEGATION = re.compile(
-    r"(?:\bno|\bnot|\bnever|\bwithout|\bdon't|\bdoesn't|\bavoid|\bremove|\bremoved|\bdisable|\bdisabled|\bzero|"
-    r"\bnor|\bskip|\bdrop|\bdropped)\s+(?:[\w'-]+\s+){0,2}$",
+    r"(?:\bno|\bnot|\bwithout|\bdoesn't|\bavoid|\bremove|\bremoved|\bdisable|\bdisabled|\bzero|"
+    r"\bnor|\bskip|\bdrop|\bdropped)\s+(?:[\w'-]+\s+){0,2}$|\b(?:never|do not|don't|must not|should not)\b",
     re.IGNORECASE,
 )
 POST_NEGATION = re.compile(
@@ -45,6 +47,9 @@ GENERAL = re.compile(
     r"(?:\S+\s+){0,1}?(?:workloads?|containers?|deployments?|statefulsets?|daemonsets?|pods?|namespaces?|"
     r"polic(?:y|ies)|resources?|services?|apps?|applications?|charts?|releases?|kubernetes_\S*)",
     re.IGNORECASE,
+)
+REFERENCE = re.compile(
+    r"^\W*(see|cf\.?|compare|refer to|as in|e\.g\.?|for example|like|such as|unlike|except)\b", re.IGNORECASE
 )
 MARKUP = re.compile(r"\*\*|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?![\w/])")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -70,15 +75,23 @@ class _Sentence:
     line: int
 
 
-def match(decision: Decision, topics: list[TopicSpec], known_names: set[str]) -> Match | None:
-    """The first sentence of the decision that states one of ``topics`` as the finding reports it."""
+def match(
+    decision: Decision, topics: list[TopicSpec], known_names: set[str], every: list[TopicSpec]
+) -> Match | None:
+    """The first sentence of the decision that states one of ``topics`` as the finding reports it.
+
+    A clause is about the topic its first term names (``every`` is the whole topic table): "No memory
+    limit on purpose (see the ignore_changes note)" is about memory limits, not ignore_changes.
+    """
     sentences = _sentences(decision)
     for sentence in sentences:
         if OPEN_ITEM.search(sentence.text):
             continue
-        prose = PATHISH.sub(" ", sentence.text)
-        for topic in topics:
-            if _states(prose, topic):
+        for clause in CLAUSE_END.split(PATHISH.sub(" ", sentence.text)):
+            if REFERENCE.match(clause):
+                continue  # "(see the ignore_changes note)" points elsewhere; it states nothing
+            topic = _first_topic(clause, every)
+            if topic is not None and topic.key in {t.key for t in topics} and _states(clause, topic):
                 return Match(
                     topic=topic,
                     line=sentence.line,
@@ -87,6 +100,17 @@ def match(decision: Decision, topics: list[TopicSpec], known_names: set[str]) ->
                     general=_general(decision, sentence, known_names),
                 )
     return None
+
+
+def _first_topic(clause: str, every: list[TopicSpec]) -> TopicSpec | None:
+    """The topic whose term comes first in the clause (the longest term where two start together)."""
+    best: tuple[int, int, TopicSpec] | None = None
+    for topic in every:
+        for term in (*topic.stated, *topic.negated):
+            for start, end in _occurrences(clause, term):
+                if best is None or (start, -(end - start)) < (best[0], -best[1]):
+                    best = (start, end - start, topic)
+    return best[2] if best else None
 
 
 def mentions(text: str, name: str) -> bool:
@@ -99,15 +123,11 @@ def names_topic(text: str, topics: list[TopicSpec]) -> bool:
     return any(_occurrences(flat, term) for topic in topics for term in (*topic.stated, *topic.negated))
 
 
-def _states(prose: str, topic: TopicSpec) -> bool:
-    for clause in CLAUSE_END.split(prose):
-        for term in topic.stated:
-            if any(not _negated(clause, span) for span in _occurrences(clause, term)):
-                return True
-        for term in topic.negated:
-            if any(_negated(clause, span) for span in _occurrences(clause, term)):
-                return True
-    return False
+def _states(clause: str, topic: TopicSpec) -> bool:
+    for term in topic.stated:
+        if any(not _negated(clause, span) for span in _occurrences(clause, term)):
+            return True
+    return any(_negated(clause, span) for term in topic.negated for span in _occurrences(clause, term))
 
 
 def _occurrences(text: str, term: str) -> list[tuple[int, int]]:
@@ -153,8 +173,12 @@ def _names(
     decision: Decision, sentence: _Sentence, sentences: list[_Sentence], known: set[str]
 ) -> tuple[str, ...]:
     if decision.names_from:
-        row = " ".join(t for _, t in decision.names_from)
-        return tuple(sorted(n for n in known if mentions(row, n)))
+        # a row of exceptions is about the workloads of its first cell that names any
+        for cell in " ".join(t for _, t in decision.names_from).split(" | "):
+            found = sorted(n for n in known if mentions(cell, n))
+            if found:
+                return tuple(found)
+        return ()
     for text in (sentence.text, decision.title, " ".join(s.text for s in sentences)):
         found = sorted(n for n in known if mentions(PATHISH.sub(" ", text), n))
         if found:

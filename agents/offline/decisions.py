@@ -53,6 +53,10 @@ EXCEPTION_HEADING = re.compile(
 )
 TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 TABLE_RULE = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
+RULE_HEADING = re.compile(
+    r"\b(conventions?|polic(?:y|ies)|rules?|decisions?|exceptions?|guidelines?|do not|don't|never)\b",
+    re.IGNORECASE,
+)
 GUIDE = re.compile(r"(^|/)(agents|claude|contributing)\.md$|(^|/)\.claude/", re.IGNORECASE)
 
 INTENT_PATTERN = (
@@ -61,7 +65,7 @@ INTENT_PATTERN = (
 )
 INTENT = re.compile(INTENT_PATTERN, re.IGNORECASE)
 RULE_WORDS = re.compile(
-    r"\b(never|always|do not|don't|must|should not|shouldn't|convention|exceptions?|policy|decided|"
+    r"\b(never|always|do not|don't|must|should not|shouldn't|conventions?|exceptions?|polic(?:y|ies)|decided|"
     r"decision)\b|" + INTENT_PATTERN,
     re.IGNORECASE,
 )
@@ -170,6 +174,11 @@ def _units(
         return [_faq(path, lines, index, evidence)]
     if EXCEPTION_HEADING.match(text):
         return _exception_rows(path, lines, index, evidence)
+    if TABLE_ROW.match(text):
+        return _table_row(path, lines, index, evidence)
+    if GUIDE.search(path) and HEADING.match(text):
+        # a guide's "## Conventions" (or Policies, Rules, ...): every item under it is a rule
+        return _section_rules(path, lines, index, evidence) if RULE_HEADING.search(text) else []
     if POLICY_LINE.search(text):
         return [_doc_unit(path, lines, index, "policy", evidence)]
     if GUIDE.search(path):
@@ -249,11 +258,43 @@ def _exception_rows(path: str, lines: list[str], index: int, evidence: str) -> l
         row = ((number + 1, cells),)
         rows.append(
             Decision(
-                path, number + 1, "exception", ((number + 1, f"{title}: {cells}."),), evidence, title=title,
+                path,
+                number + 1,
+                "exception",
+                ((number + 1, f"{title}: {cells}."),),
+                evidence,
+                title=title,
                 names_from=row,
             )
         )
     return rows
+
+
+def _table_row(path: str, lines: list[str], index: int, evidence: str) -> list[Decision]:
+    """A row of a table is a unit of its own; a row of a table of known exceptions comes with it."""
+    for above in range(index - 1, max(-1, index - 10 * MAX_WINDOW), -1):
+        if HEADING.match(lines[above]):
+            if EXCEPTION_HEADING.match(lines[above]):
+                return _exception_rows(path, lines, above, evidence)
+            break
+    if TABLE_RULE.match(lines[index]) or not INTENT.search(lines[index]):
+        return []
+    cells = " | ".join(c.strip() for c in lines[index].strip().strip("|").split("|"))
+    return [Decision(path, index + 1, "prose", ((index + 1, f"{cells}."),), evidence)]
+
+
+def _section_rules(path: str, lines: list[str], index: int, evidence: str) -> list[Decision]:
+    """Every bullet or paragraph between a guide's rule heading and the next heading."""
+    units: list[Decision] = []
+    number = index + 1
+    while number < len(lines) and not HEADING.match(lines[number]):
+        if lines[number].strip() and not TABLE_ROW.match(lines[number]):
+            unit = _doc_unit(path, lines, number, "rule", evidence)
+            units.append(unit)
+            number = max(number, unit.lines[-1][0])  # the unit's last line (1-based) is the next index
+        else:
+            number += 1
+    return units
 
 
 def _is_comment(text: str) -> bool:
