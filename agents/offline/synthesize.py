@@ -20,6 +20,7 @@ from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from tools.checks.spec import load_themes, spec_by_id
 from tools.inventory.inventory import Inventory
+from tools.inventory.scope import not_deployed
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -67,7 +68,7 @@ def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
         leaders_a=leaders_a,
         leaders_b=leaders_b,
         leaders_both=[f for f in leaders_a if f in leaders_b],
-        gaps=[*gaps(state), *unbacked],
+        gaps=[*gaps(state), *unbacked, *scope_gaps(inventory)],
         framings=[*state.framings, *framings(raw, state.verdicts, findings, leaders_a, leaders_b)],
         next_moves=next_moves(findings, leaders_a, leaders_b),
         evidence=evidence,
@@ -309,6 +310,19 @@ def unread(inventory: Inventory) -> Unread:
         cluster=list(live.issues) if live else [],
         resources=list(live.unread) if live else [],
     )
+
+
+def scope_gaps(inventory: Inventory, shown: int = 10) -> list[str]:
+    """One line naming the files the checks left out as not deployed (``tools/inventory/scope.py``)."""
+    paths = not_deployed(inventory)
+    if not paths:
+        return []
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return [
+        f"Not deployed, so not counted as production: {len(paths)} "
+        f"{'file' if len(paths) == 1 else 'files'} under test/, benchmark/, examples/ or archive/, or named "
+        f"*.example/*.sample ({', '.join(paths[:shown])}{more})."
+    ]
 
 
 def gaps(state: ResearchRecord) -> list[str]:
