@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.offline.decisions import Decision
+from agents.offline.decisions import DOC_SUFFIXES, Decision, DecisionReader, unit_at
 from tools.checks.spec import TopicSpec
+from tools.sandbox import Jail
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 CLAUSE_END = re.compile(
@@ -196,3 +197,20 @@ def _general(decision: Decision, sentence: _Sentence, known: set[str]) -> bool:
         return True
     statement = " ".join(t for _, t in decision.lines)
     return not any(mentions(PATHISH.sub(" ", _flat(statement)), n) for n in known)
+
+
+def off_topic(jail: Jail, where: str, topics: list[TopicSpec]) -> str | None:
+    """Why a cited ``path:line`` of the docs cannot hold a decision on ``topics`` (None: it can, or it
+    is not a doc line this can judge, such as a values file where another mechanism lives)."""
+    path, _, number = where.rpartition(":")
+    if not topics or not number.isdigit() or path == ".infra-audit.yaml":
+        return None
+    unit = unit_at(jail, path, int(number))
+    if unit is None:
+        is_doc = path.lower().endswith(DOC_SUFFIXES)
+        if is_doc and not 1 <= int(number) <= len(DecisionReader(jail).lines(path)):
+            return f"{where} is not a line of {path}"
+        return None
+    if names_topic(unit.text + " " + unit.title, topics):
+        return None
+    return f"{where} is not about {' or '.join(t.key for t in topics)}"

@@ -9,8 +9,9 @@ A decision is a unit of text, never a window of nearby lines:
 * ``policy``: a ``Policy:`` or ``Decision:`` line (with its bullet or paragraph), in docs or code.
 * ``faq``: a question heading ("Why no CPU limits?") and the answer under it.
 * ``rule``: a bullet or paragraph of a contributor or agent guide (AGENTS.md, CLAUDE.md,
-  CONTRIBUTING.md, anything under ``.claude/``) holding a rule word (never, always, do not, must,
-  convention, exception, on purpose, ...).
+  CONTRIBUTING.md, anything under ``.claude/``, a standards, conventions or guidelines doc) holding
+  a rule word (never, always, do not, must, convention, exception, on purpose, ...), or any item
+  under a guide's "Conventions" (Policies, Rules, Decisions, Exceptions) heading.
 * ``exception``: a row of a table under a heading of known exceptions (waivers, accepted risks).
 * ``comment``: a comment block in code holding an intent phrase or a ``Policy:`` line; it is about
   the record it sits on.
@@ -57,7 +58,9 @@ RULE_HEADING = re.compile(
     r"\b(conventions?|polic(?:y|ies)|rules?|decisions?|exceptions?|guidelines?|do not|don't|never)\b",
     re.IGNORECASE,
 )
-GUIDE = re.compile(r"(^|/)(agents|claude|contributing)\.md$|(^|/)\.claude/", re.IGNORECASE)
+GUIDE = re.compile(
+    r"(^|/)(agents|claude|contributing|standards?|conventions|guidelines)\.md$|(^|/)\.claude/", re.IGNORECASE
+)
 
 INTENT_PATTERN = (
     r"on purpose|by design|deliberate(ly)?|intentional(ly)?|accepted risk|documented exception|"
@@ -76,7 +79,8 @@ FORMS_PATTERN = (
 )
 """One search finds every form but the guides' rules (a guide is read whole)."""
 GUIDE_GLOB = (
-    "{**/AGENTS.md,**/CLAUDE.md,**/CONTRIBUTING.md,**/.claude/**,AGENTS.md,CLAUDE.md,CONTRIBUTING.md}"
+    "{**/AGENTS.md,**/CLAUDE.md,**/CONTRIBUTING.md,**/.claude/**,**/standards.md,**/STANDARDS.md,"
+    "**/conventions.md,**/CONVENTIONS.md,**/guidelines.md,**/GUIDELINES.md}"
 )
 GUIDE_PATTERN = RULE_WORDS.pattern
 
@@ -335,3 +339,24 @@ def _doc_unit(path: str, lines: list[str], index: int, form: str, evidence: str)
         end += 1
     kept = tuple((n + 1, lines[n]) for n in range(start, end + 1))
     return Decision(path, start + 1, form, kept, evidence)
+
+
+def unit_at(jail: Jail, path: str, line: int) -> Decision | None:
+    """The unit of documentation a citation ``path:line`` points into (None: not a doc, or no such line).
+
+    An ADR is its whole statement, a FAQ its question and answer, a table row its row, anything
+    else its bullet or paragraph. Used to judge a model's ``documented_at``.
+    """
+    if not (path.lower().endswith(DOC_SUFFIXES) or GUIDE.search(path)):
+        return None
+    lines = DecisionReader(jail).lines(path)
+    if not 1 <= line <= len(lines):
+        return None
+    index = line - 1
+    if is_adr(path, lines):
+        return _adr(path, lines, "") or Decision(path, line, "adr", ((line, lines[index]),), "")
+    if FAQ_HEADING.match(lines[index]):
+        return _faq(path, lines, index, "")
+    if TABLE_ROW.match(lines[index]):
+        return Decision(path, line, "prose", ((line, lines[index]),), "")
+    return _doc_unit(path, lines, index, "prose", "")
