@@ -34,6 +34,8 @@ from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.offline.decision_match import Match, match
 from agents.offline.decisions import (
+    DOC_FORMS_PATTERN,
+    DOC_GLOB,
     FORMS_PATTERN,
     GUIDE_GLOB,
     GUIDE_PATTERN,
@@ -73,15 +75,15 @@ def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: st
     toolbox = ctx.toolbox()
     inventory = ctx.inventory()
     accepted, accepted_ev = _accepted_risks(ctx, run_date, outcome)
-    forms = _search(toolbox, {"pattern": FORMS_PATTERN})
-    guides = _search(toolbox, {"pattern": GUIDE_PATTERN, "glob": GUIDE_GLOB})
-    cited = [forms, guides] + ([accepted_ev] if accepted_ev else [])
+    searches = [
+        _search(toolbox, {"pattern": FORMS_PATTERN}),
+        _search(toolbox, {"pattern": DOC_FORMS_PATTERN, "glob": DOC_GLOB}),
+        _search(toolbox, {"pattern": GUIDE_PATTERN, "glob": GUIDE_GLOB}),
+    ]
+    forms = searches[0]
+    cited = [*searches] + ([accepted_ev] if accepted_ev else [])
     decisions = find_decisions(
-        toolbox.jail,
-        _hits(toolbox.ledger.data(forms.id)),
-        _hits(toolbox.ledger.data(guides.id)),
-        {"forms": forms.id, "guides": guides.id},
-        skip=ACCEPTED_FILE,
+        toolbox.jail, [(s.id, _hits(toolbox.ledger.data(s.id))) for s in searches], skip=ACCEPTED_FILE
     )
     known_names = _known_names(inventory)
     for finding in findings:

@@ -72,12 +72,14 @@ RULE_WORDS = re.compile(
     r"decision)\b|" + INTENT_PATTERN,
     re.IGNORECASE,
 )
-FORMS_PATTERN = (
-    INTENT_PATTERN
-    + r"|^\W*status\W*\s*[:=]|^\W*(policy|decision)\s*\**\s*:|^\s*#{1,6}\s+(q:\s*)?why\b"
-    + r"|^\s*#{1,6}\s+.*\b(exceptions?|waivers?|accepted risks?|known deviations?)\b"
+FORMS_PATTERN = INTENT_PATTERN + r"|^\W*(policy|decision)\s*\**\s*:"
+"""The search over every file: intent phrases and ``Policy:`` lines, in docs and in code comments."""
+DOC_FORMS_PATTERN = (
+    r"^\W*status\W*\s*[:=]|^\s*#{1,6}\s+(q:\s*)?why\b"
+    r"|^\s*#{1,6}\s+.*\b(exceptions?|waivers?|accepted risks?|known deviations?)\b"
 )
-"""One search finds every form but the guides' rules (a guide is read whole)."""
+"""The search over docs only (a YAML ``status:`` is no ADR): ADR status lines, FAQ and exception headings."""
+DOC_GLOB = "*.{md,markdown,txt,rst,adoc}"
 GUIDE_GLOB = (
     "{**/AGENTS.md,**/CLAUDE.md,**/CONTRIBUTING.md,**/.claude/**,**/standards.md,**/STANDARDS.md,"
     "**/conventions.md,**/CONVENTIONS.md,**/guidelines.md,**/GUIDELINES.md}"
@@ -127,28 +129,24 @@ class DecisionReader:
 
 
 def find_decisions(
-    jail: Jail,
-    hits: list[tuple[str, int]],
-    guide_hits: list[tuple[str, int]],
-    evidence: dict[str, str],
-    skip: str,
+    jail: Jail, searches: list[tuple[str, list[tuple[str, int]]]], skip: str
 ) -> list[Decision]:
     """Every decision unit around the searches' hits, each once, in the order of the hits.
 
-    ``evidence`` maps "forms" and "guides" to the id of the search that found the hits.
+    ``searches`` is (evidence id, hits) per search: the forms, the docs' forms, the guides.
     """
     reader = DecisionReader(jail)
     seen: set[tuple[str, int]] = set()
     adrs: set[str] = set()
     out: list[Decision] = []
-    for source, batch in (("forms", hits), ("guides", guide_hits)):
+    for source, batch in searches:
         for path, line in batch:
             if path == skip:
                 continue
             lines = reader.lines(path)
             if not lines or line > len(lines):
                 continue
-            for decision in _units(path, line, lines, evidence[source], source == "guides", adrs):
+            for decision in _units(path, line, lines, source, adrs):
                 key = (decision.path, decision.line)
                 if key not in seen:
                     seen.add(key)
@@ -156,9 +154,7 @@ def find_decisions(
     return out
 
 
-def _units(
-    path: str, line: int, lines: list[str], evidence: str, from_guide: bool, adrs: set[str]
-) -> list[Decision]:
+def _units(path: str, line: int, lines: list[str], evidence: str, adrs: set[str]) -> list[Decision]:
     is_doc = path.lower().endswith(DOC_SUFFIXES) or GUIDE.search(path) is not None
     index = line - 1
     text = lines[index]
@@ -176,6 +172,9 @@ def _units(
         return [adr] if adr is not None else []
     if FAQ_HEADING.match(text):
         return [_faq(path, lines, index, evidence)]
+    above = _heading_above(lines, index)
+    if above is not None and FAQ_HEADING.match(lines[above]):
+        return [_faq(path, lines, above, evidence)]  # a line of an answer: the question is its topic
     if EXCEPTION_HEADING.match(text):
         return _exception_rows(path, lines, index, evidence)
     if TABLE_ROW.match(text):
@@ -188,15 +187,19 @@ def _units(
     if GUIDE.search(path):
         unit = _doc_unit(path, lines, index, "rule", evidence)
         return [unit] if RULE_WORDS.search(unit.text) else []
-    if INTENT.search(text) and not from_guide:
+    if INTENT.search(text):
         return [_doc_unit(path, lines, index, "prose", evidence)]
     return []
 
 
 def is_adr(path: str, lines: list[str]) -> bool:
+    """Under adr/ or decisions/ (or named 0001-...), or a status line on top and a Decision section."""
     if ADR_PATH.search(path):
         return True
-    return any(STATUS.match(ln) for ln in lines[:15])
+    return any(STATUS.match(ln) for ln in lines[:15]) and any(
+        (h := HEADING.match(ln)) is not None and h.group(1).strip().lower().startswith("decision")
+        for ln in lines[:ADR_MAX_LINES]
+    )
 
 
 def _adr(path: str, lines: list[str], evidence: str) -> Decision | None:
@@ -272,6 +275,13 @@ def _exception_rows(path: str, lines: list[str], index: int, evidence: str) -> l
             )
         )
     return rows
+
+
+def _heading_above(lines: list[str], index: int) -> int | None:
+    for above in range(index - 1, max(-1, index - 3 * MAX_WINDOW), -1):
+        if HEADING.match(lines[above]):
+            return above
+    return None
 
 
 def _table_row(path: str, lines: list[str], index: int, evidence: str) -> list[Decision]:

@@ -338,3 +338,15 @@ def test_the_homelab_guide_wording_on_its_own(tmp_path: Path) -> None:
     assert (verdicts[CPU].action, verdicts[CPU].documented_at) == ("DROPPED", "CLAUDE.md:1")
     assert verdicts[MEM].action == "CONFIRMED"
     assert verdicts["SEC-POLICY-AUDIT-ONLY"].action == "CONFIRMED"
+
+
+def test_a_status_line_alone_does_not_make_a_readme_an_adr(tmp_path: Path) -> None:
+    readme = "# Lab\n\nStatus: beta\n\n- CPU limits are removed on purpose.\n"
+    verdicts = challenge(tmp_path, {"README.md": readme}, [CPU])
+    assert (verdicts[CPU].action, verdicts[CPU].documented_at) == ("DROPPED", "README.md:5")
+
+
+def test_a_line_of_a_faq_answer_is_read_with_its_question(tmp_path: Path) -> None:
+    faq = "## Why no PDB for grafana?\n\nIt is deliberately left without one: one replica, nothing to keep.\n"
+    verdicts = challenge(tmp_path, {"docs/faq.md": faq}, [CPU])
+    assert verdicts[CPU].action == "CONFIRMED"  # the question is about PDBs, the answer's words too
