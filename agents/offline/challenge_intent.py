@@ -57,6 +57,7 @@ from tools.registry import Toolbox
 STANCE = "intent"
 AGENT = agent_label("challenge", "intent")
 ACCEPTED_FILE = ".infra-audit.yaml"
+SEARCH_CAP = 1000  # repo_search's most lines; its value is always the full count
 
 
 class AcceptedRisk(BaseModel):
@@ -81,6 +82,12 @@ def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: st
         _search(toolbox, {"pattern": GUIDE_PATTERN, "glob": GUIDE_GLOB}),
     ]
     forms = searches[0]
+    for search in searches:
+        if (search.value or 0) > SEARCH_CAP:
+            outcome.gaps.append(
+                f"The search for decisions ({search.command}) matched {search.value:g} lines; only the first "
+                f"{SEARCH_CAP} were read, so decisions written past them were not applied."
+            )
     cited = [*searches] + ([accepted_ev] if accepted_ev else [])
     decisions = find_decisions(
         toolbox.jail, [(s.id, _hits(toolbox.ledger.data(s.id))) for s in searches], skip=ACCEPTED_FILE
@@ -94,7 +101,7 @@ def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: st
 
 
 def _search(toolbox: Toolbox, args: dict[str, Any]) -> Evidence:
-    return toolbox.call("repo_search", {**args, "ignore_case": True, "max_results": 1000}, agent=AGENT)
+    return toolbox.call("repo_search", {**args, "ignore_case": True, "max_results": SEARCH_CAP}, agent=AGENT)
 
 
 def _hits(data: object) -> list[tuple[str, int]]:

@@ -178,6 +178,13 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def challenge(root: Path, docs: dict[str, str], checks: list[str], base: bool = True) -> dict[str, Verdict]:
     """Write the base estate and ``docs``, run ``checks``, challenge their findings: verdict by check."""
+    return challenge_outcome(root, docs, checks, base)[0]
+
+
+def challenge_outcome(
+    root: Path, docs: dict[str, str], checks: list[str], base: bool = True
+) -> tuple[dict[str, Verdict], list[str]]:
+    """``challenge``, and the gaps the challenger reported."""
     write(root, {**(BASE if base else {}), **docs})
     inventory = build_inventory(root)
     toolbox = Toolbox(Jail(root), None, Ledger())
@@ -190,7 +197,7 @@ def challenge(root: Path, docs: dict[str, str], checks: list[str], base: bool = 
         findings.append(finding_from_outcome(spec.concern, seq, outcome))
     outcome = challenge_intent(findings, _Ctx(toolbox, inventory), DATE)  # type: ignore[arg-type]
     by_id = {f.id: f.check for f in findings}
-    return {str(by_id[v.finding]): v for v in outcome.verdicts}
+    return {str(by_id[v.finding]): v for v in outcome.verdicts}, outcome.gaps
 
 
 def subjects(root: Path, check: str) -> list[str]:

@@ -350,3 +350,17 @@ def test_a_line_of_a_faq_answer_is_read_with_its_question(tmp_path: Path) -> Non
     faq = "## Why no PDB for grafana?\n\nIt is deliberately left without one: one replica, nothing to keep.\n"
     verdicts = challenge(tmp_path, {"docs/faq.md": faq}, [CPU])
     assert verdicts[CPU].action == "CONFIRMED"  # the question is about PDBs, the answer's words too
+
+
+def test_a_decision_search_past_its_cap_says_what_it_did_not_read(tmp_path: Path) -> None:
+    from intent_estate import challenge_outcome
+
+    noise = "".join(f"- item {i} is kept on purpose\n" for i in range(1001))
+    verdicts, gaps = challenge_outcome(
+        tmp_path, {"docs/a-noise.md": noise, "docs/z.md": "- No CPU limits, on purpose.\n"}, [CPU]
+    )
+    assert verdicts[CPU].action == "CONFIRMED"  # past the cap: not read, and said so
+    (gap,) = [g for g in gaps if g.startswith("The search for decisions (rg ")]
+    assert gap.endswith(
+        "matched 1002 lines; only the first 1000 were read, so decisions written past them were not applied."
+    )
