@@ -82,3 +82,17 @@ def test_two_functions_for_one_id_are_refused() -> None:
         module.fn = fn  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="two detectors for REL-DUP: one and two"):
         detectors((one, two))
+
+
+def test_a_misspelt_decision_topic_is_refused_and_every_topic_is_named_by_a_check() -> None:
+    from tools.checks.spec import load_topics
+
+    topics = load_topics()
+    misspelt = _spec("REL-X").model_copy(update={"topics": ("cpu-limit",)})
+    with pytest.raises(ValueError, match=r"REL-X: cpu-limit"):
+        validate_catalog((misspelt,), {"REL-X"}, set(load_themes()), set(topics))
+    used = {t for s in load_catalog() for t in s.topics}
+    assert used == set(topics)  # no topic in topics.yaml that no check declares
+    for topic in topics.values():
+        assert topic.stated or topic.negated, topic.key
+        assert (topic.on_decision == "reframe") == (topic.framing is not None), topic.key
