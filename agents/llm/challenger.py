@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.llm.loop import Submission, run_role
+from agents.offline.decision_match import off_topic
 from agents.stances import STANCES, StanceSpec
 from domain.findings import ConcernResult, RawFinding, Verdict, VerdictDraft
+from tools.checks.spec import load_topics, spec_by_id
 
 REFS_SHOWN = 10
 
@@ -46,9 +48,14 @@ def stance_variables(stance: StanceSpec, stances: Mapping[str, StanceSpec] = STA
     }
 
 
-def make_check(stance: StanceSpec, ids: set[str]) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
+def make_check(
+    stance: StanceSpec,
+    ids: set[str],
+    cited: Callable[[str, str], str | None] | None = None,
+) -> Callable[[VerdictsSubmission, set[str]], list[str]]:
     """The submission's checks. Missing verdicts reject it once; after that they are not a problem
-    (the findings left out stand as CONFIRMED, see ``unjudged``)."""
+    (the findings left out stand as CONFIRMED, see ``unjudged``). ``cited(finding, documented_at)``
+    says why a cited doc line cannot hold a decision on the finding's topic (``off_topic``)."""
     told: list[bool] = []
 
     def check(payload: VerdictsSubmission, seen: set[str]) -> list[str]:
@@ -88,6 +95,13 @@ def make_check(stance: StanceSpec, ids: set[str]) -> Callable[[VerdictsSubmissio
                 and not v.evidence
             ):
                 problems.append(f"{v.finding}: say where the decision is written (documented_at path:line)")
+            takes_out = v.action in ("DROPPED", "REFRAMED") or bool(v.removed_subjects)
+            why = cited(v.finding, v.documented_at) if cited and v.documented_at and takes_out else None
+            if why:
+                problems.append(
+                    f"{v.finding}: documented_at {why}, the topic of this finding; cite the line that "
+                    "states the decision on it, or keep the finding"
+                )
         return problems
 
     return check
@@ -140,7 +154,7 @@ def challenge_llm(
             name="submit_verdicts",
             description="Submit one verdict per finding, plus gaps and alternative framings, once.",
             schema=VerdictsSubmission,
-            check=make_check(stance, ids),
+            check=make_check(stance, ids, _citations(findings, ctx)),
         ),
         toolbox=toolbox,
         seen=set(evidence),
@@ -162,6 +176,20 @@ def challenge_llm(
         gaps=gaps,
         framings=list(run.payload.framings),
     )
+
+
+def _citations(findings: list[RawFinding], ctx: AgentContext) -> Callable[[str, str], str | None]:
+    """``cited(finding, where)``: why ``where`` cannot hold a decision on that finding's topic, or None."""
+    checks = {f.id: f.check for f in findings}
+    jail = ctx.toolbox().jail
+    table = load_topics()
+
+    def cited(finding: str, where: str) -> str | None:
+        check = checks.get(finding)
+        topics = [table[t] for t in spec_by_id(check).topics] if check else []
+        return off_topic(jail, where, topics)
+
+    return cited
 
 
 def unjudged(stance: StanceSpec, findings: list[RawFinding], verdicts: list[Verdict]) -> list[Verdict]:

@@ -4,37 +4,50 @@ Two sources, both cited by ``path:line`` in the verdict:
 
 * ``.infra-audit.yaml`` at the estate root: accepted risks with a reason (and an optional expiry).
   A whole-check entry drops (or reframes) the finding; an entry with a subject removes that subject.
-* Decisions written in the repo: a unit of documentation (a bullet item or paragraph of CLAUDE.md,
-  AGENTS.md, README, docs/; a whole ADR, whose title is its topic) or a comment block next to the
-  code, holding a strong intent phrase ("on purpose", "by design", "deliberately", "documented
-  exception", ...) and one of the check's ``deliberate_terms``. A sentence with an intent phrase
-  and a term that names no workload ("All CPU limits are removed cluster-wide, on purpose.") drops
-  the whole finding. Otherwise the decision removes the subjects named in its topic sentence, or,
-  for a comment block, the record it sits on.
+* Decisions written in the repo, in the forms people write them (``decisions.py``: ADRs, ``Policy:``
+  lines, FAQ headings, rules in contributor and agent guides, tables of known exceptions, comments
+  next to the code, prose with an intent phrase). A decision covers a finding only when it states
+  one of the topics the finding's check declares, the way the finding reports it
+  (``decision_match.py``); it never covers one on a passing word. A decision that names no workload
+  (or says "cluster-wide") covers the whole finding; otherwise only the subjects it names (a comment:
+  the record it sits on). A topic whose decision accepts a risk the seeds keep visible (one
+  instance: HA deferred, backup and restore open; Audit mode: the move to Enforce; the lifecycle
+  marker convention) REFRAMES the finding instead of dropping it; a partial cover is CORRECTED with
+  the same framing.
 
 Then, findings already solved elsewhere in the estate by a mechanism the check does not read
 (``solved_elsewhere.py``) lose the covered subjects, or are reframed.
 
-The search for intent phrases is an ordinary ``repo_search`` call, so it is evidence like any other.
+The searches for decisions are ordinary ``repo_search`` calls, so they are evidence like any other.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date as Date
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
-from agents.offline.decisions import MAX_WINDOW, Decision, find_decisions
+from agents.offline.decision_match import Match, match
+from agents.offline.decisions import (
+    DOC_FORMS_PATTERN,
+    DOC_GLOB,
+    FORMS_PATTERN,
+    GUIDE_GLOB,
+    GUIDE_PATTERN,
+    Decision,
+    find_decisions,
+)
 from agents.offline.solved_elsewhere import solved_elsewhere
 from domain.concerns import agent_label
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
-from domain.findings import RawFinding, Verdict
-from tools.checks.spec import spec_by_id
+from domain.findings import Location, RawFinding, Verdict
+from tools.checks.spec import TopicSpec, load_topics, spec_by_id
 from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
 from tools.inventory.loading import LoadError
@@ -44,13 +57,7 @@ from tools.registry import Toolbox
 STANCE = "intent"
 AGENT = agent_label("challenge", "intent")
 ACCEPTED_FILE = ".infra-audit.yaml"
-INTENT_PATTERN = (
-    r"on purpose|by design|deliberate(ly)?|intentional(ly)?|accepted risk|documented exception|"
-    r"known exception|we (do not|don't|never)|won't fix|is expected"
-)
-INTENT = re.compile(INTENT_PATTERN, re.IGNORECASE)
-CODE_SPAN = re.compile(r"`[^`]*`")
-PATHISH = re.compile(r"\S*[/\\]\S*|\S+\.(md|tf|ya?ml|json|sh|hcl)\b")
+SEARCH_CAP = 1000  # repo_search's most lines; its value is always the full count
 
 
 class AcceptedRisk(BaseModel):
@@ -69,17 +76,41 @@ def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: st
     toolbox = ctx.toolbox()
     inventory = ctx.inventory()
     accepted, accepted_ev = _accepted_risks(ctx, run_date, outcome)
-    search = toolbox.call(
-        "repo_search", {"pattern": INTENT_PATTERN, "ignore_case": True, "max_results": 1000}, agent=AGENT
+    searches = [
+        _search(toolbox, {"pattern": FORMS_PATTERN}),
+        _search(toolbox, {"pattern": DOC_FORMS_PATTERN, "glob": DOC_GLOB}),
+        _search(toolbox, {"pattern": GUIDE_PATTERN, "glob": GUIDE_GLOB}),
+    ]
+    forms = searches[0]
+    for search in searches:
+        if (search.value or 0) > SEARCH_CAP:
+            outcome.gaps.append(
+                f"The search for decisions ({search.command}) matched {search.value:g} lines; only the first "
+                f"{SEARCH_CAP} were read, so decisions written past them were not applied."
+            )
+    cited = [*searches] + ([accepted_ev] if accepted_ev else [])
+    decisions = find_decisions(
+        toolbox.jail, [(s.id, _hits(toolbox.ledger.data(s.id))) for s in searches], skip=ACCEPTED_FILE
     )
-    cited = [search] + ([accepted_ev] if accepted_ev else [])
-    decisions = find_decisions(ctx, search, toolbox.ledger.data(search.id), skip=ACCEPTED_FILE)
     known_names = _known_names(inventory)
     for finding in findings:
-        verdict = _judge(finding, accepted, decisions, known_names, inventory, accepted_ev, search, toolbox)
+        verdict = _judge(finding, accepted, decisions, known_names, inventory, accepted_ev, forms, toolbox)
         outcome.verdicts.append(verdict)
     outcome.evidence = cited
     return outcome
+
+
+def _search(toolbox: Toolbox, args: dict[str, Any]) -> Evidence:
+    return toolbox.call("repo_search", {**args, "ignore_case": True, "max_results": SEARCH_CAP}, agent=AGENT)
+
+
+def _hits(data: object) -> list[tuple[str, int]]:
+    """(path, line) of each match, from a search's structured data."""
+    if not isinstance(data, list):
+        return []
+    return [
+        (str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict) and "path" in m and "line" in m
+    ]
 
 
 # ----------------------------------------------------------------------------- accepted risks
@@ -144,19 +175,18 @@ def _accepted_nodes(root: yaml.Node | None) -> list[yaml.Node]:
 
 
 def _known_names(inventory: Inventory) -> set[str]:
+    """Names a decision can scope itself to: workloads and policies, code and live."""
     names: set[str] = set()
-    for workload in inventory.code.workloads + (inventory.live.workloads if inventory.live else []):
-        if workload.name and len(workload.name) >= 3:
-            names.add(workload.name.lower())
+    live = inventory.live
+    workloads = [*inventory.code.workloads, *(live.workloads if live else [])]
+    for name in [w.name for w in workloads] + [p.name for p in inventory.code.policies]:
+        if name and len(name) >= 3:
+            names.add(name.lower())
     return names
 
 
 def _subject_name(subject: str) -> str:
     return subject.rsplit("/", 1)[-1].lower()
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE) is not None
 
 
 # ------------------------------------------------------------------------------------ judging
@@ -175,6 +205,7 @@ def _judge(
     removed: dict[str, str] = {}  # subject -> where it is documented
     reasons: list[str] = []
     evidence: list[str] = []
+    framings: list[str] = []
     for risk, line in accepted:
         if risk.check != finding.check:
             continue
@@ -196,27 +227,22 @@ def _judge(
                 removed.setdefault(loc.subject, where)
                 reasons.append(f"{loc.subject} accepted ({risk.reason})")
                 evidence.append(accepted_ev.id)
-    terms = [t.lower() for t in spec_by_id(finding.check).deliberate_terms] if finding.check else []
-    for decision in decisions:
-        if not terms or not _has_term(decision.text, terms):
+    topics = _topics(finding)
+    every = list(load_topics().values())
+    for decision in decisions if topics else []:
+        found = match(decision, topics, known_names, every)
+        if found is None:
             continue
-        where = f"{decision.path}:{decision.line}"
-        if decision.is_doc and _general(decision, terms, known_names):
-            return Verdict(
-                finding=finding.id,
-                challenger=STANCE,
-                action="DROPPED",
-                reason=f'By design: {where} records this as deliberate: "{_quote(decision.text)}"',
-                evidence=[decision.evidence],
-                documented_at=where,
-            )
-        covered = [
-            loc.subject for loc in finding.locations if _covers(decision, loc.subject, loc.ref, inventory)
-        ]
-        for subject in covered:
-            if subject not in removed:
-                removed[subject] = where
-                reasons.append(f"{subject} is documented as deliberate at {where}")
+        where = found.where(decision)
+        if decision.is_doc and found.general:
+            return _whole(finding, decision, found, where)
+        covered = [loc.subject for loc in finding.locations if _covers(decision, found, loc, inventory)]
+        fresh = [s for s in covered if s not in removed]
+        for subject in fresh:
+            removed[subject] = where
+            reasons.append(f"{subject} is documented as deliberate at {where}")
+        if fresh and found.topic.framing:
+            framings.append(_framing(found.topic, where, fresh))
         if covered:
             evidence.append(decision.evidence)
     solution = solved_elsewhere(finding, inventory, toolbox)
@@ -247,15 +273,18 @@ def _judge(
         )
     remaining = [loc for loc in finding.locations if loc.subject not in removed]
     first_where = next(iter(removed.values()))
+    framing = " ".join(framings) or None
     if not remaining:
         return Verdict(
             finding=finding.id,
             challenger=STANCE,
-            action="DROPPED",
+            # a decision that accepts a risk the seeds keep visible leaves the finding, reframed
+            action="REFRAMED" if framing else "DROPPED",
             reason="; ".join(reasons),
             evidence=sorted(set(evidence)),
             documented_at=first_where,
-            removed_subjects=sorted(removed),
+            framing=framing,
+            removed_subjects=[] if framing else sorted(removed),
         )
     stated = finding.claims[0].value
     new_value = None if stated is None else stated - (len(finding.locations) - len(remaining))
@@ -267,52 +296,70 @@ def _judge(
         evidence=sorted(set(evidence)),
         measured_value=new_value,
         documented_at=first_where,
+        framing=framing,
         removed_subjects=sorted(removed),
     )
 
 
-def _has_term(text: str, terms: list[str]) -> bool:
-    low = " ".join(text.lower().split())
-    return any(t in low for t in terms)
+def _topics(finding: RawFinding) -> list[TopicSpec]:
+    if not finding.check:
+        return []
+    table = load_topics()
+    return [table[t] for t in spec_by_id(finding.check).topics]
 
 
-def _general(decision: Decision, terms: list[str], known_names: set[str]) -> bool:
-    """One sentence holds an intent phrase and a check term and names no workload: it applies to all.
+def _whole(finding: RawFinding, decision: Decision, found: Match, where: str) -> Verdict:
+    """A decision that names no workload (or says cluster-wide): the whole finding."""
+    quote = f'"{_quote(found.sentence)}"'
+    if found.topic.on_decision == "reframe" and found.topic.framing:
+        subjects = [loc.subject for loc in finding.locations]
+        return Verdict(
+            finding=finding.id,
+            challenger=STANCE,
+            action="REFRAMED",
+            reason=f"Decided on purpose at {where}: {quote}",
+            evidence=[decision.evidence],
+            documented_at=where,
+            framing=_framing(found.topic, where, subjects),
+        )
+    return Verdict(
+        finding=finding.id,
+        challenger=STANCE,
+        action="DROPPED",
+        reason=f"By design: {where} records this as deliberate: {quote}",
+        evidence=[decision.evidence],
+        documented_at=where,
+    )
 
-    Code spans and paths are left out of this test (a file name such as
-    ``0003-privileged-wireguard.md`` is not a statement about privileged containers), because a
-    general decision drops the whole finding and must be stated in words.
-    """
-    for sentence in decision.sentences:
-        prose = PATHISH.sub(" ", CODE_SPAN.sub(" ", sentence))
-        if (
-            INTENT.search(prose)
-            and _has_term(prose, terms)
-            and not any(_mentions(sentence, n) for n in known_names)
-        ):
-            return True
-    return False
+
+def _framing(topic: TopicSpec, where: str, subjects: list[str]) -> str:
+    names = [_subject_name(s) for s in subjects]
+    shown = ", ".join(names) if len(names) <= 4 else f"{', '.join(names[:3])} and {len(names) - 3} more"
+    assert topic.framing is not None
+    return topic.framing.format(where=where, subjects=shown)
 
 
-def _covers(decision: Decision, subject: str, ref: str, inventory: Inventory) -> bool:
+def _covers(decision: Decision, found: Match, loc: Location, inventory: Inventory) -> bool:
     """Is this subject what the decision is about?
 
-    In docs, the subject must be named in the unit's topic sentence (a passing mention elsewhere,
-    e.g. "postgres is shared by paperless", decides nothing about paperless). In code, the comment
-    block must sit on or just above the record the location belongs to.
+    In docs, the subject must be one the decision names where it states the topic (its accepting
+    sentence, else its title, else its statement): a passing mention elsewhere decides nothing. A
+    namespace must be named as one ("the velero namespace"). In code, the comment block must sit on
+    or just above the record the location belongs to.
     """
-    name = _subject_name(subject)
+    name = _subject_name(loc.subject)
     if decision.is_doc:
-        if subject.startswith("Namespace/"):
-            # a namespace is named as one ("the velero namespace", "namespace `velero`"), or a common
-            # word such as "networking" would count as a decision about that namespace
-            return _names_namespace(decision.topic, name)
-        return len(name) >= 3 and _mentions(decision.topic, name)
-    path, _, line_text = ref.rpartition(":")
+        if loc.subject.startswith("Namespace/"):
+            return _names_namespace(found.sentence, name) or _names_namespace(decision.title, name)
+        return name in found.names
+    path, _, line_text = loc.ref.rpartition(":")
     if path != decision.path or not line_text.isdigit():
         return False
-    start = _enclosing_start(inventory, path, int(line_text))
-    return start - MAX_WINDOW <= decision.line <= int(line_text)
+    line = int(line_text)
+    start = _enclosing_start(inventory, path, line)
+    block_end = decision.lines[-1][0]
+    # the block sits right above the record (a blank line between at most), or inside it above the line
+    return start - 2 <= block_end < start or start <= decision.line <= line
 
 
 def _names_namespace(text: str, name: str) -> bool:

@@ -16,65 +16,30 @@ to do.
   since whether it covers these namespaces needs a reading of the policy.
 * REL-PVC-NO-BACKUP: a Longhorn RecurringJob with task backup in the ``default`` group backs up
   every Longhorn volume.
+* SCA-NO-QUOTA, SCA-NO-REQUESTS, SCA-NO-MEM-LIMIT: a LimitRange generated into namespaces by a
+  Kyverno policy (``generated_defaults.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from domain.concerns import agent_label
-from domain.errors import SandboxViolation
-from domain.evidence import Evidence
+from agents.offline.generated_defaults import generated_limit_ranges
+from agents.offline.solution import Resolver, Solution, search, yaml_docs
 from domain.findings import RawFinding
 from tools.inventory.inventory import Inventory
-from tools.inventory.loading import LoadError
-from tools.inventory.yaml_lines import load_values
 from tools.registry import Toolbox
-
-AGENT = agent_label("challenge", "intent")
-
-
-@dataclass
-class Solution:
-    """What another mechanism covers: some subjects, or the whole finding (reframed)."""
-
-    where: str
-    reason: str
-    evidence: list[str]
-    subjects: list[str] = field(default_factory=list)
-    reframe: str | None = None
-
-
-Resolver = Callable[[RawFinding, Inventory, Toolbox], Solution | None]
-
-
-def _search(toolbox: Toolbox, pattern: str, glob: str | None = None) -> tuple[Evidence, list[dict[str, Any]]]:
-    args: dict[str, Any] = {"pattern": pattern, "max_results": 200}
-    if glob:
-        args["glob"] = glob
-    evidence = toolbox.call("repo_search", args, agent=AGENT)
-    data = toolbox.ledger.data(evidence.id)
-    return evidence, [m for m in data or [] if isinstance(m, dict)]
-
-
-def _yaml_docs(toolbox: Toolbox, path: str) -> list[Any]:
-    try:
-        return load_values(toolbox.jail.read_text(path))  # bounded: nesting, alias expansion
-    except (SandboxViolation, OSError, LoadError):
-        return []
 
 
 def kube_prometheus_defaults(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
     releases = [r for r in inventory.code.helm_releases if r.chart and "kube-prometheus-stack" in r.chart]
     if not releases:
         return None
-    evidence, hits = _search(toolbox, r"^defaultRules:", "*.{yaml,yml}")
+    evidence, hits = search(toolbox, r"^defaultRules:", "*.{yaml,yml}")
     settings: dict[str, Any] = {}
     where = str(releases[0].source)
     for hit in hits:
-        for doc in _yaml_docs(toolbox, str(hit["path"])):
+        for doc in yaml_docs(toolbox, str(hit["path"])):
             if isinstance(doc, dict) and isinstance(doc.get("defaultRules"), dict):
                 settings = doc["defaultRules"]
                 where = f"{hit['path']}:{hit['line']}"
@@ -97,9 +62,9 @@ def kube_prometheus_defaults(finding: RawFinding, inventory: Inventory, toolbox:
 
 
 def pod_security_defaults(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
-    evidence, hits = _search(toolbox, r"kind:\s*PodSecurityConfiguration")
+    evidence, hits = search(toolbox, r"kind:\s*PodSecurityConfiguration")
     for hit in hits:
-        for doc in _yaml_docs(toolbox, str(hit["path"])):
+        for doc in yaml_docs(toolbox, str(hit["path"])):
             for config in _pod_security_configs(doc):
                 enforce = (config.get("defaults") or {}).get("enforce")
                 if enforce in ("baseline", "restricted"):
@@ -133,7 +98,7 @@ def _pod_security_configs(doc: Any) -> list[dict[str, Any]]:
 def cluster_wide_network_policy(
     finding: RawFinding, inventory: Inventory, toolbox: Toolbox
 ) -> Solution | None:
-    evidence, hits = _search(toolbox, r"kind:\s*(CiliumClusterwideNetworkPolicy|GlobalNetworkPolicy)\b")
+    evidence, hits = search(toolbox, r"kind:\s*(CiliumClusterwideNetworkPolicy|GlobalNetworkPolicy)\b")
     if not hits:
         return None
     first = hits[0]
@@ -148,9 +113,9 @@ def cluster_wide_network_policy(
 
 
 def longhorn_recurring_backup(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
-    evidence, hits = _search(toolbox, r"kind:\s*RecurringJob\b")
+    evidence, hits = search(toolbox, r"kind:\s*RecurringJob\b")
     for hit in hits:
-        for doc in _yaml_docs(toolbox, str(hit["path"])):
+        for doc in yaml_docs(toolbox, str(hit["path"])):
             spec = doc.get("spec") if isinstance(doc, dict) and doc.get("kind") == "RecurringJob" else None
             if (
                 isinstance(spec, dict)
@@ -179,6 +144,9 @@ RESOLVERS: dict[str, Resolver] = {
     "SEC-NO-PSS": pod_security_defaults,
     "SEC-NO-NETPOL": cluster_wide_network_policy,
     "REL-PVC-NO-BACKUP": longhorn_recurring_backup,
+    "SCA-NO-QUOTA": generated_limit_ranges,
+    "SCA-NO-REQUESTS": generated_limit_ranges,
+    "SCA-NO-MEM-LIMIT": generated_limit_ranges,
 }
 
 

@@ -20,6 +20,7 @@ from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from tools.checks.spec import load_themes, spec_by_id
 from tools.inventory.inventory import Inventory
+from tools.inventory.scope import not_deployed
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -67,7 +68,7 @@ def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
         leaders_a=leaders_a,
         leaders_b=leaders_b,
         leaders_both=[f for f in leaders_a if f in leaders_b],
-        gaps=[*gaps(state), *unbacked],
+        gaps=[*gaps(state), *unbacked, *scope_gaps(inventory)],
         framings=[*state.framings, *framings(raw, state.verdicts, findings, leaders_a, leaders_b)],
         next_moves=next_moves(findings, leaders_a, leaders_b),
         evidence=evidence,
@@ -251,7 +252,9 @@ def corrections(raw: list[RawFinding], by_finding: dict[str, list[Verdict]]) -> 
             if v.measured_value is not None:
                 actual = f"Actual: {v.measured_value:g}. {v.reason}"
             if v.framing:
-                actual = f"{v.framing} ({v.reason})"
+                # a correction that takes out deliberate subjects keeps the risk they accept in view
+                measured = f"Actual: {v.measured_value:g}. " if v.measured_value is not None else ""
+                actual = f"{measured}{v.framing} ({v.reason})"
             rows.append(
                 Correction(
                     finding=f.id, stated=f.title, actual=actual, action=v.action, challenger=v.challenger
@@ -309,6 +312,19 @@ def unread(inventory: Inventory) -> Unread:
     )
 
 
+def scope_gaps(inventory: Inventory, shown: int = 10) -> list[str]:
+    """One line naming the files the checks left out as not deployed (``tools/inventory/scope.py``)."""
+    paths = not_deployed(inventory)
+    if not paths:
+        return []
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return [
+        f"Not deployed, so not counted as production: {len(paths)} "
+        f"{'file' if len(paths) == 1 else 'files'} under test/, benchmark/, examples/ or archive/, or named "
+        f"*.example/*.sample ({', '.join(paths[:shown])}{more})."
+    ]
+
+
 def gaps(state: ResearchRecord) -> list[str]:
     out = list(state.gaps)
     for concern in CONCERNS:
@@ -338,7 +354,7 @@ def framings(
     out = [
         f"{v.finding} ({titles_raw.get(v.finding, '?')}): {v.framing}"
         for v in sorted(verdicts, key=lambda v: _seq(v.finding))
-        if v.action == "REFRAMED" and v.framing
+        if v.action in ("REFRAMED", "CORRECTED") and v.framing
     ]
     titles = {f.id: f.title for f in findings}
     only_b = [f for f in lead_b if f not in lead_a]

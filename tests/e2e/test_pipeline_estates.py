@@ -119,6 +119,42 @@ def test_nothing_documented_as_deliberate_is_left_open(reports: dict[str, AuditR
             assert all(item["subject"] not in ref for ref in final[0].refs)
 
 
+@pytest.mark.parametrize("estate", list(ESTATES))
+def test_no_finding_is_taken_out_on_a_trap(reports: dict[str, AuditReport], estate: str) -> None:
+    """A rule that requires what a finding says is missing, or a sentence about another topic, next to
+    a decision, is not a decision on the finding (ground truth: must_not_drop)."""
+    report = reports[estate]
+    raw_by_check = {f.check: f for r in report.concerns.values() for f in r.findings}
+    for item in ground_truth(estate)["must_not_drop"]:
+        raw = raw_by_check[item["check"]]
+        if "subject" in item:
+            assert item["subject"] in {loc.subject for loc in raw.locations}, item
+        for verdict in (v for v in report.verdicts if v.finding == raw.id):
+            assert verdict.documented_at != item["trap"], (item, verdict)
+            if "subject" in item:
+                assert item["subject"] not in verdict.removed_subjects, (item, verdict)
+                assert verdict.action != "DROPPED", (item, verdict)
+            else:
+                assert verdict.action not in ("DROPPED", "REFRAMED") and not verdict.removed_subjects, (
+                    item,
+                    verdict,
+                )
+
+
+@pytest.mark.parametrize("estate", list(ESTATES))
+def test_decisions_that_accept_a_risk_keep_it_in_view(reports: dict[str, AuditReport], estate: str) -> None:
+    report = reports[estate]
+    raw_by_check = {f.check: f for r in report.concerns.values() for f in r.findings}
+    for item in ground_truth(estate)["reframed"]:
+        raw = raw_by_check[item["check"]]
+        (verdict,) = [v for v in report.verdicts if v.finding == raw.id and v.challenger == "intent"]
+        assert (verdict.action, verdict.documented_at) == ("REFRAMED", item["documented_at"])
+        assert verdict.framing is not None and item["framing_contains"] in verdict.framing
+        final = check_claim(report, item["check"])
+        assert final is not None and final[0].status == "reframed"
+        assert verdict.framing in final[0].summary
+
+
 def _same_place(where: str, places: set[str]) -> bool:
     """The challenger may cite any place the decision is written; a file cited with a line nearby counts."""
     path, _, line = where.rpartition(":")
@@ -135,6 +171,7 @@ def test_homelab_corrections_are_exactly_the_documented_decisions(reports: dict[
     assert {(raw[f], a, who) for f, a, who in rows} == {
         ("REL-SINGLE-REPLICA", "CORRECTED", "intent"),
         ("REL-PVC-NO-BACKUP", "CORRECTED", "intent"),
+        ("DEC-IGNORE-CHANGES", "REFRAMED", "intent"),
         ("SCA-CPU-LIMIT", "DROPPED", "intent"),
         ("SCA-SINGLETON-INFRA", "CORRECTED", "intent"),
         ("SEC-PRIVILEGED", "DROPPED", "intent"),
@@ -142,6 +179,13 @@ def test_homelab_corrections_are_exactly_the_documented_decisions(reports: dict[
     }
     accepted = next(v for v in reports["homelab"].verdicts if v.documented_at == ".infra-audit.yaml:4")
     assert accepted.removed_subjects == ["PersistentVolumeClaim/registry/registry-data"]
+    # the standalone MySQL leaves the counts, and the risk its decision accepts stays in view
+    mysql = [v for v in reports["homelab"].verdicts if "StatefulSet/dbaas/mysql" in v.removed_subjects]
+    assert {raw[v.finding] for v in mysql} == {"REL-SINGLE-REPLICA", "SCA-SINGLETON-INFRA"}
+    for verdict in mysql:
+        assert verdict.documented_at == "CLAUDE.md:17"
+        assert verdict.framing is not None and "HA is deferred, not solved" in verdict.framing
+        assert any(verdict.framing in line for line in reports["homelab"].framings)
 
 
 @pytest.mark.parametrize("estate", list(ESTATES))

@@ -107,3 +107,17 @@ def test_the_notes_of_imperative_steps_score_below_the_runbook_steps() -> None:
     specs = {s.id: s for s in load_catalog()}
     docs, notes = specs["DEC-IMPERATIVE-DOCS"], specs["DEC-IMPERATIVE-NOTES"]
     assert (notes.impact, notes.fatigue) == (1, False) and docs.impact > notes.impact
+
+
+def test_a_misspelt_decision_topic_is_refused_and_every_topic_is_named_by_a_check() -> None:
+    from tools.checks.spec import load_topics
+
+    topics = load_topics()
+    misspelt = _spec("REL-X").model_copy(update={"topics": ("cpu-limit",)})
+    with pytest.raises(ValueError, match=r"REL-X: cpu-limit"):
+        validate_catalog((misspelt,), {"REL-X"}, set(load_themes()), set(topics))
+    used = {t for s in load_catalog() for t in s.topics}
+    assert used == set(topics)  # no topic in topics.yaml that no check declares
+    for topic in topics.values():
+        assert topic.stated or topic.negated, topic.key
+        assert (topic.on_decision == "reframe") == (topic.framing is not None), topic.key

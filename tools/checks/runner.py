@@ -24,6 +24,7 @@ from tools.clock import format_clock
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.live import lost_to
 from tools.inventory.live_models import UnreadResource
+from tools.inventory.scope import deployed_view
 
 MAX_LISTED = 200
 
@@ -96,6 +97,8 @@ def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detect
     if not spec.clock:
         # a check that does not say it judges time cannot read the clock
         ctx = dataclasses.replace(ctx, now=None)
+    # every check counts only what is deployed: records nothing deploys (test/, examples/, ...) are left out
+    ctx = dataclasses.replace(ctx, inventory=deployed_view(ctx.inventory))
     detection, unread = _detect(spec, ctx)
     if unread:
         detection = _incomplete(detection, unread)

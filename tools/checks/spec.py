@@ -48,9 +48,9 @@ class CheckSpec(BaseModel):
     merge_key: str | None = Field(default=None, description="Checks sharing a key become one finding.")
     theme: str | None = Field(default=None, description="Cross-cutting theme this check feeds.")
     dangerous: str | None = Field(default=None, description="Why a naive fix is dangerous, with the rollout.")
-    deliberate_terms: tuple[str, ...] = Field(
+    topics: tuple[str, ...] = Field(
         default=(),
-        description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice.",
+        description="What a decision written in the estate must be about to cover it (topics.yaml keys).",
     )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
     counts: str | None = Field(
@@ -135,6 +135,18 @@ class ThemeSpec(BaseModel):
     summary: str
 
 
+class TopicSpec(BaseModel):
+    """What a documented decision can be about, and the words that name it (``topics.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    stated: tuple[str, ...] = Field(default=(), description="Terms that, said plainly, state the finding.")
+    negated: tuple[str, ...] = Field(default=(), description="Terms that state the finding when negated.")
+    on_decision: Literal["drop", "reframe"]
+    framing: str | None = Field(default=None, description="What stays open ({where}, {subjects})")
+
+
 def _yaml(name: str) -> object:
     text = resources.files("tools.checks").joinpath(name).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~5 ms instead of ~35 ms
@@ -151,6 +163,19 @@ def load_themes() -> dict[str, ThemeSpec]:
 
 
 @cache
+def load_topics() -> dict[str, TopicSpec]:
+    """The decision topics, keyed as ``topics:`` in catalog.yaml names them."""
+    raw = _yaml("topics.yaml")
+    if not isinstance(raw, dict):
+        raise ValueError("topics.yaml must map topic keys to their terms")
+    topics = {str(k): TopicSpec.model_validate({"key": k, **v}) for k, v in raw.items()}
+    for topic in topics.values():
+        if topic.on_decision == "reframe" and not topic.framing:
+            raise ValueError(f"topics.yaml: {topic.key} reframes but has no framing")
+    return topics
+
+
+@cache
 def _detectors() -> dict[str, Detector]:
     from tools.checks.detections import detectors
 
@@ -162,13 +187,14 @@ def load_catalog() -> tuple[CheckSpec, ...]:
     """The catalog, in file order, validated against the detectors and the themes."""
     raw = _yaml("catalog.yaml")
     specs = tuple(CheckSpec.model_validate(item) for item in raw) if isinstance(raw, list) else ()
-    return validate_catalog(specs, set(_detectors()), set(load_themes()))
+    return validate_catalog(specs, set(_detectors()), set(load_themes()), set(load_topics()))
 
 
 def validate_catalog(
-    specs: tuple[CheckSpec, ...], detectors: set[str], themes: set[str]
+    specs: tuple[CheckSpec, ...], detectors: set[str], themes: set[str], topics: set[str] | None = None
 ) -> tuple[CheckSpec, ...]:
-    """Every spec has a detector, every detector a spec, every ``theme:`` a row of themes.yaml."""
+    """Every spec has a detector, every detector a spec, every ``theme:`` a row of themes.yaml, every
+    ``topics:`` entry a row of topics.yaml."""
     ids = [s.id for s in specs]
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate check id in catalog.yaml")
@@ -181,6 +207,10 @@ def validate_catalog(
     unknown = sorted(f"{s.id}: {s.theme}" for s in specs if s.theme is not None and s.theme not in themes)
     if unknown:
         raise ValueError(f"catalog.yaml names themes that themes.yaml does not define: {', '.join(unknown)}")
+    if topics is not None:
+        strays = sorted(f"{s.id}: {t}" for s in specs for t in s.topics if t not in topics)
+        if strays:
+            raise ValueError(f"catalog.yaml names topics topics.yaml does not define: {', '.join(strays)}")
     return specs
 
 

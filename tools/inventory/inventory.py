@@ -144,3 +144,13 @@ class Inventory(BaseModel):
     code: Records = Field(default_factory=Records)
     live: LiveState | None = None
     links: list[Link] = Field(default_factory=list)
+    _scoped_view: Inventory | None = PrivateAttr(default=None)
+    """What the checks read: this inventory without code records nothing deploys (``scope.py``)."""
+
+    @property
+    def scoped_view(self) -> Inventory | None:
+        return self._scoped_view
+
+    @scoped_view.setter
+    def scoped_view(self, view: Inventory) -> None:
+        self._scoped_view = view

@@ -1,0 +1,216 @@
+"""Does a decision cover a finding? By topic, through the catalog, never by a passing word.
+
+A check names its topics (``catalog.yaml``), a topic its terms (``topics.yaml``). A decision covers
+a finding only when one of its sentences *states* one of the finding's topics the way the finding
+reports it: a ``stated`` term said plainly ("wireguard runs privileged"), or a ``negated`` term
+negated ("no CPU limits", "HA is explicitly deferred", "never a CPU limit", "Why no CPU limits?").
+The same term the other way round is a rule against the finding ("never run privileged",
+"memory limits are required"), and a sentence that calls something open ("an open item", "NOT
+deferred", "TODO") accepts nothing. So "All CPU limits are removed" says nothing about memory limits,
+and a sentence about MySQL says nothing about CPU limits.
+
+Scope: the workloads a decision names, in its accepting sentence, else in its title (an ADR's, a FAQ
+question), else anywhere in its statement. A decision that names none, or says "cluster-wide",
+"every workload", "all containers", applies to the whole finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.offline.decisions import DOC_SUFFIXES, Decision, DecisionReader, unit_at
+from tools.checks.spec import TopicSpec
+from tools.sandbox import Jail
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+CLAUSE_END = re.compile(
+    r"[,;]\s+|:\s+|\s+(?:but|and|while|whereas)\s+|\s+\u2014\s+|\s+-\s+|\s+\(|(?<!\()\)(?=\s|$)"
+)
+PATHISH = re.compile(r"\S*[/\\]\S*|\S+\.(md|tf|ya?ml|json|sh|hcl)\b")
+PRE_NEGATION = re.compile(
+    r"(?:\bno|\bnot|\bwithout|\bdoesn't|\bavoid|\bremove|\bremoved|\bdisable|\bdisabled|\bzero|"
+    r"\bnor|\bskip|\bdrop|\bdropped)\s+(?:[\w'-]+\s+){0,2}$|\b(?:never|do not|don't|must not|should not)\b",
+    re.IGNORECASE,
+)
+POST_NEGATION = re.compile(
+    r"^\s*(?:(?:is|are|was|were|stay|stays|remain|remains|has been|have been|got|get|gets)\s+)?"
+    r"(?:\w+ly\s+)?(?:removed|disabled|deferred|dropped|omitted|unset|off|not\b|never\b|turned off)",
+    re.IGNORECASE,
+)
+OPEN_ITEM = re.compile(
+    r"\bopen item\b|\bstill open\b|\bis open\b|\bremains open\b|\bnot deferred\b|\btodo\b|\bfixme\b|"
+    r"\bnot part of this decision\b|\bnot (?:deliberate|intentional|on purpose)\b|\bto be fixed\b",
+    re.IGNORECASE,
+)
+GENERAL = re.compile(
+    r"\bcluster[- ]?wide\b|\bestate[- ]wide\b|\b(?:all|every|each|any)\s+(?:of\s+the\s+|our\s+|the\s+)?"
+    r"(?:\S+\s+){0,1}?(?:workloads?|containers?|deployments?|statefulsets?|daemonsets?|pods?|namespaces?|"
+    r"polic(?:y|ies)|resources?|services?|apps?|applications?|charts?|releases?|kubernetes_\S*)",
+    re.IGNORECASE,
+)
+REFERENCE = re.compile(
+    r"^\W*(see|cf\.?|compare|refer to|as in|e\.g\.?|for example|like|such as|unlike|except)\b", re.IGNORECASE
+)
+MARKUP = re.compile(r"\*\*|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?![\w/])")
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A decision stating one of a finding's topics: where, what it says, and whom it is about."""
+
+    topic: TopicSpec
+    line: int
+    sentence: str
+    names: tuple[str, ...]
+    general: bool
+
+    def where(self, decision: Decision) -> str:
+        return f"{decision.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    line: int
+
+
+def match(
+    decision: Decision, topics: list[TopicSpec], known_names: set[str], every: list[TopicSpec]
+) -> Match | None:
+    """The first sentence of the decision that states one of ``topics`` as the finding reports it.
+
+    A clause is about the topic its first term names (``every`` is the whole topic table): "No memory
+    limit on purpose (see the ignore_changes note)" is about memory limits, not ignore_changes.
+    """
+    sentences = _sentences(decision)
+    for sentence in sentences:
+        if OPEN_ITEM.search(sentence.text):
+            continue
+        for clause in CLAUSE_END.split(PATHISH.sub(" ", sentence.text)):
+            if REFERENCE.match(clause):
+                continue  # "(see the ignore_changes note)" points elsewhere; it states nothing
+            topic = _first_topic(clause, every)
+            if topic is not None and topic.key in {t.key for t in topics} and _states(clause, topic):
+                return Match(
+                    topic=topic,
+                    line=sentence.line,
+                    sentence=sentence.text,
+                    names=_names(decision, sentence, sentences, known_names),
+                    general=_general(decision, sentence, known_names),
+                )
+    return None
+
+
+def _first_topic(clause: str, every: list[TopicSpec]) -> TopicSpec | None:
+    """The topic whose term comes first in the clause (the longest term where two start together)."""
+    best: tuple[int, int, TopicSpec] | None = None
+    for topic in every:
+        for term in (*topic.stated, *topic.negated):
+            for start, end in _occurrences(clause, term):
+                if best is None or (start, -(end - start)) < (best[0], -best[1]):
+                    best = (start, end - start, topic)
+    return best[2] if best else None
+
+
+def mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def names_topic(text: str, topics: list[TopicSpec]) -> bool:
+    """Does any term of ``topics`` appear in ``text`` at all (either way round)?"""
+    flat = _flat(text)
+    return any(_occurrences(flat, term) for topic in topics for term in (*topic.stated, *topic.negated))
+
+
+def _states(clause: str, topic: TopicSpec) -> bool:
+    for term in topic.stated:
+        if any(not _negated(clause, span) for span in _occurrences(clause, term)):
+            return True
+    return any(_negated(clause, span) for term in topic.negated for span in _occurrences(clause, term))
+
+
+def _occurrences(text: str, term: str) -> list[tuple[int, int]]:
+    pattern = rf"(?<![\w-]){re.escape(term)}(?![\w-])"
+    return [(m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE)]
+
+
+def _negated(clause: str, span: tuple[int, int]) -> bool:
+    start, end = span
+    return PRE_NEGATION.search(clause[:start]) is not None or POST_NEGATION.match(clause[end:]) is not None
+
+
+def _flat(text: str) -> str:
+    return " ".join(MARKUP.sub("", LINK.sub(r"\1", text)).split())
+
+
+def _sentences(decision: Decision) -> list[_Sentence]:
+    """Sentences of the unit's prose, each with the line it starts on (comment and list markers removed)."""
+    flat = ""
+    starts: list[tuple[int, int]] = []  # (offset in flat, line)
+    for number, text in decision.lines:
+        cleaned = text
+        if decision.form == "comment":
+            cleaned = re.sub(r"^\s*(#+|//|/\*+|\*+/?|<!--|--)\s?", " ", cleaned)
+        cleaned = re.sub(r"^\s*(#{1,6}|[-*+]|\d+[.)])\s+", " ", cleaned)
+        cleaned = _flat(cleaned)
+        if not cleaned:
+            continue
+        starts.append((len(flat), number))
+        flat += cleaned + " "
+    out: list[_Sentence] = []
+    offset = 0
+    for part in SENTENCE_END.split(flat):
+        begin = flat.find(part, offset)
+        offset = begin + len(part)
+        if part.strip():
+            line = next((n for o, n in reversed(starts) if o <= begin), decision.line)
+            out.append(_Sentence(part.strip(), line))
+    return out
+
+
+def _names(
+    decision: Decision, sentence: _Sentence, sentences: list[_Sentence], known: set[str]
+) -> tuple[str, ...]:
+    if decision.names_from:
+        # a row of exceptions is about the workloads of its first cell that names any
+        for cell in " ".join(t for _, t in decision.names_from).split(" | "):
+            found = sorted(n for n in known if mentions(cell, n))
+            if found:
+                return tuple(found)
+        return ()
+    for text in (sentence.text, decision.title, " ".join(s.text for s in sentences)):
+        found = sorted(n for n in known if mentions(PATHISH.sub(" ", text), n))
+        if found:
+            return tuple(found)
+    return ()
+
+
+def _general(decision: Decision, sentence: _Sentence, known: set[str]) -> bool:
+    """Applies to the whole finding: says so ("cluster-wide", "every workload"), or names no workload."""
+    if decision.form == "comment":
+        return False  # a comment is about the record it sits on
+    if decision.form == "exception":
+        return False  # a row of exceptions is about the workloads it names
+    if GENERAL.search(sentence.text) or GENERAL.search(_flat(decision.title)):
+        return True
+    statement = " ".join(t for _, t in decision.lines)
+    return not any(mentions(PATHISH.sub(" ", _flat(statement)), n) for n in known)
+
+
+def off_topic(jail: Jail, where: str, topics: list[TopicSpec]) -> str | None:
+    """Why a cited ``path:line`` of the docs cannot hold a decision on ``topics`` (None: it can, or it
+    is not a doc line this can judge, such as a values file where another mechanism lives)."""
+    path, _, number = where.rpartition(":")
+    if not topics or not number.isdigit() or path == ".infra-audit.yaml":
+        return None
+    unit = unit_at(jail, path, int(number))
+    if unit is None:
+        is_doc = path.lower().endswith(DOC_SUFFIXES)
+        if is_doc and not 1 <= int(number) <= len(DecisionReader(jail).lines(path)):
+            return f"{where} is not a line of {path}"
+        return None
+    if names_topic(unit.text + " " + unit.title, topics):
+        return None
+    return f"{where} is not about {' or '.join(t.key for t in topics)}"
