@@ -280,6 +280,10 @@ class HelmRelease(Record):
     chart: str | None = None
     version: str | None = Field(default=None, description="Chart version as written; None when unset.")
     version_line: int | None = None
+    chart_ref: str | None = Field(
+        default=None,
+        description="Flux spec.chartRef as Kind/name (Kind/namespace/name): the version lives in that source.",
+    )
     repository: EstateText | None = None
     values_files: list[str] = Field(default_factory=list)
     set_keys: list[str] = Field(default_factory=list)
@@ -306,6 +310,7 @@ class FluxSource(Record):
     namespace: str | None = None
     url: EstateText | None = None
     ref: EstateText | None = None
+    ref_line: int | None = Field(default=None, description="Line of the ref (tag, digest, semver) in code.")
     source: Source
 
 
