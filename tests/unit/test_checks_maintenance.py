@@ -413,7 +413,8 @@ def test_path_candidates(text: str, expected: list[str]) -> None:
 def _chart_ref_estate(tmp_path: Path, ref_block: str) -> Path:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "hr.yaml").write_text(
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: apps\n"
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata:\n  name: web\n  namespace: apps\n"
         "spec:\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n"
     )
     (tmp_path / "apps" / "oci.yaml").write_text(

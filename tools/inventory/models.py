@@ -82,6 +82,11 @@ class Container(Record):
     ports: list[int] = Field(default_factory=list)
     source: Source
     image_line: int | None = Field(default=None, description="Line of the image attribute, for code.")
+    release: CodeRef | None = Field(
+        default=None,
+        description="Rendered by a Helm release (its path:line); source is then the values line that set "
+        "the image, when a values file or inline values did, else the release.",
+    )
 
 
 class Volume(Record):
@@ -119,6 +124,9 @@ class Workload(Record):
     volumes: list[Volume] = Field(default_factory=list)
     volume_claim_templates: list[PVC] = Field(default_factory=list)
     source: Source
+    release: CodeRef | None = Field(
+        default=None, description="The Helm release that rendered it, if one did."
+    )
     live: LiveRef | None = Field(default=None, description="The same workload seen live, if linked.")
 
     @property
@@ -282,7 +290,7 @@ class HelmRelease(Record):
     version_line: int | None = None
     chart_ref: str | None = Field(
         default=None,
-        description="Flux spec.chartRef as Kind/name (Kind/namespace/name): the version lives in that source.",
+        description="Flux spec.chartRef as Kind/name (Kind/namespace/name): its version is in that source.",
     )
     repository: EstateText | None = None
     values_files: list[str] = Field(default_factory=list)
@@ -291,6 +299,22 @@ class HelmRelease(Record):
         default=False, description="The release creates its namespace (helm_release create_namespace = true)."
     )
     source: Source
+
+
+class HelmRender(Record):
+    """What became of one Helm release when the estate was rendered: its objects, or why not."""
+
+    defined_by: Literal["terraform", "flux", "argocd"]
+    name: str
+    namespace: str
+    chart: EstateText = Field(description="The chart: a directory of the estate, or 'REPO NAME VERSION'.")
+    rendered: bool
+    objects: int = 0
+    reason: EstateText | None = Field(default=None, description="One line: why it was not rendered.")
+    cause: Literal["chart_missing", "engine", "chart_error", "unresolved"] | None = None
+    schema_skipped: bool = Field(default=False, description="The chart's values schema was not validated.")
+    notes: list[EstateText] = Field(default_factory=list, description="Values not applied, and why.")
+    source: CodeRef
 
 
 class FluxKustomization(Record):

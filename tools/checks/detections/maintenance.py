@@ -103,9 +103,12 @@ def chart_source(release: HelmRelease, sources: list[FluxSource]) -> FluxSource 
     kind, name = parts[0], parts[-1]
     namespace = parts[1] if len(parts) == 3 else release.namespace
     for source in sources:
-        if source.kind == kind and source.name == name:
-            if namespace is None or source.namespace in (None, namespace):
-                return source
+        if (
+            source.kind == kind
+            and source.name == name
+            and (namespace is None or source.namespace in (None, namespace))
+        ):
+            return source
     return None
 
 

@@ -1,0 +1,275 @@
+"""Helm releases rendered by the real engine into the one inventory (tools/helm)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tools.helm import engine
+from tools.helm.cache import ChartCache, ChartRef, parse_ref
+from tools.helm.options import ChartOptions
+from tools.helm.summary import gap_lines, render_line
+from tools.inventory.build import build_inventory
+from tools.inventory.models import CodeRef
+
+pytest.importorskip("helm_python")
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "charts"
+REPO = "https://charts.example.test"
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The fixture charts packaged with the engine: lib, and app with lib in its charts/."""
+    out = tmp_path_factory.mktemp("packaged")
+    lib = engine.package(FIXTURES / "lib", out).read_bytes()
+    app_dir = out / "src" / "app"
+    shutil.copytree(FIXTURES / "app", app_dir)
+    (app_dir / "charts").mkdir()
+    (app_dir / "charts" / "lib-1.0.0.tgz").write_bytes(lib)
+    app = engine.package(app_dir, out).read_bytes()
+    return {"lib": lib, "app": app}
+
+
+@pytest.fixture
+def cache(tmp_path: Path, packaged: dict[str, bytes]) -> ChartCache:
+    cache = ChartCache(tmp_path / "cache")
+    cache.put(parse_ref("oci://ghcr.io/example/charts/app:2.0.0"), packaged["app"])
+    cache.put(parse_ref(f"{REPO} app 2.0.0"), packaged["app"])
+    return cache
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+FLUX = {
+    "flux/oci.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: OCIRepository
+        metadata: {name: app, namespace: apps}
+        spec:
+          url: oci://ghcr.io/example/charts/app
+          ref:
+            tag: 2.0.0
+    """,
+    "flux/web.yaml": """
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: {name: web, namespace: apps}
+        spec:
+          chartRef: {kind: OCIRepository, name: app}
+          values:
+            controllers:
+              main:
+                containers:
+                  main:
+                    image:
+                      tag: 2.5.0
+                    probes:
+                      readiness:
+                        enabled: true
+    """,
+    "flux/upstream.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata: {name: upstream, namespace: apps}
+        spec: {url: "https://charts.upstream.test"}
+        ---
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: {name: thing, namespace: apps}
+        spec:
+          chart:
+            spec:
+              chart: thing
+              version: 1.2.3
+              sourceRef: {kind: HelmRepository, name: upstream}
+    """,
+}
+
+
+def workloads(inv):  # type: ignore[no-untyped-def]
+    return [
+        (
+            w.kind,
+            w.namespace,
+            w.name,
+            [(c.image, c.probes, str(c.source), str(c.release)) for c in w.containers],
+        )
+        for w in inv.code.workloads
+    ]
+
+
+def test_flux_chart_ref_release_renders_with_chart_defaults_and_inline_values(
+    tmp_path: Path, cache: ChartCache
+) -> None:
+    root = write(tmp_path / "estate", FLUX)
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    # the image tag cites the values line that set it; liveness is on by the chart's default,
+    # readiness by the release's values; the release is kept beside it
+    assert workloads(inv) == [
+        (
+            "Deployment",
+            "apps",
+            "web",
+            [("ghcr.io/example/app:2.5.0", ["readiness", "liveness"], "flux/web.yaml:12", "flux/web.yaml:1")],
+        )
+    ]
+    thing, web = inv.code.helm_renders
+    assert (web.name, web.rendered, web.objects, web.schema_skipped) == ("web", True, 2, True)
+    assert (thing.name, thing.rendered, thing.cause) == ("thing", False, "chart_missing")
+    assert thing.reason == "chart not in the cache (https://charts.upstream.test thing 1.2.3)"
+    assert render_line(inv.code.helm_renders) == (
+        "rendered: 1 releases, 2 objects; not rendered: 1 (1: chart not in the cache "
+        "(`infra-audit charts import`, or `--fetch-charts`))"
+    )
+    assert gap_lines(inv.code.helm_renders)[0].startswith(
+        "1 of 2 Helm releases not rendered: chart not in the cache (`infra-audit charts import`, or "
+        "`--fetch-charts`): apps/thing (flux/upstream.yaml:6)"
+    )
+
+
+def test_without_a_cache_nothing_renders_and_every_release_is_a_gap(tmp_path: Path) -> None:
+    root = write(tmp_path / "estate", FLUX)
+    inv = build_inventory(root)
+    assert inv.code.workloads == []
+    assert [(r.name, r.rendered, r.cause) for r in inv.code.helm_renders] == [
+        ("thing", False, "chart_missing"),
+        ("web", False, "chart_missing"),
+    ]
+
+
+ARGO = {
+    "argo/api.yaml": """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {name: api, namespace: argocd}
+        spec:
+          destination: {namespace: api}
+          sources:
+            - repoURL: https://charts.example.test
+              chart: app
+              targetRevision: 2.0.0
+              helm:
+                valueFiles: [$values/values/api.yaml]
+                parameters:
+                  - {name: controllers.main.replicas, value: "3"}
+            - repoURL: https://git.example.test/estate.git
+              ref: values
+    """,
+    "values/api.yaml": """
+        controllers:
+          main:
+            type: statefulset
+            containers:
+              main:
+                image:
+                  repository: ghcr.io/example/api
+                  tag: 3.1.0
+    """,
+    "argo/wrapped.yaml": """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {name: wrapped, namespace: argocd}
+        spec:
+          destination: {namespace: tools}
+          source:
+            repoURL: https://git.example.test/estate.git
+            path: apps/wrapped
+    """,
+    "apps/wrapped/Chart.yaml": """
+        apiVersion: v2
+        name: wrapped
+        version: 0.1.0
+        dependencies:
+          - name: app
+            version: 2.x
+            repository: https://charts.example.test
+    """,
+    "apps/wrapped/values.yaml": """
+        app:
+          controllers:
+            main:
+              containers:
+                main:
+                  image:
+                    tag: 4.0.0
+                  probes:
+                    liveness:
+                      enabled: false
+    """,
+}
+
+
+def test_argo_multi_source_ref_values_and_a_wrapper_chart(tmp_path: Path, cache: ChartCache) -> None:
+    root = write(tmp_path / "estate", ARGO)
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    assert workloads(inv) == [
+        (
+            "StatefulSet",
+            "api",
+            "api",
+            [("ghcr.io/example/api:3.1.0", ["liveness"], "values/api.yaml:8", "argo/api.yaml:7")],
+        ),
+        # the wrapper's values nest the app chart's under its name: tag 4.0.0, liveness turned off
+        (
+            "Deployment",
+            "tools",
+            "wrapped",
+            [("ghcr.io/example/app:4.0.0", [], "apps/wrapped/values.yaml:7", "argo/wrapped.yaml:6")],
+        ),
+    ]
+    api = inv.code.workloads[0]
+    assert (api.replicas, api.origin, api.release) == (3, "helm", CodeRef(path="argo/api.yaml", line=7))
+    assert [(r.name, r.rendered, r.chart) for r in inv.code.helm_renders] == [
+        ("api", True, "https://charts.example.test app 2.0.0"),
+        ("wrapped", True, "apps/wrapped"),
+    ]
+
+
+def test_a_chart_that_fails_to_render_is_a_gap_and_the_rest_goes_on(
+    tmp_path: Path, cache: ChartCache
+) -> None:
+    files = dict(ARGO)
+    files["apps/broken/Chart.yaml"] = "apiVersion: v2\nname: broken\nversion: 0.1.0\n"
+    files["apps/broken/templates/bad.yaml"] = "{{ .Values.nope.deeper }}\n"
+    files["argo/broken.yaml"] = ARGO["argo/wrapped.yaml"].replace("wrapped", "broken")
+    inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
+    broken = next(r for r in inv.code.helm_renders if r.name == "broken")
+    assert (broken.rendered, broken.cause, broken.objects) == (False, "chart_error", 0)
+    assert broken.reason is not None and broken.reason.startswith("chart does not render: ")
+    assert [w.name for w in inv.code.workloads] == ["api", "wrapped"]
+
+
+def test_each_chart_and_values_renders_once_per_process(tmp_path: Path, cache: ChartCache) -> None:
+    from tools.helm import render
+
+    root = write(tmp_path / "estate", FLUX)
+    build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    before = render.renders_done()
+    again = build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    assert render.renders_done() == before
+    assert [w.name for w in again.code.workloads] == ["web"]
+
+
+def test_cache_refs_and_version_ranges(tmp_path: Path, packaged: dict[str, bytes]) -> None:
+    cache = ChartCache(tmp_path)
+    for version in ("1.9.0", "2.0.0", "2.1.0", "3.0.0-rc.1"):
+        cache.put(ChartRef(REPO, "app", version), packaged["app"])
+    assert cache.resolve(REPO + "/", "app", "2.x") == ChartRef(REPO, "app", "2.1.0")
+    assert cache.resolve(REPO, "app", "~2.0") == ChartRef(REPO, "app", "2.0.0")
+    assert cache.resolve(REPO, "app", ">=1.0.0 <2.0.0") == ChartRef(REPO, "app", "1.9.0")
+    assert cache.resolve(REPO, "app", None) == ChartRef(REPO, "app", "2.1.0")
+    assert cache.resolve(REPO, "app", "4.0.0") is None
+    assert parse_ref("oci://ghcr.io/a/b/app:1.2.3") == ChartRef("oci://ghcr.io/a/b", "app", "1.2.3")
+    from domain.errors import ChartError
+
+    with pytest.raises(ChartError):
+        parse_ref("ghcr.io/a/app:1.2.3")
