@@ -117,8 +117,9 @@ class RunContext:
         return self.model, self.accountant, self.budget
 
     def estate_summary(self, inventory: Inventory) -> dict[str, object]:
-        """What a prompt says about the estate: its path, its cluster and its record counts."""
-        counts = {k: v for k, v in inventory.code.counts().items() if v}
+        """What a prompt says about the estate: its path, its cluster and its record counts (the render
+        phase's own account, ``helm_renders``, is not a record of the estate: the gaps carry it)."""
+        counts = {k: v for k, v in inventory.code.counts().items() if v and k != "helm_renders"}
         return {
             "path": self.settings.display_estate,
             "has_cluster": inventory.live is not None,

@@ -1,6 +1,6 @@
 """The Helm engine: Helm's own Go SDK (``helm_python``, through ctypes), loaded only when a chart is rendered.
 
-The SDK is a 75 MB native library with wheels for linux x86_64 only, so it is imported inside the
+The SDK is a native library of 81 MiB, with wheels for linux x86_64 only, so it is imported inside the
 functions that need it; where it cannot be imported, ``engine_problem()`` says why and every release is
 reported as not rendered (``HelmEngineError(stage="engine")``). Everything else here (reading a chart
 archive's metadata, building an archive of a chart directory, stripping schemas) is plain Python.
