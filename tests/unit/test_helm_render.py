@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
+from helm_charts import REPO_URL, package_charts, write
 
-from tools.helm import engine
 from tools.helm.cache import ChartCache, ChartRef, parse_ref
 from tools.helm.options import ChartOptions
 from tools.helm.summary import gap_lines, render_line
@@ -16,21 +14,12 @@ from tools.inventory.build import build_inventory
 from tools.inventory.models import CodeRef
 
 pytest.importorskip("helm_python")
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "charts"
-REPO = "https://charts.example.test"
+REPO = REPO_URL
 
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """The fixture charts packaged with the engine: lib, and app with lib in its charts/."""
-    out = tmp_path_factory.mktemp("packaged")
-    lib = engine.package(FIXTURES / "lib", out).read_bytes()
-    app_dir = out / "src" / "app"
-    shutil.copytree(FIXTURES / "app", app_dir)
-    (app_dir / "charts").mkdir()
-    (app_dir / "charts" / "lib-1.0.0.tgz").write_bytes(lib)
-    app = engine.package(app_dir, out).read_bytes()
-    return {"lib": lib, "app": app}
+    return package_charts(tmp_path_factory.mktemp("packaged"))
 
 
 @pytest.fixture
@@ -39,14 +28,6 @@ def cache(tmp_path: Path, packaged: dict[str, bytes]) -> ChartCache:
     cache.put(parse_ref("oci://ghcr.io/example/charts/app:2.0.0"), packaged["app"])
     cache.put(parse_ref(f"{REPO} app 2.0.0"), packaged["app"])
     return cache
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    return root
 
 
 FLUX = {

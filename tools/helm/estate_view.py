@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_docume
 from tools.pathnames import on_disk
 
 MAX_VALUES_BYTES = 10 * 1024 * 1024
+_INTERPOLATION = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 FetchDep = Callable[[str, str, str | None], bytes]
 
 
@@ -80,6 +82,35 @@ class Estate:
         if not docs:
             return ValuesLayer({}, path)
         return ValuesLayer(docs[0].data, path, docs[0].line_of)
+
+    def template_values(self, path: str, variables: dict[str, Any]) -> ValuesLayer | None:
+        """``${name}`` replaced by scalar variables (line count kept, so value lines still hold); a
+        template with directives (``%{``) or any other interpolation is not rendered."""
+        real = self._inside(path)
+        if real is None or not os.path.isfile(real) or os.path.getsize(real) > MAX_VALUES_BYTES:
+            return None
+        with open(real, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+
+        def scalar(match: re.Match[str]) -> str:
+            value = variables.get(match.group(1))
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, str | int | float):
+                return str(value)
+            raise KeyError(match.group(1))
+
+        try:
+            text = _INTERPOLATION.sub(scalar, text)
+        except KeyError:
+            return None
+        if "%{" in text or "${" in text:
+            return None
+        try:
+            docs = load_documents(text)
+        except YamlParseError:
+            return None
+        return ValuesLayer(docs[0].data, path, docs[0].line_of) if docs else ValuesLayer({}, path)
 
     def is_chart_dir(self, path: str) -> bool:
         real = self._inside(posixpath.join(path, "Chart.yaml"))

@@ -72,6 +72,10 @@ class EstateView(Protocol):
         """The spec of a Flux source object of the estate."""
         ...
 
+    def template_values(self, path: str, variables: dict[str, Any]) -> ValuesLayer | None:
+        """A Terraform ``templatefile`` of the estate with its ``${name}`` variables substituted."""
+        ...
+
     def generated_values(self, kind: str, namespace: str | None, name: str, key: str) -> ValuesLayer | None:
         """Values of a ConfigMap made by a Kustomize configMapGenerator from a file of the estate."""
         ...
@@ -260,12 +264,13 @@ def _argo_inline(
     if isinstance(helm.get("valuesObject"), dict):
         request.layers.append(ValuesLayer(helm["valuesObject"], path, line_of, (*at, "valuesObject")))
     parameters: dict[str, Any] = {}
-    from tools.helm.values import set_path
+    from tools.helm.values import set_path, typed
 
     for item in as_list(helm.get("parameters")):
         param = as_map(item)
         key, value = as_str(param.get("name")), param.get("value")
-        if key is not None and not set_path(parameters, key, value):
+        force = param.get("forceString") is True
+        if key is not None and not set_path(parameters, key, value if force else typed(value)):
             request.notes.append(f"parameter {key} not applied (list index)")
     if parameters:
         request.layers.append(ValuesLayer(parameters))
@@ -297,12 +302,40 @@ def terraform_release(release: HelmRelease, view: EstateView) -> RenderRequest:
             )
             return request
         request.chart = ChartSpec(local_dir=local)
-    for file in release.values_files:
-        layer = view.values_file(_clean(file))
+    inputs = release.render_inputs
+    if inputs is None:
+        request.notes.append("values not read")
+        return request
+    request.notes += inputs.notes
+    for item in inputs.values:
+        if item.kind == "file":
+            layer = view.values_file(_clean(item.path))
+        elif item.kind == "template":
+            layer = view.template_values(_clean(item.path), item.template_vars)
+        elif isinstance(item.data, dict):
+            layer = ValuesLayer(item.data)
+        else:
+            layer = _yaml_layer(str(item.data))
         if layer is None:
-            request.notes.append(f"values {file} not read")
+            request.notes.append(f"values {item.path or '(inline)'} not read")
         else:
             request.layers.append(layer)
-    if release.set_keys:
-        request.notes.append(f"set values not applied: {', '.join(release.set_keys)}")
+    sets: dict[str, Any] = {}
+    from tools.helm.values import set_path, typed
+
+    for name, value in inputs.sets:
+        if not set_path(sets, name, typed(value)):
+            request.notes.append(f"set {name} not applied (list index)")
+    if sets:
+        request.layers.append(ValuesLayer(sets))
     return request
+
+
+def _yaml_layer(text: str) -> ValuesLayer | None:
+    from tools.inventory.yaml_lines import YamlParseError, load_documents
+
+    try:
+        docs = load_documents(text)
+    except YamlParseError:
+        return None
+    return ValuesLayer(docs[0].data) if docs else ValuesLayer({})

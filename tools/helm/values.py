@@ -53,6 +53,16 @@ def set_path(values: dict[str, Any], name: str, value: Any) -> bool:
     return True
 
 
+def typed(value: Any) -> Any:
+    """A ``--set`` value as Helm reads it: ``true``/``false`` booleans, digits an integer, else as is."""
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        if value.isdigit() and (value == "0" or not value.startswith("0")):
+            return int(value)
+    return value
+
+
 def nest(values: dict[str, Any], under: str | None) -> dict[str, Any]:
     return {under: values} if under else values
 

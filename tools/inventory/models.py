@@ -12,9 +12,9 @@ messages) passes the redactor when the record is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from domain.unread import EVERY_KIND as EVERY_KIND
 from domain.unread import SkipReason as SkipReason
@@ -299,6 +299,17 @@ class HelmRelease(Record):
         default=False, description="The release creates its namespace (helm_release create_namespace = true)."
     )
     source: Source
+    _render_inputs: Any = PrivateAttr(default=None)
+    """Terraform: the values and ``set`` values the render phase needs (``terraform_helm``); private,
+    so never serialized: no value written in a release reaches a report, a checkpoint or a prompt."""
+
+    @property
+    def render_inputs(self) -> Any:
+        return self._render_inputs
+
+    @render_inputs.setter
+    def render_inputs(self, value: Any) -> None:
+        self._render_inputs = value
 
 
 class HelmRender(Record):
