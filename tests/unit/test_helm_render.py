@@ -254,3 +254,50 @@ def test_cache_refs_and_version_ranges(tmp_path: Path, packaged: dict[str, bytes
 
     with pytest.raises(ChartError):
         parse_ref("ghcr.io/a/app:1.2.3")
+
+
+def test_a_generated_application_renders_like_a_written_one(tmp_path: Path, cache: ChartCache) -> None:
+    """An ApplicationSet's Application is an object dict and the file that made it: same handling."""
+    from tools.helm.render import render_releases
+
+    files = {k: v for k, v in ARGO.items() if k != "argo/wrapped.yaml"}
+    root = write(tmp_path / "estate", files)
+    code = build_inventory(root).code
+    generated = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "wrapped", "namespace": "argocd"},
+        "spec": {"destination": {"namespace": "tools"}, "source": {"path": "apps/wrapped"}},
+    }
+    out = render_releases(
+        root, code, ChartOptions(cache_dir=cache.root), [(generated, "argo/appset.yaml", None)]
+    )
+    assert [(w.name, w.namespace, str(w.release)) for w in out.workloads] == [
+        ("api", "api", "argo/api.yaml:7"),
+        ("wrapped", "tools", "argo/appset.yaml:1"),
+    ]
+
+
+def test_a_rendered_local_chart_replaces_its_static_templates(tmp_path: Path, cache: ChartCache) -> None:
+    """A static file in a chart's templates/ was read as it is; once the chart renders it counts once."""
+    files = dict(ARGO)
+    files["apps/wrapped/templates/job.yaml"] = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: migrate}
+        spec:
+          template:
+            spec:
+              containers: [{name: migrate, image: "ghcr.io/example/migrate:1.0.0"}]
+    """
+    root = write(tmp_path / "estate", files)
+    unrendered = build_inventory(root)
+    assert [(w.kind, w.name, str(w.source)) for w in unrendered.code.workloads] == [
+        ("Job", "migrate", "apps/wrapped/templates/job.yaml:1")
+    ]
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    assert sorted((w.kind, w.name, w.namespace, str(w.source)) for w in inv.code.workloads) == [
+        ("Deployment", "wrapped", "tools", "argo/wrapped.yaml:6"),
+        ("Job", "migrate", "tools", "argo/wrapped.yaml:6"),
+        ("StatefulSet", "api", "api", "argo/api.yaml:7"),
+    ]

@@ -66,11 +66,8 @@ class Estate:
         } | {a.source.path for a in self.code.argo_apps if isinstance(a.source, CodeRef)}
         for path in sorted(paths):
             for doc in self.documents(path):
-                kind, api = doc.data.get("kind"), str(doc.data.get("apiVersion") or "")
-                if (kind == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/")) or (
-                    kind == "Application" and api.startswith("argoproj.io/")
-                ):
-                    yield doc, path
+                if doc.data.get("kind") in ("HelmRelease", "Application"):
+                    yield doc, path  # render.requests_from_object checks the API group
 
     # -------------------------------------------------------------------------- EstateView
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,18 @@ from tools.helm import engine
 from tools.helm.cache import ChartCache, ChartRef
 from tools.helm.estate_view import Estate
 from tools.helm.options import ChartOptions
-from tools.helm.sources import RenderRequest, argo_application, flux_release, terraform_release
+from tools.helm.sources import (
+    EstateView,
+    RenderRequest,
+    argo_application,
+    flux_release,
+    terraform_release,
+)
 from tools.helm.values import ValueLines, merge
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.models import CodeRef, HelmRender
-from tools.inventory.yaml_lines import YamlParseError, load_documents
+from tools.inventory.yaml_lines import LineOf, YamlParseError, load_documents
 
 CLUSTER_SCOPED = frozenset(
     {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
@@ -42,22 +49,41 @@ _MEMO: OrderedDict[str, engine.Rendered] = OrderedDict()
 _MEMO_SIZE = 512
 
 
-def render_releases(root: Path, code: Records, options: ChartOptions | None = None) -> Records:
-    """Records of every rendered release, and one ``HelmRender`` per release (rendered or not)."""
+def render_releases(
+    root: Path,
+    code: Records,
+    options: ChartOptions | None = None,
+    generated: Iterable[tuple[dict[str, Any], str, LineOf | None]] = (),
+) -> Records:
+    """Records of every rendered release, and one ``HelmRender`` per release (rendered or not).
+
+    ``generated`` are release objects made from others (an ApplicationSet's Applications, a Flux
+    Kustomization's build): (object, the file that made it, its key-line lookup or None); they are
+    handled exactly as the documents written in the estate."""
     options = options or ChartOptions()
     estate = Estate(root, code)
     requests: list[RenderRequest] = []
-    for doc, path in estate.release_documents():
-        if doc.data.get("kind") == "HelmRelease":
-            requests.append(flux_release(doc.data, path, doc.line_of, estate))
-        else:
-            requests += argo_application(doc.data, path, doc.line_of, estate)
+    documents = [(doc.data, path, doc.line_of) for doc, path in estate.release_documents()]
+    for obj, path, line_of in [*documents, *generated]:
+        requests += requests_from_object(obj, path, line_of, estate)
     requests += [terraform_release(r, estate) for r in code.helm_releases if r.defined_by == "terraform"]
     out = Records()
     cache = ChartCache(options.cache_dir) if options.cache_dir is not None else None
     for request in requests:
         out.extend(render_one(request, estate, cache, options))
     return out
+
+
+def requests_from_object(
+    obj: dict[str, Any], path: str, line_of: LineOf | None, view: EstateView
+) -> list[RenderRequest]:
+    """The render requests of one Flux HelmRelease or Argo CD Application object (none for other kinds)."""
+    kind, api = obj.get("kind"), str(obj.get("apiVersion") or "")
+    if kind == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/"):
+        return [flux_release(obj, path, line_of, view)]
+    if kind == "Application" and api.startswith("argoproj.io/"):
+        return argo_application(obj, path, line_of, view)
+    return []
 
 
 def render_one(
