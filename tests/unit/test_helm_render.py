@@ -301,3 +301,35 @@ def test_a_rendered_local_chart_replaces_its_static_templates(tmp_path: Path, ca
         ("Job", "migrate", "tools", "argo/wrapped.yaml:6"),
         ("StatefulSet", "api", "api", "argo/api.yaml:7"),
     ]
+
+
+def test_checks_of_workloads_say_their_population_excludes_unrendered_releases(tmp_path: Path) -> None:
+    from tools.checks.runner import check_result
+    from tools.checks.spec import CheckContext, spec_by_id
+    from tools.evidence import Ledger
+    from tools.registry import Toolbox
+    from tools.sandbox import Jail
+
+    files = dict(FLUX)
+    files["raw/job.yaml"] = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: raw, namespace: apps}
+        spec:
+          template:
+            spec:
+              containers: [{name: raw, image: "ghcr.io/example/raw:1.0.0"}]
+    """
+    inv = build_inventory(write(tmp_path / "estate", files))
+    ctx = CheckContext(inventory=inv, toolbox=Toolbox(Jail(inv.root), None, Ledger()))
+    result, probes = check_result(spec_by_id("REL-PROBE-ANY"), ctx)
+    assert (probes.count, probes.total) == (1, 1)  # the hand-written one; the two releases are not counted
+    assert (
+        probes.note == "its population excludes the workloads of 2 Helm releases not rendered (see the gaps)"
+    )
+    assert result.output.endswith(probes.note)
+    _, helm = check_result(spec_by_id("MNT-HELM-UNPINNED"), ctx)  # reads releases, not workloads
+    assert helm.note is None
+    rendered_all = build_inventory(write(tmp_path / "other", {"raw/job.yaml": files["raw/job.yaml"]}))
+    ctx = CheckContext(inventory=rendered_all, toolbox=Toolbox(Jail(rendered_all.root), None, Ledger()))
+    assert check_result(spec_by_id("REL-PROBE-ANY"), ctx)[1].note is None
