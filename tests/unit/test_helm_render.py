@@ -333,3 +333,63 @@ def test_checks_of_workloads_say_their_population_excludes_unrendered_releases(t
     rendered_all = build_inventory(write(tmp_path / "other", {"raw/job.yaml": files["raw/job.yaml"]}))
     ctx = CheckContext(inventory=rendered_all, toolbox=Toolbox(Jail(rendered_all.root), None, Ledger()))
     assert check_result(spec_by_id("REL-PROBE-ANY"), ctx)[1].note is None
+
+
+def test_wrapper_dependencies_from_chart_lock_and_file_paths_and_argo_inline_values(
+    tmp_path: Path, cache: ChartCache, packaged: dict[str, bytes]
+) -> None:
+    cache.put(parse_ref(f"{REPO} app 2.1.0"), packaged["app"])  # newer than the lock: not taken
+    files = {
+        "apps/locked/Chart.yaml": """
+            apiVersion: v2
+            name: locked
+            version: 0.1.0
+            dependencies:
+              - {name: app, version: ">=2.0.0", repository: "https://charts.example.test"}
+              - {name: extra, version: 0.1.0, repository: "file://../../charts/extra"}
+        """,
+        "apps/locked/Chart.lock": """
+            dependencies:
+              - {name: app, version: 2.0.0, repository: "https://charts.example.test"}
+        """,
+        "charts/extra/Chart.yaml": "apiVersion: v2\nname: extra\nversion: 0.1.0\n",
+        "charts/extra/templates/cm.yaml": (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '{{ .Release.Name }}-extra'}\n"
+        ),
+        "argo/locked.yaml": """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata: {name: locked, namespace: argocd}
+            spec:
+              destination: {namespace: tools}
+              source:
+                path: apps/locked
+                helm:
+                  values: |
+                    app:
+                      controllers:
+                        main:
+                          containers:
+                            main:
+                              image: {tag: 6.0.0}
+        """,
+    }
+    inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
+    (render,) = inv.code.helm_renders
+    assert (render.rendered, render.objects, render.reason) == (True, 3, None)
+    assert workloads(inv) == [
+        (
+            "Deployment",
+            "tools",
+            "locked",
+            [("ghcr.io/example/app:6.0.0", ["liveness"], "argo/locked.yaml:15", "argo/locked.yaml:6")],
+        )
+    ]
+
+
+def test_a_wrapper_whose_dependency_is_missing_names_it(tmp_path: Path) -> None:
+    root = write(tmp_path / "estate", {k: v for k, v in ARGO.items() if "wrapped" in k})
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=tmp_path / "empty"))
+    assert [(r.rendered, r.cause, r.reason) for r in inv.code.helm_renders] == [
+        (False, "chart_missing", "chart not in the cache (https://charts.example.test app 2.x)")
+    ]

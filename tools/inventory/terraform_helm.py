@@ -33,6 +33,8 @@ class HelmRenderInputs:
 def render_inputs(ev: Evaluator, block: Block, file_path: Callable[[Expr], str | None]) -> HelmRenderInputs:
     out = HelmRenderInputs()
     values = block.attr("values")
+    if values is not None and not isinstance(values, TupleExpr):
+        out.notes.append("values is not a list written in the block: not read")
     for item in values.items if isinstance(values, TupleExpr) else ():
         if isinstance(item, Call) and item.name in ("file", "templatefile") and item.args:
             path = file_path(item.args[0])
