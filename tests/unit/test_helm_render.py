@@ -393,3 +393,27 @@ def test_a_wrapper_whose_dependency_is_missing_names_it(tmp_path: Path) -> None:
     assert [(r.rendered, r.cause, r.reason) for r in inv.code.helm_renders] == [
         (False, "chart_missing", "chart not in the cache (https://charts.example.test app 2.x)")
     ]
+
+
+def test_probe_findings_on_rendered_workloads_cite_the_probes_block_of_the_values(
+    tmp_path: Path, cache: ChartCache
+) -> None:
+    from tools.checks.runner import check_result
+    from tools.checks.spec import CheckContext, spec_by_id
+    from tools.evidence import Ledger
+    from tools.registry import Toolbox
+    from tools.sandbox import Jail
+
+    inv = build_inventory(write(tmp_path / "estate", ARGO), charts=ChartOptions(cache_dir=cache.root))
+    api, wrapped = inv.code.workloads
+    assert [str(c.probes_source) for c in wrapped.containers] == ["apps/wrapped/values.yaml:8"]
+    assert [c.probes_source for c in api.containers] == [None]  # its values set no probes
+    ctx = CheckContext(inventory=inv, toolbox=Toolbox(Jail(inv.root), None, Ledger()))
+    _, any_probe = check_result(spec_by_id("REL-PROBE-ANY"), ctx)
+    # api: readiness off by the chart's default (the release cites itself); wrapped: both off
+    assert [(loc.ref, loc.subject, loc.detail) for loc in any_probe.locations] == [
+        ("argo/api.yaml:7", "StatefulSet/api/api", "main: no readiness"),
+        ("apps/wrapped/values.yaml:8", "Deployment/tools/wrapped", "main: no readiness or liveness"),
+    ]
+    _, both = check_result(spec_by_id("REL-PROBE-BOTH"), ctx)
+    assert [loc.ref for loc in both.locations] == ["apps/wrapped/values.yaml:8"]

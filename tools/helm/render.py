@@ -162,6 +162,7 @@ def _attribute(found: Records, release: CodeRef, lines: ValueLines) -> None:
             where = lines.find(image, tag, name)
             if where is not None:
                 container.source, container.image_line = where, where.line
+            container.probes_source = lines.probes_of(container.name)
 
 
 class _Missing(Exception):

@@ -72,6 +72,8 @@ class ValueLines:
     """Scalars written in the estate's values, by their text, and where (the last layer wins)."""
 
     by_text: dict[str, CodeRef] = field(default_factory=dict)
+    probes: dict[tuple[str | int, ...], CodeRef] = field(default_factory=dict)
+    """Mapping keys that hold probes (``probes``, ``livenessProbe``, ...), by their key path."""
 
     def add(self, values: Any, path: str, line_of: LineOf | None, prefix: tuple[str | int, ...]) -> None:
         if line_of is None:
@@ -80,6 +82,16 @@ class ValueLines:
             line = line_of((*prefix, *key_path))
             if line is not None:
                 self.by_text[str(scalar)] = CodeRef(path=path, line=line)
+        for key_path in _keys(values, ()):
+            if key_path[-1] in PROBE_KEYS and (line := line_of((*prefix, *key_path))) is not None:
+                self.probes[key_path] = CodeRef(path=path, line=line)
+
+    def probes_of(self, container: str) -> CodeRef | None:
+        """The probes block written for a container of this name (on its key path), else the only one."""
+        named = [ref for key_path, ref in self.probes.items() if container in key_path[:-1]]
+        if named:
+            return named[-1]
+        return next(iter(self.probes.values())) if len(self.probes) == 1 else None
 
     def find(self, *texts: str | None) -> CodeRef | None:
         """The line of the first of ``texts`` written as a value, or None."""
@@ -87,6 +99,19 @@ class ValueLines:
             if text and (ref := self.by_text.get(text)) is not None:
                 return ref
         return None
+
+
+PROBE_KEYS = frozenset({"probes", "livenessProbe", "readinessProbe", "startupProbe"})
+
+
+def _keys(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*at, str(key))
+            yield from _keys(item, (*at, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys(item, (*at, index))
 
 
 def _scalars(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:

@@ -87,6 +87,9 @@ class Container(Record):
         description="Rendered by a Helm release (its path:line); source is then the values line that set "
         "the image, when a values file or inline values did, else the release.",
     )
+    probes_source: CodeRef | None = Field(
+        default=None, description="Rendered: the values line of this container's probes block, if one set it."
+    )
 
 
 class Volume(Record):
