@@ -143,6 +143,8 @@ def _flux_chart_spec(
     if chart is None:
         request.problem = "no spec.chart.spec.chart"
         return
+    if as_list(chart_spec.get("valuesFiles")):
+        request.notes.append("chart.spec.valuesFiles not applied (the chart's values.yaml is used)")
     if kind in ("GitRepository", "Bucket"):
         local = _clean(chart)
         if view.is_chart_dir(local):
