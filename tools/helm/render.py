@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,6 +47,7 @@ CLUSTER_SCOPED = frozenset(
      "ClusterPolicy", "IngressClass", "RuntimeClass", "APIService"}
 )  # fmt: skip
 _MEMO: OrderedDict[str, engine.Rendered] = OrderedDict()
+_MEMO_LOCK = threading.Lock()  # the run's parse and the numbers challenger's may overlap
 _MEMO_SIZE = 512
 
 
@@ -205,13 +207,15 @@ def _render(archive: bytes, values: dict[str, Any], name: str, namespace: str) -
     digest = hashlib.sha256(archive)
     digest.update(json.dumps([values, name, namespace], sort_keys=True, default=str).encode())
     key = digest.hexdigest()
-    if key in _MEMO:
-        _MEMO.move_to_end(key)
-        return _MEMO[key]
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
     rendered = engine.render(archive, values, name=name, namespace=namespace)
-    _MEMO[key] = rendered
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
+    with _MEMO_LOCK:
+        _MEMO[key] = rendered
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
     return rendered
 
 
