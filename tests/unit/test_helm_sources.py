@@ -296,3 +296,135 @@ def test_inventory_prints_what_was_rendered(
         "rendered: 1 releases, 2 objects; not rendered: 1 (1: chart not in the cache "
         "(`infra-audit charts import`, or `--fetch-charts`))"
     ) in out
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """The read side of the OCI distribution API for one Helm chart artifact; records each request."""
+
+    blobs: dict[str, bytes]
+    manifest: bytes
+    seen: list[str]
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+    def _send(self, body: bytes, ctype: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Docker-Content-Digest", _digest(body))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.seen.append(f"{self.command} {self.path}")
+        if self.path == "/v2/":
+            self._send(b"{}", "application/json")
+        elif self.path == "/v2/charts/app/manifests/2.0.0":
+            self._send(self.manifest, "application/vnd.oci.image.manifest.v1+json")
+        elif self.path.startswith("/v2/charts/app/blobs/") and self.path.rsplit("/", 1)[1] in self.blobs:
+            self._send(self.blobs[self.path.rsplit("/", 1)[1]], "application/octet-stream")
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    do_HEAD = do_GET
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def registry(packaged: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
+    """An OCI registry on loopback holding oci://127.0.0.1:PORT/charts/app:2.0.0."""
+    import json
+
+    chart = packaged["app"]
+    config = json.dumps({"name": "app", "version": "2.0.0", "apiVersion": "v2"}).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.cncf.helm.config.v1+json",
+                "digest": _digest(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "digest": _digest(chart),
+                    "size": len(chart),
+                }
+            ],
+        }
+    ).encode()
+    seen: list[str] = []
+    handler = type(
+        "Registry",
+        (_Registry,),
+        {"blobs": {_digest(config): config, _digest(chart): chart}, "manifest": manifest, "seen": seen},
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fetch_charts_pulls_a_chart_ref_from_an_oci_registry(
+    tmp_path: Path, registry: tuple[str, list[str]]
+) -> None:
+    host, seen = registry
+    files = {
+        "flux/oci.yaml": f"""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {{name: app, namespace: apps}}
+            spec:
+              url: oci://{host}/charts/app
+              ref: {{tag: 2.0.0}}
+        """,
+        "flux/web.yaml": """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: web, namespace: apps}
+            spec:
+              chartRef: {kind: OCIRepository, name: app}
+        """,
+        "flux/zzz.yaml": f"""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {{name: gone, namespace: apps}}
+            spec:
+              url: oci://{host}/charts/app
+              ref: {{tag: 9.9.9}}
+            ---
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {{name: zzz, namespace: apps}}
+            spec:
+              chartRef: {{kind: OCIRepository, name: gone}}
+        """,
+    }
+    root = write(tmp_path / "estate", files)
+    cache = ChartCache(tmp_path / "cache")
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=cache.root, fetch=True, timeout=10))
+    web, gone = inv.code.helm_renders
+    assert (web.name, web.rendered, web.objects) == ("web", True, 2)
+    assert (gone.name, gone.rendered, gone.cause) == ("zzz", False, "chart_missing")
+    assert gone.reason is not None and gone.reason.startswith(
+        f"chart not in the cache (oci://{host}/charts/app:9.9.9); --fetch-charts failed: "
+        f"pull oci://{host}/charts/app:9.9.9: "
+    )
+    assert "\n" not in gone.reason
+    assert [w.name for w in inv.code.workloads] == ["web"]
+    assert cache.versions(f"oci://{host}/charts", "app") == ["2.0.0"]
+    assert seen and all(line.startswith("GET ") for line in seen)  # read-only: nothing but GETs

@@ -2,14 +2,16 @@
 
 HTTP repositories: a GET of ``REPO/index.yaml`` and a GET of the chart's archive (urllib; the version
 is the exact one written, or the newest the index has that a range allows). OCI registries: the Helm
-engine's pull (an exact version only; its own timeouts; not covered by the tests, which have no
-registry). Nothing is ever sent but a GET; a failure is a ``HelmEngineError(stage="fetch")`` with one
-line, and the release is reported as not rendered.
+engine's pull (an exact version only; the manifest and blob GETs of the OCI distribution API, joined
+with the timeout; plain HTTP only to a loopback registry, as the tests serve one). Nothing is ever
+sent but a GET; a failure is a ``HelmEngineError(stage="fetch")`` with one line, and the release is
+reported as not rendered.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,7 +28,7 @@ from tools.helm.versions import newest_matching
 def fetch(repository: str, name: str, version: str | None, cache: ChartCache, timeout: float) -> ChartRef:
     repository = normal_repository(repository)
     if repository.startswith("oci://"):
-        data, chosen = _oci(repository, name, version)
+        data, chosen = _oci(repository, name, version, timeout)
     elif repository.startswith(("http://", "https://")):
         data, chosen = _http(repository, name, version, timeout)
     else:
@@ -77,7 +79,10 @@ def _http(repository: str, name: str, version: str | None, timeout: float) -> tu
     return _get(url, timeout), chosen
 
 
-def _oci(repository: str, name: str, version: str | None) -> tuple[bytes, str]:
+def _oci(repository: str, name: str, version: str | None, timeout: float) -> tuple[bytes, str]:
+    """The engine's pull (GETs of the manifest and two blobs, measured), in a worker thread joined with
+    ``timeout``: the SDK's pull takes no deadline, so a pull that outlives it is abandoned (its thread
+    finishes or fails on its own) and reported. Plain HTTP only to a loopback registry."""
     if not version:
         raise HelmEngineError(f"{repository}/{name}: an OCI pull needs an exact version", stage="fetch")
     from tools.helm.engine import engine_problem
@@ -87,14 +92,26 @@ def _oci(repository: str, name: str, version: str | None) -> tuple[bytes, str]:
         raise HelmEngineError(problem, stage="engine")
     import helm_python as helm
 
+    host = urllib.parse.urlsplit(repository.replace("oci://", "http://", 1)).hostname or ""
+    plain = host in ("127.0.0.1", "localhost", "::1")
+    where = f"{repository}/{name}:{version}"
     with tempfile.TemporaryDirectory(prefix="infra-audit-pull-") as tmp:
-        try:
-            helm.pull(f"{repository}/{name}", version=version, destination=tmp)
-        except helm.HelmError as exc:
-            raise HelmEngineError(
-                f"pull {repository}/{name}:{version}: {' '.join(str(exc).split())[:200]}", stage="fetch"
-            ) from None
+        failure: list[str] = []
+
+        def pull() -> None:
+            try:
+                helm.pull(f"{repository}/{name}", version=version, destination=tmp, plain_http=plain)
+            except helm.HelmError as exc:
+                failure.append(" ".join(str(exc).split())[:200])
+
+        worker = threading.Thread(target=pull, name="infra-audit-oci-pull", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise HelmEngineError(f"pull {where}: no answer within {timeout:g} s", stage="fetch")
+        if failure:
+            raise HelmEngineError(f"pull {where}: {failure[0]}", stage="fetch")
         archives = sorted(Path(tmp).glob("*.tgz"))
         if not archives:
-            raise HelmEngineError(f"pull {repository}/{name}:{version}: no archive", stage="fetch")
+            raise HelmEngineError(f"pull {where}: no archive", stage="fetch")
         return archives[0].read_bytes(), version
