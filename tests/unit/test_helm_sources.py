@@ -428,3 +428,14 @@ def test_fetch_charts_pulls_a_chart_ref_from_an_oci_registry(
     assert [w.name for w in inv.code.workloads] == ["web"]
     assert cache.versions(f"oci://{host}/charts", "app") == ["2.0.0"]
     assert seen and all(line.startswith("GET ") for line in seen)  # read-only: nothing but GETs
+
+
+def test_a_release_without_a_namespace_takes_its_kustomizations(tmp_path: Path, cache: ChartCache) -> None:
+    files = dict(FLUX)
+    files["apps/web.yaml"] = FLUX["apps/web.yaml"].replace("{name: web, namespace: apps}", "{name: web}")
+    files["apps/kustomization.yaml"] = FLUX["apps/kustomization.yaml"].replace(
+        "resources:", "namespace: media\n        resources:"
+    )
+    inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
+    assert [(w.namespace, w.name) for w in inv.code.workloads] == [("media", "web")]
+    assert [(r.namespace, r.name) for r in inv.code.helm_renders] == [("media", "web")]

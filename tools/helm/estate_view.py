@@ -69,6 +69,19 @@ class Estate:
                 if doc.data.get("kind") in ("HelmRelease", "Application"):
                     yield doc, path  # render.requests_from_object checks the API group
 
+    def kustomize_namespace(self, path: str) -> str | None:
+        """The ``namespace:`` of the kustomization beside a file that lists it in its resources."""
+        directory, name = posixpath.split(path)
+        for kustomization in self.code.kustomizations:
+            if posixpath.dirname(kustomization.path) != directory:
+                continue
+            for doc in self.documents(kustomization.path):
+                listed = {posixpath.normpath(str(r)) for r in as_list(doc.data.get("resources"))}
+                namespace = as_str(doc.data.get("namespace"))
+                if namespace and name in listed:
+                    return namespace
+        return None
+
     # -------------------------------------------------------------------------- EstateView
 
     def values_file(self, path: str) -> ValuesLayer | None:

@@ -65,7 +65,9 @@ def render_releases(
     options = options or ChartOptions()
     estate = Estate(root, code)
     requests: list[RenderRequest] = []
-    documents = [(doc.data, path, doc.line_of) for doc, path in estate.release_documents()]
+    documents = [
+        (_namespaced(doc.data, path, estate), path, doc.line_of) for doc, path in estate.release_documents()
+    ]
     for obj, path, line_of in [*documents, *generated]:
         requests += requests_from_object(obj, path, line_of, estate)
     requests += [terraform_release(r, estate) for r in code.helm_releases if r.defined_by == "terraform"]
@@ -74,6 +76,15 @@ def render_releases(
     for request in requests:
         out.extend(render_one(request, estate, cache, options))
     return out
+
+
+def _namespaced(obj: dict[str, Any], path: str, estate: Estate) -> dict[str, Any]:
+    """A written release without a namespace takes the one its kustomization gives it."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or meta.get("namespace"):
+        return obj
+    namespace = estate.kustomize_namespace(path)
+    return {**obj, "metadata": {**meta, "namespace": namespace}} if namespace else obj
 
 
 def requests_from_object(
