@@ -417,3 +417,22 @@ def test_probe_findings_on_rendered_workloads_cite_the_probes_block_of_the_value
     ]
     _, both = check_result(spec_by_id("REL-PROBE-BOTH"), ctx)
     assert [loc.ref for loc in both.locations] == ["apps/wrapped/values.yaml:8"]
+
+
+def test_a_generated_build_of_a_written_release_supersedes_it(tmp_path: Path, cache: ChartCache) -> None:
+    """A Kustomize/Flux build hands back the written HelmRelease, namespaced: it renders once, as built."""
+    import yaml
+
+    from tools.helm.render import render_releases
+
+    root = write(tmp_path / "estate", FLUX)
+    code = build_inventory(root).code
+    built = yaml.safe_load((root / "flux/web.yaml").read_text())
+    built["metadata"]["namespace"] = "built"
+    out = render_releases(
+        root, code, ChartOptions(cache_dir=cache.root), [(built, "flux/kustomization.yaml", None)]
+    )
+    assert sorted((r.name, r.namespace, str(r.source)) for r in out.helm_renders) == [
+        ("thing", "apps", "flux/upstream.yaml:6"),
+        ("web", "built", "flux/kustomization.yaml:1"),
+    ]

@@ -61,12 +61,17 @@ def render_releases(
 
     ``generated`` are release objects made from others (an ApplicationSet's Applications, a Flux
     Kustomization's build): (object, the file that made it, its key-line lookup or None); they are
-    handled exactly as the documents written in the estate."""
+    handled exactly as the documents written in the estate, and a written document of the same kind and
+    name is left to them (a build of it: the same release, with what the build gave it)."""
     options = options or ChartOptions()
     estate = Estate(root, code)
     requests: list[RenderRequest] = []
+    generated = list(generated)
+    superseded = {_identity(obj) for obj, _, _ in generated}
     documents = [
-        (_namespaced(doc.data, path, estate), path, doc.line_of) for doc, path in estate.release_documents()
+        (_namespaced(doc.data, path, estate), path, doc.line_of)
+        for doc, path in estate.release_documents()
+        if _identity(doc.data) not in superseded
     ]
     for obj, path, line_of in [*documents, *generated]:
         requests += requests_from_object(obj, path, line_of, estate)
@@ -76,6 +81,11 @@ def render_releases(
     for request in requests:
         out.extend(render_one(request, estate, cache, options))
     return out
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata")
+    return (str(obj.get("kind")), str(meta.get("name") if isinstance(meta, dict) else None))
 
 
 def _namespaced(obj: dict[str, Any], path: str, estate: Estate) -> dict[str, Any]:
