@@ -20,6 +20,7 @@ from domain.unread import EVERY_KIND as EVERY_KIND
 from domain.unread import SkipReason as SkipReason
 
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
+from tools.inventory.helm_models import HelmRender as HelmRender
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
 from tools.inventory.live_models import CronJobState as CronJobState
@@ -313,22 +314,6 @@ class HelmRelease(Record):
     @render_inputs.setter
     def render_inputs(self, value: Any) -> None:
         self._render_inputs = value
-
-
-class HelmRender(Record):
-    """What became of one Helm release when the estate was rendered: its objects, or why not."""
-
-    defined_by: Literal["terraform", "flux", "argocd"]
-    name: str
-    namespace: str
-    chart: EstateText = Field(description="The chart: a directory of the estate, or 'REPO NAME VERSION'.")
-    rendered: bool
-    objects: int = 0
-    reason: EstateText | None = Field(default=None, description="One line: why it was not rendered.")
-    cause: Literal["chart_missing", "engine", "chart_error", "unresolved"] | None = None
-    schema_skipped: bool = Field(default=False, description="The chart's values schema was not validated.")
-    notes: list[EstateText] = Field(default_factory=list, description="Values not applied, and why.")
-    source: CodeRef
 
 
 class FluxKustomization(Record):
