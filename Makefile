@@ -27,7 +27,7 @@ lock:
 		--python-version 3.11 --generate-hashes --no-header --quiet --upgrade -o $(LOCK)
 
 demo: $(STAMP)
-	$(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20
+	INFRA_AUDIT_CHART_CACHE=/nonexistent/infra-audit-no-charts $(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20
 
 test: $(STAMP)
 	$(BIN)/pytest -q

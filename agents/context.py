@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant
     from agents.llm.protocol import ModelClient
     from agents.llm.settings import RunBudget
+    from tools.helm.options import ChartOptions
 
 
 class ProgressFn(Protocol):
@@ -61,6 +62,9 @@ class AgentContext(Protocol):
     def backend(self) -> KubeBackend | None: ...
     @property
     def progress(self) -> ProgressFn: ...
+    @property
+    def chart_options(self) -> ChartOptions:
+        """Where the Helm releases' charts come from in this run (the cache, --fetch-charts)."""
 
     def inventory(self) -> Inventory: ...
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox: ...

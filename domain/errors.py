@@ -64,6 +64,23 @@ class SettingsError(UserError):
     """A flag, an environment value or a settings file is invalid."""
 
 
+class ChartError(UserError):
+    """A chart given on the command line (``charts import``) or a chart reference is not usable."""
+
+
+class HelmEngineError(InfraAuditError):
+    """The Helm engine could not load or render a chart, or a chart could not be fetched.
+
+    ``stage`` names where in our words (``engine``: the SDK is not installed or has no build for this
+    platform; ``load``, ``render``, ``fetch``); the message is one line. The render phase turns it into
+    a release that was not rendered (a gap), never a failed run.
+    """
+
+    def __init__(self, message: str, *, stage: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
 class SafetyError(InfraAuditError):
     """A read-only or sandbox guarantee was about to be broken."""
 

@@ -48,6 +48,10 @@ def inventory_summary(console: Console, inventory: Inventory) -> None:
         + f"; containers: {sum(not c.init for c in containers)}, "
         + f"init containers: {sum(c.init for c in containers)}"
     )
+    from tools.helm.summary import render_line
+
+    if (line := render_line(code.helm_renders)) is not None:
+        console.print(line, highlight=False)
     live = inventory.live
     if live is not None:
         info = live.cluster

@@ -18,6 +18,7 @@ from agents.context import ProgressFn
 from pipeline.settings import RunSettings
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
+from tools.helm.options import ChartOptions
 from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
 from tools.kube.backend import KubeBackend
@@ -87,6 +88,10 @@ class RunContext:
         return self.settings.display_cluster
 
     @property
+    def chart_options(self) -> ChartOptions:
+        return self.settings.chart_options()
+
+    @property
     def output_cap(self) -> int:
         return self.settings.output_cap
 
@@ -94,7 +99,9 @@ class RunContext:
         """The estate's inventory, parsed once per process and shared by every node."""
         with self._lock:
             if self._inventory is None:
-                self._inventory = build_inventory(self.settings.estate, cluster=self.backend)
+                self._inventory = build_inventory(
+                    self.settings.estate, cluster=self.backend, charts=self.chart_options
+                )
             return self._inventory
 
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
@@ -110,8 +117,9 @@ class RunContext:
         return self.model, self.accountant, self.budget
 
     def estate_summary(self, inventory: Inventory) -> dict[str, object]:
-        """What a prompt says about the estate: its path, its cluster and its record counts."""
-        counts = {k: v for k, v in inventory.code.counts().items() if v}
+        """What a prompt says about the estate: its path, its cluster and its record counts (the render
+        phase's own account, ``helm_renders``, is not a record of the estate: the gaps carry it)."""
+        counts = {k: v for k, v in inventory.code.counts().items() if v and k != "helm_renders"}
         return {
             "path": self.settings.display_estate,
             "has_cluster": inventory.live is not None,

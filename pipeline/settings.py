@@ -22,11 +22,13 @@ from domain.concerns import CONCERNS, Concern, Mode
 from domain.errors import SettingsError
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.evidence import DEFAULT_OUTPUT_CAP
+from tools.helm.options import ChartOptions
 from tools.pathnames import shown
 from tools.sandbox import DEFAULT_FILE_CAP
 
 DEFAULT_KEEP_RUNS = 10
 KEEP_RUNS_ENV = "INFRA_AUDIT_KEEP_RUNS"
+CHART_CACHE_ENV = "INFRA_AUDIT_CHART_CACHE"
 
 
 ENV_API_KEY = "ANTHROPIC_API_KEY"
@@ -46,6 +48,9 @@ class Environment:
     home: str | None = None
     """``$INFRA_AUDIT_HOME``: the run store."""
     xdg_state_home: str | None = None
+    chart_cache: str | None = None
+    """``$INFRA_AUDIT_CHART_CACHE``: the Helm chart cache."""
+    xdg_cache_home: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -62,6 +67,8 @@ class Environment:
             keep_runs=get(KEEP_RUNS_ENV),
             home=get("INFRA_AUDIT_HOME"),
             xdg_state_home=get("XDG_STATE_HOME"),
+            chart_cache=get(CHART_CACHE_ENV),
+            xdg_cache_home=get("XDG_CACHE_HOME"),
         )
 
     @property
@@ -73,6 +80,13 @@ class Environment:
         if self.home:
             return Path(self.home)
         return Path(self.xdg_state_home or Path.home() / ".local" / "state") / "infra-audit"
+
+    def chart_cache_dir(self) -> Path:
+        """The Helm chart cache: ``$INFRA_AUDIT_CHART_CACHE``, else ``$XDG_CACHE_HOME/infra-audit/charts``
+        (``~/.cache/infra-audit/charts``)."""
+        if self.chart_cache:
+            return Path(self.chart_cache).expanduser()
+        return Path(self.xdg_cache_home or Path.home() / ".cache") / "infra-audit" / "charts"
 
     def keep_runs_count(self) -> int:
         """``$INFRA_AUDIT_KEEP_RUNS``, or the default; a value that is not a count is a one-line error."""
@@ -135,6 +149,12 @@ class RunSettings(BaseModel):
     workdir: Path | None = Field(
         default=None, description="Working directory of the run; relative paths resolve against it on resume."
     )
+    chart_cache: Path | None = Field(
+        default=None, description="The Helm chart cache directory (--chart-cache); None: no cache."
+    )
+    fetch_charts: bool = Field(
+        default=False, description="Pull charts missing from the cache (--fetch-charts; network, read-only)."
+    )
     keep_runs: int = Field(
         default=DEFAULT_KEEP_RUNS,
         ge=0,
@@ -146,6 +166,13 @@ class RunSettings(BaseModel):
         if candidate.is_absolute() or self.workdir is None:
             return candidate
         return self.workdir / candidate
+
+    def chart_options(self) -> ChartOptions:
+        return ChartOptions(
+            cache_dir=self.resolve(self.chart_cache) if self.chart_cache is not None else None,
+            fetch=self.fetch_charts,
+            timeout=self.kube_timeout,
+        )
 
     @field_validator("date")
     @classmethod
@@ -176,6 +203,8 @@ class RunSettings(BaseModel):
         values = {k: v for k, v in flags.items() if v is not None}
         if "kubeconfig" not in values and env.kubeconfig:
             values["kubeconfig"] = env.kubeconfig
+        if "chart_cache" not in values:
+            values["chart_cache"] = env.chart_cache_dir()
         if "keep_runs" not in values and env.keep_runs:
             values["keep_runs"] = env.keep_runs_count()
         try:

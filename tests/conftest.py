@@ -70,6 +70,13 @@ class NetworkGuard:
 
 
 @pytest.fixture(autouse=True)
+def empty_chart_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test renders Helm releases against an empty chart cache unless it gives its own, so a
+    developer's ~/.cache/infra-audit/charts can never change what a test sees."""
+    monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(tmp_path_factory.getbasetemp() / "no-chart-cache"))
+
+
+@pytest.fixture(autouse=True)
 def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
     """No model credentials in the environment, and no connection outside loopback, in every test."""
     for name in _MODEL_ENV:

@@ -100,8 +100,13 @@ def label(recording: Recording) -> dict[str, str]:
 
 @contextmanager
 def scripted_env(server: ScriptedAnthropicServer) -> Iterator[None]:
-    """The credential and endpoint a user would export, pointing at the scripted server, then restored."""
-    names = {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": server.base_url}
+    """The credential and endpoint a user would export, pointing at the scripted server, and an empty
+    chart cache (what the tests use), then restored."""
+    names = {
+        "ANTHROPIC_API_KEY": API_KEY,
+        "ANTHROPIC_BASE_URL": server.base_url,
+        "INFRA_AUDIT_CHART_CACHE": "/nonexistent/infra-audit-no-charts",  # as the tests: an empty cache
+    }
     saved = {k: os.environ.get(k) for k in names}
     os.environ.update(names)
     try:

@@ -44,7 +44,9 @@ class Recounter:
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
             live = self.ctx.inventory().live if self.ctx.backend is not None else None
-            fresh = build_inventory(self.ctx.estate, cluster=self.ctx.backend, live=live)
+            fresh = build_inventory(
+                self.ctx.estate, cluster=self.ctx.backend, live=live, charts=self.ctx.chart_options
+            )
             self._check_ctx = self.ctx.check_context(inventory=fresh, ledger=self.ledger)
         return self._check_ctx
 

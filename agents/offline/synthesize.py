@@ -19,6 +19,7 @@ from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme,
 from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from tools.checks.spec import load_themes, spec_by_id
+from tools.helm.summary import gap_lines
 from tools.inventory.inventory import Inventory
 from tools.inventory.scope import not_deployed
 
@@ -68,7 +69,7 @@ def synthesize(state: ResearchRecord, ctx: AgentContext) -> AuditReport:
         leaders_a=leaders_a,
         leaders_b=leaders_b,
         leaders_both=[f for f in leaders_a if f in leaders_b],
-        gaps=[*gaps(state), *unbacked, *scope_gaps(inventory)],
+        gaps=[*gaps(state), *gap_lines(inventory.code.helm_renders), *unbacked, *scope_gaps(inventory)],
         framings=[*state.framings, *framings(raw, state.verdicts, findings, leaders_a, leaders_b)],
         next_moves=next_moves(findings, leaders_a, leaders_b),
         evidence=evidence,

@@ -37,6 +37,21 @@ def add_estate_flags(parser: argparse.ArgumentParser, *, path_optional: bool = F
         "--kubeconfig", help="kubeconfig path(s); defaults to $KUBECONFIG, then ~/.kube/config"
     )
     add_kube_timeout_flag(parser)
+    add_chart_flags(parser)
+
+
+def add_chart_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chart-cache",
+        metavar="DIR",
+        help="Helm charts to render releases with (default: $INFRA_AUDIT_CHART_CACHE, else "
+        "~/.cache/infra-audit/charts); fill it with 'infra-audit charts import' or --fetch-charts",
+    )
+    parser.add_argument(
+        "--fetch-charts",
+        action="store_true",
+        help="pull charts missing from the cache from their repositories (network; read-only GETs)",
+    )
 
 
 def add_kube_timeout_flag(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +156,8 @@ def estate_settings(args: argparse.Namespace, **more: Any) -> RunSettings:
             "context": args.context,
             "kubeconfig": args.kubeconfig,
             "kube_timeout": args.kube_timeout,
+            "chart_cache": getattr(args, "chart_cache", None),
+            "fetch_charts": getattr(args, "fetch_charts", None) or None,
             **more,
         },
     )

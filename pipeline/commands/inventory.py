@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = estate_settings(args)
     backend = open_cluster(settings)
-    inventory = build_inventory(settings.estate, cluster=backend)
+    inventory = build_inventory(settings.estate, cluster=backend, charts=settings.chart_options())
     if args.json:
         sys.stdout.write(inventory.model_dump_json(indent=2) + "\n")
         return 0

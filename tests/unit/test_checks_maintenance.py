@@ -408,3 +408,53 @@ def test_runbook_stale_paths(tmp_path: Path) -> None:
 )
 def test_path_candidates(text: str, expected: list[str]) -> None:
     assert maintenance_docs.candidates(text) == expected
+
+
+def _chart_ref_estate(tmp_path: Path, ref_block: str) -> Path:
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "hr.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata:\n  name: web\n  namespace: apps\n"
+        "spec:\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n"
+    )
+    (tmp_path / "apps" / "oci.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\n"
+        "  namespace: apps\nspec:\n  url: oci://ghcr.io/bjw-s/helm/app-template\n" + ref_block
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "ref_block", ["  ref:\n    tag: 3.7.3\n", "  ref:\n    digest: sha256:" + "a" * 64 + "\n"]
+)
+def test_chart_ref_pinned_by_its_oci_repository_is_pinned(tmp_path: Path, ref_block: str) -> None:
+    from tools.inventory.build import build_inventory
+
+    inv = build_inventory(_chart_ref_estate(tmp_path, ref_block))
+    (hr,) = inv.code.helm_releases
+    assert (hr.version, hr.chart_ref) == (None, "OCIRepository/app-template")
+    d = maintenance.helm_unpinned(ctx(inv))
+    assert (d.count, d.total, d.locations) == (0, 1, [])
+
+
+def test_chart_ref_by_semver_or_without_ref_is_unpinned_at_the_source_line(tmp_path: Path) -> None:
+    from tools.inventory.build import build_inventory
+
+    inv = build_inventory(_chart_ref_estate(tmp_path, "  ref:\n    semver: '>=3.0.0'\n"))
+    d = maintenance.helm_unpinned(ctx(inv))
+    assert d.count == 1
+    assert d.locations[0].detail == (
+        "version >=3.0.0 is a range; chart app-template (flux); version at apps/oci.yaml:9"
+    )
+    (tmp_path / "bare").mkdir()
+    bare = build_inventory(_chart_ref_estate(tmp_path / "bare", ""))
+    d = maintenance.helm_unpinned(ctx(bare))
+    assert [loc.detail.split(";")[0] for loc in d.locations] == [
+        "OCIRepository/app-template has no ref (tag, semver or digest): the newest tag"
+    ]
+
+
+def test_chart_ref_to_a_source_outside_the_estate_is_not_judged(tmp_path: Path) -> None:
+    rel = release("web", None).model_copy(update={"chart_ref": "OCIRepository/elsewhere"})
+    assert maintenance.helm_problem(rel, maintenance.chart_source(rel, [])) is None
+    assert maintenance.helm_problem(release("web", None)) == "no chart version"

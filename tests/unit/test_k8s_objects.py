@@ -851,6 +851,7 @@ def test_flux_helm_releases_versions_and_lines() -> None:
             defined_by="flux",
             name="oci",
             chart="podinfo-oci",
+            chart_ref="OCIRepository/podinfo-oci",
             repository="OCIRepository/podinfo-oci",
             source=at(33),
         ),
@@ -918,6 +919,7 @@ def test_flux_kustomizations_and_sources() -> None:
             namespace="flux-system",
             url="ssh://git@github.com/acme/fleet",
             ref="v1.0.0",
+            ref_line=19,
             source=at(16),
         ),
         FluxSource(
@@ -928,6 +930,7 @@ def test_flux_kustomizations_and_sources() -> None:
             name="podinfo-oci",
             url="oci://ghcr.io/stefanprodan/charts/podinfo",
             ref=">=6.0.0",
+            ref_line=29,
             source=at(26),
         ),
         FluxSource(kind="Bucket", name="artifacts", url="minio.local:9000", source=at(31)),

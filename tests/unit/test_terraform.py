@@ -737,6 +737,7 @@ def test_helm_release_with_and_without_version(tmp_path: Path) -> None:
         "chart": "kube-prometheus-stack",
         "version": "65.1.1",
         "version_line": 6,
+        "chart_ref": None,
         "repository": "https://prometheus-community.github.io/helm-charts",
         "values_files": ["stacks/mon/values/base.yaml", "stacks/mon/values.yaml"],
         "set_keys": ["grafana.enabled", "adminPassword"],

@@ -6,7 +6,9 @@ of the inventory that notes which live record lists it reads. Which lists a dete
 observed, not declared, so a new check needs nothing to get this right. A check that read records
 an unread type feeds does not report a clean answer: a 0 becomes "unknown" (not applicable, with a
 note naming the types, so the report lists it as a gap), and a positive count is kept as a lower
-bound with the same note.
+bound with the same note. Likewise, when Helm releases of the estate were not rendered (their charts
+not in the cache), a check that read the code's workloads keeps its count and says in its note that
+its population excludes their workloads.
 """
 
 from __future__ import annotations
@@ -53,27 +55,45 @@ def render_detection(spec: CheckSpec, detection: Detection) -> str:
 class _Watched:
     """An inventory (or its live state) seen by one check: every attribute forwarded, its name noted."""
 
-    def __init__(self, target: Any, read: set[str], live: Any = None) -> None:
+    def __init__(self, target: Any, read: set[str], live: Any = None, code: Any = None) -> None:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_read", read)
         object.__setattr__(self, "_live", live)
+        object.__setattr__(self, "_code", code)
 
     def __getattr__(self, name: str) -> Any:
         if name == "live" and self._live is not None:
             return self._live
+        if name == "code" and self._code is not None:
+            return self._code
         self._read.add("workloads" if name == "links" else name)  # links join live workloads
         return getattr(self._target, name)
 
 
-def _detect(spec: CheckSpec, ctx: CheckContext) -> tuple[Detection, list[UnreadResource]]:
-    """Run the detection; with an incomplete cluster, also the unread types whose records it read."""
+def _detect(spec: CheckSpec, ctx: CheckContext) -> tuple[Detection, list[UnreadResource], int]:
+    """Run the detection; with an incomplete cluster, also the unread types whose records it read;
+    with Helm releases not rendered, how many of them its population of code workloads excludes."""
     live: LiveState | None = ctx.inventory.live
-    if live is None or not live.unread:
-        return get_detector(spec.id)(ctx), []
+    code = ctx.inventory.code
+    missed = sum(not r.rendered for r in code.helm_renders)
+    if (live is None or not live.unread) and not missed:
+        return get_detector(spec.id)(ctx), [], 0
     read: set[str] = set()
-    watched = _Watched(ctx.inventory, read, live=_Watched(live, read))
+    code_read: set[str] = set()
+    watched = _Watched(
+        ctx.inventory,
+        read,
+        live=_Watched(live, read) if live is not None and live.unread else None,
+        code=_Watched(code, code_read) if missed else None,
+    )
     detection = get_detector(spec.id)(dataclasses.replace(ctx, inventory=cast(Inventory, watched)))
-    return detection, lost_to(read, live.unread)
+    unread = lost_to(read, live.unread) if live is not None and live.unread else []
+    return detection, unread, missed if "workloads" in code_read else 0
+
+
+def _excluding(detection: Detection, missed: int) -> Detection:
+    note = f"its population excludes the workloads of {missed} Helm releases not rendered (see the gaps)"
+    return detection.model_copy(update={"note": f"{detection.note}; {note}" if detection.note else note})
 
 
 def _incomplete(detection: Detection, unread: list[UnreadResource]) -> Detection:
@@ -99,11 +119,13 @@ def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detect
         ctx = dataclasses.replace(ctx, now=None)
     # every check counts only what is deployed: records nothing deploys (test/, examples/, ...) are left out
     ctx = dataclasses.replace(ctx, inventory=deployed_view(ctx.inventory))
-    detection, unread = _detect(spec, ctx)
+    detection, unread, missed = _detect(spec, ctx)
     if unread:
         detection = _incomplete(detection, unread)
+    if missed:
+        detection = _excluding(detection, missed)
     output = render_detection(spec, detection)
-    if unread and detection.applicable:
+    if (unread or missed) and detection.applicable:
         output += f"\n{detection.note}"
     return ToolResult(
         tool="check",

@@ -26,6 +26,7 @@ from tools.inventory.models import CodeRef, Link, LiveRef, Workload
 from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
+    from tools.helm.options import ChartOptions
     from tools.kube.backend import KubeBackend
 
 SKIP_DIRS = frozenset(
@@ -149,17 +150,51 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> None:
+    """Render the estate's Helm releases into ``code`` (``tools/helm/render.py``).
+
+    A chart directory that was rendered is its templates' only source: the static files of its
+    ``templates/`` that the manifest parser read as they are are dropped, so nothing counts twice."""
+    if not (code.helm_releases or code.argo_apps):
+        return
+    from tools.helm.render import render_releases
+
+    rendered = render_releases(root, code, charts)
+    done = {r.chart + "/templates/" for r in rendered.helm_renders if r.rendered and "://" not in r.chart}
+    if done:
+        prefixes = tuple(done)
+        for name in Records.list_fields():
+            items = getattr(code, name)
+            kept = [
+                item
+                for item in items
+                if not (
+                    getattr(item, "origin", None) == "helm"
+                    and isinstance(getattr(item, "source", None), CodeRef)
+                    and item.source.path.startswith(prefixes)
+                )
+            ]
+            if len(kept) != len(items):
+                setattr(code, name, kept)
+    code.extend(rendered)
+
+
 def build_inventory(
-    path: str | Path, cluster: KubeBackend | None = None, live: LiveState | None = None
+    path: str | Path,
+    cluster: KubeBackend | None = None,
+    live: LiveState | None = None,
+    charts: ChartOptions | None = None,
 ) -> Inventory:
     """Parse the estate at ``path`` (and the cluster, if given) into one linked inventory.
 
     ``live`` is a cluster state this run already loaded: the code is parsed again and linked to it,
-    and the cluster is not read a second time (``cluster`` is then not used)."""
+    and the cluster is not read a second time (``cluster`` is then not used). ``charts`` says where the
+    Helm releases' charts come from (none: only the estate's own chart directories are rendered)."""
     root = check_root(path)
     with gc_paused():
         files = discover(root)
         code = parse_code(root, files)
+        render_charts(root, code, charts)
         inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
         if live is None and cluster is not None:
             from tools.inventory.live import load_live_state

@@ -34,6 +34,7 @@ from tools.inventory.models import (
     FluxKustomization,
     FluxSource,
     HelmRelease,
+    HelmRender,
     IgnoreChanges,
     JobState,
     Kustomization,
@@ -75,6 +76,7 @@ class Records(BaseModel):
     alert_rules: list[AlertRule] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     helm_releases: list[HelmRelease] = Field(default_factory=list)
+    helm_renders: list[HelmRender] = Field(default_factory=list, description="Each release, rendered or not.")
     flux_kustomizations: list[FluxKustomization] = Field(default_factory=list)
     flux_sources: list[FluxSource] = Field(default_factory=list)
     argo_apps: list[ArgoApplication] = Field(default_factory=list)

@@ -270,6 +270,7 @@ def _flux_helm_release(o: K8sObject, records: Records) -> None:
             chart=as_str(chart_spec.get("chart")) or as_str(as_map(chart_ref).get("name")),
             version=version,
             version_line=o.line(("spec", "chart", "spec", "version")) if version is not None else None,
+            chart_ref=_ref(chart_ref) if not chart_spec else None,
             repository=_ref(chart_spec.get("sourceRef")) or _ref(chart_ref),
             values_files=[
                 ref for item in as_list(o.spec.get("valuesFrom")) if (ref := _ref(item)) is not None
@@ -302,10 +303,19 @@ def _flux_source(o: K8sObject, records: Records) -> None:
     if not o.in_group("source.toolkit.fluxcd.io"):
         return
     ref_map = as_map(o.spec.get("ref"))
-    ref = next((value for key in _FLUX_REF_KEYS.get(o.kind, ()) if (value := as_str(ref_map.get(key)))), None)
+    key = next((key for key in _FLUX_REF_KEYS.get(o.kind, ()) if as_str(ref_map.get(key))), None)
+    ref = as_str(ref_map.get(key)) if key is not None else None
     url = as_str(o.spec.get("endpoint") if o.kind == "Bucket" else o.spec.get("url"))
     records.flux_sources.append(
-        FluxSource(kind=o.kind, name=o.name, namespace=o.namespace, url=url, ref=ref, source=o.source)
+        FluxSource(
+            kind=o.kind,
+            name=o.name,
+            namespace=o.namespace,
+            url=url,
+            ref=ref,
+            ref_line=o.line(("spec", "ref", key)) if key is not None else None,
+            source=o.source,
+        )
     )
 
 

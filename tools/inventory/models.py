@@ -12,14 +12,15 @@ messages) passes the redactor when the record is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from domain.unread import EVERY_KIND as EVERY_KIND
 from domain.unread import SkipReason as SkipReason
 
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
+from tools.inventory.helm_models import HelmRender as HelmRender
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
 from tools.inventory.live_models import CronJobState as CronJobState
@@ -82,6 +83,14 @@ class Container(Record):
     ports: list[int] = Field(default_factory=list)
     source: Source
     image_line: int | None = Field(default=None, description="Line of the image attribute, for code.")
+    release: CodeRef | None = Field(
+        default=None,
+        description="Rendered by a Helm release (its path:line); source is then the values line that set "
+        "the image, when a values file or inline values did, else the release.",
+    )
+    probes_source: CodeRef | None = Field(
+        default=None, description="Rendered: the values line of this container's probes block, if one set it."
+    )
 
 
 class Volume(Record):
@@ -119,6 +128,9 @@ class Workload(Record):
     volumes: list[Volume] = Field(default_factory=list)
     volume_claim_templates: list[PVC] = Field(default_factory=list)
     source: Source
+    release: CodeRef | None = Field(
+        default=None, description="The Helm release that rendered it, if one did."
+    )
     live: LiveRef | None = Field(default=None, description="The same workload seen live, if linked.")
 
     @property
@@ -280,6 +292,10 @@ class HelmRelease(Record):
     chart: str | None = None
     version: str | None = Field(default=None, description="Chart version as written; None when unset.")
     version_line: int | None = None
+    chart_ref: str | None = Field(
+        default=None,
+        description="Flux spec.chartRef as Kind/name (Kind/namespace/name): its version is in that source.",
+    )
     repository: EstateText | None = None
     values_files: list[str] = Field(default_factory=list)
     set_keys: list[str] = Field(default_factory=list)
@@ -287,6 +303,17 @@ class HelmRelease(Record):
         default=False, description="The release creates its namespace (helm_release create_namespace = true)."
     )
     source: Source
+    _render_inputs: Any = PrivateAttr(default=None)
+    """Terraform: the values and ``set`` values the render phase needs (``terraform_helm``); private,
+    so never serialized: no value written in a release reaches a report, a checkpoint or a prompt."""
+
+    @property
+    def render_inputs(self) -> Any:
+        return self._render_inputs
+
+    @render_inputs.setter
+    def render_inputs(self, value: Any) -> None:
+        self._render_inputs = value
 
 
 class FluxKustomization(Record):
@@ -306,6 +333,7 @@ class FluxSource(Record):
     namespace: str | None = None
     url: EstateText | None = None
     ref: EstateText | None = None
+    ref_line: int | None = Field(default=None, description="Line of the ref (tag, digest, semver) in code.")
     source: Source
 
 

@@ -53,6 +53,7 @@ from tools.inventory.terraform_blocks import (
     module_record,
     terraform_block,
 )
+from tools.inventory.terraform_helm import render_inputs
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
 from tools.pathnames import on_disk
 from tools.redact import fingerprint
@@ -388,7 +389,7 @@ class Module:
                 key = dict(item.items).get("name") if isinstance(item, ObjectExpr) else None
                 if key is not None and (t := ev.text(key)) is not None:
                     set_keys.append(t)
-        return HelmRelease(
+        release = HelmRelease(
             defined_by="terraform",
             name=ev.string(block.attr("name")),
             namespace=ev.string(namespace) if namespace is not None else "default",
@@ -401,6 +402,8 @@ class Module:
             create_namespace=ev.boolean(block.attr("create_namespace")) or False,
             source=site.ref(block),
         )
+        release.render_inputs = render_inputs(ev, block, self.file_path)
+        return release
 
 
 def _literal(expr: Expr | None) -> bool:

@@ -21,8 +21,9 @@ def subject(workload: Workload) -> str:
     return f"{workload.kind}/{workload.namespace or '-'}/{workload.name or workload.name_expr or '?'}"
 
 
-def location(workload: Workload, detail: str | None = None) -> Location:
-    return Location(ref=str(workload.source), subject=subject(workload), detail=detail)
+def location(workload: Workload, detail: str | None = None, ref: str | None = None) -> Location:
+    """At the workload's source, or at ``ref`` (a rendered workload: the values line that set it)."""
+    return Location(ref=ref or str(workload.source), subject=subject(workload), detail=detail)
 
 
 def container_location(workload: Workload, container: Container, detail: str | None = None) -> Location:

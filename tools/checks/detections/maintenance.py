@@ -9,8 +9,10 @@ Counting rules, one per check:
   image.
 * MNT-HELM-UNPINNED: Helm releases in code (Terraform, Flux, Argo CD) with no chart version, a version
   containing ``latest``, or a range/wildcard (``*``, an ``x`` component, ``>``, ``<``, ``~``, ``^``,
-  ``||``, `` - ``). total = Helm releases in code. ref = the release (block or document); the
-  version line is in the detail.
+  ``||``, `` - ``). A Flux ``spec.chartRef`` release is judged by its source's ref (an
+  ``OCIRepository`` pinned by ``ref.tag`` or ``ref.digest`` is pinned; one with no ref follows the
+  newest tag; one not in the estate is not judged). total = Helm releases in code. ref = the release
+  (block or document); the version line (the source's ref line for chartRef) is in the detail.
 * MNT-NO-DEP-BOT: 1 when no Renovate or Dependabot configuration covers an infrastructure ecosystem
   (``INFRA_ECOSYSTEMS``: Terraform, Docker images, Helm, Kubernetes, Flux, Argo CD; a Renovate config
   without enabledManagers covers all), else 0. A Dependabot that only bumps GitHub Actions counts:
@@ -30,7 +32,7 @@ from domain.concerns import agent_label
 from domain.findings import Location
 from tools.checks.detections.common import container_location
 from tools.checks.spec import CheckContext, Detection, detector
-from tools.inventory.models import CodeRef, Container, HelmRelease
+from tools.inventory.models import CodeRef, Container, FluxSource, HelmRelease
 
 _RANGE = re.compile(r"[*<>~^]|\|\||\s-\s|(?:^|\.)[xX](?:\.|$)")
 _EXPRESSION = re.compile(r"\$\{|\{\{|%\{|^(?:var|local|module|data|each)\.")
@@ -90,8 +92,40 @@ def image_latest(ctx: CheckContext) -> Detection:
 # ------------------------------------------------------------------------------------------ Helm
 
 
-def helm_problem(release: HelmRelease) -> str | None:
-    version = release.version
+def chart_source(release: HelmRelease, sources: list[FluxSource]) -> FluxSource | None:
+    """The Flux source a ``spec.chartRef`` names (an ``OCIRepository``), found in the estate, or None.
+
+    The ref's namespace defaults to the release's; a release whose namespace is set elsewhere (a Flux
+    Kustomization's targetNamespace) matches a source of that name in any namespace."""
+    if release.chart_ref is None:
+        return None
+    parts = release.chart_ref.split("/")
+    kind, name = parts[0], parts[-1]
+    namespace = parts[1] if len(parts) == 3 else release.namespace
+    for source in sources:
+        if (
+            source.kind == kind
+            and source.name == name
+            and (namespace is None or source.namespace in (None, namespace))
+        ):
+            return source
+    return None
+
+
+def helm_problem(release: HelmRelease, source: FluxSource | None = None) -> str | None:
+    """What is unpinned about a release; a ``chartRef`` release is judged by its source's ref.
+
+    A chartRef whose source is not in the estate is not judged (its version is not known here)."""
+    if release.chart_ref is not None:
+        if source is None:
+            return None
+        if source.ref is None:
+            return f"{release.chart_ref} has no ref (tag, semver or digest): the newest tag"
+        return None if source.ref.startswith("sha256:") else _version_problem(source.ref)
+    return _version_problem(release.version)
+
+
+def _version_problem(version: str | None) -> str | None:
     if version is None or not version.strip():
         return "no chart version"
     if "latest" in version.lower():
@@ -101,7 +135,9 @@ def helm_problem(release: HelmRelease) -> str | None:
     return None
 
 
-def version_ref(release: HelmRelease) -> str | None:
+def version_ref(release: HelmRelease, source: FluxSource | None = None) -> str | None:
+    if source is not None and isinstance(source.source, CodeRef):
+        return f"{source.source.path}:{source.ref_line or source.source.line}"
     if isinstance(release.source, CodeRef) and release.version_line is not None:
         return f"{release.source.path}:{release.version_line}"
     return None
@@ -113,16 +149,21 @@ def helm_unpinned(ctx: CheckContext) -> Detection:
     releases = ctx.inventory.code.helm_releases
     if not releases:
         return Detection(count=0, applicable=False, note="no Helm releases in the estate")
-    locations = [
-        Location(
-            ref=str(release.source),
-            subject=f"HelmRelease/{release.namespace or '-'}/{release.name or '?'}",
-            detail=f"{problem}; chart {release.chart or '?'} ({release.defined_by})"
-            + (f"; version at {where}" if (where := version_ref(release)) else ""),
+    sources = ctx.inventory.code.flux_sources
+    locations = []
+    for release in releases:
+        source = chart_source(release, sources)
+        if (problem := helm_problem(release, source)) is None:
+            continue
+        where = version_ref(release, source)
+        locations.append(
+            Location(
+                ref=str(release.source),
+                subject=f"HelmRelease/{release.namespace or '-'}/{release.name or '?'}",
+                detail=f"{problem}; chart {release.chart or '?'} ({release.defined_by})"
+                + (f"; version at {where}" if where else ""),
+            )
         )
-        for release in releases
-        if (problem := helm_problem(release)) is not None
-    ]
     return Detection(count=len(locations), total=len(releases), locations=locations)
 
 

@@ -43,6 +43,14 @@ def _missing_probes(workload: Workload) -> dict[str, list[str]]:
     return missing
 
 
+def _probes_ref(workload: Workload, names: list[str]) -> str | None:
+    """A rendered workload: the values line of the first named container's probes block, if written."""
+    for container in workload.containers:
+        if container.name in names and container.probes_source is not None:
+            return str(container.probes_source)
+    return None
+
+
 @detector("REL-PROBE-ANY")
 def probe_any(ctx: CheckContext) -> Detection:
     """Long-running workloads (Deployment, StatefulSet, DaemonSet) where at least one regular container
@@ -55,7 +63,7 @@ def probe_any(ctx: CheckContext) -> Detection:
         missing = _missing_probes(workload)
         if missing:
             detail = "; ".join(f"{name}: no {' or '.join(probes)}" for name, probes in missing.items())
-            locations.append(common.location(workload, detail))
+            locations.append(common.location(workload, detail, _probes_ref(workload, list(missing))))
     return Detection(count=len(locations), total=len(chosen), locations=locations)
 
 
@@ -71,7 +79,8 @@ def probe_both(ctx: CheckContext) -> Detection:
         containers = regular_containers(workload)
         if containers and all(not set(HEALTH_PROBES) & set(c.probes) for c in containers):
             names = ", ".join(c.name for c in containers)
-            locations.append(common.location(workload, f"no readiness or liveness probe ({names})"))
+            where = _probes_ref(workload, [c.name for c in containers])
+            locations.append(common.location(workload, f"no readiness or liveness probe ({names})", where))
     return Detection(count=len(locations), total=len(chosen), locations=locations)
 
 

@@ -1,0 +1,125 @@
+"""Values as the controllers merge them, and where each value was written.
+
+``merge`` is Helm's coalescing of user values: maps merge key by key, anything else is replaced by the
+later layer, and a ``null`` removes the key (``--set a=null``). The layers are merged in the order the
+controller uses (``sources.py`` builds them): chart defaults (the engine) < values files < inline values
+< ``set``-like overrides.
+
+``ValueLines`` remembers, for the values written in the estate, the ``path:line`` of each scalar, so a
+rendered container can cite the line that set its image (tag) rather than only its release.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.inventory.models import CodeRef
+from tools.inventory.yaml_lines import LineOf
+
+_SPLIT = re.compile(r"(?<!\\)\.")
+
+
+def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``overlay`` coalesced onto ``base`` (neither is changed)."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def set_path(values: dict[str, Any], name: str, value: Any) -> bool:
+    """``--set name=value`` for a dotted name (``a.b\\.c``); list indexes (``a[0]``) are not applied.
+
+    Returns False when the name could not be applied (the caller reports it)."""
+    if "[" in name:
+        return False
+    parts = [p.replace("\\.", ".") for p in _SPLIT.split(name)]
+    node = values
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+    return True
+
+
+def typed(value: Any) -> Any:
+    """A ``--set`` value as Helm reads it: ``true``/``false`` booleans, digits an integer, else as is."""
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        if value.isdigit() and (value == "0" or not value.startswith("0")):
+            return int(value)
+    return value
+
+
+def nest(values: dict[str, Any], under: str | None) -> dict[str, Any]:
+    return {under: values} if under else values
+
+
+@dataclass
+class ValueLines:
+    """Scalars written in the estate's values, by their text, and where (the last layer wins)."""
+
+    by_text: dict[str, CodeRef] = field(default_factory=dict)
+    probes: dict[tuple[str | int, ...], CodeRef] = field(default_factory=dict)
+    """Mapping keys that hold probes (``probes``, ``livenessProbe``, ...), by their key path."""
+
+    def add(self, values: Any, path: str, line_of: LineOf | None, prefix: tuple[str | int, ...]) -> None:
+        if line_of is None:
+            return
+        for key_path, scalar in _scalars(values, ()):
+            line = line_of((*prefix, *key_path))
+            if line is not None:
+                self.by_text[str(scalar)] = CodeRef(path=path, line=line)
+        for key_path in _keys(values, ()):
+            if key_path[-1] in PROBE_KEYS and (line := line_of((*prefix, *key_path))) is not None:
+                self.probes[key_path] = CodeRef(path=path, line=line)
+
+    def probes_of(self, container: str) -> CodeRef | None:
+        """The probes block written for a container of this name (on its key path), else the only one."""
+        named = [ref for key_path, ref in self.probes.items() if container in key_path[:-1]]
+        if named:
+            return named[-1]
+        return next(iter(self.probes.values())) if len(self.probes) == 1 else None
+
+    def find(self, *texts: str | None) -> CodeRef | None:
+        """The line of the first of ``texts`` written as a value, or None."""
+        for text in texts:
+            if text and (ref := self.by_text.get(text)) is not None:
+                return ref
+        return None
+
+
+PROBE_KEYS = frozenset({"probes", "livenessProbe", "readinessProbe", "startupProbe"})
+
+
+def _keys(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*at, str(key))
+            yield from _keys(item, (*at, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys(item, (*at, index))
+
+
+def _scalars(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _scalars(item, (*at, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _scalars(item, (*at, index))
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        yield at, value
