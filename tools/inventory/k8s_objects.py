@@ -20,6 +20,7 @@ from typing import Any
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import (
     CORE_MAPPERS,
+    NETWORK_POLICY_GROUPS,
     K8sObject,
     KeyPath,
     Mapper,
@@ -27,6 +28,7 @@ from tools.inventory.k8s_core import (
     as_list,
     as_map,
     as_str,
+    network_policy,
     str_list,
 )
 from tools.inventory.models import (
@@ -190,6 +192,12 @@ def _kyverno(o: K8sObject, records: Records) -> None:
         for rule in as_list(o.spec.get("rules"))
         if (mode := as_str(as_map(as_map(rule).get("validate")).get("failureAction"))) is not None
     ]
+    rule_lines = [
+        o.line(("spec", "rules", i, "validate", "failureAction"))
+        for i, rule in enumerate(as_list(o.spec.get("rules")))
+        if as_map(as_map(rule).get("validate")).get("failureAction") is not None
+    ]
+    mode_line = o.line(("spec", "validationFailureAction")) if "validationFailureAction" in o.spec else None
     records.policies.append(
         Policy(
             engine="kyverno",
@@ -199,6 +207,7 @@ def _kyverno(o: K8sObject, records: Records) -> None:
             mode=as_str(o.spec.get("validationFailureAction")) or "Audit",
             rule_modes=rule_modes,
             failure_policy=as_str(o.spec.get("failurePolicy")),
+            mode_line=mode_line or next((line for line in rule_lines if line), None),
             origin=o.origin,
             source=o.source,
         )
@@ -219,6 +228,7 @@ def _gatekeeper(o: K8sObject, records: Records) -> None:
             name=o.name,
             mode=as_str(o.spec.get("enforcementAction")) or "deny",
             rule_modes=scoped,
+            mode_line=o.line(("spec", "enforcementAction")) if "enforcementAction" in o.spec else None,
             origin=o.origin,
             source=o.source,
         )
@@ -234,6 +244,7 @@ def _vap_binding(o: K8sObject, records: Records) -> None:
                 kind=o.kind,
                 name=o.name,
                 mode=",".join(str_list(o.spec.get("validationActions"))) or None,
+                mode_line=o.line(("spec", "validationActions")) if "validationActions" in o.spec else None,
                 origin=o.origin,
                 source=o.source,
             )
@@ -392,4 +403,5 @@ _CRD_MAPPERS: dict[str, Mapper] = {
     "OCIRepository": _flux_source,
     "Bucket": _flux_source,
     "Application": _argo_application,
+    **{kind: network_policy for kind in NETWORK_POLICY_GROUPS if kind != "NetworkPolicy"},
 }

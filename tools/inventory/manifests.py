@@ -25,7 +25,7 @@ from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
-from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
+from tools.inventory.parsers import RENOVATE_NAMES, bot_config, manifest_claims
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
@@ -99,10 +99,15 @@ class _EstateReader:
         data = self._read_bytes(path)
         if data is None:
             return
+        bot = bot_config(path)
         if name == "Jenkinsfile":
             self._ci(path, "jenkins", [data.decode("utf-8", "replace")], 1)
-        elif name in RENOVATE_NAMES:
+        elif bot == "renovate":
             self._renovate(path, data)
+        elif bot == "package.json":
+            self._package_json(path, data)
+        elif name in RENOVATE_NAMES:
+            return  # a Renovate file where Renovate does not look (an example, test data): no config
         elif name.endswith(".json"):
             self._json(path, data)
         elif "templates" in parts[:-1] and b"{{" in data:
@@ -132,7 +137,7 @@ class _EstateReader:
         ci = _ci_system(parts)
         if ci is not None:
             self._ci(path, ci, [_commands(doc.data) for doc in docs], docs[0].line if docs else 1)
-        elif len(parts) >= 2 and parts[-2] == ".github" and name in ("dependabot.yml", "dependabot.yaml"):
+        elif bot_config(path) == "dependabot":
             self._dependabot(path, docs)
         else:
             origin: Origin = "helm" if self._in_chart_templates(parts) else "manifest"
@@ -237,7 +242,13 @@ class _EstateReader:
                 if want_file and entries is not patches:
                     self._wired_files.add(local)
         self.records.kustomizations.append(
-            Kustomization(path=path, resources=resources, missing=missing, source=source)
+            Kustomization(
+                path=path,
+                namespace=as_str(data.get("namespace")),
+                resources=resources,
+                missing=missing,
+                source=source,
+            )
         )
 
     def _exists_in_root(self, local: str, want_file: bool) -> bool | None:
@@ -312,6 +323,24 @@ class _EstateReader:
             managers = _QUOTED.findall(match.group(1)) if match else []
         self.records.dependency_bots.append(
             DependencyBot(tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=1))
+        )
+
+    def _package_json(self, path: str, data: bytes) -> None:
+        """The root ``package.json``: a Renovate config when it has a ``renovate`` key (its line)."""
+        try:
+            config = as_map(load_json(data)).get("renovate")
+        except LoadError as exc:
+            if exc.reason != "syntax":
+                self._issue(path, exc.line, exc.message, exc.reason)
+            return
+        if not isinstance(config, dict):
+            return
+        managers = [m for m in as_list(config.get("enabledManagers")) if isinstance(m, str)]
+        line = next((n for n, text in enumerate(data.splitlines(), 1) if b'"renovate"' in text), 1)
+        self.records.dependency_bots.append(
+            DependencyBot(
+                tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=line)
+            )
         )
 
 

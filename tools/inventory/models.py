@@ -66,6 +66,10 @@ class SecurityContext(Record):
     read_only_root_filesystem: bool | None = None
     capabilities_add: list[str] = Field(default_factory=list)
     capabilities_drop: list[str] = Field(default_factory=list)
+    lines: dict[str, int] = Field(
+        default_factory=dict,
+        description="Code only: the line of each field set, by field name (privileged, capabilities_add...).",
+    )
 
 
 class Container(Record):
@@ -179,8 +183,12 @@ class HPA(Record):
 
 
 class NetworkPolicy(Record):
+    """A network policy of any engine: Kubernetes, Cilium, Calico, or the cluster-wide AdminNetworkPolicy."""
+
     name: str | None
     namespace: str | None = None
+    kind: str = Field(default="NetworkPolicy", description="CiliumNetworkPolicy, GlobalNetworkPolicy, ...")
+    cluster_wide: bool = Field(default=False, description="Cluster-scoped: selects across namespaces.")
     origin: Origin
     source: Source
 
@@ -264,6 +272,10 @@ class Policy(Record):
     )
     rule_modes: list[str] = Field(default_factory=list, description="Per-rule overrides, if any.")
     failure_policy: str | None = None
+    mode_line: int | None = Field(
+        default=None,
+        description="Code only: the line setting the mode (validationFailureAction, enforcementAction...).",
+    )
     origin: Origin
     source: Source
 
@@ -332,6 +344,7 @@ class Kustomization(Record):
     """A ``kustomization.yaml`` (the Kustomize file, not Flux's CRD)."""
 
     path: str = Field(description="Path of the kustomization file.")
+    namespace: str | None = Field(default=None, description="The namespace it sets on what it builds.")
     resources: list[EstateText] = Field(default_factory=list)
     missing: list[EstateText] = Field(
         default_factory=list, description="Referenced local files that do not exist."

@@ -209,7 +209,15 @@ def _security(ev: Evaluator, block: Block | None) -> SecurityContext:
     if block is None:
         return SecurityContext()
     caps = block.block("capabilities") or _EMPTY
+    written = {
+        "privileged": block.attrs.get("privileged"),
+        "allow_privilege_escalation": block.attrs.get("allow_privilege_escalation"),
+        "run_as_non_root": block.attrs.get("run_as_non_root"),
+        "run_as_user": block.attrs.get("run_as_user"),
+        "capabilities_add": caps.attrs.get("add"),
+    }
     return SecurityContext(
+        lines={name: attr.line for name, attr in written.items() if attr is not None},
         privileged=ev.boolean(block.attr("privileged")),
         allow_privilege_escalation=ev.boolean(block.attr("allow_privilege_escalation")),
         run_as_non_root=ev.boolean(block.attr("run_as_non_root")),

@@ -4,7 +4,7 @@ Counting rules, one per check:
 
 * DEC-PROVISIONERS: ``null_resource``/``terraform_data`` blocks with at least one provisioner; one
   location each. measures: ``provisioners`` (all of them), ``remote`` (remote-exec + file).
-* DEC-TIMESTAMP-TRIGGER: those blocks whose triggers call ``timestamp()``.
+* DEC-TIMESTAMP-TRIGGER: those blocks whose triggers call ``timestamp()``; ref = the trigger's line.
 * DEC-IGNORE-CHANGES: ``lifecycle.ignore_changes`` blocks; measures ``paths`` (distinct attribute
   paths as written, ``all`` counting as one) and ``unmarked`` (blocks without a marker comment).
 * DEC-IMPERATIVE-DOCS: lines of docs and scripts (``*.md``, ``*.rst``, ``*.txt``, ``*.sh``,
@@ -108,7 +108,8 @@ def timestamp_trigger(ctx: CheckContext) -> Detection:
     for hatch in hatches:
         keys = [k for k, expr in hatch.triggers.items() if "timestamp(" in expr]
         detail = "trigger " + ", ".join(keys) + " = timestamp()" if keys else "trigger = timestamp()"
-        locations.append(Location(ref=str(hatch.source), subject=hatch.address, detail=detail))
+        ref = f"{hatch.source.path}:{hatch.timestamp_line}" if hatch.timestamp_line else str(hatch.source)
+        locations.append(Location(ref=ref, subject=hatch.address, detail=detail))
     return Detection(count=len(hatches), total=len(ctx.inventory.code.escape_hatches), locations=locations)
 
 
