@@ -31,6 +31,7 @@ from tools.inventory.k8s_core import (
     network_policy,
     str_list,
 )
+from tools.inventory.k8s_policies import POLICY_MAPPERS, gatekeeper
 from tools.inventory.models import (
     AlertRule,
     ArgoApplication,
@@ -40,7 +41,6 @@ from tools.inventory.models import (
     HelmRelease,
     LiveRef,
     Origin,
-    Policy,
     Source,
 )
 from tools.inventory.yaml_lines import LineOf
@@ -69,7 +69,7 @@ def _map_into(o: K8sObject, records: Records) -> None:
     if o.kind.endswith("List") and isinstance(o.obj.get("items"), list):
         _map_list(o, records)
     elif o.group is not None and o.group.startswith("constraints.gatekeeper.sh"):
-        _gatekeeper(o, records)
+        gatekeeper(o, records)
     elif (mapper := CORE_MAPPERS.get(o.kind) or _CRD_MAPPERS.get(o.kind)) is not None:
         mapper(o, records)
 
@@ -178,77 +178,6 @@ def _prometheus_rule(o: K8sObject, records: Records) -> None:
     if o.in_group("monitoring.coreos.com"):
         groups = o.spec.get("groups")
         records.alert_rules.extend(alert_rules_from_groups(groups, o.source, o.line_of, ("spec", "groups")))
-
-
-# --------------------------------------------------------------------------- policy engines
-
-
-def _kyverno(o: K8sObject, records: Records) -> None:
-    """Kyverno 1.13+ may set ``validate.failureAction`` per rule; those land in ``rule_modes``."""
-    if not o.in_group("kyverno.io"):
-        return
-    rule_modes = [
-        mode
-        for rule in as_list(o.spec.get("rules"))
-        if (mode := as_str(as_map(as_map(rule).get("validate")).get("failureAction"))) is not None
-    ]
-    rule_lines = [
-        o.line(("spec", "rules", i, "validate", "failureAction"))
-        for i, rule in enumerate(as_list(o.spec.get("rules")))
-        if as_map(as_map(rule).get("validate")).get("failureAction") is not None
-    ]
-    mode_line = o.line(("spec", "validationFailureAction")) if "validationFailureAction" in o.spec else None
-    records.policies.append(
-        Policy(
-            engine="kyverno",
-            kind=o.kind,
-            name=o.name,
-            namespace=o.namespace if o.kind == "Policy" else None,
-            mode=as_str(o.spec.get("validationFailureAction")) or "Audit",
-            rule_modes=rule_modes,
-            failure_policy=as_str(o.spec.get("failurePolicy")),
-            mode_line=mode_line or next((line for line in rule_lines if line), None),
-            origin=o.origin,
-            source=o.source,
-        )
-    )
-
-
-def _gatekeeper(o: K8sObject, records: Records) -> None:
-    """A constraint; with ``enforcementAction: scoped``, the per-enforcement-point actions are rule_modes."""
-    scoped = [
-        action
-        for item in as_list(o.spec.get("scopedEnforcementActions"))
-        if (action := as_str(as_map(item).get("action"))) is not None
-    ]
-    records.policies.append(
-        Policy(
-            engine="gatekeeper",
-            kind=o.kind,
-            name=o.name,
-            mode=as_str(o.spec.get("enforcementAction")) or "deny",
-            rule_modes=scoped,
-            mode_line=o.line(("spec", "enforcementAction")) if "enforcementAction" in o.spec else None,
-            origin=o.origin,
-            source=o.source,
-        )
-    )
-
-
-def _vap_binding(o: K8sObject, records: Records) -> None:
-    """``validationActions`` is a list (e.g. Warn and Audit); the mode joins it with commas."""
-    if o.in_group("admissionregistration.k8s.io"):
-        records.policies.append(
-            Policy(
-                engine="validating-admission-policy",
-                kind=o.kind,
-                name=o.name,
-                mode=",".join(str_list(o.spec.get("validationActions"))) or None,
-                mode_line=o.line(("spec", "validationActions")) if "validationActions" in o.spec else None,
-                origin=o.origin,
-                source=o.source,
-            )
-        )
 
 
 # ------------------------------------------------------------------------------------ Flux
@@ -393,9 +322,7 @@ def _argo_application(o: K8sObject, records: Records) -> None:
 
 _CRD_MAPPERS: dict[str, Mapper] = {
     "PrometheusRule": _prometheus_rule,
-    "ClusterPolicy": _kyverno,
-    "Policy": _kyverno,
-    "ValidatingAdmissionPolicyBinding": _vap_binding,
+    **POLICY_MAPPERS,
     "HelmRelease": _flux_helm_release,
     "Kustomization": _flux_kustomization,
     "GitRepository": _flux_source,

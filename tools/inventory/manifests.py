@@ -58,6 +58,8 @@ VALIDATIONS: tuple[tuple[str, str], ...] = (
     ("kyverno-test", r"\bkyverno\s+(?:test|apply)\b"),
     ("yamllint", r"\byamllint\b"),
     ("trivy", r"\btrivy\b"),
+    ("grype", r"\bgrype\b"),
+    ("snyk", r"\bsnyk\s+(?:test|container|iac|monitor)\b|\bsnyk/actions\b"),
     ("checkov", r"\bcheckov\b"),
     ("conftest", r"\bconftest\b"),
     ("flux-build", r"\bflux\s+build\b"),

@@ -258,7 +258,7 @@ class AlertRule(Record):
 
 # ------------------------------------------------------------------------------ policy engines
 
-PolicyEngine = Literal["kyverno", "gatekeeper", "validating-admission-policy"]
+PolicyEngine = Literal["kyverno", "gatekeeper", "validating-admission-policy", "sigstore"]
 
 
 class Policy(Record):
@@ -268,10 +268,16 @@ class Policy(Record):
     namespace: str | None = None
     mode: str | None = Field(
         default=None,
-        description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP).",
+        description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP), "
+        "enforce/warn (sigstore).",
     )
     rule_modes: list[str] = Field(default_factory=list, description="Per-rule overrides, if any.")
     failure_policy: str | None = None
+    verifies_images: bool = Field(
+        default=False,
+        description="An image signature rule: a Kyverno verifyImages rule or ImageValidatingPolicy, a "
+        "sigstore policy-controller ClusterImagePolicy.",
+    )
     mode_line: int | None = Field(
         default=None,
         description="Code only: the line setting the mode (validationFailureAction, enforcementAction...).",

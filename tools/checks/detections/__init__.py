@@ -26,6 +26,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "security",
     "security_rbac",
     "security_repo",
+    "security_cluster",
     "security_secrets",
 )
 """The detection modules, by name: a new module is one line here."""

@@ -25,7 +25,8 @@ Counting rules, one per check:
   when one is written, else the image line (nothing is written to point at).
 * SEC-POLICY-AUDIT-ONLY: admission policies (code and live, one per engine/kind/namespace/name) that
   enforce nothing: Kyverno with mode Audit (or unset) and no rule in Enforce; Gatekeeper
-  dryrun/warn (or scoped without deny); a ValidatingAdmissionPolicyBinding without Deny. total =
+  dryrun/warn (or scoped without deny); a ValidatingAdmissionPolicyBinding (or a Kyverno
+  ImageValidatingPolicy) without Deny; a sigstore ClusterImagePolicy in ``mode: warn``. total =
   policies; measure ``failure_ignore`` = Kyverno policies with failurePolicy Ignore. Not applicable
   without policies. ref = the line setting the mode (``validationFailureAction``, a rule's
   ``failureAction``, ``enforcementAction``, ``validationActions``), else the object (mode unset).
@@ -215,6 +216,8 @@ def enforces(policy: Policy) -> bool:
         return mode == "enforce" or "enforce" in rule_modes
     if policy.engine == "gatekeeper":
         return mode in ("deny", "") or (mode == "scoped" and "deny" in rule_modes)
+    if policy.engine == "sigstore":
+        return mode != "warn"
     return "deny" in {part.strip() for part in mode.split(",")}
 
 
