@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.unread import SkipReason
+from tools.inventory.alert_wiring import KUSTOMIZATION_NAMES, rules_from_template, wire
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
@@ -34,7 +35,7 @@ from tools.sizes import MIB, format_size
 CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
 
 MAX_FILE_BYTES = 10 * MIB
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh:", "http:", "https:")
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
@@ -87,7 +88,7 @@ class _EstateReader:
         self.real_root = os.path.realpath(root)
         self.records = Records()
         self._wirable: list[AlertRule] = []  # rules whose file must be referenced by a kustomization
-        self._wired_files: set[str] = set()
+        self._wired_files: dict[str, set[str]] = {}  # rule-capable file -> kustomization dirs naming it
         self._kustomize_used = False
         self._exists: dict[tuple[str, bool], bool | None] = {}
 
@@ -112,8 +113,9 @@ class _EstateReader:
             return  # a Renovate file where Renovate does not look (an example, test data): no config
         elif name.endswith(".json"):
             self._json(path, data)
-        elif "templates" in parts[:-1] and b"{{" in data:
-            return  # a Helm chart template: Go templating, not YAML
+        elif name.endswith(".tpl") or ("templates" in parts[:-1] and b"{{" in data):
+            # a Helm chart template: Go templating, not YAML; its alert rules are read by lines
+            self.records.alert_rules += rules_from_template(path, data.decode("utf-8", "replace"))
         else:
             self._yaml(path, parts, data)
 
@@ -153,6 +155,18 @@ class _EstateReader:
         chart_dir = "/".join(parts[: len(parts) - 2 - parts[-2::-1].index("templates")])
         return self._exists_in_root(posixpath.join(chart_dir, "Chart.yaml"), True) is True
 
+    @staticmethod
+    def _root_path(entry: str) -> str | None:
+        return _local_path("", entry)
+
+    def _in_chart(self, path: str) -> bool:
+        """The file lies inside a chart directory (an ancestor holds ``Chart.yaml``)."""
+        parts = path.split("/")[:-1]
+        return any(
+            self._exists_in_root(posixpath.join(*parts[:depth], "Chart.yaml"), True) is True
+            for depth in range(1, len(parts) + 1)
+        )
+
     def _document(self, path: str, name: str, doc: YamlDocument, origin: Origin = "manifest") -> None:
         data = doc.data
         source = CodeRef(path=path, line=doc.line)
@@ -161,12 +175,13 @@ class _EstateReader:
             self._kustomization(path, data, source)
         elif isinstance(api_version, str) and isinstance(kind, str):
             found = records_from_object(data, source, origin, doc.line_of)
-            if origin == "manifest":
+            if origin == "manifest" and not self._in_chart(path):
                 self._wirable += found.alert_rules
             self.records.extend(found)
         elif isinstance(data.get("groups"), list):
             rules = alert_rules_from_groups(data["groups"], source, doc.line_of, ("groups",))
-            self._wirable += rules
+            if not self._in_chart(path):  # a chart's rule files are loaded by the chart
+                self._wirable += rules
             self.records.alert_rules += rules
         else:
             self.records.alert_rules += alert_rules_from_values(data, source, doc.line_of, ())
@@ -242,7 +257,7 @@ class _EstateReader:
                 if self._exists_in_root(local, want_file) is False and entry not in missing:
                     missing.append(entry)
                 if want_file and entries is not patches:
-                    self._wired_files.add(local)
+                    self._wired_files.setdefault(local, set()).add(base or ".")
         self.records.kustomizations.append(
             Kustomization(
                 path=path,
@@ -266,25 +281,9 @@ class _EstateReader:
         return self._exists[key]
 
     def wire_alerts(self) -> None:
-        """Mark rules from files no kustomization references, once the whole estate is read.
-
-        A Flux Kustomization whose ``path`` holds no kustomization file applies every manifest
-        under it (Flux generates the kustomization), so files there count as referenced too.
-        """
-        if not self._kustomize_used:
-            return
-        applied_dirs = [
-            directory
-            for flux in self.records.flux_kustomizations
-            if (directory := _local_path("", flux.path or "")) is not None
-            and self._exists_in_root(directory, False)
-            and not any(self._exists_in_root(f"{directory}/{name}", True) for name in KUSTOMIZATION_NAMES)
-        ]
-        prefixes = tuple("" if d == "." else d + "/" for d in applied_dirs)
-        for rule in self._wirable:
-            path = rule.source.path if isinstance(rule.source, CodeRef) else None
-            if path is not None and path not in self._wired_files and not path.startswith(prefixes):
-                rule.wired = False
+        """Mark rules nothing deployed applies, once the whole estate is read (``alert_wiring``)."""
+        if self._kustomize_used:
+            wire(self.records, self._wirable, self._wired_files, self._root_path, self._exists_in_root)
 
     # ------------------------------------------------------------------ CI and dependency bots
 

@@ -78,12 +78,14 @@ OTHER_MANIFEST_NAMES = frozenset({"Jenkinsfile", "Kustomization"})
 
 
 def manifest_claims(name: str) -> bool:
-    """YAML and JSON (Kubernetes, Kustomize, Helm values, Flux, Argo CD, CI), bot configs, Jenkinsfiles."""
+    """YAML and JSON (Kubernetes, Kustomize, Helm values, Flux, Argo CD, CI), bot configs, Jenkinsfiles,
+    and Go templates (``.tpl``: only their alert rules are read)."""
     return (
         name.endswith(YAML_SUFFIXES)
         or (name.endswith(".json") and name != SNAPSHOT_MARKER)
         or name in RENOVATE_NAMES
         or name in OTHER_MANIFEST_NAMES
+        or name.endswith(".tpl")
     )
 
 
