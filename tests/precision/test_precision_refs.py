@@ -144,3 +144,75 @@ def test_audit_only_policies_cite_the_mode_line(tmp_path: Path) -> None:
     assert (d.count, d.total) == (3, 4)
     # the mode line when written; the object when the mode is unset (Audit by default)
     assert refs(d) == ["policies.yaml:6", "policies.yaml:9", "policies.yaml:20"]
+
+
+WIKI = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: wiki, namespace: wiki}
+spec:
+  replicas: 1
+  strategy:
+    type: Recreate
+  template:
+    spec:
+      hostNetwork: true
+      containers: [{name: wiki, image: "wiki:1.0", volumeMounts: [{name: data, mountPath: /d}]}]
+      volumes:
+        - name: data
+          persistentVolumeClaim: {claimName: wiki-data}
+        - name: logs
+          hostPath: {path: /var/log}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: wiki-data, namespace: wiki}
+spec: {accessModes: [ReadWriteOnce]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: wiki}
+spec:
+  updateStrategy:
+    type: OnDelete
+  template:
+    spec:
+      containers: [{name: db, image: "db:1.0"}]
+      volumes:
+        - name: host
+          hostPath: {path: /srv}
+"""
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ("REL-SINGLE-REPLICA", ["wiki.yaml:5"]),  # replicas: 1 (db has no RWO claim: not counted)
+        ("REL-RECREATE-NO-GRACE", ["wiki.yaml:7"]),  # type: Recreate
+        ("REL-STS-ONDELETE", ["wiki.yaml:28"]),  # type: OnDelete
+        ("SEC-HOST-ACCESS", ["wiki.yaml:10", "wiki.yaml:33"]),  # hostNetwork: true; the hostPath volume
+    ],
+)
+def test_workload_refs_are_the_offending_field(tmp_path: Path, check: str, expected: list[str]) -> None:
+    d = detect(tmp_path, {"wiki.yaml": WIKI}, check)
+    assert sorted(refs(d)) == sorted(expected)
+
+
+FLUX = """
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: velero, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./velero
+  prune: false
+  suspend: true
+  sourceRef: {kind: GitRepository, name: repo}
+"""
+
+
+@pytest.mark.parametrize(
+    ("check", "ref"), [("DEC-FLUX-SUSPENDED", "velero.yaml:8"), ("DEC-FLUX-NO-PRUNE", "velero.yaml:7")]
+)
+def test_flux_refs_are_the_suspend_and_prune_lines(tmp_path: Path, check: str, ref: str) -> None:
+    assert refs(detect(tmp_path, {"velero.yaml": FLUX}, check)) == [ref]

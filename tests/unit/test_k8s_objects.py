@@ -183,6 +183,13 @@ def test_deployment_maps_every_field_with_container_lines() -> None:
             Volume(name="proj", type="other"),
         ],
         source=at(1),
+        lines={"replicas": 8, "strategy": 10, "host_network": 22}
+        | {
+            f"volume:{name}": line
+            for name, line in zip(
+                ("data", "host", "tmp", "conf", "creds", "share", "proj"), range(51, 58), strict=True
+            )
+        },
     )
 
 
@@ -912,6 +919,7 @@ def test_flux_kustomizations_and_sources() -> None:
             prune=True,
             suspend=True,
             interval="10m",
+            lines={"suspend": 8, "prune": 7},
             source=at(1),
         ),
         FluxKustomization(

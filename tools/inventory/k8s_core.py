@@ -169,6 +169,20 @@ def _workload(o: K8sObject, records: Records) -> None:
         if isinstance(item, dict)
     ]
     templates = as_list(spec.get("volumeClaimTemplates")) if kind == "StatefulSet" else []
+    strategy_key = "strategy" if kind == "Deployment" else "updateStrategy"
+    wanted: list[tuple[str, KeyPath]] = [
+        ("replicas", ("spec", "replicas")),
+        ("strategy", ("spec", strategy_key, "type")),
+        ("host_network", (*pod_path, "hostNetwork")),
+        ("host_pid", (*pod_path, "hostPID")),
+        ("host_ipc", (*pod_path, "hostIPC")),
+    ]
+    wanted += [
+        (f"volume:{as_str(v.get('name')) or ''}", (*pod_path, "volumes", i))
+        for i, v in enumerate(as_list(pod.get("volumes")))
+        if isinstance(v, dict)
+    ]
+    lines = {name: line for name, path in wanted if (line := o.line(path)) is not None}
     records.workloads.append(
         Workload(
             kind=kind,  # the dispatcher only sends the kinds of _POD_SPEC_PATHS
@@ -199,6 +213,7 @@ def _workload(o: K8sObject, records: Records) -> None:
                 if isinstance(item, dict)
             ],
             source=o.source,
+            lines=lines,
         )
     )
 

@@ -233,6 +233,7 @@ def _flux_kustomization(o: K8sObject, records: Records) -> None:
             prune=as_bool(o.spec.get("prune")),
             suspend=o.spec.get("suspend") is True,
             interval=as_str(o.spec.get("interval")),
+            lines={k: line for k in ("suspend", "prune") if k in o.spec and (line := o.line(("spec", k)))},
             source=o.source,
         )
     )

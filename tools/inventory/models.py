@@ -123,6 +123,11 @@ class Workload(Record):
     volumes: list[Volume] = Field(default_factory=list)
     volume_claim_templates: list[PVC] = Field(default_factory=list)
     source: Source
+    lines: dict[str, int] = Field(
+        default_factory=dict,
+        description="Code only: the line of each field written, by name: replicas, strategy, host_network, "
+        "host_pid, host_ipc, volume:<name> (a finding cites the offending line).",
+    )
     live: LiveRef | None = Field(default=None, description="The same workload seen live, if linked.")
 
     @property
@@ -315,6 +320,7 @@ class FluxKustomization(Record):
     prune: bool | None = None
     suspend: bool = False
     interval: str | None = None
+    lines: dict[str, int] = Field(default_factory=dict, description="Code only: suspend and prune lines.")
     source: Source
 
 

@@ -32,6 +32,17 @@ def container_location(workload: Workload, container: Container, detail: str | N
     return Location(ref=ref, subject=f"{subject(workload)}/{container.name}", detail=detail)
 
 
+def line_location(workload: Workload, fields: Iterable[str], detail: str | None = None) -> Location:
+    """A workload's finding cited at the first offending field's own line (``replicas: 1``,
+    ``type: Recreate``, ``hostNetwork: true``, a hostPath volume), else at the object."""
+    where = location(workload, detail)
+    if isinstance(workload.source, CodeRef):
+        line = next((workload.lines[f] for f in fields if f in workload.lines), None)
+        if line is not None:
+            return where.model_copy(update={"ref": f"{workload.source.path}:{line}"})
+    return where
+
+
 def field_location(
     workload: Workload, container: Container, fields: Iterable[str], detail: str | None = None
 ) -> Location:

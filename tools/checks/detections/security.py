@@ -17,7 +17,8 @@ Counting rules, one per check:
 * SEC-PRIVILEGED: containers (init included) with ``privileged: true``, ``allowPrivilegeEscalation:
   true``, or an added capability in ``DANGEROUS_CAPABILITIES`` (``CAP_`` prefix and case ignored).
   ref = the first offending field's line (``privileged: true``), else the image line.
-* SEC-HOST-ACCESS: workloads with hostNetwork, hostPID, hostIPC or a hostPath volume.
+* SEC-HOST-ACCESS: workloads with hostNetwork, hostPID, hostIPC or a hostPath volume. ref = the first
+  of those lines (``hostNetwork: true``, then the hostPath volume's entry), else the object.
 * SEC-RUN-AS-ROOT: containers (init included) that do not run as non-root: the effective
   runAsNonRoot (container over pod) is not true and the effective runAsUser is not > 0. A container
   that explicitly sets runAsNonRoot false or runAsUser 0 over a pod-level setting counts, since it
@@ -37,7 +38,7 @@ RBAC checks live in ``security_rbac.py``; the ones that search the repo in ``sec
 from __future__ import annotations
 
 from domain.findings import Location
-from tools.checks.detections.common import SYSTEM_NAMESPACES, field_location, location, workloads
+from tools.checks.detections.common import SYSTEM_NAMESPACES, field_location, line_location, workloads
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.kustomize_scope import kustomize_namespaces, namespaces_of
 from tools.inventory.models import CodeRef, Container, Namespace, Policy, SecurityContext, Workload
@@ -164,6 +165,9 @@ def privileged(ctx: CheckContext) -> Detection:
     return Detection(count=len(locations), total=len(pairs), locations=locations)
 
 
+_HOST_FIELDS = ("host_network", "host_pid", "host_ipc")
+
+
 @detector("SEC-HOST-ACCESS")
 def host_access(ctx: CheckContext) -> Detection:
     """Workloads with hostNetwork, hostPID, hostIPC or a hostPath volume."""
@@ -172,9 +176,12 @@ def host_access(ctx: CheckContext) -> Detection:
     for w in chosen:
         reasons = [name for flag, name in ((w.host_network, "hostNetwork"), (w.host_pid, "hostPID"),
                                            (w.host_ipc, "hostIPC")) if flag]  # fmt: skip
-        reasons += [f"hostPath {v.host_path or v.name}" for v in w.volumes if v.type == "host_path"]
+        host_paths = [v for v in w.volumes if v.type == "host_path"]
+        reasons += [f"hostPath {v.host_path or v.name}" for v in host_paths]
         if reasons:
-            locations.append(location(w, ", ".join(reasons)))
+            fields = [*_HOST_FIELDS, *(f"volume:{v.name}" for v in host_paths)]
+            flagged = [f for f in fields if f.startswith("volume:") or getattr(w, f)]
+            locations.append(line_location(w, flagged, ", ".join(reasons)))
     return Detection(count=len(locations), total=len(chosen), locations=locations)
 
 
