@@ -216,3 +216,27 @@ spec:
 )
 def test_flux_refs_are_the_suspend_and_prune_lines(tmp_path: Path, check: str, ref: str) -> None:
     assert refs(detect(tmp_path, {"velero.yaml": FLUX}, check)) == [ref]
+
+
+ROLES = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: ops}
+rules:
+  - apiGroups: [apps]
+    resources: [deployments]
+    verbs: [get]
+  - apiGroups: [""]
+    resources: [secrets]
+    verbs: ["*"]
+"""
+
+
+@pytest.mark.parametrize("check", ["SEC-RBAC-WILDCARD", "SEC-RBAC-SECRETS"])
+def test_rbac_refs_are_the_offending_rule(tmp_path: Path, check: str) -> None:
+    assert refs(detect(tmp_path, {"rbac.yaml": ROLES}, check)) == ["rbac.yaml:8"]
+
+
+def test_module_without_ref_cites_its_source_line(tmp_path: Path) -> None:
+    text = 'module "dash" {\n  # dashboards\n  source = "git::https://git.example.com/m.git//d"\n}\n'
+    assert refs(detect(tmp_path, {"main.tf": text}, "MNT-MODULE-NO-REF")) == ["main.tf:3"]

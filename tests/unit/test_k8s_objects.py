@@ -537,8 +537,10 @@ def test_rbac_roles_and_bindings() -> None:
             kind="ClusterRole",
             name="reader",
             rules=[
-                PolicyRule(api_groups=["", "apps"], resources=["pods", "deployments"], verbs=["get", "list"]),
-                PolicyRule(api_groups=["*"], resources=["*"], verbs=["*"]),
+                PolicyRule(
+                    api_groups=["", "apps"], resources=["pods", "deployments"], verbs=["get", "list"], line=5
+                ),
+                PolicyRule(api_groups=["*"], resources=["*"], verbs=["*"], line=8),
             ],
             origin="manifest",
             source=at(1),

@@ -1179,7 +1179,7 @@ def test_other_kubernetes_objects_and_secret_keys_only(tmp_path: Path) -> None:
     reader, role = records.roles
     assert (reader.kind, reader.name, reader.namespace) == ("ClusterRole", "reader", None)
     assert [r.model_dump() for r in reader.rules] == [
-        {"api_groups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "list"]}
+        {"api_groups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "list"], "line": 58}
     ]
     assert (role.kind, role.namespace, role.rules[0].verbs) == ("Role", "apps", ["*"])
     crb, rb = records.bindings

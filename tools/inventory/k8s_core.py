@@ -381,8 +381,9 @@ def _role(o: K8sObject, records: Records) -> None:
             api_groups=str_list(rule.get("apiGroups")),
             resources=str_list(rule.get("resources")),
             verbs=str_list(rule.get("verbs")),
+            line=o.line(("rules", index)),
         )
-        for rule in as_list(o.obj.get("rules"))
+        for index, rule in enumerate(as_list(o.obj.get("rules")))
         if isinstance(rule, dict)
     ]
     cluster = o.kind == "ClusterRole"

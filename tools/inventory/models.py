@@ -210,6 +210,7 @@ class PolicyRule(Record):
     api_groups: list[str] = Field(default_factory=list)
     resources: list[str] = Field(default_factory=list)
     verbs: list[str] = Field(default_factory=list)
+    line: int | None = Field(default=None, description="Code only: the rule's own line.")
 
 
 class RBACRole(Record):

@@ -130,7 +130,13 @@ def module_record(site: Site, name: str, block: Block, out: Records) -> None:
         version = version or (found.group(1) if found else None)
     out.modules.append(
         TerraformModule(
-            name=name, source_url=url, ref=ref, version=version, kind=kind, source=site.ref(block)
+            name=name,
+            source_url=url,
+            ref=ref,
+            version=version,
+            kind=kind,
+            source=site.ref(block),
+            source_line=source_expr.line if source_expr is not None else None,
         )
     )
 

@@ -44,6 +44,7 @@ class TerraformModule(Record):
     version: str | None = None
     kind: Literal["local", "git", "registry", "other"]
     source: CodeRef
+    source_line: int | None = Field(default=None, description="Line of the source attribute.")
 
 
 class ProviderRequirement(Record):

@@ -332,6 +332,7 @@ def _role(site: Site, block: Block, out: Records) -> None:
             api_groups=ev.strings(r.attr("api_groups")),
             resources=ev.strings(r.attr("resources")),
             verbs=ev.strings(r.attr("verbs")),
+            line=r.line,
         )
         for r in block.blocks_of("rule")
     ]

@@ -20,7 +20,8 @@ Counting rules, one per check:
   of the ``renovate`` chart) counts as a bot covering all. Not counted: a Renovate file anywhere else,
   a ``package.json`` without the key, a workload merely *named* renovate. A Dependabot that only bumps
   GitHub Actions counts: nothing updates the charts, images, modules or providers.
-* MNT-MODULE-NO-REF: git module sources without ``?ref=``. total = git module sources.
+* MNT-MODULE-NO-REF: git module sources without ``?ref=``. total = git module sources. ref = the
+  ``source =`` line.
 * MNT-PROVIDER-UNCONSTRAINED: ``required_providers`` entries without a version. total = entries.
 * MNT-ALERTS-NOT-WIRED: alert rules whose file no kustomization references. total = alert rules.
 
@@ -194,7 +195,7 @@ def module_no_ref(ctx: CheckContext) -> Detection:
         return Detection(count=0, applicable=False, note="no git module sources in the estate")
     locations = [
         Location(
-            ref=str(m.source),
+            ref=f"{m.source.path}:{m.source_line}" if m.source_line else str(m.source),
             subject=f"module.{m.name}",
             detail=f"no ?ref= in {_USERINFO.sub('', m.source_url)}",
         )
