@@ -52,6 +52,10 @@ class CheckSpec(BaseModel):
         default=(),
         description="Words that, next to an intent phrase in the repo's docs, mark a deliberate choice.",
     )
+    counts: str | None = Field(default=None, description="What the detection counts, and where it looks.")
+    not_counted: str | None = Field(
+        default=None, description="What it deliberately does not count (look-alikes, defaults, scope)."
+    )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
     clock: bool = Field(
         default=False,
