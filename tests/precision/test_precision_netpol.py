@@ -9,6 +9,8 @@ import pytest
 from corpus import detect, estate, subjects
 
 from tools.inventory.kustomize_scope import kustomize_namespaces, namespaces_of
+from tools.inventory.live import FIELD_KINDS
+from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
 
 pytestmark = pytest.mark.unit
 
@@ -107,3 +109,22 @@ def test_the_outermost_kustomization_namespace_wins_and_shared_bases_are_in_each
     assert namespaces_of(None, "base/app.yaml", scope) == ["prod", "staging"]
     assert namespaces_of("own", "base/app.yaml", scope) == ["own"]  # a written namespace is kept
     assert namespaces_of(None, "loose/app.yaml", scope) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("cnp", "CiliumNetworkPolicy"),
+        ("ccnp", "CiliumClusterwideNetworkPolicy"),
+        ("gnp", "GlobalNetworkPolicy"),
+        ("anp", "AdminNetworkPolicy"),
+        ("cip", "ClusterImagePolicy"),
+        ("ivpol", "ImageValidatingPolicy"),
+    ],
+)
+def test_a_cluster_is_read_for_every_policy_kind_the_checks_count(name: str, kind: str) -> None:
+    """Before, a cluster's Cilium, Calico, admin network and image policies were never read."""
+    rtype = ResourceTable().resolve(name)
+    assert rtype.kind == kind
+    assert rtype.qualified in AUDIT_RESOURCES
+    assert kind in FIELD_KINDS["network_policies"] | FIELD_KINDS["policies"]
