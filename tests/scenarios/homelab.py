@@ -306,7 +306,7 @@ DECISIONS = (
         reason="wireguard's hostNetwork and /lib/modules mount are part of the same exception (0003); "
         "promtail's host access is not covered.",
         subjects=("DaemonSet/networking/wireguard",),
-        ref="stacks/networking/main.tf:75",
+        ref="stacks/networking/main.tf:99",  # its host_network line: the check cites the offending line
     ),
     Decision(
         check="REL-SINGLE-REPLICA",
@@ -314,7 +314,7 @@ DECISIONS = (
         needle="Migrate to a single `mysql` StatefulSet",
         reason="MySQL is standalone by decision 0001 (HA deferred); the other single replicas stand.",
         subjects=("StatefulSet/dbaas/mysql",),
-        ref="stacks/dbaas/main.tf:56",
+        ref="stacks/dbaas/main.tf:67",  # its replicas line
     ),
     Decision(
         check="SCA-SINGLETON-INFRA",

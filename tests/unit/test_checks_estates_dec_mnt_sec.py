@@ -37,11 +37,13 @@ def test_details_the_ground_truth_describes(contexts: dict[str, CheckContext]) -
     assert {loc.ref for loc in ignore.locations if loc.detail and "no marker" in loc.detail} == {
         block["ref"] for block in inventory["ignore_changes"] if not block["kyverno_marker"]
     }
-    # promtail is the one container that sets run_as_user = 0 explicitly (at its image line)
+    # promtail is the one container that sets run_as_user = 0 explicitly: cited at that line, which
+    # is below its image line in the same file
     run_as_root = get_detector("SEC-RUN-AS-ROOT")(homelab)
     promtail = next(w for w in inventory["workloads"] if w["name"] == "promtail")
     explicit = [loc.ref for loc in run_as_root.locations if loc.detail == "runAsUser 0"]
-    assert explicit == [promtail["image_refs"]["promtail"]]
+    assert explicit == ["stacks/monitoring/main.tf:75"]
+    assert promtail["image_refs"]["promtail"] == "stacks/monitoring/main.tf:71"
     # wireguard runs privileged on purpose (docs/decisions/0003); the challenger needs the reason
     privileged = get_detector("SEC-PRIVILEGED")(homelab)
     assert [loc.detail for loc in privileged.locations] == ["privileged; adds NET_ADMIN, SYS_MODULE"]

@@ -142,7 +142,7 @@ def test_helm_version_rules(version: str | None, unpinned: bool) -> None:
     assert (maintenance.helm_problem(release("x", version)) is not None) is unpinned
 
 
-def test_helm_unpinned_refs_the_release(tmp_path: Path) -> None:
+def test_helm_unpinned_refs_the_version_line_else_the_release(tmp_path: Path) -> None:
     releases = [
         release("envoy", "v0.0.0-latest", line=12),
         release("certs", "v1.16.2", line=11),
@@ -150,11 +150,9 @@ def test_helm_unpinned_refs_the_release(tmp_path: Path) -> None:
     ]
     d = maintenance.helm_unpinned(ctx(inventory(tmp_path, helm_releases=releases)))
     assert (d.count, d.total) == (2, 3)
-    assert refs(d) == ["envoy/helmrelease.yaml:1", "lh/helmrelease.yaml:1"]
+    assert refs(d) == ["envoy/helmrelease.yaml:12", "lh/helmrelease.yaml:1"]
     assert subjects(d) == ["HelmRelease/infra/envoy", "HelmRelease/infra/lh"]
-    assert d.locations[0].detail == (
-        "version v0.0.0-latest contains latest; chart envoy (flux); version at envoy/helmrelease.yaml:12"
-    )
+    assert d.locations[0].detail == "version v0.0.0-latest contains latest; chart envoy (flux)"
     assert maintenance.helm_unpinned(ctx(inventory(tmp_path))).applicable is False
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from inventory_builder import code_ref, container, inventory, live_ref, live_state, refs, subjects, workload
 
-from tools.checks.detections import security, security_rbac, security_repo, security_secrets
+from tools.checks.detections import security, security_cluster, security_rbac, security_repo, security_secrets
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
 from tools.inventory.inventory import Inventory
@@ -447,14 +447,23 @@ def test_image_verify_and_scan_missing(tmp_path: Path) -> None:
 
 
 def test_image_verify_present_scan_present(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        {
-            "policies/verify.yaml": "rules:\n  - verifyImages:\n      - imageReferences: ['x']\n",
-            ".github/workflows/ci.yml": "steps:\n  - run: grype dir:.\n",
-        },
+    """A policy record that verifies images and a CI step running a scanner; a bare YAML fragment
+    naming verifyImages is not an admission rule (tests/precision has the look-alikes)."""
+    write(tmp_path, {"policies/verify.yaml": "rules:\n  - verifyImages:\n      - imageReferences: ['x']\n"})
+    assert security_repo.no_image_verify(ctx(inventory(tmp_path))).count == 2
+    policy = Policy(
+        engine="kyverno",
+        kind="ClusterPolicy",
+        name="verify",
+        mode="Enforce",
+        verifies_images=True,
+        origin="manifest",
+        source=code_ref("policies/verify.yaml", 1),
     )
-    d = security_repo.no_image_verify(ctx(inventory(tmp_path)))
+    ci = CIFile(
+        system="github-actions", validations=["grype"], source=code_ref(".github/workflows/ci.yml", 1)
+    )
+    d = security_repo.no_image_verify(ctx(inventory(tmp_path, policies=[policy], ci_files=[ci])))
     assert (d.count, d.total, d.locations) == (0, 2, [])
 
 
@@ -475,7 +484,7 @@ def test_apiserver_hardening_not_applicable_without_cluster_config(tmp_path: Pat
         tmp_path,
         {"docs/a.md": "the kube-apiserver flags are managed by the provider\n", "app.yaml": "a: 1\n"},
     )
-    d = security_repo.apiserver_hardening(ctx(inventory(tmp_path)))
+    d = security_cluster.apiserver_hardening(ctx(inventory(tmp_path)))
     assert (d.applicable, d.count) == (False, 0)
 
 
@@ -490,7 +499,7 @@ def test_apiserver_hardening_counts_what_is_missing(tmp_path: Path) -> None:
                 """
         },
     )
-    d = security_repo.apiserver_hardening(ctx(inventory(tmp_path)))
+    d = security_cluster.apiserver_hardening(ctx(inventory(tmp_path)))
     assert (d.count, d.total, subjects(d), refs(d)) == (1, 2, ["audit logging"], ["k3s/config.yaml:1"])
 
 
@@ -501,5 +510,5 @@ def test_apiserver_hardening_from_a_control_plane_provisioner(tmp_path: Path) ->
         provisioners=[Provisioner(type="file", connection_host="var.master_host", line=5)],
         source=code_ref("platform/main.tf", 3),
     )
-    d = security_repo.apiserver_hardening(ctx(inventory(tmp_path, escape_hatches=[hatch])))
+    d = security_cluster.apiserver_hardening(ctx(inventory(tmp_path, escape_hatches=[hatch])))
     assert (d.count, refs(d)) == (2, ["platform/main.tf:3", "platform/main.tf:3"])

@@ -141,7 +141,9 @@ def test_deployment_maps_every_field_with_container_lines() -> None:
         max_unavailable="25%",
         termination_grace_period=45,
         host_network=True,
-        pod_security=SecurityContext(run_as_non_root=True, run_as_user=1000),
+        pod_security=SecurityContext(
+            run_as_non_root=True, run_as_user=1000, lines={"run_as_non_root": 24, "run_as_user": 25}
+        ),
         service_account="web-sa",
         labels={"app": "web", "tier": "front"},
         selector={"app": "web"},
@@ -162,6 +164,7 @@ def test_deployment_maps_every_field_with_container_lines() -> None:
                     read_only_root_filesystem=True,
                     capabilities_add=["NET_BIND_SERVICE"],
                     capabilities_drop=["ALL"],
+                    lines={"privileged": 42, "allow_privilege_escalation": 43, "capabilities_add": 45},
                 ),
                 pre_stop=True,
                 ports=[8080, 9090],
@@ -180,6 +183,13 @@ def test_deployment_maps_every_field_with_container_lines() -> None:
             Volume(name="proj", type="other"),
         ],
         source=at(1),
+        lines={"replicas": 8, "strategy": 10, "host_network": 22}
+        | {
+            f"volume:{name}": line
+            for name, line in zip(
+                ("data", "host", "tmp", "conf", "creds", "share", "proj"), range(51, 58), strict=True
+            )
+        },
     )
 
 
@@ -527,8 +537,10 @@ def test_rbac_roles_and_bindings() -> None:
             kind="ClusterRole",
             name="reader",
             rules=[
-                PolicyRule(api_groups=["", "apps"], resources=["pods", "deployments"], verbs=["get", "list"]),
-                PolicyRule(api_groups=["*"], resources=["*"], verbs=["*"]),
+                PolicyRule(
+                    api_groups=["", "apps"], resources=["pods", "deployments"], verbs=["get", "list"], line=5
+                ),
+                PolicyRule(api_groups=["*"], resources=["*"], verbs=["*"], line=8),
             ],
             origin="manifest",
             source=at(1),
@@ -698,6 +710,7 @@ def test_kyverno_modes_default_per_rule_and_failure_policy() -> None:
             name="enforce-me",
             mode="Enforce",
             failure_policy="Ignore",
+            mode_line=5,
             origin="manifest",
             source=at(1),
         ),
@@ -706,6 +719,7 @@ def test_kyverno_modes_default_per_rule_and_failure_policy() -> None:
             kind="ClusterPolicy",
             name="audit-me",
             mode="Audit",
+            mode_line=12,
             origin="manifest",
             source=at(9),
         ),
@@ -715,6 +729,7 @@ def test_kyverno_modes_default_per_rule_and_failure_policy() -> None:
             name="defaulted",
             mode="Audit",
             rule_modes=["Enforce", "Audit"],
+            mode_line=20,
             origin="manifest",
             source=at(14),
         ),
@@ -724,6 +739,7 @@ def test_kyverno_modes_default_per_rule_and_failure_policy() -> None:
             name="ns-policy",
             namespace="apps",
             mode="enforce",
+            mode_line=29,
             origin="manifest",
             source=at(26),
         ),
@@ -906,6 +922,7 @@ def test_flux_kustomizations_and_sources() -> None:
             prune=True,
             suspend=True,
             interval="10m",
+            lines={"suspend": 8, "prune": 7},
             source=at(1),
         ),
         FluxKustomization(

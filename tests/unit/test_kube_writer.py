@@ -63,7 +63,7 @@ def test_snapshot_to_snapshot(mini: SnapshotBackend, tmp_path: Path) -> None:
     )
     assert (
         str(summary)
-        == "48 objects of 23 types from cluster 'mini'; 22 audited types not served by the source"
+        == "48 objects of 23 types from cluster 'mini'; 28 audited types not served by the source"
     )
     assert json.loads((out / "_snapshot.json").read_text()) == {
         "format": "infra-audit-snapshot/1",

@@ -232,7 +232,9 @@ def test_deployment_every_field(tmp_path: Path) -> None:
     assert (w.strategy, w.max_surge, w.max_unavailable) == ("RollingUpdate", "25%", "0")
     assert (w.termination_grace_period, w.schedule, w.suspend) == (45, None, None)
     assert (w.host_network, w.host_pid, w.host_ipc) == (True, False, False)
-    assert w.pod_security == SecurityContext(run_as_non_root=True, run_as_user=1000)
+    assert w.pod_security == SecurityContext(
+        run_as_non_root=True, run_as_user=1000, lines={"run_as_non_root": 50, "run_as_user": 51}
+    )
     assert w.service_account == "web-sa"
     assert w.labels == {"app": "web"} and w.selector == {"app": "web"}
     assert w.volume_claim_templates == []
@@ -251,6 +253,7 @@ def test_deployment_every_field(tmp_path: Path) -> None:
         read_only_root_filesystem=True,
         capabilities_add=["NET_BIND_SERVICE"],
         capabilities_drop=["ALL"],
+        lines={"privileged": 92, "allow_privilege_escalation": 93, "run_as_user": 95, "capabilities_add": 97},
     )
     assert (web.pre_stop, web.ports) == (True, [8080, 9090])
 
@@ -815,6 +818,7 @@ def test_null_resource_and_terraform_data(tmp_path: Path) -> None:
             ],
             "triggers": {"always": "timestamp()", "sha": 'sha256(file("x.sh"))'},
             "timestamp_trigger": True,
+            "timestamp_line": 7,
             "source": {"kind": "code", "path": "ops/main.tf", "line": 5, "end_line": 26},
         },
         {
@@ -823,6 +827,7 @@ def test_null_resource_and_terraform_data(tmp_path: Path) -> None:
             "provisioners": [{"type": "local-exec", "connection_host": None, "line": 30}],
             "triggers": {"*": "[var.release]"},
             "timestamp_trigger": False,
+            "timestamp_line": None,
             "source": {"kind": "code", "path": "ops/main.tf", "line": 28, "end_line": 33},
         },
         {
@@ -831,6 +836,7 @@ def test_null_resource_and_terraform_data(tmp_path: Path) -> None:
             "provisioners": [],
             "triggers": {"when": '"${timestamp()}"'},
             "timestamp_trigger": True,
+            "timestamp_line": 37,
             "source": {"kind": "code", "path": "ops/main.tf", "line": 35, "end_line": 39},
         },
         {
@@ -839,6 +845,7 @@ def test_null_resource_and_terraform_data(tmp_path: Path) -> None:
             "provisioners": [],
             "triggers": {},
             "timestamp_trigger": False,
+            "timestamp_line": None,
             "source": {"kind": "code", "path": "ops/main.tf", "line": 41, "end_line": 41},
         },
     ]
@@ -1173,7 +1180,7 @@ def test_other_kubernetes_objects_and_secret_keys_only(tmp_path: Path) -> None:
     reader, role = records.roles
     assert (reader.kind, reader.name, reader.namespace) == ("ClusterRole", "reader", None)
     assert [r.model_dump() for r in reader.rules] == [
-        {"api_groups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "list"]}
+        {"api_groups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "list"], "line": 58}
     ]
     assert (role.kind, role.namespace, role.rules[0].verbs) == ("Role", "apps", ["*"])
     crb, rb = records.bindings

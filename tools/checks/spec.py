@@ -52,6 +52,10 @@ class CheckSpec(BaseModel):
         default=(),
         description="What a decision written in the estate must be about to cover it (topics.yaml keys).",
     )
+    counts: str | None = Field(default=None, description="What the detection counts, and where it looks.")
+    not_counted: str | None = Field(
+        default=None, description="What it deliberately does not count (look-alikes, defaults, scope)."
+    )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
     counts: str | None = Field(
         default=None, description="What one unit of the count is, and where it is looked for."

@@ -169,6 +169,20 @@ def _workload(o: K8sObject, records: Records) -> None:
         if isinstance(item, dict)
     ]
     templates = as_list(spec.get("volumeClaimTemplates")) if kind == "StatefulSet" else []
+    strategy_key = "strategy" if kind == "Deployment" else "updateStrategy"
+    wanted: list[tuple[str, KeyPath]] = [
+        ("replicas", ("spec", "replicas")),
+        ("strategy", ("spec", strategy_key, "type")),
+        ("host_network", (*pod_path, "hostNetwork")),
+        ("host_pid", (*pod_path, "hostPID")),
+        ("host_ipc", (*pod_path, "hostIPC")),
+    ]
+    wanted += [
+        (f"volume:{as_str(v.get('name')) or ''}", (*pod_path, "volumes", i))
+        for i, v in enumerate(as_list(pod.get("volumes")))
+        if isinstance(v, dict)
+    ]
+    lines = {name: line for name, path in wanted if (line := o.line(path)) is not None}
     records.workloads.append(
         Workload(
             kind=kind,  # the dispatcher only sends the kinds of _POD_SPEC_PATHS
@@ -187,7 +201,7 @@ def _workload(o: K8sObject, records: Records) -> None:
             host_network=pod.get("hostNetwork") is True,
             host_pid=pod.get("hostPID") is True,
             host_ipc=pod.get("hostIPC") is True,
-            pod_security=_security(pod.get("securityContext")),
+            pod_security=_security(pod.get("securityContext"), o, (*pod_path, "securityContext")),
             service_account=as_str(pod.get("serviceAccountName")) or as_str(pod.get("serviceAccount")),
             labels=str_map(o.meta.get("labels")),
             selector=str_map(as_map(spec.get("selector")).get("matchLabels")),
@@ -199,6 +213,7 @@ def _workload(o: K8sObject, records: Records) -> None:
                 if isinstance(item, dict)
             ],
             source=o.source,
+            lines=lines,
         )
     )
 
@@ -219,7 +234,7 @@ def _container(o: K8sObject, item: dict[str, Any], init: bool, path: KeyPath) ->
             cpu_limit=as_str(limits.get("cpu")),
             memory_limit=as_str(limits.get("memory")),
         ),
-        security=_security(item.get("securityContext")),
+        security=_security(item.get("securityContext"), o, (*path, "securityContext")),
         pre_stop=isinstance(as_map(item.get("lifecycle")).get("preStop"), dict),
         ports=[
             port
@@ -231,11 +246,28 @@ def _container(o: K8sObject, item: dict[str, Any], init: bool, path: KeyPath) ->
     )
 
 
-def _security(value: Any) -> SecurityContext:
-    """Container- or pod-level securityContext (the pod level has no privileged or capabilities)."""
+_SECURITY_KEYS: tuple[tuple[str, KeyPath], ...] = (
+    ("privileged", ("privileged",)),
+    ("allow_privilege_escalation", ("allowPrivilegeEscalation",)),
+    ("run_as_non_root", ("runAsNonRoot",)),
+    ("run_as_user", ("runAsUser",)),
+    ("capabilities_add", ("capabilities", "add")),
+)
+
+
+def _security(value: Any, o: K8sObject | None = None, path: KeyPath = ()) -> SecurityContext:
+    """Container- or pod-level securityContext (the pod level has no privileged or capabilities).
+
+    With the object and the context's path, each field set keeps its own line (a finding cites it)."""
     ctx = as_map(value)
     caps = as_map(ctx.get("capabilities"))
+    lines: dict[str, int] = {}
+    if o is not None and o.line_of is not None:
+        for name, keys in _SECURITY_KEYS:
+            if dig(ctx, tuple(str(k) for k in keys)) is not None and (line := o.line((*path, *keys))):
+                lines[name] = line
     return SecurityContext(
+        lines=lines,
         privileged=as_bool(ctx.get("privileged")),
         allow_privilege_escalation=as_bool(ctx.get("allowPrivilegeEscalation")),
         run_as_non_root=as_bool(ctx.get("runAsNonRoot")),
@@ -314,9 +346,23 @@ def _hpa(o: K8sObject, records: Records) -> None:
         )
 
 
-def _network_policy(o: K8sObject, records: Records) -> None:
-    if o.in_group("networking.k8s.io"):
-        records.network_policies.append(NetworkPolicy(**o.ident()))
+NETWORK_POLICY_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
+    # kind: (API groups, cluster-wide)
+    "NetworkPolicy": (("networking.k8s.io", "projectcalico.org", "crd.projectcalico.org"), False),
+    "CiliumNetworkPolicy": (("cilium.io",), False),
+    "CiliumClusterwideNetworkPolicy": (("cilium.io",), True),
+    "GlobalNetworkPolicy": (("projectcalico.org", "crd.projectcalico.org"), True),
+    "AdminNetworkPolicy": (("policy.networking.k8s.io",), True),
+    "BaselineAdminNetworkPolicy": (("policy.networking.k8s.io",), True),
+}
+"""Network policy kinds of every engine: Kubernetes and Calico share the name NetworkPolicy."""
+
+
+def network_policy(o: K8sObject, records: Records) -> None:
+    groups, cluster_wide = NETWORK_POLICY_GROUPS[o.kind]
+    if o.in_group(*groups):
+        ident = o.ident() | ({"namespace": None} if cluster_wide else {})
+        records.network_policies.append(NetworkPolicy(**ident, kind=o.kind, cluster_wide=cluster_wide))
 
 
 def _quota(o: K8sObject, records: Records) -> None:
@@ -335,8 +381,9 @@ def _role(o: K8sObject, records: Records) -> None:
             api_groups=str_list(rule.get("apiGroups")),
             resources=str_list(rule.get("resources")),
             verbs=str_list(rule.get("verbs")),
+            line=o.line(("rules", index)),
         )
-        for rule in as_list(o.obj.get("rules"))
+        for index, rule in enumerate(as_list(o.obj.get("rules")))
         if isinstance(rule, dict)
     ]
     cluster = o.kind == "ClusterRole"
@@ -389,7 +436,7 @@ CORE_MAPPERS: dict[str, Mapper] = {
     "PersistentVolumeClaim": _pvc,
     "PodDisruptionBudget": _pdb,
     "HorizontalPodAutoscaler": _hpa,
-    "NetworkPolicy": _network_policy,
+    "NetworkPolicy": network_policy,
     "ResourceQuota": _quota,
     "LimitRange": _quota,
     "Role": _role,

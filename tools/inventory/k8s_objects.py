@@ -20,6 +20,7 @@ from typing import Any
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import (
     CORE_MAPPERS,
+    NETWORK_POLICY_GROUPS,
     K8sObject,
     KeyPath,
     Mapper,
@@ -27,8 +28,10 @@ from tools.inventory.k8s_core import (
     as_list,
     as_map,
     as_str,
+    network_policy,
     str_list,
 )
+from tools.inventory.k8s_policies import POLICY_MAPPERS, gatekeeper
 from tools.inventory.models import (
     AlertRule,
     ArgoApplication,
@@ -38,7 +41,6 @@ from tools.inventory.models import (
     HelmRelease,
     LiveRef,
     Origin,
-    Policy,
     Source,
 )
 from tools.inventory.yaml_lines import LineOf
@@ -67,7 +69,7 @@ def _map_into(o: K8sObject, records: Records) -> None:
     if o.kind.endswith("List") and isinstance(o.obj.get("items"), list):
         _map_list(o, records)
     elif o.group is not None and o.group.startswith("constraints.gatekeeper.sh"):
-        _gatekeeper(o, records)
+        gatekeeper(o, records)
     elif (mapper := CORE_MAPPERS.get(o.kind) or _CRD_MAPPERS.get(o.kind)) is not None:
         mapper(o, records)
 
@@ -178,68 +180,6 @@ def _prometheus_rule(o: K8sObject, records: Records) -> None:
         records.alert_rules.extend(alert_rules_from_groups(groups, o.source, o.line_of, ("spec", "groups")))
 
 
-# --------------------------------------------------------------------------- policy engines
-
-
-def _kyverno(o: K8sObject, records: Records) -> None:
-    """Kyverno 1.13+ may set ``validate.failureAction`` per rule; those land in ``rule_modes``."""
-    if not o.in_group("kyverno.io"):
-        return
-    rule_modes = [
-        mode
-        for rule in as_list(o.spec.get("rules"))
-        if (mode := as_str(as_map(as_map(rule).get("validate")).get("failureAction"))) is not None
-    ]
-    records.policies.append(
-        Policy(
-            engine="kyverno",
-            kind=o.kind,
-            name=o.name,
-            namespace=o.namespace if o.kind == "Policy" else None,
-            mode=as_str(o.spec.get("validationFailureAction")) or "Audit",
-            rule_modes=rule_modes,
-            failure_policy=as_str(o.spec.get("failurePolicy")),
-            origin=o.origin,
-            source=o.source,
-        )
-    )
-
-
-def _gatekeeper(o: K8sObject, records: Records) -> None:
-    """A constraint; with ``enforcementAction: scoped``, the per-enforcement-point actions are rule_modes."""
-    scoped = [
-        action
-        for item in as_list(o.spec.get("scopedEnforcementActions"))
-        if (action := as_str(as_map(item).get("action"))) is not None
-    ]
-    records.policies.append(
-        Policy(
-            engine="gatekeeper",
-            kind=o.kind,
-            name=o.name,
-            mode=as_str(o.spec.get("enforcementAction")) or "deny",
-            rule_modes=scoped,
-            origin=o.origin,
-            source=o.source,
-        )
-    )
-
-
-def _vap_binding(o: K8sObject, records: Records) -> None:
-    """``validationActions`` is a list (e.g. Warn and Audit); the mode joins it with commas."""
-    if o.in_group("admissionregistration.k8s.io"):
-        records.policies.append(
-            Policy(
-                engine="validating-admission-policy",
-                kind=o.kind,
-                name=o.name,
-                mode=",".join(str_list(o.spec.get("validationActions"))) or None,
-                origin=o.origin,
-                source=o.source,
-            )
-        )
-
-
 # ------------------------------------------------------------------------------------ Flux
 
 
@@ -294,6 +234,7 @@ def _flux_kustomization(o: K8sObject, records: Records) -> None:
             prune=as_bool(o.spec.get("prune")),
             suspend=o.spec.get("suspend") is True,
             interval=as_str(o.spec.get("interval")),
+            lines={k: line for k in ("suspend", "prune") if k in o.spec and (line := o.line(("spec", k)))},
             source=o.source,
         )
     )
@@ -392,9 +333,7 @@ def _argo_application(o: K8sObject, records: Records) -> None:
 
 _CRD_MAPPERS: dict[str, Mapper] = {
     "PrometheusRule": _prometheus_rule,
-    "ClusterPolicy": _kyverno,
-    "Policy": _kyverno,
-    "ValidatingAdmissionPolicyBinding": _vap_binding,
+    **POLICY_MAPPERS,
     "HelmRelease": _flux_helm_release,
     "Kustomization": _flux_kustomization,
     "GitRepository": _flux_source,
@@ -402,4 +341,5 @@ _CRD_MAPPERS: dict[str, Mapper] = {
     "OCIRepository": _flux_source,
     "Bucket": _flux_source,
     "Application": _argo_application,
+    **{kind: network_policy for kind in NETWORK_POLICY_GROUPS if kind != "NetworkPolicy"},
 }

@@ -56,14 +56,30 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "namespaces": frozenset({"Namespace"}),
     "pdbs": frozenset({"PodDisruptionBudget"}),
     "hpas": frozenset({"HorizontalPodAutoscaler"}),
-    "network_policies": frozenset({"NetworkPolicy"}),
+    "network_policies": frozenset(
+        {
+            "NetworkPolicy",
+            "CiliumNetworkPolicy",
+            "CiliumClusterwideNetworkPolicy",
+            "GlobalNetworkPolicy",
+            "AdminNetworkPolicy",
+            "BaselineAdminNetworkPolicy",
+        }
+    ),
     "quotas": frozenset({"ResourceQuota", "LimitRange"}),
     "roles": frozenset({"Role", "ClusterRole"}),
     "bindings": frozenset({"RoleBinding", "ClusterRoleBinding"}),
     "secrets": frozenset({"Secret"}),
     "alert_rules": frozenset({"PrometheusRule"}),
     "policies": frozenset(
-        {"ClusterPolicy", "Policy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+        {
+            "ClusterPolicy",
+            "Policy",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "ImageValidatingPolicy",
+            "ClusterImagePolicy",
+        }
     ),
     "helm_releases": frozenset({"HelmRelease", "Application"}),  # an Argo CD app of a Helm chart
     "flux_kustomizations": frozenset({"Kustomization"}),

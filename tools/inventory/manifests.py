@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.unread import SkipReason
+from tools.inventory.alert_wiring import KUSTOMIZATION_NAMES, rules_from_template, wire
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
-from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
+from tools.inventory.parsers import RENOVATE_NAMES, bot_config, manifest_claims
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
@@ -34,7 +35,7 @@ from tools.sizes import MIB, format_size
 CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
 
 MAX_FILE_BYTES = 10 * MIB
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh:", "http:", "https:")
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
@@ -58,6 +59,8 @@ VALIDATIONS: tuple[tuple[str, str], ...] = (
     ("kyverno-test", r"\bkyverno\s+(?:test|apply)\b"),
     ("yamllint", r"\byamllint\b"),
     ("trivy", r"\btrivy\b"),
+    ("grype", r"\bgrype\b"),
+    ("snyk", r"\bsnyk\s+(?:test|container|iac|monitor)\b|\bsnyk/actions\b"),
     ("checkov", r"\bcheckov\b"),
     ("conftest", r"\bconftest\b"),
     ("flux-build", r"\bflux\s+build\b"),
@@ -85,7 +88,7 @@ class _EstateReader:
         self.real_root = os.path.realpath(root)
         self.records = Records()
         self._wirable: list[AlertRule] = []  # rules whose file must be referenced by a kustomization
-        self._wired_files: set[str] = set()
+        self._wired_files: dict[str, set[str]] = {}  # rule-capable file -> kustomization dirs naming it
         self._kustomize_used = False
         self._exists: dict[tuple[str, bool], bool | None] = {}
 
@@ -99,14 +102,20 @@ class _EstateReader:
         data = self._read_bytes(path)
         if data is None:
             return
+        bot = bot_config(path)
         if name == "Jenkinsfile":
             self._ci(path, "jenkins", [data.decode("utf-8", "replace")], 1)
-        elif name in RENOVATE_NAMES:
+        elif bot == "renovate":
             self._renovate(path, data)
+        elif bot == "package.json":
+            self._package_json(path, data)
+        elif name in RENOVATE_NAMES:
+            return  # a Renovate file where Renovate does not look (an example, test data): no config
         elif name.endswith(".json"):
             self._json(path, data)
-        elif "templates" in parts[:-1] and b"{{" in data:
-            return  # a Helm chart template: Go templating, not YAML
+        elif name.endswith(".tpl") or ("templates" in parts[:-1] and b"{{" in data):
+            # a Helm chart template: Go templating, not YAML; its alert rules are read by lines
+            self.records.alert_rules += rules_from_template(path, data.decode("utf-8", "replace"))
         else:
             self._yaml(path, parts, data)
 
@@ -132,7 +141,7 @@ class _EstateReader:
         ci = _ci_system(parts)
         if ci is not None:
             self._ci(path, ci, [_commands(doc.data) for doc in docs], docs[0].line if docs else 1)
-        elif len(parts) >= 2 and parts[-2] == ".github" and name in ("dependabot.yml", "dependabot.yaml"):
+        elif bot_config(path) == "dependabot":
             self._dependabot(path, docs)
         else:
             origin: Origin = "helm" if self._in_chart_templates(parts) else "manifest"
@@ -146,6 +155,18 @@ class _EstateReader:
         chart_dir = "/".join(parts[: len(parts) - 2 - parts[-2::-1].index("templates")])
         return self._exists_in_root(posixpath.join(chart_dir, "Chart.yaml"), True) is True
 
+    @staticmethod
+    def _root_path(entry: str) -> str | None:
+        return _local_path("", entry)
+
+    def _in_chart(self, path: str) -> bool:
+        """The file lies inside a chart directory (an ancestor holds ``Chart.yaml``)."""
+        parts = path.split("/")[:-1]
+        return any(
+            self._exists_in_root(posixpath.join(*parts[:depth], "Chart.yaml"), True) is True
+            for depth in range(1, len(parts) + 1)
+        )
+
     def _document(self, path: str, name: str, doc: YamlDocument, origin: Origin = "manifest") -> None:
         data = doc.data
         source = CodeRef(path=path, line=doc.line)
@@ -154,12 +175,13 @@ class _EstateReader:
             self._kustomization(path, data, source)
         elif isinstance(api_version, str) and isinstance(kind, str):
             found = records_from_object(data, source, origin, doc.line_of)
-            if origin == "manifest":
+            if origin == "manifest" and not self._in_chart(path):
                 self._wirable += found.alert_rules
             self.records.extend(found)
         elif isinstance(data.get("groups"), list):
             rules = alert_rules_from_groups(data["groups"], source, doc.line_of, ("groups",))
-            self._wirable += rules
+            if not self._in_chart(path):  # a chart's rule files are loaded by the chart
+                self._wirable += rules
             self.records.alert_rules += rules
         else:
             self.records.alert_rules += alert_rules_from_values(data, source, doc.line_of, ())
@@ -235,9 +257,15 @@ class _EstateReader:
                 if self._exists_in_root(local, want_file) is False and entry not in missing:
                     missing.append(entry)
                 if want_file and entries is not patches:
-                    self._wired_files.add(local)
+                    self._wired_files.setdefault(local, set()).add(base or ".")
         self.records.kustomizations.append(
-            Kustomization(path=path, resources=resources, missing=missing, source=source)
+            Kustomization(
+                path=path,
+                namespace=as_str(data.get("namespace")),
+                resources=resources,
+                missing=missing,
+                source=source,
+            )
         )
 
     def _exists_in_root(self, local: str, want_file: bool) -> bool | None:
@@ -253,25 +281,9 @@ class _EstateReader:
         return self._exists[key]
 
     def wire_alerts(self) -> None:
-        """Mark rules from files no kustomization references, once the whole estate is read.
-
-        A Flux Kustomization whose ``path`` holds no kustomization file applies every manifest
-        under it (Flux generates the kustomization), so files there count as referenced too.
-        """
-        if not self._kustomize_used:
-            return
-        applied_dirs = [
-            directory
-            for flux in self.records.flux_kustomizations
-            if (directory := _local_path("", flux.path or "")) is not None
-            and self._exists_in_root(directory, False)
-            and not any(self._exists_in_root(f"{directory}/{name}", True) for name in KUSTOMIZATION_NAMES)
-        ]
-        prefixes = tuple("" if d == "." else d + "/" for d in applied_dirs)
-        for rule in self._wirable:
-            path = rule.source.path if isinstance(rule.source, CodeRef) else None
-            if path is not None and path not in self._wired_files and not path.startswith(prefixes):
-                rule.wired = False
+        """Mark rules nothing deployed applies, once the whole estate is read (``alert_wiring``)."""
+        if self._kustomize_used:
+            wire(self.records, self._wirable, self._wired_files, self._root_path, self._exists_in_root)
 
     # ------------------------------------------------------------------ CI and dependency bots
 
@@ -312,6 +324,24 @@ class _EstateReader:
             managers = _QUOTED.findall(match.group(1)) if match else []
         self.records.dependency_bots.append(
             DependencyBot(tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=1))
+        )
+
+    def _package_json(self, path: str, data: bytes) -> None:
+        """The root ``package.json``: a Renovate config when it has a ``renovate`` key (its line)."""
+        try:
+            config = as_map(load_json(data)).get("renovate")
+        except LoadError as exc:
+            if exc.reason != "syntax":
+                self._issue(path, exc.line, exc.message, exc.reason)
+            return
+        if not isinstance(config, dict):
+            return
+        managers = [m for m in as_list(config.get("enabledManagers")) if isinstance(m, str)]
+        line = next((n for n, text in enumerate(data.splitlines(), 1) if b'"renovate"' in text), 1)
+        self.records.dependency_bots.append(
+            DependencyBot(
+                tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=line)
+            )
         )
 
 

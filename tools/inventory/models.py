@@ -67,6 +67,10 @@ class SecurityContext(Record):
     read_only_root_filesystem: bool | None = None
     capabilities_add: list[str] = Field(default_factory=list)
     capabilities_drop: list[str] = Field(default_factory=list)
+    lines: dict[str, int] = Field(
+        default_factory=dict,
+        description="Code only: the line of each field set, by field name (privileged, capabilities_add...).",
+    )
 
 
 class Container(Record):
@@ -131,6 +135,11 @@ class Workload(Record):
     release: CodeRef | None = Field(
         default=None, description="The Helm release that rendered it, if one did."
     )
+    lines: dict[str, int] = Field(
+        default_factory=dict,
+        description="Code only: the line of each field written, by name: replicas, strategy, host_network, "
+        "host_pid, host_ipc, volume:<name> (a finding cites the offending line).",
+    )
     live: LiveRef | None = Field(default=None, description="The same workload seen live, if linked.")
 
     @property
@@ -191,8 +200,12 @@ class HPA(Record):
 
 
 class NetworkPolicy(Record):
+    """A network policy of any engine: Kubernetes, Cilium, Calico, or the cluster-wide AdminNetworkPolicy."""
+
     name: str | None
     namespace: str | None = None
+    kind: str = Field(default="NetworkPolicy", description="CiliumNetworkPolicy, GlobalNetworkPolicy, ...")
+    cluster_wide: bool = Field(default=False, description="Cluster-scoped: selects across namespaces.")
     origin: Origin
     source: Source
 
@@ -209,6 +222,7 @@ class PolicyRule(Record):
     api_groups: list[str] = Field(default_factory=list)
     resources: list[str] = Field(default_factory=list)
     verbs: list[str] = Field(default_factory=list)
+    line: int | None = Field(default=None, description="Code only: the rule's own line.")
 
 
 class RBACRole(Record):
@@ -262,7 +276,7 @@ class AlertRule(Record):
 
 # ------------------------------------------------------------------------------ policy engines
 
-PolicyEngine = Literal["kyverno", "gatekeeper", "validating-admission-policy"]
+PolicyEngine = Literal["kyverno", "gatekeeper", "validating-admission-policy", "sigstore"]
 
 
 class Policy(Record):
@@ -272,10 +286,20 @@ class Policy(Record):
     namespace: str | None = None
     mode: str | None = Field(
         default=None,
-        description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP).",
+        description="Audit/Enforce (Kyverno), deny/dryrun/warn (Gatekeeper), Deny/Warn/Audit (VAP), "
+        "enforce/warn (sigstore).",
     )
     rule_modes: list[str] = Field(default_factory=list, description="Per-rule overrides, if any.")
     failure_policy: str | None = None
+    verifies_images: bool = Field(
+        default=False,
+        description="An image signature rule: a Kyverno verifyImages rule or ImageValidatingPolicy, a "
+        "sigstore policy-controller ClusterImagePolicy.",
+    )
+    mode_line: int | None = Field(
+        default=None,
+        description="Code only: the line setting the mode (validationFailureAction, enforcementAction...).",
+    )
     origin: Origin
     source: Source
 
@@ -324,6 +348,7 @@ class FluxKustomization(Record):
     prune: bool | None = None
     suspend: bool = False
     interval: str | None = None
+    lines: dict[str, int] = Field(default_factory=dict, description="Code only: suspend and prune lines.")
     source: Source
 
 
@@ -360,6 +385,7 @@ class Kustomization(Record):
     """A ``kustomization.yaml`` (the Kustomize file, not Flux's CRD)."""
 
     path: str = Field(description="Path of the kustomization file.")
+    namespace: str | None = Field(default=None, description="The namespace it sets on what it builds.")
     resources: list[EstateText] = Field(default_factory=list)
     missing: list[EstateText] = Field(
         default_factory=list, description="Referenced local files that do not exist."

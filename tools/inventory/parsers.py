@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tools.inventory.inventory import Records
 
@@ -43,16 +44,48 @@ YAML_SUFFIXES = (".yaml", ".yml")
 RENOVATE_NAMES = frozenset(
     {"renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5"}
 )
+"""Renovate's config file names; it reads them at the repo root, in ``.github/`` and in ``.gitlab/``."""
+RENOVATE_DIRS = frozenset({"", ".github", ".gitlab"})
+DEPENDABOT_NAMES = frozenset({"dependabot.yml", "dependabot.yaml"})
+BotConfig = Literal["renovate", "package.json", "dependabot"]
+
+
+def bot_config(path: str) -> BotConfig | None:
+    """Which dependency-bot config an estate-relative path is, where the bots look for one, or None.
+
+    The one list of locations: the walk claims these names (``manifest_claims``), the manifests reader
+    parses exactly these paths, and MNT-NO-DEP-BOT says what it looked for from them. A ``renovate.json``
+    elsewhere (an example, a preset's test data) configures nothing; ``package.json`` counts only at
+    the root and only when it has a ``renovate`` key (the reader decides that).
+    """
+    directory, _, name = path.rpartition("/")
+    if name in RENOVATE_NAMES and directory in RENOVATE_DIRS:
+        return "renovate"
+    if name == "package.json" and directory == "":
+        return "package.json"
+    if name in DEPENDABOT_NAMES and directory == ".github":
+        return "dependabot"
+    return None
+
+
+def bot_locations() -> str:
+    """The locations of ``bot_config`` as text, for a finding that found none."""
+    renovate = ", ".join(sorted(RENOVATE_NAMES))
+    return f"{renovate} (root, .github/ or .gitlab/), package.json's renovate key, .github/dependabot.yml"
+
+
 OTHER_MANIFEST_NAMES = frozenset({"Jenkinsfile", "Kustomization"})
 
 
 def manifest_claims(name: str) -> bool:
-    """YAML and JSON (Kubernetes, Kustomize, Helm values, Flux, Argo CD, CI), bot configs, Jenkinsfiles."""
+    """YAML and JSON (Kubernetes, Kustomize, Helm values, Flux, Argo CD, CI), bot configs, Jenkinsfiles,
+    and Go templates (``.tpl``: only their alert rules are read)."""
     return (
         name.endswith(YAML_SUFFIXES)
         or (name.endswith(".json") and name != SNAPSHOT_MARKER)
         or name in RENOVATE_NAMES
         or name in OTHER_MANIFEST_NAMES
+        or name.endswith(".tpl")
     )
 
 

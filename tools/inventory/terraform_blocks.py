@@ -94,12 +94,18 @@ def escape_hatch(site: Site, block: Block, address: str) -> EscapeHatch:
         triggers = {k: v.raw for k, v in triggers_expr.items}
     elif triggers_expr is not None:
         triggers = {"*": triggers_expr.raw}
+    stamped = (
+        [triggers_expr] if triggers_expr is not None and calls_function(triggers_expr, "timestamp") else []
+    )
+    if stamped and isinstance(triggers_expr, ObjectExpr):
+        stamped = [v for _, v in triggers_expr.items if calls_function(v, "timestamp")] or stamped
     return EscapeHatch(
         resource_type="null_resource" if rtype == "null_resource" else "terraform_data",
         address=address,
         provisioners=provisioners,
         triggers=triggers,
-        timestamp_trigger=triggers_expr is not None and calls_function(triggers_expr, "timestamp"),
+        timestamp_trigger=bool(stamped),
+        timestamp_line=stamped[0].line if stamped else None,
         source=site.ref(block),
     )
 
@@ -124,7 +130,13 @@ def module_record(site: Site, name: str, block: Block, out: Records) -> None:
         version = version or (found.group(1) if found else None)
     out.modules.append(
         TerraformModule(
-            name=name, source_url=url, ref=ref, version=version, kind=kind, source=site.ref(block)
+            name=name,
+            source_url=url,
+            ref=ref,
+            version=version,
+            kind=kind,
+            source=site.ref(block),
+            source_line=source_expr.line if source_expr is not None else None,
         )
     )
 

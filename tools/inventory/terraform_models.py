@@ -24,6 +24,7 @@ class EscapeHatch(Record):
     provisioners: list[Provisioner] = Field(default_factory=list)
     triggers: EstateMap = Field(default_factory=dict, description="Trigger name to raw expression.")
     timestamp_trigger: bool = False
+    timestamp_line: int | None = Field(default=None, description="Line of the trigger calling timestamp().")
     source: CodeRef
 
 
@@ -43,6 +44,7 @@ class TerraformModule(Record):
     version: str | None = None
     kind: Literal["local", "git", "registry", "other"]
     source: CodeRef
+    source_line: int | None = Field(default=None, description="Line of the source attribute.")
 
 
 class ProviderRequirement(Record):

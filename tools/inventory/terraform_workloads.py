@@ -124,6 +124,15 @@ def workload(site: Site, block: Block, kind: WorkloadKind, out: Records) -> None
     containers = [_container(site, c, False) for c in pod.blocks_of("container")]
     containers += [_container(site, c, True) for c in pod.blocks_of("init_container")]
     claims = [_pvc(site, t, namespace) for t in spec.blocks_of("volume_claim_template")]
+    written = {
+        "replicas": spec.attrs.get("replicas"),
+        "strategy": strategy.attrs.get("type"),
+        "host_network": pod.attrs.get("host_network"),
+        "host_pid": pod.attrs.get("host_pid"),
+        "host_ipc": pod.attrs.get("host_ipc"),
+    }
+    lines = {name: attr.line for name, attr in written.items() if attr is not None}
+    lines |= {f"volume:{ev.text(v.attr('name')) or ''}": v.line for v in pod.blocks_of("volume")}
     out.workloads.append(
         Workload(
             kind=kind,
@@ -153,6 +162,7 @@ def workload(site: Site, block: Block, kind: WorkloadKind, out: Records) -> None
             volumes=[_volume(ev, v) for v in pod.blocks_of("volume")],
             volume_claim_templates=claims,
             source=site.ref(block),
+            lines=lines,
         )
     )
 
@@ -209,7 +219,15 @@ def _security(ev: Evaluator, block: Block | None) -> SecurityContext:
     if block is None:
         return SecurityContext()
     caps = block.block("capabilities") or _EMPTY
+    written = {
+        "privileged": block.attrs.get("privileged"),
+        "allow_privilege_escalation": block.attrs.get("allow_privilege_escalation"),
+        "run_as_non_root": block.attrs.get("run_as_non_root"),
+        "run_as_user": block.attrs.get("run_as_user"),
+        "capabilities_add": caps.attrs.get("add"),
+    }
     return SecurityContext(
+        lines={name: attr.line for name, attr in written.items() if attr is not None},
         privileged=ev.boolean(block.attr("privileged")),
         allow_privilege_escalation=ev.boolean(block.attr("allow_privilege_escalation")),
         run_as_non_root=ev.boolean(block.attr("run_as_non_root")),
@@ -314,6 +332,7 @@ def _role(site: Site, block: Block, out: Records) -> None:
             api_groups=ev.strings(r.attr("api_groups")),
             resources=ev.strings(r.attr("resources")),
             verbs=ev.strings(r.attr("verbs")),
+            line=r.line,
         )
         for r in block.blocks_of("rule")
     ]

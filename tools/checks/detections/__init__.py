@@ -27,6 +27,7 @@ MODULE_NAMES: tuple[str, ...] = (
     "security",
     "security_rbac",
     "security_repo",
+    "security_cluster",
     "security_secrets",
     "cluster_health",
     "cluster_traffic",

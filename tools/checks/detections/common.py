@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from domain.findings import Location
 from tools.inventory.inventory import Inventory
-from tools.inventory.models import Container, Workload
+from tools.inventory.models import CodeRef, Container, Workload
 
 LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
@@ -31,6 +31,30 @@ def container_location(workload: Workload, container: Container, detail: str | N
     if container.image_line is not None and ":" in ref:
         ref = f"{ref.rsplit(':', 1)[0]}:{container.image_line}"
     return Location(ref=ref, subject=f"{subject(workload)}/{container.name}", detail=detail)
+
+
+def line_location(workload: Workload, fields: Iterable[str], detail: str | None = None) -> Location:
+    """A workload's finding cited at the first offending field's own line (``replicas: 1``,
+    ``type: Recreate``, ``hostNetwork: true``, a hostPath volume), else at the object."""
+    where = location(workload, detail)
+    if isinstance(workload.source, CodeRef):
+        line = next((workload.lines[f] for f in fields if f in workload.lines), None)
+        if line is not None:
+            return where.model_copy(update={"ref": f"{workload.source.path}:{line}"})
+    return where
+
+
+def field_location(
+    workload: Workload, container: Container, fields: Iterable[str], detail: str | None = None
+) -> Location:
+    """A container's finding cited at the first offending field's own line (``privileged: true``), from
+    the container's security context, then the pod's; the image line when no field line is known."""
+    where = container_location(workload, container, detail)
+    for name in fields:
+        line = container.security.lines.get(name) or workload.pod_security.lines.get(name)
+        if line is not None and isinstance(container.source, CodeRef):
+            return where.model_copy(update={"ref": f"{container.source.path}:{line}"})
+    return where
 
 
 def workloads(inventory: Inventory, kinds: Iterable[str] | None = None) -> list[Workload]:

@@ -4,12 +4,13 @@ Counting rules, one per check:
 
 * DEC-PROVISIONERS: ``null_resource``/``terraform_data`` blocks with at least one provisioner; one
   location each. measures: ``provisioners`` (all of them), ``remote`` (remote-exec + file).
-* DEC-TIMESTAMP-TRIGGER: those blocks whose triggers call ``timestamp()``.
+* DEC-TIMESTAMP-TRIGGER: those blocks whose triggers call ``timestamp()``; ref = the trigger's line.
 * DEC-IGNORE-CHANGES: ``lifecycle.ignore_changes`` blocks; measures ``paths`` (distinct attribute
   paths as written, ``all`` counting as one) and ``unmarked`` (blocks without a marker comment).
 * DEC-KUSTOMIZE-MISSING: references in ``kustomization.yaml`` files to local files that do not exist.
 * DEC-FLUX-SUSPENDED / DEC-FLUX-NO-PRUNE: Flux Kustomizations with ``suspend: true`` /
-  ``prune: false`` (unset prune is not counted), in code or live, one per namespace/name.
+  ``prune: false`` (unset prune is not counted), in code or live, one per namespace/name. ref = the
+  ``suspend:`` / ``prune:`` line in code.
 
 The checks that compare code with a cluster live in ``declarative_live.py``; the imperative steps
 of docs and scripts in ``declarative_docs.py``.
@@ -73,7 +74,8 @@ def timestamp_trigger(ctx: CheckContext) -> Detection:
     for hatch in hatches:
         keys = [k for k, expr in hatch.triggers.items() if "timestamp(" in expr]
         detail = "trigger " + ", ".join(keys) + " = timestamp()" if keys else "trigger = timestamp()"
-        locations.append(Location(ref=str(hatch.source), subject=hatch.address, detail=detail))
+        ref = f"{hatch.source.path}:{hatch.timestamp_line}" if hatch.timestamp_line else str(hatch.source)
+        locations.append(Location(ref=ref, subject=hatch.address, detail=detail))
     return Detection(count=len(hatches), total=len(ctx.inventory.code.escape_hatches), locations=locations)
 
 
@@ -164,7 +166,9 @@ def _flux_groups(inventory: Inventory) -> list[list[FluxKustomization]]:
     return groups
 
 
-def _flux_check(ctx: CheckContext, flagged: Callable[[FluxKustomization], bool], what: str) -> Detection:
+def _flux_check(
+    ctx: CheckContext, flagged: Callable[[FluxKustomization], bool], what: str, field: str
+) -> Detection:
     groups = _flux_groups(ctx.inventory)
     if not groups:
         return Detection(count=0, applicable=False, note="no Flux Kustomizations in the estate or cluster")
@@ -183,9 +187,12 @@ def _flux_check(ctx: CheckContext, flagged: Callable[[FluxKustomization], bool],
             where = "in code, not live" if has_live else "in code"
         else:
             where = "live only, not in code" if has_code else "live, no code defines it"
+        ref = str(first.source)
+        if isinstance(first.source, CodeRef) and field in first.lines:
+            ref = f"{first.source.path}:{first.lines[field]}"
         locations.append(
             Location(
-                ref=str(first.source),
+                ref=ref,
                 subject=f"Kustomization/{first.namespace or '-'}/{first.name or '?'}",
                 detail=f"{what} {where}" + (f"; path {first.path}" if first.path else ""),
             )
@@ -196,10 +203,10 @@ def _flux_check(ctx: CheckContext, flagged: Callable[[FluxKustomization], bool],
 @detector("DEC-FLUX-SUSPENDED")
 def flux_suspended(ctx: CheckContext) -> Detection:
     """Flux Kustomizations with suspend: true in code or live, counted once per namespace/name."""
-    return _flux_check(ctx, lambda k: k.suspend, "suspended")
+    return _flux_check(ctx, lambda k: k.suspend, "suspended", "suspend")
 
 
 @detector("DEC-FLUX-NO-PRUNE")
 def flux_no_prune(ctx: CheckContext) -> Detection:
     """Flux Kustomizations with prune: false in code or live, counted once per namespace/name."""
-    return _flux_check(ctx, lambda k: k.prune is False, "prune: false")
+    return _flux_check(ctx, lambda k: k.prune is False, "prune: false", "prune")

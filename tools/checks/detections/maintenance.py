@@ -11,13 +11,20 @@ Counting rules, one per check:
   containing ``latest``, or a range/wildcard (``*``, an ``x`` component, ``>``, ``<``, ``~``, ``^``,
   ``||``, `` - ``). A Flux ``spec.chartRef`` release is judged by its source's ref (an
   ``OCIRepository`` pinned by ``ref.tag`` or ``ref.digest`` is pinned; one with no ref follows the
-  newest tag; one not in the estate is not judged). total = Helm releases in code. ref = the release
-  (block or document); the version line (the source's ref line for chartRef) is in the detail.
+  newest tag; one not in the estate is not judged). total = Helm releases in code. ref = the version
+  line (``version:``, ``targetRevision:``; the source's ref line for chartRef) when one is written,
+  else the release (block or document).
 * MNT-NO-DEP-BOT: 1 when no Renovate or Dependabot configuration covers an infrastructure ecosystem
   (``INFRA_ECOSYSTEMS``: Terraform, Docker images, Helm, Kubernetes, Flux, Argo CD; a Renovate config
-  without enabledManagers covers all), else 0. A Dependabot that only bumps GitHub Actions counts:
-  nothing updates the charts, images, modules or providers.
-* MNT-MODULE-NO-REF: git module sources without ``?ref=``. total = git module sources.
+  without enabledManagers covers all), else 0. Configurations are read where the bots read them
+  (``parsers.bot_config``: Renovate's five names at the root, in ``.github/`` or ``.gitlab/``, the root
+  ``package.json``'s ``renovate`` key, ``.github/dependabot.yml``); a self-hosted Renovate (a workload,
+  code or live, running the ``renovate/renovate`` or ``renovatebot/renovate`` image, or a Helm release
+  of the ``renovate`` chart) counts as a bot covering all. Not counted: a Renovate file anywhere else,
+  a ``package.json`` without the key, a workload merely *named* renovate. A Dependabot that only bumps
+  GitHub Actions counts: nothing updates the charts, images, modules or providers.
+* MNT-MODULE-NO-REF: git module sources without ``?ref=``. total = git module sources. ref = the
+  ``source =`` line.
 * MNT-PROVIDER-UNCONSTRAINED: ``required_providers`` entries without a version. total = entries.
 * MNT-ALERTS-NOT-WIRED: alert rules whose file no kustomization references. total = alert rules.
 
@@ -30,13 +37,15 @@ import re
 
 from domain.concerns import agent_label
 from domain.findings import Location
-from tools.checks.detections.common import container_location
+from tools.checks.detections.common import container_location, workloads
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Container, FluxSource, HelmRelease
+from tools.inventory.parsers import bot_locations
 
 _RANGE = re.compile(r"[*<>~^]|\|\||\s-\s|(?:^|\.)[xX](?:\.|$)")
 _EXPRESSION = re.compile(r"\$\{|\{\{|%\{|^(?:var|local|module|data|each)\.")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_RENOVATE_IMAGE = re.compile(r"(?:^|/)renovate(?:bot)?/renovate(?:[:@]|$)")
 
 
 def split_image(image: str) -> tuple[str | None, bool]:
@@ -155,13 +164,11 @@ def helm_unpinned(ctx: CheckContext) -> Detection:
         source = chart_source(release, sources)
         if (problem := helm_problem(release, source)) is None:
             continue
-        where = version_ref(release, source)
         locations.append(
             Location(
-                ref=str(release.source),
+                ref=version_ref(release, source) or str(release.source),
                 subject=f"HelmRelease/{release.namespace or '-'}/{release.name or '?'}",
-                detail=f"{problem}; chart {release.chart or '?'} ({release.defined_by})"
-                + (f"; version at {where}" if where else ""),
+                detail=f"{problem}; chart {release.chart or '?'} ({release.defined_by})",
             )
         )
     return Detection(count=len(locations), total=len(releases), locations=locations)
@@ -176,18 +183,31 @@ INFRA_ECOSYSTEMS = frozenset(
 )  # fmt: skip
 
 
+def self_hosted_renovate(ctx: CheckContext) -> list[str]:
+    """Refs of a self-hosted Renovate: a workload (a CronJob, usually) running Renovate's image, or a
+    Helm release of its chart. A workload only named renovate is not one."""
+    found = [
+        str(c.source)
+        for w in workloads(ctx.inventory)
+        for c in w.containers
+        if c.image and _RENOVATE_IMAGE.search(c.image_resolved or c.image)
+    ]
+    found += [
+        str(r.source)
+        for r in ctx.inventory.code.helm_releases
+        if (r.chart or "").rsplit("/", 1)[-1] == "renovate"
+    ]
+    return found
+
+
 @detector("MNT-NO-DEP-BOT")
 def no_dependency_bot(ctx: CheckContext) -> Detection:
     """1 when no Renovate/Dependabot config covers an infrastructure ecosystem, else 0."""
     bots = ctx.inventory.code.dependency_bots
-    if any(INFRA_ECOSYSTEMS & set(bot.ecosystems) for bot in bots):
+    if any(INFRA_ECOSYSTEMS & set(bot.ecosystems) for bot in bots) or self_hosted_renovate(ctx):
         return Detection(count=0)
     if not bots:
-        where = Location(
-            ref="-",
-            subject="dependency bot",
-            detail="no renovate.json, .renovaterc* or .github/dependabot.yml in the estate",
-        )
+        where = Location(ref="-", subject="dependency bot", detail=f"none of {bot_locations()}")
         return Detection(count=1, locations=[where])
     bot = bots[0]
     ev = ctx.toolbox.call(
@@ -216,7 +236,7 @@ def module_no_ref(ctx: CheckContext) -> Detection:
         return Detection(count=0, applicable=False, note="no git module sources in the estate")
     locations = [
         Location(
-            ref=str(m.source),
+            ref=f"{m.source.path}:{m.source_line}" if m.source_line else str(m.source),
             subject=f"module.{m.name}",
             detail=f"no ?ref= in {_USERINFO.sub('', m.source_url)}",
         )

@@ -94,7 +94,8 @@ def single_replica(ctx: CheckContext) -> Detection:
     Recreate strategy, or a ReadWriteOnce volume. An RWO volume is a pvc volume whose claim is an
     RWO PVC in the same namespace (code or live PVC records; a claim with a shared mode such as
     ReadWriteMany is not RWO) or an RWO volumeClaimTemplate. total = Deployments and StatefulSets
-    whose replica count is known.
+    whose replica count is known. ref = the ``replicas:`` line when written, else the Recreate
+    ``type:`` line, else the object.
     """
     rwo = rwo_claims(ctx.inventory)
     known = [w for w in common.workloads(ctx.inventory, SCALABLE_KINDS) if replicas(w) is not None]
@@ -106,7 +107,8 @@ def single_replica(ctx: CheckContext) -> Detection:
         reasons += [f"RWO claim {n}" for n in claim_names(workload) if (workload.namespace, n) in rwo]
         reasons += [f"RWO volumeClaimTemplate {t.name}" for t in workload.volume_claim_templates if is_rwo(t)]
         if reasons:
-            locations.append(common.location(workload, "1 replica; " + ", ".join(reasons)))
+            fields = ("replicas", "strategy") if workload.strategy == "Recreate" else ("replicas",)
+            locations.append(common.line_location(workload, fields, "1 replica; " + ", ".join(reasons)))
     return Detection(count=len(locations), total=len(known), locations=locations)
 
 
@@ -147,11 +149,11 @@ def recreate_no_grace(ctx: CheckContext) -> Detection:
     """Workloads with the Recreate strategy, no terminationGracePeriodSeconds and no preStop hook on any
     regular container. Live objects carry the API default grace period (30 s), so a workload seen
     only live is normally not counted: the check is about what the code states.
-    total = Recreate workloads.
+    total = Recreate workloads. ref = the ``type: Recreate`` line.
     """
     recreate = [w for w in common.workloads(ctx.inventory) if w.strategy == "Recreate"]
     locations = [
-        common.location(w, "Recreate, default 30 s grace, no preStop hook")
+        common.line_location(w, ("strategy",), "Recreate, default 30 s grace, no preStop hook")
         for w in recreate
         if w.termination_grace_period is None and not any(c.pre_stop for c in regular_containers(w))
     ]
@@ -181,10 +183,10 @@ def rolling_no_surge(ctx: CheckContext) -> Detection:
 @detector("REL-STS-ONDELETE")
 def sts_ondelete(ctx: CheckContext) -> Detection:
     """StatefulSets and DaemonSets whose update strategy is OnDelete: an upgrade changes nothing until
-    someone deletes the pods by hand. total = StatefulSets and DaemonSets."""
+    someone deletes the pods by hand. total = StatefulSets and DaemonSets. ref = the OnDelete ``type:``."""
     chosen = common.workloads(ctx.inventory, ("StatefulSet", "DaemonSet"))
     locations = [
-        common.location(w, "updateStrategy OnDelete: pods roll only when deleted by hand")
+        common.line_location(w, ("strategy",), "updateStrategy OnDelete: pods roll only when deleted by hand")
         for w in chosen
         if w.strategy == "OnDelete"
     ]

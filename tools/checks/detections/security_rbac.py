@@ -9,13 +9,15 @@ edits). Live built-ins are left out: names starting ``system:`` and ``cluster-ad
 * SEC-RBAC-SECRETS: ClusterRoles with a rule granting get, list, watch or ``*`` on ``secrets`` or on
   ``*`` resources, in the core API group (apiGroups containing ``""`` or ``*``; a rule with no
   apiGroups is read as core). Cluster-wide Secret read. total = ClusterRoles considered.
+
+Both cite the first offending rule's own line in code (the ``rules:`` item, the ``rule {}`` block).
 """
 
 from __future__ import annotations
 
 from domain.findings import Location
 from tools.checks.spec import CheckContext, Detection, detector
-from tools.inventory.models import PolicyRule, RBACRole
+from tools.inventory.models import CodeRef, PolicyRule, RBACRole
 
 BUILT_IN = frozenset({"cluster-admin", "admin", "edit", "view"})
 READ_VERBS = frozenset({"get", "list", "watch", "*"})
@@ -35,6 +37,13 @@ def roles(ctx: CheckContext) -> list[RBACRole]:
 def _subject(role: RBACRole) -> str:
     scope = f"{role.namespace or '-'}/" if role.kind == "Role" else ""
     return f"{role.kind}/{scope}{role.name or '?'}"
+
+
+def _rule_ref(role: RBACRole, rule: PolicyRule) -> str:
+    """The offending rule's own line in code, else the role."""
+    if isinstance(role.source, CodeRef) and rule.line is not None:
+        return f"{role.source.path}:{rule.line}"
+    return str(role.source)
 
 
 def wildcard(rule: PolicyRule) -> bool:
@@ -61,7 +70,7 @@ def rbac_wildcard(ctx: CheckContext) -> Detection:
         if hits:
             rule = hits[0]
             detail = f"apiGroups {rule.api_groups or ['']}, resources {rule.resources}, verbs {rule.verbs}"
-            locations.append(Location(ref=str(role.source), subject=_subject(role), detail=detail))
+            locations.append(Location(ref=_rule_ref(role, rule), subject=_subject(role), detail=detail))
     return Detection(count=len(locations), total=len(considered), locations=locations)
 
 
@@ -74,12 +83,13 @@ def rbac_secrets(ctx: CheckContext) -> Detection:
     locations = []
     for role in cluster_roles:
         verbs: set[str] = set()
-        for rule in role.rules:
+        granting = [rule for rule in role.rules if reads_secrets(rule)]
+        for rule in granting:
             verbs |= reads_secrets(rule)
         if verbs:
             locations.append(
                 Location(
-                    ref=str(role.source),
+                    ref=_rule_ref(role, granting[0]),
                     subject=_subject(role),
                     detail=f"cluster-wide {', '.join(sorted(verbs))} on Secrets",
                 )

@@ -128,3 +128,5 @@ resource "kubernetes_manifest" "policy_inject_ndots" {
 
   depends_on = [terraform_data.kyverno_ready]
 }
+
+# TODO: add a verifyImages rule (cosign, keyless) once our images are signed.
