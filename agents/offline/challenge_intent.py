@@ -368,13 +368,31 @@ def _names_namespace(text: str, name: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
+ENCLOSING_LISTS = ("resources", "escape_hatches", "ignore_changes", "policies", "helm_releases")
+"""Code records besides workloads whose block a ref inside it belongs to (a finding cites the offending
+line, ``timestamp()`` or ``validationFailureAction``, not the block's first line)."""
+
+
 def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
-    """First line of the record that holds ``path:line`` (the workload around a container)."""
+    """First line of the record that holds ``path:line``: the workload around a container, else the
+    nearest Terraform block or object of ``ENCLOSING_LISTS`` that starts at or above it."""
     best = line
     for first, last in indexes.workload_spans(inventory.code).get(path, ()):
         if first <= line <= (last or line):
             best = min(best, first)
-    return best
+    if best < line:
+        return best
+    starts = [
+        source.line
+        for name in ENCLOSING_LISTS
+        for record in getattr(inventory.code, name)
+        if (source := getattr(record, "source", None)) is not None
+        and getattr(source, "path", None) == path
+        and isinstance(getattr(source, "line", None), int)
+        and source.line <= line
+        and (getattr(source, "end_line", None) is None or line <= source.end_line)
+    ]
+    return max(starts, default=best)
 
 
 def _quote(text: str, limit: int = 160) -> str:

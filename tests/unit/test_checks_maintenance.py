@@ -441,8 +441,10 @@ def test_chart_ref_by_semver_or_without_ref_is_unpinned_at_the_source_line(tmp_p
     inv = build_inventory(_chart_ref_estate(tmp_path, "  ref:\n    semver: '>=3.0.0'\n"))
     d = maintenance.helm_unpinned(ctx(inv))
     assert d.count == 1
-    assert d.locations[0].detail == (
-        "version >=3.0.0 is a range; chart app-template (flux); version at apps/oci.yaml:9"
+    # the ref is the offending line: the OCIRepository's ref, where the range is written
+    assert (d.locations[0].ref, d.locations[0].detail) == (
+        "apps/oci.yaml:9",
+        "version >=3.0.0 is a range; chart app-template (flux)",
     )
     (tmp_path / "bare").mkdir()
     bare = build_inventory(_chart_ref_estate(tmp_path / "bare", ""))

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from tools.inventory.inventory import Inventory
@@ -52,18 +52,20 @@ class CheckSpec(BaseModel):
         default=(),
         description="What a decision written in the estate must be about to cover it (topics.yaml keys).",
     )
-    counts: str | None = Field(default=None, description="What the detection counts, and where it looks.")
-    not_counted: str | None = Field(
-        default=None, description="What it deliberately does not count (look-alikes, defaults, scope)."
-    )
     shell: str | None = Field(default=None, description="A grep/kubectl command that approximates the count.")
     counts: str | None = Field(
         default=None, description="What one unit of the count is, and where it is looked for."
     )
     not_counted: tuple[str, ...] = Field(
         default=(),
-        description="What the check deliberately does not count (look-alikes it leaves out), one per item.",
+        description="What the check deliberately does not count (look-alikes it leaves out), one per item; "
+        "a single sentence is one item.",
     )
+
+    @field_validator("not_counted", mode="before")
+    @classmethod
+    def _one_item(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
     clock: bool = Field(
         default=False,
         description="True when the detection compares times with the audit clock (its command has --date).",
