@@ -31,6 +31,13 @@ class ToolUseBlock(_Model):
     id: str
     name: str
     input: dict[str, Any]
+    invalid_input: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Set when the model's input was not a JSON object (malformed or truncated JSON): "
+        "what it sent, capped. ``input`` is then empty, and the call is answered, never run. Local "
+        "only: never sent back to a model.",
+    )
 
 
 class ToolResultBlock(_Model):
