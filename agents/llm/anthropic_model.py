@@ -112,7 +112,8 @@ class AnthropicModel:
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of the Messages call (without ``stream``), deterministic for cassettes."""
-        return request_body(request, self.settings.model, min(request.max_tokens, self.settings.max_tokens))
+        model = request.model or self.settings.model
+        return request_body(request, model, min(request.max_tokens, self.settings.max_tokens))
 
     def complete(self, request: ModelRequest) -> ModelReply:
         params = self.params(request)

@@ -161,6 +161,7 @@ def run_agent(
     seen: set[str] | None = None,
     max_tokens: int = 8192,
     on_turn: Callable[[AgentRun[P]], None] | None = None,
+    model: str | None = None,
 ) -> AgentRun[P]:
     """Run one agent to its submission or the end of its budget. ``seen``: ids it may cite from the start."""
     run: AgentRun[P] = AgentRun(agent=agent, payload=None, seen=set(seen or ()))
@@ -185,6 +186,7 @@ def run_agent(
             # forced: exactly one submission, so a reply cannot carry two that overwrite each other
             tool_choice=(ToolChoice(mode="tool", name=submission.name, parallel=False) if final else AUTO),
             max_tokens=max_tokens,
+            model=model,
         )
         try:
             reply = client.complete(request)
@@ -377,6 +379,7 @@ def run_role(
         accountant=accountant,
         budget=budget,
         seen=seen,
+        model=ctx.role_model(role),
         on_turn=lambda run: ctx.progress(
             role, who or "report", f"turn {run.turns}: {usage_line(accountant, agent)}", detail=True
         ),

@@ -99,6 +99,9 @@ class ModelRequest(_Model):
     tools: list[ToolDef] = Field(default_factory=list)
     tool_choice: ToolChoice | None = None
     max_tokens: int = 8192
+    model: str | None = Field(
+        default=None, description="A model other than the client's for this request (a role's own model)."
+    )
 
 
 class ModelReply(_Model):

@@ -78,6 +78,16 @@ class ModelSettings(BaseModel):
 
     provider: str = Field(default="anthropic", description="Who serves the model (agents/llm/providers.py).")
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description="Model id sent to the Messages API.")
+    challenger_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Model of the challengers (--challenger-model); unset: ``model``.",
+    )
+    synthesizer_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Model of the synthesizer (--synthesizer-model); unset: ``model``.",
+    )
     api_key: SecretStr | None = Field(default=None, exclude=True, description="ANTHROPIC_API_KEY.")
     auth_token: SecretStr | None = Field(
         default=None,
@@ -115,6 +125,11 @@ class ModelSettings(BaseModel):
         """A ``user:password@`` in the endpoint is a credential: never saved with the run (resume
         takes it from ``ANTHROPIC_BASE_URL`` again, see ``pipeline/models.build_model``)."""
         return without_userinfo(url) if url else url
+
+    def role_model(self, role: str) -> str | None:
+        """The model of a role when it is not ``model`` (the researchers always run on ``model``)."""
+        chosen = {"challenge": self.challenger_model, "synthesize": self.synthesizer_model}.get(role)
+        return chosen if chosen not in (None, self.model) else None
 
     @property
     def has_credentials(self) -> bool:
