@@ -42,6 +42,7 @@ class RecordedRun(BaseModel):
     )
     concerns: tuple[Concern, ...] = Field(min_length=1)
     stream: bool = False
+    anonymize: bool = False
     budget: RunBudget = Field(default_factory=RunBudget)
     price: Price | None = None
 
@@ -111,6 +112,9 @@ def reconcile(args: argparse.Namespace, recorded: RecordedRun, path: Path) -> No
     if args.stream and not recorded.stream:
         raise _contradiction(path, "--stream", "(given)", "(not given)")
     args.stream = recorded.stream
+    if args.anonymize and not recorded.anonymize:
+        raise _contradiction(path, "--anonymize", "(given)", "(not given)")
+    args.anonymize = recorded.anonymize
     recorded_price = f"{recorded.price.input:g},{recorded.price.output:g}" if recorded.price else None
     if args.price is not None and _price_pair(args.price) != _price_pair(recorded_price):
         raise _contradiction(path, "--price", args.price, recorded_price or "(none)")

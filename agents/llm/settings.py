@@ -109,6 +109,11 @@ class ModelSettings(BaseModel):
         description="Seconds a request may wait for the server (--request-timeout): without streaming, "
         "for the whole reply; with streaming, between two events. A timeout is not retried by the SDK.",
     )
+    anonymize: bool = Field(
+        default=False,
+        description="Pseudonymise namespace and workload names in every request (--anonymize; "
+        "agents/llm/anonymize.py).",
+    )
     stream: bool = Field(
         default=False, description="Stream replies (SSE); the reply handed to the agent is the same."
     )

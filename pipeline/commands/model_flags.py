@@ -41,6 +41,11 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
     )
     group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
     group.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="send the model pseudonyms for namespace and workload names; the report keeps the real ones",
+    )
+    group.add_argument(
         "--request-timeout",
         type=float,
         metavar="SECONDS",
@@ -117,6 +122,7 @@ def model_settings(args: argparse.Namespace, env: Environment, model: str | None
         challenger_model=args.challenger_model,
         synthesizer_model=args.synthesizer_model,
         stream=args.stream,
+        anonymize=args.anonymize,
         timeout=request_timeout(args.request_timeout),
         budget=budget(args),
         price=price(args.price),

@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             request_timeout=args.request_timeout,
             concerns=settings.concerns,
             stream=options.stream,
+            anonymize=options.anonymize,
             budget=options.budget,
             price=options.price,
         )
