@@ -2,8 +2,10 @@
 
 Providers stand behind it (``agents/llm/providers.py`` names them): ``AnthropicModel`` (the only
 module that imports the ``anthropic`` SDK, ``agents/llm/anthropic_model.py``, whose wire format is
-``agents/llm/anthropic_wire.py``), ``ScriptedModel`` (a queue of replies) and ``FunctionModel`` (a
-function of the request). Agents see only ``ModelClient.complete``.
+``agents/llm/anthropic_wire.py``), ``ScriptedModel`` (a queue of replies), ``FunctionModel`` (a
+function of the request) and ``ChaosModel`` (real models' failure modes, ``agents/llm/chaos.py``);
+``AnonymizingModel`` (``agents/llm/anonymize.py``) wraps any of them. Agents see only
+``ModelClient.complete``.
 
 Requests and replies are provider-neutral typed values: a conversation is a list of ``Message``s
 (a role and typed blocks: text, a tool call, a tool result), tools are ``ToolDef``s, and the tool
