@@ -17,12 +17,13 @@ from typing import Any
 import httpx2
 import pytest
 from estates import GITOPS, REPO
-from fakes import Router, ScriptedAnthropicServer, fail, reply, text
+from fakes import Router, ScriptedAnthropicServer, fail, reply, text, tool_use
 from rich.console import Console
 from scenarios import gitops
 from scenarios.common import SCRIPTED_MODEL, researcher_key
 
 from agents.llm.anthropic_model import AnthropicModel
+from agents.llm.loop import CUT_OFF
 from agents.llm.protocol import ModelRequest, ToolUseBlock, user_text
 from agents.llm.settings import ModelSettings
 from domain.errors import ModelRejected
@@ -126,8 +127,10 @@ def test_a_tool_input_that_is_not_a_json_object_is_marked_not_guessed(
     assert use == ToolUseBlock(id="toolu_1", name="repo_list", input=expected, invalid_input=invalid)
 
 
-def _audit(server: ScriptedAnthropicServer, out: Path) -> tuple[AuditState, int]:
-    settings = ModelSettings(model=SCRIPTED_MODEL, api_key=KEY, base_url=server.base_url, max_retries=2)
+def _audit(server: ScriptedAnthropicServer, out: Path, *, stream: bool = False) -> tuple[AuditState, int]:
+    settings = ModelSettings(
+        model=SCRIPTED_MODEL, api_key=KEY, base_url=server.base_url, max_retries=2, stream=stream
+    )
     model = AnthropicModel(settings)
     run_settings = RunSettings(
         estate=GITOPS,
@@ -203,4 +206,25 @@ def test_over_http_a_refusal_ends_the_researcher_and_a_pause_is_carried_on(
         )
     else:
         assert note is None
+    assert code == 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_over_http_a_submission_cut_off_at_max_tokens_is_not_accepted(stream: bool, tmp_path: Path) -> None:
+    routes = gitops.router().routes
+    clean = routes[MAINTENANCE]
+    assert callable(clean)
+
+    def maintenance(body: dict[str, Any]) -> Any:
+        if len(body["messages"]) == 1:  # what arrived of the submission validates: an empty list
+            return reply(tool_use("submit_findings", {"findings": []}), stop_reason="max_tokens")
+        return clean(body)
+
+    with ScriptedAnthropicServer(Router({**routes, MAINTENANCE: maintenance})) as server:
+        state, code = _audit(server, tmp_path, stream=stream)
+    sent = server.requests_for(MAINTENANCE)
+    assert len(sent) == 2 and not server.script_errors
+    [answer] = [b for b in sent[1].body["messages"][-1]["content"] if b["type"] == "tool_result"]
+    assert answer["is_error"] is True and answer["content"] == CUT_OFF
+    assert state.results["maintenance"].note is None  # the resent, whole submission was accepted
     assert code == 0
