@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.concerns import Mode
+from domain.concerns import Mode, Role
 from domain.evidence import Evidence
 from domain.findings import ConcernResult, Verdict
 from tools.checks.spec import CheckContext
@@ -72,6 +72,9 @@ class AgentContext(Protocol):
         self, inventory: Inventory | None = None, ledger: Ledger | None = None
     ) -> CheckContext: ...
     def llm(self) -> tuple[ModelClient, Accountant, RunBudget]: ...
+    def role_model(self, role: Role) -> str | None:
+        """The model of ``role`` when it is not the run's (``--challenger-model``, ...)."""
+
     def estate_summary(self, inventory: Inventory) -> dict[str, Any]: ...
 
 

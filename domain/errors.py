@@ -108,7 +108,8 @@ class ModelError(InfraAuditError):
     """A model call failed after the SDK's own retries.
 
     ``failure`` names the class of failure in our own words (``timeout``, ``connection``,
-    ``stream_broke``, ``stream_truncated``, ``stream_error``, ``status``, ``replay``), and
+    ``stream_broke``, ``stream_truncated``, ``stream_error``, ``status``, ``replay``, ``too_large``
+    for a 413, ``context_overflow`` for a prompt over the model's context window), and
     ``sdk_retried`` says whether the SDK had a chance to retry it: callers and tests read these
     fields, never the message, whose wording follows the SDK's.
     """

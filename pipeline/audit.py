@@ -66,6 +66,10 @@ def _context(
     )
     if model is not None:
         options = settings.llm or ModelSettings()
+        if options.anonymize:  # the names of the estate's namespaces and workloads never reach the model
+            from agents.llm.anonymize import AnonymizingModel, estate_pseudonyms
+
+            model = AnonymizingModel(model, lambda: estate_pseudonyms(ctx.inventory()))
         ctx.model = model
         ctx.budget = options.budget
         ctx.accountant = Accountant(options.budget, price_override=options.price)

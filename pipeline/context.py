@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents.context import ProgressFn
+from domain.concerns import Role
 from pipeline.settings import RunSettings
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
@@ -115,6 +116,10 @@ class RunContext:
         """The model, the accountant and the budget of an LLM run (all three are set together)."""
         assert self.model is not None and self.accountant is not None and self.budget is not None
         return self.model, self.accountant, self.budget
+
+    def role_model(self, role: Role) -> str | None:
+        """The model of ``role`` when not the run's (``--challenger-model``, ``--synthesizer-model``)."""
+        return self.settings.llm.role_model(role) if self.settings.llm is not None else None
 
     def estate_summary(self, inventory: Inventory) -> dict[str, object]:
         """What a prompt says about the estate: its path, its cluster and its record counts (the render

@@ -34,8 +34,15 @@ class RecordedRun(BaseModel):
     run_id: str
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     model: str
+    challenger_model: str | None = None
+    synthesizer_model: str | None = None
+    request_timeout: float | None = Field(
+        default=None,
+        description="--request-timeout as given; a replay waits for nothing, so a given one wins.",
+    )
     concerns: tuple[Concern, ...] = Field(min_length=1)
     stream: bool = False
+    anonymize: bool = False
     budget: RunBudget = Field(default_factory=RunBudget)
     price: Price | None = None
 
@@ -86,6 +93,8 @@ def reconcile(args: argparse.Namespace, recorded: RecordedRun, path: Path) -> No
         ("run_id", "--run-id", recorded.run_id),
         ("date", "--date", recorded.date),
         ("model", "--model", recorded.model),
+        ("challenger_model", "--challenger-model", recorded.challenger_model),
+        ("synthesizer_model", "--synthesizer-model", recorded.synthesizer_model),
         ("max_tool_calls", "--max-tool-calls", recorded.budget.max_tool_calls_per_agent),
         ("max_tokens", "--max-tokens", recorded.budget.max_tokens_per_run),
         ("max_usd", "--max-usd", recorded.budget.max_usd_per_run),
@@ -93,14 +102,19 @@ def reconcile(args: argparse.Namespace, recorded: RecordedRun, path: Path) -> No
     for name, flag, value in flags:
         given = getattr(args, name)
         if given is not None and given != value:
-            raise _contradiction(path, flag, given, value)
+            raise _contradiction(path, flag, given, "(none)" if value is None else value)
         setattr(args, name, value)
+    if args.request_timeout is None:
+        args.request_timeout = recorded.request_timeout
     if args.concerns and set(args.concerns) != set(recorded.concerns):
         raise _contradiction(path, "--concern", ",".join(args.concerns), ",".join(recorded.concerns))
     args.concerns = list(recorded.concerns)
     if args.stream and not recorded.stream:
         raise _contradiction(path, "--stream", "(given)", "(not given)")
     args.stream = recorded.stream
+    if args.anonymize and not recorded.anonymize:
+        raise _contradiction(path, "--anonymize", "(given)", "(not given)")
+    args.anonymize = recorded.anonymize
     recorded_price = f"{recorded.price.input:g},{recorded.price.output:g}" if recorded.price else None
     if args.price is not None and _price_pair(args.price) != _price_pair(recorded_price):
         raise _contradiction(path, "--price", args.price, recorded_price or "(none)")

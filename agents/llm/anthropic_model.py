@@ -13,9 +13,11 @@ What this module decides, and why:
   the SDK itself thought worth retrying (408, 409, 429, >= 500 including 529 overloaded, connection
   errors, timeouts) becomes ``ModelUnavailable``, which the graph's node retry policy tries again
   later; any other 4xx (400, 401, 402, 403, 404, 413, 422, ...) becomes ``ModelRejected``, never
-  retried. The split is the SDK's own (``anthropic/lib/_retry.py``: 408/409/429 are its transient 4xx),
-  with one exception: a 429 saying the organisation's spend limit is reached is ``ModelRejected``,
-  since no node retry within the run can lift it.
+  retried. Two of those name their failure, since the agent loop handles them (it compacts the
+  conversation once): a 413 is ``too_large``, a 400 refusing a prompt over the context window is
+  ``context_overflow``. The split is the SDK's own (``anthropic/lib/_retry.py``: 408/409/429 are
+  its transient 4xx), with one exception: a 429 saying the organisation's spend limit is reached is
+  ``ModelRejected``, since no node retry within the run can lift it.
 * **Timeouts** (``ModelSettings.timeout``, ``--request-timeout``) bound each wait for the server:
   every read of the socket, so without streaming the whole reply (a server sends nothing until it
   has generated it), and with streaming the gap between two events, never the whole stream. A
@@ -37,6 +39,7 @@ What this module decides, and why:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -60,6 +63,15 @@ SPEND_LIMIT_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_l
 # Error types an SSE ``error`` event can carry mid-stream (the HTTP status is then 200).
 TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 MESSAGE_CAP = 300
+INPUT_SHOWN = 120
+# A request larger than the model takes: its HTTP status, and the error types and messages with which
+# servers refuse a prompt over the context window with a 400 (the Messages API's "prompt is too long",
+# llama.cpp's exceed_context_size_error, vLLM's and LiteLLM's "maximum context length").
+TOO_LARGE_STATUS = 413
+OVERFLOW_TYPES = frozenset({"exceed_context_size_error", "context_length_exceeded"})
+_OVERFLOW = re.compile(
+    r"prompt is too long|context (?:window|length|size)|maximum context|too many (?:input )?tokens", re.I
+)
 _KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 
 
@@ -100,7 +112,8 @@ class AnthropicModel:
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of the Messages call (without ``stream``), deterministic for cassettes."""
-        return request_body(request, self.settings.model, min(request.max_tokens, self.settings.max_tokens))
+        model = request.model or self.settings.model
+        return request_body(request, model, min(request.max_tokens, self.settings.max_tokens))
 
     def complete(self, request: ModelRequest) -> ModelReply:
         params = self.params(request)
@@ -211,6 +224,10 @@ class AnthropicModel:
             if exc.error_code in SPEND_LIMIT_CODES:
                 transient, said = False, f"{exc.error_code}: {said}"
             failure = "status" if status >= 400 else "stream_error"
+            if status == TOO_LARGE_STATUS:
+                failure = "too_large"
+            elif status == 400 and (kind in OVERFLOW_TYPES or _OVERFLOW.search(said)):
+                failure = "context_overflow"
             if transient:
                 return ModelUnavailable(
                     self._line(agent, f"{head}: {said}{rid} ({retried})"),
@@ -277,8 +294,7 @@ def to_reply(message: Message) -> ModelReply:
         if block.type == "text":
             content.append(TextBlock(text=block.text))
         elif block.type == "tool_use":
-            tool_input = block.input if isinstance(block.input, dict) else {}
-            content.append(ToolUseBlock(id=block.id, name=block.name, input=tool_input))
+            content.append(_tool_use(block.id, block.name, block.input))
         else:
             log.warning("dropped a %s block from %s: infra-audit does not use it", block.type, message.model)
     usage = getattr(message, "usage", None)
@@ -293,6 +309,26 @@ def to_reply(message: Message) -> ModelReply:
             cache_read_input_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
         ),
     )
+
+
+def _tool_use(tool_id: str, name: str, raw: object) -> ToolUseBlock:
+    """A tool call whose input is a JSON object, or one marked ``invalid_input`` (the loop answers it).
+
+    Compatible servers (llama.cpp's adapter among them) may send the input as a JSON string, or one a
+    model left malformed or cut short: a string that parses to an object is that object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return ToolUseBlock(id=tool_id, name=name, input={}, invalid_input=_shown(raw, "malformed JSON"))
+    if isinstance(raw, dict):
+        return ToolUseBlock(id=tool_id, name=name, input=raw)
+    return ToolUseBlock(id=tool_id, name=name, input={}, invalid_input=_shown(raw, type(raw).__name__))
+
+
+def _shown(raw: object, what: str) -> str:
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    return f"{what}: {text[:INPUT_SHOWN]}{'...' if len(text) > INPUT_SHOWN else ''}"
 
 
 def _unrecorded(exc: BaseException) -> bool:

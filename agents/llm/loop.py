@@ -16,7 +16,16 @@ its submission tool. The rules the loop enforces, whatever the model does:
   ``MAX_REJECTED`` rejections; the same rejected submission again (same input, nothing new seen
   since) is a loop and ends the agent at once. An agent ended so has no payload, and its role falls
   back to the deterministic path (``stopped`` says why);
-* text with no tool call is nudged once towards submitting, then the final turn is forced.
+* text with no tool call is nudged once towards submitting, then the final turn is forced;
+* what real models get wrong is answered, never run (see "With a model" in docs/architecture.md):
+  a tool call whose input was not a JSON object, or the call a ``max_tokens`` stop cut off (its input
+  may be incomplete, so a submission that happens to validate is not accepted either), gets an
+  error tool_result saying what to resend, and counts as a tool call (exploration) or a rejection
+  (submission), so it is bounded by the same budgets; a ``refusal`` ends the agent at once; a
+  ``pause_turn`` is continued (the next request carries the paused turn), up to ``MAX_PAUSES``;
+  a request the model cannot take (``ModelRejected`` with failure ``too_large`` or
+  ``context_overflow``) is retried once from the prompt alone with the submission forced, and a
+  second ends the agent (its role falls back).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from agents.llm.prompts import render
 from agents.llm.protocol import (
     Message,
     ModelClient,
+    ModelReply,
     ModelRequest,
     TextBlock,
     ToolChoice,
@@ -44,6 +54,7 @@ from agents.llm.protocol import (
 )
 from agents.llm.settings import RunBudget
 from domain.concerns import Role, agent_label
+from domain.errors import ModelRejected
 from domain.evidence import Evidence
 from tools.registry import Toolbox, ToolSpec
 
@@ -51,9 +62,16 @@ P = TypeVar("P", bound=BaseModel)
 
 MAX_REPEATS = 3
 MAX_REJECTED = 3
+MAX_PAUSES = 2
 CUT_OFF = (
-    "Your last reply was cut off at the output token limit. Submit again, more concisely: shorter "
-    "summaries and at most the 20 most telling locations per finding."
+    "Submission cut off at the output token limit, nothing was recorded. Submit again, more "
+    "concisely: shorter summaries and at most the 20 most telling locations per finding."
+)
+TOO_LARGE = {"too_large": "request too large", "context_overflow": "context window exceeded"}
+"""The ``ModelRejected.failure`` of a request the model cannot take, and how ``stopped`` says it."""
+COMPACTED = (
+    "Your earlier turns no longer fit the model's context window and were dropped. Do not explore "
+    "further: submit now, citing evidence ids you have seen (the catalog's results above included)."
 )
 AUTO = ToolChoice(mode="auto")
 _EMPTY_TURN = Message(role="assistant", content=[TextBlock(text="(no reply)")])
@@ -143,6 +161,7 @@ def run_agent(
     seen: set[str] | None = None,
     max_tokens: int = 8192,
     on_turn: Callable[[AgentRun[P]], None] | None = None,
+    model: str | None = None,
 ) -> AgentRun[P]:
     """Run one agent to its submission or the end of its budget. ``seen``: ids it may cite from the start."""
     run: AgentRun[P] = AgentRun(agent=agent, payload=None, seen=set(seen or ()))
@@ -152,6 +171,8 @@ def run_agent(
     by_name = {s.name for s in tools}
     final = False
     nudged = False
+    compacted = False
+    pauses = 0
     while run.turns < MAX_TURNS:
         run.turns += 1
         spent = accountant.check_budget()
@@ -165,12 +186,32 @@ def run_agent(
             # forced: exactly one submission, so a reply cannot carry two that overwrite each other
             tool_choice=(ToolChoice(mode="tool", name=submission.name, parallel=False) if final else AUTO),
             max_tokens=max_tokens,
+            model=model,
         )
-        reply = client.complete(request)
+        try:
+            reply = client.complete(request)
+        except ModelRejected as exc:
+            if exc.failure not in TOO_LARGE:
+                raise
+            if compacted or len(messages) == 1:  # nothing left to drop: the prompt alone is too large
+                run.stopped = TOO_LARGE[exc.failure]
+                return run
+            # the conversation outgrew the model: once, the prompt alone, and the submission forced
+            compacted = final = True
+            messages = [user_text(f"{prompt}\n\n{COMPACTED}")]
+            continue
         uses = reply.tool_uses
         calls_before = run.tool_calls
-        # the API refuses an assistant turn with no content; keep the turn (roles must alternate)
-        messages.append(reply.as_message() if reply.content else _EMPTY_TURN)
+        _append_reply(messages, reply)
+        if reply.stop_reason == "refusal":  # what it refused, it refuses again: nothing is run
+            accountant.record(agent, reply.model, reply.usage, stop_reason=reply.stop_reason)
+            run.stopped = "the model refused"
+            return run
+        if not uses and reply.stop_reason == "pause_turn" and pauses < MAX_PAUSES:
+            # a paused turn goes back as it is, and the model carries on from where it stopped
+            accountant.record(agent, reply.model, reply.usage, stop_reason=reply.stop_reason)
+            pauses += 1
+            continue
         if not uses:
             accountant.record(agent, reply.model, reply.usage, stop_reason=reply.stop_reason)
             if final:
@@ -181,8 +222,12 @@ def run_agent(
             nudged = True
             continue
         answers: list[tuple[str, str, bool]] = []
+        # at a max_tokens stop the last block is where the output ended: its input may be incomplete
+        cut = uses[-1].id if reply.stop_reason == "max_tokens" else None
         for use in uses:
-            if use.name == submission.name:
+            if use.id == cut or use.invalid_input is not None:
+                answer = _unusable(run, submission.name, use, cut_off=use.id == cut)
+            elif use.name == submission.name:
                 answer = _submit(run, submission, use)
             elif final or (use.name not in by_name and use.name in toolbox.names()):
                 answer = (use.id, _refused(use.name, final, by_name, submission.name), True)
@@ -204,16 +249,47 @@ def run_agent(
         if (limit := run.rejection_limit()) is not None:
             run.stopped = limit
             return run
-        turn = tool_results(answers)
-        if reply.stop_reason == "max_tokens":
-            # a submission cut off at the token limit arrives truncated and is rejected: say why
-            turn.content.append(TextBlock(text=CUT_OFF))
-        messages.append(turn)
+        messages.append(tool_results(answers))
         if final and not any(u.name == submission.name for u in uses):
             run.stopped = "no-submission"
             return run
     run.stopped = "turn-limit"
     return run
+
+
+def _append_reply(messages: list[Message], reply: ModelReply) -> None:
+    """The model's turn onto the conversation; a turn continuing a paused one joins it (roles
+    alternate), and the API refuses an assistant turn with no content, so an empty one says so."""
+    if messages[-1].role == "assistant":
+        messages[-1] = Message(role="assistant", content=[*messages[-1].content, *reply.content])
+    else:
+        messages.append(reply.as_message() if reply.content else _EMPTY_TURN)
+
+
+def _unusable(
+    run: AgentRun[P], submit_name: str, use: ToolUseBlock, *, cut_off: bool
+) -> tuple[str, str, bool]:
+    """A call whose input cannot be trusted: answered with what to resend, never run nor accepted.
+
+    It counts as what it tried to be, so a model that keeps sending them meets the same bounds: a
+    rejected submission (``MAX_REJECTED``, and the same one again is a loop), or a tool call."""
+    if use.name == submit_name:
+        _rejected(run, use)
+        if cut_off:
+            return (use.id, CUT_OFF, True)
+        return (
+            use.id,
+            f"Submission rejected, nothing was recorded: its input was not a JSON object "
+            f"({use.invalid_input}). Submit again with valid JSON.",
+            True,
+        )
+    run.tool_calls += 1
+    why = (
+        "your reply was cut off at the output token limit inside this call, so its input may be incomplete"
+        if cut_off
+        else f"its input was not a JSON object ({use.invalid_input})"
+    )
+    return (use.id, f"{use.name} was not run: {why}. Send the call again, complete and shorter.", True)
 
 
 def _nudge(submit_name: str, nudged: bool) -> str:
@@ -303,6 +379,7 @@ def run_role(
         accountant=accountant,
         budget=budget,
         seen=seen,
+        model=ctx.role_model(role),
         on_turn=lambda run: ctx.progress(
             role, who or "report", f"turn {run.turns}: {usage_line(accountant, agent)}", detail=True
         ),

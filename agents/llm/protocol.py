@@ -2,8 +2,10 @@
 
 Providers stand behind it (``agents/llm/providers.py`` names them): ``AnthropicModel`` (the only
 module that imports the ``anthropic`` SDK, ``agents/llm/anthropic_model.py``, whose wire format is
-``agents/llm/anthropic_wire.py``), ``ScriptedModel`` (a queue of replies) and ``FunctionModel`` (a
-function of the request). Agents see only ``ModelClient.complete``.
+``agents/llm/anthropic_wire.py``), ``ScriptedModel`` (a queue of replies), ``FunctionModel`` (a
+function of the request) and ``ChaosModel`` (real models' failure modes, ``agents/llm/chaos.py``);
+``AnonymizingModel`` (``agents/llm/anonymize.py``) wraps any of them. Agents see only
+``ModelClient.complete``.
 
 Requests and replies are provider-neutral typed values: a conversation is a list of ``Message``s
 (a role and typed blocks: text, a tool call, a tool result), tools are ``ToolDef``s, and the tool
@@ -31,6 +33,13 @@ class ToolUseBlock(_Model):
     id: str
     name: str
     input: dict[str, Any]
+    invalid_input: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Set when the model's input was not a JSON object (malformed or truncated JSON): "
+        "what it sent, capped. ``input`` is then empty, and the call is answered, never run. Local "
+        "only: never sent back to a model.",
+    )
 
 
 class ToolResultBlock(_Model):
@@ -92,6 +101,9 @@ class ModelRequest(_Model):
     tools: list[ToolDef] = Field(default_factory=list)
     tool_choice: ToolChoice | None = None
     max_tokens: int = 8192
+    model: str | None = Field(
+        default=None, description="A model other than the client's for this request (a role's own model)."
+    )
 
 
 class ModelReply(_Model):

@@ -78,6 +78,16 @@ class ModelSettings(BaseModel):
 
     provider: str = Field(default="anthropic", description="Who serves the model (agents/llm/providers.py).")
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description="Model id sent to the Messages API.")
+    challenger_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Model of the challengers (--challenger-model); unset: ``model``.",
+    )
+    synthesizer_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Model of the synthesizer (--synthesizer-model); unset: ``model``.",
+    )
     api_key: SecretStr | None = Field(default=None, exclude=True, description="ANTHROPIC_API_KEY.")
     auth_token: SecretStr | None = Field(
         default=None,
@@ -99,6 +109,11 @@ class ModelSettings(BaseModel):
         description="Seconds a request may wait for the server (--request-timeout): without streaming, "
         "for the whole reply; with streaming, between two events. A timeout is not retried by the SDK.",
     )
+    anonymize: bool = Field(
+        default=False,
+        description="Pseudonymise namespace and workload names in every request (--anonymize; "
+        "agents/llm/anonymize.py).",
+    )
     stream: bool = Field(
         default=False, description="Stream replies (SSE); the reply handed to the agent is the same."
     )
@@ -115,6 +130,11 @@ class ModelSettings(BaseModel):
         """A ``user:password@`` in the endpoint is a credential: never saved with the run (resume
         takes it from ``ANTHROPIC_BASE_URL`` again, see ``pipeline/models.build_model``)."""
         return without_userinfo(url) if url else url
+
+    def role_model(self, role: str) -> str | None:
+        """The model of a role when it is not ``model`` (the researchers always run on ``model``)."""
+        chosen = {"challenge": self.challenger_model, "synthesize": self.synthesizer_model}.get(role)
+        return chosen if chosen not in (None, self.model) else None
 
     @property
     def has_credentials(self) -> bool:

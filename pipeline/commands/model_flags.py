@@ -32,8 +32,19 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
         choices=sorted(PROVIDERS),
         help=f"who serves the model (default {DEFAULT_PROVIDER})",
     )
-    group.add_argument("--model", help="model id (default: the client's current Sonnet)")
+    group.add_argument("--model", help="model id of every agent (default: the client's current Sonnet)")
+    group.add_argument(
+        "--challenger-model", metavar="MODEL", help="model id of the challengers (default: --model)"
+    )
+    group.add_argument(
+        "--synthesizer-model", metavar="MODEL", help="model id of the synthesizer (default: --model)"
+    )
     group.add_argument("--stream", action="store_true", help="stream replies (SSE)")
+    group.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="send the model pseudonyms for namespace and workload names; the report keeps the real ones",
+    )
     group.add_argument(
         "--request-timeout",
         type=float,
@@ -108,7 +119,10 @@ def model_settings(args: argparse.Namespace, env: Environment, model: str | None
     return env.model_settings(
         provider=args.provider,
         model=model or args.model,
+        challenger_model=args.challenger_model,
+        synthesizer_model=args.synthesizer_model,
         stream=args.stream,
+        anonymize=args.anonymize,
         timeout=request_timeout(args.request_timeout),
         budget=budget(args),
         price=price(args.price),

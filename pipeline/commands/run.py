@@ -138,8 +138,12 @@ def run(args: argparse.Namespace) -> int:
             run_id=run_id,
             date=str(settings.date),
             model=model.model,
+            challenger_model=options.challenger_model,
+            synthesizer_model=options.synthesizer_model,
+            request_timeout=args.request_timeout,
             concerns=settings.concerns,
             stream=options.stream,
+            anonymize=options.anonymize,
             budget=options.budget,
             price=options.price,
         )
