@@ -11,6 +11,7 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   the audit clock.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
+* ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
 
 ``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
 ``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
@@ -36,7 +37,7 @@ MAIN = "count"
 
 
 class ReproSpec(BaseModel):
-    """One standard-tool command that prints one number (exactly one of rg, jq, python)."""
+    """One standard-tool command that prints one number (exactly one of rg, jq, python, sum)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +49,7 @@ class ReproSpec(BaseModel):
     jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
     resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
+    sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     when: tuple[str, ...] = Field(
         default=(),
         description="Conditions for the command to be exact here, all of them: cluster, no-cluster, "
@@ -56,9 +58,9 @@ class ReproSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> ReproSpec:
-        chosen = [k for k in ("rg", "jq", "python") if getattr(self, k) is not None]
+        chosen = [k for k in ("rg", "jq", "python", "sum") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("a reproduce entry has exactly one of rg, jq, python")
+            raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
         if any(not WHEN.match(w) for w in self.when):
@@ -69,6 +71,8 @@ class ReproSpec(BaseModel):
 
 
 RG_FLAGS = frozenset({"-i", "-w", "-F", "-U"})
+SKIPPED = (".git", ".terraform", ".terragrunt-cache")
+"""Directories no repo command reads: git's own, and the tool caches the inventory walk skips."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
     argv = ["--no-config", "--hidden", "--no-heading", *mode[spec.count]]
     if spec.replace is not None:
         argv += ["-r", spec.replace]
-    argv += [*spec.flags, *[f"--glob={g}" for g in spec.glob], "--glob=!.git"]
+    argv += [*spec.flags, *[f"--glob={g}" for g in spec.glob], *[f"--glob=!{c}" for c in SKIPPED]]
     argv += [f"--glob=!{pathnames.glob_literal(s)}/**" for s in where.snapshot_dirs]
     return [*argv, "--", spec.rg]
 
@@ -116,6 +120,8 @@ _TAIL = {
 def shell(spec: ReproSpec, where: Where) -> str:
     """The command a person pastes (from where the run was started) to get the number."""
     q = shlex.quote
+    if spec.sum is not None:
+        return "echo $(( " + " + ".join(f"$({shell(part, where)})" for part in spec.sum) + " ))"
     if spec.rg is not None:
         args = " ".join(q(a) for a in rg_argv(spec, where))
         return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
@@ -140,6 +146,8 @@ def merge_filter(jq: str) -> str:
 
 def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool) -> bool:
     """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster)."""
+    if spec.sum is not None and not all(applies(p, code_counts, cluster=cluster) for p in spec.sum):
+        return False
     if spec.jq is not None and not cluster:
         return False
     for condition in spec.when:

@@ -35,6 +35,10 @@ class Printed:
 
 def run_spec(spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None) -> Printed:
     try:
+        if spec.sum is not None:
+            parts = [run_spec(part, jail, where, backend) for part in spec.sum]
+            failed = next((p for p in parts if p.value is None), None)
+            return failed or Printed(sum(p.value or 0.0 for p in parts))
         if spec.rg is not None:
             return _rg(spec, jail, where)
         if spec.jq is not None:
