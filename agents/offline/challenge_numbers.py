@@ -94,7 +94,7 @@ class Recounter:
         if not specs:
             text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
             return ToolResult(
-                tool=LISTED, args=args, status=ToolStatus.NO_DATA, command=original.command, output=text
+                tool=LISTED, args=args, status=ToolStatus.OK, command=original.command, output=text
             )
         commands = {key: shell(spec, cctx.where) for key, spec in specs.items()}
         printed = run_all(specs, cctx.toolbox.jail, cctx.where, self.ctx.backend)
