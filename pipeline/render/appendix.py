@@ -70,6 +70,8 @@ def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row
         values = [_value(claim, recount)]
     elif recount is not None and recount.tool in (INDEPENDENT, LISTED):
         refs = ", ".join(code(r) for r in f.refs) or "no refs"
+        if claim.measure:
+            refs = f"a part of {f.id}'s count, among its refs"
         command = f"listed, not recomputed: {refs}<br>check: {code(ev.command)}"
         result = f"{_reading(claim, ev)} ({code(ev.id)}{measure}); listed"
         values = [_value(claim, ev)]
