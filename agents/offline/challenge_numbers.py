@@ -164,6 +164,11 @@ def challenge_numbers(
             tally.checked.append(again.id)
             if not recomputed(again, claim):
                 tally.listed += 1
+                own = measured(original, claim.measure)
+                if original.tool == "check" and own != claim.value:
+                    # no command recounts it, but the claim misquotes the check's recorded number
+                    tally.wrong.append((claim, own, original))
+                    tally.checked.append(original.id)  # the number the correction stands on
                 continue
             value = measured(again, claim.measure)
             if again.status == ToolStatus.ERROR and value is None:
@@ -181,11 +186,7 @@ def challenge_numbers(
 def _verdict(finding: RawFinding, tally: _Tally, index: Mapping[str, Evidence]) -> Verdict:
     if tally.wrong:
         actual = tally.wrong[0][1]
-        details = "; ".join(
-            f"'{c.text}' stated {_n(c.value)} (`{_stated_by(c, index)}`), "
-            f"`{command_for(ev, c)}` prints {_n(v)}"
-            for c, v, ev in tally.wrong
-        )
+        details = "; ".join(_wrong(c, v, ev, index) for c, v, ev in tally.wrong)
         return Verdict(
             finding=finding.id,
             challenger=STANCE,
@@ -210,6 +211,13 @@ def _verdict(finding: RawFinding, tally: _Tally, index: Mapping[str, Evidence]) 
     return Verdict(
         finding=finding.id, challenger=STANCE, action="CONFIRMED", reason=reason, evidence=tally.checked
     )
+
+
+def _wrong(claim: Claim, value: float | None, ev: Evidence, index: Mapping[str, Evidence]) -> str:
+    stated = f"'{claim.text}' stated {_n(claim.value)}"
+    if ev.tool == "check":  # a listed number: the claim misquotes the check's own evidence
+        return f"{stated}, its evidence `{ev.command}` (listed, not recomputed) gives {_n(value)}"
+    return f"{stated} (`{_stated_by(claim, index)}`), `{command_for(ev, claim)}` prints {_n(value)}"
 
 
 def _stated_by(claim: Claim, index: Mapping[str, Evidence]) -> str:
