@@ -50,8 +50,8 @@ class StanceSpec:
 def _numbers(
     findings: list[RawFinding], results: Mapping[str, ConcernResult], ctx: AgentContext
 ) -> ChallengeOutcome:
-    verdicts, evidence = challenge_numbers(findings, results, ctx)
-    return ChallengeOutcome(verdicts=verdicts, evidence=evidence)
+    verdicts, evidence, gaps = challenge_numbers(findings, results, ctx)
+    return ChallengeOutcome(verdicts=verdicts, evidence=evidence, gaps=gaps)
 
 
 def _intent(

@@ -183,7 +183,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     wrap(spans, nodes, "synthesize", "synthesize")
     wrap(spans, render, "write_reports", "render")
     wrap(spans, context, "build_inventory", "parse:run")
-    wrap(spans, numbers, "build_inventory", "parse:numbers-challenger")
+    wrap(spans, numbers, "run_all", "recount:independent-commands")
     for method in ("put", "put_writes", "delete_thread"):
         wrap(spans, SqliteSaver, method, f"checkpoint:{method}")
     if not checkpoint:
@@ -202,8 +202,8 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
         "import": t_imports - t0,
         "parse": spans.total("parse:run"),
         "checks (5 research branches, wall)": spans.wall("research:"),
-        "challenger: numbers (incl. its re-parse)": spans.total("challenge:numbers"),
-        "  of which re-parse": spans.total("parse:numbers-challenger"),
+        "challenger: numbers": spans.total("challenge:numbers"),
+        "  of which independent commands (rg, jq)": spans.total("recount:independent-commands"),
         "challenger: intent": spans.total("challenge:intent"),
         "challengers (wall, in parallel)": spans.wall("challenge:"),
         "synthesis": spans.total("synthesize"),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from agents.context import ProgressFn
 from domain.concerns import Role
 from pipeline.settings import RunSettings
+from tools.checks.reproduce import Where
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
 from tools.helm.options import ChartOptions
@@ -146,4 +147,17 @@ class RunContext:
             toolbox=self.toolbox(ledger),
             command_prefix=self.command_prefix(),
             now=self.settings.clock,
+            where=self.where(),
+        )
+
+    def where(self) -> Where:
+        """Where this run reads, as typed: what the standard-tool commands of the appendix name."""
+        clock = self.settings.clock
+        return Where(
+            estate=self.settings.display_estate,
+            snapshot_dirs=self.toolbox().jail.snapshot_dirs,
+            cluster=self.settings.display_cluster,
+            context=self.settings.context,
+            kubeconfig=self.settings.kubeconfig if self.settings.cluster == "live" else None,
+            now=clock.strftime("%Y-%m-%dT%H:%M:%SZ") if clock is not None else None,
         )

@@ -1,40 +1,51 @@
-"""The numbers challenger: re-execute every piece of evidence a claim cites and recount.
+"""The numbers challenger: recount every number a claim cites through an independent command.
 
-It trusts nothing from the research phase's reasoning: the estate's code is parsed again from disk
-into a fresh inventory, checks run again on it, and tool calls run again through a fresh ledger (so
-nothing is answered from the research cache). The cluster is the one reading of this run (loaded
-once, issue 13): the fresh inventory links the new parse to the run's ``LiveState`` instead of
-reading the cluster again, which at 10,000 pods cost as much as the first load and could see a
-cluster that had moved on since. A claim whose value does not reproduce cannot survive: the
-finding is CORRECTED with the measured value and the new evidence. Re-run evidence gets the
-original id with a ``.r`` suffix, so the appendix shows both.
+It does not re-run our own parser, which could not catch our own parser's mistakes: a check's number
+is recounted by the standard-tool command its catalog row declares (``reproduce:``; rg at the estate
+root, jq over the cluster's objects, ``python3 -c``), run through the sandbox with an argv list
+(``tools/checks/reproduce_run.py``). Any other tool call a claim cites (an LLM's ``repo.count``,
+``kube.get``) is already a standard-tool command and is re-executed through a fresh ledger.
+
+A claim whose command prints another number is CORRECTED with the measured value, and the verdict
+shows both commands. A check whose own count and command disagree is also a gap: one of the two is
+wrong, and a deterministic disagreement is a bug to fix, not a judgement. A number no command
+reproduces exactly (structural HCL counts) is *listed*: its ``path:line`` refs, not recomputed.
+Recount evidence gets the original id with a ``.r`` suffix, so the appendix shows both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from agents.context import AgentContext
 from domain.concerns import agent_label
 from domain.evidence import Evidence
-from domain.findings import ConcernResult, RawFinding, Verdict
+from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.runner import check_result
+from tools.checks.reproduce import MAIN, applies, shell
+from tools.checks.reproduce_run import run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
-from tools.inventory.build import build_inventory
 
 STANCE = "numbers"
 AGENT = agent_label("challenge", "numbers")
+INDEPENDENT = "reproduce"
+"""Tool name of a recount made by a check's standard-tool commands."""
+LISTED = "listed"
+"""Tool name of a recount that could not be made: the claim is listed, not recomputed."""
 
 
 def recount_id(eid: str) -> str:
     return f"{eid}.r"
 
 
+def key_of(claim: Claim) -> str:
+    return claim.measure or MAIN
+
+
 class Recounter:
-    """Re-executes evidence against a fresh parse of the estate (and the run's cluster state); each
-    piece at most once."""
+    """Recounts evidence by independent commands over the run's one reading; each piece at most once."""
 
     def __init__(self, ctx: AgentContext) -> None:
         self.ctx = ctx
@@ -43,11 +54,7 @@ class Recounter:
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
-            live = self.ctx.inventory().live if self.ctx.backend is not None else None
-            fresh = build_inventory(
-                self.ctx.estate, cluster=self.ctx.backend, live=live, charts=self.ctx.chart_options
-            )
-            self._check_ctx = self.ctx.check_context(inventory=fresh, ledger=self.ledger)
+            self._check_ctx = self.ctx.check_context(ledger=self.ledger)
         return self._check_ctx
 
     def rerun(self, original: Evidence) -> Evidence:
@@ -56,7 +63,7 @@ class Recounter:
         if known is not None:
             return known
         if original.tool == "check":
-            result, _ = check_result(spec_by_id(str(original.args["id"])), self.check_context())
+            result = self.independent(original)
         else:
             evidence = self.check_context().toolbox.call(original.tool, dict(original.args), agent=AGENT)
             result = ToolResult(
@@ -72,66 +79,171 @@ class Recounter:
             )
         return self.ledger.record(result, agent=AGENT, eid=rid)
 
+    def independent(self, original: Evidence) -> ToolResult:
+        """The check's numbers, printed by the standard-tool commands its catalog row declares."""
+        check_id = str(original.args["id"])
+        cctx = self.check_context()
+        live = cctx.inventory.live
+        counts = cctx.inventory.code.counts()
+        specs = {
+            key: spec
+            for key, spec in spec_by_id(check_id).reproduce.items()
+            if applies(spec, counts, cluster=live is not None)
+        }
+        args = {"id": check_id, "check": original.command}
+        if not specs:
+            text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
+            return ToolResult(
+                tool=LISTED, args=args, status=ToolStatus.OK, command=original.command, output=text
+            )
+        commands = {key: shell(spec, cctx.where) for key, spec in specs.items()}
+        printed = run_all(specs, cctx.toolbox.jail, cctx.where, self.ctx.backend)
+        lines = [f"{commands[k]}\n→ {_n(p.value)}{_why(p.error)}" for k, p in printed.items()]
+        failed = [f"{k}: {p.error}" for k, p in printed.items() if p.value is None]
+        main = printed.get(MAIN)
+        return ToolResult(
+            tool=INDEPENDENT,
+            args={**args, "commands": commands},
+            status=ToolStatus.ERROR if failed else ToolStatus.OK,
+            command=commands.get(MAIN, original.command),
+            output="\n".join(lines),
+            value=main.value if main else None,
+            measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
+            error="; ".join(failed) or None,
+        )
+
 
 def measured(evidence: Evidence, measure: str | None) -> float | None:
     return evidence.value if measure is None else evidence.measures.get(measure)
 
 
+def recomputed(evidence: Evidence, claim: Claim) -> bool:
+    """Whether the recount has a command for this claim's number (else the claim is listed)."""
+    if evidence.tool == LISTED:
+        return False
+    if evidence.tool == INDEPENDENT:
+        return key_of(claim) in evidence.args.get("commands", {})
+    return True
+
+
+def command_for(evidence: Evidence, claim: Claim) -> str:
+    """The command that printed the claim's number in a recount."""
+    commands = evidence.args.get("commands") if evidence.tool == INDEPENDENT else None
+    if not isinstance(commands, dict):
+        return evidence.command
+    return str(commands.get(key_of(claim), evidence.command))
+
+
+@dataclass
+class _Tally:
+    checked: list[str] = field(default_factory=list)
+    wrong: list[tuple[Claim, float | None, Evidence]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    listed: int = 0
+
+
 def challenge_numbers(
     findings: list[RawFinding], results: Mapping[str, ConcernResult], ctx: AgentContext
-) -> tuple[list[Verdict], list[Evidence]]:
+) -> tuple[list[Verdict], list[Evidence], list[str]]:
+    """Verdicts, the recount evidence, and the gaps: checks whose own count their command contradicts."""
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
     recounter = Recounter(ctx)
     verdicts: list[Verdict] = []
+    gaps: dict[tuple[str, str], str] = {}
     for finding in findings:
         ctx.progress("challenge", STANCE, finding.id, detail=True)
-        checked: list[str] = []
-        wrong: list[tuple[str, float | None, float | None, str]] = []
-        missing: list[str] = []
+        tally = _Tally()
         for claim in finding.claims:
             if claim.value is None:
                 continue
             original = index.get(claim.evidence[0])
             if original is None:
-                missing.append(claim.evidence[0])
+                tally.missing.append(claim.evidence[0])
                 continue
             again = recounter.rerun(original)
-            checked.append(again.id)
+            tally.checked.append(again.id)
+            if not recomputed(again, claim):
+                tally.listed += 1
+                own = measured(original, claim.measure)
+                if original.tool == "check" and own != claim.value:
+                    # no command recounts it, but the claim misquotes the check's recorded number
+                    tally.wrong.append((claim, own, original))
+                    tally.checked.append(original.id)  # the number the correction stands on
+                continue
             value = measured(again, claim.measure)
-            if again.status == ToolStatus.ERROR or value != claim.value:
-                wrong.append((claim.text, claim.value, value, again.id))
-        verdicts.append(_verdict(finding, checked, wrong, missing))
-    return verdicts, recounter.ledger.items()
+            if again.status == ToolStatus.ERROR and value is None:
+                gaps.setdefault((original.id, key_of(claim)), _failed(original, again, claim))
+                continue
+            if value != claim.value:
+                tally.wrong.append((claim, value, again))
+            own = measured(original, claim.measure)
+            if original.tool == "check" and own != value:
+                gaps.setdefault((original.id, key_of(claim)), _disagrees(original, again, claim, own, value))
+        verdicts.append(_verdict(finding, tally, index))
+    return verdicts, recounter.ledger.items(), list(gaps.values())
 
 
-def _verdict(
-    finding: RawFinding,
-    checked: list[str],
-    wrong: list[tuple[str, float | None, float | None, str]],
-    missing: list[str],
-) -> Verdict:
-    if wrong:
-        actual = wrong[0][2]
-        details = "; ".join(f"'{t}' stated {_n(s)}, re-run gives {_n(a)}" for t, s, a, _ in wrong)
+def _verdict(finding: RawFinding, tally: _Tally, index: Mapping[str, Evidence]) -> Verdict:
+    if tally.wrong:
+        actual = tally.wrong[0][1]
+        details = "; ".join(_wrong(c, v, ev, index) for c, v, ev in tally.wrong)
         return Verdict(
             finding=finding.id,
             challenger=STANCE,
             action="CORRECTED",
             reason=f"Recount: {details}.",
-            evidence=checked,
+            evidence=tally.checked,
             measured_value=actual,
         )
-    if missing and not checked:
+    if tally.missing and not tally.checked:
         return Verdict(
             finding=finding.id,
             challenger=STANCE,
             action="DROPPED",
-            reason=f"No claim can be reproduced: evidence {', '.join(missing)} is not in the ledger.",
+            reason=f"No claim can be reproduced: evidence {', '.join(tally.missing)} is not in the ledger.",
         )
-    reason = f"Re-ran {len(checked)} piece(s) of evidence against a fresh parse; every number reproduces."
-    if not checked:
+    recounted = len(tally.checked) - tally.listed
+    reason = f"Recounted {recounted} number(s) with independent commands; every one reproduces."
+    if tally.listed:
+        reason += f" {tally.listed} listed by path:line, not recomputed."
+    if not tally.checked:
         reason = "No numeric claim to recount."
-    return Verdict(finding=finding.id, challenger=STANCE, action="CONFIRMED", reason=reason, evidence=checked)
+    return Verdict(
+        finding=finding.id, challenger=STANCE, action="CONFIRMED", reason=reason, evidence=tally.checked
+    )
+
+
+def _wrong(claim: Claim, value: float | None, ev: Evidence, index: Mapping[str, Evidence]) -> str:
+    stated = f"'{claim.text}' stated {_n(claim.value)}"
+    if ev.tool == "check":  # a listed number: the claim misquotes the check's own evidence
+        return f"{stated}, its evidence `{ev.command}` (listed, not recomputed) gives {_n(value)}"
+    return f"{stated} (`{_stated_by(claim, index)}`), `{command_for(ev, claim)}` prints {_n(value)}"
+
+
+def _stated_by(claim: Claim, index: Mapping[str, Evidence]) -> str:
+    original = index.get(claim.evidence[0])
+    return original.command if original is not None else claim.evidence[0]
+
+
+def _disagrees(
+    original: Evidence, again: Evidence, claim: Claim, own: float | None, value: float | None
+) -> str:
+    what = f"{original.args.get('id')}" + (f" ({claim.measure})" if claim.measure else "")
+    return (
+        f"{what}: the check counts {_n(own)} but its standard-tool command `{command_for(again, claim)}` "
+        f"prints {_n(value)}; one of the two is wrong (a bug in the check or in its catalog command)."
+    )
+
+
+def _failed(original: Evidence, again: Evidence, claim: Claim) -> str:
+    return (
+        f"{original.args.get('id')}: the recount command `{command_for(again, claim)}` failed "
+        f"({again.error}); the number was not recounted."
+    )
+
+
+def _why(error: str | None) -> str:
+    return f" ({error})" if error else ""
 
 
 def _n(value: float | None) -> str:

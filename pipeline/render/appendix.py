@@ -8,6 +8,7 @@ rather than hidden; when the challenge changed the number, the row says so.
 
 from __future__ import annotations
 
+from agents.offline.challenge_numbers import INDEPENDENT, LISTED, command_for, recomputed
 from domain.concerns import role_of
 from domain.evidence import Evidence
 from domain.findings import Claim, Finding
@@ -53,18 +54,34 @@ def _measuring(claim: Claim, evidence: dict[str, Evidence]) -> Evidence | None:
 
 
 def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row:
+    """Claim, command, result: the independent command and what it printed at audit time, with
+    ``infra-audit check`` as a second line; a claim no command recounts lists its refs instead."""
     text = f"{f.id}: {inline(claim.text)}"
     ev = _measuring(claim, evidence)
     if ev is None:
         missing = ", ".join(code(e) for e in claim.evidence)
         return [text, f"evidence {missing} is not in the ledger", "**not reproducible**"]
     measure = f", {claim.measure}" if claim.measure else ""
-    result = f"{_reading(claim, ev)} ({code(ev.id)}{measure})"
-    values = [_value(claim, ev)]
     recount = evidence.get(ev.id + RECOUNT_SUFFIX)
-    if recount is not None:
-        result += f"; re-run: {_reading(claim, recount)}"
-        values.append(_value(claim, recount))
+    independent = recount is not None and recount.tool == INDEPENDENT and recomputed(recount, claim)
+    if recount is not None and independent:
+        command = f"{code(command_for(recount, claim))}<br>check: {code(ev.command)}"
+        result = f"{_reading(claim, recount)} ({code(recount.id)}{measure}); the check: {_reading(claim, ev)}"
+        values = [_value(claim, recount)]
+    elif recount is not None and recount.tool in (INDEPENDENT, LISTED):
+        refs = ", ".join(code(r) for r in f.refs) or "no refs"
+        if claim.measure:
+            refs = f"a part of {f.id}'s count, among its refs"
+        command = f"listed, not recomputed: {refs}<br>check: {code(ev.command)}"
+        result = f"{_reading(claim, ev)} ({code(ev.id)}{measure}); listed"
+        values = [_value(claim, ev)]
+    else:
+        command = code(ev.command)
+        result = f"{_reading(claim, ev)} ({code(ev.id)}{measure})"
+        values = [_value(claim, ev)]
+        if recount is not None:
+            result += f"; re-run: {_reading(claim, recount)}"
+            values.append(_value(claim, recount))
     if claim.value is not None and claim.value not in values:
         if f.status in ("corrected", "reframed"):
             result += (
@@ -72,7 +89,7 @@ def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row
             )
         else:
             result += f"; **does not reproduce the claim's {num(claim.value)}**"
-    return [text, code(ev.command), result]
+    return [text, command, result]
 
 
 def ledger_line(ev: Evidence) -> str:

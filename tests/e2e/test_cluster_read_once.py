@@ -1,4 +1,5 @@
-"""A run reads the cluster once (issue 13): the numbers challenger recounts on the run's LiveState."""
+"""A run reads the cluster once (issue 13) and parses the code once (issue 11): the numbers challenger
+recounts through standard-tool commands, not through a second parse."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tools.inventory.inventory import LiveState
 pytestmark = pytest.mark.e2e
 
 
-def test_the_cluster_is_loaded_once_and_the_code_parsed_for_the_recount(
+def test_the_cluster_is_loaded_once_and_the_code_parsed_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loaded: list[LiveState] = []
@@ -42,6 +43,7 @@ def test_the_cluster_is_loaded_once_and_the_code_parsed_for_the_recount(
     state = run_audit(settings, run_id="read-once")
     assert state.report is not None
     assert len(loaded) == 1  # research and the recount share one reading of the cluster
-    assert len(parses) == 2  # the recount still parses the code again, from disk
+    assert len(parses) == 1  # the recount runs rg/jq/python3 commands, never our parser again
     recounted = [e for e in state.report.evidence if e.id.endswith(".r")]
-    assert any(e.tool == "check" and e.args["id"].startswith("DEC-LIVE") for e in recounted)
+    assert recounted and {e.tool for e in recounted} == {"reproduce", "listed"}
+    assert any(e.tool == "reproduce" and e.args["id"].startswith("REL-LIVE") for e in recounted)

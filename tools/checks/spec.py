@@ -13,7 +13,7 @@ records every result in the evidence ledger as tool ``check`` with a command tha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 from domain.concerns import CHECK_ID_PATTERN, Concern
 from domain.findings import Location
+from tools.checks.reproduce import ReproSpec, Where
 
 
 class CheckSpec(BaseModel):
@@ -66,6 +67,10 @@ class CheckSpec(BaseModel):
     @classmethod
     def _one_item(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
+    reproduce: dict[str, ReproSpec] = Field(
+        default_factory=dict,
+        description="How each number (count, or a measure) is recounted with standard tools (reproduce.py).",
+    )
     clock: bool = Field(
         default=False,
         description="True when the detection compares times with the audit clock (its command has --date).",
@@ -99,6 +104,8 @@ class CheckContext:
     now: datetime | None = None
     """The audit clock (``tools/clock.py``), from the run settings. The runner gives it only to the
     checks whose spec says ``clock: true``, so a detection cannot judge time without saying so."""
+    where: Where = field(default_factory=Where)
+    """Where the run read the estate and the cluster, for the standard-tool commands (reproduce.py)."""
 
     def clock(self) -> datetime:
         """The run's one 'now'. A detection reads time here, never from the wall clock."""

@@ -1,0 +1,115 @@
+"""The numbers challenger recounts through each check's standard-tool command, not our parser.
+
+A command that prints another number than the check corrects the claim (both commands in the
+verdict) and is a gap: one of the two is wrong. Before issue 11 the recount re-ran the same check
+on a fresh parse, which agreed with itself and confirmed the wrong number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import agents.offline.challenge_numbers as numbers
+from domain.evidence import Evidence
+from domain.findings import Finding, Verdict
+from pipeline.audit import run_audit
+from pipeline.settings import RunSettings
+from tools.checks.reproduce import ReproSpec
+from tools.checks.spec import CheckSpec, spec_by_id
+
+pytestmark = pytest.mark.e2e
+
+TF = """resource "kubernetes_config_map_v1" "a" {
+  lifecycle {
+    ignore_changes = [metadata[0].annotations]
+  }
+}
+
+resource "kubernetes_config_map_v1" "b" {
+  lifecycle {
+    ignore_changes = all
+  }
+}
+
+resource "kubernetes_config_map_v1" "c" {
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"""
+
+
+@dataclass
+class Outcome:
+    verdicts: list[Verdict]
+    gaps: list[str]
+    finding: Finding
+    evidence: dict[str, Evidence]
+
+
+def audit(tmp_path: Path) -> Outcome:
+    estate = tmp_path / "estate"
+    estate.mkdir(exist_ok=True)
+    (estate / "main.tf").write_text(TF, encoding="utf-8")
+    settings = RunSettings(estate=estate, estate_label="estate", date="2026-11-20", workdir=tmp_path)
+    state = run_audit(settings, run_id="recount")
+    report = state.report
+    assert report is not None
+    finding = next(f for f in report.findings if "DEC-IGNORE-CHANGES" in f.checks)
+    verdicts = [v for v in report.verdicts if v.challenger == "numbers" and v.finding in finding.raw_ids]
+    return Outcome(verdicts, report.gaps, finding, {e.id: e for e in report.evidence})
+
+
+def with_command(monkeypatch: pytest.MonkeyPatch, check: str, **specs: ReproSpec) -> None:
+    real = spec_by_id(check)
+    patched: CheckSpec = real.model_copy(update={"reproduce": specs})
+    monkeypatch.setattr(numbers, "spec_by_id", lambda cid: patched if cid == check else spec_by_id(cid))
+
+
+def test_a_command_that_agrees_confirms_the_number(tmp_path: Path) -> None:
+    got = audit(tmp_path)
+    assert [v.action for v in got.verdicts] == ["CONFIRMED"]
+    assert not [g for g in got.gaps if "DEC-IGNORE-CHANGES" in g]
+    recount = got.evidence[got.verdicts[0].evidence[0]]
+    assert recount.tool == "reproduce" and recount.value == 2
+    assert recount.command.startswith("(cd estate && rg ") and recount.command.endswith("| wc -l")
+
+
+def test_a_command_that_disagrees_corrects_the_claim_and_is_a_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a command that also counts the lifecycle block without ignore_changes: it prints 3, the check 2
+    with_command(monkeypatch, "DEC-IGNORE-CHANGES", count=ReproSpec(rg=r"^\s*lifecycle \{", glob=("*.tf",)))
+    got = audit(tmp_path)
+    assert [v.action for v in got.verdicts] == ["CORRECTED"]
+    verdict = got.verdicts[0]
+    assert verdict.measured_value == 3
+    assert "stated 2 (`infra-audit check estate DEC-IGNORE-CHANGES`)" in verdict.reason
+    assert "lifecycle" in verdict.reason and "prints 3" in verdict.reason
+    mine = [g for g in got.gaps if g.startswith("DEC-IGNORE-CHANGES")]
+    assert len(mine) == 1
+    assert "the check counts 2 but its standard-tool command" in mine[0] and "prints 3" in mine[0]
+    assert got.finding.status == "corrected"
+
+
+def test_a_claim_without_a_command_is_listed_not_recomputed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_command(monkeypatch, "DEC-IGNORE-CHANGES")
+    got = audit(tmp_path)
+    assert [v.action for v in got.verdicts] == ["CONFIRMED"]
+    assert "listed by path:line, not recomputed" in got.verdicts[0].reason
+    assert got.evidence[got.verdicts[0].evidence[0]].tool == "listed"
+    assert not [g for g in got.gaps if "DEC-IGNORE-CHANGES" in g]
+
+
+def test_a_command_that_fails_is_a_gap_not_a_correction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_command(monkeypatch, "DEC-IGNORE-CHANGES", count=ReproSpec(python="raise SystemExit(1)"))
+    got = audit(tmp_path)
+    assert [v.action for v in got.verdicts] == ["CONFIRMED"]
+    assert [g for g in got.gaps if g.startswith("DEC-IGNORE-CHANGES: the recount command")]

@@ -1,0 +1,144 @@
+"""The standard-tool commands of the catalog: their declaration, their shell text, and their run.
+
+The shell text is what the appendix prints and a person pastes; ``run_spec`` is how the numbers
+challenger runs the same command without a shell. Both must agree, so the same spec is run both
+ways here on a small estate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from estates import HOMELAB_SNAPSHOT
+from pydantic import ValidationError
+
+from tools.checks.reproduce import ReproSpec, Where, applies, shell, snapshot_file
+from tools.checks.reproduce_run import run_spec
+from tools.checks.spec import load_catalog
+from tools.kube.snapshot import SnapshotBackend
+from tools.sandbox import Jail
+
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    root = tmp_path / "estate"
+    (root / "stacks").mkdir(parents=True)
+    (root / "stacks" / "main.tf").write_text(
+        'resource "a" "x" {\n  lifecycle {\n    ignore_changes = [tags]\n  }\n}\n'
+        'resource "a" "y" {\n  lifecycle {\n    ignore_changes = all\n  }\n}\n'
+        "# ignore_changes in a comment, twice: ignore_changes\n",
+        encoding="utf-8",
+    )
+    (root / "docs.md").write_text("run `kubectl scale` then `kubectl scale` again\n", encoding="utf-8")
+    (root / "cluster").mkdir()
+    (root / "cluster" / "_snapshot.json").write_text("{}", encoding="utf-8")
+    (root / "cluster" / "x.tf").write_text("ignore_changes = all\n", encoding="utf-8")
+    return root
+
+
+def bash(command: str, cwd: Path) -> str:
+    env = {**os.environ, "PATH": os.pathsep.join([VENV_BIN, os.environ.get("PATH", "")])}
+    argv = ["bash", "-c", command]
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (ReproSpec(rg=r"^\s*ignore_changes\s*=", glob=("*.tf",)), 2),
+        (ReproSpec(rg="ignore_changes", glob=("*.tf",)), 3),  # lines: the comment line counts once
+        (ReproSpec(rg="ignore_changes", glob=("*.tf",), count="matches"), 4),  # every hit
+        (ReproSpec(rg="ignore_changes", count="files"), 1),  # the snapshot's x.tf is skipped
+        (ReproSpec(rg=r"kubectl \w+", count="unique"), 1),
+        (ReproSpec(rg=r"lifecycle \{\n\s*ignore_changes", flags=("-U",), count="matches"), 2),
+        (ReproSpec(python='import pathlib,sys;print(len(list(pathlib.Path(sys.argv[1]).rglob("*.md"))))'), 1),
+        (ReproSpec(sum=(ReproSpec(rg="ignore_changes = all"), ReproSpec(rg="kubectl"))), 2),
+    ],
+)
+def test_a_repo_command_prints_in_the_shell_what_the_sandbox_counts(
+    estate: Path, spec: ReproSpec, expected: int
+) -> None:
+    where = Where(estate="estate", snapshot_dirs=("cluster",))
+    jail = Jail(estate)
+    assert run_spec(spec, jail, where, None).value == expected
+    assert bash(shell(spec, where), estate.parent) == str(expected)
+
+
+def test_a_cluster_command_reads_the_snapshot_files_or_the_live_context() -> None:
+    spec = ReproSpec(jq="[.items[] | select(.status.failed > 0)] | length", resources=("jobs.batch", "pods"))
+    snap = shell(spec, Where(cluster="examples/homelab/cluster"))
+    assert snap == (
+        "jq -s '{items: map(.items[])} | [.items[] | select(.status.failed > 0)] | length' "
+        "examples/homelab/cluster/batch.v1.jobs.json examples/homelab/cluster/core.v1.pods.json"
+    )
+    live = shell(spec, Where(cluster="live", context="lab admin", kubeconfig="/k/config"))
+    assert live == (
+        "kubectl get jobs.batch,pods -A -o json --context 'lab admin' --kubeconfig /k/config"
+        " | jq '[.items[] | select(.status.failed > 0)] | length'"
+    )
+    clocked = ReproSpec(jq="[.items[] | select(.t < $now)] | length", resources=("pods",))
+    at = Where(cluster="s", now="2026-11-20T00:00:00Z")
+    assert "jq -s --arg now 2026-11-20T00:00:00Z " in shell(clocked, at)
+    assert "--arg" not in shell(spec, at)
+    assert snapshot_file("applications.argoproj.io") == "argoproj.io.v1alpha1.applications.json"
+
+
+def test_a_jq_command_runs_through_the_library_over_the_snapshot() -> None:
+    spec = ReproSpec(
+        jq="[.items[] | select((.status.failed // 0) > 0 and (.status.succeeded // 0) == 0)] | length",
+        resources=("jobs.batch",),
+    )
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    printed = run_spec(spec, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
+    assert printed.value == 3 and printed.error is None
+    if shutil.which("jq"):  # the binary, where the machine has one, prints the same
+        assert bash(shell(spec, Where(cluster=str(HOMELAB_SNAPSHOT))), HOMELAB_SNAPSHOT) == "3"
+
+
+def test_a_failing_command_is_a_value_of_none_with_the_reason(estate: Path) -> None:
+    jail = Jail(estate)
+    broken = run_spec(ReproSpec(python="raise SystemExit(3)"), jail, Where(), None)
+    assert broken.value is None and broken.error is not None
+    words = run_spec(ReproSpec(python='print("many")'), jail, Where(), None)
+    assert words.value is None and words.error == "the command printed 'many', not a number"
+    no_cluster = run_spec(ReproSpec(jq="1", resources=("pods",)), jail, Where(), None)
+    assert no_cluster.value is None and no_cluster.error == "no cluster to read"
+
+
+def test_conditions_say_where_a_command_is_exact() -> None:
+    live_only = ReproSpec(jq="1", resources=("pods",), when=("no-code:workloads",))
+    assert applies(live_only, {"workloads": 0}, cluster=True)
+    assert not applies(live_only, {"workloads": 3}, cluster=True)
+    assert not applies(live_only, {}, cluster=False)  # a cluster fact needs a cluster
+    code_only = ReproSpec(python="print(1)", when=("no-cluster",))
+    assert applies(code_only, {}, cluster=False) and not applies(code_only, {}, cluster=True)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"rg": "x", "jq": "y", "resources": ["pods"]},
+        {"jq": "length"},  # no resources
+        {"rg": "x", "flags": ["--pre=sh"]},  # only the listed rg flags
+        {"rg": "x", "when": ["sometimes"]},
+    ],
+)
+def test_a_malformed_declaration_is_refused(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ReproSpec.model_validate(fields)
+
+
+def test_the_catalog_declares_commands_that_validate() -> None:
+    declared = {s.id: s.reproduce for s in load_catalog() if s.reproduce}
+    assert {"DEC-IGNORE-CHANGES", "REL-LIVE-RESTARTS", "SEC-NO-PSS"} <= set(declared)
+    for check, specs in declared.items():
+        assert "count" in specs, f"{check}: the main number has no command"

@@ -1,0 +1,160 @@
+"""How a check's number is reproduced with standard tools: the declaration and its shell text.
+
+Each row of ``catalog.yaml`` may say, under ``reproduce:``, how each of its numbers (``count`` for
+the main one, a measure's name for the others) is recounted without infra-audit:
+
+* ``rg:`` a repo fact. ripgrep from the estate root, piped to ``wc -l`` (``count: lines``, one hit
+  per line), ``awk`` (``matches``: every hit), ``wc -l`` over ``rg -l`` (``files``) or
+  ``sort -u | wc -l`` over ``rg -o`` (``unique``, with ``replace:`` for a capture group).
+* ``jq:`` a cluster fact. ``kubectl get TYPES -A -o json | jq FILTER`` for a live cluster, the same
+  filter over the snapshot's files for a snapshot (``jq -s`` merges their ``items``); ``$now`` is
+  the audit clock.
+* ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
+  standard library and PyYAML only.
+* ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
+
+``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
+``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
+live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``).
+Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
+recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tools import pathnames
+
+WHEN = re.compile(r"^(cluster|no-cluster|no-code:[a-z_]+)$")
+MAIN = "count"
+"""The key of a check's main number under ``reproduce:``; any other key names a measure."""
+
+
+class ReproSpec(BaseModel):
+    """One standard-tool command that prints one number (exactly one of rg, jq, python, sum)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rg: str | None = Field(default=None, description="A ripgrep (Rust regex) pattern.")
+    glob: tuple[str, ...] = Field(default=(), description="rg -g globs, in order.")
+    flags: tuple[str, ...] = Field(default=(), description="Further rg flags: -i, -w, -F, -U.")
+    count: Literal["lines", "matches", "files", "unique"] = "lines"
+    replace: str | None = Field(default=None, description="rg -r for count: unique ($1: a group).")
+    jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
+    resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
+    python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
+    sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
+    when: tuple[str, ...] = Field(
+        default=(),
+        description="Conditions for the command to be exact here, all of them: cluster, no-cluster, "
+        "no-code:FIELD (the estate's code has no such records, e.g. no-code:workloads).",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> ReproSpec:
+        chosen = [k for k in ("rg", "jq", "python", "sum") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
+        if self.jq is not None and not self.resources:
+            raise ValueError("a jq entry names its resources")
+        if any(not WHEN.match(w) for w in self.when):
+            raise ValueError(f"when: conditions are cluster, no-cluster or no-code:FIELD, not {self.when}")
+        if set(self.flags) - RG_FLAGS:
+            raise ValueError(f"rg flags are limited to {sorted(RG_FLAGS)}")
+        return self
+
+
+RG_FLAGS = frozenset({"-i", "-w", "-F", "-U"})
+SKIPPED = (".git", ".terraform", ".terragrunt-cache")
+"""Directories no repo command reads: git's own, and the tool caches the inventory walk skips."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the run read its estate and cluster, as the user typed them (for pasteable commands)."""
+
+    estate: str = "."
+    snapshot_dirs: tuple[str, ...] = ()
+    """Snapshots inside the estate (estate-relative): repo commands skip them."""
+    cluster: str | None = None
+    """The snapshot dir as typed, 'live', or None."""
+    context: str | None = None
+    kubeconfig: str | None = None
+    now: str | None = None
+
+
+def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
+    """rg's flags and pattern (run at the estate root), the same for the shell and the sandbox."""
+    assert spec.rg is not None
+    mode = {"lines": [], "matches": ["--count-matches"], "files": ["-l"], "unique": ["-o", "--no-filename"]}
+    argv = ["--no-config", "--hidden", "--no-heading", *mode[spec.count]]
+    if spec.replace is not None:
+        argv += ["-r", spec.replace]
+    argv += [*spec.flags, *[f"--glob={g}" for g in spec.glob], *[f"--glob=!{c}" for c in SKIPPED]]
+    argv += [f"--glob=!{pathnames.glob_literal(s)}/**" for s in where.snapshot_dirs]
+    return [*argv, "--", spec.rg]
+
+
+def snapshot_file(resource: str) -> str:
+    """The snapshot file of ``plural.group`` (``deployments.apps`` → ``apps.v1.deployments.json``)."""
+    plural, _, group = resource.partition(".")
+    return f"{group or 'core'}.{VERSIONS.get(resource, 'v1')}.{plural}.json"
+
+
+VERSIONS = {"applications.argoproj.io": "v1alpha1", "helmreleases.helm.toolkit.fluxcd.io": "v2"}
+
+_TAIL = {
+    "lines": "| wc -l",
+    "files": "| wc -l",
+    "unique": "| sort -u | wc -l",
+    "matches": "| awk -F: '{s+=$NF} END {print s+0}'",
+}
+
+
+def shell(spec: ReproSpec, where: Where) -> str:
+    """The command a person pastes (from where the run was started) to get the number."""
+    q = shlex.quote
+    if spec.sum is not None:
+        return "echo $(( " + " + ".join(f"$({shell(part, where)})" for part in spec.sum) + " ))"
+    if spec.rg is not None:
+        args = " ".join(q(a) for a in rg_argv(spec, where))
+        return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
+    if spec.jq is not None:
+        clock = f" --arg now {q(where.now)}" if where.now and "$now" in spec.jq else ""
+        if where.cluster == "live":
+            flags = (f" --context {q(where.context)}" if where.context else "") + (
+                f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
+            )
+            return f"kubectl get {','.join(spec.resources)} -A -o json{flags} | jq{clock} {q(spec.jq)}"
+        snap = where.cluster or "."
+        files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in spec.resources)
+        return f"jq -s{clock} {q(merge_filter(spec.jq))} {files}"
+    assert spec.python is not None
+    return f"python3 -c {q(spec.python)} {q(where.estate)}"
+
+
+def merge_filter(jq: str) -> str:
+    """The filter over slurped snapshot files: their items merged, as ``kubectl get a,b`` lists them."""
+    return "{items: map(.items[])} | " + jq
+
+
+def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool) -> bool:
+    """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster)."""
+    if spec.sum is not None and not all(applies(p, code_counts, cluster=cluster) for p in spec.sum):
+        return False
+    if spec.jq is not None and not cluster:
+        return False
+    for condition in spec.when:
+        if condition == "cluster" and not cluster:
+            return False
+        if condition == "no-cluster" and cluster:
+            return False
+        if condition.startswith("no-code:") and code_counts.get(condition.removeprefix("no-code:"), 0):
+            return False
+    return True
