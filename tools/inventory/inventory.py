@@ -18,6 +18,7 @@ from tools.inventory.models import (
     ClusterInfo,
     CronJobState,
     DependencyBot,
+    DeployedPath,
     EscapeHatch,
     EventRecord,
     FluxKustomization,
@@ -68,6 +69,10 @@ class Records(BaseModel):
     flux_sources: list[FluxSource] = Field(default_factory=list)
     argo_apps: list[ArgoApplication] = Field(default_factory=list)
     kustomizations: list[Kustomization] = Field(default_factory=list)
+    deployed_paths: list[DeployedPath] = Field(
+        default_factory=list,
+        description="Repo directories a Flux Kustomization or Argo CD Application deploys.",
+    )
     escape_hatches: list[EscapeHatch] = Field(default_factory=list)
     ignore_changes: list[IgnoreChanges] = Field(default_factory=list)
     modules: list[TerraformModule] = Field(default_factory=list)
@@ -93,6 +98,15 @@ class Records(BaseModel):
         """Append every list of ``other`` (of the shared ``Records`` fields) to this one."""
         for name in Records.model_fields:
             getattr(self, name).extend(getattr(other, name))
+
+    def is_deployed(self, path: str) -> bool | None:
+        """Whether a GitOps object deploys the file at ``path``; None when the estate has none to say."""
+        if not self.deployed_paths:
+            return None
+        return any(
+            path in d.files or (not d.built and (d.path == "." or path.startswith(d.path + "/")))
+            for d in self.deployed_paths
+        )
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in type(self).list_fields()}

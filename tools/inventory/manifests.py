@@ -23,9 +23,12 @@ from domain.unread import SkipReason
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
+from tools.inventory.kustomize.estate import GitOps, RawObject, resolve
+from tools.inventory.kustomize.model import Resource
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
 from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
+from tools.inventory.provenance import Origins, Provenance
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
@@ -73,6 +76,7 @@ def parse_manifests(root: Path, paths: list[str]) -> Records:
     reader = _EstateReader(root)
     for path in paths:  # build_inventory pauses the collector for the whole parse (build.gc_paused)
         reader.read(path)
+    reader.map_documents()
     reader.wire_alerts()
     return reader.records
 
@@ -88,6 +92,10 @@ class _EstateReader:
         self._wired_files: set[str] = set()
         self._kustomize_used = False
         self._exists: dict[tuple[str, bool], bool | None] = {}
+        self._pending: list[tuple[str, str, list[YamlDocument], Origin]] = []
+        """Documents read, mapped once the GitOps builds are known (``map_documents``), in file order."""
+        self._kustomization_files: list[str] = []
+        self._origins = Origins()
 
     # ----------------------------------------------------------------------------- dispatch
 
@@ -136,8 +144,9 @@ class _EstateReader:
             self._dependabot(path, docs)
         else:
             origin: Origin = "helm" if self._in_chart_templates(parts) else "manifest"
-            for doc in docs:
-                self._document(path, name, doc, origin)
+            self._pending.append((path, name, docs, origin))
+            if name in KUSTOMIZATION_NAMES and docs and not _is_flux(docs[0].data):
+                self._kustomization_files.append(path)
 
     def _in_chart_templates(self, parts: list[str]) -> bool:
         """A static file in a chart's ``templates/``: Helm applies it, not Kustomize."""
@@ -145,6 +154,56 @@ class _EstateReader:
             return False
         chart_dir = "/".join(parts[: len(parts) - 2 - parts[-2::-1].index("templates")])
         return self._exists_in_root(posixpath.join(chart_dir, "Chart.yaml"), True) is True
+
+    def map_documents(self) -> None:
+        """Map every document read: objects a GitOps build reaches come from the build (patched,
+        namespaced), in place of their file's raw documents; patch files are not objects."""
+        gitops = self._gitops()
+        built: dict[str, list[Resource]] = {}
+        for build in gitops.builds:
+            for resource in build.resources:
+                built.setdefault(resource.path, []).append(resource)
+        skip = gitops.object_files | gitops.patch_files
+        for path, name, docs, origin in self._pending:
+            for resource in built.pop(path, []):
+                self._built(resource, origin)
+            for doc in docs:
+                if path in skip and _is_object(doc.data) and name not in KUSTOMIZATION_NAMES:
+                    continue
+                self._document(path, name, doc, origin)
+        for resources in built.values():
+            for resource in resources:
+                self._built(resource, "manifest")
+        for app in gitops.applications:
+            found = records_from_object(
+                app.obj, app.source, "manifest", Provenance(self._origins, app.obj, app.source.path)
+            )
+            for argo in found.argo_apps:
+                argo.generated_by = app.appset
+            self.records.extend(found)
+        self.records.deployed_paths += gitops.deployed
+        self.records.issues += gitops.issues
+
+    def _gitops(self) -> GitOps:
+        raw = [
+            RawObject(path, doc)
+            for path, name, docs, origin in self._pending
+            if origin == "manifest" and name not in KUSTOMIZATION_NAMES
+            for doc in docs
+            if _is_object(doc.data)
+        ]
+        seeded = {path: docs for path, _, docs, _ in self._pending}
+        gitops = resolve(self.root, self._kustomization_files, raw, seeded)
+        self._origins = gitops.origins
+        return gitops
+
+    def _built(self, resource: Resource, origin: Origin) -> None:
+        source = CodeRef(path=resource.path, line=resource.line)
+        found = records_from_object(
+            resource.obj, source, origin, Provenance(self._origins, resource.obj, resource.path)
+        )
+        self._wirable += found.alert_rules
+        self.records.extend(found)
 
     def _document(self, path: str, name: str, doc: YamlDocument, origin: Origin = "manifest") -> None:
         data = doc.data
@@ -188,7 +247,7 @@ class _EstateReader:
         except YamlParseError:
             docs = []
         if docs:
-            self._document(path, path.rsplit("/", 1)[-1], docs[0])
+            self._pending.append((path, path.rsplit("/", 1)[-1], docs[:1], "manifest"))
         else:
             found = records_from_object(obj, CodeRef(path=path, line=1), "manifest")
             self._wirable += found.alert_rules
@@ -316,6 +375,14 @@ class _EstateReader:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+def _is_object(data: dict[str, Any]) -> bool:
+    return isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+
+
+def _is_flux(data: dict[str, Any]) -> bool:
+    return str(data.get("apiVersion")).startswith("kustomize.toolkit.fluxcd.io")
 
 
 def _strings(value: Any) -> list[str]:
