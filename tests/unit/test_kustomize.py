@@ -106,7 +106,9 @@ def test_fields_outside_the_subset_are_noted_and_remote_resources_not_fetched(tm
         BuildNote("app/kustomization.yaml", 4, "replacements: not applied by this build (not supported)"),
         BuildNote("app/kustomization.yaml", 6, "vars: not applied by this build (not supported)"),
         BuildNote(
-            "app/kustomization.yaml", 3, "remote resource 'https://github.com/example/repo//deploy?ref=v1' not fetched"
+            "app/kustomization.yaml",
+            3,
+            "remote resource 'https://github.com/example/repo//deploy?ref=v1' not fetched",
         ),
         BuildNote("app/kustomization.yaml", 8, "helmCharts 'podinfo' not rendered (no Helm engine here)"),
     ]
@@ -304,7 +306,11 @@ def test_generated_secret_values_reach_no_record_and_no_note(tmp_path: Path) -> 
     records = parse_manifests(tmp_path, paths)
     [secret] = records.secrets
     assert secret.keys == ["password", "token.txt"]
-    assert secret.name is not None and secret.name.startswith("creds-") and len(secret.name) == len("creds-") + 10
+    assert (
+        secret.name is not None
+        and secret.name.startswith("creds-")
+        and len(secret.name) == len("creds-") + 10
+    )
     dump = records.model_dump_json()
     for value in (canary, "CANARY-kustomize-secret-file", "NO_EQUALS_CANARY-kustomize-env"):
         assert value not in dump

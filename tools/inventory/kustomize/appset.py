@@ -129,9 +129,9 @@ def expand(doc: YamlDocument, path: str, tree: RepoTree, origins: Origins) -> Ex
                 result.notes.append((source, f"ApplicationSet {name}: template {unresolved!r} not expanded"))
             app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **obj}
             meta = app.setdefault("metadata", {})
-            if isinstance(meta, dict) and "namespace" not in meta:
-                if (ns := as_str(as_map(data.get("metadata")).get("namespace"))) is not None:
-                    meta["namespace"] = ns
+            own = as_str(as_map(data.get("metadata")).get("namespace"))
+            if isinstance(meta, dict) and "namespace" not in meta and own is not None:
+                meta["namespace"] = own
             result.apps.append(Generated(app, source, appset))
     return result
 

@@ -296,19 +296,19 @@ def _json_op(
             _set(resource.obj, path, ctx.origins.clone(op.get("value")), kind, ctx.origins, ref)
         elif kind == "remove":
             parent, last = _parent(resource.obj, path)
-            del parent[last]  # type: ignore[arg-type]
+            del parent[last]
         elif kind in ("copy", "move"):
             source = _pointer(as_str(op.get("from")))
             if source is None:
                 raise KeyError("from")
             parent, last = _parent(resource.obj, source)
-            value = parent[last]  # type: ignore[index]
+            value = parent[last]
             if kind == "move":
-                del parent[last]  # type: ignore[arg-type]
+                del parent[last]
             _set(resource.obj, path, ctx.origins.clone(value), "add", ctx.origins, ref)
         elif kind == "test":
             parent, last = _parent(resource.obj, path)
-            if parent[last] != op.get("value"):  # type: ignore[index]
+            if parent[last] != op.get("value"):
                 raise ctx.error(f"JSON 6902 test failed on {where} at {op.get('path')}", at)
         else:
             raise ctx.error(f"JSON 6902 operation {kind!r} is unknown", at)

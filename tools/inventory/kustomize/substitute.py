@@ -54,9 +54,9 @@ def fingerprint(value: str) -> str:
 def substitute(obj: Any, variables: Variables) -> Any:
     """``obj`` with every variable replaced (in place for mappings and lists; returns the new scalar)."""
     meta = obj.get("metadata") if isinstance(obj, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
-        if meta["annotations"].get(_DISABLED) == "disabled":
-            return obj
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(annotations, dict) and annotations.get(_DISABLED) == "disabled":
+        return obj
     return _walk(obj, variables)
 
 

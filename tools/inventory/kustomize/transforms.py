@@ -112,7 +112,7 @@ def replicas_and_images(ctx: _Context, acc: list[Resource]) -> None:
         ref = _ref(ctx, ("replicas", index))
         for r in acc:
             if (r.name == name or name in r.names) and r.kind in (*_WORKLOADS, "ReplicationController"):
-                spec_map = _dig(r.obj, ("spec",), True)
+                spec_map = _dig(r.obj, ("spec",), True) or {}
                 spec_map["replicas"] = count
                 ctx.origins.set_key(spec_map, "replicas", ref)
     for index, item in enumerate(as_list(ctx.data.get("images"))):
@@ -155,9 +155,12 @@ def set_namespace(r: Resource, namespace: str, origins: Origins, ref: CodeRef) -
         origins.set_key(meta, "namespace", ref)
     if r.kind in ("RoleBinding", "ClusterRoleBinding"):
         for subject in as_list(r.obj.get("subjects")):
-            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount":
-                if subject.get("namespace") in (None, "", "default"):
-                    subject["namespace"] = namespace
+            if (
+                isinstance(subject, dict)
+                and subject.get("kind") == "ServiceAccount"
+                and subject.get("namespace") in (None, "", "default")
+            ):
+                subject["namespace"] = namespace
 
 
 def _label(
