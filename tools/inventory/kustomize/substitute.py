@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tools.redact import redact_text
+from tools.redact import fingerprint as redact_fingerprint
 
 _VAR = re.compile(r"\$(\$?)\{([_a-zA-Z][_a-zA-Z0-9]*)(?::?([=-])([^}]*))?\}")
 _DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
@@ -47,8 +47,7 @@ class Variables:
 
 def fingerprint(value: str) -> str:
     """The redactor's fingerprint of a secret value (``<redacted:sha256:...>``)."""
-    shown = redact_text(f"password: {value}")
-    return shown.partition(": ")[2] or "<redacted>"
+    return redact_fingerprint(value)
 
 
 def substitute(obj: Any, variables: Variables) -> Any:
