@@ -17,16 +17,17 @@ import os
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from domain.unread import SkipReason
+from tools.inventory.ci_files import ci_file, ci_system, commands, dependabot, renovate
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.kustomize.estate import GitOps, RawObject, resolve
 from tools.inventory.kustomize.model import Resource
 from tools.inventory.loading import LoadError, load_json
-from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
+from tools.inventory.models import AlertRule, CodeRef, Kustomization, Origin
 from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
 from tools.inventory.provenance import Origins, Provenance
 from tools.inventory.sources import ParseIssue
@@ -34,41 +35,11 @@ from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_docume
 from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size
 
-CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
-
 MAX_FILE_BYTES = 10 * MIB
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh:", "http:", "https:")
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
-_ENABLED_MANAGERS = re.compile(r"""["']?enabledManagers["']?\s*:\s*\[([^\]]*)\]""")
-_QUOTED = re.compile(r"""["']([^"']+)["']""")
-
-# Validation steps recognised in CI commands: one alternation, run once over a file's commands.
-VALIDATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "terraform-validate",
-        r"\b(?:terraform|tofu|terragrunt)(?:\s+-[\w=./-]+)*\s+(?:run-all\s+|run\s+--all\s+)?validate(?![\w-])",
-    ),
-    (
-        "terraform-fmt",
-        r"\b(?:terraform|tofu|terragrunt)(?:\s+-[\w=./-]+)*\s+(?:run-all\s+)?fmt\b|\bterragrunt\s+hclfmt\b",
-    ),
-    ("tflint", r"\btflint\b"),
-    ("kustomize-build", r"\bkustomize\s+build\b|\bkubectl\s+kustomize\b"),
-    ("kubeconform", r"\bkubeconform\b|\bkubeval\b"),
-    ("helm-lint", r"\bhelm\s+lint\b|\bct\s+lint\b"),
-    ("kyverno-test", r"\bkyverno\s+(?:test|apply)\b"),
-    ("yamllint", r"\byamllint\b"),
-    ("trivy", r"\btrivy\b"),
-    ("checkov", r"\bcheckov\b"),
-    ("conftest", r"\bconftest\b"),
-    ("flux-build", r"\bflux\s+build\b"),
-)
-_VALIDATION_RE = re.compile("|".join(f"(?P<v{i}>{pattern})" for i, (_, pattern) in enumerate(VALIDATIONS)))
-_COMMAND_KEYS = frozenset(
-    {"run", "script", "before_script", "after_script", "commands", "command", "entrypoint", "uses"}
-)
 
 
 def parse_manifests(root: Path, paths: list[str]) -> Records:
@@ -108,9 +79,13 @@ class _EstateReader:
         if data is None:
             return
         if name == "Jenkinsfile":
-            self._ci(path, "jenkins", [data.decode("utf-8", "replace")], 1)
+            self.records.ci_files.append(ci_file(path, "jenkins", [data.decode("utf-8", "replace")], 1))
         elif name in RENOVATE_NAMES:
-            self._renovate(path, data)
+            found = renovate(path, data)
+            if isinstance(found, ParseIssue):
+                self.records.issues.append(found)
+            else:
+                self.records.dependency_bots.append(found)
         elif name.endswith(".json"):
             self._json(path, data)
         elif "templates" in parts[:-1] and b"{{" in data:
@@ -137,11 +112,12 @@ class _EstateReader:
             self._issue(path, exc.line, exc.message, exc.reason)
             return
         name = parts[-1]
-        ci = _ci_system(parts)
+        ci = ci_system(parts)
         if ci is not None:
-            self._ci(path, ci, [_commands(doc.data) for doc in docs], docs[0].line if docs else 1)
+            texts = [commands(doc.data) for doc in docs]
+            self.records.ci_files.append(ci_file(path, ci, texts, docs[0].line if docs else 1))
         elif len(parts) >= 2 and parts[-2] == ".github" and name in ("dependabot.yml", "dependabot.yaml"):
-            self._dependabot(path, docs)
+            self.records.dependency_bots.append(dependabot(path, docs))
         else:
             origin: Origin = "helm" if self._in_chart_templates(parts) else "manifest"
             self._pending.append((path, name, docs, origin))
@@ -332,47 +308,6 @@ class _EstateReader:
             if path is not None and path not in self._wired_files and not path.startswith(prefixes):
                 rule.wired = False
 
-    # ------------------------------------------------------------------ CI and dependency bots
-
-    def _ci(self, path: str, system: CISystem, texts: list[str], line: int) -> None:
-        found: set[str] = set()
-        for text in texts:
-            for match in _VALIDATION_RE.finditer(text):
-                found.add(VALIDATIONS[int(match.lastgroup[1:])][0] if match.lastgroup else "")
-        validations = [name for name, _ in VALIDATIONS if name in found]
-        self.records.ci_files.append(
-            CIFile(system=system, validations=validations, source=CodeRef(path=path, line=line))
-        )
-
-    def _dependabot(self, path: str, docs: list[YamlDocument]) -> None:
-        ecosystems: list[str] = []
-        for doc in docs:
-            for update in as_list(doc.data.get("updates")):
-                ecosystem = as_str(as_map(update).get("package-ecosystem"))
-                if ecosystem is not None and ecosystem not in ecosystems:
-                    ecosystems.append(ecosystem)
-        line = docs[0].line if docs else 1
-        self.records.dependency_bots.append(
-            DependencyBot(tool="dependabot", ecosystems=ecosystems, source=CodeRef(path=path, line=line))
-        )
-
-    def _renovate(self, path: str, data: bytes) -> None:
-        """Renovate config; JSON5 (comments, trailing commas) falls back to finding enabledManagers."""
-        text = data.decode("utf-8", "replace")
-        managers: list[str]
-        try:
-            config = load_json(text)
-            managers = [m for m in as_list(as_map(config).get("enabledManagers")) if isinstance(m, str)]
-        except LoadError as exc:
-            if exc.reason != "syntax":
-                self._issue(path, exc.line, exc.message, exc.reason)
-                return
-            match = _ENABLED_MANAGERS.search(text)
-            managers = _QUOTED.findall(match.group(1)) if match else []
-        self.records.dependency_bots.append(
-            DependencyBot(tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=1))
-        )
-
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -400,39 +335,3 @@ def _local_path(base: str, entry: str) -> str | None:
         return None
     local = posixpath.normpath(posixpath.join(base, entry))
     return None if local == ".." or local.startswith("../") else local
-
-
-def _ci_system(parts: list[str]) -> CISystem | None:
-    name = parts[-1]
-    parent = parts[-2] if len(parts) >= 2 else ""
-    grandparent = parts[-3] if len(parts) >= 3 else ""
-    if parent == "workflows" and grandparent == ".github":
-        return "github-actions"
-    if name == ".gitlab-ci.yml":
-        return "gitlab-ci"
-    if name in (".woodpecker.yml", ".woodpecker.yaml") or parent == ".woodpecker":
-        return "woodpecker"
-    if name in (".drone.yml", ".drone.yaml"):
-        return "drone"
-    if parent == ".circleci" and name in ("config.yml", "config.yaml"):
-        return "circleci"
-    return None
-
-
-def _commands(data: Any, collect: bool = False) -> str:
-    """The text of every command in a CI document (``run``, ``script``, ``commands``...), one per line.
-
-    GitHub ``uses:`` actions count too (``aquasecurity/trivy-action`` runs trivy), except
-    ``setup-*`` actions, which only install a tool.
-    """
-    if isinstance(data, str):
-        return data if collect else ""
-    out: list[str] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "uses" and isinstance(value, str) and "setup-" in value:
-                continue
-            out.append(_commands(value, collect or key in _COMMAND_KEYS))
-    elif isinstance(data, list):
-        out.extend(_commands(item, collect) for item in data)
-    return "\n".join(text for text in out if text)
