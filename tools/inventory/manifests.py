@@ -25,7 +25,7 @@ from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
 from tools.inventory.kustomize.estate import GitOps, RawObject, resolve
-from tools.inventory.kustomize.model import Resource
+from tools.inventory.kustomize.model import HelmChartRenderer, Resource
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import AlertRule, CodeRef, Kustomization, Origin
 from tools.inventory.parsers import RENOVATE_NAMES, manifest_claims
@@ -42,9 +42,12 @@ _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
 
 
-def parse_manifests(root: Path, paths: list[str]) -> Records:
-    """Parse the estate's YAML/JSON/CI/bot files (paths relative to ``root``) into one Records."""
-    reader = _EstateReader(root)
+def parse_manifests(root: Path, paths: list[str], helm: HelmChartRenderer | None = None) -> Records:
+    """Parse the estate's YAML/JSON/CI/bot files (paths relative to ``root``) into one Records.
+
+    ``helm`` renders a kustomization's ``helmCharts`` (the Helm engine's seam); without it they are
+    noted as not rendered."""
+    reader = _EstateReader(root, helm)
     for path in paths:  # build_inventory pauses the collector for the whole parse (build.gc_paused)
         reader.read(path)
     reader.map_documents()
@@ -55,8 +58,9 @@ def parse_manifests(root: Path, paths: list[str]) -> Records:
 class _EstateReader:
     """Reads files one by one, then resolves what needs the whole estate (alert wiring)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, helm: HelmChartRenderer | None = None) -> None:
         self.root = root
+        self.helm = helm
         self.real_root = os.path.realpath(root)
         self.records = Records()
         self._wirable: list[AlertRule] = []  # rules whose file must be referenced by a kustomization
@@ -169,7 +173,7 @@ class _EstateReader:
             if _is_object(doc.data)
         ]
         seeded = {path: docs for path, _, docs, _ in self._pending}
-        gitops = resolve(self.root, self._kustomization_files, raw, seeded)
+        gitops = resolve(self.root, self._kustomization_files, raw, seeded, self.helm)
         self._origins = gitops.origins
         return gitops
 
