@@ -129,6 +129,7 @@ def test_flux_kustomization_builds_its_path_with_target_namespace_and_substituti
         )
     ]
     [deployed] = records.deployed_paths
+    assert deployed.suspended is False
     assert (deployed.path, deployed.via, deployed.name, deployed.built, deployed.files) == (
         "apps",
         "flux",
@@ -188,6 +189,7 @@ def test_flux_path_without_kustomization_applies_every_manifest_under_it(tmp_pat
                 metadata: {name: everything}
                 spec:
                   path: ./apps
+                  suspend: true
                   sourceRef: {kind: GitRepository, name: flux-system}
                   targetNamespace: apps
             """,
@@ -204,6 +206,7 @@ def test_flux_path_without_kustomization_applies_every_manifest_under_it(tmp_pat
     ]
     [deployed] = records.deployed_paths
     assert deployed.files == ["apps/a/deploy.yaml", "apps/b/deploy.yaml", "apps/b/kustomization.yaml"]
+    assert (deployed.built, deployed.suspended) == (True, True)  # suspended: deployed, not reconciled
     assert records.issues == []
 
 

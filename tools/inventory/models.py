@@ -360,6 +360,7 @@ class DeployedPath(Record):
     via: Literal["flux", "argocd"]
     name: str | None = Field(description="Name of the Flux Kustomization or Argo CD Application.")
     built: bool = Field(description="Whether its objects came from a Kustomize build of the directory.")
+    suspended: bool = Field(default=False, description="A suspended Flux Kustomization: not reconciled.")
     files: list[str] = Field(
         default_factory=list, description="Files its build read, or the manifests under it."
     )

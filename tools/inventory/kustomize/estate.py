@@ -177,6 +177,7 @@ def _flux(
     name = as_str(as_map(raw.data.get("metadata")).get("name"))
     ref = CodeRef(path=raw.path, line=raw.doc.line)
     source_kind = as_str(as_map(spec.get("sourceRef")).get("kind")) or "GitRepository"
+    suspended = spec.get("suspend") is True
     directory = _directory(as_str(spec.get("path")) or "./")
     if source_kind != "GitRepository" or directory is None or not k.is_dir(directory):
         return
@@ -184,7 +185,7 @@ def _flux(
         build = k.build(directory) if k.kustomization_file(directory) else k.build_generated(directory)
     except KustomizeError as exc:
         _fail(out, exc)
-        out.deployed.append(_deployed(directory, "flux", name, ref, None, tree))
+        out.deployed.append(_deployed(directory, "flux", name, ref, None, tree, suspended=suspended))
         return
     target = as_str(spec.get("targetNamespace"))
     if target:
@@ -197,7 +198,7 @@ def _flux(
         for resource in build.resources:
             substitute.substitute(resource.obj, variables)
     out.builds.append(build)
-    out.deployed.append(_deployed(directory, "flux", name, ref, build, tree))
+    out.deployed.append(_deployed(directory, "flux", name, ref, build, tree, suspended=suspended))
 
 
 def _variables(
@@ -279,6 +280,7 @@ def _deployed(
     build: BuildResult | None,
     tree: appset.RepoTree,
     recurse: bool = True,
+    suspended: bool = False,
 ) -> DeployedPath:
     if build is not None:
         files = sorted(build.object_files | build.aux_files)
@@ -292,5 +294,11 @@ def _deployed(
             and (recurse or "/" not in f[len(prefix) :])
         ]
     return DeployedPath(
-        path=directory or ".", via=via, name=name, built=build is not None, files=files, source=ref
+        path=directory or ".",
+        via=via,
+        name=name,
+        built=build is not None,
+        suspended=suspended,
+        files=files,
+        source=ref,
     )
