@@ -317,3 +317,17 @@ def test_generated_secret_values_reach_no_record_and_no_note(tmp_path: Path) -> 
     assert [i.message for i in records.issues] == [
         "app/broken.env: a line without '=' takes its value from the environment; left out"
     ]
+
+
+def test_a_local_directory_named_like_a_host_is_local(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "k/kustomization.yaml": "resources: [app.v2/]\n",
+            "k/app.v2/kustomization.yaml": "resources: [cm.yaml]\n",
+            "k/app.v2/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        },
+    )
+    result = Kustomizer(tmp_path).build("k")
+    assert [(r.kind, r.name, r.path) for r in result.resources] == [("ConfigMap", "x", "k/app.v2/cm.yaml")]
+    assert result.notes == []

@@ -64,7 +64,6 @@ _BUILT_FIELDS = frozenset(
         "replicas",
         "helmCharts",
         "sortOptions",
-        "buildMetadata",
     }
 )
 
@@ -277,7 +276,7 @@ class Kustomizer:
         entry_line = ctx.line((key, index))
         if not isinstance(entry, str):
             raise KustomizeError(ctx.path, f"resource {index} is not a path", entry_line)
-        if is_remote(entry):
+        if is_remote(entry) and self._kind(posixpath.normpath(posixpath.join(ctx.directory, entry))) is None:
             ctx.note(f"remote resource {entry!r} not fetched", (key, index))
             return []
         local = self.local(ctx.directory, entry, ctx.path, entry_line)
