@@ -101,12 +101,17 @@ class Records(BaseModel):
 
     def is_deployed(self, path: str) -> bool | None:
         """Whether a GitOps object deploys the file at ``path``; None when the estate has none to say."""
-        if not self.deployed_paths:
+        paths = self.deployed_paths
+        if not paths:
             return None
-        return any(
-            path in d.files or (not d.built and (d.path == "." or path.startswith(d.path + "/")))
-            for d in self.deployed_paths
-        )
+        key = (id(paths), len(paths))
+        cached = self._index_cache.get("deployed")
+        if cached is None or cached[0] != key:  # built once per list, as the indexes are
+            files = {f for d in paths for f in d.files}
+            prefixes = tuple("" if d.path == "." else d.path + "/" for d in paths if not d.built)
+            cached = self._index_cache["deployed"] = (key, files, prefixes)
+        _, files, prefixes = cached
+        return path in files or path.startswith(prefixes)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in type(self).list_fields()}
