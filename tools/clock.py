@@ -33,5 +33,3 @@ def format_clock(value: datetime) -> str:
     if value.time() == time():
         return value.date().isoformat()
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-

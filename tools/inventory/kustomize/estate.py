@@ -32,6 +32,8 @@ from tools.inventory.sources import CodeRef, ParseIssue
 from tools.inventory.yaml_lines import YamlDocument
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+_FLUX_NOT_APPLIED = ("patches", "images", "components", "namePrefix", "nameSuffix", "commonMetadata")
+"""Fields of a Flux Kustomization that change its objects and are not built here: noted."""
 
 
 @dataclass
@@ -74,7 +76,7 @@ def resolve(
     out = GitOps(origins=k.origins)
     tree = appset.RepoTree(root)
     plain = _plain_roots(k, kustomizations, out)
-    variables = _config_sources(objects, plain)
+    variables = config_sources(objects, plain)
     for raw in objects:
         if _is(raw.data, "kustomize.toolkit.fluxcd.io", "Kustomization"):
             _flux(k, raw, variables, tree, out)
@@ -143,10 +145,13 @@ def _plain_roots(k: engine.Kustomizer, kustomizations: list[str], out: GitOps) -
     return built
 
 
-def _config_sources(
+def config_sources(
     objects: list[RawObject], builds: list[BuildResult]
 ) -> dict[tuple[str, str], tuple[dict[str, str], bool]]:
-    """ConfigMaps and Secrets of the repo by (kind, name): their data as text, and whether secret."""
+    """ConfigMaps and Secrets of the repo by (kind, name): their data as text, and whether secret.
+
+    The seam for what else reads values produced in the repo (a HelmRelease's ``valuesFrom``):
+    a Secret's data must only ever be used as ``substitute.fingerprint`` shows it."""
     found: dict[tuple[str, str], tuple[dict[str, str], bool]] = {}
     candidates = [raw.data for raw in objects] + [r.obj for b in builds for r in b.resources]
     for obj in candidates:
@@ -187,6 +192,11 @@ def _flux(
         _fail(out, exc)
         out.deployed.append(_deployed(directory, "flux", name, ref, None, tree, suspended=suspended))
         return
+    for key in _FLUX_NOT_APPLIED:
+        if key in spec:
+            line = raw.doc.line_of(("spec", key)) or raw.doc.line
+            message = f"Flux Kustomization {name}: spec.{key} not applied by this build (not supported)"
+            out.issues.append(ParseIssue(path=raw.path, line=line, message=message, reason="note"))
     target = as_str(spec.get("targetNamespace"))
     if target:
         line = raw.doc.line_of(("spec", "targetNamespace")) or raw.doc.line
