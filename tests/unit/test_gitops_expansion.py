@@ -329,3 +329,38 @@ def test_applicationset_generators_expand_into_applications(tmp_path: Path) -> N
     ]
     assert records.is_deployed("apps/bench/job.yaml") is False  # excluded from the generator: not deployed
     assert records.is_deployed("system/extra/cm.yaml") is True
+
+
+def test_an_argo_application_builds_its_kustomization_and_notes_options_not_applied(tmp_path: Path) -> None:
+    paths = write(
+        tmp_path,
+        {
+            "argocd/app.yaml": """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Application
+                metadata: {name: web, namespace: argocd}
+                spec:
+                  project: default
+                  source:
+                    repoURL: https://github.com/example/homelab
+                    path: apps/web
+                    kustomize: {namePrefix: x-, images: [web=web:2]}
+                  destination: {namespace: web}
+            """,
+            "apps/web/kustomization.yaml": "resources: [deploy.yaml, ns.yaml]\n",
+            "apps/web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+            "apps/web/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n",
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    assert [(w.name, w.namespace) for w in records.workloads] == [("web", "web")]  # the destination's
+    assert [(n.name, str(n.source)) for n in records.namespaces] == [("web", "apps/web/ns.yaml:1")]
+    assert [(i.path, i.line, i.message) for i in records.issues] == [
+        (
+            "argocd/app.yaml",
+            1,
+            "Argo CD Application web: source.kustomize images, namePrefix not applied by this build",
+        )
+    ]
+    [deployed] = records.deployed_paths
+    assert (deployed.path, deployed.via, deployed.built) == ("apps/web", "argocd", True)

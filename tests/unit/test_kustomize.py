@@ -26,7 +26,7 @@ from tools.inventory.provenance import Provenance
 pytestmark = pytest.mark.unit
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kustomize"
-CASES = ["transforms/overlay", "patches", "generators", "images", "components/app", "merge/overlay"]
+CASES = ["transforms/overlay", "patches", "generators", "images", "components/app", "merge/overlay", "smp"]
 
 
 def _key(obj: dict[str, Any]) -> tuple[str, str, str]:

@@ -256,6 +256,12 @@ def _argo(
         directory = _directory(path)
         if directory is None or not k.is_dir(directory):
             continue
+        options = sorted(as_map(source.get("kustomize")))
+        if options:
+            message = (
+                f"Argo CD Application {name}: source.kustomize {', '.join(options)} not applied by this build"
+            )
+            out.issues.append(ParseIssue(path=ref.path, line=ref.line, message=message, reason="note"))
         if k.kustomization_file(directory) is None:
             recurse = as_map(source.get("directory")).get("recurse") is True
             out.deployed.append(_deployed(directory, "argocd", name, ref, None, tree, recurse))
