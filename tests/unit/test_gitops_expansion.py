@@ -192,9 +192,16 @@ def test_flux_path_without_kustomization_applies_every_manifest_under_it(tmp_pat
                   suspend: true
                   sourceRef: {kind: GitRepository, name: flux-system}
                   targetNamespace: apps
-                  images: [{name: a, newTag: "2"}]
+                  commonMetadata:
+                    labels: {owner: platform}
+                  patches:
+                    - target: {kind: Deployment, name: a}
+                      patch: |
+                        - op: add
+                          path: /spec/replicas
+                          value: 2
             """,
-            "apps/a/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n",
+            "apps/a/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {}\n",
             "apps/a/values.yaml": "replicaCount: 2\n",  # not an object: left out of the generated build
             "apps/b/kustomization.yaml": "namePrefix: b-\nresources: [deploy.yaml]\n",
             "apps/b/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
@@ -208,13 +215,12 @@ def test_flux_path_without_kustomization_applies_every_manifest_under_it(tmp_pat
     [deployed] = records.deployed_paths
     assert deployed.files == ["apps/a/deploy.yaml", "apps/b/deploy.yaml", "apps/b/kustomization.yaml"]
     assert (deployed.built, deployed.suspended) == (True, True)  # suspended: deployed, not reconciled
-    assert [(i.path, i.line, i.message) for i in records.issues] == [
-        (
-            "clusters/prod/flux.yaml",
-            9,
-            "Flux Kustomization everything: spec.images not applied by this build (not supported)",
-        )
+    # the Flux Kustomization's own patch and commonMetadata are laid over the build
+    assert sorted((w.name, w.replicas, w.labels) for w in records.workloads) == [
+        ("a", 2, {"owner": "platform"}),
+        ("b-web", None, {"owner": "platform"}),
     ]
+    assert records.issues == []
 
 
 def test_no_gitops_object_means_reach_unknown(tmp_path: Path) -> None:

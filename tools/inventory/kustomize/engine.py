@@ -208,6 +208,25 @@ class Kustomizer:
                     entries.append(local[len(prefix) :])
         return self.build(directory, virtual={"resources": entries})
 
+    def overlay(
+        self, result: BuildResult, directory: str, data: dict[str, Any], path: str, line_of: Any
+    ) -> None:
+        """Fields a GitOps object lays over a finished build (a Flux Kustomization's ``components``,
+        ``patches``, ``namePrefix``/``nameSuffix``, ``labels``, ``commonAnnotations``, ``images``),
+        applied in kustomize's order; values they set cite ``path`` at ``line_of``'s lines."""
+        ctx = _Context(self, path, directory, data, line_of, result)
+        acc = result.resources
+        for index, entry in enumerate(as_list(data.get("components"))):
+            entry_line = ctx.line(("components", index))
+            local = self.local(directory, str(entry), path, entry_line)
+            if self._kind(local) != "dir":
+                raise KustomizeError(path, f"component {entry!r} is not a directory", entry_line)
+            acc = self._run(local, result, acc, (), component=True)
+        patches.patches(ctx, acc)
+        transforms.apply(ctx, acc)
+        transforms.replicas_and_images(ctx, acc)
+        result.resources = acc
+
     def _all_objects(self, path: str) -> bool:
         try:
             docs = self.documents(path, path, None)

@@ -32,8 +32,8 @@ from tools.inventory.sources import CodeRef, ParseIssue
 from tools.inventory.yaml_lines import YamlDocument
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-_FLUX_NOT_APPLIED = ("patches", "images", "components", "namePrefix", "nameSuffix", "commonMetadata")
-"""Fields of a Flux Kustomization that change its objects and are not built here: noted."""
+_FLUX_OVERLAY = ("components", "patches", "namePrefix", "nameSuffix", "images")
+"""Fields of a Flux Kustomization laid over its build, as kustomize fields of the same names."""
 
 
 @dataclass
@@ -186,17 +186,15 @@ def _flux(
     directory = _directory(as_str(spec.get("path")) or "./")
     if source_kind != "GitRepository" or directory is None or not k.is_dir(directory):
         return
+    overlay, line_of = _flux_overlay(spec, raw.doc)
     try:
         build = k.build(directory) if k.kustomization_file(directory) else k.build_generated(directory)
+        if overlay:
+            k.overlay(build, directory, overlay, raw.path, line_of)
     except KustomizeError as exc:
         _fail(out, exc)
         out.deployed.append(_deployed(directory, "flux", name, ref, None, tree, suspended=suspended))
         return
-    for key in _FLUX_NOT_APPLIED:
-        if key in spec:
-            line = raw.doc.line_of(("spec", key)) or raw.doc.line
-            message = f"Flux Kustomization {name}: spec.{key} not applied by this build (not supported)"
-            out.issues.append(ParseIssue(path=raw.path, line=line, message=message, reason="note"))
     target = as_str(spec.get("targetNamespace"))
     if target:
         line = raw.doc.line_of(("spec", "targetNamespace")) or raw.doc.line
@@ -209,6 +207,28 @@ def _flux(
             substitute.substitute(resource.obj, variables)
     out.builds.append(build)
     out.deployed.append(_deployed(directory, "flux", name, ref, build, tree, suspended=suspended))
+
+
+def _flux_overlay(spec: dict[str, Any], doc: YamlDocument) -> tuple[dict[str, Any], Any]:
+    """A Flux Kustomization's own transformations as kustomization fields, and their lines.
+
+    ``commonMetadata`` labels go on every object's metadata (not selectors), its annotations as
+    kustomize's ``commonAnnotations``."""
+    fields: dict[str, Any] = {key: spec[key] for key in _FLUX_OVERLAY if key in spec}
+    common = as_map(spec.get("commonMetadata"))
+    if isinstance(common.get("labels"), dict):
+        fields["labels"] = [{"pairs": common["labels"]}]
+    if isinstance(common.get("annotations"), dict):
+        fields["commonAnnotations"] = common["annotations"]
+
+    def line_of(keypath: tuple[str | int, ...]) -> int | None:
+        if keypath[:1] == ("labels",):
+            return doc.line_of(("spec", "commonMetadata", "labels"))
+        if keypath[:1] == ("commonAnnotations",):
+            return doc.line_of(("spec", "commonMetadata", "annotations"))
+        return doc.line_of(("spec", *keypath))
+
+    return fields, line_of
 
 
 def _variables(
