@@ -71,6 +71,9 @@ PLAIN_CLASSES = (
     "tf-parse-error",
     "yaml-parse-error",
     "yaml-int-tag",
+    "kustomize-secret-literal",
+    "kustomize-secret-env",
+    "flux-substitute-secret",
     "snapshot-unread-reason",
     "live-env-password",
     "live-mysql-args",
@@ -417,6 +420,51 @@ def estate_files() -> dict[str, str]:
         # does not fit (the YAML library's message quotes such a value, with no key beside it)
         "k8s/broken-password.yaml": broken_yaml("broken", f'password: "{p["yaml-parse-error"]}"\n  : oops ['),
         "k8s/broken-tag.yaml": broken_yaml("tagged", f"db_password: !!int {p['yaml-int-tag']}"),
+        # built by Kustomize (a secretGenerator) and deployed by Flux, which substitutes a Secret's value
+        # into the Deployment: the generated Secret and the substituted env value hold it, no record does
+        "k8s/kustomize/kustomization.yaml": dedent(
+            f"""\
+            resources: [relay.yaml]
+            secretGenerator:
+              - name: relay-creds
+                literals: [password={p["kustomize-secret-literal"]}]
+                envs: [relay.env]
+            """
+        ),
+        "k8s/kustomize/relay.env": f"DB_PASSWORD={p['kustomize-secret-env']}\n",
+        "k8s/kustomize/relay.yaml": dedent(
+            """\
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: relay, namespace: app}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: relay
+                      image: ghcr.io/example/relay:1.0.0
+                      env:
+                        - {name: UPSTREAM_TOKEN, value: "${RELAY_TOKEN}"}
+            """
+        ),
+        "clusters/relay.yaml": dedent(
+            f"""\
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {{name: relay, namespace: flux-system}}
+            spec:
+              path: ./k8s/kustomize
+              sourceRef: {{kind: GitRepository, name: flux-system}}
+              postBuild:
+                substituteFrom: [{{kind: Secret, name: relay-vars}}]
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {{name: relay-vars, namespace: flux-system}}
+            stringData:
+              RELAY_TOKEN: {p["flux-substitute-secret"]}
+            """
+        ),
     }
 
 

@@ -18,6 +18,7 @@ from domain.evidence import Evidence
 from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
 from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
+from domain.unread import ParseIssue
 from tools.checks.spec import load_themes, spec_by_id
 from tools.helm.summary import gap_lines
 from tools.inventory.inventory import Inventory
@@ -306,9 +307,14 @@ def unread(inventory: Inventory) -> Unread:
     """The files and cluster resource types the audit did not read (their messages and reasons were
     redacted when their records were built: ``EstateText``)."""
     live = inventory.live
+
+    def as_read_back(issues: list[ParseIssue]) -> list[ParseIssue]:
+        # the report's own type, so a report equals itself read back from audit.json
+        return [ParseIssue.model_validate(issue.model_dump()) for issue in issues]
+
     return Unread(
-        estate=list(inventory.code.issues),
-        cluster=list(live.issues) if live else [],
+        estate=as_read_back(list(inventory.code.issues)),
+        cluster=as_read_back(list(live.issues)) if live else [],
         resources=list(live.unread) if live else [],
     )
 

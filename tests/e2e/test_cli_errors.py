@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,26 @@ def test_a_broken_cassette_is_a_one_line_error(
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1, err
     assert message in lines[0] and "Traceback" not in err
+
+
+def test_a_kustomization_that_does_not_build_is_a_note_not_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken kustomization is said once and read file by file; a field not built is said too."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/kustomization.yaml").write_text("resources: [deploy.yaml, gone.yaml]\n")
+    deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    (tmp_path / "app/deploy.yaml").write_text(deploy)
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok/kustomization.yaml").write_text("namespace: ok\nresources: [d.yaml]\nvars: []\n")
+    (tmp_path / "ok/d.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n")
+    assert main(["inventory", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    dump = json.loads(out.out)
+    workloads = {w["name"]: w["namespace"] for w in dump["code"]["workloads"]}
+    assert workloads == {"web": None, "w": "ok"}  # the broken one read raw, the other built
+    assert [(i["path"], i["line"], i["reason"]) for i in dump["code"]["issues"]] == [
+        ("app/kustomization.yaml", 1, "note"),
+        ("ok/kustomization.yaml", 3, "note"),
+    ]

@@ -159,7 +159,7 @@ def test_every_list_a_cluster_fills_is_fed_by_some_kind() -> None:
     """A new LiveState list must be in FIELD_KINDS, or losing its source would go unsaid."""
     code_only = {
         "kustomizations", "escape_hatches", "ignore_changes", "modules", "providers", "backends",
-        "variables", "resources", "dependency_bots", "ci_files", "helm_renders",
+        "variables", "resources", "dependency_bots", "ci_files", "helm_renders", "deployed_paths",
     }  # fmt: skip
     assert set(Records.model_fields) - {"issues"} >= code_only
     live_lists = set(LiveState.model_fields) - {"cluster", "issues", "unread", "objects"} - code_only

@@ -29,6 +29,7 @@ from tools.inventory.models import (
     ClusterInfo,
     CronJobState,
     DependencyBot,
+    DeployedPath,
     EscapeHatch,
     EventRecord,
     FluxKustomization,
@@ -81,6 +82,10 @@ class Records(BaseModel):
     flux_sources: list[FluxSource] = Field(default_factory=list)
     argo_apps: list[ArgoApplication] = Field(default_factory=list)
     kustomizations: list[Kustomization] = Field(default_factory=list)
+    deployed_paths: list[DeployedPath] = Field(
+        default_factory=list,
+        description="Repo directories a Flux Kustomization or Argo CD Application deploys.",
+    )
     escape_hatches: list[EscapeHatch] = Field(default_factory=list)
     ignore_changes: list[IgnoreChanges] = Field(default_factory=list)
     modules: list[TerraformModule] = Field(default_factory=list)
@@ -106,6 +111,20 @@ class Records(BaseModel):
         """Append every list of ``other`` (of the shared ``Records`` fields) to this one."""
         for name in Records.model_fields:
             getattr(self, name).extend(getattr(other, name))
+
+    def is_deployed(self, path: str) -> bool | None:
+        """Whether a GitOps object deploys the file at ``path``; None when the estate has none to say."""
+        paths = self.deployed_paths
+        if not paths:
+            return None
+        key = (id(paths), len(paths))
+        cached = self._index_cache.get("deployed")
+        if cached is None or cached[0] != key:  # built once per list, as the indexes are
+            files = {f for d in paths for f in d.files}
+            prefixes = tuple("" if d.path == "." else d.path + "/" for d in paths if not d.built)
+            cached = self._index_cache["deployed"] = (key, files, prefixes)
+        _, files, prefixes = cached
+        return path in files or path.startswith(prefixes)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in type(self).list_fields()}

@@ -35,6 +35,7 @@ from tools.inventory.models import (
     Volume,
     Workload,
 )
+from tools.inventory.provenance import Provenance
 from tools.inventory.yaml_lines import LineOf
 
 KeyPath = tuple[str | int, ...]
@@ -139,6 +140,8 @@ class K8sObject:
         """The source of a nested item: its own line in code, else the object's source."""
         if self.line_of is None or not isinstance(self.source, CodeRef):
             return self.source
+        if isinstance(self.line_of, Provenance):  # a built object: the item may be in another file
+            return self.line_of.ref(path) or self.source
         line = self.line_of(path)
         return CodeRef(path=self.source.path, line=line) if line is not None else self.source
 

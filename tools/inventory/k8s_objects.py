@@ -225,6 +225,7 @@ def _flux_helm_release(o: K8sObject, records: Records) -> None:
 def _flux_kustomization(o: K8sObject, records: Records) -> None:
     if o.group is not None and o.group != "kustomize.toolkit.fluxcd.io":
         return  # kustomize.config.k8s.io files are read by the manifests reader
+    post = as_map(o.spec.get("postBuild"))
     records.flux_kustomizations.append(
         FluxKustomization(
             name=o.name,
@@ -235,6 +236,16 @@ def _flux_kustomization(o: K8sObject, records: Records) -> None:
             suspend=o.spec.get("suspend") is True,
             interval=as_str(o.spec.get("interval")),
             lines={k: line for k in ("suspend", "prune") if k in o.spec and (line := o.line(("spec", k)))},
+            target_namespace=as_str(o.spec.get("targetNamespace")),
+            depends_on=[
+                "/".join(p for p in (as_str(ref.get("namespace")), name) if p)
+                for ref in (as_map(d) for d in as_list(o.spec.get("dependsOn")))
+                if (name := as_str(ref.get("name"))) is not None
+            ],
+            substitute_keys=sorted(str(k) for k in as_map(post.get("substitute"))),
+            substitute_from=[
+                r for item in as_list(post.get("substituteFrom")) if (r := _ref(item)) is not None
+            ],
             source=o.source,
         )
     )

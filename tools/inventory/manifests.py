@@ -17,65 +17,40 @@ import os
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from domain.unread import SkipReason
 from tools.inventory.alert_wiring import KUSTOMIZATION_NAMES, rules_from_template, wire
+from tools.inventory.ci_files import ci_file, ci_system, commands, dependabot, package_json, renovate
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import as_list, as_map, as_str
 from tools.inventory.k8s_objects import alert_rules_from_groups, alert_rules_from_values, records_from_object
+from tools.inventory.kustomize.estate import GitOps, RawObject, resolve
+from tools.inventory.kustomize.model import HelmChartRenderer, Resource
 from tools.inventory.loading import LoadError, load_json
-from tools.inventory.models import AlertRule, CIFile, CodeRef, DependencyBot, Kustomization, Origin
+from tools.inventory.models import AlertRule, CodeRef, Kustomization, Origin
 from tools.inventory.parsers import RENOVATE_NAMES, bot_config, manifest_claims
+from tools.inventory.provenance import Origins, Provenance
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import YamlDocument, YamlParseError, load_documents
 from tools.pathnames import on_disk
 from tools.sizes import MIB, format_size
 
-CISystem = Literal["github-actions", "gitlab-ci", "woodpecker", "drone", "jenkins", "circleci", "other"]
-
 MAX_FILE_BYTES = 10 * MIB
-
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _REMOTE = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::", "ssh:", "http:", "https:")
 _REMOTE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+/")
-_ENABLED_MANAGERS = re.compile(r"""["']?enabledManagers["']?\s*:\s*\[([^\]]*)\]""")
-_QUOTED = re.compile(r"""["']([^"']+)["']""")
-
-# Validation steps recognised in CI commands: one alternation, run once over a file's commands.
-VALIDATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "terraform-validate",
-        r"\b(?:terraform|tofu|terragrunt)(?:\s+-[\w=./-]+)*\s+(?:run-all\s+|run\s+--all\s+)?validate(?![\w-])",
-    ),
-    (
-        "terraform-fmt",
-        r"\b(?:terraform|tofu|terragrunt)(?:\s+-[\w=./-]+)*\s+(?:run-all\s+)?fmt\b|\bterragrunt\s+hclfmt\b",
-    ),
-    ("tflint", r"\btflint\b"),
-    ("kustomize-build", r"\bkustomize\s+build\b|\bkubectl\s+kustomize\b"),
-    ("kubeconform", r"\bkubeconform\b|\bkubeval\b"),
-    ("helm-lint", r"\bhelm\s+lint\b|\bct\s+lint\b"),
-    ("kyverno-test", r"\bkyverno\s+(?:test|apply)\b"),
-    ("yamllint", r"\byamllint\b"),
-    ("trivy", r"\btrivy\b"),
-    ("grype", r"\bgrype\b"),
-    ("snyk", r"\bsnyk\s+(?:test|container|iac|monitor)\b|\bsnyk/actions\b"),
-    ("checkov", r"\bcheckov\b"),
-    ("conftest", r"\bconftest\b"),
-    ("flux-build", r"\bflux\s+build\b"),
-)
-_VALIDATION_RE = re.compile("|".join(f"(?P<v{i}>{pattern})" for i, (_, pattern) in enumerate(VALIDATIONS)))
-_COMMAND_KEYS = frozenset(
-    {"run", "script", "before_script", "after_script", "commands", "command", "entrypoint", "uses"}
-)
 
 
-def parse_manifests(root: Path, paths: list[str]) -> Records:
-    """Parse the estate's YAML/JSON/CI/bot files (paths relative to ``root``) into one Records."""
-    reader = _EstateReader(root)
+def parse_manifests(root: Path, paths: list[str], helm: HelmChartRenderer | None = None) -> Records:
+    """Parse the estate's YAML/JSON/CI/bot files (paths relative to ``root``) into one Records.
+
+    ``helm`` renders a kustomization's ``helmCharts`` (the Helm engine's seam); without it they are
+    noted as not rendered."""
+    reader = _EstateReader(root, helm)
     for path in paths:  # build_inventory pauses the collector for the whole parse (build.gc_paused)
         reader.read(path)
+    reader.map_documents()
     reader.wire_alerts()
     return reader.records
 
@@ -83,14 +58,19 @@ def parse_manifests(root: Path, paths: list[str]) -> Records:
 class _EstateReader:
     """Reads files one by one, then resolves what needs the whole estate (alert wiring)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, helm: HelmChartRenderer | None = None) -> None:
         self.root = root
+        self.helm = helm
         self.real_root = os.path.realpath(root)
         self.records = Records()
         self._wirable: list[AlertRule] = []  # rules whose file must be referenced by a kustomization
         self._wired_files: dict[str, set[str]] = {}  # rule-capable file -> kustomization dirs naming it
         self._kustomize_used = False
         self._exists: dict[tuple[str, bool], bool | None] = {}
+        self._pending: list[tuple[str, str, list[YamlDocument], Origin]] = []
+        """Documents read, mapped once the GitOps builds are known (``map_documents``), in file order."""
+        self._kustomization_files: list[str] = []
+        self._origins = Origins()
 
     # ----------------------------------------------------------------------------- dispatch
 
@@ -104,11 +84,13 @@ class _EstateReader:
             return
         bot = bot_config(path)
         if name == "Jenkinsfile":
-            self._ci(path, "jenkins", [data.decode("utf-8", "replace")], 1)
-        elif bot == "renovate":
-            self._renovate(path, data)
-        elif bot == "package.json":
-            self._package_json(path, data)
+            self.records.ci_files.append(ci_file(path, "jenkins", [data.decode("utf-8", "replace")], 1))
+        elif bot in ("renovate", "package.json"):
+            found = renovate(path, data) if bot == "renovate" else package_json(path, data)
+            if isinstance(found, ParseIssue):
+                self.records.issues.append(found)
+            elif found is not None:
+                self.records.dependency_bots.append(found)
         elif name in RENOVATE_NAMES:
             return  # a Renovate file where Renovate does not look (an example, test data): no config
         elif name.endswith(".json"):
@@ -138,22 +120,17 @@ class _EstateReader:
             self._issue(path, exc.line, exc.message, exc.reason)
             return
         name = parts[-1]
-        ci = _ci_system(parts)
+        ci = ci_system(parts)
         if ci is not None:
-            self._ci(path, ci, [_commands(doc.data) for doc in docs], docs[0].line if docs else 1)
+            texts = [commands(doc.data) for doc in docs]
+            self.records.ci_files.append(ci_file(path, ci, texts, docs[0].line if docs else 1))
         elif bot_config(path) == "dependabot":
-            self._dependabot(path, docs)
+            self.records.dependency_bots.append(dependabot(path, docs))
         else:
             origin: Origin = "helm" if self._in_chart_templates(parts) else "manifest"
-            for doc in docs:
-                self._document(path, name, doc, origin)
-
-    def _in_chart_templates(self, parts: list[str]) -> bool:
-        """A static file in a chart's ``templates/``: Helm applies it, not Kustomize."""
-        if "templates" not in parts[:-1]:
-            return False
-        chart_dir = "/".join(parts[: len(parts) - 2 - parts[-2::-1].index("templates")])
-        return self._exists_in_root(posixpath.join(chart_dir, "Chart.yaml"), True) is True
+            self._pending.append((path, name, docs, origin))
+            if name in KUSTOMIZATION_NAMES and docs and not _is_flux(docs[0].data):
+                self._kustomization_files.append(path)
 
     @staticmethod
     def _root_path(entry: str) -> str | None:
@@ -166,6 +143,63 @@ class _EstateReader:
             self._exists_in_root(posixpath.join(*parts[:depth], "Chart.yaml"), True) is True
             for depth in range(1, len(parts) + 1)
         )
+
+    def _in_chart_templates(self, parts: list[str]) -> bool:
+        """A static file in a chart's ``templates/``: Helm applies it, not Kustomize."""
+        if "templates" not in parts[:-1]:
+            return False
+        chart_dir = "/".join(parts[: len(parts) - 2 - parts[-2::-1].index("templates")])
+        return self._exists_in_root(posixpath.join(chart_dir, "Chart.yaml"), True) is True
+
+    def map_documents(self) -> None:
+        """Map every document read: objects a GitOps build reaches come from the build (patched,
+        namespaced), in place of their file's raw documents; patch files are not objects."""
+        gitops = self._gitops()
+        built: dict[str, list[Resource]] = {}
+        for build in gitops.builds:
+            for resource in build.resources:
+                built.setdefault(resource.path, []).append(resource)
+        skip = gitops.object_files | gitops.patch_files
+        for path, name, docs, origin in self._pending:
+            for resource in built.pop(path, []):
+                self._built(resource, origin)
+            for doc in docs:
+                if path in skip and _is_object(doc.data) and name not in KUSTOMIZATION_NAMES:
+                    continue
+                self._document(path, name, doc, origin)
+        for resources in built.values():
+            for resource in resources:
+                self._built(resource, "manifest")
+        for app in gitops.applications:
+            found = records_from_object(
+                app.obj, app.source, "manifest", Provenance(self._origins, app.obj, app.source.path)
+            )
+            for argo in found.argo_apps:
+                argo.generated_by = app.appset
+            self.records.extend(found)
+        self.records.deployed_paths += gitops.deployed
+        self.records.issues += gitops.issues
+
+    def _gitops(self) -> GitOps:
+        raw = [
+            RawObject(path, doc)
+            for path, name, docs, origin in self._pending
+            if origin == "manifest" and name not in KUSTOMIZATION_NAMES
+            for doc in docs
+            if _is_object(doc.data)
+        ]
+        seeded = {path: docs for path, _, docs, _ in self._pending}
+        gitops = resolve(self.root, self._kustomization_files, raw, seeded, self.helm)
+        self._origins = gitops.origins
+        return gitops
+
+    def _built(self, resource: Resource, origin: Origin) -> None:
+        source = CodeRef(path=resource.path, line=resource.line)
+        found = records_from_object(
+            resource.obj, source, origin, Provenance(self._origins, resource.obj, resource.path)
+        )
+        self._wirable += found.alert_rules
+        self.records.extend(found)
 
     def _document(self, path: str, name: str, doc: YamlDocument, origin: Origin = "manifest") -> None:
         data = doc.data
@@ -210,7 +244,7 @@ class _EstateReader:
         except YamlParseError:
             docs = []
         if docs:
-            self._document(path, path.rsplit("/", 1)[-1], docs[0])
+            self._pending.append((path, path.rsplit("/", 1)[-1], docs[:1], "manifest"))
         else:
             found = records_from_object(obj, CodeRef(path=path, line=1), "manifest")
             self._wirable += found.alert_rules
@@ -285,67 +319,16 @@ class _EstateReader:
         if self._kustomize_used:
             wire(self.records, self._wirable, self._wired_files, self._root_path, self._exists_in_root)
 
-    # ------------------------------------------------------------------ CI and dependency bots
-
-    def _ci(self, path: str, system: CISystem, texts: list[str], line: int) -> None:
-        found: set[str] = set()
-        for text in texts:
-            for match in _VALIDATION_RE.finditer(text):
-                found.add(VALIDATIONS[int(match.lastgroup[1:])][0] if match.lastgroup else "")
-        validations = [name for name, _ in VALIDATIONS if name in found]
-        self.records.ci_files.append(
-            CIFile(system=system, validations=validations, source=CodeRef(path=path, line=line))
-        )
-
-    def _dependabot(self, path: str, docs: list[YamlDocument]) -> None:
-        ecosystems: list[str] = []
-        for doc in docs:
-            for update in as_list(doc.data.get("updates")):
-                ecosystem = as_str(as_map(update).get("package-ecosystem"))
-                if ecosystem is not None and ecosystem not in ecosystems:
-                    ecosystems.append(ecosystem)
-        line = docs[0].line if docs else 1
-        self.records.dependency_bots.append(
-            DependencyBot(tool="dependabot", ecosystems=ecosystems, source=CodeRef(path=path, line=line))
-        )
-
-    def _renovate(self, path: str, data: bytes) -> None:
-        """Renovate config; JSON5 (comments, trailing commas) falls back to finding enabledManagers."""
-        text = data.decode("utf-8", "replace")
-        managers: list[str]
-        try:
-            config = load_json(text)
-            managers = [m for m in as_list(as_map(config).get("enabledManagers")) if isinstance(m, str)]
-        except LoadError as exc:
-            if exc.reason != "syntax":
-                self._issue(path, exc.line, exc.message, exc.reason)
-                return
-            match = _ENABLED_MANAGERS.search(text)
-            managers = _QUOTED.findall(match.group(1)) if match else []
-        self.records.dependency_bots.append(
-            DependencyBot(tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=1))
-        )
-
-    def _package_json(self, path: str, data: bytes) -> None:
-        """The root ``package.json``: a Renovate config when it has a ``renovate`` key (its line)."""
-        try:
-            config = as_map(load_json(data)).get("renovate")
-        except LoadError as exc:
-            if exc.reason != "syntax":
-                self._issue(path, exc.line, exc.message, exc.reason)
-            return
-        if not isinstance(config, dict):
-            return
-        managers = [m for m in as_list(config.get("enabledManagers")) if isinstance(m, str)]
-        line = next((n for n, text in enumerate(data.splitlines(), 1) if b'"renovate"' in text), 1)
-        self.records.dependency_bots.append(
-            DependencyBot(
-                tool="renovate", ecosystems=managers or ["all"], source=CodeRef(path=path, line=line)
-            )
-        )
-
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+def _is_object(data: dict[str, Any]) -> bool:
+    return isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+
+
+def _is_flux(data: dict[str, Any]) -> bool:
+    return str(data.get("apiVersion")).startswith("kustomize.toolkit.fluxcd.io")
 
 
 def _strings(value: Any) -> list[str]:
@@ -363,39 +346,3 @@ def _local_path(base: str, entry: str) -> str | None:
         return None
     local = posixpath.normpath(posixpath.join(base, entry))
     return None if local == ".." or local.startswith("../") else local
-
-
-def _ci_system(parts: list[str]) -> CISystem | None:
-    name = parts[-1]
-    parent = parts[-2] if len(parts) >= 2 else ""
-    grandparent = parts[-3] if len(parts) >= 3 else ""
-    if parent == "workflows" and grandparent == ".github":
-        return "github-actions"
-    if name == ".gitlab-ci.yml":
-        return "gitlab-ci"
-    if name in (".woodpecker.yml", ".woodpecker.yaml") or parent == ".woodpecker":
-        return "woodpecker"
-    if name in (".drone.yml", ".drone.yaml"):
-        return "drone"
-    if parent == ".circleci" and name in ("config.yml", "config.yaml"):
-        return "circleci"
-    return None
-
-
-def _commands(data: Any, collect: bool = False) -> str:
-    """The text of every command in a CI document (``run``, ``script``, ``commands``...), one per line.
-
-    GitHub ``uses:`` actions count too (``aquasecurity/trivy-action`` runs trivy), except
-    ``setup-*`` actions, which only install a tool.
-    """
-    if isinstance(data, str):
-        return data if collect else ""
-    out: list[str] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "uses" and isinstance(value, str) and "setup-" in value:
-                continue
-            out.append(_commands(value, collect or key in _COMMAND_KEYS))
-    elif isinstance(data, list):
-        out.extend(_commands(item, collect) for item in data)
-    return "\n".join(text for text in out if text)

@@ -349,6 +349,16 @@ class FluxKustomization(Record):
     suspend: bool = False
     interval: str | None = None
     lines: dict[str, int] = Field(default_factory=dict, description="Code only: suspend and prune lines.")
+    target_namespace: str | None = Field(
+        default=None, description="spec.targetNamespace, set on its objects."
+    )
+    depends_on: list[str] = Field(default_factory=list, description="spec.dependsOn names (namespace/name).")
+    substitute_keys: list[str] = Field(
+        default_factory=list, description="postBuild.substitute variable names (values not kept)."
+    )
+    substitute_from: list[str] = Field(
+        default_factory=list, description="postBuild.substituteFrom sources as Kind/name."
+    )
     source: Source
 
 
@@ -378,6 +388,10 @@ class ArgoApplication(Record):
     )
     sync_status: str | None = Field(default=None, description="Live only: Synced, OutOfSync, Unknown.")
     health_status: str | None = Field(default=None, description="Live only: Healthy, Degraded, ...")
+    generated_by: CodeRef | None = Field(
+        default=None,
+        description="The ApplicationSet that generated it (source is then the generator element's line).",
+    )
     source: Source
 
 
@@ -389,6 +403,20 @@ class Kustomization(Record):
     resources: list[EstateText] = Field(default_factory=list)
     missing: list[EstateText] = Field(
         default_factory=list, description="Referenced local files that do not exist."
+    )
+    source: Source
+
+
+class DeployedPath(Record):
+    """A repo directory a GitOps object deploys (Flux Kustomization path, Argo CD Application path)."""
+
+    path: str = Field(description="Directory relative to the estate root ('.' for the root).")
+    via: Literal["flux", "argocd"]
+    name: str | None = Field(description="Name of the Flux Kustomization or Argo CD Application.")
+    built: bool = Field(description="Whether its objects came from a Kustomize build of the directory.")
+    suspended: bool = Field(default=False, description="A suspended Flux Kustomization: not reconciled.")
+    files: list[str] = Field(
+        default_factory=list, description="Files its build read, or the manifests under it."
     )
     source: Source
 
