@@ -2,7 +2,7 @@
 
 Objects come from hand-written YAML, Terraform ``kubernetes_manifest`` and live clusters, so any
 field can be missing or of the wrong type. Every read goes through the ``as_*`` functions: a value
-of the wrong type counts as absent, and nothing here raises on bad input. Numbers written where the
+of the wrong type counts as absent (k8s_fields.py), and nothing here raises on bad input. Numbers written where the
 API expects a string (``cpu: 1``, ``maxSurge: 1``) keep their text, as the API server would.
 The custom resources (policy engines, Prometheus, Flux, Argo CD) are in ``k8s_objects``.
 """
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from tools.inventory.inventory import Records
+from tools.inventory.k8s_fields import as_bool, as_int, as_list, as_map, as_str, dig, str_list, str_map
 from tools.inventory.models import (
     HPA,
     PDB,
@@ -63,55 +64,6 @@ _VOLUME_TYPES: tuple[tuple[str, VolumeType], ...] = (
     ("nfs", "nfs"),
 )
 _SOPS_PREFIX = "ENC["
-
-
-# ------------------------------------------------------------------------------ field reads
-
-
-def as_map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: Any) -> str | None:
-    """A string field; an int or float written unquoted becomes its text; anything else is absent."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def as_bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def str_list(value: Any) -> list[str]:
-    return [text for item in as_list(value) if (text := as_str(item)) is not None]
-
-
-def str_map(value: Any) -> dict[str, str]:
-    """Labels and selectors: string keys, scalar values as text (YAML ``true`` as ``"true"``)."""
-    out: dict[str, str] = {}
-    for key, item in as_map(value).items():
-        text = ("true" if item else "false") if isinstance(item, bool) else as_str(item)
-        if isinstance(key, str) and text is not None:
-            out[key] = text
-    return out
-
-
-def dig(obj: Any, path: tuple[str, ...]) -> Any:
-    """The value under the mapping keys of ``path``, or None when a step is missing or not a mapping."""
-    for key in path:
-        obj = as_map(obj).get(key)
-    return obj
 
 
 class K8sObject:
