@@ -1,9 +1,9 @@
 """Built-in Kubernetes kinds to records, and the defensive field reads every mapper shares.
 
 Objects come from hand-written YAML, Terraform ``kubernetes_manifest`` and live clusters, so any
-field can be missing or of the wrong type. Every read goes through the ``as_*`` functions: a value
-of the wrong type counts as absent (k8s_fields.py), and nothing here raises on bad input. Numbers written where the
-API expects a string (``cpu: 1``, ``maxSurge: 1``) keep their text, as the API server would.
+field can be missing or of the wrong type. Every read goes through the ``as_*`` functions of
+``k8s_fields.py``: a value of the wrong type counts as absent, and nothing here raises on bad input.
+Numbers written where the API expects a string (``cpu: 1``, ``maxSurge: 1``) keep their text, as the API server would.
 The custom resources (policy engines, Prometheus, Flux, Argo CD) are in ``k8s_objects``.
 """
 
