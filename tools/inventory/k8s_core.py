@@ -3,8 +3,8 @@
 Objects come from hand-written YAML, Terraform ``kubernetes_manifest`` and live clusters, so any
 field can be missing or of the wrong type. Every read goes through the ``as_*`` functions of
 ``k8s_fields.py``: a value of the wrong type counts as absent, and nothing here raises on bad input.
-Numbers written where the API expects a string (``cpu: 1``, ``maxSurge: 1``) keep their text, as the API server would.
-The custom resources (policy engines, Prometheus, Flux, Argo CD) are in ``k8s_objects``.
+Numbers written where the API expects a string (``cpu: 1``, ``maxSurge: 1``) keep their text, as
+the API server would. The custom resources (policy engines, Prometheus, Flux, Argo CD) are in ``k8s_objects``.
 """
 
 from __future__ import annotations
