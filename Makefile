@@ -9,7 +9,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 UV_VENV := .venv-lock
 
-.PHONY: demo test test-slow check lint typecheck bench clean lock
+.PHONY: demo test test-slow check lint typecheck bench clean lock schema
 
 $(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
@@ -25,6 +25,9 @@ lock:
 	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 	printf 'setuptools>=69\n' | $(UV_VENV)/bin/uv pip compile pyproject.toml - --extra dev --universal \
 		--python-version 3.11 --generate-hashes --no-header --quiet --upgrade -o $(LOCK)
+
+schema: $(STAMP)
+	$(BIN)/python -m pipeline.render.schema docs/audit.schema.json
 
 demo: $(STAMP)
 	$(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20

@@ -64,6 +64,10 @@ class SettingsError(UserError):
     """A flag, an environment value or a settings file is invalid."""
 
 
+class SuppressionError(SettingsError):
+    """An inline suppression or an accepted risk with no reason, or a bad ``until`` date."""
+
+
 class SafetyError(InfraAuditError):
     """A read-only or sandbox guarantee was about to be broken."""
 
@@ -88,13 +92,15 @@ class SecretReadViolation(SafetyError):
 
 
 class ModelError(InfraAuditError):
-    """A model call failed after the SDK's own retries.
+    """A model call failed after the SDK's own retries; when it stops a run, exit 4 (incomplete).
 
     ``failure`` names the class of failure in our own words (``timeout``, ``connection``,
     ``stream_broke``, ``stream_truncated``, ``stream_error``, ``status``, ``replay``), and
     ``sdk_retried`` says whether the SDK had a chance to retry it: callers and tests read these
     fields, never the message, whose wording follows the SDK's.
     """
+
+    exit_code = 4
 
     def __init__(self, message: str = "", *, failure: str = "", sdk_retried: bool = False) -> None:
         super().__init__(message)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.concerns import Concern, Mode
 from domain.evidence import Evidence
 from domain.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
+from domain.suppressions import Suppression
 from domain.unread import ParseIssue, UnreadResource
 
 
@@ -71,8 +72,30 @@ class Unread(_Model):
     )
 
 
+SCHEMA_VERSION = "1.0"
+"""The version of audit.json's contract (docs/audit.schema.json): the major part changes when a field
+is removed or changes meaning, the minor part when one is added."""
+
+
+class BaselineRef(_Model):
+    """The older audit a run was compared with (``--baseline``): only findings new since it gate."""
+
+    path: str = Field(description="The baseline audit.json as given.")
+    run_id: str
+    date: str
+    fixed: list[str] = Field(
+        default_factory=list, description="Keys of the baseline's findings this audit no longer has."
+    )
+
+
 class AuditReport(_Model):
+    schema_version: str = Field(
+        default=SCHEMA_VERSION, description="Version of this document's schema (docs/audit.schema.json)."
+    )
     meta: RunMeta
+    baseline: BaselineRef | None = Field(
+        default=None, description="The audit this one was compared with (--baseline), if any."
+    )
     inventory: dict[str, int] = Field(default_factory=dict, description="Record counts of the estate.")
     unread: Unread = Field(default_factory=Unread, description="Files and cluster types not read, and why.")
     concerns: dict[str, ConcernResult] = Field(description="Raw research results, keyed by concern.")
@@ -91,3 +114,7 @@ class AuditReport(_Model):
         default_factory=dict, description="Per-concern deep-dive prose written by the LLM synthesizer."
     )
     evidence: list[Evidence] = Field(description="Every piece of evidence cited, sorted by id.")
+    suppressions: list[Suppression] = Field(
+        default_factory=list,
+        description="Inline suppressions and accepted risks, with their reasons and what became of them.",
+    )

@@ -185,6 +185,9 @@ def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[Run
 def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     ctx.progress("synthesize", "report", "merging and ranking")
+    from pipeline.suppressing import with_suppressions
+
+    state, suppressions = with_suppressions(state, ctx)
     report = synthesize(state, ctx)
     if ctx.model is not None:
         from agents.llm.synthesizer import synthesize_llm
@@ -194,6 +197,12 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
     if ctx.model is not None and ctx.accountant is not None:
         meta = report.meta.model_copy(update={"model": ctx.model.model, "usage": ctx.accountant.usage_rows()})
         report = report.model_copy(update={"meta": meta})
+    report = report.model_copy(update={"suppressions": suppressions(report)})
+    if ctx.settings.baseline is not None:
+        from pipeline.gate import load_baseline, with_baseline
+
+        baseline = load_baseline(ctx.settings.resolve(ctx.settings.baseline))
+        report = with_baseline(report, baseline, str(ctx.settings.baseline))
     ctx.progress("synthesize", "report", f"{len(report.findings)} findings")
     return {"report": report}
 

@@ -45,10 +45,14 @@ def rule_id(finding: Finding) -> str:
     return finding.checks[0] if finding.checks else finding.id
 
 
-def render_sarif(report: AuditReport) -> str:
+def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = None) -> str:
+    """The SARIF log of ``report``; ``baseline_states`` (stable key -> SARIF baselineState) marks each
+    result as new, updated or unchanged (``diff``); a report with a baseline marks its own."""
     findings = [f for f in report.findings if f.status != "dropped"]
     rules = _rules(findings)
     index = {r["id"]: i for i, r in enumerate(rules)}
+    if baseline_states is None and report.baseline is not None:
+        baseline_states = {f.rule: "new" if f.new else "unchanged" for f in findings}
     run: Json = {
         "tool": {
             "driver": {
@@ -59,7 +63,7 @@ def render_sarif(report: AuditReport) -> str:
         },
         "invocations": [_invocation(report)],
         "originalUriBaseIds": {SRCROOT: _srcroot(report.meta.estate)},
-        "results": [res for f in findings for res in _results(f, index)],
+        "results": [res for f in findings for res in _results(f, index, baseline_states)],
         "properties": {
             "run_id": report.meta.run_id,
             "date": report.meta.date,
@@ -103,7 +107,7 @@ def _camel(rid: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rid) if part)
 
 
-def _results(f: Finding, index: dict[str, int]) -> list[Json]:
+def _results(f: Finding, index: dict[str, int], states: dict[str, str] | None) -> list[Json]:
     rid = rule_id(f)
     base: Json = {
         "ruleId": rid,
@@ -111,7 +115,15 @@ def _results(f: Finding, index: dict[str, int]) -> list[Json]:
         "level": level(f.impact),
         "message": {"text": f"{f.id}: {f.title}"},
     }
-    props = {"finding": f.id, "status": f.status, "rank_a": f.rank_a, "rank_b": f.rank_b}
+    if states is not None and f.rule in states:
+        base["baselineState"] = states[f.rule]
+    props = {
+        "finding": f.id,
+        "severity": str(f.severity),
+        "status": f.status,
+        "rank_a": f.rank_a,
+        "rank_b": f.rank_b,
+    }
     if not f.refs:  # still a result: a finding with nowhere to point at is not less true
         return [{**base, "partialFingerprints": _fingerprint(rid, f.id), "properties": props}]
     return [

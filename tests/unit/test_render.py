@@ -455,17 +455,17 @@ def test_scoring_formulas_as_the_reference_words_them(md: str) -> None:
 def test_backlog_rows_ranks_refs_and_markers(md: str) -> None:
     section = _section(md, "## Ranked backlog")
     assert (
-        "| ID | Title | Concerns | Impact | Effort | Risk | Rank A | Rank B | Refs |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|---|\n"
+        "| ID | Title | Concerns | Severity | Impact | Effort | Risk | Rank A | Rank B | Refs |\n"
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|\n"
     ) in section
     rows = [line for line in section.splitlines() if line.startswith("| F")]
     assert rows == [
-        "| F01 | 2 multi-replica workloads have no PodDisruptionBudget *(corrected)* | R1 | 4 | 2 | 2"
+        "| F01 | 2 multi-replica workloads have no PodDisruptionBudget *(corrected)* | R1 | high | 4 | 2 | 2"
         " | **64** | **16** | `apps/api.yaml:30`, `apps/web.yaml:12` |",
-        "| F02 | 4 workloads have no liveness or readiness probe | R1+R5 | 4 | 3 | 2 | **48** | **36**"
+        "| F02 | 4 workloads have no liveness or readiness probe | R1+R5 | high | 4 | 3 | 2 | **48** | **36**"
         " | `apps/a.yaml:3`, `apps/b.yaml:7`, `apps/c.yaml:9` +2 more |",
-        "| F03 | No NetworkPolicy \\| default-deny in 5 namespaces *(reframed)* | R5 | 4 | **5** | **4**"
-        " | **8** | **4** | `homelab/media/Namespace/media` |",
+        "| F03 | No NetworkPolicy \\| default-deny in 5 namespaces *(reframed)* | R5 | high | 4 | **5**"
+        " | **4** | **8** | **4** | `homelab/media/Namespace/media` |",
     ]
     assert "**Rank A leaders (top 8)**: F01, F02, F03" in section
     assert "**Rank B leaders (top 8)**: F02, F01, F03" in section
@@ -602,7 +602,7 @@ def test_table_cells_never_leak_a_pipe(md: str) -> None:
     for line in md.splitlines():
         if line.startswith("| "):
             cells = re.split(r"(?<!\\)\|", line)
-            header_width = {"Finding as stated": 3, "ID": 9, "Claim": 3, "Agent": 7}
+            header_width = {"Finding as stated": 3, "ID": 9, "Claim": 3, "Agent": 7, "Backlog": 10}
             assert len(cells) - 2 in header_width.values(), line
 
 
