@@ -195,7 +195,12 @@ class Finding(_Model):
     )
     @property
     def occurrences(self) -> list[str]:
-        return occurrence_keys(self.rule, self.locations)
+        return occurrence_keys(self.rule, self.places)
+
+    @property
+    def places(self) -> list[Location]:
+        """The locations; for a report written before findings kept them, its refs as subjects."""
+        return self.locations or [Location(ref=ref, subject=ref) for ref in self.refs]
 
 
 _DERIVED = ("severity", "rule", "occurrences")

@@ -39,6 +39,16 @@ class RunMeta(_Model):
     usage: list[AgentUsage] = Field(default_factory=list)
     tool_version: str
     concerns_failed: dict[str, str] = Field(default_factory=dict)
+    repo_path: str | None = Field(
+        default=None,
+        description="The estate's directory relative to the root of its git repository ('' at the root); "
+        "null outside a git repository. SARIF URIs are relative to that root.",
+    )
+    anchor: str | None = Field(
+        default=None,
+        description="The estate's root configuration file (estate-relative): where SARIF points a "
+        "finding about something missing.",
+    )
 
 
 class Correction(_Model):

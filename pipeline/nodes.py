@@ -197,7 +197,11 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
     if ctx.model is not None and ctx.accountant is not None:
         meta = report.meta.model_copy(update={"model": ctx.model.model, "usage": ctx.accountant.usage_rows()})
         report = report.model_copy(update={"meta": meta})
-    report = report.model_copy(update={"suppressions": suppressions(report)})
+    from pipeline.anchors import anchor, repo_path
+
+    estate = ctx.settings.estate
+    meta = report.meta.model_copy(update={"repo_path": repo_path(estate), "anchor": anchor(estate)})
+    report = report.model_copy(update={"suppressions": suppressions(report), "meta": meta})
     if ctx.settings.baseline is not None:
         from pipeline.gate import load_baseline, with_baseline
 

@@ -26,6 +26,22 @@ def baseline_line(report: AuditReport, findings: list[Finding]) -> str | None:
     )
 
 
+def sarif_line(report: AuditReport, findings: list[Finding]) -> str | None:
+    """The subjects audit.sarif leaves out (a live object with no code record, or a missing thing in an
+    estate with no root configuration file): code scanning needs a file to point at."""
+    from pipeline.render.sarif import not_in_sarif
+
+    left = not_in_sarif(findings, report.meta.anchor)
+    if not left:
+        return None
+    parts = ", ".join(f"{fid} ({len(subjects)})" for fid, subjects in left.items())
+    total = sum(len(s) for s in left.values())
+    return (
+        f"Not in `audit.sarif` ({total} subjects with no file to point at: live objects no code defines): "
+        f"{parts}; they are in this table and `audit.json`."
+    )
+
+
 def suppression_rows(report: AuditReport) -> list[list[str]]:
     """One row per suppression: kind, check, where, what it took out, reason, until, state."""
     rows = []

@@ -17,7 +17,7 @@ from domain.concerns import CONCERN_CODES, CONCERNS
 from domain.findings import Finding
 from domain.report import AuditReport
 from pipeline.render.appendix import appendix_row, ledger_line
-from pipeline.render.ci_view import baseline_line, suppression_rows
+from pipeline.render.ci_view import baseline_line, sarif_line, suppression_rows
 from pipeline.render.text import (
     code,
     codes,
@@ -82,6 +82,8 @@ class View:
     """Against a baseline (--baseline): what is new since it and what was fixed."""
     suppressions: list[Row]
     """Inline suppressions and accepted risks, with their reasons and state."""
+    not_in_sarif: str | None
+    """The subjects audit.sarif cannot point at, by finding."""
     leaders_a: str
     leaders_b: str
     leaders_both: str
@@ -126,6 +128,7 @@ def build_view(report: AuditReport) -> View:
         backlog=[_backlog_row(f) for f in findings],
         baseline=baseline_line(report, findings),
         suppressions=suppression_rows(report),
+        not_in_sarif=sarif_line(report, findings),
         leaders_a=", ".join(report.leaders_a),
         leaders_b=", ".join(report.leaders_b),
         leaders_both=_titled(report.leaders_both, findings),

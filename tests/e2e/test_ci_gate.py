@@ -188,7 +188,7 @@ def test_diff_reports_new_fixed_changed_unchanged_and_gates_on_new(
     # a newer audit: one finding gone (fixed), one count changed, the rest the same, renumbered
     data = json.loads((tmp_path / "one" / "audit.json").read_text(encoding="utf-8"))
     fixed = data["findings"].pop(0)
-    changed = next(f for f in data["findings"] if len(f["locations"]) > 1)
+    changed = next(f for f in data["findings"] if len(f["locations"]) > 1 and f["refs"])  # in the SARIF
     changed["locations"] = changed["locations"][:1]
     changed["claims"][0]["value"] = 1
     (tmp_path / "new.json").write_text(json.dumps(data), encoding="utf-8")

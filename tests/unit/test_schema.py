@@ -19,6 +19,15 @@ def test_the_committed_schema_is_the_models_schema() -> None:
     assert committed == schema_text(), "docs/audit.schema.json drifted from the models: run `make schema`"
 
 
+def test_the_committed_check_reference_is_the_catalogs() -> None:
+    from pipeline.render.checks_doc import CHECKS_FILE, checks_text
+    from tools.checks.spec import load_catalog
+
+    text = CHECKS_FILE.read_text(encoding="utf-8")
+    assert text == checks_text(), "docs/checks.md drifted from the catalog: run `make schema`"
+    assert all(f"\n## {spec.id}\n" in text for spec in load_catalog())  # every helpUri anchor exists
+
+
 def test_the_schema_names_its_version_and_the_ci_fields() -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert schema["properties"]["schema_version"]["default"] == SCHEMA_VERSION
