@@ -24,6 +24,7 @@ from domain.errors import SandboxViolation, SuppressionError
 from domain.evidence import Evidence
 from domain.findings import RawFinding, Verdict
 from domain.identity import code_file, names_an_object
+from domain.results import ToolStatus
 from domain.suppressions import Suppression
 
 STANCE = "suppression"
@@ -53,6 +54,8 @@ def scan(ctx: AgentContext, today: Date) -> tuple[list[Inline], Evidence | None]
     """Every inline suppression of the estate, parsed and dated; refuses one with no reason."""
     toolbox = ctx.toolbox()
     search = toolbox.call("repo_search", {"pattern": MARKER, "fixed": True, "max_results": 1000}, agent=AGENT)
+    if search.status == ToolStatus.ERROR:  # never a silent "no suppression": that would un-suppress
+        raise SuppressionError(f"cannot search the estate for {MARKER} comments: {search.error}")
     data = toolbox.ledger.data(search.id)
     hits = (
         [(str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict)]
@@ -118,7 +121,7 @@ def _target(lines: list[str], line: int) -> int:
     return nxt + 1
 
 
-def _covers(sup: Inline, check: str | None, file: str, line: int) -> bool:
+def covers(sup: Inline, check: str | None, file: str, line: int) -> bool:
     active = sup.record.state != "expired"
     return active and sup.record.check == check and sup.path == file and line in (sup.target, sup.line)
 
@@ -138,7 +141,7 @@ def verdicts(findings: list[RawFinding], inline: list[Inline], evidence: Evidenc
                 continue
             line = int(loc.ref.rsplit(":", 1)[1])
             for sup in inline:
-                if _covers(sup, finding.check, file, line):
+                if covers(sup, finding.check, file, line):
                     key = loc.subject if names_an_object(loc.subject) else loc.ref
                     removed.setdefault(key, (loc.subject, sup))
         if not removed:
