@@ -33,7 +33,7 @@ SECURITY_SEVERITY = re.compile(r"^\d+(\.\d)?$")
 def multitool() -> Path | None:
     given = os.environ.get("SARIF_MULTITOOL")
     candidates = [Path(given)] if given else []
-    candidates += [CACHE / LINUX_BINARY, REPO.parent / "npm-sarif" / LINUX_BINARY]
+    candidates += [CACHE / LINUX_BINARY]
     on_path = shutil.which("sarif-multitool")
     candidates += [Path(on_path)] if on_path else []
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
