@@ -75,6 +75,19 @@ def _replay_arguments(args: argparse.Namespace) -> str | None:
     return replay_model
 
 
+def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
+    """Parse the estate's suppressions (inline and accepted risks) once before the graph runs, so one
+    with no reason or a bad date stops the command at once (one line, exit 2), not after the audit."""
+    from agents.offline.suppressions import accepted_list, scan
+    from pipeline.context import RunContext
+    from tools.evidence import Ledger
+
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
+    day = settings.clock.date()
+    scan(ctx, day)
+    accepted_list(ctx, day, [])
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
@@ -131,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     )
     backend = open_cluster(settings)
     settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
+    refuse_bad_suppressions(settings, backend)  # a suppression with no reason: before the audit runs
     run_id = args.run_id or new_run_id()
     store = make_store(args)
     console.print(f"run id: [bold]{run_id}[/bold] (resume with 'infra-audit resume {run_id}')")

@@ -219,4 +219,5 @@ def test_a_suppression_without_a_reason_is_one_line_and_exit_2(
     code, printed = run(monkeypatch, make(tmp_path / "e", **{name: text}), tmp_path / "out")
     assert code == 2 and printed.splitlines()[-1].startswith(f"infra-audit: error: {where}: ")
     assert "has no reason" in printed.splitlines()[-1] and "Traceback" not in printed
+    assert "run id:" not in printed  # refused before the audit started
     assert not (tmp_path / "out" / "audit.json").exists()
