@@ -217,3 +217,16 @@ def test_diff_reports_new_fixed_changed_unchanged_and_gates_on_new(
     assert code == 0 and states == {"updated", "unchanged"}
     code, printed = cli(["diff", str(tmp_path / "old.json"), str(tmp_path / "nope.json")], monkeypatch)
     assert code == 2 and printed.count("\n") == 1
+
+
+def test_rerun_gates_and_compares_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = estate(tmp_path / "e", ("web.yaml", WEB))
+    assert audit(monkeypatch, path, tmp_path / "one")[0] == 0
+    first = str(tmp_path / "one" / "audit.json")
+    argv = ["rerun", first, "--concern", "security", "--offline", "--out", str(tmp_path / "re")]
+    code, printed = cli([*argv, "--fail-on", "high", "--baseline", first], monkeypatch)
+    assert code == 0 and "0 open new finding(s) at or above; passed" in printed, printed
+    again = load_report(tmp_path / "re" / "audit.json")
+    assert again.baseline is not None and all(f.new is False for f in again.findings)
+    code, printed = cli([*argv, "--fail-on", "high"], monkeypatch)
+    assert code == 1 and "open finding(s) at or above; failed: " in printed
