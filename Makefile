@@ -9,7 +9,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 UV_VENV := .venv-lock
 
-.PHONY: demo test test-slow check lint typecheck bench clean lock
+.PHONY: demo test test-slow check lint typecheck bench clean lock schema sarif-tool
 
 $(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
@@ -25,6 +25,18 @@ lock:
 	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 	printf 'setuptools>=69\n' | $(UV_VENV)/bin/uv pip compile pyproject.toml - --extra dev --universal \
 		--python-version 3.11 --generate-hashes --no-header --quiet --upgrade -o $(LOCK)
+
+# Microsoft's SARIF Multitool (npm; its linux package ships a self-contained binary), outside the repo:
+# tests/e2e/test_sarif_github.py validates audit.sarif with it (schema + GitHub rules) when it is there.
+SARIF_TOOL_DIR ?= $(HOME)/.cache/infra-audit/sarif-multitool
+sarif-tool:
+	mkdir -p $(SARIF_TOOL_DIR)
+	cd $(SARIF_TOOL_DIR) && npm install --no-audit --no-fund --no-save @microsoft/sarif-multitool@5.7.0
+	chmod u+x $(SARIF_TOOL_DIR)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
+schema: $(STAMP)
+	$(BIN)/python -m pipeline.render.schema docs/audit.schema.json
+	$(BIN)/python -m pipeline.render.checks_doc docs/checks.md
 
 demo: $(STAMP)
 	INFRA_AUDIT_CHART_CACHE=/nonexistent/infra-audit-no-charts $(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20

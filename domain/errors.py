@@ -79,6 +79,8 @@ class HelmEngineError(InfraAuditError):
     def __init__(self, message: str, *, stage: str) -> None:
         super().__init__(message)
         self.stage = stage
+class SuppressionError(SettingsError):
+    """An inline suppression or an accepted risk with no reason, or a bad ``until`` date."""
 
 
 class SafetyError(InfraAuditError):
@@ -105,7 +107,7 @@ class SecretReadViolation(SafetyError):
 
 
 class ModelError(InfraAuditError):
-    """A model call failed after the SDK's own retries.
+    """A model call failed after the SDK's own retries; when it stops a run, exit 4 (incomplete).
 
     ``failure`` names the class of failure in our own words (``timeout``, ``connection``,
     ``stream_broke``, ``stream_truncated``, ``stream_error``, ``status``, ``replay``, ``too_large``
@@ -113,6 +115,8 @@ class ModelError(InfraAuditError):
     ``sdk_retried`` says whether the SDK had a chance to retry it: callers and tests read these
     fields, never the message, whose wording follows the SDK's.
     """
+
+    exit_code = 4
 
     def __init__(self, message: str = "", *, failure: str = "", sdk_retried: bool = False) -> None:
         super().__init__(message)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
 
 from domain.concerns import Concern, Stance
 from domain.evidence import Evidence
+from domain.identity import Severity, occurrence_keys, rule_of, severity_of
 
 Status = Literal["confirmed", "corrected", "dropped", "reframed"]
 Action = Literal["CONFIRMED", "CORRECTED", "DROPPED", "REFRAMED"]
@@ -147,6 +156,54 @@ class Finding(_Model):
     claims: list[Claim]
     theme: str | None = None
     dangerous: str | None = None
+    locations: list[Location] = Field(
+        default_factory=list, description="Every affected place with its subject, after the challenge."
+    )
+    new: bool | None = Field(
+        default=None,
+        description="Against a baseline (--baseline): true when the finding or one of its subjects is new "
+        "since it; null without a baseline.",
+    )
+    new_occurrences: list[str] = Field(
+        default_factory=list, description="Against a baseline: the occurrence keys new since it."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_are_not_input(cls, data: Any) -> Any:
+        """``severity``, ``rule`` and ``occurrences`` are derived (below) and written out; reading a
+        report back ignores them, so they can never disagree with what they derive from."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in _DERIVED}
+        return data
+
+    @computed_field(description="From impact: 5 critical, 4 high, 3 medium, 2 low, 1 info.")  # type: ignore[prop-decorator]
+    @property
+    def severity(self) -> Severity:
+        return severity_of(self.impact)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The stable key of the finding across runs: its first check, or LLM-<PREFIX>-<hash> "
+        "for a finding no check produced. Never the run-local id."
+    )
+    @property
+    def rule(self) -> str:
+        return rule_of(self.checks, self.concerns, self.title)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The stable key of each affected subject: rule|subject, + |file for a file-level one."
+    )
+    @property
+    def occurrences(self) -> list[str]:
+        return occurrence_keys(self.rule, self.places)
+
+    @property
+    def places(self) -> list[Location]:
+        """The locations; for a report written before findings kept them, its refs as subjects."""
+        return self.locations or [Location(ref=ref, subject=ref) for ref in self.refs]
+
+
+_DERIVED = ("severity", "rule", "occurrences")
 
 
 class Theme(_Model):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.concerns import Concern, Mode
 from domain.evidence import Evidence
 from domain.findings import Action, ConcernResult, Finding, NextMove, Theme, Verdict
+from domain.suppressions import Suppression
 from domain.topology import ClusterTopology
 from domain.unread import ParseIssue, UnreadResource
 
@@ -39,6 +40,16 @@ class RunMeta(_Model):
     usage: list[AgentUsage] = Field(default_factory=list)
     tool_version: str
     concerns_failed: dict[str, str] = Field(default_factory=dict)
+    repo_path: str | None = Field(
+        default=None,
+        description="The estate's directory relative to the root of its git repository ('' at the root); "
+        "null outside a git repository. SARIF URIs are relative to that root.",
+    )
+    anchor: str | None = Field(
+        default=None,
+        description="The estate's root configuration file (estate-relative): where SARIF points a "
+        "finding about something missing.",
+    )
 
 
 class Correction(_Model):
@@ -72,8 +83,30 @@ class Unread(_Model):
     )
 
 
+SCHEMA_VERSION = "1.0"
+"""The version of audit.json's contract (docs/audit.schema.json): the major part changes when a field
+is removed or changes meaning, the minor part when one is added."""
+
+
+class BaselineRef(_Model):
+    """The older audit a run was compared with (``--baseline``): only findings new since it gate."""
+
+    path: str = Field(description="The baseline audit.json as given.")
+    run_id: str
+    date: str
+    fixed: list[str] = Field(
+        default_factory=list, description="Keys of the baseline's findings this audit no longer has."
+    )
+
+
 class AuditReport(_Model):
+    schema_version: str = Field(
+        default=SCHEMA_VERSION, description="Version of this document's schema (docs/audit.schema.json)."
+    )
     meta: RunMeta
+    baseline: BaselineRef | None = Field(
+        default=None, description="The audit this one was compared with (--baseline), if any."
+    )
     inventory: dict[str, int] = Field(default_factory=dict, description="Record counts of the estate.")
     topology: ClusterTopology | None = Field(
         default=None, description="The cluster's nodes, pod phases and GitOps apps, when a cluster was read."
@@ -95,3 +128,7 @@ class AuditReport(_Model):
         default_factory=dict, description="Per-concern deep-dive prose written by the LLM synthesizer."
     )
     evidence: list[Evidence] = Field(description="Every piece of evidence cited, sorted by id.")
+    suppressions: list[Suppression] = Field(
+        default_factory=list,
+        description="Inline suppressions and accepted risks, with their reasons and what became of them.",
+    )

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import InfraAuditError
-from pipeline.commands import charts, checks, inventory, rerun, resume, run, runs, snapshot, tool
+from pipeline.commands import charts, checks, diff, hook, inventory, rerun, resume, run, runs, snapshot, tool
 
-COMMANDS = (run, resume, rerun, runs, checks, inventory, charts, snapshot, tool)
+COMMANDS = (run, resume, rerun, diff, hook, runs, checks, inventory, charts, snapshot, tool)
 
 
 class _Version(argparse.Action):

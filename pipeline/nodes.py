@@ -189,6 +189,9 @@ def challenge_failed(task: ChallengeTask, error: NodeError, runtime: Runtime[Run
 def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     ctx.progress("synthesize", "report", "merging and ranking")
+    from pipeline.suppressing import with_suppressions
+
+    state, suppressions = with_suppressions(state, ctx)
     report = synthesize(state, ctx)
     if ctx.model is not None:
         from agents.llm.synthesizer import synthesize_llm
@@ -200,6 +203,16 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
         report = report.model_copy(update={"meta": meta})
     if state.topology is not None:
         report = report.model_copy(update={"topology": state.topology})
+    from pipeline.anchors import anchor, repo_path
+
+    estate = ctx.settings.estate
+    meta = report.meta.model_copy(update={"repo_path": repo_path(estate), "anchor": anchor(estate)})
+    report = report.model_copy(update={"suppressions": suppressions(report), "meta": meta})
+    if ctx.settings.baseline is not None:
+        from pipeline.gate import load_baseline, with_baseline
+
+        baseline = load_baseline(ctx.settings.resolve(ctx.settings.baseline))
+        report = with_baseline(report, baseline, str(ctx.settings.baseline))
     ctx.progress("synthesize", "report", f"{len(report.findings)} findings")
     return {"report": report}
 

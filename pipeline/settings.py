@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agents.llm.settings import ModelSettings
 from domain.concerns import CONCERNS, Concern, Mode
 from domain.errors import SettingsError
+from domain.identity import Severity
 from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 from tools.evidence import DEFAULT_OUTPUT_CAP
 from tools.helm.options import ChartOptions
@@ -159,6 +160,12 @@ class RunSettings(BaseModel):
         default=DEFAULT_KEEP_RUNS,
         ge=0,
         description="Runs of this estate the run store keeps after a run (--keep-runs).",
+    )
+    fail_on: Severity | None = Field(
+        default=None, description="Exit 1 when an open finding is at or above this severity (--fail-on)."
+    )
+    baseline: Path | None = Field(
+        default=None, description="An older audit.json: only findings new since it gate (--baseline)."
     )
 
     def resolve(self, path: str | Path) -> Path:

@@ -15,7 +15,7 @@ from agents.offline.research import format_title
 from agents.stances import verdict_order
 from domain.concerns import CONCERN_CODES, CONCERNS, Concern
 from domain.evidence import Evidence
-from domain.findings import Claim, Finding, NextMove, RawFinding, Status, Theme, Verdict, When
+from domain.findings import Claim, Finding, Location, NextMove, RawFinding, Status, Theme, Verdict, When
 from domain.ranking import leaders, rank_a, rank_b
 from domain.report import AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from domain.unread import ParseIssue
@@ -145,7 +145,8 @@ def apply_verdicts(finding: RawFinding, verdicts: list[Verdict]) -> tuple[RawFin
 
 def _corrected(finding: RawFinding, verdict: Verdict) -> RawFinding:
     main = finding.claims[0]
-    locations = [loc for loc in finding.locations if loc.subject not in verdict.removed_subjects]
+    gone = set(verdict.removed_subjects)  # subjects, or the ref of one place (an inline suppression)
+    locations = [loc for loc in finding.locations if loc.subject not in gone and loc.ref not in gone]
     if verdict.removed_subjects:
         removed = len(finding.locations) - len(locations)
         value = None if main.value is None else main.value - removed
@@ -230,10 +231,17 @@ def _combine(group: list[tuple[RawFinding, Status]]) -> Finding:
         rank_a=rank_a(impact, effort, risk),
         rank_b=rank_b(impact, effort, lead.fatigue),
         refs=refs,
+        locations=_locations(members),
         claims=[c for f in members for c in f.claims],
         theme=spec.theme if spec else None,
         dangerous=spec.dangerous if spec else None,
     )
+
+
+def _locations(members: list[RawFinding]) -> list[Location]:
+    """Every affected place with its subject, once, in ref order (the stable identity reads them)."""
+    unique = {(loc.ref, loc.subject): loc for f in members for loc in f.locations}
+    return sorted(unique.values(), key=lambda loc: (*_ref_key(loc.ref), loc.subject))
 
 
 def _ref_key(ref: str) -> tuple[str, int]:

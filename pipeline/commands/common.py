@@ -15,6 +15,7 @@ from tools.clock import CLOCK_FORMS, format_clock, parse_clock
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from domain.identity import Severity
     from pipeline.runs import RunStore
     from pipeline.settings import RunSettings
     from pipeline.state import AuditState
@@ -103,6 +104,33 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_gate_flags(parser: argparse.ArgumentParser) -> None:
+    """``--fail-on`` and ``--baseline``: what makes the command exit 1 for a CI job."""
+    parser.add_argument(
+        "--fail-on",
+        type=severity_arg,
+        metavar="SEVERITY",
+        help="exit 1 when an open finding is at or above SEVERITY (critical, high, medium, low, info; "
+        "or 5..1); without it the exit code does not depend on the findings",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="AUDIT_JSON",
+        help="an older audit.json: findings are marked new or not since it, and only new ones gate",
+    )
+
+
+def severity_arg(text: str) -> Severity:
+    from domain.identity import SEVERITY_NAMES, parse_severity  # lazy: --help loads no pydantic
+
+    severity = parse_severity(text)
+    if severity is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown severity {text!r}; valid: {', '.join(SEVERITY_NAMES)} (or 5..1)"
+        )
+    return severity
+
+
 def add_state_dir_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
@@ -175,19 +203,21 @@ def make_store(args: argparse.Namespace) -> RunStore:
     return RunStore(Path(args.state_dir) if args.state_dir else args.env.state_dir())
 
 
-def finish(console: Console, state: AuditState) -> int:
-    """Print where the report went, what was not read, and a one-line verdict.
+def finish(console: Console, state: AuditState, fail_on: Severity | None = None) -> int:
+    """Print where the report went, what was not read, the gate, and a one-line verdict.
 
-    Exit 1 when a concern failed or a cluster resource type was not read, live or from a snapshot alike
-    (the audit is incomplete in a way a count of 0 would hide); a file that does not parse is reported
-    and is not a failure.
+    Exit 4 when a concern failed or a cluster resource type was not read, live or from a snapshot alike
+    (the audit is incomplete in a way a count of 0 would hide), whatever the gate says; else 1 when
+    ``--fail-on`` finds an open finding at or above it (new ones only, against a baseline); else 0.
+    A file that does not parse is reported and is not a failure.
     """
     from pipeline.console import unread_summary
+    from pipeline.gate import EXIT_INCOMPLETE, exit_code, gate_findings
 
     report = state.report
     if report is None:
         console.print("[red]the run ended without a report[/red]")
-        return 1
+        return EXIT_INCOMPLETE
     console.print(
         f"{len(report.findings)} findings ({sum(len(r.findings) for r in report.concerns.values())} raw, "
         f"{len(report.corrections)} corrections); Rank A leaders: {', '.join(report.leaders_a[:3])}"
@@ -211,10 +241,23 @@ def finish(console: Console, state: AuditState) -> int:
         console.print(f"wrote {path}")
     if not state.written:
         console.print("no --out given: nothing written (the run is kept; rerun with --out to write it)")
+    if report.baseline is not None:
+        new = [f.id for f in report.findings if f.new]
+        console.print(
+            f"against the baseline {report.baseline.path} ({report.baseline.run_id}): {len(new)} new "
+            f"finding(s){' (' + ', '.join(new) + ')' if new else ''}, {len(report.baseline.fixed)} fixed",
+            highlight=False,
+        )
+    if fail_on is not None:
+        blocked = gate_findings(report, fail_on)
+        scope = "new " if report.baseline is not None else ""
+        verdict = f"[red]failed[/red]: {', '.join(blocked)}" if blocked else "[green]passed[/green]"
+        console.print(
+            f"gate --fail-on {fail_on}: {len(blocked)} open {scope}finding(s) at or above; {verdict}"
+        )
     if report.meta.concerns_failed:
         console.print(f"[red]failed concerns: {', '.join(report.meta.concerns_failed)}[/red]")
-        return 1
-    return 1 if report.unread.resources else 0
+    return exit_code(report, fail_on)
 
 
 @contextmanager

@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 
 from domain.errors import SettingsError
-from pipeline.commands.common import closing_model, cluster_dir, concern_arg, finish, refuse_writes_into
+from pipeline.commands.common import (
+    add_gate_flags,
+    closing_model,
+    cluster_dir,
+    concern_arg,
+    finish,
+    refuse_writes_into,
+)
 from pipeline.commands.model_flags import add_model_flags, model_settings
 
 
@@ -27,6 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--replay", metavar="CASSETTE", help="replay the re-run's model traffic from a cassette"
     )
+    add_gate_flags(parser)
     add_model_flags(parser, recording=False)
     parser.set_defaults(func=run)
 
@@ -67,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
     # that wrote the rest of the audit (a replay's recorded one), unless --model says otherwise
     recorded_model = str(label.get("model") or "") or args.model or report.meta.model
     options = model_settings(args, args.env, recorded_model)
+    if args.baseline:
+        load_report(Path(args.baseline))  # a bad baseline is refused before anything runs
+    settings = settings.model_copy(
+        update={"fail_on": args.fail_on, "baseline": Path(args.baseline).resolve() if args.baseline else None}
+    )
     if args.max_concurrency is not None:
         settings = settings.model_copy(update={"max_concurrency": args.max_concurrency})
     model = None
@@ -77,4 +90,4 @@ def run(args: argparse.Namespace) -> int:
     recording = cassette(Path(args.replay), "replay") if args.replay else nullcontext()
     with closing_model(model), recording, Progress(console, concerns) as progress:
         state = rerun_audit(report, settings, concerns, progress, model=model)
-    return finish(console, state)
+    return finish(console, state, args.fail_on)

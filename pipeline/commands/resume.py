@@ -36,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
         model = models.build_model(settings.llm or ModelSettings(), args.env)
     with closing_model(model), Progress(console, list(settings.concerns)) as progress:
         state = resume_audit(args.run_id, store, progress, model=model)
-    code = finish(console, state)
+    code = finish(console, state, settings.fail_on)
     prune_runs(console, store, settings)
     return code

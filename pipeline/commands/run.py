@@ -17,6 +17,7 @@ from domain.errors import SettingsError
 from pipeline.commands.common import (
     add_date_flag,
     add_estate_flags,
+    add_gate_flags,
     add_run_flags,
     closing_model,
     cluster_dir,
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="audit an estate (and optionally a cluster) and write the report")
     add_estate_flags(parser, path_optional=True)
     add_run_flags(parser)
+    add_gate_flags(parser)
     parser.add_argument(
         "--concern",
         action="append",
@@ -73,11 +75,25 @@ def _replay_arguments(args: argparse.Namespace) -> str | None:
     return replay_model
 
 
+def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
+    """Parse the estate's suppressions (inline and accepted risks) once before the graph runs, so one
+    with no reason or a bad date stops the command at once (one line, exit 2), not after the audit."""
+    from agents.offline.suppressions import accepted_list, scan
+    from pipeline.context import RunContext
+    from tools.evidence import Ledger
+
+    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
+    day = settings.clock.date()
+    scan(ctx, day)
+    accepted_list(ctx, day, [])
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock
     from pipeline.console import make_console
+    from pipeline.gate import load_baseline
     from pipeline.progress import Progress
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
@@ -92,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     from tools.inventory.build import check_root
 
     check_root(args.path)
+    if args.baseline:
+        load_baseline(Path(args.baseline))  # a bad baseline is refused before the audit runs
     refuse_writes_into(
         {"estate": Path(args.path), "snapshot": cluster_dir(args.cluster)},
         {"--out": args.out, "--state-dir": args.state_dir, "--record": args.record},
@@ -121,9 +139,12 @@ def run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         workdir=Path.cwd(),
         keep_runs=args.keep_runs,
+        fail_on=args.fail_on,
+        baseline=Path(args.baseline) if args.baseline else None,
     )
     backend = open_cluster(settings)
     settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
+    refuse_bad_suppressions(settings, backend)  # a suppression with no reason: before the audit runs
     run_id = args.run_id or new_run_id()
     store = make_store(args)
     console.print(f"run id: [bold]{run_id}[/bold] (resume with 'infra-audit resume {run_id}')")
@@ -155,6 +176,6 @@ def run(args: argparse.Namespace) -> int:
         recording = nullcontext()
     with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
         state = run_audit(settings, run_id, store, progress, model=model, backend=backend)
-    code = finish(console, state)
+    code = finish(console, state, settings.fail_on)
     prune_runs(console, store, settings)
     return code

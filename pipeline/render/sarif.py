@@ -1,11 +1,19 @@
-"""``audit.sarif``: the backlog as SARIF 2.1.0, for code-scanning UIs and CI gates.
+"""``audit.sarif``: the backlog as SARIF 2.1.0, in the shape GitHub code scanning displays.
 
-One rule per catalog check (a finding no check covers is its own rule, under its backlog id), one
-result per affected place. A ``path:line`` ref becomes a physical location relative to ``%SRCROOT%``
-(the estate root) so a code-scanning UI can annotate the line; a live object
-(``cluster/namespace/kind/name``) has no file and becomes a logical location. Dropped findings are
-not results: the challenge proved them wrong. Everything is derived from the report alone (no
-filesystem, no clock), so the same report gives the same bytes.
+* One rule per finding's stable rule (its check, or ``LLM-<PREFIX>-<hash>``), with text from the
+  catalog (``sarif_rules.py``): the same run to run.
+* One result per affected subject, each with a physical location, and a stable message (the rule's
+  short description and the subject; no count, no backlog number):
+  - a ``path:line`` ref: that file and line;
+  - a missing thing (no dependency bot, no image verification: ref ``-``): the estate's root
+    configuration file (``RunMeta.anchor``), line 1, the place a reader starts from;
+  - a live object with no code record: no file to point at, so it is left out of the SARIF and
+    counted in the run's ``properties.not_in_sarif`` (and listed in audit.md's backlog section).
+* URIs are relative to the git repository's root (``RunMeta.repo_path``: auditing ``./infra`` gives
+  ``infra/stacks/main.tf``), under the ``SRCROOT`` base; ``partialFingerprints`` come from the stable
+  occurrence key (no line), ``runAutomationDetails.id`` names the estate.
+* Dropped findings are not results. Everything is derived from the report alone (no filesystem, no
+  clock), so the same report gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,152 +21,174 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from domain.findings import Finding
+from domain.findings import Finding, Location
+from domain.identity import code_file, names_an_object, occurrence_keys
 from domain.report import AuditReport
 from pipeline.render.output import Renderer
+from pipeline.render.sarif_rules import PROJECT_URL, level, rule
 from pipeline.render.text import concern_label, concern_order
 from tools.pathnames import on_disk
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
-_CODE_REF = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<line>[1-9]\d*)$")
+FINGERPRINT = "infraAudit/v2"
 _URI_SAFE = "/!$&'()*+,;=:@"  # RFC 3986 path characters besides the unreserved ones
 
 Json = dict[str, Any]
 
 
-def level(impact: int) -> str:
-    """SARIF level from impact: 5-4 error (outage or breach), 3 warning, 1-2 note."""
-    if impact >= 4:
-        return "error"
-    return "warning" if impact == 3 else "note"
-
-
 def rule_id(finding: Finding) -> str:
-    """The rule a finding's results point to: its first check, or the finding itself."""
-    return finding.checks[0] if finding.checks else finding.id
+    """The rule a finding's results point to: its stable rule (never its backlog number)."""
+    return finding.rule
 
 
-def render_sarif(report: AuditReport) -> str:
+def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = None) -> str:
+    """The SARIF log of ``report``; ``baseline_states`` (stable key -> SARIF baselineState) marks each
+    result as new, updated or unchanged (``diff``); a report with a baseline marks its own."""
     findings = [f for f in report.findings if f.status != "dropped"]
-    rules = _rules(findings)
+    if baseline_states is None and report.baseline is not None:
+        baseline_states = {f.rule: "new" if f.new else "unchanged" for f in findings}
+    placed = {f.id: placed_locations(f, report.meta.anchor) for f in findings}
+    shown = [f for f in findings if placed[f.id]]
+    rules = [rule(f) for f in sorted(shown, key=lambda f: f.rule)]
     index = {r["id"]: i for i, r in enumerate(rules)}
+    results = [
+        res for f in shown for res in _results(f, placed[f.id], index, report.meta.repo_path, baseline_states)
+    ]
     run: Json = {
         "tool": {
             "driver": {
                 "name": "infra-audit",
                 "version": report.meta.tool_version,
+                "informationUri": PROJECT_URL,
                 "rules": rules,
             }
         },
+        "automationDetails": {"id": f"infra-audit/{_category(report)}/{report.meta.run_id}"},
         "invocations": [_invocation(report)],
-        "originalUriBaseIds": {SRCROOT: _srcroot(report.meta.estate)},
-        "results": [res for f in findings for res in _results(f, index)],
+        "originalUriBaseIds": {SRCROOT: _srcroot(report)},
+        "results": results,
         "properties": {
             "run_id": report.meta.run_id,
             "date": report.meta.date,
             "mode": report.meta.mode,
             "model": report.meta.model,
+            "not_in_sarif": not_in_sarif(findings, report.meta.anchor),
         },
     }
     log: Json = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _rules(findings: list[Finding]) -> list[Json]:
-    """One rule per check id (first finding wins), or per check-less finding; sorted by id."""
-    by_id: dict[str, Json] = {}
+def placed_locations(f: Finding, anchor: str | None) -> list[tuple[str, Location, str, int]]:
+    """(occurrence key, location, estate path, line) of each subject SARIF can point at: its code ref;
+    for a missing thing the anchor file; a live object only through a code ref of the same subject."""
+    keys = occurrence_keys(f.rule, f.places)
+    coded = {loc.subject for loc in f.places if code_file(loc.ref)}
+    out: list[tuple[str, Location, str, int]] = []
+    seen: set[str] = set()
+    for key, loc in zip(keys, f.places, strict=True):
+        file = code_file(loc.ref)
+        if file is not None:
+            where = (file, int(loc.ref.rsplit(":", 1)[1]))
+        elif loc.ref in ("", "-") and anchor is not None:
+            where = (anchor, 1)
+        else:
+            continue  # a live object: its code record, if any, is another location of the same subject
+        if key in seen or (file is None and loc.subject in coded and names_an_object(loc.subject)):
+            continue
+        seen.add(key)
+        out.append((key, loc, *where))
+    return out
+
+
+def not_in_sarif(findings: list[Finding], anchor: str | None) -> dict[str, list[str]]:
+    """Backlog id -> the subjects left out of the SARIF (live objects with no code record)."""
+    out: dict[str, list[str]] = {}
     for f in findings:
-        for rid in f.checks or [f.id]:
-            if rid in by_id:
-                continue
-            by_id[rid] = {
-                "id": rid,
-                "name": _camel(rid),
-                "shortDescription": {"text": f.title},
-                "fullDescription": {"text": f.summary},
-                "help": {"text": f.recommendation},
-                "defaultConfiguration": {"level": level(f.impact)},
-                "properties": {
-                    "impact": f.impact,
-                    "effort": f.effort,
-                    "risk": f.risk,
-                    "rank_a": f.rank_a,
-                    "rank_b": f.rank_b,
-                    "concerns": list(f.concerns),
-                    "tags": [concern_label(c) for c in f.concerns],
-                },
-            }
-    return [by_id[k] for k in sorted(by_id)]
+        placed = {loc.subject for _, loc, _, _ in placed_locations(f, anchor)}
+        left = sorted({loc.subject for loc in f.places if loc.subject not in placed})
+        if left:
+            out[f.id] = left
+    return out
 
 
-def _camel(rid: str) -> str:
-    """``REL-NO-PROBES`` -> ``RelNoProbes``: SARIF wants a rule name that is an identifier."""
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rid) if part)
-
-
-def _results(f: Finding, index: dict[str, int]) -> list[Json]:
-    rid = rule_id(f)
-    base: Json = {
-        "ruleId": rid,
-        "ruleIndex": index[rid],
-        "level": level(f.impact),
-        "message": {"text": f"{f.id}: {f.title}"},
-    }
-    props = {"finding": f.id, "status": f.status, "rank_a": f.rank_a, "rank_b": f.rank_b}
-    if not f.refs:  # still a result: a finding with nowhere to point at is not less true
-        return [{**base, "partialFingerprints": _fingerprint(rid, f.id), "properties": props}]
-    return [
-        {
-            **base,
-            "locations": [_location(ref)],
-            "partialFingerprints": _fingerprint(rid, ref),
-            "properties": props,
+def _results(
+    f: Finding,
+    placed: list[tuple[str, Location, str, int]],
+    index: dict[str, int],
+    repo_path: str | None,
+    states: dict[str, str] | None,
+) -> list[Json]:
+    short = rule(f)["shortDescription"]["text"]
+    out = []
+    for key, loc, path, line in placed:
+        result: Json = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": level(f.impact),
+            "message": {"text": f"{loc.subject}: {short}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(path, repo_path), "uriBaseId": SRCROOT},
+                        "region": {"startLine": line},
+                    }
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT: hashlib.sha256(key.encode()).hexdigest()[:32]},
+            "properties": {
+                "finding": f.id,
+                "severity": str(f.severity),
+                "status": f.status,
+                "subject": loc.subject,
+                "rank_a": f.rank_a,
+                "rank_b": f.rank_b,
+            },
         }
-        for ref in f.refs
-    ]
+        if loc.ref in ("", "-"):
+            result["properties"]["missing"] = True  # nothing to point at: the estate's root config
+        if f.new is not None:
+            result["properties"]["new"] = key in f.new_occurrences or (f.new and not f.new_occurrences)
+        if states is not None and f.rule in states:
+            result["baselineState"] = states[f.rule]
+        out.append(result)
+    return out
 
 
-def _location(ref: str) -> Json:
-    match = _CODE_REF.match(ref)
-    if match:
-        return {
-            "physicalLocation": {
-                "artifactLocation": {"uri": _uri(match["path"]), "uriBaseId": SRCROOT},
-                "region": {"startLine": int(match["line"])},
-            }
-        }
-    name = ref.rstrip("/").rsplit("/", 1)[-1] or ref
-    return {"logicalLocations": [{"name": name, "fullyQualifiedName": ref, "kind": "resource"}]}
-
-
-def _uri(path: str) -> str:
-    """A relative URI reference: no leading ``./``; ``%``, spaces, controls and non-ASCII bytes escaped.
+def _uri(path: str, repo_path: str | None) -> str:
+    """A relative URI reference from the git root: no leading ``./``; ``%``, spaces, controls and
+    non-ASCII bytes escaped.
 
     ``path`` is a shown path (``tools.pathnames``); the URI percent-encodes the bytes of the name on
     disk, so a name that is not UTF-8 (shown as ``caf\\xe9``) becomes ``caf%E9``.
     """
-    raw = os.fsencode(on_disk(PurePosixPath(path).as_posix().lstrip("/")))
+    full = PurePosixPath(repo_path or ".", PurePosixPath(path).as_posix().lstrip("/"))
+    raw = os.fsencode(on_disk(full.as_posix().removeprefix("./")))
     return quote(raw, safe=_URI_SAFE)
 
 
-def _fingerprint(rid: str, where: str) -> dict[str, str]:
-    """Stable across runs for the same problem at the same place, so UIs can track an alert."""
-    return {"infraAudit/v1": hashlib.sha256(f"{rid}\0{where}".encode()).hexdigest()[:32]}
+def _category(report: AuditReport) -> str:
+    """The analysis category code scanning keeps apart: the estate's path in its repository."""
+    return (report.meta.repo_path or "estate").strip("/") or "estate"
 
 
-def _srcroot(estate: str) -> Json:
-    """The estate root. Only an absolute estate path can be an absolute URI; otherwise the consumer
-    (a code-scanning upload run from the repo root) resolves it, as SARIF allows."""
-    description = {"text": f"The audited estate: {estate}"}
+def _srcroot(report: AuditReport) -> Json:
+    """The git root (or the estate when it is in none). Only an absolute path can be an absolute URI;
+    otherwise the consumer (a code-scanning upload run from the repo root) resolves it."""
+    estate = report.meta.estate
+    description = {"text": f"The root of the repository of the audited estate: {estate}"}
     if estate.startswith("/"):
-        uri = "file://" + quote(os.fsencode(on_disk(PurePosixPath(estate).as_posix())), safe=_URI_SAFE)
+        root = PurePosixPath(estate)
+        depth = len(PurePosixPath(report.meta.repo_path).parts) if report.meta.repo_path else 0
+        for _ in range(depth):
+            root = root.parent
+        uri = "file://" + quote(os.fsencode(on_disk(root.as_posix())), safe=_URI_SAFE)
         return {"uri": uri if uri.endswith("/") else uri + "/", "description": description}
     return {"description": description}
 

@@ -17,6 +17,7 @@ from domain.concerns import CONCERN_CODES, CONCERNS
 from domain.findings import Finding
 from domain.report import AuditReport
 from pipeline.render.appendix import appendix_row, ledger_line
+from pipeline.render.ci_view import baseline_line, sarif_line, suppression_rows
 from pipeline.render.text import (
     code,
     codes,
@@ -130,6 +131,12 @@ class View:
     corrections: list[Row]
     themes: list[str]
     backlog: list[Row]
+    baseline: str | None
+    """Against a baseline (--baseline): what is new since it and what was fixed."""
+    suppressions: list[Row]
+    """Inline suppressions and accepted risks, with their reasons and state."""
+    not_in_sarif: str | None
+    """The subjects audit.sarif cannot point at, by finding."""
     leaders_a: str
     leaders_b: str
     leaders_both: str
@@ -173,6 +180,9 @@ def build_view(report: AuditReport) -> View:
         ],
         themes=[_theme(t.title, t.summary, t.concerns, t.findings, findings) for t in report.themes],
         backlog=[_backlog_row(f) for f in findings],
+        baseline=baseline_line(report, findings),
+        suppressions=suppression_rows(report),
+        not_in_sarif=sarif_line(report, findings),
         leaders_a=", ".join(report.leaders_a),
         leaders_b=", ".join(report.leaders_b),
         leaders_both=_titled(report.leaders_both, findings),
@@ -297,9 +307,10 @@ def _backlog_row(f: Finding) -> Row:
         return f"**{v}**" if v >= 4 else str(v)
 
     return [
-        f.id,
+        f.id + (" **new**" if f.new else ""),
         inline(f.title) + _marker(f),
         codes(f.concerns),
+        str(f.severity),
         str(f.impact),
         heavy(f.effort),
         heavy(f.risk),

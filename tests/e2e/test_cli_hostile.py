@@ -52,7 +52,7 @@ def test_a_crashing_concern_is_one_line_naming_its_traceback_file(
     out = tmp_path / "out"
     argv = ["run", str(GITOPS), "--offline", "--out", str(out), "--state-dir", str(tmp_path / "s")]
     code, stdout, stderr = cli(argv, monkeypatch)
-    assert code == 1  # a failed concern
+    assert code == 4  # a failed concern: the audit is incomplete
     assert "Traceback" not in stdout + stderr and stderr == ""
     traceback_file = out / "traceback-research-maintenance.txt"
     crash = [line for line in stdout.splitlines() if line.startswith("research R3 maintenance: failed")]
@@ -75,7 +75,7 @@ def test_without_out_the_traceback_goes_to_the_run_store(
     argv = ["run", str(GITOPS), "--offline", "--concern", "security", "--run-id", "crash"]
     code, stdout, _ = cli([*argv, "--state-dir", str(tmp_path / "s")], monkeypatch)
     where = tmp_path / "s" / "runs" / "crash.tracebacks" / "traceback-research-security.txt"
-    assert code == 1 and f"failed: KeyError: 'boom' (traceback in {where})" in stdout
+    assert code == 4 and f"failed: KeyError: 'boom' (traceback in {where})" in stdout
     assert "\nKeyError: 'boom'\n" in where.read_text()
     # the traceback belongs to the run: deleting the run deletes it
     code, _, _ = cli(["runs", "delete", "crash", "--state-dir", str(tmp_path / "s")], monkeypatch)
@@ -147,7 +147,7 @@ def test_a_run_whose_every_research_branch_failed_still_writes_its_report(
     out = tmp_path / "out"
     argv = ["run", str(GITOPS), "--offline", "--out", str(out), "--state-dir", str(tmp_path / "s")]
     code, stdout, _ = cli([*argv, *(f"--concern={c}" for c in concerns)], monkeypatch)
-    assert code == 1 and "the run ended without a report" not in stdout
+    assert code == 4 and "the run ended without a report" not in stdout
     report = json.loads((out / "audit.json").read_text())
     failed = concerns or ["reliability", "declarative", "maintenance", "scalability", "security"]
     assert sorted(report["meta"]["concerns_failed"]) == sorted(failed)
@@ -225,7 +225,7 @@ def test_snapshot_files_not_read_are_shown_as_the_user_named_the_snapshot(
     out = io.StringIO()
     argv = ["run", str(GITOPS), "--offline", "--cluster", "snap", "--out", "out", "--state-dir", "s"]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        assert main(argv) == 1  # a resource type was lost
+        assert main(argv) == 4  # a resource type was lost: incomplete
     report = (tmp_path / "out" / "audit.md").read_text()
     assert f"snap/{pods.name}" in report and str(tmp_path) not in report
     assert str(tmp_path) not in (tmp_path / "out" / "audit.json").read_text()

@@ -160,7 +160,7 @@ def test_a_fault_on_one_research_route(name: str, live: Any) -> None:
         assert case.error in security.error
         assert report.meta.concerns_failed == {"security": security.error}
         assert "**Warning**: R5 Security research failed" in md
-        assert done.exit_code == 1 and "failed concerns: security" in done.printed
+        assert done.exit_code == 4 and "failed concerns: security" in done.printed
 
 
 def test_the_sdk_waits_what_the_server_asks_and_backs_off_without_a_header(live: Any) -> None:

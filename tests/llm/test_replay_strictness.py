@@ -68,7 +68,7 @@ def test_a_changed_prompt_byte_fails_the_replay(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(_base_client, "time", waits)
     one_byte_more(agents.llm.loop, "You are the synthesizer", monkeypatch)
     done = replay(GITOPS_ARGV, CASSETTE, tmp_path)
-    assert done.code == 1
+    assert done.code == 4  # the run stopped: incomplete
     assert done.stderr == (
         "infra-audit: error: synthesize: model scripted-test-model: replay: no recorded interaction matches "
         "this request (the prompt, the estate, the run id or the date differ from the recording)\n"

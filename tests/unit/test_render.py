@@ -455,17 +455,17 @@ def test_scoring_formulas_as_the_reference_words_them(md: str) -> None:
 def test_backlog_rows_ranks_refs_and_markers(md: str) -> None:
     section = _section(md, "## Ranked backlog")
     assert (
-        "| ID | Title | Concerns | Impact | Effort | Risk | Rank A | Rank B | Refs |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|---|\n"
+        "| ID | Title | Concerns | Severity | Impact | Effort | Risk | Rank A | Rank B | Refs |\n"
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|\n"
     ) in section
     rows = [line for line in section.splitlines() if line.startswith("| F")]
     assert rows == [
-        "| F01 | 2 multi-replica workloads have no PodDisruptionBudget *(corrected)* | R1 | 4 | 2 | 2"
+        "| F01 | 2 multi-replica workloads have no PodDisruptionBudget *(corrected)* | R1 | high | 4 | 2 | 2"
         " | **64** | **16** | `apps/api.yaml:30`, `apps/web.yaml:12` |",
-        "| F02 | 4 workloads have no liveness or readiness probe | R1+R5 | 4 | 3 | 2 | **48** | **36**"
+        "| F02 | 4 workloads have no liveness or readiness probe | R1+R5 | high | 4 | 3 | 2 | **48** | **36**"
         " | `apps/a.yaml:3`, `apps/b.yaml:7`, `apps/c.yaml:9` +2 more |",
-        "| F03 | No NetworkPolicy \\| default-deny in 5 namespaces *(reframed)* | R5 | 4 | **5** | **4**"
-        " | **8** | **4** | `homelab/media/Namespace/media` |",
+        "| F03 | No NetworkPolicy \\| default-deny in 5 namespaces *(reframed)* | R5 | high | 4 | **5**"
+        " | **4** | **8** | **4** | `homelab/media/Namespace/media` |",
     ]
     assert "**Rank A leaders (top 8)**: F01, F02, F03" in section
     assert "**Rank B leaders (top 8)**: F02, F01, F03" in section
@@ -602,7 +602,7 @@ def test_table_cells_never_leak_a_pipe(md: str) -> None:
     for line in md.splitlines():
         if line.startswith("| "):
             cells = re.split(r"(?<!\\)\|", line)
-            header_width = {"Finding as stated": 3, "ID": 9, "Claim": 3, "Agent": 7}
+            header_width = {"Finding as stated": 3, "ID": 9, "Claim": 3, "Agent": 7, "Backlog": 10}
             assert len(cells) - 2 in header_width.values(), line
 
 
@@ -690,33 +690,47 @@ def test_sarif_structure(report: AuditReport) -> None:
     assert run["tool"]["driver"]["name"] == "infra-audit"
     assert run["tool"]["driver"]["version"] == "0.1.0"
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["F03", "REL-NO-PDB", "REL-NO-PROBES"]
-    probes = rules[2]
+    # F03 only points at a live object with no code record: no rule, no result; listed instead
+    assert [r["id"] for r in rules] == ["REL-NO-PDB", "REL-NO-PROBES"]
+    assert run["properties"]["not_in_sarif"] == {
+        "F02": ["homelab/media/Deployment/jellyfin"],
+        "F03": ["homelab/media/Namespace/media"],
+    }
+    probes = rules[1]
     assert probes["name"] == "RelNoProbes"
-    assert probes["shortDescription"]["text"] == "4 workloads have no liveness or readiness probe"
+    # not in this catalog: the finding's title without its numbers, never "F02: 4 workloads ..."
+    assert probes["shortDescription"]["text"] == "Workloads have no liveness or readiness probe"
     assert probes["help"]["text"] == "Add readiness and liveness probes, long-running workloads first."
-    assert probes["properties"] | {"tags": []} == {
-        "impact": 4,
-        "effort": 3,
-        "risk": 2,
-        "rank_a": 48,
-        "rank_b": 36,
+    assert probes["help"]["markdown"].startswith("**Workloads have no liveness or readiness probe**\n\n")
+    assert probes["helpUri"].endswith("/docs/checks.md#rel-no-probes")
+    assert probes["properties"] == {
+        "tags": ["security", "R1 Reliability", "R5 Security"],
+        "precision": "high",
+        "problem.severity": "error",
         "concerns": ["reliability", "security"],
-        "tags": [],
+        "security-severity": "8.0",
     }
+    assert (
+        "security-severity" not in rules[0]["properties"] and "security" not in rules[0]["properties"]["tags"]
+    )
     assert run["originalUriBaseIds"]["SRCROOT"] == {
-        "description": {"text": "The audited estate: examples/homelab"}
+        "description": {"text": "The root of the repository of the audited estate: examples/homelab"}
     }
+    assert run["automationDetails"] == {"id": f"infra-audit/estate/{report.meta.run_id}"}
     assert run["invocations"][0]["executionSuccessful"] is False
 
 
 def test_sarif_results_locations_and_levels(report: AuditReport) -> None:
     results = _sarif(report)["runs"][0]["results"]
     assert [(r["ruleId"], r["properties"]["finding"]) for r in results] == (
-        [("REL-NO-PDB", "F01")] * 2 + [("REL-NO-PROBES", "F02")] * 5 + [("F03", "F03")]
+        [("REL-NO-PDB", "F01")] * 2 + [("REL-NO-PROBES", "F02")] * 4
     )
     first = results[0]
     assert first["level"] == "error"
+    # a report without subjects (written before they were kept) names the place instead
+    assert first["message"] == {
+        "text": "apps/api.yaml:30: Multi-replica workloads have no PodDisruptionBudget"
+    }
     assert first["locations"] == [
         {
             "physicalLocation": {
@@ -725,18 +739,72 @@ def test_sarif_results_locations_and_levels(report: AuditReport) -> None:
             }
         }
     ]
-    live = results[6]["locations"][0]
-    assert live == {
-        "logicalLocations": [
-            {
-                "name": "jellyfin",
-                "fullyQualifiedName": "homelab/media/Deployment/jellyfin",
-                "kind": "resource",
-            }
-        ]
-    }
-    fingerprints = [r["partialFingerprints"]["infraAudit/v1"] for r in results]
+    assert all(len(r["locations"]) == 1 and "physicalLocation" in r["locations"][0] for r in results)
+    fingerprints = [r["partialFingerprints"]["infraAudit/v2"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_sarif_uris_are_relative_to_the_git_root_and_missing_things_point_at_the_root_config(
+    report: AuditReport,
+) -> None:
+    meta = report.meta.model_copy(
+        update={"repo_path": "infra", "anchor": "terragrunt.hcl", "concerns_failed": {}}
+    )
+    f1 = report.findings[0].model_copy(
+        update={
+            "locations": [
+                Location(ref="apps/api.yaml:30", subject="Deployment/shop/api"),
+                Location(ref="-", subject="dependency bot"),
+                Location(ref="homelab/shop/Deployment/api", subject="Deployment/shop/api"),
+            ]
+        }
+    )
+    log = _sarif(report.model_copy(update={"meta": meta, "findings": [f1]}))
+    _check_sarif_shape(log)
+    run = log["runs"][0]
+    where = [
+        (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["message"]["text"])
+        for r in run["results"]
+    ]
+    assert where == [
+        ("infra/apps/api.yaml", "Deployment/shop/api: Multi-replica workloads have no PodDisruptionBudget"),
+        ("infra/terragrunt.hcl", "dependency bot: Multi-replica workloads have no PodDisruptionBudget"),
+    ]  # the live record of the same object is its code record: one result, not two
+    assert run["automationDetails"] == {"id": f"infra-audit/infra/{report.meta.run_id}"}
+    assert run["properties"]["not_in_sarif"] == {}
+    no_anchor = _sarif(
+        report.model_copy(update={"meta": meta.model_copy(update={"anchor": None}), "findings": [f1]})
+    )
+    assert len(no_anchor["runs"][0]["results"]) == 1
+    assert no_anchor["runs"][0]["properties"]["not_in_sarif"] == {"F01": ["dependency bot"]}
+
+
+def test_sarif_fingerprints_and_messages_are_stable_across_renumbered_runs(report: AuditReport) -> None:
+    f1 = report.findings[0].model_copy(
+        update={"locations": [Location(ref="apps/api.yaml:30", subject="Deployment/shop/api")]}
+    )
+    moved = f1.model_copy(
+        update={
+            "id": "F17",
+            "title": "3 multi-replica workloads have no PodDisruptionBudget",
+            "locations": [Location(ref="apps/api.yaml:41", subject="Deployment/shop/api")],
+        }
+    )
+    one = _sarif(report.model_copy(update={"findings": [f1]}))["runs"][0]
+    two = _sarif(report.model_copy(update={"findings": [moved]}))["runs"][0]
+    for key in ("partialFingerprints", "message"):
+        assert one["results"][0][key] == two["results"][0][key]
+    assert one["tool"]["driver"]["rules"] == two["tool"]["driver"]["rules"]
+
+
+def test_a_model_only_finding_has_a_stable_rule_id_not_its_backlog_number(report: AuditReport) -> None:
+    f3 = report.findings[2].model_copy(
+        update={"locations": [Location(ref="k8s/netpol.yaml:1", subject="Namespace/media")]}
+    )
+    rules = _sarif(report.model_copy(update={"findings": [f3]}))["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [f3.rule] and f3.rule.startswith("LLM-SEC-")
+    assert rules[0]["properties"]["precision"] == "medium"
+    assert rules[0]["properties"]["security-severity"] == "8.0"
 
 
 def test_sarif_levels_from_impact_and_dropped_findings_left_out(report: AuditReport) -> None:
@@ -754,13 +822,17 @@ def test_sarif_levels_from_impact_and_dropped_findings_left_out(report: AuditRep
 
 def test_sarif_absolute_estate_and_finding_without_refs(report: AuditReport) -> None:
     meta = report.meta.model_copy(update={"estate": "/srv/infra", "concerns_failed": {}})
-    findings = [report.findings[2].model_copy(update={"refs": []})]
+    findings = [report.findings[0], report.findings[2].model_copy(update={"refs": []})]
     log = _sarif(report.model_copy(update={"meta": meta, "findings": findings}))
     _check_sarif_shape(log)
     run = log["runs"][0]
     assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/infra/"
     assert run["invocations"] == [{"executionSuccessful": True}]
-    assert len(run["results"]) == 1 and "locations" not in run["results"][0]
+    # a finding with nowhere to point (no refs, no root config known) is not a result without a location
+    assert {r["properties"]["finding"] for r in run["results"]} == {"F01"}
+    meta = meta.model_copy(update={"repo_path": "infra"})
+    log = _sarif(report.model_copy(update={"meta": meta.model_copy(update={"estate": "/srv/infra"})}))
+    assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/"
 
 
 def test_sarif_deterministic(report: AuditReport) -> None:
@@ -933,5 +1005,5 @@ def test_sarif_uris_carry_the_bytes_of_a_name_percent_encoded(report: AuditRepor
         for result in log["runs"][0]["results"]
         for loc in result.get("locations", [])
     ]
-    assert uris == ["stacks/caf%E9/main.tf", "docs/a%20b%23c.md", "x%5Cy.tf"]
+    assert uris == ["stacks/caf%E9/main.tf", "docs/a%20b%23c.md", "x%5Cy.tf"]  # legacy report: refs only
     assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/r%FFoot/"

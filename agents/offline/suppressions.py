@@ -1,0 +1,227 @@
+"""Inline suppressions: ``infra-audit:ignore CHECK-ID reason="..." until=YYYY-MM-DD`` in a comment on
+the line of an object or value, or in the comment block right above it.
+
+Any comment syntax the catalog reads works (``#`` in HCL, YAML and shell, ``//`` and ``/* */`` in
+HCL, ``<!-- -->`` in Markdown, ``{{/* */}}`` in Helm templates): the marker must follow a comment
+opener on its line. A suppression applies to its check and to the subjects whose ref is that line
+(or the first code line after its comment block), nothing else. It becomes a verdict of the
+``suppression`` stance that takes those subjects out (or drops the finding when none is left), so
+synthesis recounts and re-titles as for an accepted risk. An expired one is listed and takes out
+nothing; one with no reason is refused (``SuppressionError``, one line, exit 2).
+
+The marker is found with ``repo_search`` (sandboxed, redacted, recorded as evidence); the lines
+between a comment and its object are read through the jail.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date as Date
+
+from agents.context import AgentContext
+from domain.concerns import agent_label
+from domain.errors import SandboxViolation, SuppressionError
+from domain.evidence import Evidence
+from domain.findings import RawFinding, Verdict
+from domain.identity import code_file, names_an_object
+from domain.results import ToolStatus
+from domain.suppressions import Suppression
+
+STANCE = "suppression"
+AGENT = agent_label("challenge", STANCE)
+MARKER = "infra-audit:ignore"
+_COMMENT_OPENER = r"(#|//|/\*|<!--|\{\{-?\s*/\*|--|;)"
+_LINE = re.compile(
+    _COMMENT_OPENER + r".*?" + re.escape(MARKER) + r"\s+(?P<check>[A-Za-z0-9_-]+)(?P<rest>.*)$"
+)
+_REASON = re.compile(r'reason\s*=\s*"(?P<reason>[^"]*)"')
+_UNTIL = re.compile(r"until\s*=\s*(?P<until>\S+?)(?=\s|-->|\*/|$)")
+_COMMENT_ONLY = re.compile(r"^\s*" + _COMMENT_OPENER)
+MAX_BLOCK = 20
+
+
+class Inline:
+    """One parsed suppression comment and the line of code it covers."""
+
+    def __init__(self, record: Suppression, path: str, target: int, line: int) -> None:
+        self.record = record
+        self.path = path
+        self.target = target
+        self.line = line
+
+
+def scan(ctx: AgentContext, today: Date) -> tuple[list[Inline], Evidence | None]:
+    """Every inline suppression of the estate, parsed and dated; refuses one with no reason."""
+    toolbox = ctx.toolbox()
+    search = toolbox.call("repo_search", {"pattern": MARKER, "fixed": True, "max_results": 1000}, agent=AGENT)
+    if search.status == ToolStatus.ERROR:  # never a silent "no suppression": that would un-suppress
+        raise SuppressionError(f"cannot search the estate for {MARKER} comments: {search.error}")
+    data = toolbox.ledger.data(search.id)
+    hits = (
+        [(str(m["path"]), int(m["line"])) for m in data if isinstance(m, dict)]
+        if isinstance(data, list)
+        else []
+    )
+    found: list[Inline] = []
+    cache: dict[str, list[str]] = {}
+    for path, line in hits:
+        if path not in cache:
+            try:
+                cache[path] = toolbox.jail.read_text(path).split("\n")
+            except (SandboxViolation, OSError):
+                cache[path] = []
+        lines = cache[path]
+        if not 0 < line <= len(lines):
+            continue
+        parsed = parse(lines[line - 1], f"{path}:{line}", today)
+        if parsed is not None:
+            found.append(Inline(parsed, path, _target(lines, line), line))
+    return found, (search if hits else None)
+
+
+def parse(text: str, where: str, today: Date) -> Suppression | None:
+    """The suppression on one line of text; None when the line holds no marker after a comment opener."""
+    match = _LINE.search(text)
+    if match is None:
+        return None
+    check, rest = match["check"], match["rest"]
+    reason = _REASON.search(rest)
+    if reason is None or not reason["reason"].strip():
+        raise SuppressionError(
+            f'{where}: "{MARKER} {check}" has no reason: write {MARKER} {check} reason="why" '
+            "[until=YYYY-MM-DD]"
+        )
+    until = None
+    if (found := _UNTIL.search(rest)) is not None:
+        try:
+            until = Date.fromisoformat(found["until"])
+        except ValueError:
+            raise SuppressionError(
+                f"{where}: {MARKER} {check}: until={found['until']!r} is not a date YYYY-MM-DD"
+            ) from None
+    state = "expired" if until is not None and until < today else "unmatched"
+    return Suppression(
+        kind="inline", check=check, where=where, reason=reason["reason"].strip(), until=until, state=state
+    )
+
+
+def _target(lines: list[str], line: int) -> int:
+    """The line a suppression covers: its own when code precedes the comment on it, else the first
+    line after its comment block."""
+    text = lines[line - 1]
+    if not _COMMENT_ONLY.match(text):
+        return line
+    nxt = line
+    while (
+        nxt < len(lines)
+        and nxt - line < MAX_BLOCK
+        and (_COMMENT_ONLY.match(lines[nxt]) or not lines[nxt].strip())
+    ):
+        nxt += 1
+    return nxt + 1
+
+
+def covers(sup: Inline, check: str | None, file: str, line: int) -> bool:
+    active = sup.record.state != "expired"
+    return active and sup.record.check == check and sup.path == file and line in (sup.target, sup.line)
+
+
+def verdicts(findings: list[RawFinding], inline: list[Inline], evidence: Evidence | None) -> list[Verdict]:
+    """One verdict per finding an active inline suppression covers; marks each suppression applied.
+
+    What is taken out: an object subject (``Deployment/shop/web``) wherever it is seen (code and live),
+    any other subject (``kubectl scale``, ``password assignment``) at that place only, by its ref.
+    """
+    out: list[Verdict] = []
+    for finding in findings:
+        removed: dict[str, tuple[str, Inline]] = {}  # subject or ref -> (subject, suppression)
+        for loc in finding.locations:
+            file = code_file(loc.ref)
+            if file is None:
+                continue
+            line = int(loc.ref.rsplit(":", 1)[1])
+            for sup in inline:
+                if covers(sup, finding.check, file, line):
+                    key = loc.subject if names_an_object(loc.subject) else loc.ref
+                    removed.setdefault(key, (loc.subject, sup))
+        if not removed:
+            continue
+        for subject, sup in removed.values():
+            sup.record.state = "applied"
+            if subject not in sup.record.subjects:
+                sup.record.subjects.append(subject)
+        remaining = [
+            loc for loc in finding.locations if loc.subject not in removed and loc.ref not in removed
+        ]
+        reason = "; ".join(
+            f"{s} suppressed at {i.record.where} ({i.record.reason})" for s, i in removed.values()
+        )
+        out.append(
+            Verdict(
+                finding=finding.id,
+                challenger=STANCE,
+                action="CORRECTED" if remaining else "DROPPED",
+                reason=f"Suppressed inline: {reason}",
+                evidence=[evidence.id] if evidence else [],
+                documented_at=next(iter(removed.values()))[1].record.where,
+                removed_subjects=list(removed) if remaining else [],
+            )
+        )
+    return out
+
+
+def accepted_list(ctx: AgentContext, today: Date, verdicts_given: list[Verdict]) -> list[Suppression]:
+    """The accepted risks of ``.infra-audit.yaml``, as suppressions: applied when a verdict cites their
+    line, expired when their date passed; one with no reason is refused (the intent challenger applies
+    them; this lists them)."""
+    import yaml
+
+    from tools.inventory.loading import LoadError
+    from tools.inventory.yaml_lines import load_documents
+
+    name = ".infra-audit.yaml"
+    try:
+        text = ctx.toolbox().jail.read_text(name)
+        load_documents(text)
+        root = yaml.compose(text)
+    except (SandboxViolation, OSError, LoadError, yaml.YAMLError):
+        return []  # the intent challenger reports an unreadable file as a gap
+    items = []
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if getattr(key, "value", None) == "accepted_risks" and isinstance(value, yaml.SequenceNode):
+                items = [n for n in value.value if isinstance(n, yaml.MappingNode)]
+    out = []
+    for node in items:
+        line = node.start_mark.line + 1
+        where = f"{name}:{line}"
+        entry = {getattr(k, "value", ""): getattr(v, "value", None) for k, v in node.value}
+        check = str(entry.get("check") or "")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise SuppressionError(
+                f'{where}: the accepted risk for {check or "a check"} has no reason: add reason: "why"'
+            )
+        until = None
+        try:
+            until = Date.fromisoformat(str(entry["until"])) if entry.get("until") else None
+        except ValueError:
+            until = None  # the intent challenger reports it as not a valid accepted risk
+        cited = [v for v in verdicts_given if v.documented_at == where or f"({reason})" in v.reason]
+        state = "expired" if until is not None and until < today else "applied" if cited else "unmatched"
+        subject = entry.get("subject")
+        out.append(
+            Suppression(
+                kind="accepted",
+                check=check,
+                where=where,
+                reason=reason.strip(),
+                until=until,
+                subject=str(subject) if subject else None,
+                state=state,
+                subjects=([str(subject)] if subject else ["(the whole finding)"])
+                if state == "applied"
+                else [],
+            )
+        )
+    return out
