@@ -729,7 +729,7 @@ def test_sarif_results_locations_and_levels(report: AuditReport) -> None:
     assert first["level"] == "error"
     # a report without subjects (written before they were kept) names the place instead
     assert first["message"] == {
-        "text": "apps/api.yaml:30: Multi-replica workloads have no PodDisruptionBudget"
+        "text": "apps/api.yaml:30: Deployments and StatefulSets with 2+ replicas have no PodDisruptionBudget"
     }
     assert first["locations"] == [
         {
@@ -767,8 +767,14 @@ def test_sarif_uris_are_relative_to_the_git_root_and_missing_things_point_at_the
         for r in run["results"]
     ]
     assert where == [
-        ("infra/apps/api.yaml", "Deployment/shop/api: Multi-replica workloads have no PodDisruptionBudget"),
-        ("infra/terragrunt.hcl", "dependency bot: Multi-replica workloads have no PodDisruptionBudget"),
+        (
+            "infra/apps/api.yaml",
+            "Deployment/shop/api: Deployments and StatefulSets with 2+ replicas have no PodDisruptionBudget",
+        ),
+        (
+            "infra/terragrunt.hcl",
+            "dependency bot: Deployments and StatefulSets with 2+ replicas have no PodDisruptionBudget",
+        ),
     ]  # the live record of the same object is its code record: one result, not two
     assert run["automationDetails"] == {"id": f"infra-audit/infra/{report.meta.run_id}"}
     assert run["properties"]["not_in_sarif"] == {}
