@@ -102,12 +102,12 @@ def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
 
 
 def snapshot_file(resource: str) -> str:
-    """The snapshot file of ``plural.group`` (``deployments.apps`` → ``apps.v1.deployments.json``)."""
-    plural, _, group = resource.partition(".")
-    return f"{group or 'core'}.{VERSIONS.get(resource, 'v1')}.{plural}.json"
+    """The snapshot file of ``plural.group`` (``deployments.apps`` → ``apps.v1.deployments.json``), at
+    the version the resource table knows for it (``autoscaling.v2``, ``argoproj.io.v1alpha1``)."""
+    from tools.kube.resources import BUILTIN, ResourceTable
 
+    return f"{ResourceTable(list(BUILTIN)).resolve(resource).file_stem}.json"
 
-VERSIONS = {"applications.argoproj.io": "v1alpha1", "helmreleases.helm.toolkit.fluxcd.io": "v2"}
 
 _TAIL = {
     "lines": "| wc -l",
