@@ -121,3 +121,10 @@ def test_a_misspelt_decision_topic_is_refused_and_every_topic_is_named_by_a_chec
     for topic in topics.values():
         assert topic.stated or topic.negated, topic.key
         assert (topic.on_decision == "reframe") == (topic.framing is not None), topic.key
+
+
+def test_every_check_says_what_it_counts() -> None:
+    """Issue 10: the catalog documents, per check, what it counts (and, with few exceptions, what not)."""
+    specs = load_catalog()
+    assert [s.id for s in specs if not s.counts] == []
+    assert {s.id for s in specs if not s.not_counted} <= {"DEC-FLUX-SUSPENDED", "SEC-HOST-ACCESS"}
