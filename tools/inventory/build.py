@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from domain.errors import EstateError
 from tools import pathnames
 from tools.inventory import parsers as registry
-from tools.inventory.inventory import Inventory, LiveState, Records
+from tools.inventory.inventory import Inventory, LiveState, Records, ReleaseObject
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
 from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
@@ -159,7 +159,7 @@ def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> Non
         return
     from tools.helm.render import render_releases
 
-    rendered = render_releases(root, code, charts)
+    rendered = render_releases(root, code, charts, generated=_distinct(code.release_objects))
     done = {r.chart + "/templates/" for r in rendered.helm_renders if r.rendered and "://" not in r.chart}
     if done:
         prefixes = tuple(done)
@@ -177,6 +177,20 @@ def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> Non
             if len(kept) != len(items):
                 setattr(code, name, kept)
     code.extend(rendered)
+
+
+def _distinct(objects: list[ReleaseObject]) -> list[ReleaseObject]:
+    """Each built release once: the same object reached by two builds is one release (the first)."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[ReleaseObject] = []
+    for item in objects:
+        meta = item[0].get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        key = (str(item[0].get("kind")), str(meta.get("namespace")), str(meta.get("name")))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def build_inventory(
