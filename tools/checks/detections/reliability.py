@@ -69,15 +69,15 @@ def probe_any(ctx: CheckContext) -> Detection:
 
 @detector("REL-PROBE-BOTH")
 def probe_both(ctx: CheckContext) -> Detection:
-    """Long-running workloads with a regular container that has neither a readiness nor a liveness
-    probe (the catalog's ``counts``: a probed app with an unprobed sidecar counts, through the
-    sidecar). total = long-running workloads.
+    """Long-running workloads where every regular container lacks both readiness and liveness probes
+    (a workload with no regular container is not counted: there is nothing to probe).
+    total = long-running workloads.
     """
     chosen = common.workloads(ctx.inventory, common.LONG_RUNNING)
     locations = []
     for workload in chosen:
-        containers = [c for c in regular_containers(workload) if not set(HEALTH_PROBES) & set(c.probes)]
-        if containers:
+        containers = regular_containers(workload)
+        if containers and all(not set(HEALTH_PROBES) & set(c.probes) for c in containers):
             names = ", ".join(c.name for c in containers)
             where = _probes_ref(workload, [c.name for c in containers])
             locations.append(common.location(workload, f"no readiness or liveness probe ({names})", where))
