@@ -407,3 +407,28 @@ spec:
     assert [i.message for i in records.issues] == [
         "ApplicationSet platform: template '{{ index .path.segments 9 }}' not expanded"
     ]
+
+
+def test_the_namespace_transformer_renames_a_namespace_object(tmp_path: Path) -> None:
+    """As ``kubectl kustomize`` does: a component's placeholder Namespace becomes the kustomization's
+    namespace (its labels kept); a Namespace already of that name is left as it is."""
+    paths = write(
+        tmp_path,
+        {
+            "common/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            "resources: [namespace.yaml]\n",
+            "common/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n"
+            "  labels: {pod-security.kubernetes.io/enforce: baseline}\n",
+            "home/kustomization.yaml": "namespace: home\ncomponents: [../common]\nresources: [cm.yaml]\n",
+            "home/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+            "media/kustomization.yaml": "namespace: media\nresources: [ns.yaml]\n",
+            "media/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: media}\n",
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    assert sorted(
+        (n.name, n.labels.get("pod-security.kubernetes.io/enforce")) for n in records.namespaces
+    ) == [
+        ("home", "baseline"),
+        ("media", None),
+    ]
