@@ -196,6 +196,9 @@ class _EstateReader:
     def _built(self, resource: Resource, origin: Origin) -> None:
         source = CodeRef(path=resource.path, line=resource.line)
         provenance = Provenance(self._origins, resource.obj, resource.path)
+        named = provenance.ref(("metadata", "name")) if resource.kind == "Namespace" else None
+        if named is not None and named.path != resource.path:
+            source = named  # a component's placeholder renamed by a kustomization: cite its namespace line
         found = records_from_object(resource.obj, source, origin, provenance)
         if _is_release(resource.obj):  # rendered as built, not as written (helm/render.py)
             self.records.release_objects.append((resource.obj, resource.path, provenance))
