@@ -426,9 +426,11 @@ def test_the_namespace_transformer_renames_a_namespace_object(tmp_path: Path) ->
         },
     )
     records = parse_manifests(tmp_path, paths)
-    assert sorted(
-        (n.name, n.labels.get("pod-security.kubernetes.io/enforce")) for n in records.namespaces
-    ) == [
-        ("home", "baseline"),
-        ("media", None),
+    found = sorted(
+        (n.name, n.labels.get("pod-security.kubernetes.io/enforce"), str(n.source))
+        for n in records.namespaces
+    )
+    assert found == [
+        ("home", "baseline", "home/kustomization.yaml:1"),  # the line that names it, not the component
+        ("media", None, "media/ns.yaml:1"),
     ]
