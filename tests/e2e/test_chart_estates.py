@@ -156,7 +156,7 @@ def test_flux_releases_render_as_built_not_as_written(inventories: dict[str, Inv
     assert {r.namespace for r in renders} == {
         "cert-manager", "home", "kube-system", "media", "network", "observability"
     }  # fmt: skip
-    assert all(not w.namespace == "default" for w in inventories["flux-homelab"].code.workloads)
+    assert all(w.namespace != "default" for w in inventories["flux-homelab"].code.workloads)
 
 
 def test_argocd_generated_applications_render_and_test_dirs_do_not(inventories: dict[str, Inventory]) -> None:

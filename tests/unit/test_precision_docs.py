@@ -28,7 +28,8 @@ NOT_STEPS: dict[str, dict[str, str]] = {
     "exportfs listing": {"scripts/check.sh": 'ssh "$HOST" exportfs -v\n'},
     "scp from a host": {"docs/runbooks/nfs.md": "scp root@pve:/etc/exports ./exports.bak\n"},
     "a list after a prohibition": {
-        "docs/ops.md": "**never run `kubectl apply`**, `kubectl edit` or `helm upgrade` by hand; Flux reverts it.\n"
+        "docs/ops.md": "**never run `kubectl apply`**, `kubectl edit` or `helm upgrade` by hand; "
+        "Flux reverts it.\n"
     },
     "a prohibition wrapped over two lines": {
         "docs/runbook.md": "Argo CD reverts manual changes, so **do not run `kubectl edit`,\n"
