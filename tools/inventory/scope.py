@@ -63,9 +63,9 @@ def reachability(code: Records) -> Reachability | None:
     GitOps object to say (then only the path rule speaks).
 
     It speaks only of files holding Kubernetes objects (``OBJECT_FIELDS``, in YAML/JSON): Terraform,
-    CI, docs and bot config are deployed, or not, by other means. A file holding a GitOps entry point (a Flux Kustomization,
-    source or HelmRelease, a written Argo CD Application or ApplicationSet) is applied by hand
-    at bootstrap, so it is never ruled out by reach."""
+    CI, docs and bot config are deployed, or not, by other means. A file holding a GitOps entry point
+    (a Flux Kustomization, source or HelmRelease, a written Argo CD Application or ApplicationSet) is
+    applied by hand at bootstrap, so it is never ruled out by reach."""
     if not code.deployed_paths:
         return None
     entry = {
