@@ -76,8 +76,8 @@ def render_releases(
     ]
     for obj, path, line_of in documents:
         requests += requests_from_object(obj, path, line_of, estate)
-    for obj, path, line_of in generated:
-        requests += [_cited(r, obj) for r in requests_from_object(obj, path, line_of, estate)]
+    for made, made_by, made_lines in generated:
+        requests += [_cited(r, made) for r in requests_from_object(made, made_by, made_lines, estate)]
     requests += [terraform_release(r, estate) for r in code.helm_releases if r.defined_by == "terraform"]
     out = Records()
     cache = ChartCache(options.cache_dir) if options.cache_dir is not None else None
@@ -124,7 +124,26 @@ def requests_from_object(
 def render_one(
     request: RenderRequest, estate: Estate, cache: ChartCache | None, options: ChartOptions
 ) -> Records:
+    """The records of one release (through the one object mapper), and its ``HelmRender``."""
     out = Records()
+    summary, objects, lines = render_objects(request, estate, cache, options)
+    out.helm_renders.append(summary)
+    for obj in objects:
+        found = records_from_object(obj, request.source, "helm")
+        _attribute(found, request.source, lines)
+        out.extend(found)
+    return out
+
+
+def render_objects(
+    request: RenderRequest,
+    estate: Estate,
+    cache: ChartCache | None,
+    options: ChartOptions,
+    stamp_namespace: bool = True,
+) -> tuple[HelmRender, list[dict[str, Any]], ValueLines]:
+    """One release rendered: its summary, its objects (a namespaced one without a namespace gets the
+    release's unless ``stamp_namespace`` is off: a kustomization sets it), and its value lines."""
     summary = HelmRender(
         defined_by=request.defined_by,
         name=request.name,
@@ -134,20 +153,19 @@ def render_one(
         notes=request.notes,
         source=request.source,
     )
-    out.helm_renders.append(summary)
+    lines = ValueLines()
     if request.problem is not None:
         summary.reason, summary.cause = request.problem, "unresolved"
-        return out
+        return summary, [], lines
     try:
         archive = _archive(request, estate, cache, options)
     except _Missing as missing:
         summary.reason, summary.cause = str(missing), "chart_missing"
-        return out
+        return summary, [], lines
     except (HelmEngineError, ChartError) as exc:
         summary.reason, summary.cause = str(exc), "chart_error"
-        return out
+        return summary, [], lines
     values: dict[str, Any] = {}
-    lines = ValueLines()
     if (
         request.chart.local_dir is not None
     ):  # a wrapper chart's own values.yaml is a values file of the estate
@@ -163,8 +181,9 @@ def render_one(
     except HelmEngineError as exc:
         summary.reason = str(exc)
         summary.cause = "engine" if exc.stage == "engine" else "chart_error"
-        return out
+        return summary, [], lines
     summary.rendered, summary.schema_skipped = True, rendered.schema_skipped
+    objects: list[dict[str, Any]] = []
     for template in sorted(rendered.manifests):
         try:
             docs = load_documents(rendered.manifests[template])
@@ -177,14 +196,17 @@ def render_one(
                 continue
             summary.objects += 1
             meta = obj.get("metadata")
-            if isinstance(meta, dict) and not meta.get("namespace") and obj["kind"] not in CLUSTER_SCOPED:
+            if (
+                stamp_namespace
+                and isinstance(meta, dict)
+                and not meta.get("namespace")
+                and obj["kind"] not in CLUSTER_SCOPED
+            ):
                 obj = {**obj, "metadata": {**meta, "namespace": request.namespace}}
-            found = records_from_object(obj, request.source, "helm")
-            _attribute(found, request.source, lines)
-            out.extend(found)
+            objects.append(obj)
     if request.chart.local_dir is not None:
         estate.rendered_charts.add(request.chart.local_dir)
-    return out
+    return summary, objects, lines
 
 
 def _attribute(found: Records, release: CodeRef, lines: ValueLines) -> None:

@@ -27,6 +27,7 @@ from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
     from tools.helm.options import ChartOptions
+    from tools.inventory.kustomize.model import HelmChartRenderer
     from tools.kube.backend import KubeBackend
 
 SKIP_DIRS = frozenset(
@@ -87,12 +88,22 @@ def check_root(path: str | Path) -> Path:
     return root.resolve()
 
 
-def parse_code(root: Path, files: EstateFiles, parsers: tuple[Parser, ...] | None = None) -> Records:
-    """Parse every claimed file of the estate into one Records, parser by parser."""
+def parse_code(
+    root: Path,
+    files: EstateFiles,
+    parsers: tuple[Parser, ...] | None = None,
+    helm: HelmChartRenderer | None = None,
+) -> Records:
+    """Parse every claimed file of the estate into one Records, parser by parser (``helm``: the Helm
+    engine for what a file asks it to render, e.g. a kustomization's ``helmCharts``)."""
     parsers = parsers or registry.PARSERS
     records = Records()
     for parser in parsers:
-        records.extend(parser.parse(root, files.of(parser.name)))
+        paths = files.of(parser.name)
+        if helm is not None and parser.parse_rendering is not None:
+            records.extend(parser.parse_rendering(root, paths, helm))
+        else:
+            records.extend(parser.parse(root, paths))
     records.issues.sort(key=lambda i: (i.path, i.line or 0))
     return records
 
@@ -207,7 +218,11 @@ def build_inventory(
     root = check_root(path)
     with gc_paused():
         files = discover(root)
-        code = parse_code(root, files)
+        from tools.helm.kustomize_charts import KustomizeCharts
+
+        kustomize_charts = KustomizeCharts(root, charts)
+        code = parse_code(root, files, helm=kustomize_charts)
+        code.helm_renders += kustomize_charts.renders
         render_charts(root, code, charts)
         inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
         if live is None and cluster is not None:
