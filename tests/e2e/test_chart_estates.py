@@ -271,3 +271,17 @@ def test_without_the_charts_nothing_renders_and_every_release_is_a_gap(tmp_path:
         assert len(renders) == len(truth(estate)["inventory"]["helm_releases"])
         assert all(not r.rendered and r.cause == "chart_missing" for r in renders)
         assert all(isinstance(r.source, CodeRef) for r in renders)
+
+
+def test_infra_audit_run_takes_the_chart_cache_flag(
+    chart_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``infra-audit run --chart-cache DIR`` renders with DIR (the env default is an empty cache here)."""
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "report"
+    argv = ["run", "examples/argocd-homelab", "--chart-cache", str(chart_cache), "--out", str(out)]
+    assert main([*argv, "--date", DATE, "--state-dir", str(tmp_path / "state")]) == 0
+    capsys.readouterr()
+    audit = (out / "audit.md").read_text(encoding="utf-8")
+    assert "1 of 8 Helm releases not rendered" in audit
+    assert "ingress-nginx/ingress-nginx (system/ingress-nginx/Chart.yaml:1)" in audit
