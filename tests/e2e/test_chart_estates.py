@@ -42,8 +42,6 @@ REF_GAPS = {
     "cites the release (:2), the ground truth the hostNetwork: true line (:57)",
     ("flux-homelab", "SEC-NO-PSS"): "a Namespace cites the line that names it (kustomization.yaml:4), "
     "not the label's patch line (:17)",
-    ("flux-homelab", "REL-PROBE-ANY"): "home-assistant cites its code-server sidecar's values block (:29); "
-    "the ground truth cites the release (:2)",
 }
 """Where the product's ref is not yet the ground truth's line (issue 10, precise refs): each is an
 xfail that must start failing once the ref is right."""

@@ -87,11 +87,19 @@ class ValueLines:
                 self.probes[key_path] = CodeRef(path=path, line=line)
 
     def probes_of(self, container: str) -> CodeRef | None:
-        """The probes block written for a container of this name (on its key path), else the only one."""
+        """The probes block written for a container of this name (on its key path), else the only one
+        unless that one is written under another container's name (``containers.app.probes`` is not
+        the ``code-server`` sidecar's)."""
         named = [ref for key_path, ref in self.probes.items() if container in key_path[:-1]]
         if named:
             return named[-1]
-        return next(iter(self.probes.values())) if len(self.probes) == 1 else None
+        if len(self.probes) != 1:
+            return None
+        [(key_path, ref)] = self.probes.items()
+        for index, key in enumerate(key_path[:-2]):
+            if key == "containers" and key_path[index + 1] != container:
+                return None
+        return ref
 
     def find(self, *texts: str | None) -> CodeRef | None:
         """The line of the first of ``texts`` written as a value, or None."""
