@@ -484,3 +484,51 @@ def test_kustomize_helm_charts_render_through_the_engine_then_the_build(
     without = build_inventory(root, charts=ChartOptions(cache_dir=tmp_path / "empty"))
     assert without.code.workloads == []
     assert all(not r.rendered for r in without.code.helm_renders)
+
+
+FLUX_BUILT = {
+    "clusters/apps.yaml": """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: web, namespace: flux-system}
+        spec:
+          path: ./apps
+          targetNamespace: tools
+          sourceRef: {kind: GitRepository, name: flux-system}
+          postBuild:
+            substitute: {TAG: 2.7.0}
+    """,
+    "apps/oci.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: OCIRepository
+        metadata: {name: app}
+        spec:
+          url: oci://ghcr.io/example/charts/app
+          ref: {tag: 2.0.0}
+    """,
+    "apps/web.yaml": """
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: {name: web}
+        spec:
+          chartRef: {kind: OCIRepository, name: app}
+          values:
+            controllers:
+              main:
+                containers:
+                  main:
+                    image: {tag: "${TAG}"}
+    """,
+}
+
+
+def test_a_flux_kustomizations_release_renders_as_built(tmp_path: Path, cache: ChartCache) -> None:
+    """The HelmRelease as its Flux Kustomization builds it: targetNamespace and the postBuild
+    substitution applied before rendering, once; never the written document in ``default``."""
+    root = write(tmp_path / "estate", FLUX_BUILT)
+    inv = build_inventory(root, charts=ChartOptions(cache_dir=cache.root))
+    assert [(r.name, r.namespace, r.rendered) for r in inv.code.helm_renders] == [("web", "tools", True)]
+    assert [(w.kind, w.namespace, w.name, [c.image for c in w.containers]) for w in inv.code.workloads] == [
+        ("Deployment", "tools", "web", ["ghcr.io/example/app:2.7.0"])
+    ]
+    assert str(inv.code.workloads[0].release) == "apps/web.yaml:1"
