@@ -36,10 +36,6 @@ ROOTS = {"flux-homelab": FLUX_HOMELAB, "argocd-homelab": ARGO_HOMELAB}
 DATE = "2026-11-20"
 ENTITY = re.compile(r"^[A-Z][A-Za-z]+/\S+$")
 REF_GAPS = {
-    ("flux-homelab", "SEC-PRIVILEGED"): "a rendered container's securityContext value line is not tracked: "
-    "the finding cites the image line (:19), the ground truth the privileged: true line (:36)",
-    ("flux-homelab", "SEC-HOST-ACCESS"): "a rendered pod option's value line is not tracked: the finding "
-    "cites the release (:2), the ground truth the hostNetwork: true line (:57)",
     ("flux-homelab", "SEC-NO-PSS"): "a Namespace cites the line that names it (kustomization.yaml:4), "
     "not the label's patch line (:17)",
 }

@@ -532,3 +532,34 @@ def test_a_flux_kustomizations_release_renders_as_built(tmp_path: Path, cache: C
         ("Deployment", "tools", "web", ["ghcr.io/example/app:2.7.0"])
     ]
     assert str(inv.code.workloads[0].release) == "apps/web.yaml:1"
+
+
+def test_rendered_privileged_cites_its_value_line(tmp_path: Path, cache: ChartCache) -> None:
+    """SEC-PRIVILEGED on a rendered container cites the values line that set ``privileged: true``, not
+    the image line (hostNetwork's line: tests/e2e/test_chart_estates.py, the test chart has none)."""
+    from tools.checks.runner import check_result
+    from tools.checks.spec import CheckContext, spec_by_id
+    from tools.evidence import Ledger
+    from tools.registry import Toolbox
+    from tools.sandbox import Jail
+
+    files = dict(FLUX)
+    files["flux/web.yaml"] = """
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: {name: web, namespace: apps}
+        spec:
+          chartRef: {kind: OCIRepository, name: app}
+          values:
+            controllers:
+              main:
+                containers:
+                  main:
+                    image: {tag: 2.5.0}
+                    securityContext:
+                      privileged: true
+    """
+    inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
+    ctx = CheckContext(inventory=inv, toolbox=Toolbox(Jail(inv.root), None, Ledger()))
+    _, priv = check_result(spec_by_id("SEC-PRIVILEGED"), ctx)
+    assert [loc.ref for loc in priv.locations] == ["flux/web.yaml:13"]

@@ -38,6 +38,7 @@ from tools.helm.sources import (
 )
 from tools.helm.values import ValueLines, merge
 from tools.inventory.inventory import Records
+from tools.inventory.k8s_core import SECURITY_KEYS
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.models import CodeRef, HelmRender
 from tools.inventory.yaml_lines import LineOf, YamlParseError, load_documents
@@ -47,6 +48,8 @@ CLUSTER_SCOPED = frozenset(
      "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
      "ClusterPolicy", "IngressClass", "RuntimeClass", "APIService"}
 )  # fmt: skip
+HOST_KEYS = (("host_network", "hostNetwork"), ("host_pid", "hostPID"), ("host_ipc", "hostIPC"))
+"""A rendered workload's pod options, cited at the values line that set them."""
 _MEMO: OrderedDict[str, engine.Rendered] = OrderedDict()
 _MEMO_LOCK = threading.Lock()  # the run's parse and the numbers challenger's may overlap
 _MEMO_SIZE = 512
@@ -220,6 +223,17 @@ def _attribute(found: Records, release: CodeRef, lines: ValueLines) -> None:
             if where is not None:
                 container.source, container.image_line = where, where.line
             container.probes_source = lines.probes_of(container.name)
+            if isinstance(container.source, CodeRef):
+                for name, keys in SECURITY_KEYS:
+                    at = ("securityContext", *(str(k) for k in keys))
+                    if getattr(container.security, name) and name not in container.security.lines:
+                        line = lines.key_line(container.source.path, at, container.name)
+                        if line is not None:
+                            container.security.lines[name] = line
+        if isinstance(workload.source, CodeRef):
+            for name, key in HOST_KEYS:
+                if getattr(workload, name) and (line := lines.key_line(workload.source.path, (key,))):
+                    workload.lines.setdefault(name, line)
 
 
 class _Missing(Exception):

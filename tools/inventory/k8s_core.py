@@ -258,6 +258,10 @@ _SECURITY_KEYS: tuple[tuple[str, KeyPath], ...] = (
 )
 
 
+SECURITY_KEYS = _SECURITY_KEYS
+"""(SecurityContext field, its key path under ``securityContext``): a finding cites the field's line."""
+
+
 def _security(value: Any, o: K8sObject | None = None, path: KeyPath = ()) -> SecurityContext:
     """Container- or pod-level securityContext (the pod level has no privileged or capabilities).
 
