@@ -9,7 +9,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 UV_VENV := .venv-lock
 
-.PHONY: demo test test-slow check lint typecheck bench clean lock schema sarif-tool
+.PHONY: demo estate-charts test test-slow check lint typecheck bench clean lock schema sarif-tool
 
 $(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
@@ -40,6 +40,15 @@ schema: $(STAMP)
 
 demo: $(STAMP)
 	INFRA_AUDIT_CHART_CACHE=/nonexistent/infra-audit-no-charts $(BIN)/infra-audit run examples/homelab --cluster examples/homelab/cluster --out reports/homelab --run-id demo-homelab --date 2026-11-20
+
+# The charts of examples/flux-homelab and examples/argocd-homelab, imported as an air-gapped user
+# would, under the refs the estates pull them from. Then: infra-audit run ... --chart-cache $(CHART_CACHE)
+CHART_CACHE ?= .chart-cache
+CHARTS := examples/charts/packaged
+estate-charts: $(STAMP)
+	$(BIN)/infra-audit charts import $(CHARTS)/podkit-3.7.2.tgz --as oci://ghcr.io/example-org/charts/podkit:3.7.2 --chart-cache $(CHART_CACHE)
+	$(BIN)/infra-audit charts import $(CHARTS)/podkit-4.0.1.tgz --as oci://ghcr.io/example-org/charts/podkit:4.0.1 --chart-cache $(CHART_CACHE)
+	$(BIN)/infra-audit charts import $(CHARTS)/raw-2.0.0.tgz --as oci://ghcr.io/example-org/charts/raw:2.0.0 --chart-cache $(CHART_CACHE)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -23,7 +23,7 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import MAIN, applies, shell
+from tools.checks.reproduce import MAIN, RENDERED, applies, shell
 from tools.checks.reproduce_run import run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
@@ -84,7 +84,8 @@ class Recounter:
         check_id = str(original.args["id"])
         cctx = self.check_context()
         live = cctx.inventory.live
-        counts = cctx.inventory.code.counts()
+        code = cctx.inventory.code
+        counts = {**code.counts(), RENDERED: sum(r.objects for r in code.helm_renders if r.rendered)}
         specs = {
             key: spec
             for key, spec in spec_by_id(check_id).reproduce.items()

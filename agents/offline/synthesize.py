@@ -22,7 +22,7 @@ from domain.unread import ParseIssue
 from tools.checks.spec import load_themes, spec_by_id
 from tools.helm.summary import gap_lines
 from tools.inventory.inventory import Inventory
-from tools.inventory.scope import not_deployed
+from tools.inventory.scope import not_deployed, path_is_deployed
 
 PRECEDENCE: dict[str, int] = {"DROPPED": 3, "CORRECTED": 2, "REFRAMED": 1, "CONFIRMED": 0}
 
@@ -333,10 +333,12 @@ def scope_gaps(inventory: Inventory, shown: int = 10) -> list[str]:
     if not paths:
         return []
     more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    unreached = any(path_is_deployed(p) is None for p in paths)
+    why = ", or that no Flux Kustomization or Argo CD Application deploys" if unreached else ""
     return [
         f"Not deployed, so not counted as production: {len(paths)} "
         f"{'file' if len(paths) == 1 else 'files'} under test/, benchmark/, examples/ or archive/, or named "
-        f"*.example/*.sample ({', '.join(paths[:shown])}{more})."
+        f"*.example/*.sample{why} ({', '.join(paths[:shown])}{more})."
     ]
 
 

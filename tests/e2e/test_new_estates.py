@@ -103,9 +103,24 @@ def line_at(root: Path, ref: str) -> str:
 # --------------------------------------------------------------------------------- raw parse
 
 
+NOTES = {
+    "flux-homelab": [
+        (
+            "kubernetes/apps/kube-system/cilium/app/kustomization.yaml",
+            11,
+            "configurations: not applied by this build (not supported)",
+        )
+    ],
+    "argocd-homelab": [],
+}
+"""What the Kustomize build says it did not do (a note, not a parse error): cilium's
+``configurations`` (kustomizeconfig.yaml: the hashed ConfigMap name into the HelmRelease's valuesFrom)."""
+
+
 def test_estates_parse_with_no_issue(estate: str) -> None:
     inventory = build_inventory(ROOTS[estate])
-    assert inventory.code.issues == []
+    assert [i for i in inventory.code.issues if i.reason != "note"] == []
+    assert [(i.path, i.line, i.message) for i in inventory.code.issues] == NOTES[estate]
     assert truth(estate)["parse_errors"] == []
     assert inventory.files_scanned == truth(estate)["inventory"]["raw_counts"]["files"]
 
@@ -345,7 +360,7 @@ def test_probe_findings_follow_the_rendered_probes(estate: str) -> None:
     none_at_all = sorted(
         f"{w['kind']}/{w['namespace']}/{w['name']}"
         for w in long_running
-        if any(p == [] for p in w["probes"].values())
+        if all(not {"liveness", "readiness"} & set(p) for p in w["probes"].values())
     )
     for check, subjects in (("REL-PROBE-ANY", any_missing), ("REL-PROBE-BOTH", none_at_all)):
         f = finding(estate, check)
@@ -549,7 +564,10 @@ def test_flux_namespaces_as_built_match_the_ground_truth() -> None:
     listed = truth("flux-homelab")["inventory"]["namespaces"]
     assert namespaces == sorted((n["name"], n["pss_enforce"]) for n in listed)
     f = finding("flux-homelab", "SEC-NO-PSS")
-    assert f["subjects"] == sorted(f"Namespace/{n}" for n, pss in namespaces if pss == "privileged")
+    system = {"kube-system", "kube-public", "kube-node-lease"}  # the checks leave these out by design
+    assert f["subjects"] == sorted(
+        f"Namespace/{n}" for n, pss in namespaces if pss == "privileged" and n not in system
+    )
     for entry in listed:
         namespace_dir = f"kubernetes/apps/{entry['name']}"
         assert line_at(FLUX_HOMELAB, entry["ref"]) == f"namespace: {entry['name']}"
@@ -583,7 +601,11 @@ def test_flux_object_counts_as_built() -> None:
         )
     }
     covered = {n["namespace"] for n in truth("flux-homelab")["inventory"]["network_policies"]}
-    uncovered = sorted(f"Namespace/{n['name']}" for n in truth("flux-homelab")["inventory"]["namespaces"])
+    uncovered = sorted(
+        f"Namespace/{n['name']}"
+        for n in truth("flux-homelab")["inventory"]["namespaces"]
+        if n["name"] != "kube-system"  # a system namespace: the checks leave it out by design
+    )
     f = finding("flux-homelab", "SEC-NO-NETPOL")
     assert f["subjects"] == [s for s in uncovered if s.removeprefix("Namespace/") not in covered]
 

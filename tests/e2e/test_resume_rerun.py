@@ -179,6 +179,10 @@ def test_rerun_of_one_concern_leaves_the_others_byte_identical(
                   securityContext: {privileged: true}
         """)
     )
+    # listed in its kustomization, as a real change would be (a file no kustomization lists is not
+    # deployed: tools/inventory/scope.py reachability)
+    listing = estate / "apps" / "ops" / "kustomization.yaml"
+    listing.write_text(listing.read_text() + "  - sniffer.yaml\n")
     calls: list[str] = []
     real = nodes.research_offline
 

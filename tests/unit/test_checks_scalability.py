@@ -339,3 +339,27 @@ def test_pod_requests_effective_value() -> None:
         ],
     )
     assert sca_live.pod_requests(w) == sca_live.PodRequests(cpu_m=750, memory_b=GI)
+
+
+def test_a_limit_without_its_request_is_the_request(tmp_path: Path) -> None:
+    """Kubernetes copies a limit set without its request into the request: only a resource with
+    neither is missing its request (the podkit shape: a CPU request and a memory limit)."""
+    inv = inventory(
+        tmp_path,
+        workloads=[
+            workload(
+                "Deployment",
+                "a",
+                "web",
+                containers=[
+                    container("cpu-req-mem-limit", cpu="100m", memory_limit="2Gi"),
+                    container("limits-only", cpu_limit="1", memory_limit="1Gi"),
+                    container("cpu-only", cpu="100m"),
+                ],
+            )
+        ],
+    )
+    d = run(sca.no_requests, inv)
+    assert (d.count, d.total) == (1, 3)
+    assert subjects(d) == ["Deployment/a/web/cpu-only"]
+    assert [loc.detail for loc in d.locations] == ["no memory request"]

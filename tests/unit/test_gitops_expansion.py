@@ -370,3 +370,67 @@ def test_an_argo_application_builds_its_kustomization_and_notes_options_not_appl
     ]
     [deployed] = records.deployed_paths
     assert (deployed.path, deployed.via, deployed.built) == ("apps/web", "argocd", True)
+
+
+def test_go_template_index_of_path_segments(tmp_path: Path) -> None:
+    """``{{ index .path.segments 0 }}`` (Go templates) is the directory's first segment, not a note."""
+    appset = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: platform}
+spec:
+  goTemplate: true
+  generators:
+    - git:
+        repoURL: https://github.com/example/homelab
+        revision: HEAD
+        directories:
+          - path: apps/*
+  template:
+    metadata:
+      name: '{{ .path.basename }}'
+    spec:
+      project: '{{ index .path.segments 0 }}'
+      source: {repoURL: https://github.com/example/homelab, path: '{{ .path.path }}'}
+      destination: {namespace: '{{ index .path.segments 1 }}-{{ index .path.segments 9 }}'}
+"""
+    paths = write(
+        tmp_path,
+        {
+            "argocd/appset.yaml": appset,
+            "apps/web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    assert [(a.name, a.project, a.destination_namespace) for a in records.argo_apps] == [
+        ("web", "apps", "web-{{ index .path.segments 9 }}")  # out of range: left as written, and noted
+    ]
+    assert [i.message for i in records.issues] == [
+        "ApplicationSet platform: template '{{ index .path.segments 9 }}' not expanded"
+    ]
+
+
+def test_the_namespace_transformer_renames_a_namespace_object(tmp_path: Path) -> None:
+    """As ``kubectl kustomize`` does: a component's placeholder Namespace becomes the kustomization's
+    namespace (its labels kept); a Namespace already of that name is left as it is."""
+    paths = write(
+        tmp_path,
+        {
+            "common/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            "resources: [namespace.yaml]\n",
+            "common/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n"
+            "  labels: {pod-security.kubernetes.io/enforce: baseline}\n",
+            "home/kustomization.yaml": "namespace: home\ncomponents: [../common]\nresources: [cm.yaml]\n",
+            "home/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+            "media/kustomization.yaml": "namespace: media\nresources: [ns.yaml]\n",
+            "media/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: media}\n",
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    found = sorted(
+        (n.name, n.labels.get("pod-security.kubernetes.io/enforce"), str(n.source))
+        for n in records.namespaces
+    )
+    assert found == [
+        ("home", "baseline", "home/kustomization.yaml:1"),  # the line that names it, not the component
+        ("media", None, "media/ns.yaml:1"),
+    ]

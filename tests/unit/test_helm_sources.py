@@ -439,3 +439,18 @@ def test_a_release_without_a_namespace_takes_its_kustomizations(tmp_path: Path, 
     inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
     assert [(w.namespace, w.name) for w in inv.code.workloads] == [("media", "web")]
     assert [(r.namespace, r.name) for r in inv.code.helm_renders] == [("media", "web")]
+
+
+def test_a_probes_block_under_one_container_is_not_its_sidecars() -> None:
+    """The only probes block of the values is the ``app`` container's: the sidecar has none of its
+    own (its probe finding cites the release), while a block not under any container name is shared."""
+    from tools.helm.values import ValueLines
+
+    values = {"controllers": {"main": {"containers": {"app": {"probes": {"liveness": {"enabled": True}}}}}}}
+    lines = ValueLines()
+    lines.add(values, "hr.yaml", lambda key_path: 7 if key_path[-1] == "probes" else None, ())
+    assert str(lines.probes_of("app")) == "hr.yaml:7"
+    assert lines.probes_of("code-server") is None
+    shared = ValueLines()
+    shared.add({"probes": {"liveness": {"enabled": True}}}, "v.yaml", lambda key_path: 3, ())
+    assert str(shared.probes_of("main")) == "v.yaml:3"

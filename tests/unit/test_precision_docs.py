@@ -27,6 +27,14 @@ NOT_STEPS: dict[str, dict[str, str]] = {
     "ssh of a read-only command": {"scripts/check.sh": 'ssh "$HOST" cat /etc/exports | diff -u - exports\n'},
     "exportfs listing": {"scripts/check.sh": 'ssh "$HOST" exportfs -v\n'},
     "scp from a host": {"docs/runbooks/nfs.md": "scp root@pve:/etc/exports ./exports.bak\n"},
+    "a list after a prohibition": {
+        "docs/ops.md": "**never run `kubectl apply`**, `kubectl edit` or `helm upgrade` by hand; "
+        "Flux reverts it.\n"
+    },
+    "a prohibition wrapped over two lines": {
+        "docs/runbook.md": "Argo CD reverts manual changes, so **do not run `kubectl edit`,\n"
+        "`kubectl apply` or `helm upgrade`** against the cluster; change the repo.\n"
+    },
     "read-only verbs (already)": {
         "docs/runbooks/db.md": "kubectl get pods\nkubectl -n db logs db-0\n"
         "kubectl describe pod x\nkubectl diff -f a\n"
@@ -128,3 +136,15 @@ def test_stale_paths_found(tmp_path: Path) -> None:
         ("docs/runbooks/deploy.md:2", "../decisions/0009-missing.md"),
         ("docs/runbooks/deploy.md:3", "apps/api/seed.tfstate"),
     ]
+
+
+def test_a_prohibition_governs_only_its_own_list(tmp_path: Path) -> None:
+    """After the list a prohibition governs, a clause break ends it: a later command is a step, and a
+    line after a closed prohibition is not governed by it."""
+    files = {
+        "docs/ops.md": "Never run `kubectl apply`; then `kubectl scale deploy api --replicas=0` and wait.\n"
+        "Do not edit by hand.\n"
+        "kubectl delete pod api-0\n"
+    }
+    d = detect(tmp_path, files, "DEC-IMPERATIVE-DOCS")
+    assert found(d) == [("docs/ops.md:1", "kubectl scale"), ("docs/ops.md:3", "kubectl delete")]

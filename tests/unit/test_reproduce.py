@@ -17,7 +17,7 @@ import pytest
 from estates import HOMELAB_SNAPSHOT
 from pydantic import ValidationError
 
-from tools.checks.reproduce import ReproSpec, Where, applies, shell, snapshot_file
+from tools.checks.reproduce import RENDERED, ReproSpec, Where, applies, shell, snapshot_file
 from tools.checks.reproduce_run import run_spec
 from tools.checks.spec import load_catalog
 from tools.kube.snapshot import SnapshotBackend
@@ -120,6 +120,16 @@ def test_conditions_say_where_a_command_is_exact() -> None:
     assert not applies(live_only, {}, cluster=False)  # a cluster fact needs a cluster
     code_only = ReproSpec(python="print(1)", when=("no-cluster",))
     assert applies(code_only, {}, cluster=False) and not applies(code_only, {}, cluster=True)
+
+
+def test_a_python_recount_is_not_exact_when_helm_rendered_objects() -> None:
+    """A ``python:`` command reads the files as written: Helm-rendered objects are in none of them, so
+    it is not run (the claim is listed) instead of "correcting" the count to what the files hold."""
+    files = ReproSpec(python="print(1)")
+    assert applies(files, {RENDERED: 0}, cluster=False)
+    assert not applies(files, {RENDERED: 4}, cluster=False)
+    assert not applies(ReproSpec(sum=(files, ReproSpec(rg="x"))), {RENDERED: 4}, cluster=False)
+    assert applies(ReproSpec(rg="kubectl apply"), {RENDERED: 4}, cluster=False)  # text, not objects
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,57 @@ def test_the_report_names_what_was_left_out_once(tmp_path: Path) -> None:
     refs = {ref for f in report.findings for ref in f.refs}
     assert not any(ref.startswith(tuple(LEFT_OUT)) for ref in refs), refs
     assert any(ref.startswith("apps/web.yaml") for ref in refs)
+
+
+GITOPS = {
+    "clusters/home/apps.yaml": """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  sourceRef: {kind: GitRepository, name: flux-system}
+""",
+    "apps/web.yaml": ESTATE["apps/web.yaml"],
+    "apps/kustomization.yaml": "resources: [web.yaml]\n",
+    "old/forgotten.yaml": _deployment("forgotten", "apps", REQUESTS),
+    ".github/workflows/ci.yaml": "on: push\njobs: {lint: {runs-on: ubuntu-latest, steps: [{run: make}]}}\n",
+    "test/web-loadtest.yaml": ESTATE["test/web-loadtest.yaml"],
+}
+
+
+def test_a_directory_no_gitops_object_reaches_is_not_deployed(tmp_path: Path) -> None:
+    """Reachability from the estate's own Flux Kustomizations: old/ holds a workload nothing deploys.
+    The bootstrap file (the Flux Kustomization itself) and the CI file are not ruled out by reach."""
+    write(tmp_path, GITOPS)
+    inventory = build_inventory(tmp_path)
+    assert not_deployed(inventory) == ["old/forgotten.yaml", "test/web-loadtest.yaml"]
+    view = deployed_view(inventory)
+    assert [w.name for w in view.code.workloads] == ["web"]
+    assert [k.name for k in view.code.flux_kustomizations] == ["apps"]
+    assert [c.source.path for c in view.code.ci_files] == [".github/workflows/ci.yaml"]
+    assert deployed_view(inventory) is view  # built once, reachability included
+    from agents.offline.synthesize import scope_gaps
+
+    assert scope_gaps(inventory) == [
+        "Not deployed, so not counted as production: 2 files under test/, benchmark/, examples/ or "
+        "archive/, or named *.example/*.sample, or that no Flux Kustomization or Argo CD Application "
+        "deploys (old/forgotten.yaml, test/web-loadtest.yaml)."
+    ]
+
+
+def test_reachability_and_the_path_rule_agree_on_the_bundled_estates() -> None:
+    """argocd-homelab's test/ and benchmark/ are out by both; nothing else of any bundled estate is."""
+    from estates import EXAMPLES
+
+    from tools.inventory.scope import reachability
+
+    for estate in ("homelab", "gitops-base", "k3s-platform", "flux-homelab", "argocd-homelab"):
+        inventory = build_inventory(EXAMPLES / estate)
+        reach = reachability(inventory.code)
+        left_out = not_deployed(inventory)
+        assert all(path_is_deployed(p) is False for p in left_out), (estate, left_out)
+        if estate == "argocd-homelab":
+            assert reach is not None
+            assert left_out == ["benchmark/fio/job.yaml", "test/load-generator/deployment.yaml"]
+            assert [reach(p) for p in left_out] == [False, False]  # reach says so too
+            assert reach("appsets/platform.yaml") is None  # a GitOps entry point: applied by hand

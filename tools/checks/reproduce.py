@@ -16,6 +16,8 @@ the main one, a measure's name for the others) is recounted without infra-audit:
 ``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
 ``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
 live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``).
+A ``python:`` command is never exact for an estate with Helm-rendered objects (``RENDERED``): they are
+in no file it reads.
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -33,6 +35,9 @@ from tools import pathnames
 
 WHEN = re.compile(r"^(cluster|no-cluster|no-code:[a-z_]+)$")
 MAIN = "count"
+RENDERED = "rendered_objects"
+"""The code counts' key for objects the Helm engine rendered: a ``python:`` command reads the files
+as written, so it is not exact for an estate that has any (the claim is listed instead)."""
 """The key of a check's main number under ``reproduce:``; any other key names a measure."""
 
 
@@ -150,6 +155,8 @@ def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool) -> b
         return False
     if spec.jq is not None and not cluster:
         return False
+    if spec.python is not None and code_counts.get(RENDERED, 0):
+        return False  # it reads the files as written: objects Helm rendered are in none of them
     for condition in spec.when:
         if condition == "cluster" and not cluster:
             return False

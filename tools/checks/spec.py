@@ -67,6 +67,7 @@ class CheckSpec(BaseModel):
     @classmethod
     def _one_item(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
+
     reproduce: dict[str, ReproSpec] = Field(
         default_factory=dict,
         description="How each number (count, or a measure) is recounted with standard tools (reproduce.py).",

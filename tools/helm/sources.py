@@ -50,7 +50,7 @@ class ChartSpec:
 
 @dataclass
 class RenderRequest:
-    defined_by: Literal["terraform", "flux", "argocd"]
+    defined_by: Literal["terraform", "flux", "argocd", "kustomize"]
     name: str
     namespace: str
     source: CodeRef

@@ -74,6 +74,8 @@ class ValueLines:
     by_text: dict[str, CodeRef] = field(default_factory=dict)
     probes: dict[tuple[str | int, ...], CodeRef] = field(default_factory=dict)
     """Mapping keys that hold probes (``probes``, ``livenessProbe``, ...), by their key path."""
+    keys: dict[tuple[str | int, ...], CodeRef] = field(default_factory=dict)
+    """Every key written, by its key path (the last layer wins)."""
 
     def add(self, values: Any, path: str, line_of: LineOf | None, prefix: tuple[str | int, ...]) -> None:
         if line_of is None:
@@ -83,15 +85,38 @@ class ValueLines:
             if line is not None:
                 self.by_text[str(scalar)] = CodeRef(path=path, line=line)
         for key_path in _keys(values, ()):
-            if key_path[-1] in PROBE_KEYS and (line := line_of((*prefix, *key_path))) is not None:
+            line = line_of((*prefix, *key_path))
+            if line is None:
+                continue
+            self.keys[key_path] = CodeRef(path=path, line=line)
+            if key_path[-1] in PROBE_KEYS:
                 self.probes[key_path] = CodeRef(path=path, line=line)
 
+    def key_line(self, path: str, keys: tuple[str, ...], container: str | None = None) -> int | None:
+        """The line in ``path`` of the last key path written ending with ``keys`` (under a key named
+        ``container`` when given): ``securityContext.privileged`` of that container, ``hostNetwork``."""
+        found = None
+        for key_path, ref in self.keys.items():
+            if ref.path != path or tuple(str(k) for k in key_path[-len(keys) :]) != keys:
+                continue
+            if container is None or container in key_path[: -len(keys)]:
+                found = ref.line
+        return found
+
     def probes_of(self, container: str) -> CodeRef | None:
-        """The probes block written for a container of this name (on its key path), else the only one."""
+        """The probes block written for a container of this name (on its key path), else the only one
+        unless that one is written under another container's name (``containers.app.probes`` is not
+        the ``code-server`` sidecar's)."""
         named = [ref for key_path, ref in self.probes.items() if container in key_path[:-1]]
         if named:
             return named[-1]
-        return next(iter(self.probes.values())) if len(self.probes) == 1 else None
+        if len(self.probes) != 1:
+            return None
+        [(key_path, ref)] = self.probes.items()
+        for index, key in enumerate(key_path[:-2]):
+            if key == "containers" and key_path[index + 1] != container:
+                return None
+        return ref
 
     def find(self, *texts: str | None) -> CodeRef | None:
         """The line of the first of ``texts`` written as a value, or None."""

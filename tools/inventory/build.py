@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 from domain.errors import EstateError
 from tools import pathnames
 from tools.inventory import parsers as registry
-from tools.inventory.inventory import Inventory, LiveState, Records
+from tools.inventory.inventory import Inventory, LiveState, Records, ReleaseObject
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
 from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
     from tools.helm.options import ChartOptions
+    from tools.inventory.kustomize.model import HelmChartRenderer
     from tools.kube.backend import KubeBackend
 
 SKIP_DIRS = frozenset(
@@ -87,12 +88,22 @@ def check_root(path: str | Path) -> Path:
     return root.resolve()
 
 
-def parse_code(root: Path, files: EstateFiles, parsers: tuple[Parser, ...] | None = None) -> Records:
-    """Parse every claimed file of the estate into one Records, parser by parser."""
+def parse_code(
+    root: Path,
+    files: EstateFiles,
+    parsers: tuple[Parser, ...] | None = None,
+    helm: HelmChartRenderer | None = None,
+) -> Records:
+    """Parse every claimed file of the estate into one Records, parser by parser (``helm``: the Helm
+    engine for what a file asks it to render, e.g. a kustomization's ``helmCharts``)."""
     parsers = parsers or registry.PARSERS
     records = Records()
     for parser in parsers:
-        records.extend(parser.parse(root, files.of(parser.name)))
+        paths = files.of(parser.name)
+        if helm is not None and parser.parse_rendering is not None:
+            records.extend(parser.parse_rendering(root, paths, helm))
+        else:
+            records.extend(parser.parse(root, paths))
     records.issues.sort(key=lambda i: (i.path, i.line or 0))
     return records
 
@@ -159,7 +170,7 @@ def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> Non
         return
     from tools.helm.render import render_releases
 
-    rendered = render_releases(root, code, charts)
+    rendered = render_releases(root, code, charts, generated=_distinct(code.release_objects))
     done = {r.chart + "/templates/" for r in rendered.helm_renders if r.rendered and "://" not in r.chart}
     if done:
         prefixes = tuple(done)
@@ -179,6 +190,20 @@ def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> Non
     code.extend(rendered)
 
 
+def _distinct(objects: list[ReleaseObject]) -> list[ReleaseObject]:
+    """Each built release once: the same object reached by two builds is one release (the first)."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[ReleaseObject] = []
+    for item in objects:
+        meta = item[0].get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        key = (str(item[0].get("kind")), str(meta.get("namespace")), str(meta.get("name")))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
 def build_inventory(
     path: str | Path,
     cluster: KubeBackend | None = None,
@@ -193,7 +218,11 @@ def build_inventory(
     root = check_root(path)
     with gc_paused():
         files = discover(root)
-        code = parse_code(root, files)
+        from tools.helm.kustomize_charts import KustomizeCharts
+
+        kustomize_charts = KustomizeCharts(root, charts)
+        code = parse_code(root, files, helm=kustomize_charts)
+        code.helm_renders += kustomize_charts.renders
         render_charts(root, code, charts)
         inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
         if live is None and cluster is not None:

@@ -12,7 +12,7 @@ from tools.inventory.sources import CodeRef, EstateText, Record
 class HelmRender(Record):
     """What became of one Helm release when the estate was rendered: its objects, or why not."""
 
-    defined_by: Literal["terraform", "flux", "argocd"]
+    defined_by: Literal["terraform", "flux", "argocd", "kustomize"]
     name: str
     namespace: str
     chart: EstateText = Field(description="The chart: a directory of the estate, or 'REPO NAME VERSION'.")

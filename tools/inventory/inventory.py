@@ -57,6 +57,10 @@ from tools.inventory.models import (
     Workload,
 )
 from tools.inventory.sources import ParseIssue
+from tools.inventory.yaml_lines import LineOf
+
+ReleaseObject = tuple[dict[str, Any], str, LineOf | None]
+"""A release object a GitOps build made: (object, the file that made it, its key-line lookup)."""
 
 
 class Records(BaseModel):
@@ -98,10 +102,18 @@ class Records(BaseModel):
     issues: list[ParseIssue] = Field(default_factory=list, description="Files reported and skipped.")
     _index_cache: dict[str, Any] = PrivateAttr(default_factory=dict)
     """The lookups of ``tools/inventory/indexes.py`` over these lists, built once on first use."""
+    _release_objects: list[ReleaseObject] = PrivateAttr(default_factory=list)
+    """Release objects the GitOps builds made (a Flux Kustomization's HelmReleases after its
+    ``targetNamespace`` and ``postBuild``; an ApplicationSet's Applications): (object, the file that
+    made it, its line lookup). The render phase renders these in place of the written documents."""
 
     @property
     def index_cache(self) -> dict[str, Any]:
         return self._index_cache
+
+    @property
+    def release_objects(self) -> list[ReleaseObject]:
+        return self._release_objects
 
     @classmethod
     def list_fields(cls) -> list[str]:
@@ -111,6 +123,7 @@ class Records(BaseModel):
         """Append every list of ``other`` (of the shared ``Records`` fields) to this one."""
         for name in Records.model_fields:
             getattr(self, name).extend(getattr(other, name))
+        self._release_objects.extend(other._release_objects)
 
     def is_deployed(self, path: str) -> bool | None:
         """Whether a GitOps object deploys the file at ``path``; None when the estate has none to say."""

@@ -201,13 +201,11 @@ def _container(o: K8sObject, item: dict[str, Any], init: bool, path: KeyPath) ->
     )
 
 
-_SECURITY_KEYS: tuple[tuple[str, KeyPath], ...] = (
-    ("privileged", ("privileged",)),
-    ("allow_privilege_escalation", ("allowPrivilegeEscalation",)),
-    ("run_as_non_root", ("runAsNonRoot",)),
-    ("run_as_user", ("runAsUser",)),
+SECURITY_KEYS: tuple[tuple[str, KeyPath], ...] = (  # SecurityContext field, its securityContext keys
+    ("privileged", ("privileged",)), ("allow_privilege_escalation", ("allowPrivilegeEscalation",)),
+    ("run_as_non_root", ("runAsNonRoot",)), ("run_as_user", ("runAsUser",)),
     ("capabilities_add", ("capabilities", "add")),
-)
+)  # fmt: skip
 
 
 def _security(value: Any, o: K8sObject | None = None, path: KeyPath = ()) -> SecurityContext:
@@ -218,7 +216,7 @@ def _security(value: Any, o: K8sObject | None = None, path: KeyPath = ()) -> Sec
     caps = as_map(ctx.get("capabilities"))
     lines: dict[str, int] = {}
     if o is not None and o.line_of is not None:
-        for name, keys in _SECURITY_KEYS:
+        for name, keys in SECURITY_KEYS:
             if dig(ctx, tuple(str(k) for k in keys)) is not None and (line := o.line((*path, *keys))):
                 lines[name] = line
     return SecurityContext(

@@ -171,12 +171,12 @@ class _EstateReader:
             for resource in resources:
                 self._built(resource, "manifest")
         for app in gitops.applications:
-            found = records_from_object(
-                app.obj, app.source, "manifest", Provenance(self._origins, app.obj, app.source.path)
-            )
+            provenance = Provenance(self._origins, app.obj, app.source.path)
+            found = records_from_object(app.obj, app.source, "manifest", provenance)
             for argo in found.argo_apps:
                 argo.generated_by = app.appset
             self.records.extend(found)
+            self.records.release_objects.append((app.obj, app.source.path, provenance))
         self.records.deployed_paths += gitops.deployed
         self.records.issues += gitops.issues
 
@@ -195,9 +195,13 @@ class _EstateReader:
 
     def _built(self, resource: Resource, origin: Origin) -> None:
         source = CodeRef(path=resource.path, line=resource.line)
-        found = records_from_object(
-            resource.obj, source, origin, Provenance(self._origins, resource.obj, resource.path)
-        )
+        provenance = Provenance(self._origins, resource.obj, resource.path)
+        named = provenance.ref(("metadata", "name")) if resource.kind == "Namespace" else None
+        if named is not None and named.path != resource.path:
+            source = named  # a component's placeholder renamed by a kustomization: cite its namespace line
+        found = records_from_object(resource.obj, source, origin, provenance)
+        if _is_release(resource.obj):  # rendered as built, not as written (helm/render.py)
+            self.records.release_objects.append((resource.obj, resource.path, provenance))
         self._wirable += found.alert_rules
         self.records.extend(found)
 
@@ -325,6 +329,14 @@ class _EstateReader:
 
 def _is_object(data: dict[str, Any]) -> bool:
     return isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+
+
+def _is_release(data: dict[str, Any]) -> bool:
+    """A Flux HelmRelease or an Argo CD Application: what the render phase renders."""
+    api = str(data.get("apiVersion"))
+    return (data.get("kind") == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/")) or (
+        data.get("kind") == "Application" and api.startswith("argoproj.io/")
+    )
 
 
 def _is_flux(data: dict[str, Any]) -> bool:

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tools.inventory.inventory import Records
+
+if TYPE_CHECKING:
+    from tools.inventory.kustomize.model import HelmChartRenderer
 
 SNAPSHOT_MARKER = "_snapshot.json"
 """A directory holding it is a cluster snapshot, read by the kube tools, never parsed as code."""
@@ -28,6 +31,8 @@ class Parser:
     """Whether a file of this base name is this parser's."""
     parse: Callable[[Path, list[str]], Records]
     """Records of the claimed files (paths estate-relative, shown forms); broken files are issues."""
+    parse_rendering: Callable[[Path, list[str], HelmChartRenderer], Records] | None = None
+    """The same, with the Helm engine for what the files ask it to render (kustomize ``helmCharts``)."""
 
 
 def terraform_claims(name: str) -> bool:
@@ -89,15 +94,15 @@ def manifest_claims(name: str) -> bool:
     )
 
 
-def _manifests(root: Path, paths: list[str]) -> Records:
+def _manifests(root: Path, paths: list[str], helm: HelmChartRenderer | None = None) -> Records:
     from tools.inventory.manifests import parse_manifests
 
-    return parse_manifests(root, paths)
+    return parse_manifests(root, paths, helm)
 
 
 PARSERS: tuple[Parser, ...] = (
     Parser("terraform", terraform_claims, _terraform),
-    Parser("manifests", manifest_claims, _manifests),
+    Parser("manifests", manifest_claims, _manifests, _manifests),
 )
 
 

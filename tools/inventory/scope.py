@@ -25,6 +25,12 @@ NOT_DEPLOYED_DIRS = frozenset(
 )
 NOT_DEPLOYED_NAME = re.compile(r"\.(example|sample)(\.[^/]*)?$", re.IGNORECASE)
 Reachability = Callable[[str], "bool | None"]
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+OBJECT_FIELDS = (
+    *("workloads", "pvcs", "namespaces", "pdbs", "hpas", "network_policies", "quotas", "roles"),
+    *("bindings", "secrets", "alert_rules", "policies"),
+)
+"""The records of Kubernetes objects: what a GitOps object deploys (CI, bots, Terraform are not)."""
 
 
 def path_is_deployed(path: str) -> bool | None:
@@ -51,8 +57,42 @@ def is_deployed(record: object, reachable: Reachability | None = None) -> bool |
     return reachable(source.path)
 
 
+def reachability(code: Records) -> Reachability | None:
+    """Reachability from the estate's GitOps objects (``Records.deployed_paths``): a manifest file no
+    Flux Kustomization or Argo CD Application reaches is not deployed. None when the estate has no
+    GitOps object to say (then only the path rule speaks).
+
+    It speaks only of files holding Kubernetes objects (``OBJECT_FIELDS``, in YAML/JSON): Terraform,
+    CI, docs and bot config are deployed, or not, by other means. A file holding a GitOps entry point
+    (a Flux Kustomization, source or HelmRelease, a written Argo CD Application or ApplicationSet) is
+    applied by hand at bootstrap, so it is never ruled out by reach."""
+    if not code.deployed_paths:
+        return None
+    entry = {
+        r.source.path
+        for records in (code.flux_kustomizations, code.flux_sources, code.helm_releases, code.argo_apps)
+        for r in records
+        if isinstance(r.source, CodeRef) and getattr(r, "generated_by", None) is None
+    }
+
+    objects = {
+        r.source.path
+        for name in OBJECT_FIELDS
+        for r in getattr(code, name)
+        if isinstance(r.source, CodeRef) and r.source.path.endswith(MANIFEST_SUFFIXES)
+    }
+
+    def reach(path: str) -> bool | None:
+        if path not in objects or path in entry:
+            return None
+        return code.is_deployed(path)
+
+    return reach
+
+
 def deployed_view(inventory: Inventory, reachable: Reachability | None = None) -> Inventory:
-    """The inventory a check reads: code records that are not deployed left out.
+    """The inventory a check reads: code records that are not deployed left out (the path rule, then
+    the estate's own reachability unless ``reachable`` is given).
 
     The same object when every code record may be deployed (the common case), so the indexes built
     on it are shared; otherwise one view, built once and kept on the inventory.
@@ -60,6 +100,8 @@ def deployed_view(inventory: Inventory, reachable: Reachability | None = None) -
     cached = inventory.scoped_view
     if cached is not None and reachable is None:
         return cached
+    own = reachable is None
+    reachable = reachable or reachability(inventory.code)
     code = inventory.code
     kept = {
         name: [r for r in getattr(code, name) if is_deployed(r, reachable) is not False]
@@ -71,13 +113,14 @@ def deployed_view(inventory: Inventory, reachable: Reachability | None = None) -
     else:
         scoped = Records(**{**{n: getattr(code, n) for n in Records.list_fields()}, **kept})
         view = inventory.model_copy(update={"code": scoped})
-    if reachable is None:
+    if own:
         inventory.scoped_view = view
     return view
 
 
 def not_deployed(inventory: Inventory, reachable: Reachability | None = None) -> list[str]:
     """The files whose records the checks leave out as not deployed, sorted."""
+    reachable = reachable or reachability(inventory.code)
     paths: set[str] = set()
     for name in Records.list_fields():
         for record in getattr(inventory.code, name):

@@ -67,6 +67,10 @@ _PROHIBITION = re.compile(
 )
 """A prohibition that governs the command: no clause break (``,;:.!?``) between it and the command
 ("Never run `kubectl apply`"), so "To avoid downtime, run `kubectl scale`" is still a step."""
+_LIST_GAP = re.compile(r"[\s`*_]*(?:(?:,|\bor\b|\band\b|\bnor\b)[\s`*_]*)*")
+"""What may stand between two commands of one list ("`a`**, `b` or `c`"): no clause break."""
+_OPEN_PROHIBITION = re.compile(_PROHIBITION.pattern.replace("[^,;:.!?]*$", "[^;:.!?]*$"), re.IGNORECASE)
+"""A line that ends inside a prohibition's list (commas allowed): the next line may continue it."""
 _SEGMENT_END = re.compile(r"\|\|?|&&|;|`|\)")
 _READ_ONLY = frozenset(
     {
@@ -150,11 +154,20 @@ def _verb_name(command: str) -> str:
     return " ".join(words[:2]) if words[0] == "helm" else words[0]
 
 
-def first_step(text: str) -> str | None:
-    """The first command on a line that changes state (its name), or None when the line has none."""
+def first_step(text: str, continued: bool = False) -> str | None:
+    """The first command on a line that changes state (its name), or None when the line has none.
+
+    ``continued``: the line goes on a sentence whose prohibition the line before left open ("do not
+    run `kubectl edit`," / "`kubectl apply` or `helm upgrade`"). A command listed right after a
+    governed one (", `x`", " or `y`") is governed by the same prohibition."""
+    governed_to: int | None = 0 if continued else None
     for m in _VERB.finditer(text):
-        if _PROHIBITION.search(text[: m.start()]):
+        listed = governed_to is not None and _LIST_GAP.fullmatch(text[governed_to : m.start()])
+        if listed or _PROHIBITION.search(text[: m.start()]):
+            tick = text.find("`", m.end())
+            governed_to = tick + 1 if tick >= 0 else m.end()
             continue
+        governed_to = None
         end = _SEGMENT_END.search(text, m.end())
         segment = text[m.start() : end.start() if end else len(text)]
         verb = _verb_name(m.group(0))
@@ -163,14 +176,26 @@ def first_step(text: str) -> str | None:
     return None
 
 
+def _continues(before: str, text: str) -> bool:
+    """``text`` goes on the prohibition ``before`` left open: it starts with a command of the list."""
+    gap = _LIST_GAP.match(text)
+    return (
+        _OPEN_PROHIBITION.search(before) is not None
+        and gap is not None
+        and bool(_VERB.match(text, gap.end()))
+    )
+
+
 def _steps(ctx: CheckContext) -> tuple[list[tuple[Hit, str]], Search, str]:
     snapshots, listing_ev = snapshot_dirs(ctx, AGENT)
     found = search(ctx, AGENT, IMPERATIVE_PATTERN, glob=DOC_AND_SCRIPT_GLOB, exclude_dirs=snapshots)
+    lines = {(hit.path, hit.line): hit.text for hit in found.hits}
     steps = []
     for hit in found.hits:
         if hit.path.lower().endswith(_NOT_DOCS):
             continue
-        verb = first_step(hit.text)
+        before = lines.get((hit.path, hit.line - 1))
+        verb = first_step(hit.text, continued=before is not None and _continues(before, hit.text))
         if verb is not None:
             steps.append((hit, verb))
     return steps, found, listing_ev

@@ -37,13 +37,16 @@ def _container_check(ctx: CheckContext, why: Callable[[Container], str | None]) 
 
 
 def _missing_request(container: Container) -> str | None:
+    """A limit set without its request is the request too (Kubernetes copies it when the pod is
+    admitted), so only a resource with neither is missing its request."""
+    r = container.resources
     missing = [
         kind
-        for kind, value in (
-            ("CPU", container.resources.cpu_request),
-            ("memory", container.resources.memory_request),
+        for kind, request, limit in (
+            ("CPU", r.cpu_request, r.cpu_limit),
+            ("memory", r.memory_request, r.memory_limit),
         )
-        if value is None
+        if request is None and limit is None
     ]
     return f"no {' or '.join(missing)} request" if missing else None
 

@@ -222,6 +222,20 @@ def _lookup(params: dict[str, Any], dotted: str, go: bool) -> Any:
     return node if not isinstance(node, dict | list) else json.dumps(node)
 
 
+_GO_INDEX = re.compile(r"\{\{-?\s*index\s+\.([A-Za-z0-9_.]+)\s+(\d+)\s*-?\}\}")
+"""Go's ``{{ index .path.segments 0 }}``: an element of a list parameter."""
+
+
+def _index(params: dict[str, Any], match: re.Match[str]) -> str | None:
+    node: Any = params
+    for part in match.group(1).split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    i = int(match.group(2))
+    if not isinstance(node, list) or i >= len(node) or isinstance(node[i], dict | list):
+        return None
+    return str(node[i])
+
+
 def _fill(node: Any, params: dict[str, Any], go: bool) -> str | None:
     """Fill templates in every string of ``node`` in place; the first expression left unresolved."""
     unresolved: str | None = None
@@ -238,6 +252,8 @@ def _fill(node: Any, params: dict[str, Any], go: bool) -> str | None:
                 return match.group(0)
             return str(value).lower() if isinstance(value, bool) else str(value)
 
+        if go:
+            text = _GO_INDEX.sub(lambda m: _index(params, m) or m.group(0), text)
         out = pattern.sub(sub, text)
         if "{{" in out and unresolved is None:
             unresolved = out[out.index("{{") : out.index("}}") + 2 if "}}" in out else len(out)]

@@ -149,6 +149,15 @@ def _ref(ctx: _Context, keypath: tuple[str | int, ...]) -> CodeRef:
 
 
 def set_namespace(r: Resource, namespace: str, origins: Origins, ref: CodeRef) -> None:
+    """kustomize's namespace transformer: namespaced objects move, and a Namespace object is renamed
+    to it (``kubectl kustomize`` does both; a component's placeholder Namespace becomes the real one)."""
+    if r.kind == "Namespace" and r.group == "":
+        meta = r.meta()
+        if meta.get("name") != namespace:
+            if isinstance(meta.get("name"), str):
+                r.names.append(meta["name"])
+            meta["name"] = namespace
+            origins.set_key(meta, "name", ref)
     if r.kind not in CLUSTER_SCOPED:
         meta = r.meta()
         meta["namespace"] = namespace
