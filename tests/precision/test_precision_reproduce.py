@@ -1,0 +1,94 @@
+"""The catalog's standard-tool command of a check prints what the check counts, on the trap classes the
+check's semantics were changed for (a command written before the change counts the old way).
+
+MNT-HELM-UNPINNED judges a Flux ``spec.chartRef`` release by its source's ref (issue 9): pinned by a tag
+or a digest, unpinned with no ref or a range, not judged when the source is not in the repo; Argo CD
+Applications of a chart are releases too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus import detect
+
+from tools.checks.reproduce import Where
+from tools.checks.reproduce_run import run_spec
+from tools.checks.spec import spec_by_id
+from tools.sandbox import Jail
+
+HR = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 1h
+{chart}
+---
+"""
+REF = "  chartRef:\n    kind: OCIRepository\n    name: {source}\n"
+SPEC = "  chart:\n    spec:\n      chart: podinfo\n      version: {version!r}\n"
+OCI = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  url: oci://ghcr.io/example/{name}
+{ref}
+---
+"""
+ARGO = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://charts.example.org
+    chart: {name}
+    targetRevision: {version!r}
+  destination:
+    namespace: {name}
+---
+"""
+
+
+def files() -> dict[str, str]:
+    releases = [
+        HR.format(name="by-tag", chart=REF.format(source="tagged")),  # pinned: ref.tag 3.5.1
+        HR.format(name="by-digest", chart=REF.format(source="digested")),  # pinned: a digest
+        HR.format(name="by-nothing", chart=REF.format(source="unreffed")),  # UNPINNED: no ref
+        HR.format(name="by-semver", chart=REF.format(source="ranged")),  # UNPINNED: a semver range
+        HR.format(name="elsewhere", chart=REF.format(source="not-in-repo")),  # not judged
+        HR.format(name="pinned", chart=SPEC.format(version="6.5.0")),
+        HR.format(name="loose", chart=SPEC.format(version=">=6.0.0")),  # UNPINNED
+        HR.format(name="LATEST", chart=SPEC.format(version="Latest")),  # UNPINNED
+    ]
+    sources = [
+        OCI.format(name="tagged", ref="  ref:\n    tag: 3.5.1"),
+        OCI.format(name="digested", ref="  ref:\n    digest: sha256:" + "a" * 64),
+        OCI.format(name="unreffed", ref=""),
+        OCI.format(name="ranged", ref="  ref:\n    semver: '>=3.0.0'"),
+    ]
+    apps = [ARGO.format(name="grafana", version="8.5.1"), ARGO.format(name="loki", version="6.*")]  # 1
+    return {"flux/releases.yaml": "".join(releases), "flux/sources.yaml": "".join(sources),
+            "argo/apps.yaml": "".join(apps)}  # fmt: skip
+
+
+def test_the_helm_unpinned_command_counts_what_the_check_counts(tmp_path: Path) -> None:
+    root = tmp_path / "estate"
+    detection = detect(root, files(), "MNT-HELM-UNPINNED")
+    assert detection.count == 5
+    assert sorted(loc.subject for loc in detection.locations) == [
+        "HelmRelease/apps/LATEST", "HelmRelease/apps/by-nothing", "HelmRelease/apps/by-semver",
+        "HelmRelease/apps/loose", "HelmRelease/loki/loki",
+    ]  # fmt: skip
+    spec = spec_by_id("MNT-HELM-UNPINNED").reproduce["count"]
+    printed = run_spec(spec, Jail(root), Where(estate=str(root)), None)
+    assert printed.value == detection.count, printed.error
