@@ -131,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         kubeconfig=args.kubeconfig,
         kube_timeout=args.kube_timeout,
+        chart_cache=args.chart_cache,
+        fetch_charts=args.fetch_charts or None,
         out=Path(args.out) if args.out else None,
         concerns=tuple(dict.fromkeys(args.concerns)) if args.concerns else None,
         date=args.date,

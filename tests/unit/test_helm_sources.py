@@ -439,3 +439,21 @@ def test_a_release_without_a_namespace_takes_its_kustomizations(tmp_path: Path, 
     inv = build_inventory(write(tmp_path / "estate", files), charts=ChartOptions(cache_dir=cache.root))
     assert [(w.namespace, w.name) for w in inv.code.workloads] == [("media", "web")]
     assert [(r.namespace, r.name) for r in inv.code.helm_renders] == [("media", "web")]
+
+
+def test_run_renders_from_the_chart_cache_it_is_given(
+    tmp_path: Path, cache: ChartCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --chart-cache DIR`` reads DIR (it was parsed and then ignored: the default cache was read)."""
+    import json
+
+    monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(tmp_path / "empty-default"))
+    root = write(tmp_path / "estate", FLUX)
+    out = tmp_path / "out"
+    argv = ["run", str(root), "--offline", "--date", "2026-11-20", "--out", str(out)]
+    argv += ["--state-dir", str(tmp_path / "s"), "--chart-cache", str(cache.root)]
+    code, printed = cli(argv, monkeypatch)
+    assert code == 0, printed
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert not [g for g in report["gaps"] if "not rendered" in g or "not in the cache" in g]
+    assert "**Scope**: 4 files, 1 workloads" in (out / "audit.md").read_text(encoding="utf-8")  # rendered
