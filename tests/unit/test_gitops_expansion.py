@@ -370,3 +370,42 @@ def test_an_argo_application_builds_its_kustomization_and_notes_options_not_appl
     ]
     [deployed] = records.deployed_paths
     assert (deployed.path, deployed.via, deployed.built) == ("apps/web", "argocd", True)
+
+
+def test_a_go_template_indexes_the_path_segments(tmp_path: Path) -> None:
+    """``{{ index .path.segments 0 }}`` is Argo's documented way to read a directory's parent (the
+    argocd-homelab estate labels each app by it): filled, not noted as unexpanded."""
+    appset = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: platform, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - git:
+        repoURL: https://github.com/example/homelab
+        revision: HEAD
+        directories:
+          - path: apps/*
+  template:
+    metadata:
+      name: '{{ .path.basename }}'
+    spec:
+      project: '{{ index .path.segments 0 }}'
+      source: {repoURL: https://github.com/example/homelab, path: '{{ .path.path }}'}
+      destination: {namespace: '{{ index .path.segments 1 }}-{{ index .path.segments 5 }}'}
+"""
+    paths = write(
+        tmp_path,
+        {
+            "argocd/appset.yaml": appset,
+            "apps/web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+        },
+    )
+    records = parse_manifests(tmp_path, paths)
+    assert [(a.name, a.project, a.destination_namespace) for a in records.argo_apps] == [
+        ("web", "apps", "web-{{ index .path.segments 5 }}")  # out of range: left as written, and noted
+    ]
+    assert [i.message for i in records.issues] == [
+        "ApplicationSet platform: template '{{ index .path.segments 5 }}' not expanded"
+    ]

@@ -29,7 +29,8 @@ from tools.inventory.sources import CodeRef
 from tools.inventory.yaml_lines import YamlDocument, load_values
 
 _FAST = re.compile(r"\{\{\s*([\w.\[\]-]+)\s*\}\}")
-_GO = re.compile(r"\{\{-?\s*\.([\w.]+)\s*-?\}\}")
+_GO = re.compile(r"\{\{-?\s*(?:\.([\w.]+)|index\s+\.([\w.]+)\s+(\d+))\s*-?\}\}")
+"""``{{ .path.basename }}`` and ``{{ index .path.segments 0 }}`` (Go's index over a list parameter)."""
 _SKIP_DIRS = frozenset({".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "__pycache__"})
 _EXPANDED = ("list", "git")
 
@@ -222,6 +223,16 @@ def _lookup(params: dict[str, Any], dotted: str, go: bool) -> Any:
     return node if not isinstance(node, dict | list) else json.dumps(node)
 
 
+def _index(params: dict[str, Any], dotted: str, i: int) -> Any:
+    """Go's ``index .a.b N``: the Nth item of a list parameter (``.path.segments``), else None."""
+    node: Any = params
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, list) or i >= len(node) or isinstance(node[i], dict | list):
+        return None
+    return node[i]
+
+
 def _fill(node: Any, params: dict[str, Any], go: bool) -> str | None:
     """Fill templates in every string of ``node`` in place; the first expression left unresolved."""
     unresolved: str | None = None
@@ -232,7 +243,10 @@ def _fill(node: Any, params: dict[str, Any], go: bool) -> str | None:
 
         def sub(match: re.Match[str]) -> str:
             nonlocal unresolved
-            value = _lookup(params, match.group(1), go)
+            if go and match.group(2) is not None:
+                value = _index(params, match.group(2), int(match.group(3)))
+            else:
+                value = _lookup(params, match.group(1), go)
             if value is None:
                 unresolved = unresolved or match.group(0)
                 return match.group(0)
