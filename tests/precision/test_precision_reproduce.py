@@ -92,3 +92,41 @@ def test_the_helm_unpinned_command_counts_what_the_check_counts(tmp_path: Path) 
     spec = spec_by_id("MNT-HELM-UNPINNED").reproduce["count"]
     printed = run_spec(spec, Jail(root), Where(estate=str(root)), None)
     assert printed.value == detection.count, printed.error
+
+
+DEPLOY = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\n"
+BOTS: dict[str, tuple[dict[str, str], int]] = {
+    # where Renovate does not look (h10harden): no config, so the finding stands
+    "a renovate.json in a docs sample": ({"docs/sample/renovate.json": '{"extends": ["config:base"]}'}, 1),
+    "renovate.json in .github": ({".github/renovate.json": '{"extends": ["config:base"]}'}, 0),
+    "a Renovate config that only bumps npm": ({"renovate.json5": "{enabledManagers: ['npm'],}"}, 1),
+    "Renovate in the root package.json": ({"package.json": '{"name": "x", "renovate": {"extends": []}}'}, 0),
+    "renovate only as a dependency": ({"package.json": '{"devDependencies": {"renovate": "^37.0.0"}}'}, 1),
+    "Dependabot for GitHub Actions only": (
+        {".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: github-actions\n"},
+        1,
+    ),
+    "Dependabot for Terraform": (
+        {".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: terraform\n"},
+        0,
+    ),
+    "a self-hosted Renovate": (
+        {"ops/renovate.yaml": DEPLOY.replace("web", "bot")
+         + "spec:\n  template:\n    spec:\n      containers:\n        - name: r\n"
+         "          image: ghcr.io/renovatebot/renovate:37.1.0\n"},
+        0,
+    ),
+}  # fmt: skip
+
+
+def test_the_dependency_bot_command_looks_where_the_check_looks(tmp_path: Path) -> None:
+    """MNT-NO-DEP-BOT reads bot configs only where the bots read them, and only for infrastructure
+    ecosystems (issue 10); its command counted a renovate.json anywhere, so the recount turned a true
+    finding into 0."""
+    spec = spec_by_id("MNT-NO-DEP-BOT").reproduce["count"]
+    for i, (case, (files, expected)) in enumerate(BOTS.items()):
+        root = tmp_path / str(i)
+        detection = detect(root, {"apps/web.yaml": DEPLOY, **files}, "MNT-NO-DEP-BOT")
+        assert detection.count == expected, case
+        printed = run_spec(spec, Jail(root), Where(estate=str(root)), None)
+        assert printed.value == expected, (case, printed.error)
