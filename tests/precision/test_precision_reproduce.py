@@ -130,3 +130,30 @@ def test_the_dependency_bot_command_looks_where_the_check_looks(tmp_path: Path) 
         assert detection.count == expected, case
         printed = run_spec(spec, Jail(root), Where(estate=str(root)), None)
         assert printed.value == expected, (case, printed.error)
+
+
+def test_the_network_policy_command_counts_every_engine_the_check_counts(tmp_path: Path) -> None:
+    """SEC-NO-NETPOL takes Cilium and Calico namespaced policies as policies (issue 10); its command
+    read only kind NetworkPolicy, so a namespace isolated by a CiliumNetworkPolicy was counted again."""
+
+    def workload(ns: str) -> str:
+        return f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: {ns}}}\n---\n"
+
+    def policy(api: str, kind: str, ns: str | None) -> str:
+        where = f", namespace: {ns}" if ns else ""
+        return f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: p{where}}}\n---\n"
+
+    files = {
+        "apps.yaml": "".join(workload(ns) for ns in ("apps", "db", "calico", "web", "cache")),
+        "policies.yaml": policy("cilium.io/v2", "CiliumNetworkPolicy", "apps")
+        + policy("networking.k8s.io/v1", "NetworkPolicy", "db")
+        + policy("crd.projectcalico.org/v1", "NetworkPolicy", "calico")
+        + policy("example.com/v1", "NetworkPolicy", "web")  # another API group: not a policy
+        + policy("cilium.io/v2", "CiliumClusterwideNetworkPolicy", None),  # covers no namespace here
+    }
+    root = tmp_path / "estate"
+    detection = detect(root, files, "SEC-NO-NETPOL")
+    assert (detection.count, detection.total) == (2, 5)
+    assert sorted(loc.subject for loc in detection.locations) == ["Namespace/cache", "Namespace/web"]
+    spec = spec_by_id("SEC-NO-NETPOL").reproduce["count"]
+    assert run_spec(spec, Jail(root), Where(estate=str(root)), None).value == 2
