@@ -144,8 +144,9 @@ def test_the_network_policy_command_counts_every_engine_the_check_counts(tmp_pat
         return f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: p{where}}}\n---\n"
 
     files = {
-        "apps.yaml": "".join(workload(ns) for ns in ("apps", "db", "calico", "web", "cache")),
+        "apps.yaml": "".join(workload(ns) for ns in ("apps", "media", "db", "calico", "web", "cache")),
         "policies.yaml": policy("cilium.io/v2", "CiliumNetworkPolicy", "apps")
+        + policy("cilium.io/v2", "CiliumNetworkPolicy", "media")
         + policy("networking.k8s.io/v1", "NetworkPolicy", "db")
         + policy("crd.projectcalico.org/v1", "NetworkPolicy", "calico")
         + policy("example.com/v1", "NetworkPolicy", "web")  # another API group: not a policy
@@ -153,7 +154,7 @@ def test_the_network_policy_command_counts_every_engine_the_check_counts(tmp_pat
     }
     root = tmp_path / "estate"
     detection = detect(root, files, "SEC-NO-NETPOL")
-    assert (detection.count, detection.total) == (2, 5)
+    assert (detection.count, detection.total) == (2, 6)
     assert sorted(loc.subject for loc in detection.locations) == ["Namespace/cache", "Namespace/web"]
     spec = spec_by_id("SEC-NO-NETPOL").reproduce["count"]
     assert run_spec(spec, Jail(root), Where(estate=str(root)), None).value == 2
