@@ -158,3 +158,31 @@ def test_the_network_policy_command_counts_every_engine_the_check_counts(tmp_pat
     assert sorted(loc.subject for loc in detection.locations) == ["Namespace/cache", "Namespace/web"]
     spec = spec_by_id("SEC-NO-NETPOL").reproduce["count"]
     assert run_spec(spec, Jail(root), Where(estate=str(root)), None).value == 2
+
+
+def test_the_audit_only_command_counts_every_policy_kind_the_check_reads(tmp_path: Path) -> None:
+    """SEC-POLICY-AUDIT-ONLY reads ValidatingAdmissionPolicyBindings, Kyverno ImageValidatingPolicies and
+    sigstore ClusterImagePolicies (issue 10); its command read only Kyverno and Gatekeeper."""
+
+    def obj(api: str, kind: str, name: str, spec: str) -> str:
+        return f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}}}\nspec: {spec}\n---\n"
+
+    vap, ivp = "admissionregistration.k8s.io/v1", "policies.kyverno.io/v1alpha1"
+    files = {
+        "policies.yaml": obj("kyverno.io/v1", "ClusterPolicy", "k-audit", "{validationFailureAction: Audit}")
+        + obj("kyverno.io/v1", "ClusterPolicy", "k-enforce", "{validationFailureAction: Enforce}")
+        + obj(vap, "ValidatingAdmissionPolicyBinding", "vap-warn", "{validationActions: [Warn, Audit]}")
+        + obj(vap, "ValidatingAdmissionPolicyBinding", "vap-deny", "{validationActions: [Deny]}")
+        + obj(ivp, "ImageValidatingPolicy", "ivp-audit", "{validationActions: [Audit]}")
+        + obj(ivp, "ImageValidatingPolicy", "ivp-default", "{}")
+        + obj("policy.sigstore.dev/v1beta1", "ClusterImagePolicy", "cip-warn", "{mode: warn}")
+        + obj("policy.sigstore.dev/v1beta1", "ClusterImagePolicy", "cip-default", "{}"),
+    }
+    root = tmp_path / "estate"
+    detection = detect(root, files, "SEC-POLICY-AUDIT-ONLY")
+    assert (detection.count, detection.total) == (4, 8)
+    assert sorted(loc.subject.rsplit("/", 1)[-1] for loc in detection.locations) == [
+        "cip-warn", "ivp-audit", "k-audit", "vap-warn"
+    ]  # fmt: skip
+    spec = spec_by_id("SEC-POLICY-AUDIT-ONLY").reproduce["count"]
+    assert run_spec(spec, Jail(root), Where(estate=str(root)), None).value == 4
