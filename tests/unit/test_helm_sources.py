@@ -457,3 +457,23 @@ def test_run_renders_from_the_chart_cache_it_is_given(
     report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     assert not [g for g in report["gaps"] if "not rendered" in g or "not in the cache" in g]
     assert "**Scope**: 4 files, 1 workloads" in (out / "audit.md").read_text(encoding="utf-8")  # rendered
+
+
+def test_rerun_reads_the_same_chart_cache_as_the_run(
+    tmp_path: Path, cache: ChartCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run concern renders the releases the run rendered: the cache comes from the environment (or
+    --chart-cache) as in ``run``, not nowhere (its population silently lost the rendered workloads)."""
+    import json
+
+    monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(cache.root))
+    root = write(tmp_path / "estate", FLUX)
+    out, state = tmp_path / "out", str(tmp_path / "s")
+    argv = ["run", str(root), "--offline", "--date", "2026-11-20", "--out", str(out), "--state-dir", state]
+    code, printed = cli(argv, monkeypatch)
+    assert code == 0, printed
+    rerun = ["rerun", str(out / "audit.json"), "--concern", "R3", "--offline", "--out", str(tmp_path / "rr")]
+    code, printed = cli(rerun, monkeypatch)
+    assert code == 0, printed
+    report = json.loads((tmp_path / "rr" / "audit.json").read_text(encoding="utf-8"))
+    assert not [g for g in report["gaps"] if "not rendered" in g or "not in the cache" in g]
