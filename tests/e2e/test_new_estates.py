@@ -103,9 +103,22 @@ def line_at(root: Path, ref: str) -> str:
 # --------------------------------------------------------------------------------- raw parse
 
 
+NOTES = {
+    "flux-homelab": [
+        (
+            "kubernetes/apps/kube-system/cilium/app/kustomization.yaml",
+            "configurations: not applied by this build (not supported)",
+        )
+    ],
+}
+"""What the Kustomize build notes and does not do (README: any other field is noted); not a parse issue."""
+
+
 def test_estates_parse_with_no_issue(estate: str) -> None:
     inventory = build_inventory(ROOTS[estate])
-    assert inventory.code.issues == []
+    assert [i for i in inventory.code.issues if i.reason != "note"] == []
+    notes = [(i.path, i.message) for i in inventory.code.issues if i.reason == "note"]
+    assert notes == NOTES.get(estate, [])
     assert truth(estate)["parse_errors"] == []
     assert inventory.files_scanned == truth(estate)["inventory"]["raw_counts"]["files"]
 
