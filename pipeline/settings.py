@@ -215,9 +215,26 @@ class RunSettings(BaseModel):
         if "keep_runs" not in values and env.keep_runs:
             values["keep_runs"] = env.keep_runs_count()
         try:
-            return cls.model_validate(values)
+            settings = cls.model_validate(values)
         except ValidationError as exc:
             raise SettingsError(_first_problem(exc)) from None
+        settings.refuse_fetching_into_audited()
+        return settings
+
+    def refuse_fetching_into_audited(self) -> None:
+        """``--fetch-charts`` writes what it pulls into the chart cache: a cache inside the estate or the
+        snapshot directory would be a write to what is audited. One line, exit 2 (read-only, it is fine)."""
+        if not self.fetch_charts or self.chart_cache is None:
+            return
+        cache = self.resolve(self.chart_cache).resolve()
+        snapshot = self.resolve(self.cluster) if self.cluster and self.cluster != "live" else None
+        for what, root in (("estate", self.resolve(self.estate)), ("snapshot", snapshot)):
+            if root is not None and root.is_dir() and cache.is_relative_to(root.resolve()):
+                raise SettingsError(
+                    f"--chart-cache {str(self.chart_cache)!r} is inside the audited {what} and "
+                    "--fetch-charts would write to it: infra-audit never writes to what it audits; "
+                    "put the cache elsewhere"
+                )
 
 
 def _first_problem(exc: ValidationError) -> str:

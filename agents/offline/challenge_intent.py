@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
@@ -52,6 +52,7 @@ from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
 from tools.inventory.loading import LoadError
 from tools.inventory.yaml_lines import load_documents
+from tools.redact import redact_text
 from tools.registry import Toolbox
 
 STANCE = "intent"
@@ -65,10 +66,10 @@ class AcceptedRisk(BaseModel):
 
     check: str
     subject: str | None = None
-    reason: str
+    reason: Annotated[str, AfterValidator(redact_text)]  # estate text: it reaches verdicts and reports
     until: Date | None = None
     action: str = "drop"
-    framing: str | None = None
+    framing: Annotated[str, AfterValidator(redact_text)] | None = None
 
 
 def challenge_intent(findings: list[RawFinding], ctx: AgentContext, run_date: str) -> ChallengeOutcome:

@@ -26,6 +26,7 @@ from domain.findings import RawFinding, Verdict
 from domain.identity import code_file, names_an_object
 from domain.results import ToolStatus
 from domain.suppressions import Suppression
+from tools.redact import redact_text
 
 STANCE = "suppression"
 AGENT = agent_label("challenge", STANCE)
@@ -84,7 +85,7 @@ def parse(text: str, where: str, today: Date) -> Suppression | None:
     match = _LINE.search(text)
     if match is None:
         return None
-    check, rest = match["check"], match["rest"]
+    check, rest = match["check"], redact_text(match["rest"])  # the reason is estate text: no secret
     reason = _REASON.search(rest)
     if reason is None or not reason["reason"].strip():
         raise SuppressionError(
@@ -198,6 +199,7 @@ def accepted_list(ctx: AgentContext, today: Date, verdicts_given: list[Verdict])
         entry = {getattr(k, "value", ""): getattr(v, "value", None) for k, v in node.value}
         check = str(entry.get("check") or "")
         reason = entry.get("reason")
+        reason = redact_text(reason) if isinstance(reason, str) else reason  # as challenge_intent's
         if not isinstance(reason, str) or not reason.strip():
             raise SuppressionError(
                 f'{where}: the accepted risk for {check or "a check"} has no reason: add reason: "why"'

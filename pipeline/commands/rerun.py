@@ -78,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline:
         load_report(Path(args.baseline))  # a bad baseline is refused before anything runs
     settings = settings.model_copy(
-        update={"fail_on": args.fail_on, "baseline": Path(args.baseline).resolve() if args.baseline else None}
+        update={
+            "fail_on": args.fail_on,
+            "baseline": Path(args.baseline).resolve() if args.baseline else None,
+            # the run's chart cache (the environment's, as ``run`` reads it): the same releases render
+            "chart_cache": args.env.chart_cache_dir(),
+        }
     )
     if args.max_concurrency is not None:
         settings = settings.model_copy(update={"max_concurrency": args.max_concurrency})

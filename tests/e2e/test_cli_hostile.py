@@ -229,3 +229,26 @@ def test_snapshot_files_not_read_are_shown_as_the_user_named_the_snapshot(
     report = (tmp_path / "out" / "audit.md").read_text()
     assert f"snap/{pods.name}" in report and str(tmp_path) not in report
     assert str(tmp_path) not in (tmp_path / "out" / "audit.json").read_text()
+
+
+@pytest.mark.parametrize("command", ["run", "inventory"])
+def test_fetched_charts_are_never_cached_inside_what_is_audited(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fetch-charts writes the charts it pulls into --chart-cache: inside the estate (or the snapshot)
+    that is a write to what is audited, refused in one line before anything runs."""
+    estate = tmp_path / "estate"
+    shutil.copytree(GITOPS, estate)
+    snapshot = tmp_path / "snap"
+    shutil.copytree(HOMELAB_SNAPSHOT, snapshot)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    extra = ["--offline", "--out", str(tmp_path / "out"), "--state-dir", str(tmp_path / "s")]
+    for cache, cluster in ((estate / ".charts", []), (snapshot / "charts", ["--cluster", str(snapshot)])):
+        argv = [command, str(estate), "--fetch-charts", "--chart-cache", str(cache), *cluster]
+        code, _, stderr = cli([*argv, *(extra if command == "run" else [])], monkeypatch)
+        assert code == 2 and "--chart-cache" in stderr and "is inside the audited" in stderr, stderr
+        assert stderr.count("\n") == 1
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    # without --fetch-charts the cache is only read: a cache inside the estate is allowed
+    code, _, stderr = cli(["inventory", str(estate), "--chart-cache", str(estate / ".charts")], monkeypatch)
+    assert code == 0, stderr

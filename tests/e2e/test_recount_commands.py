@@ -113,3 +113,43 @@ def test_a_command_that_fails_is_a_gap_not_a_correction(
     got = audit(tmp_path)
     assert [v.action for v in got.verdicts] == ["CONFIRMED"]
     assert [g for g in got.gaps if g.startswith("DEC-IGNORE-CHANGES: the recount command")]
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+"""
+
+
+def test_files_left_out_as_not_deployed_are_left_out_of_the_recount(tmp_path: Path) -> None:
+    """The checks do not count examples/ (scope.py); a recount command that did would "correct" a right
+    number into a wrong one (it printed 2 of 1 containers). rg skips those files; python cannot, so its
+    numbers are listed, not recomputed."""
+    estate = tmp_path / "estate"
+    for where in ("apps", "examples"):
+        (estate / where).mkdir(parents=True)
+        (estate / where / "web.yaml").write_text(DEPLOYMENT.format(name=f"web-{where}"), encoding="utf-8")
+        (estate / where / "main.tf").write_text(TF, encoding="utf-8")
+    settings = RunSettings(estate=estate, estate_label="estate", date="2026-11-20", workdir=tmp_path)
+    report = run_audit(settings, run_id="scoped").report
+    assert report is not None
+    by_check = {c: f for f in report.findings for c in f.checks}
+    assert by_check["MNT-IMAGE-LATEST"].title.startswith("1 of 1 containers")
+    assert by_check["DEC-IGNORE-CHANGES"].title.startswith("2 ")
+    numbers = [v for v in report.verdicts if v.challenger == "numbers"]
+    assert [v.reason for v in numbers if v.action != "CONFIRMED"] == []
+    assert not [g for g in report.gaps if "standard-tool command" in g]
+    evidence = {e.id: e for e in report.evidence}
+    raw = by_check["DEC-IGNORE-CHANGES"].raw_ids
+    ignore = next(evidence[e] for v in numbers if v.finding in raw for e in v.evidence)
+    assert ignore.tool == "reproduce" and ignore.value == 2
+    assert "'--glob=!/examples/main.tf'" in ignore.command

@@ -221,3 +221,30 @@ def test_a_suppression_without_a_reason_is_one_line_and_exit_2(
     assert "has no reason" in printed.splitlines()[-1] and "Traceback" not in printed
     assert "run id:" not in printed  # refused before the audit started
     assert not (tmp_path / "out" / "audit.json").exists()
+
+
+TOKEN = "ghp_Abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def test_a_secret_in_a_suppression_reason_reaches_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reasons are estate text: redacted like every other (inline, and accepted risks both ways)."""
+    inline = f'# infra-audit:ignore MNT-IMAGE-LATEST reason="old token {TOKEN} revoked" until=2027-01-01'
+    accepted = (
+        "accepted_risks:\n  - check: SEC-RUN-AS-ROOT\n    subject: Deployment/shop/api/api\n"
+        f'    reason: "rotated {TOKEN} already"\n'
+    )
+    root = make(tmp_path / "e", **{".infra-audit.yaml": accepted})
+    (root / "web.yaml").write_text(deployment("web", inline), encoding="utf-8")
+    code, printed = run(monkeypatch, root, tmp_path / "out")
+    assert code == 0, printed
+    assert TOKEN not in printed
+    report = load_report(tmp_path / "out" / "audit.json")
+    states = {(s.kind, s.check, s.state) for s in report.suppressions}
+    assert ("inline", "MNT-IMAGE-LATEST", "applied") in states
+    assert ("accepted", "SEC-RUN-AS-ROOT", "applied") in states  # still matched once redacted
+    mine = [s.reason for s in report.suppressions if s.check in ("MNT-IMAGE-LATEST", "SEC-RUN-AS-ROOT")]
+    assert len(mine) == 2 and all("<redacted:sha256:" in r and TOKEN not in r for r in mine)
+    for out in sorted((tmp_path / "out").iterdir()):
+        assert TOKEN not in out.read_text(encoding="utf-8"), out.name

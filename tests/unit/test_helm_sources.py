@@ -454,3 +454,41 @@ def test_a_probes_block_under_one_container_is_not_its_sidecars() -> None:
     shared = ValueLines()
     shared.add({"probes": {"liveness": {"enabled": True}}}, "v.yaml", lambda key_path: 3, ())
     assert str(shared.probes_of("main")) == "v.yaml:3"
+
+
+def test_run_renders_from_the_chart_cache_it_is_given(
+    tmp_path: Path, cache: ChartCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --chart-cache DIR`` reads DIR (it was parsed and then ignored: the default cache was read)."""
+    import json
+
+    monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(tmp_path / "empty-default"))
+    root = write(tmp_path / "estate", FLUX)
+    out = tmp_path / "out"
+    argv = ["run", str(root), "--offline", "--date", "2026-11-20", "--out", str(out)]
+    argv += ["--state-dir", str(tmp_path / "s"), "--chart-cache", str(cache.root)]
+    code, printed = cli(argv, monkeypatch)
+    assert code == 0, printed
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert not [g for g in report["gaps"] if "not rendered" in g or "not in the cache" in g]
+    assert "**Scope**: 4 files, 1 workloads" in (out / "audit.md").read_text(encoding="utf-8")  # rendered
+
+
+def test_rerun_reads_the_same_chart_cache_as_the_run(
+    tmp_path: Path, cache: ChartCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run concern renders the releases the run rendered: the cache comes from the environment (or
+    --chart-cache) as in ``run``, not nowhere (its population silently lost the rendered workloads)."""
+    import json
+
+    monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(cache.root))
+    root = write(tmp_path / "estate", FLUX)
+    out, state = tmp_path / "out", str(tmp_path / "s")
+    argv = ["run", str(root), "--offline", "--date", "2026-11-20", "--out", str(out), "--state-dir", state]
+    code, printed = cli(argv, monkeypatch)
+    assert code == 0, printed
+    rerun = ["rerun", str(out / "audit.json"), "--concern", "R3", "--offline", "--out", str(tmp_path / "rr")]
+    code, printed = cli(rerun, monkeypatch)
+    assert code == 0, printed
+    report = json.loads((tmp_path / "rr" / "audit.json").read_text(encoding="utf-8"))
+    assert not [g for g in report["gaps"] if "not rendered" in g or "not in the cache" in g]

@@ -92,6 +92,8 @@ class Where:
     context: str | None = None
     kubeconfig: str | None = None
     now: str | None = None
+    excluded: tuple[str, ...] = ()
+    """Files the checks left out as not deployed (estate-relative, ``scope.py``): rg skips them."""
 
 
 def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
@@ -103,6 +105,7 @@ def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
         argv += ["-r", spec.replace]
     argv += [*spec.flags, *[f"--glob={g}" for g in spec.glob], *[f"--glob=!{c}" for c in SKIPPED]]
     argv += [f"--glob=!{pathnames.glob_literal(s)}/**" for s in where.snapshot_dirs]
+    argv += [f"--glob=!/{pathnames.glob_literal(f)}" for f in where.excluded]
     return [*argv, "--", spec.rg]
 
 
@@ -149,9 +152,16 @@ def merge_filter(jq: str) -> str:
     return "{items: map(.items[])} | " + jq
 
 
-def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool) -> bool:
-    """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster)."""
-    if spec.sum is not None and not all(applies(p, code_counts, cluster=cluster) for p in spec.sum):
+def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False) -> bool:
+    """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster).
+
+    ``scoped_out``: the checks left files out as not deployed (``scope.py``). rg skips them
+    (``Where.excluded``); a ``python:`` command reads every file, so it is not exact then."""
+    if spec.sum is not None and not all(
+        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out) for p in spec.sum
+    ):
+        return False
+    if spec.python is not None and scoped_out:
         return False
     if spec.jq is not None and not cluster:
         return False

@@ -9,7 +9,8 @@ nothing). The path rule is the only answer today; which directories a Flux Kusto
 CD Application or a Terraform root actually deploys (reachability from the rendered estate) plugs in
 as ``reachable``: a function from a code path to True, False or None, consulted only when the path
 rule says nothing. Every check reads its inventory through ``deployed_view``, so a new check is
-scoped without asking for it, and the recount (which re-runs the same checks) agrees.
+scoped without asking for it. The recount's standard-tool commands read files, not this view:
+rg skips the files left out, and a ``python:`` command is not exact when any was (``reproduce.applies``).
 """
 
 from __future__ import annotations
