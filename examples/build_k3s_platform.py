@@ -89,7 +89,19 @@ def deployment(
     *,
     annotations: Obj | None = None,
     labels: Obj | None = None,
+    upstream: bool = False,
 ) -> Obj:
+    """``upstream``: a component installed from its maintainers' chart, which ships health probes
+    and a non-root security context (coredns, Argo CD, Traefik, cert-manager, ...); the platform's
+    own apps are written by hand and mostly lack both, as the findings say."""
+    extra: Obj = {}
+    if upstream:
+        probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
+        extra = {
+            "readinessProbe": probe,
+            "livenessProbe": probe,
+            "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+        }
     pod_labels = {"app.kubernetes.io/name": name, **(labels or {})}
     md = meta(name, ns, labels={"app.kubernetes.io/name": name, "argocd.argoproj.io/instance": ns})
     if annotations:
@@ -107,7 +119,7 @@ def deployment(
             },
             "template": {
                 "metadata": {"labels": pod_labels},
-                "spec": {"containers": [container(name, image)]},
+                "spec": {"containers": [container(name, image, **extra)]},
             },
         },
         "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas},
@@ -304,12 +316,20 @@ def build() -> dict[str, list[Obj]]:
         d[f"{dep['metadata']['namespace']}/{dep['metadata']['name']}"] = dep
         return dep
 
-    add(deployment("coredns", "kube-system", "rancher/mirrored-coredns-coredns:1.12.1"))
-    add(deployment("argocd-server", "argocd", "quay.io/argoproj/argocd:v2.14.8"))
-    add(deployment("traefik", "ingress", "rancher/mirrored-library-traefik:3.3.6"))
-    add(deployment("cert-manager", "cert-manager", "quay.io/jetstack/cert-manager-controller:v1.17.2"))
-    add(deployment("kyverno-admission-controller", "kyverno", "ghcr.io/kyverno/kyverno:v1.13.4"))
-    add(deployment("grafana", "monitoring", "grafana/grafana:11.6.1"))
+    add(deployment("coredns", "kube-system", "rancher/mirrored-coredns-coredns:1.12.1", upstream=True))
+    add(deployment("argocd-server", "argocd", "quay.io/argoproj/argocd:v2.14.8", upstream=True))
+    add(deployment("traefik", "ingress", "rancher/mirrored-library-traefik:3.3.6", upstream=True))
+    add(
+        deployment(
+            "cert-manager", "cert-manager", "quay.io/jetstack/cert-manager-controller:v1.17.2", upstream=True
+        )
+    )
+    add(
+        deployment(
+            "kyverno-admission-controller", "kyverno", "ghcr.io/kyverno/kyverno:v1.13.4", upstream=True
+        )
+    )
+    add(deployment("grafana", "monitoring", "grafana/grafana:11.6.1", upstream=True))
     add(deployment("docs", "platform", "ghcr.io/forge-lab/docs:2026.11.3"))
     add(deployment("web", "platform", "ghcr.io/forge-lab/web:2026.11.3", replicas=2))
     add(deployment("search", "platform", "ghcr.io/forge-lab/search:0.9.1"))
