@@ -269,6 +269,29 @@ def cond(type_: str, status: str, reason: str = "", message: str = "") -> Obj:
     return {"type": type_, "status": status, "reason": reason, "message": message}
 
 
+def certificate(name: str, ns: str, host: str, ready: Obj, not_after: str | None = None) -> Obj:
+    status: Obj = {"conditions": [ready]}
+    if not_after:
+        status["notAfter"] = not_after
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": meta(name, ns),
+        "spec": {"dnsNames": [host], "secretName": f"{name}-tls" if not name.endswith("-tls") else name},
+        "status": status,
+    }
+
+
+def ingressroute(name: str, ns: str, match: str, service: str) -> Obj:
+    route = {"kind": "Rule", "match": match, "services": [{"name": service, "port": 80}]}
+    return {
+        "apiVersion": "traefik.io/v1alpha1",
+        "kind": "IngressRoute",
+        "metadata": meta(name, ns),
+        "spec": {"entryPoints": ["websecure"], "routes": [route]},
+    }
+
+
 def build() -> dict[str, list[Obj]]:
     files: dict[str, list[Obj]] = {}
     nodes = [
@@ -683,73 +706,19 @@ def build() -> dict[str, list[Obj]]:
         },
     ]
     files["traefik.io.v1alpha1.ingressroutes"] = [
-        {
-            "apiVersion": "traefik.io/v1alpha1",
-            "kind": "IngressRoute",
-            "metadata": meta("agents", "agents"),
-            "spec": {
-                "entryPoints": ["websecure"],
-                "routes": [
-                    {
-                        "kind": "Rule",
-                        "match": "Host(`agents.forge.example`)",
-                        "services": [{"name": "agents-api", "port": 80}],
-                    }
-                ],
-            },
-        },
-        {
-            "apiVersion": "traefik.io/v1alpha1",
-            "kind": "IngressRoute",
-            "metadata": meta("grafana", "monitoring"),
-            "spec": {
-                "entryPoints": ["websecure"],
-                "routes": [
-                    {
-                        "kind": "Rule",
-                        "match": "Host(`grafana.forge.example`) && PathPrefix(`/`)",
-                        "services": [{"name": "grafana", "port": 80}],
-                    }
-                ],
-            },
-        },
+        ingressroute("agents", "agents", "Host(`agents.forge.example`)", "agents-api"),
+        ingressroute("grafana", "monitoring", "Host(`grafana.forge.example`) && PathPrefix(`/`)", "grafana"),
     ]
+    up_to_date = cond("Ready", "True", "Ready", "Certificate is up to date and has not expired")
     files["cert-manager.io.v1.certificates"] = [
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": meta("wildcard-forge", "ingress"),
-            "spec": {"dnsNames": ["*.forge.example"], "secretName": "wildcard-forge-tls"},
-            "status": {
-                "conditions": [
-                    cond("Ready", "True", "Ready", "Certificate is up to date and has not expired")
-                ],
-                "notAfter": "2027-02-10T08:00:00Z",
-            },
-        },
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": meta("docs-tls", "platform"),
-            "spec": {"dnsNames": ["docs.forge.example"], "secretName": "docs-tls"},
-            "status": {
-                "conditions": [
-                    cond("Ready", "True", "Ready", "Certificate is up to date and has not expired")
-                ],
-                "notAfter": "2026-12-09T08:00:00Z",
-            },
-        },
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": meta("agents-tls", "agents"),
-            "spec": {"dnsNames": ["agents.forge.example"], "secretName": "agents-tls"},
-            "status": {
-                "conditions": [
-                    cond("Ready", "False", "DoesNotExist", "Issuing certificate as Secret does not exist")
-                ]
-            },
-        },
+        certificate("wildcard-forge", "ingress", "*.forge.example", up_to_date, "2027-02-10T08:00:00Z"),
+        certificate("docs-tls", "platform", "docs.forge.example", up_to_date, "2026-12-09T08:00:00Z"),
+        certificate(
+            "agents-tls",
+            "agents",
+            "agents.forge.example",
+            cond("Ready", "False", "DoesNotExist", "Issuing certificate as Secret does not exist"),
+        ),
     ]
     files["autoscaling.v2.horizontalpodautoscalers"] = [
         {
