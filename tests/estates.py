@@ -27,6 +27,21 @@ ESTATES = {"homelab": HOMELAB, "gitops-base": GITOPS}
 K3S = EXAMPLES / "k3s-platform"
 """A live-cluster estate: a k3s snapshot with the cluster-health conditions (issue 15), a small repo."""
 K3S_SNAPSHOT = K3S / "cluster"
+# One Deployment with an unpinned image (nginx:latest), for the e2e tests that build a tiny estate.
+WEB_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+"""
 
 
 @cache

@@ -11,39 +11,28 @@ recorded, per agent, for assertions on exact request counts.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from agents.llm.protocol import ContentBlock, ModelReply, ModelRequest, TextBlock, ToolUseBlock
+from agents.llm.scripted import RecordingModel
 from domain.errors import ModelRejected
 
 Fault = Callable[[ModelRequest], ModelReply]
 Plan = Mapping[str, Mapping[int, Fault]]
 
 
-class ChaosModel:
+class ChaosModel(RecordingModel):
     """``answer`` for every request, except an agent's turns that ``plan`` replaces by a fault."""
+
+    ENDPOINT = "chaos"
 
     def __init__(
         self, answer: Callable[[ModelRequest], ModelReply], plan: Plan, model: str = "chaos"
     ) -> None:
+        super().__init__(model)
         self._answer = answer
         self._plan = plan
-        self._model = model
-        self._lock = threading.Lock()
-        self.requests: list[ModelRequest] = []
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    @property
-    def endpoint(self) -> str:
-        return "chaos"
-
-    def close(self) -> None:
-        return None
 
     def requests_of(self, agent: str) -> list[ModelRequest]:
         with self._lock:
@@ -54,8 +43,7 @@ class ChaosModel:
             turn = sum(r.agent == request.agent for r in self.requests)
             self.requests.append(request)
         fault = self._plan.get(request.agent, {}).get(turn)
-        reply = fault(request) if fault is not None else self._answer(request)
-        return reply.model_copy(update={"model": self._model}, deep=True)
+        return self.relabel(fault(request) if fault is not None else self._answer(request))
 
 
 def _reply(*content: ContentBlock, stop: str | None) -> ModelReply:

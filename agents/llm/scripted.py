@@ -2,7 +2,8 @@
 
 Neither can pass for a real model: every reply they return is relabelled with their own model name
 ("scripted", "function"), whatever the script says, so a report or a usage row written from them
-says so. Both record every request they were sent, for assertions.
+says so. Both record every request they were sent, for assertions. ``RecordingModel`` is that shared
+part (``ChaosModel`` in ``chaos.py`` is the third).
 
 ``ScriptedModel`` fails loudly on a request nobody planned (an empty queue): a test that makes one
 more model call than it scripted is a test that no longer knows what the agent does. The
@@ -41,12 +42,14 @@ def summarize(request: ModelRequest) -> str:
     )
 
 
-class ScriptedModel:
-    """A queue of replies (or exceptions to raise), consumed one per ``complete``. Thread-safe."""
+class RecordingModel:
+    """What the test ``ModelClient``s share: a model name that relabels every reply (so none can pass
+    for a real model), a fixed ``endpoint``, and a thread-safe record of every request."""
 
-    def __init__(self, replies: Script, model: str = "scripted") -> None:
+    ENDPOINT = "recording"
+
+    def __init__(self, model: str) -> None:
         self._model = model
-        self._queue: deque[ModelReply | Exception] = deque(replies)
         self._lock = threading.Lock()
         self.requests: list[ModelRequest] = []
 
@@ -56,10 +59,24 @@ class ScriptedModel:
 
     @property
     def endpoint(self) -> str:
-        return "scripted"
+        return self.ENDPOINT
 
     def close(self) -> None:
         return None
+
+    def relabel(self, reply: ModelReply) -> ModelReply:
+        """A deep copy of ``reply`` under this model's own name."""
+        return reply.model_copy(update={"model": self._model}, deep=True)
+
+
+class ScriptedModel(RecordingModel):
+    """A queue of replies (or exceptions to raise), consumed one per ``complete``. Thread-safe."""
+
+    ENDPOINT = "scripted"
+
+    def __init__(self, replies: Script, model: str = "scripted") -> None:
+        super().__init__(model)
+        self._queue: deque[ModelReply | Exception] = deque(replies)
 
     @property
     def remaining(self) -> int:
@@ -78,31 +95,19 @@ class ScriptedModel:
             item = self._queue.popleft()
         if isinstance(item, Exception):
             raise item
-        return item.model_copy(update={"model": self._model}, deep=True)
+        return self.relabel(item)
 
 
-class FunctionModel:
+class FunctionModel(RecordingModel):
     """Answers each request with ``fn(request)``; for tests whose replies depend on what was asked."""
 
+    ENDPOINT = "function"
+
     def __init__(self, fn: Callable[[ModelRequest], ModelReply], model: str = "function") -> None:
+        super().__init__(model)
         self._fn = fn
-        self._model = model
-        self._lock = threading.Lock()
-        self.requests: list[ModelRequest] = []
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    @property
-    def endpoint(self) -> str:
-        return "function"
-
-    def close(self) -> None:
-        return None
 
     def complete(self, request: ModelRequest) -> ModelReply:
         with self._lock:
             self.requests.append(request)
-        reply = self._fn(request)
-        return reply.model_copy(update={"model": self._model}, deep=True)
+        return self.relabel(self._fn(request))

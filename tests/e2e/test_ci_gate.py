@@ -4,11 +4,11 @@ findings are renumbered, and ``infra-audit diff``."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 from clirun import cli
+from estates import WEB_DEPLOYMENT as WEB
 
 from pipeline.render.json_out import load_report
 
@@ -16,22 +16,6 @@ pytestmark = pytest.mark.e2e
 
 DATE = "2026-11-20"
 
-WEB = textwrap.dedent(
-    """\
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata:
-      name: web
-      namespace: shop
-    spec:
-      replicas: 1
-      template:
-        spec:
-          containers:
-            - name: web
-              image: nginx:latest
-    """
-)
 API = WEB.replace("name: web", "name: api").replace("- name: api", "- name: api")
 
 

@@ -14,13 +14,12 @@ import os
 import re
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clirun import cli
-from estates import REPO
+from estates import REPO, WEB_DEPLOYMENT
 
 pytestmark = pytest.mark.e2e
 
@@ -46,25 +45,7 @@ def in_subdir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (repo / ".git").mkdir()
     infra = repo / "infra"
     (infra / "apps").mkdir(parents=True)
-    (infra / "apps" / "web.yaml").write_text(
-        textwrap.dedent(
-            """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-              namespace: shop
-            spec:
-              replicas: 1
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: nginx:latest
-            """
-        ),
-        encoding="utf-8",
-    )
+    (infra / "apps" / "web.yaml").write_text(WEB_DEPLOYMENT, encoding="utf-8")
     (infra / "kustomization.yaml").write_text("resources:\n  - apps/web.yaml\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("out")
     mp = pytest.MonkeyPatch()

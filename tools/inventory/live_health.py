@@ -129,21 +129,27 @@ def services(
     return out
 
 
+def _backend(
+    obj: KubeObject, ref: Ref, kind: str, hosts: list[str], service: str, service_namespace: str
+) -> RouteBackend:
+    """One backend Service of the route ``obj`` (named, namespaced and sourced by the route)."""
+    return RouteBackend(
+        route_kind=kind,
+        route_name=_name(obj),
+        namespace=_ns(obj),
+        hosts=hosts,
+        service=service,
+        service_namespace=service_namespace,
+        source=ref(obj),
+    )
+
+
 def _ingress_backends(obj: KubeObject, ref: Ref) -> list[RouteBackend]:
     out = []
     namespace = _ns(obj)
     default = lookup(obj, "spec.defaultBackend.service.name")
     if default:
-        out.append(
-            RouteBackend(
-                route_kind="Ingress",
-                route_name=_name(obj),
-                namespace=namespace,
-                service=str(default),
-                service_namespace=namespace,
-                source=ref(obj),
-            )
-        )
+        out.append(_backend(obj, ref, "Ingress", [], str(default), namespace))
     for rule in lookup(obj, "spec.rules") or []:
         if not isinstance(rule, dict):
             continue
@@ -151,17 +157,7 @@ def _ingress_backends(obj: KubeObject, ref: Ref) -> list[RouteBackend]:
         for path in lookup(rule, "http.paths") or []:
             service = lookup(path, "backend.service.name") if isinstance(path, dict) else None
             if service:
-                out.append(
-                    RouteBackend(
-                        route_kind="Ingress",
-                        route_name=_name(obj),
-                        namespace=namespace,
-                        hosts=hosts,
-                        service=str(service),
-                        service_namespace=namespace,
-                        source=ref(obj),
-                    )
-                )
+                out.append(_backend(obj, ref, "Ingress", hosts, str(service), namespace))
     return out
 
 
@@ -176,14 +172,13 @@ def _httproute_backends(obj: KubeObject, ref: Ref) -> list[RouteBackend]:
             if backend.get("group", "") not in ("", "core"):
                 continue
             out.append(
-                RouteBackend(
-                    route_kind="HTTPRoute",
-                    route_name=_name(obj),
-                    namespace=namespace,
-                    hosts=hosts,
-                    service=str(backend.get("name")),
-                    service_namespace=str(backend.get("namespace") or namespace),
-                    source=ref(obj),
+                _backend(
+                    obj,
+                    ref,
+                    "HTTPRoute",
+                    hosts,
+                    str(backend.get("name")),
+                    str(backend.get("namespace") or namespace),
                 )
             )
     return out
@@ -208,14 +203,13 @@ def _ingressroute_backends(obj: KubeObject, ref: Ref) -> list[RouteBackend]:
             if not isinstance(service, dict) or service.get("kind", "Service") != "Service":
                 continue  # a TraefikService is a weighted/mirrored set, not one Service
             out.append(
-                RouteBackend(
-                    route_kind="IngressRoute",
-                    route_name=_name(obj),
-                    namespace=namespace,
-                    hosts=hosts,
-                    service=str(service.get("name")),
-                    service_namespace=str(service.get("namespace") or namespace),
-                    source=ref(obj),
+                _backend(
+                    obj,
+                    ref,
+                    "IngressRoute",
+                    hosts,
+                    str(service.get("name")),
+                    str(service.get("namespace") or namespace),
                 )
             )
     return out
