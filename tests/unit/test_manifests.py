@@ -675,3 +675,51 @@ def test_hostile_files_are_reported_with_a_typed_reason_and_the_rest_parses(tmp_
     ]
     assert [n.name for n in records.namespaces] == ["fine"]
     assert records.dependency_bots == []  # a refused Renovate file is not read as "renovate: all"
+
+
+def test_flux_local_test_counts_as_a_flux_build_and_diff_does_not(tmp_path: Path) -> None:
+    """flux-local test builds every Flux Kustomization: as a docker:// action with its args, as the
+    action, or on the command line. Its diff, and args of a non-docker action, are no build."""
+    paths = write(
+        tmp_path,
+        {
+            ".github/workflows/docker.yml": """
+                jobs:
+                  test:
+                    steps:
+                      - uses: docker://ghcr.io/allenporter/flux-local:v7.2.1
+                        with:
+                          args: test --enable-helm --all-namespaces --path /github/workspace/kubernetes -v
+            """,
+            ".github/workflows/action.yml": """
+                jobs:
+                  test:
+                    steps:
+                      - uses: allenporter/flux-local/action/test@7.2.1
+                        with: {path: kubernetes/flux/cluster}
+            """,
+            ".github/workflows/cli.yml": """
+                jobs:
+                  test:
+                    steps:
+                      - run: flux-local test --path kubernetes/flux/cluster
+            """,
+            ".github/workflows/diff.yml": """
+                jobs:
+                  diff:
+                    steps:
+                      - uses: docker://ghcr.io/allenporter/flux-local:v7.2.1
+                        with: {args: diff helmrelease --unified 6 --path /github/workspace/kubernetes}
+                      - uses: some-org/not-docker@v1
+                        with: {args: flux-local test --path kubernetes}
+                    env: {HINT: "flux-local test"}
+            """,
+        },
+    )
+    by_path = {ci.source.path: ci.validations for ci in parse_manifests(tmp_path, paths).ci_files}
+    assert by_path == {
+        ".github/workflows/docker.yml": ["flux-build"],
+        ".github/workflows/action.yml": ["flux-build"],
+        ".github/workflows/cli.yml": ["flux-build"],
+        ".github/workflows/diff.yml": [],
+    }

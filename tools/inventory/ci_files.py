@@ -42,7 +42,11 @@ VALIDATIONS: tuple[tuple[str, str], ...] = (
     ("snyk", r"\bsnyk\s+(?:test|container|iac|monitor)\b|\bsnyk/actions\b"),
     ("checkov", r"\bcheckov\b"),
     ("conftest", r"\bconftest\b"),
-    ("flux-build", r"\bflux\s+build\b"),
+    # flux-local test/build runs kustomize build on every Flux Kustomization (CLI, docker image or action)
+    (
+        "flux-build",
+        r"\bflux\s+build\b|\bflux-local(?::[\w.-]+)?\s+(?:test|build)\b|\bflux-local/action/test\b",
+    ),
 )
 _VALIDATION_RE = re.compile("|".join(f"(?P<v{i}>{pattern})" for i, (_, pattern) in enumerate(VALIDATIONS)))
 _COMMAND_KEYS = frozenset(
@@ -123,12 +127,16 @@ def commands(data: Any, collect: bool = False) -> str:
     """The text of every command in a CI document (``run``, ``script``, ``commands``...), one per line.
 
     GitHub ``uses:`` actions count too (``aquasecurity/trivy-action`` runs trivy), except
-    ``setup-*`` actions, which only install a tool.
+    ``setup-*`` actions, which only install a tool; a ``docker://`` action runs its image with
+    ``with: args``, so the two are one command.
     """
     if isinstance(data, str):
         return data if collect else ""
     out: list[str] = []
     if isinstance(data, dict):
+        uses, args = data.get("uses"), as_map(data.get("with")).get("args")
+        if isinstance(uses, str) and uses.startswith("docker://") and isinstance(args, str):
+            out.append(f"{uses} {args}")
         for key, value in data.items():
             if key == "uses" and isinstance(value, str) and "setup-" in value:
                 continue
