@@ -7,6 +7,13 @@ which arguments (``run``: estate, cluster, run id, date, model, concerns, budget
 ``infra-audit run --replay FILE`` needs nothing else. Requests
 match on method, path and the parsed JSON body. Replay runs with record mode ``none`` (an unplanned
 request fails) and a cassette that was only partly played is an error.
+
+A cassette of a real model's run (``cassettes/real-*.yaml``) costs an hour of CPU to record, and any
+later change to a prompt, the catalog or a tool's output changes the request bodies. Its header says
+``replay_match: turn``: requests then match on the conversation (the first line of the system prompt,
+which names the agent) and the turn (how many messages it carries), and the recorded replies play
+back to today's prompts. The model's decisions stay as recorded; what our code does with them (tool
+calls, validation, the caps, the floor) runs again.
 """
 
 from __future__ import annotations
@@ -122,6 +129,33 @@ def _json_body(r1: Any, r2: Any) -> None:
         raise AssertionError("request bodies differ")
 
 
+def turn_key(body: Any) -> tuple[str, int] | None:
+    """The conversation and turn of a Messages request body: the first line of its system prompt and
+    how many messages it carries. None for a body that is not a Messages request."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        request = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
+        return None
+    system = request.get("system")
+    if isinstance(system, list):
+        system = next((b.get("text") for b in system if isinstance(b, dict) and b.get("type") == "text"), "")
+    first = system.strip().splitlines()[0] if isinstance(system, str) and system.strip() else ""
+    return first, len(request["messages"])
+
+
+def _turn(r1: Any, r2: Any) -> None:
+    key = turn_key(r1.body)
+    if key is None or key != turn_key(r2.body):
+        raise AssertionError("not the same conversation and turn")
+
+
+MATCHERS = {"body": "json_body", "turn": "turn"}
+"""``replay_match`` in a cassette's header: how its requests are matched on replay (default body)."""
+
+
 def read_label(path: Path) -> dict[str, Any]:
     """The header block of a cassette: what it was recorded against, the model, and (``run``) the
     arguments of the recorded run (``pipeline.recorded_run``)."""
@@ -145,18 +179,24 @@ def cassette(path: Path, mode: Mode, label: dict[str, Any] | None = None) -> Ite
         if not path.is_file():
             raise SettingsError(f"no cassette at {path}")
         label = read_label(path)
+        match = str(label.get("replay_match", "body"))
+        if match not in MATCHERS:
+            raise SettingsError(
+                f"cassette {path}: replay_match must be one of {', '.join(MATCHERS)}, not {match!r}"
+            )
     elif path.exists():
         path.unlink()  # recording replaces a cassette: stale interactions would fail the next replay
     serializer = ReadableSerializer(label or {})
     recorder = vcr.VCR(
         record_mode="none" if mode == "replay" else "all",
-        match_on=["method", "path", "json_body"],
+        match_on=["method", "path", MATCHERS[str((label or {}).get("replay_match", "body"))]],
         before_record_request=_scrub_request,
         before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
     recorder.register_serializer("readable", serializer)
     recorder.register_matcher("json_body", _json_body)
+    recorder.register_matcher("turn", _turn)
     path.parent.mkdir(parents=True, exist_ok=True)
     with recorder.use_cassette(str(path), serializer="readable", allow_playback_repeats=False) as tape:
         yield tape

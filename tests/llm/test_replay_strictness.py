@@ -112,3 +112,63 @@ def test_a_cassette_with_an_extra_interaction_fails_as_only_partly_played(tmp_pa
     assert done.code == 2
     said = f"was only partly played ({played} of {played + 1} interactions): the run asked for less than"
     assert said in done.stderr
+
+
+def turn_matched(tmp_path: Path, match: str = "turn") -> Path:
+    """The gitops cassette with ``replay_match`` set in its header, as a real model's cassette has."""
+    document = copy.deepcopy(load_cassette(CASSETTE))
+    document["infra_audit"]["replay_match"] = match
+    path = tmp_path / "turn-matched.yaml"
+    path.write_text(
+        yaml.dump(document, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=120),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_turn_matched_cassette_replays_to_a_changed_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``replay_match: turn`` (a real model's cassette, too dear to re-record at every prompt change):
+    a changed byte after the role line is no mismatch, and every interaction plays once."""
+    monkeypatch.setattr(_base_client, "time", SdkWaits())
+    real = agents.llm.loop.render
+    changed: list[str] = []
+
+    def render(*args: Any, **kwargs: Any) -> str:
+        prompt: str = real(*args, **kwargs)
+        if "the backlog below is final." in prompt:
+            changed.append(prompt.splitlines()[0])
+        return prompt.replace("the backlog below is final.", "the backlog below is final!", 1)
+
+    monkeypatch.setattr(agents.llm.loop, "render", render)
+    done = replay(GITOPS_ARGV, turn_matched(tmp_path), tmp_path)
+    assert changed and all(line.startswith("You are the synthesizer") for line in changed)
+    assert (done.code, done.stderr) == (0, "")
+    assert (done.out / "audit.md").is_file()
+
+
+def test_a_turn_matched_cassette_still_fails_on_another_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role line names the agent: change it and no recorded conversation matches."""
+    monkeypatch.setattr(_base_client, "time", SdkWaits())
+    real = agents.llm.loop.render
+
+    def render(*args: Any, **kwargs: Any) -> str:
+        prompt: str = real(*args, **kwargs)
+        return prompt.replace("You are the synthesizer", "You are the composer", 1)
+
+    monkeypatch.setattr(agents.llm.loop, "render", render)
+    done = replay(GITOPS_ARGV, turn_matched(tmp_path), tmp_path)
+    assert done.code == 4
+    assert done.stderr.startswith(
+        "infra-audit: error: synthesize: model scripted-test-model: replay: no recorded"
+    )
+
+
+def test_an_unknown_replay_match_is_a_one_line_error(tmp_path: Path) -> None:
+    done = replay(GITOPS_ARGV, turn_matched(tmp_path, "fuzzy"), tmp_path)
+    assert done.code == 2
+    assert done.stderr.endswith("replay_match must be one of body, turn, not 'fuzzy'\n")
+    assert done.stderr.count("\n") == 1
