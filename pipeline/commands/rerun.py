@@ -7,6 +7,7 @@ from pathlib import Path
 
 from domain.errors import SettingsError
 from pipeline.commands.common import (
+    add_chart_flags,
     add_gate_flags,
     closing_model,
     cluster_dir,
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--replay", metavar="CASSETTE", help="replay the re-run's model traffic from a cassette"
     )
+    add_chart_flags(parser)
     add_gate_flags(parser)
     add_model_flags(parser, recording=False)
     parser.set_defaults(func=run)
@@ -81,10 +83,14 @@ def run(args: argparse.Namespace) -> int:
         update={
             "fail_on": args.fail_on,
             "baseline": Path(args.baseline).resolve() if args.baseline else None,
-            # the run's chart cache (the environment's, as ``run`` reads it): the same releases render
-            "chart_cache": args.env.chart_cache_dir(),
+            # --chart-cache, else the environment's, as ``run`` reads it: the same releases render
+            "chart_cache": Path(args.chart_cache).expanduser()
+            if args.chart_cache
+            else args.env.chart_cache_dir(),
+            "fetch_charts": bool(args.fetch_charts),
         }
     )
+    settings.refuse_fetching_into_audited()
     if args.max_concurrency is not None:
         settings = settings.model_copy(update={"max_concurrency": args.max_concurrency})
     model = None

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 from clirun import cli
-from estates import GITOPS
+from estates import FLUX_HOMELAB, GITOPS
+from helm_estates import CHART_REFS, PACKAGED
 
 from agents.llm import providers
 from agents.llm.protocol import ModelReply, ModelRequest, TextBlock
 from agents.llm.scripted import FunctionModel
 from agents.llm.settings import ModelSettings
+from pipeline.render.json_out import load_report
 
 pytestmark = pytest.mark.e2e
 
@@ -51,3 +53,74 @@ def test_a_bad_budget_flag_is_refused_even_offline(tmp_path: Path, monkeypatch: 
         ["rerun", str(tmp_path / "audit.json"), "--concern", "R1", "--max-usd", "-1"], monkeypatch
     )
     assert code == 2 and printed.startswith("infra-audit: error: --max-usd: ") and printed.count("\n") == 1
+
+
+def _reliability(audit_json: Path) -> list[tuple[str | None, float | None]]:
+    report = load_report(audit_json)
+    return [(f.check, f.claims[0].value) for f in report.concerns["reliability"].findings]
+
+
+def test_rerun_renders_with_the_chart_cache_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flux-homelab's workloads exist only once its releases render: a re-run given the run's
+    ``--chart-cache`` finds the same reliability findings; one without it renders nothing and says so."""
+    cache = tmp_path / "charts"
+    for ref, archive in sorted(CHART_REFS.items()):
+        assert (
+            cli(
+                ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)],
+                monkeypatch,
+            )[0]
+            == 0
+        )
+    out, state = tmp_path / "out", ["--state-dir", str(tmp_path / "state")]
+    run = [
+        "run",
+        str(FLUX_HOMELAB),
+        "--offline",
+        "--out",
+        str(out),
+        "--date",
+        "2026-11-20",
+        "--run-id",
+        "f",
+        *state,
+    ]
+    assert cli([*run, "--chart-cache", str(cache)], monkeypatch)[0] == 0
+    rendered = _reliability(out / "audit.json")
+    assert ("REL-PROBE-ANY", None) not in rendered and any(
+        check == "REL-SINGLE-REPLICA" for check, _ in rendered
+    )
+    rerun = ["rerun", str(out / "audit.json"), "--concern", "R1", "--offline"]
+    code, printed = cli([*rerun, "--out", str(tmp_path / "again"), "--chart-cache", str(cache)], monkeypatch)
+    assert code == 0, printed
+    assert _reliability(tmp_path / "again" / "audit.json") == rendered
+    code, printed = cli(
+        [*rerun, "--out", str(tmp_path / "bare"), "--chart-cache", str(tmp_path / "none")], monkeypatch
+    )
+    assert code == 0, printed
+    assert _reliability(tmp_path / "bare" / "audit.json") != rendered
+
+
+def test_rerun_refuses_to_fetch_charts_into_the_estate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, state = tmp_path / "out", ["--state-dir", str(tmp_path / "state")]
+    run = [
+        "run",
+        str(GITOPS),
+        "--offline",
+        "--out",
+        str(out),
+        "--date",
+        "2026-11-20",
+        "--run-id",
+        "g",
+        *state,
+    ]
+    assert cli(run, monkeypatch)[0] == 0
+    argv = ["rerun", str(out / "audit.json"), "--concern", "R1", "--offline", "--fetch-charts"]
+    code, printed = cli([*argv, "--chart-cache", str(GITOPS / ".charts")], monkeypatch)
+    assert code == 2 and printed.count("\n") == 1
+    assert printed.startswith("infra-audit: error: --chart-cache ") and "inside the audited estate" in printed

@@ -1,9 +1,11 @@
-"""Every cassette is readable, labelled as scripted, scrubbed of secrets, and used by a test.
+"""Every cassette is readable, labelled as scripted or as a real model's, scrubbed of secrets, and used.
 
 Cassettes are committed files that people read in review: YAML with the JSON bodies shown parsed.
 They must never carry a credential (headers are scrubbed when recorded) nor a secret of the estate
 (tool outputs inside request bodies went through the redactor before the model saw them), and a
-scripted recording must say so where a reader looks first: its name and its header.
+scripted recording must say so where a reader looks first: its name and its header, and so must the
+one recording of a real (tiny) model: ``real-`` in its name, ``scripted: 'false'`` and the model that
+served it in its header, and a note that it is not a capable model's output.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from scenarios.common import SCRIPTED_MODEL
 pytestmark = pytest.mark.vcr
 
 CASSETTES = sorted((REPO / "cassettes").glob("*.yaml"))
+SCRIPTED = [p for p in CASSETTES if p.name.startswith("scripted-")]
+REAL = [p for p in CASSETTES if p.name.startswith("real-")]
 API_KEY = "scripted-test-key"
 SECRET_HEADERS = re.compile(r"^(authorization|x-api-key|anthropic-.*|request-id|cookie|date|x-stainless.*)$")
 HEADER_KEY_LINE = re.compile(
@@ -42,9 +46,23 @@ def test_the_expected_cassettes_exist() -> None:
         "scripted-homelab-full.yaml",
         "scripted-homelab-rerun-security.yaml",
     ]
+    assert [p.name for p in REAL] == ["real-smollm2-homelab.yaml"]
+    assert sorted(SCRIPTED + REAL) == CASSETTES
 
 
-@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
+def test_name_and_header_say_a_real_tiny_model(path: Path) -> None:
+    label = document(path)["infra_audit"]
+    assert label["scripted"] == "false" and label["model"] == "smollm2"
+    assert label["recorded_against"].startswith("SmolLM2-135M-Instruct, Q4_1 GGUF")
+    assert "llama.cpp llama-server" in label["recorded_against"]
+    assert label["note"].startswith("A REAL run of a real but tiny (135M) model")
+    assert "not a capable model's" in label["note"]
+    assert label["replay_match"] == "turn"
+    assert label["run"]["model"] == "smollm2" and len(label["run"]["concerns"]) == 5
+
+
+@pytest.mark.parametrize("path", SCRIPTED, ids=lambda p: p.name)
 def test_name_and_header_say_scripted(path: Path) -> None:
     label = document(path)["infra_audit"]
     assert path.name.startswith("scripted-")
@@ -57,11 +75,12 @@ def test_name_and_header_say_scripted(path: Path) -> None:
 @pytest.mark.parametrize("path", CASSETTES, ids=lambda p: p.name)
 def test_bodies_are_parsed_json_and_headers_are_scrubbed(path: Path) -> None:
     interactions = document(path)["interactions"]
-    assert interactions
+    model = document(path)["infra_audit"]["model"]
+    assert interactions and model == (SCRIPTED_MODEL if path in SCRIPTED else "smollm2")
     for item in interactions:
         request, response = item["request"], item["response"]
         assert (request["method"], request["uri"]) == ("POST", "http://127.0.0.1/v1/messages")
-        assert request["body"]["json"]["model"] == SCRIPTED_MODEL
+        assert request["body"]["json"]["model"] == model
         assert response["status"]["code"] == 200 and response["body"]["json"]["type"] == "message"
         for headers in (request["headers"], response["headers"]):
             assert not [h for h in headers if SECRET_HEADERS.match(h.lower())], headers
@@ -78,8 +97,8 @@ def test_no_credential_and_no_estate_secret_is_recorded(path: Path) -> None:
     for estate in ESTATES:
         leaked = [c for c in canary_forms(estate) if c in raw]
         assert not leaked, f"{estate} canaries in {path.name}: {leaked}"
-    # the scenarios read files that hold secrets: the redactor's marks prove the outputs were redacted
-    assert "<redacted:sha256:" in raw
+    if path in SCRIPTED:  # the scenarios read files that hold secrets: the redactor's marks prove it
+        assert "<redacted:sha256:" in raw
 
 
 def test_every_cassette_is_used_by_a_test(tmp_path: Path) -> None:
