@@ -1,6 +1,7 @@
 """``infra-audit hook [FILE...]``: the pre-commit hook. Offline and fast: the deterministic checks over
 the repository (no graph, no model, no run store, nothing written), reporting only what lies in the
-files given (the changed ones), and failing at ``--fail-on`` (default: high).
+files given (the changed ones), and failing at ``--fail-on`` (default: high). Helm releases render
+from the chart cache a run would use (``--chart-cache``, else the environment's); nothing is fetched.
 
 Inline suppressions apply as in a run; accepted risks and documented decisions (the intent
 challenger's work) do not: the hook is a first line, the audit the judgement.
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SEVERITY",
         help="exit 1 when a finding in the files is at or above SEVERITY (default: high)",
     )
+    parser.add_argument(
+        "--chart-cache",
+        metavar="DIR",
+        help="Helm charts to render releases with, as 'run' (default: $INFRA_AUDIT_CHART_CACHE, else "
+        "~/.cache/infra-audit/charts); never fetched: the hook stays offline",
+    )
     parser.set_defaults(func=run)
 
 
@@ -44,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     changed = {Path(f).as_posix().removeprefix("./") for f in args.files}
     from pipeline.cluster import open_cluster, settle_clock
 
-    settings = RunSettings(estate=root, workdir=Path.cwd())
+    # the run's chart cache: a release's workloads exist only once it renders (never fetched here)
+    cache = Path(args.chart_cache).expanduser() if args.chart_cache else None
+    settings = RunSettings.from_env(args.env, estate=root, workdir=Path.cwd(), chart_cache=cache)
     backend = open_cluster(settings)
     settings = settle_clock(settings, backend)  # an estate alone: today (an inline suppression's expiry)
     assert settings.clock is not None

@@ -93,3 +93,34 @@ def test_pre_commit_try_repo_runs_the_hook_offline(tmp_path: Path) -> None:
     assert done.returncode == 1, out[-3000:]
     assert "infra-audit..." in out and "Failed" in out
     assert "api.yaml:10: high MNT-IMAGE-LATEST" in out and "web.yaml:10: high MNT-IMAGE-LATEST" not in out
+
+
+def test_the_hook_renders_releases_from_the_chart_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flux-homelab's workloads exist only in its releases: with the chart cache a run uses, the hook
+    reports the rendered jellyfin's ``:latest`` at the values line that sets it; without, nothing of it."""
+    from estates import FLUX_HOMELAB
+    from helm_estates import CHART_REFS, PACKAGED
+
+    cache = tmp_path / "charts"
+    for ref, archive in sorted(CHART_REFS.items()):
+        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
+        assert cli(argv, monkeypatch)[0] == 0
+    release = "kubernetes/apps/media/jellyfin/app/helmrelease.yaml"
+    hook = ["hook", "--root", str(FLUX_HOMELAB), "--fail-on", "high", release]
+    code, printed = cli([*hook, "--chart-cache", str(cache)], monkeypatch)
+    assert code == 1
+    assert printed.splitlines() == [
+        f"{release}:2: high REL-PVC-NO-BACKUP PersistentVolumeClaim/media/jellyfin-config: "
+        "Persistent volumes have no backup job covering them",
+        f"{release}:2: medium REL-SINGLE-REPLICA Deployment/media/jellyfin: "
+        "Single-replica workloads pinned by a ReadWriteOnce volume or the Recreate strategy",
+        f"{release}:19: high MNT-IMAGE-LATEST Deployment/media/jellyfin/app: "
+        "Containers use :latest, an untagged image or a tag variable defaulting to latest",
+        f"{release}:19: low SCA-CPU-LIMIT Deployment/media/jellyfin/app: "
+        "Containers have a CPU request but no CPU limit",
+        "infra-audit: 2 finding(s) at or above high in the changed files",
+    ]
+    code, printed = cli([*hook, "--chart-cache", str(tmp_path / "empty")], monkeypatch)
+    assert (code, printed) == (0, "")
