@@ -178,3 +178,53 @@ def test_the_report_lists_unread_types_once_with_their_reasons_redacted(intact: 
     [listed] = unread(inventory).resources
     assert (listed.resource, listed.kind) == ("secrets", "Secret")
     assert token not in listed.reason and listed.reason.startswith("forbidden (token=<redacted:sha256:")
+
+
+def _cut(snapshot: Path, dump: str) -> Path:
+    path = snapshot / dump
+    path.write_bytes(path.read_bytes()[:200])
+    return snapshot
+
+
+def test_an_unread_kind_that_covers_makes_an_absence_count_unknown(tmp_path: Path) -> None:
+    """REL-NO-PDB counts workloads no PodDisruptionBudget selects: with the budgets unread, an unread
+    one may select a counted workload, so its 3 is no lower bound; it is unknown, and a gap."""
+    ctx = _context(HOMELAB, _cut(_copy(tmp_path), "policy.v1.poddisruptionbudgets.json"))
+    _, detection = check_result(spec_by_id("REL-NO-PDB"), ctx)
+    assert (detection.applicable, detection.count) == (False, 3)
+    assert detection.note is not None and detection.note.startswith(
+        "unknown: the cluster's poddisruptionbudgets"
+    )
+    assert (
+        "an unread poddisruptionbudgets.policy may cover what the check counts (3 counted without them)"
+        in (detection.note)
+    )
+    result = research_offline("reliability", ctx)
+    assert "REL-NO-PDB" in result.skipped and not any(f.check == "REL-NO-PDB" for f in result.findings)
+
+
+def test_an_unread_kind_that_is_counted_keeps_a_lower_bound(tmp_path: Path) -> None:
+    """The look-alike: the Deployments unread (what REL-NO-PDB counts, not what covers) leave a count
+    that can only grow once they are read: a lower bound, still a finding."""
+    ctx = _context(HOMELAB, _cut(_copy(tmp_path), "apps.v1.deployments.json"))
+    _, detection = check_result(spec_by_id("REL-NO-PDB"), ctx)
+    assert (detection.applicable, detection.count) == (True, 2)
+    assert detection.note is not None and detection.note.startswith("incomplete, a lower bound: ")
+
+
+def test_every_covering_kind_is_one_the_cluster_readers_feed() -> None:
+    from tools.checks.spec import load_catalog
+
+    fed = frozenset().union(*FIELD_KINDS.values())
+    covering = {spec.id: set(spec.covered_by) - fed for spec in load_catalog() if spec.covered_by}
+    assert sorted(covering) == [
+        "DEC-LIVE-DRIFT",
+        "REL-ALERT-GAPS",
+        "REL-NO-PDB",
+        "REL-PVC-NO-BACKUP",
+        "SCA-NO-HPA",
+        "SCA-NO-QUOTA",
+        "SEC-NO-IMAGE-VERIFY",
+        "SEC-NO-NETPOL",
+    ]
+    assert not any(covering.values()), covering

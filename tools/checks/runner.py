@@ -6,7 +6,10 @@ of the inventory that notes which live record lists it reads. Which lists a dete
 observed, not declared, so a new check needs nothing to get this right. A check that read records
 an unread type feeds does not report a clean answer: a 0 becomes "unknown" (not applicable, with a
 note naming the types, so the report lists it as a gap), and a positive count is kept as a lower
-bound with the same note. Likewise, when Helm releases of the estate were not rendered (their charts
+bound with the same note, unless the check counts what something does *not* cover (workloads with no
+PodDisruptionBudget) and an unread kind is one that covers (``covered_by``: PodDisruptionBudget): then
+the count is no lower bound (an unread budget may cover a counted workload) and it is unknown too.
+Likewise, when Helm releases of the estate were not rendered (their charts
 not in the cache), a check that read the code's workloads keeps its count and says in its note that
 its population excludes their workloads.
 """
@@ -21,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.concerns import Concern, agent_label
 from domain.evidence import Evidence
 from domain.results import ToolResult, ToolStatus
+from domain.unread import EVERY_KIND
 from tools.checks.spec import CheckContext, CheckSpec, Detection, get_detector, load_catalog
 from tools.clock import format_clock
 from tools.inventory.inventory import Inventory, LiveState
@@ -96,10 +100,18 @@ def _excluding(detection: Detection, missed: int) -> Detection:
     return detection.model_copy(update={"note": f"{detection.note}; {note}" if detection.note else note})
 
 
-def _incomplete(detection: Detection, unread: list[UnreadResource]) -> Detection:
+def _incomplete(spec: CheckSpec, detection: Detection, unread: list[UnreadResource]) -> Detection:
     what = "; ".join(f"{u.resource} ({u.reason})" for u in unread)
     if detection.count == 0 or not detection.applicable:
         note = f"unknown: the cluster's {what} could not be read"
+        return detection.model_copy(update={"applicable": False, "note": note})
+    covering = [u for u in unread if spec.covered_by and (u.kind == EVERY_KIND or u.kind in spec.covered_by)]
+    if covering:
+        kinds = ", ".join(sorted({u.resource for u in covering}))
+        note = (
+            f"unknown: the cluster's {what} could not be read, and an unread {kinds} may cover "
+            f"what the check counts ({detection.count} counted without them)"
+        )
         return detection.model_copy(update={"applicable": False, "note": note})
     note = f"incomplete, a lower bound: the cluster's {what} could not be read"
     return detection.model_copy(update={"note": f"{detection.note}; {note}" if detection.note else note})
@@ -121,7 +133,7 @@ def check_result(spec: CheckSpec, ctx: CheckContext) -> tuple[ToolResult, Detect
     ctx = dataclasses.replace(ctx, inventory=deployed_view(ctx.inventory))
     detection, unread, missed = _detect(spec, ctx)
     if unread:
-        detection = _incomplete(detection, unread)
+        detection = _incomplete(spec, detection, unread)
     if missed:
         detection = _excluding(detection, missed)
     output = render_detection(spec, detection)

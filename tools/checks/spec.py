@@ -44,6 +44,12 @@ class CheckSpec(BaseModel):
     risk: int = Field(ge=1, le=5)
     fatigue: bool = Field(description="True when the unfixed state causes daily/weekly manual toil.")
     reads: Literal["repo", "cluster", "both"]
+    covered_by: tuple[str, ...] = Field(
+        default=(),
+        description="Kinds whose objects take an item out of the count (a PodDisruptionBudget for a "
+        "workload with none): with one of them unread on the cluster the count is no lower bound but "
+        "unknown, since an unread one may cover a counted item.",
+    )
     rationale: str
     recommendation: str
     merge_key: str | None = Field(default=None, description="Checks sharing a key become one finding.")
