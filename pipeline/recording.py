@@ -40,7 +40,8 @@ def _scrub_request(request: Any) -> Any:
     request.uri = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
     for name in list(request.headers):
         lower = name.lower()
-        if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless")):
+        # x-amz-*: Bedrock's SigV4 headers (its date, the session token of temporary credentials)
+        if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless", "x-amz-")):
             del request.headers[name]
     return request
 
