@@ -11,6 +11,7 @@ request fails) and a cassette that was only partly played is an error.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,18 +57,23 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 def _json_or_text(body: Any) -> Any:
     if body is None:
         return None
-    text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    except UnicodeDecodeError:  # binary: Bedrock's streamed replies (the AWS event stream encoding)
+        return {"base64": base64.b64encode(body).decode("ascii")}
     try:
         return {"json": json.loads(text)}
     except json.JSONDecodeError:
         return {"text": text}
 
 
-def _body_back(body: Any) -> str | None:
+def _body_back(body: Any) -> str | bytes | None:
     if body is None:
         return None
     if "json" in body:
         return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
+    if "base64" in body:
+        return base64.b64decode(body["base64"])
     return str(body["text"])
 
 

@@ -18,6 +18,7 @@ application default credentials). boto3 and google-auth are imported only here, 
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 import httpx2
@@ -168,13 +169,20 @@ class VertexModel(AnthropicModel):
         from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
         from google.auth.transport.requests import Request
 
+        quiet = _Quiet() if self.settings.project else None  # "no project ID could be determined": given
+        chatty = logging.getLogger("google.auth._default")
         try:
+            if quiet is not None:
+                chatty.addFilter(quiet)
             credentials, found = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
         except DefaultCredentialsError:
             raise SettingsError(
                 "--provider vertex: no Google credentials: run 'gcloud auth application-default login', "
                 "or set GOOGLE_APPLICATION_CREDENTIALS to a credentials file"
             ) from None
+        finally:
+            if quiet is not None:
+                chatty.removeFilter(quiet)
         try:
             credentials.refresh(Request())
         except GoogleAuthError as exc:
@@ -202,3 +210,10 @@ class VertexModel(AnthropicModel):
         except GoogleAuthError as exc:  # a refresh refused: the credentials expired or were revoked
             text = f"the Google credentials failed to refresh ({type(exc).__name__})"
             raise ModelRejected(self._line(request.agent, text), failure="credentials") from exc
+
+
+class _Quiet(logging.Filter):
+    """Drops google-auth's warning that it found no project, when ANTHROPIC_VERTEX_PROJECT_ID names one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "project" not in record.getMessage().lower()
