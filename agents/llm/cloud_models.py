@@ -148,10 +148,7 @@ class VertexModel(AnthropicModel):
         token = _secret(settings.cloud.vertex_access_token)
         credentials, project = (None, settings.project) if token is not None else self._adc()
         if not project:
-            raise SettingsError(
-                "--provider vertex needs a Google Cloud project: set ANTHROPIC_VERTEX_PROJECT_ID (the "
-                "credentials name none)"
-            )
+            raise SettingsError("--provider vertex needs a Google Cloud project: set ANTHROPIC_VERTEX_PROJECT_ID")
         self.settings = settings.model_copy(update={"project": project})
         return AnthropicVertex(
             region=settings.region,
@@ -183,6 +180,12 @@ class VertexModel(AnthropicModel):
         finally:
             if quiet is not None:
                 chatty.removeFilter(quiet)
+        project = self.settings.project or found
+        if not project:
+            raise SettingsError(
+                "--provider vertex needs a Google Cloud project: set ANTHROPIC_VERTEX_PROJECT_ID (the "
+                "credentials name none)"
+            )
         try:
             credentials.refresh(Request())
         except GoogleAuthError as exc:
@@ -190,7 +193,7 @@ class VertexModel(AnthropicModel):
                 f"--provider vertex: the Google credentials did not give an access token "
                 f"({type(exc).__name__}); run 'gcloud auth application-default login' again"
             ) from None
-        return credentials, self.settings.project or found
+        return credentials, project
 
     def _described(self, exc: Any) -> tuple[str, str, str | None]:
         """Vertex's own errors are Google's: ``{"error": {"code", "message", "status"}}``."""

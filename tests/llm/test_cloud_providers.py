@@ -144,6 +144,7 @@ def test_vertex_runs_a_concern_end_to_end_with_a_bearer_token_from_adc(
         flags = ["--provider", "vertex", "--model", VERTEX_MODEL, "--record", str(cassette)]
         code, out, err = _cli([*ARGV, *flags, *(["--stream"] if stream else [])], tmp_path, capsys)
     assert code == 0, err
+    assert f"LLM agents on {VERTEX_MODEL} (--provider vertex)" in out
     specifier = "streamRawPredict" if stream else "rawPredict"
     path = f"/v1/projects/{PROJECT}/locations/{VERTEX_REGION}/publishers/anthropic/models/{VERTEX_MODEL}"
     assert {r.path for r in server.requests} == {f"{path}:{specifier}"}
