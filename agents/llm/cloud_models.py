@@ -148,7 +148,9 @@ class VertexModel(AnthropicModel):
         token = _secret(settings.cloud.vertex_access_token)
         credentials, project = (None, settings.project) if token is not None else self._adc()
         if not project:
-            raise SettingsError("--provider vertex needs a Google Cloud project: set ANTHROPIC_VERTEX_PROJECT_ID")
+            raise SettingsError(
+                "--provider vertex needs a Google Cloud project: set ANTHROPIC_VERTEX_PROJECT_ID"
+            )
         self.settings = settings.model_copy(update={"project": project})
         return AnthropicVertex(
             region=settings.region,
