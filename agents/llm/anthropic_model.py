@@ -80,6 +80,9 @@ _KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 class AnthropicModel:
     """A ``ModelClient`` over the Anthropic Messages API, or any endpoint that speaks it."""
 
+    transient_stream_types: frozenset[str] = TRANSIENT_TYPES
+    """Error types of an error event mid-stream that an outage explains (a later try may pass)."""
+
     def __init__(self, settings: ModelSettings, *, http_client: httpx2.Client | None = None) -> None:
         """``http_client`` is for tests (an ``httpx2.MockTransport``); the SDK's own client otherwise."""
         self.settings = settings
@@ -223,7 +226,8 @@ class AnthropicModel:
                     f"stream error {kind} from {self.settings.endpoint}",
                     "mid-stream, not retried",
                 )
-            transient = status in TRANSIENT_4XX or status >= 500 or (status < 400 and kind in TRANSIENT_TYPES)
+            mid_stream = status < 400 and kind in self.transient_stream_types
+            transient = status in TRANSIENT_4XX or status >= 500 or mid_stream
             if exc.error_code in SPEND_LIMIT_CODES:
                 transient, said = False, f"{exc.error_code}: {said}"
             failure = "status" if status >= 400 else "stream_error"

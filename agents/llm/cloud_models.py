@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx2
 
-from agents.llm.anthropic_model import AnthropicModel, client_options
+from agents.llm.anthropic_model import TRANSIENT_TYPES, AnthropicModel, client_options
 from agents.llm.protocol import ModelReply, ModelRequest
 from agents.llm.settings import cloud_endpoint
 from domain.errors import ModelRejected, ModelUnavailable, SettingsError
@@ -49,6 +49,16 @@ def _secret(value: Any) -> str | None:
 class BedrockModel(AnthropicModel):
     """Claude on Amazon Bedrock. Model ids are Bedrock's: ``anthropic.claude-...-v1:0``, or an
     inference profile (``us.anthropic.claude-...``, or its ARN)."""
+
+    # An exception frame mid-stream carries Bedrock's own type (``:exception-type``), which the SDK
+    # passes on as the error event's type: these are the outages among them, as overloaded_error is
+    transient_stream_types = TRANSIENT_TYPES | {
+        "throttlingException",
+        "internalServerException",
+        "serviceUnavailableException",
+        "modelStreamErrorException",
+        "modelTimeoutException",
+    }
 
     def _make_client(self, http_client: httpx2.Client | None) -> Any:
         require_extra("bedrock", "boto3", "botocore")

@@ -10,15 +10,19 @@ timeout is never retried at once.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 from fakes import Fault, ScriptedAnthropicServer, by_turn, fail, reply, slow, text
-from fakes.cloud import Bedrock, Vertex
+from fakes.cloud import Bedrock, Vertex, event_frame
 from pydantic import SecretStr
 
 from agents.llm.anthropic_model import AnthropicModel
+from agents.llm.cloud_models import BedrockModel
 from agents.llm.protocol import ModelRequest, user_text
 from agents.llm.providers import make_model
 from agents.llm.settings import CloudCredentials, ModelSettings
@@ -171,3 +175,66 @@ def test_the_request_timeout_is_streaming_aware_and_not_retried_at_once(
     operation = {("bedrock", True): "invoke-with-response-stream", ("bedrock", False): "invoke"}
     operation |= {("vertex", True): "streamRawPredict", ("vertex", False): "rawPredict"}
     assert server.requests[0].path.endswith(operation[(provider, stream)])
+
+
+def _bedrock_stream(frames: list[bytes]) -> tuple[AnthropicModel, list[httpx2.Request]]:
+    seen: list[httpx2.Request] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        headers = {"content-type": "application/vnd.amazon.eventstream"}
+        return httpx2.Response(200, headers=headers, content=b"".join(frames))
+
+    cloud = CloudCredentials(aws_access_key_id=SecretStr(KEY_ID), aws_secret_access_key=SecretStr(SECRET))
+    settings = ModelSettings(
+        provider="bedrock", model=MODELS["bedrock"], region=REGION, cloud=cloud, stream=True, max_retries=2
+    )
+    client = httpx2.Client(transport=httpx2.MockTransport(answer))
+    return BedrockModel(settings, http_client=client), seen
+
+
+def _chunk(event: dict[str, Any]) -> bytes:
+    payload = json.dumps({"bytes": base64.b64encode(json.dumps(event).encode()).decode()}).encode()
+    headers = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
+    return event_frame(payload, headers)
+
+
+@pytest.mark.parametrize(
+    ("exception", "error"),
+    [
+        ("throttlingException", ModelUnavailable),  # as an overloaded_error event is on the direct path
+        ("modelStreamErrorException", ModelUnavailable),
+        ("serviceUnavailableException", ModelUnavailable),
+        ("validationException", ModelRejected),
+    ],
+)
+def test_a_bedrock_exception_frame_mid_stream_maps_as_an_error_event_does(
+    exception: str, error: type[ModelError]
+) -> None:
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": MODELS["bedrock"],
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        },
+    }
+    broken = event_frame(
+        json.dumps({"message": "mid-stream"}).encode(),
+        {":message-type": "exception", ":exception-type": exception, ":content-type": "application/json"},
+    )
+    model, seen = _bedrock_stream([_chunk(start), broken])
+    with pytest.raises(error) as raised:
+        model.complete(REQUEST)
+    assert type(raised.value) is error
+    assert (raised.value.failure, raised.value.sdk_retried) == ("stream_error", False)
+    assert f"stream error {exception} from https://bedrock-runtime.{REGION}.amazonaws.com" in str(
+        raised.value
+    )
+    assert len(seen) == 1  # the SDK never retries a stream once it has begun
+    assert seen[0].url.path == f"/model/{MODELS['bedrock']}/invoke-with-response-stream"
