@@ -80,6 +80,15 @@ def _adc_file(tmp_path: Path, token_uri: str, **extra: str) -> Path:
     return path
 
 
+def _files_holding(root: Path, *secrets: str) -> list[str]:
+    """Every file under ``root`` (run store, report, transcript, cassette) that holds a secret."""
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and any(s.encode() in path.read_bytes() for s in secrets)
+    )
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_bedrock_runs_a_concern_end_to_end_signed_and_its_cassette_replays_without_credentials(
     stream: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -115,6 +124,7 @@ def test_bedrock_runs_a_concern_end_to_end_signed_and_its_cassette_replays_witho
     headers = {k.lower() for i in yaml.safe_load(text)["interactions"] for k in i["request"]["headers"]}
     assert not {h for h in headers if h == "authorization" or h.startswith("x-amz-")}
 
+    assert _files_holding(tmp_path, SECRET, SESSION) == []  # never saved with the run nor in its outputs
     first = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
     replayed = run_cli(["run", "--replay", str(cassette), "--state-dir", str(tmp_path / "r")], tmp_path / "r")
     assert replayed.code == 0, replayed.stderr
@@ -156,5 +166,6 @@ def test_vertex_runs_a_concern_end_to_end_with_a_bearer_token_from_adc(
     assert (recorded.provider, recorded.region, recorded.project) == ("vertex", VERTEX_REGION, PROJECT)
     text = cassette.read_text(encoding="utf-8")
     assert TOKEN not in text
+    assert _files_holding(tmp_path, TOKEN) == []
     replayed = run_cli(["run", "--replay", str(cassette), "--state-dir", str(tmp_path / "r")], tmp_path / "r")
     assert replayed.code == 0, replayed.stderr
