@@ -1,6 +1,7 @@
 """Record and replay the model's HTTP traffic with vcrpy: ``infra-audit run --record/--replay CASSETTE``.
 
-Cassettes are YAML with JSON bodies shown parsed (readable and diffable), secrets and volatile
+Cassettes are YAML with JSON bodies shown parsed (readable and diffable; a Bedrock stream's binary
+frames as their events, ``pipeline/eventstream.py``), secrets and volatile
 headers scrubbed, and a header block saying what they were recorded against, so a cassette made
 against the project's scripted test server can never pass for a real model's traffic, and with
 which arguments (``run``: estate, cluster, run id, date, model, concerns, budget), so
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from domain.errors import SettingsError
+from pipeline import eventstream
 
 if TYPE_CHECKING:
     from vcr.cassette import Cassette
@@ -60,6 +62,9 @@ def _json_or_text(body: Any) -> Any:
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
     except UnicodeDecodeError:  # binary: Bedrock's streamed replies (the AWS event stream encoding)
+        frames = eventstream.decode(body)
+        if frames is not None:
+            return {"aws_eventstream": frames}
         return {"base64": base64.b64encode(body).decode("ascii")}
     try:
         return {"json": json.loads(text)}
@@ -72,6 +77,8 @@ def _body_back(body: Any) -> str | bytes | None:
         return None
     if "json" in body:
         return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
+    if "aws_eventstream" in body:
+        return eventstream.encode(body["aws_eventstream"])
     if "base64" in body:
         return base64.b64decode(body["base64"])
     return str(body["text"])

@@ -121,8 +121,15 @@ def test_bedrock_runs_a_concern_end_to_end_signed_and_its_cassette_replays_witho
     text = cassette.read_text(encoding="utf-8")
     for secret in (SECRET, SESSION, KEY_ID):  # the key id is only in the signature header: scrubbed
         assert secret not in text
-    headers = {k.lower() for i in yaml.safe_load(text)["interactions"] for k in i["request"]["headers"]}
+    interactions = yaml.safe_load(text)["interactions"]
+    headers = {k.lower() for i in interactions for k in i["request"]["headers"]}
     assert not {h for h in headers if h == "authorization" or h.startswith("x-amz-")}
+    if stream:  # the binary AWS event stream is kept as its events, readable
+        frames = [i["response"]["body"]["aws_eventstream"] for i in interactions]
+        assert all(
+            f[0]["chunk"]["type"] == "message_start" and f[-1]["chunk"]["type"] == "message_stop"
+            for f in frames
+        )
 
     assert _files_holding(tmp_path, SECRET, SESSION) == []  # never saved with the run nor in its outputs
     first = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
