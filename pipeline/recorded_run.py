@@ -33,6 +33,11 @@ class RecordedRun(BaseModel):
     context: str | None = None
     run_id: str
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    provider: str = Field(default="anthropic", description="--provider (cassettes before it: anthropic).")
+    region: str | None = Field(
+        default=None, description="Bedrock's or Vertex's region: a Vertex request's path names it."
+    )
+    project: str | None = Field(default=None, description="Vertex's project: its requests' path names it.")
     model: str
     challenger_model: str | None = None
     synthesizer_model: str | None = None
@@ -89,6 +94,7 @@ def reconcile(args: argparse.Namespace, recorded: RecordedRun, path: Path) -> No
         raise _contradiction(path, "--cluster", args.cluster, recorded.cluster or "(none)")
     args.cluster = recorded.cluster
     flags: list[tuple[str, str, object]] = [
+        ("provider", "--provider", recorded.provider),
         ("context", "--context", recorded.context),
         ("run_id", "--run-id", recorded.run_id),
         ("date", "--date", recorded.date),

@@ -1,6 +1,7 @@
 """Record and replay the model's HTTP traffic with vcrpy: ``infra-audit run --record/--replay CASSETTE``.
 
-Cassettes are YAML with JSON bodies shown parsed (readable and diffable), secrets and volatile
+Cassettes are YAML with JSON bodies shown parsed (readable and diffable; a Bedrock stream's binary
+frames as their events, ``pipeline/eventstream.py``), secrets and volatile
 headers scrubbed, and a header block saying what they were recorded against, so a cassette made
 against the project's scripted test server can never pass for a real model's traffic, and with
 which arguments (``run``: estate, cluster, run id, date, model, concerns, budget), so
@@ -18,6 +19,7 @@ calls, validation, the caps, the floor) runs again.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from domain.errors import SettingsError
+from pipeline import eventstream
 
 if TYPE_CHECKING:
     from vcr.cassette import Cassette
@@ -47,7 +50,8 @@ def _scrub_request(request: Any) -> Any:
     request.uri = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
     for name in list(request.headers):
         lower = name.lower()
-        if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless")):
+        # x-amz-*: Bedrock's SigV4 headers (its date, the session token of temporary credentials)
+        if lower in SCRUBBED_REQUEST_HEADERS or lower.startswith(("anthropic-", "x-stainless", "x-amz-")):
             del request.headers[name]
     return request
 
@@ -62,18 +66,28 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 def _json_or_text(body: Any) -> Any:
     if body is None:
         return None
-    text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    except UnicodeDecodeError:  # binary: Bedrock's streamed replies (the AWS event stream encoding)
+        frames = eventstream.decode(body)
+        if frames is not None:
+            return {"aws_eventstream": frames}
+        return {"base64": base64.b64encode(body).decode("ascii")}
     try:
         return {"json": json.loads(text)}
     except json.JSONDecodeError:
         return {"text": text}
 
 
-def _body_back(body: Any) -> str | None:
+def _body_back(body: Any) -> str | bytes | None:
     if body is None:
         return None
     if "json" in body:
         return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
+    if "aws_eventstream" in body:
+        return eventstream.encode(body["aws_eventstream"])
+    if "base64" in body:
+        return base64.b64decode(body["base64"])
     return str(body["text"])
 
 

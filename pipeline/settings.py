@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from agents.llm.settings import ModelSettings
+from agents.llm.settings import CloudCredentials, ModelSettings
 from domain.concerns import CONCERNS, Concern, Mode
 from domain.errors import SettingsError
 from domain.identity import Severity
@@ -35,6 +35,20 @@ CHART_CACHE_ENV = "INFRA_AUDIT_CHART_CACHE"
 ENV_API_KEY = "ANTHROPIC_API_KEY"
 ENV_AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
 ENV_BASE_URL = "ANTHROPIC_BASE_URL"
+# Bedrock and Vertex: the names the anthropic SDK's own clients, boto3 and google-auth read
+CLOUD_ENV = {
+    "aws_region": "AWS_REGION",
+    "aws_default_region": "AWS_DEFAULT_REGION",
+    "aws_profile": "AWS_PROFILE",
+    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_session_token": "AWS_SESSION_TOKEN",
+    "bedrock_api_key": "AWS_BEARER_TOKEN_BEDROCK",
+    "bedrock_base_url": "ANTHROPIC_BEDROCK_BASE_URL",
+    "vertex_region": "CLOUD_ML_REGION",
+    "vertex_project": "ANTHROPIC_VERTEX_PROJECT_ID",
+    "vertex_base_url": "ANTHROPIC_VERTEX_BASE_URL",
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,8 @@ class Environment:
     chart_cache: str | None = None
     """``$INFRA_AUDIT_CHART_CACHE``: the Helm chart cache."""
     xdg_cache_home: str | None = None
+    cloud: Mapping[str, str] = field(default_factory=dict)
+    """Bedrock's and Vertex's variables that are set, by ``CLOUD_ENV`` key (``aws_region``, ...)."""
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -70,6 +86,7 @@ class Environment:
             xdg_state_home=get("XDG_STATE_HOME"),
             chart_cache=get(CHART_CACHE_ENV),
             xdg_cache_home=get("XDG_CACHE_HOME"),
+            cloud={key: value for key, name in CLOUD_ENV.items() if (value := get(name))},
         )
 
     @property
@@ -98,10 +115,34 @@ class Environment:
             raise SettingsError(f"{KEEP_RUNS_ENV}={text!r}: not a number of runs (0 or more)")
         return int(text)
 
+    def base_url_for(self, provider: str | None) -> str | None:
+        """The endpoint override of a provider: ANTHROPIC_BASE_URL, or the SDK's Bedrock/Vertex one."""
+        if provider in ("bedrock", "vertex"):
+            return self.cloud.get(f"{provider}_base_url")
+        return self.base_url
+
+    def region_for(self, provider: str | None) -> str | None:
+        if provider == "bedrock":
+            return self.cloud.get("aws_region") or self.cloud.get("aws_default_region")
+        return self.cloud.get("vertex_region") if provider == "vertex" else None
+
+    def cloud_credentials(self) -> CloudCredentials:
+        """Bedrock's and Vertex's credentials of this environment (unset: the cloud's own chain)."""
+        secret = {
+            k: SecretStr(v)
+            for k, v in self.cloud.items()
+            if k in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "bedrock_api_key")
+        }
+        return CloudCredentials(aws_profile=self.cloud.get("aws_profile"), **secret)
+
     def model_settings(self, **flags: Any) -> ModelSettings:
         """Model settings from flags, with the endpoint and credentials of this environment."""
-        settings = ModelSettings.build(**{"base_url": self.base_url, **flags})
-        return settings.with_credentials(self.api_key, self.auth_token)
+        provider = flags.get("provider")
+        cloud = {"region": self.region_for(provider)}
+        if provider == "vertex":
+            cloud["project"] = self.cloud.get("vertex_project")
+        settings = ModelSettings.build(**{"base_url": self.base_url_for(provider), **cloud, **flags})
+        return settings.with_credentials(self.api_key, self.auth_token).with_cloud(self.cloud_credentials())
 
 
 class RunSettings(BaseModel):

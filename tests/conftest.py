@@ -24,6 +24,23 @@ def gitops_truth() -> dict[str, Any]:
 # --- No unplanned network: every test runs offline ---------------------------------------------------
 
 _MODEL_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+# Bedrock's and Vertex's: what pipeline/settings.CLOUD_ENV reads, and what boto3 and google-auth read
+# on their own (a developer's credentials, profile or gcloud login must never reach a test)
+_CLOUD_ENV = (
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "ANTHROPIC_BEDROCK_BASE_URL",
+    "CLOUD_ML_REGION",
+    "ANTHROPIC_VERTEX_PROJECT_ID",
+    "ANTHROPIC_VERTEX_BASE_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_CLOUD_PROJECT",
+)
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 
@@ -77,10 +94,18 @@ def empty_chart_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
 
 
 @pytest.fixture(autouse=True)
-def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
+def network_guard(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NetworkGuard]:
     """No model credentials in the environment, and no connection outside loopback, in every test."""
-    for name in _MODEL_ENV:
+    for name in (*_MODEL_ENV, *_CLOUD_ENV):
         monkeypatch.delenv(name, raising=False)
+    nowhere = tmp_path_factory.getbasetemp() / "no-cloud-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # boto3's chain never asks an instance
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(nowhere / "gcloud"))  # google-auth's gcloud login
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth never asks a metadata server
     guard = NetworkGuard()
     connect, connect_ex, create_connection = (
         socket.socket.connect,

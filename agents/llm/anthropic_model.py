@@ -70,7 +70,9 @@ INPUT_SHOWN = 120
 TOO_LARGE_STATUS = 413
 OVERFLOW_TYPES = frozenset({"exceed_context_size_error", "context_length_exceeded"})
 _OVERFLOW = re.compile(
-    r"prompt is too long|context (?:window|length|size)|maximum context|too many (?:input )?tokens", re.I
+    r"prompt is too long|input is too long|context (?:window|length|size)|maximum context|"
+    r"too many (?:input )?tokens",
+    re.I,
 )
 _KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 
@@ -78,25 +80,30 @@ _KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 class AnthropicModel:
     """A ``ModelClient`` over the Anthropic Messages API, or any endpoint that speaks it."""
 
+    transient_stream_types: frozenset[str] = TRANSIENT_TYPES
+    """Error types of an error event mid-stream that an outage explains (a later try may pass)."""
+
     def __init__(self, settings: ModelSettings, *, http_client: httpx2.Client | None = None) -> None:
         """``http_client`` is for tests (an ``httpx2.MockTransport``); the SDK's own client otherwise."""
+        self.settings = settings
+        self._client = self._make_client(http_client)
+
+    def _make_client(self, http_client: httpx2.Client | None) -> anthropic.Anthropic:
+        """The SDK's client of this provider. Bedrock and Vertex (``cloud_models.py``) give theirs:
+        the same Messages resource, retries, middleware and error types over another wire."""
+        settings = self.settings
         if not settings.has_credentials:
             raise SettingsError(
                 "no model credential: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, or run --offline"
             )
-        self.settings = settings
         # The SDK refuses both at once; the key wins, as it does when the SDK reads the environment.
         api_key = settings.api_key.get_secret_value() if settings.api_key is not None else None
         token = settings.auth_token.get_secret_value() if settings.auth_token is not None else None
-        self._client = anthropic.Anthropic(
+        return anthropic.Anthropic(
             api_key=api_key,
             auth_token=None if api_key is not None else token,
             base_url=settings.base_url or DEFAULT_BASE_URL,
-            max_retries=settings.max_retries,
-            # connect, write, pool and every read: with a stream, each read is the wait for an event
-            timeout=httpx2.Timeout(settings.timeout),
-            http_client=http_client,
-            middleware=[_NoTimeoutRetry()],
+            **client_options(settings, http_client),
         )
 
     @property
@@ -210,9 +217,8 @@ class AnthropicModel:
             return ModelUnavailable(self._line(agent, text), failure="connection", sdk_retried=True)
         if isinstance(exc, anthropic.APIStatusError):
             status = exc.status_code
-            kind = exc.type or "error"
-            said = exc.api_message or ""
-            rid = f" [request-id {exc.request_id}]" if exc.request_id else ""
+            kind, said, request_id = self._described(exc)
+            rid = f" [request-id {request_id}]" if request_id else ""
             if status >= 400:
                 head = f"HTTP {status} {kind} from {self.settings.endpoint}"
             else:  # an SSE error event after a 200: the SDK does not retry a stream once it has begun
@@ -220,7 +226,8 @@ class AnthropicModel:
                     f"stream error {kind} from {self.settings.endpoint}",
                     "mid-stream, not retried",
                 )
-            transient = status in TRANSIENT_4XX or status >= 500 or (status < 400 and kind in TRANSIENT_TYPES)
+            mid_stream = status < 400 and kind in self.transient_stream_types
+            transient = status in TRANSIENT_4XX or status >= 500 or mid_stream
             if exc.error_code in SPEND_LIMIT_CODES:
                 transient, said = False, f"{exc.error_code}: {said}"
             failure = "status" if status >= 400 else "stream_error"
@@ -239,6 +246,10 @@ class AnthropicModel:
             self._line(agent, f"{type(exc).__name__} from {self.settings.endpoint}"), failure="connection"
         )
 
+    def _described(self, exc: anthropic.APIStatusError) -> tuple[str, str, str | None]:
+        """The error's type, the server's message and the request id, as this provider sends them."""
+        return exc.type or "error", exc.api_message or "", exc.request_id
+
     def _line(self, agent: str, text: str) -> str:
         """``agent: model: text`` on one line, capped, with every credential scrubbed out."""
         for secret in self.settings.secrets():
@@ -247,6 +258,17 @@ class AnthropicModel:
         if len(text) > MESSAGE_CAP:
             text = text[: MESSAGE_CAP - 3] + "..."
         return f"{agent}: model {self.settings.model}: {text}"
+
+
+def client_options(settings: ModelSettings, http_client: httpx2.Client | None) -> dict[str, Any]:
+    """What every provider's SDK client is given alike: retries, the timeout, the middleware."""
+    return {
+        "max_retries": settings.max_retries,
+        # connect, write, pool and every read: with a stream, each read is the wait for an event
+        "timeout": httpx2.Timeout(settings.timeout),
+        "http_client": http_client,
+        "middleware": [_NoTimeoutRetry()],
+    }
 
 
 class _TimedOut(Exception):

@@ -26,8 +26,22 @@ def _anthropic(settings: ModelSettings) -> ModelClient:
     return AnthropicModel(settings)
 
 
+def _bedrock(settings: ModelSettings) -> ModelClient:
+    from agents.llm.cloud_models import BedrockModel
+
+    return BedrockModel(settings)
+
+
+def _vertex(settings: ModelSettings) -> ModelClient:
+    from agents.llm.cloud_models import VertexModel
+
+    return VertexModel(settings)
+
+
 PROVIDERS: dict[str, ProviderFactory] = {
     "anthropic": _anthropic,
+    "bedrock": _bedrock,
+    "vertex": _vertex,
 }
 DEFAULT_PROVIDER = "anthropic"
 

@@ -32,6 +32,19 @@ and is held by the token budget, unless the CLI passes a price (``ModelSettings.
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
+
+def cloud_endpoint(provider: str, region: str | None) -> str | None:
+    """The default endpoint of a cloud provider in ``region``, as the SDK's own clients build it
+    (``anthropic/lib/bedrock/_client.py``, ``lib/vertex/_client.py``); None for the Anthropic API."""
+    if provider == "bedrock":
+        return f"https://bedrock-runtime.{region or '(no region)'}.amazonaws.com"
+    if provider == "vertex":
+        shared = {"global": "aiplatform", "us": "aiplatform.us.rep", "eu": "aiplatform.eu.rep"}
+        host = shared.get(region or "") or f"{region or '(no region)'}-aiplatform"
+        return f"https://{host}.googleapis.com/v1"
+    return None
+
+
 MILLION = 1_000_000
 
 
@@ -73,6 +86,36 @@ class RunBudget(BaseModel):
     )
 
 
+class CloudCredentials(BaseModel):
+    """What Bedrock and Vertex authenticate with, read from their usual environment by the CLI
+    (``pipeline/settings.Environment``), never saved with a run. Unset values are left to the
+    cloud's own chain: boto3's (shared config and credentials files, SSO, container or instance
+    role) and google-auth's application default credentials."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    aws_profile: str | None = Field(default=None, description="AWS_PROFILE.")
+    aws_access_key_id: SecretStr | None = Field(default=None, description="AWS_ACCESS_KEY_ID.")
+    aws_secret_access_key: SecretStr | None = Field(default=None, description="AWS_SECRET_ACCESS_KEY.")
+    aws_session_token: SecretStr | None = Field(default=None, description="AWS_SESSION_TOKEN.")
+    bedrock_api_key: SecretStr | None = Field(
+        default=None, description="AWS_BEARER_TOKEN_BEDROCK: a Bedrock API key, sent as a bearer token."
+    )
+    vertex_access_token: SecretStr | None = Field(
+        default=None, description="A Google OAuth access token (tests, a replay); unset: google-auth's ADC."
+    )
+
+    def secrets(self) -> list[str]:
+        values = (
+            self.aws_access_key_id,
+            self.aws_secret_access_key,
+            self.aws_session_token,
+            self.bedrock_api_key,
+            self.vertex_access_token,
+        )
+        return [s.get_secret_value() for s in values if s is not None]
+
+
 class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,7 +140,22 @@ class ModelSettings(BaseModel):
     base_url: str | None = Field(
         default=None,
         description="ANTHROPIC_BASE_URL: any Anthropic-compatible endpoint (Ollama, vLLM, llama.cpp, "
-        "LiteLLM, or the tests' scripted server). Unset: the Anthropic API.",
+        "LiteLLM, or the tests' scripted server). Unset: the Anthropic API. For Bedrock "
+        "ANTHROPIC_BEDROCK_BASE_URL, for Vertex ANTHROPIC_VERTEX_BASE_URL (the SDK's own names).",
+    )
+    region: str | None = Field(
+        default=None,
+        description="Bedrock: the AWS region (AWS_REGION, AWS_DEFAULT_REGION, or the profile's); Vertex: "
+        "CLOUD_ML_REGION. Saved with the run: a resume and a replay reach the same endpoint.",
+    )
+    project: str | None = Field(
+        default=None,
+        description="Vertex: the Google Cloud project (ANTHROPIC_VERTEX_PROJECT_ID, else the credentials').",
+    )
+    cloud: CloudCredentials = Field(
+        default_factory=CloudCredentials,
+        exclude=True,
+        description="Bedrock's and Vertex's credentials; never saved.",
     )
     max_retries: int = Field(
         default=2, ge=0, le=10, description="SDK retries on 408/409/429/5xx and dropped connections."
@@ -143,11 +201,17 @@ class ModelSettings(BaseModel):
     @property
     def endpoint(self) -> str:
         """Where requests go, without any user:password part, for messages a user may read."""
-        return without_userinfo(self.base_url or DEFAULT_BASE_URL).rstrip("/")
+        default = cloud_endpoint(self.provider, self.region) or DEFAULT_BASE_URL
+        return without_userinfo(self.base_url or default).rstrip("/")
 
     def secrets(self) -> list[str]:
         """The credential values, so error texts can be scrubbed of them."""
-        return [s.get_secret_value() for s in (self.api_key, self.auth_token) if s is not None]
+        direct = [s.get_secret_value() for s in (self.api_key, self.auth_token) if s is not None]
+        return direct + self.cloud.secrets()
+
+    def with_cloud(self, cloud: CloudCredentials) -> ModelSettings:
+        """The same settings with Bedrock's or Vertex's credentials (from the environment, never saved)."""
+        return self.model_copy(update={"cloud": cloud})
 
     def with_credentials(self, api_key: str | None, auth_token: str | None) -> ModelSettings:
         """The same settings with credentials (read from the environment by the CLI, never saved)."""

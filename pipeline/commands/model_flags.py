@@ -28,9 +28,9 @@ def add_model_flags(parser: argparse.ArgumentParser, *, recording: bool) -> None
         group.add_argument("--offline", action="store_true", help="never call a model, even with an API key")
     group.add_argument(
         "--provider",
-        default=DEFAULT_PROVIDER,
         choices=sorted(PROVIDERS),
-        help=f"who serves the model (default {DEFAULT_PROVIDER})",
+        help=f"who serves the model (default {DEFAULT_PROVIDER}); bedrock and vertex use the anthropic "
+        "SDK's own clients, with credentials from their usual environment (README, 'Providers')",
     )
     group.add_argument("--model", help="model id of every agent (default: the client's current Sonnet)")
     group.add_argument(
@@ -117,7 +117,7 @@ def model_settings(args: argparse.Namespace, env: Environment, model: str | None
     """What the flags say of the model (``model`` wins over --model: a replay's or a rerun's), with the
     environment's endpoint and credentials."""
     return env.model_settings(
-        provider=args.provider,
+        provider=args.provider or DEFAULT_PROVIDER,
         model=model or args.model,
         challenger_model=args.challenger_model,
         synthesizer_model=args.synthesizer_model,

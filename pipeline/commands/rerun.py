@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     recorded = recorded_run(label, Path(args.replay)) if args.replay else None
     if recorded is not None:
         args.concerns = reconcile_rerun(args.concerns, recorded, Path(args.replay))
+        args.provider = args.provider or recorded.provider
     if not args.concerns:
         raise SettingsError("--concern is required: name the concern(s) to re-run")
     model_settings(args, args.env)  # the model flags are checked first, whatever the mode
@@ -72,11 +73,15 @@ def run(args: argparse.Namespace) -> int:
         {"--out": str(out)},
     )
     concerns = list(dict.fromkeys(args.concerns))
-    mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=False)
+    mind = models.choose(
+        args.env, offline=args.offline, replay=bool(args.replay), record=False, provider=args.provider
+    )
     # the budget and price flags count as in a run; the re-run concern is researched by the model
     # that wrote the rest of the audit (a replay's recorded one), unless --model says otherwise
     recorded_model = str(label.get("model") or "") or args.model or report.meta.model
     options = model_settings(args, args.env, recorded_model)
+    if recorded is not None:  # a Vertex request's path names the recorded region and project
+        options = options.model_copy(update={"region": recorded.region, "project": recorded.project})
     if args.baseline:
         load_report(Path(args.baseline))  # a bad baseline is refused before anything runs
     settings = settings.model_copy(

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.mode == "llm":
         from pipeline import models
 
-        mind = models.choose(args.env, offline=False, replay=False, record=False)
+        provider = settings.llm.provider if settings.llm is not None else None
+        mind = models.choose(args.env, offline=False, replay=False, record=False, provider=provider)
         if mind.mode != "llm":
             raise SettingsError(
                 f"run {args.run_id!r} used a model: set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL to resume it"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import SettingsError
 from pipeline.commands.common import (
@@ -28,6 +28,9 @@ from pipeline.commands.common import (
     refuse_writes_into,
 )
 from pipeline.commands.model_flags import add_model_flags, model_settings
+
+if TYPE_CHECKING:
+    from pipeline.recorded_run import RecordedRun
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,10 +52,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _replay_arguments(args: argparse.Namespace) -> str | None:
+def _replay_arguments(args: argparse.Namespace) -> tuple[str | None, RecordedRun | None]:
     """Refuse flag combinations that cannot work; fill a replay's arguments from its cassette header.
 
-    Returns the model the cassette was recorded with (None when not replaying).
+    Returns the model the cassette was recorded with and its recorded run (None when not replaying).
     """
     from pipeline.recorded_run import reconcile, recorded_run
     from pipeline.recording import read_label
@@ -63,7 +66,7 @@ def _replay_arguments(args: argparse.Namespace) -> str | None:
         raise SettingsError(
             "--offline and --replay cannot be used together: a replay runs the recorded model"
         )
-    replay_model = None
+    replay_model, recorded = None, None
     if args.replay:
         label = read_label(Path(args.replay))
         recorded = recorded_run(label, Path(args.replay))
@@ -72,7 +75,7 @@ def _replay_arguments(args: argparse.Namespace) -> str | None:
         replay_model = str(label.get("model") or "") or None
     if args.path is None:
         raise SettingsError("the estate PATH is required (with --replay, a cassette whose header records it)")
-    return replay_model
+    return replay_model, recorded
 
 
 def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
@@ -101,10 +104,16 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.settings import RunSettings
 
     console = make_console()
-    replay_model = _replay_arguments(args)
+    replay_model, replayed = _replay_arguments(args)
     if args.run_id:
         check_run_id(args.run_id)  # it names files: refused before anything runs or is printed
-    mind = models.choose(args.env, offline=args.offline, replay=bool(args.replay), record=bool(args.record))
+    mind = models.choose(
+        args.env,
+        offline=args.offline,
+        replay=bool(args.replay),
+        record=bool(args.record),
+        provider=args.provider,
+    )
     from tools.inventory.build import check_root
 
     check_root(args.path)
@@ -115,9 +124,14 @@ def run(args: argparse.Namespace) -> int:
         {"--out": args.out, "--state-dir": args.state_dir, "--record": args.record},
     )
     options = model_settings(args, args.env, replay_model)  # the flags are checked whatever the mode
+    if replayed is not None:  # a Vertex request's path names the recorded region and project
+        options = options.model_copy(update={"region": replayed.region, "project": replayed.project})
     model = None
     if mind.mode == "llm":
         model = models.build_model(options, args.env, replay=bool(args.replay))
+        settled = getattr(model, "settings", None)  # a cloud client settles its region and project
+        if settled is not None:
+            options = options.model_copy(update={"region": settled.region, "project": settled.project})
         console.print(f"[green]LLM agents on {model.model} ({mind.why}).[/green]")
     else:
         console.print(
@@ -160,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
             context=args.context,
             run_id=run_id,
             date=str(settings.date),
+            provider=options.provider,
+            region=options.region,
+            project=options.project,
             model=model.model,
             challenger_model=options.challenger_model,
             synthesizer_model=options.synthesizer_model,
@@ -170,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             budget=options.budget,
             price=options.price,
         )
-        label = models.label_for(model, model.endpoint, str(settings.date))
+        label = models.label_for(model, model.endpoint, str(settings.date), options.provider)
         recording = cassette(
             Path(args.record), "record", {**label, RUN_KEY: recorded.model_dump(mode="json")}
         )

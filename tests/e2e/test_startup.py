@@ -27,6 +27,7 @@ except SystemExit:
 print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
 """
 GRAPH_AND_MODEL = {"langgraph", "langgraph_sdk", "langsmith", "langchain_core", "anthropic", "httpx"}
+GRAPH_AND_MODEL |= {"boto3", "botocore", "google"}  # the bedrock and vertex extras: only when chosen
 HEAVY = GRAPH_AND_MODEL | {"pydantic", "pydantic_core", "rich", "jinja2", "yaml", "tree_sitter", "kubernetes"}
 
 

@@ -43,6 +43,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from .cloud import Accepted, Dialect, Refused, Vertex
 from .script import (
     Fault,
     RouteKey,
@@ -52,6 +53,7 @@ from .script import (
     canonical,
     error_response,
     first_system_line,
+    render_events,
     reply_response,
 )
 
@@ -81,6 +83,7 @@ class RecordedRequest:
     status: int | None
     dropped: bool = False
     fault: Fault | None = None
+    auth: str | None = None  # a cloud dialect's: how the request authenticated ("sigv4 Credential=...")
 
 
 @dataclass
@@ -121,10 +124,13 @@ class ScriptedAnthropicServer:
         host: str = LOOPBACK,
         port: int = 0,
         route_key: RouteKey | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
+        """``dialect``: Bedrock's or Vertex's wire (``fakes/cloud.py``) instead of ``/v1/messages``."""
         if host != LOOPBACK:
             raise ValueError(f"the scripted Anthropic server listens on {LOOPBACK} only, not {host!r}")
         self.script = script
+        self.dialect = dialect
         self.route_key: RouteKey = route_key if route_key else getattr(script, "key", first_system_line)
         self._address = (host, port)
         self._lock = threading.Lock()
@@ -234,6 +240,17 @@ class ScriptedAnthropicServer:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        verdict: Accepted | Refused | None = None
+        if self.dialect is not None:
+            if isinstance(self.dialect, Vertex) and path == "/token":  # google-auth refreshing ADC
+                return _Plan(
+                    status=200,
+                    headers=[("content-type", "application/json")],
+                    body=self.dialect.token_reply(),
+                )
+            verdict = self.dialect.accept(method, path, headers)
+            if isinstance(verdict, Accepted) and isinstance(body, dict):
+                body = self.dialect.body(body, verdict)
         is_obj = isinstance(body, dict)
         turn = assistant_turns(body) if is_obj else None
         stream = bool(is_obj and body.get("stream") is True)
@@ -241,14 +258,25 @@ class ScriptedAnthropicServer:
             index = len(self._requests)
             route = self._route(body) if is_obj else None
             fault: Fault | None = None
-            plan = self._check(method, path, headers, raw, body)
+            plan = self._check(method, path, headers, raw, body, verdict)
             if plan is None:
                 fault = self._take_fault(index, route, turn)
                 plan = self._fault_plan(fault, body, stream) if fault else self._reply_plan(body)
             cut = plan.status is None or plan.cut_after is not None
             self._requests.append(
                 RecordedRequest(
-                    index, method, path, redact(headers), body, route, turn, stream, plan.status, cut, fault
+                    index,
+                    method,
+                    path,
+                    redact(headers),
+                    body,
+                    route,
+                    turn,
+                    stream,
+                    plan.status,
+                    cut,
+                    fault,
+                    verdict.auth if isinstance(verdict, Accepted) else None,
                 )
             )
         return plan
@@ -261,17 +289,25 @@ class ScriptedAnthropicServer:
             return None
 
     def _check(
-        self, method: str, path: str, headers: Mapping[str, str], raw: bytes, body: Any
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        raw: bytes,
+        body: Any,
+        verdict: Accepted | Refused | None = None,
     ) -> _Plan | None:
         """The API's own refusals, in its order: unknown path, missing key, malformed body."""
         seed = canonical([method, path, raw.decode(errors="replace")])
-        if method != "POST" or path != "/v1/messages":
+        if isinstance(verdict, Refused):
+            return self._error_plan(verdict.status, verdict.error_type, verdict.message, seed)
+        if verdict is None and (method != "POST" or path != "/v1/messages"):
             return _error_plan(404, "not_found_error", f"Not found: {method} {path}", seed)
         lowered = {k.lower(): v for k, v in headers.items()}
-        if not (lowered.get("x-api-key") or lowered.get("authorization")):
+        if verdict is None and not (lowered.get("x-api-key") or lowered.get("authorization")):
             return _error_plan(401, "authentication_error", "x-api-key header is required", seed)
         if not isinstance(body, dict):
-            return _error_plan(400, "invalid_request_error", "The request body is not valid JSON.", seed)
+            return self._error_plan(400, "invalid_request_error", "The request body is not valid JSON.", seed)
         required = ("model", "max_tokens", "messages")
         problems = [f"{name}: Field required" for name in required if name not in body]
         if not problems:
@@ -282,8 +318,14 @@ class ScriptedAnthropicServer:
             if not isinstance(body["messages"], list) or not body["messages"]:
                 problems.append("messages: Input should be a non-empty list")
         if problems:
-            return _error_plan(400, "invalid_request_error", "; ".join(problems), seed)
+            return self._error_plan(400, "invalid_request_error", "; ".join(problems), seed)
         return None
+
+    def _error_plan(self, status: int, error_type: str, message: str, seed: str) -> _Plan:
+        if self.dialect is None:
+            return _error_plan(status, error_type, message, seed)
+        headers, body = self.dialect.error(status, error_type, message)
+        return _Plan(status=status, headers=headers, body=body)
 
     def _fault_plan(self, fault: Fault, body: dict[str, Any], stream: bool) -> _Plan:
         if fault.stall > 0:
@@ -292,7 +334,7 @@ class ScriptedAnthropicServer:
             return plan
         if fault.status is not None:
             seed = canonical([body, fault.status, fault.error_type, fault.message])
-            plan = _error_plan(fault.status, fault.error_type, fault.message, seed)
+            plan = self._error_plan(fault.status, fault.error_type, fault.message, seed)
             plan.headers.extend((k.lower(), v) for k, v in fault.headers.items())
             return plan
         if stream and fault.after_events is not None:
@@ -308,9 +350,12 @@ class ScriptedAnthropicServer:
         except Exception as err:  # the script's failure is the test's bug: report it, never retry it
             text = f"scripted server: {type(err).__name__}: {err}"
             self.script_errors.append(text)
-            plan = _error_plan(400, "invalid_request_error", text, canonical([body, text]))
+            plan = self._error_plan(400, "invalid_request_error", text, canonical([body, text]))
             plan.headers.append(("x-should-retry", "false"))
             return plan
+        if self.dialect is not None and body.get("stream") is True:
+            headers, frames = self.dialect.stream(render_events(answer, body))
+            return _Plan(status=200, headers=[*headers, ("transfer-encoding", "chunked")], events=frames)
         headers, payload = reply_response(answer, body)
         if isinstance(payload, bytes):
             return _Plan(status=200, headers=headers, body=payload)
