@@ -7,6 +7,7 @@ ways here on a small estate.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -152,3 +153,35 @@ def test_the_catalog_declares_commands_that_validate() -> None:
     assert {"DEC-IGNORE-CHANGES", "REL-LIVE-RESTARTS", "SEC-NO-PSS"} <= set(declared)
     for check, specs in declared.items():
         assert "count" in specs, f"{check}: the main number has no command"
+
+
+def test_a_cluster_command_names_only_the_types_the_cluster_serves() -> None:
+    """kubectl refuses a whole list when one type is not served, and a snapshot has no file of it:
+    the command leaves such a type out (the filter sees none of it, as the checks did)."""
+    spec = ReproSpec(
+        jq='[.items[] | select(.kind == "Ingress")] | length',
+        resources=("ingresses.networking.k8s.io", "ingressroutes.traefik.io"),
+    )
+    served = frozenset({"ingresses.networking.k8s.io", "pods"})
+    snap = shell(spec, Where(cluster="snap", served=served))
+    assert snap.endswith(" snap/networking.k8s.io.v1.ingresses.json")
+    assert "traefik" not in snap
+    live = shell(spec, Where(cluster="live", context="c", served=served))
+    assert live.startswith("kubectl get ingresses.networking.k8s.io -A -o json --context c | jq ")
+    none = shell(spec, Where(cluster="snap", served=frozenset({"pods"})))
+    assert none == "jq -n '{items: []} | [.items[] | select(.kind == \"Ingress\")] | length'"
+    if shutil.which("jq"):
+        assert bash(none, Path.cwd()) == "0"
+    assert shell(spec, Where(cluster="snap")).count(".json") == 2  # not known: every type named
+
+
+def test_the_server_version_is_an_argument_of_the_command_like_the_clock() -> None:
+    spec = ReproSpec(jq="[$server, $now] | length", resources=("nodes",))
+    where = Where(cluster="snap", server="v1.33.6+k3s1", now="2026-11-28T00:00:00Z")
+    text = shell(spec, where)
+    assert "--arg now 2026-11-28T00:00:00Z --arg server v1.33.6+k3s1 " in text
+    assert "--arg server" not in shell(ReproSpec(jq="1", resources=("nodes",)), where)
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    skew = ReproSpec(jq="$server", resources=("nodes",))
+    printed = run_spec(skew, Jail(HOMELAB_SNAPSHOT.parent), dataclasses.replace(where, server="7"), backend)
+    assert printed.value == 7 and printed.error is None

@@ -8,7 +8,9 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   ``sort -u | wc -l`` over ``rg -o`` (``unique``, with ``replace:`` for a capture group).
 * ``jq:`` a cluster fact. ``kubectl get TYPES -A -o json | jq FILTER`` for a live cluster, the same
   filter over the snapshot's files for a snapshot (``jq -s`` merges their ``items``); ``$now`` is
-  the audit clock.
+  the audit clock, ``$server`` the API server's version the run read (``kubectl version``). A type
+  the cluster does not serve (a snapshot: has no file of) is left out of the command: kubectl would
+  refuse the whole list, and the filter sees none of it, as the checks do.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
@@ -94,6 +96,14 @@ class Where:
     now: str | None = None
     excluded: tuple[str, ...] = ()
     """Files the checks left out as not deployed (estate-relative, ``scope.py``): rg skips them."""
+    server: str | None = None
+    """The API server's version the run read (``$server`` in a jq filter)."""
+    served: frozenset[str] | None = None
+    """The resource types (``plural.group``) the cluster serves; None: not known, name them all."""
+
+    def read(self, resources: tuple[str, ...]) -> tuple[str, ...]:
+        """The resource types of a jq command the cluster serves (all when not known)."""
+        return resources if self.served is None else tuple(r for r in resources if r in self.served)
 
 
 def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
@@ -134,17 +144,35 @@ def shell(spec: ReproSpec, where: Where) -> str:
         args = " ".join(q(a) for a in rg_argv(spec, where))
         return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
     if spec.jq is not None:
-        clock = f" --arg now {q(where.now)}" if where.now and "$now" in spec.jq else ""
+        resources = where.read(spec.resources)
+        if not resources:  # the cluster serves none of them: the filter over no objects
+            return f"jq -n{_jq_args(spec, where)} {q('{items: []} | ' + spec.jq)}"
         if where.cluster == "live":
-            flags = (f" --context {q(where.context)}" if where.context else "") + (
-                f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
-            )
-            return f"kubectl get {','.join(spec.resources)} -A -o json{flags} | jq{clock} {q(spec.jq)}"
+            return kubectl_form(spec, where, resources)
         snap = where.cluster or "."
-        files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in spec.resources)
-        return f"jq -s{clock} {q(merge_filter(spec.jq))} {files}"
+        files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in resources)
+        return f"jq -s{_jq_args(spec, where)} {q(merge_filter(spec.jq))} {files}"
     assert spec.python is not None
     return f"python3 -c {q(spec.python)} {q(where.estate)}"
+
+
+def _jq_args(spec: ReproSpec, where: Where) -> str:
+    """``--arg`` of the run's facts the filter reads: the audit clock, the server's version."""
+    q = shlex.quote
+    facts = {"now": where.now, "server": where.server}
+    return "".join(f" --arg {k} {q(v)}" for k, v in facts.items() if v and f"${k}" in (spec.jq or ""))
+
+
+def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | None = None) -> str:
+    """``kubectl get TYPES -A -o json | jq FILTER``: the command on a live cluster (with the run's
+    ``--context``/``--kubeconfig``); for a snapshot, what its files were listed from."""
+    assert spec.jq is not None
+    q = shlex.quote
+    flags = (f" --context {q(where.context)}" if where.context else "") + (
+        f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
+    )
+    types = ",".join(resources or where.read(spec.resources) or spec.resources)
+    return f"kubectl get {types} -A -o json{flags} | jq{_jq_args(spec, where)} {q(spec.jq)}"
 
 
 def merge_filter(jq: str) -> str:

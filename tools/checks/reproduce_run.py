@@ -76,7 +76,7 @@ def _jq(spec: ReproSpec, where: Where, backend: KubeBackend | None) -> Printed:
         # a type the cluster does not serve lists nothing, as kubectl would fail or print none
         items = backend.list_objects(rtype) if rtype is not None else []
         slurped.append({"items": json.loads(json.dumps(items, default=str))})
-    args = {"now": where.now} if where.now else {}
+    args = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     out = jq.compile(merge_filter(spec.jq or "."), args=args).input_value(slurped).first()
     return _number(out)
 
