@@ -25,7 +25,7 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import MAIN, RENDERED, applies, kubectl_form, shell
+from tools.checks.reproduce import MAIN, RENDERED, chosen, kubectl_form, shell
 from tools.checks.reproduce_run import run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
@@ -93,11 +93,11 @@ class Recounter:
         # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
         left_out = tuple(not_deployed(cctx.inventory))
         where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
-        specs = {
-            key: spec
+        options = {
+            key: chosen(spec, counts, cluster=live is not None, scoped_out=bool(left_out))
             for key, spec in spec_by_id(check_id).reproduce.items()
-            if applies(spec, counts, cluster=live is not None, scoped_out=bool(left_out))
         }
+        specs = {key: spec for key, spec in options.items() if spec is not None}
         args: dict[str, Any] = {"id": check_id, "check": original.command}
         if not specs:
             text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"

@@ -185,3 +185,27 @@ def test_the_server_version_is_an_argument_of_the_command_like_the_clock() -> No
     skew = ReproSpec(jq="$server", resources=("nodes",))
     printed = run_spec(skew, Jail(HOMELAB_SNAPSHOT.parent), dataclasses.replace(where, server="7"), backend)
     assert printed.value == 7 and printed.error is None
+
+
+def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
+    """SEC-NO-PSS: the code's namespaces by python without a cluster, the live ones by jq with a cluster
+    whose estate writes no Namespace; an estate with both has no exact command (listed)."""
+    from tools.checks.reproduce import chosen
+    from tools.checks.spec import spec_by_id
+    from tools.kube.resources import ResourceTable
+
+    spec = spec_by_id("SEC-NO-PSS").reproduce["count"]
+    assert chosen(spec, {}, cluster=False) is spec
+    live = chosen(spec, {"resources": 1}, cluster=True)
+    assert live is not None and live.jq is not None and live.resources == ("namespaces",)
+    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True) is None
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    printed = run_spec(live, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
+    expected = sum(
+        1
+        for o in backend.list_objects(ResourceTable().resolve("namespaces"))
+        if o["metadata"]["name"] not in ("kube-system", "kube-public", "kube-node-lease")
+        and (o["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+        in (None, "privileged")
+    )
+    assert printed.value == expected and expected > 0

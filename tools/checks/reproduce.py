@@ -57,6 +57,11 @@ class ReproSpec(BaseModel):
     resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
+    otherwise: ReproSpec | None = Field(
+        default=None,
+        description="The command where this one's conditions do not hold (e.g. code on one side, the "
+        "cluster on the other); chosen by ``chosen()``.",
+    )
     when: tuple[str, ...] = Field(
         default=(),
         description="Conditions for the command to be exact here, all of them: cluster, no-cluster, "
@@ -178,6 +183,18 @@ def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | Non
 def merge_filter(jq: str) -> str:
     """The filter over slurped snapshot files: their items merged, as ``kubectl get a,b`` lists them."""
     return "{items: map(.items[])} | " + jq
+
+
+def chosen(
+    spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False
+) -> ReproSpec | None:
+    """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None."""
+    option: ReproSpec | None = spec
+    while option is not None:
+        if applies(option, code_counts, cluster=cluster, scoped_out=scoped_out):
+            return option
+        option = option.otherwise
+    return None
 
 
 def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False) -> bool:
