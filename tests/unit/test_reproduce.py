@@ -209,3 +209,23 @@ def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
         in (None, "privileged")
     )
     assert printed.value == expected and expected > 0
+
+
+def test_a_live_count_joins_the_code_through_code_facts(estate: Path) -> None:
+    """``code:`` prints the estate's facts as JSON; the filter reads them as $code. The shell text passes
+    them with --argjson; the challenger's run gets the same value; a failing one-liner is a failed recount."""
+    facts = "import json,sys;print(json.dumps([2, 3]))"
+    spec = ReproSpec(jq="$code | add", resources=("pods",), code=facts)
+    text = shell(spec, Where(estate=str(estate), cluster="snap"))
+    assert f" --argjson code \"$(python3 -c '{facts}' {estate})\" " in text
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    assert run_spec(spec, Jail(estate), Where(estate=str(estate), cluster="x"), backend).value == 5
+    broken = ReproSpec(jq="$code", resources=("pods",), code="raise SystemExit('no')")
+    printed = run_spec(broken, Jail(estate), Where(cluster="x"), backend)
+    assert printed.value is None and printed.error is not None and printed.error.startswith("$code: ")
+    with pytest.raises(ValidationError):
+        ReproSpec(rg="x", code=facts)
+    # it reads the files as written: not exact with Helm-rendered objects or files scoped out
+    assert not applies(spec, {RENDERED: 1}, cluster=True)
+    assert not applies(spec, {}, cluster=True, scoped_out=True)
+    assert applies(spec, {}, cluster=True)

@@ -11,6 +11,9 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   the audit clock, ``$server`` the API server's version the run read (``kubectl version``). A type
   the cluster does not serve (a snapshot: has no file of) is left out of the command: kubectl would
   refuse the whole list, and the filter sees none of it, as the checks do.
+  ``code:`` joins a live count with the estate's code: a ``python3 -c`` one-liner prints the JSON
+  the filter reads as ``$code`` (``--argjson code "$(python3 -c ...)"``), e.g. the workloads the code
+  defines, which the checks count from code rather than live.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
@@ -56,6 +59,11 @@ class ReproSpec(BaseModel):
     jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
     resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
+    code: str | None = Field(
+        default=None,
+        description="With jq: python3 -c code (argv[1] the estate root) printing the JSON the filter reads "
+        "as $code, the estate's own facts a live count is joined with (which workloads the code defines).",
+    )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     otherwise: ReproSpec | None = Field(
         default=None,
@@ -75,6 +83,8 @@ class ReproSpec(BaseModel):
             raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
+        if self.code is not None and self.jq is None:
+            raise ValueError("code: is the $code of a jq entry")
         if any(not WHEN.match(w) for w in self.when):
             raise ValueError(f"when: conditions are cluster, no-cluster or no-code:FIELD, not {self.when}")
         if set(self.flags) - RG_FLAGS:
@@ -165,7 +175,10 @@ def _jq_args(spec: ReproSpec, where: Where) -> str:
     """``--arg`` of the run's facts the filter reads: the audit clock, the server's version."""
     q = shlex.quote
     facts = {"now": where.now, "server": where.server}
-    return "".join(f" --arg {k} {q(v)}" for k, v in facts.items() if v and f"${k}" in (spec.jq or ""))
+    text = "".join(f" --arg {k} {q(v)}" for k, v in facts.items() if v and f"${k}" in (spec.jq or ""))
+    if spec.code is not None:
+        text += f' --argjson code "$(python3 -c {q(spec.code)} {q(where.estate)})"'
+    return text
 
 
 def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | None = None) -> str:
@@ -206,11 +219,12 @@ def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scop
         applies(p, code_counts, cluster=cluster, scoped_out=scoped_out) for p in spec.sum
     ):
         return False
-    if spec.python is not None and scoped_out:
+    reads_files = spec.python is not None or spec.code is not None
+    if reads_files and scoped_out:
         return False
     if spec.jq is not None and not cluster:
         return False
-    if spec.python is not None and code_counts.get(RENDERED, 0):
+    if reads_files and code_counts.get(RENDERED, 0):
         return False  # it reads the files as written: objects Helm rendered are in none of them
     for condition in spec.when:
         if condition == "cluster" and not cluster:
