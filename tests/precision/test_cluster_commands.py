@@ -139,6 +139,7 @@ def test_every_command_exact_on_a_snapshot_estate_prints_what_its_check_counts(
     assert not wrong
     checks = {r[0] for r in rows}
     if estate == K3S:  # the mixed checks the k3s estate's one code workload joins
-        assert {"REL-PROBE-ANY", "SEC-RUN-AS-ROOT", "DEC-LIVE-UNMANAGED", "SEC-NO-PSS"} <= checks
+        mixed = {"REL-PROBE-ANY", "SEC-RUN-AS-ROOT", "DEC-LIVE-UNMANAGED", "SEC-NO-PSS", "SEC-NO-NETPOL"}
+        assert mixed | {"SCA-NO-QUOTA", "SEC-POLICY-AUDIT-ONLY", "REL-ROLLING-NO-SURGE"} <= checks
     else:  # Helm releases and Terraform in the code: the live joins are not exact, so not run
         assert "DEC-LIVE-UNMANAGED" not in checks and "REL-PROBE-ANY" not in checks
