@@ -143,3 +143,90 @@ def test_every_command_exact_on_a_snapshot_estate_prints_what_its_check_counts(
         assert mixed | {"SCA-NO-QUOTA", "SEC-POLICY-AUDIT-ONLY", "REL-ROLLING-NO-SURGE"} <= checks
     else:  # Helm releases and Terraform in the code: the live joins are not exact, so not run
         assert "DEC-LIVE-UNMANAGED" not in checks and "REL-PROBE-ANY" not in checks
+
+
+def _deployment(
+    name: str, ns: str, replicas: int, image: str, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    pod = {"containers": [{"name": name, "image": image}]}
+    meta = {"name": name, "namespace": ns, "labels": labels or {"app": name}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {"spec": pod}},
+    }
+
+
+def test_the_mixed_commands_leave_out_the_look_alikes_their_checks_leave_out(tmp_path: Path) -> None:
+    """A tiny cluster, and one Deployment in code: each look-alike below is counted by neither the check
+    nor its command; the live copy of the code's Deployment is counted once (from code)."""
+    estate = tmp_path / "estate"
+    (estate / "apps").mkdir(parents=True)
+    (estate / "apps" / "web.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n"
+        "spec:\n  replicas: 3\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+        "    spec:\n      containers:\n      - name: web\n        image: ghcr.io/x/web:1\n",
+        encoding="utf-8",
+    )
+    snap = tmp_path / "cluster"
+    snap.mkdir()
+    deployments = [
+        _deployment("web", "shop", 5, "ghcr.io/x/web:1"),  # the code's: counted from code (3 replicas)
+        _deployment("paperless-redis", "docs", 1, "redis:7"),  # SINGLETON: a redis
+        _deployment("db", "docs", 1, "docker.io/library/mysql:8"),  # SINGLETON: by its image
+        _deployment("redistribute", "docs", 1, "ghcr.io/x/redistribute:1"),  # not a whole word
+        _deployment("postgres-exporter", "docs", 1, "quay.io/prometheuscommunity/postgres-exporter:1"),
+        _deployment("cache", "docs", 2, "valkey/valkey:8"),  # 2 replicas: not a singleton; NO-PDB, NO-HPA
+        _deployment("api", "docs", 2, "ghcr.io/x/api:1"),  # covered by the PDB and the HPA below
+        _deployment(
+            "worker", "docs", 2, "ghcr.io/x/worker:1"
+        ),  # PDB of another namespace, HPA of a StatefulSet
+    ]
+    pdbs = [
+        {"kind": "PodDisruptionBudget", "apiVersion": "policy/v1", "metadata": {"name": p, "namespace": ns},
+         "spec": {"selector": {"matchLabels": {"app": app}}}}
+        for p, ns, app in (("api", "docs", "api"), ("worker", "other", "worker"))
+    ]  # fmt: skip
+    hpas = [
+        {"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2",
+         "metadata": {"name": n, "namespace": "docs"}, "spec": {"scaleTargetRef": {"kind": kind, "name": n}}}
+        for n, kind in (("api", "Deployment"), ("worker", "StatefulSet"))
+    ]  # fmt: skip
+    for name, items in (
+        ("apps.v1.deployments.json", deployments),
+        ("policy.v1.poddisruptionbudgets.json", pdbs),
+        ("autoscaling.v2.horizontalpodautoscalers.json", hpas),
+    ):
+        (snap / name).write_text(json.dumps({"kind": "List", "items": items}), encoding="utf-8")
+    (snap / "_snapshot.json").write_text(
+        json.dumps({"cluster": "t", "server_version": "v1.33.0"}), encoding="utf-8"
+    )
+    rows = {(check, key): (own, cmd) for check, key, own, cmd in run_every_check(estate, snap, "2026-11-28")}
+    assert rows[("SCA-SINGLETON-INFRA", "count")] == (2.0, 2.0)
+    assert rows[("REL-NO-PDB", "count")] == (3.0, 3.0)  # web (code), cache, worker
+    assert rows[("SCA-NO-HPA", "count")] == (3.0, 3.0)  # web (code), cache, worker
+    assert all(own == cmd for own, cmd in rows.values())
+
+
+@pytest.mark.parametrize(
+    ("rules", "missing"), [([{"name": "verify-images"}], 2), ([{"verifyImages": [{"x": 1}]}], 1)]
+)
+def test_image_verification_is_a_verify_images_rule_not_a_name(
+    tmp_path: Path, rules: list[Any], missing: int
+) -> None:
+    """A ClusterPolicy named verify-images with no verifyImages rule verifies nothing (k3s-platform's
+    look-alike); with one, only scanning is missing. The check and its command agree on both."""
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "README.md").write_text("no CI here\n", encoding="utf-8")
+    snap = tmp_path / "cluster"
+    snap.mkdir()
+    policy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "verify-images"},
+              "spec": {"rules": rules}}  # fmt: skip
+    (snap / "kyverno.io.v1.clusterpolicies.json").write_text(
+        json.dumps({"items": [policy]}), encoding="utf-8"
+    )
+    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "t"}), encoding="utf-8")
+    rows = {(check, key): (own, cmd) for check, key, own, cmd in run_every_check(estate, snap, "2026-11-28")}
+    assert rows[("SEC-NO-IMAGE-VERIFY", "count")] == (missing, missing)
