@@ -37,7 +37,7 @@ CLUSTERS = {
     "k3s-platform": "examples/k3s-platform/cluster",
 }
 DATES = {**dict.fromkeys(AUDITED, "2026-11-20"), "k3s-platform": "2026-11-28"}
-SHARE_FLOOR = {"homelab": 16 / 58, "gitops-base": 25 / 36, "k3s-platform": 44 / 48}
+SHARE_FLOOR = {"homelab": 17 / 58, "gitops-base": 25 / 36, "k3s-platform": 45 / 48}
 """The measured share of numeric claims reproduced by a standard-tool command, rounded down."""
 
 JQ_SHIM = """#!{python}

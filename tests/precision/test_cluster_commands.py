@@ -25,10 +25,8 @@ from tools.checks.spec import CheckContext, spec_by_id
 from tools.kube.snapshot import SnapshotBackend
 from tools.sandbox import Jail
 
-LISTED = {
-    "REL-LIVE-CRONJOB-STALE": "the interval is the longest gap of a cron schedule over 7 days (croniter): "
-    "no jq or standard-library one-liner computes it exactly",
-}
+LISTED: dict[str, str] = {}
+"""Cluster checks of the ground truth without a command, and why (none since the cron schedules)."""
 TRUTH = ground_truth("k3s-platform")
 CHECKS = [c for c in TRUTH["cluster_checks"] if c["check"] not in LISTED]
 
@@ -230,3 +228,40 @@ def test_image_verification_is_a_verify_images_rule_not_a_name(
     (snap / "_snapshot.json").write_text(json.dumps({"cluster": "t"}), encoding="utf-8")
     rows = {(check, key): (own, cmd) for check, key, own, cmd in run_every_check(estate, snap, "2026-11-28")}
     assert rows[("SEC-NO-IMAGE-VERIFY", "count")] == (missing, missing)
+
+
+SCHEDULES = ["*/10 * * * *", "0 3 * * *", "0 4 * * 0", "@monthly", "0 0 1,15 * 1", "15 9-17/2 * * MON-FRI",
+             "0 0 29 2 *", "0 12 1 */3 *", "0 0 * * 7", "*/7 */5 * * *", "0 0 31 * *"]  # fmt: skip
+
+
+def cronjob(name: str, spec: dict[str, Any], last: str) -> dict[str, Any]:
+    meta = {"name": name, "namespace": "jobs"}
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta, "spec": spec,
+            "status": {"lastSuccessfulTime": last}}  # fmt: skip
+
+
+def test_a_cronjob_is_stale_by_the_same_cron_interval_in_the_check_and_in_jq(tmp_path: Path) -> None:
+    """The jq command computes the schedule's longest gap over the week before the clock (cron fields,
+    names, steps, ranges, macros, day-of-month OR day-of-week) as croniter does: for each schedule, a
+    CronJob whose last success is a minute past twice that gap is stale, one a minute short is not."""
+    from datetime import timedelta
+
+    from tools.checks.detections.reliability_live import schedule_interval
+
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    items = []
+    for i, schedule in enumerate(SCHEDULES):
+        interval = schedule_interval(schedule, now)
+        assert interval is not None
+        for label, shift in (("stale", 60), ("fresh", -60)):
+            last = (now - 2 * interval - timedelta(seconds=shift)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            items.append(cronjob(f"{label}-{i}", {"schedule": schedule}, last))
+    items.append(cronjob("off", {"schedule": "0 3 * * *", "suspend": True}, "2020-01-01T00:00:00Z"))
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    snap = tmp_path / "cluster"
+    snap.mkdir()
+    (snap / "batch.v1.cronjobs.json").write_text(json.dumps({"items": items}), encoding="utf-8")
+    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "t"}), encoding="utf-8")
+    rows = {(check, key): (own, cmd) for check, key, own, cmd in run_every_check(estate, snap, "2026-11-28")}
+    assert rows[("REL-LIVE-CRONJOB-STALE", "count")] == (len(SCHEDULES), len(SCHEDULES))
