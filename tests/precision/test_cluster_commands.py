@@ -265,3 +265,18 @@ def test_a_cronjob_is_stale_by_the_same_cron_interval_in_the_check_and_in_jq(tmp
     (snap / "_snapshot.json").write_text(json.dumps({"cluster": "t"}), encoding="utf-8")
     rows = {(check, key): (own, cmd) for check, key, own, cmd in run_every_check(estate, snap, "2026-11-28")}
     assert rows[("REL-LIVE-CRONJOB-STALE", "count")] == (len(SCHEDULES), len(SCHEDULES))
+
+
+def test_a_command_over_a_type_the_run_could_not_read_fails_instead_of_counting_none(tmp_path: Path) -> None:
+    """A snapshot whose pods did not load: the pods are unread, not absent. A command that reads them
+    fails (a recount that did not happen, reported as a gap), it never prints a count over no pods."""
+    snap = tmp_path / "cluster"
+    snap.mkdir()
+    (snap / "core.v1.pods.json").write_text("{not json", encoding="utf-8")
+    (snap / "core.v1.namespaces.json").write_text(json.dumps({"items": []}), encoding="utf-8")
+    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "t"}), encoding="utf-8")
+    broken = SnapshotBackend(snap)
+    at = Where(estate=str(tmp_path), cluster=str(snap), now="2026-11-28T00:00:00Z", **cluster_facts(broken))
+    for check in ("REL-LIVE-CRASHLOOP", "MNT-LIVE-ABANDONED-NAMESPACE", "REL-LIVE-SERVICE-NO-PODS"):
+        printed = run_spec(spec_by_id(check).reproduce["count"], Jail(tmp_path), at, broken)
+        assert printed.value is None and printed.error, check
