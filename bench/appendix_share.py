@@ -1,6 +1,7 @@
 """How many numeric claims of the bundled estates reproduce through a standard-tool command.
 
-Runs the offline audit of each bundled estate (as ``make demo`` does, clock 2026-11-20) and prints,
+Runs the offline audit of each bundled estate (as ``make demo`` does, clock 2026-11-20;
+k3s-platform at its snapshot's 2026-11-28) and prints,
 per estate, the numeric claims of the backlog whose number the numbers challenger recounted with a
 catalog command (``reproduce:``), out of all of them, and the checks whose claims are listed.
 
@@ -17,7 +18,13 @@ from pipeline.audit import run_audit
 from pipeline.settings import RunSettings
 
 REPO = Path(__file__).resolve().parent.parent
-ESTATES = {"homelab": "examples/homelab/cluster", "gitops-base": None}
+ESTATES = {
+    "homelab": "examples/homelab/cluster",
+    "gitops-base": None,
+    "k3s-platform": "examples/k3s-platform/cluster",
+}
+DATES = {"k3s-platform": "2026-11-28"}
+"""The audit clock per estate: the demo's, but k3s-platform's snapshot was captured 2026-11-28."""
 
 
 def audit(estate: str) -> AuditReport:
@@ -25,7 +32,7 @@ def audit(estate: str) -> AuditReport:
         estate=REPO / "examples" / estate,
         estate_label=f"examples/{estate}",
         cluster=ESTATES[estate],
-        date="2026-11-20",
+        date=DATES.get(estate, "2026-11-20"),
         workdir=REPO,
     )
     report = run_audit(settings, run_id=f"share-{estate}").report

@@ -24,6 +24,7 @@ from tools.helm.options import ChartOptions
 from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
 from tools.kube.backend import KubeBackend
+from tools.kube.read_once import read_once
 from tools.pathnames import shell_quote
 from tools.registry import Toolbox
 from tools.sandbox import Jail
@@ -36,6 +37,28 @@ if TYPE_CHECKING:
 
 def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
     return None
+
+
+def recounted_types() -> frozenset[str]:
+    """The resource types (``plural.group``) the catalog's jq commands name: kept for the recount."""
+    from tools.checks.reproduce import ReproSpec
+    from tools.checks.spec import load_catalog
+
+    found: set[str] = set()
+
+    def walk(spec: ReproSpec | None) -> None:
+        if spec is None:
+            return
+        if spec.jq is not None:
+            found.update(spec.resources)
+        for part in spec.sum or ():
+            walk(part)
+        walk(spec.otherwise)
+
+    for check in load_catalog():
+        for spec in check.reproduce.values():
+            walk(spec)
+    return frozenset(found)
 
 
 @dataclass
@@ -59,6 +82,8 @@ class RunContext:
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # a live cluster is read once: the recount's jq commands see the lists the audit made
+        self.backend = read_once(self.backend, recounted_types())
         if self.settings.max_concurrency is not None:
             self._slots = threading.BoundedSemaphore(self.settings.max_concurrency)
 

@@ -18,17 +18,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from agents.context import AgentContext
 from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import MAIN, RENDERED, applies, shell
+from tools.checks.reproduce import MAIN, RENDERED, chosen, kubectl_form, shell
 from tools.checks.reproduce_run import run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.scope import not_deployed
+from tools.kube.backend import KubeBackend, KubeQueryError
 
 STANCE = "numbers"
 AGENT = agent_label("challenge", "numbers")
@@ -90,19 +92,26 @@ class Recounter:
         counts = {**code.counts(), RENDERED: sum(r.objects for r in code.helm_renders if r.rendered)}
         # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
         left_out = tuple(not_deployed(cctx.inventory))
-        where = dataclasses.replace(cctx.where, excluded=left_out)
-        specs = {
-            key: spec
+        where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
+        options = {
+            key: chosen(spec, counts, cluster=live is not None, scoped_out=bool(left_out))
             for key, spec in spec_by_id(check_id).reproduce.items()
-            if applies(spec, counts, cluster=live is not None, scoped_out=bool(left_out))
         }
-        args = {"id": check_id, "check": original.command}
+        specs = {key: spec for key, spec in options.items() if spec is not None}
+        args: dict[str, Any] = {"id": check_id, "check": original.command}
         if not specs:
             text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
             return ToolResult(
                 tool=LISTED, args=args, status=ToolStatus.OK, command=original.command, output=text
             )
         commands = {key: shell(spec, where) for key, spec in specs.items()}
+        if where.cluster != "live" and self.ctx.backend is not None:
+            # a snapshot: the kubectl command its files were listed with, as a reader runs it live
+            context = where.context or self.ctx.backend.info.context
+            as_listed = dataclasses.replace(where, context=context)
+            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if s.jq is not None}
+            if kubectl:
+                args["kubectl"] = kubectl
         printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend)
         lines = [f"{commands[k]}\n→ {_n(p.value)}{_why(p.error)}" for k, p in printed.items()]
         failed = [f"{k}: {p.error}" for k, p in printed.items() if p.value is None]
@@ -117,6 +126,17 @@ class Recounter:
             measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
             error="; ".join(failed) or None,
         )
+
+
+def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:
+    """What a jq command names from the run's cluster: the types it serves, the server's version."""
+    if backend is None:
+        return {}
+    try:
+        served = frozenset(r.qualified for r in backend.api_resources())
+    except KubeQueryError:
+        served = None  # discovery failed: name every type, as the checks' own reads found out
+    return {"served": served, "server": backend.info.server_version}
 
 
 def measured(evidence: Evidence, measure: str | None) -> float | None:

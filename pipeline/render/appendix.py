@@ -66,6 +66,9 @@ def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row
     independent = recount is not None and recount.tool == INDEPENDENT and recomputed(recount, claim)
     if recount is not None and independent:
         command = f"{code(command_for(recount, claim))}<br>check: {code(ev.command)}"
+        kubectl = (recount.args.get("kubectl") or {}).get(claim.measure or "count")
+        if kubectl:  # a snapshot's jq command: the kubectl form a reader runs on the live cluster
+            command = command.replace("<br>check:", f"<br>live: {code(kubectl)}<br>check:", 1)
         result = f"{_reading(claim, recount)} ({code(recount.id)}{measure}); the check: {_reading(claim, ev)}"
         values = [_value(claim, recount)]
     elif recount is not None and recount.tool in (INDEPENDENT, LISTED):

@@ -37,24 +37,26 @@ CLUSTERS = {
     "k3s-platform": "examples/k3s-platform/cluster",
 }
 DATES = {**dict.fromkeys(AUDITED, "2026-11-20"), "k3s-platform": "2026-11-28"}
-SHARE_FLOOR = {"homelab": 14 / 58, "gitops-base": 25 / 36, "k3s-platform": 10 / 48}
+SHARE_FLOOR = {"homelab": 17 / 58, "gitops-base": 25 / 36, "k3s-platform": 45 / 48}
 """The measured share of numeric claims reproduced by a standard-tool command, rounded down."""
 
 JQ_SHIM = """#!{python}
-# jq's command line as the appendix uses it (-s, --arg NAME VALUE, FILTER, FILES), over the jq library
+# jq's command line as the appendix has it (-s, -n, --arg/--argjson NAME VALUE, FILTER, FILES), by the library
 import json, sys, jq
-args, slurp, named = sys.argv[1:], False, {{}}
+args, slurp, null, named = sys.argv[1:], False, False, {{}}
 while args and args[0].startswith("-"):
     flag = args.pop(0)
     if flag == "-s":
         slurp = True
-    elif flag == "--arg":
-        named[args[0]] = args[1]
+    elif flag == "-n":
+        null = True
+    elif flag in ("--arg", "--argjson"):
+        named[args[0]] = args[1] if flag == "--arg" else json.loads(args[1])
         del args[:2]
     else:
         sys.exit("jq shim: unsupported flag " + flag)
 program, files = args[0], args[1:]
-docs = [json.load(open(f)) for f in files] if files else [json.load(sys.stdin)]
+docs = [None] if null else [json.load(open(f)) for f in files] if files else [json.load(sys.stdin)]
 for out in jq.compile(program, args=named).input_value(docs if slurp else docs[0]).all():
     print(json.dumps(out))
 """
@@ -140,3 +142,26 @@ def test_share_of_claims_reproduced_by_a_standard_tool_command(
     reproduced, total = share(reports[estate])
     assert total > 0
     assert reproduced / total >= SHARE_FLOOR[estate], f"{estate}: {reproduced}/{total}"
+
+
+def test_a_snapshot_command_comes_with_its_kubectl_form(reports: dict[str, AuditReport]) -> None:
+    """On a snapshot the appendix shows the jq over its files and the kubectl command a reader runs on
+    the live cluster (the snapshot's context), the same filter in both."""
+    from pipeline.render.appendix import appendix_row
+
+    report = reports["k3s-platform"]
+    index = {ev.id: ev for ev in report.evidence}
+    recounts = [ev for ev in report.evidence if ev.tool == INDEPENDENT and "kubectl" in ev.args]
+    assert len(recounts) >= 14
+    for ev in recounts:
+        for key, kubectl in ev.args["kubectl"].items():
+            assert kubectl.startswith("kubectl get ") and " -A -o json --context forge-admin | jq " in kubectl
+            assert ev.args["commands"][key].startswith("jq -s ")
+            assert "examples/k3s-platform/cluster/" in ev.args["commands"][key]
+    assert all("kubectl" not in ev.args for ev in reports["gitops-base"].evidence)
+    finding = next(f for f in report.findings if "REL-LIVE-ROUTE-NO-BACKEND" in f.checks)
+    row = appendix_row(finding, finding.claims[0], index)
+    assert (
+        "<br>live: `kubectl get ingresses.networking.k8s.io,httproutes.gateway.networking.k8s.io," in row[1]
+    )
+    assert row[1].index("live:") < row[1].index("check:")

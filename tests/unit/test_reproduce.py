@@ -7,6 +7,7 @@ ways here on a small estate.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -152,3 +153,79 @@ def test_the_catalog_declares_commands_that_validate() -> None:
     assert {"DEC-IGNORE-CHANGES", "REL-LIVE-RESTARTS", "SEC-NO-PSS"} <= set(declared)
     for check, specs in declared.items():
         assert "count" in specs, f"{check}: the main number has no command"
+
+
+def test_a_cluster_command_names_only_the_types_the_cluster_serves() -> None:
+    """kubectl refuses a whole list when one type is not served, and a snapshot has no file of it:
+    the command leaves such a type out (the filter sees none of it, as the checks did)."""
+    spec = ReproSpec(
+        jq='[.items[] | select(.kind == "Ingress")] | length',
+        resources=("ingresses.networking.k8s.io", "ingressroutes.traefik.io"),
+    )
+    served = frozenset({"ingresses.networking.k8s.io", "pods"})
+    snap = shell(spec, Where(cluster="snap", served=served))
+    assert snap.endswith(" snap/networking.k8s.io.v1.ingresses.json")
+    assert "traefik" not in snap
+    live = shell(spec, Where(cluster="live", context="c", served=served))
+    assert live.startswith("kubectl get ingresses.networking.k8s.io -A -o json --context c | jq ")
+    none = shell(spec, Where(cluster="snap", served=frozenset({"pods"})))
+    assert none == "jq -n '{items: []} | [.items[] | select(.kind == \"Ingress\")] | length'"
+    if shutil.which("jq"):
+        assert bash(none, Path.cwd()) == "0"
+    assert shell(spec, Where(cluster="snap")).count(".json") == 2  # not known: every type named
+
+
+def test_the_server_version_is_an_argument_of_the_command_like_the_clock() -> None:
+    spec = ReproSpec(jq="[$server, $now] | length", resources=("nodes",))
+    where = Where(cluster="snap", server="v1.33.6+k3s1", now="2026-11-28T00:00:00Z")
+    text = shell(spec, where)
+    assert "--arg now 2026-11-28T00:00:00Z --arg server v1.33.6+k3s1 " in text
+    assert "--arg server" not in shell(ReproSpec(jq="1", resources=("nodes",)), where)
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    skew = ReproSpec(jq="$server", resources=("nodes",))
+    printed = run_spec(skew, Jail(HOMELAB_SNAPSHOT.parent), dataclasses.replace(where, server="7"), backend)
+    assert printed.value == 7 and printed.error is None
+
+
+def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
+    """SEC-NO-PSS: the code's namespaces by python without a cluster, the live ones by jq with a cluster
+    whose estate writes no Namespace; an estate with both has no exact command (listed)."""
+    from tools.checks.reproduce import chosen
+    from tools.checks.spec import spec_by_id
+    from tools.kube.resources import ResourceTable
+
+    spec = spec_by_id("SEC-NO-PSS").reproduce["count"]
+    assert chosen(spec, {}, cluster=False) is spec
+    live = chosen(spec, {"resources": 1}, cluster=True)
+    assert live is not None and live.jq is not None and live.resources == ("namespaces",)
+    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True) is None
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    printed = run_spec(live, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
+    expected = sum(
+        1
+        for o in backend.list_objects(ResourceTable().resolve("namespaces"))
+        if o["metadata"]["name"] not in ("kube-system", "kube-public", "kube-node-lease")
+        and (o["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+        in (None, "privileged")
+    )
+    assert printed.value == expected and expected > 0
+
+
+def test_a_live_count_joins_the_code_through_code_facts(estate: Path) -> None:
+    """``code:`` prints the estate's facts as JSON; the filter reads them as $code. The shell text passes
+    them with --argjson; the challenger's run gets the same value; a failing one-liner is a failed recount."""
+    facts = "import json,sys;print(json.dumps([2, 3]))"
+    spec = ReproSpec(jq="$code | add", resources=("pods",), code=facts)
+    text = shell(spec, Where(estate=str(estate), cluster="snap"))
+    assert f" --argjson code \"$(python3 -c '{facts}' {estate})\" " in text
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    assert run_spec(spec, Jail(estate), Where(estate=str(estate), cluster="x"), backend).value == 5
+    broken = ReproSpec(jq="$code", resources=("pods",), code="raise SystemExit('no')")
+    printed = run_spec(broken, Jail(estate), Where(cluster="x"), backend)
+    assert printed.value is None and printed.error is not None and printed.error.startswith("$code: ")
+    with pytest.raises(ValidationError):
+        ReproSpec(rg="x", code=facts)
+    # it reads the files as written: not exact with Helm-rendered objects or files scoped out
+    assert not applies(spec, {RENDERED: 1}, cluster=True)
+    assert not applies(spec, {}, cluster=True, scoped_out=True)
+    assert applies(spec, {}, cluster=True)

@@ -8,7 +8,12 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   ``sort -u | wc -l`` over ``rg -o`` (``unique``, with ``replace:`` for a capture group).
 * ``jq:`` a cluster fact. ``kubectl get TYPES -A -o json | jq FILTER`` for a live cluster, the same
   filter over the snapshot's files for a snapshot (``jq -s`` merges their ``items``); ``$now`` is
-  the audit clock.
+  the audit clock, ``$server`` the API server's version the run read (``kubectl version``). A type
+  the cluster does not serve (a snapshot: has no file of) is left out of the command: kubectl would
+  refuse the whole list, and the filter sees none of it, as the checks do.
+  ``code:`` joins a live count with the estate's code: a ``python3 -c`` one-liner prints the JSON
+  the filter reads as ``$code`` (``--argjson code "$(python3 -c ...)"``), e.g. the workloads the code
+  defines, which the checks count from code rather than live.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
@@ -54,7 +59,17 @@ class ReproSpec(BaseModel):
     jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
     resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
+    code: str | None = Field(
+        default=None,
+        description="With jq: python3 -c code (argv[1] the estate root) printing the JSON the filter reads "
+        "as $code, the estate's own facts a live count is joined with (which workloads the code defines).",
+    )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
+    otherwise: ReproSpec | None = Field(
+        default=None,
+        description="The command where this one's conditions do not hold (e.g. code on one side, the "
+        "cluster on the other); chosen by ``chosen()``.",
+    )
     when: tuple[str, ...] = Field(
         default=(),
         description="Conditions for the command to be exact here, all of them: cluster, no-cluster, "
@@ -68,6 +83,8 @@ class ReproSpec(BaseModel):
             raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
+        if self.code is not None and self.jq is None:
+            raise ValueError("code: is the $code of a jq entry")
         if any(not WHEN.match(w) for w in self.when):
             raise ValueError(f"when: conditions are cluster, no-cluster or no-code:FIELD, not {self.when}")
         if set(self.flags) - RG_FLAGS:
@@ -94,6 +111,14 @@ class Where:
     now: str | None = None
     excluded: tuple[str, ...] = ()
     """Files the checks left out as not deployed (estate-relative, ``scope.py``): rg skips them."""
+    server: str | None = None
+    """The API server's version the run read (``$server`` in a jq filter)."""
+    served: frozenset[str] | None = None
+    """The resource types (``plural.group``) the cluster serves; None: not known, name them all."""
+
+    def read(self, resources: tuple[str, ...]) -> tuple[str, ...]:
+        """The resource types of a jq command the cluster serves (all when not known)."""
+        return resources if self.served is None else tuple(r for r in resources if r in self.served)
 
 
 def rg_argv(spec: ReproSpec, where: Where) -> list[str]:
@@ -134,22 +159,55 @@ def shell(spec: ReproSpec, where: Where) -> str:
         args = " ".join(q(a) for a in rg_argv(spec, where))
         return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
     if spec.jq is not None:
-        clock = f" --arg now {q(where.now)}" if where.now and "$now" in spec.jq else ""
+        resources = where.read(spec.resources)
+        if not resources:  # the cluster serves none of them: the filter over no objects
+            return f"jq -n{_jq_args(spec, where)} {q('{items: []} | ' + spec.jq)}"
         if where.cluster == "live":
-            flags = (f" --context {q(where.context)}" if where.context else "") + (
-                f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
-            )
-            return f"kubectl get {','.join(spec.resources)} -A -o json{flags} | jq{clock} {q(spec.jq)}"
+            return kubectl_form(spec, where, resources)
         snap = where.cluster or "."
-        files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in spec.resources)
-        return f"jq -s{clock} {q(merge_filter(spec.jq))} {files}"
+        files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in resources)
+        return f"jq -s{_jq_args(spec, where)} {q(merge_filter(spec.jq))} {files}"
     assert spec.python is not None
     return f"python3 -c {q(spec.python)} {q(where.estate)}"
+
+
+def _jq_args(spec: ReproSpec, where: Where) -> str:
+    """``--arg`` of the run's facts the filter reads: the audit clock, the server's version."""
+    q = shlex.quote
+    facts = {"now": where.now, "server": where.server}
+    text = "".join(f" --arg {k} {q(v)}" for k, v in facts.items() if v and f"${k}" in (spec.jq or ""))
+    if spec.code is not None:
+        text += f' --argjson code "$(python3 -c {q(spec.code)} {q(where.estate)})"'
+    return text
+
+
+def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | None = None) -> str:
+    """``kubectl get TYPES -A -o json | jq FILTER``: the command on a live cluster (with the run's
+    ``--context``/``--kubeconfig``); for a snapshot, what its files were listed from."""
+    assert spec.jq is not None
+    q = shlex.quote
+    flags = (f" --context {q(where.context)}" if where.context else "") + (
+        f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
+    )
+    types = ",".join(resources or where.read(spec.resources) or spec.resources)
+    return f"kubectl get {types} -A -o json{flags} | jq{_jq_args(spec, where)} {q(spec.jq)}"
 
 
 def merge_filter(jq: str) -> str:
     """The filter over slurped snapshot files: their items merged, as ``kubectl get a,b`` lists them."""
     return "{items: map(.items[])} | " + jq
+
+
+def chosen(
+    spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False
+) -> ReproSpec | None:
+    """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None."""
+    option: ReproSpec | None = spec
+    while option is not None:
+        if applies(option, code_counts, cluster=cluster, scoped_out=scoped_out):
+            return option
+        option = option.otherwise
+    return None
 
 
 def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False) -> bool:
@@ -161,11 +219,12 @@ def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scop
         applies(p, code_counts, cluster=cluster, scoped_out=scoped_out) for p in spec.sum
     ):
         return False
-    if spec.python is not None and scoped_out:
+    reads_files = spec.python is not None or spec.code is not None
+    if reads_files and scoped_out:
         return False
     if spec.jq is not None and not cluster:
         return False
-    if spec.python is not None and code_counts.get(RENDERED, 0):
+    if reads_files and code_counts.get(RENDERED, 0):
         return False  # it reads the files as written: objects Helm rendered are in none of them
     for condition in spec.when:
         if condition == "cluster" and not cluster:

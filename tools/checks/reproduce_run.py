@@ -42,8 +42,9 @@ def run_spec(spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | N
         if spec.rg is not None:
             return _rg(spec, jail, where)
         if spec.jq is not None:
-            return _jq(spec, where, backend)
-        return _python(spec, jail)
+            return _jq(spec, jail, where, backend)
+        out = _python(spec.python or "", jail)
+        return Printed(None, out.error) if out.error is not None else _number(out.text)
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
         return Printed(None, redact_text(f"{type(exc).__name__}: {exc}"))
 
@@ -64,7 +65,7 @@ def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
     return Printed(float(len(lines)))
 
 
-def _jq(spec: ReproSpec, where: Where, backend: KubeBackend | None) -> Printed:
+def _jq(spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None) -> Printed:
     import jq  # the library of jq's semantics; imported only when a recount needs it
 
     if backend is None:
@@ -76,19 +77,30 @@ def _jq(spec: ReproSpec, where: Where, backend: KubeBackend | None) -> Printed:
         # a type the cluster does not serve lists nothing, as kubectl would fail or print none
         items = backend.list_objects(rtype) if rtype is not None else []
         slurped.append({"items": json.loads(json.dumps(items, default=str))})
-    args = {"now": where.now} if where.now else {}
+    args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
+    if spec.code is not None:
+        facts = _python(spec.code, jail)
+        if facts.error is not None:
+            return Printed(None, f"$code: {facts.error}")
+        args["code"] = json.loads(facts.text)
     out = jq.compile(merge_filter(spec.jq or "."), args=args).input_value(slurped).first()
     return _number(out)
 
 
-def _python(spec: ReproSpec, jail: Jail) -> Printed:
-    argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
+@dataclass(frozen=True)
+class _Output:
+    text: str
+    error: str | None = None
+
+
+def _python(code: str, jail: Jail) -> _Output:
+    argv = [sys.executable, "-c", code, str(jail.root)]
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
         argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
     )
     if done.returncode != 0:
-        return Printed(None, redact_text(done.stderr.decode("utf-8", "replace")[-500:]))
-    return _number(done.stdout.decode("utf-8", "replace").strip())
+        return _Output("", redact_text(done.stderr.decode("utf-8", "replace")[-500:]))
+    return _Output(done.stdout.decode("utf-8", "replace").strip())
 
 
 def _number(out: object) -> Printed:
