@@ -25,7 +25,7 @@ from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import MAIN, RENDERED, applies, shell
-from tools.checks.reproduce_run import run_all
+from tools.checks.reproduce_run import Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.scope import not_deployed
@@ -53,6 +53,7 @@ class Recounter:
         self.ctx = ctx
         self.ledger = Ledger(ctx.output_cap)
         self._check_ctx: CheckContext | None = None
+        self.listings = Listings()  # each cluster type written once for every jq command
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
@@ -103,7 +104,7 @@ class Recounter:
                 tool=LISTED, args=args, status=ToolStatus.OK, command=original.command, output=text
             )
         commands = {key: shell(spec, where) for key, spec in specs.items()}
-        printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend)
+        printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend, self.listings)
         lines = [f"{commands[k]}\n→ {_n(p.value)}{_why(p.error)}" for k, p in printed.items()]
         failed = [f"{k}: {p.error}" for k, p in printed.items() if p.value is None]
         main = printed.get(MAIN)
