@@ -25,6 +25,7 @@ from typing import Any
 
 from domain.errors import SnapshotError
 from domain.unread import EVERY_KIND, SkipReason
+from tools.gc_pause import gc_paused
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import ClusterInfo
@@ -129,7 +130,8 @@ class SnapshotBackend:
             captured_at=meta.get("captured_at"),
             backend="snapshot",
         )
-        self._load()
+        with gc_paused():  # millions of dicts of JSON: 2.3x the CPU with the collector on (10k pods)
+            self._load()
         self._read_unread(meta)
         if not self._objects and not self._failed and not (self.root / META_FILE).is_file():
             # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
