@@ -163,7 +163,8 @@ def kube_get(
             return _fail("kube_get", args, command, problem)
         where = f" in {ns} namespace" if ns else ""
         return _result("kube_get", args, command, f"No resources found{where}.", [], 0, empty=True)
-    safe = redact_object(objects)
+    # with fields, only what they read is redacted (printers.project), not whole objects
+    safe = redact_object([printers.project(o, fields) for o in objects] if fields else objects)
     with_ns = rtype.namespaced and ns is None
     if fields:
         data: list[Any] = [{f: printers.json_path(o, f) for f in fields} for o in safe]
