@@ -15,7 +15,8 @@ canonical name tells it; else any type may be lost) is ``unread``, like a type t
 could not read from its cluster (``_snapshot.json`` ``unread``): listing it is an error, never an
 empty type, and an audit says which it lost. A missing path is a ``SnapshotError`` (the user's to
 fix). Secrets are reduced to metadata on load, so no code path above this one can see a Secret value
-from a snapshot either.
+from a snapshot either. Every other object drops ``managedFields`` and the last-applied annotation
+on load (``without_bookkeeping``): copies of the object that no check reads.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from tools.kube.backend import (
     UnavailableError,
     secret_metadata_only,
     sort_key,
+    without_bookkeeping,
 )
 from tools.kube.resources import (
     METRICS_GROUP,
@@ -311,6 +313,8 @@ class SnapshotBackend:
         rtype = self._types.setdefault(key, rtype.model_copy(update={"version": version}))
         if rtype.group == "" and rtype.kind == "Secret":
             obj = secret_metadata_only(obj)
+        else:
+            obj = without_bookkeeping(obj)
         self._objects.setdefault(key, {})[(namespace or "", str(name))] = obj
 
     # ------------------------------------------------------------------------------------ the API
