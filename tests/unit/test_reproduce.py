@@ -140,6 +140,29 @@ def _type(backend: SnapshotBackend, name: str):  # type: ignore[no-untyped-def]
     return next(r for r in backend.api_resources() if r.qualified == name)
 
 
+def test_jq_runs_in_a_child_process_not_in_the_audits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """jq holds what it reads at about 8x the text and gives it to the allocator, not the system: in
+    the audit's process that set the run's peak (135 MB at 5k pods). The library never runs here."""
+
+    class NoJq:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError("jq ran in the audit's process")
+
+    monkeypatch.setitem(sys.modules, "jq", NoJq())
+    spec = ReproSpec(jq="[.items[] | select(.status.failed > 0)] | length", resources=("jobs.batch",))
+    printed = run_spec(
+        spec, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), SnapshotBackend(HOMELAB_SNAPSHOT)
+    )
+    assert printed.value == 3 and printed.error is None
+    broken = run_spec(
+        ReproSpec(jq="[.items[", resources=("pods",)),
+        Jail(HOMELAB_SNAPSHOT.parent),
+        Where(cluster="x"),
+        SnapshotBackend(HOMELAB_SNAPSHOT),
+    )
+    assert broken.value is None and broken.error  # the child's error, as data
+
+
 def test_a_failing_command_is_a_value_of_none_with_the_reason(estate: Path) -> None:
     jail = Jail(estate)
     broken = run_spec(ReproSpec(python="raise SystemExit(3)"), jail, Where(), None)
