@@ -160,7 +160,7 @@ def without_bookkeeping(obj: KubeObject) -> KubeObject:
     if "managedFields" not in meta and not applied:
         return obj
     meta = {k: v for k, v in meta.items() if k != "managedFields"}
-    if applied:
+    if applied and isinstance(annotations, dict):
         kept = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
         if kept:
             meta["annotations"] = kept
