@@ -98,7 +98,7 @@ program, args = sys.argv[1], json.loads(sys.argv[2])
 print(json.dumps(jq.compile(program, args=args).input_text(sys.stdin.read()).first()))
 """
 """What a jq command runs in: a child process of this interpreter with the library (no jq binary is
-assumed). jq holds what it reads as its own values, about 8x the text (135 MB for the 17 MB of 5k
+assumed). jq holds what it reads as its own values, about 8x the text (129 MiB for the 16 MiB of 5k
 pods) and gives it back to the allocator, not to the system: in the audit's process that set the
 run's peak; a child's memory ends with it."""
 

@@ -40,7 +40,7 @@ NOT_ABANDONED_NAMESPACES = SYSTEM_NAMESPACES | {"default"}
 TAGS_SHOWN = 10
 """Copies whose tag a duplicate's detail names; the rest are counted. Every copy has its own location
 with this detail, so naming all of them made the report grow with the square of the copies (218
-copies of 22 Deployments: 22 MB of audit.json)."""
+copies of 22 Deployments: 21 MiB of audit.json)."""
 
 
 def image_repository(image: str | None) -> str | None:
