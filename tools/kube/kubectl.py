@@ -25,6 +25,7 @@ from tools.kube.backend import (
     KubeQueryError,
     NotFoundError,
     UnavailableError,
+    without_bookkeeping,
 )
 from tools.kube.quantity import cpu_millicores, format_bytes, format_millicores, memory_bytes
 from tools.kube.resources import ResourceTable, ResourceType, UnknownResourceError
@@ -65,11 +66,9 @@ def _table(backend: KubeBackend) -> ResourceTable:
 
 
 def _strip_noise(obj: KubeObject) -> KubeObject:
-    """Drop ``metadata.managedFields``: server bookkeeping that triples the size and informs nothing."""
-    meta = obj.get("metadata")
-    if isinstance(meta, dict) and "managedFields" in meta:
-        return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-    return obj
+    """Drop ``metadata.managedFields`` and the last-applied annotation (``without_bookkeeping``): copies
+    of the object that inform nothing; a snapshot drops them on load, so a live cluster shows the same."""
+    return without_bookkeeping(obj)
 
 
 def _result(
