@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}")
     print(f"source: {args.source}; load before: {bench_run._load()}")
     rows: list[tuple[int, float, float, float]] = []
+    cpus: list[tuple[int, float]] = []  # user + system seconds: what a loaded machine inflates least
     with tempfile.TemporaryDirectory(prefix="cluster-scale-") as tmp_name:
         tmp = Path(tmp_name)
         env = bench_run.child_env(tmp / "pycache")
@@ -75,19 +76,23 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"the audit of {pods} pods exited {sample.rc}")
                 samples.append(sample)
             wall = statistics.median(s.wall_s for s in samples)
+            cpu = statistics.median(s.cpu_s for s in samples)
             rss = max(s.maxrss_mb for s in samples)
             pss = max(s.tree_mb for s in samples)
             rows.append((pods, wall, rss, pss))
+            cpus.append((pods, cpu))
             print(
                 f"{pods:>7,} pods  {len(samples)} run(s)  wall median {wall:7.2f} s  "
-                f"peak RSS {rss:6.0f} MB  peak PSS tree {pss:6.0f} MB  (load {bench_run._load()})",
+                f"CPU median {cpu:7.2f} s  peak RSS {rss:6.0f} MB  peak PSS tree {pss:6.0f} MB  "
+                f"(load {bench_run._load()})",
                 flush=True,
             )
     print(f"load after: {bench_run._load()}")
     if len(rows) > 1:
         print(
             f"growth exponent, wall, least squares {rows[0][0]:,}..{rows[-1][0]:,} pods: "
-            f"{exponent([(p, w) for p, w, _, _ in rows]):.2f}"
+            f"{exponent([(p, w) for p, w, _, _ in rows]):.2f}; CPU: {exponent(cpus):.2f}; "
+            f"RSS: {exponent([(p, r) for p, _, r, _ in rows]):.2f}"
         )
         for (p0, w0, r0, _), (p1, w1, r1, _) in itertools.pairwise(rows):
             print(

@@ -184,8 +184,12 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     wrap(spans, render, "write_reports", "render")
     wrap(spans, context, "build_inventory", "parse:run")
     wrap(spans, numbers, "run_all", "recount:independent-commands")
+    try:  # the run's own saver (each value once, the last step kept), where the tree has one
+        from pipeline.checkpoints import LatestSaver as saver_class
+    except ImportError:
+        saver_class = SqliteSaver
     for method in ("put", "put_writes", "delete_thread"):
-        wrap(spans, SqliteSaver, method, f"checkpoint:{method}")
+        wrap(spans, saver_class, method, f"checkpoint:{method}")
     if not checkpoint:
         run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
     t_setup = time.perf_counter()

@@ -55,6 +55,7 @@ class Sample:
     maxrss_mb: float  # largest single process: ru_maxrss of the child (and of children it waited for)
     tree_mb: float  # largest sampled sum of PSS over the child and its descendants
     rc: int
+    cpu_s: float = 0.0  # user + system CPU of the child and its waited-for children (load inflates it less)
 
 
 @dataclass
@@ -147,7 +148,8 @@ def measure(argv: list[str], source: Path, env: dict[str, str], log: Path) -> tu
         done.set()
         sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Sample(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, proc.returncode), out.decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, proc.returncode, cpu), out.decode()
 
 
 def audit_argv(estate: Path, cluster: Path | None, work: Path) -> list[str]:

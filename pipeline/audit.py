@@ -63,6 +63,7 @@ def _context(
         run_id=run_id,
         date=settings.date,
         traceback_dir=tracebacks,
+        freeze_heap=True,  # released when the graph returns (_invoke)
     )
     if model is not None:
         options = settings.llm or ModelSettings()
@@ -82,7 +83,10 @@ def _invoke(
     state: AuditState | None, run_id: str, ctx: RunContext, saver: BaseCheckpointSaver[Any] | None
 ) -> AuditState:
     app = compile_graph(saver, retry=node_retry(ctx.settings.retry_wait))
-    out = app.invoke(state, _config(run_id, len(ctx.settings.concerns)), context=ctx)
+    try:
+        out = app.invoke(state, _config(run_id, len(ctx.settings.concerns)), context=ctx)
+    finally:
+        ctx.release_heap()
     return AuditState.model_validate(out)
 
 

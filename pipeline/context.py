@@ -7,6 +7,7 @@ context, never through globals.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,9 @@ class RunContext:
     _jail: Jail | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+    freeze_heap: bool = False
+    """Freeze the heap once a cluster's inventory is built (a graph run, which ``release_heap`` ends)."""
+    _froze: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         # a live cluster is read once: the recount's jq commands see the lists the audit made
@@ -123,13 +127,30 @@ class RunContext:
         return self.settings.output_cap
 
     def inventory(self) -> Inventory:
-        """The estate's inventory, parsed once per process and shared by every node."""
+        """The estate's inventory, parsed once per process and shared by every node.
+
+        With a cluster and ``freeze_heap``, the heap is then frozen (``gc.freeze()``) until
+        ``release_heap``: the cluster's objects and records live as long as the run, hold no reference
+        cycles, and at 10k pods every full collection of the run re-scanned them (5.8 s of a 19.6 s
+        run). Without a cluster the collector is left as ``build_inventory`` leaves it: an estate's
+        parse leaves HCL syntax trees in reference cycles, which only a collection frees."""
         with self._lock:
             if self._inventory is None:
                 self._inventory = build_inventory(
                     self.settings.estate, cluster=self.backend, charts=self.chart_options
                 )
+                live = self._inventory.live is not None
+                if live and self.freeze_heap and gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    self._froze = True
             return self._inventory
+
+    def release_heap(self) -> None:
+        """Give the objects ``inventory`` froze back to the collector (a run is over)."""
+        with self._lock:
+            if self._froze:
+                gc.unfreeze()
+                self._froze = False
 
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
         """The tools over this run's estate; the jail is built once (it caches what it walks)."""

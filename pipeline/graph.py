@@ -24,6 +24,7 @@ from langgraph.types import RetryPolicy, Send
 from agents import stances
 from domain.errors import ModelUnavailable
 from pipeline import nodes
+from pipeline.checkpoints import LatestSaver
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
 
@@ -120,10 +121,11 @@ def build_graph(retry: RetryPolicy = NODE_RETRY) -> StateGraph[AuditState, RunCo
 
 
 def checkpointer(path: Path) -> SqliteSaver:
-    """A SQLite checkpointer that only deserializes our own types."""
+    """A SQLite checkpointer that only deserializes our own types, writes each channel value once and
+    keeps the last step (``pipeline/checkpoints.py``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
-    return SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
+    return LatestSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
 
 
 def compile_graph(saver: BaseCheckpointSaver[Any] | None = None, retry: RetryPolicy = NODE_RETRY) -> Any:

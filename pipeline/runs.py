@@ -5,11 +5,11 @@
       runs/<run id>.sqlite         the LangGraph checkpoints of that run
 
 ``infra-audit resume RUN_ID`` finds a run here, rebuilds its settings and continues the graph from its
-last checkpoint: research branches that finished are not run again. A run's checkpoints hold the
-whole state at every step (several MiB for the home-lab, hundreds for a big cluster), so the store
-is pruned: after each run the newest ``keep_runs`` runs of the same estate are kept
-(``--keep-runs``, ``$INFRA_AUDIT_KEEP_RUNS``, default 10), and ``infra-audit runs`` lists and
-deletes. One file per run gives a deleted run's space back at once, with no VACUUM of a shared file.
+last checkpoint: research branches that finished are not run again. A run's file keeps its last
+step only, each value written once (``pipeline/checkpoints.py``): one state and the current step's
+writes. The store is pruned too: after each run the newest ``keep_runs`` runs of the same estate
+are kept (``--keep-runs``, ``$INFRA_AUDIT_KEEP_RUNS``, default 10), and ``infra-audit runs`` lists
+and deletes. One file per run gives a deleted run's space back at once, with no VACUUM of a shared file.
 
 A store written before this layout kept every run's checkpoints inside ``runs.sqlite``: such runs
 are still listed, resumed and deleted; deleting them VACUUMs that file to give the space back.

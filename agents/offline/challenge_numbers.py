@@ -26,7 +26,7 @@ from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import MAIN, RENDERED, chosen, kubectl_form, shell
-from tools.checks.reproduce_run import run_all
+from tools.checks.reproduce_run import Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.scope import not_deployed
@@ -55,6 +55,7 @@ class Recounter:
         self.ctx = ctx
         self.ledger = Ledger(ctx.output_cap)
         self._check_ctx: CheckContext | None = None
+        self.listings = Listings()  # each cluster type written once for every jq command
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
@@ -112,7 +113,7 @@ class Recounter:
             kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if s.jq is not None}
             if kubectl:
                 args["kubectl"] = kubectl
-        printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend)
+        printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend, self.listings)
         lines = [f"{commands[k]}\n→ {_n(p.value)}{_why(p.error)}" for k, p in printed.items()]
         failed = [f"{k}: {p.error}" for k, p in printed.items() if p.value is None]
         main = printed.get(MAIN)

@@ -214,3 +214,38 @@ def test_without_endpoint_slices_a_service_is_judged_by_its_pods(tmp_path: Path)
     assert [(loc.subject, loc.detail) for loc in found.locations] == [
         ("Service/ns/old", "its selector matches no pod")
     ]
+
+
+def _deployment(namespace: str, image: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "web", "image": image}]}}},
+    }
+
+
+def test_a_duplicate_names_ten_copies_tags_then_counts_the_rest(tmp_path: Path) -> None:
+    """Every copy is a location with the same detail: naming every copy in it grew the report with the
+    square of the copies (22 MB of audit.json at 10k pods); it names ten and counts the rest."""
+    namespaces = [f"team{i:02d}" for i in range(12)]
+    ctx = _snapshot(
+        tmp_path,
+        {"apps.v1.deployments": [_deployment(ns, f"ghcr.io/o/web:1.{i}") for i, ns in enumerate(namespaces)]},
+    )
+    found = get_detector("MNT-LIVE-DUPLICATE-WORKLOAD")(ctx)
+    named = ", ".join(f"team{i:02d}: 1.{i}" for i in range(10))
+    detail = f"ghcr.io/o/web deployed 12 times ({named}, and 2 more)"
+    assert [(loc.subject, loc.detail) for loc in found.locations] == [
+        (f"Deployment/{ns}/web", detail) for ns in namespaces
+    ]
+    assert found.count == 12
+
+
+def test_a_duplicate_of_ten_copies_names_every_tag(tmp_path: Path) -> None:
+    namespaces = [f"team{i}" for i in range(10)]
+    ctx = _snapshot(tmp_path, {"apps.v1.deployments": [_deployment(ns, "web:2") for ns in namespaces]})
+    found = get_detector("MNT-LIVE-DUPLICATE-WORKLOAD")(ctx)
+    named = ", ".join(f"{ns}: 2" for ns in namespaces)
+    assert {loc.detail for loc in found.locations} == {f"docker.io/library/web deployed 10 times ({named})"}
+    assert "more" not in named and len(found.locations) == 10

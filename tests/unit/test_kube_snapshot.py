@@ -371,3 +371,38 @@ def test_kube_get_over_a_snapshot_holding_an_alias_bomb_answers(tmp_path: Path) 
         f"{tmp_path}/core.v1.configmaps.yaml:1: YAML aliases expand this file by more than 1,000,000 "
         "values (an alias bomb); not read"
     )
+
+
+def test_managed_fields_and_last_applied_are_dropped_on_load(tmp_path: Path) -> None:
+    """Copies of the object kept for the server and kubectl apply: no check reads them, and a big
+    cluster held them beside everything else (issue 13). Other annotations stay."""
+    applied = "kubectl.kubernetes.io/last-applied-configuration"
+    managed = [{"manager": "kubectl", "operation": "Apply", "fieldsV1": {"f:spec": {"f:replicas": {}}}}]
+    items = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "web",
+                "namespace": "a",
+                "managedFields": managed,
+                "annotations": {applied: '{"spec":{}}', "team": "web"},
+            },
+            "spec": {"replicas": 2},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "a", "annotations": {applied: "{}"}},
+        },
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db", "namespace": "a"}},
+    ]
+    (tmp_path / "apps.v1.deployments.json").write_text(json.dumps({"kind": "List", "items": items}))
+    backend = SnapshotBackend(tmp_path)
+    rtype = next(t for t in backend.api_resources() if t.plural == "deployments")
+    assert [o["metadata"] for o in backend.list_objects(rtype)] == [
+        {"name": "api", "namespace": "a"},
+        {"name": "db", "namespace": "a"},
+        {"name": "web", "namespace": "a", "annotations": {"team": "web"}},
+    ]
+    assert backend.get_object(rtype, "web", "a")["spec"] == {"replicas": 2}

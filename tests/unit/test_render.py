@@ -785,6 +785,24 @@ def test_sarif_uris_are_relative_to_the_git_root_and_missing_things_point_at_the
     assert no_anchor["runs"][0]["properties"]["not_in_sarif"] == {"F01": ["dependency bot"]}
 
 
+def test_sarif_lists_a_hundred_live_subjects_of_a_finding_and_counts_the_rest(report: AuditReport) -> None:
+    """The live objects SARIF cannot point at grew the file with the cluster (1.8 of 2.6 MB at 10k
+    pods): a finding lists 100 and counts the rest; one with 100 or fewer is listed whole."""
+    live = [
+        Location(ref=f"homelab/ns{i:03d}/Deployment/web", subject=f"Deployment/ns{i:03d}/web")
+        for i in range(103)
+    ]
+    many = report.findings[0].model_copy(update={"id": "F01", "locations": live})
+    few = report.findings[0].model_copy(update={"id": "F02", "locations": live[:100]})
+    log = _sarif(report.model_copy(update={"findings": [many, few]}))
+    _check_sarif_shape(log)
+    props = log["runs"][0]["properties"]
+    subjects = [loc.subject for loc in live]
+    assert props["not_in_sarif"] == {"F01": subjects[:100], "F02": subjects[:100]}
+    assert props["not_in_sarif_more"] == {"F01": 3}
+    assert "not_in_sarif_more" not in _sarif(report)["runs"][0]["properties"]
+
+
 def test_sarif_fingerprints_and_messages_are_stable_across_renumbered_runs(report: AuditReport) -> None:
     f1 = report.findings[0].model_copy(
         update={"locations": [Location(ref="apps/api.yaml:30", subject="Deployment/shop/api")]}

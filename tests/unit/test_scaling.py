@@ -10,12 +10,17 @@ small size (the same count at the big one); the two sizes alternate, and a ratio
 shared machine only adds time), up to ``ATTEMPTS`` times, the lowest ratio counting. Linear code
 with a sort in it (n log n) measures 4-5.6x here; a scan per item measures 16-20x. This compares
 ratios, never wall time against a constant.
+
+Memory is held the same way, without a clock: the bytes of every check's result (a detail that names
+every copy in every copy's location is 16x at 4x the cluster), and the peak of Python's allocations
+(``tracemalloc``) while the cluster loads and links.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +142,48 @@ def test_loading_and_linking_the_cluster_grows_linearly(snapshots: dict[int, Pat
         return lambda: link(code, load_live_state(SnapshotBackend(snapshot)))
 
     assert growth(load(snapshots[BASE]), load(snapshots[FACTOR * BASE])) <= BOUND
+
+
+SLACK = 2_000
+"""Bytes a check's result may have beyond ``BOUND`` times its small size (a count, a note)."""
+
+
+RESULT_BASE = 12
+"""Copies for the result sizes: a detail may name up to 10 copies (MNT-LIVE-DUPLICATE-WORKLOAD's
+tags) before it counts the rest, so the sizes start past that."""
+
+
+def test_no_check_result_grows_faster_than_linearly(tmp_path_factory: pytest.TempPathFactory) -> None:
+    made = []
+    for copies in (RESULT_BASE, FACTOR * RESULT_BASE):
+        made.append(tmp_path_factory.mktemp(f"cluster-r{copies}"))
+        generate(made[-1], copies)
+    small, big = (_context(path) for path in made)
+    too_big = {}
+    for spec in load_catalog():
+        sizes = [len(check_result(spec, ctx)[1].model_dump_json()) for ctx in (small, big)]
+        if sizes[1] > BOUND * sizes[0] + SLACK:
+            too_big[spec.id] = sizes
+    assert too_big == {}
+
+
+def _peak(run: Run) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        kept = run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del kept
+    return peak
+
+
+def test_loading_and_linking_the_cluster_needs_linear_memory(snapshots: dict[int, Path]) -> None:
+    code = build_inventory(HOMELAB).code
+
+    def load(snapshot: Path) -> Run:
+        return lambda: link(code, load_live_state(SnapshotBackend(snapshot)))
+
+    small, big = _peak(load(snapshots[BASE])), _peak(load(snapshots[FACTOR * BASE]))
+    assert big <= BOUND * small, (small, big)

@@ -10,16 +10,14 @@ forms (``tools.pathnames``: a name that is not UTF-8 is escaped); parsers open `
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from domain.errors import EstateError
 from tools import pathnames
+from tools.gc_pause import gc_paused
 from tools.inventory import parsers as registry
 from tools.inventory.inventory import Inventory, LiveState, Records, ReleaseObject
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
@@ -132,33 +130,6 @@ def link(code: Records, live: LiveState) -> list[Link]:
         )
     links.sort(key=lambda lk: (lk.kind, lk.namespace or "", lk.name))
     return links
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a parse, then file what it left as old objects.
-
-    A parse creates objects by the hundred thousand (syntax nodes, expressions, records). Left on,
-    the collector keeps running full collections that re-scan everything built so far, more of it the
-    bigger the heap (the numbers challenger's second parse runs with the first inventory and all the
-    evidence in memory). Turned back on plainly, it would start with a young collection over all that
-    the parse left: the inventory, which lives as long as the run, and the HCL syntax trees, which the
-    Terraform modules keep in reference cycles. So, unless the process froze objects of its own (then
-    the collector is left as it was found), all of it goes straight to the oldest generation
-    (``gc.freeze()`` then ``gc.unfreeze()``, both O(1)) and the cyclic garbage waits for the next full
-    collection. docs/performance.md has the figures. Nesting is safe: an inner pause leaves the
-    collector as the outer one found it.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def render_charts(root: Path, code: Records, charts: ChartOptions | None) -> None:

@@ -145,6 +145,30 @@ def with_identity(obj: KubeObject, rtype: ResourceType) -> KubeObject:
     return {"apiVersion": rtype.api_version, "kind": rtype.kind, **obj}
 
 
+def without_bookkeeping(obj: KubeObject) -> KubeObject:
+    """An object without ``metadata.managedFields`` and the ``last-applied-configuration`` annotation.
+
+    Both are copies of the object's own fields kept for the server and ``kubectl apply`` (managedFields
+    often doubles a live object's size); no check reads them, ``kubectl get`` hides managedFields, and
+    last-applied can hold a Secret's data. A snapshot drops them when it loads, so a big cluster is not
+    held twice over in memory. The object is copied only where it had either."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return obj
+    annotations = meta.get("annotations")
+    applied = isinstance(annotations, dict) and LAST_APPLIED in annotations
+    if "managedFields" not in meta and not applied:
+        return obj
+    meta = {k: v for k, v in meta.items() if k != "managedFields"}
+    if applied and isinstance(annotations, dict):
+        kept = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        if kept:
+            meta["annotations"] = kept
+        else:
+            meta.pop("annotations")
+    return {**obj, "metadata": meta}
+
+
 def secret_metadata_only(obj: KubeObject) -> KubeObject:
     """A Secret reduced to what the metadata-only API returns, minus the one annotation that can hold data.
 

@@ -25,6 +25,7 @@ from tools.kube.backend import (
     KubeQueryError,
     NotFoundError,
     UnavailableError,
+    without_bookkeeping,
 )
 from tools.kube.quantity import cpu_millicores, format_bytes, format_millicores, memory_bytes
 from tools.kube.resources import ResourceTable, ResourceType, UnknownResourceError
@@ -65,11 +66,9 @@ def _table(backend: KubeBackend) -> ResourceTable:
 
 
 def _strip_noise(obj: KubeObject) -> KubeObject:
-    """Drop ``metadata.managedFields``: server bookkeeping that triples the size and informs nothing."""
-    meta = obj.get("metadata")
-    if isinstance(meta, dict) and "managedFields" in meta:
-        return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-    return obj
+    """Drop ``metadata.managedFields`` and the last-applied annotation (``without_bookkeeping``): copies
+    of the object that inform nothing; a snapshot drops them on load, so a live cluster shows the same."""
+    return without_bookkeeping(obj)
 
 
 def _result(
@@ -163,7 +162,8 @@ def kube_get(
             return _fail("kube_get", args, command, problem)
         where = f" in {ns} namespace" if ns else ""
         return _result("kube_get", args, command, f"No resources found{where}.", [], 0, empty=True)
-    safe = redact_object(objects)
+    # with fields, only what they read is redacted (printers.project), not whole objects
+    safe = redact_object([printers.project(o, fields) for o in objects] if fields else objects)
     with_ns = rtype.namespaced and ns is None
     if fields:
         data: list[Any] = [{f: printers.json_path(o, f) for f in fields} for o in safe]

@@ -230,6 +230,60 @@ def json_path(obj: Any, path: str) -> Any:
     return values[0] if values else None
 
 
+def _steps(path: str) -> list[tuple[str, str]] | None:
+    """``json_path``'s steps of a path: ("key", name) and ("idx", "N" | "*" | ""); None if it cannot parse."""
+    steps: list[tuple[str, str]] = []
+    for segment in _segments(path):
+        m = _SEGMENT.match(segment)
+        if m is None:
+            return None
+        if m.group("key"):
+            steps.append(("key", m.group("key")))
+        steps += [("idx", i) for i in re.findall(r"\[(\d+|\*)?\]", m.group("idx"))]
+    return steps
+
+
+_CONTEXT_KEYS = ("kind", "name")
+"""The keys beside a path's step that the redactor judges a value by: a ``kind: Secret`` object's
+``data``, the ``value`` of an env entry whose ``name`` looks secret (``tools/redact.py``)."""
+
+
+def _pick(value: Any, steps: list[tuple[str, str]]) -> Any:
+    if not steps:
+        return value
+    (step, arg), rest = steps[0], steps[1:]
+    if step == "idx":
+        return [_pick(v, rest) for v in value] if isinstance(value, list) else None
+    if not isinstance(value, dict):
+        return None
+    out = {k: value[k] for k in _CONTEXT_KEYS if isinstance(value.get(k), str)}
+    if arg in value:
+        out[arg] = _pick(value[arg], rest)
+    return out
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {**a, **{k: _merge(a[k], v) if k in a else v for k, v in b.items()}}
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [_merge(x, y) for x, y in zip(a, b, strict=True)]
+    return b if b is not None else a
+
+
+def project(obj: Any, fields: Sequence[str]) -> Any:
+    """What ``json_path`` reads of ``obj`` for ``fields``, and what the redactor judges it by: each
+    path's dicts (with their ``kind`` and ``name``), every element of a list a path steps through, the
+    value at its end whole. ``json_path(redact_object(project(o, F)), f)`` equals
+    ``json_path(redact_object(o), f)`` for every ``f`` of ``F``, without redacting the rest of ``o``
+    (a listing of three fields of every Deployment redacted whole Deployments: 15 s at 10k pods)."""
+    out: Any = {}
+    for field in fields:
+        steps = _steps(field)
+        if steps is not None:
+            out = _merge(out, _pick(obj, steps))
+    return out
+
+
 def column_headers(fields: Sequence[str]) -> list[str]:
     """One header per field: its last key, upper-cased; the whole path where last keys collide."""
     lasts = [re.sub(r"\[.*?\]", "", _segments(f)[-1] if _segments(f) else f).upper() for f in fields]

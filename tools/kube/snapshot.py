@@ -15,7 +15,8 @@ canonical name tells it; else any type may be lost) is ``unread``, like a type t
 could not read from its cluster (``_snapshot.json`` ``unread``): listing it is an error, never an
 empty type, and an audit says which it lost. A missing path is a ``SnapshotError`` (the user's to
 fix). Secrets are reduced to metadata on load, so no code path above this one can see a Secret value
-from a snapshot either.
+from a snapshot either. Every other object drops ``managedFields`` and the last-applied annotation
+on load (``without_bookkeeping``): copies of the object that no check reads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from domain.errors import SnapshotError
 from domain.unread import EVERY_KIND, SkipReason
+from tools.gc_pause import gc_paused
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import ClusterInfo
@@ -39,6 +41,7 @@ from tools.kube.backend import (
     UnavailableError,
     secret_metadata_only,
     sort_key,
+    without_bookkeeping,
 )
 from tools.kube.resources import (
     METRICS_GROUP,
@@ -129,7 +132,8 @@ class SnapshotBackend:
             captured_at=meta.get("captured_at"),
             backend="snapshot",
         )
-        self._load()
+        with gc_paused():  # millions of dicts of JSON: 2.3x the CPU with the collector on (10k pods)
+            self._load()
         self._read_unread(meta)
         if not self._objects and not self._failed and not (self.root / META_FILE).is_file():
             # An empty dir, or a dir of code given by mistake: say so instead of auditing "nothing".
@@ -309,6 +313,8 @@ class SnapshotBackend:
         rtype = self._types.setdefault(key, rtype.model_copy(update={"version": version}))
         if rtype.group == "" and rtype.kind == "Secret":
             obj = secret_metadata_only(obj)
+        else:
+            obj = without_bookkeeping(obj)
         self._objects.setdefault(key, {})[(namespace or "", str(name))] = obj
 
     # ------------------------------------------------------------------------------------ the API

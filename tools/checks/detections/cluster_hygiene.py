@@ -11,7 +11,7 @@ from tools.checks.detections.cluster_traffic import pods_unread
 from tools.checks.detections.common import SYSTEM_NAMESPACES
 from tools.checks.detections.reliability_live import not_applicable
 from tools.checks.spec import CheckContext, Detection, detector
-from tools.inventory.models import Workload
+from tools.inventory.models import Namespace, Workload
 
 ENVIRONMENTS = frozenset(
     {
@@ -37,6 +37,10 @@ IN_USE_KINDS = frozenset(
 """Objects that mark a namespace as in use even with nothing running: GitOps objects, and routes
 (a route to nothing is REL-LIVE-ROUTE-NO-BACKEND's finding: something is meant to be deployed there)."""
 NOT_ABANDONED_NAMESPACES = SYSTEM_NAMESPACES | {"default"}
+TAGS_SHOWN = 10
+"""Copies whose tag a duplicate's detail names; the rest are counted. Every copy has its own location
+with this detail, so naming all of them made the report grow with the square of the copies (218
+copies of 22 Deployments: 21 MiB of audit.json)."""
 
 
 def image_repository(image: str | None) -> str | None:
@@ -73,7 +77,8 @@ def duplicate_workloads(ctx: CheckContext) -> Detection:
     """The same app deployed twice: live Deployments of the same name running the same image
     repository in different namespaces (not environment variants such as ``-staging``/``-prod``),
     usually a legacy copy left beside its replacement. One location per copy; the detail names
-    each copy's tag. total = live Deployments."""
+    the copies' tags (the first ``TAGS_SHOWN`` by namespace, then how many more). total = live
+    Deployments."""
     live = ctx.inventory.live
     if live is None:
         return not_applicable()
@@ -89,12 +94,15 @@ def duplicate_workloads(ctx: CheckContext) -> Detection:
         namespaces = {str(w.namespace) for w in copies}
         if len(namespaces) < 2 or _environment_variants(namespaces):
             continue
+        ordered = sorted(copies, key=lambda w: str(w.namespace))
         tags = ", ".join(
             f"{w.namespace}: {_tag(next(c.image for c in w.containers if not c.init))}"
-            for w in sorted(copies, key=lambda w: str(w.namespace))
+            for w in ordered[:TAGS_SHOWN]
         )
-        for w in sorted(copies, key=lambda w: str(w.namespace)):
-            detail = f"{repo} deployed {len(copies)} times ({tags})"
+        if len(ordered) > TAGS_SHOWN:
+            tags += f", and {len(ordered) - TAGS_SHOWN} more"
+        detail = f"{repo} deployed {len(copies)} times ({tags})"
+        for w in ordered:
             locations.append(
                 Location(ref=str(w.source), subject=f"Deployment/{w.namespace}/{name}", detail=detail)
             )
@@ -127,11 +135,15 @@ def abandoned_namespaces(ctx: CheckContext) -> Detection:
             kinds = left.setdefault(obj.namespace, {})
             kinds[obj.kind] = kinds.get(obj.kind, 0) + 1
     locations = []
+    first: dict[str, Namespace] = {}
+    for n in live.namespaces:
+        if n.name:
+            first.setdefault(str(n.name), n)
     names = sorted(str(ns.name) for ns in live.namespaces if ns.name)
     for name in names:
         if name in used or name in NOT_ABANDONED_NAMESPACES:
             continue
-        ns = next(n for n in live.namespaces if n.name == name)
+        ns = first[name]
         kinds = left.get(name, {})
         what = (
             ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()) if k not in ("Pod", "Event")) or "nothing"

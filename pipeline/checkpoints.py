@@ -1,0 +1,129 @@
+"""The run's checkpointer: LangGraph's SQLite saver, each channel value written once, the last step kept.
+
+LangGraph's ``SqliteSaver`` writes the whole state into every checkpoint: the five concerns' results
+(every finding with every location, and its evidence) again at each of the 8 steps of a run, and the
+report twice. At 10k pods that was a run store of 478 MiB and, in the checkpoint writer's threads,
+more time than the checks themselves. Two changes, both under the saver's own interface:
+
+* **A value once per version.** A channel's value is written to ``blobs`` when its version changes
+  (LangGraph says which in ``new_versions``, as its Postgres saver uses it), and a checkpoint holds
+  only the versions; reading one fills its values back from ``blobs``. A checkpoint written inline
+  by an earlier infra-audit still reads (its inline values are kept, blobs add to them).
+* **The last step only.** A run is resumed from its latest checkpoint and the writes its tasks made
+  since (``pipeline/audit.py``); nothing reads an older one. After each checkpoint the older ones
+  of the run, their pending writes and the values no kept checkpoint names are deleted, so the store
+  holds one state and the current step's writes; SQLite reuses the freed pages.
+
+Only the thread and namespace of the new checkpoint are pruned, so a file shared by several runs (the
+store's old layout) loses nothing of another run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+EMPTY = "empty"
+"""The type of a blob whose channel had no value at that version (LangGraph's Postgres saver's word)."""
+
+
+class LatestSaver(SqliteSaver):
+    """``SqliteSaver`` with channel values in their own table, each version once, and the last step kept."""
+
+    def setup(self) -> None:
+        if self.is_setup:
+            return
+        super().setup()
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS blobs (thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT NULL "
+            "DEFAULT '', channel TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL, blob BLOB, "
+            "PRIMARY KEY (thread_id, checkpoint_ns, channel, version))"
+        )
+        self.conn.commit()
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        thread = str(config["configurable"]["thread_id"])
+        namespace = str(config["configurable"].get("checkpoint_ns", ""))
+        values = checkpoint["channel_values"]
+        rows = [
+            (thread, namespace, channel, str(version), *self._typed(values, channel))
+            for channel, version in new_versions.items()
+        ]
+        with self.cursor() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        saved = super().put(config, {**checkpoint, "channel_values": {}}, metadata, new_versions)
+        self._prune(thread, namespace, checkpoint)
+        return saved
+
+    def _typed(self, values: dict[str, Any], channel: str) -> tuple[str, bytes | None]:
+        return self.serde.dumps_typed(values[channel]) if channel in values else (EMPTY, None)
+
+    def _prune(self, thread: str, namespace: str, kept: Checkpoint) -> None:
+        """Delete the run's older checkpoints, their writes, and the values the kept one does not name."""
+        versions = [(channel, str(version)) for channel, version in kept["channel_versions"].items()]
+        with self.cursor() as cur:
+            where = "thread_id = ? AND checkpoint_ns = ? AND checkpoint_id != ?"
+            for table in ("checkpoints", "writes"):
+                cur.execute(f"DELETE FROM {table} WHERE {where}", (thread, namespace, kept["id"]))
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kept_versions (channel TEXT NOT NULL, version TEXT NOT NULL)"
+            )
+            cur.execute("DELETE FROM kept_versions")
+            cur.executemany("INSERT INTO kept_versions VALUES (?, ?)", versions)
+            cur.execute(
+                "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND (channel, version) NOT IN "
+                "(SELECT channel, version FROM kept_versions)",
+                (thread, namespace),
+            )
+
+    def _filled(self, found: CheckpointTuple) -> CheckpointTuple:
+        """The tuple with its checkpoint's channel values read back from ``blobs``."""
+        checkpoint = found.checkpoint
+        thread = str(found.config["configurable"]["thread_id"])
+        namespace = str(found.config["configurable"].get("checkpoint_ns", ""))
+        wanted = {(channel, str(version)) for channel, version in checkpoint["channel_versions"].items()}
+        values = dict(checkpoint.get("channel_values") or {})  # inline: written by an earlier saver
+        with self.cursor(transaction=False) as cur:
+            cur.execute(
+                "SELECT channel, version, type, blob FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?",
+                (thread, namespace),
+            )
+            rows = cur.fetchall()
+        for channel, version, type_, blob in rows:
+            if (channel, version) in wanted and type_ != EMPTY:
+                values[channel] = self.serde.loads_typed((type_, blob))
+        return found._replace(checkpoint={**checkpoint, "channel_values": values})
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        found = super().get_tuple(config)
+        return self._filled(found) if found is not None else None
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        for found in list(super().list(config, filter=filter, before=before, limit=limit)):
+            yield self._filled(found)
+
+    def delete_thread(self, thread_id: str) -> None:
+        super().delete_thread(thread_id)
+        with self.cursor() as cur:
+            cur.execute("DELETE FROM blobs WHERE thread_id = ?", (str(thread_id),))

@@ -1,0 +1,70 @@
+"""The collector and a cluster's objects (issue 13): a snapshot loads with the collector paused, and a
+run freezes the heap once the cluster's inventory is built, then gives it back when the graph returns.
+At 10k pods, full collections re-scanning the cluster's objects took 5.8 s of a 19.6 s run."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+from estates import HOMELAB, HOMELAB_SNAPSHOT, REPO
+
+from pipeline import nodes
+from pipeline.audit import run_audit
+from pipeline.context import RunContext
+from pipeline.settings import RunSettings
+from tools.evidence import Ledger
+from tools.kube import snapshot
+from tools.kube.snapshot import SnapshotBackend
+
+pytestmark = pytest.mark.e2e
+
+
+def _settings(cluster: str | None) -> RunSettings:
+    return RunSettings(
+        estate=HOMELAB, estate_label="examples/homelab", cluster=cluster, date="2026-11-20", workdir=REPO
+    )
+
+
+def test_a_snapshot_loads_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    enabled: list[bool] = []
+    real = snapshot._load_documents
+
+    def watched(path: Any) -> Any:
+        enabled.append(gc.isenabled())
+        return real(path)
+
+    monkeypatch.setattr(snapshot, "_load_documents", watched)
+    assert gc.isenabled()
+    SnapshotBackend(HOMELAB_SNAPSHOT)
+    assert enabled and not any(enabled)
+    assert gc.isenabled()  # and turned back on
+
+
+@pytest.mark.parametrize(("cluster", "frozen"), [("examples/homelab/cluster", True), (None, False)])
+def test_a_run_freezes_the_heap_only_with_a_cluster_and_releases_it(
+    monkeypatch: pytest.MonkeyPatch, cluster: str | None, frozen: bool
+) -> None:
+    seen: list[int] = []
+    real = nodes.synthesize
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nodes, "synthesize", watched)
+    assert gc.get_freeze_count() == 0
+    state = run_audit(_settings(cluster), run_id="frozen")
+    assert state.report is not None
+    assert len(seen) == 1 and (seen[0] > 0) is frozen
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_context_outside_a_run_never_freezes() -> None:
+    """``infra-audit check`` and the hook build a context of their own: nothing releases it there."""
+    ctx = RunContext(settings=_settings(None), ledger=Ledger(), backend=SnapshotBackend(HOMELAB_SNAPSHOT))
+    assert ctx.inventory().live is not None
+    assert gc.get_freeze_count() == 0
+    ctx.release_heap()  # a no-op: it froze nothing
+    assert gc.get_freeze_count() == 0

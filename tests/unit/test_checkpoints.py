@@ -1,0 +1,123 @@
+"""The run's checkpointer (``pipeline/checkpoints.py``): each channel value written once per version,
+only the last step kept, and a run resumable from it, on a small graph of its own."""
+
+from __future__ import annotations
+
+import operator
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+import pytest
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+
+from pipeline.checkpoints import LatestSaver
+from pipeline.graph import checkpointer
+
+BIG = "x" * 200_000  # a value big enough that one more copy shows in the file
+
+
+class State(TypedDict):
+    big: str
+    steps: Annotated[list[str], operator.add]
+
+
+class Boom(Exception):
+    pass
+
+
+def _graph(fail_at: str | None = None) -> Any:
+    def step(name: str) -> Any:
+        def run(state: State) -> dict[str, Any]:
+            if name == fail_at:
+                raise Boom(name)
+            return {"steps": [name]}
+
+        return run
+
+    graph = StateGraph(State)
+    for name in ("a", "b", "c", "d"):
+        graph.add_node(name, step(name))
+    graph.add_edge(START, "a")
+    graph.add_edge("a", "b")
+    graph.add_edge("b", "c")
+    graph.add_edge("c", "d")
+    graph.add_edge("d", END)
+    return graph
+
+
+def _rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_value_is_written_once_and_only_the_last_step_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    saver = checkpointer(path)
+    assert isinstance(saver, LatestSaver)
+    config = {"configurable": {"thread_id": "t"}}
+    out = _graph().compile(checkpointer=saver).invoke({"big": BIG, "steps": []}, config)
+    assert out == {"big": BIG, "steps": ["a", "b", "c", "d"]}
+    assert len(_rows(path, "SELECT * FROM checkpoints")) == 1  # 6 checkpoints were written
+    assert _rows(path, "SELECT COUNT(*) FROM blobs WHERE channel = 'big'") == [(1,)]
+    assert _rows(path, "SELECT COUNT(*) FROM writes") == [(0,)]
+    inline = _rows(path, "SELECT MAX(LENGTH(checkpoint)) FROM checkpoints")[0][0]
+    assert inline < 10_000  # the values are not inline
+    state = saver.get_tuple(config)
+    assert state is not None and state.checkpoint["channel_values"] == {
+        "big": BIG,
+        "steps": ["a", "b", "c", "d"],
+    }
+    assert [t.checkpoint["channel_values"]["steps"] for t in saver.list(config)] == [["a", "b", "c", "d"]]
+    saver.conn.close()
+
+
+def test_a_killed_run_resumes_from_its_last_step(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    saver = checkpointer(path)
+    with pytest.raises(Boom):
+        _graph(fail_at="c").compile(checkpointer=saver).invoke({"big": BIG, "steps": []}, config)
+    saver.conn.close()
+    saver = checkpointer(path)
+    done = _graph().compile(checkpointer=saver).invoke(None, config)
+    assert done == {"big": BIG, "steps": ["a", "b", "c", "d"]}  # a and b not run again
+    saver.conn.close()
+
+
+def test_the_store_holds_one_state_where_every_step_held_its_own(tmp_path: Path) -> None:
+    config = {"configurable": {"thread_id": "t"}}
+    sizes = {}
+    for name, make in (
+        ("old", lambda conn: SqliteSaver(conn, serde=JsonPlusSerializer())),
+        ("new", lambda conn: LatestSaver(conn, serde=JsonPlusSerializer())),
+    ):
+        path = tmp_path / f"{name}.sqlite"
+        conn = sqlite3.connect(path, check_same_thread=False)
+        _graph().compile(checkpointer=make(conn)).invoke({"big": BIG, "steps": []}, config)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        sizes[name] = path.stat().st_size
+    assert sizes["old"] > 6 * len(BIG)  # the value in the input and in each of the 6 checkpoints
+    # at most the input's write, the start channel's value and the state's, while one step is saved
+    assert sizes["new"] < 3.5 * len(BIG)
+
+
+def test_a_checkpoint_written_inline_by_an_earlier_saver_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    conn = sqlite3.connect(path, check_same_thread=False)
+    with pytest.raises(Boom):
+        _graph(fail_at="c").compile(checkpointer=SqliteSaver(conn, serde=JsonPlusSerializer())).invoke(
+            {"big": BIG, "steps": []}, config
+        )
+    conn.close()
+    saver = checkpointer(path)
+    found = saver.get_tuple(config)
+    assert found is not None
+    values = found.checkpoint["channel_values"]
+    assert (values["big"], values["steps"]) == (BIG, ["a", "b"])
+    assert _graph().compile(checkpointer=saver).invoke(None, config)["steps"] == ["a", "b", "c", "d"]
+    saver.conn.close()
