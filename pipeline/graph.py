@@ -48,7 +48,17 @@ CHECKPOINT_TYPES = [
     ("domain.findings", "Location"),
     ("domain.evidence", "Evidence"),
     ("domain.results", "ToolStatus"),
+    ("domain.identity", "Severity"),
+    ("domain.report", "BaselineRef"),
+    ("domain.report", "Unread"),
+    ("domain.suppressions", "Suppression"),
+    ("domain.topology", "AppRow"),
+    ("domain.topology", "ClusterTopology"),
+    ("domain.topology", "NodeRow"),
+    ("domain.unread", "ParseIssue"),
+    ("domain.unread", "UnreadResource"),
 ]
+"""Every type a checkpoint may hold (tests/unit/test_checkpoint_types.py walks the state to check)."""
 
 
 def retry_on(exc: Exception) -> bool:
