@@ -1,6 +1,7 @@
 """How many numeric claims of the bundled estates reproduce through a standard-tool command.
 
-Runs the offline audit of each bundled estate (as ``make demo`` does, clock 2026-11-20) and prints,
+Runs the offline audit of each bundled estate (as ``make demo`` does, clock 2026-11-20; the chart
+estates with their charts imported into a temporary cache, as ``make estate-charts`` does) and prints,
 per estate, the numeric claims of the backlog whose number the numbers challenger recounted with a
 catalog command (``reproduce:``), out of all of them, and the checks whose claims are listed.
 
@@ -9,24 +10,46 @@ catalog command (``reproduce:``), out of all of them, and the checks whose claim
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from agents.offline.challenge_numbers import INDEPENDENT, key_of, recount_id
 from domain.report import AuditReport
 from pipeline.audit import run_audit
+from pipeline.cli import main as cli
 from pipeline.settings import RunSettings
 
 REPO = Path(__file__).resolve().parent.parent
-ESTATES = {"homelab": "examples/homelab/cluster", "gitops-base": None}
+ESTATES = {
+    "homelab": "examples/homelab/cluster",
+    "gitops-base": None,
+    "flux-homelab": None,
+    "argocd-homelab": None,
+}
+CHART_ESTATES = ("flux-homelab", "argocd-homelab")
+CHART_REFS = {
+    "oci://ghcr.io/example-org/charts/podkit:3.7.2": "podkit-3.7.2.tgz",
+    "oci://ghcr.io/example-org/charts/podkit:4.0.1": "podkit-4.0.1.tgz",
+    "oci://ghcr.io/example-org/charts/raw:2.0.0": "raw-2.0.0.tgz",
+}
+"""The refs the chart estates pull their charts from (the Makefile's estate-charts)."""
 
 
-def audit(estate: str) -> AuditReport:
+def import_charts(cache: Path) -> None:
+    for ref, archive in sorted(CHART_REFS.items()):
+        packaged = REPO / "examples" / "charts" / "packaged" / archive
+        assert cli(["charts", "import", str(packaged), "--as", ref, "--chart-cache", str(cache)]) == 0
+
+
+def audit(estate: str, cache: Path) -> AuditReport:
+    charts = {"chart_cache": cache} if estate in CHART_ESTATES else {}
     settings = RunSettings(
         estate=REPO / "examples" / estate,
         estate_label=f"examples/{estate}",
         cluster=ESTATES[estate],
         date="2026-11-20",
         workdir=REPO,
+        **charts,
     )
     report = run_audit(settings, run_id=f"share-{estate}").report
     assert report is not None
@@ -52,10 +75,13 @@ def share(report: AuditReport) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    for estate in ESTATES:
-        reproduced, total, listed = share(audit(estate))
-        print(f"{estate}: {reproduced}/{total} numeric claims reproduce through a command "
-              f"({reproduced / total:.0%}); listed: {' '.join(sorted(set(listed)))}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="chart-cache-") as tmp:
+        cache = Path(tmp)
+        import_charts(cache)
+        for estate in ESTATES:
+            reproduced, total, listed = share(audit(estate, cache))
+            print(f"{estate}: {reproduced}/{total} numeric claims reproduce through a command "
+                  f"({reproduced / total:.0%}); listed: {' '.join(sorted(set(listed)))}")  # fmt: skip
 
 
 if __name__ == "__main__":

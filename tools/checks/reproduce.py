@@ -11,13 +11,18 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   the audit clock.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
+* ``script:`` a count that needs structure across formats: ``python3 tools/checks/reproduce_scripts/FILE
+  ROOT ARGS`` (a file of infra-audit's source tree a reader can read and run alone, the standard
+  library and PyYAML only; it reads YAML documents and Terraform ``kubernetes_*`` resources alike).
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
 
 ``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
 ``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
-live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``).
-A ``python:`` command is never exact for an estate with Helm-rendered objects (``RENDERED``): they are
-in no file it reads.
+live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``),
+``no-live-items`` (a count of code is exact when the check counted no live object: the cluster added
+nothing to this number; the cluster's part is another command's).
+A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
+(``RENDERED``): they are in no file it reads.
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -27,22 +32,26 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools import pathnames
 
-WHEN = re.compile(r"^(cluster|no-cluster|no-code:[a-z_]+)$")
+WHEN = re.compile(r"^(cluster|no-cluster|no-live-items|no-code:[a-z_]+)$")
+SCRIPTS = Path(__file__).resolve().parent / "reproduce_scripts"
+SCRIPTS_SHOWN = "tools/checks/reproduce_scripts"
+"""Where the appendix says the scripts are: their path in infra-audit's source tree."""
 MAIN = "count"
-RENDERED = "rendered_objects"
-"""The code counts' key for objects the Helm engine rendered: a ``python:`` command reads the files
-as written, so it is not exact for an estate that has any (the claim is listed instead)."""
 """The key of a check's main number under ``reproduce:``; any other key names a measure."""
+RENDERED = "rendered_objects"
+"""The code counts' key for objects the Helm engine rendered: a ``python:`` or ``script:`` command
+reads the files as written, so it is not exact for an estate that has any (the claim is listed instead)."""
 
 
 class ReproSpec(BaseModel):
-    """One standard-tool command that prints one number (exactly one of rg, jq, python, sum)."""
+    """One standard-tool command that prints one number (exactly one of rg, jq, python, script, sum)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,6 +63,10 @@ class ReproSpec(BaseModel):
     jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
     resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
+    script: str | None = Field(
+        default=None, description="A file of reproduce_scripts/, run as python3 FILE ROOT ARGS."
+    )
+    args: tuple[str, ...] = Field(default=(), description="The script's arguments after the estate root.")
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     when: tuple[str, ...] = Field(
         default=(),
@@ -63,13 +76,17 @@ class ReproSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> ReproSpec:
-        chosen = [k for k in ("rg", "jq", "python", "sum") if getattr(self, k) is not None]
+        chosen = [k for k in ("rg", "jq", "python", "script", "sum") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
+            raise ValueError("a reproduce entry has exactly one of rg, jq, python, script, sum")
+        if self.script is not None and not (SCRIPTS / self.script).is_file():
+            raise ValueError(f"no reproduce script {self.script} in {SCRIPTS_SHOWN}")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
         if any(not WHEN.match(w) for w in self.when):
-            raise ValueError(f"when: conditions are cluster, no-cluster or no-code:FIELD, not {self.when}")
+            raise ValueError(
+                f"when: conditions are cluster, no-cluster, no-live-items or no-code:FIELD, not {self.when}"
+            )
         if set(self.flags) - RG_FLAGS:
             raise ValueError(f"rg flags are limited to {sorted(RG_FLAGS)}")
         return self
@@ -143,8 +160,16 @@ def shell(spec: ReproSpec, where: Where) -> str:
         snap = where.cluster or "."
         files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in spec.resources)
         return f"jq -s{clock} {q(merge_filter(spec.jq))} {files}"
+    if spec.script is not None:
+        args = " ".join(q(a) for a in script_args(spec, where))
+        return f"python3 {SCRIPTS_SHOWN}/{spec.script} {q(where.estate)} {args}"
     assert spec.python is not None
     return f"python3 -c {q(spec.python)} {q(where.estate)}"
+
+
+def script_args(spec: ReproSpec, where: Where) -> list[str]:
+    """A script's arguments after the root: its own, then the snapshot directories it must not read."""
+    return [*spec.args, *where.snapshot_dirs]
 
 
 def merge_filter(jq: str) -> str:
@@ -152,25 +177,37 @@ def merge_filter(jq: str) -> str:
     return "{items: map(.items[])} | " + jq
 
 
-def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False) -> bool:
+def applies(
+    spec: ReproSpec,
+    code_counts: dict[str, int],
+    *,
+    cluster: bool,
+    scoped_out: bool = False,
+    live_items: bool = False,
+) -> bool:
     """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster).
 
     ``scoped_out``: the checks left files out as not deployed (``scope.py``). rg skips them
-    (``Where.excluded``); a ``python:`` command reads every file, so it is not exact then."""
+    (``Where.excluded``); a ``python:`` or ``script:`` command reads every file, so it is not exact then.
+    ``live_items``: the check counted live objects (the cluster added to its number)."""
     if spec.sum is not None and not all(
-        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out) for p in spec.sum
+        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items)
+        for p in spec.sum
     ):
         return False
-    if spec.python is not None and scoped_out:
+    reads_files = spec.python is not None or spec.script is not None
+    if reads_files and scoped_out:
         return False
     if spec.jq is not None and not cluster:
         return False
-    if spec.python is not None and code_counts.get(RENDERED, 0):
+    if reads_files and code_counts.get(RENDERED, 0):
         return False  # it reads the files as written: objects Helm rendered are in none of them
     for condition in spec.when:
         if condition == "cluster" and not cluster:
             return False
         if condition == "no-cluster" and cluster:
+            return False
+        if condition == "no-live-items" and live_items:
             return False
         if condition.startswith("no-code:") and code_counts.get(condition.removeprefix("no-code:"), 0):
             return False

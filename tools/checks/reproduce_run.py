@@ -4,8 +4,8 @@ Nothing here parses the estate the way the checks do: ripgrep runs from the pinn
 argv list at the estate root (the same jail and flags as the repo tools), its output is reduced the
 way ``wc -l``, ``awk`` and ``sort -u`` would; a jq filter runs through the ``jq`` library (no jq
 binary is assumed) over the objects the cluster backend lists, which for a snapshot are its files;
-``python3 -c`` runs as a child process with an argv list. A failure is data: the value is None and
-``error`` says why.
+``python3 -c`` and a ``reproduce_scripts/`` file run as a child process with an argv list. A failure is
+data: the value is None and ``error`` says why.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from tools.checks.reproduce import MAIN, ReproSpec, Where, merge_filter, rg_argv
+from tools.checks.reproduce import MAIN, SCRIPTS, ReproSpec, Where, merge_filter, rg_argv, script_args
 from tools.kube.backend import KubeBackend
 from tools.redact import redact_text
 from tools.ripgrep import rg_binary, run_rg
@@ -43,7 +43,7 @@ def run_spec(spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | N
             return _rg(spec, jail, where)
         if spec.jq is not None:
             return _jq(spec, where, backend)
-        return _python(spec, jail)
+        return _python(spec, jail, where)
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
         return Printed(None, redact_text(f"{type(exc).__name__}: {exc}"))
 
@@ -81,8 +81,11 @@ def _jq(spec: ReproSpec, where: Where, backend: KubeBackend | None) -> Printed:
     return _number(out)
 
 
-def _python(spec: ReproSpec, jail: Jail) -> Printed:
-    argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
+def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
+    if spec.script is not None:
+        argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root), *script_args(spec, where)]
+    else:
+        argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
         argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
     )
