@@ -228,8 +228,11 @@ def variables(stack: Path) -> dict[str, Any]:
 def read_hcl(path: Path, variables: dict[str, Any]) -> list[tuple[str, list[str], Any]]:
     try:
         return parse(path.read_text(encoding="utf-8"), variables)
-    except (ValueError, IndexError) as exc:
+    except ValueError as exc:
         print(f"{path}: skipped, {exc}", file=sys.stderr)
+        return []
+    except IndexError:
+        print(f"{path}: skipped, it ends inside a block (an unclosed brace)", file=sys.stderr)
         return []
 
 

@@ -9,6 +9,7 @@ states (``counts`` / ``not_counted``), written again without infra-audit's code.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -281,6 +282,81 @@ def flux(o: list[Obj]) -> list[Obj]:
     ]
 
 
+def on_delete(o: list[Obj]) -> int:
+    return sum(strategy(w) == "OnDelete" for w in kinds(o, "StatefulSet", "DaemonSet"))
+
+
+def rules(role: Obj) -> list[Obj]:
+    return [r for r in seq(role, "rules") if isinstance(r, dict)]
+
+
+def roles(o: list[Obj], *names: str) -> list[Obj]:
+    """Roles of the files, once per kind/namespace/name (the first one written wins)."""
+    chosen: dict[tuple[Any, Any, Any], Obj] = {}
+    for role in kinds(o, *names):
+        chosen.setdefault((role["kind"], meta(role).get("namespace"), meta(role).get("name")), role)
+    return list(chosen.values())
+
+
+def rbac_wildcard(o: list[Obj]) -> int:
+    return sum(
+        any("*" in seq(r, "verbs") or "*" in seq(r, "resources") for r in rules(role))
+        for role in roles(o, "Role", "ClusterRole")
+    )
+
+
+def rbac_secrets(o: list[Obj]) -> int:
+    def reads(r: Obj) -> bool:
+        groups = seq(r, "apiGroups")
+        core = not groups or "" in groups or "*" in groups
+        on_secrets = {"secrets", "*"} & set(seq(r, "resources"))
+        return core and bool(on_secrets) and bool({"get", "list", "watch", "*"} & set(seq(r, "verbs")))
+
+    return sum(any(reads(r) for r in rules(role)) for role in roles(o, "ClusterRole"))
+
+
+def no_hpa(o: list[Obj]) -> int:
+    def stateful(w: Obj) -> bool:
+        claims = any("persistentVolumeClaim" in v for v in seq(pod(w), "volumes") if isinstance(v, dict))
+        return claims or bool(seq(d(w, "spec"), "volumeClaimTemplates"))
+
+    targeted = {
+        (meta(h).get("namespace"), d(d(h, "spec"), "scaleTargetRef").get("name"))
+        for h in kinds(o, "HorizontalPodAutoscaler")
+        if d(d(h, "spec"), "scaleTargetRef").get("kind") in (None, "Deployment")
+    }
+    scaled = [
+        w
+        for w in kinds(o, "Deployment")
+        if isinstance(replicas(w), int) and replicas(w) >= 2 and not stateful(w)
+    ]
+    return sum((meta(w).get("namespace"), meta(w).get("name")) not in targeted for w in scaled)
+
+
+INFRA = (
+    "registry|harbor|zot|distribution|haproxy|nginx-proxy|envoy|pgbouncer|mysql|mariadb|postgres|postgresql"
+    "|redis|valkey|mongo|dolt|etcd|rabbitmq|nats|kafka|mosquitto|minio"
+)
+"""Shared infrastructure by name: registries, proxies, databases, brokers, object storage."""
+
+
+def singleton_infra(o: list[Obj]) -> int:
+    def named(text: str) -> bool:
+        if re.search(r"(?<![a-z0-9])(?:exporter|operator)(?![a-z0-9])", text):
+            return False  # postgres-exporter serves the database, it is not one
+        return bool(re.search(rf"(?<![a-z0-9])(?:{INFRA})(?![a-z0-9])", text))
+
+    def infra(w: Obj) -> bool:
+        texts = [str(meta(w).get("name") or "").lower()]
+        main = containers(w)[:1]
+        if main and isinstance(main[0].get("image"), str):
+            path = main[0]["image"].split("@", 1)[0]
+            texts.append(path.rsplit("/", 1)[-1].split(":", 1)[0].lower())
+        return any(t and named(t) for t in texts)
+
+    return sum(replicas(w) == 1 and infra(w) for w in kinds(o, "Deployment", "StatefulSet"))
+
+
 CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "REL-PROBE-ANY": probe_any,
     "REL-PROBE-BOTH": probe_both,
@@ -304,6 +380,11 @@ CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "SEC-POLICY-AUDIT-ONLY:failure_ignore": lambda o: sum(
         str(y.get("failurePolicy") or "").lower() == "ignore" for y in kyverno(o)
     ),
+    "REL-STS-ONDELETE": on_delete,
+    "SEC-RBAC-WILDCARD": rbac_wildcard,
+    "SEC-RBAC-SECRETS": rbac_secrets,
+    "SCA-NO-HPA": no_hpa,
+    "SCA-SINGLETON-INFRA": singleton_infra,
     "DEC-FLUX-SUSPENDED": lambda o: sum(f.get("suspend") is True for f in flux(o)),
     "DEC-FLUX-NO-PRUNE": lambda o: sum(f.get("prune") is False for f in flux(o)),
 }
