@@ -158,3 +158,170 @@ def test_a_count_of_code_is_exact_only_when_the_check_counted_no_live_object() -
     assert shell(spec, where) == (
         "python3 tools/checks/reproduce_scripts/objects_count.py examples/homelab REL-PROBE-ANY cluster"
     )
+
+
+RBAC_AND_STRATEGIES = """\
+resource "kubernetes_cluster_role_v1" "reader" {
+  metadata {
+    name = "reader"
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["secrets"]
+    verbs      = ["get"]
+  }
+}
+
+resource "kubernetes_cluster_role_v1" "apps" {
+  metadata {
+    name = "apps-star"
+  }
+  rule {
+    api_groups = ["apps"]
+    resources  = ["*"]
+    verbs      = ["get"]
+  }
+}
+
+resource "kubernetes_role_v1" "named_like_a_wildcard" {
+  metadata {
+    name      = "star-*-role"
+    namespace = "shop"
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["configmaps"]
+    verbs      = ["get"]
+  }
+}
+
+resource "kubernetes_stateful_set_v1" "db" {
+  metadata {
+    name      = "postgres"
+    namespace = "shop"
+  }
+  spec {
+    replicas     = 1
+    service_name = "postgres"
+    update_strategy {
+      type = "OnDelete"
+    }
+    template {
+      spec {
+        container {
+          name  = "postgres"
+          image = "postgres:16"
+        }
+      }
+    }
+  }
+}
+
+resource "kubernetes_deployment_v1" "exporter" {
+  metadata {
+    name      = "postgres-exporter"
+    namespace = "shop"
+  }
+  spec {
+    replicas = 1
+    strategy {
+      type = "Recreate"
+    }
+    template {
+      spec {
+        container {
+          name  = "exporter"
+          image = "prometheuscommunity/postgres-exporter:0.15"
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_rbac_strategies_and_singletons_count_as_the_checks_do(tmp_path: Path) -> None:
+    """Look-alikes: a ClusterRole with ``*`` resources outside the core group (a wildcard, not a Secret
+    reader), a Role whose *name* has a ``*``, a Deployment with Recreate (no OnDelete), a
+    postgres-exporter (serves the database, is not one)."""
+    root = tmp_path / "estate"
+    files = {"stacks/rbac/main.tf": RBAC_AND_STRATEGIES}
+    expected = {
+        "SEC-RBAC-WILDCARD": 1,  # apps-star
+        "SEC-RBAC-SECRETS": 1,  # reader
+        "REL-STS-ONDELETE": 1,  # postgres
+        "SCA-SINGLETON-INFRA": 1,  # postgres, not postgres-exporter
+    }
+    for check, count in expected.items():
+        detection = detect(root, files, check)
+        assert detection.count == count, (check, [loc.subject for loc in detection.locations])
+        assert recount(root, check) == count, check
+
+
+PROVIDERS = """\
+terraform {
+  required_providers {
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.30"
+    }
+    helm = {
+      source = "hashicorp/helm"
+    }
+    legacy = "~> 1.0"
+  }
+}
+
+locals {
+  # required_providers { fake = { source = "not/a/provider" } } in a comment is not one
+  text = <<EOT
+terraform {
+  required_providers {
+    heredoc = { source = "not/either" }
+  }
+}
+EOT
+}
+"""
+GENERATE = """\
+generate "versions" {
+  path      = "versions.tf"
+  if_exists = "overwrite"
+  contents  = <<EOF
+terraform {
+  required_providers {
+    null = {
+      source = "hashicorp/null"
+    }
+  }
+}
+EOF
+}
+"""
+
+
+def test_the_provider_command_reads_required_providers_and_terragrunt_generate_only(tmp_path: Path) -> None:
+    """helm (no version) and null (written by a Terragrunt generate block) are unconstrained; a bare
+    string is a constraint; a comment and a heredoc outside a generate block are not providers."""
+    root = tmp_path / "estate"
+    files = {"stacks/app/main.tf": PROVIDERS, "stacks/app/terragrunt.hcl": GENERATE}
+    detection = detect(root, files, "MNT-PROVIDER-UNCONSTRAINED")
+    assert (detection.count, detection.total) == (2, 4)
+    assert recount(root, "MNT-PROVIDER-UNCONSTRAINED") == 2
+
+
+def test_the_deprecated_api_command_counts_removed_types_and_versions_not_their_successors(
+    tmp_path: Path,
+) -> None:
+    """kubernetes_cron_job (batch/v1beta1) counts, kubernetes_cron_job_v1 does not; a YAML document on
+    batch/v1beta1 counts, one on batch/v1 and a commented-out apiVersion do not."""
+    cron = 'resource "{t}" "gc" {{\n  metadata {{\n    name = "gc"\n  }}\n}}\n'
+    files = {
+        "stacks/app/main.tf": cron.format(t="kubernetes_cron_job") + cron.format(t="kubernetes_cron_job_v1"),
+        "apps/old.yaml": "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: old, namespace: a}\n",
+        "apps/new.yaml": "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: new, namespace: a}\n"
+        "# apiVersion: batch/v1beta1 (before the upgrade)\n",
+    }
+    root = tmp_path / "estate"
+    assert detect(root, files, "MNT-DEPRECATED-API").count == 2
+    assert recount(root, "MNT-DEPRECATED-API") == 2
