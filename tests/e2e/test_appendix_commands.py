@@ -42,14 +42,14 @@ CLUSTERS = {
 }
 DATES = {**dict.fromkeys(AUDITED, "2026-11-20"), "k3s-platform": "2026-11-28"}
 SHARE_FLOOR = {
-    "homelab": 20 / 58,
-    "gitops-base": 25 / 36,
+    "homelab": 29 / 58,
+    "gitops-base": 30 / 36,
     "k3s-platform": 10 / 48,
-    "flux-homelab": 0 / 27,
-    "argocd-homelab": 0 / 18,
+    "flux-homelab": 1 / 27,
+    "argocd-homelab": 1 / 18,
 }
 """The measured share of numeric claims reproduced by a standard-tool command, rounded down. The chart
-estates' claims are listed: their objects are Helm renders, in no file a command reads."""
+estates' claims are mostly listed: their objects are Helm renders, in no file a command reads."""
 
 JQ_SHIM = """#!{python}
 # jq's command line as the appendix uses it (-s, --arg NAME VALUE, FILTER, FILES), over the jq library
@@ -134,8 +134,7 @@ def test_every_appendix_command_prints_the_recorded_value(
     reports: dict[str, AuditReport], shell_env: dict[str, str], estate: str
 ) -> None:
     found = commands(reports[estate])
-    if estate not in CHART_ESTATES:  # the chart estates' claims are all listed (see SHARE_FLOOR)
-        assert found, "no standard-tool command was recorded"
+    assert found, "no standard-tool command was recorded"
     for eid, command, value in found:
         done = subprocess.run(
             ["bash", "-c", command], cwd=REPO, env=shell_env, capture_output=True, text=True, timeout=60

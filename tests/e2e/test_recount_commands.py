@@ -132,8 +132,8 @@ spec:
 
 def test_files_left_out_as_not_deployed_are_left_out_of_the_recount(tmp_path: Path) -> None:
     """The checks do not count examples/ (scope.py); a recount command that did would "correct" a right
-    number into a wrong one (it printed 2 of 1 containers). rg skips those files; python cannot, so its
-    numbers are listed, not recomputed."""
+    number into a wrong one (it printed 2 of 1 containers). rg skips those files, and so does a
+    reproduce script, told them as arguments (MNT-IMAGE-LATEST's objects_count.py)."""
     estate = tmp_path / "estate"
     for where in ("apps", "examples"):
         (estate / where).mkdir(parents=True)
@@ -153,3 +153,7 @@ def test_files_left_out_as_not_deployed_are_left_out_of_the_recount(tmp_path: Pa
     ignore = next(evidence[e] for v in numbers if v.finding in raw for e in v.evidence)
     assert ignore.tool == "reproduce" and ignore.value == 2
     assert "'--glob=!/examples/main.tf'" in ignore.command
+    raw = by_check["MNT-IMAGE-LATEST"].raw_ids
+    latest = next(evidence[e] for v in numbers if v.finding in raw for e in v.evidence if e.endswith(".r"))
+    assert latest.tool == "reproduce" and latest.value == 1
+    assert "examples/web.yaml" in latest.command.split()

@@ -153,10 +153,11 @@ def test_a_count_of_code_is_exact_only_when_the_check_counted_no_live_object() -
     assert applies(spec, {}, cluster=True, live_items=False)
     assert not applies(spec, {}, cluster=True, live_items=True)
     assert not applies(spec, {"rendered_objects": 3}, cluster=False)  # a Helm render is in no file
-    assert not applies(spec, {}, cluster=False, scoped_out=True)  # the script reads every file
-    where = Where(estate="examples/homelab", snapshot_dirs=("cluster",))
+    assert applies(spec, {}, cluster=False, scoped_out=True)  # told the left-out files, it skips them
+    where = Where(estate="examples/homelab", snapshot_dirs=("cluster",), excluded=("test/web.yaml",))
     assert shell(spec, where) == (
-        "python3 tools/checks/reproduce_scripts/objects_count.py examples/homelab REL-PROBE-ANY cluster"
+        "python3 tools/checks/reproduce_scripts/objects_count.py examples/homelab REL-PROBE-ANY"
+        " cluster test/web.yaml"
     )
 
 

@@ -20,9 +20,12 @@ the main one, a measure's name for the others) is recounted without infra-audit:
 ``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
 live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``),
 ``no-live-items`` (a count of code is exact when the check counted no live object: the cluster added
-nothing to this number; the cluster's part is another command's).
+nothing to this number; only for counts the cluster can add to but not take from, such as live
+workloads no code defines; where a live object can take a code item out, a live PDB, NetworkPolicy,
+HPA or claim, the condition is ``no-cluster``).
 A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
-(``RENDERED``): they are in no file it reads.
+(``RENDERED``): they are in no file it reads; unless its number does not depend on them
+(``unrendered: true``: CI files, docs).
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -67,6 +70,11 @@ class ReproSpec(BaseModel):
         default=None, description="A file of reproduce_scripts/, run as python3 FILE ROOT ARGS."
     )
     args: tuple[str, ...] = Field(default=(), description="The script's arguments after the estate root.")
+    unrendered: bool = Field(
+        default=False,
+        description="The number does not depend on objects Helm renders (CI files, docs): a python or "
+        "script command stays exact for an estate that has some.",
+    )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     when: tuple[str, ...] = Field(
         default=(),
@@ -168,8 +176,9 @@ def shell(spec: ReproSpec, where: Where) -> str:
 
 
 def script_args(spec: ReproSpec, where: Where) -> list[str]:
-    """A script's arguments after the root: its own, then the snapshot directories it must not read."""
-    return [*spec.args, *where.snapshot_dirs]
+    """A script's arguments after the root: its own, then the paths it must not read (snapshot
+    directories, files the checks left out as not deployed)."""
+    return [*spec.args, *where.snapshot_dirs, *where.excluded]
 
 
 def merge_filter(jq: str) -> str:
@@ -188,7 +197,8 @@ def applies(
     """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster).
 
     ``scoped_out``: the checks left files out as not deployed (``scope.py``). rg skips them
-    (``Where.excluded``); a ``python:`` or ``script:`` command reads every file, so it is not exact then.
+    (``Where.excluded``) and so does a ``script:`` (its arguments); a ``python:`` command reads every
+    file, so it is not exact then.
     ``live_items``: the check counted live objects (the cluster added to its number)."""
     if spec.sum is not None and not all(
         applies(p, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items)
@@ -196,11 +206,11 @@ def applies(
     ):
         return False
     reads_files = spec.python is not None or spec.script is not None
-    if reads_files and scoped_out:
-        return False
+    if spec.python is not None and scoped_out:
+        return False  # a script is told the left-out files (script_args); python -c reads them all
     if spec.jq is not None and not cluster:
         return False
-    if reads_files and code_counts.get(RENDERED, 0):
+    if reads_files and not spec.unrendered and code_counts.get(RENDERED, 0):
         return False  # it reads the files as written: objects Helm rendered are in none of them
     for condition in spec.when:
         if condition == "cluster" and not cluster:

@@ -357,6 +357,20 @@ def singleton_infra(o: list[Obj]) -> int:
     return sum(replicas(w) == 1 and infra(w) for w in kinds(o, "Deployment", "StatefulSet"))
 
 
+def no_restore_drill(o: list[Obj]) -> int:
+    """Backup jobs (CronJobs and Jobs named backup, dump, snapshot, restic, velero, borg or rsync, and
+    Schedules), when there is one and no CronJob or Job is named for a restore."""
+    jobs = kinds(o, "CronJob", "Job")
+    named = [
+        j
+        for j in jobs
+        if re.search(r"backup|dump|snapshot|restic|velero|borg|rsync", str(meta(j).get("name") or ""), re.I)
+    ]
+    backups = len(named) + len(kinds(o, "Schedule"))
+    drills = any(re.search("restore", str(meta(j).get("name") or ""), re.I) for j in jobs)
+    return 0 if drills else backups
+
+
 CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "REL-PROBE-ANY": probe_any,
     "REL-PROBE-BOTH": probe_both,
@@ -385,6 +399,7 @@ CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "SEC-RBAC-SECRETS": rbac_secrets,
     "SCA-NO-HPA": no_hpa,
     "SCA-SINGLETON-INFRA": singleton_infra,
+    "REL-NO-RESTORE-DRILL": no_restore_drill,
     "DEC-FLUX-SUSPENDED": lambda o: sum(f.get("suspend") is True for f in flux(o)),
     "DEC-FLUX-NO-PRUNE": lambda o: sum(f.get("prune") is False for f in flux(o)),
 }

@@ -2,6 +2,9 @@
 
 A reader's script (the standard library only, with ``k8s_objects.py``'s small HCL reader):
 
+* MNT-HELM-UNPINNED: ``resource "helm_release"`` blocks with no ``version``, a *latest* one or a range
+  (``*``, ``<``, ``>``, ``~``, ``^``, ``||``, `` - ``, an ``x`` part); the YAML releases are the
+  catalog's other command.
 * MNT-PROVIDER-UNCONSTRAINED: ``required_providers`` entries of ``terraform {}`` blocks (in ``*.tf``,
   and in the HCL a Terragrunt ``generate`` block writes) with no ``version``; an entry written as a
   bare string is its version constraint.
@@ -11,12 +14,13 @@ A reader's script (the standard library only, with ``k8s_objects.py``'s small HC
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from k8s_objects import Expr, parse, read_hcl, walk
+from k8s_objects import Expr, parse, read_hcl, variables, walk
 
 Item = tuple[str, list[str], Any]
 
@@ -60,7 +64,32 @@ def unconstrained(root: Path, skip: tuple[str, ...]) -> int:
     return sum(not constrained(v) for v in providers(root, skip))
 
 
+RANGE = re.compile(r"[*<>~^]|\|\||\s-\s|(?:^|\.)[xX](?:\.|$)")
+
+
+def helm_unpinned(root: Path, skip: tuple[str, ...]) -> int:
+    def unpinned(body: list[Item]) -> bool:
+        version = next((v for k, _, v in body if k == "version"), None)
+        if (
+            not isinstance(version, (str, int, float))
+            or isinstance(version, Expr)
+            or not str(version).strip()
+        ):
+            return True
+        return "latest" in str(version).lower() or bool(RANGE.search(str(version)))
+
+    releases = [
+        body
+        for path in walk(root, skip)
+        if path.suffix == ".tf"
+        for name, labels, body in read_hcl(path, variables(path.parent))
+        if name == "resource" and labels[:1] == ["helm_release"] and isinstance(body, list)
+    ]
+    return sum(unpinned(r) for r in releases)
+
+
 CHECKS: dict[str, Callable[[Path, tuple[str, ...]], int]] = {
+    "MNT-HELM-UNPINNED": helm_unpinned,
     "MNT-PROVIDER-UNCONSTRAINED": unconstrained,
 }
 
