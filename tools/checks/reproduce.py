@@ -154,7 +154,8 @@ def shell(spec: ReproSpec, where: Where) -> str:
     """The command a person pastes (from where the run was started) to get the number."""
     q = shlex.quote
     if spec.sum is not None:
-        return "echo $(( " + " + ".join(f"$({shell(part, where)})" for part in spec.sum) + " ))"
+        # "$( (cd ..." not "$((cd ...": a shell would read the latter as arithmetic
+        return "echo $(( " + " + ".join(f"$( {shell(part, where)} )" for part in spec.sum) + " ))"
     if spec.rg is not None:
         args = " ".join(q(a) for a in rg_argv(spec, where))
         return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
