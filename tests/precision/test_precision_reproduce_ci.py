@@ -12,7 +12,7 @@ from pathlib import Path
 
 from corpus import detect
 
-from tools.checks.reproduce import Where
+from tools.checks.reproduce import ReproSpec, Where
 from tools.checks.reproduce_run import run_spec
 from tools.checks.spec import spec_by_id
 from tools.sandbox import Jail
@@ -104,3 +104,24 @@ def test_backup_jobs_count_until_a_job_is_named_for_a_restore(tmp_path: Path) ->
     files = {"db/jobs.yaml": jobs + CRONJOB.format(name="restore-test")}
     assert detect(drilled, files, "REL-NO-RESTORE-DRILL").count == 0
     assert recount(drilled, "REL-NO-RESTORE-DRILL") == 0
+
+
+def test_a_command_that_chokes_on_a_value_does_not_quote_it(tmp_path: Path) -> None:
+    """PyYAML raises ValueError for ``!!int NOT-A-NUMBER`` with the value in its message. A script skips
+    the file, naming only the exception's type; a ``python3 -c`` command that crashes is reported by
+    its exit code and exception type, never its traceback."""
+    secret = "CANARY-int-tag-0000"
+    root = tmp_path / "estate"
+    (root / "apps").mkdir(parents=True)
+    (root / "apps" / "web.yaml").write_text(DEPLOY, encoding="utf-8")
+    (root / "apps" / "broken.yaml").write_text(f"db_password: !!int {secret}\n", encoding="utf-8")
+    script = run_spec(
+        spec_by_id("REL-ROLLING-NO-SURGE").reproduce["count"], Jail(root), Where(str(root)), None
+    )
+    assert (script.value, script.error) == (1, None)  # web (no strategy: the default rolling update)
+    crash = "import sys,yaml,pathlib;yaml.safe_load(pathlib.Path(sys.argv[1],'apps/broken.yaml').read_text())"
+    crashing = ReproSpec(python=crash)
+    printed = run_spec(crashing, Jail(root), Where(str(root)), None)
+    assert printed.value is None
+    assert printed.error == "the command exited 1 (ValueError)"
+    assert secret not in (printed.error or "")

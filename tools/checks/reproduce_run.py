@@ -45,7 +45,8 @@ def run_spec(spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | N
             return _jq(spec, where, backend)
         return _python(spec, jail, where)
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
-        return Printed(None, redact_text(f"{type(exc).__name__}: {exc}"))
+        # the type only: a jq or parse error quotes the data it choked on, which may be a secret
+        return Printed(None, f"{type(exc).__name__} (its message may quote the estate's data: not shown)")
 
 
 def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
@@ -90,8 +91,18 @@ def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
         argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
     )
     if done.returncode != 0:
-        return Printed(None, redact_text(done.stderr.decode("utf-8", "replace")[-500:]))
+        return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _number(done.stdout.decode("utf-8", "replace").strip())
+
+
+def failure(code: int, stderr: str) -> str:
+    """Why a python command failed: its exit code and the exception's type only. A traceback quotes
+    the values it choked on (``int('<a password>')`` of a ``!!int`` tag), which redaction cannot
+    know to hide; no text of the estate may reach the report this way."""
+    last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
+    kind = last.split(":", 1)[0].strip()
+    named = kind if kind.isidentifier() or kind.replace(".", "").isidentifier() else "an error"
+    return f"the command exited {code} ({named})"
 
 
 def _number(out: object) -> Printed:

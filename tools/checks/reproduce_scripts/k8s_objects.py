@@ -228,11 +228,11 @@ def variables(stack: Path) -> dict[str, Any]:
 def read_hcl(path: Path, variables: dict[str, Any]) -> list[tuple[str, list[str], Any]]:
     try:
         return parse(path.read_text(encoding="utf-8"), variables)
-    except ValueError as exc:
-        print(f"{path}: skipped, {exc}", file=sys.stderr)
-        return []
     except IndexError:
         print(f"{path}: skipped, it ends inside a block (an unclosed brace)", file=sys.stderr)
+        return []
+    except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
+        print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
         return []
 
 
@@ -289,7 +289,7 @@ def objects(root: Path, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         if path.suffix in (".yaml", ".yml"):
             try:
                 docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
                 print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
                 continue
             out += [d for d in docs if isinstance(d, dict) and isinstance(d.get("kind"), str)]

@@ -37,7 +37,7 @@ def generated(items: list[Item]) -> list[Item]:
         if isinstance(contents, str) and "%{" not in contents:
             try:
                 out += parse(contents)
-            except (ValueError, IndexError):
+            except Exception:  # generated HCL this reader cannot read adds no provider
                 continue
     return out
 
