@@ -71,6 +71,11 @@ PROBE = """\
           }"""
 LOOK_ALIKES = """\
 # resource "kubernetes_deployment_v1" "commented" { spec { replicas = 3 } }
+locals {
+  extra = { for k, v in var.labels : k => v if v != null }
+  names = [for s in ["a", "b"] : upper(s)]
+}
+
 data "kubernetes_deployment_v1" "existing" {
   metadata {
     name      = "existing"

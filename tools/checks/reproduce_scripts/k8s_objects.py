@@ -134,6 +134,8 @@ class Body:
 
     def value(self) -> Any:
         tok = self.take()
+        if tok in ("{", "[") and self.peek() == "for":
+            return self.skip_for(tok)
         if tok == "{":
             out: dict[str, Any] = {}
             while self.peek() != "}":
@@ -168,6 +170,14 @@ class Body:
         if tok.startswith("var.") and tok[4:] in self.vars:
             return self.vars[tok[4:]]
         return Expr("${" + tok + "}")
+
+    def skip_for(self, opening: str) -> Expr:
+        """A ``for`` expression (``[for x in xs : f(x)]``, ``{for k, v in m : k => v}``): not evaluated."""
+        depth = 1
+        while depth:
+            tok = self.take()
+            depth += tok in ("{", "[") or -(tok in ("}", "]"))
+        return Expr("${" + opening + "for ...}")
 
     def string(self, raw: str) -> str:
         def sub(m: re.Match[str]) -> str:
