@@ -24,10 +24,11 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import MAIN, RENDERED, applies, shell
+from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, applies, shell
 from tools.checks.reproduce_run import run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.kustomize_scope import kustomize_namespaces
 from tools.inventory.scope import not_deployed
 
 STANCE = "numbers"
@@ -93,7 +94,11 @@ class Recounter:
         cctx = self.check_context()
         live = cctx.inventory.live
         code = cctx.inventory.code
-        counts = {**code.counts(), RENDERED: sum(r.objects for r in code.helm_renders if r.rendered)}
+        counts = {
+            **code.counts(),
+            RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+            KUSTOMIZED: len(kustomize_namespaces(code)),
+        }
         # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
         left_out = tuple(not_deployed(cctx.inventory))
         where = dataclasses.replace(cctx.where, excluded=left_out)

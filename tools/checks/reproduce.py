@@ -24,8 +24,9 @@ nothing to this number; only for counts the cluster can add to but not take from
 workloads no code defines; where a live object can take a code item out, a live PDB, NetworkPolicy,
 HPA or claim, the condition is ``no-cluster``).
 A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
-(``RENDERED``): they are in no file it reads; unless its number does not depend on them
-(``unrendered: true``: CI files, docs).
+(``RENDERED``): they are in no file it reads; nor where a kustomization gives objects their namespace
+(``KUSTOMIZED``): the files do not say it; unless its number depends on neither (``unrendered: true``:
+CI files, docs).
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -51,6 +52,9 @@ MAIN = "count"
 RENDERED = "rendered_objects"
 """The code counts' key for objects the Helm engine rendered: a ``python:`` or ``script:`` command
 reads the files as written, so it is not exact for an estate that has any (the claim is listed instead)."""
+KUSTOMIZED = "kustomized_files"
+"""The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
+a command over the files as written sees them without it, so it is not exact either."""
 
 
 class ReproSpec(BaseModel):
@@ -72,8 +76,8 @@ class ReproSpec(BaseModel):
     args: tuple[str, ...] = Field(default=(), description="The script's arguments after the estate root.")
     unrendered: bool = Field(
         default=False,
-        description="The number does not depend on objects Helm renders (CI files, docs): a python or "
-        "script command stays exact for an estate that has some.",
+        description="The number depends on neither Helm renders nor Kustomize namespaces (CI files, "
+        "docs): a python or script command stays exact for an estate that has them.",
     )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     when: tuple[str, ...] = Field(
@@ -211,8 +215,12 @@ def applies(
         return False  # a script is told the left-out files (script_args); python -c reads them all
     if spec.jq is not None and not cluster:
         return False
-    if reads_files and not spec.unrendered and code_counts.get(RENDERED, 0):
-        return False  # it reads the files as written: objects Helm rendered are in none of them
+    if (
+        reads_files
+        and not spec.unrendered
+        and (code_counts.get(RENDERED, 0) or code_counts.get(KUSTOMIZED, 0))
+    ):
+        return False  # it reads the files as written: not what Helm rendered, nor Kustomize's namespaces
     for condition in spec.when:
         if condition == "cluster" and not cluster:
             return False
