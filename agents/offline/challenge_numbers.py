@@ -60,14 +60,13 @@ class Recounter:
             self._check_ctx = self.ctx.check_context(ledger=self.ledger)
         return self._check_ctx
 
-    def rerun(self, original: Evidence, live_items: bool = False) -> Evidence:
-        """``live_items``: the finding the evidence backs lists live objects (the cluster added to it)."""
+    def rerun(self, original: Evidence) -> Evidence:
         rid = recount_id(original.id)
         known = self.ledger.get(rid)
         if known is not None:
             return known
         if original.tool == "check":
-            result = self.independent(original, live_items)
+            result = self.independent(original)
         else:
             evidence = self.check_context().toolbox.call(original.tool, dict(original.args), agent=AGENT)
             result = ToolResult(
@@ -83,12 +82,20 @@ class Recounter:
             )
         return self.ledger.record(result, agent=AGENT, eid=rid)
 
-    def live_prefix(self) -> str | None:
-        """How a live object's ref starts (``cluster/``), None without a cluster."""
+    def counted_live(self, original: Evidence) -> bool:
+        """Whether the check counted a live object (its locations, as the run's ledger holds them; the
+        finding's refs are not enough: a model's finding may cite a few). Unknown counts as yes."""
         live = self.check_context().inventory.live
-        return f"{live.cluster.name}/" if live is not None else None
+        if live is None:
+            return False
+        data = self.ctx.ledger.data(original.id)
+        locations = data.get("locations") if isinstance(data, dict) else None
+        if not isinstance(locations, list):
+            return True
+        prefix = f"{live.cluster.name}/"
+        return any(isinstance(loc, dict) and str(loc.get("ref", "")).startswith(prefix) for loc in locations)
 
-    def independent(self, original: Evidence, live_items: bool = False) -> ToolResult:
+    def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""
         check_id = str(original.args["id"])
         cctx = self.check_context()
@@ -102,11 +109,16 @@ class Recounter:
         # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
         left_out = tuple(not_deployed(cctx.inventory))
         where = dataclasses.replace(cctx.where, excluded=left_out)
+        live_counted = self.counted_live(original)
         specs = {
             key: spec
             for key, spec in spec_by_id(check_id).reproduce.items()
             if applies(
-                spec, counts, cluster=live is not None, scoped_out=bool(left_out), live_items=live_items
+                spec,
+                counts,
+                cluster=live is not None,
+                scoped_out=bool(left_out),
+                live_items=live_counted,
             )
         }
         args = {"id": check_id, "check": original.command}
@@ -167,7 +179,6 @@ def challenge_numbers(
     """Verdicts, the recount evidence, and the gaps: checks whose own count their command contradicts."""
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
     recounter = Recounter(ctx)
-    prefix = recounter.live_prefix()
     verdicts: list[Verdict] = []
     gaps: dict[tuple[str, str], str] = {}
     for finding in findings:
@@ -180,7 +191,7 @@ def challenge_numbers(
             if original is None:
                 tally.missing.append(claim.evidence[0])
                 continue
-            again = recounter.rerun(original, _lists_live(finding, prefix))
+            again = recounter.rerun(original)
             tally.checked.append(again.id)
             if not recomputed(again, claim):
                 tally.listed += 1
@@ -201,11 +212,6 @@ def challenge_numbers(
                 gaps.setdefault((original.id, key_of(claim)), _disagrees(original, again, claim, own, value))
         verdicts.append(_verdict(finding, tally, index))
     return verdicts, recounter.ledger.items(), list(gaps.values())
-
-
-def _lists_live(finding: RawFinding, prefix: str | None) -> bool:
-    """Whether the finding's locations include a live object: a count of code alone is not all of it."""
-    return prefix is not None and any(loc.ref.startswith(prefix) for loc in finding.locations)
 
 
 def _verdict(finding: RawFinding, tally: _Tally, index: Mapping[str, Evidence]) -> Verdict:
