@@ -25,10 +25,11 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import MAIN, RENDERED, chosen, kubectl_form, shell
+from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, chosen, kubectl_form, shell
 from tools.checks.reproduce_run import Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.kustomize_scope import kustomize_namespaces
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -84,18 +85,38 @@ class Recounter:
             )
         return self.ledger.record(result, agent=AGENT, eid=rid)
 
+    def counted_live(self, original: Evidence) -> bool:
+        """Whether the check counted a live object (its locations, as the run's ledger holds them; the
+        finding's refs are not enough: a model's finding may cite a few). Unknown counts as yes."""
+        live = self.check_context().inventory.live
+        if live is None:
+            return False
+        data = self.ctx.ledger.data(original.id)
+        locations = data.get("locations") if isinstance(data, dict) else None
+        if not isinstance(locations, list):
+            return True
+        prefix = f"{live.cluster.name}/"
+        return any(isinstance(loc, dict) and str(loc.get("ref", "")).startswith(prefix) for loc in locations)
+
     def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""
         check_id = str(original.args["id"])
         cctx = self.check_context()
         live = cctx.inventory.live
         code = cctx.inventory.code
-        counts = {**code.counts(), RENDERED: sum(r.objects for r in code.helm_renders if r.rendered)}
+        counts = {
+            **code.counts(),
+            RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+            KUSTOMIZED: len(kustomize_namespaces(code)),
+        }
         # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
         left_out = tuple(not_deployed(cctx.inventory))
         where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
+        live_counted = self.counted_live(original)
         options = {
-            key: chosen(spec, counts, cluster=live is not None, scoped_out=bool(left_out))
+            key: chosen(
+                spec, counts, cluster=live is not None, scoped_out=bool(left_out), live_items=live_counted
+            )
             for key, spec in spec_by_id(check_id).reproduce.items()
         }
         specs = {key: spec for key, spec in options.items() if spec is not None}

@@ -1,4 +1,4 @@
-"""Every appendix command of both bundled estates, pasted into a shell, prints the recorded number.
+"""Every appendix command of the bundled estates, pasted into a shell, prints the recorded number.
 
 The appendix promises a reader who does not trust infra-audit a command with standard tools for each
 number. These tests hold it to that: each recount command the numbers challenger recorded runs
@@ -6,7 +6,8 @@ under ``bash -c`` from the repo root (rg from the pinned wheel in .venv/bin; jq 
 machine has one, else a shim over the ``jq`` library with the same flags) and must print exactly
 the value recorded at audit time. Cluster commands run over the snapshot, as the run read it.
 The share of numeric claims reproduced by a standard-tool command (the rest are listed claims) is
-measured here and held to a floor per estate.
+measured here and held to a floor per estate. The chart estates (flux-homelab, argocd-homelab) run
+with their charts imported into a temporary cache, as tests/e2e/test_chart_estates.py does.
 """
 
 from __future__ import annotations
@@ -18,27 +19,37 @@ import sys
 from pathlib import Path
 
 import pytest
-from estates import ESTATES, K3S, REPO
+from estates import ARGO_HOMELAB, ESTATES, FLUX_HOMELAB, K3S, REPO
+from helm_estates import CHART_REFS, PACKAGED
 
 from agents.offline.challenge_numbers import INDEPENDENT, recomputed, recount_id
 from domain.evidence import Evidence
 from domain.report import AuditReport
 from pipeline.audit import run_audit
+from pipeline.cli import main
 from pipeline.render.text import num
 from pipeline.settings import RunSettings
 
 pytestmark = pytest.mark.e2e
 
-AUDITED = {**ESTATES, "k3s-platform": K3S}
-"""The bundled estates, and the cluster estate of the cluster-health checks (issue 15)."""
+CHART_ESTATES = {"flux-homelab": FLUX_HOMELAB, "argocd-homelab": ARGO_HOMELAB}
+AUDITED = {**ESTATES, "k3s-platform": K3S, **CHART_ESTATES}
+"""The bundled estates, the cluster estate of the cluster-health checks (issue 15), the chart estates."""
 CLUSTERS = {
     **dict.fromkeys(AUDITED),
     "homelab": "examples/homelab/cluster",
     "k3s-platform": "examples/k3s-platform/cluster",
 }
 DATES = {**dict.fromkeys(AUDITED, "2026-11-20"), "k3s-platform": "2026-11-28"}
-SHARE_FLOOR = {"homelab": 17 / 58, "gitops-base": 25 / 36, "k3s-platform": 45 / 48}
-"""The measured share of numeric claims reproduced by a standard-tool command, rounded down."""
+SHARE_FLOOR = {
+    "homelab": 29 / 58,
+    "gitops-base": 30 / 36,
+    "k3s-platform": 45 / 48,
+    "flux-homelab": 1 / 27,
+    "argocd-homelab": 1 / 18,
+}
+"""The measured share of numeric claims reproduced by a standard-tool command, rounded down. The chart
+estates' claims are mostly listed: their objects are Helm renders, in no file a command reads."""
 
 JQ_SHIM = """#!{python}
 # jq's command line as the appendix has it (-s, -n, --arg/--argjson NAME VALUE, FILTER, FILES), by the library
@@ -62,21 +73,33 @@ for out in jq.compile(program, args=named).input_value(docs if slurp else docs[0
 """
 
 
-def settings_for(estate: str) -> RunSettings:
+def settings_for(estate: str, chart_cache: Path) -> RunSettings:
+    charts = {"chart_cache": chart_cache} if estate in CHART_ESTATES else {}
     return RunSettings(
         estate=AUDITED[estate],
         estate_label=f"examples/{estate}",
         cluster=CLUSTERS[estate],
         date=DATES[estate],
         workdir=REPO,
+        **charts,
     )
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, AuditReport]:
+def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled charts, imported with the product's own ``charts import`` under their pull refs."""
+    cache = tmp_path_factory.mktemp("chart-cache")
+    for ref, archive in sorted(CHART_REFS.items()):
+        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
+        assert main(argv) == 0
+    return cache
+
+
+@pytest.fixture(scope="module")
+def reports(chart_cache: Path) -> dict[str, AuditReport]:
     out: dict[str, AuditReport] = {}
     for estate in AUDITED:
-        state = run_audit(settings_for(estate), run_id=f"appendix-{estate}")
+        state = run_audit(settings_for(estate, chart_cache), run_id=f"appendix-{estate}")
         assert state.report is not None
         out[estate] = state.report
     return out

@@ -132,8 +132,8 @@ spec:
 
 def test_files_left_out_as_not_deployed_are_left_out_of_the_recount(tmp_path: Path) -> None:
     """The checks do not count examples/ (scope.py); a recount command that did would "correct" a right
-    number into a wrong one (it printed 2 of 1 containers). rg skips those files; python cannot, so its
-    numbers are listed, not recomputed."""
+    number into a wrong one (it printed 2 of 1 containers). rg skips those files, and so does a
+    reproduce script, told them as arguments (MNT-IMAGE-LATEST's objects_count.py)."""
     estate = tmp_path / "estate"
     for where in ("apps", "examples"):
         (estate / where).mkdir(parents=True)
@@ -153,3 +153,63 @@ def test_files_left_out_as_not_deployed_are_left_out_of_the_recount(tmp_path: Pa
     ignore = next(evidence[e] for v in numbers if v.finding in raw for e in v.evidence)
     assert ignore.tool == "reproduce" and ignore.value == 2
     assert "'--glob=!/examples/main.tf'" in ignore.command
+    raw = by_check["MNT-IMAGE-LATEST"].raw_ids
+    latest = next(evidence[e] for v in numbers if v.finding in raw for e in v.evidence if e.endswith(".r"))
+    assert latest.tool == "reproduce" and latest.value == 1
+    assert "examples/web.yaml" in latest.command.split()
+
+
+KUSTOMIZED_WEB = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {app: web}
+"""
+
+
+def test_a_namespace_kustomize_gives_makes_a_file_command_not_exact(tmp_path: Path) -> None:
+    """web has no namespace in its file; its kustomization puts it in shop, where a PDB selects it. The
+    check counts only api (1); a command over the files as written sees web without a namespace, no
+    PDB for it, and printed 2, which "corrected" a right number. Kustomize's namespaces are in no
+    file: the claim is listed, like a Helm render's."""
+    estate = tmp_path / "estate"
+    (estate / "apps").mkdir(parents=True)
+    (estate / "other").mkdir()
+    (estate / "apps" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\n"
+        "resources: [web.yaml, pdb.yaml]\n",
+        encoding="utf-8",
+    )
+    (estate / "apps" / "web.yaml").write_text(KUSTOMIZED_WEB, encoding="utf-8")
+    (estate / "apps" / "pdb.yaml").write_text(PDB, encoding="utf-8")
+    (estate / "other" / "api.yaml").write_text(DEPLOYMENT.format(name="api"), encoding="utf-8")
+    settings = RunSettings(estate=estate, estate_label="estate", date="2026-11-20", workdir=tmp_path)
+    report = run_audit(settings, run_id="kustomized").report
+    assert report is not None
+    finding = next(f for f in report.findings if "REL-NO-PDB" in f.checks)
+    assert finding.title.startswith("1 of 2 ")
+    evidence = {e.id: e for e in report.evidence}
+    recounts = [evidence[f"{c.evidence[0]}.r"] for c in finding.claims if c.value is not None]
+    assert recounts and all(e.tool == "listed" for e in recounts)
+    verdict = next(v for v in report.verdicts if v.challenger == "numbers" and v.finding in finding.raw_ids)
+    assert verdict.action == "CONFIRMED"
+    assert not [g for g in report.gaps if "REL-NO-PDB" in g]

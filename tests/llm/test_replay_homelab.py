@@ -84,12 +84,15 @@ def test_the_over_count_is_corrected_by_the_recount_and_the_numbers_challenger(
     assert stated.claims[0].evidence[0] == check_id and evidence[check_id].value == 6
     judged = verdicts(report, stated.id)
     recount, numbers = judged["recount"], judged["numbers"]
-    # no standard-tool command counts HCL images exactly: the recount lists the number (no value of
-    # its own) and corrects the misquote from the check's recorded 6, citing that evidence
+    # the reader's script counts the Terraform images independently (issue 11) and prints 6: the
+    # recount corrects the misquote with its own measured value, citing the command
     assert (recount.action, recount.measured_value) == ("CORRECTED", 6)
-    assert recount.evidence == [f"{check_id}.r", check_id]
-    assert evidence[f"{check_id}.r"].tool == "listed" and evidence[f"{check_id}.r"].value is None
-    assert "(listed, not recomputed) gives 6" in recount.reason
+    assert recount.evidence == [f"{check_id}.r"]
+    assert evidence[f"{check_id}.r"].tool == "reproduce" and evidence[f"{check_id}.r"].value == 6
+    assert (
+        "reproduce_scripts/objects_count.py examples/homelab MNT-IMAGE-LATEST cluster` prints 6"
+        in recount.reason
+    )
     own = evidence_id(*homelab.LATEST_LINES)
     assert (numbers.action, numbers.measured_value, numbers.evidence) == ("CORRECTED", 6, [check_id, own])
     assert evidence[own].tool == "repo_search" and evidence[own].agent == "challenge:numbers"

@@ -90,10 +90,11 @@ def test_every_cluster_check_of_the_ground_truth_has_a_command_or_says_why_not()
 
 def run_every_check(estate: Path, snapshot: Path, date: str) -> list[tuple[str, str, float, float | None]]:
     """(check, number, the check's value, its chosen command's value) for every command exact here."""
-    from tools.checks.reproduce import RENDERED, chosen
+    from tools.checks.reproduce import KUSTOMIZED, RENDERED, chosen
     from tools.checks.spec import get_detector, load_catalog
     from tools.evidence import Ledger
     from tools.inventory.build import build_inventory
+    from tools.inventory.kustomize_scope import kustomize_namespaces
     from tools.registry import Toolbox
 
     snap = SnapshotBackend(snapshot)
@@ -108,15 +109,23 @@ def run_every_check(estate: Path, snapshot: Path, date: str) -> list[tuple[str, 
     jail = Jail(estate)
     ctx = CheckContext(inventory=inventory, toolbox=Toolbox(jail, snap, Ledger(10**6)), now=now, where=at)
     code = inventory.code
-    counts = {**code.counts(), RENDERED: sum(r.objects for r in code.helm_renders if r.rendered)}
+    counts = {
+        **code.counts(),
+        RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+        KUSTOMIZED: len(kustomize_namespaces(code)),
+    }
+    assert inventory.live is not None
+    cluster = f"{inventory.live.cluster.name}/"
     rows = []
     for spec in load_catalog():
         detection = get_detector(spec.id)(ctx)
         if not detection.applicable:
             continue
         own = {"count": float(detection.count), **detection.measures}
+        # as the recount decides it: whether the check counted a live object (its locations)
+        live_items = any(str(loc.ref).startswith(cluster) for loc in detection.locations)
         for key, declared in spec.reproduce.items():
-            command = chosen(declared, counts, cluster=True)
+            command = chosen(declared, counts, cluster=True, live_items=live_items)
             if command is not None and key in own:
                 rows.append((spec.id, key, own[key], run_spec(command, jail, at, snap).value))
     return rows

@@ -62,6 +62,7 @@ def bash(command: str, cwd: Path) -> str:
         (ReproSpec(rg=r"lifecycle \{\n\s*ignore_changes", flags=("-U",), count="matches"), 2),
         (ReproSpec(python='import pathlib,sys;print(len(list(pathlib.Path(sys.argv[1]).rglob("*.md"))))'), 1),
         (ReproSpec(sum=(ReproSpec(rg="ignore_changes = all"), ReproSpec(rg="kubectl"))), 2),
+        (ReproSpec(rg="ignore_changes", glob=("*.hcl",)), 0),  # no file to search: rg exits 2, wc prints 0
     ],
 )
 def test_a_repo_command_prints_in_the_shell_what_the_sandbox_counts(
@@ -170,6 +171,8 @@ def test_a_failing_command_is_a_value_of_none_with_the_reason(estate: Path) -> N
     assert broken.value is None and broken.error is not None
     words = run_spec(ReproSpec(python='print("many")'), jail, Where(), None)
     assert words.value is None and words.error == "the command printed 'many', not a number"
+    bad_pattern = run_spec(ReproSpec(rg="(", glob=("*.tf",)), jail, Where(), None)  # an error, not a 0
+    assert bad_pattern.value is None and bad_pattern.error
     no_cluster = run_spec(ReproSpec(jq="1", resources=("pods",)), jail, Where(), None)
     assert no_cluster.value is None and no_cluster.error == "no cluster to read"
 

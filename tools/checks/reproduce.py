@@ -16,13 +16,22 @@ the main one, a measure's name for the others) is recounted without infra-audit:
   defines, which the checks count from code rather than live.
 * ``python:`` a count that needs structure: ``python3 -c CODE`` run at the estate root, the
   standard library and PyYAML only.
+* ``script:`` a count that needs structure across formats: ``python3 tools/checks/reproduce_scripts/FILE
+  ROOT ARGS`` (a file of infra-audit's source tree a reader can read and run alone, the standard
+  library and PyYAML only; it reads YAML documents and Terraform ``kubernetes_*`` resources alike).
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
 
 ``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
 ``no-cluster`` (a count of code is exact only without a cluster), ``no-code:FIELD`` (a count of
-live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``).
-A ``python:`` command is never exact for an estate with Helm-rendered objects (``RENDERED``): they are
-in no file it reads.
+live objects is exact only when the code inventory has no such records, e.g. ``no-code:workloads``),
+``no-live-items`` (a count of code is exact when the check counted no live object: the cluster added
+nothing to this number; only for counts the cluster can add to but not take from, such as live
+workloads no code defines; where a live object can take a code item out, a live PDB, NetworkPolicy,
+HPA or claim, the condition is ``no-cluster``).
+A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
+(``RENDERED``): they are in no file it reads; nor where a kustomization gives objects their namespace
+(``KUSTOMIZED``): the files do not say it; unless its number depends on neither (``unrendered: true``:
+CI files, docs).
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -32,22 +41,29 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools import pathnames
 
-WHEN = re.compile(r"^(cluster|no-cluster|no-code:[a-z_]+)$")
+WHEN = re.compile(r"^(cluster|no-cluster|no-live-items|no-code:[a-z_]+)$")
+SCRIPTS = Path(__file__).resolve().parent / "reproduce_scripts"
+SCRIPTS_SHOWN = "tools/checks/reproduce_scripts"
+"""Where the appendix says the scripts are: their path in infra-audit's source tree."""
 MAIN = "count"
-RENDERED = "rendered_objects"
-"""The code counts' key for objects the Helm engine rendered: a ``python:`` command reads the files
-as written, so it is not exact for an estate that has any (the claim is listed instead)."""
 """The key of a check's main number under ``reproduce:``; any other key names a measure."""
+RENDERED = "rendered_objects"
+"""The code counts' key for objects the Helm engine rendered: a ``python:`` or ``script:`` command
+reads the files as written, so it is not exact for an estate that has any (the claim is listed instead)."""
+KUSTOMIZED = "kustomized_files"
+"""The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
+a command over the files as written sees them without it, so it is not exact either."""
 
 
 class ReproSpec(BaseModel):
-    """One standard-tool command that prints one number (exactly one of rg, jq, python, sum)."""
+    """One standard-tool command that prints one number (exactly one of rg, jq, python, script, sum)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +80,15 @@ class ReproSpec(BaseModel):
         description="With jq: python3 -c code (argv[1] the estate root) printing the JSON the filter reads "
         "as $code, the estate's own facts a live count is joined with (which workloads the code defines).",
     )
+    script: str | None = Field(
+        default=None, description="A file of reproduce_scripts/, run as python3 FILE ROOT ARGS."
+    )
+    args: tuple[str, ...] = Field(default=(), description="The script's arguments after the estate root.")
+    unrendered: bool = Field(
+        default=False,
+        description="The number depends on neither Helm renders nor Kustomize namespaces (CI files, "
+        "docs): a python or script command stays exact for an estate that has them.",
+    )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     otherwise: ReproSpec | None = Field(
         default=None,
@@ -78,15 +103,19 @@ class ReproSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> ReproSpec:
-        chosen = [k for k in ("rg", "jq", "python", "sum") if getattr(self, k) is not None]
+        chosen = [k for k in ("rg", "jq", "python", "script", "sum") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("a reproduce entry has exactly one of rg, jq, python, sum")
+            raise ValueError("a reproduce entry has exactly one of rg, jq, python, script, sum")
+        if self.script is not None and not (SCRIPTS / self.script).is_file():
+            raise ValueError(f"no reproduce script {self.script} in {SCRIPTS_SHOWN}")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
         if self.code is not None and self.jq is None:
             raise ValueError("code: is the $code of a jq entry")
         if any(not WHEN.match(w) for w in self.when):
-            raise ValueError(f"when: conditions are cluster, no-cluster or no-code:FIELD, not {self.when}")
+            raise ValueError(
+                f"when: conditions are cluster, no-cluster, no-live-items or no-code:FIELD, not {self.when}"
+            )
         if set(self.flags) - RG_FLAGS:
             raise ValueError(f"rg flags are limited to {sorted(RG_FLAGS)}")
         return self
@@ -154,7 +183,8 @@ def shell(spec: ReproSpec, where: Where) -> str:
     """The command a person pastes (from where the run was started) to get the number."""
     q = shlex.quote
     if spec.sum is not None:
-        return "echo $(( " + " + ".join(f"$({shell(part, where)})" for part in spec.sum) + " ))"
+        # "$( (cd ..." not "$((cd ...": a shell would read the latter as arithmetic
+        return "echo $(( " + " + ".join(f"$( {shell(part, where)} )" for part in spec.sum) + " ))"
     if spec.rg is not None:
         args = " ".join(q(a) for a in rg_argv(spec, where))
         return f"(cd {q(where.estate)} && rg {args}) {_TAIL[spec.count]}"
@@ -167,6 +197,9 @@ def shell(spec: ReproSpec, where: Where) -> str:
         snap = where.cluster or "."
         files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in resources)
         return f"jq -s{_jq_args(spec, where)} {q(merge_filter(spec.jq))} {files}"
+    if spec.script is not None:
+        args = " ".join(q(a) for a in script_args(spec, where))
+        return f"python3 {SCRIPTS_SHOWN}/{spec.script} {q(where.estate)} {args}"
     assert spec.python is not None
     return f"python3 -c {q(spec.python)} {q(where.estate)}"
 
@@ -193,43 +226,70 @@ def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | Non
     return f"kubectl get {types} -A -o json{flags} | jq{_jq_args(spec, where)} {q(spec.jq)}"
 
 
+def script_args(spec: ReproSpec, where: Where) -> list[str]:
+    """A script's arguments after the root: its own, then the paths it must not read (snapshot
+    directories, files the checks left out as not deployed)."""
+    return [*spec.args, *where.snapshot_dirs, *where.excluded]
+
+
 def merge_filter(jq: str) -> str:
     """The filter over slurped snapshot files: their items merged, as ``kubectl get a,b`` lists them."""
     return "{items: map(.items[])} | " + jq
 
 
 def chosen(
-    spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False
+    spec: ReproSpec,
+    code_counts: dict[str, int],
+    *,
+    cluster: bool,
+    scoped_out: bool = False,
+    live_items: bool = False,
 ) -> ReproSpec | None:
     """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None."""
     option: ReproSpec | None = spec
     while option is not None:
-        if applies(option, code_counts, cluster=cluster, scoped_out=scoped_out):
+        if applies(option, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items):
             return option
         option = option.otherwise
     return None
 
 
-def applies(spec: ReproSpec, code_counts: dict[str, int], *, cluster: bool, scoped_out: bool = False) -> bool:
+def applies(
+    spec: ReproSpec,
+    code_counts: dict[str, int],
+    *,
+    cluster: bool,
+    scoped_out: bool = False,
+    live_items: bool = False,
+) -> bool:
     """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster).
 
     ``scoped_out``: the checks left files out as not deployed (``scope.py``). rg skips them
-    (``Where.excluded``); a ``python:`` command reads every file, so it is not exact then."""
+    (``Where.excluded``) and so does a ``script:`` (its arguments); a ``python:`` command reads every
+    file, so it is not exact then.
+    ``live_items``: the check counted live objects (the cluster added to its number)."""
     if spec.sum is not None and not all(
-        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out) for p in spec.sum
+        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items)
+        for p in spec.sum
     ):
         return False
-    reads_files = spec.python is not None or spec.code is not None
-    if reads_files and scoped_out:
-        return False
+    reads_files = spec.python is not None or spec.script is not None or spec.code is not None
+    if (spec.python is not None or spec.code is not None) and scoped_out:
+        return False  # a script is told the left-out files (script_args); python -c reads them all
     if spec.jq is not None and not cluster:
         return False
-    if reads_files and code_counts.get(RENDERED, 0):
-        return False  # it reads the files as written: objects Helm rendered are in none of them
+    if (
+        reads_files
+        and not spec.unrendered
+        and (code_counts.get(RENDERED, 0) or code_counts.get(KUSTOMIZED, 0))
+    ):
+        return False  # it reads the files as written: not what Helm rendered, nor Kustomize's namespaces
     for condition in spec.when:
         if condition == "cluster" and not cluster:
             return False
         if condition == "no-cluster" and cluster:
+            return False
+        if condition == "no-live-items" and live_items:
             return False
         if condition.startswith("no-code:") and code_counts.get(condition.removeprefix("no-code:"), 0):
             return False

@@ -4,9 +4,9 @@ Nothing here parses the estate the way the checks do: ripgrep runs from the pinn
 argv list at the estate root (the same jail and flags as the repo tools), its output is reduced the
 way ``wc -l``, ``awk`` and ``sort -u`` would; a jq filter runs through the ``jq`` library (no jq
 binary is assumed), in a child process (``JQ_CHILD``), over the objects the cluster backend lists,
-which for a snapshot are its files;
-``python3 -c`` runs as a child process with an argv list. A failure is data: the value is None and
-``error`` says why.
+which for a snapshot are its files; ``python3 -c`` and a ``reproduce_scripts/`` file run as a child
+process with an argv list. A failure is data: the value is None and ``error`` says why, never with
+the estate's text (a traceback or a jq error quotes the value it choked on).
 
 The objects of a type go to jq as JSON text, written once per type for all the commands of a
 recount (``Listings``): at 10k pods, writing them, reading them back and writing them again for
@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from tools.checks.reproduce import MAIN, ReproSpec, Where, merge_filter, rg_argv
+from tools.checks.reproduce import MAIN, SCRIPTS, ReproSpec, Where, merge_filter, rg_argv, script_args
 from tools.kube.backend import KubeBackend
 from tools.redact import redact_text
 from tools.ripgrep import rg_binary, run_rg
@@ -72,10 +72,10 @@ def run_spec(
             return _rg(spec, jail, where)
         if spec.jq is not None:
             return _jq(spec, jail, where, backend, listings or Listings())
-        out = _python(spec.python or "", jail)
-        return Printed(None, out.error) if out.error is not None else _number(out.text)
+        return _python(spec, jail, where)
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
-        return Printed(None, redact_text(f"{type(exc).__name__}: {exc}"))
+        # the type only: a jq or parse error quotes the data it choked on, which may be a secret
+        return Printed(None, f"{type(exc).__name__} (its message may quote the estate's data: not shown)")
 
 
 def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
@@ -84,6 +84,8 @@ def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
         return Printed(None, "ripgrep is not installed")
     chunks: list[bytes] = []
     code, stderr, timed_out = run_rg([rg, "--color=never", *rg_argv(spec, where)], jail.root, chunks.append)
+    if code == 2 and not timed_out and not chunks and not _searched(rg, spec, jail, where):
+        return Printed(0.0)  # no file matches the globs: rg exits 2, and `| wc -l` prints 0
     if timed_out or code == 2:
         return Printed(None, redact_text(stderr or "rg timed out"))
     lines = b"".join(chunks).splitlines()
@@ -94,6 +96,14 @@ def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
     return Printed(float(len(lines)))
 
 
+def _searched(rg: str, spec: ReproSpec, jail: Jail, where: Where) -> bool:
+    """Whether the globs of an rg command select any file at all (``rg --files`` with its filters)."""
+    filters = rg_argv(spec, where)[:-2]  # without "--" and the pattern
+    files: list[bytes] = []
+    code, _, timed_out = run_rg([rg, "--files", *filters], jail.root, files.append)
+    return timed_out or code != 1 or bool(files)
+
+
 JQ_CHILD = """import json, sys
 import jq
 program, args = sys.argv[1], json.loads(sys.stdin.readline())
@@ -101,8 +111,8 @@ print(json.dumps(jq.compile(program, args=args).input_text(sys.stdin.read()).fir
 """
 """What a jq command runs in: a child process of this interpreter with the library (no jq binary is
 assumed). Its first line of input is the ``--arg``/``--argjson`` values as one JSON object (``$code``
-may be larger than an argv string may be), the rest the slurped objects. jq holds what it reads as its own values, about 8x the text (129 MiB for the 16 MiB of 5k
-pods) and gives it back to the allocator, not to the system: in the audit's process that set the
+may be larger than an argv string may be), the rest the slurped objects. jq holds what it reads
+as its own values, about 8x the text (129 MiB for the 16 MiB of 5k pods) and gives it back to the allocator, not to the system: in the audit's process that set the
 run's peak; a child's memory ends with it."""
 
 
@@ -117,7 +127,7 @@ def _jq(
     )
     args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     if spec.code is not None:
-        facts = _python(spec.code, jail)
+        facts = _child([sys.executable, "-c", spec.code, str(jail.root)], jail)
         if facts.error is not None:
             return Printed(None, f"$code: {facts.error}")
         args["code"] = json.loads(facts.text)
@@ -129,7 +139,7 @@ def _jq(
         check=False,
     )
     if done.returncode != 0:
-        return Printed(None, redact_text(done.stderr.decode("utf-8", "replace")[-500:]))
+        return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _number(json.loads(done.stdout))
 
 
@@ -139,14 +149,33 @@ class _Output:
     error: str | None = None
 
 
-def _python(code: str, jail: Jail) -> _Output:
-    argv = [sys.executable, "-c", code, str(jail.root)]
+def _child(argv: list[str], jail: Jail) -> _Output:
+    """A python child at the estate root: what it printed, or why it failed (exit code and type)."""
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
         argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
     )
     if done.returncode != 0:
-        return _Output("", redact_text(done.stderr.decode("utf-8", "replace")[-500:]))
+        return _Output("", failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _Output(done.stdout.decode("utf-8", "replace").strip())
+
+
+def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
+    if spec.script is not None:
+        argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root), *script_args(spec, where)]
+    else:
+        argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
+    out = _child(argv, jail)
+    return Printed(None, out.error) if out.error is not None else _number(out.text)
+
+
+def failure(code: int, stderr: str) -> str:
+    """Why a python command failed: its exit code and the exception's type only. A traceback quotes
+    the values it choked on (``int('<a password>')`` of a ``!!int`` tag), which redaction cannot
+    know to hide; no text of the estate may reach the report this way."""
+    last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
+    kind = last.split(":", 1)[0].strip()
+    named = kind if kind.isidentifier() or kind.replace(".", "").isidentifier() else "an error"
+    return f"the command exited {code} ({named})"
 
 
 def _number(out: object) -> Printed:
