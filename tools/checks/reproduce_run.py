@@ -112,8 +112,9 @@ print(json.dumps(jq.compile(program, args=args).input_text(sys.stdin.read()).fir
 """What a jq command runs in: a child process of this interpreter with the library (no jq binary is
 assumed). Its first line of input is the ``--arg``/``--argjson`` values as one JSON object (``$code``
 may be larger than an argv string may be), the rest the slurped objects. jq holds what it reads
-as its own values, about 8x the text (129 MiB for the 16 MiB of 5k pods) and gives it back to the allocator, not to the system: in the audit's process that set the
-run's peak; a child's memory ends with it."""
+as its own values, about 8x the text (129 MiB for the 16 MiB of 5k pods) and gives it back to the
+allocator, not to the system: in the audit's process that set the run's peak; a child's memory ends
+with it."""
 
 
 def _jq(
