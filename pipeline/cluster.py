@@ -7,22 +7,28 @@ rejecting the credentials) is a one-line ``ClusterAccessError``, never an empty 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pipeline.settings import RunSettings
 from tools.clock import format_clock, parse_clock
 from tools.kube.backend import KubeBackend
 
+if TYPE_CHECKING:
+    from tools.kube.live import PageFn
 
-def open_cluster(settings: RunSettings) -> KubeBackend | None:
+
+def open_cluster(settings: RunSettings, on_page: PageFn | None = None) -> KubeBackend | None:
+    """The cluster of ``settings``; a live one reports each page of its lists to ``on_page``."""
     if settings.cluster is None:
         return None
     if settings.cluster == "live":
-        from tools.kube.live import LiveBackend, Timeouts
+        from tools.kube.live import LiveBackend, Timeouts, no_progress
 
         backend = LiveBackend.from_kubeconfig(
             kubeconfig=settings.kubeconfig,
             context=settings.context,
             timeouts=Timeouts.of(settings.kube_timeout),
+            on_page=on_page or no_progress,
         )
         try:
             backend.verify()

@@ -10,7 +10,8 @@ transport (exec, attach).
 Requests are raw GETs on REST paths (``/api/v1/pods``, ``/apis/apps/v1/namespaces/x/deployments``)
 through the ApiClient (auth, TLS, token refresh), answered as plain dicts: the same shape a snapshot
 holds, with no model round-trip that would rename fields. The DynamicClient is not used: it writes a
-discovery cache to disk and returns wrapper objects. Lists page with ``limit`` and ``continue``.
+discovery cache to disk and returns wrapper objects. Lists page with ``limit`` and ``continue``, and
+each page is reported to ``on_page`` (the commands' per-kind progress display; nothing by default).
 
 Every request has a connect and a read timeout (``Timeouts``, from the run settings), and the client
 retries a failed connection once and a timed-out read never, so a dead or silent server costs
@@ -28,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -59,6 +60,18 @@ from tools.kube.transport import METADATA_LIST, METADATA_ONE, guard_read_only
 
 PAGE_SIZE = 500
 JSON = "application/json"
+
+
+class PageFn(Protocol):
+    """Told after each page of a list: the kind (``pods``, ``deployments.apps``), the items read so far
+    for this list, the items the server says remain (``remainingItemCount``; None when it does not say),
+    and whether that was the last page. A list that fits in one page is one call with ``done``."""
+
+    def __call__(self, kind: str, fetched: int, remaining: int | None, *, done: bool) -> None: ...
+
+
+def no_progress(kind: str, fetched: int, remaining: int | None, *, done: bool) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,7 @@ class LiveBackend:
         default_namespace: str = "default",
         page_size: int = PAGE_SIZE,
         timeouts: Timeouts | None = None,
+        on_page: PageFn = no_progress,
     ) -> None:
         guard_read_only(api_client)
         self.api_client = api_client
@@ -133,6 +147,7 @@ class LiveBackend:
         self.context = context
         self.page_size = page_size
         self.timeouts = timeouts or Timeouts()
+        self.on_page = on_page
         self._default_namespace = default_namespace
         self._warnings: list[str] = []
         self._resources: list[ResourceType] | None = None
@@ -147,6 +162,7 @@ class LiveBackend:
         in_cluster: bool | None = None,
         page_size: int = PAGE_SIZE,
         timeouts: Timeouts | None = None,
+        on_page: PageFn = no_progress,
     ) -> LiveBackend:
         """Connect like kubectl: ``kubeconfig`` may join several paths with ':' (as KUBECONFIG does).
 
@@ -165,6 +181,7 @@ class LiveBackend:
             default_namespace=conn.namespace,
             page_size=page_size,
             timeouts=timeouts,
+            on_page=on_page,
         )
 
     def close(self) -> None:
@@ -251,7 +268,15 @@ class LiveBackend:
                 rtype.qualified,
             )
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
-            token = (page.get("metadata") or {}).get("continue") or None
+            meta = page.get("metadata") or {}
+            token = meta.get("continue") or None
+            remaining = meta.get("remainingItemCount")
+            self.on_page(
+                rtype.qualified,
+                len(items),
+                remaining if isinstance(remaining, int) and token else (None if token else 0),
+                done=not token,
+            )
             if not token:
                 break
         objs = [secret_metadata_only(i) if secret else with_identity(i, rtype) for i in items]
