@@ -27,7 +27,17 @@ except SystemExit:
 print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
 """
 GRAPH_AND_MODEL = {"langgraph", "langgraph_sdk", "langsmith", "langchain_core", "anthropic", "httpx"}
-HEAVY = GRAPH_AND_MODEL | {"pydantic", "pydantic_core", "rich", "jinja2", "yaml", "tree_sitter", "kubernetes"}
+HEAVY = GRAPH_AND_MODEL | {
+    "pydantic",
+    "pydantic_core",
+    "rich",
+    "jinja2",
+    "yaml",
+    "tree_sitter",
+    "kubernetes",
+    "helm_python",
+    "urllib3",
+}
 
 
 def imported(*argv: str) -> set[str]:
@@ -40,6 +50,20 @@ def imported(*argv: str) -> set[str]:
         timeout=120,
     )
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_imports_no_sdk_no_graph_no_cluster_client() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys, pipeline.cli; print(json.dumps(sorted(sys.modules)))"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = set(json.loads(done.stdout))
+    assert "pipeline.cli" in modules
+    assert {m.split(".")[0] for m in modules} & HEAVY == set()
 
 
 @pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("check", "--help"), ("runs", "--help")])
