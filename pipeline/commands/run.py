@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
     add_date_flag(parser)
     add_model_flags(parser, recording=True)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, graph=True)  # cli.main defers what the graph imports and never uses
 
 
 def _replay_arguments(args: argparse.Namespace) -> str | None:

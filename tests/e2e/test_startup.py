@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from estates import REPO
@@ -86,3 +87,14 @@ def test_commands_without_the_graph_do_not_import_it(argv: tuple[str, ...]) -> N
     packages = imported(*argv)
     assert "pydantic" in packages  # the command did its work
     assert packages & GRAPH_AND_MODEL == set()
+
+
+def test_an_offline_run_does_not_run_the_sdk_inits_the_graph_never_uses(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    packages = imported(
+        "run", "examples/homelab", "--offline", "--out", str(out), "--state-dir", str(tmp_path)
+    )
+    assert (out / "audit.json").is_file()  # the run did run
+    assert "langgraph" in packages and "langchain_core" in packages
+    # langgraph_sdk's __init__ imports its HTTP and WebSocket clients; langsmith.types' its API models
+    assert packages & {"httpx", "websockets", "anthropic"} == set()
