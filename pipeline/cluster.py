@@ -7,14 +7,10 @@ rejecting the credentials) is a one-line ``ClusterAccessError``, never an empty 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from pipeline.settings import RunSettings
 from tools.clock import format_clock, parse_clock
-from tools.kube.backend import KubeBackend
-
-if TYPE_CHECKING:
-    from tools.kube.live import PageFn
+from tools.kube.backend import KubeBackend, PageFn, no_progress
 
 
 def open_cluster(settings: RunSettings, on_page: PageFn | None = None) -> KubeBackend | None:
@@ -22,7 +18,7 @@ def open_cluster(settings: RunSettings, on_page: PageFn | None = None) -> KubeBa
     if settings.cluster is None:
         return None
     if settings.cluster == "live":
-        from tools.kube.live import LiveBackend, Timeouts, no_progress
+        from tools.kube.live import LiveBackend, Timeouts
 
         backend = LiveBackend.from_kubeconfig(
             kubeconfig=settings.kubeconfig,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -48,9 +48,11 @@ from tools.kube.backend import (
     KubeQueryError,
     MetricsKind,
     NotFoundError,
+    PageFn,
     UnavailableError,
     UnreachableError,
     is_secret,
+    no_progress,
     secret_metadata_only,
     sort_key,
     with_identity,
@@ -60,18 +62,6 @@ from tools.kube.transport import METADATA_LIST, METADATA_ONE, guard_read_only
 
 PAGE_SIZE = 500
 JSON = "application/json"
-
-
-class PageFn(Protocol):
-    """Told after each page of a list: the kind (``pods``, ``deployments.apps``), the items read so far
-    for this list, the items the server says remain (``remainingItemCount``; None when it does not say),
-    and whether that was the last page. A list that fits in one page is one call with ``done``."""
-
-    def __call__(self, kind: str, fetched: int, remaining: int | None, *, done: bool) -> None: ...
-
-
-def no_progress(kind: str, fetched: int, remaining: int | None, *, done: bool) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -270,13 +260,8 @@ class LiveBackend:
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
             meta = page.get("metadata") or {}
             token = meta.get("continue") or None
-            remaining = meta.get("remainingItemCount")
-            self.on_page(
-                rtype.qualified,
-                len(items),
-                remaining if isinstance(remaining, int) and token else (None if token else 0),
-                done=not token,
-            )
+            left = meta.get("remainingItemCount") if token else 0
+            self.on_page(rtype.qualified, len(items), left if isinstance(left, int) else None, done=not token)
             if not token:
                 break
         objs = [secret_metadata_only(i) if secret else with_identity(i, rtype) for i in items]
