@@ -81,6 +81,7 @@ class ReadProgress:
             if self._bars is not None:
                 self._bars.stop()
                 self._bars = None
+                self._tasks.clear()  # their ids belong to the bars just stopped
 
     def __enter__(self) -> ReadProgress:
         return self

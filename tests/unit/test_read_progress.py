@@ -71,3 +71,14 @@ def test_inside_a_run_the_reads_go_to_its_table_row() -> None:
         ("inventory", "cluster", "read events 640/640", True),
     ]
     assert "1000/1200" not in screen.getvalue()  # the bars stopped when the table took over
+
+
+def test_bars_closed_and_started_again_follow_the_new_lists() -> None:
+    screen = io.StringIO()
+    reads = ReadProgress(Console(file=screen, force_terminal=True, color_system=None, width=100))
+    feed(reads, [("events", 500, 100, False), ("events", 600, 0, True), *PAGED])
+    reads.close()
+    screen.truncate(0)
+    feed(reads, PAGED)  # the second bars have no task of the first ones
+    reads.close()
+    assert "reading pods" in screen.getvalue() and "1200/1200" in screen.getvalue()
