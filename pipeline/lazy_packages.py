@@ -6,7 +6,7 @@
 ``__init__`` files import far more than the submodule: ``langgraph_sdk``'s pulls in its HTTP and
 WebSocket clients (httpx, websockets, the stream protocol), ``langsmith.types``' its 164 generated API
 models. Neither is used by a run: LangGraph's remote graph and LangSmith's REST API are never called.
-Measured on the 2-core machine of ``docs/performance.md``: 253 modules and 8.6 MB less for
+Measured on the 2-core machine of ``docs/performance.md``: 253 modules and 8.6 MiB less for
 ``import pipeline.audit``, about a third of its import time.
 
 ``defer()`` registers each package as a module whose ``__path__`` is the real one (so its submodules
