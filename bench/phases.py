@@ -178,10 +178,9 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     # The work each graph node delegates to, wrapped where the nodes look it up (the node functions
     # themselves are wiring and change shape; these do not).
     wrap(spans, nodes, "research_offline", lambda concern, *_, **__: f"research:{concern}")
-    wrap(spans, nodes, "challenge_numbers", "challenge:numbers")
-    wrap(spans, nodes, "challenge_intent", "challenge:intent")
+    wrap(spans, nodes, "_challenge", lambda task, *_, **__: f"challenge:{task.stance}")
     wrap(spans, nodes, "synthesize", "synthesize")
-    wrap(spans, render, "write_reports", "render")
+    wrap(spans, render, "write_outputs", "render")
     wrap(spans, context, "build_inventory", "parse:run")
     wrap(spans, numbers, "run_all", "recount:independent-commands")
     try:  # the run's own saver (each value once, the last step kept), where the tree has one
@@ -248,6 +247,7 @@ def main() -> int:
     else:
         out = audit(args.estate, args.cluster, args.work, checkpoint=not args.no_checkpoint)
     out["in_process_s"] = time.perf_counter() - T_START
+    out["in_process_cpu_s"] = time.process_time()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     json.dump(out, sys.stdout, indent=2)
     print()

@@ -68,9 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
-        from pipeline import logs  # after parsing: --help needs neither logging nor the redactor
+        from pipeline import lazy_packages, logs  # after parsing: --help needs neither
         from pipeline.settings import Environment  # after parsing: --help needs no settings model
 
+        if getattr(args, "graph", False):  # a command that runs the graph (run, resume, rerun)
+            lazy_packages.defer()  # two SDK __init__ files LangGraph imports through, never used here
         logs.setup()
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)

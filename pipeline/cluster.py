@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 from pipeline.settings import RunSettings
 from tools.clock import format_clock, parse_clock
-from tools.kube.backend import KubeBackend
+from tools.kube.backend import KubeBackend, PageFn, no_progress
 
 
-def open_cluster(settings: RunSettings) -> KubeBackend | None:
+def open_cluster(settings: RunSettings, on_page: PageFn | None = None) -> KubeBackend | None:
+    """The cluster of ``settings``; a live one reports each page of its lists to ``on_page``."""
     if settings.cluster is None:
         return None
     if settings.cluster == "live":
@@ -23,6 +24,7 @@ def open_cluster(settings: RunSettings) -> KubeBackend | None:
             kubeconfig=settings.kubeconfig,
             context=settings.context,
             timeouts=Timeouts.of(settings.kube_timeout),
+            on_page=on_page or no_progress,
         )
         try:
             backend.verify()

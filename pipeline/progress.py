@@ -47,6 +47,11 @@ class Progress:
         label = f"{node} {CONCERN_CODES.get(who, '')} {who}".replace("  ", " ")  # type: ignore[call-overload]
         self.console.print(f"[dim]{label}:[/dim] {message}", highlight=False)
 
+    @property
+    def live(self) -> bool:
+        """Whether the table is drawn live on a terminal (else milestones are printed as lines)."""
+        return self._live is not None
+
     def _table(self) -> Table:
         table = Table(show_header=True, header_style="bold", box=None)
         table.add_column("step")

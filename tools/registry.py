@@ -15,6 +15,7 @@ arguments is answered from the ledger and counted as a repeat.
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,6 +61,20 @@ def spec_from_function(fn: Callable[..., ToolResult], group: ToolGroup) -> ToolS
 
 
 def default_specs() -> list[ToolSpec]:
+    """The tools every toolbox offers (built once per process: each spec is a pydantic model of its
+    arguments, and a run makes a toolbox per research branch, challenger and recount)."""
+    global _specs
+    with _specs_lock:  # the research branches ask at once, in threads: build them once, not per thread
+        if _specs is None:
+            _specs = _build_specs()
+    return list(_specs)
+
+
+_specs: tuple[ToolSpec, ...] | None = None
+_specs_lock = threading.Lock()
+
+
+def _build_specs() -> tuple[ToolSpec, ...]:
     from tools.kube import kubectl
     from tools.repo import repo_count, repo_search
     from tools.repo_files import repo_list, repo_read
@@ -75,7 +90,7 @@ def default_specs() -> list[ToolSpec]:
             kubectl.kube_events,
         )
     ]
-    return specs
+    return tuple(specs)
 
 
 class Toolbox:

@@ -115,14 +115,16 @@ def _walk(jail: Jail, top: Path, notes: list[str]) -> list[dict[str, Any]]:
         current = stack.pop()
         try:
             with os.scandir(current) as it:
-                children = [c for c in it if c.name != ".git" and jail.rel(c.path) not in skipped]
+                named = [(c, jail.rel(c.path)) for c in it if c.name != ".git"]  # once per entry
         except OSError as exc:
             notes.append(f"[{jail.rel(current)}: not listed ({exc.strerror})]")
             continue
-        for child in children:
+        for child, rel in named:
+            if rel in skipped:
+                continue
             try:
                 st = child.stat(follow_symlinks=False)
-                entry: dict[str, Any] = {"path": jail.rel(child.path), "type": "special"}
+                entry: dict[str, Any] = {"path": rel, "type": "special"}
                 if stat.S_ISLNK(st.st_mode):
                     entry.update(type="link", target=pathnames.shown(os.readlink(child.path)))
                     entry["escapes"] = _escapes(jail, entry["path"])

@@ -57,6 +57,14 @@ class Recounter:
         self.ledger = Ledger(ctx.output_cap)
         self._check_ctx: CheckContext | None = None
         self.listings = Listings()  # each cluster type written once for every jq command
+        self._left_out: tuple[str, ...] | None = None
+
+    def left_out(self) -> tuple[str, ...]:
+        """What the checks left out as not deployed (rg skips those files, python cannot: not exact).
+        One answer per run: the inventory does not change, and working it out walks every record."""
+        if self._left_out is None:
+            self._left_out = tuple(not_deployed(self.check_context().inventory))
+        return self._left_out
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
@@ -109,8 +117,7 @@ class Recounter:
             RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
             KUSTOMIZED: len(kustomize_namespaces(code)),
         }
-        # what the checks left out as not deployed: rg skips those files, python cannot (not exact)
-        left_out = tuple(not_deployed(cctx.inventory))
+        left_out = self.left_out()
         where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
         live_counted = self.counted_live(original)
         options = {

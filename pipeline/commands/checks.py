@@ -67,10 +67,13 @@ def run_one(args: argparse.Namespace) -> int:
     settings = estate_settings(
         args, estate=Path(args.path).resolve(), estate_label=args.path, date=args.date, workdir=Path.cwd()
     )
-    backend = open_cluster(settings)
-    settings = settle_clock(settings, backend)
-    ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
-    outcome = run_check(spec, ctx.check_context(), agent="cli")
+    from pipeline.read_progress import ReadProgress
+
+    with ReadProgress() as reads:
+        backend = open_cluster(settings, reads)
+        settings = settle_clock(settings, backend)
+        ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
+        outcome = run_check(spec, ctx.check_context(), agent="cli")
     evidence = ctx.ledger.get(outcome.evidence)
     assert evidence is not None
     evidence_panel(make_console(), evidence, max_lines=400)

@@ -41,14 +41,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
     from pipeline.console import evidence_panel, inventory_summary, make_console
+    from pipeline.read_progress import ReadProgress
     from tools.evidence import Ledger
     from tools.inventory.build import build_inventory
     from tools.registry import Toolbox
     from tools.sandbox import Jail
 
     settings = estate_settings(args)
-    backend = open_cluster(settings)
-    inventory = build_inventory(settings.estate, cluster=backend, charts=settings.chart_options())
+    with ReadProgress() as reads:
+        backend = open_cluster(settings, reads)
+        inventory = build_inventory(settings.estate, cluster=backend, charts=settings.chart_options())
     if args.json:
         sys.stdout.write(inventory.model_dump_json(indent=2) + "\n")
         return 0

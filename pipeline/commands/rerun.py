@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_chart_flags(parser)
     add_gate_flags(parser)
     add_model_flags(parser, recording=False)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, graph=True)  # cli.main defers what the graph imports and never uses
 
 
 def run(args: argparse.Namespace) -> int:

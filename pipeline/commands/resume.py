@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("resume", help="continue a killed run; finished concerns are not redone")
     parser.add_argument("run_id", help="the run id printed by 'infra-audit run'")
     add_state_dir_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, graph=True)  # cli.main defers what the graph imports and never uses
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
     add_date_flag(parser)
     add_model_flags(parser, recording=True)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, graph=True)  # cli.main defers what the graph imports and never uses
 
 
 def _replay_arguments(args: argparse.Namespace) -> tuple[str | None, RecordedRun | None]:
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.console import make_console
     from pipeline.gate import load_baseline
     from pipeline.progress import Progress
+    from pipeline.read_progress import ReadProgress
     from pipeline.recorded_run import RUN_KEY, RecordedRun
     from pipeline.recording import cassette
     from pipeline.runs import check_run_id, new_run_id
@@ -158,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         baseline=Path(args.baseline) if args.baseline else None,
     )
-    backend = open_cluster(settings)
+    reads = ReadProgress()  # a live cluster's paged lists, per kind (stderr, a terminal only)
+    backend = open_cluster(settings, reads)
     settings = settle_clock(settings, backend)  # one clock for the checks, the report and a recording
     refuse_bad_suppressions(settings, backend)  # a suppression with no reason: before the audit runs
     run_id = args.run_id or new_run_id()
@@ -193,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         recording = nullcontext()
-    with closing_model(model), recording, Progress(console, list(settings.concerns)) as progress:
+    with closing_model(model), recording, reads, Progress(console, list(settings.concerns)) as progress:
+        if progress.live:
+            reads.into(progress)  # its table holds the terminal: the reads go in its cluster row
         state = run_audit(settings, run_id, store, progress, model=model, backend=backend)
     code = finish(console, state, settings.fail_on)
     prune_runs(console, store, settings)

@@ -39,6 +39,7 @@ def _check_not_its_own_source(out: str, source: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cluster import open_cluster
     from pipeline.console import make_console
+    from pipeline.read_progress import ReadProgress
     from pipeline.settings import RunSettings
     from tools.kube.snapshot_writer import write_snapshot
 
@@ -51,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         kubeconfig=args.kubeconfig,
         kube_timeout=args.kube_timeout,
     )
-    backend = open_cluster(settings)
-    assert backend is not None
-    summary = write_snapshot(backend, Path(args.out))
+    with ReadProgress() as reads:
+        backend = open_cluster(settings, reads)
+        assert backend is not None
+        summary = write_snapshot(backend, Path(args.out))
     make_console().print(f"snapshot written to {args.out}: {summary}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from estates import REPO
@@ -28,7 +29,17 @@ print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
 """
 GRAPH_AND_MODEL = {"langgraph", "langgraph_sdk", "langsmith", "langchain_core", "anthropic", "httpx"}
 GRAPH_AND_MODEL |= {"boto3", "botocore", "google"}  # the bedrock and vertex extras: only when chosen
-HEAVY = GRAPH_AND_MODEL | {"pydantic", "pydantic_core", "rich", "jinja2", "yaml", "tree_sitter", "kubernetes"}
+HEAVY = GRAPH_AND_MODEL | {
+    "pydantic",
+    "pydantic_core",
+    "rich",
+    "jinja2",
+    "yaml",
+    "tree_sitter",
+    "kubernetes",
+    "helm_python",
+    "urllib3",
+}
 
 
 def imported(*argv: str) -> set[str]:
@@ -41,6 +52,20 @@ def imported(*argv: str) -> set[str]:
         timeout=120,
     )
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_imports_no_sdk_no_graph_no_cluster_client() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys, pipeline.cli; print(json.dumps(sorted(sys.modules)))"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = set(json.loads(done.stdout))
+    assert "pipeline.cli" in modules
+    assert {m.split(".")[0] for m in modules} & HEAVY == set()
 
 
 @pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("check", "--help"), ("runs", "--help")])
@@ -63,3 +88,14 @@ def test_commands_without_the_graph_do_not_import_it(argv: tuple[str, ...]) -> N
     packages = imported(*argv)
     assert "pydantic" in packages  # the command did its work
     assert packages & GRAPH_AND_MODEL == set()
+
+
+def test_an_offline_run_does_not_run_the_sdk_inits_the_graph_never_uses(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    packages = imported(
+        "run", "examples/homelab", "--offline", "--out", str(out), "--state-dir", str(tmp_path)
+    )
+    assert (out / "audit.json").is_file()  # the run did run
+    assert "langgraph" in packages and "langchain_core" in packages
+    # langgraph_sdk's __init__ imports its HTTP and WebSocket clients; langsmith.types' its API models
+    assert packages & {"httpx", "websockets", "anthropic"} == set()

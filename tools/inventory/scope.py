@@ -15,6 +15,7 @@ rg skips the files left out, and a ``python:`` command is not exact when any was
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -34,8 +35,10 @@ OBJECT_FIELDS = (
 """The records of Kubernetes objects: what a GitOps object deploys (CI, bots, Terraform are not)."""
 
 
+@functools.lru_cache(maxsize=65536)
 def path_is_deployed(path: str) -> bool | None:
-    """False for a path that nothing deploys by convention; None when the path says nothing."""
+    """False for a path that nothing deploys by convention; None when the path says nothing (asked
+    once per record of every scope, so once per path is remembered: records share their files)."""
     parts = path.split("/")
     if any(part.lower() in NOT_DEPLOYED_DIRS for part in parts[:-1]):
         return False

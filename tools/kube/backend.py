@@ -191,3 +191,15 @@ def is_secret(rtype: ResourceType) -> bool:
 def sort_key(obj: KubeObject) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+class PageFn(Protocol):
+    """Told after each page of a list: the kind (``pods``, ``deployments.apps``), the items read so far
+    for this list, the items the server says remain (``remainingItemCount``; None when it does not say),
+    and whether that was the last page. A list that fits in one page is one call with ``done``."""
+
+    def __call__(self, kind: str, fetched: int, remaining: int | None, *, done: bool) -> None: ...
+
+
+def no_progress(kind: str, fetched: int, remaining: int | None, *, done: bool) -> None:
+    return None

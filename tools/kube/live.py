@@ -10,7 +10,8 @@ transport (exec, attach).
 Requests are raw GETs on REST paths (``/api/v1/pods``, ``/apis/apps/v1/namespaces/x/deployments``)
 through the ApiClient (auth, TLS, token refresh), answered as plain dicts: the same shape a snapshot
 holds, with no model round-trip that would rename fields. The DynamicClient is not used: it writes a
-discovery cache to disk and returns wrapper objects. Lists page with ``limit`` and ``continue``.
+discovery cache to disk and returns wrapper objects. Lists page with ``limit`` and ``continue``, and
+each page is reported to ``on_page`` (the commands' per-kind progress display; nothing by default).
 
 Every request has a connect and a read timeout (``Timeouts``, from the run settings), and the client
 retries a failed connection once and a timed-out read never, so a dead or silent server costs
@@ -47,9 +48,11 @@ from tools.kube.backend import (
     KubeQueryError,
     MetricsKind,
     NotFoundError,
+    PageFn,
     UnavailableError,
     UnreachableError,
     is_secret,
+    no_progress,
     secret_metadata_only,
     sort_key,
     with_identity,
@@ -126,6 +129,7 @@ class LiveBackend:
         default_namespace: str = "default",
         page_size: int = PAGE_SIZE,
         timeouts: Timeouts | None = None,
+        on_page: PageFn = no_progress,
     ) -> None:
         guard_read_only(api_client)
         self.api_client = api_client
@@ -133,6 +137,7 @@ class LiveBackend:
         self.context = context
         self.page_size = page_size
         self.timeouts = timeouts or Timeouts()
+        self.on_page = on_page
         self._default_namespace = default_namespace
         self._warnings: list[str] = []
         self._resources: list[ResourceType] | None = None
@@ -147,6 +152,7 @@ class LiveBackend:
         in_cluster: bool | None = None,
         page_size: int = PAGE_SIZE,
         timeouts: Timeouts | None = None,
+        on_page: PageFn = no_progress,
     ) -> LiveBackend:
         """Connect like kubectl: ``kubeconfig`` may join several paths with ':' (as KUBECONFIG does).
 
@@ -165,6 +171,7 @@ class LiveBackend:
             default_namespace=conn.namespace,
             page_size=page_size,
             timeouts=timeouts,
+            on_page=on_page,
         )
 
     def close(self) -> None:
@@ -251,7 +258,10 @@ class LiveBackend:
                 rtype.qualified,
             )
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
-            token = (page.get("metadata") or {}).get("continue") or None
+            meta = page.get("metadata") or {}
+            token = meta.get("continue") or None
+            left = meta.get("remainingItemCount") if token else 0
+            self.on_page(rtype.qualified, len(items), left if isinstance(left, int) else None, done=not token)
             if not token:
                 break
         objs = [secret_metadata_only(i) if secret else with_identity(i, rtype) for i in items]
