@@ -98,4 +98,4 @@ def test_an_offline_run_does_not_run_the_sdk_inits_the_graph_never_uses(tmp_path
     assert (out / "audit.json").is_file()  # the run did run
     assert "langgraph" in packages and "langchain_core" in packages
     # langgraph_sdk's __init__ imports its HTTP and WebSocket clients; langsmith.types' its API models
-    assert packages & {"httpx", "websockets", "anthropic"} == set()
+    assert packages & {"httpx", "websockets", "anthropic", "boto3", "botocore", "google"} == set()

@@ -63,6 +63,9 @@ def bash(command: str, cwd: Path) -> str:
         (ReproSpec(python='import pathlib,sys;print(len(list(pathlib.Path(sys.argv[1]).rglob("*.md"))))'), 1),
         (ReproSpec(sum=(ReproSpec(rg="ignore_changes = all"), ReproSpec(rg="kubectl"))), 2),
         (ReproSpec(rg="ignore_changes", glob=("*.hcl",)), 0),  # no file to search: rg exits 2, wc prints 0
+        (ReproSpec(rg="ignore_changes", glob=("*.hcl",), count="matches"), 0),  # awk's sum of nothing
+        (ReproSpec(rg="ignore_changes", glob=("*.hcl",), count="files"), 0),
+        (ReproSpec(rg=r"kubectl \w+", glob=("*.hcl",), count="unique"), 0),
     ],
 )
 def test_a_repo_command_prints_in_the_shell_what_the_sandbox_counts(
@@ -172,7 +175,7 @@ def test_a_failing_command_is_a_value_of_none_with_the_reason(estate: Path) -> N
     words = run_spec(ReproSpec(python='print("many")'), jail, Where(), None)
     assert words.value is None and words.error == "the command printed 'many', not a number"
     bad_pattern = run_spec(ReproSpec(rg="(", glob=("*.tf",)), jail, Where(), None)  # an error, not a 0
-    assert bad_pattern.value is None and bad_pattern.error
+    assert (bad_pattern.value, bad_pattern.error) == (None, "rg exited 2 (an error)")  # rg's words: never
     no_cluster = run_spec(ReproSpec(jq="1", resources=("pods",)), jail, Where(), None)
     assert no_cluster.value is None and no_cluster.error == "no cluster to read"
 
@@ -292,3 +295,22 @@ def test_a_live_count_joins_the_code_through_code_facts(estate: Path) -> None:
     assert not applies(spec, {RENDERED: 1}, cluster=True)
     assert not applies(spec, {}, cluster=True, scoped_out=True)
     assert applies(spec, {}, cluster=True)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "shown"),
+    [
+        (
+            "Traceback (most recent call last):\n  ...\nValueError: invalid literal for int(): 's3cr3t'\n",
+            "ValueError",
+        ),
+        ("yaml.scanner.ScannerError: mapping values are not allowed here\n", "yaml.scanner.ScannerError"),
+        ("prod.env: skipped, not valid YAML\n", "an error"),  # a script's own line naming a file
+        ("secrets.tfvars\n", "an error"),
+        ("", "an error"),
+    ],
+)
+def test_a_failure_shows_an_exception_type_never_the_estates_text(stderr: str, shown: str) -> None:
+    from tools.checks.reproduce_run import failure
+
+    assert failure(1, stderr) == f"the command exited 1 ({shown})"

@@ -16,6 +16,7 @@ recount (``Listings``): at 10k pods, writing them, reading them back and writing
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from typing import Any
 
 from tools.checks.reproduce import MAIN, SCRIPTS, ReproSpec, Where, merge_filter, rg_argv, script_args
 from tools.kube.backend import KubeBackend
-from tools.redact import redact_text
 from tools.ripgrep import rg_binary, run_rg
 from tools.sandbox import Jail
 
@@ -83,11 +83,13 @@ def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
     if rg is None:
         return Printed(None, "ripgrep is not installed")
     chunks: list[bytes] = []
-    code, stderr, timed_out = run_rg([rg, "--color=never", *rg_argv(spec, where)], jail.root, chunks.append)
+    code, _, timed_out = run_rg([rg, "--color=never", *rg_argv(spec, where)], jail.root, chunks.append)
     if code == 2 and not timed_out and not chunks and not _searched(rg, spec, jail, where):
         return Printed(0.0)  # no file matches the globs: rg exits 2, and `| wc -l` prints 0
-    if timed_out or code == 2:
-        return Printed(None, redact_text(stderr or "rg timed out"))
+    if timed_out:
+        return Printed(None, "rg timed out")
+    if code == 2:  # its message may name the estate's files or quote a pattern error: the code only
+        return Printed(None, "rg exited 2 (an error)")
     lines = b"".join(chunks).splitlines()
     if spec.count == "matches":
         return Printed(float(sum(int(line.rsplit(b":", 1)[-1]) for line in lines if line)))
@@ -98,7 +100,9 @@ def _rg(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
 
 def _searched(rg: str, spec: ReproSpec, jail: Jail, where: Where) -> bool:
     """Whether the globs of an rg command select any file at all (``rg --files`` with its filters)."""
-    filters = rg_argv(spec, where)[:-2]  # without "--" and the pattern
+    # its file filters only: a counting mode (-l, --count-matches, -o, -r) is refused beside --files
+    listing = spec.model_copy(update={"count": "lines", "replace": None})
+    filters = rg_argv(listing, where)[:-2]  # without "--" and the pattern
     files: list[bytes] = []
     code, _, timed_out = run_rg([rg, "--files", *filters], jail.root, files.append)
     return timed_out or code != 1 or bool(files)
@@ -175,8 +179,15 @@ def failure(code: int, stderr: str) -> str:
     know to hide; no text of the estate may reach the report this way."""
     last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
     kind = last.split(":", 1)[0].strip()
-    named = kind if kind.isidentifier() or kind.replace(".", "").isidentifier() else "an error"
+    named = kind if _EXCEPTION.fullmatch(kind) else "an error"
     return f"the command exited {code} ({named})"
+
+
+_EXCEPTION = re.compile(
+    r"(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Iteration|Warning)"
+)
+"""An exception's (dotted) type name: anything else on the last line (a script's own message naming a
+file, a multi-line message) is not shown."""
 
 
 def _number(out: object) -> Printed:
