@@ -27,12 +27,35 @@ pytestmark = pytest.mark.e2e
 DATE = "2026-11-20"
 
 
+SMALL = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - {name: web, image: "nginx:1.27"}
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-file estate: these tests are about the run store, not the audit (a bundled estate's full
+    audit costs seconds, and they run a dozen)."""
+    root = tmp_path_factory.mktemp("small") / "estate"
+    root.mkdir()
+    (root / "web.yaml").write_text(SMALL, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
-def estates(tmp_path: Path) -> tuple[Path, Path]:
+def estates(tmp_path: Path, small: Path) -> tuple[Path, Path]:
     """Two estates: the same files at two paths are two estates for the store."""
     other = tmp_path / "other"
-    shutil.copytree(GITOPS, other)
-    return GITOPS, other
+    shutil.copytree(small, other)
+    return small, other
 
 
 def run(estate: Path, run_id: str, state: Path, *flags: str) -> None:
@@ -61,15 +84,15 @@ def test_each_run_keeps_the_newest_n_runs_of_its_estate(
 
 
 def test_the_default_is_ten_and_the_environment_can_change_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert RunSettings(estate=GITOPS).keep_runs == 10
     state = tmp_path / "state"
     monkeypatch.setenv("INFRA_AUDIT_KEEP_RUNS", "1")
-    run(GITOPS, "a", state)
-    run(GITOPS, "b", state)
+    run(small, "a", state)
+    run(small, "b", state)
     assert ids(state) == ["b"]
-    run(GITOPS, "c", state, "--keep-runs", "3")  # the flag wins over the environment
+    run(small, "c", state, "--keep-runs", "3")  # the flag wins over the environment
     assert ids(state) == ["b", "c"]
 
 
@@ -92,10 +115,10 @@ def test_a_bad_keep_runs_is_a_one_line_error(
 
 
 def test_runs_lists_id_estate_start_status_and_size(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, small: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "state"
-    run(GITOPS, "listed", state)
+    run(small, "listed", state)
     capsys.readouterr()
     assert main(["runs", "--state-dir", str(state)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -103,17 +126,17 @@ def test_runs_lists_id_estate_start_status_and_size(
     row = lines[1].split()
     # the last step's state only (pipeline/checkpoints.py): under a MiB, where every step's made MiBs
     size = sum(p.stat().st_size for p in (state / "runs").glob("listed.sqlite*"))
-    assert row[:2] == ["listed", str(GITOPS)] and row[4] == "finished" and row[6] == "KiB"
+    assert row[:2] == ["listed", str(small)] and row[4] == "finished" and row[6] == "KiB"
     assert float(row[5]) == round(size / 2**10, 1)
     assert lines[2].startswith("1 run(s), ") and lines[2].endswith(f" in {state}")
 
 
 def test_delete_removes_checkpoints_and_settings_and_gives_the_space_back(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, small: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "state"
     for run_id in ("a", "b", "c"):
-        run(GITOPS, run_id, state)
+        run(small, run_id, state)
     store = RunStore(state)
     before = store.disk_usage()
     a_and_c = sum((state / "runs" / f"{r}.sqlite").stat().st_size for r in ("a", "c"))
@@ -127,9 +150,11 @@ def test_delete_removes_checkpoints_and_settings_and_gives_the_space_back(
         store.load("a")
 
 
-def test_deleting_an_unknown_run_deletes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deleting_an_unknown_run_deletes_nothing(
+    tmp_path: Path, small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     state = tmp_path / "state"
-    run(GITOPS, "kept", state)
+    run(small, "kept", state)
     capsys.readouterr()
     assert main(["runs", "delete", "kept", "nope", "--state-dir", str(state)]) == 2
     err = capsys.readouterr().err
