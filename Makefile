@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lock:
 	$(PY) -m venv $(UV_VENV)
 	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
-	printf 'setuptools>=69\n' | $(UV_VENV)/bin/uv pip compile pyproject.toml - --extra dev --universal \
+	printf 'setuptools>=69\n' | $(UV_VENV)/bin/uv pip compile pyproject.toml - --extra dev --extra bedrock --extra vertex --universal \
 		--python-version 3.11 --generate-hashes --no-header --quiet --upgrade -o $(LOCK)
 
 # Microsoft's SARIF Multitool (npm; its linux package ships a self-contained binary), outside the repo:
