@@ -37,6 +37,20 @@ CHART_REFS = {
     "oci://ghcr.io/example-org/charts/podkit:4.0.1": "podkit-4.0.1.tgz",
     "oci://ghcr.io/example-org/charts/raw:2.0.0": "raw-2.0.0.tgz",
 }
+
+
+def import_charts(cache: Path) -> Path:
+    """The bundled charts imported into ``cache`` by the product's own ``infra-audit charts import``,
+    under the refs the chart estates pull them from (what ``make estate-charts`` does)."""
+    from pipeline.cli import main
+
+    for ref, archive in sorted(CHART_REFS.items()):
+        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
+        if main(argv) != 0:
+            raise AssertionError(f"charts import {archive} failed")
+    return cache
+
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 from estates import ARGO_HOMELAB, ESTATES, FLUX_HOMELAB, K3S, REPO
-from helm_estates import CHART_REFS, PACKAGED
+from helm_estates import import_charts
 
 from agents.offline.challenge_numbers import INDEPENDENT, recomputed, recount_id
 from domain.evidence import Evidence
 from domain.report import AuditReport
 from pipeline.audit import run_audit
-from pipeline.cli import main
 from pipeline.render.text import num
 from pipeline.settings import RunSettings
 
@@ -88,11 +87,7 @@ def settings_for(estate: str, chart_cache: Path) -> RunSettings:
 @pytest.fixture(scope="module")
 def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled charts, imported with the product's own ``charts import`` under their pull refs."""
-    cache = tmp_path_factory.mktemp("chart-cache")
-    for ref, archive in sorted(CHART_REFS.items()):
-        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
-        assert main(argv) == 0
-    return cache
+    return import_charts(tmp_path_factory.mktemp("chart-cache"))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from estates import ARGO_HOMELAB, FLUX_HOMELAB, REPO, ground_truth
-from helm_estates import CHART_REFS, PACKAGED
+from helm_estates import import_charts
 
 from domain.findings import Finding, RawFinding
 from domain.report import AuditReport
@@ -46,11 +46,7 @@ xfail that must start failing once the ref is right."""
 @pytest.fixture(scope="module")
 def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled charts, imported with the product's own ``charts import`` under their pull refs."""
-    cache = tmp_path_factory.mktemp("chart-cache")
-    for ref, archive in sorted(CHART_REFS.items()):
-        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
-        assert main(argv) == 0
-    return cache
+    return import_charts(tmp_path_factory.mktemp("chart-cache"))
 
 
 @pytest.fixture(scope="module")

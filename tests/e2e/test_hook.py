@@ -101,12 +101,9 @@ def test_the_hook_renders_releases_from_the_chart_cache(
     """flux-homelab's workloads exist only in its releases: with the chart cache a run uses, the hook
     reports the rendered jellyfin's ``:latest`` at the values line that sets it; without, nothing of it."""
     from estates import FLUX_HOMELAB
-    from helm_estates import CHART_REFS, PACKAGED
+    from helm_estates import import_charts
 
-    cache = tmp_path / "charts"
-    for ref, archive in sorted(CHART_REFS.items()):
-        argv = ["charts", "import", str(PACKAGED / archive), "--as", ref, "--chart-cache", str(cache)]
-        assert cli(argv, monkeypatch)[0] == 0
+    cache = import_charts(tmp_path / "charts")
     release = "kubernetes/apps/media/jellyfin/app/helmrelease.yaml"
     hook = ["hook", "--root", str(FLUX_HOMELAB), "--fail-on", "high", release]
     code, printed = cli([*hook, "--chart-cache", str(cache)], monkeypatch)
