@@ -173,11 +173,58 @@ def test_a_failing_command_is_a_value_of_none_with_the_reason(estate: Path) -> N
     broken = run_spec(ReproSpec(python="raise SystemExit(3)"), jail, Where(), None)
     assert broken.value is None and broken.error is not None
     words = run_spec(ReproSpec(python='print("many")'), jail, Where(), None)
-    assert words.value is None and words.error == "the command printed 'many', not a number"
+    assert (
+        words.value is None
+        and words.error == "the command exited 0 and printed 1 line (4 characters), not a number"
+    )
     bad_pattern = run_spec(ReproSpec(rg="(", glob=("*.tf",)), jail, Where(), None)  # an error, not a 0
     assert (bad_pattern.value, bad_pattern.error) == (None, "rg exited 2 (an error)")  # rg's words: never
     no_cluster = run_spec(ReproSpec(jq="1", resources=("pods",)), jail, Where(), None)
     assert no_cluster.value is None and no_cluster.error == "no cluster to read"
+
+
+SECRET = "hunter2-Zq8vX1pL0s"
+
+
+@pytest.mark.parametrize(
+    ("code", "shape"),
+    [
+        (f'print("{SECRET}")', "1 line (18 characters)"),
+        (f'print("password:");print("{SECRET}")', "2 lines (27 characters)"),
+        ('print("  ")', "nothing"),
+    ],
+)
+def test_a_command_that_prints_no_number_never_quotes_what_it_printed(
+    estate: Path, code: str, shape: str
+) -> None:
+    """A recount command that prints a non-number may be printing what it read (a secret of the estate);
+    the error, which reaches the gaps and the report, gives the exit code and the output's shape only."""
+    printed = run_spec(ReproSpec(python=code), Jail(estate), Where(), None)
+    assert printed.value is None
+    assert printed.error == f"the command exited 0 and printed {shape}, not a number"
+    assert "hunter2" not in printed.error and "password" not in printed.error
+
+
+@pytest.mark.parametrize(
+    ("program", "shape"),
+    [
+        (f'"{SECRET}"', "1 line (18 characters)"),
+        (f'["{SECRET}"]', "a list"),
+        (f'{{"v": "{SECRET}"}}', "an object"),
+        ("null", "null"),
+        ("true", "true or false"),
+    ],
+)
+def test_a_jq_filter_that_yields_no_number_never_quotes_it(program: str, shape: str) -> None:
+    printed = run_spec(
+        ReproSpec(jq=program, resources=("pods",)),
+        Jail(HOMELAB_SNAPSHOT.parent),
+        Where(cluster="x"),
+        SnapshotBackend(HOMELAB_SNAPSHOT),
+    )
+    assert printed.value is None
+    assert printed.error == f"the command exited 0 and printed {shape}, not a number"
+    assert "hunter2" not in printed.error
 
 
 def test_conditions_say_where_a_command_is_exact() -> None:

@@ -191,10 +191,29 @@ file, a multi-line message) is not shown."""
 
 
 def _number(out: object) -> Printed:
+    """The number a command printed, or why not: the output's shape only, never its text (a command
+    that goes wrong may print what it read, a password included, and the error reaches the report)."""
+    if isinstance(out, bool) or not isinstance(out, int | float | str):
+        return Printed(
+            None, f"the command exited 0 and printed {_JSON_SHAPE.get(type(out), 'a value')}, not a number"
+        )
     try:
         return Printed(float(str(out).strip()))
     except ValueError:
-        return Printed(None, f"the command printed {str(out)[:80]!r}, not a number")
+        return Printed(None, f"the command exited 0 and printed {_shape(str(out))}, not a number")
+
+
+_JSON_SHAPE = {bool: "true or false", type(None): "null", list: "a list", dict: "an object"}
+"""What a jq filter printed instead of a number, by its JSON type."""
+
+
+def _shape(text: str) -> str:
+    """The shape of a command's output: its lines and characters, no word of it."""
+    lines = text.strip().splitlines()
+    if not lines:
+        return "nothing"
+    chars = sum(len(line) for line in lines)
+    return f"{len(lines)} line{'s' if len(lines) != 1 else ''} ({chars} characters)"
 
 
 def run_all(
