@@ -106,6 +106,53 @@ def test_backup_jobs_count_until_a_job_is_named_for_a_restore(tmp_path: Path) ->
     assert recount(drilled, "REL-NO-RESTORE-DRILL") == 0
 
 
+VELERO = """\
+apiVersion: velero.io/v1
+kind: Schedule
+metadata: {{name: {name}, namespace: velero}}
+spec:
+  schedule: "0 1 * * *"
+  template:
+    includedNamespaces: [db]
+---
+"""
+K8UP = "apiVersion: k8up.io/v1\nkind: Schedule\nmetadata: {name: other-group, namespace: db}\n"
+TF_VELERO = """\
+resource "kubernetes_manifest" "weekly" {
+  manifest = {
+    apiVersion = "velero.io/v1"
+    kind       = "Schedule"
+    metadata   = { name = "weekly", namespace = "velero" }
+    spec       = { schedule = "0 2 * * 0" }
+  }
+}
+"""
+
+
+def test_velero_schedules_in_yaml_are_backup_jobs_for_the_check_and_its_command(tmp_path: Path) -> None:
+    """A Velero Schedule written in YAML is a backup, as one in a Terraform manifest is: the check
+    counted only the Terraform ones (and any kubernetes_manifest kind Schedule), its command the YAML
+    ones (and a Schedule of any group), so the recount "corrected" a right number. Both now count
+    velero.io Schedules in either form, not another group's Schedule."""
+    root = tmp_path / "estate"
+    files = {
+        "velero/schedules.yaml": VELERO.format(name="nightly") + VELERO.format(name="hourly"),
+        "db/k8up.yaml": K8UP,
+        "velero/main.tf": TF_VELERO,
+        "db/jobs.yaml": CRONJOB.format(name="pg-dump"),
+    }
+    found = detect(root, files, "REL-NO-RESTORE-DRILL")
+    assert found.count == 4
+    assert sorted(loc.subject for loc in found.locations) == [
+        "CronJob/db/pg-dump", "Schedule/velero/hourly", "Schedule/velero/nightly", "Schedule/velero/weekly",
+    ]  # fmt: skip
+    assert recount(root, "REL-NO-RESTORE-DRILL") == 4
+    drilled = tmp_path / "drilled"
+    files["db/drill.yaml"] = CRONJOB.format(name="restore-drill")
+    assert detect(drilled, files, "REL-NO-RESTORE-DRILL").count == 0
+    assert recount(drilled, "REL-NO-RESTORE-DRILL") == 0
+
+
 def test_a_command_that_chokes_on_a_value_does_not_quote_it(tmp_path: Path) -> None:
     """PyYAML raises ValueError for ``!!int NOT-A-NUMBER`` with the value in its message. A script skips
     the file, naming only the exception's type; a ``python3 -c`` command that crashes is reported by

@@ -25,6 +25,7 @@ from tools.inventory.models import (
     AlertRule,
     ArgoApplication,
     Backend,
+    BackupSchedule,
     CIFile,
     ClusterInfo,
     CronJobState,
@@ -84,6 +85,7 @@ class Records(BaseModel):
     helm_renders: list[HelmRender] = Field(default_factory=list, description="Each release, rendered or not.")
     flux_kustomizations: list[FluxKustomization] = Field(default_factory=list)
     flux_sources: list[FluxSource] = Field(default_factory=list)
+    backup_schedules: list[BackupSchedule] = Field(default_factory=list)
     argo_apps: list[ArgoApplication] = Field(default_factory=list)
     kustomizations: list[Kustomization] = Field(default_factory=list)
     deployed_paths: list[DeployedPath] = Field(

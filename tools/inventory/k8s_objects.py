@@ -35,6 +35,7 @@ from tools.inventory.k8s_policies import POLICY_MAPPERS, gatekeeper
 from tools.inventory.models import (
     AlertRule,
     ArgoApplication,
+    BackupSchedule,
     CodeRef,
     FluxKustomization,
     FluxSource,
@@ -271,6 +272,21 @@ def _flux_source(o: K8sObject, records: Records) -> None:
     )
 
 
+def _velero_schedule(o: K8sObject, records: Records) -> None:
+    if not o.in_group("velero.io"):
+        return
+    template = as_map(o.spec.get("template"))
+    records.backup_schedules.append(
+        BackupSchedule(
+            name=o.name,
+            namespace=o.namespace,
+            included_namespaces=str_list(template.get("includedNamespaces")),
+            excluded_namespaces=str_list(template.get("excludedNamespaces")),
+            source=o.source,
+        )
+    )
+
+
 # ----------------------------------------------------------------------------------- Argo CD
 
 
@@ -351,6 +367,7 @@ _CRD_MAPPERS: dict[str, Mapper] = {
     "HelmRepository": _flux_source,
     "OCIRepository": _flux_source,
     "Bucket": _flux_source,
+    "Schedule": _velero_schedule,
     "Application": _argo_application,
     **{kind: network_policy for kind in NETWORK_POLICY_GROUPS if kind != "NetworkPolicy"},
 }

@@ -362,6 +362,18 @@ class FluxKustomization(Record):
     source: Source
 
 
+class BackupSchedule(Record):
+    """A Velero ``Schedule`` (velero.io) in code: YAML, a Terraform manifest or a chart's render."""
+
+    name: str | None
+    namespace: str | None = None
+    included_namespaces: list[str] = Field(
+        default_factory=list, description="spec.template.includedNamespaces; empty: every namespace."
+    )
+    excluded_namespaces: list[str] = Field(default_factory=list)
+    source: Source
+
+
 class FluxSource(Record):
     kind: Literal["GitRepository", "HelmRepository", "OCIRepository", "Bucket"]
     name: str | None

@@ -12,8 +12,9 @@ What counts as a PVC (each once):
 Claims whose name did not resolve are skipped and named in the note.
 
 What counts as a backup job: a CronJob or Job (code, or live and not in code) whose name matches
-``backup|dump|snapshot|restic|velero|borg|rsync`` (any case), or a Velero ``Schedule`` seen live
-(``velero.io`` group) or written as a Terraform ``kubernetes_manifest``.
+``backup|dump|snapshot|restic|velero|borg|rsync`` (any case), or a Velero ``Schedule`` (``velero.io``
+group) in code (a YAML manifest, a Terraform ``kubernetes_manifest``/``kubectl_manifest``, a chart's
+render) or live and not in code (same namespace and name).
 
 A backup job covers a claim when:
 
@@ -24,7 +25,7 @@ A backup job covers a claim when:
   service form ``<workload>.<namespace>``: a bare ``mysql`` in another namespace's job is a
   different mysql.
 - it is a Velero Schedule whose namespaces include the claim's (Velero's default is every
-  namespace; a live Schedule's ``includedNamespaces``/``excludedNamespaces`` are read).
+  namespace; a Schedule's ``includedNamespaces``/``excludedNamespaces`` are read, live through ``kube_get``).
 
 A suspended CronJob covers nothing (it does not run) but is still a backup job for the restore
 drill check. A backup job that runs and fails still covers its claims: the failures are
@@ -265,19 +266,24 @@ def collect_backup_jobs(ctx: CheckContext, read_commands: bool = True) -> tuple[
             job.text = text or ""
         jobs.append(job)
     inventory = ctx.inventory
-    for resource in inventory.code.resources:
-        if resource.type == "kubernetes_manifest" and resource.manifest_kind == "Schedule":
-            jobs.append(
-                BackupJob(
-                    "Schedule",
-                    None,
-                    resource.name,
-                    str(resource.source),
-                    velero_namespaces=(frozenset({"*"}), frozenset()),
-                )
+    in_code = set()
+    for schedule in inventory.code.backup_schedules:  # YAML, Terraform manifests, chart renders
+        in_code.add((schedule.namespace, schedule.name))
+        scope = (
+            frozenset(schedule.included_namespaces) or frozenset({"*"}),
+            frozenset(schedule.excluded_namespaces),
+        )
+        jobs.append(
+            BackupJob(
+                "Schedule", schedule.namespace, schedule.name, str(schedule.source), velero_namespaces=scope
             )
+        )
     for obj in inventory.live.objects if inventory.live is not None else []:
-        if obj.kind == "Schedule" and obj.api_version.startswith("velero.io/"):
+        if (
+            obj.kind == "Schedule"
+            and obj.api_version.startswith("velero.io/")
+            and (obj.namespace, obj.name) not in in_code  # the code's Schedule, deployed: one
+        ):
             scope = (
                 _velero_scope(ctx, obj.namespace, obj.name, evidence)
                 if read_commands

@@ -359,14 +359,16 @@ def singleton_infra(o: list[Obj]) -> int:
 
 def no_restore_drill(o: list[Obj]) -> int:
     """Backup jobs (CronJobs and Jobs named backup, dump, snapshot, restic, velero, borg or rsync, and
-    Schedules), when there is one and no CronJob or Job is named for a restore."""
+    Velero Schedules, apiVersion velero.io/...), when there is one and no CronJob or Job is named for
+    a restore."""
     jobs = kinds(o, "CronJob", "Job")
     named = [
         j
         for j in jobs
         if re.search(r"backup|dump|snapshot|restic|velero|borg|rsync", str(meta(j).get("name") or ""), re.I)
     ]
-    backups = len(named) + len(kinds(o, "Schedule"))
+    schedules = [s for s in kinds(o, "Schedule") if str(s.get("apiVersion") or "").startswith("velero.io/")]
+    backups = len(named) + len(schedules)
     drills = any(re.search("restore", str(meta(j).get("name") or ""), re.I) for j in jobs)
     return 0 if drills else backups
 
