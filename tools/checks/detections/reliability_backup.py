@@ -268,6 +268,8 @@ def collect_backup_jobs(ctx: CheckContext, read_commands: bool = True) -> tuple[
     inventory = ctx.inventory
     in_code = set()
     for schedule in inventory.code.backup_schedules:  # YAML, Terraform manifests, chart renders
+        if schedule.name is None:
+            continue  # a Schedule without a name is refused by the API server: it never runs
         in_code.add((schedule.namespace, schedule.name))
         scope = (
             frozenset(schedule.included_namespaces) or frozenset({"*"}),

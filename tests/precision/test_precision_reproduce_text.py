@@ -1,0 +1,115 @@
+"""The text checks' standard-tool commands (issue 11) print what the checks count, on the trap classes of
+each check's context rules, and a secret's command prints a number, never a value.
+
+The commands are reader scripts of ``tools/checks/reproduce_scripts/`` with their own rules (the
+standard library and PyYAML): they agree with the detector on every class here, so a systematic
+disagreement on an estate is a bug in one of the two.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from corpus import detect
+
+from tools.checks.reproduce import SCRIPTS, Where, shell
+from tools.checks.reproduce_run import run_spec
+from tools.checks.spec import spec_by_id
+from tools.sandbox import Jail
+
+
+def recount(root: Path, check: str, key: str = "count", skip: tuple[str, ...] = ()) -> float | None:
+    spec = spec_by_id(check).reproduce[key]
+    printed = run_spec(spec, Jail(root), Where(estate=str(root), snapshot_dirs=skip), None)
+    assert printed.error is None, printed.error
+    return printed.value
+
+
+# ------------------------------------------------------------------------------ SEC-PLAINTEXT-SECRET
+
+PW = "Trap-PW-4d1c9e"  # the one credential held in two places
+URLPW = "Trap-URL-77a0b3"
+BEARER = "Trap-Bearer-0c5e1f"
+B64 = base64.b64encode(b"Trap-B64-e3a6d2").decode()
+COUNTED = (PW, URLPW, BEARER, B64, "Trap-PW-")
+NOT_COUNTED = {
+    "placeholders": "a: 1\ndb_password: changeme\napi_key: xxx\ntoken: '${API_TOKEN}'\nsecret: op://vault/item\n",
+    "a type map": '{"password": "string", "api_key": "SecureString"}\n',
+    "a comment": "# password: Trap-Comment-55b1\nuser: admin\n",
+    "an example file": "DB_PASSWORD=Trap-Example-a1b2\n",
+    "a sops block": "data: ENC[AES256_GCM,data:abcd,iv:x,tag:y,type:str]\nsops:\n"
+    "  mac: ENC[AES256_GCM,data:zz]\n  password: Trap-Sops-c3d4\n",
+    "names a Secret": "existingSecret: db-credentials\nbackupTargetCredentialSecret: longhorn-creds\n",
+    "prose": "Set the password: ask Bob\n",
+}
+FILES = {
+    "stacks/db/main.tf": f'resource "x" "y" {{\n  password = "{PW}"\n  other    = var.password\n}}\n',
+    "apps/api/values.yaml": f"env:\n  API_PASSWORD: {PW}\n",  # the same credential, another file
+    "scripts/deploy.sh": f'URL="https://bot:{URLPW}@git.example.com/x.git"\n'
+    f'curl -H "Authorization: Bearer {BEARER}" https://x\n',
+    "apps/wiki/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: wiki, namespace: wiki}\n"
+    f"data:\n  db-password: {B64}\n",
+    "apps/shop/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: shop, namespace: shop}\n"
+    "stringData:\n  DATABASE_USER: shop\n  DATABASE_PASSWORD: '${DB_PASSWORD}'\n",  # a reference: not counted
+    "apps/blog/secret.sops.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: blog}\nstringData:\n"
+    "  password: ENC[AES256_GCM,data:Zm9v,iv:x,tag:y,type:str]\nsops:\n  version: 3.8.1\n",
+    "apps/old/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: old}\ndata:\n"
+    f"  password: {base64.b64encode(b'changeme').decode()}\n",  # a placeholder, base64-encoded
+    "docs/runbook.md": "# Runbook\n\n```sh\nexport VAULT_TOKEN=Trap-Fenced-9e8f\n```\n"
+    "For example, password: Trap-DocExample-0a0b\n",
+    ".gitignore": "local.env\n",
+    "local.env": "DB_PASSWORD=Trap-Ignored-2e2e\n",  # gitignored: ripgrep does not read it
+    "ops/placeholders.yaml": NOT_COUNTED["placeholders"],
+    "ops/types.json": NOT_COUNTED["a type map"],
+    "ops/comment.yaml": NOT_COUNTED["a comment"],
+    "ops/app.env.example": NOT_COUNTED["an example file"],
+    "ops/enc.yaml": NOT_COUNTED["a sops block"],
+    "ops/helm.yaml": NOT_COUNTED["names a Secret"],
+    "ops/notes.yaml": NOT_COUNTED["prose"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def secrets_estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("secrets") / "estate"
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)  # .gitignore holds in a repository
+    return root
+
+
+def test_the_secret_command_counts_what_the_check_counts(secrets_estate: Path) -> None:
+    found = detect(secrets_estate, {}, "SEC-PLAINTEXT-SECRET")
+    assert sorted(loc.ref for loc in found.locations) == [
+        "apps/api/values.yaml:2", "apps/wiki/secret.yaml:5", "scripts/deploy.sh:1", "scripts/deploy.sh:2",
+        "stacks/db/main.tf:2",
+    ]  # fmt: skip
+    expected = {"count": 4, "locations": 5, "files": 4, "secret_manifests": 1}
+    assert {"count": found.count, **{k: found.measures[k] for k in expected if k != "count"}} == expected
+    for key, value in expected.items():
+        assert recount(secrets_estate, "SEC-PLAINTEXT-SECRET", key) == value, key
+
+
+def test_the_secret_command_prints_a_number_never_a_value(secrets_estate: Path) -> None:
+    """Run as the appendix has it, each measure's command prints digits only: no value of the estate,
+    counted or not, reaches its stdout or stderr."""
+    planted = [*COUNTED, "Trap-"]
+    for key in ("count", "locations", "files", "secret_manifests"):
+        spec = spec_by_id("SEC-PLAINTEXT-SECRET").reproduce[key]
+        command = shell(spec, Where(estate=str(secrets_estate)))
+        assert command.startswith(f"python3 tools/checks/reproduce_scripts/secret_count.py {secrets_estate} ")
+        argv = [sys.executable, str(SCRIPTS / "secret_count.py"), str(secrets_estate), key]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and done.stdout.strip().isdigit(), key
+        assert [p for p in planted if p in done.stdout + done.stderr] == []
+
+
+def test_a_secret_command_that_fails_names_the_exception_type_only(tmp_path: Path) -> None:
+    argv = [sys.executable, str(SCRIPTS / "secret_count.py"), str(tmp_path), "no-such-measure"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr.strip()) == (1, "", "secret_count.py: KeyError")
