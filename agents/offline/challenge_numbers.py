@@ -25,10 +25,19 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, chosen, kubectl_form, shell
+from tools.checks.reproduce import (
+    KUSTOMIZED,
+    MAIN,
+    RENDERED,
+    RENDERED_RULES,
+    chosen,
+    kubectl_form,
+    shell,
+)
 from tools.checks.reproduce_run import Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.inventory import Records
 from tools.inventory.kustomize_scope import kustomize_namespaces
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
@@ -115,6 +124,7 @@ class Recounter:
         counts = {
             **code.counts(),
             RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+            RENDERED_RULES: rendered_rules(code),
             KUSTOMIZED: len(kustomize_namespaces(code)),
         }
         left_out = self.left_out()
@@ -122,7 +132,12 @@ class Recounter:
         live_counted = self.counted_live(original)
         options = {
             key: chosen(
-                spec, counts, cluster=live is not None, scoped_out=bool(left_out), live_items=live_counted
+                spec,
+                counts,
+                cluster=live is not None,
+                scoped_out=bool(left_out),
+                live_items=live_counted,
+                live_counts=live.counts() if live is not None else None,
             )
             for key, spec in spec_by_id(check_id).reproduce.items()
         }
@@ -155,6 +170,13 @@ class Recounter:
             measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
             error="; ".join(failed) or None,
         )
+
+
+def rendered_rules(code: Records) -> int:
+    """Alert rules of objects the Helm engine rendered (their source is the release's): in no file a
+    reader's script reads, so its count of rules is not exact where there are any."""
+    releases = {str(r.source) for r in code.helm_renders if r.rendered}
+    return sum(1 for rule in code.alert_rules if str(rule.source) in releases)
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:

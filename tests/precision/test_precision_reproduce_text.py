@@ -113,3 +113,89 @@ def test_a_secret_command_that_fails_names_the_exception_type_only(tmp_path: Pat
     argv = [sys.executable, str(SCRIPTS / "secret_count.py"), str(tmp_path), "no-such-measure"]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr.strip()) == (1, "", "secret_count.py: KeyError")
+
+
+# ------------------------------------------------------------------ REL-ALERT-GAPS, MNT-ALERTS-NOT-WIRED
+
+FLUX = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: {name}, namespace: flux-system}}
+spec: {{path: {path}, prune: true, sourceRef: {{kind: GitRepository, name: repo}}}}
+"""
+PROM_RULE = """\
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {{name: {name}, namespace: monitoring}}
+spec:
+  groups:
+    - name: g
+      rules:
+        - record: job:up:sum
+          expr: sum(up)
+        - alert: {name}
+          expr: {expr}
+"""
+
+
+def rule(name: str, expr: str) -> str:
+    return PROM_RULE.format(name=name, expr=expr)
+
+
+RULE_FILE = "groups:\n  - name: f\n    rules:\n      - alert: {name}\n        expr: {expr}\n"
+VALUES = """\
+additionalPrometheusRulesMap:
+  extra:
+    groups:
+      - name: certs
+        rules:
+          - alert: CertificateExpiringSoon
+            expr: certmanager_certificate_expiration_timestamp_seconds - time() < 86400
+"""
+ALERT_CASES: dict[str, tuple[dict[str, str], int, int]] = {
+    # (files, MNT-ALERTS-NOT-WIRED, REL-ALERT-GAPS)
+    "wiring through Flux, an overlay, a path without kustomization; an archive no root reaches": (
+        {
+            "clusters/prod/apps.yaml": FLUX.format(name="apps", path="./overlays/prod")
+            + "---\n" + FLUX.format(name="raw", path="./raw"),
+            "overlays/prod/kustomization.yaml": "resources: [../../base]\n",
+            "base/kustomization.yaml": "resources: [oom.yaml]\n",
+            "base/oom.yaml": rule("ContainerOOMKilled", "increase(container_oom_events_total[5m]) > 0"),
+            "raw/cpu.yaml": rule("NodeCPUHigh", "rate(node_cpu_seconds_total[5m]) > 0.9"),
+            "archive/kustomization.yaml": "resources: [pvc.yaml]\n",
+            "archive/pvc.yaml": PROM_RULE.format(name="PVCFull", expr="kubelet_volume_stats_used_bytes > 0"),
+            "base/unlisted.yaml": rule("PodUnschedulable", "kube_pod_status_unschedulable > 0"),
+            "monitoring/values.yaml": VALUES,  # Helm values: loaded by the chart, wired
+        },
+        2,
+        3,
+    ),
+    "by hand: every kustomization applied; a chart's rule file and template": (
+        {
+            "apps/kustomization.yaml": "resources: [rules.yaml]\n",
+            "apps/rules.yaml": PROM_RULE.format(name="KubeJobFailed", expr="kube_job_status_failed > 0"),
+            "apps/orphan.yaml": RULE_FILE.format(name="Orphan", expr="x509_cert_expiry < 86400"),
+            "charts/alerts/Chart.yaml": "apiVersion: v2\nname: alerts\nversion: 1.0.0\n",
+            "charts/alerts/rules/cpu.yaml": RULE_FILE.format(name="NodeCPU", expr="up"),
+            "charts/alerts/templates/_rules.tpl":
+                '{{- define "r" -}}\n- alert: Unschedulable\n  expr: up\n{{- end }}\n',
+        },
+        1,
+        3,
+    ),
+    "no kustomization at all: nothing to wire": (
+        {"rules/a.yaml": RULE_FILE.format(name="CertificateExpiry", expr="up")},
+        0,
+        5,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ALERT_CASES))
+def test_the_alert_commands_count_what_the_checks_count(tmp_path: Path, case: str) -> None:
+    files, not_wired, gaps = ALERT_CASES[case]
+    root = tmp_path / "estate"
+    assert detect(root, files, "MNT-ALERTS-NOT-WIRED").count == not_wired
+    assert detect(root, {}, "REL-ALERT-GAPS").count == gaps
+    assert recount(root, "MNT-ALERTS-NOT-WIRED") == not_wired
+    assert recount(root, "REL-ALERT-GAPS") == gaps

@@ -361,3 +361,36 @@ def test_a_failure_shows_an_exception_type_never_the_estates_text(stderr: str, s
     from tools.checks.reproduce_run import failure
 
     assert failure(1, stderr) == f"the command exited 1 ({shown})"
+
+
+def test_a_count_of_code_is_exact_only_where_the_cluster_and_the_renders_add_nothing() -> None:
+    """REL-ALERT-GAPS reads rules from files: a live rule, or one a chart rendered, may cover a
+    category the files do not (no-live:FIELD, no-code:rendered_alert_rules)."""
+    from agents.offline.challenge_numbers import rendered_rules
+    from tools.inventory.helm_models import HelmRender
+    from tools.inventory.inventory import Records
+    from tools.inventory.models import AlertRule, CodeRef
+
+    spec = ReproSpec(
+        script="alerts_count.py",
+        args=("REL-ALERT-GAPS",),
+        unrendered=True,
+        when=("no-code:rendered_alert_rules", "no-live:alert_rules"),
+    )
+    assert applies(spec, {RENDERED: 5}, cluster=False)
+    assert applies(spec, {}, cluster=True, live_counts={"alert_rules": 0, "workloads": 3})
+    assert not applies(spec, {}, cluster=True, live_counts={"alert_rules": 1})
+    assert not applies(spec, {"rendered_alert_rules": 1}, cluster=False)
+    release = CodeRef(path="apps/prom.yaml", line=1)
+    code = Records(
+        helm_renders=[
+            HelmRender(defined_by="flux", name="p", namespace="m", chart="c", rendered=True, source=release)
+        ],
+        alert_rules=[
+            AlertRule(alert="Rendered", expr="up", source=release),
+            AlertRule(alert="InValues", expr="up", source=CodeRef(path="apps/prom.yaml", line=12)),
+        ],
+    )
+    assert rendered_rules(code) == 1
+    with pytest.raises(ValidationError):
+        ReproSpec(python="1", when=("no-live:",))

@@ -27,7 +27,8 @@ live objects is exact only when the code inventory has no such records, e.g. ``n
 ``no-live-items`` (a count of code is exact when the check counted no live object: the cluster added
 nothing to this number; only for counts the cluster can add to but not take from, such as live
 workloads no code defines; where a live object can take a code item out, a live PDB, NetworkPolicy,
-HPA or claim, the condition is ``no-cluster``).
+HPA or claim, the condition is ``no-cluster``), ``no-live:FIELD`` (the cluster shows no such records:
+a count of code is exact when the cluster adds none, e.g. ``no-live:alert_rules``).
 A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
 (``RENDERED``): they are in no file it reads; nor where a kustomization gives objects their namespace
 (``KUSTOMIZED``): the files do not say it; unless its number depends on neither (``unrendered: true``:
@@ -48,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools import pathnames
 
-WHEN = re.compile(r"^(cluster|no-cluster|no-live-items|no-code:[a-z_]+)$")
+WHEN = re.compile(r"^(cluster|no-cluster|no-live-items|no-(?:code|live):[a-z_]+)$")
 SCRIPTS = Path(__file__).resolve().parent / "reproduce_scripts"
 SCRIPTS_SHOWN = "tools/checks/reproduce_scripts"
 """Where the appendix says the scripts are: their path in infra-audit's source tree."""
@@ -57,6 +58,9 @@ MAIN = "count"
 RENDERED = "rendered_objects"
 """The code counts' key for objects the Helm engine rendered: a ``python:`` or ``script:`` command
 reads the files as written, so it is not exact for an estate that has any (the claim is listed instead)."""
+RENDERED_RULES = "rendered_alert_rules"
+"""The code counts' key for alert rules of Helm-rendered objects (``no-code:rendered_alert_rules``): a
+text check whose number depends on nothing else rendered declares ``unrendered: true`` and this."""
 KUSTOMIZED = "kustomized_files"
 """The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
 a command over the files as written sees them without it, so it is not exact either."""
@@ -98,7 +102,8 @@ class ReproSpec(BaseModel):
     when: tuple[str, ...] = Field(
         default=(),
         description="Conditions for the command to be exact here, all of them: cluster, no-cluster, "
-        "no-code:FIELD (the estate's code has no such records, e.g. no-code:workloads).",
+        "no-code:FIELD (the estate's code has no such records, e.g. no-code:workloads), no-live:FIELD "
+        "(the cluster read has none).",
     )
 
     @model_validator(mode="after")
@@ -114,7 +119,8 @@ class ReproSpec(BaseModel):
             raise ValueError("code: is the $code of a jq entry")
         if any(not WHEN.match(w) for w in self.when):
             raise ValueError(
-                f"when: conditions are cluster, no-cluster, no-live-items or no-code:FIELD, not {self.when}"
+                f"when: conditions are cluster, no-cluster, no-live-items, no-code:FIELD or no-live:FIELD, "
+                f"not {self.when}"
             )
         if set(self.flags) - RG_FLAGS:
             raise ValueError(f"rg flags are limited to {sorted(RG_FLAGS)}")
@@ -244,11 +250,19 @@ def chosen(
     cluster: bool,
     scoped_out: bool = False,
     live_items: bool = False,
+    live_counts: dict[str, int] | None = None,
 ) -> ReproSpec | None:
     """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None."""
     option: ReproSpec | None = spec
     while option is not None:
-        if applies(option, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items):
+        if applies(
+            option,
+            code_counts,
+            cluster=cluster,
+            scoped_out=scoped_out,
+            live_items=live_items,
+            live_counts=live_counts,
+        ):
             return option
         option = option.otherwise
     return None
@@ -261,15 +275,24 @@ def applies(
     cluster: bool,
     scoped_out: bool = False,
     live_items: bool = False,
+    live_counts: dict[str, int] | None = None,
 ) -> bool:
     """Whether the command is exact for this run: its conditions hold (a cluster fact needs a cluster).
 
     ``scoped_out``: the checks left files out as not deployed (``scope.py``). rg skips them
     (``Where.excluded``) and so does a ``script:`` (its arguments); a ``python:`` command reads every
     file, so it is not exact then.
-    ``live_items``: the check counted live objects (the cluster added to its number)."""
+    ``live_items``: the check counted live objects (the cluster added to its number).
+    ``live_counts``: the cluster's records by field (``no-live:FIELD``); None: no cluster was read."""
     if spec.sum is not None and not all(
-        applies(p, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items)
+        applies(
+            p,
+            code_counts,
+            cluster=cluster,
+            scoped_out=scoped_out,
+            live_items=live_items,
+            live_counts=live_counts,
+        )
         for p in spec.sum
     ):
         return False
@@ -292,5 +315,8 @@ def applies(
         if condition == "no-live-items" and live_items:
             return False
         if condition.startswith("no-code:") and code_counts.get(condition.removeprefix("no-code:"), 0):
+            return False
+        live = live_counts or {}
+        if condition.startswith("no-live:") and live.get(condition.removeprefix("no-live:"), 0):
             return False
     return True
