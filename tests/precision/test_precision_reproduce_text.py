@@ -199,3 +199,53 @@ def test_the_alert_commands_count_what_the_checks_count(tmp_path: Path, case: st
     assert detect(root, {}, "REL-ALERT-GAPS").count == gaps
     assert recount(root, "MNT-ALERTS-NOT-WIRED") == not_wired
     assert recount(root, "REL-ALERT-GAPS") == gaps
+
+
+# --------------------------------------------------------- DEC-IMPERATIVE-DOCS, MNT-RUNBOOK-STALE-PATH
+
+RUNBOOK = """\
+# Restore
+
+1. Scale down: `kubectl -n db scale statefulset pg --replicas=0`
+2. Never run `kubectl edit`, `kubectl apply`
+   or `helm upgrade` by hand; Flux reverts them.
+3. To avoid downtime, run `kubectl rollout restart deploy/api` first.
+4. Preview: `kubectl apply --dry-run=server -f x.yaml`
+5. Look: `kubectl -n vault exec vault-0 -- cat /etc/vault.hcl` and `ssh pve cat /etc/exports`
+6. Shell in: `kubectl -n vault exec -it vault-0 -- sh`
+7. `ssh pve exportfs -v` lists; `ssh pve exportfs -ra` reloads.
+8. Fetch: `scp pve:/etc/exports ./exports`; push: `scp ./exports pve:/etc/exports`
+9. `kubectl get pods -n db` and `kubectl logs deploy/api` only read.
+"""
+DOCS_FILES = {
+    "docs/runbooks/restore.md": RUNBOOK,  # steps on lines 3, 6, 9, 10, 11
+    "scripts/reload": '#!/bin/sh\nssh "$HOST" systemctl restart nfs-server\n',  # no extension: a script
+    "scripts/apply.yaml": "command: kubectl apply -f x.yaml\n",  # YAML: the declarative path
+    "Makefile": "deploy:\n\thelm upgrade --install api ./chart\n",
+    "CHANGELOG.md": "- ran `kubectl delete pod x` to fix it\n",  # a changelog: DEC-IMPERATIVE-NOTES
+    "docs/plans/migrate.md": "kubectl apply -f new.yaml\n",  # a plan: DEC-IMPERATIVE-NOTES
+    "apps/api/deploy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api}\n",
+    "docs/paths.md": """\
+See `apps/api/deploy.yaml`, [the script](../scripts/reload) and `./apps/api/deploy.yaml`.
+Stale: `apps/api/old.yaml`, [moved](runbooks/gone.md), `scripts/missing.sh:12`.
+Not paths: `apps/v1`, `https://example.com/a/b.yaml`, `/etc/exports`, `~/.kube/config`, `<app>/values.yaml`.
+Templates: `my-service/values.yaml`, `path/to/file.yaml`, `apps/.../x.yaml`, `NNNN-title/x.md`.
+Elsewhere: `github.com/org/repo/x.yaml`, `org/repo:charts/x.yaml`, `charts/x.yaml` in the platform repo.
+Generated: `stacks/home/terraform.tfstate`; outside: `../../other/x.yaml`.
+""",
+    ".gitignore": "*.tfstate\n",
+    "README.md": "Start with `docs/runbooks/restore.md` and `docs/runbooks/missing.md`.\n",
+}
+
+
+def test_the_docs_commands_count_what_the_checks_count(tmp_path: Path) -> None:
+    root = tmp_path / "estate"
+    steps = detect(root, DOCS_FILES, "DEC-IMPERATIVE-DOCS")
+    runbook = [f"docs/runbooks/restore.md:{n}" for n in (3, 6, 9, 10, 11)]
+    assert [loc.ref for loc in steps.locations] == ["Makefile:2", *runbook, "scripts/reload:2"]
+    assert recount(root, "DEC-IMPERATIVE-DOCS") == steps.count == 7
+    stale = detect(root, {}, "MNT-RUNBOOK-STALE-PATH")
+    assert sorted(loc.subject for loc in stale.locations) == [
+        "apps/api/old.yaml", "docs/runbooks/missing.md", "runbooks/gone.md", "scripts/missing.sh",
+    ]  # fmt: skip
+    assert recount(root, "MNT-RUNBOOK-STALE-PATH") == stale.count == 4

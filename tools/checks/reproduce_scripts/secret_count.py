@@ -41,7 +41,6 @@ printed, and an error prints its exception type, never a line.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import os
 import re
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from estate_files import files
 
 DOCS = (".md", ".markdown", ".rst", ".txt", ".adoc")
 EXAMPLE_WORDS = {"example", "examples", "sample", "samples", "dist"}
@@ -247,52 +247,6 @@ def tokenish(word: str) -> bool:
 
 def is_example(path: str) -> bool:
     return bool(EXAMPLE_WORDS & set(re.split(r"[._-]", os.path.basename(path).lower())))
-
-
-def ignored(rel: str, is_dir: bool, rules: list[tuple[str, str, bool]]) -> bool:
-    """A .gitignore pattern (no negation) of a directory at or above ``rel`` matches it."""
-    for base, pattern, dir_only in rules:
-        if base and not rel.startswith(base + "/"):
-            continue
-        sub = rel[len(base) + 1 :] if base else rel
-        if dir_only and not is_dir:
-            continue
-        anchored = "/" in pattern.rstrip("/")
-        target = sub if anchored else sub.rsplit("/", 1)[-1]
-        if fnmatch.fnmatchcase(target, pattern.strip("/")):
-            return True
-    return False
-
-
-def files(root: Path, skip_dirs: set[str]) -> list[str]:
-    out: list[str] = []
-    rules: list[tuple[str, str, bool]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        if ".gitignore" in filenames:
-            text = (Path(dirpath) / ".gitignore").read_text(encoding="utf-8", errors="replace")
-            for raw in text.splitlines():
-                p = raw.strip()
-                if p and not p.startswith(("#", "!")):
-                    rules.append((rel_dir, p, p.endswith("/")))
-        keep = []
-        for d in sorted(dirnames):
-            rel = f"{rel_dir}/{d}" if rel_dir else d
-            if (
-                d == ".git"
-                or rel in skip_dirs
-                or ignored(rel, True, rules)
-                or os.path.islink(Path(dirpath, d))
-            ):
-                continue
-            keep.append(d)
-        dirnames[:] = keep
-        for f in sorted(filenames):
-            rel = f"{rel_dir}/{f}" if rel_dir else f
-            if not ignored(rel, False, rules) and not os.path.islink(Path(dirpath, f)):
-                out.append(rel)
-    return out
 
 
 def secret_manifest(path: str, text: str, lines: list[str]) -> list[tuple[int, list[str], set[int]]]:
