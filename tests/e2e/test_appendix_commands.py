@@ -172,6 +172,9 @@ def test_the_text_checks_are_recounted_on_every_bundled_estate(reports: dict[str
             assert not [g for g in report.gaps if g.startswith(check)], (estate, check)
     for estate, report in reports.items():
         assert "CANARY" not in report.model_dump_json(), estate
+    kept = [*(REPO / "cassettes").glob("*.yaml"), *(REPO / "reports").rglob("*.*")]
+    assert len(kept) > 5
+    assert [p.name for p in kept if "CANARY-" in p.read_text(encoding="utf-8", errors="replace")] == []
 
 
 def share(report: AuditReport) -> tuple[int, int]:
