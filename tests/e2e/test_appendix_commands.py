@@ -162,9 +162,7 @@ def test_the_text_checks_are_recounted_on_every_bundled_estate(reports: dict[str
     for (check, key), estates in TEXT_CHECKS.items():
         for estate in AUDITED:
             report = reports[estate]
-            recounts = [
-                ev for ev in report.evidence if ev.tool == INDEPENDENT and ev.args.get("id") == check
-            ]
+            recounts = [ev for ev in report.evidence if ev.tool == INDEPENDENT and ev.args.get("id") == check]
             assert bool(recounts) == (estate in estates), (estate, check)
             for ev in recounts:
                 assert key in ev.args["commands"], (estate, check, key)
