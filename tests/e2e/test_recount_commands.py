@@ -213,3 +213,50 @@ def test_a_namespace_kustomize_gives_makes_a_file_command_not_exact(tmp_path: Pa
     verdict = next(v for v in report.verdicts if v.challenger == "numbers" and v.finding in finding.raw_ids)
     assert verdict.action == "CONFIRMED"
     assert not [g for g in report.gaps if "REL-NO-PDB" in g]
+
+
+SECRET = """apiVersion: v1
+kind: Secret
+metadata: {name: demo, namespace: demo}
+stringData:
+  password: Trap-Excluded-77aa
+"""
+RULES = """apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {{name: {name}, namespace: monitoring}}
+spec:
+  groups:
+    - name: g
+      rules:
+        - alert: {name}
+          expr: {expr}
+"""
+
+
+def test_the_text_scripts_read_what_the_checks_read_beside_files_left_out(tmp_path: Path) -> None:
+    """A Secret and a rule file under examples/ (not deployed): the rule is no rule of the estate's, the
+    Secret is no deployed Secret manifest but its password line is still a committed credential. The
+    reader scripts are told the files left out and agree with each check: no correction, no gap."""
+    estate = tmp_path / "estate"
+    (estate / "examples").mkdir(parents=True)
+    (estate / "apps").mkdir()
+    (estate / "examples" / "secret.yaml").write_text(SECRET, encoding="utf-8")
+    job_rule = RULES.format(name="KubeJobFailed", expr="kube_job_status_failed > 0")
+    (estate / "examples" / "rules.yaml").write_text(job_rule, encoding="utf-8")
+    cpu_rule = RULES.format(name="NodeCPUHigh", expr="node_cpu_seconds_total > 1")
+    (estate / "apps" / "rules.yaml").write_text(cpu_rule, encoding="utf-8")  # no kustomization names it
+    (estate / "apps" / "kustomization.yaml").write_text("resources: [ns.yaml]\n", encoding="utf-8")
+    (estate / "apps" / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    settings = RunSettings(estate=estate, estate_label="estate", date="2026-11-20", workdir=tmp_path)
+    report = run_audit(settings, run_id="text-scoped").report
+    assert report is not None
+    recounts = {e.args["id"]: e for e in report.evidence if e.tool == "reproduce"}
+    secret = recounts["SEC-PLAINTEXT-SECRET"]
+    assert (secret.value, secret.measures) == (1, {"locations": 1, "files": 1, "secret_manifests": 0})
+    assert secret.command.endswith("secret_count.py estate count examples/rules.yaml examples/secret.yaml")
+    assert recounts["MNT-ALERTS-NOT-WIRED"].value == 1
+    assert recounts["REL-ALERT-GAPS"].value == 6
+    numbers = [v for v in report.verdicts if v.challenger == "numbers"]
+    assert [v.reason for v in numbers if v.action != "CONFIRMED"] == []
+    assert not [g for g in report.gaps if "standard-tool command" in g or "recount command" in g]
+    assert "Trap-Excluded" not in report.model_dump_json()

@@ -1,6 +1,8 @@
 """Print one alert check's number over an estate's files: the alert rules they hold and what applies them.
 
-A reader's script (the standard library and PyYAML), apart from infra-audit's parser. Alerting rules
+A reader's script (the standard library and PyYAML), apart from infra-audit's parser. It reads every
+file under ROOT but tool caches, SKIP paths (snapshot directories, files the audit left out as not
+deployed) and files over 10 MiB, as the audit's manifest walk does. Alerting rules
 (a rule with ``alert:``; recording rules are not) are read from:
 
 * ``PrometheusRule`` objects (``monitoring.coreos.com``): ``spec.groups``;
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from estate_files import MANIFEST_CAP
 from k8s_objects import walk
 
 CATEGORIES = {
@@ -49,6 +52,8 @@ CATEGORIES = {
     "cert-expiry": r"certmanager_certificate_expiration|CertificateExpir|probe_ssl_earliest_cert_expiry"
     r"|ssl_cert_not_after|x509",
 }
+CACHES = {"node_modules", ".venv", "__pycache__", ".mypy_cache"}
+"""Directories the audit's walk skips besides those ``walk`` skips (.git, .terraform, .terragrunt-cache)."""
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ALERT_LINE = re.compile(r"""^(\s*)(?:-\s*)?alert:\s*["']?([A-Za-z_][\w:-]*)""")
 EXPR_LINE = re.compile(r"^(\s*)(?:-\s*)?expr:\s*[|>]?[-+]?\s*(.*)$")
@@ -127,8 +132,14 @@ class Estate:
         self.named_by: dict[str, set[str]] = {}  # file -> dirs of the kustomizations naming it
         self.roots: list[str] = []  # Flux Kustomization and Argo CD Application paths
         self.flux_paths: list[str] = []
-        for path in walk(root, skip):
-            self.read(path.relative_to(root).as_posix(), path)
+        for path in walk(root, skip):  # every file, as the audit's manifest walk (no .gitignore)
+            rel = path.relative_to(root).as_posix()
+            if CACHES & set(rel.split("/")) or path.is_symlink() or path.stat().st_size > MANIFEST_CAP:
+                continue
+            try:
+                self.read(rel, path)
+            except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
+                print(f"{rel}: skipped, {type(exc).__name__}", file=sys.stderr)
 
     def in_chart(self, rel: str) -> bool:
         parts = rel.split("/")[:-1]
@@ -143,10 +154,7 @@ class Estate:
         if name.endswith(".tpl") or ("templates" in parts[:-1] and "{{" in text):
             self.rules += [(rel, a, e, False) for a, e in from_template(text)]
             return
-        try:
-            docs = list(yaml.safe_load_all(text))
-        except yaml.YAMLError:
-            return
+        docs = list(yaml.safe_load_all(text))
         for doc in (d for d in docs if isinstance(d, dict)):
             self.document(rel, name, doc)
 

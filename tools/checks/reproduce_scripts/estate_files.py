@@ -6,6 +6,8 @@ git's in the part estates use: blank lines and ``#`` comments skipped; ``!`` re-
 ``/`` matches a directory only; a pattern with another ``/`` is anchored to its ``.gitignore``'s
 directory, one without matches a name at any depth; ``*`` and ``?`` stay within a segment, ``**``
 crosses them; the last matching rule wins, and an ignored directory's files are all ignored.
+Files over ``max_bytes`` are left out, as the audit's searches leave them (2 MiB, its default
+``--file-cap``; its manifest reader's is 10 MiB).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import os
 import re
 from pathlib import Path
 
+SEARCH_CAP = 2 * 1024 * 1024
+"""ripgrep's ``--max-filesize`` in the audit's searches (the default file cap)."""
+MANIFEST_CAP = 10 * 1024 * 1024
+"""The audit's manifest reader reads no larger file."""
 Rule = tuple[str, re.Pattern[str], bool, bool]  # (base dir, pattern, directory only, negated)
 
 
@@ -62,7 +68,9 @@ def ignored(rel: str, is_dir: bool, rules: list[Rule]) -> bool:
     return verdict
 
 
-def files(root: Path, skip_dirs: set[str] | frozenset[str] = frozenset()) -> list[str]:
+def files(
+    root: Path, skip_dirs: set[str] | frozenset[str] = frozenset(), max_bytes: int = SEARCH_CAP
+) -> list[str]:
     """Root-relative paths (``/``-separated) of the estate's files, sorted by directory."""
     out: list[str] = []
     rules: list[Rule] = []
@@ -83,6 +91,13 @@ def files(root: Path, skip_dirs: set[str] | frozenset[str] = frozenset()) -> lis
         dirnames[:] = keep
         for f in sorted(filenames):
             rel = f"{rel_dir}/{f}" if rel_dir else f
-            if not os.path.islink(Path(dirpath, f)) and not ignored(rel, False, rules):
-                out.append(rel)
+            path = Path(dirpath, f)
+            if os.path.islink(path) or ignored(rel, False, rules):
+                continue
+            try:
+                if path.stat().st_size > max_bytes:
+                    continue
+            except OSError:
+                continue
+            out.append(rel)
     return out
