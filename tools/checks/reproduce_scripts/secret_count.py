@@ -254,8 +254,8 @@ def secret_manifest(path: str, text: str, lines: list[str]) -> list[tuple[int, l
     out = []
     try:
         docs = list(yaml.compose_all(text))
-    except yaml.YAMLError:
-        return []
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return []  # broken or hostile YAML: the audit reports and skips it; its lines are still read
     for doc in docs:
         if not isinstance(doc, yaml.MappingNode):
             continue
