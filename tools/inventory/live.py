@@ -85,6 +85,7 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "flux_kustomizations": frozenset({"Kustomization"}),
     "flux_sources": frozenset({"GitRepository", "HelmRepository", "OCIRepository"}),
     "argo_apps": frozenset({"Application"}),
+    "backup_schedules": frozenset({"Schedule"}),  # Velero's
     # cluster health (live_health.py): lists only a cluster has
     "services": frozenset({"Service", "EndpointSlice", "Pod"}),
     "load_balancers": frozenset({"Service"}),

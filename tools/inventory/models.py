@@ -20,6 +20,7 @@ from domain.unread import EVERY_KIND as EVERY_KIND
 from domain.unread import SkipReason as SkipReason
 
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
+from tools.inventory.backup_models import BackupSchedule as BackupSchedule
 from tools.inventory.helm_models import HelmRender as HelmRender
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
@@ -359,18 +360,6 @@ class FluxKustomization(Record):
     substitute_from: list[str] = Field(
         default_factory=list, description="postBuild.substituteFrom sources as Kind/name."
     )
-    source: Source
-
-
-class BackupSchedule(Record):
-    """A Velero ``Schedule`` (velero.io) in code: YAML, a Terraform manifest or a chart's render."""
-
-    name: str | None
-    namespace: str | None = None
-    included_namespaces: list[str] = Field(
-        default_factory=list, description="spec.template.includedNamespaces; empty: every namespace."
-    )
-    excluded_namespaces: list[str] = Field(default_factory=list)
     source: Source
 
 

@@ -1,8 +1,9 @@
 """Print one alert check's number over an estate's files: the alert rules they hold and what applies them.
 
 A reader's script (the standard library and PyYAML), apart from infra-audit's parser. It reads every
-file under ROOT but tool caches, SKIP paths (snapshot directories, files the audit left out as not
-deployed) and files over 10 MiB, as the audit's manifest walk does. Alerting rules
+file under ROOT but tool caches, cluster snapshots (a directory holding ``_snapshot.json``), SKIP
+paths (files the audit left out as not deployed) and files over 10 MiB, as the audit's manifest walk
+does. Alerting rules
 (a rule with ``alert:``; recording rules are not) are read from:
 
 * ``PrometheusRule`` objects (``monitoring.coreos.com``): ``spec.groups``;
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from estate_files import MANIFEST_CAP
+from estate_files import MANIFEST_CAP, SNAPSHOT_MARKER
 from k8s_objects import walk
 
 CATEGORIES = {
@@ -116,6 +117,12 @@ def from_template(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def ancestors(rel: str) -> list[str]:
+    """The directories above a file, the estate root left out (a snapshot there is the estate)."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[:d]) for d in range(1, len(parts) + 1)]
+
+
 def local(base: str, entry: str) -> str | None:
     """The root-relative path of a local reference; None for a remote one or one outside the root."""
     if REMOTE.search(entry) or entry.startswith("/"):
@@ -136,6 +143,8 @@ class Estate:
             rel = path.relative_to(root).as_posix()
             if CACHES & set(rel.split("/")) or path.is_symlink() or path.stat().st_size > MANIFEST_CAP:
                 continue
+            if any((root / d / SNAPSHOT_MARKER).is_file() for d in ancestors(rel)):
+                continue  # a cluster snapshot: live state, not code
             try:
                 self.read(rel, path)
             except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed

@@ -1,5 +1,6 @@
 """The files of an estate as ripgrep and git see them: hidden ones too, not ``.git``, not what a
-``.gitignore`` of the estate ignores, not the directories named to skip, no symlink followed.
+``.gitignore`` of the estate ignores, not the directories named to skip nor a cluster snapshot (a
+directory holding ``_snapshot.json``: live state, not code), no symlink followed.
 
 A reader's module (the standard library only) for the other scripts here. The ``.gitignore`` rules are
 git's in the part estates use: blank lines and ``#`` comments skipped; ``!`` re-includes; a trailing
@@ -16,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+SNAPSHOT_MARKER = "_snapshot.json"
 SEARCH_CAP = 2 * 1024 * 1024
 """ripgrep's ``--max-filesize`` in the audit's searches (the default file cap)."""
 MANIFEST_CAP = 10 * 1024 * 1024
@@ -77,6 +79,9 @@ def files(
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
+        if rel_dir and SNAPSHOT_MARKER in filenames:
+            dirnames[:] = []
+            continue
         if ".gitignore" in filenames:
             text = (Path(dirpath) / ".gitignore").read_text(encoding="utf-8", errors="replace")
             rules += rules_of(rel_dir, text)
