@@ -25,8 +25,18 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, chosen, kubectl_form, shell
-from tools.checks.reproduce_run import Listings, run_all
+from tools.checks.reproduce import (
+    HELM_ELSEWHERE,
+    KUSTOMIZED,
+    MAIN,
+    RENDERED,
+    ReproSpec,
+    chosen,
+    kubectl_form,
+    renders_helm,
+    shell,
+)
+from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.kustomize_scope import kustomize_namespaces
@@ -115,19 +125,43 @@ class Recounter:
         counts = {
             **code.counts(),
             RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+            HELM_ELSEWHERE: sum(
+                1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
+            ),
             KUSTOMIZED: len(kustomize_namespaces(code)),
         }
         left_out = self.left_out()
-        where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
+        cache = self.ctx.chart_options.cache_dir
+        where = dataclasses.replace(
+            cctx.where,
+            excluded=left_out,
+            charts=str(cache) if cache is not None else None,
+            **cluster_facts(self.ctx.backend),
+        )
         live_counted = self.counted_live(original)
+        helm = helm_here()
         options = {
             key: chosen(
-                spec, counts, cluster=live is not None, scoped_out=bool(left_out), live_items=live_counted
+                spec,
+                counts,
+                cluster=live is not None,
+                scoped_out=bool(left_out),
+                live_items=live_counted,
+                helm=helm,
             )
             for key, spec in spec_by_id(check_id).reproduce.items()
         }
-        specs = {key: spec for key, spec in options.items() if spec is not None}
+        not_rendered = tuple(
+            f"--not-rendered={r.namespace}/{r.name}"
+            for r in code.helm_renders
+            if not r.rendered and r.defined_by in GITOPS_RELEASES
+        )
+        specs = {
+            key: with_not_rendered(spec, not_rendered) for key, spec in options.items() if spec is not None
+        }
         args: dict[str, Any] = {"id": check_id, "check": original.command}
+        if any(renders_helm(s) for s in specs.values()):
+            args["rendered_by"] = HELM_SEAM
         if not specs:
             text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
             return ToolResult(
@@ -155,6 +189,26 @@ class Recounter:
             measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
             error="; ".join(failed) or None,
         )
+
+
+GITOPS_RELEASES = ("flux", "argocd")
+"""The releases a rendering twin finds itself (``helm_releases.py``): Flux HelmReleases, Argo CD
+Applications."""
+
+
+def helm_here() -> bool:
+    """Whether ``helm template`` can be served in the sandbox: the Helm engine imports here."""
+    from tools.helm.engine import engine_problem
+
+    return engine_problem() is None
+
+
+def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSpec:
+    """A rendering twin told the releases the audit did not render (their charts not in its cache):
+    their objects are in none of its numbers, and the twin leaves them out too."""
+    if not renders_helm(spec) or not not_rendered:
+        return spec
+    return spec.model_copy(update={"args": (*spec.args, *not_rendered)})
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:
