@@ -19,9 +19,11 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,14 +51,16 @@ class Listings:
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
-        self._renders: tempfile.TemporaryDirectory[str] | None = None
+        self._renders: str | None = None
 
     def renders(self) -> str:
         """A directory for this recount's Helm renders (``REPRODUCE_HELM_CACHE``): every command over
-        the same releases reads the first one's render, as helm would print it again."""
+        the same releases reads the first one's render, as helm would print it again. Removed with
+        the listings (or at exit)."""
         if self._renders is None:
-            self._renders = tempfile.TemporaryDirectory(prefix="infra-audit-renders-")
-        return self._renders.name
+            self._renders = tempfile.mkdtemp(prefix="infra-audit-renders-")
+            weakref.finalize(self, shutil.rmtree, self._renders, True)
+        return self._renders
 
     def text(self, backend: KubeBackend, name: str) -> str:
         found = self._texts.get(name)
