@@ -139,7 +139,7 @@ def flux_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
         if build is not None:
             namespace = build[1] or namespace
             text = VAR.sub(lambda m: build[2].get(m.group(1), m.group(2) or m.group(0)), path.read_text("utf-8"))
-            same = [o for o in load(path, text) if meta(o).get("name") == meta(obj).get("name")]
+            same = [o for o in load(path, text) if o.get("kind") == obj["kind"] and meta(o) == meta(obj)]
             hr = same[0] if same else obj
         out.append(flux_release(root, hr, namespace or "default", docs, config))
     return out

@@ -1,0 +1,248 @@
+"""Counts over Helm-rendered objects, recounted through ``helm template`` (``rendered_count.py``).
+
+The reader's script finds the releases itself (``helm_releases.py``), as Flux's helm-controller and
+Argo CD would, and runs ``helm template`` for each; in the sandbox its ``helm`` is infra-audit's Helm
+engine over the run's chart cache (``tools/helm/template_cli.py``). Here: which command is exact where,
+the releases and ``helm template`` arguments the script derives, the same number through the sandbox
+and through a shell with a ``helm`` on PATH, and a render that fails being a failure, never a number.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helm_estates import import_charts
+
+from tools.checks.reproduce import (
+    HELM_ELSEWHERE,
+    KUSTOMIZED,
+    RENDERED,
+    SCRIPTS,
+    ReproSpec,
+    Where,
+    chosen,
+    shell,
+)
+from tools.checks.reproduce_run import Listings, run_spec
+from tools.helm import template_cli
+from tools.sandbox import Jail
+
+REPO = Path(__file__).resolve().parents[2]
+COUNT = ReproSpec(script="objects_count.py", args=("REL-PROBE-ANY",), namespace_free=True)
+
+
+def test_a_script_with_a_rendering_twin_is_exact_through_it_on_a_rendered_estate() -> None:
+    assert chosen(COUNT, {RENDERED: 0}, cluster=False, helm=True) == COUNT  # nothing rendered: as written
+    assert chosen(COUNT, {RENDERED: 5}, cluster=False, helm=False) is None  # no engine: listed
+    twin = chosen(COUNT, {RENDERED: 5}, cluster=False, helm=True)
+    assert twin is not None and twin.script == "rendered_count.py" and twin.args == COUNT.args
+    # a Terraform or Kustomize render: the twin does not find those releases
+    assert chosen(COUNT, {RENDERED: 5, HELM_ELSEWHERE: 1}, cluster=False, helm=True) is None
+    # a kustomization's namespaces: exact only for a count that reads no namespace
+    assert chosen(COUNT, {RENDERED: 5, KUSTOMIZED: 2}, cluster=False, helm=True) == twin
+    namespaced = COUNT.model_copy(update={"namespace_free": False})
+    assert chosen(namespaced, {RENDERED: 5, KUSTOMIZED: 2}, cluster=False, helm=True) is None
+    assert chosen(namespaced, {KUSTOMIZED: 2}, cluster=False, helm=True) is None
+    python = ReproSpec(python="print(1)", namespace_free=True)
+    assert chosen(python, {RENDERED: 5}, cluster=False, helm=True) is None  # no twin for python -c
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+FLUX_KS = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: web, namespace: flux-system}
+spec:
+  path: ./apps/web
+  targetNamespace: media
+  postBuild:
+    substitute: {APP: web}
+    substituteFrom: [{kind: ConfigMap, name: settings}, {kind: Secret, name: secrets}]
+"""
+FLUX_APP = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: flux-system}
+data: {TAG: "1.25"}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: web}
+spec: {url: oci://ghcr.io/example-org/charts/podkit, ref: {tag: 4.0.1}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: web}
+spec:
+  chartRef: {kind: OCIRepository, name: web}
+  values:
+    controllers:
+      main:
+        replicas: 2
+        containers:
+          app:
+            image: {repository: "nginx-${APP}", tag: "${TAG}"}
+            env: {TOKEN: "${FROM_SECRET}"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: side, namespace: tools}
+spec:
+  targetNamespace: other
+  chart: {spec: {chart: side, version: 0.1.0, sourceRef: {kind: HelmRepository, name: charts}}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: charts}
+spec: {url: https://charts.example.org}
+"""
+APPSET = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: platform, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - git:
+        directories: [{path: "charts/*"}, {path: charts/skipped, exclude: true}]
+  template:
+    metadata: {name: "{{ .path.basename }}"}
+    spec:
+      source:
+        path: "{{ .path.path }}"
+        helm: {releaseName: "rel-{{ .path.basename }}", valueFiles: [values.yaml, missing.yaml], ignoreMissingValueFiles: true}
+      destination: {namespace: "ns-{{ index .path.segments 1 }}"}
+"""
+ARGO_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: remote, namespace: argocd}
+spec:
+  source:
+    repoURL: https://charts.example.org
+    chart: remote
+    targetRevision: 2.0.0
+    helm:
+      valuesObject: {replicas: 3}
+      values: "replicas: 9"
+      parameters: [{name: image.tag, value: "7"}, {name: label, value: "007", forceString: true}]
+  destination: {namespace: far}
+"""
+
+
+@pytest.fixture
+def gitops(tmp_path: Path) -> Path:
+    root = tmp_path / "estate"
+    _write(root, "flux/web-ks.yaml", FLUX_KS)
+    _write(root, "apps/web/release.yaml", FLUX_APP)
+    _write(root, "argo/appset.yaml", APPSET)
+    _write(root, "argo/remote.yaml", ARGO_APP)
+    for name in ("one", "skipped"):
+        _write(root, f"charts/{name}/Chart.yaml", f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n")
+        _write(root, f"charts/{name}/values.yaml", "x: 1\n")
+        _write(root, f"charts/{name}/templates/cm.yaml", "kind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n")
+    return root
+
+
+def _reader() -> object:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import helm_releases
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    return helm_releases
+
+
+def test_the_reader_finds_each_release_as_its_controller_would(gitops: Path, tmp_path: Path) -> None:
+    reader = _reader()
+    found = {r.key: r for r in reader.releases(gitops)}  # type: ignore[attr-defined]
+    assert sorted(found) == ["far/remote", "media/web", "ns-one/rel-one", "other/other-side"]
+    web = found["media/web"]  # the Flux Kustomization's targetNamespace and postBuild substitution
+    assert web.chart == ["oci://ghcr.io/example-org/charts/podkit", "--version", "4.0.1"]
+    app = web.values[0]["controllers"]["main"]["containers"]["app"]
+    assert app["image"] == {"repository": "nginx-web", "tag": "1.25"}
+    assert app["env"] == {"TOKEN": "${FROM_SECRET}"}  # a Secret's variable is never read: as written
+    # spec.targetNamespace names the release [targetNamespace-]name (helm-controller's GetReleaseName)
+    assert found["other/other-side"].chart == [
+        "side", "--repo", "https://charts.example.org", "--version", "0.1.0"
+    ]  # fmt: skip
+    one = found["ns-one/rel-one"]  # an ApplicationSet's git directory, charts/skipped excluded
+    assert one.chart == [str(gitops / "charts/one")] and one.value_files == [gitops / "charts/one/values.yaml"]
+    remote = found["far/remote"]  # valuesObject wins over values; parameters are --set, last
+    argv = reader.command(remote, tmp_path)  # type: ignore[attr-defined]
+    assert argv[:9] == [
+        "template", "remote", "remote", "--repo", "https://charts.example.org", "--version", "2.0.0",
+        "--namespace", "far",
+    ]  # fmt: skip
+    assert argv[11:] == ["--set", "image.tag=7", "--set-string", "label=007"]
+    assert Path(argv[10]).read_text(encoding="utf-8") == '{"replicas": 3}'
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return import_charts(tmp_path_factory.mktemp("chart-cache"))
+
+
+@pytest.fixture
+def flux_estate(tmp_path: Path) -> Path:
+    root = tmp_path / "flux"
+    _write(root, "flux/web-ks.yaml", FLUX_KS)
+    _write(root, "apps/web/release.yaml", FLUX_APP)
+    _write(root, "plain/deploy.yaml", PLAIN)
+    return root
+
+
+PLAIN = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain, namespace: media}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: busybox:1}]
+"""
+
+
+def test_the_twin_counts_the_files_and_the_renders_in_the_sandbox_and_the_shell(
+    flux_estate: Path, cache: Path, tmp_path: Path
+) -> None:
+    """The HelmRelease ``side``'s chart is not in the cache: the audit did not render it, the command
+    says so (``--not-rendered``) and leaves it out; the plain Deployment and ``web``'s render count."""
+    twin = ReproSpec(script="rendered_count.py", args=("REL-PROBE-ANY", "--not-rendered=other/other-side"))
+    where = Where(estate=str(flux_estate), charts=str(cache))
+    printed = run_spec(twin, Jail(flux_estate), where, None, Listings())
+    assert printed.value == 2.0 and printed.error is None  # plain (no probes) + web's Deployment
+    shim = tmp_path / "bin" / "helm"
+    _write(shim.parent, "helm", f'#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m tools.helm.template_cli --chart-cache {cache} "$@"\n')  # fmt: skip
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": os.pathsep.join([str(shim.parent), os.environ["PATH"]])}
+    env.pop("REPRODUCE_HELM", None)
+    command = shell(twin, Where(estate=str(flux_estate)))
+    assert command.startswith("python3 tools/checks/reproduce_scripts/rendered_count.py ")
+    done = subprocess.run(["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "2")
+
+
+def test_a_release_the_command_cannot_render_is_a_failure_not_a_number(flux_estate: Path, cache: Path) -> None:
+    """Not told that ``side`` was not rendered, the script's helm fails on it (offline, not in the
+    cache): no number, and the reason shows no text of the estate."""
+    twin = ReproSpec(script="rendered_count.py", args=("REL-PROBE-ANY",))
+    printed = run_spec(twin, Jail(flux_estate), Where(estate=str(flux_estate), charts=str(cache)), None, Listings())
+    assert printed.value is None
+    assert printed.error == "the command exited 1 (an error)"
+
+
+def test_values_files_merge_as_helm_merges_them_a_null_kept_for_the_engine() -> None:
+    merged = template_cli.merge_values({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"c": None}, "d": [2]})
+    assert merged == {"a": {"b": 1, "c": None}, "d": [2]}
+
+
+def test_a_chart_not_in_the_cache_is_one_line_and_exit_1(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--chart-cache", str(cache), "template", "x", "oci://ghcr.io/example-org/charts/absent", "--version", "1.0.0"]  # fmt: skip
+    assert template_cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Error: chart ") and "\n" not in err and "not in the chart cache" in err
