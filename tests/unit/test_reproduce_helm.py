@@ -116,7 +116,10 @@ spec:
     spec:
       source:
         path: "{{ .path.path }}"
-        helm: {releaseName: "rel-{{ .path.basename }}", valueFiles: [values.yaml, missing.yaml], ignoreMissingValueFiles: true}
+        helm:
+          releaseName: "rel-{{ .path.basename }}"
+          valueFiles: [values.yaml, missing.yaml]
+          ignoreMissingValueFiles: true
       destination: {namespace: "ns-{{ index .path.segments 1 }}"}
 """
 ARGO_APP = """apiVersion: argoproj.io/v1alpha1
@@ -145,7 +148,11 @@ def gitops(tmp_path: Path) -> Path:
     for name in ("one", "skipped"):
         _write(root, f"charts/{name}/Chart.yaml", f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n")
         _write(root, f"charts/{name}/values.yaml", "x: 1\n")
-        _write(root, f"charts/{name}/templates/cm.yaml", "kind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n")
+        _write(
+            root,
+            f"charts/{name}/templates/cm.yaml",
+            "kind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n",
+        )
     return root
 
 
@@ -172,7 +179,9 @@ def test_the_reader_finds_each_release_as_its_controller_would(gitops: Path, tmp
         "side", "--repo", "https://charts.example.org", "--version", "0.1.0"
     ]  # fmt: skip
     one = found["ns-one/rel-one"]  # an ApplicationSet's git directory, charts/skipped excluded
-    assert one.chart == [str(gitops / "charts/one")] and one.value_files == [gitops / "charts/one/values.yaml"]
+    assert one.chart == [str(gitops / "charts/one")] and one.value_files == [
+        gitops / "charts/one/values.yaml"
+    ]
     remote = found["far/remote"]  # valuesObject wins over values; parameters are --set, last
     argv = reader.command(remote, tmp_path)  # type: ignore[attr-defined]
     assert argv[:9] == [
@@ -217,21 +226,28 @@ def test_the_twin_counts_the_files_and_the_renders_in_the_sandbox_and_the_shell(
     printed = run_spec(twin, Jail(flux_estate), where, None, Listings())
     assert printed.value == 2.0 and printed.error is None  # plain (no probes) + web's Deployment
     shim = tmp_path / "bin" / "helm"
-    _write(shim.parent, "helm", f'#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m tools.helm.template_cli --chart-cache {cache} "$@"\n')  # fmt: skip
+    engine = f"{sys.executable} -m tools.helm.template_cli --chart-cache {cache}"
+    _write(shim.parent, "helm", f'#!/bin/sh\nPYTHONPATH={REPO} exec {engine} "$@"\n')
     shim.chmod(0o755)
     env = {**os.environ, "PATH": os.pathsep.join([str(shim.parent), os.environ["PATH"]])}
     env.pop("REPRODUCE_HELM", None)
     command = shell(twin, Where(estate=str(flux_estate)))
     assert command.startswith("python3 tools/checks/reproduce_scripts/rendered_count.py ")
-    done = subprocess.run(["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
     assert (done.returncode, done.stdout.strip()) == (0, "2")
 
 
-def test_a_release_the_command_cannot_render_is_a_failure_not_a_number(flux_estate: Path, cache: Path) -> None:
+def test_a_release_the_command_cannot_render_is_a_failure_not_a_number(
+    flux_estate: Path, cache: Path
+) -> None:
     """Not told that ``side`` was not rendered, the script's helm fails on it (offline, not in the
     cache): no number, and the reason shows no text of the estate."""
     twin = ReproSpec(script="rendered_count.py", args=("REL-PROBE-ANY",))
-    printed = run_spec(twin, Jail(flux_estate), Where(estate=str(flux_estate), charts=str(cache)), None, Listings())
+    printed = run_spec(
+        twin, Jail(flux_estate), Where(estate=str(flux_estate), charts=str(cache)), None, Listings()
+    )
     assert printed.value is None
     assert printed.error == "the command exited 1 (an error)"
 
@@ -241,8 +257,11 @@ def test_values_files_merge_as_helm_merges_them_a_null_kept_for_the_engine() -> 
     assert merged == {"a": {"b": 1, "c": None}, "d": [2]}
 
 
-def test_a_chart_not_in_the_cache_is_one_line_and_exit_1(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--chart-cache", str(cache), "template", "x", "oci://ghcr.io/example-org/charts/absent", "--version", "1.0.0"]  # fmt: skip
+def test_a_chart_not_in_the_cache_is_one_line_and_exit_1(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = "oci://ghcr.io/example-org/charts/absent"
+    argv = ["--chart-cache", str(cache), "template", "x", chart, "--version", "1.0.0"]
     assert template_cli.main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: chart ") and "\n" not in err and "not in the chart cache" in err

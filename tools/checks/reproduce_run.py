@@ -223,7 +223,9 @@ def helm_env(where: Where, renders: str) -> dict[str, str]:
         **os.environ,
         "REPRODUCE_HELM": shlex.join(helm),
         "REPRODUCE_HELM_CACHE": renders,
-        "PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
     }
 
 

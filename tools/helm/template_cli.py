@@ -83,7 +83,9 @@ def _cached(cache: ChartCache | None, repository: str, name: str, version: str |
 def _dependencies(chart_dir: Path, cache: ChartCache | None) -> dict[str, bytes]:
     """``charts/NAME-VERSION.tgz`` of each dependency not vendored in ``charts/``, from the cache."""
     meta = engine.parse_meta((chart_dir / "Chart.yaml").read_bytes())
-    vendored = {p.name for p in (chart_dir / "charts").glob("*")} if (chart_dir / "charts").is_dir() else set()
+    vendored = (
+        {p.name for p in (chart_dir / "charts").glob("*")} if (chart_dir / "charts").is_dir() else set()
+    )
     out: dict[str, bytes] = {}
     for dep in meta.dependencies:
         name, version = str(dep["name"]), str(dep.get("version") or "")

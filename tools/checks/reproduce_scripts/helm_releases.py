@@ -62,7 +62,7 @@ class Release:
     name: str
     namespace: str
     chart: list[str]
-    """``helm template``'s arguments after the name: the chart and how to find it (``--version``, ``--repo``)."""
+    """``helm template``'s arguments after the name: the chart, ``--version``, ``--repo``."""
     values: list[Obj] = field(default_factory=list)
     value_files: list[Path] = field(default_factory=list)
     sets: list[str] = field(default_factory=list)
@@ -115,11 +115,18 @@ def api(obj: Obj, group: str, kind: str) -> bool:
 # ------------------------------------------------------------------------------------------- Flux
 
 
+def substitute(text: str, variables: dict[str, str]) -> str:
+    """Flux's ``postBuild`` substitution: ``${VAR}`` (``${VAR:=default}``); an unknown one as written."""
+    return VAR.sub(lambda m: variables.get(m.group(1), m.group(2) or m.group(0)), text)
+
+
 def flux_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
     config = {meta(o).get("name"): o for _, o in docs if o.get("kind") == "ConfigMap"}
     builds = []
     for _, ks in docs:
-        if api(ks, "kustomize.toolkit.fluxcd.io", "Kustomization") and isinstance(d(ks, "spec").get("path"), str):
+        if api(ks, "kustomize.toolkit.fluxcd.io", "Kustomization") and isinstance(
+            d(ks, "spec").get("path"), str
+        ):
             post = d(d(ks, "spec"), "postBuild")
             variables: dict[str, str] = {}
             for ref in seq(post, "substituteFrom"):
@@ -133,19 +140,23 @@ def flux_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
         if not api(obj, "helm.toolkit.fluxcd.io", "HelmRelease"):
             continue
         build = max(
-            (b for b in builds if path.resolve().is_relative_to(b[0])), key=lambda b: len(str(b[0])), default=None
+            (b for b in builds if path.resolve().is_relative_to(b[0])),
+            key=lambda b: len(str(b[0])),
+            default=None,
         )
         hr, namespace = obj, meta(obj).get("namespace")
         if build is not None:
             namespace = build[1] or namespace
-            text = VAR.sub(lambda m: build[2].get(m.group(1), m.group(2) or m.group(0)), path.read_text("utf-8"))
+            text = substitute(path.read_text("utf-8"), build[2])
             same = [o for o in load(path, text) if o.get("kind") == obj["kind"] and meta(o) == meta(obj)]
             hr = same[0] if same else obj
         out.append(flux_release(root, hr, namespace or "default", docs, config))
     return out
 
 
-def flux_release(root: Path, hr: Obj, own_ns: str, docs: list[tuple[Path, Obj]], config: dict[Any, Obj]) -> Release:
+def flux_release(
+    root: Path, hr: Obj, own_ns: str, docs: list[tuple[Path, Obj]], config: dict[Any, Obj]
+) -> Release:
     spec = d(hr, "spec")
     target = spec.get("targetNamespace")
     name = spec.get("releaseName") or (f"{target}-{meta(hr).get('name')}" if target else meta(hr).get("name"))
@@ -181,7 +192,10 @@ def flux_release(root: Path, hr: Obj, own_ns: str, docs: list[tuple[Path, Obj]],
             if isinstance(text, str):
                 release.values.append(yaml.safe_load(text) or {})
             else:
-                print(f"release {release.key}: valuesFrom ConfigMap {ref.get('name')} not in the estate", file=sys.stderr)
+                print(
+                    f"release {release.key}: valuesFrom ConfigMap {ref.get('name')} not in the estate",
+                    file=sys.stderr,
+                )
     if isinstance(spec.get("values"), dict):
         release.values.append(spec["values"])
     return release
@@ -217,12 +231,20 @@ def applications(root: Path, docs: list[tuple[Path, Obj]]) -> list[Obj]:
             dirs = seq(d(gen, "git"), "directories")
             found: set[Path] = set()
             for entry in dirs:
-                matched = {p for p in root.glob(str(entry.get("path"))) if p.is_dir() and ".git" not in p.parts}
+                matched = {
+                    p for p in root.glob(str(entry.get("path"))) if p.is_dir() and ".git" not in p.parts
+                }
                 found = found - matched if entry.get("exclude") else found | matched
             for directory in sorted(found):
                 rel = directory.relative_to(root).as_posix()
-                params = {"path_path": rel, "path_basename": directory.name, "path_segments": rel.split("/"),
-                          "path": rel, "path_basenameNormalized": re.sub(r"[^a-z0-9-]", "-", directory.name.lower())}  # fmt: skip
+                normalized = re.sub(r"[^a-z0-9-]", "-", directory.name.lower())
+                params = {
+                    "path_path": rel,
+                    "path_basename": directory.name,
+                    "path_segments": rel.split("/"),
+                    "path": rel,
+                    "path_basenameNormalized": normalized,
+                }
                 apps.append(expand(d(d(appset, "spec"), "template"), params))
     return apps
 
@@ -231,7 +253,9 @@ def argo_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
     out = []
     for app in applications(root, docs):
         spec = d(app, "spec")
-        sources = ([d(spec, "source")] if spec.get("source") else []) + [s for s in seq(spec, "sources") if isinstance(s, dict)]
+        sources = ([d(spec, "source")] if spec.get("source") else []) + [
+            s for s in seq(spec, "sources") if isinstance(s, dict)
+        ]
         refs = {s["ref"]: s for s in sources if s.get("ref")}
         namespace = str(d(spec, "destination").get("namespace") or meta(app).get("namespace") or "default")
         for src in sources:
@@ -254,7 +278,9 @@ def argo_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
                 continue
             for file in seq(helm, "valueFiles"):
                 head, _, rest = str(file).partition("/")
-                path = root / rest if head.startswith("$") and head[1:] in refs else (base or root) / str(file)
+                path = (
+                    root / rest if head.startswith("$") and head[1:] in refs else (base or root) / str(file)
+                )
                 if path.is_file():
                     release.value_files.append(path)
                 elif helm.get("ignoreMissingValueFiles") is not True:
@@ -284,8 +310,12 @@ def helm() -> list[str]:
 
 def needs_dependencies(chart_dir: Path) -> bool:
     chart = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8")) or {}
-    vendored = {p.name for p in (chart_dir / "charts").glob("*")} if (chart_dir / "charts").is_dir() else set()
-    return any(not any(v.startswith(str(dep.get("name"))) for v in vendored) for dep in seq(chart, "dependencies"))
+    vendored = (
+        {p.name for p in (chart_dir / "charts").glob("*")} if (chart_dir / "charts").is_dir() else set()
+    )
+    return any(
+        not any(v.startswith(str(dep.get("name"))) for v in vendored) for dep in seq(chart, "dependencies")
+    )
 
 
 def command(release: Release, scratch: Path) -> list[str]:
@@ -324,7 +354,9 @@ def memo(release: Release) -> Path | None:
     if not where:
         return None
     files = [f.read_text(encoding="utf-8") for f in release.value_files]
-    key = json.dumps([release.name, release.namespace, release.chart, files, release.values, release.sets], default=str)
+    key = json.dumps(
+        [release.name, release.namespace, release.chart, files, release.values, release.sets], default=str
+    )
     return Path(where) / f"{hashlib.sha256(key.encode()).hexdigest()}.yaml"
 
 
@@ -344,7 +376,9 @@ def run(argv: list[str], release: Release) -> str:
     return done.stdout
 
 
-def rendered(root: Path, skip: tuple[str, ...] = (), left_out: set[str] | frozenset[str] = frozenset()) -> list[Obj]:
+def rendered(
+    root: Path, skip: tuple[str, ...] = (), left_out: set[str] | frozenset[str] = frozenset()
+) -> list[Obj]:
     """The objects of every release except those in ``left_out`` (``namespace/name``)."""
     with tempfile.TemporaryDirectory(prefix="helm-values-") as tmp:
         return [o for r in releases(root, skip) if r.key not in left_out for o in render(r, Path(tmp))]

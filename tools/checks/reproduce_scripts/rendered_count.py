@@ -6,7 +6,8 @@ releases the estate's Flux and Argo CD objects declare (``helm_releases.py``). `
 leaves a release out: the audit could not render it (its chart was not in its chart cache), so its
 objects are in no number it reports either.
 
-    python3 tools/checks/reproduce_scripts/rendered_count.py ROOT CHECK[:MEASURE] [--not-rendered=NS/NAME ...] [SKIP_DIR ...]
+    python3 tools/checks/reproduce_scripts/rendered_count.py ROOT CHECK[:MEASURE] \
+        [--not-rendered=NS/NAME ...] [SKIP_DIR ...]
 """
 
 from __future__ import annotations
