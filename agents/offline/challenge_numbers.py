@@ -16,6 +16,7 @@ Recount evidence gets the original id with a ``.r`` suffix, so the appendix show
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import (
+    BUILT,
     HELM_ELSEWHERE,
     KUSTOMIZED,
     MAIN,
@@ -39,7 +41,9 @@ from tools.checks.reproduce import (
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.inventory import Records
 from tools.inventory.kustomize_scope import kustomize_namespaces
+from tools.inventory.models import CodeRef
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -128,7 +132,7 @@ class Recounter:
             HELM_ELSEWHERE: sum(
                 1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
             ),
-            KUSTOMIZED: len(kustomize_namespaces(code)),
+            **kustomize_facts(code),
         }
         left_out = self.left_out()
         cache = self.ctx.chart_options.cache_dir
@@ -209,6 +213,44 @@ def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSp
     if not renders_helm(spec) or not not_rendered:
         return spec
     return spec.model_copy(update={"args": (*spec.args, *not_rendered)})
+
+
+OBJECT_RECORDS = (
+    "workloads", "pvcs", "namespaces", "pdbs", "hpas", "network_policies", "quotas", "roles",
+    "bindings", "policies", "helm_releases",
+)  # fmt: skip
+"""The records of objects whose namespace a count may read (not a GitOps object's own: a Flux
+Kustomization's, an ApplicationSet's namespace is in no count; nor a Secret's: no script count reads it)."""
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def kustomize_facts(code: Records) -> dict[str, int]:
+    """What a command over the files as written cannot see of Kustomize: files whose objects a
+    kustomization puts in a namespace (``KUSTOMIZED``; only files holding objects a count reads the
+    namespace of), objects a build made that no file holds as such (cited at the kustomization:
+    ``BUILT``), and of those the Namespaces (``built_namespaces``, a ``no-code:`` condition of the
+    counts that read Namespace objects)."""
+    namespaced = kustomize_namespaces(code)
+    holding = {
+        ref.path
+        for name in OBJECT_RECORDS
+        for record in getattr(code, name)
+        if isinstance(ref := getattr(record, "source", None), CodeRef)
+    }
+    built = {
+        name: sum(
+            1
+            for record in getattr(code, name)
+            if isinstance(ref := getattr(record, "source", None), CodeRef)
+            and posixpath.basename(ref.path) in KUSTOMIZATION_FILES
+        )
+        for name in OBJECT_RECORDS
+    }
+    return {
+        KUSTOMIZED: len(set(namespaced) & holding),
+        BUILT: sum(n for name, n in built.items() if name != "namespaces"),
+        "built_namespaces": built["namespaces"],
+    }
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from helm_estates import import_charts
 
+from agents.offline.challenge_numbers import kustomize_facts
 from tools.checks.reproduce import (
+    BUILT,
     HELM_ELSEWHERE,
     KUSTOMIZED,
     RENDERED,
@@ -29,6 +31,9 @@ from tools.checks.reproduce import (
 )
 from tools.checks.reproduce_run import Listings, run_spec
 from tools.helm import template_cli
+from tools.inventory.inventory import Records
+from tools.inventory.models import Kustomization, Namespace, Workload
+from tools.inventory.sources import CodeRef
 from tools.sandbox import Jail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,6 +54,36 @@ def test_a_script_with_a_rendering_twin_is_exact_through_it_on_a_rendered_estate
     assert chosen(namespaced, {KUSTOMIZED: 2}, cluster=False, helm=True) is None
     python = ReproSpec(python="print(1)", namespace_free=True)
     assert chosen(python, {RENDERED: 5}, cluster=False, helm=True) is None  # no twin for python -c
+
+
+def test_a_kustomize_build_blocks_a_file_command_only_where_a_count_reads_what_it_made() -> None:
+    """flux-homelab: its kustomizations namespace only Flux Kustomizations (no count reads their
+    namespace) and make the Namespaces from a component (only the Pod Security counts read those)."""
+
+    def at(path: str) -> CodeRef:
+        return CodeRef(path=path, line=1)
+
+    code = Records(
+        kustomizations=[
+            Kustomization(
+                path="apps/kustomization.yaml",
+                namespace="home",
+                resources=["ks.yaml", "deploy.yaml"],
+                source=at("apps/kustomization.yaml"),
+            )  # fmt: skip
+        ],
+        namespaces=[Namespace(name="home", origin="manifest", source=at("apps/kustomization.yaml"))],
+    )
+    facts = kustomize_facts(code)
+    assert facts == {"kustomized_files": 0, BUILT: 0, "built_namespaces": 1}
+    code.workloads.append(
+        Workload(kind="Deployment", name="w", origin="manifest", source=at("apps/deploy.yaml"))
+    )
+    assert kustomize_facts(code)["kustomized_files"] == 1  # a workload's namespace is the kustomization's
+    pss = ReproSpec(script="objects_count.py", args=("SEC-NO-PSS",), when=("no-code:built_namespaces",))
+    assert chosen(pss, {RENDERED: 3, **facts}, cluster=False, helm=True) is None
+    assert chosen(COUNT, {RENDERED: 3, **facts}, cluster=False, helm=True) is not None
+    assert chosen(COUNT, {RENDERED: 3, **facts, BUILT: 1}, cluster=False, helm=True) is None
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -182,6 +217,9 @@ def test_the_reader_finds_each_release_as_its_controller_would(gitops: Path, tmp
     assert one.chart == [str(gitops / "charts/one")] and one.value_files == [
         gitops / "charts/one/values.yaml"
     ]
+    objs = {(o["kind"], o["metadata"].get("namespace")) for o in reader.placed(gitops, reader.documents(gitops, ()))}  # type: ignore[attr-defined]  # fmt: skip
+    assert ("HelmRelease", "media") in objs  # what the Flux Kustomization deploys is in its targetNamespace
+    assert ("ConfigMap", "media") in objs and ("Kustomization", "flux-system") in objs  # outside: as written
     remote = found["far/remote"]  # valuesObject wins over values; parameters are --set, last
     argv = reader.command(remote, tmp_path)  # type: ignore[attr-defined]
     assert argv[:9] == [

@@ -66,6 +66,10 @@ reads the files as written, so it is not exact for an estate that has any (the c
 HELM_ELSEWHERE = "helm_renders_elsewhere"
 """The code counts' key for releases rendered that are not a Flux HelmRelease or an Argo CD Application
 (Terraform ``helm_release``, Kustomize ``helmCharts``): no rendering twin finds those."""
+BUILT = "kustomize_built"
+"""The code counts' key for objects a Kustomize build made that no file holds as such (a component's,
+a generator's; cited at the kustomization), Namespaces aside (``built_namespaces``, a ``no-code:``
+condition of the counts that read them): a command over the files as written is not exact then."""
 HELM_TWINS = {"objects_count.py": "rendered_count.py"}
 """A script over the files as written -> its twin over them and the estate's Helm renders."""
 KUSTOMIZED = "kustomized_files"
@@ -311,6 +315,8 @@ def applies(
     if reads_files and not spec.unrendered:
         if code_counts.get(KUSTOMIZED, 0) and not spec.namespace_free:
             return False  # it reads the files as written: not the namespaces Kustomize gives them
+        if code_counts.get(BUILT, 0):
+            return False  # nor the objects a Kustomize build made
         twin_ok = renders_helm(spec) and not code_counts.get(HELM_ELSEWHERE, 0)
         if code_counts.get(RENDERED, 0) and not twin_ok:
             return False  # nor what Helm rendered

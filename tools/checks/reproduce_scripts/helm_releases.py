@@ -120,30 +120,55 @@ def substitute(text: str, variables: dict[str, str]) -> str:
     return VAR.sub(lambda m: variables.get(m.group(1), m.group(2) or m.group(0)), text)
 
 
-def flux_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
+Build = tuple[Path, Any, dict[str, str]]
+"""A Flux Kustomization: the directory it builds, its ``targetNamespace``, its substitution variables."""
+
+
+def flux_builds(root: Path, docs: list[tuple[Path, Obj]]) -> list[Build]:
     config = {meta(o).get("name"): o for _, o in docs if o.get("kind") == "ConfigMap"}
     builds = []
     for _, ks in docs:
-        if api(ks, "kustomize.toolkit.fluxcd.io", "Kustomization") and isinstance(
-            d(ks, "spec").get("path"), str
-        ):
-            post = d(d(ks, "spec"), "postBuild")
+        spec = d(ks, "spec")
+        if api(ks, "kustomize.toolkit.fluxcd.io", "Kustomization") and isinstance(spec.get("path"), str):
+            post = d(spec, "postBuild")
             variables: dict[str, str] = {}
             for ref in seq(post, "substituteFrom"):
                 if isinstance(ref, dict) and ref.get("kind") == "ConfigMap":
                     variables.update({k: str(v) for k, v in d(config.get(ref.get("name")), "data").items()})
             variables.update({k: str(v) for k, v in d(post, "substitute").items()})
-            target = (root / d(ks, "spec")["path"]).resolve()
-            builds.append((target, d(ks, "spec").get("targetNamespace"), variables))
+            builds.append(((root / spec["path"]).resolve(), spec.get("targetNamespace"), variables))
+    return builds
+
+
+def build_of(path: Path, builds: list[Build]) -> Build | None:
+    """The Flux Kustomization that deploys the file: the deepest whose directory holds it."""
+    inside = [b for b in builds if path.resolve().is_relative_to(b[0])]
+    return max(inside, key=lambda b: len(str(b[0])), default=None)
+
+
+def placed(root: Path, docs: list[tuple[Path, Obj]]) -> list[Obj]:
+    """The files' objects, each namespaced object in the ``targetNamespace`` of the Flux Kustomization
+    that deploys it, if it has one (Flux sets it on every namespaced object it applies)."""
+    builds = flux_builds(root, docs)
+    out = []
+    for path, obj in docs:
+        if not isinstance(obj.get("kind"), str):
+            continue
+        build = build_of(path, builds)
+        if build is not None and build[1] and obj["kind"] not in CLUSTER_SCOPED:
+            obj = {**obj, "metadata": {**meta(obj), "namespace": build[1]}}
+        out.append(obj)
+    return out
+
+
+def flux_releases(root: Path, docs: list[tuple[Path, Obj]]) -> list[Release]:
+    config = {meta(o).get("name"): o for _, o in docs if o.get("kind") == "ConfigMap"}
+    builds = flux_builds(root, docs)
     out = []
     for path, obj in docs:
         if not api(obj, "helm.toolkit.fluxcd.io", "HelmRelease"):
             continue
-        build = max(
-            (b for b in builds if path.resolve().is_relative_to(b[0])),
-            key=lambda b: len(str(b[0])),
-            default=None,
-        )
+        build = build_of(path, builds)
         hr, namespace = obj, meta(obj).get("namespace")
         if build is not None:
             namespace = build[1] or namespace
