@@ -70,7 +70,7 @@ def test_a_kustomize_build_blocks_a_file_command_only_where_a_count_reads_what_i
                 namespace="home",
                 resources=["ks.yaml", "deploy.yaml"],
                 source=at("apps/kustomization.yaml"),
-            )  # fmt: skip
+            )
         ],
         namespaces=[Namespace(name="home", origin="manifest", source=at("apps/kustomization.yaml"))],
     )
@@ -217,7 +217,8 @@ def test_the_reader_finds_each_release_as_its_controller_would(gitops: Path, tmp
     assert one.chart == [str(gitops / "charts/one")] and one.value_files == [
         gitops / "charts/one/values.yaml"
     ]
-    objs = {(o["kind"], o["metadata"].get("namespace")) for o in reader.placed(gitops, reader.documents(gitops, ()))}  # type: ignore[attr-defined]  # fmt: skip
+    placed = reader.placed(gitops, reader.documents(gitops, ()))  # type: ignore[attr-defined]
+    objs = {(o["kind"], o["metadata"].get("namespace")) for o in placed}
     assert ("HelmRelease", "media") in objs  # what the Flux Kustomization deploys is in its targetNamespace
     assert ("ConfigMap", "media") in objs and ("Kustomization", "flux-system") in objs  # outside: as written
     remote = found["far/remote"]  # valuesObject wins over values; parameters are --set, last
