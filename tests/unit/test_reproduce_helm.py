@@ -304,3 +304,36 @@ def test_a_chart_not_in_the_cache_is_one_line_and_exit_1(
     assert template_cli.main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: chart ") and "\n" not in err and "not in the chart cache" in err
+
+
+POLICY_RELEASE = """apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: raw, namespace: kyverno}
+spec: {url: oci://ghcr.io/example-org/charts/raw, ref: {tag: 2.0.0}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: policies, namespace: kyverno}
+spec:
+  chartRef: {kind: OCIRepository, name: raw}
+  values:
+    resources:
+      - apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata: {name: verify}
+        spec:
+          rules: [{name: sig, verifyImages: [{imageReferences: ["*"]}]}]
+"""
+
+
+def test_a_policy_a_chart_renders_verifies_images_as_one_written_would(tmp_path: Path, cache: Path) -> None:
+    """SEC-NO-IMAGE-VERIFY: the Kyverno verifyImages policy is in no file, only in the raw chart's
+    render; the files-only command counts verification missing, the rendering twin does not."""
+    root = tmp_path / "policies"
+    _write(root, "kyverno/release.yaml", POLICY_RELEASE)
+    where = Where(estate=str(root), charts=str(cache))
+    files = ReproSpec(script="ci_count.py", args=("SEC-NO-IMAGE-VERIFY",))
+    twin = chosen(files, {RENDERED: 1}, cluster=False, helm=True)
+    assert twin is not None and twin.script == "rendered_ci_count.py"
+    assert run_spec(files, Jail(root), where, None, Listings()).value == 2.0  # verification, scanning
+    assert run_spec(twin, Jail(root), where, None, Listings()).value == 1.0  # scanning only

@@ -70,8 +70,9 @@ BUILT = "kustomize_built"
 """The code counts' key for objects a Kustomize build made that no file holds as such (a component's,
 a generator's; cited at the kustomization), Namespaces aside (``built_namespaces``, a ``no-code:``
 condition of the counts that read them): a command over the files as written is not exact then."""
-HELM_TWINS = {"objects_count.py": "rendered_count.py"}
-"""A script over the files as written -> its twin over them and the estate's Helm renders."""
+HELM_TWINS = {"objects_count.py": "rendered_count.py", "ci_count.py": "rendered_ci_count.py"}
+"""A script over the files as written -> its twin over them and the estate's Helm renders (same
+arguments, same checks)."""
 KUSTOMIZED = "kustomized_files"
 """The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
 a command over the files as written sees them without it, so it is not exact either."""
