@@ -337,3 +337,54 @@ def test_a_policy_a_chart_renders_verifies_images_as_one_written_would(tmp_path:
     assert twin is not None and twin.script == "rendered_ci_count.py"
     assert run_spec(files, Jail(root), where, None, Listings()).value == 2.0  # verification, scanning
     assert run_spec(twin, Jail(root), where, None, Listings()).value == 1.0  # scanning only
+
+
+def _backup_rule() -> object:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import backup_count
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    return backup_count
+
+
+def _obj(kind: str, name: str, ns: str | None = "db", **spec: object) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def _job(name: str, ns: str = "db", claim: str | None = None, args: list[str] | None = None, **spec: object):  # type: ignore[no-untyped-def]
+    volumes = [{"name": "v", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
+    pod = {"containers": [{"name": "c", "args": args or []}], "volumes": volumes}
+    return _obj("CronJob", name, ns, jobTemplate={"spec": {"template": {"spec": pod}}}, **spec)
+
+
+PVC = _obj("PersistentVolumeClaim", "data")
+MYSQL = _obj("StatefulSet", "mysql", replicas=2, volumeClaimTemplates=[{"metadata": {"name": "vol"}}])
+
+
+@pytest.mark.parametrize(
+    ("jobs", "expected"),
+    [
+        ([], 3),  # data, vol-mysql-0, vol-mysql-1
+        ([_job("nightly-backup", claim="data")], 2),  # mounts it
+        ([_job("nightly-backup", suspend=True, claim="data")], 3),  # suspended: covers nothing
+        ([_job("nightly", claim="data")], 3),  # not a backup job by its name
+        ([_job("mysql-dump")], 1),  # names the StatefulSet: both of its claims
+        ([_job("dump", ns="ops", args=["-h", "mysql"])], 3),  # another namespace's mysql
+        ([_job("dump", ns="ops", args=["-h", "mysql.db"])], 1),  # the service form
+        ([_job("dump", args=["mysqldump"])], 3),  # not a whole word
+        ([{**_obj("Schedule", "all", "velero"), "apiVersion": "velero.io/v1"}], 0),
+        (
+            [
+                {
+                    **_obj("Schedule", "x", "velero", template={"excludedNamespaces": ["db"]}),
+                    "apiVersion": "velero.io/v1",
+                }
+            ],
+            3,
+        ),
+    ],
+)
+def test_the_backup_rule_reads_as_the_check_defines_it(jobs: list[dict[str, object]], expected: int) -> None:
+    rule = _backup_rule()
+    assert rule.pvc_no_backup([PVC, MYSQL, *jobs]) == expected  # type: ignore[attr-defined]

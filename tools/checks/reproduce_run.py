@@ -207,8 +207,10 @@ def _python(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Pr
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 HELM_SEAM = (
-    "helm template here is infra-audit's Helm engine (helm-python-sdk, Helm's Go SDK; "
-    "tools/helm/template_cli.py), offline, charts from the run's chart cache"
+    "renders: the script runs `helm template` for each release it finds (with Helm on your PATH); "
+    "at audit time that was infra-audit's Helm engine (helm-python-sdk, Helm's Go SDK: "
+    "tools/helm/template_cli.py), offline, charts from the run's chart cache; --not-rendered: releases "
+    "whose chart was not in the cache, in none of the audit's numbers"
 )
 """What renders a rendering twin's ``helm template`` in the recount: the appendix says so."""
 
