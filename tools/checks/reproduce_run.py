@@ -16,7 +16,6 @@ recount (``Listings``): at 10k pods, writing them, reading them back and writing
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -216,18 +215,16 @@ HELM_SEAM = (
 
 
 def helm_env(where: Where, renders: str) -> dict[str, str]:
-    """The environment of a rendering twin in the sandbox: its ``helm`` is infra-audit's Helm engine
-    (``tools/helm/template_cli.py``, the chart cache only, no network; there is no helm binary)."""
+    """The whole environment of a rendering twin in the sandbox: its ``helm`` is infra-audit's Helm
+    engine (``tools/helm/template_cli.py``, the chart cache only, no network; there is no helm binary).
+    Nothing of the audit's own environment is passed on."""
     helm = [sys.executable, "-m", "tools.helm.template_cli"]
     if where.charts is not None:
         helm += ["--chart-cache", where.charts]
     return {
-        **os.environ,
         "REPRODUCE_HELM": shlex.join(helm),
         "REPRODUCE_HELM_CACHE": renders,
-        "PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        ),
+        "PYTHONPATH": str(SOURCE_ROOT),
     }
 
 
