@@ -16,6 +16,7 @@ Recount evidence gets the original id with a ``.r`` suffix, so the appendix show
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,19 +27,24 @@ from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import (
+    BUILT,
+    HELM_ELSEWHERE,
     KUSTOMIZED,
     MAIN,
     RENDERED,
     RENDERED_RULES,
+    ReproSpec,
     chosen,
     kubectl_form,
+    renders_helm,
     shell,
 )
-from tools.checks.reproduce_run import Listings, run_all
+from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.inventory import Records
 from tools.inventory.kustomize_scope import kustomize_namespaces
+from tools.inventory.models import CodeRef
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -125,11 +131,21 @@ class Recounter:
             **code.counts(),
             RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
             RENDERED_RULES: rendered_rules(code),
-            KUSTOMIZED: len(kustomize_namespaces(code)),
+            HELM_ELSEWHERE: sum(
+                1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
+            ),
+            **kustomize_facts(code),
         }
         left_out = self.left_out()
-        where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
+        cache = self.ctx.chart_options.cache_dir
+        where = dataclasses.replace(
+            cctx.where,
+            excluded=left_out,
+            charts=str(cache) if cache is not None else None,
+            **cluster_facts(self.ctx.backend),
+        )
         live_counted = self.counted_live(original)
+        helm = helm_here()
         options = {
             key: chosen(
                 spec,
@@ -138,11 +154,21 @@ class Recounter:
                 scoped_out=bool(left_out),
                 live_items=live_counted,
                 live_counts=live.counts() if live is not None else None,
+                helm=helm,
             )
             for key, spec in spec_by_id(check_id).reproduce.items()
         }
-        specs = {key: spec for key, spec in options.items() if spec is not None}
+        not_rendered = tuple(
+            f"--not-rendered={r.namespace}/{r.name}"
+            for r in code.helm_renders
+            if not r.rendered and r.defined_by in GITOPS_RELEASES
+        )
+        specs = {
+            key: with_not_rendered(spec, not_rendered) for key, spec in options.items() if spec is not None
+        }
         args: dict[str, Any] = {"id": check_id, "check": original.command}
+        if any(renders_helm(s) for s in specs.values()):
+            args["rendered_by"] = HELM_SEAM
         if not specs:
             text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
             return ToolResult(
@@ -177,6 +203,62 @@ def rendered_rules(code: Records) -> int:
     reader's script reads, so its count of rules is not exact where there are any."""
     releases = {str(r.source) for r in code.helm_renders if r.rendered}
     return sum(1 for rule in code.alert_rules if str(rule.source) in releases)
+GITOPS_RELEASES = ("flux", "argocd")
+"""The releases a rendering twin finds itself (``helm_releases.py``): Flux HelmReleases, Argo CD
+Applications."""
+
+
+def helm_here() -> bool:
+    """Whether ``helm template`` can be served in the sandbox: the Helm engine imports here."""
+    from tools.helm.engine import engine_problem
+
+    return engine_problem() is None
+
+
+def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSpec:
+    """A rendering twin told the releases the audit did not render (their charts not in its cache):
+    their objects are in none of its numbers, and the twin leaves them out too."""
+    if not renders_helm(spec) or not not_rendered:
+        return spec
+    return spec.model_copy(update={"args": (*spec.args, *not_rendered)})
+
+
+OBJECT_RECORDS = (
+    "workloads", "pvcs", "namespaces", "pdbs", "hpas", "network_policies", "quotas", "roles",
+    "bindings", "policies", "helm_releases",
+)  # fmt: skip
+"""The records of objects whose namespace a count may read (not a GitOps object's own: a Flux
+Kustomization's, an ApplicationSet's namespace is in no count; nor a Secret's: no script count reads it)."""
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def kustomize_facts(code: Records) -> dict[str, int]:
+    """What a command over the files as written cannot see of Kustomize: files whose objects a
+    kustomization puts in a namespace (``KUSTOMIZED``; only files holding objects a count reads the
+    namespace of), objects a build made that no file holds as such (cited at the kustomization:
+    ``BUILT``), and of those the Namespaces (``built_namespaces``, a ``no-code:`` condition of the
+    counts that read Namespace objects)."""
+    namespaced = kustomize_namespaces(code)
+    holding = {
+        ref.path
+        for name in OBJECT_RECORDS
+        for record in getattr(code, name)
+        if isinstance(ref := getattr(record, "source", None), CodeRef)
+    }
+    built = {
+        name: sum(
+            1
+            for record in getattr(code, name)
+            if isinstance(ref := getattr(record, "source", None), CodeRef)
+            and posixpath.basename(ref.path) in KUSTOMIZATION_FILES
+        )
+        for name in OBJECT_RECORDS
+    }
+    return {
+        KUSTOMIZED: len(set(namespaced) & holding),
+        BUILT: sum(n for name, n in built.items() if name != "namespaces"),
+        "built_namespaces": built["namespaces"],
+    }
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:

@@ -69,6 +69,9 @@ def appendix_row(f: Finding, claim: Claim, evidence: dict[str, Evidence]) -> Row
         kubectl = (recount.args.get("kubectl") or {}).get(claim.measure or "count")
         if kubectl:  # a snapshot's jq command: the kubectl form a reader runs on the live cluster
             command = command.replace("<br>check:", f"<br>live: {code(kubectl)}<br>check:", 1)
+        rendered_by = recount.args.get("rendered_by")
+        if rendered_by:  # a command that runs helm template: what served it in the recount
+            command = command.replace("<br>check:", f"<br>{inline(str(rendered_by))}<br>check:", 1)
         result = f"{_reading(claim, recount)} ({code(recount.id)}{measure}); the check: {_reading(claim, ev)}"
         values = [_value(claim, recount)]
     elif recount is not None and recount.tool in (INDEPENDENT, LISTED):

@@ -32,7 +32,13 @@ a count of code is exact when the cluster adds none, e.g. ``no-live:alert_rules`
 A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
 (``RENDERED``): they are in no file it reads; nor where a kustomization gives objects their namespace
 (``KUSTOMIZED``): the files do not say it; unless its number depends on neither (``unrendered: true``:
-CI files, docs).
+CI files, docs). A script with a rendering twin (``HELM_TWINS``: ``objects_count.py`` and
+``rendered_count.py``) is exact there through the twin, which adds what ``helm template`` renders for
+the releases the estate's Flux and Argo CD objects declare (``helm_releases.py`` finds them itself),
+leaving out those the audit did not render (``--not-rendered=NS/NAME``); not where another kind of
+release was rendered (Terraform, Kustomize: ``HELM_ELSEWHERE``), nor, unless the count reads no
+namespace (``namespace_free: true``: counts of workloads and containers), where a kustomization sets
+namespaces. In the sandbox its ``helm`` is infra-audit's Helm engine (``tools/helm/template_cli.py``).
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -61,6 +67,16 @@ reads the files as written, so it is not exact for an estate that has any (the c
 RENDERED_RULES = "rendered_alert_rules"
 """The code counts' key for alert rules of Helm-rendered objects (``no-code:rendered_alert_rules``): a
 text check whose number depends on nothing else rendered declares ``unrendered: true`` and this."""
+HELM_ELSEWHERE = "helm_renders_elsewhere"
+"""The code counts' key for releases rendered that are not a Flux HelmRelease or an Argo CD Application
+(Terraform ``helm_release``, Kustomize ``helmCharts``): no rendering twin finds those."""
+BUILT = "kustomize_built"
+"""The code counts' key for objects a Kustomize build made that no file holds as such (a component's,
+a generator's; cited at the kustomization), Namespaces aside (``built_namespaces``, a ``no-code:``
+condition of the counts that read them): a command over the files as written is not exact then."""
+HELM_TWINS = {"objects_count.py": "rendered_count.py", "ci_count.py": "rendered_ci_count.py"}
+"""A script over the files as written -> its twin over them and the estate's Helm renders (same
+arguments, same checks)."""
 KUSTOMIZED = "kustomized_files"
 """The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
 a command over the files as written sees them without it, so it is not exact either."""
@@ -92,6 +108,11 @@ class ReproSpec(BaseModel):
         default=False,
         description="The number depends on neither Helm renders nor Kustomize namespaces (CI files, "
         "docs): a python or script command stays exact for an estate that has them.",
+    )
+    namespace_free: bool = Field(
+        default=False,
+        description="The number reads no object's namespace (counts of workloads, containers): a script "
+        "stays exact where a kustomization sets namespaces the files do not say.",
     )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     otherwise: ReproSpec | None = Field(
@@ -146,6 +167,8 @@ class Where:
     now: str | None = None
     excluded: tuple[str, ...] = ()
     """Files the checks left out as not deployed (estate-relative, ``scope.py``): rg skips them."""
+    charts: str | None = None
+    """The chart cache the run rendered from: the sandbox's ``helm template`` reads it, offline."""
     server: str | None = None
     """The API server's version the run read (``$server`` in a jq filter)."""
     served: frozenset[str] | None = None
@@ -251,8 +274,11 @@ def chosen(
     scoped_out: bool = False,
     live_items: bool = False,
     live_counts: dict[str, int] | None = None,
+    helm: bool = False,
 ) -> ReproSpec | None:
-    """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None."""
+    """The first of ``spec`` and its ``otherwise:`` chain that is exact for this run, or None.
+    ``helm``: ``helm template`` can run (the Helm engine is here): an option whose script has a
+    rendering twin is exact through the twin on an estate with Helm renders."""
     option: ReproSpec | None = spec
     while option is not None:
         if applies(
@@ -264,8 +290,17 @@ def chosen(
             live_counts=live_counts,
         ):
             return option
+        if helm and option.script in HELM_TWINS and code_counts.get(RENDERED, 0):
+            twin = option.model_copy(update={"script": HELM_TWINS[option.script]})
+            if applies(twin, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items):
+                return twin
         option = option.otherwise
     return None
+
+
+def renders_helm(spec: ReproSpec) -> bool:
+    """Whether the command runs ``helm template`` (a rendering twin)."""
+    return spec.script in HELM_TWINS.values()
 
 
 def applies(
@@ -301,12 +336,14 @@ def applies(
         return False  # a script is told the left-out files (script_args); python -c reads them all
     if spec.jq is not None and not cluster:
         return False
-    if (
-        reads_files
-        and not spec.unrendered
-        and (code_counts.get(RENDERED, 0) or code_counts.get(KUSTOMIZED, 0))
-    ):
-        return False  # it reads the files as written: not what Helm rendered, nor Kustomize's namespaces
+    if reads_files and not spec.unrendered:
+        if code_counts.get(KUSTOMIZED, 0) and not spec.namespace_free:
+            return False  # it reads the files as written: not the namespaces Kustomize gives them
+        if code_counts.get(BUILT, 0):
+            return False  # nor the objects a Kustomize build made
+        twin_ok = renders_helm(spec) and not code_counts.get(HELM_ELSEWHERE, 0)
+        if code_counts.get(RENDERED, 0) and not twin_ok:
+            return False  # nor what Helm rendered
     for condition in spec.when:
         if condition == "cluster" and not cluster:
             return False

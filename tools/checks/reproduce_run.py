@@ -17,12 +17,26 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tools.checks.reproduce import MAIN, SCRIPTS, ReproSpec, Where, merge_filter, rg_argv, script_args
+from tools.checks.reproduce import (
+    MAIN,
+    SCRIPTS,
+    ReproSpec,
+    Where,
+    merge_filter,
+    renders_helm,
+    rg_argv,
+    script_args,
+)
 from tools.kube.backend import KubeBackend
 from tools.ripgrep import rg_binary, run_rg
 from tools.sandbox import Jail
@@ -36,6 +50,16 @@ class Listings:
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        self._renders: str | None = None
+
+    def renders(self) -> str:
+        """A directory for this recount's Helm renders (``REPRODUCE_HELM_CACHE``): every command over
+        the same releases reads the first one's render, as helm would print it again. Removed with
+        the listings (or at exit)."""
+        if self._renders is None:
+            self._renders = tempfile.mkdtemp(prefix="infra-audit-renders-")
+            weakref.finalize(self, shutil.rmtree, self._renders, True)
+        return self._renders
 
     def text(self, backend: KubeBackend, name: str) -> str:
         found = self._texts.get(name)
@@ -72,7 +96,7 @@ def run_spec(
             return _rg(spec, jail, where)
         if spec.jq is not None:
             return _jq(spec, jail, where, backend, listings or Listings())
-        return _python(spec, jail, where)
+        return _python(spec, jail, where, listings or Listings())
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
         # the type only: a jq or parse error quotes the data it choked on, which may be a secret
         return Printed(None, f"{type(exc).__name__} (its message may quote the estate's data: not shown)")
@@ -154,23 +178,54 @@ class _Output:
     error: str | None = None
 
 
-def _child(argv: list[str], jail: Jail) -> _Output:
+def _child(argv: list[str], jail: Jail, env: dict[str, str] | None = None) -> _Output:
     """A python child at the estate root: what it printed, or why it failed (exit code and type)."""
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
-        argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
+        argv,
+        cwd=jail.root,
+        capture_output=True,
+        timeout=PY_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        env=env,
     )
     if done.returncode != 0:
         return _Output("", failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _Output(done.stdout.decode("utf-8", "replace").strip())
 
 
-def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
+def _python(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Printed:
     if spec.script is not None:
         argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root), *script_args(spec, where)]
     else:
         argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
-    out = _child(argv, jail)
+    env = helm_env(where, listings.renders()) if renders_helm(spec) else None
+    out = _child(argv, jail, env)
     return Printed(None, out.error) if out.error is not None else _number(out.text)
+
+
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+HELM_SEAM = (
+    "renders: the script runs `helm template` for each release it finds (with Helm on your PATH); "
+    "at audit time that was infra-audit's Helm engine (helm-python-sdk, Helm's Go SDK: "
+    "tools/helm/template_cli.py), offline, charts from the run's chart cache; --not-rendered: releases "
+    "whose chart was not in the cache, in none of the audit's numbers"
+)
+"""What renders a rendering twin's ``helm template`` in the recount: the appendix says so."""
+
+
+def helm_env(where: Where, renders: str) -> dict[str, str]:
+    """The whole environment of a rendering twin in the sandbox: its ``helm`` is infra-audit's Helm
+    engine (``tools/helm/template_cli.py``, the chart cache only, no network; there is no helm binary).
+    Nothing of the audit's own environment is passed on."""
+    helm = [sys.executable, "-m", "tools.helm.template_cli"]
+    if where.charts is not None:
+        helm += ["--chart-cache", where.charts]
+    return {
+        "REPRODUCE_HELM": shlex.join(helm),
+        "REPRODUCE_HELM_CACHE": renders,
+        "PYTHONPATH": str(SOURCE_ROOT),
+    }
 
 
 def failure(code: int, stderr: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from backup_count import pvc_no_backup
 from k8s_objects import meta, objects
 
 Obj = dict[str, Any]
@@ -402,6 +403,7 @@ CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "SCA-NO-HPA": no_hpa,
     "SCA-SINGLETON-INFRA": singleton_infra,
     "REL-NO-RESTORE-DRILL": no_restore_drill,
+    "REL-PVC-NO-BACKUP": pvc_no_backup,
     "DEC-FLUX-SUSPENDED": lambda o: sum(f.get("suspend") is True for f in flux(o)),
     "DEC-FLUX-NO-PRUNE": lambda o: sum(f.get("prune") is False for f in flux(o)),
 }
