@@ -203,6 +203,8 @@ def rendered_rules(code: Records) -> int:
     reader's script reads, so its count of rules is not exact where there are any."""
     releases = {str(r.source) for r in code.helm_renders if r.rendered}
     return sum(1 for rule in code.alert_rules if str(rule.source) in releases)
+
+
 GITOPS_RELEASES = ("flux", "argocd")
 """The releases a rendering twin finds itself (``helm_releases.py``): Flux HelmReleases, Argo CD
 Applications."""
