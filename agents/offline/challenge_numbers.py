@@ -25,11 +25,13 @@ from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, chosen, kubectl_form, shell
+from tools.checks.reproduce import KUSTOMIZED, MAIN, RENDERED, chosen, kubectl_form, reads_cluster, shell
 from tools.checks.reproduce_run import Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
+from tools.inventory.inventory import LiveState
 from tools.inventory.kustomize_scope import kustomize_namespaces
+from tools.inventory.models import LiveRef
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -58,6 +60,9 @@ class Recounter:
         self._check_ctx: CheckContext | None = None
         self.listings = Listings()  # each cluster type written once for every jq command
         self._left_out: tuple[str, ...] | None = None
+        self._counts: dict[str, int] | None = None
+        self._facts: dict[str, Any] | None = None
+        self._live_refs: frozenset[str] | None = None
 
     def left_out(self) -> tuple[str, ...]:
         """What the checks left out as not deployed (rg skips those files, python cannot: not exact).
@@ -65,6 +70,30 @@ class Recounter:
         if self._left_out is None:
             self._left_out = tuple(not_deployed(self.check_context().inventory))
         return self._left_out
+
+    def counts(self) -> dict[str, int]:
+        """The code's record counts a command's ``when:`` reads, with the Helm renders and the files a
+        kustomization gives a namespace: one answer per run (the inventory does not change)."""
+        if self._counts is None:
+            code = self.check_context().inventory.code
+            self._counts = {
+                **code.counts(),
+                RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+                KUSTOMIZED: len(kustomize_namespaces(code)),
+            }
+        return self._counts
+
+    def facts(self) -> dict[str, Any]:
+        """What a cluster command names from the run's cluster (``cluster_facts``): read once per run."""
+        if self._facts is None:
+            self._facts = cluster_facts(self.ctx.backend)
+        return self._facts
+
+    def live_refs(self, live: LiveState) -> frozenset[str]:
+        """The ref of every live record (and live container): a location is live when its ref is one."""
+        if self._live_refs is None:
+            self._live_refs = frozenset(live_refs(live))
+        return self._live_refs
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
@@ -103,22 +132,17 @@ class Recounter:
         locations = data.get("locations") if isinstance(data, dict) else None
         if not isinstance(locations, list):
             return True
-        prefix = f"{live.cluster.name}/"
-        return any(isinstance(loc, dict) and str(loc.get("ref", "")).startswith(prefix) for loc in locations)
+        refs = self.live_refs(live)
+        return any(isinstance(loc, dict) and str(loc.get("ref", "")) in refs for loc in locations)
 
     def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""
         check_id = str(original.args["id"])
         cctx = self.check_context()
         live = cctx.inventory.live
-        code = cctx.inventory.code
-        counts = {
-            **code.counts(),
-            RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
-            KUSTOMIZED: len(kustomize_namespaces(code)),
-        }
+        counts = self.counts()
         left_out = self.left_out()
-        where = dataclasses.replace(cctx.where, excluded=left_out, **cluster_facts(self.ctx.backend))
+        where = dataclasses.replace(cctx.where, excluded=left_out, **self.facts())
         live_counted = self.counted_live(original)
         options = {
             key: chosen(
@@ -138,7 +162,7 @@ class Recounter:
             # a snapshot: the kubectl command its files were listed with, as a reader runs it live
             context = where.context or self.ctx.backend.info.context
             as_listed = dataclasses.replace(where, context=context)
-            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if s.jq is not None}
+            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if reads_cluster(s)}
             if kubectl:
                 args["kubectl"] = kubectl
         printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend, self.listings)
@@ -155,6 +179,19 @@ class Recounter:
             measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
             error="; ".join(failed) or None,
         )
+
+
+def live_refs(live: LiveState) -> set[str]:
+    """The refs (``cluster/namespace/kind/name``) of every record the cluster gave, containers included."""
+    refs: set[str] = set()
+    for name in LiveState.model_fields:
+        items = getattr(live, name)
+        for item in items if isinstance(items, list) else ():
+            for record in (item, *getattr(item, "containers", ())):
+                source = getattr(record, "source", None)
+                if isinstance(source, LiveRef):
+                    refs.add(str(source))
+    return refs
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:

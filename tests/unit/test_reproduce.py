@@ -254,9 +254,10 @@ def test_the_server_version_is_an_argument_of_the_command_like_the_clock() -> No
 
 
 def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
-    """SEC-NO-PSS: the code's namespaces by python without a cluster, the live ones by jq with a cluster
-    whose estate writes no Namespace; an estate with both has no exact command (listed)."""
-    from tools.checks.reproduce import chosen
+    """SEC-NO-PSS: the code's namespaces by a script without a cluster, the live ones by jq with a
+    cluster whose estate writes no Namespace; an estate with both joins them with the reader's script
+    (``--live``), and one with Helm-rendered objects has no exact command (listed)."""
+    from tools.checks.reproduce import RENDERED, chosen
     from tools.checks.spec import spec_by_id
     from tools.kube.resources import ResourceTable
 
@@ -264,7 +265,10 @@ def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
     assert chosen(spec, {}, cluster=False) is spec
     live = chosen(spec, {"resources": 1}, cluster=True)
     assert live is not None and live.jq is not None and live.resources == ("namespaces",)
-    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True) is None
+    both = chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True)
+    assert both is not None and both.script == "joined_count.py" and both.resources == ("namespaces",)
+    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=False) is spec
+    assert chosen(spec, {"resources": 1, "namespaces": 2, RENDERED: 3}, cluster=True) is None
     backend = SnapshotBackend(HOMELAB_SNAPSHOT)
     printed = run_spec(live, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
     expected = sum(

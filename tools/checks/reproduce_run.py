@@ -72,6 +72,8 @@ def run_spec(
             return _rg(spec, jail, where)
         if spec.jq is not None:
             return _jq(spec, jail, where, backend, listings or Listings())
+        if spec.script is not None and spec.resources:
+            return _joined(spec, jail, where, backend, listings or Listings())
         return _python(spec, jail, where)
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
         # the type only: a jq or parse error quotes the data it choked on, which may be a secret
@@ -154,10 +156,16 @@ class _Output:
     error: str | None = None
 
 
-def _child(argv: list[str], jail: Jail) -> _Output:
-    """A python child at the estate root: what it printed, or why it failed (exit code and type)."""
+def _child(argv: list[str], jail: Jail, stdin: bytes | None = None) -> _Output:
+    """A python child at the estate root: what it printed, or why it failed (exit code and type);
+    ``stdin``: what it reads as ``--live -`` (else nothing)."""
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
-        argv, cwd=jail.root, capture_output=True, timeout=PY_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False
+        argv,
+        cwd=jail.root,
+        capture_output=True,
+        timeout=PY_TIMEOUT_S,
+        input=stdin if stdin is not None else b"",
+        check=False,
     )
     if done.returncode != 0:
         return _Output("", failure(done.returncode, done.stderr.decode("utf-8", "replace")))
@@ -170,6 +178,21 @@ def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
     else:
         argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
     out = _child(argv, jail)
+    return Printed(None, out.error) if out.error is not None else _number(out.text)
+
+
+def _joined(
+    spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
+) -> Printed:
+    """A script joining the code with the cluster: the types' objects on its stdin, as one List (what
+    ``kubectl get TYPES -A -o json`` prints), read with ``--live -``."""
+    if backend is None:
+        return Printed(None, "no cluster to read")
+    texts = [listings.text(backend, name) for name in spec.resources]
+    items = ",".join(t.strip()[1:-1] for t in texts if t.strip() not in ("", "[]"))
+    listed = ('{"kind":"List","items":[' + items + "]}").encode("utf-8", "surrogatepass")
+    argv = [sys.executable, str(SCRIPTS / (spec.script or "")), str(jail.root)]
+    out = _child([*argv, *script_args(spec, where, ["-"])], jail, listed)
     return Printed(None, out.error) if out.error is not None else _number(out.text)
 
 
