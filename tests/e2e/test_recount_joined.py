@@ -23,6 +23,7 @@ import agents.offline.challenge_numbers as numbers
 from domain.report import AuditReport
 from pipeline.audit import run_audit
 from pipeline.settings import RunSettings
+from tools.checks.reproduce import Where
 from tools.inventory.inventory import LiveState
 from tools.inventory.models import ClusterInfo, LiveRef, Workload
 
@@ -102,6 +103,14 @@ LIVE = {
         _namespace("kube-system"),
         _namespace("old", **{"pod-security.kubernetes.io/enforce": "privileged"}),
     ],
+    "kyverno.io.v1.clusterpolicies.json": [
+        {
+            "apiVersion": "kyverno.io/v1",
+            "kind": "ClusterPolicy",
+            "metadata": {"name": "verify"},
+            "spec": {"rules": [{"name": "sig", "verifyImages": [{"imageReferences": ["*"]}]}]},
+        }
+    ],
     "core.v1.pods.json": [
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {}}
     ],
@@ -116,6 +125,7 @@ EXPECTED = {
     ("DEC-LIVE-UNMANAGED", "count"): 1,  # stray
     ("DEC-LIVE-UNMANAGED", "managed"): 2,  # cache-redis (the Helm release's), op (owned)
     ("SEC-NO-NETPOL", "count"): 2,  # shop and data (the code's Helm release)
+    ("SEC-NO-IMAGE-VERIFY", "count"): 1,  # scanning: the live policy verifies signatures
 }
 
 
@@ -238,3 +248,27 @@ def test_the_code_counts_and_cluster_facts_are_read_once_per_run(
     report = audit(tmp_path)
     assert len(recounts(report)) >= len(EXPECTED)
     assert calls == {"kustomize": 1, "facts": 1}
+
+
+@pytest.mark.parametrize("check", ["SEC-NO-NETPOL", "SCA-NO-QUOTA"])
+def test_namespace_counts_of_code_take_the_terraform_helm_releases(check: str) -> None:
+    """Without a cluster the home-lab's check counts 14 namespaces: its workloads' and those its
+    Terraform ``helm_release`` and Argo CD chart sources deploy to (cert-manager, kyverno, argocd,
+    tools). The script counted the workloads' and Flux HelmReleases' only: 10, a systematic gap."""
+    from estates import HOMELAB
+
+    from tools.checks.reproduce import chosen
+    from tools.checks.reproduce_run import run_spec
+    from tools.checks.spec import CheckContext, get_detector, spec_by_id
+    from tools.evidence import Ledger
+    from tools.inventory.build import build_inventory
+    from tools.registry import Toolbox
+    from tools.sandbox import Jail
+
+    inventory = build_inventory(HOMELAB)
+    ctx = CheckContext(inventory=inventory, toolbox=Toolbox(Jail(HOMELAB), None, Ledger()))
+    own = get_detector(check)(ctx).count
+    spec = chosen(spec_by_id(check).reproduce["count"], inventory.code.counts(), cluster=False)
+    assert spec is not None and spec.script == "joined_count.py" and not spec.resources
+    printed = run_spec(spec, Jail(HOMELAB), Where(estate=str(HOMELAB), snapshot_dirs=("cluster",)), None)
+    assert (own, printed.value) == (14, 14)

@@ -5,7 +5,7 @@ rules it reuses): the code objects come from ``k8s_objects.py`` (YAML documents 
 ``kubernetes_*`` resources), the live ones from ``kubectl get ... -A -o json`` output, a snapshot's
 files of the same form, or stdin (``-``).
 
-    python3 joined_count.py ROOT CHECK[:MEASURE] [--live FILE ...] [SKIP_DIR ...]
+    python3 joined_count.py ROOT CHECK[:MEASURE] [--live FILE ...] [SKIP_DIR ...]   # no --live: code only
     kubectl get deployments.apps,namespaces -A -o json | python3 joined_count.py ROOT CHECK --live -
 
 The join, written again from the catalog's ``counts:`` rules:
@@ -16,6 +16,7 @@ The join, written again from the catalog's ``counts:`` rules:
 * a Namespace counts once by name, the code's first;
 * every other object (PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, ResourceQuota,
   LimitRange, PersistentVolumeClaim) counts from both sides;
+* SEC-NO-IMAGE-VERIFY: ``ci_count.py``'s rule, the cluster's admission policies verifying too;
 * the Helm releases a namespace runs: Terraform ``helm_release`` (its ``namespace``, else
   ``default``), Flux ``HelmRelease`` and Argo CD ``Application`` chart sources (their destination).
 """
@@ -28,10 +29,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ci_count import no_image_verify
 from k8s_objects import REFERENCE, meta, objects, read_hcl, terraform_objects, variables, walk
-from objects_count import CHECKS, SYSTEM, WORKLOADS, Obj, d, kinds, seq
+from objects_count import CHECKS, SYSTEM, WORKLOADS, Obj, d, group, kinds, seq
 
 LIVE_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
+NETPOL = {
+    ("NetworkPolicy", "networking.k8s.io"),
+    ("NetworkPolicy", "projectcalico.org"),
+    ("NetworkPolicy", "crd.projectcalico.org"),
+    ("CiliumNetworkPolicy", "cilium.io"),
+}
+"""Namespaced network policies (a Terraform ``kubernetes_network_policy`` has no apiVersion: Kubernetes')."""
 RUNTIME = {"Pod", "ReplicaSet", "Job"}
 MANAGER_LABELS = (
     "app.kubernetes.io/managed-by",
@@ -124,6 +133,7 @@ class Estate:
     """The joined objects and the releases of one run of the script."""
 
     def __init__(self, root: Path, skip: tuple[str, ...], live: list[Obj]) -> None:
+        self.root, self.skip = root, skip
         self.code = objects(root, skip)
         self.live = live
         self.objs = joined(self.code, live)
@@ -138,8 +148,8 @@ def ns_of(values: list[Any]) -> set[Any]:
 def no_netpol(e: Estate) -> int:
     """Workload namespaces (joined workloads, code releases) no namespaced network policy covers."""
     used = ns_of([meta(w).get("namespace") for w in kinds(e.objs, *WORKLOADS)] + [n for _, n in e.releases])
-    policies = ("NetworkPolicy", "CiliumNetworkPolicy")
-    return len(used - {meta(p).get("namespace") for p in kinds(e.objs, *policies)})
+    policies = [p for p in e.objs if (p.get("kind"), group(p) or "networking.k8s.io") in NETPOL]
+    return len(used - {meta(p).get("namespace") for p in policies})
 
 
 def no_quota(e: Estate) -> int:
@@ -209,6 +219,7 @@ JOINED: dict[str, Callable[[Estate], int]] = {
     "DEC-LIVE-UNMANAGED": lambda e: len(unmanaged(e)),
     "DEC-LIVE-UNMANAGED:managed": lambda e: len(live_only(e)) - len(unmanaged(e)),
     "DEC-LIVE-DRIFT": drift,
+    "SEC-NO-IMAGE-VERIFY": lambda e: no_image_verify(e.root, e.skip, e.live),
 }
 
 
