@@ -63,6 +63,16 @@ resource "kubernetes_deployment_v1" "web" {
   }
 }
 
+resource "kubernetes_persistent_volume_claim_v1" "data" {
+  metadata {
+    name      = "shop-data"
+    namespace = "shop"
+  }
+  spec {
+    access_modes = ["ReadWriteOnce"]
+  }
+}
+
 resource "helm_release" "cache" {
   name      = "cache"
   namespace = "data"
@@ -86,6 +96,23 @@ def _deployment(name: str, ns: str, replicas: int, **meta: Any) -> dict[str, Any
     }
 
 
+def _backup(name: str, ns: str, claim: str, suspend: bool) -> dict[str, Any]:
+    """A live CronJob (managed by a tool, so not unmanaged) that mounts ``claim``."""
+    container = {"name": "b", "image": "restic:1", "command": ["restic", "backup", "/data"]}
+    volume = {"name": "d", "persistentVolumeClaim": {"claimName": claim}}
+    job = {"template": {"spec": {"containers": [container], "volumes": [volume]}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "tool"}},
+        "spec": {"schedule": "@daily", "suspend": suspend, "jobTemplate": {"spec": job}},
+    }
+
+
+def _claim(name: str, ns: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": ns}}
+
+
 def _namespace(name: str, **labels: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
@@ -103,6 +130,11 @@ LIVE = {
         _namespace("kube-system"),
         _namespace("old", **{"pod-security.kubernetes.io/enforce": "privileged"}),
     ],
+    "batch.v1.cronjobs.json": [
+        _backup("logs-backup", "shop", "logs", suspend=False),  # covers logs
+        _backup("cache-dump", "data", "cache-data", suspend=True),  # suspended: covers nothing
+    ],
+    "core.v1.persistentvolumeclaims.json": [_claim("logs", "shop"), _claim("cache-data", "data")],
     "kyverno.io.v1.clusterpolicies.json": [
         {
             "apiVersion": "kyverno.io/v1",
@@ -123,7 +155,8 @@ EXPECTED = {
     ("SEC-NO-PSS", "privileged"): 1,
     ("DEC-LIVE-DRIFT", "count"): 1,  # web: 3 in code, 5 live
     ("DEC-LIVE-UNMANAGED", "count"): 1,  # stray
-    ("DEC-LIVE-UNMANAGED", "managed"): 2,  # cache-redis (the Helm release's), op (owned)
+    ("DEC-LIVE-UNMANAGED", "managed"): 4,  # cache-redis (the Helm release's), op (owned), the CronJobs
+    ("REL-PVC-NO-BACKUP", "count"): 2,  # shop-data (code, no job), cache-data (its job is suspended)
     ("SEC-NO-NETPOL", "count"): 2,  # shop and data (the code's Helm release)
     ("SEC-NO-IMAGE-VERIFY", "count"): 1,  # scanning: the live policy verifies signatures
 }
@@ -204,7 +237,7 @@ def test_the_kubectl_form_pipes_the_cluster_into_the_script(tmp_path: Path) -> N
         e for e in index.values() if e.tool == numbers.INDEPENDENT and e.args["id"] == "DEC-LIVE-DRIFT"
     )
     kubectl = drift.args["kubectl"]["count"]
-    assert kubectl.startswith("kubectl get deployments.apps -A -o json | python3 ")
+    assert kubectl.startswith("kubectl get deployments.apps,cronjobs.batch -A -o json | python3 ")
     assert kubectl.endswith("joined_count.py estate DEC-LIVE-DRIFT --live -")
 
 

@@ -16,6 +16,7 @@ The join, written again from the catalog's ``counts:`` rules:
 * a Namespace counts once by name, the code's first;
 * every other object (PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, ResourceQuota,
   LimitRange, PersistentVolumeClaim) counts from both sides;
+* REL-PVC-NO-BACKUP: ``backup_count.py`` (claims, backup jobs, coverage);
 * SEC-NO-IMAGE-VERIFY: ``ci_count.py``'s rule, the cluster's admission policies verifying too;
 * the Helm releases a namespace runs: Terraform ``helm_release`` (its ``namespace``, else
   ``default``), Flux ``HelmRelease`` and Argo CD ``Application`` chart sources (their destination).
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from backup_count import pvc_no_backup
 from ci_count import no_image_verify
 from k8s_objects import REFERENCE, meta, objects, read_hcl, terraform_objects, variables, walk
 from objects_count import CHECKS, SYSTEM, WORKLOADS, Obj, d, group, kinds, seq
@@ -81,8 +83,11 @@ def joined(code: list[Obj], live: list[Obj]) -> list[Obj]:
     return code + kept
 
 
-def code_releases(root: Path, skip: tuple[str, ...], code: list[Obj]) -> list[tuple[Any, Any]]:
-    """(name, namespace) of the code's Helm releases: Terraform, Flux, Argo CD chart sources."""
+def code_releases(
+    root: Path, skip: tuple[str, ...], code: list[Obj], manifests: list[Obj] | None = None
+) -> list[tuple[Any, Any]]:
+    """(name, namespace) of the code's Helm releases: Terraform, Flux, Argo CD chart sources;
+    ``manifests`` gets the Terraform ``kubernetes_manifest`` objects."""
     found: list[tuple[Any, Any]] = []
     stacks: dict[Path, list[Path]] = {}
     for path in walk(root, skip):
@@ -93,6 +98,8 @@ def code_releases(root: Path, skip: tuple[str, ...], code: list[Obj]) -> list[tu
         addressed: dict[str, Obj] = {}
         for path in files:
             addressed.update(terraform_objects(path, inputs))
+        if manifests is not None:
+            manifests += [o for a, o in addressed.items() if a.startswith("kubernetes_manifest.")]
         for path in files:
             for name, labels, body in read_hcl(path, inputs):
                 if name != "resource" or labels[:1] != ["helm_release"] or not isinstance(body, list):
@@ -137,7 +144,8 @@ class Estate:
         self.code = objects(root, skip)
         self.live = live
         self.objs = joined(self.code, live)
-        self.releases = code_releases(root, skip, self.code)
+        self.manifests: list[Obj] = []
+        self.releases = code_releases(root, skip, self.code, self.manifests)
         self.live_releases = yaml_releases(live)
 
 
@@ -220,6 +228,7 @@ JOINED: dict[str, Callable[[Estate], int]] = {
     "DEC-LIVE-UNMANAGED:managed": lambda e: len(live_only(e)) - len(unmanaged(e)),
     "DEC-LIVE-DRIFT": drift,
     "SEC-NO-IMAGE-VERIFY": lambda e: no_image_verify(e.root, e.skip, e.live),
+    "REL-PVC-NO-BACKUP": lambda e: pvc_no_backup(e.code, e.live, kinds(e.objs, *WORKLOADS), e.manifests),
 }
 
 
