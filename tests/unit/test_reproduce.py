@@ -318,3 +318,29 @@ def test_a_failure_shows_an_exception_type_never_the_estates_text(stderr: str, s
     from tools.checks.reproduce_run import failure
 
     assert failure(1, stderr) == f"the command exited 1 ({shown})"
+
+
+def test_a_joined_script_reads_the_snapshot_files_or_kubectl_on_stdin() -> None:
+    """A script with resources: each served type's snapshot file as --live (an unserved one left out,
+    as kubectl would refuse it), or on a live cluster kubectl's List piped in as --live -; it is a
+    cluster fact, never exact without a cluster."""
+    spec = ReproSpec(
+        script="joined_count.py",
+        args=("REL-NO-PDB",),
+        resources=("deployments.apps", "poddisruptionbudgets.policy"),
+    )
+    served = frozenset({"deployments.apps"})
+    snap = Where(estate="lab", cluster="lab/cluster", snapshot_dirs=("cluster",), served=served)
+    assert shell(spec, snap) == (
+        "python3 tools/checks/reproduce_scripts/joined_count.py lab REL-NO-PDB"
+        " --live lab/cluster/apps.v1.deployments.json cluster"
+    )
+    live = Where(estate="lab", cluster="live", context="home", excluded=("old.yaml",))
+    assert shell(spec, live) == (
+        "kubectl get deployments.apps,poddisruptionbudgets.policy -A -o json --context home"
+        " | python3 tools/checks/reproduce_scripts/joined_count.py lab REL-NO-PDB --live - old.yaml"
+    )
+    assert not applies(spec, {}, cluster=False)
+    assert applies(spec, {}, cluster=True)
+    with pytest.raises(ValidationError):
+        ReproSpec(python="print(1)", resources=("deployments.apps",))
