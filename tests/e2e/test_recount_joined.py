@@ -305,3 +305,15 @@ def test_namespace_counts_of_code_take_the_terraform_helm_releases(check: str) -
     assert spec is not None and spec.script == "joined_count.py" and not spec.resources
     printed = run_spec(spec, Jail(HOMELAB), Where(estate=str(HOMELAB), snapshot_dirs=("cluster",)), None)
     assert (own, printed.value) == (14, 14)
+
+
+def test_a_broken_live_file_is_one_line_naming_the_file_not_its_text(tmp_path: Path) -> None:
+    scripts = Path(__file__).resolve().parents[2] / "tools" / "checks" / "reproduce_scripts"
+    broken = tmp_path / "apps.v1.deployments.json"
+    broken.write_text('{"items": [{"password": "hunter2"', encoding="utf-8")
+    argv = [sys.executable, str(scripts / "joined_count.py"), str(tmp_path), "REL-NO-PDB"]
+    done = subprocess.run(
+        [*argv, "--live", str(broken)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"joined_count.py: cannot read {broken}: JSONDecodeError\n"

@@ -61,8 +61,11 @@ def read_live(sources: list[str]) -> list[Obj]:
     """The items of each ``kubectl get -o json`` output (a List, or one object), ``-`` for stdin."""
     found: list[Obj] = []
     for source in sources:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        doc = json.loads(text) if text.strip() else {"items": []}
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+            doc = json.loads(text) if text.strip() else {"items": []}
+        except (OSError, ValueError) as exc:  # its text (a secret?) is never printed, the type only
+            raise SystemExit(f"joined_count.py: cannot read {source}: {type(exc).__name__}") from None
         items = doc.get("items") if isinstance(doc, dict) and "items" in doc else [doc]
         found += [o for o in items or [] if isinstance(o, dict) and isinstance(o.get("kind"), str)]
     return found
