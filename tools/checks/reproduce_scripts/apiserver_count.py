@@ -16,7 +16,6 @@ too, and finds the snapshots by their marker.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -55,7 +54,6 @@ def lines(root: Path, pattern: str) -> list[str]:
         capture_output=True,
         stdin=subprocess.DEVNULL,  # rg searches a piped stdin instead of the directory
         check=False,
-        env={**os.environ, "LC_ALL": "C"},
     )
     if done.returncode not in (0, 1):
         raise SystemExit(f"rg exited {done.returncode}")
