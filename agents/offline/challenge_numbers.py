@@ -36,15 +36,16 @@ from tools.checks.reproduce import (
     ReproSpec,
     chosen,
     kubectl_form,
+    reads_cluster,
     renders_helm,
     shell,
 )
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
-from tools.inventory.inventory import Records
+from tools.inventory.inventory import LiveState, Records
 from tools.inventory.kustomize_scope import kustomize_namespaces
-from tools.inventory.models import CodeRef
+from tools.inventory.models import CodeRef, LiveRef
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -73,6 +74,9 @@ class Recounter:
         self._check_ctx: CheckContext | None = None
         self.listings = Listings()  # each cluster type written once for every jq command
         self._left_out: tuple[str, ...] | None = None
+        self._counts: dict[str, int] | None = None
+        self._facts: dict[str, Any] | None = None
+        self._live_refs: frozenset[str] | None = None
 
     def left_out(self) -> tuple[str, ...]:
         """What the checks left out as not deployed (rg skips those files, python cannot: not exact).
@@ -80,6 +84,34 @@ class Recounter:
         if self._left_out is None:
             self._left_out = tuple(not_deployed(self.check_context().inventory))
         return self._left_out
+
+    def counts(self) -> dict[str, int]:
+        """The code's record counts a command's ``when:`` reads, with the Helm renders and the files a
+        kustomization gives a namespace: one answer per run (the inventory does not change)."""
+        if self._counts is None:
+            code = self.check_context().inventory.code
+            self._counts = {
+                **code.counts(),
+                RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
+                RENDERED_RULES: rendered_rules(code),
+                HELM_ELSEWHERE: sum(
+                    1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
+                ),
+                **kustomize_facts(code),
+            }
+        return self._counts
+
+    def facts(self) -> dict[str, Any]:
+        """What a cluster command names from the run's cluster (``cluster_facts``): read once per run."""
+        if self._facts is None:
+            self._facts = cluster_facts(self.ctx.backend)
+        return self._facts
+
+    def live_refs(self, live: LiveState) -> frozenset[str]:
+        """The ref of every live record (and live container): a location is live when its ref is one."""
+        if self._live_refs is None:
+            self._live_refs = frozenset(live_refs(live))
+        return self._live_refs
 
     def check_context(self) -> CheckContext:
         if self._check_ctx is None:
@@ -118,8 +150,8 @@ class Recounter:
         locations = data.get("locations") if isinstance(data, dict) else None
         if not isinstance(locations, list):
             return True
-        prefix = f"{live.cluster.name}/"
-        return any(isinstance(loc, dict) and str(loc.get("ref", "")).startswith(prefix) for loc in locations)
+        refs = self.live_refs(live)
+        return any(isinstance(loc, dict) and str(loc.get("ref", "")) in refs for loc in locations)
 
     def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""
@@ -127,22 +159,14 @@ class Recounter:
         cctx = self.check_context()
         live = cctx.inventory.live
         code = cctx.inventory.code
-        counts = {
-            **code.counts(),
-            RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
-            RENDERED_RULES: rendered_rules(code),
-            HELM_ELSEWHERE: sum(
-                1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
-            ),
-            **kustomize_facts(code),
-        }
+        counts = self.counts()
         left_out = self.left_out()
         cache = self.ctx.chart_options.cache_dir
         where = dataclasses.replace(
             cctx.where,
             excluded=left_out,
             charts=str(cache) if cache is not None else None,
-            **cluster_facts(self.ctx.backend),
+            **self.facts(),
         )
         live_counted = self.counted_live(original)
         helm = helm_here()
@@ -179,7 +203,7 @@ class Recounter:
             # a snapshot: the kubectl command its files were listed with, as a reader runs it live
             context = where.context or self.ctx.backend.info.context
             as_listed = dataclasses.replace(where, context=context)
-            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if s.jq is not None}
+            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if reads_cluster(s)}
             if kubectl:
                 args["kubectl"] = kubectl
         printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend, self.listings)
@@ -261,6 +285,17 @@ def kustomize_facts(code: Records) -> dict[str, int]:
         BUILT: sum(n for name, n in built.items() if name != "namespaces"),
         "built_namespaces": built["namespaces"],
     }
+def live_refs(live: LiveState) -> set[str]:
+    """The refs (``cluster/namespace/kind/name``) of every record the cluster gave, containers included."""
+    refs: set[str] = set()
+    for name in LiveState.model_fields:
+        items = getattr(live, name)
+        for item in items if isinstance(items, list) else ():
+            for record in (item, *getattr(item, "containers", ())):
+                source = getattr(record, "source", None)
+                if isinstance(source, LiveRef):
+                    refs.add(str(source))
+    return refs
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:

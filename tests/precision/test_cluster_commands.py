@@ -19,6 +19,7 @@ import pytest
 from estates import HOMELAB, HOMELAB_SNAPSHOT, K3S, K3S_SNAPSHOT, ground_truth
 
 from agents.offline.challenge_numbers import cluster_facts
+from agents.offline.challenge_numbers import live_refs as numbers_live_refs
 from tools.checks.reproduce import Where, snapshot_file
 from tools.checks.reproduce_run import run_spec
 from tools.checks.spec import CheckContext, spec_by_id
@@ -115,7 +116,7 @@ def run_every_check(estate: Path, snapshot: Path, date: str) -> list[tuple[str, 
         KUSTOMIZED: len(kustomize_namespaces(code)),
     }
     assert inventory.live is not None
-    cluster = f"{inventory.live.cluster.name}/"
+    live_refs = numbers_live_refs(inventory.live)
     rows = []
     for spec in load_catalog():
         detection = get_detector(spec.id)(ctx)
@@ -123,7 +124,7 @@ def run_every_check(estate: Path, snapshot: Path, date: str) -> list[tuple[str, 
             continue
         own = {"count": float(detection.count), **detection.measures}
         # as the recount decides it: whether the check counted a live object (its locations)
-        live_items = any(str(loc.ref).startswith(cluster) for loc in detection.locations)
+        live_items = any(str(loc.ref) in live_refs for loc in detection.locations)
         for key, declared in spec.reproduce.items():
             command = chosen(declared, counts, cluster=True, live_items=live_items)
             if command is not None and key in own:
@@ -148,8 +149,17 @@ def test_every_command_exact_on_a_snapshot_estate_prints_what_its_check_counts(
     if estate == K3S:  # the mixed checks the k3s estate's one code workload joins
         mixed = {"REL-PROBE-ANY", "SEC-RUN-AS-ROOT", "DEC-LIVE-UNMANAGED", "SEC-NO-PSS", "SEC-NO-NETPOL"}
         assert mixed | {"SCA-NO-QUOTA", "SEC-POLICY-AUDIT-ONLY", "REL-ROLLING-NO-SURGE"} <= checks
-    else:  # Helm releases and Terraform in the code: the live joins are not exact, so not run
-        assert "DEC-LIVE-UNMANAGED" not in checks and "REL-PROBE-ANY" not in checks
+    else:  # Terraform and YAML in the code, live workloads beside them: the reader's script joins them
+        joined = {"REL-PROBE-ANY", "REL-PROBE-BOTH", "REL-SINGLE-REPLICA", "REL-NO-PDB", "SCA-NO-HPA"}
+        joined |= {"SCA-NO-QUOTA", "SCA-NO-REQUESTS", "SCA-NO-MEM-LIMIT", "SEC-NO-NETPOL", "SEC-NO-PSS"}
+        joined |= {"SEC-RUN-AS-ROOT", "DEC-LIVE-UNMANAGED", "DEC-LIVE-DRIFT"}
+        assert joined <= checks
+        keys = {(r[0], r[1]) for r in rows}
+        assert {
+            ("SEC-NO-PSS", "missing"),
+            ("SEC-NO-PSS", "privileged"),
+            ("DEC-LIVE-UNMANAGED", "managed"),
+        } <= keys
 
 
 def _deployment(

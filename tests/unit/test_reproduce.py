@@ -301,9 +301,10 @@ def test_the_server_version_is_an_argument_of_the_command_like_the_clock() -> No
 
 
 def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
-    """SEC-NO-PSS: the code's namespaces by python without a cluster, the live ones by jq with a cluster
-    whose estate writes no Namespace; an estate with both has no exact command (listed)."""
-    from tools.checks.reproduce import chosen
+    """SEC-NO-PSS: the code's namespaces by a script without a cluster, the live ones by jq with a
+    cluster whose estate writes no Namespace; an estate with both joins them with the reader's script
+    (``--live``), and one with Helm-rendered objects has no exact command (listed)."""
+    from tools.checks.reproduce import RENDERED, chosen
     from tools.checks.spec import spec_by_id
     from tools.kube.resources import ResourceTable
 
@@ -311,7 +312,10 @@ def test_otherwise_gives_the_command_where_the_first_one_is_not_exact() -> None:
     assert chosen(spec, {}, cluster=False) is spec
     live = chosen(spec, {"resources": 1}, cluster=True)
     assert live is not None and live.jq is not None and live.resources == ("namespaces",)
-    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True) is None
+    both = chosen(spec, {"resources": 1, "namespaces": 2}, cluster=True)
+    assert both is not None and both.script == "joined_count.py" and both.resources == ("namespaces",)
+    assert chosen(spec, {"resources": 1, "namespaces": 2}, cluster=False) is spec
+    assert chosen(spec, {"resources": 1, "namespaces": 2, RENDERED: 3}, cluster=True) is None
     backend = SnapshotBackend(HOMELAB_SNAPSHOT)
     printed = run_spec(live, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
     expected = sum(
@@ -394,3 +398,27 @@ def test_a_count_of_code_is_exact_only_where_the_cluster_and_the_renders_add_not
     assert rendered_rules(code) == 1
     with pytest.raises(ValidationError):
         ReproSpec(python="1", when=("no-live:",))
+def test_a_joined_script_reads_the_snapshot_files_or_kubectl_on_stdin() -> None:
+    """A script with resources: each served type's snapshot file as --live (an unserved one left out,
+    as kubectl would refuse it), or on a live cluster kubectl's List piped in as --live -; it is a
+    cluster fact, never exact without a cluster."""
+    spec = ReproSpec(
+        script="joined_count.py",
+        args=("REL-NO-PDB",),
+        resources=("deployments.apps", "poddisruptionbudgets.policy"),
+    )
+    served = frozenset({"deployments.apps"})
+    snap = Where(estate="lab", cluster="lab/cluster", snapshot_dirs=("cluster",), served=served)
+    assert shell(spec, snap) == (
+        "python3 tools/checks/reproduce_scripts/joined_count.py lab REL-NO-PDB"
+        " --live lab/cluster/apps.v1.deployments.json cluster"
+    )
+    live = Where(estate="lab", cluster="live", context="home", excluded=("old.yaml",))
+    assert shell(spec, live) == (
+        "kubectl get deployments.apps,poddisruptionbudgets.policy -A -o json --context home"
+        " | python3 tools/checks/reproduce_scripts/joined_count.py lab REL-NO-PDB --live - old.yaml"
+    )
+    assert not applies(spec, {}, cluster=False)
+    assert applies(spec, {}, cluster=True)
+    with pytest.raises(ValidationError):
+        ReproSpec(python="print(1)", resources=("deployments.apps",))

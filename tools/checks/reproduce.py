@@ -19,6 +19,9 @@ the main one, a measure's name for the others) is recounted without infra-audit:
 * ``script:`` a count that needs structure across formats: ``python3 tools/checks/reproduce_scripts/FILE
   ROOT ARGS`` (a file of infra-audit's source tree a reader can read and run alone, the standard
   library and PyYAML only; it reads YAML documents and Terraform ``kubernetes_*`` resources alike).
+  With ``resources:`` the script also reads the cluster's objects of those types and joins them with
+  the code's as the check does (``--live FILE`` per snapshot file; live, ``kubectl get TYPES -A -o json |``
+  the script with ``--live -``): a cluster fact, exact only with a cluster.
 * ``sum:`` a number made of parts (code and live): ``echo $(( $(a) + $(b) ))``.
 
 ``when:`` says for which estates the command is exact, all conditions at once: ``cluster``,
@@ -93,7 +96,9 @@ class ReproSpec(BaseModel):
     count: Literal["lines", "matches", "files", "unique"] = "lines"
     replace: str | None = Field(default=None, description="rg -r for count: unique ($1: a group).")
     jq: str | None = Field(default=None, description="A jq filter over {items: [...]}.")
-    resources: tuple[str, ...] = Field(default=(), description="Resource types: plural.group.")
+    resources: tuple[str, ...] = Field(
+        default=(), description="Resource types (plural.group) a jq filter, or a script's --live, reads."
+    )
     python: str | None = Field(default=None, description="python3 -c code; argv[1] is the root.")
     code: str | None = Field(
         default=None,
@@ -136,6 +141,8 @@ class ReproSpec(BaseModel):
             raise ValueError(f"no reproduce script {self.script} in {SCRIPTS_SHOWN}")
         if self.jq is not None and not self.resources:
             raise ValueError("a jq entry names its resources")
+        if self.resources and self.jq is None and self.script is None:
+            raise ValueError("resources: are read by a jq filter or a script")
         if self.code is not None and self.jq is None:
             raise ValueError("code: is the $code of a jq entry")
         if any(not WHEN.match(w) for w in self.when):
@@ -227,7 +234,11 @@ def shell(spec: ReproSpec, where: Where) -> str:
         files = " ".join(q(f"{snap}/{snapshot_file(r)}") for r in resources)
         return f"jq -s{_jq_args(spec, where)} {q(merge_filter(spec.jq))} {files}"
     if spec.script is not None:
-        args = " ".join(q(a) for a in script_args(spec, where))
+        resources = where.read(spec.resources)
+        if spec.resources and where.cluster == "live" and resources:
+            return kubectl_form(spec, where, resources)
+        live = [f"{where.cluster or '.'}/{snapshot_file(r)}" for r in resources]
+        args = " ".join(q(a) for a in script_args(spec, where, live))
         return f"python3 {SCRIPTS_SHOWN}/{spec.script} {q(where.estate)} {args}"
     assert spec.python is not None
     return f"python3 -c {q(spec.python)} {q(where.estate)}"
@@ -244,21 +255,33 @@ def _jq_args(spec: ReproSpec, where: Where) -> str:
 
 
 def kubectl_form(spec: ReproSpec, where: Where, resources: tuple[str, ...] | None = None) -> str:
-    """``kubectl get TYPES -A -o json | jq FILTER``: the command on a live cluster (with the run's
-    ``--context``/``--kubeconfig``); for a snapshot, what its files were listed from."""
-    assert spec.jq is not None
+    """``kubectl get TYPES -A -o json | jq FILTER`` (or ``| python3 SCRIPT ROOT ARGS --live -``): the
+    command on a live cluster (with the run's ``--context``/``--kubeconfig``); for a snapshot, what its
+    files were listed from."""
+    assert spec.jq is not None or (spec.script is not None and spec.resources)
     q = shlex.quote
     flags = (f" --context {q(where.context)}" if where.context else "") + (
         f" --kubeconfig {q(where.kubeconfig)}" if where.kubeconfig else ""
     )
     types = ",".join(resources or where.read(spec.resources) or spec.resources)
-    return f"kubectl get {types} -A -o json{flags} | jq{_jq_args(spec, where)} {q(spec.jq)}"
+    if spec.script is not None:
+        args = " ".join(q(a) for a in script_args(spec, where, ["-"]))
+        script = f"python3 {SCRIPTS_SHOWN}/{spec.script} {q(where.estate)} {args}"
+        return f"kubectl get {types} -A -o json{flags} | {script}"
+    return f"kubectl get {types} -A -o json{flags} | jq{_jq_args(spec, where)} {q(spec.jq or '.')}"
 
 
-def script_args(spec: ReproSpec, where: Where) -> list[str]:
-    """A script's arguments after the root: its own, then the paths it must not read (snapshot
-    directories, files the checks left out as not deployed)."""
-    return [*spec.args, *where.snapshot_dirs, *where.excluded]
+def script_args(spec: ReproSpec, where: Where, live: list[str] | None = None) -> list[str]:
+    """A script's arguments after the root: its own, ``--live`` and each cluster file it reads (``-``:
+    stdin), then the paths it must not read (snapshot directories, files the checks left out as not
+    deployed)."""
+    reads = [arg for path in live or [] for arg in ("--live", path)]
+    return [*spec.args, *reads, *where.snapshot_dirs, *where.excluded]
+
+
+def reads_cluster(spec: ReproSpec) -> bool:
+    """A jq filter, or a script joining the cluster's objects with the code's: a cluster fact."""
+    return spec.jq is not None or (spec.script is not None and bool(spec.resources))
 
 
 def merge_filter(jq: str) -> str:
@@ -334,7 +357,7 @@ def applies(
     reads_files = spec.python is not None or spec.script is not None or spec.code is not None
     if (spec.python is not None or spec.code is not None) and scoped_out:
         return False  # a script is told the left-out files (script_args); python -c reads them all
-    if spec.jq is not None and not cluster:
+    if reads_cluster(spec) and not cluster:
         return False
     if reads_files and not spec.unrendered:
         if code_counts.get(KUSTOMIZED, 0) and not spec.namespace_free:

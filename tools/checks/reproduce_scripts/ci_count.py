@@ -151,9 +151,11 @@ def verifies(o: dict[str, Any]) -> bool:
     }
 
 
-def no_image_verify(root: Path, skip: tuple[str, ...]) -> int:
+def no_image_verify(root: Path, skip: tuple[str, ...], live: list[dict[str, Any]] | None = None) -> int:
+    """``live``: a cluster's objects (``joined_count.py``), whose admission policies verify too."""
     releases = set(charts(root, skip))
-    verification = any(verifies(o) for o in objects(root, skip)) or bool({"connaisseur", "ratify"} & releases)
+    policies = [*objects(root, skip), *(live or [])]
+    verification = any(verifies(o) for o in policies) or bool({"connaisseur", "ratify"} & releases)
     _, runs = ci_runs(root, skip)
     scanning = "scan" in runs or bool({"trivy-operator", "harbor"} & releases)
     return int(not verification) + int(not scanning)

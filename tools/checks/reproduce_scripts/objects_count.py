@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backup_count import pvc_no_backup
 from k8s_objects import meta, objects
 
 Obj = dict[str, Any]
@@ -23,12 +22,6 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 SYSTEM = {None, "kube-system", "kube-public", "kube-node-lease"}
 DANGEROUS_CAPS = {"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "NET_RAW", "ALL"}
-NETPOL = {
-    ("NetworkPolicy", "networking.k8s.io"),
-    ("NetworkPolicy", "projectcalico.org"),
-    ("NetworkPolicy", "crd.projectcalico.org"),
-    ("CiliumNetworkPolicy", "cilium.io"),
-}
 
 
 def d(obj: Any, key: str) -> Any:
@@ -219,25 +212,8 @@ def namespaces(o: list[Obj]) -> list[Any]:
     ]
 
 
-def used_namespaces(o: list[Obj]) -> set[Any]:
-    used = {meta(w).get("namespace") for w in kinds(o, *WORKLOADS)}
-    used |= {d(h, "spec").get("targetNamespace") or meta(h).get("namespace") for h in kinds(o, "HelmRelease")}
-    return used - SYSTEM
-
-
 def group(obj: Obj) -> str:
     return str(obj.get("apiVersion", "")).rpartition("/")[0]
-
-
-def no_netpol(o: list[Obj]) -> int:
-    covered = {meta(p).get("namespace") for p in o if (p.get("kind"), group(p)) in NETPOL}
-    return len(used_namespaces(o) - covered)
-
-
-def no_quota(o: list[Obj]) -> int:
-    return len(
-        used_namespaces(o) - {meta(q).get("namespace") for q in kinds(o, "ResourceQuota", "LimitRange")}
-    )
 
 
 def kyverno(o: list[Obj]) -> list[Obj]:
@@ -374,6 +350,14 @@ def no_restore_drill(o: list[Obj]) -> int:
     return 0 if drills else backups
 
 
+
+def pvc_no_backup(o: list[Obj]) -> int:
+    """REL-PVC-NO-BACKUP without a cluster: ``backup_count.py``'s rule over the files' objects (imported
+    here, not at the top: it imports this module)."""
+    from backup_count import pvc_no_backup as rule
+
+    return rule(o, [], o, [])
+
 CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "REL-PROBE-ANY": probe_any,
     "REL-PROBE-BOTH": probe_both,
@@ -388,8 +372,6 @@ CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "SEC-HOST-ACCESS": host_access,
     "SEC-RUN-AS-ROOT": run_as_root,
     "MNT-IMAGE-LATEST": image_latest,
-    "SEC-NO-NETPOL": no_netpol,
-    "SCA-NO-QUOTA": no_quota,
     "SEC-NO-PSS": lambda o: sum(v in (None, "privileged") for v in namespaces(o)),
     "SEC-NO-PSS:missing": lambda o: sum(v is None for v in namespaces(o)),
     "SEC-NO-PSS:privileged": lambda o: sum(v == "privileged" for v in namespaces(o)),
