@@ -1,8 +1,7 @@
 """REL-PVC-NO-BACKUP over the code joined with a cluster: the claims no backup job covers.
 
 Part of ``joined_count.py`` and, without a cluster, of ``objects_count.py`` (run them, not this file):
-the standard library only, the rules of the
-check's catalog row written again.
+the standard library only, the rules of the check's catalog row written again.
 
 * Claims: every PersistentVolumeClaim of the code; every volumeClaimTemplate of a code StatefulSet,
   as the claims its controller makes, ``<template>-<statefulset>-<ordinal>`` per replica (ordinal 0
