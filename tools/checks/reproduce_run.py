@@ -19,6 +19,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +33,23 @@ PY_TIMEOUT_S = 60
 
 class Listings:
     """The JSON text of each type's objects, as ``kubectl get TYPE -A -o json`` prints its items; each
-    type is listed and written once, for every command of one recount that reads it."""
+    type is listed and written once, for every command of one recount that reads it (UTF-8 bytes)."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, bytes] = {}
 
-    def text(self, backend: KubeBackend, name: str) -> str:
+    def text(self, backend: KubeBackend, name: str) -> bytes:
         found = self._texts.get(name)
         if found is None:
             rtype = next((r for r in backend.api_resources() if r.qualified == name), None)
-            # a type the cluster does not serve lists nothing, as kubectl would fail or print none
-            items = backend.list_objects(rtype) if rtype is not None else []
-            found = self._texts[name] = json.dumps(items, default=str)
+            # a snapshot keeps its objects as JSON text: joined, not decoded and dumped again
+            listing = getattr(backend, "listing_json", None) if rtype is not None else None
+            found = listing(rtype) if listing is not None else None
+            if found is None:
+                # a type the cluster does not serve lists nothing, as kubectl would fail or print none
+                items = backend.list_objects(rtype) if rtype is not None else []
+                found = json.dumps(items, default=str).encode("utf-8", "surrogatepass")
+            self._texts[name] = found
         return found
 
 
@@ -126,23 +132,28 @@ def _jq(
 ) -> Printed:
     if backend is None:
         return Printed(None, "no cluster to read")
-    # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here
-    slurped = (
-        "[" + ",".join('{"items":' + listings.text(backend, name) + "}" for name in spec.resources) + "]"
-    )
     args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     if spec.code is not None:
         facts = _child([sys.executable, "-c", spec.code, str(jail.root)], jail)
         if facts.error is not None:
             return Printed(None, f"$code: {facts.error}")
         args["code"] = json.loads(facts.text)
-    done = subprocess.run(  # an argv list, no shell; the filter is ours, from the catalog
-        [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")],
-        input=(json.dumps(args) + "\n" + slurped).encode("utf-8", "surrogatepass"),
-        capture_output=True,
-        timeout=PY_TIMEOUT_S,
-        check=False,
-    )
+    with tempfile.TemporaryFile() as stdin:  # the listings written in pieces, never joined in memory
+        stdin.write(json.dumps(args).encode("utf-8", "surrogatepass") + b"\n")
+        # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here
+        for n, name in enumerate(spec.resources):
+            stdin.write((b"," if n else b"[") + b'{"items":')
+            stdin.write(listings.text(backend, name))
+            stdin.write(b"}")
+        stdin.write(b"]" if spec.resources else b"[]")
+        stdin.seek(0)
+        done = subprocess.run(  # an argv list, no shell; the filter is ours, from the catalog
+            [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")],
+            stdin=stdin,
+            capture_output=True,
+            timeout=PY_TIMEOUT_S,
+            check=False,
+        )
     if done.returncode != 0:
         return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _number(json.loads(done.stdout))
