@@ -30,7 +30,12 @@ def test_only_a_graph_command_caps_them(
     argv: list[str], capped: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(arenas, "limit_arenas", lambda n=arenas.ARENAS: calls.append(n) or True)
+
+    def record(n: int = arenas.ARENAS) -> bool:
+        calls.append(n)
+        return True
+
+    monkeypatch.setattr(arenas, "limit_arenas", record)
     args = [*argv, str(tmp_path / "missing")] if argv == ["run"] else argv
     cli.main(args)  # a run of a missing estate stops with a user error, after the cap
     assert calls == ([arenas.ARENAS] if capped else [])
