@@ -19,12 +19,12 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 from tools.checks.reproduce import MAIN, SCRIPTS, ReproSpec, Where, merge_filter, rg_argv, script_args
 from tools.kube.backend import KubeBackend
+from tools.piped import run_piped
 from tools.ripgrep import rg_binary, run_rg
 from tools.sandbox import Jail
 
@@ -138,22 +138,14 @@ def _jq(
         if facts.error is not None:
             return Printed(None, f"$code: {facts.error}")
         args["code"] = json.loads(facts.text)
-    with tempfile.TemporaryFile() as stdin:  # the listings written in pieces, never joined in memory
-        stdin.write(json.dumps(args).encode("utf-8", "surrogatepass") + b"\n")
-        # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here
-        for n, name in enumerate(spec.resources):
-            stdin.write((b"," if n else b"[") + b'{"items":')
-            stdin.write(listings.text(backend, name))
-            stdin.write(b"}")
-        stdin.write(b"]" if spec.resources else b"[]")
-        stdin.seek(0)
-        done = subprocess.run(  # an argv list, no shell; the filter is ours, from the catalog
-            [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")],
-            stdin=stdin,
-            capture_output=True,
-            timeout=PY_TIMEOUT_S,
-            check=False,
-        )
+    # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here;
+    # written to the child piece by piece (``run_piped``), never joined in memory
+    pieces = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
+    for n, name in enumerate(spec.resources):
+        pieces += [b',{"items":' if n else b'{"items":', listings.text(backend, name), b"}"]
+    done = run_piped(  # an argv list, no shell; the filter is ours, from the catalog
+        [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")], [*pieces, b"]"], PY_TIMEOUT_S
+    )
     if done.returncode != 0:
         return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
     return _number(json.loads(done.stdout))
