@@ -73,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if getattr(args, "graph", False):  # a command that runs the graph (run, resume, rerun)
             lazy_packages.defer()  # two SDK __init__ files LangGraph imports through, never used here
+            from tools.malloc_arenas import limit_arenas
+
+            limit_arenas()  # before the graph starts its threads (tools/malloc_arenas.py)
         logs.setup()
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)

@@ -117,6 +117,10 @@ class CountingBackend(SnapshotBackend):
         self.listed.append(rtype.qualified)
         return super().list_objects(rtype, namespace, label_selector, field_selector)
 
+    def listing_json(self, rtype):  # type: ignore[no-untyped-def]
+        self.listed.append(rtype.qualified)  # the text of a whole type: a listing too
+        return super().listing_json(rtype)
+
 
 def test_a_recount_lists_each_type_once_for_all_its_jq_commands() -> None:
     """At 10k pods, listing and writing the pods again for each of the 9 commands over them was

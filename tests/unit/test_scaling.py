@@ -11,6 +11,10 @@ shared machine only adds time), up to ``ATTEMPTS`` times, the lowest ratio count
 with a sort in it (n log n) measures 4-5.6x here; a scan per item measures 16-20x. This compares
 ratios, never wall time against a constant.
 
+The catalog's jq commands, which the numbers challenger runs over the cluster to recount a check,
+are held to the same bound: a filter that looks each pod's ReplicaSet up in a list of every
+ReplicaSet is a scan per item too (86 s of jq at 10k pods before it looked them up by key).
+
 Memory is held the same way, without a clock: the bytes of every check's result (a detail that names
 every copy in every copy's location is 16x at 4x the cluster), and the peak of Python's allocations
 (``tracemalloc``) while the cluster loads and links.
@@ -19,6 +23,7 @@ every copy in every copy's location is 16x at 4x the cluster), and the peak of P
 from __future__ import annotations
 
 import gc
+import json
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -28,6 +33,7 @@ import pytest
 from estates import HOMELAB
 
 from bench.cluster_snapshot import generate
+from tools.checks.reproduce import ReproSpec, merge_filter
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, load_catalog
 from tools.clock import parse_clock
@@ -142,6 +148,52 @@ def test_loading_and_linking_the_cluster_grows_linearly(snapshots: dict[int, Pat
         return lambda: link(code, load_live_state(SnapshotBackend(snapshot)))
 
     assert growth(load(snapshots[BASE]), load(snapshots[FACTOR * BASE])) <= BOUND
+
+
+def _jq_commands() -> list[tuple[str, ReproSpec]]:
+    """Every jq command of the catalog (``otherwise:`` and ``sum:`` parts included), by check and key."""
+    found: list[tuple[str, ReproSpec]] = []
+
+    def walk(name: str, spec: ReproSpec | None) -> None:
+        if spec is None:
+            return
+        if spec.jq is not None:
+            found.append((name, spec))
+        for part in spec.sum or ():
+            walk(name, part)
+        walk(name, spec.otherwise)
+
+    for check in load_catalog():
+        for key, spec in check.reproduce.items():
+            walk(f"{check.id} {key}", spec)
+    return found
+
+
+def _slurped(backend: SnapshotBackend, spec: ReproSpec) -> str:
+    """The text the numbers challenger gives jq for ``spec``: each named type's objects as a List."""
+    types = {t.qualified: t for t in backend.api_resources()}
+    lists = [backend.list_objects(types[n]) if n in types else [] for n in spec.resources]
+    return "[" + ",".join(json.dumps({"items": items}, default=str) for items in lists) + "]"
+
+
+def test_no_recount_command_grows_faster_than_linearly(snapshots: dict[int, Path]) -> None:
+    import jq  # the library the recount runs its jq commands with (in a child process there)
+
+    commands = _jq_commands()
+    assert len(commands) > 20  # the walk found the catalog's jq commands
+    backends = [SnapshotBackend(snapshots[c]) for c in (BASE, FACTOR * BASE)]
+    args = {"code": [], "now": CLOCK, "server": "v1.30.0"}  # no code: every live workload is live-only
+    too_slow = {}
+    for name, spec in commands:
+        program = jq.compile(merge_filter(spec.jq or "."), args=args)
+        small, big = (_slurped(b, spec) for b in backends)
+        ratio = growth(
+            lambda p=program, t=small: p.input_text(t).first(),
+            lambda p=program, t=big: p.input_text(t).first(),
+        )
+        if ratio > BOUND:
+            too_slow[name] = round(ratio, 1)
+    assert too_slow == {}
 
 
 SLACK = 2_000

@@ -39,6 +39,7 @@ from tools.checks.reproduce import (
     script_args,
 )
 from tools.kube.backend import KubeBackend
+from tools.piped import run_piped
 from tools.ripgrep import rg_binary, run_rg
 from tools.sandbox import Jail
 
@@ -47,10 +48,10 @@ PY_TIMEOUT_S = 60
 
 class Listings:
     """The JSON text of each type's objects, as ``kubectl get TYPE -A -o json`` prints its items; each
-    type is listed and written once, for every command of one recount that reads it."""
+    type is listed and written once, for every command of one recount that reads it (UTF-8 bytes)."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, bytes] = {}
         self._renders: str | None = None
 
     def renders(self) -> str:
@@ -62,13 +63,18 @@ class Listings:
             weakref.finalize(self, shutil.rmtree, self._renders, True)
         return self._renders
 
-    def text(self, backend: KubeBackend, name: str) -> str:
+    def text(self, backend: KubeBackend, name: str) -> bytes:
         found = self._texts.get(name)
         if found is None:
             rtype = next((r for r in backend.api_resources() if r.qualified == name), None)
-            # a type the cluster does not serve lists nothing, as kubectl would fail or print none
-            items = backend.list_objects(rtype) if rtype is not None else []
-            found = self._texts[name] = json.dumps(items, default=str)
+            # a snapshot keeps its objects as JSON text: joined, not decoded and dumped again
+            listing = getattr(backend, "listing_json", None) if rtype is not None else None
+            found = listing(rtype) if listing is not None else None
+            if found is None:
+                # a type the cluster does not serve lists nothing, as kubectl would fail or print none
+                items = backend.list_objects(rtype) if rtype is not None else []
+                found = json.dumps(items, default=str).encode("utf-8", "surrogatepass")
+            self._texts[name] = found
         return found
 
 
@@ -153,22 +159,22 @@ def _jq(
 ) -> Printed:
     if backend is None:
         return Printed(None, "no cluster to read")
-    # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here
-    slurped = (
-        "[" + ",".join('{"items":' + listings.text(backend, name) + "}" for name in spec.resources) + "]"
-    )
     args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     if spec.code is not None:
         facts = _child([sys.executable, "-c", spec.code, str(jail.root)], jail)
         if facts.error is not None:
             return Printed(None, f"$code: {facts.error}")
         args["code"] = json.loads(facts.text)
-    done = subprocess.run(  # an argv list, no shell; the filter is ours, from the catalog
+    # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here;
+    # written to the child piece by piece (``run_piped``), never joined in memory
+    pieces = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
+    for n, name in enumerate(spec.resources):
+        pieces += [b',{"items":' if n else b'{"items":', listings.text(backend, name), b"}"]
+    done = run_piped(  # an argv list, no shell; the filter is ours, from the catalog
         [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")],
-        input=(json.dumps(args) + "\n" + slurped).encode("utf-8", "surrogatepass"),
-        capture_output=True,
-        timeout=PY_TIMEOUT_S,
-        check=False,
+        [*pieces, b"]"],
+        PY_TIMEOUT_S,
+        env=_with_rg(),
     )
     if done.returncode != 0:
         return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
@@ -241,6 +247,8 @@ def helm_env(where: Where, renders: str) -> dict[str, str]:
         "REPRODUCE_HELM_CACHE": renders,
         "PYTHONPATH": str(SOURCE_ROOT),
     }
+
+
 def _joined(
     spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
 ) -> Printed:
@@ -248,9 +256,9 @@ def _joined(
     ``kubectl get TYPES -A -o json`` prints), read with ``--live -``."""
     if backend is None:
         return Printed(None, "no cluster to read")
-    texts = [listings.text(backend, name) for name in spec.resources]
-    items = ",".join(t.strip()[1:-1] for t in texts if t.strip() not in ("", "[]"))
-    listed = ('{"kind":"List","items":[' + items + "]}").encode("utf-8", "surrogatepass")
+    texts = [listings.text(backend, name).strip() for name in spec.resources]
+    items = b",".join(t[1:-1] for t in texts if t not in (b"", b"[]"))
+    listed = b'{"kind":"List","items":[' + items + b"]}"
     argv = [sys.executable, str(SCRIPTS / (spec.script or "")), str(jail.root)]
     out = _child([*argv, *script_args(spec, where, ["-"])], jail, listed)
     return Printed(None, out.error) if out.error is not None else _number(out.text)

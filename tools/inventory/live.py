@@ -19,7 +19,7 @@ a clean 0.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from domain.unread import EVERY_KIND
@@ -140,6 +140,24 @@ def _ref(cluster: str, obj: KubeObject) -> LiveRef:
     )
 
 
+RefFn = Callable[[KubeObject], LiveRef]
+
+
+def _refs(cluster: str) -> RefFn:
+    """``_ref`` once per object of one load: its LiveObject, its records and its runtime state share
+    one (a LiveRef is about 800 bytes: 70k of them at 10k pods, half of them copies). The objects
+    are alive for the whole load, so their ids are theirs."""
+    made: dict[int, tuple[KubeObject, LiveRef]] = {}
+
+    def ref(obj: KubeObject) -> LiveRef:
+        found = made.get(id(obj))
+        if found is None:
+            found = made[id(obj)] = (obj, _ref(cluster, obj))  # the object kept: its id stays its own
+        return found[1]
+
+    return ref
+
+
 def _controller(obj: KubeObject) -> tuple[str, str] | None:
     refs = [r for r in _meta(obj).get("ownerReferences") or [] if isinstance(r, dict)]
     chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
@@ -178,7 +196,7 @@ def pod_owner(pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -
     return ("Deployment", m.group("base")) if m else owner
 
 
-def _pod_state(cluster: str, pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> PodState:
+def _pod_state(ref: RefFn, pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> PodState:
     meta = _meta(pod)
     owner = pod_owner(pod, replicasets)
     containers = [
@@ -203,7 +221,7 @@ def _pod_state(cluster: str, pod: KubeObject, replicasets: dict[tuple[str, str],
         owner_name=owner[1] if owner else None,
         containers=containers,
         unschedulable=_unschedulable(pod),
-        source=_ref(cluster, pod),
+        source=ref(pod),
     )
 
 
@@ -223,7 +241,7 @@ def _pressure(node: KubeObject) -> list[str]:
     )
 
 
-def _node_state(cluster: str, node: KubeObject, usage: dict[str, dict[str, Any]]) -> NodeState:
+def _node_state(ref: RefFn, node: KubeObject, usage: dict[str, dict[str, Any]]) -> NodeState:
     name = str(_meta(node).get("name"))
     used = usage.get(name) or {}
     return NodeState(
@@ -238,11 +256,11 @@ def _node_state(cluster: str, node: KubeObject, usage: dict[str, dict[str, Any]]
         kube_proxy_version=lookup(node, "status.nodeInfo.kubeProxyVersion") or None,
         container_runtime=lookup(node, "status.nodeInfo.containerRuntimeVersion"),
         pressure=_pressure(node),
-        source=_ref(cluster, node),
+        source=ref(node),
     )
 
 
-def _job_state(cluster: str, job: KubeObject) -> JobState:
+def _job_state(ref: RefFn, job: KubeObject) -> JobState:
     meta = _meta(job)
     owner = _controller(job)
     return JobState(
@@ -252,11 +270,11 @@ def _job_state(cluster: str, job: KubeObject) -> JobState:
         succeeded=int(lookup(job, "status.succeeded") or 0),
         failed=int(lookup(job, "status.failed") or 0),
         completion_time=lookup(job, "status.completionTime"),
-        source=_ref(cluster, job),
+        source=ref(job),
     )
 
 
-def _cronjob_state(cluster: str, cj: KubeObject) -> CronJobState:
+def _cronjob_state(ref: RefFn, cj: KubeObject) -> CronJobState:
     meta = _meta(cj)
     return CronJobState(
         name=str(meta.get("name")),
@@ -265,11 +283,11 @@ def _cronjob_state(cluster: str, cj: KubeObject) -> CronJobState:
         suspend=bool(lookup(cj, "spec.suspend")),
         last_schedule_time=lookup(cj, "status.lastScheduleTime"),
         last_successful_time=lookup(cj, "status.lastSuccessfulTime"),
-        source=_ref(cluster, cj),
+        source=ref(cj),
     )
 
 
-def _event(cluster: str, ev: KubeObject) -> EventRecord:
+def _event(ref: RefFn, ev: KubeObject) -> EventRecord:
     return EventRecord(
         namespace=_meta(ev).get("namespace"),
         type=ev.get("type"),
@@ -278,7 +296,7 @@ def _event(cluster: str, ev: KubeObject) -> EventRecord:
         object_name=lookup(ev, "involvedObject.name"),
         message=ev.get("message"),
         count=int(ev.get("count") or 1),
-        source=_ref(cluster, ev),
+        source=ref(ev),
     )
 
 
@@ -323,7 +341,7 @@ def load_live_state(backend: KubeBackend) -> LiveState:
             )
         )
     by_kind = _fetch(backend, state)
-    cluster = info.name
+    ref = _refs(info.name)
     records = Records()
     for kind, objects in sorted(by_kind.items()):
         for obj in objects:
@@ -335,41 +353,36 @@ def load_live_state(backend: KubeBackend) -> LiveState:
                         namespace=_meta(obj).get("namespace"),
                         name=str(_meta(obj).get("name")),
                         managed_by=managed_by(obj),
-                        source=_ref(cluster, obj),
+                        source=ref(obj),
                     )
                 )
             if kind == "Event" or (kind in RUNTIME_CHILDREN and _controller(obj) is not None):
                 continue
-            records.extend(records_from_object(obj, _ref(cluster, obj), origin="live"))
+            records.extend(records_from_object(obj, ref(obj), origin="live"))
     for field in Records.model_fields:
         getattr(state, field).extend(getattr(records, field))
     replicasets = {
         (str(_meta(rs).get("namespace") or ""), str(_meta(rs).get("name"))): rs
         for rs in by_kind.get("ReplicaSet", [])
     }
-    state.pods = [_pod_state(cluster, p, replicasets) for p in by_kind.get("Pod", [])]
+    state.pods = [_pod_state(ref, p, replicasets) for p in by_kind.get("Pod", [])]
     usage: dict[str, dict[str, Any]] = {}
     if by_kind.get("Node"):
         try:
             usage = {str(_meta(m).get("name")): m.get("usage") or {} for m in backend.metrics("nodes")}
         except KubeQueryError:
             usage = {}  # no metrics-server: usage stays None, allocatable is still known
-    state.nodes = [_node_state(cluster, n, usage) for n in by_kind.get("Node", [])]
-    state.jobs = [_job_state(cluster, j) for j in by_kind.get("Job", [])]
-    state.cronjobs = [_cronjob_state(cluster, c) for c in by_kind.get("CronJob", [])]
-    state.events = [_event(cluster, e) for e in by_kind.get("Event", [])]
-    _health(state, by_kind)
+    state.nodes = [_node_state(ref, n, usage) for n in by_kind.get("Node", [])]
+    state.jobs = [_job_state(ref, j) for j in by_kind.get("Job", [])]
+    state.cronjobs = [_cronjob_state(ref, c) for c in by_kind.get("CronJob", [])]
+    state.events = [_event(ref, e) for e in by_kind.get("Event", [])]
+    _health(state, by_kind, ref)
     return state
 
 
-def _health(state: LiveState, by_kind: dict[str, list[KubeObject]]) -> None:
+def _health(state: LiveState, by_kind: dict[str, list[KubeObject]], ref: RefFn) -> None:
     """The cluster-health records (``live_health.py``) of what was read; no further request. A kind
     is a key of ``by_kind`` exactly when its list was read (even if empty)."""
-    cluster = state.cluster.name
-
-    def ref(obj: KubeObject) -> LiveRef:
-        return _ref(cluster, obj)
-
     slices = by_kind.get("EndpointSlice") if "EndpointSlice" in by_kind else None
     state.services = health.services(by_kind.get("Service", []), by_kind.get("Pod", []), slices, ref)
     state.load_balancers = [s for s in state.services if s.type == "LoadBalancer"]

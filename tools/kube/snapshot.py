@@ -8,7 +8,9 @@ Two shapes are accepted, because both exist in the wild:
   (``PodList``, whose items may lack ``kind``), a single object, or several YAML documents.
 
 Everything is loaded once at construction, through the same bounded loaders as the estate
-(``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load). A file that
+(``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load), one dump
+at a time: each object is kept as compact bytes (``snapshot_store``) and decoded when it is listed,
+so the parsed dumps are never held together, nor beside the records built from them. A file that
 does not load, or an item whose type cannot be told, is reported in ``issues`` (typed) and skipped:
 one broken dump must not hide the rest of the cluster. The type a dump that did not load held (its
 canonical name tells it; else any type may be lost) is ``unread``, like a type the snapshot's writer
@@ -39,9 +41,7 @@ from tools.kube.backend import (
     MetricsKind,
     NotFoundError,
     UnavailableError,
-    secret_metadata_only,
     sort_key,
-    without_bookkeeping,
 )
 from tools.kube.resources import (
     METRICS_GROUP,
@@ -52,6 +52,7 @@ from tools.kube.resources import (
     split_file_stem,
 )
 from tools.kube.selectors import SelectorError, object_matcher
+from tools.kube.snapshot_store import Staged, TypeObjects, encode, served
 from tools.pathnames import shown
 from tools.sizes import MIB, format_size
 
@@ -123,7 +124,7 @@ class SnapshotBackend:
         self._unread: dict[TypeKey, list[str]] = {}  # types not read, and why
         self._lost_untyped: list[str] = []  # why for each failed dump whose name does not say its type
         self._types: dict[TypeKey, ResourceType] = {}
-        self._objects: dict[TypeKey, dict[tuple[str, str], KubeObject]] = {}
+        self._objects: dict[TypeKey, TypeObjects] = {}
         meta = self._read_meta()
         self._info = ClusterInfo(
             name=str(meta.get("cluster") or shown(root.resolve().name)),
@@ -223,33 +224,42 @@ class SnapshotBackend:
         return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())
 
     def _load(self) -> None:
-        parsed: list[tuple[Path, list[Any]]] = []
-        for path in self._files():
+        parsed: list[Path] = []
+        items: list[tuple[Path, Staged]] = []
+        crds: list[ResourceType] = []
+        skipped: list[ParseIssue] = []
+        for path in self._files():  # one dump's parsed documents at a time; its objects kept as bytes
             try:
-                parsed.append((path, _load_documents(path)))
+                docs = _load_documents(path)
             except OSError as exc:
                 self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
+                continue
             except LoadError as exc:
                 self._skip(path, exc.message, exc.reason, exc.line)
-        items = [(path, item) for path, docs in parsed for item in self._items(path, docs)]
-        crds = [
-            t
-            for _, obj in items
-            if obj.get("kind") == "CustomResourceDefinition"
-            if (t := _crd_types(obj)) is not None
-        ]
+                continue
+            parsed.append(path)
+            mark = len(self._issues)  # an item skipped is reported after every dump that did not load
+            objects = self._items(path, docs)
+            skipped.extend(self._issues[mark:])
+            del self._issues[mark:]
+            for obj in objects:
+                if obj.get("kind") == "CustomResourceDefinition" and (t := _crd_types(obj)) is not None:
+                    crds.append(t)
+                items.append((path, Staged.of(obj, as_json=path.suffix == ".json")))
+            del docs, objects
+        self._issues.extend(skipped)
         table = ResourceTable(crds)
         for t in crds:
             self._types.setdefault((t.group, t.plural), t)
-        for path, _ in parsed:  # a canonical file name declares its type, even with no items
+        for path in parsed:  # a canonical file name declares its type, even with no items
             hint = split_file_stem(path.stem)
             known = next((t for t in table.types if hint and (t.group, t.plural) == (hint[0], hint[2])), None)
             if hint is not None and known is not None:
                 self._types.setdefault(
                     (known.group, known.plural), known.model_copy(update={"version": hint[1]})
                 )
-        for path, obj in items:
-            self._add(path, obj, table)
+        for path, staged in items:
+            self._add(path, staged, table)
 
     def _items(self, path: Path, docs: list[Any]) -> list[KubeObject]:
         """Objects of the documents of one file, each with apiVersion and kind where they can be told."""
@@ -283,39 +293,40 @@ class SnapshotBackend:
                 self._issue(path, "skipped a document without apiVersion/kind or items", "skipped_object")
         return out
 
-    def _add(self, path: Path, obj: KubeObject, table: ResourceTable) -> None:
-        plural_hint = obj.pop("__plural_hint", None)
-        api_version = str(obj.get("apiVersion") or "")
+    def _add(self, path: Path, staged: Staged, table: ResourceTable) -> None:
+        obj = staged.obj  # an object without a kind (a dump's name says its type): still parsed
+        kind = staged.kind if obj is None else obj.get("kind")
+        api_version = staged.api_version
         group, _, version = api_version.rpartition("/")
         rtype: ResourceType | None = None
-        if obj.get("kind"):
-            rtype = table.by_kind(api_version, str(obj["kind"]))
-        elif plural_hint:
-            rtype = next((t for t in table.types if (t.group, t.plural) == (group, plural_hint)), None)
+        if kind:
+            rtype = table.by_kind(api_version, str(kind))
+        elif staged.plural_hint and obj is not None:
+            rtype = next((t for t in table.types if (t.group, t.plural) == (group, staged.plural_hint)), None)
             if rtype is not None:
-                obj["kind"] = rtype.kind
-        name = (obj.get("metadata") or {}).get("name")
-        if not obj.get("kind") or not version or not name:
+                obj["kind"] = kind = rtype.kind
+        name, namespace = staged.name, staged.namespace
+        if not kind or not version or not name:
             self._issue(
                 path, f"skipped an item whose type or name cannot be told (name={name!r})", "skipped_object"
             )
             return
-        namespace = (obj.get("metadata") or {}).get("namespace")
         if rtype is None:
             rtype = ResourceType(
                 group=group,
                 version=version,
-                plural=plural_of(str(obj["kind"])),
-                kind=str(obj["kind"]),
+                plural=plural_of(str(kind)),
+                kind=str(kind),
                 namespaced=bool(namespace),
             )
         key = (rtype.group, rtype.plural)
         rtype = self._types.setdefault(key, rtype.model_copy(update={"version": version}))
-        if rtype.group == "" and rtype.kind == "Secret":
-            obj = secret_metadata_only(obj)
-        else:
-            obj = without_bookkeeping(obj)
-        self._objects.setdefault(key, {})[(namespace or "", str(name))] = obj
+        data = staged.data
+        if obj is not None:
+            data = encode(served(obj, rtype.group == "" and rtype.kind == "Secret"), staged.as_json)
+        assert data is not None
+        store = self._objects.setdefault(key, TypeObjects())
+        store.put((namespace or "", str(name)), data, isinstance(name, str))
 
     # ------------------------------------------------------------------------------------ the API
 
@@ -362,15 +373,14 @@ class SnapshotBackend:
             keep = object_matcher(label_selector, field_selector)
         except SelectorError as exc:
             raise InvalidQueryError(str(exc), verb="list", what=rtype.qualified) from exc
-        objects = self._captured(rtype)
-        out = [
-            obj
-            for (ns, _), obj in objects.items()
-            if (namespace is None or not rtype.namespaced or ns == namespace) and keep(obj)
-        ]
-        return sorted(out, key=sort_key)
+        objects = self._captured(rtype).objects(namespace if rtype.namespaced else None)
+        return sorted([obj for obj in objects if keep(obj)], key=sort_key)
 
-    def _captured(self, rtype: ResourceType) -> dict[tuple[str, str], KubeObject]:
+    def listing_json(self, rtype: ResourceType) -> bytes | None:
+        """The JSON text of ``list_objects(rtype)`` without decoding it (None: decode and dump it)."""
+        return self._captured(rtype).listing_json()
+
+    def _captured(self, rtype: ResourceType) -> TypeObjects:
         """The objects of a type; a type the snapshot never captured is not the same as an empty one,
         and neither is one it did not read (its dump did not load, or its writer could not read it)."""
         why = self._unread.get((rtype.group, rtype.plural))
@@ -387,7 +397,7 @@ class SnapshotBackend:
                 verb="list",
                 what=rtype.qualified,
             )
-        return self._objects.get((rtype.group, rtype.plural), {})
+        return self._objects.get((rtype.group, rtype.plural)) or TypeObjects()
 
     def get_object(self, rtype: ResourceType, name: str, namespace: str | None = None) -> KubeObject:
         ns = namespace if rtype.namespaced and namespace else ""

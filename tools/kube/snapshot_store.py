@@ -1,0 +1,138 @@
+"""The objects of a snapshot as compact bytes, decoded when a tool asks for them (issue 13).
+
+Held as parsed JSON, a 10k-pod snapshot took about 280 MB beside the records built from it; as
+bytes it is about the size of its compact JSON. Each object is stored already reduced (Secrets to
+metadata, bookkeeping dropped: ``SnapshotBackend`` does that before it stores), so nothing decoded
+from here was ever more than what the backend serves.
+
+An object read from a JSON dump is stored as compact JSON (ASCII, so the text of a type is the
+bytes joined); one read from YAML, which may hold values JSON has not (a date, an integer key), is
+pickled, which gives back exactly what was stored. A type is decoded by one ``json.loads`` over its
+objects' joined bytes, so the keys its objects share are one string each, as they were when the
+whole dump was parsed at once. Every call decodes afresh: no caller can change what a later one
+reads, and nothing decoded stays alive after the caller drops it.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tools.kube.backend import KubeObject, secret_metadata_only, without_bookkeeping
+
+ObjectKey = tuple[str, str]  # (namespace or "", name)
+
+
+def encode(obj: KubeObject, as_json: bool) -> bytes:
+    """``obj`` as stored: compact ASCII JSON for an object read from JSON, else pickled."""
+    if as_json:
+        return json.dumps(obj, separators=(",", ":")).encode("ascii")
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _is_json(data: bytes) -> bool:
+    return data[:1] == b"{"  # a pickle starts with its protocol byte, 0x80
+
+
+def decode(data: bytes) -> KubeObject:
+    if _is_json(data):
+        decoded: KubeObject = json.loads(data)
+        return decoded
+    restored: KubeObject = pickle.loads(data)  # bytes this module wrote, never read from disk
+    return restored
+
+
+def decode_all(blobs: list[bytes]) -> list[KubeObject]:
+    """The objects of ``blobs``, in order: the JSON ones in one parse (shared keys), others one by one."""
+    if all(_is_json(b) for b in blobs):
+        decoded: list[KubeObject] = json.loads(b"[" + b",".join(blobs) + b"]")
+        return decoded
+    return [decode(b) for b in blobs]
+
+
+class TypeObjects:
+    """The stored objects of one resource type, by (namespace or "", name)."""
+
+    __slots__ = ("_blobs", "_plain")
+
+    def __init__(self) -> None:
+        self._blobs: dict[ObjectKey, bytes] = {}
+        self._plain = True  # all JSON with string names: the text of the type is the bytes joined
+
+    def put(self, key: ObjectKey, data: bytes, name_is_str: bool) -> None:
+        self._blobs[key] = data
+        self._plain = self._plain and name_is_str and _is_json(data)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def get(self, key: ObjectKey) -> KubeObject | None:
+        data = self._blobs.get(key)
+        return None if data is None else decode(data)
+
+    def objects(self, namespace: str | None = None) -> list[KubeObject]:
+        """The objects (of one namespace, when given), in the order they were stored."""
+        return decode_all(self._select(namespace))
+
+    def _select(self, namespace: str | None) -> list[bytes]:
+        if namespace is None:
+            return list(self._blobs.values())
+        return [data for (ns, _), data in self._blobs.items() if ns == namespace]
+
+    def listing_json(self) -> bytes | None:
+        """The JSON text (ASCII) of the whole type's list, sorted by namespace and name as ``list_objects``
+        sorts it; None when a stored object is not JSON, or a name not a string (decode instead)."""
+        if not self._plain:
+            return None
+        return b"[" + b",".join(self._blobs[k] for k in sorted(self._blobs)) + b"]"
+
+
+def total_bytes(types: Iterable[TypeObjects]) -> int:
+    """The stored size (for the bench and tests)."""
+    return sum(len(data) for t in types for data in t._blobs.values())
+
+
+def served(obj: KubeObject, secret: bool) -> KubeObject:
+    """What the backend serves of an object: a Secret's metadata only, anything else without bookkeeping."""
+    return secret_metadata_only(obj) if secret else without_bookkeeping(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One object of a dump, between its file and the type it is filed under: what ``_add`` reads,
+    and the object as stored (``data``), reduced already; or, for an object without a kind (its
+    type is told by the dump's name once every CRD is known), the parsed object itself."""
+
+    api_version: str
+    kind: Any
+    name: Any
+    namespace: Any
+    plural_hint: str | None
+    as_json: bool
+    data: bytes | None
+    obj: KubeObject | None
+
+    @classmethod
+    def of(cls, obj: KubeObject, as_json: bool) -> Staged:
+        plural_hint = obj.pop("__plural_hint", None)
+        api_version = str(obj.get("apiVersion") or "")
+        kind = obj.get("kind")
+        meta = obj.get("metadata") or {}
+        name, namespace = meta.get("name"), meta.get("namespace")
+        if not kind:
+            return cls(api_version, kind, name, namespace, plural_hint, as_json, None, obj)
+        # a core Secret: no CRD can declare the core group, so its kind alone tells it
+        secret = api_version.rpartition("/")[0] == "" and kind == "Secret"
+        return cls(
+            api_version,
+            kind,
+            name,
+            namespace,
+            plural_hint,
+            as_json,
+            encode(served(obj, secret), as_json),
+            None,
+        )
