@@ -50,8 +50,9 @@ estate-charts: $(STAMP)
 	$(BIN)/infra-audit charts import $(CHARTS)/podkit-4.0.1.tgz --as oci://ghcr.io/example-org/charts/podkit:4.0.1 --chart-cache $(CHART_CACHE)
 	$(BIN)/infra-audit charts import $(CHARTS)/raw-2.0.0.tgz --as oci://ghcr.io/example-org/charts/raw:2.0.0 --chart-cache $(CHART_CACHE)
 
+# pytest-xdist: one worker per core, each test file whole on one worker (a module fixture builds once)
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,6 +92,15 @@ def empty_chart_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     """Every test renders Helm releases against an empty chart cache unless it gives its own, so a
     developer's ~/.cache/infra-audit/charts can never change what a test sees."""
     monkeypatch.setenv("INFRA_AUDIT_CHART_CACHE", str(tmp_path_factory.getbasetemp() / "no-chart-cache"))
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test keeps its runs (``$INFRA_AUDIT_HOME``) in a directory of its own unless it names one,
+    never in the developer's ~/.local/state/infra-audit: the run store prunes to the newest runs of
+    an estate, so tests that share a store (two pytest-xdist workers, or a developer's own runs)
+    could delete each other's runs. Created by the store on first use."""
+    monkeypatch.setenv("INFRA_AUDIT_HOME", str(tmp_path_factory.getbasetemp() / "state" / uuid.uuid4().hex))
 
 
 @pytest.fixture(autouse=True)

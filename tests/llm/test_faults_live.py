@@ -76,9 +76,9 @@ CASES = {
     "slow-stream-silent-persistent": Case(
         slow(6), FOREVER, 1 * 2, False, "sent no event for 2.5s", timeout=2.5, stream=True
     ),
-    # 0.3 s before each of the reply's 22 events (a text and three tool calls): 6.6 s in all, never
+    # 0.15 s before each of the reply's 22 events (a text and three tool calls): 3.3 s in all, never
     # 2.5 s without one
-    "slow-stream-steady-ok": Case(slow(0.3), 1, 1, True, timeout=2.5, stream=True),
+    "slow-stream-steady-ok": Case(slow(0.15), 1, 1, True, timeout=2.5, stream=True),
 }
 
 
@@ -92,51 +92,61 @@ class Live:
     exit_code: int
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Any]:
-    def run(case: Case) -> Live:
-        with ScriptedAnthropicServer(gitops.router()) as server:
-            server.fail_on(SECURITY, case.fault, turn=0, times=case.times)
-            settings = ModelSettings(
-                model=SCRIPTED_MODEL,
-                api_key="scripted-test-key",
-                base_url=server.base_url,
-                max_retries=2,
-                timeout=case.timeout,
-                stream=case.stream,
-            )
-            model = AnthropicModel(settings)
-            waits: list[float] = []
-            computed = model._client._calculate_retry_timeout
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Runs the audit of one case of ``CASES`` by name, once per module: two tests read the same run
+    (a ``Live`` is only read, never changed)."""
+    done: dict[str, Live] = {}
 
-            def recorded(*args: Any, **kwargs: Any) -> float:
-                waits.append(computed(*args, **kwargs))
-                return min(waits[-1], 0.001)
-
-            model._client._calculate_retry_timeout = recorded  # type: ignore[method-assign]
-            run_settings = RunSettings(
-                estate=GITOPS,
-                estate_label="examples/gitops-base",
-                date="2026-11-20",
-                workdir=REPO,
-                mode="llm",
-                llm=ModelSettings(model=SCRIPTED_MODEL),
-                out=tmp_path,
-                retry_wait=0.01,
-            )
-            state = run_audit(run_settings, "fault", model=model)
-            model.close()
-        console = Console(file=io.StringIO(), width=200)
-        code = finish(console, state)
-        return Live(state, server, waits, tmp_path, console.file.getvalue(), code)  # type: ignore[attr-defined]
+    def run(name: str) -> Live:
+        if name not in done:
+            done[name] = audit(CASES[name], tmp_path_factory.mktemp(name))
+        return done[name]
 
     yield run
+
+
+def audit(case: Case, tmp_path: Path) -> Live:
+    with ScriptedAnthropicServer(gitops.router()) as server:
+        server.fail_on(SECURITY, case.fault, turn=0, times=case.times)
+        settings = ModelSettings(
+            model=SCRIPTED_MODEL,
+            api_key="scripted-test-key",
+            base_url=server.base_url,
+            max_retries=2,
+            timeout=case.timeout,
+            stream=case.stream,
+        )
+        model = AnthropicModel(settings)
+        waits: list[float] = []
+        computed = model._client._calculate_retry_timeout
+
+        def recorded(*args: Any, **kwargs: Any) -> float:
+            waits.append(computed(*args, **kwargs))
+            return min(waits[-1], 0.001)
+
+        model._client._calculate_retry_timeout = recorded  # type: ignore[method-assign]
+        run_settings = RunSettings(
+            estate=GITOPS,
+            estate_label="examples/gitops-base",
+            date="2026-11-20",
+            workdir=REPO,
+            mode="llm",
+            llm=ModelSettings(model=SCRIPTED_MODEL),
+            out=tmp_path,
+            retry_wait=0.01,
+        )
+        state = run_audit(run_settings, "fault", model=model)
+        model.close()
+    console = Console(file=io.StringIO(), width=200)
+    code = finish(console, state)
+    return Live(state, server, waits, tmp_path, console.file.getvalue(), code)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_fault_on_one_research_route(name: str, live: Any) -> None:
     case = CASES[name]
-    done: Live = live(case)
+    done: Live = live(name)
     first_turn = done.server.requests_for(SECURITY, turn=0)
     assert len(first_turn) == case.requests, [r.status for r in first_turn]
     expected_route = case.requests + (SECURITY_TURNS - 1 if case.ok else 0)
@@ -164,9 +174,9 @@ def test_a_fault_on_one_research_route(name: str, live: Any) -> None:
 
 
 def test_the_sdk_waits_what_the_server_asks_and_backs_off_without_a_header(live: Any) -> None:
-    told = live(CASES["529-persistent"])
+    told = live("529-persistent")
     assert told.waits == [0.001] * 4  # retry-after-ms: 1, twice per node attempt
-    dropped = live(CASES["dropped-persistent"])
+    dropped = live("dropped-persistent")
     assert len(dropped.waits) == 4
     assert all(0.375 <= w <= 0.5 for w in dropped.waits[0::2])  # 0.5 s x jitter (0.75-1)
     assert all(0.75 <= w <= 1.0 for w in dropped.waits[1::2])  # 1 s x jitter

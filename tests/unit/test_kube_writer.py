@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tenacity import RetryCallState
 
 from domain.errors import SnapshotError
 from tools.kube import kubectl as k
@@ -265,15 +266,26 @@ class Flaky:
 def test_a_busy_api_server_is_retried_at_this_edge_only(
     mini: SnapshotBackend,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     failures: int,
     lists: int,
     kept: bool,
 ) -> None:
     """tenacity retries a 503 up to 3 times here, outside the graph; a type that keeps failing is skipped."""
-    monkeypatch.setattr(snapshot_writer._list_patiently.retry, "sleep", lambda seconds: None)  # type: ignore[attr-defined]
     flaky = Flaky(mini, failures)
-    summary = write_snapshot(flaky, tmp_path / "snap")  # type: ignore[arg-type]
+    summary = write_snapshot(flaky, tmp_path / "snap", retry_wait=0)  # type: ignore[arg-type]
     assert flaky.pod_lists == lists
     assert ("core.v1.pods.json" in summary.files) is kept
     assert ("pods" in " ".join(summary.skipped)) is not kept
+
+
+def test_the_snapshot_backoff_starts_at_retry_wait_and_doubles_to_ten_times_it() -> None:
+    """1 s, 2 s, 4 s ... at most 10 s by default; ``retry_wait=0`` (the tests) never waits."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    waits: dict[float, list[float]] = {}
+    for first in (snapshot_writer.SNAPSHOT_RETRY_WAIT, 0.0):
+        backoff = snapshot_writer._backoff(first)
+        waits[first] = []
+        for attempt in (1, 2, 3, 4, 5):
+            state.attempt_number = attempt
+            waits[first].append(backoff(state))
+    assert waits == {1.0: [1, 2, 4, 8, 10], 0.0: [0, 0, 0, 0, 0]}

@@ -47,6 +47,7 @@ def listener() -> Iterator[int]:
     thread.start()
     yield server.getsockname()[1]
     stop.set()
+    server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() at once (close() alone does not)
     server.close()
     thread.join(timeout=5)
 

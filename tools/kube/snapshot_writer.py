@@ -143,12 +143,17 @@ def _metrics_wanted(resources: list[str] | None, types: list[ResourceType]) -> l
 
 
 SNAPSHOT_ATTEMPTS = 3
+SNAPSHOT_RETRY_WAIT = 1.0  # seconds before the first retry; doubled before each next, at most 10x
+
+
+def _backoff(first: float) -> wait_exponential:
+    return wait_exponential(multiplier=first, min=first, max=10 * first)
 
 
 @retry(
     retry=retry_if_exception_type(UnavailableError),
     stop=stop_after_attempt(SNAPSHOT_ATTEMPTS),
-    wait=wait_exponential(multiplier=1, min=1, max=10),
+    wait=_backoff(SNAPSHOT_RETRY_WAIT),
     reraise=True,
 )
 def _list_patiently(backend: KubeBackend, rtype: ResourceType) -> list[KubeObject]:
@@ -161,11 +166,17 @@ def _list_patiently(backend: KubeBackend, rtype: ResourceType) -> list[KubeObjec
 
 
 def write_snapshot(
-    backend: KubeBackend, out_dir: Path, resources: list[str] | None = None, *, captured_at: str | None = None
+    backend: KubeBackend,
+    out_dir: Path,
+    resources: list[str] | None = None,
+    *,
+    captured_at: str | None = None,
+    retry_wait: float = SNAPSHOT_RETRY_WAIT,
 ) -> SnapshotSummary:
     """Write ``resources`` (default: ``AUDIT_RESOURCES``) and metrics of ``backend`` to ``out_dir``.
 
     ``captured_at`` defaults to the source snapshot's capture time, or now (UTC) for a live cluster.
+    ``retry_wait`` is the pause before the first retry of a busy list call (tests: 0).
     A type the credentials may not list is skipped and named in the summary, not fatal.
     """
     out_dir = Path(out_dir)
@@ -176,10 +187,11 @@ def write_snapshot(
     types = _types(backend, resources, summary.skipped)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    list_patiently = _list_patiently.retry_with(wait=_backoff(retry_wait))
     try:
         for rtype in (t for t in types if t.group != METRICS_GROUP):
             try:
-                objects = _list_patiently(backend, rtype)
+                objects = list_patiently(backend, rtype)
             except KubeQueryError as exc:
                 summary.skipped[rtype.qualified] = exc.message
                 continue
