@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	# compat: a .pth line with the checkout's path instead of setuptools' import-hook finder, which
+	# costs every start (infra-audit --help included) about 20-35 ms of imports (docs/performance.md).
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 
 # Re-resolve every dependency within the ranges of pyproject.toml (plus setuptools, the build
