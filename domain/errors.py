@@ -79,6 +79,8 @@ class HelmEngineError(InfraAuditError):
     def __init__(self, message: str, *, stage: str) -> None:
         super().__init__(message)
         self.stage = stage
+
+
 class SuppressionError(SettingsError):
     """An inline suppression or an accepted risk with no reason, or a bad ``until`` date."""
 

@@ -3,7 +3,7 @@
 glibc gives each thread that contends for the heap an arena of its own, up to 8 per core. The
 research branches and the challengers run in worker threads, each building and dropping tens of
 megabytes at 10k pods (listings, evidence, checkpoints), and memory freed in one arena is not reused
-by a thread that allocates from another: a 10k-pod audit peaked at 1,013 MB with the default and 823 MB
+by a thread that allocates from another: a 10k-pod audit peaked at 1,013 MiB with the default and 823 MiB
 with two arenas, at the same CPU time (docs/performance.md). Python's own small objects are not
 affected (pymalloc has one heap); what is are the blocks over 512 bytes: strings, the tables of
 dicts and lists. Elsewhere (musl, macOS, no ``mallopt``) nothing changes.

@@ -285,6 +285,8 @@ def kustomize_facts(code: Records) -> dict[str, int]:
         BUILT: sum(n for name, n in built.items() if name != "namespaces"),
         "built_namespaces": built["namespaces"],
     }
+
+
 def live_refs(live: LiveState) -> set[str]:
     """The refs (``cluster/namespace/kind/name``) of every record the cluster gave, containers included."""
     refs: set[str] = set()

@@ -402,6 +402,8 @@ def test_a_count_of_code_is_exact_only_where_the_cluster_and_the_renders_add_not
     assert rendered_rules(code) == 1
     with pytest.raises(ValidationError):
         ReproSpec(python="1", when=("no-live:",))
+
+
 def test_a_joined_script_reads_the_snapshot_files_or_kubectl_on_stdin() -> None:
     """A script with resources: each served type's snapshot file as --live (an unserved one left out,
     as kubectl would refuse it), or on a live cluster kubectl's List piped in as --live -; it is a
@@ -426,3 +428,22 @@ def test_a_joined_script_reads_the_snapshot_files_or_kubectl_on_stdin() -> None:
     assert applies(spec, {}, cluster=True)
     with pytest.raises(ValidationError):
         ReproSpec(python="print(1)", resources=("deployments.apps",))
+
+
+def test_no_recount_child_sees_the_runs_environment(estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key in the audit's environment reaches no command: the python child and the jq child get a
+    PATH only (the wheel's rg first)."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-canary")
+    seen = run_spec(
+        ReproSpec(python='import os; print(int("ANTHROPIC_API_KEY" in os.environ))'),
+        Jail(estate),
+        Where(),
+        None,
+    )
+    assert seen.value == 0 and seen.error is None
+    jq = ReproSpec(jq='if ($ENV | has("ANTHROPIC_API_KEY")) then 1 else 0 end', resources=("jobs.batch",))
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    printed = run_spec(jq, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend)
+    assert printed.value == 0 and printed.error is None
+    control = ReproSpec(jq='if ($ENV | has("PATH")) then 1 else 0 end', resources=("jobs.batch",))
+    assert run_spec(control, Jail(HOMELAB_SNAPSHOT.parent), Where(cluster="x"), backend).value == 1

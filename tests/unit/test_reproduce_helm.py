@@ -340,12 +340,14 @@ def test_a_policy_a_chart_renders_verifies_images_as_one_written_would(tmp_path:
 
 
 def _backup_rule() -> object:
+    """objects_count.py's files-only REL-PVC-NO-BACKUP (backup_count.py's rule, no cluster)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
-        import backup_count
+        import backup_count  # noqa: F401  (objects_count imports it when the rule runs)
+        import objects_count
     finally:
         sys.path.remove(str(SCRIPTS))
-    return backup_count
+    return objects_count
 
 
 def _obj(kind: str, name: str, ns: str | None = "db", **spec: object) -> dict[str, object]:

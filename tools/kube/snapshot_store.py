@@ -1,6 +1,6 @@
 """The objects of a snapshot as compact bytes, decoded when a tool asks for them (issue 13).
 
-Held as parsed JSON, a 10k-pod snapshot took about 280 MB beside the records built from it; as
+Held as parsed JSON, a 10k-pod snapshot took about 280 MiB beside the records built from it; as
 bytes it is about the size of its compact JSON. Each object is stored already reduced (Secrets to
 metadata, bookkeeping dropped: ``SnapshotBackend`` does that before it stores), so nothing decoded
 from here was ever more than what the backend serves.

@@ -350,13 +350,13 @@ def no_restore_drill(o: list[Obj]) -> int:
     return 0 if drills else backups
 
 
-
 def pvc_no_backup(o: list[Obj]) -> int:
     """REL-PVC-NO-BACKUP without a cluster: ``backup_count.py``'s rule over the files' objects (imported
     here, not at the top: it imports this module)."""
     from backup_count import pvc_no_backup as rule
 
     return rule(o, [], o, [])
+
 
 CHECKS: dict[str, Callable[[list[Obj]], int]] = {
     "REL-PROBE-ANY": probe_any,
