@@ -35,7 +35,9 @@ PW = "Trap-PW-4d1c9e"  # the one credential held in two places
 URLPW = "Trap-URL-77a0b3"
 BEARER = "Trap-Bearer-0c5e1f"
 B64 = base64.b64encode(b"Trap-B64-e3a6d2").decode()
-COUNTED = (PW, URLPW, BEARER, B64, "Trap-PW-")
+AWS = "Trap/AwsKey+6b0e2c9d41f7a35e8c0b"  # keys that end in a secret word, not in ``secret`` itself
+PASSPHRASE = "Trap-Passphrase-5f1a"
+COUNTED = (PW, URLPW, BEARER, B64, AWS, PASSPHRASE, "Trap-PW-")
 NOT_COUNTED = {
     "placeholders": "a: 1\ndb_password: changeme\napi_key: xxx\ntoken: '${API_TOKEN}'\nsecret: op://vault/item\n",
     "a type map": '{"password": "string", "api_key": "SecureString"}\n',
@@ -45,6 +47,10 @@ NOT_COUNTED = {
     "  mac: ENC[AES256_GCM,data:zz]\n  password: Trap-Sops-c3d4\n",
     "names a Secret": "existingSecret: db-credentials\nbackupTargetCredentialSecret: longhorn-creds\n",
     "prose": "Set the password: ask Bob\n",
+    "secret-key references": 'export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY}"\n'
+    "secret_key: changeme\nRESTIC_PASSPHRASE_FILE=/run/secrets/restic\n",
+    "an ExternalSecret's key names": "kind: ExternalSecret\nspec:\n  data:\n    - secretKey: db-password\n"
+    "      remoteRef: {key: paperless, property: Trap-RemoteProp-1c2d}\n",
 }
 FILES = {
     "stacks/db/main.tf": f'resource "x" "y" {{\n  password = "{PW}"\n  other    = var.password\n}}\n',
@@ -59,6 +65,7 @@ FILES = {
     "  password: ENC[AES256_GCM,data:Zm9v,iv:x,tag:y,type:str]\nsops:\n  version: 3.8.1\n",
     "apps/old/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: old}\ndata:\n"
     f"  password: {base64.b64encode(b'changeme').decode()}\n",  # a placeholder, base64-encoded
+    "scripts/offsite.sh": f'export AWS_SECRET_ACCESS_KEY="{AWS}"\nexport RESTIC_PASSPHRASE={PASSPHRASE}\n',
     "docs/runbook.md": "# Runbook\n\n```sh\nexport VAULT_TOKEN=Trap-Fenced-9e8f\n```\n"
     "For example, password: Trap-DocExample-0a0b\n",
     ".gitignore": "local.env\n",
@@ -70,6 +77,8 @@ FILES = {
     "ops/enc.yaml": NOT_COUNTED["a sops block"],
     "ops/helm.yaml": NOT_COUNTED["names a Secret"],
     "ops/notes.yaml": NOT_COUNTED["prose"],
+    "ops/offsite-refs.sh": NOT_COUNTED["secret-key references"],
+    "ops/externalsecret.yaml": NOT_COUNTED["an ExternalSecret's key names"],
 }  # fmt: skip
 
 
@@ -87,9 +96,9 @@ def test_the_secret_command_counts_what_the_check_counts(secrets_estate: Path) -
     found = detect(secrets_estate, {}, "SEC-PLAINTEXT-SECRET")
     assert sorted(loc.ref for loc in found.locations) == [
         "apps/api/values.yaml:2", "apps/wiki/secret.yaml:5", "scripts/deploy.sh:1", "scripts/deploy.sh:2",
-        "stacks/db/main.tf:2",
+        "scripts/offsite.sh:1", "scripts/offsite.sh:2", "stacks/db/main.tf:2",
     ]  # fmt: skip
-    expected = {"count": 4, "locations": 5, "files": 4, "secret_manifests": 1}
+    expected = {"count": 6, "locations": 7, "files": 5, "secret_manifests": 1}
     assert {"count": found.count, **{k: found.measures[k] for k in expected if k != "count"}} == expected
     for key, value in expected.items():
         assert recount(secrets_estate, "SEC-PLAINTEXT-SECRET", key) == value, key

@@ -47,7 +47,10 @@ from tools.redact_tokens import redact_tokens
 AGENT = "security"
 _Q = "\"'"
 _FP = r"<redacted:sha256:[0-9a-f]{8}>"
-_KEY = r"(?:password|passwd|secret|token|api[_-]?key)"
+_KEY = r"(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-](?:access[_-])?key)"
+"""A key that ends in a secret word: ``db_password``, ``RESTIC_PASSPHRASE``, ``AWS_SECRET_ACCESS_KEY``,
+``secret_key`` (the last two are no ``secret`` followed by ``:`` or ``=``); not camelCase ``secretKey``:
+an ExternalSecret's ``secretKey: db-password`` names a key of the Secret it makes."""
 PEM_PATTERN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 URL_PATTERN = rf"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@{_Q}<>$]+:[^\s/@{_Q}<>$]+@[^\s/@{_Q}<>]+"
 BEARER_PATTERN = r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*"

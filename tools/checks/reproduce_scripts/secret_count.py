@@ -12,7 +12,8 @@ file) and, line by line, finds the first of these that holds a credential:
 4. a token of a known shape (AWS access key ids, GitHub, GitLab, Slack, SendGrid, Stripe, OpenAI,
    Anthropic, npm, PyPI, Twilio, Telegram bot tokens, JWTs...);
 5. a connection-string password (``Password=...;``);
-6. a literal assignment to a key that ends in password, passwd, secret, token or api_key
+6. a literal assignment to a key that ends in password, passwd, passphrase, secret, token, api_key,
+   secret_key or secret_access_key
    (``key: value``, ``key = "value"``, ``KEY=value``), not Helm's ``existingSecret`` nor a key that
    names a Secret object (``...Secret: my-secret-name``).
 
@@ -63,7 +64,7 @@ SHAPES = re.compile(
 )
 CONN = re.compile(r"(?i)\b(?:password|pwd)\s*=\s*([^;\s'\"$<{][^;'\"]*);")
 ASSIGN = re.compile(
-    r"([\w.-]*(?:password|passwd|secret|token|api[_-]?key))([\"']?)(\s*(?:=>|:=|[:=]))[ \t]*(.*)",
+    r"([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-](?:access[_-])?key))([\"']?)(\s*(?:=>|:=|[:=]))[ \t]*(.*)",
     re.IGNORECASE,
 )
 REFERENCE = re.compile(
