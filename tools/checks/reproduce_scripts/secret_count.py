@@ -64,7 +64,8 @@ SHAPES = re.compile(
 )
 CONN = re.compile(r"(?i)\b(?:password|pwd)\s*=\s*([^;\s'\"$<{][^;'\"]*);")
 ASSIGN = re.compile(
-    r"([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-](?:access[_-])?key))([\"']?)(\s*(?:=>|:=|[:=]))[ \t]*(.*)",
+    r"([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|secret[_-](?:access[_-])?key))"
+    r"([\"']?)(\s*(?:=>|:=|[:=]))[ \t]*(.*)",
     re.IGNORECASE,
 )
 REFERENCE = re.compile(
