@@ -387,4 +387,5 @@ MYSQL = _obj("StatefulSet", "mysql", replicas=2, volumeClaimTemplates=[{"metadat
 )
 def test_the_backup_rule_reads_as_the_check_defines_it(jobs: list[dict[str, object]], expected: int) -> None:
     rule = _backup_rule()
-    assert rule.pvc_no_backup([PVC, MYSQL, *jobs]) == expected  # type: ignore[attr-defined]
+    objs = [PVC, MYSQL, *jobs]
+    assert rule.pvc_no_backup(objs, [], objs, []) == expected  # type: ignore[attr-defined]

@@ -113,9 +113,9 @@ def jobs(code: list[Obj], live: list[Obj], manifests: list[Obj]) -> list[dict[st
             {"ns": namespace, "name": name, "mounts": set(mounts(job)), "text": text, "suspended": suspended}
         )
     written = [s for s in kinds(code, "Schedule") + kinds(manifests, "Schedule") if velero(s)]
-    in_code = {key(s)[1:] for s in written}
+    written_keys = {key(s)[1:] for s in written}
     found += [scope(s) for s in written]
-    found += [scope(s) for s in kinds(live, "Schedule") if velero(s) and key(s)[1:] not in in_code]
+    found += [scope(s) for s in kinds(live, "Schedule") if velero(s) and key(s)[1:] not in written_keys]
     return found
 
 
