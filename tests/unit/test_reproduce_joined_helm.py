@@ -4,13 +4,17 @@ and the releases as written where no render can add one (``helm_free``, ``render
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helm_estates import import_charts
 
 from agents.offline.challenge_numbers import rendered_releases
-from tools.checks.reproduce import RENDERED, RENDERED_RELEASES, ReproSpec, Where, chosen
+from tools.checks.reproduce import RENDERED, RENDERED_RELEASES, SCRIPTS, ReproSpec, Where, chosen
 from tools.checks.reproduce_run import Listings, run_spec
 from tools.checks.spec import CheckContext, get_detector, spec_by_id
 from tools.evidence import Ledger
@@ -22,6 +26,8 @@ from tools.inventory.models import HelmRelease
 from tools.inventory.sources import CodeRef
 from tools.registry import Toolbox
 from tools.sandbox import Jail
+
+REPO = Path(__file__).resolve().parents[2]
 
 RELEASE = """apiVersion: source.toolkit.fluxcd.io/v1
 kind: OCIRepository
@@ -151,3 +157,26 @@ def test_a_release_a_chart_renders_is_told_from_the_one_written() -> None:
     assert rendered_releases(code) == 1
     code = Records(helm_releases=[_release(flux)])  # nothing rendered: nothing added
     assert rendered_releases(code) == 0
+
+
+def test_the_twin_joins_the_cluster_as_joined_count_does(estate: Path, cache: Path, tmp_path: Path) -> None:
+    """With ``--live``: a live NetworkPolicy in ``batch`` (the chart's workload's namespace) covers it;
+    a live Deployment in ``jobs`` no code defines adds that namespace."""
+    live = tmp_path / "live.json"
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"}
+    deploy = {"apiVersion": "apps/v1", "kind": "Deployment"}
+    items = [
+        {**policy, "metadata": {"name": "deny", "namespace": "batch"}},
+        {**deploy, "metadata": {"name": "cron", "namespace": "jobs"}},
+    ]
+    live.write_text(json.dumps({"items": items}), encoding="utf-8")
+    engine = f"{sys.executable} -m tools.helm.template_cli --chart-cache {cache}"
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "REPRODUCE_HELM": engine}
+    script = SCRIPTS / "rendered_joined_count.py"
+    argv = [sys.executable, str(script), str(estate), "SEC-NO-NETPOL", "--live", str(live)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, "2\n")  # web, jobs (batch and media covered)
+    other = subprocess.run(
+        [*argv[:3], "DEC-LIVE-UNMANAGED"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert other.returncode == 2 and other.stdout == ""  # not a count the twin makes
