@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.context import AgentContext
+from agents.offline.render_facts import rendered_releases, rendered_rules
 from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
@@ -32,6 +33,7 @@ from tools.checks.reproduce import (
     KUSTOMIZED,
     MAIN,
     RENDERED,
+    RENDERED_RELEASES,
     RENDERED_RULES,
     ReproSpec,
     chosen,
@@ -94,6 +96,7 @@ class Recounter:
                 **code.counts(),
                 RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
                 RENDERED_RULES: rendered_rules(code),
+                RENDERED_RELEASES: rendered_releases(code),
                 HELM_ELSEWHERE: sum(
                     1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
                 ),
@@ -220,13 +223,6 @@ class Recounter:
             measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
             error="; ".join(failed) or None,
         )
-
-
-def rendered_rules(code: Records) -> int:
-    """Alert rules of objects the Helm engine rendered (their source is the release's): in no file a
-    reader's script reads, so its count of rules is not exact where there are any."""
-    releases = {str(r.source) for r in code.helm_renders if r.rendered}
-    return sum(1 for rule in code.alert_rules if str(rule.source) in releases)
 
 
 GITOPS_RELEASES = ("flux", "argocd")

@@ -33,15 +33,18 @@ workloads no code defines; where a live object can take a code item out, a live 
 HPA or claim, the condition is ``no-cluster``), ``no-live:FIELD`` (the cluster shows no such records:
 a count of code is exact when the cluster adds none, e.g. ``no-live:alert_rules``).
 A ``python:`` or ``script:`` command is never exact for an estate with Helm-rendered objects
-(``RENDERED``): they are in no file it reads; nor where a kustomization gives objects their namespace
-(``KUSTOMIZED``): the files do not say it; unless its number depends on neither (``unrendered: true``:
-CI files, docs). A script with a rendering twin (``HELM_TWINS``: ``objects_count.py`` and
-``rendered_count.py``) is exact there through the twin, which adds what ``helm template`` renders for
-the releases the estate's Flux and Argo CD objects declare (``helm_releases.py`` finds them itself),
-leaving out those the audit did not render (``--not-rendered=NS/NAME``); not where another kind of
-release was rendered (Terraform, Kustomize: ``HELM_ELSEWHERE``), nor, unless the count reads no
-namespace (``namespace_free: true``: counts of workloads and containers), where a kustomization sets
-namespaces. In the sandbox its ``helm`` is infra-audit's Helm engine (``tools/helm/template_cli.py``).
+(``RENDERED``): they are in no file it reads (unless ``helm_free: true``: it reads only objects no
+render here added, Helm releases where ``no-code:rendered_helm_releases`` holds); nor where a
+kustomization gives objects their namespace (``KUSTOMIZED``): the files do not say it; unless its number
+depends on neither (``unrendered: true``: CI files, docs). A script with a rendering twin
+(``HELM_TWINS``: ``objects_count.py`` and ``rendered_count.py``; ``ci_count.py``; ``joined_count.py``
+for its namespace counts, SEC-NO-NETPOL and SCA-NO-QUOTA) is exact there through the twin, which adds
+what ``helm template`` renders for the releases the estate's Flux and Argo CD objects declare
+(``helm_releases.py`` finds them itself), leaving out those the audit did not render
+(``--not-rendered=NS/NAME``); not where another kind of release was rendered (Terraform, Kustomize:
+``HELM_ELSEWHERE``), nor, unless the count reads no namespace (``namespace_free: true``: counts of
+workloads and containers), where a kustomization sets namespaces. In the sandbox its ``helm`` is
+infra-audit's Helm engine (``tools/helm/template_cli.py``).
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -70,6 +73,9 @@ reads the files as written, so it is not exact for an estate that has any (the c
 RENDERED_RULES = "rendered_alert_rules"
 """The code counts' key for alert rules of Helm-rendered objects (``no-code:rendered_alert_rules``): a
 text check whose number depends on nothing else rendered declares ``unrendered: true`` and this."""
+RENDERED_RELEASES = "rendered_helm_releases"
+"""The code counts' key for Helm releases a render may have added (a chart rendering a HelmRelease or
+an Application): a count of releases as written is exact where there are none (``helm_free``)."""
 HELM_ELSEWHERE = "helm_renders_elsewhere"
 """The code counts' key for releases rendered that are not a Flux HelmRelease or an Argo CD Application
 (Terraform ``helm_release``, Kustomize ``helmCharts``): no rendering twin finds those."""
@@ -77,9 +83,15 @@ BUILT = "kustomize_built"
 """The code counts' key for objects a Kustomize build made that no file holds as such (a component's,
 a generator's; cited at the kustomization), Namespaces aside (``built_namespaces``, a ``no-code:``
 condition of the counts that read them): a command over the files as written is not exact then."""
-HELM_TWINS = {"objects_count.py": "rendered_count.py", "ci_count.py": "rendered_ci_count.py"}
+HELM_TWINS = {
+    "objects_count.py": "rendered_count.py",
+    "ci_count.py": "rendered_ci_count.py",
+    "joined_count.py": "rendered_joined_count.py",
+}
 """A script over the files as written -> its twin over them and the estate's Helm renders (same
-arguments, same checks)."""
+arguments, same checks, but for ``TWIN_CHECKS``)."""
+TWIN_CHECKS = {"rendered_joined_count.py": frozenset({"SEC-NO-NETPOL", "SCA-NO-QUOTA"})}
+"""A twin that counts only some of its script's checks: the others stay listed on a rendered estate."""
 KUSTOMIZED = "kustomized_files"
 """The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
 a command over the files as written sees them without it, so it is not exact either."""
@@ -118,6 +130,11 @@ class ReproSpec(BaseModel):
         default=False,
         description="The number reads no object's namespace (counts of workloads, containers): a script "
         "stays exact where a kustomization sets namespaces the files do not say.",
+    )
+    helm_free: bool = Field(
+        default=False,
+        description="The number reads only objects no Helm render here can add to (with a no-code: "
+        "condition saying so, e.g. no-code:rendered_helm_releases): Helm renders do not make it inexact.",
     )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     otherwise: ReproSpec | None = Field(
@@ -313,12 +330,18 @@ def chosen(
             live_counts=live_counts,
         ):
             return option
-        if helm and option.script in HELM_TWINS and code_counts.get(RENDERED, 0):
+        if helm and option.script in HELM_TWINS and code_counts.get(RENDERED, 0) and twin_counts(option):
             twin = option.model_copy(update={"script": HELM_TWINS[option.script]})
             if applies(twin, code_counts, cluster=cluster, scoped_out=scoped_out, live_items=live_items):
                 return twin
         option = option.otherwise
     return None
+
+
+def twin_counts(spec: ReproSpec) -> bool:
+    """Whether the rendering twin of ``spec``'s script counts its check (``TWIN_CHECKS``)."""
+    counted = TWIN_CHECKS.get(HELM_TWINS.get(spec.script or "", ""))
+    return counted is None or (bool(spec.args) and spec.args[0] in counted)
 
 
 def renders_helm(spec: ReproSpec) -> bool:
@@ -365,7 +388,7 @@ def applies(
         if code_counts.get(BUILT, 0):
             return False  # nor the objects a Kustomize build made
         twin_ok = renders_helm(spec) and not code_counts.get(HELM_ELSEWHERE, 0)
-        if code_counts.get(RENDERED, 0) and not twin_ok:
+        if code_counts.get(RENDERED, 0) and not (twin_ok or spec.helm_free):
             return False  # nor what Helm rendered
     for condition in spec.when:
         if condition == "cluster" and not cluster:
