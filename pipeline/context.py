@@ -41,25 +41,18 @@ def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
 
 
 def recounted_types() -> frozenset[str]:
-    """The resource types (``plural.group``) the catalog's jq commands name: kept for the recount."""
-    from tools.checks.reproduce import ReproSpec
+    """The resource types (``plural.group``) the catalog's cluster commands name (jq filters and the
+    scripts that join the code with the cluster): kept for the recount."""
+    from tools.checks.reproduce import every_option
     from tools.checks.spec import load_catalog
 
-    found: set[str] = set()
-
-    def walk(spec: ReproSpec | None) -> None:
-        if spec is None:
-            return
-        if spec.jq is not None:
-            found.update(spec.resources)
-        for part in spec.sum or ():
-            walk(part)
-        walk(spec.otherwise)
-
-    for check in load_catalog():
-        for spec in check.reproduce.values():
-            walk(spec)
-    return frozenset(found)
+    return frozenset(
+        name
+        for check in load_catalog()
+        for spec in check.reproduce.values()
+        for option in every_option(spec)
+        for name in option.resources
+    )
 
 
 @dataclass

@@ -17,7 +17,7 @@ from kube_emulator import KubeEmulator
 
 from agents.offline.challenge_numbers import cluster_facts
 from pipeline.context import recounted_types
-from tools.checks.reproduce import ReproSpec, Where
+from tools.checks.reproduce import ReproSpec, Where, every_option
 from tools.checks.reproduce_run import run_spec
 from tools.checks.spec import load_catalog
 from tools.inventory.build import build_inventory
@@ -38,28 +38,21 @@ def emulator() -> Iterator[KubeEmulator]:
     emu.stop()
 
 
-def jq_specs() -> list[tuple[str, ReproSpec]]:
-    """Every jq command of the catalog that needs no $code (those run python over the estate too)."""
-    found: list[tuple[str, ReproSpec]] = []
-
-    def walk(name: str, spec: ReproSpec | None) -> None:
-        if spec is None:
-            return
-        if spec.jq is not None and spec.code is None:
-            found.append((name, spec))
-        for part in spec.sum or ():
-            walk(name, part)
-        walk(name, spec.otherwise)
-
-    for check in load_catalog():
-        for key, spec in check.reproduce.items():
-            walk(f"{check.id}:{key}", spec)
-    return found
+def cluster_specs() -> list[tuple[str, ReproSpec]]:
+    """Every command of the catalog that reads the cluster (jq filters, and the scripts that join the
+    code with it) and needs no $code (those run python over the estate too)."""
+    return [
+        (f"{check.id}:{key}", option)
+        for check in load_catalog()
+        for key, spec in check.reproduce.items()
+        for option in every_option(spec)
+        if option.resources and option.code is None
+    ]
 
 
 def recount(backend: KubeBackend) -> dict[str, float | None]:
     where = Where(estate=str(K3S), cluster="live", now="2026-11-28T00:00:00Z", **cluster_facts(backend))
-    return {name: run_spec(spec, Jail(K3S), where, backend).value for name, spec in jq_specs()}
+    return {name: run_spec(spec, Jail(K3S), where, backend).value for name, spec in cluster_specs()}
 
 
 def test_the_recount_reads_what_the_audit_read_and_asks_the_cluster_nothing(

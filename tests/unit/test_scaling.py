@@ -33,7 +33,7 @@ import pytest
 from estates import HOMELAB
 
 from bench.cluster_snapshot import generate
-from tools.checks.reproduce import ReproSpec, merge_filter
+from tools.checks.reproduce import ReproSpec, every_option, merge_filter
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, load_catalog
 from tools.clock import parse_clock
@@ -152,21 +152,13 @@ def test_loading_and_linking_the_cluster_grows_linearly(snapshots: dict[int, Pat
 
 def _jq_commands() -> list[tuple[str, ReproSpec]]:
     """Every jq command of the catalog (``otherwise:`` and ``sum:`` parts included), by check and key."""
-    found: list[tuple[str, ReproSpec]] = []
-
-    def walk(name: str, spec: ReproSpec | None) -> None:
-        if spec is None:
-            return
-        if spec.jq is not None:
-            found.append((name, spec))
-        for part in spec.sum or ():
-            walk(name, part)
-        walk(name, spec.otherwise)
-
-    for check in load_catalog():
-        for key, spec in check.reproduce.items():
-            walk(f"{check.id} {key}", spec)
-    return found
+    return [
+        (f"{check.id} {key}", option)
+        for check in load_catalog()
+        for key, spec in check.reproduce.items()
+        for option in every_option(spec)
+        if option.jq is not None
+    ]
 
 
 def _slurped(backend: SnapshotBackend, spec: ReproSpec) -> str:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -304,6 +305,16 @@ def reads_cluster(spec: ReproSpec) -> bool:
 def merge_filter(jq: str) -> str:
     """The filter over slurped snapshot files: their items merged, as ``kubectl get a,b`` lists them."""
     return "{items: map(.items[])} | " + jq
+
+
+def every_option(spec: ReproSpec | None) -> Iterator[ReproSpec]:
+    """``spec``, the parts of its ``sum:`` and its ``otherwise:`` chain, each with their own, depth first."""
+    if spec is None:
+        return
+    yield spec
+    for part in spec.sum or ():
+        yield from every_option(part)
+    yield from every_option(spec.otherwise)
 
 
 def chosen(
