@@ -55,6 +55,22 @@ def test_a_bad_budget_flag_is_refused_even_offline(tmp_path: Path, monkeypatch: 
     assert code == 2 and printed.startswith("infra-audit: error: --max-usd: ") and printed.count("\n") == 1
 
 
+def _offline_run(estate: Path, out: Path, run_id: str, *more: str) -> list[str]:
+    """``infra-audit run ESTATE --offline`` at the demo's clock, into ``out``."""
+    return [
+        "run",
+        str(estate),
+        "--offline",
+        "--out",
+        str(out),
+        "--date",
+        "2026-11-20",
+        "--run-id",
+        run_id,
+        *more,
+    ]
+
+
 def _reliability(audit_json: Path) -> list[tuple[str | None, float | None]]:
     report = load_report(audit_json)
     return [(f.check, f.claims[0].value) for f in report.concerns["reliability"].findings]
@@ -67,18 +83,7 @@ def test_rerun_renders_with_the_chart_cache_it_is_given(
     ``--chart-cache`` finds the same reliability findings; one without it renders nothing and says so."""
     cache = import_charts(tmp_path / "charts")
     out, state = tmp_path / "out", ["--state-dir", str(tmp_path / "state")]
-    run = [
-        "run",
-        str(FLUX_HOMELAB),
-        "--offline",
-        "--out",
-        str(out),
-        "--date",
-        "2026-11-20",
-        "--run-id",
-        "f",
-        *state,
-    ]
+    run = _offline_run(FLUX_HOMELAB, out, "f", *state)
     assert cli([*run, "--chart-cache", str(cache)], monkeypatch)[0] == 0
     rendered = _reliability(out / "audit.json")
     # rendered workloads: single replicas pinned by a volume, which no file of the estate holds as such
@@ -98,18 +103,7 @@ def test_rerun_refuses_to_fetch_charts_into_the_estate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, state = tmp_path / "out", ["--state-dir", str(tmp_path / "state")]
-    run = [
-        "run",
-        str(GITOPS),
-        "--offline",
-        "--out",
-        str(out),
-        "--date",
-        "2026-11-20",
-        "--run-id",
-        "g",
-        *state,
-    ]
+    run = _offline_run(GITOPS, out, "g", *state)
     assert cli(run, monkeypatch)[0] == 0
     argv = ["rerun", str(out / "audit.json"), "--concern", "R1", "--offline", "--fetch-charts"]
     code, printed = cli([*argv, "--chart-cache", str(GITOPS / ".charts")], monkeypatch)
