@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.context import AgentContext
-from agents.offline.render_facts import rendered_releases, rendered_rules
+from agents.offline.render_facts import rendered_namespaces, rendered_releases, rendered_rules
 from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
@@ -33,6 +33,7 @@ from tools.checks.reproduce import (
     KUSTOMIZED,
     MAIN,
     RENDERED,
+    RENDERED_NAMESPACES,
     RENDERED_RELEASES,
     RENDERED_RULES,
     ReproSpec,
@@ -97,6 +98,7 @@ class Recounter:
                 RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
                 RENDERED_RULES: rendered_rules(code),
                 RENDERED_RELEASES: rendered_releases(code),
+                RENDERED_NAMESPACES: rendered_namespaces(code),
                 HELM_ELSEWHERE: sum(
                     1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
                 ),

@@ -16,6 +16,13 @@ def rendered_rules(code: Records) -> int:
     return sum(1 for rule in code.alert_rules if str(rule.source) in releases)
 
 
+def rendered_namespaces(code: Records) -> int:
+    """Namespaces of objects the Helm engine rendered (their source is the release's): a reader's
+    script over the files and their kustomize builds does not see them."""
+    releases = {str(r.source) for r in code.helm_renders if r.rendered}
+    return sum(1 for ns in code.namespaces if str(ns.source) in releases)
+
+
 def rendered_releases(code: Records) -> int:
     """Helm releases a render may have added (a chart rendering a HelmRelease or an Application): a
     rendered object's record cites its release's line, so at each render's line, the releases beyond

@@ -44,7 +44,10 @@ what ``helm template`` renders for the releases the estate's Flux and Argo CD ob
 (``--not-rendered=NS/NAME``); not where another kind of release was rendered (Terraform, Kustomize:
 ``HELM_ELSEWHERE``), nor, unless the count reads no namespace (``namespace_free: true``: counts of
 workloads and containers), where a kustomization sets namespaces. In the sandbox its ``helm`` is
-infra-audit's Helm engine (``tools/helm/template_cli.py``).
+infra-audit's Helm engine (``tools/helm/template_cli.py``). A script that builds each kustomization
+itself (``builds_kustomize: true``: ``namespaces_count.py`` through ``kustomize_build.py``, for the
+Namespace objects, exact where ``no-code:rendered_namespaces`` holds) stays exact where kustomizations
+set namespaces or build objects no file holds.
 Where no declaration applies, the claim is *listed*: the ``path:line`` refs that make it up, not
 recomputed. The numbers challenger runs these commands (``reproduce_run.py``), argv only.
 """
@@ -74,6 +77,8 @@ reads the files as written, so it is not exact for an estate that has any (the c
 RENDERED_RULES = "rendered_alert_rules"
 """The code counts' key for alert rules of Helm-rendered objects (``no-code:rendered_alert_rules``): a
 text check whose number depends on nothing else rendered declares ``unrendered: true`` and this."""
+RENDERED_NAMESPACES = "rendered_namespaces"
+"""The code counts' key for Namespace objects a Helm render made (``no-code:rendered_namespaces``)."""
 RENDERED_RELEASES = "rendered_helm_releases"
 """The code counts' key for Helm releases a render may have added (a chart rendering a HelmRelease or
 an Application): a count of releases as written is exact where there are none (``helm_free``)."""
@@ -136,6 +141,11 @@ class ReproSpec(BaseModel):
         default=False,
         description="The number reads only objects no Helm render here can add to (with a no-code: "
         "condition saying so, e.g. no-code:rendered_helm_releases): Helm renders do not make it inexact.",
+    )
+    builds_kustomize: bool = Field(
+        default=False,
+        description="The script builds each kustomization as kustomize and Flux do (kustomize_build.py): "
+        "the namespaces a kustomization sets and the objects a build makes do not make it inexact.",
     )
     sum: tuple[ReproSpec, ...] | None = Field(default=None, description="Parts added: $(( $(a) + $(b) )).")
     otherwise: ReproSpec | None = Field(
@@ -394,9 +404,9 @@ def applies(
     if reads_cluster(spec) and not cluster:
         return False
     if reads_files and not spec.unrendered:
-        if code_counts.get(KUSTOMIZED, 0) and not spec.namespace_free:
+        if code_counts.get(KUSTOMIZED, 0) and not (spec.namespace_free or spec.builds_kustomize):
             return False  # it reads the files as written: not the namespaces Kustomize gives them
-        if code_counts.get(BUILT, 0):
+        if code_counts.get(BUILT, 0) and not spec.builds_kustomize:
             return False  # nor the objects a Kustomize build made
         twin_ok = renders_helm(spec) and not code_counts.get(HELM_ELSEWHERE, 0)
         if code_counts.get(RENDERED, 0) and not (twin_ok or spec.helm_free):
