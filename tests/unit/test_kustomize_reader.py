@@ -9,6 +9,7 @@ PATH the goldens are checked against it again.
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
@@ -52,13 +53,13 @@ CASES = {
 }
 
 
-def _reader() -> Any:
+def _script(name: str) -> Any:
+    """A reader's script as a module (its siblings import each other by name, as ``python3 FILE`` does)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
-        import kustomize_build
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(SCRIPTS))
-    return kustomize_build
 
 
 def _namespaces(docs: list[Any]) -> list[dict[str, Any]]:
@@ -72,7 +73,7 @@ def _golden(case: str) -> str:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_readers_namespaces_are_kubectl_kustomizes(case: str) -> None:
-    reader = _reader()
+    reader = _script("kustomize_build")
     built = reader.build_dir((CASES[case] / case).resolve(), reader.Build())
     assert _namespaces([r.obj for r in built]) == _namespaces(list(yaml.safe_load_all(_golden(case))))
 
@@ -163,7 +164,7 @@ def test_a_flux_kustomization_lays_its_fields_over_the_build(tmp_path: Path) -> 
             "loose/namespace.yaml": NS.format(name="loose"),
         },
     )
-    reader = _count_module()
+    reader = _script("namespaces_count")
     found = {o["metadata"]["name"]: o["metadata"].get("labels") for o in reader.namespaces(root)}
     assert found == {
         "databases": {"pod-security.kubernetes.io/enforce": "privileged", "note": "${KEPT}"},
@@ -174,15 +175,6 @@ def test_a_flux_kustomization_lays_its_fields_over_the_build(tmp_path: Path) -> 
         "loose": None,
     }
     assert "placeholder" not in found  # the file as written is the build's: never counted twice
-
-
-def _count_module() -> Any:
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import namespaces_count
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return namespaces_count
 
 
 def test_a_root_that_fails_to_build_has_what_it_includes_built_alone(tmp_path: Path) -> None:
