@@ -47,15 +47,16 @@ class BuildError(Exception):
 
 @dataclass
 class Res:
+    """One object of a build, and the name it was first read with (a patch's target may name either)."""
+
     obj: Obj
     first_name: Any
 
 
 @dataclass
 class Build:
-    """The objects of one build, and every file it read (so no file is counted twice)."""
+    """Every file one build read (the estate's count reads no file twice)."""
 
-    objs: list[Res] = field(default_factory=list)
     read: set[Path] = field(default_factory=set)
 
 
