@@ -1031,3 +1031,35 @@ def test_sarif_uris_carry_the_bytes_of_a_name_percent_encoded(report: AuditRepor
     ]
     assert uris == ["stacks/caf%E9/main.tf", "docs/a%20b%23c.md", "x%5Cy.tf"]  # legacy report: refs only
     assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/r%FFoot/"
+
+
+def test_sarif_places_each_finding_once_and_reads_each_ref_file_once_more(
+    report: AuditReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The locations SARIF can point at are worked out once per finding per render, and each ref's
+    file is read twice (its occurrence key, then its place): at 10k pods the render worked them out
+    twice (results, then ``not_in_sarif``), each time reading every ref's file three times."""
+    import domain.identity as identity
+    import pipeline.render.sarif as sarif
+
+    placed: list[str] = []
+    files: list[str] = []
+    real_placed, real_file = sarif.placed_locations, identity.code_file
+
+    def counting_placed(f: Finding, anchor: str | None) -> list[tuple[str, Location, str, int]]:
+        placed.append(f.id)
+        return real_placed(f, anchor)
+
+    def counting_file(ref: str) -> str | None:
+        files.append(ref)
+        return real_file(ref)
+
+    before = render_sarif(report)
+    monkeypatch.setattr(sarif, "placed_locations", counting_placed)
+    monkeypatch.setattr(sarif, "code_file", counting_file)
+    monkeypatch.setattr(identity, "code_file", counting_file)
+    assert render_sarif(report) == before
+    shown = [f for f in report.findings if f.status != "dropped"]
+    assert placed == [f.id for f in shown]
+    refs = sorted(loc.ref for f in shown for loc in f.places)
+    assert sorted(files) == sorted(refs + refs)
