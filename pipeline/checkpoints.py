@@ -203,7 +203,7 @@ class _Once:
                 del self._entries[id(value)]  # the second use: nothing else asks for it
             else:
                 entry = None
-                done, out = threading.Event(), []
+                done, out = threading.Event(), list[tuple[str, bytes]]()
                 self._entries[id(value)] = (value, done, out)
                 while len(self._entries) > self.KEPT:
                     del self._entries[next(iter(self._entries))]
