@@ -92,11 +92,16 @@ def placed_locations(f: Finding, anchor: str | None) -> list[tuple[str, Location
     """(occurrence key, location, estate path, line) of each subject SARIF can point at: its code ref;
     for a missing thing the anchor file; a live object only through a code ref of the same subject.
 
-    One pass over the locations, each ref's file read once: at 10k pods a finding has thousands of
-    live locations, and this ran three times per finding per render (docs/performance.md)."""
+    One pass over the locations, each ref's file read once, and no occurrence key worked out for a
+    finding of live objects only: at 10k pods such a finding has thousands of locations, and this ran
+    three times per finding per render (docs/performance.md)."""
     places = f.places
-    keys = occurrence_keys(f.rule, places)
     files = [code_file(loc.ref) for loc in places]
+    if all(file is None for file in files) and (
+        anchor is None or all(loc.ref not in ("", "-") for loc in places)
+    ):
+        return []  # live objects only (the cluster's pods...): nothing to place, no keys to work out
+    keys = occurrence_keys(f.rule, places)
     coded = {loc.subject for loc, file in zip(places, files, strict=True) if file}
     out: list[tuple[str, Location, str, int]] = []
     seen: set[str] = set()

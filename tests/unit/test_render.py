@@ -1061,5 +1061,30 @@ def test_sarif_places_each_finding_once_and_reads_each_ref_file_once_more(
     assert render_sarif(report) == before
     shown = [f for f in report.findings if f.status != "dropped"]
     assert placed == [f.id for f in shown]
-    refs = sorted(loc.ref for f in shown for loc in f.places)
-    assert sorted(files) == sorted(refs + refs)
+    refs = [loc.ref for f in shown for loc in f.places]
+    assert all(files.count(ref) <= 2 * refs.count(ref) for ref in refs) and set(files) == set(refs)
+
+
+def test_sarif_works_out_no_occurrence_key_for_a_finding_of_live_objects_only(
+    report: AuditReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding of live objects only (a cluster's pods: thousands of locations at 10k pods) has nothing
+    SARIF can point at: its occurrence keys are not worked out, for the results or the Markdown's line."""
+    import pipeline.render.sarif as sarif
+
+    live = [Location(ref=f"homelab/ns{i:03d}/Pod/web", subject=f"Pod/ns{i:03d}/web") for i in range(50)]
+    pods = report.findings[0].model_copy(update={"id": "F09", "locations": live, "refs": []})
+    keyed: list[int] = []
+    real = sarif.occurrence_keys
+
+    def counting(rule: str, locations: list[Location]) -> list[str]:
+        keyed.append(len(locations))
+        return real(rule, locations)
+
+    monkeypatch.setattr(sarif, "occurrence_keys", counting)
+    log = _sarif(report.model_copy(update={"findings": [pods]}))
+    assert keyed == []
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["properties"]["not_in_sarif"] == {"F09": sorted(loc.subject for loc in live)}
+    md = render_markdown(report.model_copy(update={"findings": [pods]}))
+    assert keyed == [] and "Not in `audit.sarif` (50 subjects" in md
