@@ -16,16 +16,30 @@ more time than the checks themselves. Two changes, both under the saver's own in
 
 Only the thread and namespace of the new checkpoint are pruned, so a file shared by several runs (the
 store's old layout) loses nothing of another run.
+
+* **A model serialized once per step.** A task's result is serialized as a pending write, then, once
+  the step has applied it, as the channel's new value: the same object twice (the report: 0.28 s of
+  CPU each time at 10k pods). LangGraph writes both in background threads, at once: the first to
+  serialize a model (by identity) does it, the second waits for its bytes and takes them, and the
+  bytes are then forgotten (``_Once``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import BaseModel
 
 EMPTY = "empty"
 """The type of a blob whose channel had no value at that version (LangGraph's Postgres saver's word)."""
@@ -33,6 +47,45 @@ EMPTY = "empty"
 
 class LatestSaver(SqliteSaver):
     """``SqliteSaver`` with channel values in their own table, each version once, and the last step kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._once = _Once()
+
+    def _dumps(self, value: Any) -> tuple[str, bytes]:
+        """``serde.dumps_typed``; a pydantic model serialized once for its pending write and checkpoint."""
+        if not isinstance(value, BaseModel):
+            return self.serde.dumps_typed(value)
+        return self._once.dumps(value, self.serde.dumps_typed)
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """``SqliteSaver.put_writes`` (the same rows), its values serialized through ``_dumps``."""
+        verb = "REPLACE" if all(w[0] in WRITES_IDX_MAP for w in writes) else "IGNORE"
+        configurable = config["configurable"]
+        with self.cursor() as cur:
+            cur.executemany(
+                f"INSERT OR {verb} INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, "
+                "idx, channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        str(configurable["thread_id"]),
+                        str(configurable["checkpoint_ns"]),
+                        str(configurable["checkpoint_id"]),
+                        task_id,
+                        task_path,
+                        WRITES_IDX_MAP.get(channel, idx),
+                        channel,
+                        *self._dumps(value),
+                    )
+                    for idx, (channel, value) in enumerate(writes)
+                ],
+            )
 
     def setup(self) -> None:
         if self.is_setup:
@@ -70,7 +123,7 @@ class LatestSaver(SqliteSaver):
         return saved
 
     def _typed(self, values: dict[str, Any], channel: str) -> tuple[str, bytes | None]:
-        return self.serde.dumps_typed(values[channel]) if channel in values else (EMPTY, None)
+        return self._dumps(values[channel]) if channel in values else (EMPTY, None)
 
     def _prune(self, thread: str, namespace: str, kept: Checkpoint) -> None:
         """Delete the run's older checkpoints, their writes, and the values the kept one does not name."""
@@ -127,3 +180,40 @@ class LatestSaver(SqliteSaver):
         super().delete_thread(thread_id)
         with self.cursor() as cur:
             cur.execute("DELETE FROM blobs WHERE thread_id = ?", (str(thread_id),))
+
+
+class _Once:
+    """Each object serialized once for its two uses (a pending write and a checkpoint), which may come
+    from two threads at once: the second waits for the first's bytes, takes them and forgets them.
+
+    An object only ever serialized once stays remembered until ``KEPT`` newer ones push it out (a
+    pydantic model a step writes and no checkpoint holds; none in the audit's graph)."""
+
+    KEPT = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # id -> (the object, kept alive so that its id is not reused; done; its bytes, once done)
+        self._entries: dict[int, tuple[Any, threading.Event, list[tuple[str, bytes]]]] = {}
+
+    def dumps(self, value: Any, dumps: Callable[[Any], tuple[str, bytes]]) -> tuple[str, bytes]:
+        with self._lock:
+            entry = self._entries.get(id(value))
+            if entry is not None and entry[0] is value:
+                del self._entries[id(value)]  # the second use: nothing else asks for it
+            else:
+                entry = None
+                done, out = threading.Event(), list[tuple[str, bytes]]()
+                self._entries[id(value)] = (value, done, out)
+                while len(self._entries) > self.KEPT:
+                    del self._entries[next(iter(self._entries))]
+        if entry is not None:
+            entry[1].wait()
+            if entry[2]:
+                return entry[2][0]
+            return dumps(value)  # the first use failed (and raised there): try again here
+        try:
+            out.append(dumps(value))
+        finally:
+            done.set()
+        return out[0]

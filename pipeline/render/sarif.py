@@ -81,7 +81,7 @@ def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = N
             "date": report.meta.date,
             "mode": report.meta.mode,
             "model": report.meta.model,
-            **_left_out(not_in_sarif(findings, report.meta.anchor)),
+            **_left_out(not_in_sarif(findings, report.meta.anchor, placed)),
         },
     }
     log: Json = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
@@ -90,13 +90,22 @@ def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = N
 
 def placed_locations(f: Finding, anchor: str | None) -> list[tuple[str, Location, str, int]]:
     """(occurrence key, location, estate path, line) of each subject SARIF can point at: its code ref;
-    for a missing thing the anchor file; a live object only through a code ref of the same subject."""
-    keys = occurrence_keys(f.rule, f.places)
-    coded = {loc.subject for loc in f.places if code_file(loc.ref)}
+    for a missing thing the anchor file; a live object only through a code ref of the same subject.
+
+    One pass over the locations, each ref's file read once, and no occurrence key worked out for a
+    finding of live objects only: at 10k pods such a finding has thousands of locations, and this ran
+    three times per finding per render (docs/performance.md)."""
+    places = f.places
+    files = [code_file(loc.ref) for loc in places]
+    if all(file is None for file in files) and (
+        anchor is None or all(loc.ref not in ("", "-") for loc in places)
+    ):
+        return []  # live objects only (the cluster's pods...): nothing to place, no keys to work out
+    keys = occurrence_keys(f.rule, places)
+    coded = {loc.subject for loc, file in zip(places, files, strict=True) if file}
     out: list[tuple[str, Location, str, int]] = []
     seen: set[str] = set()
-    for key, loc in zip(keys, f.places, strict=True):
-        file = code_file(loc.ref)
+    for key, loc, file in zip(keys, places, files, strict=True):
         if file is not None:
             where = (file, int(loc.ref.rsplit(":", 1)[1]))
         elif loc.ref in ("", "-") and anchor is not None:
@@ -110,12 +119,18 @@ def placed_locations(f: Finding, anchor: str | None) -> list[tuple[str, Location
     return out
 
 
-def not_in_sarif(findings: list[Finding], anchor: str | None) -> dict[str, list[str]]:
-    """Backlog id -> the subjects left out of the SARIF (live objects with no code record)."""
+def not_in_sarif(
+    findings: list[Finding],
+    anchor: str | None,
+    placed: dict[str, list[tuple[str, Location, str, int]]] | None = None,
+) -> dict[str, list[str]]:
+    """Backlog id -> the subjects left out of the SARIF (live objects with no code record);
+    ``placed``: each finding's ``placed_locations``, when the caller has them already."""
     out: dict[str, list[str]] = {}
     for f in findings:
-        placed = {loc.subject for _, loc, _, _ in placed_locations(f, anchor)}
-        left = sorted({loc.subject for loc in f.places if loc.subject not in placed})
+        where = placed[f.id] if placed is not None else placed_locations(f, anchor)
+        shown = {loc.subject for _, loc, _, _ in where}
+        left = sorted({loc.subject for loc in f.places if loc.subject not in shown})
         if left:
             out[f.id] = left
     return out

@@ -95,24 +95,26 @@ def test_schedule_interval_unparsable() -> None:
     assert rel_live.schedule_interval("every day at 3", REFERENCE) is None
 
 
-def test_cronjob_stale_against_the_snapshot_time(tmp_path: Path) -> None:
-    def cj(
-        name: str,
-        schedule: str,
-        success: str | None = None,
-        scheduled: str | None = None,
-        suspend: bool = False,
-    ) -> CronJobState:
-        return CronJobState(
-            name=name,
-            namespace="a",
-            schedule=schedule,
-            suspend=suspend,
-            last_successful_time=success,
-            last_schedule_time=scheduled,
-            source=live_ref("CronJob", "a", name),
-        )
+def _cronjob(
+    name: str,
+    schedule: str,
+    success: str | None = None,
+    scheduled: str | None = None,
+    suspend: bool = False,
+) -> CronJobState:
+    return CronJobState(
+        name=name,
+        namespace="a",
+        schedule=schedule,
+        suspend=suspend,
+        last_successful_time=success,
+        last_schedule_time=scheduled,
+        source=live_ref("CronJob", "a", name),
+    )
 
+
+def test_cronjob_stale_against_the_snapshot_time(tmp_path: Path) -> None:
+    cj = _cronjob
     cronjobs = [
         cj("fresh", "0 2 * * *", success="2026-11-19T02:00:00Z"),
         cj("stale", "0 2 * * *", success="2026-11-17T02:00:00Z", scheduled="2026-11-20T02:00:00Z"),
@@ -136,6 +138,30 @@ def test_cronjob_stale_against_the_snapshot_time(tmp_path: Path) -> None:
         "skipped: a/bad (unparsable schedule 'whenever'); a/new (never scheduled); "
         "a/garbled (unreadable time 'yesterday')"
     )
+
+
+def test_cronjob_stale_works_out_each_schedule_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster of thousands of CronJobs has a few schedules: each schedule's interval is worked out
+    once per run of the check (croniter walks a week of fire times), not once per CronJob."""
+    calls: list[str] = []
+    real = rel_live.schedule_interval
+
+    def counting(schedule: str, reference: datetime) -> timedelta | None:
+        calls.append(schedule)
+        return real(schedule, reference)
+
+    monkeypatch.setattr(rel_live, "schedule_interval", counting)
+    cronjobs = [
+        *(_cronjob(f"daily-{i}", "0 2 * * *", success="2026-11-17T02:00:00Z") for i in range(30)),
+        *(_cronjob(f"hourly-{i}", "0 * * * *", success="2026-11-20T08:00:00Z") for i in range(20)),
+        *(_cronjob(f"bad-{i}", "whenever") for i in range(3)),
+        _cronjob("paused", "0 3 * * *", success="2025-01-01T00:00:00Z", suspend=True),
+    ]
+    d = run(rel_live.live_cronjob_stale, inventory(tmp_path, live=live_state(cronjobs=cronjobs)))
+    assert calls == ["0 2 * * *", "0 * * * *", "whenever"]
+    assert (d.count, d.total) == (30, 53)
+    assert subjects(d) == [f"CronJob/a/daily-{i}" for i in range(30)]
+    assert d.note == "skipped: " + "; ".join(f"a/bad-{i} (unparsable schedule 'whenever')" for i in range(3))
 
 
 def test_job_failed_without_success(tmp_path: Path) -> None:

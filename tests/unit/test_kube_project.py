@@ -108,3 +108,30 @@ def test_kube_get_with_fields_redacts_only_what_they_read(monkeypatch: pytest.Mo
     objects = backend.list_objects(next(t for t in backend.api_resources() if t.plural == "deployments"))
     assert result.data == _picked(redact.redact_object(objects), fields)
     assert walked[0] < len(repr(objects)) / 4  # the three fields, not the whole Deployments
+
+
+def test_a_listing_parses_each_field_once_not_once_per_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``project`` and ``json_path`` read a path's steps parsed once: listing three fields of 4,796
+    Deployments parsed each path twice per object (a third of that ``kube_get``'s time at 10k pods)."""
+    from tools.kube import printers
+
+    fields = [
+        "metadata.name",
+        "spec.template.spec.containers[*].env[*].value",
+        "metadata.labels.app\\.kubernetes\\.io/part-of",
+    ]
+    parsed: list[str] = []
+    real = printers._SEGMENT
+
+    class Counting:
+        def match(self, segment: str) -> Any:
+            parsed.append(segment)
+            return real.match(segment)
+
+    monkeypatch.setattr(printers, "_SEGMENT", Counting())
+    once = _picked([project(o, fields) for o in OBJECTS], fields)
+    first = len(parsed)
+    many = _picked([project(o, fields) for o in OBJECTS * 50], fields)
+    assert many == once * 50
+    assert first <= 1 + 5 + 3  # each segment of each field at most once
+    assert len(parsed) == first  # nothing parsed again, however many objects

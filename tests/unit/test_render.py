@@ -1031,3 +1031,60 @@ def test_sarif_uris_carry_the_bytes_of_a_name_percent_encoded(report: AuditRepor
     ]
     assert uris == ["stacks/caf%E9/main.tf", "docs/a%20b%23c.md", "x%5Cy.tf"]  # legacy report: refs only
     assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///srv/r%FFoot/"
+
+
+def test_sarif_places_each_finding_once_and_reads_each_ref_file_once_more(
+    report: AuditReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The locations SARIF can point at are worked out once per finding per render, and each ref's
+    file is read twice (its occurrence key, then its place): at 10k pods the render worked them out
+    twice (results, then ``not_in_sarif``), each time reading every ref's file three times."""
+    import domain.identity as identity
+    import pipeline.render.sarif as sarif
+
+    placed: list[str] = []
+    files: list[str] = []
+    real_placed, real_file = sarif.placed_locations, identity.code_file
+
+    def counting_placed(f: Finding, anchor: str | None) -> list[tuple[str, Location, str, int]]:
+        placed.append(f.id)
+        return real_placed(f, anchor)
+
+    def counting_file(ref: str) -> str | None:
+        files.append(ref)
+        return real_file(ref)
+
+    before = render_sarif(report)
+    monkeypatch.setattr(sarif, "placed_locations", counting_placed)
+    monkeypatch.setattr(sarif, "code_file", counting_file)
+    monkeypatch.setattr(identity, "code_file", counting_file)
+    assert render_sarif(report) == before
+    shown = [f for f in report.findings if f.status != "dropped"]
+    assert placed == [f.id for f in shown]
+    refs = [loc.ref for f in shown for loc in f.places]
+    assert all(files.count(ref) <= 2 * refs.count(ref) for ref in refs) and set(files) == set(refs)
+
+
+def test_sarif_works_out_no_occurrence_key_for_a_finding_of_live_objects_only(
+    report: AuditReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding of live objects only (a cluster's pods: thousands of locations at 10k pods) has nothing
+    SARIF can point at: its occurrence keys are not worked out, for the results or the Markdown's line."""
+    import pipeline.render.sarif as sarif
+
+    live = [Location(ref=f"homelab/ns{i:03d}/Pod/web", subject=f"Pod/ns{i:03d}/web") for i in range(50)]
+    pods = report.findings[0].model_copy(update={"id": "F09", "locations": live, "refs": []})
+    keyed: list[int] = []
+    real = sarif.occurrence_keys
+
+    def counting(rule: str, locations: list[Location]) -> list[str]:
+        keyed.append(len(locations))
+        return real(rule, locations)
+
+    monkeypatch.setattr(sarif, "occurrence_keys", counting)
+    log = _sarif(report.model_copy(update={"findings": [pods]}))
+    assert keyed == []
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["properties"]["not_in_sarif"] == {"F09": sorted(loc.subject for loc in live)}
+    md = render_markdown(report.model_copy(update={"findings": [pods]}))
+    assert keyed == [] and "Not in `audit.sarif` (50 subjects" in md

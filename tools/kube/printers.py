@@ -10,6 +10,7 @@ the live-state inventory reuses them so the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -206,32 +207,36 @@ def _segments(path: str) -> list[str]:
 
 def json_path(obj: Any, path: str) -> Any:
     """A dotted path with ``[N]`` and ``[*]`` steps; ``[*]`` collects a list. None when a step is missing."""
+    steps = _steps(path)
+    if steps is None:
+        return None
     values: list[Any] = [obj]
     fanned = False
-    for segment in _segments(path):
-        m = _SEGMENT.match(segment)
-        if m is None:
-            return None
-        key, idx = m.group("key"), re.findall(r"\[(\d+|\*)?\]", m.group("idx"))
-        values = [v.get(key) if isinstance(v, dict) else None for v in values] if key else values
-        for step in idx:
-            nxt: list[Any] = []
-            for v in values:
-                if not isinstance(v, list):
-                    continue
-                if step in ("*", ""):
-                    nxt.extend(v)
-                    fanned = True
-                elif int(step) < len(v):
-                    nxt.append(v[int(step)])
-            values = nxt
+    for step, arg in steps:
+        if step == "key":
+            values = [v.get(arg) if isinstance(v, dict) else None for v in values]
+            continue
+        nxt: list[Any] = []
+        for v in values:
+            if not isinstance(v, list):
+                continue
+            if arg in ("*", ""):
+                nxt.extend(v)
+                fanned = True
+            elif int(arg) < len(v):
+                nxt.append(v[int(arg)])
+        values = nxt
     if fanned:
         return [v for v in values if v is not None]
     return values[0] if values else None
 
 
-def _steps(path: str) -> list[tuple[str, str]] | None:
-    """``json_path``'s steps of a path: ("key", name) and ("idx", "N" | "*" | ""); None if it cannot parse."""
+@functools.lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[tuple[str, str], ...] | None:
+    """The steps of a path: ("key", name) and ("idx", "N" | "*" | ""); None if it cannot parse.
+
+    Parsed once per path: a listing of three fields of 4,796 Deployments parsed each path for each
+    object twice (``project``, then ``json_path``), a third of ``kube_get``'s time (issue 13)."""
     steps: list[tuple[str, str]] = []
     for segment in _segments(path):
         m = _SEGMENT.match(segment)
@@ -240,7 +245,7 @@ def _steps(path: str) -> list[tuple[str, str]] | None:
         if m.group("key"):
             steps.append(("key", m.group("key")))
         steps += [("idx", i) for i in re.findall(r"\[(\d+|\*)?\]", m.group("idx"))]
-    return steps
+    return tuple(steps)
 
 
 _CONTEXT_KEYS = ("kind", "name")
@@ -248,7 +253,7 @@ _CONTEXT_KEYS = ("kind", "name")
 ``data``, the ``value`` of an env entry whose ``name`` looks secret (``tools/redact.py``)."""
 
 
-def _pick(value: Any, steps: list[tuple[str, str]]) -> Any:
+def _pick(value: Any, steps: tuple[tuple[str, str], ...]) -> Any:
     if not steps:
         return value
     (step, arg), rest = steps[0], steps[1:]

@@ -147,9 +147,12 @@ def live_cronjob_stale(ctx: CheckContext) -> Detection:
     active = [c for c in live.cronjobs if not c.suspend]
     locations = []
     skipped = []
+    intervals: dict[str, timedelta | None] = {}  # by schedule: thousands of CronJobs, a few schedules
     for cronjob in active:
         who = f"{cronjob.namespace}/{cronjob.name}"
-        interval = schedule_interval(cronjob.schedule, reference) if cronjob.schedule else None
+        if cronjob.schedule and cronjob.schedule not in intervals:
+            intervals[cronjob.schedule] = schedule_interval(cronjob.schedule, reference)
+        interval = intervals[cronjob.schedule] if cronjob.schedule else None
         if interval is None:
             skipped.append(f"{who} (unparsable schedule {cronjob.schedule!r})")
             continue
