@@ -5,9 +5,11 @@ with ``resources:``), run as the recount runs them (``reproduce_run.run_spec``: 
 command, the types' JSON through its pipe, one ``Listings`` for the whole recount). By default only
 the options the recount would choose for this estate and cluster, for the checks that found something
 (their detection's count is not 0: a check without a finding is not recounted); ``--all`` runs every
-cluster option of the catalog. Each line: the check, the number's key, the resources read and their
+cluster option of the catalog. The commands of one check run together, as the recount runs them
+(``run_all``: a count and its measures over the same types share one jq child); ``--alone`` runs
+each in a call of its own. Each line: the check, the numbers' keys, the resources read and their
 JSON's size, the wall time, the CPU of the children (``RUSAGE_CHILDREN``: the jq child and a
-``$code`` child) and of this process, and what the command printed. The 1-minute load average is
+``$code`` child) and of this process, and what the commands printed. The 1-minute load average is
 printed before and after: on a shared machine the wall time says little, the CPU more.
 
     .venv/bin/python bench/cluster_snapshot.py /tmp/snap-10k --pods 10000
@@ -95,13 +97,14 @@ def main() -> int:
     parser.add_argument("--date", default="2025-01-01", help="the audit clock ($now), as bench/phases.py")
     parser.add_argument("--all", action="store_true", help="every cluster option of the catalog")
     parser.add_argument("--only", help="only the checks whose id contains this")
+    parser.add_argument("--alone", action="store_true", help="each command in a call of its own")
     parser.add_argument("--source", type=Path, help="import the code under test from this tree")
     args = parser.parse_args()
     sys.path.insert(0, str(args.source or Path.cwd()))
 
     from agents.offline.challenge_numbers import cluster_facts
     from tools.checks.reproduce import Where
-    from tools.checks.reproduce_run import Listings, run_spec
+    from tools.checks.reproduce_run import Listings, run_all
     from tools.kube.snapshot import SnapshotBackend
     from tools.sandbox import Jail
 
@@ -118,22 +121,30 @@ def main() -> int:
     )
     listings, jail = Listings(), Jail(estate)
     total_wall = total_cpu = 0.0
-    print(f"{'check':<32} {'key':<10} {'reads':<44} {'MB':>6} {'wall':>6} {'child':>6} {'self':>6}  printed")
-    for check, key, spec in commands:
-        reads = [r for r in spec.resources if where.served is None or r in where.served]
+    batches: list[tuple[str, dict[str, Any]]] = []
+    for check, key, spec in commands:  # by check, as the recount calls run_all (or one by one)
+        if args.alone or not batches or batches[-1][0] != check or key in batches[-1][1]:
+            batches.append((check, {}))
+        batches[-1][1][key] = spec
+    print(f"{'check':<32} {'keys':<20} {'reads':<40} {'MB':>6} {'wall':>6} {'child':>6} {'self':>6}  printed")
+    for check, specs in batches:
+        reads = sorted(
+            {r for s in specs.values() for r in s.resources if where.served is None or r in where.served}
+        )
         for name in reads:  # the listing is written once per recount: not in a command's time
             listings.text(backend, name)
         size = sum(len(listings.text(backend, name)) for name in reads) / 1e6
         kids, own, start = _cpu_children(), time.process_time(), time.perf_counter()
-        printed = run_spec(spec, jail, where, backend, listings)
+        printed = run_all(specs, jail, where, backend, listings)
         wall = time.perf_counter() - start
         child, mine = _cpu_children() - kids, time.process_time() - own
         total_wall, total_cpu = total_wall + wall, total_cpu + child + mine
-        kind = "jq" if spec.jq is not None else f"py {spec.script}"
-        shown = printed.value if printed.error is None else f"ERROR {printed.error}"
+        kinds = {"jq" if s.jq is not None else f"py {s.script}" for s in specs.values()}
+        what = (" ".join(sorted(kinds)) + " " + ",".join(reads))[:40]
+        shown = " ".join(str(p.value) if p.error is None else f"ERROR {p.error}" for p in printed.values())
         print(
-            f"{check:<32} {key:<10} {(kind + ' ' + ','.join(reads))[:44]:<44} {size:6.1f} {wall:6.2f}"
-            f" {child:6.2f} {mine:6.2f}  {shown}",
+            f"{check:<32} {'+'.join(specs)[:20]:<20} {what:<40}"
+            f" {size:6.1f} {wall:6.2f} {child:6.2f} {mine:6.2f}  {shown}",
             flush=True,
         )
     print(f"total: {len(commands)} commands, wall {total_wall:.2f} s, CPU {total_cpu:.2f} s")
