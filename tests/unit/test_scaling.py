@@ -13,7 +13,9 @@ ratios, never wall time against a constant.
 
 The catalog's jq commands, which the numbers challenger runs over the cluster to recount a check,
 are held to the same bound: a filter that looks each pod's ReplicaSet up in a list of every
-ReplicaSet is a scan per item too (86 s of jq at 10k pods before it looked them up by key).
+ReplicaSet is a scan per item too (86 s of jq at 10k pods before it looked them up by key). So are
+the reader's scripts that join the code with the cluster (``joined_count.py``): REL-PVC-NO-BACKUP's
+asked every backup job about every claim (a 60 s timeout at 10k pods before it looked them up).
 
 Memory is held the same way, without a clock: the bytes of every check's result (a detail that names
 every copy in every copy's location is 16x at 4x the cluster), and the peak of Python's allocations
@@ -24,16 +26,18 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from estates import HOMELAB
 
 from bench.cluster_snapshot import generate
-from tools.checks.reproduce import ReproSpec, every_option, merge_filter
+from tools.checks.reproduce import SCRIPTS, ReproSpec, every_option, merge_filter, snapshot_file
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, load_catalog
 from tools.clock import parse_clock
@@ -108,6 +112,17 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     made = {}
     for copies in (BASE, FACTOR * BASE):
         made[copies] = tmp_path_factory.mktemp(f"cluster-x{copies}")
+        generate(made[copies], copies)
+    return made
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """``RESULT_BASE`` and ``FACTOR`` times as many copies: sizes where both are past the CPU's
+    caches (a walk over the small size's objects ran from cache, 6-7x faster per object)."""
+    made = {}
+    for copies in (RESULT_BASE, FACTOR * RESULT_BASE):
+        made[copies] = tmp_path_factory.mktemp(f"cluster-r{copies}")
         generate(made[copies], copies)
     return made
 
@@ -188,6 +203,72 @@ def test_no_recount_command_grows_faster_than_linearly(snapshots: dict[int, Path
     assert too_slow == {}
 
 
+def _joined_count() -> ModuleType:
+    """The reader's script that joins the code with the cluster, imported as it imports its siblings."""
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import joined_count
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    return joined_count
+
+
+def _calls(run: Run) -> int:
+    """The Python and C function calls ``run`` makes (``sys.setprofile``): the work, without a clock."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_no_recount_script_does_more_than_linear_work(larger: dict[int, Path]) -> None:
+    """The reader's scripts that join the code with the cluster, by the calls they make: a clock does
+    not tell them apart here (a linear walk over 4x the parsed objects measured 6-10x the time, from
+    the CPU's caches); the calls of a scan per item grow 16x (REL-PVC-NO-BACKUP's, before it asked
+    only the jobs that can cover a claim, and REL-NO-PDB's budgets of every namespace)."""
+    script = _joined_count()
+    commands = [
+        (f"{check.id} {key}", option)
+        for check in load_catalog()
+        for key, spec in check.reproduce.items()
+        for option in every_option(spec)
+        if option.script == "joined_count.py" and option.resources
+    ]
+    assert len(commands) > 10  # the walk found the catalog's joined commands
+    too_much = {}
+    for name, spec in commands:
+        counted = spec.args[0]
+        count = script.JOINED.get(counted)
+        if count is None:  # a count of objects_count.py's over the joined objects
+            count = lambda e, c=script.CHECKS[counted]: c(e.objs)  # noqa: E731
+        small, big = (
+            script.Estate(
+                HOMELAB,
+                ("cluster",),  # the snapshot inside the estate, as the recount skips it
+                script.read_live(
+                    [
+                        str(larger[c] / snapshot_file(r))
+                        for r in spec.resources
+                        if (larger[c] / snapshot_file(r)).is_file()
+                    ]
+                ),
+            )
+            for c in (RESULT_BASE, FACTOR * RESULT_BASE)
+        )
+        calls = [_calls(lambda f=count, e=estate: f(e)) for estate in (small, big)]
+        if calls[1] > BOUND * calls[0]:
+            too_much[name] = calls
+    assert too_much == {}
+
+
 SLACK = 2_000
 """Bytes a check's result may have beyond ``BOUND`` times its small size (a count, a note)."""
 
@@ -197,12 +278,8 @@ RESULT_BASE = 12
 tags) before it counts the rest, so the sizes start past that."""
 
 
-def test_no_check_result_grows_faster_than_linearly(tmp_path_factory: pytest.TempPathFactory) -> None:
-    made = []
-    for copies in (RESULT_BASE, FACTOR * RESULT_BASE):
-        made.append(tmp_path_factory.mktemp(f"cluster-r{copies}"))
-        generate(made[-1], copies)
-    small, big = (_context(path) for path in made)
+def test_no_check_result_grows_faster_than_linearly(larger: dict[int, Path]) -> None:
+    small, big = (_context(larger[c]) for c in (RESULT_BASE, FACTOR * RESULT_BASE))
     too_big = {}
     for spec in load_catalog():
         sizes = [len(check_result(spec, ctx)[1].model_dump_json()) for ctx in (small, big)]

@@ -157,28 +157,93 @@ with it."""
 def _jq(
     spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
 ) -> Printed:
+    return _jq_over(spec, [spec.jq or "."], jail, where, backend, listings)[0]
+
+
+def _jq_over(
+    spec: ReproSpec,
+    filters: list[str],
+    jail: Jail,
+    where: Where,
+    backend: KubeBackend | None,
+    listings: Listings,
+) -> list[Printed]:
+    """What each of ``filters`` prints over ``spec``'s types and ``$code``: one child, one read of
+    the input (``together`` runs several filters in one program)."""
     if backend is None:
-        return Printed(None, "no cluster to read")
+        return [Printed(None, "no cluster to read")] * len(filters)
     args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     if spec.code is not None:
         facts = _child([sys.executable, "-c", spec.code, str(jail.root)], jail)
         if facts.error is not None:
-            return Printed(None, f"$code: {facts.error}")
+            return [Printed(None, f"$code: {facts.error}")] * len(filters)
         args["code"] = json.loads(facts.text)
     # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here;
     # written to the child piece by piece (``run_piped``), never joined in memory
     pieces = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
     for n, name in enumerate(spec.resources):
         pieces += [b',{"items":' if n else b'{"items":', listings.text(backend, name), b"}"]
-    done = run_piped(  # an argv list, no shell; the filter is ours, from the catalog
-        [sys.executable, "-c", JQ_CHILD, merge_filter(spec.jq or ".")],
+    program = merge_filter(filters[0]) if len(filters) == 1 else together(filters)
+    done = run_piped(  # an argv list, no shell; the filters are ours, from the catalog
+        [sys.executable, "-c", JQ_CHILD, program],
         [*pieces, b"]"],
-        PY_TIMEOUT_S,
+        PY_TIMEOUT_S * len(filters),
         env=_with_rg(),
     )
+    if done.returncode != 0 and len(filters) > 1:  # each filter's errors are caught: the program failed
+        raise ChildFailed(done.returncode)
     if done.returncode != 0:
-        return Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))
-    return _number(json.loads(done.stdout))
+        return [Printed(None, failure(done.returncode, done.stderr.decode("utf-8", "replace")))]
+    out = json.loads(done.stdout)
+    if len(filters) == 1:
+        return [_number(out)]
+    # as the child of one filter fails: no output (``first()``), or a jq error
+    alone = {"none": failure(1, "StopIteration"), "error": failure(1, "ValueError")}
+    return [_number(o["value"]) if "value" in o else Printed(None, alone[next(iter(o))]) for o in out]
+
+
+def together(filters: list[str]) -> str:
+    """One jq program printing, as a list, what each filter prints first over the same input, so that
+    jq reads (parses) the input once: ``{value: V}``, ``{none: true}`` where a filter prints nothing,
+    ``{error: true}`` where it fails (each alone, a child of its own would have exited 1). The
+    filters, not the program, are the commands the appendix shows."""
+    each = (
+        "(try ([limit(1; ({}))] | if length == 0 then {{none: true}} else {{value: .[0]}} end)"
+        " catch {{error: true}})"
+    )
+    return merge_filter("[" + ", ".join(each.format(f) for f in filters) + "]")
+
+
+def _shared(
+    specs: dict[str, ReproSpec],
+    jail: Jail,
+    where: Where,
+    backend: KubeBackend | None,
+    listings: Listings,
+) -> dict[str, Printed]:
+    """The numbers of the jq commands of one check that read the same types with the same ``$code``
+    (a count and its measures), each group in one child: the pods' JSON parsed once, not once per
+    number. A group whose child fails as a whole is left to run command by command (not in here)."""
+    groups: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
+    for key, spec in specs.items():
+        if spec.jq is not None:
+            groups.setdefault((spec.resources, spec.code), []).append(key)
+    found: dict[str, Printed] = {}
+    for keys in groups.values():
+        if len(keys) < 2:
+            continue
+        try:
+            printed = _jq_over(
+                specs[keys[0]], [specs[k].jq or "." for k in keys], jail, where, backend, listings
+            )
+        except Exception:  # the child failed as a whole (a timeout, a filter that does not compile)
+            continue  # each command on its own, as if never grouped
+        found.update(zip(keys, printed, strict=True))
+    return found
+
+
+class ChildFailed(Exception):
+    """A jq child running several filters together exited non-zero: not any one filter's failure."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +381,11 @@ def run_all(
 ) -> dict[str, Printed]:
     """Every command of one check, by key (``count`` or a measure name)."""
     listings = listings or Listings()
-    return {key: run_spec(spec, jail, where, backend, listings) for key, spec in specs.items()}
+    shared = _shared(specs, jail, where, backend, listings)
+    return {
+        key: shared[key] if key in shared else run_spec(spec, jail, where, backend, listings)
+        for key, spec in specs.items()
+    }
 
 
 __all__ = ["MAIN", "Listings", "Printed", "run_all", "run_spec"]

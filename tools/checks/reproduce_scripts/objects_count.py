@@ -94,11 +94,16 @@ def single_replica(o: list[Obj]) -> int:
     return sum(replicas(w) == 1 and pinned(w) for w in scaled)
 
 
+def same(value: Any) -> Any:
+    """A namespace as a dict key: itself when it is a plain value, else its repr (a list in odd YAML)."""
+    return value if value is None or isinstance(value, (str, int, float)) else ("repr", repr(value))
+
+
 def no_pdb(o: list[Obj]) -> int:
-    budgets = [
-        (meta(b).get("namespace"), d(d(b, "spec"), "selector").get("matchLabels") or {})
-        for b in kinds(o, "PodDisruptionBudget")
-    ]
+    budgets: dict[Any, list[dict[str, Any]]] = {}  # selectors by namespace: a workload asks its own only
+    for b in kinds(o, "PodDisruptionBudget"):
+        selector = d(d(b, "spec"), "selector").get("matchLabels") or {}
+        budgets.setdefault(same(meta(b).get("namespace")), []).append(selector)
 
     def labels(w: Obj) -> dict[str, Any]:
         return {**(meta(w).get("labels") or {}), **(d(d(w, "spec"), "selector").get("matchLabels") or {})}
@@ -107,7 +112,7 @@ def no_pdb(o: list[Obj]) -> int:
     return sum(
         replicas(w) >= 2
         and not any(
-            ns == meta(w).get("namespace") and sel.items() <= labels(w).items() for ns, sel in budgets
+            sel.items() <= labels(w).items() for sel in budgets.get(same(meta(w).get("namespace")), ())
         )
         for w in scaled
     )
