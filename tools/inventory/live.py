@@ -27,6 +27,7 @@ from typing import Any
 from domain.unread import EVERY_KIND
 from tools.inventory import live_health as health
 from tools.inventory import live_runtime as runtime
+from tools.inventory.fields_sets import SharedSets, share_fields_sets
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.live_models import UnreadResource
@@ -212,6 +213,7 @@ class _Mapped:
     claimed: set[tuple[str, str]] = field(default_factory=set)
     endpoints: dict[tuple[str, str], int] | None = None
     classes: health.BindingModes = ({}, None)  # no StorageClass read: no mode known, no default
+    fields_sets: SharedSets = field(default_factory=dict)
 
 
 def _read(backend: KubeBackend, types: list[tuple[int, ResourceType]], mapped: _Mapped) -> list[KubeObject]:
@@ -282,14 +284,14 @@ def _map_kind(
         if kind == "Event" or (kind in RUNTIME_CHILDREN and runtime.controller(obj) is not None):
             continue
         records.extend(records_from_object(obj, ref(obj), origin="live"))
+    made: dict[str, list[Any]] = {}  # this kind's lists of the LiveState
     for name, (build, kinds) in BY_KIND_HEALTH.items():
         if kind in kinds:
-            mapped.parts[(name, kind)] = build({kind: objects}, ref)
-    state = mapped.state
+            mapped.parts[(name, kind)] = made[name] = build({kind: objects}, ref)
     if kind == "ReplicaSet":
         mapped.owners.update(runtime.owners(objects))
     elif kind == "Pod":
-        state["pods"] = [runtime.pod_state(ref, p, mapped.owners) for p in objects]
+        made["pods"] = [runtime.pod_state(ref, p, mapped.owners) for p in objects]
         health.running_labels(objects, mapped.running)
         mapped.claimed = health.claim_consumers(objects)
     elif kind == "EndpointSlice":
@@ -298,23 +300,25 @@ def _map_kind(
         mapped.classes = health.binding_modes(objects)
     elif kind == "Node":
         usage = _usage(backend) if objects else {}
-        state["nodes"] = [runtime.node_state(ref, n, usage) for n in objects]
+        made["nodes"] = [runtime.node_state(ref, n, usage) for n in objects]
     elif kind == "Job":
-        state["jobs"] = [runtime.job_state(ref, j) for j in objects]
+        made["jobs"] = [runtime.job_state(ref, j) for j in objects]
     elif kind == "CronJob":
-        state["cronjobs"] = [runtime.cronjob_state(ref, c) for c in objects]
+        made["cronjobs"] = [runtime.cronjob_state(ref, c) for c in objects]
     elif kind == "Event":
-        state["events"] = [runtime.event(ref, e) for e in objects]
+        made["events"] = [runtime.event(ref, e) for e in objects]
     elif kind == "Service":
-        state["services"] = health.services(objects, mapped.running, mapped.endpoints, ref)
+        made["services"] = health.services(objects, mapped.running, mapped.endpoints, ref)
     elif kind == "PersistentVolumeClaim":
-        state["claims"] = health.claims(objects, mapped.claimed, mapped.classes, ref)
+        made["claims"] = health.claims(objects, mapped.claimed, mapped.classes, ref)
     elif kind == "Certificate":
-        state["certificates"] = health.certificates(objects, ref)
+        made["certificates"] = health.certificates(objects, ref)
     elif kind == "HorizontalPodAutoscaler":
-        state["hpa_status"] = health.hpas(objects, ref)
+        made["hpa_status"] = health.hpas(objects, ref)
     elif kind == "PodDisruptionBudget":
-        state["pdb_status"] = health.pdbs(objects, ref)
+        made["pdb_status"] = health.pdbs(objects, ref)
+    share_fields_sets([live_objects, records, made], mapped.fields_sets)
+    mapped.state.update((name, values) for name, values in made.items() if name not in BY_KIND_HEALTH)
 
 
 def _usage(backend: KubeBackend) -> dict[str, dict[str, Any]]:

@@ -100,6 +100,15 @@ def served(obj: KubeObject, secret: bool) -> KubeObject:
     return secret_metadata_only(obj) if secret else without_bookkeeping(obj)
 
 
+def _own(value: Any) -> Any:
+    """A string as a new object, not the one the dump's parse made (other values as they are).
+
+    What outlives a dump's parse (an object's key, its type's names) must not be strings of that
+    parse: the parse's objects fill whole pymalloc arenas, and an arena holding one string that
+    lives on is never given back. Copies made while the parse is alive are packed together instead."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") if type(value) is str else value
+
+
 @dataclass(frozen=True, slots=True)
 class Staged:
     """One object of a dump, between its file and the type it is filed under: what ``_add`` reads,
@@ -121,7 +130,8 @@ class Staged:
         api_version = str(obj.get("apiVersion") or "")
         kind = obj.get("kind")
         meta = obj.get("metadata") or {}
-        name, namespace = meta.get("name"), meta.get("namespace")
+        name, namespace = _own(meta.get("name")), _own(meta.get("namespace"))
+        api_version, kind = _own(api_version), _own(kind)
         if not kind:
             return cls(api_version, kind, name, namespace, plural_hint, as_json, None, obj)
         # a core Secret: no CRD can declare the core group, so its kind alone tells it
