@@ -2,7 +2,7 @@
 
 Every pydantic model instance carries the set of the field names it was given: a Python set of 216
 bytes, 728 once it holds five names. A 10k-pod cluster's live records are about 154,000 models, and
-their sets took 92 MB, more than the records' own fields. The sets of one model class are nearly all
+their sets took 92 MiB, more than the records' own fields. The sets of one model class are nearly all
 alike, so the records of a cluster share one set per distinct content.
 
 Pydantic reads the set for ``model_fields_set``, ``exclude_unset`` and ``model_copy`` (which copies it

@@ -8,8 +8,9 @@ are runtime, not definitions: they become ``PodState``/``JobState`` (``live_runt
 
 The cluster is read one kind at a time: a kind's objects are decoded, mapped and dropped before the
 next kind's list, so the decoded JSON of a big cluster is never held all at once (a 10k-pod snapshot
-decoded whole took about 300 MB beside its records). What a later kind needs of an earlier one is kept
+decoded whole took about 300 MiB beside its records). What a later kind needs of an earlier one is kept
 small: a ReplicaSet's controller, the running pods' labels, the claims pods mount.
+
 A type the credentials may not list (or whose list failed) becomes an ``UnreadResource``, not a
 failure: the rest of the cluster is still worth auditing. So does a type the backend already knows
 it lost (a snapshot's dump that did not load, or a type its writer could not read: ``backend.unread``).

@@ -47,7 +47,7 @@ def decode(data: bytes) -> KubeObject:
 
 def bracketed(blobs: list[bytes]) -> bytes:
     """``[`` + the blobs joined by commas + ``]``, made in one copy: adding the brackets to the joined
-    bytes would copy them twice more (a 10k-pod cluster's pods are 35 MB of text)."""
+    bytes would copy them twice more (a 10k-pod cluster's pods are 35 MiB of text)."""
     if not blobs:
         return b"[]"
     parts = list(blobs)
