@@ -8,7 +8,8 @@ import pytest
 
 from domain.unread import EVERY_KIND
 from tools.inventory.inventory import LiveState, Records
-from tools.inventory.live import load_live_state, managed_by, pod_owner
+from tools.inventory.live import load_live_state, managed_by
+from tools.inventory.live_runtime import owners, pod_owner
 from tools.inventory.models import UnreadResource
 from tools.kube.backend import ForbiddenError, KubeObject, MetricsKind, UnavailableError
 from tools.kube.resources import ResourceType
@@ -180,7 +181,7 @@ def test_pod_owner_fallbacks() -> None:
             }
         }
 
-    bare_rs = {("n", "lonely"): {"metadata": {"name": "lonely"}}}
+    bare_rs = owners([{"metadata": {"namespace": "n", "name": "lonely"}}])
     assert pod_owner(pod("lonely"), bare_rs) == ("ReplicaSet", "lonely")  # a ReplicaSet nobody owns
     assert pod_owner(pod("web-abc12"), {}) == ("Deployment", "web")
     assert pod_owner(pod("web", {"pod-template-hash": "zzz"}), {}) == ("ReplicaSet", "web")

@@ -19,6 +19,26 @@ def test_the_cap_takes_on_linux() -> None:
     assert arenas.limit_arenas() is True
 
 
+class _Mallopt:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.argtypes: object = None
+        self.restype: object = None
+
+    def __call__(self, option: int, value: int) -> int:
+        self.calls.append((option, value))
+        return 1
+
+
+def test_the_arenas_are_capped_and_the_mmap_threshold_fixed(monkeypatch: pytest.MonkeyPatch) -> None:
+    mallopt = _Mallopt()
+    monkeypatch.setattr(arenas.sys, "platform", "linux")
+    monkeypatch.setattr(arenas.ctypes, "CDLL", lambda *_: type("C", (), {"mallopt": mallopt})())
+    assert arenas.limit_arenas() is True
+    # glibc's option numbers: M_ARENA_MAX -8, M_MMAP_THRESHOLD -3 (a fixed one is never raised)
+    assert mallopt.calls == [(-8, 2), (-3, 256 * 1024)]
+
+
 def test_elsewhere_nothing_is_called(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(arenas.sys, "platform", "darwin")
     monkeypatch.setattr(arenas.ctypes, "CDLL", lambda *_: pytest.fail("no C library is opened"))

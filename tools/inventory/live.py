@@ -3,11 +3,14 @@
 Definitions go through ``records_from_object``, the same mapper the repo's manifests use, so a
 Deployment seen live and the one written in YAML or HCL become comparable records and can be linked.
 Objects a controller owns (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob)
-are runtime, not definitions: they become ``PodState``/``JobState`` and a ``LiveObject``, but not a
-second ``Workload``, or every check would count each replica as its own workload.
+are runtime, not definitions: they become ``PodState``/``JobState`` (``live_runtime.py``) and a
+``LiveObject``, but not a second ``Workload``, or every check would count each replica as its own workload.
 
-Pods name their real owner: a ReplicaSet's Deployment (through the ReplicaSet when it was read,
-else by stripping the pod-template-hash suffix), so "which Deployment is crash-looping" is one lookup.
+The cluster is read one kind at a time: a kind's objects are decoded, mapped and dropped before the
+next kind's list, so the decoded JSON of a big cluster is never held all at once (a 10k-pod snapshot
+decoded whole took about 300 MiB beside its records). What a later kind needs of an earlier one is kept
+small: a ReplicaSet's controller, the running pods' labels, the claims pods mount.
+
 A type the credentials may not list (or whose list failed) becomes an ``UnreadResource``, not a
 failure: the rest of the cluster is still worth auditing. So does a type the backend already knows
 it lost (a snapshot's dump that did not load, or a type its writer could not read: ``backend.unread``).
@@ -18,31 +21,22 @@ a clean 0.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.unread import EVERY_KIND
 from tools.inventory import live_health as health
+from tools.inventory import live_runtime as runtime
+from tools.inventory.fields_sets import SharedSets, share_fields_sets
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import records_from_object
 from tools.inventory.live_models import UnreadResource
-from tools.inventory.models import (
-    ContainerStatus,
-    CronJobState,
-    EventRecord,
-    JobState,
-    LiveObject,
-    LiveRef,
-    NodeState,
-    PodState,
-)
+from tools.inventory.live_runtime import RefFn, object_meta
+from tools.inventory.models import LiveObject, LiveRef
 from tools.inventory.sources import ParseIssue
 from tools.kube.backend import KubeBackend, KubeObject, KubeQueryError
-from tools.kube.printers import node_ready, node_roles
-from tools.kube.quantity import cpu_millicores, memory_bytes
-from tools.kube.resources import AUDIT_RESOURCES, ResourceTable
-from tools.kube.selectors import lookup
+from tools.kube.resources import AUDIT_RESOURCES, ResourceTable, ResourceType
 
 RUNTIME_CHILDREN = {"Pod", "ReplicaSet", "Job"}
 FIELD_KINDS: dict[str, frozenset[str]] = {
@@ -122,25 +116,14 @@ def lost_to(read: set[str], unread: Iterable[UnreadResource]) -> list[UnreadReso
     ]
 
 
-_HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5,10}$")
-
-
-def _meta(obj: KubeObject) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
 def _ref(cluster: str, obj: KubeObject) -> LiveRef:
-    meta = _meta(obj)
+    meta = object_meta(obj)
     return LiveRef(
         cluster=cluster,
         namespace=meta.get("namespace"),
         object_kind=str(obj.get("kind") or ""),
         name=str(meta.get("name") or ""),
     )
-
-
-RefFn = Callable[[KubeObject], LiveRef]
 
 
 def _refs(cluster: str) -> RefFn:
@@ -158,15 +141,9 @@ def _refs(cluster: str) -> RefFn:
     return ref
 
 
-def _controller(obj: KubeObject) -> tuple[str, str] | None:
-    refs = [r for r in _meta(obj).get("ownerReferences") or [] if isinstance(r, dict)]
-    chosen = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    return (str(chosen.get("kind")), str(chosen.get("name"))) if chosen else None
-
-
 def managed_by(obj: KubeObject) -> str | None:
     """Who manages an object: the managed-by label, else Helm, Flux or Argo CD by their own marks."""
-    meta = _meta(obj)
+    meta = object_meta(obj)
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     if labels.get("app.kubernetes.io/managed-by"):
         return str(labels["app.kubernetes.io/managed-by"])
@@ -179,130 +156,29 @@ def managed_by(obj: KubeObject) -> str | None:
     return None
 
 
-def pod_owner(pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> tuple[str, str] | None:
-    """The pod's controller, a ReplicaSet resolved to its Deployment."""
-    owner = _controller(pod)
-    if owner is None or owner[0] != "ReplicaSet":
-        return owner
-    namespace = str(_meta(pod).get("namespace") or "")
-    rs = replicasets.get((namespace, owner[1]))
-    if rs is not None:
-        parent = _controller(rs)
-        return parent if parent is not None else owner
-    template_hash = (_meta(pod).get("labels") or {}).get("pod-template-hash")
-    if template_hash and owner[1].endswith(f"-{template_hash}"):
-        return ("Deployment", owner[1][: -len(template_hash) - 1])
-    m = _HASH_SUFFIX.match(owner[1])
-    return ("Deployment", m.group("base")) if m else owner
+Plan = dict[str, list[tuple[int, ResourceType]]]
+"""The types to read, by kind; each with its place in ``AUDIT_RESOURCES`` (the order of its list and of
+its ``UnreadResource`` if the list fails)."""
+
+FIRST = ("ReplicaSet", "Pod", "EndpointSlice", "StorageClass")
+"""Kinds read before the others, for what later kinds need of them: a pod's owner is its ReplicaSet's
+controller, a Service counts the running pods and ready EndpointSlices it matches, and a claim the pods
+that mount it and its class's binding mode."""
+
+BY_KIND_HEALTH: dict[
+    str, tuple[Callable[[dict[str, list[KubeObject]], RefFn], list[Any]], tuple[str, ...]]
+] = {
+    "routes": (health.routes, ("Ingress", "HTTPRoute", "IngressRoute")),
+    "scaled_to_zero": (health.scaled_to_zero, ("Deployment", "StatefulSet")),
+    "policy_status": (health.policies, ("ClusterPolicy", "Policy")),
+    "apps": (health.apps, ("Application", "HelmRelease", "Kustomization")),
+}
+"""The health records built from more than one kind, and those kinds in the order their function reads
+them: each kind's part is built while it is decoded, and the parts are joined in that order."""
 
 
-def _pod_state(ref: RefFn, pod: KubeObject, replicasets: dict[tuple[str, str], KubeObject]) -> PodState:
-    meta = _meta(pod)
-    owner = pod_owner(pod, replicasets)
-    containers = [
-        ContainerStatus(
-            name=str(s.get("name")),
-            ready=bool(s.get("ready")),
-            restart_count=int(s.get("restartCount") or 0),
-            waiting_reason=lookup(s, "state.waiting.reason"),
-            waiting_message=lookup(s, "state.waiting.message"),
-            image=lookup(s, "image"),
-            last_terminated_reason=lookup(s, "lastState.terminated.reason"),
-        )
-        for s in lookup(pod, "status.containerStatuses") or []
-        if isinstance(s, dict)
-    ]
-    return PodState(
-        name=str(meta.get("name")),
-        namespace=str(meta.get("namespace") or ""),
-        phase=lookup(pod, "status.phase"),
-        node=lookup(pod, "spec.nodeName"),
-        owner_kind=owner[0] if owner else None,
-        owner_name=owner[1] if owner else None,
-        containers=containers,
-        unschedulable=_unschedulable(pod),
-        source=ref(pod),
-    )
-
-
-def _unschedulable(pod: KubeObject) -> str | None:
-    """The scheduler's message of a pod it could not place (PodScheduled False), else None."""
-    for cond in lookup(pod, "status.conditions") or []:
-        if isinstance(cond, dict) and cond.get("type") == "PodScheduled" and cond.get("status") == "False":
-            return str(cond.get("message") or cond.get("reason") or "unschedulable")
-    return None
-
-
-def _pressure(node: KubeObject) -> list[str]:
-    return sorted(
-        str(c.get("type"))
-        for c in lookup(node, "status.conditions") or []
-        if isinstance(c, dict) and c.get("type") != "Ready" and c.get("status") == "True"
-    )
-
-
-def _node_state(ref: RefFn, node: KubeObject, usage: dict[str, dict[str, Any]]) -> NodeState:
-    name = str(_meta(node).get("name"))
-    used = usage.get(name) or {}
-    return NodeState(
-        name=name,
-        roles=node_roles(node),
-        ready=node_ready(node),
-        cpu_allocatable_m=cpu_millicores(lookup(node, "status.allocatable.cpu")),
-        memory_allocatable_b=memory_bytes(lookup(node, "status.allocatable.memory")),
-        cpu_usage_m=cpu_millicores(used.get("cpu")),
-        memory_usage_b=memory_bytes(used.get("memory")),
-        kubelet_version=lookup(node, "status.nodeInfo.kubeletVersion"),
-        kube_proxy_version=lookup(node, "status.nodeInfo.kubeProxyVersion") or None,
-        container_runtime=lookup(node, "status.nodeInfo.containerRuntimeVersion"),
-        pressure=_pressure(node),
-        source=ref(node),
-    )
-
-
-def _job_state(ref: RefFn, job: KubeObject) -> JobState:
-    meta = _meta(job)
-    owner = _controller(job)
-    return JobState(
-        name=str(meta.get("name")),
-        namespace=str(meta.get("namespace") or ""),
-        owner_cronjob=owner[1] if owner and owner[0] == "CronJob" else None,
-        succeeded=int(lookup(job, "status.succeeded") or 0),
-        failed=int(lookup(job, "status.failed") or 0),
-        completion_time=lookup(job, "status.completionTime"),
-        source=ref(job),
-    )
-
-
-def _cronjob_state(ref: RefFn, cj: KubeObject) -> CronJobState:
-    meta = _meta(cj)
-    return CronJobState(
-        name=str(meta.get("name")),
-        namespace=str(meta.get("namespace") or ""),
-        schedule=lookup(cj, "spec.schedule"),
-        suspend=bool(lookup(cj, "spec.suspend")),
-        last_schedule_time=lookup(cj, "status.lastScheduleTime"),
-        last_successful_time=lookup(cj, "status.lastSuccessfulTime"),
-        source=ref(cj),
-    )
-
-
-def _event(ref: RefFn, ev: KubeObject) -> EventRecord:
-    return EventRecord(
-        namespace=_meta(ev).get("namespace"),
-        type=ev.get("type"),
-        reason=ev.get("reason"),
-        object_kind=lookup(ev, "involvedObject.kind"),
-        object_name=lookup(ev, "involvedObject.name"),
-        message=ev.get("message"),
-        count=int(ev.get("count") or 1),
-        source=ref(ev),
-    )
-
-
-def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]]:
-    """Every audited type the cluster serves, by kind. A type the backend already knows it lost is not
-    listed; one whose list is refused or fails joins it in ``state.unread``."""
+def _plan(backend: KubeBackend, state: LiveState) -> Plan:
+    """Every audited type the cluster serves. A type the backend already knows it lost is not listed."""
     state.unread.extend(backend.unread)
     known = {u.resource for u in state.unread}
     try:
@@ -316,20 +192,48 @@ def _fetch(backend: KubeBackend, state: LiveState) -> dict[str, list[KubeObject]
         served = []
     table = ResourceTable(served)
     served_keys = {(t.group, t.plural) for t in served}
-    by_kind: dict[str, list[KubeObject]] = {}
-    for name in AUDIT_RESOURCES:
+    plan: Plan = {}
+    for index, name in enumerate(AUDIT_RESOURCES):
         rtype = table.resolve(name)
-        if (rtype.group, rtype.plural) not in served_keys or rtype.qualified in known:
-            continue
+        if (rtype.group, rtype.plural) in served_keys and rtype.qualified not in known:
+            plan.setdefault(rtype.kind, []).append((index, rtype))
+    return plan
+
+
+@dataclass
+class _Mapped:
+    """What a load keeps of the kinds it has read, once their objects are gone."""
+
+    failed: list[tuple[int, UnreadResource]] = field(default_factory=list)
+    objects: dict[str, list[LiveObject]] = field(default_factory=dict)
+    records: dict[str, Records] = field(default_factory=dict)
+    state: dict[str, list[Any]] = field(default_factory=dict)  # LiveState's other lists, by field
+    parts: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # of BY_KIND_HEALTH, by kind
+    owners: runtime.Owners = field(default_factory=dict)
+    running: health.Running = field(default_factory=dict)
+    claimed: set[tuple[str, str]] = field(default_factory=set)
+    endpoints: dict[tuple[str, str], int] | None = None
+    classes: health.BindingModes = ({}, None)  # no StorageClass read: no mode known, no default
+    fields_sets: SharedSets = field(default_factory=dict)
+
+
+def _read(backend: KubeBackend, types: list[tuple[int, ResourceType]], mapped: _Mapped) -> list[KubeObject]:
+    """The objects of one kind; a type whose list is refused or fails is noted in ``mapped.failed``."""
+    objects: list[KubeObject] = []
+    for index, rtype in types:
         try:
-            by_kind.setdefault(rtype.kind, []).extend(backend.list_objects(rtype))
+            objects.extend(backend.list_objects(rtype))
         except KubeQueryError as exc:
-            state.unread.append(UnreadResource(resource=rtype.qualified, kind=rtype.kind, reason=exc.message))
-    return by_kind
+            mapped.failed.append(
+                (index, UnreadResource(resource=rtype.qualified, kind=rtype.kind, reason=exc.message))
+            )
+    return objects
 
 
 def load_live_state(backend: KubeBackend) -> LiveState:
-    """Read every audited type once and map it into records and runtime state."""
+    """Read every audited type once and map it into records and runtime state, one kind at a time: a
+    kind's objects are decoded, mapped and let go before the next kind is read, so a big cluster's
+    objects are never all held at once (issue 13). The lists come out in the order of the kinds' names."""
     info = backend.info
     state = LiveState(cluster=info)
     state.issues.extend(backend.issues)
@@ -340,59 +244,87 @@ def load_live_state(backend: KubeBackend) -> LiveState:
                 path=where if message else f"cluster:{info.name}", message=message or where, reason="note"
             )
         )
-    by_kind = _fetch(backend, state)
-    ref = _refs(info.name)
-    records = Records()
-    for kind, objects in sorted(by_kind.items()):
-        for obj in objects:
-            if kind != "Event":
-                state.objects.append(
-                    LiveObject(
-                        api_version=str(obj.get("apiVersion")),
-                        kind=kind,
-                        namespace=_meta(obj).get("namespace"),
-                        name=str(_meta(obj).get("name")),
-                        managed_by=managed_by(obj),
-                        source=ref(obj),
-                    )
-                )
-            if kind == "Event" or (kind in RUNTIME_CHILDREN and _controller(obj) is not None):
-                continue
-            records.extend(records_from_object(obj, ref(obj), origin="live"))
-    for field in Records.model_fields:
-        getattr(state, field).extend(getattr(records, field))
-    replicasets = {
-        (str(_meta(rs).get("namespace") or ""), str(_meta(rs).get("name"))): rs
-        for rs in by_kind.get("ReplicaSet", [])
-    }
-    state.pods = [_pod_state(ref, p, replicasets) for p in by_kind.get("Pod", [])]
-    usage: dict[str, dict[str, Any]] = {}
-    if by_kind.get("Node"):
-        try:
-            usage = {str(_meta(m).get("name")): m.get("usage") or {} for m in backend.metrics("nodes")}
-        except KubeQueryError:
-            usage = {}  # no metrics-server: usage stays None, allocatable is still known
-    state.nodes = [_node_state(ref, n, usage) for n in by_kind.get("Node", [])]
-    state.jobs = [_job_state(ref, j) for j in by_kind.get("Job", [])]
-    state.cronjobs = [_cronjob_state(ref, c) for c in by_kind.get("CronJob", [])]
-    state.events = [_event(ref, e) for e in by_kind.get("Event", [])]
-    _health(state, by_kind, ref)
+    plan = _plan(backend, state)
+    mapped = _Mapped()
+    for kind in [k for k in FIRST if k in plan] + sorted(k for k in plan if k not in FIRST):
+        objects = _read(backend, plan[kind], mapped)
+        _map_kind(backend, kind, objects, _refs(info.name), mapped)
+        del objects
+    state.unread.extend(u for _, u in sorted(mapped.failed, key=lambda f: f[0]))
+    for kind in sorted(plan):
+        state.objects.extend(mapped.objects[kind])
+        for name in Records.model_fields:
+            getattr(state, name).extend(getattr(mapped.records[kind], name))
+    for name, values in mapped.state.items():
+        setattr(state, name, values)
+    for name, (_, kinds) in BY_KIND_HEALTH.items():
+        setattr(state, name, [x for kind in kinds for x in mapped.parts.get((name, kind), [])])
+    state.load_balancers = [s for s in state.services if s.type == "LoadBalancer"]
     return state
 
 
-def _health(state: LiveState, by_kind: dict[str, list[KubeObject]], ref: RefFn) -> None:
-    """The cluster-health records (``live_health.py``) of what was read; no further request. A kind
-    is a key of ``by_kind`` exactly when its list was read (even if empty)."""
-    slices = by_kind.get("EndpointSlice") if "EndpointSlice" in by_kind else None
-    state.services = health.services(by_kind.get("Service", []), by_kind.get("Pod", []), slices, ref)
-    state.load_balancers = [s for s in state.services if s.type == "LoadBalancer"]
-    state.routes = health.routes(by_kind, ref)
-    state.certificates = health.certificates(by_kind.get("Certificate", []), ref)
-    state.hpa_status = health.hpas(by_kind.get("HorizontalPodAutoscaler", []), ref)
-    state.pdb_status = health.pdbs(by_kind.get("PodDisruptionBudget", []), ref)
-    state.claims = health.claims(
-        by_kind.get("PersistentVolumeClaim", []), by_kind.get("Pod", []), by_kind.get("StorageClass", []), ref
-    )
-    state.scaled_to_zero = health.scaled_to_zero(by_kind, ref)
-    state.policy_status = health.policies(by_kind, ref)
-    state.apps = health.apps(by_kind, ref)
+def _map_kind(
+    backend: KubeBackend, kind: str, objects: list[KubeObject], ref: RefFn, mapped: _Mapped
+) -> None:
+    """Map the objects of one kind: its ``LiveObject``s and records, its runtime and health records, and
+    what a later kind needs of it."""
+    live_objects = mapped.objects.setdefault(kind, [])
+    records = mapped.records.setdefault(kind, Records())
+    for obj in objects:
+        if kind != "Event":
+            live_objects.append(
+                LiveObject(
+                    api_version=str(obj.get("apiVersion")),
+                    kind=kind,
+                    namespace=object_meta(obj).get("namespace"),
+                    name=str(object_meta(obj).get("name")),
+                    managed_by=managed_by(obj),
+                    source=ref(obj),
+                )
+            )
+        if kind == "Event" or (kind in RUNTIME_CHILDREN and runtime.controller(obj) is not None):
+            continue
+        records.extend(records_from_object(obj, ref(obj), origin="live"))
+    made: dict[str, list[Any]] = {}  # this kind's lists of the LiveState
+    for name, (build, kinds) in BY_KIND_HEALTH.items():
+        if kind in kinds:
+            mapped.parts[(name, kind)] = made[name] = build({kind: objects}, ref)
+    if kind == "ReplicaSet":
+        mapped.owners.update(runtime.owners(objects))
+    elif kind == "Pod":
+        made["pods"] = [runtime.pod_state(ref, p, mapped.owners) for p in objects]
+        health.running_labels(objects, mapped.running)
+        mapped.claimed = health.claim_consumers(objects)
+    elif kind == "EndpointSlice":
+        mapped.endpoints = health.ready_endpoints(objects)
+    elif kind == "StorageClass":
+        mapped.classes = health.binding_modes(objects)
+    elif kind == "Node":
+        usage = _usage(backend) if objects else {}
+        made["nodes"] = [runtime.node_state(ref, n, usage) for n in objects]
+    elif kind == "Job":
+        made["jobs"] = [runtime.job_state(ref, j) for j in objects]
+    elif kind == "CronJob":
+        made["cronjobs"] = [runtime.cronjob_state(ref, c) for c in objects]
+    elif kind == "Event":
+        made["events"] = [runtime.event(ref, e) for e in objects]
+    elif kind == "Service":
+        made["services"] = health.services(objects, mapped.running, mapped.endpoints, ref)
+    elif kind == "PersistentVolumeClaim":
+        made["claims"] = health.claims(objects, mapped.claimed, mapped.classes, ref)
+    elif kind == "Certificate":
+        made["certificates"] = health.certificates(objects, ref)
+    elif kind == "HorizontalPodAutoscaler":
+        made["hpa_status"] = health.hpas(objects, ref)
+    elif kind == "PodDisruptionBudget":
+        made["pdb_status"] = health.pdbs(objects, ref)
+    share_fields_sets([live_objects, records, made], mapped.fields_sets)
+    mapped.state.update((name, values) for name, values in made.items() if name not in BY_KIND_HEALTH)
+
+
+def _usage(backend: KubeBackend) -> dict[str, dict[str, Any]]:
+    """Each node's usage from metrics-server; none without it (allocatable is still known)."""
+    try:
+        return {str(object_meta(m).get("name")): m.get("usage") or {} for m in backend.metrics("nodes")}
+    except KubeQueryError:
+        return {}

@@ -92,16 +92,24 @@ def _matches(selector: dict[str, str], labels: dict[str, Any]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def services(
-    objects: list[KubeObject], pods: list[KubeObject], slices: list[KubeObject] | None, ref: Ref
-) -> list[ServiceState]:
-    """Every Service with its ready endpoints (None if no EndpointSlice type was read) and matching pods."""
-    endpoints = ready_endpoints(slices) if slices is not None else None
-    running: dict[str, list[dict[str, Any]]] = {}
+BindingModes = tuple[dict[str, str], str | None]  # each class's volumeBindingMode, the default class
+Running = dict[str, list[dict[str, Any]]]
+"""The labels of the live pods (not Succeeded/Failed), by namespace: what a Service's selector matches."""
+
+
+def running_labels(pods: list[KubeObject], into: Running) -> None:
+    """Add the labels of ``pods`` that still run to ``into`` (pods are read once, then let go)."""
     for pod in pods:
         if lookup(pod, "status.phase") in DONE_PHASES:
             continue
-        running.setdefault(_ns(pod), []).append(_meta(pod).get("labels") or {})
+        into.setdefault(_ns(pod), []).append(_meta(pod).get("labels") or {})
+
+
+def services(
+    objects: list[KubeObject], running: Running, endpoints: dict[tuple[str, str], int] | None, ref: Ref
+) -> list[ServiceState]:
+    """Every Service with its ready endpoints (``ready_endpoints`` of the slices; None if no EndpointSlice
+    type was read) and its matching pods (``running``)."""
     out = []
     for svc in objects:
         selector = {str(k): str(v) for k, v in (lookup(svc, "spec.selector") or {}).items()}
@@ -284,11 +292,14 @@ def pdbs(objects: list[KubeObject], ref: Ref) -> list[PdbState]:
 
 
 def claims(
-    objects: list[KubeObject], pods: list[KubeObject], classes: list[KubeObject], ref: Ref
+    objects: list[KubeObject],
+    used: set[tuple[str, str]],
+    classes: tuple[dict[str, str], str | None],
+    ref: Ref,
 ) -> list[ClaimState]:
-    """Every PVC with its phase, its class's binding mode, and whether a pod mounts it."""
-    used = claim_consumers(pods)
-    modes, default = binding_modes(classes)
+    """Every PVC with its phase, its class's binding mode (``classes``: ``binding_modes``), and whether a
+    pod mounts it (``used``: ``claim_consumers`` of the pods)."""
+    modes, default = classes
     out = []
     for pvc in objects:
         cls = lookup(pvc, "spec.storageClassName") or default
@@ -401,7 +412,7 @@ def claim_consumers(pods: list[KubeObject]) -> set[tuple[str, str]]:
     return used
 
 
-def binding_modes(classes: list[KubeObject]) -> tuple[dict[str, str], str | None]:
+def binding_modes(classes: list[KubeObject]) -> BindingModes:
     """volumeBindingMode per StorageClass, and the default class's name."""
     modes = {_name(c): str(c.get("volumeBindingMode") or "Immediate") for c in classes}
     default = next(

@@ -326,7 +326,7 @@ class LiveBackend:
 
     @property
     def unread(self) -> list[UnreadResource]:
-        return []  # a list the server refuses becomes an unread type of the inventory (``_fetch``)
+        return []  # a list the server refuses becomes an unread type of the inventory (``live._read``)
 
     @property
     def snapshot_dir(self) -> Path | None:
