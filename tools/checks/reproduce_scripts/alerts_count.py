@@ -38,9 +38,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from estate_files import MANIFEST_CAP, SNAPSHOT_MARKER
-from k8s_objects import walk
+from k8s_objects import load_all, walk
 
 CATEGORIES = {
     "oomkill": r"OOMKill|container_oom_events_total|last_terminated_reason.*OOMKilled",
@@ -163,7 +162,7 @@ class Estate:
         if name.endswith(".tpl") or ("templates" in parts[:-1] and "{{" in text):
             self.rules += [(rel, a, e, False) for a, e in from_template(text)]
             return
-        docs = list(yaml.safe_load_all(text))
+        docs = load_all(text)
         for doc in (d for d in docs if isinstance(d, dict)):
             self.document(rel, name, doc)
 

@@ -20,14 +20,27 @@ commands are the values under ``run``, ``script``, ``before_script``, ``after_sc
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from k8s_objects import objects, read_hcl, walk
+from k8s_objects import load_all, objects, read_hcl, walk
+
+
+@functools.cache
+def estate_paths(root: Path, skip: tuple[str, ...]) -> list[Path]:
+    """The estate's files (``walk``), listed once per run of this script: read, never changed."""
+    return walk(root, skip)
+
+
+@functools.cache
+def estate_objects(root: Path, skip: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The estate's objects (``objects``), parsed once per run of this script: read, never changed."""
+    return objects(root, skip)
+
 
 STEPS = {
     "terraform-validate": r"\b(?:terraform|tofu|terragrunt)(?:\s+-[\w=./-]+)*\s+"
@@ -82,11 +95,11 @@ def commands(data: Any, collect: bool = False) -> list[str]:
 
 def ci_runs(root: Path, skip: tuple[str, ...]) -> tuple[bool, set[str]]:
     """(whether the estate has a CI file, the steps its commands run)."""
-    files = [p for p in walk(root, skip) if is_ci(p.relative_to(root).parts)]
+    files = [p for p in estate_paths(root, skip) if is_ci(p.relative_to(root).parts)]
     text = []
     for path in files:
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            docs = load_all(path.read_text(encoding="utf-8"))
         except Exception:  # a broken CI file runs nothing here; its text is never printed
             continue
         text += [c for doc in docs for c in commands(doc)]
@@ -96,8 +109,9 @@ def ci_runs(root: Path, skip: tuple[str, ...]) -> tuple[bool, set[str]]:
 
 def needed(root: Path, skip: tuple[str, ...]) -> list[set[str]]:
     """Each needed validation as the steps that satisfy it."""
-    paths = walk(root, skip)
-    yaml_objects = [o for o in objects(root, skip) if "apiVersion" in o]  # Terraform's carry no apiVersion
+    paths = estate_paths(root, skip)
+    # Terraform's objects carry no apiVersion
+    yaml_objects = [o for o in estate_objects(root, skip) if "apiVersion" in o]
     out = []
     if any(p.suffix == ".tf" or p.name == "terragrunt.hcl" for p in paths):
         out.append({"terraform-validate", "tflint"})
@@ -119,15 +133,15 @@ def no_ci_validation(root: Path, skip: tuple[str, ...]) -> int:
 def charts(root: Path, skip: tuple[str, ...]) -> list[str]:
     """The chart of every Helm release: Flux HelmRelease, Argo CD Application, Terraform helm_release."""
     found = []
-    for o in objects(root, skip):
-        spec = o.get("spec") if isinstance(o.get("spec"), dict) else {}
+    for o in estate_objects(root, skip):
+        spec: dict[str, Any] = o["spec"] if isinstance(o.get("spec"), dict) else {}
         if o.get("kind") == "HelmRelease":
             chart = (spec.get("chart") or {}).get("spec") or {}
             found.append(str(chart.get("chart") or (spec.get("chartRef") or {}).get("name") or ""))
         elif o.get("kind") == "Application":
             sources = [spec.get("source")] + (spec.get("sources") or [])
             found += [str(s.get("chart")) for s in sources if isinstance(s, dict) and s.get("chart")]
-    for path in walk(root, skip):
+    for path in estate_paths(root, skip):
         if path.suffix == ".tf":
             for name, labels, body in read_hcl(path, {}):
                 if name == "resource" and labels[:1] == ["helm_release"] and isinstance(body, list):
@@ -154,7 +168,7 @@ def verifies(o: dict[str, Any]) -> bool:
 def no_image_verify(root: Path, skip: tuple[str, ...], live: list[dict[str, Any]] | None = None) -> int:
     """``live``: a cluster's objects (``joined_count.py``), whose admission policies verify too."""
     releases = set(charts(root, skip))
-    policies = [*objects(root, skip), *(live or [])]
+    policies = [*estate_objects(root, skip), *(live or [])]
     verification = any(verifies(o) for o in policies) or bool({"connaisseur", "ratify"} & releases)
     _, runs = ci_runs(root, skip)
     scanning = "scan" in runs or bool({"trivy-operator", "harbor"} & releases)

@@ -25,6 +25,15 @@ from typing import Any
 import yaml
 
 SKIPPED = {".git", ".terraform", ".terragrunt-cache"}
+SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, its libyaml build where PyYAML has one (the same documents, several times faster)."""
+
+
+def load_all(text: str) -> list[Any]:
+    """Every document of a YAML text, as ``yaml.safe_load_all`` reads them."""
+    return list(yaml.load_all(text, Loader=SAFE))
+
+
 KINDS = {
     "deployment": "Deployment",
     "stateful_set": "StatefulSet",
@@ -270,8 +279,11 @@ REFERENCE = re.compile(r"^\$\{(kubernetes_\w+\.\w+)\.metadata\[0\]\.name\}$")
 def stack_objects(files: list[Path]) -> list[dict[str, Any]]:
     """The objects of one Terraform directory; a ``metadata[0].name`` reference to one of them resolves."""
     found: dict[str, dict[str, Any]] = {}
+    known: dict[Path, dict[str, Any]] = {}
     for path in files:
-        found.update(terraform_objects(path, variables(path.parent)))
+        if path.parent not in known:  # one stack's variables, read once for all its files
+            known[path.parent] = variables(path.parent)
+        found.update(terraform_objects(path, known[path.parent]))
     for obj in found.values():
         m = meta(obj)
         ref = REFERENCE.match(m.get("namespace") or "") if isinstance(m.get("namespace"), str) else None
@@ -282,12 +294,15 @@ def stack_objects(files: list[Path]) -> list[dict[str, Any]]:
 
 def walk(root: Path, skip: tuple[str, ...] = ()) -> list[Path]:
     skipped = {(root / s).resolve() for s in skip}
+
+    def kept(p: Path) -> bool:
+        real = p.resolve() if skipped else p  # once per file, not once per skipped path
+        return not any(real.is_relative_to(s) for s in skipped)
+
     return [
         p
         for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and not SKIPPED & set(p.relative_to(root).parts)
-        and not any(p.resolve().is_relative_to(s) for s in skipped)
+        if p.is_file() and not SKIPPED & set(p.relative_to(root).parts) and kept(p)
     ]
 
 
@@ -298,7 +313,7 @@ def objects(root: Path, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     for path in walk(root, skip):
         if path.suffix in (".yaml", ".yml"):
             try:
-                docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+                docs = load_all(path.read_text(encoding="utf-8"))
             except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
                 print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
                 continue

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_objects import meta
+from k8s_objects import load_all, meta
 
 Obj = dict[str, Any]
 FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -66,7 +66,7 @@ def kfile(directory: Path) -> Path | None:
 
 def load(path: Path) -> list[Any]:
     try:
-        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        return load_all(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise BuildError(f"{path}: cannot read ({type(exc).__name__})") from None
 
@@ -308,7 +308,7 @@ def patch_docs(directory: Path, entry: Any, build: Build) -> list[Any]:
         build.read.add(path)
         return load(path)
     try:
-        return list(yaml.safe_load_all(str(entry.get("patch") or "")))
+        return load_all(str(entry.get("patch") or ""))
     except yaml.YAMLError:
         raise BuildError(f"{directory}: an inline patch cannot be read") from None
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_objects import meta, stack_objects, walk
+from k8s_objects import load_all, meta, stack_objects, walk
 from kustomize_build import (
     FILES,
     Build,
@@ -61,7 +61,7 @@ def documents(files: list[Path]) -> dict[Path, list[Obj]]:
         if path.suffix not in (".yaml", ".yml"):
             continue
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            docs = load_all(path.read_text(encoding="utf-8"))
         except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
             print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
             continue

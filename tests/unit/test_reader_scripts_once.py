@@ -1,0 +1,91 @@
+"""The reader's scripts do each piece of work once per run: the recount starts one per claim, so a
+script that re-reads the estate per item multiplies over a large repo (the generated 1,600-file
+estate's recount took 77 s of children before these, 23 s after; docs/performance.md)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.checks.reproduce import SCRIPTS
+
+pytestmark = pytest.mark.unit
+
+
+def _script(name: str) -> Any:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+
+def _stack(root: Path, files: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "variables.tf").write_text('variable "ns" {\n  default = "apps"\n}\n', encoding="utf-8")
+    for i in range(files - 1):
+        (root / f"ns{i}.tf").write_text(
+            f'resource "kubernetes_namespace" "n{i}" {{\n'
+            f'  metadata {{\n    name = "${{var.ns}}-{i}"\n  }}\n}}\n',
+            encoding="utf-8",
+        )
+    return root
+
+
+def test_a_stack_reads_its_variables_once_for_all_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k8s = _script("k8s_objects")
+    calls: list[Path] = []
+    read = k8s.read_hcl
+    monkeypatch.setattr(k8s, "read_hcl", lambda path, variables: calls.append(path) or read(path, variables))
+    stack = _stack(tmp_path / "stack", 4)
+    found = k8s.stack_objects(sorted(stack.glob("*.tf")))
+    assert sorted(k8s.meta(o)["name"] for o in found) == ["apps-0", "apps-1", "apps-2"]
+    assert len(calls) == 8  # each file once for the variables, once for its objects (4 x 4 + 4 before)
+
+
+def test_walk_resolves_each_file_once_whatever_the_skipped_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k8s = _script("k8s_objects")
+    for name in ("a.yaml", "b.yaml", "skip/c.yaml", "other/d.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kind: ConfigMap\n", encoding="utf-8")
+    resolved: list[Path] = []
+    real = Path.resolve
+    monkeypatch.setattr(
+        Path, "resolve", lambda self, strict=False: resolved.append(self) or real(self, strict)
+    )
+    kept = k8s.walk(tmp_path, ("skip", "other/d.yaml", "gone"))
+    assert [p.relative_to(tmp_path).as_posix() for p in kept] == ["a.yaml", "b.yaml"]
+    assert len(resolved) == 3 + 4  # the three skipped paths, then each file once (3 x 4 before)
+
+
+def test_ci_count_parses_the_estate_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ci = _script("ci_count")
+    ci.estate_objects.cache_clear()
+    ci.estate_paths.cache_clear()
+    parsed: list[Path] = []
+    objects = ci.objects
+    monkeypatch.setattr(ci, "objects", lambda root, skip=(): parsed.append(root) or objects(root, skip))
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n", encoding="utf-8"
+    )
+    assert ci.no_image_verify(tmp_path, ()) == 2  # no verification, no scanning
+    assert ci.no_ci_validation(tmp_path, ()) == 1  # kubeconform
+    assert parsed == [tmp_path]  # three reads of the objects before
+    ci.estate_objects.cache_clear()
+    ci.estate_paths.cache_clear()
+
+
+def test_the_scripts_read_yaml_with_libyaml_where_pyyaml_has_it() -> None:
+    k8s = _script("k8s_objects")
+    expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    assert k8s.SAFE is expected
+    assert k8s.load_all("a: 1\n---\n- x\n") == list(yaml.safe_load_all("a: 1\n---\n- x\n"))
