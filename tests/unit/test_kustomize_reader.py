@@ -265,3 +265,18 @@ def test_a_namespace_a_chart_rendered_is_counted_as_rendered() -> None:
         ],
     )
     assert rendered_namespaces(code) == 1
+
+
+def test_a_target_that_is_not_a_regular_expression_fails_that_build_only(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "bad/kustomization.yaml": "resources: [ns.yaml]\npatches:\n"
+            "  - target: {kind: Namespace, name: 'a('}\n"
+            "    patch: |-\n      - {op: add, path: /metadata/labels, value: {x: y}}\n",
+            "bad/ns.yaml": NS.format(name="kept"),
+        },
+    )
+    done = _run(root, "--list")
+    assert done.returncode == 0 and done.stdout.splitlines() == ["kept -"]  # its file, read as written
+    assert "not a regular expression" in done.stderr and "Traceback" not in done.stderr

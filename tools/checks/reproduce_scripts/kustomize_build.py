@@ -144,6 +144,14 @@ def components(directory: Path, k: Obj, objs: list[Res], build: Build, stack: tu
 # ---------------------------------------------------------------------------------------- patches
 
 
+def full(pattern: Any, value: Any) -> bool:
+    """A selector field (a regular expression, as kustomize reads it) over a whole value."""
+    try:
+        return re.fullmatch(str(pattern), str(value or "")) is not None
+    except re.error:
+        raise BuildError(f"patch target {pattern!r}: not a regular expression") from None
+
+
 def selects(target: Any, res: Res) -> bool:
     if not isinstance(target, dict):
         return True
@@ -157,12 +165,10 @@ def selects(target: Any, res: Res) -> bool:
         "namespace": m.get("namespace") or "",
     }
     for key, value in wanted.items():
-        if target.get(key) not in (None, "") and not re.fullmatch(str(target[key]), str(value or "")):
+        if target.get(key) not in (None, "") and not full(target[key], value):
             return False
     name = target.get("name")
-    if name not in (None, "") and not any(
-        re.fullmatch(str(name), str(n)) for n in (res.first_name, m.get("name"))
-    ):
+    if name not in (None, "") and not any(full(name, n) for n in (res.first_name, m.get("name"))):
         return False
     return matches(target.get("labelSelector"), m.get("labels")) and matches(
         target.get("annotationSelector"), m.get("annotations")

@@ -13,7 +13,8 @@ A reader's script (the standard library and PyYAML only; ``kustomize_build.py`` 
 
 One Namespace per name (the first built, in that order), the system ones (kube-system, kube-public,
 kube-node-lease) left out. Refused (exit 3, one line): what ``kustomize_build.py`` does not build, a
-Namespace variable no substitution defines, an Argo CD Application that sets kustomize options.
+Namespace variable no substitution defines, an Argo CD Application or ApplicationSet of the estate
+that sets kustomize options (namespace, labels, annotations, patches, components).
 
     python3 tools/checks/reproduce_scripts/namespaces_count.py ROOT SEC-NO-PSS[:missing|:privileged] [SKIP..]
     python3 tools/checks/reproduce_scripts/namespaces_count.py ROOT --list [SKIP ...]  # name enforce-label
