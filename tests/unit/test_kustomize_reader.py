@@ -9,7 +9,6 @@ PATH the goldens are checked against it again.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from agents.offline.render_facts import rendered_namespaces
+from tests.reader_scripts import script_module
 from tools.checks.reproduce import (
     BUILT,
     KUSTOMIZED,
@@ -53,15 +53,6 @@ CASES = {
 }
 
 
-def _script(name: str) -> Any:
-    """A reader's script as a module (its siblings import each other by name, as ``python3 FILE`` does)."""
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(SCRIPTS))
-
-
 def _namespaces(docs: list[Any]) -> list[dict[str, Any]]:
     found = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Namespace"]
     return sorted(found, key=lambda d: str(d["metadata"]["name"]))
@@ -73,7 +64,7 @@ def _golden(case: str) -> str:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_readers_namespaces_are_kubectl_kustomizes(case: str) -> None:
-    reader = _script("kustomize_build")
+    reader = script_module("kustomize_build")
     built = reader.build_dir((CASES[case] / case).resolve(), reader.Build())
     assert _namespaces([r.obj for r in built]) == _namespaces(list(yaml.safe_load_all(_golden(case))))
 
@@ -164,7 +155,7 @@ def test_a_flux_kustomization_lays_its_fields_over_the_build(tmp_path: Path) -> 
             "loose/namespace.yaml": NS.format(name="loose"),
         },
     )
-    reader = _script("namespaces_count")
+    reader = script_module("namespaces_count")
     found = {o["metadata"]["name"]: o["metadata"].get("labels") for o in reader.namespaces(root)}
     assert found == {
         "databases": {"pod-security.kubernetes.io/enforce": "privileged", "note": "${KEPT}"},

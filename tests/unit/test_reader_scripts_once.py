@@ -4,25 +4,14 @@ estate's recount took 77 s of children before these, 23 s after; docs/performanc
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from tools.checks.reproduce import SCRIPTS
+from tests.reader_scripts import script_module
 
 pytestmark = pytest.mark.unit
-
-
-def _script(name: str) -> Any:
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(SCRIPTS))
 
 
 def _stack(root: Path, files: int) -> Path:
@@ -40,7 +29,7 @@ def _stack(root: Path, files: int) -> Path:
 def test_a_stack_reads_its_variables_once_for_all_its_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    k8s = _script("k8s_objects")
+    k8s = script_module("k8s_objects")
     calls: list[Path] = []
     read = k8s.read_hcl
     monkeypatch.setattr(k8s, "read_hcl", lambda path, variables: calls.append(path) or read(path, variables))
@@ -53,7 +42,7 @@ def test_a_stack_reads_its_variables_once_for_all_its_files(
 def test_walk_resolves_each_file_once_whatever_the_skipped_paths(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    k8s = _script("k8s_objects")
+    k8s = script_module("k8s_objects")
     for name in ("a.yaml", "b.yaml", "skip/c.yaml", "other/d.yaml"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("kind: ConfigMap\n", encoding="utf-8")
@@ -68,7 +57,7 @@ def test_walk_resolves_each_file_once_whatever_the_skipped_paths(
 
 
 def test_ci_count_parses_the_estate_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ci = _script("ci_count")
+    ci = script_module("ci_count")
     ci.estate_objects.cache_clear()
     ci.estate_paths.cache_clear()
     parsed: list[Path] = []
@@ -85,7 +74,7 @@ def test_ci_count_parses_the_estate_once_per_run(tmp_path: Path, monkeypatch: py
 
 
 def test_the_scripts_read_yaml_with_libyaml_where_pyyaml_has_it() -> None:
-    k8s = _script("k8s_objects")
+    k8s = script_module("k8s_objects")
     expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     assert k8s.SAFE is expected
     assert k8s.load_all("a: 1\n---\n- x\n") == list(yaml.safe_load_all("a: 1\n---\n- x\n"))

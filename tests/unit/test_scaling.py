@@ -37,7 +37,8 @@ import pytest
 from estates import HOMELAB
 
 from bench.cluster_snapshot import generate
-from tools.checks.reproduce import SCRIPTS, ReproSpec, every_option, merge_filter, snapshot_file
+from tests.reader_scripts import script_module
+from tools.checks.reproduce import ReproSpec, every_option, merge_filter, snapshot_file
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, load_catalog
 from tools.clock import parse_clock
@@ -205,12 +206,7 @@ def test_no_recount_command_grows_faster_than_linearly(snapshots: dict[int, Path
 
 def _joined_count() -> ModuleType:
     """The reader's script that joins the code with the cluster, imported as it imports its siblings."""
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import joined_count
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return joined_count
+    return script_module("joined_count")
 
 
 def _calls(run: Run) -> int:
