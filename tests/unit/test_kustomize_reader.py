@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from agents.offline.render_facts import rendered_namespaces
+from tests.helm_charts import write
 from tests.reader_scripts import script_module
 from tools.checks.reproduce import (
     BUILT,
@@ -111,13 +112,6 @@ def test_flux_homelab_namespaces_as_flux_builds_them() -> None:
     assert counts == {"SEC-NO-PSS": "1\n", "SEC-NO-PSS:missing": "0\n"}
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
-
-
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
 FLUX = """apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -128,7 +122,7 @@ spec:
 
 
 def test_a_flux_kustomization_lays_its_fields_over_the_build(tmp_path: Path) -> None:
-    root = _write(
+    root = write(
         tmp_path,
         {
             # no kustomization.yaml at the path: Flux makes one of every manifest under it
@@ -169,7 +163,7 @@ def test_a_flux_kustomization_lays_its_fields_over_the_build(tmp_path: Path) -> 
 
 
 def test_a_root_that_fails_to_build_has_what_it_includes_built_alone(tmp_path: Path) -> None:
-    root = _write(
+    root = write(
         tmp_path,
         {
             "infra/kustomization.yaml": "resources: [./storage, ./missing.yaml, ./ops.yaml]\n",
@@ -219,7 +213,7 @@ def test_a_root_that_fails_to_build_has_what_it_includes_built_alone(tmp_path: P
 def test_what_the_reader_cannot_build_is_refused_in_one_line(
     tmp_path: Path, files: dict[str, str], why: str
 ) -> None:
-    done = _run(_write(tmp_path, files), "SEC-NO-PSS")
+    done = _run(write(tmp_path, files), "SEC-NO-PSS")
     assert done.returncode == 3 and done.stdout == ""
     assert len(done.stderr.splitlines()) == 1 and why in done.stderr
 
@@ -259,7 +253,7 @@ def test_a_namespace_a_chart_rendered_is_counted_as_rendered() -> None:
 
 
 def test_a_target_that_is_not_a_regular_expression_fails_that_build_only(tmp_path: Path) -> None:
-    root = _write(
+    root = write(
         tmp_path,
         {
             "bad/kustomization.yaml": "resources: [ns.yaml]\npatches:\n"

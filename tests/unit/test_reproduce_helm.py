@@ -18,12 +18,12 @@ import pytest
 from helm_estates import import_charts
 
 from agents.offline.challenge_numbers import kustomize_facts
+from tests.reader_scripts import script_module
 from tools.checks.reproduce import (
     BUILT,
     HELM_ELSEWHERE,
     KUSTOMIZED,
     RENDERED,
-    SCRIPTS,
     ReproSpec,
     Where,
     chosen,
@@ -192,12 +192,7 @@ def gitops(tmp_path: Path) -> Path:
 
 
 def _reader() -> object:
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import helm_releases
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return helm_releases
+    return script_module("helm_releases")
 
 
 def test_the_reader_finds_each_release_as_its_controller_would(gitops: Path, tmp_path: Path) -> None:
@@ -341,13 +336,8 @@ def test_a_policy_a_chart_renders_verifies_images_as_one_written_would(tmp_path:
 
 def _backup_rule() -> object:
     """objects_count.py's files-only REL-PVC-NO-BACKUP (backup_count.py's rule, no cluster)."""
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import backup_count  # noqa: F401  (objects_count imports it when the rule runs)
-        import objects_count
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return objects_count
+    script_module("backup_count")  # objects_count imports it when the rule runs
+    return script_module("objects_count")
 
 
 def _obj(kind: str, name: str, ns: str | None = "db", **spec: object) -> dict[str, object]:

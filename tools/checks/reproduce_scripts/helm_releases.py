@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_objects import meta, walk
+from k8s_objects import d, meta, seq, walk
 
 Obj = dict[str, Any]
 CLUSTER_SCOPED = {
@@ -74,16 +74,6 @@ class Release:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
-
-
-def d(obj: Any, key: str) -> Any:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def seq(obj: Any, key: str) -> list[Any]:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, list) else []
 
 
 def load(path: Path, text: str | None = None) -> list[Obj]:

@@ -325,6 +325,18 @@ def objects(root: Path, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     return out
 
 
+def d(obj: Any, key: str) -> dict[str, Any]:
+    """A mapping's key, ``{}`` when absent or not a mapping."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def seq(obj: Any, key: str) -> list[Any]:
+    """A mapping's key, ``[]`` when absent or not a list."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def meta(obj: dict[str, Any]) -> dict[str, Any]:
     m = obj.get("metadata")
     return m if isinstance(m, dict) else {}

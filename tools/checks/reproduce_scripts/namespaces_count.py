@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_objects import load_all, meta, stack_objects, walk
+from k8s_objects import d, load_all, meta, stack_objects, walk
 from kustomize_build import (
     FILES,
     Build,
@@ -48,12 +48,6 @@ SYSTEM = {"kube-system", "kube-public", "kube-node-lease"}
 ENFORCE = "pod-security.kubernetes.io/enforce"
 ARGO_OPTIONS = ("namespace", "commonLabels", "labels", "commonAnnotations", "patches", "components")
 VARIABLE = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}")
-
-
-def d(obj: Any, key: str) -> Obj:
-    """A mapping's key, ``{}`` when absent or not a mapping."""
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, dict) else {}
 
 
 def documents(files: list[Path]) -> dict[Path, list[Obj]]:

@@ -15,24 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from k8s_objects import meta, objects
+from k8s_objects import d, meta, objects, seq
 
 Obj = dict[str, Any]
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 SYSTEM = {None, "kube-system", "kube-public", "kube-node-lease"}
 DANGEROUS_CAPS = {"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "NET_RAW", "ALL"}
-
-
-def d(obj: Any, key: str) -> Any:
-    """A mapping's key, ``{}`` when absent or not a mapping."""
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def seq(obj: Any, key: str) -> list[Any]:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, list) else []
 
 
 def pod(w: Obj) -> Obj:
