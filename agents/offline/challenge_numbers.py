@@ -29,6 +29,7 @@ from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import (
     BUILT,
+    GITOPS_NAMESPACED,
     HELM_ELSEWHERE,
     KUSTOMIZED,
     MAIN,
@@ -256,19 +257,39 @@ Kustomization's, an ApplicationSet's namespace is in no count; nor a Secret's: n
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
+def gitops_namespaced(code: Records) -> tuple[set[str], set[str]]:
+    """Files a GitOps object deploys into a namespace the files do not say: (those of a Flux
+    Kustomization with a ``targetNamespace``, matched by name, so a name two share counts for both;
+    those of an Argo CD Application, whose destination namespace goes on objects that name none)."""
+    targeted = {k.name for k in code.flux_kustomizations if k.target_namespace}
+    flux = {p for d in code.deployed_paths if d.via == "flux" and d.name in targeted for p in d.files}
+    argo = {p for d in code.deployed_paths if d.via == "argocd" for p in d.files}
+    return flux, argo
+
+
 def kustomize_facts(code: Records) -> dict[str, int]:
     """What a command over the files as written cannot see of Kustomize: files whose objects a
     kustomization puts in a namespace (``KUSTOMIZED``; only files holding objects a count reads the
     namespace of), objects a build made that no file holds as such (cited at the kustomization:
     ``BUILT``), and of those the Namespaces (``built_namespaces``, a ``no-code:`` condition of the
-    counts that read Namespace objects)."""
-    namespaced = kustomize_namespaces(code)
-    holding = {
-        ref.path
+    counts that read Namespace objects). A Flux Kustomization's ``targetNamespace`` and an Argo CD
+    Application's destination namespace put the objects of the files they deploy in a namespace the
+    files do not say either (``GITOPS_NAMESPACED``): only a script that works it out is exact then (a
+    rendering twin places Flux's objects and the releases; the Namespace reader builds them); the
+    plain objects an Argo CD Application deploys no script places (they count as ``KUSTOMIZED``)."""
+    renders = {str(r.source) for r in code.helm_renders if r.rendered}
+    refs = [
+        (name, ref)
         for name in OBJECT_RECORDS
         for record in getattr(code, name)
         if isinstance(ref := getattr(record, "source", None), CodeRef)
-    }
+    ]
+    holding = {ref.path for _, ref in refs}
+    # a release's own file, and the objects it rendered (they cite it): what a rendering twin reads
+    releases = {ref.path for name, ref in refs if name == "helm_releases" or str(ref) in renders}
+    plain = holding - releases
+    flux, argo = gitops_namespaced(code)
+    namespaced = set(kustomize_namespaces(code))
     built = {
         name: sum(
             1
@@ -279,7 +300,8 @@ def kustomize_facts(code: Records) -> dict[str, int]:
         for name in OBJECT_RECORDS
     }
     return {
-        KUSTOMIZED: len(set(namespaced) & holding),
+        KUSTOMIZED: len((namespaced & holding) | (argo & plain)),
+        GITOPS_NAMESPACED: len((flux & holding) | (argo & releases)),
         BUILT: sum(n for name, n in built.items() if name != "namespaces"),
         "built_namespaces": built["namespaces"],
     }

@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 import yaml
 
+from agents.offline.challenge_numbers import kustomize_facts
 from agents.offline.render_facts import rendered_namespaces
 from tests.helm_charts import write
 from tests.reader_scripts import script_module
 from tools.checks.reproduce import (
     BUILT,
+    GITOPS_NAMESPACED,
     KUSTOMIZED,
     RENDERED,
     RENDERED_NAMESPACES,
@@ -31,7 +33,14 @@ from tools.checks.reproduce import (
 )
 from tools.checks.spec import spec_by_id
 from tools.inventory.inventory import Records
-from tools.inventory.models import CodeRef, HelmRender, Namespace
+from tools.inventory.models import (
+    CodeRef,
+    DeployedPath,
+    FluxKustomization,
+    HelmRender,
+    Namespace,
+    NetworkPolicy,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -265,3 +274,45 @@ def test_a_target_that_is_not_a_regular_expression_fails_that_build_only(tmp_pat
     done = _run(root, "--list")
     assert done.returncode == 0 and done.stdout.splitlines() == ["kept -"]  # its file, read as written
     assert "not a regular expression" in done.stderr and "Traceback" not in done.stderr
+
+
+def _deployed(via: str, name: str, files: list[str]) -> DeployedPath:
+    return DeployedPath(
+        path="apps", via=via, name=name, built=False, files=files, source=CodeRef(path="ks.yaml", line=1)
+    )  # type: ignore[arg-type]
+
+
+def test_a_flux_target_namespace_keeps_a_file_command_from_recounting_what_it_places() -> None:
+    """flux-homelab without its charts: its NetworkPolicies name no namespace, their Flux Kustomization's
+    ``targetNamespace`` does. ``joined_count.py`` reads them as written and printed 0 of 5 (the check:
+    3), and the recount *corrected* the finding to 0. Now it is listed; the rendering twin and the
+    Namespace reader, which place what Flux deploys, stay exact."""
+    policy = NetworkPolicy(
+        name="np", origin="manifest", namespace="home", source=CodeRef(path="apps/np.yaml", line=2)
+    )
+    code = Records(
+        flux_kustomizations=[
+            FluxKustomization(name="home", target_namespace="home", source=CodeRef(path="ks.yaml", line=1))
+        ],
+        deployed_paths=[_deployed("flux", "home", ["apps/np.yaml"])],
+        network_policies=[policy],
+    )
+    facts = kustomize_facts(code)
+    assert facts[GITOPS_NAMESPACED] == 1 and facts[KUSTOMIZED] == 0
+    netpol = spec_by_id("SEC-NO-NETPOL").reproduce["count"]
+    assert chosen(netpol, facts, cluster=False, helm=True) is None  # listed, not recounted wrongly
+    twin = chosen(netpol, {**facts, RENDERED: 3}, cluster=False, helm=True)
+    assert twin is not None and twin.script == "rendered_joined_count.py"
+    pss = chosen(spec_by_id("SEC-NO-PSS").reproduce["count"], {**facts, "built_namespaces": 1}, cluster=False)
+    assert pss is not None and pss.script == "namespaces_count.py"
+    # without a targetNamespace, Flux leaves the file's (absent) namespace: the files as written are exact
+    untargeted = code.model_copy(
+        update={
+            "flux_kustomizations": [FluxKustomization(name="home", source=CodeRef(path="ks.yaml", line=1))]
+        }
+    )
+    assert kustomize_facts(untargeted)[GITOPS_NAMESPACED] == 0
+    # an Argo CD Application's plain objects: nothing places them, not even a twin
+    argo = code.model_copy(update={"deployed_paths": [_deployed("argocd", "home", ["apps/np.yaml"])]})
+    assert kustomize_facts(argo)[KUSTOMIZED] == 1
+    assert chosen(netpol, {**kustomize_facts(argo), RENDERED: 3}, cluster=False, helm=True) is None

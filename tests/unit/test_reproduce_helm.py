@@ -75,7 +75,7 @@ def test_a_kustomize_build_blocks_a_file_command_only_where_a_count_reads_what_i
         namespaces=[Namespace(name="home", origin="manifest", source=at("apps/kustomization.yaml"))],
     )
     facts = kustomize_facts(code)
-    assert facts == {"kustomized_files": 0, BUILT: 0, "built_namespaces": 1}
+    assert facts == {"kustomized_files": 0, BUILT: 0, "built_namespaces": 1, "gitops_namespaced_releases": 0}
     code.workloads.append(
         Workload(kind="Deployment", name="w", origin="manifest", source=at("apps/deploy.yaml"))
     )

@@ -99,6 +99,11 @@ arguments, same checks, but for ``TWIN_CHECKS``)."""
 TWIN_CHECKS = {"rendered_joined_count.py": frozenset({"SEC-NO-NETPOL", "SCA-NO-QUOTA"})}
 """A twin that counts only some of its script's checks: the others stay listed on a rendered estate."""
 KUSTOMIZED = "kustomized_files"
+GITOPS_NAMESPACED = "gitops_namespaced_releases"
+"""The code counts' key for files a Flux Kustomization's ``targetNamespace`` (any object) or an Argo CD
+Application's destination (Helm releases and what they render) puts in a namespace the files do not
+say: a script over the files as written is not exact then; a rendering twin (``helm_releases.py``
+places them) or the Namespace reader (``builds_kustomize``) is."""
 """The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
 a command over the files as written sees them without it, so it is not exact either."""
 
@@ -406,6 +411,9 @@ def applies(
     if reads_files and not spec.unrendered:
         if code_counts.get(KUSTOMIZED, 0) and not (spec.namespace_free or spec.builds_kustomize):
             return False  # it reads the files as written: not the namespaces Kustomize gives them
+        placed = spec.namespace_free or spec.builds_kustomize or renders_helm(spec)
+        if code_counts.get(GITOPS_NAMESPACED, 0) and not placed:
+            return False  # nor the namespace a Flux or Argo CD object gives what it deploys
         if code_counts.get(BUILT, 0) and not spec.builds_kustomize:
             return False  # nor the objects a Kustomize build made
         twin_ok = renders_helm(spec) and not code_counts.get(HELM_ELSEWHERE, 0)
