@@ -16,22 +16,23 @@ Recount evidence gets the original id with a ``.r`` suffix, so the appendix show
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents.context import AgentContext
-from agents.offline.render_facts import rendered_namespaces, rendered_releases, rendered_rules
+from agents.offline.render_facts import (
+    kustomize_facts,
+    rendered_namespaces,
+    rendered_releases,
+    rendered_rules,
+)
 from domain.concerns import agent_label
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import (
-    BUILT,
-    GITOPS_NAMESPACED,
     HELM_ELSEWHERE,
-    KUSTOMIZED,
     MAIN,
     RENDERED,
     RENDERED_NAMESPACES,
@@ -47,9 +48,8 @@ from tools.checks.reproduce import (
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
-from tools.inventory.inventory import LiveState, Records
-from tools.inventory.kustomize_scope import kustomize_namespaces
-from tools.inventory.models import CodeRef, LiveRef
+from tools.inventory.inventory import LiveState
+from tools.inventory.models import LiveRef
 from tools.inventory.scope import not_deployed
 from tools.kube.backend import KubeBackend, KubeQueryError
 
@@ -246,65 +246,6 @@ def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSp
     if not renders_helm(spec) or not not_rendered:
         return spec
     return spec.model_copy(update={"args": (*spec.args, *not_rendered)})
-
-
-OBJECT_RECORDS = (
-    "workloads", "pvcs", "namespaces", "pdbs", "hpas", "network_policies", "quotas", "roles",
-    "bindings", "policies", "helm_releases",
-)  # fmt: skip
-"""The records of objects whose namespace a count may read (not a GitOps object's own: a Flux
-Kustomization's, an ApplicationSet's namespace is in no count; nor a Secret's: no script count reads it)."""
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
-def gitops_namespaced(code: Records) -> tuple[set[str], set[str]]:
-    """Files a GitOps object deploys into a namespace the files do not say: (those of a Flux
-    Kustomization with a ``targetNamespace``, matched by name, so a name two share counts for both;
-    those of an Argo CD Application, whose destination namespace goes on objects that name none)."""
-    targeted = {k.name for k in code.flux_kustomizations if k.target_namespace}
-    flux = {p for d in code.deployed_paths if d.via == "flux" and d.name in targeted for p in d.files}
-    argo = {p for d in code.deployed_paths if d.via == "argocd" for p in d.files}
-    return flux, argo
-
-
-def kustomize_facts(code: Records) -> dict[str, int]:
-    """What a command over the files as written cannot see of Kustomize: files whose objects a
-    kustomization puts in a namespace (``KUSTOMIZED``; only files holding objects a count reads the
-    namespace of), objects a build made that no file holds as such (cited at the kustomization:
-    ``BUILT``), and of those the Namespaces (``built_namespaces``, a ``no-code:`` condition of the
-    counts that read Namespace objects). A Flux Kustomization's ``targetNamespace`` and an Argo CD
-    Application's destination namespace put the objects of the files they deploy in a namespace the
-    files do not say either (``GITOPS_NAMESPACED``): only a script that works it out is exact then (a
-    rendering twin places Flux's objects and the releases; the Namespace reader builds them); the
-    plain objects an Argo CD Application deploys no script places (they count as ``KUSTOMIZED``)."""
-    renders = {str(r.source) for r in code.helm_renders if r.rendered}
-    refs = [
-        (name, ref)
-        for name in OBJECT_RECORDS
-        for record in getattr(code, name)
-        if isinstance(ref := getattr(record, "source", None), CodeRef)
-    ]
-    holding = {ref.path for _, ref in refs}
-    # a release's own file, and the objects it rendered (they cite it): what a rendering twin reads
-    releases = {ref.path for name, ref in refs if name == "helm_releases" or str(ref) in renders}
-    plain = holding - releases
-    flux, argo = gitops_namespaced(code)
-    namespaced = set(kustomize_namespaces(code))
-    built = {
-        name: sum(
-            1
-            for record in getattr(code, name)
-            if isinstance(ref := getattr(record, "source", None), CodeRef)
-            and posixpath.basename(ref.path) in KUSTOMIZATION_FILES
-        )
-        for name in OBJECT_RECORDS
-    }
-    return {
-        KUSTOMIZED: len((namespaced & holding) | (argo & plain)),
-        GITOPS_NAMESPACED: len((flux & holding) | (argo & releases)),
-        BUILT: sum(n for name, n in built.items() if name != "namespaces"),
-        "built_namespaces": built["namespaces"],
-    }
 
 
 def live_refs(live: LiveState) -> set[str]:

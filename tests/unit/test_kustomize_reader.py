@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.offline.challenge_numbers import kustomize_facts
-from agents.offline.render_facts import rendered_namespaces
+from agents.offline.render_facts import kustomize_facts, rendered_namespaces
 from tests.helm_charts import write
 from tests.reader_scripts import script_module
 from tools.checks.reproduce import (

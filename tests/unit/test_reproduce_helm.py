@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from helm_estates import import_charts
 
-from agents.offline.challenge_numbers import kustomize_facts
+from agents.offline.render_facts import kustomize_facts
 from tests.reader_scripts import script_module
 from tools.checks.reproduce import (
     BUILT,
+    GITOPS_NAMESPACED,
     HELM_ELSEWHERE,
     KUSTOMIZED,
     RENDERED,
@@ -75,7 +76,7 @@ def test_a_kustomize_build_blocks_a_file_command_only_where_a_count_reads_what_i
         namespaces=[Namespace(name="home", origin="manifest", source=at("apps/kustomization.yaml"))],
     )
     facts = kustomize_facts(code)
-    assert facts == {"kustomized_files": 0, BUILT: 0, "built_namespaces": 1, "gitops_namespaced_releases": 0}
+    assert facts == {"kustomized_files": 0, BUILT: 0, "built_namespaces": 1, GITOPS_NAMESPACED: 0}
     code.workloads.append(
         Workload(kind="Deployment", name="w", origin="manifest", source=at("apps/deploy.yaml"))
     )

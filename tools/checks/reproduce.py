@@ -99,7 +99,7 @@ arguments, same checks, but for ``TWIN_CHECKS``)."""
 TWIN_CHECKS = {"rendered_joined_count.py": frozenset({"SEC-NO-NETPOL", "SCA-NO-QUOTA"})}
 """A twin that counts only some of its script's checks: the others stay listed on a rendered estate."""
 KUSTOMIZED = "kustomized_files"
-GITOPS_NAMESPACED = "gitops_namespaced_releases"
+GITOPS_NAMESPACED = "gitops_namespaced_files"
 """The code counts' key for files a Flux Kustomization's ``targetNamespace`` (any object) or an Argo CD
 Application's destination (Helm releases and what they render) puts in a namespace the files do not
 say: a script over the files as written is not exact then; a rendering twin (``helm_releases.py``
