@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import agents.offline.challenge_numbers as numbers
+import agents.offline.render_facts as render_facts
 from domain.report import AuditReport
 from pipeline.audit import run_audit
 from pipeline.settings import RunSettings
@@ -266,7 +267,7 @@ def test_the_code_counts_and_cluster_facts_are_read_once_per_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = {"kustomize": 0, "facts": 0}
-    real_kustomize, real_facts = numbers.kustomize_namespaces, numbers.cluster_facts
+    real_kustomize, real_facts = render_facts.kustomize_namespaces, numbers.cluster_facts
 
     def kustomize(code: Any) -> Any:
         calls["kustomize"] += 1
@@ -276,7 +277,7 @@ def test_the_code_counts_and_cluster_facts_are_read_once_per_run(
         calls["facts"] += 1
         return real_facts(backend)
 
-    monkeypatch.setattr(numbers, "kustomize_namespaces", kustomize)
+    monkeypatch.setattr(render_facts, "kustomize_namespaces", kustomize)
     monkeypatch.setattr(numbers, "cluster_facts", facts)
     report = audit(tmp_path)
     assert len(recounts(report)) >= len(EXPECTED)
