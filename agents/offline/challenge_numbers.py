@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from agents.context import AgentContext
 from agents.offline.render_facts import (
@@ -39,12 +39,14 @@ from tools.checks.reproduce import (
     RENDERED_RELEASES,
     RENDERED_RULES,
     ReproSpec,
+    Where,
     chosen,
     kubectl_form,
     reads_cluster,
     renders_helm,
     shell,
 )
+from tools.checks.reproduce_batch import prefetch
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
@@ -59,6 +61,12 @@ INDEPENDENT = "reproduce"
 """Tool name of a recount made by a check's standard-tool commands."""
 LISTED = "listed"
 """Tool name of a recount that could not be made: the claim is listed, not recomputed."""
+
+
+class _Plan(NamedTuple):
+    specs: dict[str, ReproSpec]
+    """The command of each key (``count``, a measure) that is exact here."""
+    where: Where
 
 
 def recount_id(eid: str) -> str:
@@ -81,6 +89,7 @@ class Recounter:
         self._counts: dict[str, int] | None = None
         self._facts: dict[str, Any] | None = None
         self._live_refs: frozenset[str] | None = None
+        self._plans: dict[str, _Plan] = {}
 
     def left_out(self) -> tuple[str, ...]:
         """What the checks left out as not deployed (rg skips those files, python cannot: not exact).
@@ -159,8 +168,12 @@ class Recounter:
         refs = self.live_refs(live)
         return any(isinstance(loc, dict) and str(loc.get("ref", "")) in refs for loc in locations)
 
-    def independent(self, original: Evidence) -> ToolResult:
-        """The check's numbers, printed by the standard-tool commands its catalog row declares."""
+    def plan(self, original: Evidence) -> _Plan:
+        """The commands that recount a check's numbers here, by key, and where they run: one answer per
+        piece of evidence (``ahead`` runs them all before any is asked)."""
+        known = self._plans.get(original.id)
+        if known is not None:
+            return known
         check_id = str(original.args["id"])
         cctx = self.check_context()
         live = cctx.inventory.live
@@ -196,6 +209,24 @@ class Recounter:
         specs = {
             key: with_not_rendered(spec, not_rendered) for key, spec in options.items() if spec is not None
         }
+        self._plans[original.id] = plan = _Plan(specs, where)
+        return plan
+
+    def ahead(self, originals: list[Evidence]) -> None:
+        """Run the commands of every check's evidence in ``originals`` now, together (``prefetch``):
+        one child for the python commands, one jq per set of cluster types; ``independent`` then reads
+        what each printed."""
+        unique = {ev.id: ev for ev in originals if ev.tool == "check"}
+        plans = [self.plan(ev) for ev in unique.values()]
+        if not plans:
+            return
+        where = plans[0].where  # one run: the same for every check
+        specs = [spec for plan in plans for spec in plan.specs.values()]
+        prefetch(specs, self.check_context().toolbox.jail, where, self.ctx.backend, self.listings)
+
+    def independent(self, original: Evidence) -> ToolResult:
+        """The check's numbers, printed by the standard-tool commands its catalog row declares."""
+        check_id, cctx, (specs, where) = str(original.args["id"]), self.check_context(), self.plan(original)
         args: dict[str, Any] = {"id": check_id, "check": original.command}
         if any(renders_helm(s) for s in specs.values()):
             args["rendered_by"] = HELM_SEAM
@@ -307,6 +338,14 @@ def challenge_numbers(
     """Verdicts, the recount evidence, and the gaps: checks whose own count their command contradicts."""
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
     recounter = Recounter(ctx)
+    recounter.ahead(
+        [
+            index[claim.evidence[0]]
+            for finding in findings
+            for claim in finding.claims
+            if claim.value is not None and claim.evidence[0] in index
+        ]
+    )
     verdicts: list[Verdict] = []
     gaps: dict[tuple[str, str], str] = {}
     for finding in findings:

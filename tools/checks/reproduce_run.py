@@ -53,6 +53,11 @@ class Listings:
     def __init__(self) -> None:
         self._texts: dict[str, bytes] = {}
         self._renders: str | None = None
+        self.outputs: dict[Job, _Output] = {}
+        """What each script command printed, run ahead in one child (``reproduce_batch.prefetch``)."""
+        self.jq: dict[tuple[tuple[str, ...], str | None, str], Printed] = {}
+        """What each jq filter printed over its types and ``$code``, run ahead with the filters of other
+        checks over the same input (``reproduce_batch.prefetch``)."""
 
     def renders(self) -> str:
         """A directory for this recount's Helm renders (``REPRODUCE_HELM_CACHE``): every command over
@@ -157,7 +162,8 @@ with it."""
 def _jq(
     spec: ReproSpec, jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
 ) -> Printed:
-    return _jq_over(spec, [spec.jq or "."], jail, where, backend, listings)[0]
+    ahead = listings.jq.get((spec.resources, spec.code, spec.jq or "."))
+    return ahead or _jq_over(spec, [spec.jq or "."], jail, where, backend, listings)[0]
 
 
 def _jq_over(
@@ -174,7 +180,7 @@ def _jq_over(
         return [Printed(None, "no cluster to read")] * len(filters)
     args: dict[str, Any] = {k: v for k, v in (("now", where.now), ("server", where.server)) if v}
     if spec.code is not None:
-        facts = _child([sys.executable, "-c", spec.code, str(jail.root)], jail)
+        facts = run_job(code_job(spec.code, jail), jail, backend, listings)
         if facts.error is not None:
             return [Printed(None, f"$code: {facts.error}")] * len(filters)
         args["code"] = json.loads(facts.text)
@@ -185,7 +191,7 @@ def _jq_over(
         pieces += [b',{"items":' if n else b'{"items":', listings.text(backend, name), b"}"]
     program = merge_filter(filters[0]) if len(filters) == 1 else together(filters)
     done = run_piped(  # an argv list, no shell; the filters are ours, from the catalog
-        [sys.executable, "-c", JQ_CHILD, program],
+        [sys.executable, "-P", "-c", JQ_CHILD, program],  # -P: nothing imports from the estate
         [*pieces, b"]"],
         PY_TIMEOUT_S * len(filters),
         env=_with_rg(),
@@ -197,6 +203,11 @@ def _jq_over(
     out = json.loads(done.stdout)
     if len(filters) == 1:
         return [_number(out)]
+    return each_alone(out)
+
+
+def each_alone(out: list[dict[str, Any]]) -> list[Printed]:
+    """What each filter of a ``together`` program printed, as its own child would have."""
     # as the child of one filter fails: no output (``first()``), or a jq error
     alone = {"none": failure(1, "StopIteration"), "error": failure(1, "ValueError")}
     return [_number(o["value"]) if "value" in o else Printed(None, alone[next(iter(o))]) for o in out]
@@ -230,7 +241,8 @@ def _shared(
             groups.setdefault((spec.resources, spec.code), []).append(key)
     found: dict[str, Printed] = {}
     for keys in groups.values():
-        if len(keys) < 2:
+        ahead = all((specs[k].resources, specs[k].code, specs[k].jq) in listings.jq for k in keys)
+        if len(keys) < 2 or ahead:
             continue
         try:
             printed = _jq_over(
@@ -250,6 +262,51 @@ class ChildFailed(Exception):
 class _Output:
     text: str
     error: str | None = None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One python command as a child runs it: its argv, the cluster types on its standard input (a
+    script joining the code with the cluster), what its environment adds (a rendering twin's Helm)."""
+
+    argv: tuple[str, ...]
+    listed: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+
+def python_job(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Job:
+    """A ``python:`` command, or a script's (a rendering twin with infra-audit's Helm on its PATH)."""
+    if spec.script is not None and spec.resources:
+        argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root)]
+        return Job((*argv, *script_args(spec, where, ["-"])), spec.resources)
+    if spec.script is not None:
+        argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root), *script_args(spec, where)]
+    else:  # -P: a module at the estate's root (yaml.py) is not imported in its place
+        argv = [sys.executable, "-P", "-c", spec.python or "", str(jail.root)]
+    env = helm_env(where, listings.renders()) if renders_helm(spec) else {}
+    return Job(tuple(argv), None, tuple(sorted(env.items())))
+
+
+def code_job(code: str, jail: Jail) -> Job:
+    """The ``$code`` a jq command reads: a ``python3 -c`` over the estate, printing JSON."""
+    return Job((sys.executable, "-P", "-c", code, str(jail.root)))
+
+
+def run_job(job: Job, jail: Jail, backend: KubeBackend | None, listings: Listings) -> _Output:
+    """What the job printed: as run ahead with the recount's other commands, else in a child of its own."""
+    ahead = listings.outputs.get(job)
+    if ahead is not None and ahead.timed_out:
+        raise subprocess.TimeoutExpired(list(job.argv), PY_TIMEOUT_S)
+    if ahead is not None:
+        return ahead
+    stdin = None
+    if job.listed is not None:
+        assert backend is not None
+        texts = [listings.text(backend, name).strip() for name in job.listed]
+        items = b",".join(t[1:-1] for t in texts if t not in (b"", b"[]"))
+        stdin = b'{"kind":"List","items":[' + items + b"]}"
+    return _child(list(job.argv), jail, stdin, dict(job.env) or None)
 
 
 def _child(
@@ -281,12 +338,7 @@ def _with_rg() -> dict[str, str]:
 
 
 def _python(spec: ReproSpec, jail: Jail, where: Where, listings: Listings) -> Printed:
-    if spec.script is not None:
-        argv = [sys.executable, str(SCRIPTS / spec.script), str(jail.root), *script_args(spec, where)]
-    else:
-        argv = [sys.executable, "-c", spec.python or "", str(jail.root)]
-    env = helm_env(where, listings.renders()) if renders_helm(spec) else None
-    out = _child(argv, jail, env=env)
+    out = run_job(python_job(spec, jail, where, listings), jail, None, listings)
     return Printed(None, out.error) if out.error is not None else _number(out.text)
 
 
@@ -321,11 +373,7 @@ def _joined(
     ``kubectl get TYPES -A -o json`` prints), read with ``--live -``."""
     if backend is None:
         return Printed(None, "no cluster to read")
-    texts = [listings.text(backend, name).strip() for name in spec.resources]
-    items = b",".join(t[1:-1] for t in texts if t not in (b"", b"[]"))
-    listed = b'{"kind":"List","items":[' + items + b"]}"
-    argv = [sys.executable, str(SCRIPTS / (spec.script or "")), str(jail.root)]
-    out = _child([*argv, *script_args(spec, where, ["-"])], jail, listed)
+    out = run_job(python_job(spec, jail, where, listings), jail, backend, listings)
     return Printed(None, out.error) if out.error is not None else _number(out.text)
 
 

@@ -17,6 +17,7 @@ code with infra-audit's parser (tree-sitter there; a small hand-written HCL read
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from pathlib import Path
@@ -90,7 +91,10 @@ class Expr(str):
     """An expression this reader does not evaluate (a reference, a function call): kept as text."""
 
 
-def tokens(text: str) -> list[str]:
+@functools.cache
+def tokens(text: str) -> tuple[str, ...]:
+    """The HCL tokens of a text, comments and blanks left out; one reading per text (``batch.py`` runs
+    several scripts in one interpreter: they read each file once between them)."""
     out, pos = [], 0
     while pos < len(text):
         m = TOKEN.match(text, pos)
@@ -99,13 +103,13 @@ def tokens(text: str) -> list[str]:
         tok, pos = m.group(0), m.end()
         if not tok.isspace() and not tok.startswith(("#", "//", "/*")):
             out.append(tok)
-    return out
+    return tuple(out)
 
 
 class Body:
     """A recursive reader of one HCL file's tokens: ``body()`` is a list of (name, labels, value)."""
 
-    def __init__(self, toks: list[str], variables: dict[str, Any]) -> None:
+    def __init__(self, toks: tuple[str, ...], variables: dict[str, Any]) -> None:
         self.t, self.i, self.vars = toks, 0, variables
 
     def peek(self) -> str | None:
@@ -307,7 +311,18 @@ def walk(root: Path, skip: tuple[str, ...] = ()) -> list[Path]:
 
 
 def objects(root: Path, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every Kubernetes object of the estate's YAML and Terraform files, in path order."""
+    """Every Kubernetes object of the estate's YAML and Terraform files, in path order: read once per
+    interpreter (the scripts read, never change, them), a new list each call."""
+    key = (str(root), skip)
+    if key not in _OBJECTS:
+        _OBJECTS[key] = _objects(root, skip)
+    return list(_OBJECTS[key])
+
+
+_OBJECTS: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+
+def _objects(root: Path, skip: tuple[str, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     stacks: dict[Path, list[Path]] = {}
     for path in walk(root, skip):

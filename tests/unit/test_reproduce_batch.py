@@ -1,0 +1,147 @@
+"""A recount's commands run ahead together (``reproduce_batch.prefetch``: the python commands in one
+child, ``reproduce_scripts/batch.py``; every jq filter in one jq program) print what each prints alone,
+its failures included; and after it, the recount starts no child but ripgrep."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from estates import FLUX_HOMELAB, HOMELAB, HOMELAB_SNAPSHOT
+
+from agents.offline.challenge_numbers import cluster_facts
+from tools.checks import reproduce_batch, reproduce_run
+from tools.checks.reproduce import ReproSpec, Where, every_option
+from tools.checks.reproduce_run import Job, Listings, _child, run_spec
+from tools.checks.spec import load_catalog
+from tools.kube.snapshot import SnapshotBackend
+from tools.sandbox import Jail
+
+pytestmark = pytest.mark.unit
+
+SCRIPTS = {
+    "prints.py": "print(' 42 ')",
+    "exits_text.py": "import sys\nsys.exit('no check FOO: a message naming a file')",
+    "exits_code.py": "import sys\nprint(7)\nsys.exit(3)",
+    "raises.py": "import json\njson.loads('{')",
+    "raises_own.py": "class PatternError(Exception):\n    pass\nraise PatternError('secret value')",
+    "reads_stdin.py": "import json, sys\nprint(len(json.load(sys.stdin)['items']))",
+    "env.py": "import os\nprint(len(os.environ.get('REPRODUCE_HELM', '')) + len(os.environ.get('HOME', '')))",
+    "stray.py": "import subprocess\nsubprocess.run(['echo', '99'])\nprint(1)",
+    "main_guard.py": "import sys\nif __name__ == '__main__':\n    print(len(sys.argv))",
+    "slow.py": "import time\ntime.sleep(30)\nprint(1)",
+    "swallows.py": "import time\ntry:\n    time.sleep(30)\nexcept Exception:\n    print(0)",
+}
+
+
+@pytest.fixture
+def scripts(tmp_path: Path) -> Path:
+    for name, text in SCRIPTS.items():
+        (tmp_path / name).write_text(text + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def _job(scripts: Path, name: str, *args: str, **env: str) -> Job:
+    return Job((sys.executable, str(scripts / name), str(scripts), *args), None, tuple(sorted(env.items())))
+
+
+def test_each_job_prints_and_fails_as_its_own_child(scripts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jail = Jail(scripts)
+    jobs = [
+        _job(scripts, "prints.py"),
+        _job(scripts, "exits_text.py"),
+        _job(scripts, "exits_code.py"),
+        _job(scripts, "raises.py"),
+        _job(scripts, "raises_own.py"),
+        _job(scripts, "env.py", REPRODUCE_HELM="helm template"),
+        _job(scripts, "env.py"),  # the same script, the environment of the one before it gone
+        _job(scripts, "stray.py"),
+        _job(scripts, "main_guard.py", "a", "b"),
+        Job((sys.executable, "-P", "-c", "import sys; print(sys.argv[1:] == [sys.argv[1]])", str(scripts))),
+    ]
+    ahead = reproduce_batch._batch(jobs, jail, None, Listings())
+    alone = {job: _child(list(job.argv), jail, None, dict(job.env) or None) for job in jobs}
+    assert ahead == alone
+    assert [ahead[j].text for j in jobs if ahead[j].error is None] == ["42", "13", "0", "99\n1", "4", "True"]
+    assert ahead[jobs[1]].error == "the command exited 1 (an error)"  # its message is not shown
+    assert ahead[jobs[2]].error == "the command exited 3 (an error)"
+    assert ahead[jobs[3]].error == "the command exited 1 (json.decoder.JSONDecodeError)"
+    assert ahead[jobs[4]].error == "the command exited 1 (PatternError)"
+
+
+def test_a_job_out_of_time_is_a_timeout_and_the_next_job_runs(
+    scripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reproduce_batch, "PY_TIMEOUT_S", 1)
+    jail = Jail(scripts)
+    jobs = [_job(scripts, "slow.py"), _job(scripts, "swallows.py"), _job(scripts, "prints.py")]
+    listings = Listings()
+    listings.outputs.update(reproduce_batch._batch(jobs, jail, None, listings))
+    assert [listings.outputs[j].timed_out for j in jobs] == [True, True, False]
+    assert listings.outputs[jobs[2]].text == "42"
+    # a job out of time fails as the child of its own would: subprocess's timeout (a failure in run_spec)
+    with pytest.raises(reproduce_run.subprocess.TimeoutExpired):
+        reproduce_run.run_job(jobs[0], jail, None, listings)
+
+
+def test_a_joined_job_reads_its_types_as_one_list(scripts: Path) -> None:
+    backend, jail = SnapshotBackend(HOMELAB_SNAPSHOT), Jail(scripts)
+    job = Job((sys.executable, str(scripts / "reads_stdin.py"), str(scripts)), ("pods", "nodes", "missing.x"))
+    listings = Listings()
+    ahead = reproduce_batch._batch([job], jail, backend, listings)
+    alone = reproduce_run.run_job(job, jail, backend, Listings())
+    assert ahead[job] == alone
+    expected = len(backend.list_objects(next(r for r in backend.api_resources() if r.qualified == "pods")))
+    expected += len(backend.list_objects(next(r for r in backend.api_resources() if r.qualified == "nodes")))
+    assert alone.text == str(expected) and expected > 0
+
+
+def test_a_batch_that_fails_as_a_whole_keeps_nothing(scripts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reproduce_batch, "BATCH", scripts / "raises.py")
+    assert reproduce_batch._batch([_job(scripts, "prints.py")], Jail(scripts), None, Listings()) == {}
+
+
+def _commands() -> list[ReproSpec]:
+    """Every command of the catalog but rg's (a ``sum:``'s parts), once each."""
+    found: dict[str, ReproSpec] = {}
+    for spec in load_catalog():
+        for declared in spec.reproduce.values():
+            for option in reproduce_batch.parts(every_option(declared)):
+                if option.rg is None:
+                    found.setdefault(option.model_dump_json(), option)
+    return list(found.values())
+
+
+@pytest.mark.parametrize(
+    ("estate", "snapshot"),
+    [(HOMELAB, HOMELAB_SNAPSHOT), (FLUX_HOMELAB, None)],
+    ids=["homelab", "flux-homelab"],
+)
+def test_every_catalog_command_prints_the_same_ahead_as_alone(
+    estate: Path, snapshot: Path | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = SnapshotBackend(snapshot) if snapshot is not None else None
+    jail = Jail(estate)
+    where = Where(
+        estate=str(estate),
+        cluster=str(snapshot) if snapshot else None,
+        now="2025-01-01T00:00:00Z",
+        snapshot_dirs=("cluster",) if snapshot else (),
+        **cluster_facts(backend),
+    )
+    specs = [s for s in _commands() if backend is not None or not s.resources]
+    alone = [run_spec(spec, jail, where, backend, Listings()) for spec in specs]
+    listings = Listings()
+    reproduce_batch.prefetch(specs, jail, where, backend, listings)
+    assert len(listings.outputs) >= sum(1 for s in specs if s.jq is None)
+
+    def no_child(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a command ran in a child of its own after the batch")
+
+    monkeypatch.setattr(reproduce_run, "_child", no_child)
+    monkeypatch.setattr(reproduce_run, "run_piped", no_child)
+    ahead = [run_spec(spec, jail, where, backend, listings) for spec in specs]
+    assert ahead == alone
+    assert sum(p.value is not None for p in alone) >= len(specs) * 3 // 4  # real numbers, not failures

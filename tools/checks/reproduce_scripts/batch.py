@@ -1,0 +1,129 @@
+"""Run many of these scripts' commands in one interpreter, each as if started alone, and print what each
+printed: how the numbers challenger runs one recount's commands (infra-audit's side:
+``tools/checks/reproduce_batch.py``). Not a command of the appendix: a reader runs each command there
+by itself, and prints the same (``tests/unit/test_reproduce_batch.py`` holds the two to that).
+
+Why: each command alone starts a Python and reads the whole estate again (1,600 files: 0.7-1.2 s each,
+about 30 of them per audit). Here the scripts' own memos (``k8s_objects``: the objects of an estate,
+the tokens of an HCL text) are shared, so the estate is read once.
+
+Each job runs as ``python3 SCRIPT ARGS`` (or ``python3 -c CODE ARGS``) would: ``__main__``, its
+``sys.argv``, its standard input (a cluster listing, joined as the audit joins it for one command), its
+environment, its exit code (``sys.exit``, an exception: 1 and the exception's last traceback line), and
+a time limit of its own. What a job, and a program it starts, writes to descriptors 1 and 2 goes to two
+unnamed files of its own (as a child's pipes); nothing of it reaches this output but the job's result.
+
+Input (standard input): one line of JSON, ``{"timeout": S, "listings": [[NAME, LENGTH], ...], "jobs":
+[{"argv": [...], "listed": [NAME, ...] | null, "env": {...}}, ...]}``, then each listing's bytes in
+that order (a type's items as a JSON list). Output: one JSON list, ``{"rc": N, "out": TEXT, "err":
+LAST_LINE}`` per job, in order, or ``{"rc": null}`` for a job that ran out of time.
+
+    python3 tools/checks/reproduce_scripts/batch.py < JOBS
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import runpy
+import signal
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+
+class OutOfTime(BaseException):
+    """A job's time limit (a BaseException: a script's own ``except Exception`` cannot swallow it)."""
+
+
+def listed(texts: list[bytes]) -> bytes:
+    """One command's standard input: the types' items in one List, as ``kubectl get A,B -A -o json``."""
+    stripped = [t.strip() for t in texts]
+    items = b",".join(t[1:-1] for t in stripped if t not in (b"", b"[]"))
+    return b'{"kind":"List","items":[' + items + b"]}"
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise OutOfTime
+
+
+def run(argv: list[str], stdin: bytes, env: dict[str, str], timeout: int) -> dict[str, Any]:
+    while argv[0] == "-P":  # nothing is imported from the working directory here anyway
+        argv = argv[1:]
+    saved = (sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ))
+    sys.argv = argv if argv[0] != "-c" else ["-c", *argv[2:]]
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape")
+    os.environ.update(env)
+    # descriptors 1 and 2 are the job's own files, as a child's pipes: what a program it starts
+    # writes there is its output too, in the order the two write it
+    captured = [tempfile.TemporaryFile(), tempfile.TemporaryFile()]  # noqa: SIM115 (closed in _read)
+    for fd, file in zip((1, 2), captured, strict=True):
+        os.dup2(file.fileno(), fd)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    rc: int | None = 0
+    signal.alarm(timeout)
+    try:
+        try:
+            if argv[0] == "-c":
+                exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})
+            else:
+                runpy.run_path(argv[0], run_name="__main__")
+        except SystemExit as done:  # as the interpreter exits: None 0, an int itself, else 1
+            code = done.code
+            if code is not None and not isinstance(code, int):
+                print(code, file=sys.stderr)
+            rc = code % 256 if isinstance(code, int) else (0 if code is None else 1)
+        except OutOfTime:
+            rc = None
+        except Exception as exc:
+            traceback.print_exception(exc)
+            rc = 1
+    except OutOfTime:  # in the job's own handler of its failure
+        rc = None
+    finally:
+        signal.alarm(0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd in (1, 2):
+            os.dup2(_DEVNULL, fd)
+        sys.argv, sys.stdin, sys.stdout, sys.stderr = saved[:4]
+        os.environ.clear()
+        os.environ.update(saved[4])
+    out, err = (_read(file) for file in captured)
+    if rc is None:
+        return {"rc": None}
+    last = next((line for line in reversed(err.splitlines()) if line.strip()), "")
+    return {"rc": rc, "out": out, "err": last if rc else ""}
+
+
+def _read(file: Any) -> str:
+    file.seek(0)
+    text = file.read().decode("utf-8", "replace")
+    file.close()
+    return str(text)
+
+
+_DEVNULL = os.open(os.devnull, os.O_WRONLY)
+
+
+def main() -> int:
+    header = json.loads(sys.stdin.buffer.readline())
+    texts = {name: sys.stdin.buffer.read(length) for name, length in header["listings"]}
+    result = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    signal.signal(signal.SIGALRM, _on_alarm)
+    sys.path[0] = os.path.dirname(os.path.abspath(__file__))  # as for a script here: its own directory
+    done = []
+    for job in header["jobs"]:
+        names = job.get("listed")
+        stdin = listed([texts[n] for n in names]) if names is not None else b""
+        done.append(run(job["argv"], stdin, job.get("env") or {}, int(header["timeout"])))
+    json.dump(done, result)
+    result.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
