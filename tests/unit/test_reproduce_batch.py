@@ -4,12 +4,14 @@ its failures included; and after it, the recount starts no child but ripgrep."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from estates import FLUX_HOMELAB, HOMELAB, HOMELAB_SNAPSHOT
+from reader_scripts import script_module
 
 from agents.offline.challenge_numbers import cluster_facts
 from tools.checks import reproduce_batch, reproduce_run
@@ -145,3 +147,16 @@ def test_every_catalog_command_prints_the_same_ahead_as_alone(
     ahead = [run_spec(spec, jail, where, backend, listings) for spec in specs]
     assert ahead == alone
     assert sum(p.value is not None for p in alone) >= len(specs) * 3 // 4  # real numbers, not failures
+
+
+def test_the_types_parsed_once_are_what_each_command_would_parse() -> None:
+    batch = script_module("batch")
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    names = ["pods", "namespaces", "deployments.apps", "missing.x"]
+    listings = Listings()
+    texts = {n: listings.text(backend, n) for n in names}
+    types = batch.Types({**texts, "broken": b'[{"kind": "Pod"', "latin1": b'[{"kind": "\xe9"}]'})
+    assert types.parsed(names) == json.loads(batch.listed([texts[n] for n in names]))
+    assert types.parsed(names) is not types.parsed(names)  # a new List each time
+    assert len(types.parsed(names)["items"]) > 50
+    assert types.parsed(["pods", "broken"]) is None and types.parsed(["latin1"]) is None

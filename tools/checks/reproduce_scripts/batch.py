@@ -49,12 +49,42 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise OutOfTime
 
 
-def run(argv: list[str], stdin: bytes, env: dict[str, str], timeout: int) -> dict[str, Any]:
+class Types:
+    """The listings of the batch, by type: their bytes, and their items parsed once when first asked."""
+
+    def __init__(self, texts: dict[str, bytes]) -> None:
+        self.texts = texts
+        self._items: dict[str, list[Any] | None] = {}
+
+    def items(self, name: str) -> list[Any] | None:
+        """The type's items as ``json.loads`` reads its listing; None where it does not read (not
+        UTF-8, not a list): the job then reads its standard input itself, as alone."""
+        if name not in self._items:
+            try:
+                found = json.loads(self.texts[name].decode("utf-8")) if self.texts[name].strip() else []
+            except ValueError:
+                found = None
+            self._items[name] = found if isinstance(found, list) else None
+        return self._items[name]
+
+    def parsed(self, names: list[str]) -> dict[str, Any] | None:
+        """What ``json.loads`` makes of the job's standard input (``listed``), from the parsed types: a
+        new List and list of items each time, the items themselves shared (the scripts only read them)."""
+        parts = [self.items(n) for n in names]
+        if any(p is None for p in parts):
+            return None
+        return {"kind": "List", "items": [item for part in parts for item in part or ()]}
+
+
+def run(
+    argv: list[str], stdin: bytes, env: dict[str, str], timeout: int, parsed: dict[str, Any] | None = None
+) -> dict[str, Any]:
     while argv[0] == "-P":  # nothing is imported from the working directory here anyway
         argv = argv[1:]
     saved = (sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ))
     sys.argv = argv if argv[0] != "-c" else ["-c", *argv[2:]]
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape")
+    sys.stdin.parsed = parsed  # type: ignore[attr-defined]  # joined_count.read_live takes it as its JSON
     os.environ.update(env)
     # descriptors 1 and 2 are the job's own files, as a child's pipes: what a program it starts
     # writes there is its output too, in the order the two write it
@@ -87,8 +117,8 @@ def run(argv: list[str], stdin: bytes, env: dict[str, str], timeout: int) -> dic
         signal.alarm(0)
         sys.stdout.flush()
         sys.stderr.flush()
-        for fd in (1, 2):
-            os.dup2(_DEVNULL, fd)
+        os.dup2(_DEVNULL, 1)  # this process's own output is its results only
+        os.dup2(_STDERR, 2)
         sys.argv, sys.stdin, sys.stdout, sys.stderr = saved[:4]
         os.environ.clear()
         os.environ.update(saved[4])
@@ -107,19 +137,21 @@ def _read(file: Any) -> str:
 
 
 _DEVNULL = os.open(os.devnull, os.O_WRONLY)
+_STDERR = os.dup(2)
 
 
 def main() -> int:
     header = json.loads(sys.stdin.buffer.readline())
-    texts = {name: sys.stdin.buffer.read(length) for name, length in header["listings"]}
+    types = Types({name: sys.stdin.buffer.read(length) for name, length in header["listings"]})
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")
     signal.signal(signal.SIGALRM, _on_alarm)
     sys.path[0] = os.path.dirname(os.path.abspath(__file__))  # as for a script here: its own directory
     done = []
     for job in header["jobs"]:
         names = job.get("listed")
-        stdin = listed([texts[n] for n in names]) if names is not None else b""
-        done.append(run(job["argv"], stdin, job.get("env") or {}, int(header["timeout"])))
+        stdin = listed([types.texts[n] for n in names]) if names is not None else b""
+        parsed = types.parsed(names) if names is not None else None
+        done.append(run(job["argv"], stdin, job.get("env") or {}, int(header["timeout"]), parsed))
     json.dump(done, result)
     result.close()
     return 0

@@ -62,8 +62,11 @@ def read_live(sources: list[str]) -> list[Obj]:
     found: list[Obj] = []
     for source in sources:
         try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-            doc = json.loads(text) if text.strip() else {"items": []}
+            # batch.py: the same List, each type's JSON parsed once for all of its commands
+            doc = getattr(sys.stdin, "parsed", None) if source == "-" else None
+            if doc is None:
+                text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+                doc = json.loads(text) if text.strip() else {"items": []}
         except (OSError, ValueError) as exc:  # its text (a secret?) is never printed, the type only
             raise SystemExit(f"joined_count.py: cannot read {source}: {type(exc).__name__}") from None
         items = doc.get("items") if isinstance(doc, dict) and "items" in doc else [doc]
