@@ -18,6 +18,8 @@ code with infra-audit's parser (tree-sitter there; a small hand-written HCL read
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -31,8 +33,15 @@ SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_all(text: str) -> list[Any]:
-    """Every document of a YAML text, as ``yaml.safe_load_all`` reads them."""
-    return list(yaml.load_all(text, Loader=SAFE))
+    """Every document of a YAML text, as ``yaml.safe_load_all`` reads them: read once per text and
+    interpreter (``batch.py`` runs several scripts in one), a new copy each call (a script may change
+    what it reads: a patch applied to a document)."""
+    if text not in _YAML:
+        _YAML[text] = pickle.dumps(list(yaml.load_all(text, Loader=SAFE)), pickle.HIGHEST_PROTOCOL)
+    return list(pickle.loads(_YAML[text]))
+
+
+_YAML: dict[str, bytes] = {}
 
 
 KINDS = {
@@ -204,7 +213,16 @@ class Body:
 
 
 def parse(text: str, variables: dict[str, Any] | None = None) -> list[tuple[str, list[str], Any]]:
-    return Body(tokens(text), variables or {}).body()
+    """The (name, labels, value) items of an HCL text, with ``var.NAME`` from ``variables``: read once
+    per text and variables, a new copy each call (as ``load_all``)."""
+    key = (text, pickle.dumps(variables or {}, pickle.HIGHEST_PROTOCOL))
+    if key not in _HCL:
+        _HCL[key] = pickle.dumps(Body(tokens(text), variables or {}).body(), pickle.HIGHEST_PROTOCOL)
+    found: list[tuple[str, list[str], Any]] = pickle.loads(_HCL[key])
+    return found
+
+
+_HCL: dict[tuple[str, bytes], bytes] = {}
 
 
 def camel(name: str) -> str:
@@ -297,11 +315,27 @@ def stack_objects(files: list[Path]) -> list[dict[str, Any]]:
 
 
 def walk(root: Path, skip: tuple[str, ...] = ()) -> list[Path]:
-    skipped = {(root / s).resolve() for s in skip}
+    """Every file under ``root`` in path order, but in ``SKIPPED`` directories and under (or at) the
+    ``skip`` paths, where a file is as its real path (symlinks resolved) says. Walked once per
+    interpreter (``batch.py``), a new list each call."""
+    key = (str(root), skip)
+    if key not in _WALKED:
+        _WALKED[key] = _walk(root, skip)
+    return list(_WALKED[key])
+
+
+_WALKED: dict[tuple[str, tuple[str, ...]], list[Path]] = {}
+
+
+def _walk(root: Path, skip: tuple[str, ...]) -> list[Path]:
+    skipped = {os.path.realpath(root / s) for s in skip}
 
     def kept(p: Path) -> bool:
-        real = p.resolve() if skipped else p  # once per file, not once per skipped path
-        return not any(real.is_relative_to(s) for s in skipped)
+        if not skipped:
+            return True
+        real = os.path.realpath(p)  # each of its directories looked up, not each skipped path tried
+        ends = [*[i for i, c in enumerate(real) if c == "/"][1:], len(real)]
+        return "/" not in skipped and not any(real[:i] in skipped for i in ends)
 
     return [
         p
