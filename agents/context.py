@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant
     from agents.llm.protocol import ModelClient
     from agents.llm.settings import RunBudget
+    from agents.offline.recounter import Recounter
     from tools.helm.options import ChartOptions
 
 
@@ -76,6 +77,9 @@ class AgentContext(Protocol):
         """The model of ``role`` when it is not the run's (``--challenger-model``, ...)."""
 
     def estate_summary(self, inventory: Inventory) -> dict[str, Any]: ...
+    def recounter(self) -> Recounter:
+        """The run's recounter (the numbers challenger's commands): one per run, shared by the research
+        branches, which start their checks' commands as they end, and the challenger."""
 
 
 class ResearchRecord(Protocol):

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from agents.llm.accounting import Accountant
     from agents.llm.protocol import ModelClient
     from agents.llm.settings import RunBudget
+    from agents.offline.recounter import Recounter
 
 
 def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
@@ -77,6 +78,7 @@ class RunContext:
     freeze_heap: bool = False
     """Freeze the heap once a cluster's inventory is built (a graph run, which ``release_heap`` ends)."""
     _froze: bool = field(default=False, repr=False)
+    _recounter: Recounter | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # a live cluster is read once: the recount's jq commands see the lists the audit made
@@ -137,6 +139,15 @@ class RunContext:
                     gc.freeze()
                     self._froze = True
             return self._inventory
+
+    def recounter(self) -> Recounter:
+        """The run's recounter, made once (``agents/offline/recounter.py``)."""
+        with self._lock:
+            if self._recounter is None:
+                from agents.offline.recounter import Recounter
+
+                self._recounter = Recounter(self)
+            return self._recounter
 
     def release_heap(self) -> None:
         """Give the objects ``inventory`` froze back to the collector (a run is over)."""

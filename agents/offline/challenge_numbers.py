@@ -15,292 +15,45 @@ Recount evidence gets the original id with a ``.r`` suffix, so the appendix show
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
 from agents.context import AgentContext
-from agents.offline.render_facts import (
-    kustomize_facts,
-    rendered_namespaces,
-    rendered_releases,
-    rendered_rules,
+from agents.offline.recounter import (
+    AGENT,
+    INDEPENDENT,
+    LISTED,
+    _n,
+    cluster_facts,
+    live_refs,
+    recount_id,
 )
-from domain.concerns import agent_label
+from agents.offline.render_facts import rendered_releases, rendered_rules
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding, Verdict
-from domain.results import ToolResult, ToolStatus
-from tools.checks.reproduce import (
-    HELM_ELSEWHERE,
-    MAIN,
-    RENDERED,
-    RENDERED_NAMESPACES,
-    RENDERED_RELEASES,
-    RENDERED_RULES,
-    ReproSpec,
-    Where,
-    chosen,
-    kubectl_form,
-    reads_cluster,
-    renders_helm,
-    shell,
-)
-from tools.checks.reproduce_batch import prefetch
-from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
-from tools.checks.spec import CheckContext, spec_by_id
-from tools.evidence import Ledger
-from tools.inventory.inventory import LiveState
-from tools.inventory.models import LiveRef
-from tools.inventory.scope import not_deployed
-from tools.kube.backend import KubeBackend, KubeQueryError
+from domain.results import ToolStatus
+from tools.checks.reproduce import MAIN
 
 STANCE = "numbers"
-AGENT = agent_label("challenge", "numbers")
-INDEPENDENT = "reproduce"
-"""Tool name of a recount made by a check's standard-tool commands."""
-LISTED = "listed"
-"""Tool name of a recount that could not be made: the claim is listed, not recomputed."""
 
-
-class _Plan(NamedTuple):
-    specs: dict[str, ReproSpec]
-    """The command of each key (``count``, a measure) that is exact here."""
-    where: Where
-
-
-def recount_id(eid: str) -> str:
-    return f"{eid}.r"
+__all__ = [
+    "AGENT",
+    "INDEPENDENT",
+    "LISTED",
+    "challenge_numbers",
+    "cluster_facts",
+    "command_for",
+    "key_of",
+    "live_refs",
+    "recomputed",
+    "recount_id",
+    "rendered_releases",
+    "rendered_rules",
+]
 
 
 def key_of(claim: Claim) -> str:
     return claim.measure or MAIN
-
-
-class Recounter:
-    """Recounts evidence by independent commands over the run's one reading; each piece at most once."""
-
-    def __init__(self, ctx: AgentContext) -> None:
-        self.ctx = ctx
-        self.ledger = Ledger(ctx.output_cap)
-        self._check_ctx: CheckContext | None = None
-        self.listings = Listings()  # each cluster type written once for every jq command
-        self._left_out: tuple[str, ...] | None = None
-        self._counts: dict[str, int] | None = None
-        self._facts: dict[str, Any] | None = None
-        self._live_refs: frozenset[str] | None = None
-        self._plans: dict[str, _Plan] = {}
-
-    def left_out(self) -> tuple[str, ...]:
-        """What the checks left out as not deployed (rg skips those files, python cannot: not exact).
-        One answer per run: the inventory does not change, and working it out walks every record."""
-        if self._left_out is None:
-            self._left_out = tuple(not_deployed(self.check_context().inventory))
-        return self._left_out
-
-    def counts(self) -> dict[str, int]:
-        """The code's record counts a command's ``when:`` reads, with the Helm renders and the files a
-        kustomization gives a namespace: one answer per run (the inventory does not change)."""
-        if self._counts is None:
-            code = self.check_context().inventory.code
-            self._counts = {
-                **code.counts(),
-                RENDERED: sum(r.objects for r in code.helm_renders if r.rendered),
-                RENDERED_RULES: rendered_rules(code),
-                RENDERED_RELEASES: rendered_releases(code),
-                RENDERED_NAMESPACES: rendered_namespaces(code),
-                HELM_ELSEWHERE: sum(
-                    1 for r in code.helm_renders if r.rendered and r.defined_by not in GITOPS_RELEASES
-                ),
-                **kustomize_facts(code),
-            }
-        return self._counts
-
-    def facts(self) -> dict[str, Any]:
-        """What a cluster command names from the run's cluster (``cluster_facts``): read once per run."""
-        if self._facts is None:
-            self._facts = cluster_facts(self.ctx.backend)
-        return self._facts
-
-    def live_refs(self, live: LiveState) -> frozenset[str]:
-        """The ref of every live record (and live container): a location is live when its ref is one."""
-        if self._live_refs is None:
-            self._live_refs = frozenset(live_refs(live))
-        return self._live_refs
-
-    def check_context(self) -> CheckContext:
-        if self._check_ctx is None:
-            self._check_ctx = self.ctx.check_context(ledger=self.ledger)
-        return self._check_ctx
-
-    def rerun(self, original: Evidence) -> Evidence:
-        rid = recount_id(original.id)
-        known = self.ledger.get(rid)
-        if known is not None:
-            return known
-        if original.tool == "check":
-            result = self.independent(original)
-        else:
-            evidence = self.check_context().toolbox.call(original.tool, dict(original.args), agent=AGENT)
-            result = ToolResult(
-                tool=evidence.tool,
-                args=evidence.args,
-                status=evidence.status,
-                command=evidence.command,
-                output=evidence.output,
-                value=evidence.value,
-                measures=evidence.measures,
-                error=evidence.error,
-                truncated=evidence.truncated,
-            )
-        return self.ledger.record(result, agent=AGENT, eid=rid)
-
-    def counted_live(self, original: Evidence) -> bool:
-        """Whether the check counted a live object (its locations, as the run's ledger holds them; the
-        finding's refs are not enough: a model's finding may cite a few). Unknown counts as yes."""
-        live = self.check_context().inventory.live
-        if live is None:
-            return False
-        data = self.ctx.ledger.data(original.id)
-        locations = data.get("locations") if isinstance(data, dict) else None
-        if not isinstance(locations, list):
-            return True
-        refs = self.live_refs(live)
-        return any(isinstance(loc, dict) and str(loc.get("ref", "")) in refs for loc in locations)
-
-    def plan(self, original: Evidence) -> _Plan:
-        """The commands that recount a check's numbers here, by key, and where they run: one answer per
-        piece of evidence (``ahead`` runs them all before any is asked)."""
-        known = self._plans.get(original.id)
-        if known is not None:
-            return known
-        check_id = str(original.args["id"])
-        cctx = self.check_context()
-        live = cctx.inventory.live
-        code = cctx.inventory.code
-        counts = self.counts()
-        left_out = self.left_out()
-        cache = self.ctx.chart_options.cache_dir
-        where = dataclasses.replace(
-            cctx.where,
-            excluded=left_out,
-            charts=str(cache) if cache is not None else None,
-            **self.facts(),
-        )
-        live_counted = self.counted_live(original)
-        helm = helm_here()
-        options = {
-            key: chosen(
-                spec,
-                counts,
-                cluster=live is not None,
-                scoped_out=bool(left_out),
-                live_items=live_counted,
-                live_counts=live.counts() if live is not None else None,
-                helm=helm,
-            )
-            for key, spec in spec_by_id(check_id).reproduce.items()
-        }
-        not_rendered = tuple(
-            f"--not-rendered={r.namespace}/{r.name}"
-            for r in code.helm_renders
-            if not r.rendered and r.defined_by in GITOPS_RELEASES
-        )
-        specs = {
-            key: with_not_rendered(spec, not_rendered) for key, spec in options.items() if spec is not None
-        }
-        self._plans[original.id] = plan = _Plan(specs, where)
-        return plan
-
-    def ahead(self, originals: list[Evidence]) -> None:
-        """Run the commands of every check's evidence in ``originals`` now, together (``prefetch``):
-        one child for the python commands, one jq per set of cluster types; ``independent`` then reads
-        what each printed."""
-        unique = {ev.id: ev for ev in originals if ev.tool == "check"}
-        plans = [self.plan(ev) for ev in unique.values()]
-        if not plans:
-            return
-        where = plans[0].where  # one run: the same for every check
-        specs = [spec for plan in plans for spec in plan.specs.values()]
-        prefetch(specs, self.check_context().toolbox.jail, where, self.ctx.backend, self.listings)
-
-    def independent(self, original: Evidence) -> ToolResult:
-        """The check's numbers, printed by the standard-tool commands its catalog row declares."""
-        check_id, cctx, (specs, where) = str(original.args["id"]), self.check_context(), self.plan(original)
-        args: dict[str, Any] = {"id": check_id, "check": original.command}
-        if any(renders_helm(s) for s in specs.values()):
-            args["rendered_by"] = HELM_SEAM
-        if not specs:
-            text = f"listed, not recomputed: no standard-tool command counts {check_id} exactly here"
-            return ToolResult(
-                tool=LISTED, args=args, status=ToolStatus.OK, command=original.command, output=text
-            )
-        commands = {key: shell(spec, where) for key, spec in specs.items()}
-        if where.cluster != "live" and self.ctx.backend is not None:
-            # a snapshot: the kubectl command its files were listed with, as a reader runs it live
-            context = where.context or self.ctx.backend.info.context
-            as_listed = dataclasses.replace(where, context=context)
-            kubectl = {k: kubectl_form(s, as_listed) for k, s in specs.items() if reads_cluster(s)}
-            if kubectl:
-                args["kubectl"] = kubectl
-        printed = run_all(specs, cctx.toolbox.jail, where, self.ctx.backend, self.listings)
-        lines = [f"{commands[k]}\n→ {_n(p.value)}{_why(p.error)}" for k, p in printed.items()]
-        failed = [f"{k}: {p.error}" for k, p in printed.items() if p.value is None]
-        main = printed.get(MAIN)
-        return ToolResult(
-            tool=INDEPENDENT,
-            args={**args, "commands": commands},
-            status=ToolStatus.ERROR if failed else ToolStatus.OK,
-            command=commands.get(MAIN, original.command),
-            output="\n".join(lines),
-            value=main.value if main else None,
-            measures={k: p.value for k, p in printed.items() if k != MAIN and p.value is not None},
-            error="; ".join(failed) or None,
-        )
-
-
-GITOPS_RELEASES = ("flux", "argocd")
-"""The releases a rendering twin finds itself (``helm_releases.py``): Flux HelmReleases, Argo CD
-Applications."""
-
-
-def helm_here() -> bool:
-    """Whether ``helm template`` can be served in the sandbox: the Helm engine imports here."""
-    from tools.helm.engine import engine_problem
-
-    return engine_problem() is None
-
-
-def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSpec:
-    """A rendering twin told the releases the audit did not render (their charts not in its cache):
-    their objects are in none of its numbers, and the twin leaves them out too."""
-    if not renders_helm(spec) or not not_rendered:
-        return spec
-    return spec.model_copy(update={"args": (*spec.args, *not_rendered)})
-
-
-def live_refs(live: LiveState) -> set[str]:
-    """The refs (``cluster/namespace/kind/name``) of every record the cluster gave, containers included."""
-    refs: set[str] = set()
-    for name in LiveState.model_fields:
-        items = getattr(live, name)
-        for item in items if isinstance(items, list) else ():
-            for record in (item, *getattr(item, "containers", ())):
-                source = getattr(record, "source", None)
-                if isinstance(source, LiveRef):
-                    refs.add(str(source))
-    return refs
-
-
-def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:
-    """What a jq command names from the run's cluster: the types it serves, the server's version."""
-    if backend is None:
-        return {}
-    try:
-        served = frozenset(r.qualified for r in backend.api_resources())
-    except KubeQueryError:
-        served = None  # discovery failed: name every type, as the checks' own reads found out
-    return {"served": served, "server": backend.info.server_version}
 
 
 def measured(evidence: Evidence, measure: str | None) -> float | None:
@@ -337,7 +90,8 @@ def challenge_numbers(
 ) -> tuple[list[Verdict], list[Evidence], list[str]]:
     """Verdicts, the recount evidence, and the gaps: checks whose own count their command contradicts."""
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
-    recounter = Recounter(ctx)
+    recounter = ctx.recounter()
+    recounter.start_round()
     recounter.ahead(
         [
             index[claim.evidence[0]]
@@ -438,11 +192,3 @@ def _failed(original: Evidence, again: Evidence, claim: Claim) -> str:
         f"{original.args.get('id')}: the recount command `{command_for(again, claim)}` failed "
         f"({again.error}); the number was not recounted."
     )
-
-
-def _why(error: str | None) -> str:
-    return f" ({error})" if error else ""
-
-
-def _n(value: float | None) -> str:
-    return "nothing" if value is None else f"{value:g}"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from estates import HOMELAB, REPO
 
-import agents.offline.challenge_numbers as numbers
+import agents.offline.recounter as numbers
 from pipeline.audit import run_audit
 from pipeline.settings import RunSettings
 from tools import registry

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import agents.offline.challenge_numbers as numbers
+import agents.offline.recounter as numbers
 from domain.evidence import Evidence
 from domain.findings import Finding, Verdict
 from pipeline.audit import run_audit

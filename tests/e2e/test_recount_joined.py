@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-import agents.offline.challenge_numbers as numbers
+import agents.offline.recounter as numbers
 import agents.offline.render_facts as render_facts
 from domain.report import AuditReport
 from pipeline.audit import run_audit

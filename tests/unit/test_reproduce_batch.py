@@ -1,6 +1,7 @@
 """A recount's commands run ahead together (``reproduce_batch.prefetch``: the python commands in one
-child, ``reproduce_scripts/batch.py``; every jq filter in one jq program) print what each prints alone,
-its failures included; and after it, the recount starts no child but ripgrep."""
+child, ``reproduce_scripts/batch.py``, fed as they become known; every jq filter in one jq program)
+print what each prints alone, its failures included; and after it, the recount starts no child but
+ripgrep."""
 
 from __future__ import annotations
 
@@ -45,6 +46,15 @@ def scripts(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _ahead(
+    jobs: list[Job], jail: Jail, backend: SnapshotBackend | None, listings: Listings
+) -> dict[Job, Any]:
+    """What each job printed, through one batch child."""
+    batch = reproduce_batch.Scripts(jail, backend, listings)
+    batch.submit(jobs)
+    return batch.collect()
+
+
 def _job(scripts: Path, name: str, *args: str, **env: str) -> Job:
     return Job((sys.executable, str(scripts / name), str(scripts), *args), None, tuple(sorted(env.items())))
 
@@ -63,7 +73,7 @@ def test_each_job_prints_and_fails_as_its_own_child(scripts: Path, monkeypatch: 
         _job(scripts, "main_guard.py", "a", "b"),
         Job((sys.executable, "-P", "-c", "import sys; print(sys.argv[1:] == [sys.argv[1]])", str(scripts))),
     ]
-    ahead = reproduce_batch._batch(jobs, jail, None, Listings())
+    ahead = _ahead(jobs, jail, None, Listings())
     alone = {job: _child(list(job.argv), jail, None, dict(job.env) or None) for job in jobs}
     assert ahead == alone
     assert [ahead[j].text for j in jobs if ahead[j].error is None] == ["42", "13", "0", "99\n1", "4", "True"]
@@ -80,7 +90,7 @@ def test_a_job_out_of_time_is_a_timeout_and_the_next_job_runs(
     jail = Jail(scripts)
     jobs = [_job(scripts, "slow.py"), _job(scripts, "swallows.py"), _job(scripts, "prints.py")]
     listings = Listings()
-    listings.outputs.update(reproduce_batch._batch(jobs, jail, None, listings))
+    listings.outputs.update(_ahead(jobs, jail, None, listings))
     assert [listings.outputs[j].timed_out for j in jobs] == [True, True, False]
     assert listings.outputs[jobs[2]].text == "42"
     # a job out of time fails as the child of its own would: subprocess's timeout (a failure in run_spec)
@@ -92,7 +102,7 @@ def test_a_joined_job_reads_its_types_as_one_list(scripts: Path) -> None:
     backend, jail = SnapshotBackend(HOMELAB_SNAPSHOT), Jail(scripts)
     job = Job((sys.executable, str(scripts / "reads_stdin.py"), str(scripts)), ("pods", "nodes", "missing.x"))
     listings = Listings()
-    ahead = reproduce_batch._batch([job], jail, backend, listings)
+    ahead = _ahead([job], jail, backend, listings)
     alone = reproduce_run.run_job(job, jail, backend, Listings())
     assert ahead[job] == alone
     expected = len(backend.list_objects(next(r for r in backend.api_resources() if r.qualified == "pods")))
@@ -102,7 +112,32 @@ def test_a_joined_job_reads_its_types_as_one_list(scripts: Path) -> None:
 
 def test_a_batch_that_fails_as_a_whole_keeps_nothing(scripts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reproduce_batch, "BATCH", scripts / "raises.py")
-    assert reproduce_batch._batch([_job(scripts, "prints.py")], Jail(scripts), None, Listings()) == {}
+    assert _ahead([_job(scripts, "prints.py")], Jail(scripts), None, Listings()) == {}
+
+
+def test_jobs_sent_early_and_late_run_once_in_one_child(
+    scripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    real = reproduce_batch.subprocess.Popen
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        started.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reproduce_batch.subprocess, "Popen", counted)
+    jail, listings = Jail(scripts), Listings()
+    batch = reproduce_batch.Scripts(jail, None, listings)
+    first, second = _job(scripts, "prints.py"), _job(scripts, "exits_code.py")
+    batch.submit([first])  # a research branch's checks, while the others run
+    batch.submit([first, second])  # the challenger's: the first is not sent again
+    found = batch.collect()
+    assert list(found) == [first, second] and found[first].text == "42"
+    assert len(started) == 1
+    assert batch.collect() == {}  # nothing more was sent
+    listings.outputs.update(found)
+    batch.submit([first, second])  # answered already: no child
+    assert batch.collect() == {} and len(started) == 1
 
 
 def _commands() -> list[ReproSpec]:

@@ -20,9 +20,13 @@ running it gets the same number (``tests/unit/test_reproduce_batch.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import subprocess
 import sys
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -58,72 +62,171 @@ def parts(specs: Iterable[ReproSpec]) -> Iterator[ReproSpec]:
             yield spec
 
 
+def python_jobs(
+    specs: Iterable[ReproSpec], jail: Jail, where: Where, listings: Listings, cluster: bool
+) -> list[Job]:
+    """The python commands among ``specs`` (a script joining the cluster only with one), once each."""
+    jobs: dict[Job, None] = {}
+    for spec in parts(specs):
+        if spec.rg is None and spec.jq is None and not (spec.resources and not cluster):
+            jobs[python_job(spec, jail, where, listings)] = None
+    return list(jobs)
+
+
+def early(specs: Iterable[ReproSpec], where: Where, scripts: Scripts) -> None:
+    """Start the python commands among ``specs`` in ``scripts``' child; ``prefetch`` reads them."""
+    scripts.submit(python_jobs(specs, scripts.jail, where, scripts.listings, scripts.backend is not None))
+
+
 def prefetch(
     specs: Iterable[ReproSpec],
     jail: Jail,
     where: Where,
     backend: KubeBackend | None,
     listings: Listings,
+    scripts: Scripts | None = None,
 ) -> None:
-    """Run ``specs``' python commands in one child and their jq filters in another; keep what each
-    printed on ``listings``. Nothing here fails the recount: what did not run ahead runs alone."""
+    """Run ``specs``' python commands in one child (``scripts``, where some may run already) and their
+    jq filters in another; keep what each printed on ``listings``. Nothing here fails the recount:
+    what did not run ahead runs alone."""
     try:
-        _prefetch(specs, jail, where, backend, listings)
+        _prefetch(
+            list(parts(specs)), jail, where, backend, listings, scripts or Scripts(jail, backend, listings)
+        )
     except Exception:  # a listing the cluster refused: each command reports it alone
         return
 
 
 def _prefetch(
-    specs: Iterable[ReproSpec],
+    chosen: list[ReproSpec],
     jail: Jail,
     where: Where,
     backend: KubeBackend | None,
     listings: Listings,
+    scripts: Scripts,
 ) -> None:
-    chosen = list(parts(specs))
-    jobs: dict[Job, None] = {}
-    for spec in chosen:
-        if spec.rg is None and spec.jq is None and not (spec.resources and backend is None):
-            jobs[python_job(spec, jail, where, listings)] = None
+    scripts.submit(python_jobs(chosen, jail, where, listings, backend is not None))
     if backend is not None:  # each type listed once, before the two children read them
         for spec in chosen:
             for name in spec.resources if spec.rg is None else ():
                 listings.text(backend, name)
     # the two children side by side: the scripts' reading of the estate, jq's of the cluster
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recount") as pool:
-        scripts = pool.submit(_batch, list(jobs), jail, backend, listings)
-        pool.submit(_jq_ahead, chosen, jail, where, backend, listings).result()
-        listings.outputs.update(scripts.result())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recount") as pool:
+        jq = pool.submit(_jq_ahead, chosen, jail, where, backend, listings)
+        listings.outputs.update(scripts.collect())
+        jq.result()
 
 
-def _batch(
-    jobs: list[Job], jail: Jail, backend: KubeBackend | None, listings: Listings
-) -> dict[Job, _Output]:
-    """What each job printed, run in one child; nothing where the child failed as a whole."""
-    if not jobs:
-        return {}
-    names = list(dict.fromkeys(n for job in jobs for n in job.listed or ()))
-    texts = [listings.text(backend, n) for n in names] if backend is not None else []
-    header = {
-        "timeout": PY_TIMEOUT_S,
-        "listings": [[n, len(t)] for n, t in zip(names, texts, strict=True)],
-        "jobs": [{"argv": list(job.argv[1:]), "listed": job.listed, "env": dict(job.env)} for job in jobs],
-    }
-    head = json.dumps(header).encode("utf-8", "surrogatepass") + b"\n"
-    try:
-        done = run_piped(
+class Scripts:
+    """One child (``reproduce_scripts/batch.py``) running a run's python commands as they become known:
+    ``submit`` sends them (from any thread; a writer thread feeds the child, so a caller never waits
+    for it), ``collect`` ends its input and reads what each printed. A child that fails or runs out of
+    time keeps what it printed before; the jobs it did not answer are left to run alone."""
+
+    def __init__(self, jail: Jail, backend: KubeBackend | None, listings: Listings) -> None:
+        self.jail, self.backend, self.listings = jail, backend, listings
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+
+    def submit(self, jobs: list[Job]) -> None:
+        with self._lock:
+            new = [j for j in jobs if j not in self.listings.outputs]
+            if self._child is not None:
+                new = [j for j in new if j not in self._child.known]
+            if not new:
+                return
+            if self._child is None:
+                self._child = _Child(self.jail)
+            for job in new:
+                for name in job.listed or ():
+                    if name not in self._child.listed and self.backend is not None:
+                        text = self.listings.text(self.backend, name)
+                        self._child.send(
+                            json.dumps({"listing": name, "length": len(text)}).encode() + b"\n", text
+                        )
+                        self._child.listed.add(name)
+                argv = {"argv": list(job.argv[1:]), "listed": job.listed, "env": dict(job.env)}
+                self._child.send(json.dumps({"job": argv}).encode("utf-8", "surrogatepass") + b"\n")
+                self._child.jobs.append(job)
+                self._child.known.add(job)
+
+    def collect(self) -> dict[Job, _Output]:
+        """What each job sent so far printed (the child then ends; a later ``submit`` starts another)."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is None:
+            return {}
+        lines = child.finish(PY_TIMEOUT_S * len(child.jobs) + 10)
+        found: dict[Job, _Output] = {}
+        for job, line in zip(child.jobs, lines, strict=False):
+            try:
+                found[job] = _output(json.loads(line))
+            except (ValueError, TypeError):
+                break  # not its JSON: this and what follows run alone
+        return found
+
+
+class _Child:
+    """The batch child and the two threads feeding and reading it."""
+
+    def __init__(self, jail: Jail) -> None:
+        self.jobs: list[Job] = []
+        self.known: set[Job] = set()
+        self.listed: set[str] = set()
+        self.proc = subprocess.Popen(  # an argv list, no shell; the scripts are ours, from the catalog
             [sys.executable, str(BATCH)],
-            [head, *texts],
-            PY_TIMEOUT_S * len(jobs) + 10,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env=_with_rg(),
             cwd=jail.root,
         )
-        printed = json.loads(done.stdout) if done.returncode == 0 else None
-    except (subprocess.SubprocessError, OSError, ValueError):
-        printed = None
-    if not isinstance(printed, list) or len(printed) != len(jobs):
-        return {}
-    return {job: _output(p) for job, p in zip(jobs, printed, strict=True)}
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lines: list[bytes] = []
+        self._queue.put(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._writer.start()
+        self._reader.start()
+        weakref.finalize(self, _kill, self.proc)
+
+    def send(self, *pieces: bytes) -> None:
+        for piece in pieces:
+            self._queue.put(piece)
+
+    def _write(self) -> None:
+        assert self.proc.stdin is not None
+        try:
+            while (piece := self._queue.get()) is not None:
+                self.proc.stdin.write(piece)
+                self.proc.stdin.flush()
+            self.proc.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):  # the child ended: what it answered stands
+            pass
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        self._lines.extend(self.proc.stdout)
+
+    def finish(self, timeout: float) -> list[bytes]:
+        self._queue.put(None)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(self.proc)
+        self._reader.join()
+        self._writer.join(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
+        return list(self._lines)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def _output(printed: dict[str, object]) -> _Output:

@@ -13,10 +13,12 @@ environment, its exit code (``sys.exit``, an exception: 1 and the exception's la
 a time limit of its own. What a job, and a program it starts, writes to descriptors 1 and 2 goes to two
 unnamed files of its own (as a child's pipes); nothing of it reaches this output but the job's result.
 
-Input (standard input): one line of JSON, ``{"timeout": S, "listings": [[NAME, LENGTH], ...], "jobs":
-[{"argv": [...], "listed": [NAME, ...] | null, "env": {...}}, ...]}``, then each listing's bytes in
-that order (a type's items as a JSON list). Output: one JSON list, ``{"rc": N, "out": TEXT, "err":
-LAST_LINE}`` per job, in order, or ``{"rc": null}`` for a job that ran out of time.
+Input (standard input), one message per line of JSON, read as they come (the audit sends each command
+as soon as it knows it, while its own checks still run): ``{"timeout": S}`` first; ``{"listing": NAME,
+"length": N}`` followed by N bytes, a type's items as a JSON list; ``{"job": {"argv": [...], "listed":
+[NAME, ...] | null, "env": {...}}}``. Output: one line of JSON per job, in order, as soon as it is done:
+``{"rc": N, "out": TEXT, "err": LAST_LINE}``, or ``{"rc": null}`` for a job that ran out of time. It
+ends at the end of its input.
 
     python3 tools/checks/reproduce_scripts/batch.py < JOBS
 """
@@ -141,18 +143,23 @@ _STDERR = os.dup(2)
 
 
 def main() -> int:
-    header = json.loads(sys.stdin.buffer.readline())
-    types = Types({name: sys.stdin.buffer.read(length) for name, length in header["listings"]})
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")
     signal.signal(signal.SIGALRM, _on_alarm)
     sys.path[0] = os.path.dirname(os.path.abspath(__file__))  # as for a script here: its own directory
-    done = []
-    for job in header["jobs"]:
-        names = job.get("listed")
-        stdin = listed([types.texts[n] for n in names]) if names is not None else b""
-        parsed = types.parsed(names) if names is not None else None
-        done.append(run(job["argv"], stdin, job.get("env") or {}, int(header["timeout"]), parsed))
-    json.dump(done, result)
+    types, timeout = Types({}), 60
+    for line in iter(sys.stdin.buffer.readline, b""):
+        message = json.loads(line)
+        if "timeout" in message:
+            timeout = int(message["timeout"])
+        elif "listing" in message:
+            types.texts[message["listing"]] = sys.stdin.buffer.read(int(message["length"]))
+        else:
+            job = message["job"]
+            names = job.get("listed")
+            stdin = listed([types.texts[n] for n in names]) if names is not None else b""
+            parsed = types.parsed(names) if names is not None else None
+            result.write(json.dumps(run(job["argv"], stdin, job.get("env") or {}, timeout, parsed)) + "\n")
+            result.flush()
     result.close()
     return 0
 
