@@ -195,3 +195,19 @@ def test_the_types_parsed_once_are_what_each_command_would_parse() -> None:
     assert types.parsed(names) is not types.parsed(names)  # a new List each time
     assert len(types.parsed(names)["items"]) > 50
     assert types.parsed(["pods", "broken"]) is None and types.parsed(["latin1"]) is None
+
+
+def test_a_module_at_the_estate_root_is_not_imported_in_place_of_a_library(tmp_path: Path) -> None:
+    """A recount child runs at the estate's root: ``python3 -c`` would import the estate's ``yaml.py``
+    before PyYAML (its directory first on the path) and run the audited repo's code. ``-P`` keeps it
+    off the path, alone and in the batch."""
+    (tmp_path / "yaml.py").write_text("import sys\nprint(666)\nsys.exit(9)\n", encoding="utf-8")
+    (tmp_path / "app.yaml").write_text("kind: ConfigMap\n", encoding="utf-8")
+    read = "yaml.safe_load_all(pathlib.Path(sys.argv[1], 'app.yaml').read_text())"
+    spec = ReproSpec(python=f"import pathlib,sys,yaml;print(len(list({read})))")
+    jail, where = Jail(tmp_path), Where(estate=str(tmp_path))
+    alone = run_spec(spec, jail, where, None, Listings())
+    listings = Listings()
+    reproduce_batch.prefetch([spec], jail, where, None, listings)
+    assert alone.value == 1.0 and alone.error is None
+    assert run_spec(spec, jail, where, None, listings) == alone and len(listings.outputs) == 1
