@@ -4,6 +4,7 @@ item: the recount works out what is not deployed once, and the tool specs are bu
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -66,3 +67,43 @@ def test_the_cluster_is_loaded_once_and_the_code_parsed_once(
     recounted = [e for e in state.report.evidence if e.id.endswith(".r")]
     assert recounted and {e.tool for e in recounted} == {"reproduce", "listed"}
     assert any(e.tool == "reproduce" and e.args["id"].startswith("REL-LIVE") for e in recounted)
+
+
+def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each research branch sends its findings' python commands to the run's one batch child as it
+    ends; the challenger sends only what no branch did, and every job runs once, in one child."""
+    from tools.checks import reproduce_batch
+
+    sent: list[tuple[str, list[Any]]] = []  # (thread, the jobs it sent first)
+    children: list[Any] = []
+    real_submit, real_child = reproduce_batch.Scripts.submit, reproduce_batch._Child.__init__
+
+    def submit(self: Any, jobs: list[Any]) -> None:
+        before = set(self._child.known) if self._child is not None else set()
+        real_submit(self, jobs)
+        after = set(self._child.known) if self._child is not None else set()
+        sent.append((threading.current_thread().name, [j for j in jobs if j in after - before]))
+
+    def child(self: Any, jail: Any) -> None:
+        children.append(jail)
+        real_child(self, jail)
+
+    monkeypatch.setattr(reproduce_batch.Scripts, "submit", submit)
+    monkeypatch.setattr(reproduce_batch._Child, "__init__", child)
+    settings = RunSettings(
+        estate=HOMELAB,
+        estate_label="examples/homelab",
+        cluster="examples/homelab/cluster",
+        date="2026-11-20",
+        workdir=REPO,
+    )
+    state = run_audit(settings, run_id="early")
+    assert len(children) == 1
+    new = [job for _, jobs in sent for job in jobs]
+    assert len(new) == len(set(new)) > 10  # each command sent once
+    assert len(sent) == 6  # five research branches, then the challenger
+    assert sum(len(jobs) for _, jobs in sent[:5]) > len(sent[5][1])  # most started before the challenge
+    recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
+    assert recounts and all(e.error is None for e in recounts)
