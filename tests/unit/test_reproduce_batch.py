@@ -211,3 +211,27 @@ def test_a_module_at_the_estate_root_is_not_imported_in_place_of_a_library(tmp_p
     reproduce_batch.prefetch([spec], jail, where, None, listings)
     assert alone.value == 1.0 and alone.error is None
     assert run_spec(spec, jail, where, None, listings) == alone and len(listings.outputs) == 1
+
+
+def test_a_job_its_time_limit_cannot_stop_kills_the_child_and_the_rest_run_alone(
+    scripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (scripts / "stuck.py").write_text(
+        "import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(60)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(reproduce_batch, "PY_TIMEOUT_S", 1)
+    monkeypatch.setattr(reproduce_batch, "STUCK_GRACE_S", 1)
+    waits: list[float] = []
+    real_wait = reproduce_batch.subprocess.Popen.wait
+
+    def wait(self: Any, timeout: float | None = None) -> Any:
+        waits.append(timeout or 0.0)
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(reproduce_batch.subprocess.Popen, "wait", wait)
+    jobs = [_job(scripts, "prints.py"), _job(scripts, "stuck.py"), _job(scripts, "exits_code.py")]
+    found = _ahead(jobs, Jail(scripts), None, Listings())
+    assert list(found) == [jobs[0]] and found[jobs[0]].text == "42"  # the others: not answered
+    # no wait longer than one job's limit and the grace, however many jobs (not 1 x 3 + 10 s)
+    assert waits and max(waits) <= 2

@@ -51,6 +51,8 @@ from tools.piped import run_piped
 from tools.sandbox import Jail
 
 BATCH = SCRIPTS / "batch.py"
+STUCK_GRACE_S = 10
+"""A job's time limit is its own (``SIGALRM`` in the child); past it by this much, the child is stuck."""
 
 
 def parts(specs: Iterable[ReproSpec]) -> Iterator[ReproSpec]:
@@ -156,7 +158,7 @@ class Scripts:
             child, self._child = self._child, None
         if child is None:
             return {}
-        lines = child.finish(PY_TIMEOUT_S * len(child.jobs) + 10)
+        lines = child.finish(PY_TIMEOUT_S + STUCK_GRACE_S)
         found: dict[Job, _Output] = {}
         for job, line in zip(child.jobs, lines, strict=False):
             try:
@@ -208,12 +210,20 @@ class _Child:
         assert self.proc.stdout is not None
         self._lines.extend(self.proc.stdout)
 
-    def finish(self, timeout: float) -> list[bytes]:
+    def finish(self, per_job: float) -> list[bytes]:
+        """Its answers, once its input has ended and it has exited; killed where no job ends within
+        ``per_job`` seconds (a job stuck where its own time limit cannot fire, in a C call that does not
+        return): that job and those after it are left to run alone, each with its own limit."""
         self._queue.put(None)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(self.proc)
+        while True:
+            answered = len(self._lines)
+            try:
+                self.proc.wait(timeout=per_job)
+                break
+            except subprocess.TimeoutExpired:
+                if len(self._lines) == answered:
+                    _kill(self.proc)
+                    break
         self._reader.join()
         self._writer.join(timeout=5)
         for stream in (self.proc.stdin, self.proc.stdout):
