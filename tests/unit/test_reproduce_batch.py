@@ -235,3 +235,25 @@ def test_a_job_its_time_limit_cannot_stop_kills_the_child_and_the_rest_run_alone
     assert list(found) == [jobs[0]] and found[jobs[0]].text == "42"  # the others: not answered
     # no wait longer than one job's limit and the grace, however many jobs (not 1 x 3 + 10 s)
     assert waits and max(waits) <= 2
+
+
+def test_a_listing_that_fails_ends_the_batch_and_keeps_what_it_answered(
+    scripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.kube.backend import KubeQueryError
+
+    backend, jail, listings = SnapshotBackend(HOMELAB_SNAPSHOT), Jail(scripts), Listings()
+    real_text = Listings.text
+
+    def text(self: Listings, b: Any, name: str) -> bytes:
+        if name == "pods":
+            raise KubeQueryError("the API server refused the list")
+        return real_text(self, b, name)
+
+    monkeypatch.setattr(Listings, "text", text)
+    batch = reproduce_batch.Scripts(jail, backend, listings)
+    printed = ReproSpec(python="print(5)")
+    joined = ReproSpec(script="joined_count.py", args=("SEC-NO-NETPOL",), resources=("pods",))
+    reproduce_batch.prefetch([printed, joined], jail, Where(), backend, listings, batch)
+    assert batch._child is None  # ended, not left waiting for input until the run ends
+    assert [o.text for o in listings.outputs.values()] == ["5"]

@@ -91,12 +91,12 @@ def prefetch(
     """Run ``specs``' python commands in one child (``scripts``, where some may run already) and their
     jq filters in another; keep what each printed on ``listings``. Nothing here fails the recount:
     what did not run ahead runs alone."""
+    scripts = scripts or Scripts(jail, backend, listings)
     try:
-        _prefetch(
-            list(parts(specs)), jail, where, backend, listings, scripts or Scripts(jail, backend, listings)
-        )
+        _prefetch(list(parts(specs)), jail, where, backend, listings, scripts)
     except Exception:  # a listing the cluster refused: each command reports it alone
-        return
+        with contextlib.suppress(Exception):  # the child ends here, not with the run
+            listings.outputs.update(scripts.collect())
 
 
 def _prefetch(
