@@ -176,6 +176,16 @@ def _redact_short(text: str) -> str:
     return _redact(text)
 
 
+def _needles(rules: list[tuple[tuple[str, ...], Any, Any]]) -> re.Pattern[str]:
+    """A search for any needle of ``rules``: none in the text, and no rule applies."""
+    words = sorted({n for needles, _, _ in rules for n in needles}, key=lambda w: (-len(w), w))
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+_KEYED_NEEDLES = _needles(RULES)
+_UNKEYED_NEEDLES = _needles(UNKEYED_RULES)
+
+
 def _redact(text: str) -> str:
     lower = text.lower()
     if "private key" in lower:
@@ -190,9 +200,10 @@ def _redact(text: str) -> str:
         text = redact_hcl(text)
     if keyed and ("|" in text or ">" in text or "<<" in text) and any(w in lower for w in BLOCK_HINTS):
         text = _redact_blocks(text)
-    for needles, regex, repl in RULES if keyed else UNKEYED_RULES:
-        if any(n in lower for n in needles):
-            text = regex.sub(repl, text)
+    if (_KEYED_NEEDLES if keyed else _UNKEYED_NEEDLES).search(lower):  # one search before each rule's own
+        for needles, regex, repl in RULES if keyed else UNKEYED_RULES:
+            if any(n in lower for n in needles):
+                text = regex.sub(repl, text)
     text = redact_tokens(text, blobs=keyed)
     if keyed and any(w in lower for w in KEY_HINTS):
         text = redact_assignments(text)

@@ -27,6 +27,7 @@ from inventory_builder import (
 
 from domain.results import ToolResult, ToolStatus
 from tools.checks.detections import reliability_backup as backup
+from tools.checks.detections.backup_coverage import _mentions, _mentions_either
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import PVC, CronJobState, LiveObject
 from tools.registry import spec_from_function
@@ -358,3 +359,12 @@ def test_restore_drill(tmp_path: Path) -> None:
 def test_no_backup_check_without_claims(tmp_path: Path) -> None:
     d = run(backup.pvc_no_backup, inventory(tmp_path, workloads=[workload("CronJob", "a", "a-backup")]))
     assert (d.count, d.total, d.evidence) == (0, 0, [])
+
+
+@pytest.mark.parametrize("name", ["", "pg-backup", "backup-", "db"])
+@pytest.mark.parametrize(
+    "text", ["", "pg_dump -h db.data > /b", "restic backup /data\nrclone copy", "-data", "x"]
+)
+@pytest.mark.parametrize("word", ["", "data", "db", "db.data", "backup", "pg", "x", "-", "a\nb"])
+def test_a_mention_in_the_name_or_the_text_is_one_in_both_joined(name: str, text: str, word: str) -> None:
+    assert _mentions_either(name, text, word) == _mentions(f"{name}\n{text}", word)

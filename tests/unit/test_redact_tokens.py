@@ -4,13 +4,24 @@ command lines; and what must stay (git SHAs, checksums, digests, types, referenc
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import pytest
 from canaries import CHECKSUM, DIGEST, GIT_SHA, TOKENS
 
 from tools.redact import fingerprint, redact_text
-from tools.redact_tokens import _detectors, redact_tokens
+from tools.redact_tokens import (
+    _ANY_LITERAL,
+    _ANY_LOWER,
+    _OWN_SHAPES,
+    _detectors,
+    _match_spans,
+    _may_match,
+    _token_spans,
+    redact_tokens,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -108,3 +119,57 @@ def test_detect_secrets_is_used_without_its_settings() -> None:
     assert (settings.get_settings.cache_info().currsize, settings.get_plugins.cache_info().currsize) == (0, 0)
     assert "detect_secrets.plugins.high_entropy_strings" not in sys.modules
     assert "detect_secrets.plugins.keyword" not in sys.modules
+
+
+def _spans_plugin_by_plugin(text: str) -> list[tuple[int, int, str]]:
+    """``_token_spans`` as it was before its one search for every literal: each plugin's gate in turn."""
+    spans: list[tuple[int, int, str]] = []
+    shapes: dict[re.Pattern[str], bool] = {}
+    lower = text.lower()
+    for plugin, patterns in _detectors():
+        if len(text) < plugin.min_len:
+            break
+        if _may_match(plugin, text, lower, shapes):
+            spans += [
+                s
+                for regex, valid in patterns
+                for m in regex.finditer(text)
+                for s in _match_spans(m, text, valid)
+            ]
+    if "sk-" in text:
+        spans += [(m.start(), m.end(), FP(m.group(0))) for m in _OWN_SHAPES.finditer(text)]
+    return spans
+
+
+def _texts() -> list[str]:
+    """Every token canary in lines of every shape, each plugin's literals alone, and the lines of the
+    bundled estates (names, paths and references: the texts the gate lets through fastest)."""
+    lines = ["value: {}", 'NOTIFY="{}"', "see {} here", "{}", "x{}x", "{0}{0}"]
+    texts = [line.format(token) for token in TOKENS.values() for line in lines]
+    texts += [
+        line.format(word)
+        for plugin, _ in _detectors()
+        for word in plugin.literals + plugin.lower
+        for line in lines
+    ]
+    texts += [shown.lower() for shown in texts] + [shown.upper() for shown in texts]
+    for path in sorted(Path("examples").rglob("*")):
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".json", ".tf", ".md", ".env", ".sh"):
+            texts += path.read_text(errors="replace").splitlines()[:400]
+    return texts
+
+
+def test_the_one_search_for_literals_finds_what_each_plugins_gate_does() -> None:
+    texts = _texts()
+    assert len(texts) > 5000
+    gated = [text for text in texts if not (_ANY_LITERAL.search(text) or _ANY_LOWER.search(text.lower()))]
+    assert len(gated) > 1000  # the gate does skip texts, and the same spans come out for them
+    assert [_token_spans(t) for t in texts] == [_spans_plugin_by_plugin(t) for t in texts]
+
+
+def test_the_search_for_literals_holds_every_plugins_literals() -> None:
+    for plugin, _ in _detectors():
+        for word in plugin.literals:
+            assert _ANY_LITERAL.search(f"..{word}..")
+        for word in plugin.lower:
+            assert _ANY_LOWER.search(f"..{word}..")

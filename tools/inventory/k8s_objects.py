@@ -61,9 +61,21 @@ def records_from_object(
 ) -> Records:
     """Map one Kubernetes object to records; a ``List`` (or ``FooList``) maps each of its items."""
     records = Records()
+    map_into(obj, source, origin, records, line_of)
+    return records
+
+
+def map_into(
+    obj: dict[str, Any],
+    source: Source,
+    origin: Origin,
+    records: Records,
+    line_of: Callable[[tuple[str | int, ...]], int | None] | None = None,
+) -> None:
+    """``records_from_object`` appending to ``records`` (the mappers only append): a cluster's load maps
+    a kind's objects into one ``Records``, not one per object joined field by field (issue 13)."""
     if isinstance(obj, dict):
         _map_into(K8sObject(obj, source, origin, line_of), records)
-    return records
 
 
 def _map_into(o: K8sObject, records: Records) -> None:

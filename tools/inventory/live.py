@@ -30,7 +30,7 @@ from tools.inventory import live_health as health
 from tools.inventory import live_runtime as runtime
 from tools.inventory.fields_sets import SharedSets, share_fields_sets
 from tools.inventory.inventory import LiveState, Records
-from tools.inventory.k8s_objects import records_from_object
+from tools.inventory.k8s_objects import map_into
 from tools.inventory.live_models import UnreadResource
 from tools.inventory.live_runtime import RefFn, object_meta
 from tools.inventory.models import LiveObject, LiveRef
@@ -284,7 +284,7 @@ def _map_kind(
             )
         if kind == "Event" or (kind in RUNTIME_CHILDREN and runtime.controller(obj) is not None):
             continue
-        records.extend(records_from_object(obj, ref(obj), origin="live"))
+        map_into(obj, ref(obj), "live", records)
     made: dict[str, list[Any]] = {}  # this kind's lists of the LiveState
     for name, (build, kinds) in BY_KIND_HEALTH.items():
         if kind in kinds:

@@ -10,6 +10,7 @@ offending term, which the tools turn into an error that says how to write it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,11 +77,17 @@ def label_matcher(selector: str | None) -> LabelTest:
 def lookup(obj: Any, path: str) -> Any:
     """The value at a dotted path (``metadata.name``); None when any step is missing."""
     cur = obj
-    for part in path.split("."):
-        if not isinstance(cur, Mapping):
+    for part in _parts(path):
+        if type(cur) is not dict and not isinstance(cur, Mapping):  # a plain dict without the ABC's check
             return None
         cur = cur.get(part)
     return cur
+
+
+@functools.lru_cache(maxsize=1024)
+def _parts(path: str) -> tuple[str, ...]:
+    """A dotted path's steps, split once per path (the live load looks up 180k at 10k pods)."""
+    return tuple(path.split("."))
 
 
 FieldTest = Callable[[Mapping[str, Any]], bool]

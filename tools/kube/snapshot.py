@@ -320,7 +320,12 @@ class SnapshotBackend:
                 namespaced=bool(namespace),
             )
         key = (rtype.group, rtype.plural)
-        rtype = self._types.setdefault(key, rtype.model_copy(update={"version": version}))
+        known = self._types.get(key)  # the copy made once per type, not once per object (issue 13)
+        rtype = (
+            known
+            if known is not None
+            else self._types.setdefault(key, rtype.model_copy(update={"version": version}))
+        )
         data = staged.data
         if obj is not None:
             data = encode(served(obj, rtype.group == "" and rtype.kind == "Secret"), staged.as_json)

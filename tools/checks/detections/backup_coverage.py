@@ -64,12 +64,20 @@ def covers(job: BackupJob, claim: Claim) -> str | None:
         return f"Velero Schedule {job.name}" if in_scope else None
     if job.namespace == claim.namespace and claim.name in job.mounts:
         return f"{job.subject} mounts it"
-    haystack = f"{job.name}\n{job.text}"
     for word in (claim.name, *claim.users):
         wanted = word if job.namespace == claim.namespace else f"{word}.{claim.namespace}"
-        if _mentions(haystack, wanted):
+        if _mentions_either(job.name, job.text, wanted):
             return f"{job.subject} mentions {wanted}"
     return None
+
+
+def _mentions_either(name: str, text: str, word: str) -> bool:
+    """``_mentions`` of ``f"{name}\\n{text}"``, without building that text for every claim asked (95k
+    times at 10k pods): a word without a line break is in one part or the other, and the break
+    between them is a boundary as the start and end of a part are."""
+    if "\n" in word:
+        return _mentions(f"{name}\n{text}", word)
+    return _mentions(name, word) or _mentions(text, word)
 
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")

@@ -26,12 +26,15 @@ Counting rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from domain.findings import Location
 from tools.checks.detections.common import subject
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory import indexes
+from tools.inventory.indexes import WorkloadKey
 from tools.inventory.inventory import Inventory, LiveState
-from tools.inventory.models import Workload
+from tools.inventory.models import HelmRelease, Workload
 
 AGENT = "declarative"
 NO_CLUSTER = "no cluster given (run with --cluster)"
@@ -81,13 +84,25 @@ def argo_out_of_sync(ctx: CheckContext) -> Detection:
 # ------------------------------------------------------------------------------------ unmanaged
 
 
-def _defined_in_code(inventory: Inventory, workload: Workload) -> bool:
-    return indexes.defines(inventory.code, workload.key)
-
-
 def _manager(inventory: Inventory, live: LiveState, workload: Workload) -> str | None:
     """Who manages a live-only workload declaratively, or None."""
-    marked = indexes.live_managers(live).get(workload.key)
+    return _manager_of(
+        indexes.live_managers(live),
+        lambda: indexes.releases_by_namespace(inventory.code),
+        workload,
+        workload.key,
+    )
+
+
+def _manager_of(
+    marks: dict[WorkloadKey, str],
+    releases: Callable[[], dict[str | None, list[HelmRelease]]],
+    workload: Workload,
+    key: WorkloadKey,
+) -> str | None:
+    """``_manager`` with its indexes looked up once by the caller (the releases only when needed, as
+    before: what a check reads is watched)."""
+    marked = marks.get(key)
     if marked:
         return marked
     for label, manager in MANAGER_LABELS.items():
@@ -95,7 +110,7 @@ def _manager(inventory: Inventory, live: LiveState, workload: Workload) -> str |
         if value:
             return manager or value
     name = workload.name or ""
-    for release in indexes.releases_by_namespace(inventory.code).get(workload.namespace, []):
+    for release in releases().get(workload.namespace, []):
         if release.name and (name == release.name or name.startswith(f"{release.name}-")):
             return f"Helm release {release.name} in code"
     return None
@@ -133,9 +148,21 @@ def live_unmanaged(ctx: CheckContext) -> Detection:
     live = ctx.inventory.live
     if live is None:
         return Detection(count=0, applicable=False, note=NO_CLUSTER)
-    candidates = [w for w in live.workloads if w.kind in UNMANAGED_KINDS]
-    live_only = [w for w in candidates if not _defined_in_code(ctx.inventory, w)]
-    unmanaged = [w for w in live_only if _manager(ctx.inventory, live, w) is None]
+    candidates = [(w, w.key) for w in live.workloads if w.kind in UNMANAGED_KINDS]
+    # the indexes looked up once, not once per workload through the runner's watch (issue 13); each
+    # read only when the rules before it leave a workload, as the per-workload calls did
+    code = ctx.inventory.code if candidates else None
+    keys = indexes.workload_keys(code) if code is not None else frozenset()
+    live_only = [(w, k) for w, k in candidates if not (k in keys or (k[0], None, k[2]) in keys)]
+    marks = indexes.live_managers(live) if live_only else {}
+    grouped: list[dict[str | None, list[HelmRelease]]] = []
+
+    def releases() -> dict[str | None, list[HelmRelease]]:
+        if not grouped:
+            grouped.append(indexes.releases_by_namespace(ctx.inventory.code))
+        return grouped[0]
+
+    unmanaged = [w for w, k in live_only if _manager_of(marks, releases, w, k) is None]
     evidence: list[str] = []
     if unmanaged:
         owners, evidence = _owners(ctx, {w.kind for w in unmanaged})
