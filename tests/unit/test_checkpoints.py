@@ -226,3 +226,43 @@ def test_two_threads_asking_for_one_model_serialize_it_once_and_a_failure_is_not
     with pytest.raises(ValueError):
         once.dumps(other, broken)
     assert once.dumps(other, lambda v: ("msgpack", b"again")) == ("msgpack", b"again")
+
+
+def test_a_value_written_as_a_task_s_write_and_as_the_channel_s_value_is_stored_once(tmp_path: Path) -> None:
+    """The report is a pending write of its step and then the channel's value in the next checkpoint:
+    the same bytes, stored once by their digest (at 10k pods the two copies set the file's size)."""
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    test_types = [*CHECKPOINT_TYPES, (__name__, "Report")]
+    conn = sqlite3.connect(path, check_same_thread=False)
+    saver = LatestSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=test_types))
+    graph = _report_graph(fail_at="after").compile(checkpointer=saver)
+    with pytest.raises(Boom):
+        graph.invoke({"report": None, "steps": []}, config)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size < 1.5 * len(BIG)  # one copy, where the write and the value made two
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    assert _rows(path, "SELECT type FROM blobs WHERE channel = 'report'") == [("ref:msgpack",)]
+    conn.close()
+    saver = checkpointer(path)  # a new process: the value read back from its one copy, and resumed
+    saver.serde.inner = JsonPlusSerializer(allowed_msgpack_modules=test_types)  # type: ignore[attr-defined]
+    found = saver.get_tuple(config)
+    assert found is not None and found.checkpoint["channel_values"]["report"] == Report(title="t", rows=[BIG])
+    done = _report_graph().compile(checkpointer=saver).invoke(None, config)
+    assert done == {"report": Report(title="t", rows=[BIG]), "steps": ["make", "after"]}
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    saver.delete_thread("t")
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(0,)]
+    saver.conn.close()
+
+
+def test_a_stored_value_no_write_or_blob_names_is_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    saver = checkpointer(path)
+    graph = _graph().compile(checkpointer=saver)
+    graph.invoke({"big": BIG, "steps": []}, config)
+    graph.invoke({"big": BIG.replace("x", "y"), "steps": []}, config)  # the thread's next run: a new value
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    assert saver.get_tuple(config).checkpoint["channel_values"]["big"] == BIG.replace("x", "y")  # type: ignore[union-attr]
+    saver.conn.close()
