@@ -24,7 +24,7 @@ from domain.findings import Claim, ConcernResult, Finding, Location, NextMove, R
 from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from domain.results import ToolStatus
 from domain.unread import ParseIssue, UnreadResource
-from pipeline.render import write_reports
+from pipeline.render import RunOutputs, json_out, write_reports
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import environment, render_markdown
 from pipeline.render.sarif import render_sarif
@@ -872,6 +872,19 @@ def test_json_round_trip(report: AuditReport, tmp_path: Path) -> None:
     path = tmp_path / "audit.json"
     path.write_text(text, encoding="utf-8")
     assert load_report(path) == report
+
+
+def test_audit_json_is_written_as_pydantic_s_bytes_the_same_as_the_text(
+    report: AuditReport, tmp_path: Path
+) -> None:
+    """The JSON renderer hands its bytes to the writer (no text decoded and encoded again); they are
+    the text's, non-ASCII included."""
+    accented = report.model_copy(update={"gaps": [*report.gaps, "café – naïve ✓ 日本"]})
+    rendered = json_out.RENDERER.render(RunOutputs(report=accented))
+    assert isinstance(rendered, bytes)
+    assert rendered == render_json(accented).encode("utf-8")
+    (written,) = write_reports(accented, tmp_path / "out")[1:2]
+    assert written.name == "audit.json" and written.read_bytes() == rendered
 
 
 def test_load_report_missing_file(tmp_path: Path) -> None:
