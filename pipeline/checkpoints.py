@@ -28,6 +28,11 @@ store's old layout) loses nothing of another run.
   CPU each time at 10k pods). LangGraph writes both in background threads, at once: the first to
   serialize a model (by identity) does it, the second waits for its bytes and takes them, and the
   bytes are then forgotten (``_Once``).
+
+* **No computed fields.** A model is written as ``JsonPlusSerializer`` writes it (its module, name
+  and ``model_dump``, rebuilt with ``cls(**fields)``), less its computed fields: they are derived, and
+  a model rebuilt from its fields works them out again (the findings' occurrence keys, 0.1 s and 2.7
+  MB of the 10k report; ``Finding`` dropped them on the way back in anyway).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.serde.jsonplus import EXT_PYDANTIC_V2, JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
@@ -108,7 +113,18 @@ class LatestSaver(SqliteSaver):
         """``serde.dumps_typed``; a pydantic model serialized once for its pending write and checkpoint."""
         if not isinstance(value, BaseModel):
             return self.serde.dumps_typed(value)
-        return self._once.dumps(value, self.serde.dumps_typed)
+        return self._once.dumps(value, self._model_typed)
+
+    def _model_typed(self, value: BaseModel) -> tuple[str, bytes]:
+        """``JsonPlusSerializer``'s bytes for a pydantic model, less its computed fields (any other
+        serializer's own bytes)."""
+        inner = self.serde.inner if isinstance(self.serde, _Stored) else self.serde
+        if type(inner) is not JsonPlusSerializer:
+            return self.serde.dumps_typed(value)
+        cls = type(value)
+        fields = value.model_dump(exclude_computed_fields=True)
+        _, payload = inner.dumps_typed((cls.__module__, cls.__name__, fields, "model_validate_json"))
+        return "msgpack", _msgpack_ext(EXT_PYDANTIC_V2, payload)
 
     def put_writes(
         self,
@@ -246,6 +262,18 @@ class LatestSaver(SqliteSaver):
         with self.cursor() as cur:
             cur.execute("DELETE FROM blobs WHERE thread_id = ?", (str(thread_id),))
             cur.execute("DELETE FROM stored_values WHERE thread_id = ?", (str(thread_id),))
+
+
+def _msgpack_ext(code: int, payload: bytes) -> bytes:
+    """A msgpack extension object (ext 8/16/32 with its length, then the type code): ``payload``."""
+    n = len(payload)
+    if n < 1 << 8:
+        head = b"\xc7" + n.to_bytes(1, "big")
+    elif n < 1 << 16:
+        head = b"\xc8" + n.to_bytes(2, "big")
+    else:
+        head = b"\xc9" + n.to_bytes(4, "big")
+    return head + code.to_bytes(1, "big") + payload
 
 
 class _Stored:
