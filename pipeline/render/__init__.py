@@ -24,7 +24,7 @@ from pipeline.render import json_out, markdown, sarif, transcript
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import render_markdown
 from pipeline.render.output import Renderer, RunOutputs
-from pipeline.render.sarif import render_sarif
+from pipeline.render.sarif import placing_once, render_sarif
 
 __all__ = [
     "RENDERERS",
@@ -56,7 +56,8 @@ def write_reports(report: AuditReport, out_dir: Path) -> list[Path]:
 def write_outputs(outputs: RunOutputs, out_dir: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
     """Render every registered output (or ``formats``), then write them all; returns the paths in order."""
     chosen = [RENDERERS[name] for name in (formats or tuple(RENDERERS))]
-    texts = {r.filename: r.render(outputs) for r in chosen}
+    with placing_once():  # audit.md and audit.sarif both need each finding's placed locations
+        texts = {r.filename: r.render(outputs) for r in chosen}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = [write_atomic(out_dir / name, text) for name, text in texts.items()]

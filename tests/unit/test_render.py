@@ -887,6 +887,29 @@ def test_audit_json_is_written_as_pydantic_s_bytes_the_same_as_the_text(
     assert written.name == "audit.json" and written.read_bytes() == rendered
 
 
+def test_the_reports_work_out_each_finding_s_placed_locations_once(
+    report: AuditReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit.md (its line of what audit.sarif leaves out) and audit.sarif share each finding's placed
+    locations within one write; outside it nothing is kept."""
+    from pipeline.render import sarif
+
+    calls: list[str] = []
+    real = sarif._placed_locations
+
+    def counting(f: Finding, anchor: str | None) -> Any:
+        calls.append(f.id)
+        return real(f, anchor)
+
+    monkeypatch.setattr(sarif, "_placed_locations", counting)
+    write_reports(report, tmp_path / "out")
+    shown = [f.id for f in report.findings if f.status != "dropped"]
+    assert shown and sorted(calls) == sorted(shown)
+    calls.clear()
+    assert render_sarif(report) == (tmp_path / "out" / "audit.sarif").read_text(encoding="utf-8")
+    assert sorted(calls) == sorted(shown)  # a render of its own works them out again
+
+
 def test_load_report_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         load_report(tmp_path / "nope.json")
