@@ -217,7 +217,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     accounted = (phases["parse"] + phases["checks (5 research branches, wall)"]
                  + phases["challengers (wall, in parallel)"] + phases["synthesis"] + phases["render"])
     phases["graph, checkpoints, CLI (rest of run)"] = (t_end - t_setup) - accounted
-    phases["  of which opening the cluster (a snapshot's load, before the graph)"] = spans.total("cluster:open")
+    phases["  of which opening the cluster (a snapshot's load)"] = spans.total("cluster:open")
     phases["checkpoint writes (thread time, overlaps the above)"] = sum(
         spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread"))
     phases["garbage collector (inside the phases above)"] = sum(clock.seconds)
