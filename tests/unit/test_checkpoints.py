@@ -195,9 +195,9 @@ def test_a_model_a_task_writes_is_serialized_once_for_its_write_and_the_checkpoi
 def test_two_threads_asking_for_one_model_serialize_it_once_and_a_failure_is_not_remembered() -> None:
     """LangGraph writes a step's pending writes and its checkpoint from two threads at once: the second
     to ask waits for the first's bytes; a serialization that failed is done again by the other use."""
-    from pipeline.checkpoints import _Once
+    from pipeline.checkpoint_values import Once
 
-    once, model = _Once(), Report(title="t", rows=["r"])
+    once, model = Once(), Report(title="t", rows=["r"])
     started, release = threading.Event(), threading.Event()
     calls: list[str] = []
 
@@ -316,4 +316,78 @@ def test_a_model_is_checkpointed_without_its_computed_fields_and_read_back_whole
     assert found is not None
     sized = found.checkpoint["channel_values"]["sized"]
     assert type(sized) is Sized and sized == Sized(rows=["a", "b"]) and sized.size == 2
+    saver.conn.close()
+
+
+class Item(BaseModel):
+    rows: list[str]
+
+
+class Holder(BaseModel):
+    title: str
+    concerns: dict[str, Item]
+
+
+def _merge(left: dict[str, Item], right: dict[str, Item]) -> dict[str, Item]:
+    return {**left, **right}
+
+
+class ItemsState(TypedDict):
+    results: Annotated[dict[str, Item], _merge]
+    report: Holder | None
+    steps: Annotated[list[str], operator.add]
+
+
+def _items_graph(fail_at: str | None = None) -> Any:
+    def research(state: ItemsState) -> dict[str, Any]:
+        return {"results": {"a": Item(rows=[BIG]), "b": Item(rows=[BIG.replace("x", "b")])}, "steps": ["r"]}
+
+    def synth(state: ItemsState) -> dict[str, Any]:
+        return {"report": Holder(title="t", concerns=dict(state["results"])), "steps": ["s"]}
+
+    def after(state: ItemsState) -> dict[str, Any]:
+        if fail_at == "after":
+            raise Boom("after")
+        return {"steps": ["after"]}
+
+    graph = StateGraph(ItemsState)
+    for name, node in (("research", research), ("synth", synth), ("after", after)):
+        graph.add_node(name, node)
+    graph.add_edge(START, "research")
+    graph.add_edge("research", "synth")
+    graph.add_edge("synth", "after")
+    graph.add_edge("after", END)
+    return graph
+
+
+def test_models_a_write_the_channel_and_a_report_hold_are_stored_once(tmp_path: Path) -> None:
+    """The research results are a task's write, the results channel's value and the report's concerns:
+    each model is stored once, and read back as one object shared by the channel and the report."""
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    types = [*CHECKPOINT_TYPES, *((__name__, name) for name in ("Item", "Holder"))]
+    serde = JsonPlusSerializer(allowed_msgpack_modules=types)
+    conn = sqlite3.connect(path, check_same_thread=False)
+    with pytest.raises(Boom):
+        _items_graph("after").compile(checkpointer=LatestSaver(conn, serde=serde)).invoke(
+            {"results": {}, "report": None, "steps": []}, config
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert path.stat().st_size < 2.5 * len(BIG)  # two models once each; the old saver held 6 copies
+    assert _rows(path, "SELECT type FROM blobs WHERE channel IN ('results', 'report') ORDER BY channel") == [
+        ("items:msgpack",),
+        ("items:msgpack",),
+    ]
+    saver = LatestSaver(sqlite3.connect(path, check_same_thread=False), serde=serde)
+    found = saver.get_tuple(config)
+    assert found is not None
+    values = found.checkpoint["channel_values"]
+    assert values["report"] == Holder(title="t", concerns=values["results"])
+    assert values["report"].concerns["a"] is values["results"]["a"]  # one object on the way back
+    done = _items_graph().compile(checkpointer=saver).invoke(None, config)
+    assert done["steps"] == ["r", "s", "after"] and done["report"].concerns["b"].rows == [
+        BIG.replace("x", "b")
+    ]
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(3,)]  # the two models, the report's rest
     saver.conn.close()
