@@ -120,7 +120,8 @@ class LatestSaver(SqliteSaver):
 
     def _put_value(self, cur: Any, thread: str, namespace: str, digest: str, item: bytes | BaseModel) -> None:
         if isinstance(item, BaseModel):  # serialized earlier: still stored unless it was pruned since
-            if cur.execute("SELECT 1 FROM stored_values WHERE digest = ?", (digest,)).fetchone():
+            stored = "SELECT 1 FROM stored_values WHERE thread_id = ? AND checkpoint_ns = ? AND digest = ?"
+            if cur.execute(stored, (thread, namespace, digest)).fetchone():
                 return
             item = self._model_typed(item)[0][1] or b""
         cur.execute(

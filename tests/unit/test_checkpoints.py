@@ -391,3 +391,21 @@ def test_models_a_write_the_channel_and_a_report_hold_are_stored_once(tmp_path: 
     ]
     assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(3,)]  # the two models, the report's rest
     saver.conn.close()
+
+
+def test_a_model_serialized_before_is_stored_again_when_its_value_was_pruned(tmp_path: Path) -> None:
+    """A model's digest is remembered by identity; if nothing kept its stored value, the next row that
+    names it stores it again (serialized afresh), and it reads back."""
+    types = [*CHECKPOINT_TYPES, (__name__, "Item")]
+    saver = LatestSaver(
+        sqlite3.connect(tmp_path / "run.sqlite", check_same_thread=False),
+        serde=JsonPlusSerializer(allowed_msgpack_modules=types),
+    )
+    item = Item(rows=["r"])
+    saver._dumps({"a": item})  # remembered, never stored
+    typed, extras = saver._dumps({"a": item})
+    assert list(extras.values()) == [item]  # named by its digest only
+    with saver.cursor() as cur:
+        row = saver._store(cur, "t", "", (typed, extras))
+    assert saver.serde.loads_typed(row) == {"a": item}
+    saver.conn.close()
