@@ -3,7 +3,7 @@
 LangGraph's ``SqliteSaver`` writes the whole state into every checkpoint: the five concerns' results
 (every finding with every location, and its evidence) again at each of the 8 steps of a run, and the
 report twice. At 10k pods that was a run store of 478 MiB and, in the checkpoint writer's threads,
-more time than the checks themselves. Two changes, both under the saver's own interface:
+more time than the checks themselves. What the saver does instead, all under its own interface:
 
 * **A value once per version.** A channel's value is written to ``blobs`` when its version changes
   (LangGraph says which in ``new_versions``, as its Postgres saver uses it), and a checkpoint holds
