@@ -18,14 +18,14 @@ Only the thread and namespace of the new checkpoint are pruned, so a file shared
 store's old layout) loses nothing of another run.
 
 * **Large bytes stored once.** The same bytes written as a pending write and then as the channel's
-  value (the report: 23 MB at 10k pods, both at once until the older step's writes were pruned, which
+  value (the report: 21.9 MiB at 10k pods, both at once until the older step's writes were pruned, which
   set the file's size) go once into ``stored_values``, keyed by their sha256; the write and the blob
   hold the key (type ``ref:`` + the serializer's type). A value no kept write or blob names is deleted
   with the pruning; reading one back takes it from that table.
 
 * **Models stored once across steps.** The research results are a task's write, the ``results``
   channel's value (a dict of all five) and the report's ``concerns``: three serializations and copies
-  of the same ``ConcernResult`` objects (9.6 MB at 10k pods). A dict of models, and a model's fields
+  of the same ``ConcernResult`` objects (9.1 MiB at 10k pods). A dict of models, and a model's fields
   that are dicts of models, are written item by item into ``stored_values`` (each model serialized
   once by identity: ``Digests``), and the row (type ``items:``) holds their digests and, for a model,
   the digest of the rest of it.
@@ -38,8 +38,8 @@ store's old layout) loses nothing of another run.
 
 * **No computed fields.** A model is written as ``JsonPlusSerializer`` writes it (its module, name
   and ``model_dump``, rebuilt with ``cls(**fields)``), less its computed fields: they are derived, and
-  a model rebuilt from its fields works them out again (the findings' occurrence keys, 0.1 s and 2.7
-  MB of the 10k report; ``Finding`` dropped them on the way back in anyway).
+  a model rebuilt from its fields works them out again (the findings' occurrence keys, 0.1 s and 2.4
+  MiB of the 10k report; ``Finding`` dropped them on the way back in anyway).
 """
 
 from __future__ import annotations

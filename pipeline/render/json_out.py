@@ -22,8 +22,8 @@ def render_json(report: AuditReport) -> str:
 
 def json_bytes(report: AuditReport) -> bytes:
     """``render_json`` as the UTF-8 bytes written to disk, straight from pydantic's serializer: no text
-    decoded from them and encoded again (at 10k pods, a 32 MB document: 0.74 -> 0.39-0.54 s of CPU and
-    152 -> 60 MB at the peak, rendered and written)."""
+    decoded from them and encoded again (at 10k pods, a 30.4 MiB document: 0.74 -> 0.39-0.54 s of CPU and
+    152 -> 60 MiB at the peak, traced, rendered and written)."""
     return report.__pydantic_serializer__.to_json(report, indent=2) + b"\n"
 
 
