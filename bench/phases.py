@@ -169,6 +169,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
 
     import agents.offline.challenge_numbers as numbers
     import pipeline.cli as cli
+    import pipeline.cluster as cluster_module
     import pipeline.commands.run as run_command
     import pipeline.context as context
     import pipeline.nodes as nodes
@@ -182,6 +183,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     wrap(spans, nodes, "synthesize", "synthesize")
     wrap(spans, render, "write_outputs", "render")
     wrap(spans, context, "build_inventory", "parse:run")
+    wrap(spans, cluster_module, "open_cluster", "cluster:open")  # the run command's, before the graph
     wrap(spans, numbers, "run_all", "recount:independent-commands")
     try:  # the run's own saver (each value once, the last step kept), where the tree has one
         from pipeline.checkpoints import LatestSaver as saver_class
@@ -215,6 +217,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     accounted = (phases["parse"] + phases["checks (5 research branches, wall)"]
                  + phases["challengers (wall, in parallel)"] + phases["synthesis"] + phases["render"])
     phases["graph, checkpoints, CLI (rest of run)"] = (t_end - t_setup) - accounted
+    phases["  of which opening the cluster (a snapshot's load)"] = spans.total("cluster:open")
     phases["checkpoint writes (thread time, overlaps the above)"] = sum(
         spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread"))
     phases["garbage collector (inside the phases above)"] = sum(clock.seconds)

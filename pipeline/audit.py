@@ -138,6 +138,7 @@ def resume_audit(
         if settings.date is None:  # a run saved before the clock was part of its settings
             settings = settings.model_copy(update={"date": str(snapshot.values["date"])})
         ctx = _context(settings, progress, model, run_id, store=store)
+        ctx.research = dict(snapshot.values.get("results") or {})  # for challengers the checkpoint still owes
         if not snapshot.next:
             return AuditState.model_validate(snapshot.values)
         state = _invoke(None, run_id, ctx, saver)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from agents.context import ProgressFn
 from domain.concerns import Role
+from domain.findings import ConcernResult
 from pipeline.settings import RunSettings
 from tools.checks.reproduce import Where
 from tools.checks.spec import CheckContext
@@ -75,6 +76,9 @@ class RunContext:
     _jail: Jail | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+    research: dict[str, ConcernResult] | None = None
+    """The state's research results, which the challengers judge: handed over by ``challenge_round``,
+    or read from the checkpoint by a resume (a ``ChallengeTask`` does not carry them)."""
     freeze_heap: bool = False
     """Freeze the heap once a cluster's inventory is built (a graph run, which ``release_heap`` ends)."""
     _froze: bool = field(default=False, repr=False)

@@ -92,7 +92,7 @@ def fan_out_challenge(state: AuditState) -> list[Send]:
     return [
         Send(
             "challenge",
-            ChallengeTask(stance=stance, date=state.date, concerns=state.concerns, results=state.results),
+            ChallengeTask(stance=stance, date=state.date, concerns=state.concerns),
         )
         for stance in stances.STANCES
     ]
@@ -101,8 +101,9 @@ def fan_out_challenge(state: AuditState) -> list[Send]:
 def build_graph(retry: RetryPolicy = NODE_RETRY) -> StateGraph[AuditState, RunContext, Any, Any]:
     graph = StateGraph(AuditState, context_schema=RunContext)
     graph.add_node("inventory", nodes.inventory_node)
-    # A Send target takes its own input (a ResearchTask), not the graph state; LangGraph's overloads
-    # tie a node's input type to the state type, so this one line cannot be typed without the ignore.
+    # A Send target takes its own input (a ResearchTask, a ChallengeTask), not the graph state;
+    # LangGraph's overloads tie a node's input type to the state type, so these two lines cannot be
+    # typed without the ignore.
     graph.add_node(  # type: ignore[call-overload]
         "research",
         nodes.research_node,
@@ -111,9 +112,9 @@ def build_graph(retry: RetryPolicy = NODE_RETRY) -> StateGraph[AuditState, RunCo
         error_handler=nodes.research_failed,
     )
     graph.add_node("challenge_round", nodes.challenge_round)
-    graph.add_node(
+    graph.add_node(  # type: ignore[call-overload]
         "challenge",
-        nodes.challenge_node,  # type: ignore[arg-type]
+        nodes.challenge_node,
         input_schema=ChallengeTask,
         retry_policy=retry,
         error_handler=nodes.challenge_failed,

@@ -136,18 +136,20 @@ def research_failed(task: ResearchTask, error: NodeError, runtime: Runtime[RunCo
     return Command(update={"results": {task.concern: result}}, goto="challenge_round")
 
 
-def _to_challenge(task: ChallengeTask) -> list[RawFinding]:
+def _to_challenge(task: ChallengeTask, results: dict[str, ConcernResult]) -> list[RawFinding]:
     """Findings of the concerns researched in this run (a rerun challenges only its own concern)."""
     return [
         f
         for concern in task.concerns
-        if (result := task.results.get(concern)) is not None and result.status == "ok"
+        if (result := results.get(concern)) is not None and result.status == "ok"
         for f in result.findings
     ]
 
 
-def challenge_round(state: AuditState) -> dict[str, Any]:
-    """A barrier: every research branch has finished; the challengers start from here."""
+def challenge_round(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """A barrier: every research branch has finished; the challengers start from here, judging the
+    state's results, which they read from the run context (``ChallengeTask``)."""
+    runtime.context.research = dict(state.results)
     return {}
 
 
@@ -159,11 +161,14 @@ def challenge_node(task: ChallengeTask, runtime: Runtime[RunContext]) -> dict[st
 
 def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
     spec = STANCES[task.stance]
-    findings = _to_challenge(task)
+    if ctx.research is None:
+        raise RuntimeError("no research results to challenge: challenge_round or a resume hands them over")
+    results = ctx.research
+    findings = _to_challenge(task, results)
     outcome = ChallengeOutcome()
     if ctx.model is None or spec.beside_model is not None:
         ctx.progress("challenge", spec.name, spec.progress)
-        offline = spec.offline(findings, task.results, ctx)
+        offline = spec.offline(findings, results, ctx)
         if ctx.model is not None and spec.beside_model is not None:
             offline.verdicts = [
                 v.model_copy(update={"challenger": spec.beside_model}) for v in offline.verdicts
@@ -173,7 +178,7 @@ def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
         from agents.llm.challenger import challenge_llm
 
         ctx.progress("challenge", spec.name, f"challenging with {ctx.model.model}")
-        outcome.add(challenge_llm(spec, findings, task.results, ctx))
+        outcome.add(challenge_llm(spec, findings, results, ctx))
     ctx.progress("challenge", spec.name, f"{len(outcome.verdicts)} verdicts")
     return {
         "verdicts": outcome.verdicts,

@@ -44,14 +44,19 @@ class AuditState(BaseModel):
 
 
 class ChallengeTask(BaseModel):
-    """What one challenger receives through ``Send``: its stance and the research to challenge."""
+    """What one challenger receives through ``Send``: its stance and the concerns to challenge.
+
+    The research it judges is the state's ``results``, which the challenger reads from the run context
+    (``RunContext.research``: ``challenge_round`` hands it over, a resume reads it from the checkpoint),
+    not from here: a ``Send`` is checkpointed as a pending write and again in the step's checkpoint,
+    so results carried here were serialized and stored four more times (36.5 MiB at 10k pods, the run's
+    peak of memory while the checkpoint was written)."""
 
     model_config = ConfigDict(extra="forbid")
 
     stance: Stance
     date: str
     concerns: list[Concern] = Field(description="The concerns whose findings this round challenges.")
-    results: dict[str, ConcernResult]
 
 
 class ResearchTask(BaseModel):

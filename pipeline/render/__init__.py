@@ -24,7 +24,7 @@ from pipeline.render import json_out, markdown, sarif, transcript
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import render_markdown
 from pipeline.render.output import Renderer, RunOutputs
-from pipeline.render.sarif import render_sarif
+from pipeline.render.sarif import placing_once, render_sarif
 
 __all__ = [
     "RENDERERS",
@@ -56,7 +56,8 @@ def write_reports(report: AuditReport, out_dir: Path) -> list[Path]:
 def write_outputs(outputs: RunOutputs, out_dir: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
     """Render every registered output (or ``formats``), then write them all; returns the paths in order."""
     chosen = [RENDERERS[name] for name in (formats or tuple(RENDERERS))]
-    texts = {r.filename: r.render(outputs) for r in chosen}
+    with placing_once():  # audit.md and audit.sarif both need each finding's placed locations
+        texts = {r.filename: r.render(outputs) for r in chosen}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = [write_atomic(out_dir / name, text) for name, text in texts.items()]
@@ -66,8 +67,9 @@ def write_outputs(outputs: RunOutputs, out_dir: Path, formats: tuple[str, ...] |
     return written
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temp file in the same directory and a rename.
+def write_atomic(path: Path, text: str | bytes) -> Path:
+    """Write ``text`` (or UTF-8 bytes, as they are) to ``path`` through a temp file in the same
+    directory and a rename.
 
     The temp file is created with ``O_EXCL`` and mode 0666 (so the umask applies, as it would to a
     plain write) and removed if anything fails before the rename.
@@ -75,10 +77,16 @@ def write_atomic(path: Path, text: str) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

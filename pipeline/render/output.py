@@ -1,7 +1,8 @@
 """The renderer seam: what an output format is, and what it renders from.
 
 A ``Renderer`` has a name (``markdown``), the file it writes (``audit.md``) and a pure function from
-``RunOutputs`` to text. Register one in ``pipeline/render/__init__.py``'s ``RENDERERS``.
+``RunOutputs`` to text (or to its UTF-8 bytes, which are written as they are). Register one in
+``pipeline/render/__init__.py``'s ``RENDERERS``.
 """
 
 from __future__ import annotations
@@ -29,4 +30,4 @@ class RunOutputs:
 class Renderer:
     name: str
     filename: str
-    render: Callable[[RunOutputs], str]
+    render: Callable[[RunOutputs], str | bytes]

@@ -22,6 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +46,22 @@ LEFT_OUT_SHOWN = 100
 _URI_SAFE = "/!$&'()*+,;=:@"  # RFC 3986 path characters besides the unreserved ones
 
 Json = dict[str, Any]
+Placed = list[tuple[str, Location, str, int]]
+
+_PLACED: ContextVar[dict[tuple[int, str | None], tuple[Finding, Placed]] | None] = ContextVar(
+    "placed", default=None
+)
+
+
+@contextmanager
+def placing_once() -> Iterator[None]:
+    """Within, each finding's ``placed_locations`` are worked out once for every renderer: audit.md's
+    line of what audit.sarif leaves out, and audit.sarif itself (0.2-0.3 s each at 10k pods)."""
+    token = _PLACED.set({})
+    try:
+        yield
+    finally:
+        _PLACED.reset(token)
 
 
 def rule_id(finding: Finding) -> str:
@@ -88,13 +107,26 @@ def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = N
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def placed_locations(f: Finding, anchor: str | None) -> list[tuple[str, Location, str, int]]:
+def placed_locations(f: Finding, anchor: str | None) -> Placed:
     """(occurrence key, location, estate path, line) of each subject SARIF can point at: its code ref;
     for a missing thing the anchor file; a live object only through a code ref of the same subject.
 
     One pass over the locations, each ref's file read once, and no occurrence key worked out for a
     finding of live objects only: at 10k pods such a finding has thousands of locations, and this ran
-    three times per finding per render (docs/performance.md)."""
+    three times per finding per render (docs/performance.md); inside ``placing_once``, once for all
+    the renderers."""
+    memo = _PLACED.get()
+    if memo is None:
+        return _placed_locations(f, anchor)
+    found = memo.get((id(f), anchor))
+    if found is not None and found[0] is f:
+        return found[1]
+    placed = _placed_locations(f, anchor)
+    memo[(id(f), anchor)] = (f, placed)  # the finding kept: its id is not reused while the memo lives
+    return placed
+
+
+def _placed_locations(f: Finding, anchor: str | None) -> Placed:
     places = f.places
     files = [code_file(loc.ref) for loc in places]
     if all(file is None for file in files) and (

@@ -13,7 +13,7 @@ import pytest
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from pipeline.checkpoints import LatestSaver
 from pipeline.graph import CHECKPOINT_TYPES, checkpointer
@@ -195,9 +195,9 @@ def test_a_model_a_task_writes_is_serialized_once_for_its_write_and_the_checkpoi
 def test_two_threads_asking_for_one_model_serialize_it_once_and_a_failure_is_not_remembered() -> None:
     """LangGraph writes a step's pending writes and its checkpoint from two threads at once: the second
     to ask waits for the first's bytes; a serialization that failed is done again by the other use."""
-    from pipeline.checkpoints import _Once
+    from pipeline.checkpoint_values import Once
 
-    once, model = _Once(), Report(title="t", rows=["r"])
+    once, model = Once(), Report(title="t", rows=["r"])
     started, release = threading.Event(), threading.Event()
     calls: list[str] = []
 
@@ -226,3 +226,186 @@ def test_two_threads_asking_for_one_model_serialize_it_once_and_a_failure_is_not
     with pytest.raises(ValueError):
         once.dumps(other, broken)
     assert once.dumps(other, lambda v: ("msgpack", b"again")) == ("msgpack", b"again")
+
+
+def test_a_value_written_as_a_task_s_write_and_as_the_channel_s_value_is_stored_once(tmp_path: Path) -> None:
+    """The report is a pending write of its step and then the channel's value in the next checkpoint:
+    the same bytes, stored once by their digest (at 10k pods the two copies set the file's size)."""
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    test_types = [*CHECKPOINT_TYPES, (__name__, "Report")]
+    conn = sqlite3.connect(path, check_same_thread=False)
+    saver = LatestSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=test_types))
+    graph = _report_graph(fail_at="after").compile(checkpointer=saver)
+    with pytest.raises(Boom):
+        graph.invoke({"report": None, "steps": []}, config)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size < 1.5 * len(BIG)  # one copy, where the write and the value made two
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    assert _rows(path, "SELECT type FROM blobs WHERE channel = 'report'") == [("ref:msgpack",)]
+    conn.close()
+    saver = checkpointer(path)  # a new process: the value read back from its one copy, and resumed
+    saver.serde.inner = JsonPlusSerializer(allowed_msgpack_modules=test_types)  # type: ignore[attr-defined]
+    found = saver.get_tuple(config)
+    assert found is not None and found.checkpoint["channel_values"]["report"] == Report(title="t", rows=[BIG])
+    done = _report_graph().compile(checkpointer=saver).invoke(None, config)
+    assert done == {"report": Report(title="t", rows=[BIG]), "steps": ["make", "after"]}
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    saver.delete_thread("t")
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(0,)]
+    saver.conn.close()
+
+
+def test_a_stored_value_no_write_or_blob_names_is_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    saver = checkpointer(path)
+    graph = _graph().compile(checkpointer=saver)
+    graph.invoke({"big": BIG, "steps": []}, config)
+    graph.invoke({"big": BIG.replace("x", "y"), "steps": []}, config)  # the thread's next run: a new value
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(1,)]
+    assert saver.get_tuple(config).checkpoint["channel_values"]["big"] == BIG.replace("x", "y")  # type: ignore[union-attr]
+    saver.conn.close()
+
+
+SIZED_CALLS: list[int] = []
+
+
+class Sized(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[str]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def size(self) -> int:
+        SIZED_CALLS.append(1)
+        return len(self.rows)
+
+
+class SizedState(TypedDict):
+    sized: Sized | None
+    steps: Annotated[list[str], operator.add]
+
+
+def test_a_model_is_checkpointed_without_its_computed_fields_and_read_back_whole(tmp_path: Path) -> None:
+    """Computed fields are derived: the checkpoint does not work them out (the report's occurrence
+    keys, 0.1 s at 10k pods), and the model read back is the one written, validated."""
+
+    def make(state: SizedState) -> dict[str, Any]:
+        return {"sized": Sized(rows=["a", "b"]), "steps": ["make"]}
+
+    def after(state: SizedState) -> dict[str, Any]:
+        raise Boom("after")
+
+    graph = StateGraph(SizedState)
+    graph.add_node("make", make)
+    graph.add_node("after", after)
+    graph.add_edge(START, "make")
+    graph.add_edge("make", "after")
+    graph.add_edge("after", END)
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    serde = JsonPlusSerializer(allowed_msgpack_modules=[*CHECKPOINT_TYPES, (__name__, "Sized")])
+    saver = LatestSaver(sqlite3.connect(path, check_same_thread=False), serde=serde)
+    SIZED_CALLS.clear()
+    with pytest.raises(Boom):
+        graph.compile(checkpointer=saver).invoke({"sized": None, "steps": []}, config)
+    assert SIZED_CALLS == []
+    found = saver.get_tuple(config)
+    assert found is not None
+    sized = found.checkpoint["channel_values"]["sized"]
+    assert type(sized) is Sized and sized == Sized(rows=["a", "b"]) and sized.size == 2
+    saver.conn.close()
+
+
+class Item(BaseModel):
+    rows: list[str]
+
+
+class Holder(BaseModel):
+    title: str
+    concerns: dict[str, Item]
+
+
+def _merge(left: dict[str, Item], right: dict[str, Item]) -> dict[str, Item]:
+    return {**left, **right}
+
+
+class ItemsState(TypedDict):
+    results: Annotated[dict[str, Item], _merge]
+    report: Holder | None
+    steps: Annotated[list[str], operator.add]
+
+
+def _items_graph(fail_at: str | None = None) -> Any:
+    def research(state: ItemsState) -> dict[str, Any]:
+        return {"results": {"a": Item(rows=[BIG]), "b": Item(rows=[BIG.replace("x", "b")])}, "steps": ["r"]}
+
+    def synth(state: ItemsState) -> dict[str, Any]:
+        return {"report": Holder(title="t", concerns=dict(state["results"])), "steps": ["s"]}
+
+    def after(state: ItemsState) -> dict[str, Any]:
+        if fail_at == "after":
+            raise Boom("after")
+        return {"steps": ["after"]}
+
+    graph = StateGraph(ItemsState)
+    for name, node in (("research", research), ("synth", synth), ("after", after)):
+        graph.add_node(name, node)
+    graph.add_edge(START, "research")
+    graph.add_edge("research", "synth")
+    graph.add_edge("synth", "after")
+    graph.add_edge("after", END)
+    return graph
+
+
+def test_models_a_write_the_channel_and_a_report_hold_are_stored_once(tmp_path: Path) -> None:
+    """The research results are a task's write, the results channel's value and the report's concerns:
+    each model is stored once, and read back as one object shared by the channel and the report."""
+    path = tmp_path / "run.sqlite"
+    config = {"configurable": {"thread_id": "t"}}
+    types = [*CHECKPOINT_TYPES, *((__name__, name) for name in ("Item", "Holder"))]
+    serde = JsonPlusSerializer(allowed_msgpack_modules=types)
+    conn = sqlite3.connect(path, check_same_thread=False)
+    with pytest.raises(Boom):
+        _items_graph("after").compile(checkpointer=LatestSaver(conn, serde=serde)).invoke(
+            {"results": {}, "report": None, "steps": []}, config
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert path.stat().st_size < 2.5 * len(BIG)  # two models once each; the old saver held 6 copies
+    assert _rows(path, "SELECT type FROM blobs WHERE channel IN ('results', 'report') ORDER BY channel") == [
+        ("items:msgpack",),
+        ("items:msgpack",),
+    ]
+    saver = LatestSaver(sqlite3.connect(path, check_same_thread=False), serde=serde)
+    found = saver.get_tuple(config)
+    assert found is not None
+    values = found.checkpoint["channel_values"]
+    assert values["report"] == Holder(title="t", concerns=values["results"])
+    assert values["report"].concerns["a"] is values["results"]["a"]  # one object on the way back
+    done = _items_graph().compile(checkpointer=saver).invoke(None, config)
+    assert done["steps"] == ["r", "s", "after"] and done["report"].concerns["b"].rows == [
+        BIG.replace("x", "b")
+    ]
+    assert _rows(path, "SELECT COUNT(*) FROM stored_values") == [(3,)]  # the two models, the report's rest
+    saver.conn.close()
+
+
+def test_a_model_serialized_before_is_stored_again_when_its_value_was_pruned(tmp_path: Path) -> None:
+    """A model's digest is remembered by identity; if nothing kept its stored value, the next row that
+    names it stores it again (serialized afresh), and it reads back."""
+    types = [*CHECKPOINT_TYPES, (__name__, "Item")]
+    saver = LatestSaver(
+        sqlite3.connect(tmp_path / "run.sqlite", check_same_thread=False),
+        serde=JsonPlusSerializer(allowed_msgpack_modules=types),
+    )
+    item = Item(rows=["r"])
+    saver._dumps({"a": item})  # remembered, never stored
+    typed, extras = saver._dumps({"a": item})
+    assert list(extras.values()) == [item]  # named by its digest only
+    with saver.cursor() as cur:
+        row = saver._store(cur, "t", "", (typed, extras))
+    assert saver.serde.loads_typed(row) == {"a": item}
+    saver.conn.close()

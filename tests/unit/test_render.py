@@ -24,7 +24,7 @@ from domain.findings import Claim, ConcernResult, Finding, Location, NextMove, R
 from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from domain.results import ToolStatus
 from domain.unread import ParseIssue, UnreadResource
-from pipeline.render import write_reports
+from pipeline.render import RunOutputs, json_out, write_reports
 from pipeline.render.json_out import load_report, render_json
 from pipeline.render.markdown import environment, render_markdown
 from pipeline.render.sarif import render_sarif
@@ -872,6 +872,42 @@ def test_json_round_trip(report: AuditReport, tmp_path: Path) -> None:
     path = tmp_path / "audit.json"
     path.write_text(text, encoding="utf-8")
     assert load_report(path) == report
+
+
+def test_audit_json_is_written_as_pydantic_s_bytes_the_same_as_the_text(
+    report: AuditReport, tmp_path: Path
+) -> None:
+    """The JSON renderer hands its bytes to the writer (no text decoded and encoded again); they are
+    the text's, non-ASCII included."""
+    accented = report.model_copy(update={"gaps": [*report.gaps, "café – naïve ✓ 日本"]})
+    rendered = json_out.RENDERER.render(RunOutputs(report=accented))
+    assert isinstance(rendered, bytes)
+    assert rendered == render_json(accented).encode("utf-8")
+    (written,) = write_reports(accented, tmp_path / "out")[1:2]
+    assert written.name == "audit.json" and written.read_bytes() == rendered
+
+
+def test_the_reports_work_out_each_finding_s_placed_locations_once(
+    report: AuditReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit.md (its line of what audit.sarif leaves out) and audit.sarif share each finding's placed
+    locations within one write; outside it nothing is kept."""
+    from pipeline.render import sarif
+
+    calls: list[str] = []
+    real = sarif._placed_locations
+
+    def counting(f: Finding, anchor: str | None) -> Any:
+        calls.append(f.id)
+        return real(f, anchor)
+
+    monkeypatch.setattr(sarif, "_placed_locations", counting)
+    write_reports(report, tmp_path / "out")
+    shown = [f.id for f in report.findings if f.status != "dropped"]
+    assert shown and sorted(calls) == sorted(shown)
+    calls.clear()
+    assert render_sarif(report) == (tmp_path / "out" / "audit.sarif").read_text(encoding="utf-8")
+    assert sorted(calls) == sorted(shown)  # a render of its own works them out again
 
 
 def test_load_report_missing_file(tmp_path: Path) -> None:
