@@ -132,6 +132,7 @@ def challenge_numbers(
             if original.tool == "check" and own != value:
                 gaps.setdefault((original.id, key_of(claim)), _disagrees(original, again, claim, own, value))
         verdicts.append(_verdict(finding, tally, index))
+    recounter.end_round()
     return verdicts, recounter.ledger.items(), list(gaps.values())
 
 

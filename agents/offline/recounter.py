@@ -86,6 +86,13 @@ class Recounter:
             self.ledger = Ledger(self.ctx.output_cap)
             self._check_ctx = None
 
+    def end_round(self) -> None:
+        """The round's answers are read: let its listings go (at 10k pods, 61 MB of the cluster's JSON
+        held through synthesis and rendering otherwise) and its batch child with them."""
+        with self._lock:
+            self.listings = Listings()
+            self._scripts = None
+
     def scripts(self) -> Scripts:
         """The child running this run's python commands, fed by ``early`` and ``ahead``."""
         with self._lock:
