@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 from tools.checks.reproduce import SCRIPTS
@@ -18,3 +19,19 @@ def script_module(name: str) -> ModuleType:
         return importlib.import_module(name)
     finally:
         sys.path.remove(str(SCRIPTS))
+
+
+def calls(run: Callable[[], object]) -> int:
+    """The Python and C function calls ``run`` makes (``sys.setprofile``): the work, without a clock."""
+    count = 0
+
+    def counted(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(counted)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return count

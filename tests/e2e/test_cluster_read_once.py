@@ -51,13 +51,7 @@ def test_the_cluster_is_loaded_once_and_the_code_parsed_once(
 
     monkeypatch.setattr(numbers, "not_deployed", counting_scope)
     monkeypatch.setattr(registry, "spec_from_function", counting_spec)
-    settings = RunSettings(
-        estate=HOMELAB,
-        estate_label="examples/homelab",
-        cluster="examples/homelab/cluster",
-        date="2026-11-20",
-        workdir=REPO,
-    )
+    settings = _settings()
     state = run_audit(settings, run_id="read-once")
     assert state.report is not None
     assert len(loaded) == 1  # research and the recount share one reading of the cluster
@@ -92,13 +86,7 @@ def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
 
     monkeypatch.setattr(reproduce_batch.Scripts, "submit", submit)
     monkeypatch.setattr(reproduce_batch._Child, "__init__", child)
-    settings = RunSettings(
-        estate=HOMELAB,
-        estate_label="examples/homelab",
-        cluster="examples/homelab/cluster",
-        date="2026-11-20",
-        workdir=REPO,
-    )
+    settings = _settings()
     state = run_audit(settings, run_id="early")
     assert len(children) == 1
     new = [job for _, jobs in sent for job in jobs]
@@ -107,3 +95,14 @@ def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
     assert sum(len(jobs) for _, jobs in sent[:5]) > len(sent[5][1])  # most started before the challenge
     recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
     assert recounts and all(e.error is None for e in recounts)
+
+
+def _settings() -> RunSettings:
+    """The home-lab with its snapshot, as the demo runs it."""
+    return RunSettings(
+        estate=HOMELAB,
+        estate_label="examples/homelab",
+        cluster="examples/homelab/cluster",
+        date="2026-11-20",
+        workdir=REPO,
+    )

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import json
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -37,7 +36,7 @@ import pytest
 from estates import HOMELAB
 
 from bench.cluster_snapshot import generate
-from tests.reader_scripts import script_module
+from tests.reader_scripts import calls, script_module
 from tools.checks.reproduce import ReproSpec, every_option, merge_filter, snapshot_file
 from tools.checks.runner import check_result
 from tools.checks.spec import CheckContext, load_catalog
@@ -211,18 +210,7 @@ def _joined_count() -> ModuleType:
 
 def _calls(run: Run) -> int:
     """The Python and C function calls ``run`` makes (``sys.setprofile``): the work, without a clock."""
-    calls = 0
-
-    def count(frame: object, event: str, arg: object) -> None:
-        nonlocal calls
-        calls += event in ("call", "c_call")
-
-    sys.setprofile(count)
-    try:
-        run()
-    finally:
-        sys.setprofile(None)
-    return calls
+    return calls(run)
 
 
 def test_no_recount_script_does_more_than_linear_work(larger: dict[int, Path]) -> None:
