@@ -4,14 +4,14 @@ printed: how the numbers challenger runs one recount's commands (infra-audit's s
 by itself, and prints the same (``tests/unit/test_reproduce_batch.py`` holds the two to that).
 
 Why: each command alone starts a Python and reads the whole estate again (1,600 files: 0.7-1.2 s each,
-about 30 of them per audit). Here the scripts' own memos (``k8s_objects``: the objects of an estate,
-the tokens of an HCL text) are shared, so the estate is read once.
+about 30 of them per audit). Here the scripts' own memos (``k8s_objects``: the walk, each YAML and HCL
+text, the objects of an estate; ``Types``: each cluster type's JSON) are shared, so each is read once.
 
 Each job runs as ``python3 SCRIPT ARGS`` (or ``python3 -c CODE ARGS``) would: ``__main__``, its
 ``sys.argv``, its standard input (a cluster listing, joined as the audit joins it for one command), its
 environment, its exit code (``sys.exit``, an exception: 1 and the exception's last traceback line), and
 a time limit of its own. What a job, and a program it starts, writes to descriptors 1 and 2 goes to two
-unnamed files of its own (as a child's pipes); nothing of it reaches this output but the job's result.
+files of its own in memory (as a child's pipes); nothing of it reaches this output but the job's result.
 
 Input (standard input), one message per line of JSON, read as they come (the audit sends each command
 as soon as it knows it, while its own checks still run): ``{"timeout": S}`` first; ``{"listing": NAME,
@@ -90,7 +90,7 @@ def run(
     os.environ.update(env)
     # descriptors 1 and 2 are the job's own files, as a child's pipes: what a program it starts
     # writes there is its output too, in the order the two write it
-    captured = [tempfile.TemporaryFile(), tempfile.TemporaryFile()]  # noqa: SIM115 (closed in _read)
+    captured = [_capture(), _capture()]
     for fd, file in zip((1, 2), captured, strict=True):
         os.dup2(file.fileno(), fd)
     sys.stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115
@@ -129,6 +129,15 @@ def run(
         return {"rc": None}
     last = next((line for line in reversed(err.splitlines()) if line.strip()), "")
     return {"rc": rc, "out": out, "err": last if rc else ""}
+
+
+def _capture() -> Any:
+    """A file for a job's descriptor 1 or 2 (closed in ``_read``): in memory where Linux has
+    ``memfd_create``, so what a failing job writes (a traceback may quote the estate) never touches a
+    disk; else an unnamed temporary file."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("batch-job"), "w+b")
+    return tempfile.TemporaryFile()
 
 
 def _read(file: Any) -> str:
