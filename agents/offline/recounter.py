@@ -87,7 +87,7 @@ class Recounter:
             self._check_ctx = None
 
     def end_round(self) -> None:
-        """The round's answers are read: let its listings go (at 10k pods, 61 MB of the cluster's JSON
+        """The round's answers are read: let its listings go (at 10k pods, 58 MiB of the cluster's JSON
         held through synthesis and rendering otherwise) and its batch child with them."""
         with self._lock:
             self.listings = Listings()
