@@ -4,9 +4,10 @@ models by identity, and the serializer that reads a stored value back.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langgraph.checkpoint.serde.base import SerializerProtocol
@@ -74,7 +75,17 @@ class Stored:
     def __init__(self, inner: SerializerProtocol, stored: Callable[[str], bytes]) -> None:
         self.inner = inner
         self._stored = stored
-        self._items: dict[str, Any] = {}
+        self._read = threading.local()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read of a checkpoint: a model stored once is read once in it (the results and the
+        report's concerns share it), and not kept after it (a later read gets its own objects)."""
+        self._read.items = {}
+        try:
+            yield
+        finally:
+            self._read.items = None
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         return self.inner.dumps_typed(obj)
@@ -96,10 +107,13 @@ class Stored:
         return self.inner.loads_typed(data)
 
     def _item(self, digest: str) -> Any:
-        """A stored model, read once per digest (the results and the report's concerns share them)."""
-        if digest not in self._items:
-            self._items[digest] = self.inner.loads_typed(("msgpack", self._stored(digest)))
-        return self._items[digest]
+        """A stored model, read once per digest within a read (``reading``)."""
+        items: dict[str, Any] | None = getattr(self._read, "items", None)
+        if items is None:
+            return self.inner.loads_typed(("msgpack", self._stored(digest)))
+        if digest not in items:
+            items[digest] = self.inner.loads_typed(("msgpack", self._stored(digest)))
+        return items[digest]
 
 
 class Once:

@@ -44,6 +44,7 @@ store's old layout) loses nothing of another run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import threading
@@ -313,8 +314,12 @@ class LatestSaver(SqliteSaver):
         return found._replace(checkpoint={**checkpoint, "channel_values": values})
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        found = super().get_tuple(config)
-        return self._filled(found) if found is not None else None
+        with self._reading():
+            found = super().get_tuple(config)
+            return self._filled(found) if found is not None else None
+
+    def _reading(self) -> contextlib.AbstractContextManager[None]:
+        return self.serde.reading() if isinstance(self.serde, Stored) else contextlib.nullcontext()
 
     def list(
         self,
@@ -325,7 +330,9 @@ class LatestSaver(SqliteSaver):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         for found in list(super().list(config, filter=filter, before=before, limit=limit)):
-            yield self._filled(found)
+            with self._reading():
+                filled = self._filled(found)
+            yield filled
 
     def delete_thread(self, thread_id: str) -> None:
         super().delete_thread(thread_id)

@@ -385,6 +385,10 @@ def test_models_a_write_the_channel_and_a_report_hold_are_stored_once(tmp_path: 
     values = found.checkpoint["channel_values"]
     assert values["report"] == Holder(title="t", concerns=values["results"])
     assert values["report"].concerns["a"] is values["results"]["a"]  # one object on the way back
+    again = saver.get_tuple(config)  # another read: objects of its own, not the first read's
+    assert (
+        again is not None and again.checkpoint["channel_values"]["results"]["a"] is not values["results"]["a"]
+    )
     done = _items_graph().compile(checkpointer=saver).invoke(None, config)
     assert done["steps"] == ["r", "s", "after"] and done["report"].concerns["b"].rows == [
         BIG.replace("x", "b")
