@@ -23,11 +23,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.challenge import ChallengeOutcome
+from agents.offline.recounter import claimed
 from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from agents.stances import STANCES
 from domain.errors import ModelError
-from domain.evidence import Evidence
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
@@ -66,8 +66,14 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    with runtime.context.agent_slot():
-        return _research(task, runtime.context)
+    ctx = runtime.context
+    with ctx.agent_slot():
+        update = _research(task, ctx)
+    # the numbers challenger's commands for these checks start now, beside the other branches (after
+    # the slot: planning them reads the cluster's types and the inventory's records once per run)
+    result: ConcernResult = update["results"][task.concern]
+    ctx.recounter().early(claimed(result.findings, {ev.id: ev for ev in result.evidence}))
+    return update
 
 
 def _research(task: ResearchTask, ctx: RunContext) -> dict[str, Any]:
@@ -80,16 +86,7 @@ def _research(task: ResearchTask, ctx: RunContext) -> dict[str, Any]:
         ctx.progress("research", task.concern, "running checks")
         result = research_offline(task.concern, ctx.check_context())
     ctx.progress("research", task.concern, f"{len(result.findings)} findings")
-    # the numbers challenger's commands for these checks start now, beside the other branches
-    ctx.recounter().early(_claimed(result))
     return {"results": {task.concern: result}}
-
-
-def _claimed(result: ConcernResult) -> list[Evidence]:
-    """The evidence a finding's numbers cite, first piece of each claim (as the recount reads them)."""
-    by_id = {ev.id: ev for ev in result.evidence}
-    cited = (c.evidence[0] for f in result.findings for c in f.claims if c.value is not None and c.evidence)
-    return [by_id[eid] for eid in dict.fromkeys(cited) if eid in by_id]
 
 
 def _stop_on_replay_miss(exc: BaseException) -> None:

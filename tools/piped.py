@@ -9,7 +9,6 @@ hold what a live cluster served, which must not land on disk.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -21,15 +20,14 @@ def run_piped(
     pieces: Sequence[bytes],
     timeout: float,
     env: dict[str, str] | None = None,
-    cwd: str | os.PathLike[str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``argv`` with ``pieces`` as its standard input; its output as ``subprocess.run`` gives it.
-    ``env``: the child's whole environment (None: this process's); ``cwd``: where it runs.
+    ``env``: the child's whole environment (None: this process's).
 
     Raises ``subprocess.TimeoutExpired`` (the child killed) as ``subprocess.run`` does. A child that
     stops reading (it failed) is not an error here: its exit code and standard error say why."""
     with subprocess.Popen(  # an argv list, no shell
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         read: dict[str, bytes] = {}

@@ -23,7 +23,9 @@ from agents.offline.recounter import (
     AGENT,
     INDEPENDENT,
     LISTED,
+    Recounter,
     _n,
+    claimed,
     cluster_facts,
     live_refs,
     recount_id,
@@ -92,18 +94,20 @@ def challenge_numbers(
     index = {ev.id: ev for r in results.values() for ev in r.evidence}
     recounter = ctx.recounter()
     recounter.start_round()
-    recounter.ahead(
-        [
-            index[claim.evidence[0]]
-            for finding in findings
-            for claim in finding.claims
-            if claim.value is not None and claim.evidence[0] in index
-        ]
-    )
+    try:
+        return _challenge(findings, index, recounter)
+    finally:
+        recounter.end_round()
+
+
+def _challenge(
+    findings: list[RawFinding], index: Mapping[str, Evidence], recounter: Recounter
+) -> tuple[list[Verdict], list[Evidence], list[str]]:
+    recounter.ahead(claimed(findings, index))
     verdicts: list[Verdict] = []
     gaps: dict[tuple[str, str], str] = {}
     for finding in findings:
-        ctx.progress("challenge", STANCE, finding.id, detail=True)
+        recounter.ctx.progress("challenge", STANCE, finding.id, detail=True)
         tally = _Tally()
         for claim in finding.claims:
             if claim.value is None:
@@ -132,7 +136,6 @@ def challenge_numbers(
             if original.tool == "check" and own != value:
                 gaps.setdefault((original.id, key_of(claim)), _disagrees(original, again, claim, own, value))
         verdicts.append(_verdict(finding, tally, index))
-    recounter.end_round()
     return verdicts, recounter.ledger.items(), list(gaps.values())
 
 

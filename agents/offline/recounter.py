@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agents.offline.render_facts import (
@@ -19,6 +20,7 @@ from agents.offline.render_facts import (
 )
 from domain.concerns import agent_label
 from domain.evidence import Evidence
+from domain.findings import RawFinding
 from domain.results import ToolResult, ToolStatus
 from tools.checks.reproduce import (
     HELM_ELSEWHERE,
@@ -58,6 +60,13 @@ def recount_id(eid: str) -> str:
     return f"{eid}.r"
 
 
+def claimed(findings: Iterable[RawFinding], index: Mapping[str, Evidence]) -> list[Evidence]:
+    """The evidence each numeric claim cites first, once each, in the findings' order: what the recount
+    reruns (a claim without a value, or citing evidence not in ``index``, has nothing to rerun)."""
+    cited = (c.evidence[0] for f in findings for c in f.claims if c.value is not None and c.evidence)
+    return [index[eid] for eid in dict.fromkeys(cited) if eid in index]
+
+
 class _Plan(NamedTuple):
     specs: dict[str, ReproSpec]
     """The command of each key (``count``, a measure) that is exact here."""
@@ -90,6 +99,8 @@ class Recounter:
         """The round's answers are read: let its listings go (at 10k pods, 58 MiB of the cluster's JSON
         held through synthesis and rendering otherwise) and its batch child with them."""
         with self._lock:
+            if self._scripts is not None:
+                self._scripts.close()  # a child fed early whose answers no claim read
             self.listings = Listings()
             self._scripts = None
 

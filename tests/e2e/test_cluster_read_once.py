@@ -68,7 +68,7 @@ def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
 ) -> None:
     """Each research branch sends its findings' python commands to the run's one batch child as it
     ends; the challenger sends only what no branch did, and every job runs once, in one child."""
-    from tools.checks import reproduce_batch
+    from tools.checks import reproduce_batch, reproduce_run
 
     sent: list[tuple[str, list[Any]]] = []  # (thread, the jobs it sent first)
     children: list[Any] = []
@@ -81,14 +81,24 @@ def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
         sent.append((threading.current_thread().name, [j for j in jobs if j in after - before]))
 
     def child(self: Any, jail: Any) -> None:
-        children.append(jail)
+        children.append(self)
         real_child(self, jail)
+
+    alone: list[str] = []
+    real_alone = reproduce_run._child
+
+    def child_alone(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        alone.append(argv[1])
+        return real_alone(argv, *args, **kwargs)
 
     monkeypatch.setattr(reproduce_batch.Scripts, "submit", submit)
     monkeypatch.setattr(reproduce_batch._Child, "__init__", child)
+    monkeypatch.setattr(reproduce_run, "_child", child_alone)
     settings = _settings()
     state = run_audit(settings, run_id="early")
     assert len(children) == 1
+    assert [c for c in children if c.proc.poll() is None] == []  # ended with the round
+    assert [a for a in alone if a.endswith(".py")] == []  # no script ran again alone: the batch's answers
     new = [job for _, jobs in sent for job in jobs]
     assert len(new) == len(set(new)) > 10  # each command sent once
     assert len(sent) == 6  # five research branches, then the challenger

@@ -257,3 +257,36 @@ def test_a_listing_that_fails_ends_the_batch_and_keeps_what_it_answered(
     reproduce_batch.prefetch([printed, joined], jail, Where(), backend, listings, batch)
     assert batch._child is None  # ended, not left waiting for input until the run ends
     assert [o.text for o in listings.outputs.values()] == ["5"]
+
+
+def test_a_one_liner_imports_nothing_of_the_scripts_a_job_before_it_imported(tmp_path: Path) -> None:
+    """Alone, ``python3 -P -c`` cannot import the reader's modules; in the batch, after a script that
+    imported them, it cannot either (and the script after it finds them again)."""
+    (tmp_path / "app.yaml").write_text("kind: ConfigMap\nmetadata: {name: a}\n", encoding="utf-8")
+    jail, root = Jail(tmp_path), str(tmp_path)
+    reader = Job((sys.executable, str(reproduce_batch.SCRIPTS / "k8s_objects.py"), root))
+    one_liner = Job((sys.executable, "-P", "-c", "import k8s_objects; print(1)", root))
+    jobs = [reader, one_liner, reader]
+    ahead = _ahead(jobs, jail, None, Listings())
+    alone = {job: _child(list(job.argv), jail, None, None) for job in jobs}
+    assert ahead == alone
+    assert ahead[one_liner].error == "the command exited 1 (ModuleNotFoundError)"
+    assert ahead[reader].text == "ConfigMap -/a"
+
+
+def test_closing_ends_a_child_whose_answers_no_one_reads(
+    scripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children: list[Any] = []
+    real = reproduce_batch._Child.__init__
+
+    def child(self: Any, jail: Jail) -> None:
+        children.append(self)
+        real(self, jail)
+
+    monkeypatch.setattr(reproduce_batch._Child, "__init__", child)
+    batch = reproduce_batch.Scripts(Jail(scripts), None, Listings())
+    batch.submit([_job(scripts, "slow.py")])  # sent early; its claim is then dropped
+    batch.close()
+    assert len(children) == 1 and children[0].proc.poll() is not None  # not running until the run ends
+    assert batch.collect() == {}

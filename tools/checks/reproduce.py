@@ -99,13 +99,13 @@ arguments, same checks, but for ``TWIN_CHECKS``)."""
 TWIN_CHECKS = {"rendered_joined_count.py": frozenset({"SEC-NO-NETPOL", "SCA-NO-QUOTA"})}
 """A twin that counts only some of its script's checks: the others stay listed on a rendered estate."""
 KUSTOMIZED = "kustomized_files"
+"""The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
+a command over the files as written sees them without it, so it is not exact either."""
 GITOPS_NAMESPACED = "gitops_namespaced_files"
 """The code counts' key for files a Flux Kustomization's ``targetNamespace`` (any object) or an Argo CD
 Application's destination (Helm releases and what they render) puts in a namespace the files do not
 say: a script over the files as written is not exact then; a rendering twin (``helm_releases.py``
 places them) or the Namespace reader (``builds_kustomize``) is."""
-"""The code counts' key for files whose objects a kustomization puts in a namespace (``kustomize_scope``):
-a command over the files as written sees them without it, so it is not exact either."""
 
 
 class ReproSpec(BaseModel):

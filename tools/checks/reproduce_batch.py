@@ -152,6 +152,13 @@ class Scripts:
                 self._child.jobs.append(job)
                 self._child.known.add(job)
 
+    def close(self) -> None:
+        """End the child without reading its answers (a round whose claims read none of them)."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.finish(0)
+
     def collect(self) -> dict[Job, _Output]:
         """What each job sent so far printed (the child then ends; a later ``submit`` starts another)."""
         with self._lock:

@@ -83,8 +83,12 @@ def run(
 ) -> dict[str, Any]:
     while argv[0] == "-P":  # nothing is imported from the working directory here anyway
         argv = argv[1:]
-    saved = (sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ))
+    saved = (sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ), list(sys.path))
     sys.argv = argv if argv[0] != "-c" else ["-c", *argv[2:]]
+    # the import path as for the command alone: a script's own directory first; ``python3 -P -c``
+    # nothing, so a one-liner cannot import these scripts (nor find those imported before it)
+    hidden = {} if argv[0] != "-c" else _scripts_modules()
+    sys.path[0:1] = [os.path.dirname(os.path.abspath(argv[0]))] if argv[0] != "-c" else []
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape")
     sys.stdin.parsed = parsed  # type: ignore[attr-defined]  # joined_count.read_live takes it as its JSON
     os.environ.update(env)
@@ -124,11 +128,25 @@ def run(
         sys.argv, sys.stdin, sys.stdout, sys.stderr = saved[:4]
         os.environ.clear()
         os.environ.update(saved[4])
+        sys.path[:] = saved[5]
+        sys.modules.update(hidden)
     out, err = (_read(file) for file in captured)
     if rc is None:
         return {"rc": None}
     last = next((line for line in reversed(err.splitlines()) if line.strip()), "")
     return {"rc": rc, "out": out, "err": last if rc else ""}
+
+
+def _scripts_modules() -> dict[str, Any]:
+    """The modules of this directory imported so far, taken out of ``sys.modules`` (put back after)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    names = [
+        name
+        for name, module in sys.modules.items()
+        if os.path.dirname(os.path.abspath(getattr(module, "__file__", None) or "/")) == here
+        and name != "__main__"
+    ]
+    return {name: sys.modules.pop(name) for name in names}
 
 
 def _capture() -> Any:

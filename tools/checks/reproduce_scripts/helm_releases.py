@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from k8s_objects import d, meta, seq, walk
+from k8s_objects import SAFE, d, load_all, meta, seq, walk
 
 Obj = dict[str, Any]
 CLUSTER_SCOPED = {
@@ -54,8 +54,6 @@ CLUSTER_SCOPED = {
     "ClusterPolicy", "IngressClass", "RuntimeClass", "APIService", "ClusterIssuer",
 }  # fmt: skip
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
-SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""PyYAML's safe loader, libyaml's when PyYAML was built with it (the same documents, faster)."""
 GO_TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 
 
@@ -78,7 +76,8 @@ class Release:
 
 def load(path: Path, text: str | None = None) -> list[Obj]:
     try:
-        docs = yaml.load_all(text if text is not None else path.read_text(encoding="utf-8"), Loader=SAFE)
+        # k8s_objects' reading: each text read once per interpreter (batch.py), a copy per call
+        docs = load_all(text if text is not None else path.read_text(encoding="utf-8"))
         return [doc for doc in docs if isinstance(doc, dict)]
     except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
         print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
