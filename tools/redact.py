@@ -46,7 +46,7 @@ from tools.redact_hcl import hcl_gate, redact_hcl
 from tools.redact_kube import KUBE_GATE, redact_kube
 from tools.redact_rules import BLOCK_HINTS, KEY_HINTS, RULES, UNKEYED_RULES, redact_assignments
 from tools.redact_state import STATE_GATE, redact_state
-from tools.redact_tokens import redact_tokens
+from tools.redact_tokens import any_of, redact_tokens
 from tools.redact_values import (
     LAST_APPLIED,
     Span,
@@ -178,8 +178,7 @@ def _redact_short(text: str) -> str:
 
 def _needles(rules: list[tuple[tuple[str, ...], Any, Any]]) -> re.Pattern[str]:
     """A search for any needle of ``rules``: none in the text, and no rule applies."""
-    words = sorted({n for needles, _, _ in rules for n in needles}, key=lambda w: (-len(w), w))
-    return re.compile("|".join(re.escape(w) for w in words))
+    return any_of([n for needles, _, _ in rules for n in needles])
 
 
 _KEYED_NEEDLES = _needles(RULES)

@@ -204,12 +204,13 @@ def _match_spans(m: re.Match[str], text: str, valid: Validator | None) -> list[S
     return out
 
 
-def _any_of(words: list[str]) -> re.Pattern[str]:
+def any_of(words: list[str]) -> re.Pattern[str]:
+    """A search for any of ``words``, the longest first (one pass over a text for many literals)."""
     return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w))))
 
 
-_ANY_LITERAL = _any_of([w for p in _PLUGINS for w in p.literals])
-_ANY_LOWER = _any_of([w for p in _PLUGINS for w in p.lower])
+_ANY_LITERAL = any_of([w for p in _PLUGINS for w in p.literals])
+_ANY_LOWER = any_of([w for p in _PLUGINS for w in p.lower])
 
 
 @functools.cache

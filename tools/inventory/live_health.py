@@ -25,6 +25,7 @@ from tools.inventory.live_health_models import (
     ScaledToZero,
     ServiceState,
 )
+from tools.inventory.live_runtime import object_meta
 from tools.inventory.models import LiveRef
 from tools.kube.backend import KubeObject
 from tools.kube.selectors import lookup
@@ -39,17 +40,12 @@ _QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"")
 Ref = Callable[[KubeObject], LiveRef]
 
 
-def _meta(obj: KubeObject) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
 def _ns(obj: KubeObject) -> str:
-    return str(_meta(obj).get("namespace") or "")
+    return str(object_meta(obj).get("namespace") or "")
 
 
 def _name(obj: KubeObject) -> str:
-    return str(_meta(obj).get("name") or "")
+    return str(object_meta(obj).get("name") or "")
 
 
 def _int(value: Any) -> int | None:
@@ -73,7 +69,7 @@ def ready_endpoints(slices: list[KubeObject]) -> dict[tuple[str, str], int]:
     """Ready endpoint addresses per (namespace, service name)."""
     out: dict[tuple[str, str], int] = {}
     for eps in slices:
-        service = (_meta(eps).get("labels") or {}).get("kubernetes.io/service-name")
+        service = (object_meta(eps).get("labels") or {}).get("kubernetes.io/service-name")
         if not service:
             continue
         key = (_ns(eps), str(service))
@@ -102,7 +98,7 @@ def running_labels(pods: list[KubeObject], into: Running) -> None:
     for pod in pods:
         if lookup(pod, "status.phase") in DONE_PHASES:
             continue
-        into.setdefault(_ns(pod), []).append(_meta(pod).get("labels") or {})
+        into.setdefault(_ns(pod), []).append(object_meta(pod).get("labels") or {})
 
 
 def services(
@@ -331,7 +327,7 @@ def policies(by_kind: dict[str, list[KubeObject]], ref: Ref) -> list[PolicyState
                 PolicyState(
                     kind=kind,
                     name=_name(policy),
-                    namespace=_meta(policy).get("namespace"),
+                    namespace=object_meta(policy).get("namespace"),
                     ready=ready,
                     reason=(cond or {}).get("reason"),
                     message=(cond or {}).get("message"),
@@ -349,7 +345,7 @@ def apps(by_kind: dict[str, list[KubeObject]], ref: Ref) -> list[AppState]:
             AppState(
                 kind="Application",
                 name=_name(app),
-                namespace=_meta(app).get("namespace"),
+                namespace=object_meta(app).get("namespace"),
                 sync=lookup(app, "status.sync.status"),
                 health=lookup(app, "status.health.status"),
                 message=lookup(app, "status.health.message"),
@@ -366,7 +362,7 @@ def apps(by_kind: dict[str, list[KubeObject]], ref: Ref) -> list[AppState]:
                 AppState(
                     kind=kind,
                     name=_name(obj),
-                    namespace=_meta(obj).get("namespace"),
+                    namespace=object_meta(obj).get("namespace"),
                     sync="Suspended" if lookup(obj, "spec.suspend") else None,
                     health=None if ready is None else ("Ready" if ready else "NotReady"),
                     message=(cond or {}).get("message"),
@@ -383,7 +379,7 @@ def scaled_to_zero(by_kind: dict[str, list[KubeObject]], ref: Ref) -> list[Scale
         for obj in by_kind.get(kind, []):
             if lookup(obj, "spec.replicas") != 0:
                 continue
-            annotations = _meta(obj).get("annotations") or {}
+            annotations = object_meta(obj).get("annotations") or {}
             reason = next(
                 (str(k) for k in sorted(annotations) if str(k).startswith(ON_PURPOSE_PREFIXES)), None
             )
@@ -419,7 +415,7 @@ def binding_modes(classes: list[KubeObject]) -> BindingModes:
         (
             _name(c)
             for c in classes
-            if (_meta(c).get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class")
+            if (object_meta(c).get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class")
             == "true"
         ),
         None,
