@@ -258,8 +258,7 @@ class Recounter:
             return
         where = plans[0].where  # one run: the same for every check
         specs = [spec for plan in plans for spec in plan.specs.values()]
-        jail = self.check_context().toolbox.jail
-        prefetch(specs, jail, where, self.ctx.backend, self.listings, self.scripts())
+        prefetch(specs, where, self.scripts())
 
     def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""

@@ -171,7 +171,7 @@ def test_every_catalog_command_prints_the_same_ahead_as_alone(
     specs = [s for s in _commands() if backend is not None or not s.resources]
     alone = [run_spec(spec, jail, where, backend, Listings()) for spec in specs]
     listings = Listings()
-    reproduce_batch.prefetch(specs, jail, where, backend, listings)
+    reproduce_batch.prefetch(specs, where, reproduce_batch.Scripts(jail, backend, listings))
     assert len(listings.outputs) >= sum(1 for s in specs if s.jq is None)
 
     def no_child(*args: Any, **kwargs: Any) -> Any:
@@ -208,7 +208,7 @@ def test_a_module_at_the_estate_root_is_not_imported_in_place_of_a_library(tmp_p
     jail, where = Jail(tmp_path), Where(estate=str(tmp_path))
     alone = run_spec(spec, jail, where, None, Listings())
     listings = Listings()
-    reproduce_batch.prefetch([spec], jail, where, None, listings)
+    reproduce_batch.prefetch([spec], where, reproduce_batch.Scripts(jail, None, listings))
     assert alone.value == 1.0 and alone.error is None
     assert run_spec(spec, jail, where, None, listings) == alone and len(listings.outputs) == 1
 
@@ -254,7 +254,7 @@ def test_a_listing_that_fails_ends_the_batch_and_keeps_what_it_answered(
     batch = reproduce_batch.Scripts(jail, backend, listings)
     printed = ReproSpec(python="print(5)")
     joined = ReproSpec(script="joined_count.py", args=("SEC-NO-NETPOL",), resources=("pods",))
-    reproduce_batch.prefetch([printed, joined], jail, Where(), backend, listings, batch)
+    reproduce_batch.prefetch([printed, joined], Where(), batch)
     assert batch._child is None  # ended, not left waiting for input until the run ends
     assert [o.text for o in listings.outputs.values()] == ["5"]
 

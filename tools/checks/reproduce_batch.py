@@ -80,23 +80,15 @@ def early(specs: Iterable[ReproSpec], where: Where, scripts: Scripts) -> None:
     scripts.submit(python_jobs(specs, scripts.jail, where, scripts.listings, scripts.backend is not None))
 
 
-def prefetch(
-    specs: Iterable[ReproSpec],
-    jail: Jail,
-    where: Where,
-    backend: KubeBackend | None,
-    listings: Listings,
-    scripts: Scripts | None = None,
-) -> None:
-    """Run ``specs``' python commands in one child (``scripts``, where some may run already) and their
-    jq filters in another; keep what each printed on ``listings``. Nothing here fails the recount:
-    what did not run ahead runs alone."""
-    scripts = scripts or Scripts(jail, backend, listings)
+def prefetch(specs: Iterable[ReproSpec], where: Where, scripts: Scripts) -> None:
+    """Run ``specs``' python commands in ``scripts``' child (where some may run already) and their jq
+    filters in another; keep what each printed on ``scripts.listings``. Nothing here fails the
+    recount: what did not run ahead runs alone."""
     try:
-        _prefetch(list(parts(specs)), jail, where, backend, listings, scripts)
+        _prefetch(list(parts(specs)), scripts.jail, where, scripts.backend, scripts.listings, scripts)
     except Exception:  # a listing the cluster refused: each command reports it alone
         with contextlib.suppress(Exception):  # the child ends here, not with the run
-            listings.outputs.update(scripts.collect())
+            scripts.listings.outputs.update(scripts.collect())
 
 
 def _prefetch(
