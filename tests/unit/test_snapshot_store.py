@@ -125,3 +125,32 @@ def test_a_listing_is_bracketed_in_one_copy(count: int) -> None:
     assert json.loads(text) == [json.loads(b) for b in blobs]
     if count == 400:
         assert peak < 1.2 * len(text), (peak, len(text))  # two copies at once measured 2.0x
+
+
+def test_what_orjson_cannot_write_exactly_is_stored_as_the_dump_held_it(tmp_path: Path) -> None:
+    """Objects are stored by orjson, which refuses an integer past 64 bits and a lone surrogate and
+    writes NaN and infinities as null: those come back from a list exactly as the dump's parse made
+    them, and the text for jq says the same."""
+    (tmp_path / "core.v1.configmaps.json").write_text(
+        '{"apiVersion": "v1", "items": ['
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big", "namespace": "a"},'
+        ' "data": {"n": 123456789012345678901234567890}},'
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nan", "namespace": "a"},'
+        ' "data": {"x": NaN, "y": 1e400, "z": null}},'
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain", "namespace": "a"},'
+        ' "data": {"z": null, "w": "caf\\u00e9"}},'
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sur", "namespace": "a"},'
+        ' "data": {"s": "\\ud800"}}]}'
+    )
+    backend = SnapshotBackend(tmp_path)
+    by_name = {o["metadata"]["name"]: o["data"] for o in backend.list_objects(T.resolve("configmaps"))}
+    assert by_name["big"] == {"n": 123456789012345678901234567890}
+    nan = by_name["nan"]
+    assert nan["x"] != nan["x"] and nan["y"] == float("inf") and nan["z"] is None
+    assert by_name["plain"] == {"z": None, "w": "café"}
+    assert by_name["sur"] == {"s": "\ud800"}
+    text = backend.listing_json(T.resolve("configmaps"))
+    assert text is not None
+    listed = {o["metadata"]["name"]: o["data"] for o in json.loads(text)}
+    assert listed["big"] == by_name["big"] and listed["plain"] == by_name["plain"]
+    assert listed["nan"]["y"] == float("inf") and listed["nan"]["z"] is None

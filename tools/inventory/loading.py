@@ -80,8 +80,9 @@ def _truncated(text: str, pos: int) -> bool:
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether a JSON-like value nests deeper than ``limit``; iterative, containers only."""
-    if not isinstance(value, dict | list):
+    """Whether a JSON-like value nests deeper than ``limit``; iterative, containers only (exact types:
+    a parse makes plain dicts and lists, and the test is a third faster than ``isinstance``)."""
+    if type(value) is not dict and type(value) is not list:
         return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     pop, push = stack.pop, stack.append
@@ -89,7 +90,8 @@ def _deeper_than(value: Any, limit: int) -> bool:
         current, depth = pop()
         if depth > limit:
             return True
+        inner = depth + 1
         for item in current.values() if type(current) is dict else current:
-            if isinstance(item, dict | list):
-                push((item, depth + 1))
+            if type(item) is dict or type(item) is list:
+                push((item, inner))
     return False
