@@ -18,13 +18,16 @@ from tools.inventory.models import FluxKustomization, HelmRelease, JobState, Liv
 pytestmark = pytest.mark.unit
 
 
-def obj(kind: str, namespace: str | None, name: str, managed_by: str | None = None) -> LiveObject:
+def obj(
+    kind: str, namespace: str | None, name: str, managed_by: str | None = None, owner: str | None = None
+) -> LiveObject:
     return LiveObject(
         api_version="apps/v1",
         kind=kind,
         namespace=namespace,
         name=name,
         managed_by=managed_by,
+        owner=owner,
         source=live_ref(kind, namespace, name),
     )
 
@@ -39,6 +42,18 @@ def test_live_managers_takes_the_first_object_with_a_mark() -> None:
         ]
     )
     assert indexes.live_managers(live) == {("Deployment", "a", "web"): "Helm"}
+
+
+def test_live_owners_takes_the_first_object_with_an_owner() -> None:
+    live = live_state(
+        objects=[
+            obj("Deployment", "a", "web"),  # no owner: not the answer
+            obj("Deployment", "a", "web", owner="Operator"),
+            obj("Deployment", "a", "web", owner="Other"),
+            obj("StatefulSet", "a", "web", managed_by="Helm"),  # a mark is not an owner
+        ]
+    )
+    assert indexes.live_owners(live) == {("Deployment", "a", "web"): "Operator"}
 
 
 def test_an_index_is_built_once_and_rebuilt_when_its_list_changes() -> None:

@@ -51,6 +51,21 @@ def live_managers(live: LiveState) -> dict[WorkloadKey, str]:
     return _cached(live, "live_managers", objects, build)
 
 
+def live_owners(live: LiveState) -> dict[WorkloadKey, str]:
+    """(kind, namespace, name) -> the owner (``LiveObject.owner``) of the first live object of that key
+    that has one."""
+    objects = live.objects
+
+    def build() -> dict[WorkloadKey, str]:
+        owners: dict[WorkloadKey, str] = {}
+        for obj in objects:
+            if obj.owner:
+                owners.setdefault((obj.kind, obj.namespace, obj.name), obj.owner)
+        return owners
+
+    return _cached(live, "live_owners", objects, build)
+
+
 def workload_keys(records: Records) -> frozenset[WorkloadKey]:
     """The (kind, namespace, name) of every workload of ``records``."""
     workloads = records.workloads
