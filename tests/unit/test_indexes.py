@@ -13,6 +13,7 @@ from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
 from tools.inventory import indexes
 from tools.inventory.inventory import Records
+from tools.inventory.live_health_models import ScaledToZero
 from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject
 
 pytestmark = pytest.mark.unit
@@ -136,6 +137,15 @@ def test_jobs_by_name_keeps_the_first_job_of_a_name() -> None:
     found = indexes.jobs_by_name(live_state(jobs=jobs))
     assert list(found) == [("a", "backup-1")]
     assert found[("a", "backup-1")].owner_cronjob == "backup"
+
+
+def test_scaled_to_zero_by_namespace_keeps_their_order() -> None:
+    zeros = [
+        ScaledToZero(kind=kind, name=name, namespace=ns, source=live_ref(kind, ns, name))
+        for kind, ns, name in [("Deployment", "a", "x"), ("StatefulSet", "b", "y"), ("Deployment", "a", "z")]
+    ]
+    found = indexes.scaled_to_zero_by_namespace(live_state(scaled_to_zero=zeros))
+    assert {ns: [z.name for z in group] for ns, group in found.items()} == {"a": ["x", "z"], "b": ["y"]}
 
 
 def test_askable_jobs_decide_every_claim_as_asking_every_job_does() -> None:

@@ -19,6 +19,7 @@ from tools.inventory.sources import CodeRef
 
 if TYPE_CHECKING:
     from tools.inventory.inventory import LiveState, Records
+    from tools.inventory.live_health_models import ScaledToZero
     from tools.inventory.models import HelmRelease, JobState
 
 T = TypeVar("T")
@@ -103,6 +104,19 @@ def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
         return found
 
     return _cached(live, "jobs_by_name", jobs, build)
+
+
+def scaled_to_zero_by_namespace(live: LiveState) -> dict[str, list[ScaledToZero]]:
+    """The live workloads scaled to 0 by namespace, in their order."""
+    zeros = live.scaled_to_zero
+
+    def build() -> dict[str, list[ScaledToZero]]:
+        grouped: dict[str, list[ScaledToZero]] = {}
+        for zero in zeros:
+            grouped.setdefault(zero.namespace, []).append(zero)
+        return grouped
+
+    return _cached(live, "scaled_to_zero_by_namespace", zeros, build)
 
 
 def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:
