@@ -15,6 +15,7 @@ from tools.checks.detections import declarative, declarative_docs, declarative_l
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
 from tools.inventory.inventory import Inventory
+from tools.inventory.live import load_live_state
 from tools.inventory.models import (
     HPA,
     ArgoApplication,
@@ -316,13 +317,16 @@ def test_cluster_checks_do_not_apply_without_a_cluster(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------- unmanaged
 
 
-def live_object(kind: str, ns: str, name: str, managed_by: str | None = None) -> LiveObject:
+def live_object(
+    kind: str, ns: str, name: str, managed_by: str | None = None, owner: str | None = None
+) -> LiveObject:
     return LiveObject(
         api_version="apps/v1",
         kind=kind,
         namespace=ns,
         name=name,
         managed_by=managed_by,
+        owner=owner,
         source=live_ref(kind, ns, name),
     )
 
@@ -346,7 +350,11 @@ def unmanaged_estate(tmp_path: Path) -> Inventory:
     ]
     live = live_state(
         workloads=live_workloads,
-        objects=[live_object("Deployment", "finance", "budget", managed_by="argocd")],
+        objects=[
+            live_object("Deployment", "finance", "budget", managed_by="argocd"),
+            live_object("CronJob", "ops", "report", owner="ReportSchedule"),
+            live_object("Deployment", "ops", "report", owner="Operator"),  # another kind: not the CronJob
+        ],
     )
     releases = [
         HelmRelease(
@@ -359,38 +367,10 @@ def unmanaged_estate(tmp_path: Path) -> Inventory:
     return inventory(tmp_path, live=live, workloads=code, helm_releases=releases)
 
 
-def owner_snapshot(tmp_path: Path) -> SnapshotBackend:
-    snap = tmp_path / "snap"
-    snap.mkdir()
-    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "lab", "format": "infra-audit-snapshot/1"}))
-    items = [
-        {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {
-                "name": "report",
-                "namespace": "ops",
-                "ownerReferences": [
-                    {"apiVersion": "x/v1", "kind": "ReportSchedule", "name": "r", "uid": "1"}
-                ],
-            },
-            "spec": {
-                "schedule": "0 1 * * *",
-                "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}},
-            },
-        }
-    ]
-    (snap / "batch.v1.cronjobs.json").write_text(
-        json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
-    )
-    return SnapshotBackend(snap)
-
-
 def test_live_unmanaged_excludes_declarative_managers_and_owned(tmp_path: Path) -> None:
-    estate = tmp_path / "estate"
-    estate.mkdir()
-    inv = unmanaged_estate(estate)
-    d = declarative_live.live_unmanaged(ctx(inv, owner_snapshot(tmp_path)))
+    inv = unmanaged_estate(tmp_path)
+    check = ctx(inv)
+    d = declarative_live.live_unmanaged(check)
     assert subjects(d) == [
         "Deployment/default/debug-toolbox",
         "Deployment/kube-system/coredns",
@@ -398,13 +378,42 @@ def test_live_unmanaged_excludes_declarative_managers_and_owned(tmp_path: Path) 
     ]
     assert refs(d)[0] == "lab/default/Deployment/debug-toolbox"
     assert (d.count, d.total, d.measures) == (3, 10, {"managed": 6})
-    assert len(d.evidence) == 2  # one kube_get per kind left to check (Deployment, CronJob)
+    assert (d.evidence, len(check.toolbox.ledger)) == ([], 0)  # the owners come with the load: no listing
 
 
-def test_live_unmanaged_without_kube_tools_cannot_see_owners(tmp_path: Path) -> None:
-    d = declarative_live.live_unmanaged(ctx(unmanaged_estate(tmp_path)))
-    assert "CronJob/ops/report" in subjects(d)
-    assert (d.count, d.evidence) == (4, [])
+def _deployment(name: str, **meta: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "ops", **meta},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}},
+    }
+
+
+def test_live_unmanaged_reads_the_owners_from_the_loaded_snapshot(tmp_path: Path) -> None:
+    """The first ownerReference of each workload, read when the snapshot is loaded: an owned workload
+    is managed, one without (or with an empty list) is not."""
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "lab", "format": "infra-audit-snapshot/1"}))
+    items = [
+        _deployment("by-operator", ownerReferences=[{"kind": "Operator", "name": "x", "uid": "1"}]),
+        _deployment("no-kind", ownerReferences=[{"name": "x", "uid": "2"}, {"kind": "Second", "name": "y"}]),
+        _deployment("stray"),
+        _deployment("empty", ownerReferences=[]),
+    ]
+    (snap / "apps.v1.deployments.json").write_text(json.dumps({"apiVersion": "v1", "items": items}))
+    live = load_live_state(SnapshotBackend(snap))
+    assert sorted((o.name, o.owner or "-") for o in live.objects) == [
+        ("by-operator", "Operator"),
+        ("empty", "-"),
+        ("no-kind", "owner"),  # the first reference names no kind: "owner", not the second's
+        ("stray", "-"),
+    ]
+    (tmp_path / "estate").mkdir()
+    d = declarative_live.live_unmanaged(ctx(inventory(tmp_path / "estate", live=live)))
+    assert sorted(subjects(d)) == ["Deployment/ops/empty", "Deployment/ops/stray"]
+    assert (d.count, d.total, d.measures, d.evidence) == (2, 4, {"managed": 2}, [])
 
 
 # ------------------------------------------------------------------------------------- drift

@@ -13,18 +13,22 @@ from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
 from tools.inventory import indexes
 from tools.inventory.inventory import Records
+from tools.inventory.live_health_models import ScaledToZero
 from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject
 
 pytestmark = pytest.mark.unit
 
 
-def obj(kind: str, namespace: str | None, name: str, managed_by: str | None = None) -> LiveObject:
+def obj(
+    kind: str, namespace: str | None, name: str, managed_by: str | None = None, owner: str | None = None
+) -> LiveObject:
     return LiveObject(
         api_version="apps/v1",
         kind=kind,
         namespace=namespace,
         name=name,
         managed_by=managed_by,
+        owner=owner,
         source=live_ref(kind, namespace, name),
     )
 
@@ -39,6 +43,18 @@ def test_live_managers_takes_the_first_object_with_a_mark() -> None:
         ]
     )
     assert indexes.live_managers(live) == {("Deployment", "a", "web"): "Helm"}
+
+
+def test_live_owners_takes_the_first_object_with_an_owner() -> None:
+    live = live_state(
+        objects=[
+            obj("Deployment", "a", "web"),  # no owner: not the answer
+            obj("Deployment", "a", "web", owner="Operator"),
+            obj("Deployment", "a", "web", owner="Other"),
+            obj("StatefulSet", "a", "web", managed_by="Helm"),  # a mark is not an owner
+        ]
+    )
+    assert indexes.live_owners(live) == {("Deployment", "a", "web"): "Operator"}
 
 
 def test_an_index_is_built_once_and_rebuilt_when_its_list_changes() -> None:
@@ -121,6 +137,15 @@ def test_jobs_by_name_keeps_the_first_job_of_a_name() -> None:
     found = indexes.jobs_by_name(live_state(jobs=jobs))
     assert list(found) == [("a", "backup-1")]
     assert found[("a", "backup-1")].owner_cronjob == "backup"
+
+
+def test_scaled_to_zero_by_namespace_keeps_their_order() -> None:
+    zeros = [
+        ScaledToZero(kind=kind, name=name, namespace=ns, source=live_ref(kind, ns, name))
+        for kind, ns, name in [("Deployment", "a", "x"), ("StatefulSet", "b", "y"), ("Deployment", "a", "z")]
+    ]
+    found = indexes.scaled_to_zero_by_namespace(live_state(scaled_to_zero=zeros))
+    assert {ns: [z.name for z in group] for ns, group in found.items()} == {"a": ["x", "z"], "b": ["y"]}
 
 
 def test_askable_jobs_decide_every_claim_as_asking_every_job_does() -> None:

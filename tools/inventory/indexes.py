@@ -19,6 +19,7 @@ from tools.inventory.sources import CodeRef
 
 if TYPE_CHECKING:
     from tools.inventory.inventory import LiveState, Records
+    from tools.inventory.live_health_models import ScaledToZero
     from tools.inventory.models import HelmRelease, JobState
 
 T = TypeVar("T")
@@ -49,6 +50,21 @@ def live_managers(live: LiveState) -> dict[WorkloadKey, str]:
         return marks
 
     return _cached(live, "live_managers", objects, build)
+
+
+def live_owners(live: LiveState) -> dict[WorkloadKey, str]:
+    """(kind, namespace, name) -> the owner (``LiveObject.owner``) of the first live object of that key
+    that has one."""
+    objects = live.objects
+
+    def build() -> dict[WorkloadKey, str]:
+        owners: dict[WorkloadKey, str] = {}
+        for obj in objects:
+            if obj.owner:
+                owners.setdefault((obj.kind, obj.namespace, obj.name), obj.owner)
+        return owners
+
+    return _cached(live, "live_owners", objects, build)
 
 
 def workload_keys(records: Records) -> frozenset[WorkloadKey]:
@@ -88,6 +104,19 @@ def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
         return found
 
     return _cached(live, "jobs_by_name", jobs, build)
+
+
+def scaled_to_zero_by_namespace(live: LiveState) -> dict[str, list[ScaledToZero]]:
+    """The live workloads scaled to 0 by namespace, in their order."""
+    zeros = live.scaled_to_zero
+
+    def build() -> dict[str, list[ScaledToZero]]:
+        grouped: dict[str, list[ScaledToZero]] = {}
+        for zero in zeros:
+            grouped.setdefault(zero.namespace, []).append(zero)
+        return grouped
+
+    return _cached(live, "scaled_to_zero_by_namespace", zeros, build)
 
 
 def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:

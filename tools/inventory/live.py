@@ -21,6 +21,7 @@ a clean 0.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,15 @@ def managed_by(obj: KubeObject) -> str | None:
     return None
 
 
+def first_owner(obj: KubeObject) -> str | None:
+    """The kind of an object's first ownerReference ("owner" when it names no kind), or None when
+    nothing owns it. Read once at load, so DEC-LIVE-UNMANAGED does not list the workloads again."""
+    refs = object_meta(obj).get("ownerReferences")
+    if isinstance(refs, list) and refs and isinstance(refs[0], dict):
+        return sys.intern(str(refs[0].get("kind") or "owner"))  # one string for every pod's ReplicaSet
+    return None
+
+
 Plan = dict[str, list[tuple[int, ResourceType]]]
 """The types to read, by kind; each with its place in ``AUDIT_RESOURCES`` (the order of its list and of
 its ``UnreadResource`` if the list fails)."""
@@ -279,6 +289,7 @@ def _map_kind(
                     namespace=object_meta(obj).get("namespace"),
                     name=str(object_meta(obj).get("name")),
                     managed_by=managed_by(obj),
+                    owner=first_owner(obj),
                     source=ref(obj),
                 )
             )

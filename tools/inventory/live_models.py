@@ -96,6 +96,11 @@ class LiveObject(Record):
     namespace: str | None
     name: str
     managed_by: str | None = Field(default=None, description="app.kubernetes.io/managed-by or helm owner.")
+    owner: str | None = Field(
+        default=None,
+        description="The kind of its first metadata.ownerReferences entry ('owner' when that names no "
+        "kind); None when no object owns it.",
+    )
     source: LiveRef
 
 

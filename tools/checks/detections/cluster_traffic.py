@@ -14,6 +14,7 @@ from domain.findings import Location
 from domain.unread import EVERY_KIND
 from tools.checks.detections.reliability_live import not_applicable
 from tools.checks.spec import CheckContext, Detection, detector
+from tools.inventory import indexes
 from tools.inventory.inventory import LiveState
 from tools.inventory.live_health_models import ScaledToZero, ServiceState
 from tools.inventory.models import EventRecord, PodState
@@ -53,10 +54,8 @@ def _backing_zero(svc: ServiceState, live: LiveState) -> ScaledToZero | None:
     """The workload scaled to 0 whose pod template its selector matches, if any."""
     if not svc.selector:
         return None
-    for zero in live.scaled_to_zero:
-        if zero.namespace == svc.namespace and all(
-            zero.template_labels.get(k) == v for k, v in svc.selector.items()
-        ):
+    for zero in indexes.scaled_to_zero_by_namespace(live).get(svc.namespace, ()):
+        if all(zero.template_labels.get(k) == v for k, v in svc.selector.items()):
             return zero
     return None
 
@@ -145,7 +144,7 @@ def _pull_cause(pod: PodState, message: str, events: list[EventRecord]) -> str:
 def _owner(pod: PodState, live: LiveState) -> str:
     """The owning workload: a ReplicaSet's Deployment (already resolved), a Job's CronJob."""
     if pod.owner_kind == "Job" and pod.owner_name:
-        job = next((j for j in live.jobs if j.namespace == pod.namespace and j.name == pod.owner_name), None)
+        job = indexes.jobs_by_name(live).get((pod.namespace, pod.owner_name))
         if job is not None and job.owner_cronjob:
             return f"CronJob/{pod.namespace}/{job.owner_cronjob}"
     if pod.owner_kind and pod.owner_name:

@@ -14,8 +14,8 @@ Counting rules:
     ``helm.toolkit.fluxcd.io/name`` label on the workload;
   - a Helm release in code deploys it: same namespace and the workload is named like the release
     (``<release>`` or ``<release>-*``);
-  - another object owns it (``metadata.ownerReferences``, read with one ``kube_get`` per kind, only
-    for the workloads left after the rules above; without kube tools this rule cannot apply).
+  - another object owns it: its first ``metadata.ownerReferences`` entry, read with the cluster when
+    it was loaded (``LiveObject.owner``), not listed again.
   A distribution addon (k3s's coredns, marked ``objectset.rio.cattle.io/*``) is not excluded: the
   estate does not define it, and changes to it are made by hand (the bundled manifest is re-applied on
   upgrade, undoing them). total = live workloads of those kinds; measure ``managed`` = live-only ones
@@ -36,15 +36,8 @@ from tools.inventory.indexes import WorkloadKey
 from tools.inventory.inventory import Inventory, LiveState
 from tools.inventory.models import HelmRelease, Workload
 
-AGENT = "declarative"
 NO_CLUSTER = "no cluster given (run with --cluster)"
 UNMANAGED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
-KUBE_RESOURCE = {
-    "Deployment": "deployments.apps",
-    "StatefulSet": "statefulsets.apps",
-    "DaemonSet": "daemonsets.apps",
-    "CronJob": "cronjobs.batch",
-}
 OUT_OF_SYNC = frozenset({"OutOfSync", "Unknown"})
 UNHEALTHY = frozenset({"Degraded", "Missing", "Unknown"})
 MANAGER_LABELS = {
@@ -116,32 +109,6 @@ def _manager_of(
     return None
 
 
-def _owners(ctx: CheckContext, kinds: set[str]) -> tuple[dict[tuple[str, str | None, str], str], list[str]]:
-    """(kind, namespace, name) -> owner kind, from one kube_get per kind; and the evidence ids."""
-    owners: dict[tuple[str, str | None, str], str] = {}
-    evidence: list[str] = []
-    if "kube_get" not in ctx.toolbox.names():
-        return owners, evidence
-    for kind in sorted(kinds):
-        ev = ctx.toolbox.call(
-            "kube_get",
-            {
-                "resource": KUBE_RESOURCE[kind],
-                "all_namespaces": True,
-                "fields": ["metadata.namespace", "metadata.name", "metadata.ownerReferences"],
-            },
-            agent=AGENT,
-        )
-        evidence.append(ev.id)
-        data = ctx.toolbox.ledger.data(ev.id)
-        for row in data if isinstance(data, list) else []:
-            refs = row.get("metadata.ownerReferences") if isinstance(row, dict) else None
-            if isinstance(refs, list) and refs and isinstance(refs[0], dict):
-                name = str(row.get("metadata.name"))
-                owners[(kind, row.get("metadata.namespace"), name)] = str(refs[0].get("kind") or "owner")
-    return owners, evidence
-
-
 @detector("DEC-LIVE-UNMANAGED")
 def live_unmanaged(ctx: CheckContext) -> Detection:
     """Live D/STS/DS/CronJobs that no code defines and no Helm/Argo CD/Flux mark or owner manages."""
@@ -163,9 +130,8 @@ def live_unmanaged(ctx: CheckContext) -> Detection:
         return grouped[0]
 
     unmanaged = [w for w, k in live_only if _manager_of(marks, releases, w, k) is None]
-    evidence: list[str] = []
-    if unmanaged:
-        owners, evidence = _owners(ctx, {w.kind for w in unmanaged})
+    if unmanaged:  # the owners were read with the cluster, once: no second listing of each kind
+        owners = indexes.live_owners(live)
         unmanaged = [w for w in unmanaged if (w.kind, w.namespace, w.name or "") not in owners]
     return Detection(
         count=len(unmanaged),
@@ -179,7 +145,6 @@ def live_unmanaged(ctx: CheckContext) -> Detection:
             for w in unmanaged
         ],
         measures={"managed": len(live_only) - len(unmanaged)},
-        evidence=evidence,
     )
 
 
