@@ -52,8 +52,6 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
         counts["live_pods"] = len(inventory.live.pods)
         counts["live_workloads"] = len(inventory.live.workloads)
         counts["links"] = len(inventory.links)
-        # the recount's jq over the cluster starts now, on the core the research leaves idle
-        ctx.recounter().speculate()
     ctx.progress("inventory", "estate", f"{inventory.files_scanned} files")
     gaps: list[str] = []
     if not any(n for name, n in inventory.code.counts().items() if name != "issues"):

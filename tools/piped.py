@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO
 
 
@@ -20,11 +20,9 @@ def run_piped(
     pieces: Sequence[bytes],
     timeout: float,
     env: dict[str, str] | None = None,
-    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``argv`` with ``pieces`` as its standard input; its output as ``subprocess.run`` gives it.
-    ``env``: the child's whole environment (None: this process's). ``started``: told the child once it
-    runs (whoever may have to end it early: a killed child ends this as a failure, exit code -9).
+    ``env``: the child's whole environment (None: this process's).
 
     Raises ``subprocess.TimeoutExpired`` (the child killed) as ``subprocess.run`` does. A child that
     stops reading (it failed) is not an error here: its exit code and standard error say why."""
@@ -32,8 +30,6 @@ def run_piped(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        if started is not None:
-            started(proc)
         read: dict[str, bytes] = {}
 
         def drain(name: str, stream: IO[bytes]) -> None:

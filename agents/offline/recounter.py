@@ -32,15 +32,14 @@ from tools.checks.reproduce import (
     ReproSpec,
     Where,
     chosen,
-    every_option,
     kubectl_form,
     reads_cluster,
     renders_helm,
     shell,
 )
-from tools.checks.reproduce_batch import Scripts, early, parts, prefetch
+from tools.checks.reproduce_batch import Scripts, early, prefetch
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
-from tools.checks.spec import CheckContext, load_catalog, spec_by_id
+from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
 from tools.inventory.inventory import LiveState
 from tools.inventory.models import LiveRef
@@ -89,7 +88,6 @@ class Recounter:
         self._plans: dict[str, _Plan] = {}
         self._lock = threading.RLock()  # research branches plan and send their commands in threads
         self._scripts: Scripts | None = None
-        self._helm_here: bool | None = None
 
     def start_round(self) -> None:
         """A new round of the challenge: a ledger of its own (what the plans found stays)."""
@@ -201,29 +199,21 @@ class Recounter:
         known = self._plans.get(original.id)
         if known is not None:
             return known
-        specs = self._specs(str(original.args["id"]), self.counted_live(original))
-        self._plans[original.id] = plan = _Plan(specs, self.where())
-        return plan
-
-    def where(self) -> Where:
-        """Where this run's commands run: the estate, what the checks left out, the cluster's facts."""
-        cctx = self.check_context()
-        cache = self.ctx.chart_options.cache_dir
-        return dataclasses.replace(
-            cctx.where,
-            excluded=self.left_out(),
-            charts=str(cache) if cache is not None else None,
-            **self.facts(),
-        )
-
-    def _specs(self, check_id: str, live_counted: bool) -> dict[str, ReproSpec]:
-        """The command of each of a check's keys that is exact here (a key without one left out)."""
+        check_id = str(original.args["id"])
         cctx = self.check_context()
         live = cctx.inventory.live
         code = cctx.inventory.code
         counts = self.counts()
         left_out = self.left_out()
-        helm = self._helm()
+        cache = self.ctx.chart_options.cache_dir
+        where = dataclasses.replace(
+            cctx.where,
+            excluded=left_out,
+            charts=str(cache) if cache is not None else None,
+            **self.facts(),
+        )
+        live_counted = self.counted_live(original)
+        helm = helm_here()
         options = {
             key: chosen(
                 spec,
@@ -241,37 +231,11 @@ class Recounter:
             for r in code.helm_renders
             if not r.rendered and r.defined_by in GITOPS_RELEASES
         )
-        return {k: with_not_rendered(spec, not_rendered) for k, spec in options.items() if spec is not None}
-
-    def _helm(self) -> bool:
-        if self._helm_here is None:
-            self._helm_here = helm_here()
-        return self._helm_here
-
-    def speculate(self) -> None:
-        """Start, before the research, the jq filters any claim on the cluster's numbers may be
-        recounted with: every jq command of every check, as a check counting live objects and as one
-        not, whose ``when:`` holds here. jq's reading of a big cluster is most of the recount (at 10k
-        pods, 58 MiB of JSON) and the research leaves a core idle; ``ahead`` then runs only the
-        filters a claim needs that this did not run. Filters that read the code's facts (``$code``)
-        wait for ``ahead``. Never fails: what did not run here runs then."""
-        try:
-            with self._lock:
-                if self.ctx.backend is None or self.check_context().inventory.live is None:
-                    return
-                specs = {
-                    (part.resources, part.jq): part
-                    for check in load_catalog()
-                    if any(o.jq is not None for s in check.reproduce.values() for o in every_option(s))
-                    for live_counted in (True, False)
-                    for spec in self._specs(check.id, live_counted).values()
-                    for part in parts([spec])
-                    if part.jq is not None and part.code is None
-                }
-                if specs:
-                    self.scripts().speculate(list(specs.values()), self.where())
-        except Exception:  # an optimisation only: the recount itself reports what goes wrong
-            return
+        specs = {
+            key: with_not_rendered(spec, not_rendered) for key, spec in options.items() if spec is not None
+        }
+        self._plans[original.id] = plan = _Plan(specs, where)
+        return plan
 
     def early(self, evidence: list[Evidence]) -> None:
         """Send the python commands recounting a research branch's checks to the run's batch child now,

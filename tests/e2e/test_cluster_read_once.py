@@ -116,33 +116,3 @@ def _settings() -> RunSettings:
         date="2026-11-20",
         workdir=REPO,
     )
-
-
-def test_the_cluster_filters_run_before_the_challenge_and_not_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The recount's jq over the cluster starts once the inventory is read, while the research runs:
-    every filter a claim on the cluster's numbers can be recounted with, the ``$code`` ones excepted.
-    The challenge then starts no jq child for a filter that ran, and its cluster recounts succeed."""
-    from tools.checks import reproduce_batch
-
-    programs: list[tuple[str, str]] = []  # (thread, program)
-    real = reproduce_batch.run_piped
-
-    def counted(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-        programs.append((threading.current_thread().name, argv[-1]))
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(reproduce_batch, "run_piped", counted)
-    state = run_audit(_settings(), run_id="speculate")
-    assert [thread for thread, _ in programs][:1] == ["recount-jq"]
-    early_program = programs[0][1]
-    later = [program for thread, program in programs[1:]]
-    assert all("$code" in program for program in later)  # only what the early run could not do
-    recounts = [
-        e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT and "kubectl" in e.args
-    ]
-    assert len(recounts) >= 5 and all(e.error is None for e in recounts)
-    jq_filters = [c for e in recounts for c in e.args["commands"].values() if c.startswith("jq ")]
-    assert jq_filters and "REL-LIVE" in " ".join(str(e.args["id"]) for e in recounts)
-    assert "containerStatuses" in early_program

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -291,67 +290,3 @@ def test_closing_ends_a_child_whose_answers_no_one_reads(
     batch.close()
     assert len(children) == 1 and children[0].proc.poll() is not None  # not running until the run ends
     assert batch.collect() == {}
-
-
-def _jq_specs() -> list[ReproSpec]:
-    return [s for s in _commands() if s.jq is not None and s.code is None]
-
-
-def _where(backend: SnapshotBackend) -> Where:
-    return Where(
-        estate=str(HOMELAB),
-        cluster=str(HOMELAB_SNAPSHOT),
-        now="2025-01-01T00:00:00Z",
-        snapshot_dirs=("cluster",),
-        **cluster_facts(backend),
-    )
-
-
-def test_filters_started_early_are_not_run_again_and_print_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``speculate`` runs jq filters while the research runs; ``prefetch`` waits for them and starts a
-    jq child only for the filters they left (here one), and every filter prints what it prints alone."""
-    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
-    jail, where, specs = Jail(HOMELAB), _where(backend), _jq_specs()
-    assert len(specs) > 10
-    alone = [run_spec(spec, jail, where, backend, Listings()) for spec in specs]
-    programs: list[str] = []
-    real = reproduce_batch.run_piped
-
-    def counted(argv: Any, *args: Any, **kwargs: Any) -> Any:
-        programs.append(argv[-1])
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(reproduce_batch, "run_piped", counted)
-    listings = Listings()
-    batch = reproduce_batch.Scripts(jail, backend, listings)
-    batch.speculate(specs[1:], where)  # every filter but the first
-    batch.speculate(specs, where)  # once per batch: not started again
-    reproduce_batch.prefetch(specs, where, batch)
-    assert len(programs) == 2
-    assert specs[0].jq is not None and specs[0].jq in programs[1]
-    assert specs[1].jq is not None and specs[1].jq not in programs[1]  # ran early, not twice
-    monkeypatch.setattr(reproduce_run, "run_piped", lambda *a, **k: pytest.fail("a filter ran alone"))
-    assert [run_spec(spec, jail, where, backend, listings) for spec in specs] == alone
-
-
-def test_closing_kills_filters_started_early_and_keeps_nothing_of_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A round that ends before its claims read the early filters (none of its claims reads the
-    cluster) ends their child at once, not when it would have finished."""
-    monkeypatch.setattr(reproduce_batch, "JQ_CHILD", "import time\ntime.sleep(60)")
-    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
-    listings = Listings()
-    batch = reproduce_batch.Scripts(Jail(HOMELAB), backend, listings)
-    batch.speculate(_jq_specs(), _where(backend))
-    children: list[Any] = []
-    for _ in range(200):  # the thread writes the listings, then starts the child
-        if batch._jq_child is not None:
-            children.append(batch._jq_child)
-            break
-        threading.Event().wait(0.05)
-    assert children, "the early jq child never started"
-    batch.close()
-    assert children[0].poll() is not None and listings.jq == {}
-    batch.speculate(_jq_specs(), _where(backend))  # closed: nothing starts again
-    assert batch._jq is not None and not batch._jq.is_alive()

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -104,14 +104,9 @@ def _prefetch(
         for spec in chosen:
             for name in spec.resources if spec.rg is None else ():
                 listings.text(backend, name)
-    # the two children side by side: the scripts' reading of the estate, jq's of the cluster (what
-    # ``speculate`` started first, then the filters it did not run)
-    def jq_rest() -> None:
-        scripts.speculated()
-        _jq_ahead(chosen, jail, where, backend, listings)
-
+    # the two children side by side: the scripts' reading of the estate, jq's of the cluster
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recount") as pool:
-        jq = pool.submit(jq_rest)
+        jq = pool.submit(_jq_ahead, chosen, jail, where, backend, listings)
         listings.outputs.update(scripts.collect())
         jq.result()
 
@@ -126,38 +121,6 @@ class Scripts:
         self.jail, self.backend, self.listings = jail, backend, listings
         self._lock = threading.Lock()
         self._child: _Child | None = None
-        self._jq: threading.Thread | None = None
-        self._jq_child: subprocess.Popen[bytes] | None = None
-        self._closed = False
-
-    def speculate(self, specs: list[ReproSpec], where: Where) -> None:
-        """Start the jq filters of ``specs`` now, in a thread: the filters the cluster's numbers may be
-        recounted with, run while the research still runs (on a second core, the one it leaves idle).
-        ``prefetch`` waits for them and runs only the filters they left. Once per batch."""
-        with self._lock:
-            if self._jq is not None or self.backend is None or self._closed:
-                return
-            self._jq = threading.Thread(
-                target=self._speculate, args=(specs, where), name="recount-jq", daemon=True
-            )
-            self._jq.start()
-
-    def _speculate(self, specs: list[ReproSpec], where: Where) -> None:
-        with contextlib.suppress(Exception):  # ahead only: what did not run here runs in ``prefetch``
-            _jq_ahead(specs, self.jail, where, self.backend, self.listings, self._started)
-
-    def _started(self, proc: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._jq_child = proc
-            closed = self._closed
-        if closed and proc.poll() is None:
-            proc.kill()
-
-    def speculated(self) -> None:
-        """Wait for the filters ``speculate`` started (if it did)."""
-        thread = self._jq
-        if thread is not None:
-            thread.join()
 
     def submit(self, jobs: list[Job]) -> None:
         with self._lock:
@@ -182,16 +145,11 @@ class Scripts:
                 self._child.known.add(job)
 
     def close(self) -> None:
-        """End the children without reading their answers (a round whose claims read none of them)."""
+        """End the child without reading its answers (a round whose claims read none of them)."""
         with self._lock:
             child, self._child = self._child, None
-            self._closed = True
-            jq = self._jq_child
         if child is not None:
             child.finish(0)
-        if jq is not None and jq.poll() is None:
-            jq.kill()  # its thread then finds the program failed, and keeps nothing
-        self.speculated()
 
     def collect(self) -> dict[Job, _Output]:
         """What each job sent so far printed (the child then ends; a later ``submit`` starts another)."""
@@ -290,25 +248,17 @@ def _output(printed: dict[str, object]) -> _Output:
 
 
 def _jq_ahead(
-    specs: list[ReproSpec],
-    jail: Jail,
-    where: Where,
-    backend: KubeBackend | None,
-    listings: Listings,
-    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    specs: list[ReproSpec], jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
 ) -> None:
-    """Every jq filter of the recount not run yet in one child: each type's objects parsed once, each
-    set of types and ``$code`` given to its filters as their own command reads it (``together``). A
-    program that fails as a whole (a filter that does not compile) leaves each command to run alone."""
+    """Every jq filter of the recount in one child: each type's objects parsed once, each set of types
+    and ``$code`` given to its filters as their own command reads it (``together``). A program that
+    fails as a whole (a filter that does not compile) leaves each command to run alone."""
     if backend is None:
         return
     groups: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
     for spec in specs:
-        if spec.jq is None or (spec.resources, spec.code, spec.jq) in listings.jq:
-            continue
-        if spec.jq not in groups.setdefault((spec.resources, spec.code), []):
+        if spec.jq is not None and spec.jq not in groups.setdefault((spec.resources, spec.code), []):
             groups[(spec.resources, spec.code)].append(spec.jq)
-    groups = {key: filters for key, filters in groups.items() if filters}
     if not groups:
         return
     types = list(dict.fromkeys(name for resources, _ in groups for name in resources))
@@ -338,7 +288,6 @@ def _jq_ahead(
             [*pieces, b"]"],
             PY_TIMEOUT_S * sum(len(f) for f in groups.values()),
             env=_with_rg(),
-            started=started,
         )
         out = json.loads(done.stdout) if done.returncode == 0 else None
     except (subprocess.SubprocessError, OSError, ValueError):
