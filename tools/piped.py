@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import IO
 
 
 def run_piped(
     argv: Sequence[str],
-    pieces: Sequence[bytes],
+    pieces: Iterable[bytes],
     timeout: float,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``argv`` with ``pieces`` as its standard input; its output as ``subprocess.run`` gives it.
+    """Run ``argv`` with ``pieces`` as its standard input (iterated as they are written: a generator
+    makes each when the pipe takes it); its output as ``subprocess.run`` gives it.
     ``env``: the child's whole environment (None: this process's).
 
     Raises ``subprocess.TimeoutExpired`` (the child killed) as ``subprocess.run`` does. A child that

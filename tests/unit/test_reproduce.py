@@ -121,6 +121,10 @@ class CountingBackend(SnapshotBackend):
         self.listed.append(rtype.qualified)  # the text of a whole type: a listing too
         return super().listing_json(rtype)
 
+    def listing_blobs(self, rtype):  # type: ignore[no-untyped-def]
+        self.listed.append(rtype.qualified)  # each object's text, the recount's listing
+        return super().listing_blobs(rtype)
+
 
 def test_a_recount_lists_each_type_once_for_all_its_jq_commands() -> None:
     """At 10k pods, listing and writing the pods again for each of the 9 commands over them was

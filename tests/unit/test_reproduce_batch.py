@@ -243,14 +243,14 @@ def test_a_listing_that_fails_ends_the_batch_and_keeps_what_it_answered(
     from tools.kube.backend import KubeQueryError
 
     backend, jail, listings = SnapshotBackend(HOMELAB_SNAPSHOT), Jail(scripts), Listings()
-    real_text = Listings.text
+    real_listing = Listings.listing
 
-    def text(self: Listings, b: Any, name: str) -> bytes:
+    def listing(self: Listings, b: Any, name: str) -> Any:
         if name == "pods":
             raise KubeQueryError("the API server refused the list")
-        return real_text(self, b, name)
+        return real_listing(self, b, name)
 
-    monkeypatch.setattr(Listings, "text", text)
+    monkeypatch.setattr(Listings, "listing", listing)
     batch = reproduce_batch.Scripts(jail, backend, listings)
     printed = ReproSpec(python="print(5)")
     joined = ReproSpec(script="joined_count.py", args=("SEC-NO-NETPOL",), resources=("pods",))

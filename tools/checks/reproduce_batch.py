@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tools.checks.listing import JsonList, written
 from tools.checks.reproduce import SCRIPTS, ReproSpec, Where
 from tools.checks.reproduce_run import (
     JQ_CHILD,
@@ -103,7 +104,7 @@ def _prefetch(
     if backend is not None:  # each type listed once, before the two children read them
         for spec in chosen:
             for name in spec.resources if spec.rg is None else ():
-                listings.text(backend, name)
+                listings.listing(backend, name)
     # the two children side by side: the scripts' reading of the estate, jq's of the cluster
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recount") as pool:
         jq = pool.submit(_jq_ahead, chosen, jail, where, backend, listings)
@@ -134,9 +135,9 @@ class Scripts:
             for job in new:
                 for name in job.listed or ():
                     if name not in self._child.listed and self.backend is not None:
-                        text = self.listings.text(self.backend, name)
+                        listing = self.listings.listing(self.backend, name)
                         self._child.send(
-                            json.dumps({"listing": name, "length": len(text)}).encode() + b"\n", text
+                            json.dumps({"listing": name, "length": len(listing)}).encode() + b"\n", listing
                         )
                         self._child.listed.add(name)
                 argv = {"argv": list(job.argv[1:]), "listed": job.listed, "env": dict(job.env)}
@@ -182,7 +183,7 @@ class _Child:
             env=_with_rg(),
             cwd=jail.root,
         )
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[bytes | JsonList | None] = queue.SimpleQueue()
         self._lines: list[bytes] = []
         self._queue.put(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
         self._writer = threading.Thread(target=self._write, daemon=True)
@@ -191,7 +192,7 @@ class _Child:
         self._reader.start()
         weakref.finalize(self, _kill, self.proc)
 
-    def send(self, *pieces: bytes) -> None:
+    def send(self, *pieces: bytes | JsonList) -> None:
         for piece in pieces:
             self._queue.put(piece)
 
@@ -199,7 +200,8 @@ class _Child:
         assert self.proc.stdin is not None
         try:
             while (piece := self._queue.get()) is not None:
-                self.proc.stdin.write(piece)
+                for chunk in written([piece]):
+                    self.proc.stdin.write(chunk)
                 self.proc.stdin.flush()
             self.proc.stdin.close()
         except (BrokenPipeError, ValueError, OSError):  # the child ended: what it answered stands
@@ -279,13 +281,13 @@ def _jq_ahead(
         bound = f"$codes[{codes.index(with_code)}] as $code | " if with_code is not None else ""
         parts_of.append(f"({bound}{slurped} | {together(filters)})")
     program = ". as $all | [" + ", ".join(parts_of) + "]"
-    pieces = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
+    pieces: list[bytes | JsonList] = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
     for n, name in enumerate(types):
-        pieces += [b"," if n else b"", listings.text(backend, name)]
+        pieces += [b"," if n else b"", listings.listing(backend, name)]
     try:
         done = run_piped(
             [sys.executable, "-P", "-c", JQ_CHILD, program],
-            [*pieces, b"]"],
+            written([*pieces, b"]"]),
             PY_TIMEOUT_S * sum(len(f) for f in groups.values()),
             env=_with_rg(),
         )

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.checks.listing import JsonList, listing_of, written
 from tools.checks.reproduce import (
     MAIN,
     SCRIPTS,
@@ -52,6 +53,7 @@ class Listings:
 
     def __init__(self) -> None:
         self._texts: dict[str, bytes] = {}
+        self._listed: dict[str, JsonList] = {}
         self._renders: str | None = None
         self.outputs: dict[Job, _Output] = {}
         """What each script command printed, run ahead in one child (``reproduce_batch.prefetch``)."""
@@ -69,17 +71,17 @@ class Listings:
         return self._renders
 
     def text(self, backend: KubeBackend, name: str) -> bytes:
+        """The type's JSON text joined (for a command run alone); ``listing`` writes it in pieces."""
         found = self._texts.get(name)
         if found is None:
-            rtype = next((r for r in backend.api_resources() if r.qualified == name), None)
-            # a snapshot keeps its objects as JSON text: joined, not decoded and dumped again
-            listing = getattr(backend, "listing_json", None) if rtype is not None else None
-            found = listing(rtype) if listing is not None else None
-            if found is None:
-                # a type the cluster does not serve lists nothing, as kubectl would fail or print none
-                items = backend.list_objects(rtype) if rtype is not None else []
-                found = json.dumps(items, default=str).encode("utf-8", "surrogatepass")
-            self._texts[name] = found
+            self._texts[name] = found = self.listing(backend, name).joined()
+        return found
+
+    def listing(self, backend: KubeBackend, name: str) -> JsonList:
+        """The type's objects as a JSON list, listed once per recount (``tools/checks/listing.py``)."""
+        found = self._listed.get(name)
+        if found is None:
+            self._listed[name] = found = listing_of(backend, name)
         return found
 
 
@@ -186,13 +188,13 @@ def _jq_over(
         args["code"] = json.loads(facts.text)
     # the slurped files, [{"items": [...]}, ...], as text: jq reads it once, nothing is decoded here;
     # written to the child piece by piece (``run_piped``), never joined in memory
-    pieces = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
+    pieces: list[bytes | JsonList] = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
     for n, name in enumerate(spec.resources):
-        pieces += [b',{"items":' if n else b'{"items":', listings.text(backend, name), b"}"]
+        pieces += [b',{"items":' if n else b'{"items":', listings.listing(backend, name), b"}"]
     program = merge_filter(filters[0]) if len(filters) == 1 else together(filters)
     done = run_piped(  # an argv list, no shell; the filters are ours, from the catalog
         [sys.executable, "-P", "-c", JQ_CHILD, program],  # -P: nothing imports from the estate
-        [*pieces, b"]"],
+        written([*pieces, b"]"]),
         PY_TIMEOUT_S * len(filters),
         env=_with_rg(),
     )

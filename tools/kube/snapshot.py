@@ -385,6 +385,10 @@ class SnapshotBackend:
         """The JSON text of ``list_objects(rtype)`` without decoding it (None: decode and dump it)."""
         return self._captured(rtype).listing_json()
 
+    def listing_blobs(self, rtype: ResourceType) -> list[bytes] | None:
+        """The JSON text of each object of ``list_objects(rtype)``, in its order, as held (None: decode)."""
+        return self._captured(rtype).listing_blobs()
+
     def _captured(self, rtype: ResourceType) -> TypeObjects:
         """The objects of a type; a type the snapshot never captured is not the same as an empty one,
         and neither is one it did not read (its dump did not load, or its writer could not read it)."""

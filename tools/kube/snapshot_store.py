@@ -125,9 +125,14 @@ class TypeObjects:
     def listing_json(self) -> bytes | None:
         """The JSON text (UTF-8) of the whole type's list, sorted by namespace and name as ``list_objects``
         sorts it; None when a stored object is not JSON, or a name not a string (decode instead)."""
+        blobs = self.listing_blobs()
+        return None if blobs is None else bracketed(blobs)
+
+    def listing_blobs(self) -> list[bytes] | None:
+        """The JSON text of each object, in ``listing_json``'s order (the bytes held, not copies)."""
         if not self._plain:
             return None
-        return bracketed([self._blobs[k] for k in sorted(self._blobs)])
+        return [self._blobs[k] for k in sorted(self._blobs)]
 
 
 def total_bytes(types: Iterable[TypeObjects]) -> int:
