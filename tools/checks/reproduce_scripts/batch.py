@@ -74,22 +74,26 @@ def _on_alarm(signum: int, frame: Any) -> None:
 class Types:
     """The listings of the batch, by type: their bytes, and their items parsed once when first asked."""
 
-    def __init__(self, texts: dict[str, bytes]) -> None:
+    def __init__(self, texts: dict[str, bytes], freeze: bool = False) -> None:
         self.texts = texts
         self._items: dict[str, list[Any] | None] = {}
+        self._freeze = freeze  # this process is the batch (not a test importing it): file them as old
 
     def items(self, name: str) -> list[Any] | None:
         """The type's items as ``json.loads`` reads its listing; None where it does not read (not
         UTF-8, not a list): the job then reads its standard input itself, as alone."""
         if name not in self._items:
+            collecting = gc.isenabled()
             gc.disable()  # millions of dicts at 10k pods: the collector would scan them again and again
             try:
                 found = json.loads(self.texts[name].decode("utf-8")) if self.texts[name].strip() else []
             except ValueError:
                 found = None
             finally:
-                gc.freeze()  # they live as long as the batch: filed where no collection looks
-                gc.enable()
+                if self._freeze:
+                    gc.freeze()  # they live as long as the batch: filed where no collection looks
+                if collecting:
+                    gc.enable()
             self._items[name] = found if isinstance(found, list) else None
         return self._items[name]
 
@@ -203,7 +207,7 @@ def main() -> int:
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")
     signal.signal(signal.SIGALRM, _on_alarm)
     sys.path[0] = os.path.dirname(os.path.abspath(__file__))  # as for a script here: its own directory
-    types, timeout = Types({}), 60
+    types, timeout = Types({}, freeze=True), 60
     for line in iter(sys.stdin.buffer.readline, b""):
         message = json.loads(line)
         if "timeout" in message:
