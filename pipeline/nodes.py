@@ -53,6 +53,7 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
         counts["live_workloads"] = len(inventory.live.workloads)
         counts["links"] = len(inventory.links)
     ctx.progress("inventory", "estate", f"{inventory.files_scanned} files")
+    ctx.recounter().warm()  # the recount's batch child reads the estate while the research runs
     gaps: list[str] = []
     if not any(n for name, n in inventory.code.counts().items() if name != "issues"):
         where = ctx.settings.display_estate

@@ -116,3 +116,29 @@ def _settings() -> RunSettings:
         date="2026-11-20",
         workdir=REPO,
     )
+
+
+def test_the_batch_child_reads_the_estate_before_the_research_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recount's batch child starts once the inventory is read, and its first message is the
+    warm-up (the estate's objects, with the snapshot and what the checks left out skipped), before
+    any research branch sends a command."""
+    from tools.checks import reproduce_batch
+
+    order: list[str] = []
+    real_warm, real_submit = reproduce_batch.Scripts.warm, reproduce_batch.Scripts.submit
+
+    def warm(self: Any, skip: list[str]) -> None:
+        order.append(f"warm {skip}")
+        real_warm(self, skip)
+
+    def submit(self: Any, jobs: list[Any]) -> None:
+        order.append("submit")
+        real_submit(self, jobs)
+
+    monkeypatch.setattr(reproduce_batch.Scripts, "warm", warm)
+    monkeypatch.setattr(reproduce_batch.Scripts, "submit", submit)
+    state = run_audit(_settings(), run_id="warm")
+    assert order[0] == "warm ['cluster']" and order.count(order[0]) == 1
+    assert order[1:] and set(order[1:]) == {"submit"}
+    recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
+    assert recounts and all(e.error is None for e in recounts)

@@ -290,3 +290,44 @@ def test_closing_ends_a_child_whose_answers_no_one_reads(
     batch.close()
     assert len(children) == 1 and children[0].proc.poll() is not None  # not running until the run ends
     assert batch.collect() == {}
+
+
+def test_a_warmed_child_reads_the_estate_before_the_jobs_and_they_print_the_same(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's batch child starts as the inventory is read and reads the estate's objects before
+    any job asks (``warm``, once per child): the jobs then print what they print alone. A warm-up
+    that fails (no such estate) prints nothing and leaves the reading to the jobs."""
+    jail = Jail(HOMELAB)
+    specs = [
+        ReproSpec(script="objects_count.py", args=("REL-PROBE-ANY",)),
+        ReproSpec(script="objects_count.py", args=("SCA-NO-HPA",)),
+    ]
+    where = Where(estate=str(HOMELAB), snapshot_dirs=("cluster",))
+    alone = [run_spec(spec, jail, where, None, Listings()) for spec in specs]
+    assert all(p.value is not None for p in alone)
+    sent: list[bytes] = []
+    real_send = reproduce_batch._Child.send
+
+    def send(self: Any, *pieces: Any) -> None:
+        sent.extend(p for p in pieces if isinstance(p, bytes))
+        real_send(self, *pieces)
+
+    monkeypatch.setattr(reproduce_batch._Child, "send", send)
+    listings = Listings()
+    batch = reproduce_batch.Scripts(jail, None, listings)
+    batch.warm(["cluster"])
+    batch.warm(["cluster"])  # once per child
+    reproduce_batch.prefetch(specs, where, batch)
+    assert [run_spec(spec, jail, where, None, listings) for spec in specs] == alone
+    warms = [json.loads(s) for s in sent if s.startswith(b'{"warm"')]
+    assert warms == [{"warm": {"root": str(HOMELAB), "skip": ["cluster"]}}]
+    k8s, script = script_module("k8s_objects"), script_module("batch")
+    key = (str(HOMELAB), ("cluster",))
+    k8s._OBJECTS.pop(key, None)
+    script.warm(str(HOMELAB), ["cluster"], 30)
+    assert len(k8s._OBJECTS[key]) > 20  # read ahead, into the memo the scripts read
+    script.warm(str(HOMELAB / "no-such-estate"), [], 5)
+    monkeypatch.setattr(k8s, "objects", lambda *a: 1 / 0)
+    script.warm(str(HOMELAB), [], 5)  # a reading that fails is left to the jobs
+    assert capsys.readouterr() == ("", "")

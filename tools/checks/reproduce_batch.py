@@ -123,6 +123,18 @@ class Scripts:
         self._lock = threading.Lock()
         self._child: _Child | None = None
 
+    def warm(self, skip: list[str]) -> None:
+        """Start the child now and have it read the estate's objects (as a script given ``skip``
+        reads them) while the research still runs: the memo most scripts share, filled before the
+        first job asks. Once per child."""
+        with self._lock:
+            if self._child is None:
+                self._child = _Child(self.jail)
+            if not self._child.warmed:
+                message = {"warm": {"root": str(self.jail.root), "skip": skip}}
+                self._child.send(json.dumps(message).encode("utf-8", "surrogatepass") + b"\n")
+                self._child.warmed = True
+
     def submit(self, jobs: list[Job]) -> None:
         with self._lock:
             new = [j for j in jobs if j not in self.listings.outputs]
@@ -175,6 +187,7 @@ class _Child:
         self.jobs: list[Job] = []
         self.known: set[Job] = set()
         self.listed: set[str] = set()
+        self.warmed = False
         self.proc = subprocess.Popen(  # an argv list, no shell; the scripts are ours, from the catalog
             [sys.executable, str(BATCH)],
             stdin=subprocess.PIPE,

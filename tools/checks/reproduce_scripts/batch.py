@@ -16,7 +16,9 @@ files of its own in memory (as a child's pipes); nothing of it reaches this outp
 Input (standard input), one message per line of JSON, read as they come (the audit sends each command
 as soon as it knows it, while its own checks still run): ``{"timeout": S}`` first; ``{"listing": NAME,
 "length": N}`` followed by N bytes, a type's items as a JSON list; ``{"job": {"argv": [...], "listed":
-[NAME, ...] | null, "env": {...}}}``. Output: one line of JSON per job, in order, as soon as it is done:
+[NAME, ...] | null, "env": {...}}}``; ``{"warm": {"root": ROOT, "skip": [...]}}``, sent while the
+audit's research still runs: read the estate's objects (``k8s_objects.objects``) before any job asks
+for them, with no output. Output: one line of JSON per job, in order, as soon as it is done:
 ``{"rc": N, "out": TEXT, "err": LAST_LINE}``, or ``{"rc": null}`` for a job that ran out of time. It
 ends at the end of its input.
 
@@ -25,6 +27,7 @@ ends at the end of its input.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
@@ -34,6 +37,7 @@ import signal
 import sys
 import tempfile
 import traceback
+from pathlib import Path
 from typing import Any
 
 
@@ -203,6 +207,22 @@ _DEVNULL = os.open(os.devnull, os.O_WRONLY)
 _STDERR = os.dup(2)
 
 
+def warm(root: str, skip: list[str], timeout: int) -> None:
+    """What the first script reading the estate's objects would do, done before it asks: the objects
+    memo of ``k8s_objects`` filled for ``root`` and ``skip`` (as a script's arguments give them).
+    Nothing is printed; a failure, or the time limit, leaves the reading to the jobs."""
+    signal.alarm(timeout)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            import k8s_objects  # this directory (sys.path[0]), as a script imports it
+
+            k8s_objects.objects(Path(root), tuple(skip))
+    except (Exception, OutOfTime):
+        pass
+    finally:
+        signal.alarm(0)
+
+
 def main() -> int:
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -214,6 +234,8 @@ def main() -> int:
             timeout = int(message["timeout"])
         elif "listing" in message:
             types.texts[message["listing"]] = sys.stdin.buffer.read(int(message["length"]))
+        elif "warm" in message:
+            warm(str(message["warm"]["root"]), list(message["warm"]["skip"]), timeout)
         else:
             job = message["job"]
             names = job.get("listed")
