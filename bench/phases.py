@@ -165,6 +165,12 @@ def _wrap_parse(spans: Spans) -> None:
 def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dict[str, Any]:
     spans, clock = Spans(), GcClock()
     t0 = time.perf_counter()
+    from pipeline import lazy_packages
+
+    lazy_packages.defer()  # as the CLI does for a command that runs the graph (pipeline/cli.py)
+    from tools.malloc_arenas import limit_arenas
+
+    limit_arenas()  # as the CLI does, before the graph starts its threads
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     import agents.offline.challenge_numbers as numbers
