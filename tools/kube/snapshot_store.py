@@ -17,49 +17,23 @@ what a later one reads, and nothing decoded stays alive after the caller drops i
 from __future__ import annotations
 
 import json
-import math
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from tools.json_text import compact
 from tools.kube.backend import KubeObject, secret_metadata_only, without_bookkeeping
 
 ObjectKey = tuple[str, str]  # (namespace or "", name)
 
 
 def encode(obj: KubeObject, as_json: bool) -> bytes:
-    """``obj`` as stored: compact JSON for an object read from JSON, else pickled.
-
-    orjson refuses what JSON read by the standard library may still hold (an integer past 64 bits, a
-    lone surrogate from a ``\\ud800`` escape) and writes a NaN or an infinity (``NaN``, ``1e400`` in
-    the dump) as ``null``: those objects are written by the standard library, exactly as read."""
+    """``obj`` as stored: compact JSON for an object read from JSON (``tools/json_text.py``: orjson,
+    or the standard library where orjson would not give back exactly what was read), else pickled."""
     if not as_json:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        data = orjson.dumps(obj)
-    except TypeError:  # orjson.JSONEncodeError
-        data = b""
-    if not data or (b"null" in data and _non_finite(obj)):
-        return json.dumps(obj, separators=(",", ":")).encode("ascii")
-    return bytes(memoryview(data))  # orjson's bytes keep their whole buffer (4 KiB at least): a copy
-
-
-def _non_finite(value: Any) -> bool:
-    """Whether a JSON-like value holds a float that is NaN or infinite (iterative)."""
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if type(current) is float:
-            if not math.isfinite(current):
-                return True
-        elif type(current) is dict:
-            stack.extend(current.values())
-        elif type(current) is list:
-            stack.extend(current)
-    return False
+    return compact(obj)
 
 
 def _is_json(data: bytes) -> bool:

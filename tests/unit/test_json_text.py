@@ -1,0 +1,57 @@
+"""orjson writes the JSON infra-audit stores and renders (``tools/json_text.py``): byte for byte what
+the standard library writes with the same options, and where orjson would write something else (a
+NaN as null) or refuses (an integer past 64 bits, a lone surrogate), the standard library writes it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.json_text import compact, floats, indented
+
+pytestmark = pytest.mark.unit
+
+SAME: list[Any] = [
+    {},
+    [],
+    {"a": [], "b": {}, "c": [{}], "d": [[]]},
+    {"name": "café ☕ 東京", "quote": 'a "b" \\ c', "ctl": "\x00\x1f\t\n", "sep": "\u2028\u2029"},
+    {"n": [0, -1, 2**63 - 1, -(2**63), 1.0, 0.1, 1e16, 1.5e300, 2.5e-12, -0.0, True, False, None]},
+    {"small": [1.5e-7, 3e-5, 7.974042475543028e-05], "text": "1e-5 in words"},
+    {"nested": {"deep": [{"x": [1, {"y": "z"}]}]}, "tuple": (1, "two")},
+    "just a string",
+    12,
+]
+
+EXACT_ONLY_BY_STDLIB: list[Any] = [
+    {"big": 2**64},
+    {"s": "\ud800"},
+    {"nan": float("nan"), "z": None},
+    {"inf": [float("inf"), None]},
+]
+
+
+@pytest.mark.parametrize("value", SAME)
+def test_the_text_is_the_standard_librarys(value: Any) -> None:
+    assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", SAME)
+def test_compact_gives_the_same_value(value: Any) -> None:
+    assert json.loads(compact(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("value", EXACT_ONLY_BY_STDLIB)
+def test_what_orjson_cannot_write_exactly_the_standard_library_writes(value: Any) -> None:
+    assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert compact(value) == json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def test_floats_are_found_everywhere() -> None:
+    assert floats({"a": [1, {"b": (2, float("-inf"))}], "c": 0.5, "d": "0.25"}) in (
+        [0.5, float("-inf")],
+        [float("-inf"), 0.5],
+    )
+    assert floats({"a": [1, {"b": (2, None, "nan")}]}) == []
