@@ -40,31 +40,27 @@ def _cached(records: Any, name: str, source: Sequence[Any], build: Callable[[], 
 
 def live_managers(live: LiveState) -> dict[WorkloadKey, str]:
     """(kind, namespace, name) -> the manager mark of the first live object of that key that has one."""
-    objects = live.objects
-
-    def build() -> dict[WorkloadKey, str]:
-        marks: dict[WorkloadKey, str] = {}
-        for obj in objects:
-            if obj.managed_by:
-                marks.setdefault((obj.kind, obj.namespace, obj.name), obj.managed_by)
-        return marks
-
-    return _cached(live, "live_managers", objects, build)
+    return _first_by_key(live, "managed_by")
 
 
 def live_owners(live: LiveState) -> dict[WorkloadKey, str]:
     """(kind, namespace, name) -> the owner (``LiveObject.owner``) of the first live object of that key
     that has one."""
+    return _first_by_key(live, "owner")
+
+
+def _first_by_key(live: LiveState, field: str) -> dict[WorkloadKey, str]:
     objects = live.objects
 
     def build() -> dict[WorkloadKey, str]:
-        owners: dict[WorkloadKey, str] = {}
+        found: dict[WorkloadKey, str] = {}
         for obj in objects:
-            if obj.owner:
-                owners.setdefault((obj.kind, obj.namespace, obj.name), obj.owner)
-        return owners
+            value = getattr(obj, field)
+            if value:
+                found.setdefault((obj.kind, obj.namespace, obj.name), value)
+        return found
 
-    return _cached(live, "live_owners", objects, build)
+    return _cached(live, f"live_{field}", objects, build)
 
 
 def workload_keys(records: Records) -> frozenset[WorkloadKey]:
