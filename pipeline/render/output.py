@@ -1,8 +1,8 @@
 """The renderer seam: what an output format is, and what it renders from.
 
 A ``Renderer`` has a name (``markdown``), the file it writes (``audit.md``) and a pure function from
-``RunOutputs`` to text (or to its UTF-8 bytes, which are written as they are). Register one in
-``pipeline/render/__init__.py``'s ``RENDERERS``.
+``RunOutputs`` to text (or to its UTF-8 bytes, whole or in pieces, which are written as they are).
+Register one in ``pipeline/render/__init__.py``'s ``RENDERERS``.
 """
 
 from __future__ import annotations
@@ -30,4 +30,5 @@ class RunOutputs:
 class Renderer:
     name: str
     filename: str
-    render: Callable[[RunOutputs], str | bytes]
+    render: Callable[[RunOutputs], str | bytes | tuple[bytes, ...]]
+    """The output's text, or its UTF-8 bytes, or those in pieces (written one after the other)."""

@@ -877,14 +877,39 @@ def test_json_round_trip(report: AuditReport, tmp_path: Path) -> None:
 def test_audit_json_is_written_as_pydantic_s_bytes_the_same_as_the_text(
     report: AuditReport, tmp_path: Path
 ) -> None:
-    """The JSON renderer hands its bytes to the writer (no text decoded and encoded again); they are
-    the text's, non-ASCII included."""
+    """The JSON renderer hands its bytes to the writer (no text decoded and encoded again), the
+    document and its final newline apart (not copied to be joined); they are the text's, non-ASCII
+    included."""
     accented = report.model_copy(update={"gaps": [*report.gaps, "café – naïve ✓ 日本"]})
     rendered = json_out.RENDERER.render(RunOutputs(report=accented))
-    assert isinstance(rendered, bytes)
-    assert rendered == render_json(accented).encode("utf-8")
+    assert isinstance(rendered, tuple) and rendered[1] == b"\n"
+    assert b"".join(rendered) == render_json(accented).encode("utf-8")
     (written,) = write_reports(accented, tmp_path / "out")[1:2]
-    assert written.name == "audit.json" and written.read_bytes() == rendered
+    assert written.name == "audit.json" and written.read_bytes() == b"".join(rendered)
+
+
+def test_a_rendering_bug_replaces_nothing_and_leaves_nothing(
+    report: AuditReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each output is rendered and written to a temp file before any is renamed: a renderer that
+    fails after others were written leaves the old reports, no temp file, and no directory made."""
+    from pipeline.render import sarif
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "audit.md").write_text("old\n", encoding="utf-8")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a rendering bug")
+
+    monkeypatch.setattr(sarif, "indented", broken)
+    with pytest.raises(RuntimeError):
+        write_reports(report, out)
+    assert [(p.name, p.read_text(encoding="utf-8")) for p in out.iterdir()] == [("audit.md", "old\n")]
+    fresh = tmp_path / "new" / "deeper"
+    with pytest.raises(RuntimeError):
+        write_reports(report, fresh)
+    assert not (tmp_path / "new").exists()
 
 
 def test_the_reports_work_out_each_finding_s_placed_locations_once(
