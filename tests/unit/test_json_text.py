@@ -55,3 +55,30 @@ def test_floats_are_found_everywhere() -> None:
         [float("-inf"), 0.5],
     )
     assert floats({"a": [1, {"b": (2, None, "nan")}]}) == []
+
+
+def test_what_a_report_may_share_or_nest_wrongly() -> None:
+    """A container met twice is written twice, as the standard library does; one inside itself is
+    refused, as the standard library refuses it; a float Enum is written as the standard library
+    writes it (its value's text)."""
+    import enum
+
+    class Ratio(float, enum.Enum):
+        SMALL = 1e-05
+
+    shared = {"x": 1.5, "y": [1e-05]}
+    value = {"a": shared, "b": [shared, shared], "r": Ratio.SMALL}
+    assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    looped: list[Any] = []
+    looped.append(looped)
+    with pytest.raises(ValueError):
+        indented(looped)
+    with pytest.raises(ValueError):
+        json.dumps(looped)
+
+
+def test_a_value_known_finite_is_not_looked_into() -> None:
+    """The snapshot tells ``compact`` its dump held no NaN (``load_json_finite``); a NaN it was not
+    told of is written as orjson writes it, which is why the flag is the reader's to give."""
+    assert compact({"z": None, "f": 0.5}, finite=True) == b'{"z":null,"f":0.5}'
+    assert compact({"n": float("nan")}) == b'{"n":NaN}'

@@ -65,3 +65,8 @@ def test_the_recount_run_ahead_joins_no_type(monkeypatch: pytest.MonkeyPatch) ->
     assert json.loads(pods.joined()) == backend.list_objects(
         next(r for r in backend.api_resources() if r.qualified == "pods")
     )
+
+
+def test_an_empty_text_is_an_empty_list_in_length_and_bytes() -> None:
+    for listing in (JsonList(text=b""), JsonList(), JsonList(items=[])):
+        assert b"".join(listing.chunks()) == listing.joined() == b"[]" and len(listing) == 2

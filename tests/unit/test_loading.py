@@ -154,3 +154,17 @@ def test_a_value_that_does_not_fit_its_tag_is_named_by_tag_and_line_not_quoted(t
         "syntax",
     )
     assert "s3cr3t" not in str(caught.value)
+
+
+def test_load_json_finite_tells_a_nan_or_an_overflowing_number() -> None:
+    from tools.inventory.loading import load_json_finite
+
+    assert load_json_finite(b'{"a": 1, "b": 2.5, "c": null, "d": "NaN 1e400"}') == (
+        {"a": 1, "b": 2.5, "c": None, "d": "NaN 1e400"},
+        True,
+    )
+    for text in (b'{"a": NaN}', b"[-Infinity]", b'{"x": 1e400}', b"[1.5, Infinity]"):
+        assert load_json_finite(text)[1] is False
+    (nan,), _ = load_json_finite(b"[NaN]")
+    assert nan != nan  # still the NaN json.loads makes
+    assert load_json_finite(b"[-Infinity, 1e400]")[0] == [float("-inf"), float("inf")]

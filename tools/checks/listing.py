@@ -31,7 +31,7 @@ class JsonList:
 
     def __len__(self) -> int:
         if self._items is None:
-            return len(self._text or b"")
+            return len(self._text or b"[]")
         return 2 + sum(len(item) for item in self._items) + max(len(self._items) - 1, 0)
 
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ Messages are ours (tests assert ``reason`` and ``line``, never a library's wordi
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from domain.unread import SkipReason
@@ -46,8 +47,36 @@ def too_deep_error(line: int | None = None) -> LoadError:
 
 def load_json(data: bytes | str) -> Any:
     """The value of a JSON text, or ``LoadError`` (syntax, a truncated text, encoding, nesting)."""
+    return _load_json(data, {})
+
+
+def load_json_finite(data: bytes | str) -> tuple[Any, bool]:
+    """``load_json``, and whether every number in the text is a finite float or an integer: no
+    ``NaN``/``Infinity`` and no literal past a float's range (``1e400``). The hooks run in the C
+    parser only for those literals and for floats, which Kubernetes objects hardly hold."""
+    seen: list[str] = []
+
+    def constant(name: str) -> float:
+        seen.append(name)
+        return _CONSTANTS[name]
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            seen.append(text)
+        return value
+
+    value = _load_json(data, {"parse_constant": constant, "parse_float": number})
+    return value, not seen
+
+
+_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+"""What ``json.loads`` makes of JSON's non-standard constants by default."""
+
+
+def _load_json(data: bytes | str, hooks: dict[str, Any]) -> Any:
     try:
-        value = json.loads(data)
+        value = json.loads(data, **hooks)
     except RecursionError:
         raise too_deep_error() from None
     except UnicodeDecodeError as exc:

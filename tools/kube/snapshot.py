@@ -30,7 +30,7 @@ from domain.errors import SnapshotError
 from domain.unread import EVERY_KIND, SkipReason
 from tools.gc_pause import gc_paused
 from tools.inventory.live_models import UnreadResource
-from tools.inventory.loading import LoadError, load_json
+from tools.inventory.loading import LoadError, load_json, load_json_finite
 from tools.inventory.models import ClusterInfo
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import load_values
@@ -77,12 +77,15 @@ def _read(path: Path, cap: int) -> bytes:
     return data
 
 
-def _load_documents(path: Path) -> list[Any]:
-    """The documents of one dump; raises ``LoadError`` (reported and skipped) or ``OSError``."""
+def _load_documents(path: Path) -> tuple[list[Any], bool]:
+    """The documents of one dump, and for a JSON dump whether every number in it is finite (its
+    objects can then be stored by orjson without a look for NaN); raises ``LoadError`` (reported and
+    skipped) or ``OSError``."""
     data = _read(path, MAX_FILE_BYTES)
     if path.suffix == ".json":
-        return [load_json(data)]
-    return load_values(data)
+        doc, finite = load_json_finite(data)
+        return [doc], finite
+    return load_values(data), False
 
 
 def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
@@ -230,7 +233,7 @@ class SnapshotBackend:
         skipped: list[ParseIssue] = []
         for path in self._files():  # one dump's parsed documents at a time; its objects kept as bytes
             try:
-                docs = _load_documents(path)
+                docs, finite = _load_documents(path)
             except OSError as exc:
                 self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
                 continue
@@ -245,7 +248,7 @@ class SnapshotBackend:
             for obj in objects:
                 if obj.get("kind") == "CustomResourceDefinition" and (t := _crd_types(obj)) is not None:
                     crds.append(t)
-                items.append((path, Staged.of(obj, as_json=path.suffix == ".json")))
+                items.append((path, Staged.of(obj, as_json=path.suffix == ".json", finite=finite)))
             del docs, objects
         self._issues.extend(skipped)
         table = ResourceTable(crds)

@@ -28,12 +28,13 @@ from tools.kube.backend import KubeObject, secret_metadata_only, without_bookkee
 ObjectKey = tuple[str, str]  # (namespace or "", name)
 
 
-def encode(obj: KubeObject, as_json: bool) -> bytes:
+def encode(obj: KubeObject, as_json: bool, finite: bool = False) -> bytes:
     """``obj`` as stored: compact JSON for an object read from JSON (``tools/json_text.py``: orjson,
-    or the standard library where orjson would not give back exactly what was read), else pickled."""
+    or the standard library where orjson would not give back exactly what was read; ``finite``: its
+    dump held no NaN or infinite number, so none is looked for), else pickled."""
     if not as_json:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return compact(obj)
+    return compact(obj, finite=finite)
 
 
 def _is_json(data: bytes) -> bool:
@@ -148,7 +149,7 @@ class Staged:
     obj: KubeObject | None
 
     @classmethod
-    def of(cls, obj: KubeObject, as_json: bool) -> Staged:
+    def of(cls, obj: KubeObject, as_json: bool, finite: bool = False) -> Staged:
         plural_hint = obj.pop("__plural_hint", None)
         api_version = str(obj.get("apiVersion") or "")
         kind = obj.get("kind")
@@ -166,6 +167,6 @@ class Staged:
             namespace,
             plural_hint,
             as_json,
-            encode(served(obj, secret), as_json),
+            encode(served(obj, secret), as_json, finite),
             None,
         )

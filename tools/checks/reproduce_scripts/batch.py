@@ -88,6 +88,8 @@ class Types:
         UTF-8, not a list): the job then reads its standard input itself, as alone."""
         if name not in self._items:
             collecting = gc.isenabled()
+            if self._freeze:
+                gc.collect()  # what earlier jobs left in cycles, before the freeze would keep it for good
             gc.disable()  # millions of dicts at 10k pods: the collector would scan them again and again
             try:
                 found = json.loads(self.texts[name].decode("utf-8")) if self.texts[name].strip() else []
