@@ -37,7 +37,7 @@ from typing import Any  # noqa: E402
 
 sys.path.insert(0, os.getcwd())  # bench/run.py sets it to this checkout, or to the --source tree
 
-HEAVY = ("anthropic", "kubernetes", "vcr", "tools.kube.live", "agents.llm.anthropic_model")
+HEAVY = ("anthropic", "kubernetes", "vcr", "tools.kube.live", "agents.llm.anthropic_model", "helm_python")
 
 
 class Spans:

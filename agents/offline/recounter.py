@@ -207,7 +207,9 @@ class Recounter:
         left_out = self.left_out()
         where = self.plan_where()
         live_counted = self.counted_live(original)
-        helm = helm_here()
+        # whether helm template can run matters only where a chart was rendered (``chosen``); asking
+        # loads the Helm engine (a Go library, about 0.2 s), which an estate without one never needs
+        helm = bool(counts.get(RENDERED)) and helm_here()
         options = {
             key: chosen(
                 spec,

@@ -99,3 +99,19 @@ def test_an_offline_run_does_not_run_the_sdk_inits_the_graph_never_uses(tmp_path
     assert "langgraph" in packages and "langchain_core" in packages
     # langgraph_sdk's __init__ imports its HTTP and WebSocket clients; langsmith.types' its API models
     assert packages & {"httpx", "websockets", "anthropic", "boto3", "botocore", "google"} == set()
+
+
+def test_a_run_with_no_chart_rendered_does_not_load_the_helm_engine(tmp_path: Path) -> None:
+    """The recount asks whether ``helm template`` can run only where a chart was rendered: loading the
+    Helm engine starts Go's runtime (about 50 MiB of the large estate's 179 MiB peak) and 0.2 s. The
+    home-lab with its snapshot renders none (its charts are not in a cache here); the chart estates,
+    whose charts are rendered, are recounted through the rendering twins
+    (``tests/e2e/test_chart_estates.py``)."""
+    out = tmp_path / "out"
+    packages = imported(
+        "run", "examples/homelab", "--cluster", "examples/homelab/cluster", "--offline",
+        "--out", str(out), "--state-dir", str(tmp_path / "state"),
+    )  # fmt: skip
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert audit["findings"] and any(e["tool"] == "reproduce" for e in audit["evidence"])  # recounted
+    assert "helm_python" not in packages
