@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -26,3 +28,18 @@ def cli(argv: Sequence[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> tup
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = main(list(argv))
     return code, out.getvalue()
+
+
+def killed(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -c script args`` from the repo root, which must end killed by SIGKILL (a run killed
+    mid-graph, for the resume tests): exit code 137, or the test fails with the child's stderr."""
+    child = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 137, child.stderr[-2000:]
+    return child

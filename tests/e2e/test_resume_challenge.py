@@ -3,13 +3,12 @@ judging the research the checkpoint holds (a ``ChallengeTask`` does not carry it
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import killed
 from estates import GITOPS, REPO
 from langgraph.types import Send
 
@@ -60,15 +59,7 @@ def test_a_run_killed_in_the_challenge_resumes_with_the_research_of_its_checkpoi
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state_dir, out = tmp_path / "state", tmp_path / "out"
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_IN_CHALLENGE, str(GITOPS), str(state_dir), str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert child.returncode == 137, child.stderr[-2000:]
+    killed(KILLED_IN_CHALLENGE, str(GITOPS), str(state_dir), str(out))
     assert not (out / "audit.json").exists()
     with RunStore(state_dir).checkpoints("killed") as saver:
         rows = saver.conn.execute("SELECT type, value FROM writes WHERE channel = '__pregel_tasks'")

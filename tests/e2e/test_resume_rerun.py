@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from clirun import killed
 from estates import GITOPS, REPO
 
 import pipeline.nodes as nodes
@@ -90,15 +89,7 @@ def test_resume_after_a_killed_run_redoes_only_the_unfinished_concerns(
     flags: list[str], keep: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state_dir, out, finished_file = tmp_path / "state", tmp_path / "out", tmp_path / "finished"
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_RUN, *map(str, (GITOPS, state_dir, out, finished_file, keep)), *flags],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert child.returncode == 137, child.stderr[-2000:]
+    killed(KILLED_RUN, *map(str, (GITOPS, state_dir, out, finished_file, keep)), *flags)
     assert not (out / "audit.md").exists()
     finished = finished_file.read_text().split()
     assert len(finished) == len(set(finished)) == keep

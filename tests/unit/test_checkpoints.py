@@ -156,7 +156,12 @@ def _report_graph(fail_at: str | None = None) -> Any:
             raise Boom("after")
         return {"steps": ["after"]}
 
-    graph = StateGraph(ReportState)
+    return _two_steps(ReportState, make, after)
+
+
+def _two_steps(state: Any, make: Any, after: Any) -> Any:
+    """START -> make -> after -> END over ``state``."""
+    graph = StateGraph(state)
     graph.add_node("make", make)
     graph.add_node("after", after)
     graph.add_edge(START, "make")
@@ -298,12 +303,7 @@ def test_a_model_is_checkpointed_without_its_computed_fields_and_read_back_whole
     def after(state: SizedState) -> dict[str, Any]:
         raise Boom("after")
 
-    graph = StateGraph(SizedState)
-    graph.add_node("make", make)
-    graph.add_node("after", after)
-    graph.add_edge(START, "make")
-    graph.add_edge("make", "after")
-    graph.add_edge("after", END)
+    graph = _two_steps(SizedState, make, after)
     path = tmp_path / "run.sqlite"
     config = {"configurable": {"thread_id": "t"}}
     serde = JsonPlusSerializer(allowed_msgpack_modules=[*CHECKPOINT_TYPES, (__name__, "Sized")])

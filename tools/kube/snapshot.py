@@ -384,10 +384,6 @@ class SnapshotBackend:
         objects = self._captured(rtype).objects(namespace if rtype.namespaced else None)
         return sorted([obj for obj in objects if keep(obj)], key=sort_key)
 
-    def listing_json(self, rtype: ResourceType) -> bytes | None:
-        """The JSON text of ``list_objects(rtype)`` without decoding it (None: decode and dump it)."""
-        return self._captured(rtype).listing_json()
-
     def listing_blobs(self, rtype: ResourceType) -> list[bytes] | None:
         """The JSON text of each object of ``list_objects(rtype)``, in its order, as held (None: decode)."""
         return self._captured(rtype).listing_blobs()

@@ -97,14 +97,10 @@ class TypeObjects:
             return list(self._blobs.values())
         return [data for (ns, _), data in self._blobs.items() if ns == namespace]
 
-    def listing_json(self) -> bytes | None:
-        """The JSON text (UTF-8) of the whole type's list, sorted by namespace and name as ``list_objects``
-        sorts it; None when a stored object is not JSON, or a name not a string (decode instead)."""
-        blobs = self.listing_blobs()
-        return None if blobs is None else bracketed(blobs)
-
     def listing_blobs(self) -> list[bytes] | None:
-        """The JSON text of each object, in ``listing_json``'s order (the bytes held, not copies)."""
+        """The JSON text of each object, sorted by namespace and name as ``list_objects`` sorts them
+        (the bytes held, not copies); None when a stored object is not JSON, or a name not a string
+        (decode instead). Joined (``bracketed``), they are the JSON text of the type's list."""
         if not self._plain:
             return None
         return [self._blobs[k] for k in sorted(self._blobs)]
