@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from inventory_builder import code_ref, inventory, live_ref, live_state, refs, subjects, workload
+from reader_scripts import script_module
 
 from tools.checks.detections import declarative, declarative_docs, declarative_live
 from tools.checks.spec import CheckContext
@@ -401,19 +402,43 @@ def test_live_unmanaged_reads_the_owners_from_the_loaded_snapshot(tmp_path: Path
         _deployment("no-kind", ownerReferences=[{"name": "x", "uid": "2"}, {"kind": "Second", "name": "y"}]),
         _deployment("stray"),
         _deployment("empty", ownerReferences=[]),
+        # k3s applies its packaged components (coredns, traefik) from its own addon manifests, as a
+        # k3s cluster's coredns is in the home-lab snapshot: managed, though no code defines it
+        _deployment("coredns", annotations={K3S_ADDON: "k3s.cattle.io/v1, Kind=Addon"}),
+        # another wrangler owner is not k3s's: no manager of the estate's, reported
+        _deployment("other-objectset", annotations={K3S_ADDON: "example.io/v1, Kind=Thing"}),
     ]
     (snap / "apps.v1.deployments.json").write_text(json.dumps({"apiVersion": "v1", "items": items}))
     live = load_live_state(SnapshotBackend(snap))
-    assert sorted((o.name, o.owner or "-") for o in live.objects) == [
-        ("by-operator", "Operator"),
-        ("empty", "-"),
-        ("no-kind", "owner"),  # the first reference names no kind: "owner", not the second's
-        ("stray", "-"),
+    assert sorted((o.name, o.owner or "-", o.managed_by or "-") for o in live.objects) == [
+        ("by-operator", "Operator", "-"),
+        ("coredns", "-", "k3s"),
+        ("empty", "-", "-"),
+        ("no-kind", "owner", "-"),  # the first reference names no kind: "owner", not the second's
+        ("other-objectset", "-", "-"),
+        ("stray", "-", "-"),
     ]
     (tmp_path / "estate").mkdir()
     d = declarative_live.live_unmanaged(ctx(inventory(tmp_path / "estate", live=live)))
-    assert sorted(subjects(d)) == ["Deployment/ops/empty", "Deployment/ops/stray"]
-    assert (d.count, d.total, d.measures, d.evidence) == (2, 4, {"managed": 2}, [])
+    assert sorted(subjects(d)) == [
+        "Deployment/ops/empty",
+        "Deployment/ops/other-objectset",
+        "Deployment/ops/stray",
+    ]
+    assert (d.count, d.total, d.measures, d.evidence) == (3, 6, {"managed": 3}, [])
+    # the reader's command counts the same from the same dump
+    joined = script_module("joined_count")
+    estate = joined.Estate(
+        tmp_path / "estate", (), joined.read_live([str(snap / "apps.v1.deployments.json")])
+    )
+    assert sorted(o["metadata"]["name"] for o in joined.unmanaged(estate)) == [
+        "empty",
+        "other-objectset",
+        "stray",
+    ]
+
+
+K3S_ADDON = "objectset.rio.cattle.io/owner-gvk"
 
 
 # ------------------------------------------------------------------------------------- drift

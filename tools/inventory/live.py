@@ -154,7 +154,15 @@ def managed_by(obj: KubeObject) -> str | None:
         return "flux"
     if labels.get("argocd.argoproj.io/instance") or annotations.get("argocd.argoproj.io/tracking-id"):
         return "argocd"
+    if str(annotations.get(APPLIED_BY, "")).startswith("k3s.cattle.io/"):
+        return "k3s"  # a k3s packaged component (coredns, traefik, ...), applied from its addon manifests
     return None
+
+
+APPLIED_BY = "objectset.rio.cattle.io/owner-gvk"
+"""The owner a wrangler apply controller records on what it applies: ``k3s.cattle.io/v1, Kind=Addon``
+for k3s's packaged components, which k3s re-applies from its own manifests (a rebuilt cluster has them
+again): managed, though no code of the estate defines them."""
 
 
 def first_owner(obj: KubeObject) -> str | None:

@@ -178,6 +178,8 @@ def managed(o: Obj) -> bool:
     return (
         any(labels.get(k) for k in MANAGER_LABELS)
         or bool(notes.get("meta.helm.sh/release-name") or notes.get("argocd.argoproj.io/tracking-id"))
+        # a k3s packaged component (coredns, traefik): k3s applies it again from its addon manifests
+        or str(notes.get("objectset.rio.cattle.io/owner-gvk", "")).startswith("k3s.cattle.io/")
         or any(str(k).startswith(("kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/")) for k in labels)
         or bool(seq(meta(o), "ownerReferences"))
     )
