@@ -38,6 +38,7 @@ from tools.checks.reproduce import (
     shell,
 )
 from tools.checks.reproduce_batch import Scripts, early, prefetch
+from tools.checks.reproduce_jq import JqWork
 from tools.checks.reproduce_run import HELM_SEAM, Listings, run_all
 from tools.checks.spec import CheckContext, spec_by_id
 from tools.evidence import Ledger
@@ -88,6 +89,7 @@ class Recounter:
         self._plans: dict[str, _Plan] = {}
         self._lock = threading.RLock()  # research branches plan and send their commands in threads
         self._scripts: Scripts | None = None
+        self._jq = JqWork()
 
     def start_round(self) -> None:
         """A new round of the challenge: a ledger of its own (what the plans found stays)."""
@@ -101,6 +103,7 @@ class Recounter:
         with self._lock:
             if self._scripts is not None:
                 self._scripts.close()  # a child fed early whose answers no claim read
+            self._jq.close()
             self.listings = Listings()
             self._scripts = None
 
@@ -241,6 +244,8 @@ class Recounter:
             with self._lock:
                 where = self.plan_where()
                 self.scripts().warm([*where.snapshot_dirs, *where.excluded])
+                if self.ctx.backend is not None:  # the cluster's listings parsed by jq meanwhile
+                    self._jq.start(self.ctx.backend, self.listings)
         except Exception:  # an optimisation only: the scripts read the estate themselves
             return
 
@@ -262,7 +267,10 @@ class Recounter:
         try:
             plans = [self.plan(ev) for ev in evidence if ev.tool == "check"]
             if plans:
-                early([s for p in plans for s in p.specs.values()], plans[0].where, self.scripts())
+                specs = [s for p in plans for s in p.specs.values()]
+                early(specs, plans[0].where, self.scripts())
+                jail = self.check_context().toolbox.jail
+                self._jq.early(specs, jail, plans[0].where, self.ctx.backend, self.listings)
         except Exception:  # an optimisation only: the recount itself reports what goes wrong
             return
 
@@ -276,7 +284,13 @@ class Recounter:
             return
         where = plans[0].where  # one run: the same for every check
         specs = [spec for plan in plans for spec in plan.specs.values()]
-        prefetch(specs, where, self.scripts())
+        jail, backend, listings = self.check_context().toolbox.jail, self.ctx.backend, self.listings
+
+        def filters(chosen: list[ReproSpec]) -> None:  # after the branches' own, by the same engine
+            self._jq.submit(chosen, jail, where, backend, listings)
+            self._jq.wait()
+
+        prefetch(specs, where, self.scripts(), filters)
 
     def independent(self, original: Evidence) -> ToolResult:
         """The check's numbers, printed by the standard-tool commands its catalog row declares."""

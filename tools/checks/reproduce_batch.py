@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import subprocess
 import sys
 import threading
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tools.checks.fed_child import FedChild, kill
 from tools.checks.listing import JsonList, written
 from tools.checks.reproduce import SCRIPTS, ReproSpec, Where
 from tools.checks.reproduce_run import (
@@ -50,6 +49,9 @@ from tools.checks.reproduce_run import (
 from tools.kube.backend import KubeBackend
 from tools.piped import run_piped
 from tools.sandbox import Jail
+
+if TYPE_CHECKING:
+    from tools.checks.reproduce_jq import JqEngine
 
 BATCH = SCRIPTS / "batch.py"
 STUCK_GRACE_S = 10
@@ -81,12 +83,18 @@ def early(specs: Iterable[ReproSpec], where: Where, scripts: Scripts) -> None:
     scripts.submit(python_jobs(specs, scripts.jail, where, scripts.listings, scripts.backend is not None))
 
 
-def prefetch(specs: Iterable[ReproSpec], where: Where, scripts: Scripts) -> None:
+def prefetch(
+    specs: Iterable[ReproSpec],
+    where: Where,
+    scripts: Scripts,
+    jq: Callable[[list[ReproSpec]], None] | None = None,
+) -> None:
     """Run ``specs``' python commands in ``scripts``' child (where some may run already) and their jq
-    filters in another; keep what each printed on ``scripts.listings``. Nothing here fails the
-    recount: what did not run ahead runs alone."""
+    filters in another (by ``jq`` where given: the run's engine); keep what each printed on
+    ``scripts.listings``. Nothing here fails the recount: what did not run ahead runs alone."""
     try:
-        _prefetch(list(parts(specs)), scripts.jail, where, scripts.backend, scripts.listings, scripts)
+        chosen = list(parts(specs))
+        _prefetch(chosen, scripts.jail, where, scripts.backend, scripts.listings, scripts, jq)
     except Exception:  # a listing the cluster refused: each command reports it alone
         with contextlib.suppress(Exception):  # the child ends here, not with the run
             scripts.listings.outputs.update(scripts.collect())
@@ -99,6 +107,7 @@ def _prefetch(
     backend: KubeBackend | None,
     listings: Listings,
     scripts: Scripts,
+    jq: Callable[[list[ReproSpec]], None] | None,
 ) -> None:
     scripts.submit(python_jobs(chosen, jail, where, listings, backend is not None))
     if backend is not None:  # each type listed once, before the two children read them
@@ -107,9 +116,12 @@ def _prefetch(
                 listings.listing(backend, name)
     # the two children side by side: the scripts' reading of the estate, jq's of the cluster
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recount") as pool:
-        jq = pool.submit(_jq_ahead, chosen, jail, where, backend, listings)
+        if jq is None:
+            filters = pool.submit(jq_ahead, chosen, jail, where, backend, listings)
+        else:
+            filters = pool.submit(jq, chosen)
         listings.outputs.update(scripts.collect())
-        jq.result()
+        filters.result()
 
 
 class Scripts:
@@ -180,77 +192,33 @@ class Scripts:
         return found
 
 
-class _Child:
-    """The batch child and the two threads feeding and reading it."""
+class _Child(FedChild):
+    """The batch child, what was sent to it, and the threads feeding and reading it."""
 
     def __init__(self, jail: Jail) -> None:
+        super().__init__([sys.executable, str(BATCH)], _with_rg(), jail.root)
         self.jobs: list[Job] = []
         self.known: set[Job] = set()
         self.listed: set[str] = set()
         self.warmed = False
-        self.proc = subprocess.Popen(  # an argv list, no shell; the scripts are ours, from the catalog
-            [sys.executable, str(BATCH)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=_with_rg(),
-            cwd=jail.root,
-        )
-        self._queue: queue.SimpleQueue[bytes | JsonList | None] = queue.SimpleQueue()
-        self._lines: list[bytes] = []
-        self._queue.put(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
-        self._writer = threading.Thread(target=self._write, daemon=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._writer.start()
-        self._reader.start()
-        weakref.finalize(self, _kill, self.proc)
-
-    def send(self, *pieces: bytes | JsonList) -> None:
-        for piece in pieces:
-            self._queue.put(piece)
-
-    def _write(self) -> None:
-        assert self.proc.stdin is not None
-        try:
-            while (piece := self._queue.get()) is not None:
-                for chunk in written([piece]):
-                    self.proc.stdin.write(chunk)
-                self.proc.stdin.flush()
-            self.proc.stdin.close()
-        except (BrokenPipeError, ValueError, OSError):  # the child ended: what it answered stands
-            pass
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        self._lines.extend(self.proc.stdout)
+        self.send(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
 
     def finish(self, per_job: float) -> list[bytes]:
         """Its answers, once its input has ended and it has exited; killed where no job ends within
         ``per_job`` seconds (a job stuck where its own time limit cannot fire, in a C call that does not
         return): that job and those after it are left to run alone, each with its own limit."""
-        self._queue.put(None)
+        self.end_input()
         while True:
-            answered = len(self._lines)
+            answered = len(self.lines)
             try:
                 self.proc.wait(timeout=per_job)
                 break
             except subprocess.TimeoutExpired:
-                if len(self._lines) == answered:
-                    _kill(self.proc)
+                if len(self.lines) == answered:
+                    kill(self.proc)
                     break
-        self._reader.join()
-        self._writer.join(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    stream.close()
-        return list(self._lines)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+        self.reap()
+        return list(self.lines)
 
 
 def _output(printed: dict[str, object]) -> _Output:
@@ -262,18 +230,28 @@ def _output(printed: dict[str, object]) -> _Output:
     return _Output(str(printed.get("out", "")).strip())
 
 
-def _jq_ahead(
-    specs: list[ReproSpec], jail: Jail, where: Where, backend: KubeBackend | None, listings: Listings
+def jq_ahead(
+    specs: Iterable[ReproSpec],
+    jail: Jail,
+    where: Where,
+    backend: KubeBackend | None,
+    listings: Listings,
+    engine: JqEngine | None = None,
 ) -> None:
-    """Every jq filter of the recount in one child: each type's objects parsed once, each set of types
-    and ``$code`` given to its filters as their own command reads it (``together``). A program that
-    fails as a whole (a filter that does not compile) leaves each command to run alone."""
+    """Every jq filter of ``specs`` not run yet, in one program: each type's objects parsed once,
+    each set of types and ``$code`` given to its filters as their own command reads it
+    (``together``); run by ``engine`` (the listings parsed already) where it can, else in a child of
+    its own. A program that fails as a whole (a filter that does not compile) leaves each command to
+    run alone."""
     if backend is None:
         return
     groups: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
-    for spec in specs:
-        if spec.jq is not None and spec.jq not in groups.setdefault((spec.resources, spec.code), []):
+    for spec in parts(specs):
+        if spec.jq is None or (spec.resources, spec.code, spec.jq) in listings.jq:
+            continue
+        if spec.jq not in groups.setdefault((spec.resources, spec.code), []):
             groups[(spec.resources, spec.code)].append(spec.jq)
+    groups = {key: filters for key, filters in groups.items() if filters}
     if not groups:
         return
     types = list(dict.fromkeys(name for resources, _ in groups for name in resources))
@@ -294,19 +272,10 @@ def _jq_ahead(
         bound = f"$codes[{codes.index(with_code)}] as $code | " if with_code is not None else ""
         parts_of.append(f"({bound}{slurped} | {together(filters)})")
     program = ". as $all | [" + ", ".join(parts_of) + "]"
-    pieces: list[bytes | JsonList] = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
-    for n, name in enumerate(types):
-        pieces += [b"," if n else b"", listings.listing(backend, name)]
-    try:
-        done = run_piped(
-            [sys.executable, "-P", "-c", JQ_CHILD, program],
-            written([*pieces, b"]"]),
-            PY_TIMEOUT_S * sum(len(f) for f in groups.values()),
-            env=_with_rg(),
-        )
-        out = json.loads(done.stdout) if done.returncode == 0 else None
-    except (subprocess.SubprocessError, OSError, ValueError):
-        out = None
+    timeout = PY_TIMEOUT_S * sum(len(f) for f in groups.values())
+    out = engine.run(program, types, args, timeout) if engine is not None else None
+    if out is None:
+        out = _jq_alone(program, types, args, timeout, backend, listings)
     if not isinstance(out, list) or len(out) != len(groups):
         return
     for (key, filters), printed in zip(groups.items(), out, strict=True):
@@ -314,4 +283,26 @@ def _jq_ahead(
             listings.jq[(*key, jq)] = p
 
 
-__all__ = ["parts", "prefetch"]
+def _jq_alone(
+    program: str,
+    types: list[str],
+    args: dict[str, Any],
+    timeout: float,
+    backend: KubeBackend,
+    listings: Listings,
+) -> Any:
+    """What ``program`` printed first over ``types``' listings, in a child of its own that reads them;
+    None where it failed."""
+    pieces: list[bytes | JsonList] = [json.dumps(args).encode("utf-8", "surrogatepass") + b"\n", b"["]
+    for n, name in enumerate(types):
+        pieces += [b"," if n else b"", listings.listing(backend, name)]
+    try:
+        done = run_piped(
+            [sys.executable, "-P", "-c", JQ_CHILD, program], written([*pieces, b"]"]), timeout, env=_with_rg()
+        )
+        return json.loads(done.stdout) if done.returncode == 0 else None
+    except (subprocess.SubprocessError, OSError, ValueError):
+        return None
+
+
+__all__ = ["jq_ahead", "parts", "prefetch"]
