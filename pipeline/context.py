@@ -45,16 +45,9 @@ def _quiet(node: str, who: str, message: str, *, detail: bool = False) -> None:
 def recounted_types() -> frozenset[str]:
     """The resource types (``plural.group``) the catalog's cluster commands name (jq filters and the
     scripts that join the code with the cluster): kept for the recount."""
-    from tools.checks.reproduce import every_option
-    from tools.checks.spec import load_catalog
+    from tools.checks.spec import catalog_types
 
-    return frozenset(
-        name
-        for check in load_catalog()
-        for spec in check.reproduce.values()
-        for option in every_option(spec)
-        for name in option.resources
-    )
+    return frozenset(catalog_types())
 
 
 @dataclass

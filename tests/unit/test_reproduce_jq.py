@@ -17,9 +17,9 @@ from estates import HOMELAB, HOMELAB_SNAPSHOT
 from agents.offline.challenge_numbers import cluster_facts
 from tools.checks import reproduce_batch, reproduce_jq, reproduce_run
 from tools.checks.reproduce import ReproSpec, Where, every_option
-from tools.checks.reproduce_jq import JqEngine, JqWork, cluster_types
+from tools.checks.reproduce_jq import JqEngine, JqWork
 from tools.checks.reproduce_run import Listings, run_spec
-from tools.checks.spec import load_catalog
+from tools.checks.spec import catalog_types, load_catalog
 from tools.kube.snapshot import SnapshotBackend
 from tools.sandbox import Jail
 
@@ -63,7 +63,7 @@ def test_every_catalog_jq_command_prints_the_same_through_the_engine_as_alone(
     if not memfd:  # a system without memfd_create: each type through the pipe
         monkeypatch.delattr(os, "memfd_create")
     listings = Listings()
-    engine = JqEngine(backend, listings, cluster_types())
+    engine = JqEngine(backend, listings, catalog_types(jq_only=True))
     monkeypatch.setattr(reproduce_batch, "_jq_alone", _no_child)
     try:
         reproduce_batch.jq_ahead(specs, Jail(HOMELAB), _where(backend), backend, listings, engine)
@@ -73,7 +73,7 @@ def test_every_catalog_jq_command_prints_the_same_through_the_engine_as_alone(
     monkeypatch.setattr(reproduce_run, "run_piped", _no_child)
     assert [run_spec(s, Jail(HOMELAB), _where(backend), backend, listings) for s in specs] == alone
     assert sum(p.value is not None for p in alone) >= len(specs) * 3 // 4  # numbers, not failures
-    assert {r for s in specs for r in s.resources} <= set(cluster_types())
+    assert {r for s in specs for r in s.resources} <= set(catalog_types(jq_only=True))
 
 
 PROGRAM = (
@@ -126,7 +126,7 @@ def test_an_engine_without_libjq_leaves_each_program_to_a_child_of_its_own(
 
     monkeypatch.setattr(reproduce_batch, "_jq_alone", counted)
     listings = Listings()
-    engine = JqEngine(backend, listings, cluster_types())
+    engine = JqEngine(backend, listings, catalog_types(jq_only=True))
     reproduce_batch.jq_ahead(specs, Jail(HOMELAB), _where(backend), backend, listings, engine)
     assert len(ran) == 1  # the one program, in a child of its own
     assert engine.run("1", ["pods"], {}, 5) is None  # closed: nothing more goes to it

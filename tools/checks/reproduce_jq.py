@@ -26,25 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from tools.checks.fed_child import FedChild
-from tools.checks.reproduce import ReproSpec, Where, every_option
+from tools.checks.reproduce import ReproSpec, Where
 from tools.checks.reproduce_batch import jq_ahead
 from tools.checks.reproduce_run import Listings, _with_rg
-from tools.checks.spec import load_catalog
+from tools.checks.spec import catalog_types
 from tools.kube.backend import KubeBackend
 from tools.sandbox import Jail
 
 CHILD = Path(__file__).with_name("jq_child.py")
-
-
-def cluster_types() -> list[str]:
-    """Every type a catalog jq command reads from the cluster, in the catalog's order."""
-    names: dict[str, None] = {}
-    for check in load_catalog():
-        for spec in check.reproduce.values():
-            for option in every_option(spec):
-                if option.jq is not None:
-                    names.update(dict.fromkeys(option.resources))
-    return list(names)
 
 
 class JqEngine:
@@ -159,7 +148,7 @@ class JqWork:
         self._send(lambda: self._open(backend, listings))
 
     def _open(self, backend: KubeBackend, listings: Listings) -> None:
-        self._engine = JqEngine(backend, listings, cluster_types())
+        self._engine = JqEngine(backend, listings, catalog_types(jq_only=True))
 
     def early(
         self,
@@ -212,4 +201,4 @@ class JqWork:
             engine.close()
 
 
-__all__ = ["JqEngine", "JqWork", "cluster_types"]
+__all__ = ["JqEngine", "JqWork"]

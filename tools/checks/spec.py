@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 from domain.concerns import CHECK_ID_PATTERN, Concern
 from domain.findings import Location
-from tools.checks.reproduce import ReproSpec, Where
+from tools.checks.reproduce import ReproSpec, Where, every_option
 
 
 class CheckSpec(BaseModel):
@@ -237,6 +237,18 @@ def validate_catalog(
 def get_detector(check_id: str) -> Detector:
     load_catalog()
     return _detectors()[check_id]
+
+
+def catalog_types(*, jq_only: bool = False) -> list[str]:
+    """The cluster types (``plural.group``) the catalog's recount commands read, in its order: every
+    one, or those of its jq filters only."""
+    names: dict[str, None] = {}
+    for check in load_catalog():
+        for spec in check.reproduce.values():
+            for option in every_option(spec):
+                if option.jq is not None or not jq_only:
+                    names.update(dict.fromkeys(option.resources))
+    return list(names)
 
 
 def spec_by_id(check_id: str) -> CheckSpec:
