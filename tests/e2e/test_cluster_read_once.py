@@ -142,3 +142,50 @@ def test_the_batch_child_reads_the_estate_before_the_research_ends(monkeypatch: 
     assert order[1:] and set(order[1:]) == {"submit"}
     recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
     assert recounts and all(e.error is None for e in recounts)
+
+
+def test_the_jq_engine_parses_the_cluster_before_the_inventory_and_runs_every_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a cluster, the recount's jq engine starts before the live inventory is read (its parse
+    runs beside the inventory and the research), every recounted jq filter runs in it (none in a jq
+    child of its own) and it ends with the round."""
+    from tools.checks import reproduce_batch, reproduce_jq
+
+    order: list[str] = []
+    engines: list[Any] = []
+    alone: list[str] = []
+    real_engine, real_start = reproduce_jq.JqEngine.__init__, reproduce_jq.JqWork.start
+    real_load, real_alone = live.load_live_state, reproduce_batch._jq_alone
+
+    def engine(self: Any, *args: Any) -> None:
+        engines.append(self)
+        real_engine(self, *args)
+
+    def start(self: Any, *args: Any) -> None:  # in the inventory node's thread: no race to order
+        order.append("engine")
+        real_start(self, *args)
+
+    def load(backend: Any) -> LiveState:
+        order.append("live inventory")
+        return real_load(backend)
+
+    def one_child(program: str, *args: Any) -> Any:
+        alone.append(program)
+        return real_alone(program, *args)
+
+    monkeypatch.setattr(reproduce_jq.JqEngine, "__init__", engine)
+    monkeypatch.setattr(reproduce_jq.JqWork, "start", start)
+    monkeypatch.setattr(live, "load_live_state", load)
+    monkeypatch.setattr(reproduce_batch, "_jq_alone", one_child)
+    state = run_audit(_settings(), run_id="jq-engine")
+    assert state.report is not None
+    assert order[:1] == ["engine"] and order.count("engine") == 1 and "live inventory" in order
+    assert alone == []  # every program ran over the engine's parsed listings
+    assert len(engines) == 1 and engines[0]._child is None  # closed with the round
+    jq_recounts = [
+        e
+        for e in state.challenge_evidence
+        if e.tool == numbers.INDEPENDENT and str(e.command).startswith("jq ")
+    ]
+    assert len(jq_recounts) >= 3 and all(e.error is None and e.value is not None for e in jq_recounts)

@@ -1,12 +1,14 @@
 """The recount's jq engine: one child (``jq_child.py``) that parses the cluster's listings while the
-research runs, then runs the recount's jq programs over them as they become known (issue 13).
+inventory and the research run, then runs the recount's jq programs over them as they become known
+(issue 13).
 
 Run as one program at the challenge, the recount's jq read and parsed every type it needed before
 running a filter: at 10k pods 60 MB of JSON, 2-3 s of the 6-7 s the challenge waited on it. The
-engine starts with the inventory (``Recounter.warm``), is sent every type a catalog jq command of the
-cluster reads, and parses each as it arrives; a research branch's filters run as that branch ends
-(``Recounter.early``), the rest when the challenge starts. Each program is the one the challenge ran
-before (``reproduce_batch._jq_ahead``) over the same values, so what each filter prints is the same.
+engine starts before the live inventory is read (``Recounter.warm_cluster``), is sent every type a
+catalog jq command reads through an in-memory file, and parses each once; a research branch's
+filters run as that branch ends (``Recounter.early``), the rest when the challenge starts. Each
+program is the one the challenge ran before (``reproduce_batch.jq_ahead``) over the same values, so
+what each filter prints is the same.
 
 An engine that cannot run (no libjq in the jq module's shared object, a child that died or ran past
 its time) answers None, and the program runs as before, in a child of its own that parses its input.
