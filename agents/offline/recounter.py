@@ -110,9 +110,8 @@ class Recounter:
     def scripts(self) -> Scripts:
         """The child running this run's python commands, fed by ``early`` and ``ahead``."""
         with self._lock:
-            if self._scripts is None:
-                jail = self.check_context().toolbox.jail
-                self._scripts = Scripts(jail, self.ctx.backend, self.listings)
+            if self._scripts is None:  # the run's jail: no inventory needed (``warm_early``)
+                self._scripts = Scripts(self.ctx.toolbox().jail, self.ctx.backend, self.listings)
             return self._scripts
 
     def left_out(self) -> tuple[str, ...]:
@@ -236,10 +235,17 @@ class Recounter:
         self._plans[original.id] = plan = _Plan(specs, where)
         return plan
 
-    def warm_cluster(self) -> None:
-        """Start the run's jq engine on the cluster's listings (``reproduce_jq``) before the inventory
-        is read: it needs neither the inventory nor a plan, and parses the listings beside the live
-        inventory and the research (about 2.5 s at 10k pods). Never fails."""
+    def warm_early(self) -> None:
+        """Before the inventory is read: start the run's batch child reading the estate's objects
+        (the snapshot directories skipped; ``warm`` adds what the checks leave out, which needs the
+        inventory, and the child's memos make that second reading cheap), and with a cluster the jq
+        engine parsing its listings (``reproduce_jq``). Both run beside the inventory and the
+        research, on the other core. Never fails."""
+        try:
+            with self._lock:
+                self.scripts().warm(list(self.ctx.toolbox().jail.snapshot_dirs))
+        except Exception:  # an optimisation only: the scripts read the estate themselves
+            pass
         try:
             if self.ctx.backend is not None:
                 self._jq.start(self.ctx.backend, self.listings)
@@ -247,9 +253,10 @@ class Recounter:
             return
 
     def warm(self) -> None:
-        """Start the run's batch child as soon as the inventory is read, reading the estate's objects
-        while the research runs (the reading the first script would do: on the bench's 1,600-file
-        estate the challenge waited about a second on it). Never fails."""
+        """Once the inventory is read: have the run's batch child read the estate's objects as a
+        script given this run's skipped paths reads them (the reading the first script would do: on
+        the bench's 1,600-file estate the challenge waited about a second on it), while the research
+        runs. Never fails."""
         try:
             with self._lock:
                 where = self.plan_where()

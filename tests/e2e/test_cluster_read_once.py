@@ -4,11 +4,13 @@ item: the recount works out what is not deployed once, and the tool specs are bu
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
-from estates import HOMELAB, REPO
+from estates import ARGO_HOMELAB, HOMELAB, REPO
 
 import agents.offline.recounter as numbers
 from pipeline.audit import run_audit
@@ -118,28 +120,46 @@ def _settings() -> RunSettings:
     )
 
 
-def test_the_batch_child_reads_the_estate_before_the_research_ends(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The recount's batch child starts once the inventory is read, and its first message is the
-    warm-up (the estate's objects, with the snapshot and what the checks left out skipped), before
-    any research branch sends a command."""
+@pytest.mark.parametrize(
+    ("estate", "cluster", "warmed"),
+    [
+        (HOMELAB, "examples/homelab/cluster", [["cluster"]]),  # nothing left out: one reading
+        (ARGO_HOMELAB, None, [[], ["benchmark/fio/job.yaml", "test/load-generator/deployment.yaml"]]),
+    ],
+    ids=["homelab", "argocd-homelab"],
+)
+def test_the_batch_child_reads_the_estate_before_the_inventory_is_read(
+    estate: Path, cluster: str | None, warmed: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recount's batch child starts as the inventory node begins: its first message is the
+    warm-up (the estate's objects, the snapshot directories skipped), sent before the code is parsed;
+    once the inventory says what the checks leave out, a second warm-up skips that too (the child's
+    memos make it cheap), before any research branch sends a command."""
     from tools.checks import reproduce_batch
 
     order: list[str] = []
-    real_warm, real_submit = reproduce_batch.Scripts.warm, reproduce_batch.Scripts.submit
+    real_send, real_parse = reproduce_batch._Child.send, build.parse_code
 
-    def warm(self: Any, skip: list[str]) -> None:
-        order.append(f"warm {skip}")
-        real_warm(self, skip)
+    def send(self: Any, *pieces: Any) -> None:
+        for piece in pieces:
+            text = bytes(piece) if isinstance(piece, bytes) else b""
+            if text.startswith(b'{"warm"'):
+                order.append(json.dumps(json.loads(text)["warm"]["skip"]))
+            elif text.startswith(b'{"job"'):
+                order.append("job")
+        real_send(self, *pieces)
 
-    def submit(self: Any, jobs: list[Any]) -> None:
-        order.append("submit")
-        real_submit(self, jobs)
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        order.append("parse")
+        return real_parse(*args, **kwargs)
 
-    monkeypatch.setattr(reproduce_batch.Scripts, "warm", warm)
-    monkeypatch.setattr(reproduce_batch.Scripts, "submit", submit)
-    state = run_audit(_settings(), run_id="warm")
-    assert order[0] == "warm ['cluster']" and order.count(order[0]) == 1
-    assert order[1:] and set(order[1:]) == {"submit"}
+    monkeypatch.setattr(reproduce_batch._Child, "send", send)
+    monkeypatch.setattr(build, "parse_code", parse)
+    settings = RunSettings(estate=estate, cluster=cluster, date="2026-11-20", workdir=REPO)
+    state = run_audit(settings, run_id="warm")
+    warm = [json.dumps(skip) for skip in warmed]
+    assert order[: len(warm) + 1] == [warm[0], "parse", *warm[1:]]
+    assert order[len(warm) + 1 :] and set(order[len(warm) + 1 :]) == {"job"}
     recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
     assert recounts and all(e.error is None for e in recounts)
 
