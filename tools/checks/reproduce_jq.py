@@ -3,7 +3,7 @@ inventory and the research run, then runs the recount's jq programs over them as
 (issue 13).
 
 Run as one program at the challenge, the recount's jq read and parsed every type it needed before
-running a filter: at 10k pods 60 MB of JSON, 2-3 s of the 6-7 s the challenge waited on it. The
+running a filter: at 10k pods 58 MiB of JSON, 2-3 s of the 6-7 s the challenge waited on it. The
 engine starts before the live inventory is read (``Recounter.warm_early``), is sent every type a
 catalog jq command reads through an in-memory file, and parses each once; a research branch's
 filters run as that branch ends (``Recounter.early``), the rest when the challenge starts. Each
