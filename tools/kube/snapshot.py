@@ -256,7 +256,7 @@ class SnapshotBackend:
             self._types.setdefault((t.group, t.plural), t)
         for path in parsed:  # a canonical file name declares its type, even with no items
             hint = split_file_stem(path.stem)
-            known = next((t for t in table.types if hint and (t.group, t.plural) == (hint[0], hint[2])), None)
+            known = table.by_plural(hint[0], hint[2]) if hint else None
             if hint is not None and known is not None:
                 self._types.setdefault(
                     (known.group, known.plural), known.model_copy(update={"version": hint[1]})
@@ -305,7 +305,7 @@ class SnapshotBackend:
         if kind:
             rtype = table.by_kind(api_version, str(kind))
         elif staged.plural_hint and obj is not None:
-            rtype = next((t for t in table.types if (t.group, t.plural) == (group, staged.plural_hint)), None)
+            rtype = table.by_plural(group, staged.plural_hint)
             if rtype is not None:
                 obj["kind"] = kind = rtype.kind
         name, namespace = staged.name, staged.namespace
