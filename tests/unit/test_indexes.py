@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from inventory_builder import code_ref, inventory, live_ref, live_state, run, subjects, workload
 
+from tools.checks.detections import common
 from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
 from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
 from tools.inventory import indexes
 from tools.inventory.inventory import Records
 from tools.inventory.live_health_models import ScaledToZero
-from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject
+from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject, Workload
 
 pytestmark = pytest.mark.unit
 
@@ -196,3 +197,50 @@ def test_workload_spans_are_by_path_and_skip_live_workloads() -> None:
         ]
     )
     assert indexes.workload_spans(code) == {"apps/web.yaml": [(3, 40), (42, None)]}
+
+
+def test_audited_workloads_are_worked_out_once_per_inventory_and_kinds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nearly every check asks ``common.workloads`` (at 10k pods, 7k live workloads each time): the
+    code workloads, then the live ones no code workload has the key of, runtime children left out."""
+    live = live_state(
+        workloads=[
+            workload("Deployment", "a", "web", live=True),  # defined in code: counted from code
+            workload("Deployment", "b", "api", live=True),
+            workload("Pod", "c", "bare", live=True),  # runtime: never a workload here
+            workload("ReplicaSet", "c", "rs", live=True),
+            workload("Job", "c", "once", live=True),
+            workload("StatefulSet", "b", "db", live=True),
+        ]
+    )
+    inv = inventory(
+        tmp_path, live, workloads=[workload("Deployment", "a", "web"), workload("CronJob", "a", "bk")]
+    )
+    keys = 0
+    real_key = Workload.key
+
+    def counted(self: Workload) -> tuple[str, str | None, str | None]:
+        nonlocal keys
+        keys += 1
+        return real_key.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Workload, "key", property(counted))
+    every = [
+        ("Deployment", "a", "web"),
+        ("CronJob", "a", "bk"),
+        ("Deployment", "b", "api"),
+        ("StatefulSet", "b", "db"),
+    ]
+    for _ in range(20):
+        assert [(w.kind, w.namespace, w.name) for w in common.workloads(inv)] == every
+        assert [w.name for w in common.workloads(inv, ["StatefulSet", "Deployment"])] == ["web", "api", "db"]
+        assert common.workloads(inv, ()) == []
+    assert keys <= len(inv.code.workloads) + len(live.workloads)  # once each, not once per asking
+    common.workloads(inv).clear()  # each caller gets its own list
+    assert len(common.workloads(inv)) == 4
+    live.workloads.append(workload("DaemonSet", "d", "agent", live=True))  # a changed list: worked out again
+    assert [w.name for w in common.workloads(inv, ["DaemonSet"])] == ["agent"]
+    assert [
+        w.name for w in common.workloads(inventory(tmp_path, None, workloads=[workload("Job", "a", "j")]))
+    ] == ["j"]
