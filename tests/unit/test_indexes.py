@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
-from inventory_builder import code_ref, inventory, live_ref, live_state, run, subjects, workload
+from inventory_builder import (
+    code_ref,
+    container,
+    inventory,
+    live_ref,
+    live_state,
+    pod,
+    run,
+    subjects,
+    workload,
+)
 
-from tools.checks.detections import common
+from tools.checks.detections import common, scalability_live
 from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
 from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
@@ -244,3 +255,53 @@ def test_audited_workloads_are_worked_out_once_per_inventory_and_kinds(
     assert [
         w.name for w in common.workloads(inventory(tmp_path, None, workloads=[workload("Job", "a", "j")]))
     ] == ["j"]
+
+
+class _Reads:
+    """A live state as a watched check sees it: every attribute forwarded, its name noted."""
+
+    def __init__(self, target: object) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "read", set())
+
+    def __getattr__(self, name: str) -> Any:
+        self.read.add(name)
+        return getattr(self._target, name)
+
+
+@pytest.mark.parametrize("through_a_job", [True, False])
+def test_node_requests_are_worked_out_once_and_read_the_same_lists(
+    monkeypatch: pytest.MonkeyPatch, through_a_job: bool
+) -> None:
+    """The report's topology and SCA-LIVE-NODE-PRESSURE both ask what each node reserves (0.1 s each at
+    10k pods): worked out once, and a check asking again reads what working it out read (the Jobs only
+    when a pod's spec was looked for through its Job), so a cluster that lost a list marks the same checks."""
+    web = workload("Deployment", "a", "web", live=True, containers=[container(cpu="250m", memory="64Mi")])
+    nightly = workload("CronJob", "a", "nightly", live=True, containers=[container(cpu="1", memory="1Gi")])
+    pods = [pod("a", "web-1", owner=("Deployment", "web")), pod("a", "web-2", owner=("Deployment", "web"))]
+    if through_a_job:
+        pods.append(pod("a", "nightly-1-x", owner=("Job", "nightly-1"), node="node-2"))
+    job_ref = live_ref("Job", "a", "nightly-1")
+    jobs = [JobState(name="nightly-1", namespace="a", owner_cronjob="nightly", source=job_ref)]
+    live = live_state(workloads=[web, nightly], pods=pods, jobs=jobs)
+    asked: list[str] = []
+    real = scalability_live.pod_requests
+
+    def counted(spec: Workload) -> scalability_live.PodRequests:
+        asked.append(str(spec.name))
+        return real(spec)
+
+    monkeypatch.setattr(scalability_live, "pod_requests", counted)
+    expected = {"node-1": scalability_live.PodRequests(500, 2 * 64 * 2**20)}
+    if through_a_job:
+        expected["node-2"] = scalability_live.PodRequests(1000, 2**30)
+    cold = _Reads(live)
+    requested, unknown = scalability_live.node_requests(cold)  # type: ignore[arg-type]
+    assert (requested, unknown) == (expected, {})
+    warm = _Reads(live)
+    requested, _ = scalability_live.node_requests(warm)  # type: ignore[arg-type]
+    assert requested == expected
+    assert len(asked) == len(pods)  # once per pod, not once per asking
+    assert warm.read == cold.read and ("jobs" in cold.read) is through_a_job
+    requested.clear()  # each caller gets its own
+    assert scalability_live.node_requests(live)[0] == expected

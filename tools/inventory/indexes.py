@@ -41,6 +41,13 @@ def _cached(
     return value
 
 
+def cached(
+    records: Any, name: str, source: Sequence[Any], build: Callable[[], T], *more: Sequence[Any] | None
+) -> T:
+    """``_cached``, for a value a check module works out once per records (the same stamp rule)."""
+    return _cached(records, name, source, build, *more)
+
+
 def audited_workloads(
     code: Records, live: LiveState | None, kinds: frozenset[str] | None
 ) -> tuple[Workload, ...]:
