@@ -31,6 +31,7 @@ from domain.errors import ModelError
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
+from tools.gc_pause import gc_paused_together
 from tools.pathnames import shown
 from tools.redact import redact_text
 
@@ -86,7 +87,8 @@ def _research(task: ResearchTask, ctx: RunContext) -> dict[str, Any]:
         result = research_llm(task.concern, ctx)
     else:
         ctx.progress("research", task.concern, "running checks")
-        result = research_offline(task.concern, ctx.check_context())
+        with gc_paused_together():  # the branches' checks, side by side: no collection re-scans their results
+            result = research_offline(task.concern, ctx.check_context())
     ctx.progress("research", task.concern, f"{len(result.findings)} findings")
     return {"results": {task.concern: result}}
 

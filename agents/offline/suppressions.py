@@ -136,12 +136,15 @@ def verdicts(findings: list[RawFinding], inline: list[Inline], evidence: Evidenc
     out: list[Verdict] = []
     for finding in findings:
         removed: dict[str, tuple[str, Inline]] = {}  # subject or ref -> (subject, suppression)
-        for loc in finding.locations:
+        # only a suppression of the finding's check can cover it: a finding of thousands of live
+        # objects is not read place by place when none is written for its check (issue 13)
+        candidates = [sup for sup in inline if sup.record.check == finding.check]
+        for loc in finding.locations if candidates else ():
             file = code_file(loc.ref)
             if file is None:
                 continue
             line = int(loc.ref.rsplit(":", 1)[1])
-            for sup in inline:
+            for sup in candidates:
                 if covers(sup, finding.check, file, line):
                     key = loc.subject if names_an_object(loc.subject) else loc.ref
                     removed.setdefault(key, (loc.subject, sup))

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from domain.errors import UserError
+from domain.identity import keys_once
 from domain.report import AuditReport
 from pipeline.render import json_out, markdown, sarif, transcript
 from pipeline.render.json_out import load_report, render_json
@@ -65,7 +66,8 @@ def write_outputs(outputs: RunOutputs, out_dir: Path, formats: tuple[str, ...] |
     try:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
-            with placing_once():  # audit.md and audit.sarif both need each finding's placed locations
+            with placing_once(), keys_once():  # audit.md and audit.sarif place each finding, audit.json
+                # and audit.sarif read its occurrence keys: each worked out once
                 for renderer in chosen:
                     path = out_dir / renderer.filename
                     pending.append((_write_temp(path, renderer.render(outputs)), path))

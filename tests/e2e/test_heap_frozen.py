@@ -31,9 +31,9 @@ def test_a_snapshot_loads_with_the_collector_paused(monkeypatch: pytest.MonkeyPa
     enabled: list[bool] = []
     real = snapshot._load_documents
 
-    def watched(path: Any) -> Any:
+    def watched(*args: Any) -> Any:
         enabled.append(gc.isenabled())
-        return real(path)
+        return real(*args)
 
     monkeypatch.setattr(snapshot, "_load_documents", watched)
     assert gc.isenabled()

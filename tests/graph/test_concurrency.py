@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -63,3 +64,34 @@ def test_by_default_all_five_research_branches_run_at_once(monkeypatch: pytest.M
     state = run_audit(settings(None), "all")
     assert state.report is not None
     assert all(r.status == "ok" for r in state.report.concerns.values())
+
+
+def test_the_collector_is_paused_while_any_branch_runs_its_checks_and_resumed_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The five branches' checks run side by side with the collector paused (a full collection
+    re-scanned every result they had made: docs/performance.md), however they start and end; it is
+    on again once the last one ends."""
+    real = nodes.research_offline
+    barrier = threading.Barrier(len(CONCERNS), timeout=30)
+    order = {concern: i for i, concern in enumerate(CONCERNS)}
+    leave = [threading.Event() for _ in CONCERNS]
+    seen: list[bool] = []
+
+    def research(concern: Concern, ctx: CheckContext) -> ConcernResult:
+        seen.append(gc.isenabled())
+        barrier.wait()  # all five inside
+        result = real(concern, ctx)
+        index = order[concern]
+        if index + 1 < len(leave):
+            leave[index + 1].wait(timeout=30)  # the last concern leaves first, the first one last
+        seen.append(gc.isenabled())
+        leave[index].set()
+        return result
+
+    monkeypatch.setattr(nodes, "research_offline", research)
+    assert gc.isenabled()
+    state = run_audit(settings(None), "gc")
+    assert seen == [False] * (2 * len(CONCERNS))
+    assert gc.isenabled()
+    assert state.report is not None and all(r.status == "ok" for r in state.report.concerns.values())

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
-from inventory_builder import code_ref, inventory, live_ref, live_state, run, subjects, workload
+from inventory_builder import (
+    code_ref,
+    container,
+    inventory,
+    live_ref,
+    live_state,
+    pod,
+    run,
+    subjects,
+    workload,
+)
 
+from tools.checks.detections import common, scalability_live
 from tools.checks.detections.backup_coverage import BackupJob, Claim, askable, covers
 from tools.checks.detections.declarative import _flux_groups
 from tools.checks.detections.declarative_live import _manager, live_unmanaged
 from tools.inventory import indexes
 from tools.inventory.inventory import Records
 from tools.inventory.live_health_models import ScaledToZero
-from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject
+from tools.inventory.models import FluxKustomization, HelmRelease, JobState, LiveObject, Workload
 
 pytestmark = pytest.mark.unit
 
@@ -196,3 +208,100 @@ def test_workload_spans_are_by_path_and_skip_live_workloads() -> None:
         ]
     )
     assert indexes.workload_spans(code) == {"apps/web.yaml": [(3, 40), (42, None)]}
+
+
+def test_audited_workloads_are_worked_out_once_per_inventory_and_kinds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nearly every check asks ``common.workloads`` (at 10k pods, 7k live workloads each time): the
+    code workloads, then the live ones no code workload has the key of, runtime children left out."""
+    live = live_state(
+        workloads=[
+            workload("Deployment", "a", "web", live=True),  # defined in code: counted from code
+            workload("Deployment", "b", "api", live=True),
+            workload("Pod", "c", "bare", live=True),  # runtime: never a workload here
+            workload("ReplicaSet", "c", "rs", live=True),
+            workload("Job", "c", "once", live=True),
+            workload("StatefulSet", "b", "db", live=True),
+        ]
+    )
+    inv = inventory(
+        tmp_path, live, workloads=[workload("Deployment", "a", "web"), workload("CronJob", "a", "bk")]
+    )
+    keys = 0
+    real_key = Workload.key
+
+    def counted(self: Workload) -> tuple[str, str | None, str | None]:
+        nonlocal keys
+        keys += 1
+        return real_key.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Workload, "key", property(counted))
+    every = [
+        ("Deployment", "a", "web"),
+        ("CronJob", "a", "bk"),
+        ("Deployment", "b", "api"),
+        ("StatefulSet", "b", "db"),
+    ]
+    for _ in range(20):
+        assert [(w.kind, w.namespace, w.name) for w in common.workloads(inv)] == every
+        assert [w.name for w in common.workloads(inv, ["StatefulSet", "Deployment"])] == ["web", "api", "db"]
+        assert common.workloads(inv, ()) == []
+    assert keys <= len(inv.code.workloads) + len(live.workloads)  # once each, not once per asking
+    common.workloads(inv).clear()  # each caller gets its own list
+    assert len(common.workloads(inv)) == 4
+    live.workloads.append(workload("DaemonSet", "d", "agent", live=True))  # a changed list: worked out again
+    assert [w.name for w in common.workloads(inv, ["DaemonSet"])] == ["agent"]
+    assert [
+        w.name for w in common.workloads(inventory(tmp_path, None, workloads=[workload("Job", "a", "j")]))
+    ] == ["j"]
+
+
+class _Reads:
+    """A live state as a watched check sees it: every attribute forwarded, its name noted."""
+
+    def __init__(self, target: object) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "read", set())
+
+    def __getattr__(self, name: str) -> Any:
+        self.read.add(name)
+        return getattr(self._target, name)
+
+
+@pytest.mark.parametrize("through_a_job", [True, False])
+def test_node_requests_are_worked_out_once_and_read_the_same_lists(
+    monkeypatch: pytest.MonkeyPatch, through_a_job: bool
+) -> None:
+    """The report's topology and SCA-LIVE-NODE-PRESSURE both ask what each node reserves (0.1 s each at
+    10k pods): worked out once, and a check asking again reads what working it out read (the Jobs only
+    when a pod's spec was looked for through its Job), so a cluster that lost a list marks the same checks."""
+    web = workload("Deployment", "a", "web", live=True, containers=[container(cpu="250m", memory="64Mi")])
+    nightly = workload("CronJob", "a", "nightly", live=True, containers=[container(cpu="1", memory="1Gi")])
+    pods = [pod("a", "web-1", owner=("Deployment", "web")), pod("a", "web-2", owner=("Deployment", "web"))]
+    if through_a_job:
+        pods.append(pod("a", "nightly-1-x", owner=("Job", "nightly-1"), node="node-2"))
+    job_ref = live_ref("Job", "a", "nightly-1")
+    jobs = [JobState(name="nightly-1", namespace="a", owner_cronjob="nightly", source=job_ref)]
+    live = live_state(workloads=[web, nightly], pods=pods, jobs=jobs)
+    asked: list[str] = []
+    real = scalability_live.pod_requests
+
+    def counted(spec: Workload) -> scalability_live.PodRequests:
+        asked.append(str(spec.name))
+        return real(spec)
+
+    monkeypatch.setattr(scalability_live, "pod_requests", counted)
+    expected = {"node-1": scalability_live.PodRequests(500, 2 * 64 * 2**20)}
+    if through_a_job:
+        expected["node-2"] = scalability_live.PodRequests(1000, 2**30)
+    cold = _Reads(live)
+    requested, unknown = scalability_live.node_requests(cold)  # type: ignore[arg-type]
+    assert (requested, unknown) == (expected, {})
+    warm = _Reads(live)
+    requested, _ = scalability_live.node_requests(warm)  # type: ignore[arg-type]
+    assert requested == expected
+    assert len(asked) == len(pods)  # once per pod, not once per asking
+    assert warm.read == cold.read and ("jobs" in cold.read) is through_a_job
+    requested.clear()  # each caller gets its own
+    assert scalability_live.node_requests(live)[0] == expected

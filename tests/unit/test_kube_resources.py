@@ -97,6 +97,50 @@ def test_discovered_crd_resolves_by_every_name() -> None:
     assert crd.short_names == ("cert", "certs")  # sorted: servers promise no order
 
 
+class _CountedTypes(list[ResourceType]):
+    """A table's ``types`` that counts how often it is walked."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_a_type_is_found_by_kind_or_plural_as_the_first_of_the_table_without_walking_it() -> None:
+    """A snapshot asks the table for every object's type (44k times at 10k pods): a lookup, not a walk
+    of ``types`` per object (issue 13); the answer is still the first type of that group and kind."""
+    crd = ResourceType(group="example.io", version="v1", plural="widgets", kind="Widget", namespaced=True)
+    clash = ResourceType(group="example.io", version="v1", plural="widgetz", kind="Widget", namespaced=True)
+    table = ResourceTable([crd, clash])
+    def group_of(api_version: str) -> str:
+        return api_version.rpartition("/")[0]
+
+    asked = [
+        ("v1", "Pod"),
+        ("apps/v1", "Deployment"),
+        ("example.io/v1", "Widget"),
+        ("example.io/v2", "Widget"),
+        ("v1", "Widget"),
+        ("metrics.k8s.io/v1beta1", "NodeMetrics"),
+    ]
+    expected = {
+        (api, kind): next((t for t in table.types if (t.group, t.kind) == (group_of(api), kind)), None)
+        for api, kind in asked
+    }
+    plurals = {
+        (t.group, t.plural): next(u for u in table.types if (u.group, u.plural) == (t.group, t.plural))
+        for t in table.types
+    }
+    table.types = _CountedTypes(table.types)
+    for _ in range(100):
+        assert {key: table.by_kind(*key) for key in expected} == expected
+        assert {key: table.by_plural(*key) for key in plurals} == plurals
+    assert table.by_kind("example.io/v1", "Widget") == crd
+    assert table.by_plural("example.io", "gadgets") is None
+    assert _CountedTypes.walks == 0
+
+
 def test_unknown_resource_lists_close_matches() -> None:
     with pytest.raises(UnknownResourceError) as info:
         ResourceTable().resolve("deploymnt")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from domain.concerns import Concern
 from domain.errors import UserError
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, Finding, Location, NextMove, RawFinding, Theme, Verdict
+from domain.identity import code_file
 from domain.report import AgentUsage, AuditReport, ConcernSummary, Correction, RunMeta, Unread
 from domain.results import ToolStatus
 from domain.unread import ParseIssue, UnreadResource
@@ -933,6 +935,37 @@ def test_the_reports_work_out_each_finding_s_placed_locations_once(
     calls.clear()
     assert render_sarif(report) == (tmp_path / "out" / "audit.sarif").read_text(encoding="utf-8")
     assert sorted(calls) == sorted(shown)  # a render of its own works them out again
+
+
+def test_the_reports_work_out_each_occurrence_key_once(
+    report: AuditReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit.json writes each finding's occurrence keys and audit.sarif keys the places it shows: within
+    one write each location's key is worked out once (twice before, for a finding with a code ref)."""
+    import domain.identity as identity
+
+    keyed: list[str] = []
+    real = identity.occurrence_key
+
+    def counting(rule: str, location: Location) -> str:
+        keyed.append(location.ref)
+        return real(rule, location)
+
+    monkeypatch.setattr(identity, "occurrence_key", counting)
+    located = report.model_copy(  # the fixture's findings keep refs only, as an older report did
+        update={
+            "findings": [
+                f.model_copy(update={"locations": [Location(ref=r, subject=f"Pod/x/{r}") for r in f.refs]})
+                for f in report.findings
+            ]
+        }
+    )
+    write_reports(located, tmp_path / "out")
+    places = Counter(loc.ref for f in located.findings for loc in f.locations)
+    assert any(code_file(ref) for ref in places)  # some are placed in audit.sarif
+    assert Counter(keyed) == places
+    written = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
+    assert [f["occurrences"] for f in written["findings"]] == [f.occurrences for f in located.findings]
 
 
 def test_load_report_missing_file(tmp_path: Path) -> None:

@@ -10,11 +10,14 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
 
 from bench.cluster_snapshot import generate
 from tools.checks.reproduce_run import Listings
+from tools.kube import snapshot
+from tools.kube.backend import LAST_APPLIED
 from tools.kube.resources import ResourceTable
 from tools.kube.snapshot import SnapshotBackend
 from tools.kube.snapshot_store import bracketed
@@ -155,6 +158,65 @@ def test_what_orjson_cannot_write_exactly_is_stored_as_the_dump_held_it(tmp_path
     listed = {o["metadata"]["name"]: o["data"] for o in json.loads(text)}
     assert listed["big"] == by_name["big"] and listed["plain"] == by_name["plain"]
     assert listed["nan"]["y"] == float("inf") and listed["nan"]["z"] is None
+
+
+def _special_dumps(root: Path) -> None:
+    """Dumps whose objects the backend does not store as read: kind-less items of a typed list, a
+    Secret, bookkeeping, a NaN in the dump (each with enough brackets for the depth check to run)."""
+    labels = {f"l{i}": {"k": [i]} for i in range(60)}
+    pod = {"metadata": {"name": "bare", "namespace": "a", "labels": labels}, "spec": {}}
+    (root / "extra-pods.json").write_text(json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [pod]}))
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "a"}}
+    secret["data"] = labels
+    kept = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "kept", "namespace": "a", "managedFields": [labels]},
+    }
+    applied = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "applied", "namespace": "a", "annotations": {LAST_APPLIED: "{}", "x": "y"}},
+        "data": labels,
+    }
+    (root / "extra.json").write_text(json.dumps({"kind": "List", "items": [secret, kept, applied]}))
+    nan = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n, "namespace": "b"}} for n in "xy"]
+    nan[0]["data"] = {"x": float("nan"), **labels}
+    (root / "nan.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": nan}))
+
+
+def test_an_object_is_written_once_at_load_and_stored_as_it_would_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The depth check writes each item of a List as compact JSON (``loading``); the backend stores
+    that text where it serves the object as read, instead of writing it again (issue 13: 44k objects
+    at 10k pods). What it stores is what writing the object afresh stores."""
+    generate(tmp_path, 4)
+    _special_dumps(tmp_path)
+    written = 0
+    dumps = orjson.dumps
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        nonlocal written
+        written += 1
+        return dumps(*args, **kwargs)
+
+    monkeypatch.setattr(orjson, "dumps", counted)
+    backend = SnapshotBackend(tmp_path)
+    monkeypatch.setattr(orjson, "dumps", dumps)
+    stored = {key: dict(t._blobs) for key, t in backend._objects.items()}
+    objects = sum(len(blobs) for blobs in stored.values())
+    assert objects > 500
+    assert written < 1.1 * objects, (written, objects)  # once each, and again for the few not stored as read
+
+    real = snapshot.load_json_finite
+    monkeypatch.setattr(snapshot, "load_json_finite", lambda data, texts=None: real(data))  # write afresh
+    afresh = SnapshotBackend(tmp_path)
+    assert {key: dict(t._blobs) for key, t in afresh._objects.items()} == stored
+    reduced = {o["metadata"]["name"]: o for o in backend.list_objects(T.resolve("configmaps"))}
+    assert "managedFields" not in reduced["kept"]["metadata"]
+    assert reduced["applied"]["metadata"]["annotations"] == {"x": "y"}
+    assert "data" not in backend.get_object(T.resolve("secrets"), "s", "a")
 
 
 def _listing_json(backend: SnapshotBackend, rtype: Any) -> bytes | None:

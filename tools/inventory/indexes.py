@@ -13,29 +13,63 @@ Every index keeps the order and first-match rule of the scan it replaces, so out
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tools.inventory.sources import CodeRef
 
 if TYPE_CHECKING:
     from tools.inventory.inventory import LiveState, Records
     from tools.inventory.live_health_models import ScaledToZero
-    from tools.inventory.models import HelmRelease, JobState
+    from tools.inventory.models import HelmRelease, JobState, Workload
 
 T = TypeVar("T")
 WorkloadKey = tuple[str, str | None, str | None]
 
 
-def _cached(records: Any, name: str, source: Sequence[Any], build: Callable[[], T]) -> T:
-    """The index ``name`` of ``records``, built from ``source`` by ``build`` unless already built from it."""
-    cache: dict[str, tuple[int, int, Any]] = records.index_cache
-    stamp = (id(source), len(source))
+def _cached(
+    records: Any, name: str, source: Sequence[Any], build: Callable[[], T], *more: Sequence[Any] | None
+) -> T:
+    """The index ``name`` of ``records``, built from ``source`` (and ``more``) by ``build`` unless
+    already built from them."""
+    cache: dict[str, tuple[tuple[Any, ...], Any]] = records.index_cache
+    stamp = tuple((id(s), len(s)) if s is not None else None for s in (source, *more))
     hit = cache.get(name)
-    if hit is not None and hit[:2] == stamp:
-        return hit[2]
+    if hit is not None and hit[0] == stamp:
+        return cast(T, hit[1])
     value = build()
-    cache[name] = (*stamp, value)
+    cache[name] = (stamp, value)
     return value
+
+
+def cached(
+    records: Any, name: str, source: Sequence[Any], build: Callable[[], T], *more: Sequence[Any] | None
+) -> T:
+    """``_cached``, for a value a check module works out once per records (the same stamp rule)."""
+    return _cached(records, name, source, build, *more)
+
+
+def audited_workloads(
+    code: Records, live: LiveState | None, kinds: frozenset[str] | None
+) -> tuple[Workload, ...]:
+    """The code workloads, then the live workloads no code workload has the key of (a Pod, ReplicaSet
+    or Job is runtime, never one), of ``kinds`` when given, in that order. Nearly every check asks
+    (``detections.common.workloads``); at 10k pods each asking walked 7k live workloads. The lists
+    are read here on every call, so a check's reads are seen as before."""
+    code_workloads = code.workloads
+    live_workloads = live.workloads if live is not None else None
+
+    def build() -> dict[frozenset[str] | None, tuple[Workload, ...]]:
+        code_keys = {w.key for w in code_workloads}
+        chosen = list(code_workloads)
+        runtime = ("Pod", "ReplicaSet", "Job")
+        chosen += [w for w in live_workloads or () if w.key not in code_keys and w.kind not in runtime]
+        return {None: tuple(chosen)}
+
+    by_kinds = _cached(code, "audited_workloads", code_workloads, build, live_workloads)
+    found = by_kinds.get(kinds)
+    if found is None:
+        found = by_kinds[kinds] = tuple(w for w in by_kinds[None] if kinds is None or w.kind in kinds)
+    return found
 
 
 def live_managers(live: LiveState) -> dict[WorkloadKey, str]:

@@ -279,9 +279,13 @@ class ResourceTable:
         core_first = sorted(by_key.values(), key=lambda r: 0 if r.group == "" else 1)
         self.types: list[ResourceType] = core_first
         self._index: dict[str, ResourceType] = {}
+        self._kinds: dict[tuple[str, str], ResourceType] = {}  # (group, kind): a snapshot asks per object
+        self._plurals: dict[tuple[str, str], ResourceType] = {}  # (group, plural)
         for r in self.types:
             for n in r.names():
                 self._index.setdefault(n, r)
+            self._kinds.setdefault((r.group, r.kind), r)
+            self._plurals.setdefault((r.group, r.plural), r)
 
     def resolve(self, name: str) -> ResourceType:
         """The type a kubectl resource name means; raises ``UnknownResourceError`` with close matches."""
@@ -292,12 +296,14 @@ class ResourceTable:
         return found
 
     def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
-        """The type of an object from its ``apiVersion`` and ``kind`` (version-agnostic within a group)."""
-        group = api_version.rpartition("/")[0]
-        for r in self.types:
-            if r.group == group and r.kind == kind:
-                return r
-        return None
+        """The type of an object from its ``apiVersion`` and ``kind`` (version-agnostic within a group):
+        the first of ``types`` with that group and kind, looked up, not searched (a snapshot asks once
+        per object: 44k times at 10k pods)."""
+        return self._kinds.get((api_version.rpartition("/")[0], kind))
+
+    def by_plural(self, group: str, plural: str) -> ResourceType | None:
+        """The first of ``types`` with that group and plural (a dump's file name names a type so)."""
+        return self._plurals.get((group, plural))
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Close names, qualified (``plural.group``) so every suggestion resolves unambiguously."""

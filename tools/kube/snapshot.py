@@ -30,7 +30,7 @@ from domain.errors import SnapshotError
 from domain.unread import EVERY_KIND, SkipReason
 from tools.gc_pause import gc_paused
 from tools.inventory.live_models import UnreadResource
-from tools.inventory.loading import LoadError, load_json, load_json_finite
+from tools.inventory.loading import LoadError, Texts, load_json, load_json_finite
 from tools.inventory.models import ClusterInfo
 from tools.inventory.sources import ParseIssue
 from tools.inventory.yaml_lines import load_values
@@ -77,13 +77,14 @@ def _read(path: Path, cap: int) -> bytes:
     return data
 
 
-def _load_documents(path: Path) -> tuple[list[Any], bool]:
+def _load_documents(path: Path, texts: Texts) -> tuple[list[Any], bool]:
     """The documents of one dump, and for a JSON dump whether every number in it is finite (its
-    objects can then be stored by orjson without a look for NaN); raises ``LoadError`` (reported and
-    skipped) or ``OSError``."""
+    objects can then be stored by orjson without a look for NaN) and, in ``texts``, the compact text
+    of each item of a List the depth check wrote; raises ``LoadError`` (reported and skipped) or
+    ``OSError``."""
     data = _read(path, MAX_FILE_BYTES)
     if path.suffix == ".json":
-        doc, finite = load_json_finite(data)
+        doc, finite = load_json_finite(data, texts)
         return [doc], finite
     return load_values(data), False
 
@@ -232,8 +233,9 @@ class SnapshotBackend:
         crds: list[ResourceType] = []
         skipped: list[ParseIssue] = []
         for path in self._files():  # one dump's parsed documents at a time; its objects kept as bytes
+            texts: Texts = {}
             try:
-                docs, finite = _load_documents(path)
+                docs, finite = _load_documents(path, texts)
             except OSError as exc:
                 self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
                 continue
@@ -242,21 +244,21 @@ class SnapshotBackend:
                 continue
             parsed.append(path)
             mark = len(self._issues)  # an item skipped is reported after every dump that did not load
-            objects = self._items(path, docs)
+            objects = self._items(path, docs, texts if finite else {})
             skipped.extend(self._issues[mark:])
             del self._issues[mark:]
-            for obj in objects:
+            for obj, text in objects:
                 if obj.get("kind") == "CustomResourceDefinition" and (t := _crd_types(obj)) is not None:
                     crds.append(t)
-                items.append((path, Staged.of(obj, as_json=path.suffix == ".json", finite=finite)))
-            del docs, objects
+                items.append((path, Staged.of(obj, as_json=path.suffix == ".json", finite=finite, text=text)))
+            del docs, objects, texts
         self._issues.extend(skipped)
         table = ResourceTable(crds)
         for t in crds:
             self._types.setdefault((t.group, t.plural), t)
         for path in parsed:  # a canonical file name declares its type, even with no items
             hint = split_file_stem(path.stem)
-            known = next((t for t in table.types if hint and (t.group, t.plural) == (hint[0], hint[2])), None)
+            known = table.by_plural(hint[0], hint[2]) if hint else None
             if hint is not None and known is not None:
                 self._types.setdefault(
                     (known.group, known.plural), known.model_copy(update={"version": hint[1]})
@@ -264,10 +266,11 @@ class SnapshotBackend:
         for path, staged in items:
             self._add(path, staged, table)
 
-    def _items(self, path: Path, docs: list[Any]) -> list[KubeObject]:
-        """Objects of the documents of one file, each with apiVersion and kind where they can be told."""
+    def _items(self, path: Path, docs: list[Any], texts: Texts) -> list[tuple[KubeObject, bytes | None]]:
+        """Objects of the documents of one file, each with apiVersion and kind where they can be told,
+        and its compact text from ``texts`` when that is still the object's (nothing was added to it)."""
         hint = split_file_stem(path.stem)
-        out: list[KubeObject] = []
+        out: list[tuple[KubeObject, bytes | None]] = []
         for doc in docs:
             if not isinstance(doc, dict):
                 self._issue(
@@ -289,9 +292,9 @@ class SnapshotBackend:
                         obj["apiVersion"] = f"{hint[0]}/{hint[1]}" if hint[0] else hint[1]
                     if hint and not obj.get("kind"):
                         obj["__plural_hint"] = hint[2]
-                    out.append(obj)
+                    out.append((obj, texts.get(id(item)) if obj == item else None))
             elif doc.get("kind") and doc.get("apiVersion"):
-                out.append(doc)
+                out.append((doc, None))
             else:
                 self._issue(path, "skipped a document without apiVersion/kind or items", "skipped_object")
         return out
@@ -305,7 +308,7 @@ class SnapshotBackend:
         if kind:
             rtype = table.by_kind(api_version, str(kind))
         elif staged.plural_hint and obj is not None:
-            rtype = next((t for t in table.types if (t.group, t.plural) == (group, staged.plural_hint)), None)
+            rtype = table.by_plural(group, staged.plural_hint)
             if rtype is not None:
                 obj["kind"] = kind = rtype.kind
         name, namespace = staged.name, staged.namespace

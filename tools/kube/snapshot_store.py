@@ -145,7 +145,10 @@ class Staged:
     obj: KubeObject | None
 
     @classmethod
-    def of(cls, obj: KubeObject, as_json: bool, finite: bool = False) -> Staged:
+    def of(cls, obj: KubeObject, as_json: bool, finite: bool = False, text: bytes | None = None) -> Staged:
+        """``text``: the object's compact JSON as ``encode`` writes it of an object read from a dump
+        with no NaN (``loading.load_json_finite``'s, written for the depth check): stored as it is when
+        the backend serves the object unchanged (no bookkeeping, not a Secret), not written again."""
         plural_hint = obj.pop("__plural_hint", None)
         api_version = str(obj.get("apiVersion") or "")
         kind = obj.get("kind")
@@ -156,13 +159,7 @@ class Staged:
             return cls(api_version, kind, name, namespace, plural_hint, as_json, None, obj)
         # a core Secret: no CRD can declare the core group, so its kind alone tells it
         secret = api_version.rpartition("/")[0] == "" and kind == "Secret"
-        return cls(
-            api_version,
-            kind,
-            name,
-            namespace,
-            plural_hint,
-            as_json,
-            encode(served(obj, secret), as_json, finite),
-            None,
-        )
+        shown = served(obj, secret)
+        reuse = text is not None and as_json and finite and shown is obj
+        data = text if reuse and text is not None else encode(shown, as_json, finite)
+        return cls(api_version, kind, name, namespace, plural_hint, as_json, data, None)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from domain.findings import Location
+from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
 from tools.inventory.models import CodeRef, Container, Workload
 
@@ -60,17 +61,7 @@ def field_location(
 def workloads(inventory: Inventory, kinds: Iterable[str] | None = None) -> list[Workload]:
     """Code workloads, plus live workloads that no code workload links to (owned pods excluded)."""
     wanted = frozenset(kinds) if kinds is not None else None
-    code_keys = {w.key for w in inventory.code.workloads}
-    chosen = list(inventory.code.workloads)
-    if inventory.live is not None:
-        chosen += [
-            w
-            for w in inventory.live.workloads
-            if w.key not in code_keys and w.kind not in ("Pod", "ReplicaSet", "Job")
-        ]
-    if wanted is not None:
-        chosen = [w for w in chosen if w.kind in wanted]
-    return chosen
+    return list(indexes.audited_workloads(inventory.code, inventory.live, wanted))  # worked out once
 
 
 def parse_time(text: str) -> datetime:

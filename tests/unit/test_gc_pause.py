@@ -1,0 +1,50 @@
+"""The collector paused for a parse, or for work in several threads at once, and resumed after."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from tools.gc_pause import gc_paused, gc_paused_together
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_pause_shared_by_threads_ends_when_the_last_one_leaves_in_any_order() -> None:
+    inside = threading.Barrier(3, timeout=10)
+    leave = [threading.Event() for _ in range(3)]
+    seen: list[tuple[int, bool]] = []
+
+    def work(index: int) -> None:
+        with gc_paused_together():
+            inside.wait()
+            leave[index].wait(timeout=10)
+            seen.append((index, gc.isenabled()))
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for index in (1, 0, 2):  # the first to enter is not the last to leave
+        leave[index].set()
+        threads[index].join(timeout=10)
+        assert gc.isenabled() == (index == 2)
+    assert sorted(seen) == [(0, False), (1, False), (2, False)]
+
+
+def test_a_shared_pause_leaves_a_collector_that_was_off_off_and_an_error_resumes_it() -> None:
+    gc.disable()
+    try:
+        with gc_paused_together():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), gc_paused_together():
+        raise RuntimeError("a check failed")
+    assert gc.isenabled()
+    with gc_paused_together(), gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
