@@ -1,5 +1,5 @@
 """Catalog jq filters rewritten for speed print what they printed before, on edge cases and on the
-bundled snapshots (issue 13: at 10k pods these four took 3.3 s of the recount's 4.2 s of filters).
+bundled snapshots (issue 13: at 10k pods these four took about 3.9 s of the recount's 4.1-4.3 s of filters).
 
 ``tests/fixtures/jq_filters_before.json`` keeps each filter as it was, the oracle: REL-LIVE-IMAGE-PULL
 lowered every event message with jq's ``ascii_downcase`` (defined in jq, character by character) to
