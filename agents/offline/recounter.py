@@ -285,7 +285,7 @@ class Recounter:
                 specs = [s for p in plans for s in p.specs.values()]
                 early(specs, plans[0].where, self.scripts())
                 jail = self.check_context().toolbox.jail
-                self._jq.early(specs, jail, plans[0].where, self.ctx.backend, self.listings)
+                self._jq.submit(specs, jail, plans[0].where, self.ctx.backend, self.listings, early=True)
         except Exception:  # an optimisation only: the recount itself reports what goes wrong
             return
 

@@ -163,12 +163,13 @@ def test_filters_sent_as_branches_end_run_once_and_the_challenge_sends_the_rest(
     monkeypatch.setattr(JqEngine, "run", recorded)
     monkeypatch.setattr(reproduce_batch, "_jq_alone", _no_child)
     listings, work, where = Listings(), JqWork(), _where(backend)
-    work.early(specs[:3], Jail(HOMELAB), where, backend, listings)  # no engine started: nothing sent
+    # no engine started: a branch's filters wait for the challenge's one program
+    work.submit(specs[:3], Jail(HOMELAB), where, backend, listings, early=True)
     work.wait()
     assert programs == [] and listings.jq == {}
     work.start(backend, listings)
-    work.early(specs[:3], Jail(HOMELAB), where, backend, listings)
-    work.early(specs[2:6], Jail(HOMELAB), where, backend, listings)
+    work.submit(specs[:3], Jail(HOMELAB), where, backend, listings, early=True)
+    work.submit(specs[2:6], Jail(HOMELAB), where, backend, listings, early=True)
     work.submit(specs, Jail(HOMELAB), where, backend, listings)
     work.wait()
     work.close()

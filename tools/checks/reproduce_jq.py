@@ -131,7 +131,7 @@ def _in_memory(
 
 class JqWork:
     """The run's jq engine and the one thread sending it programs: a research branch's filters as it
-    ends (``early``), the challenge's after them (``submit``, ``wait``), each filter once."""
+    ends, the challenge's after them (``submit``, ``wait``), each filter once."""
 
     def __init__(self) -> None:
         self._engine: JqEngine | None = None
@@ -152,19 +152,6 @@ class JqWork:
     def _open(self, backend: KubeBackend, listings: Listings) -> None:
         self._engine = JqEngine(backend, listings, catalog_types(jq_only=True))
 
-    def early(
-        self,
-        specs: list[ReproSpec],
-        jail: Jail,
-        where: Where,
-        backend: KubeBackend | None,
-        listings: Listings,
-    ) -> None:
-        """``submit``, where the run started an engine: without one, each program would parse its
-        listings anew, and the challenge's one program reads each once."""
-        if self._started:
-            self.submit(specs, jail, where, backend, listings)
-
     def submit(
         self,
         specs: list[ReproSpec],
@@ -172,9 +159,15 @@ class JqWork:
         where: Where,
         backend: KubeBackend | None,
         listings: Listings,
+        *,
+        early: bool = False,
     ) -> None:
         """Run the jq filters of ``specs`` not run yet, after those sent before: by the engine where
-        the run started one, else in a child of their own (``reproduce_batch.jq_ahead``)."""
+        the run started one, else in a child of their own (``reproduce_batch.jq_ahead``). ``early``
+        (a research branch's, as it ends): only where the run started an engine; without one each
+        program would parse its listings anew, and the challenge's one program reads each once."""
+        if early and not self._started:
+            return
         run = functools.partial(jq_ahead, specs, jail, where, backend, listings)
         self._send(lambda: run(engine=self._engine))
 
