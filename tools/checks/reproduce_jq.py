@@ -189,6 +189,7 @@ class JqWork:
         """End the engine (its memory ends with it) and the thread; what is queued does not run."""
         with self._lock:
             pool, self._pool, self._sent = self._pool, None, []
+            self._started = False  # a later branch's filters wait for the challenge's one program
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         engine, self._engine = self._engine, None
