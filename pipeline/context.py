@@ -27,6 +27,7 @@ from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
 from tools.kube.backend import KubeBackend
 from tools.kube.read_once import read_once
+from tools.malloc_arenas import trim
 from tools.pathnames import shell_quote
 from tools.registry import Toolbox
 from tools.sandbox import Jail
@@ -145,6 +146,16 @@ class RunContext:
 
                 self._recounter = Recounter(self)
             return self._recounter
+
+    def let_go_of_cluster(self) -> None:
+        """Once the report is made nothing reads the cluster's objects again: a snapshot lets its
+        objects' texts go (a live cluster its kept lists) and the C heap gives the freed pages back
+        before the reports are rendered. At 10k pods the run peaked while rendering, those 60 MiB
+        still held (docs/performance.md, ninth part). Reading the cluster afterwards is an error."""
+        release = getattr(self.backend, "release", None)
+        if release is not None:
+            release()
+            trim()
 
     def release_heap(self) -> None:
         """Give the objects ``inventory`` froze back to the collector (a run is over)."""

@@ -39,3 +39,18 @@ def limit_arenas(arenas: int = ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> 
     mallopt.restype = ctypes.c_int
     capped = bool(mallopt(M_ARENA_MAX, arenas))
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and capped
+
+
+def trim() -> bool:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``): after a run lets go
+    of many blocks at once (a snapshot's object texts), before it maps new big ones (the reports),
+    which would otherwise come on top. Whether it gave any back (glibc only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # a C library without malloc_trim
+        return False
+    malloc_trim.argtypes = [ctypes.c_size_t]
+    malloc_trim.restype = ctypes.c_int
+    return bool(malloc_trim(0))

@@ -209,3 +209,30 @@ def test_the_jq_engine_parses_the_cluster_before_the_inventory_and_runs_every_fi
         if e.tool == numbers.INDEPENDENT and str(e.command).startswith("jq ")
     ]
     assert len(jq_recounts) >= 3 and all(e.error is None and e.value is not None for e in jq_recounts)
+
+
+def test_the_snapshot_is_let_go_before_the_reports_are_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Once the report is made the snapshot's objects are let go (and the freed heap given back)
+    before rendering: at 10k pods the run peaked while rendering with them held. The reports are the
+    kept example's all the same (``test_pipeline_estates``)."""
+    import pipeline.render as render
+    from tools.kube.backend import KubeQueryError
+    from tools.kube.snapshot import SnapshotBackend
+
+    backend = SnapshotBackend(HOMELAB / "cluster", shown_as="examples/homelab/cluster")
+    released_at_render: list[bool] = []
+    real_write = render.write_outputs
+
+    def write(*args: Any, **kwargs: Any) -> Any:
+        released_at_render.append(backend._released)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(render, "write_outputs", write)
+    settings = _settings().model_copy(update={"out": tmp_path / "out"})
+    state = run_audit(settings, run_id="let-go", backend=backend)
+    assert state.report is not None and released_at_render == [True]
+    pods = next(r for r in backend.api_resources() if r.qualified == "pods")
+    with pytest.raises(KubeQueryError):
+        backend.list_objects(pods)

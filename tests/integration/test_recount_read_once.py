@@ -90,3 +90,26 @@ def test_a_snapshot_is_not_wrapped() -> None:
     assert read_once(snapshot, frozenset({"pods"})) is snapshot
     assert read_once(None, frozenset()) is None
     assert {"pods", "events", "endpointslices.discovery.k8s.io", "nodes"} <= recounted_types()
+
+
+def test_once_released_a_kept_type_is_an_error_not_a_second_read(
+    emulator: KubeEmulator, tmp_path: Path
+) -> None:
+    """Once the report is made (``RunContext.let_go_of_cluster``) the kept lists are let go: listing a
+    kept type again fails, and asks the cluster nothing; another list still goes to the cluster."""
+    from tools.kube.backend import KubeQueryError
+
+    config = emulator.kubeconfig(tmp_path / "config", context="forge-admin", cluster="forge")
+    backend = read_once(
+        LiveBackend.from_kubeconfig(kubeconfig=str(config), context="forge-admin"), recounted_types()
+    )
+    assert isinstance(backend, ReadOnce)
+    pods = next(r for r in backend.api_resources() if r.qualified == "pods")
+    assert backend.list_objects(pods)  # kept
+    backend.release()
+    before = len(emulator.requests())
+    with pytest.raises(KubeQueryError):
+        backend.list_objects(pods)
+    assert len(emulator.requests()) == before
+    assert backend.list_objects(pods, namespace="platform")  # not kept: asked of the cluster
+    assert len(emulator.requests()) == before + 1

@@ -406,3 +406,24 @@ def test_managed_fields_and_last_applied_are_dropped_on_load(tmp_path: Path) -> 
         {"name": "web", "namespace": "a", "annotations": {"team": "web"}},
     ]
     assert backend.get_object(rtype, "web", "a")["spec"] == {"replicas": 2}
+
+
+def test_a_released_snapshot_lets_its_objects_go_and_reading_one_fails() -> None:
+    """``release`` (once the report is made): the objects' texts are let go, and a list, a get or a
+    listing's bytes afterwards is an error, never an empty type; what the snapshot says of itself
+    (its types, its cluster) stays."""
+    snapshot = SnapshotBackend(MINI)
+    deploy = T.resolve("deploy")
+    assert snapshot.list_objects(deploy) and snapshot.listing_blobs(deploy)
+    snapshot.release()
+    assert snapshot._objects == {}
+    for read in (
+        lambda: snapshot.list_objects(deploy),
+        lambda: snapshot.get_object(deploy, "jellyfin", "media"),
+        lambda: snapshot.listing_blobs(deploy),
+    ):
+        with pytest.raises(KubeQueryError) as raised:
+            read()
+        assert not isinstance(raised.value, NotFoundError)  # not "no such object": let go
+    assert deploy.qualified in {r.qualified for r in snapshot.api_resources()}
+    assert snapshot.info.name

@@ -59,3 +59,22 @@ def test_only_a_graph_command_caps_them(
     args = [*argv, str(tmp_path / "missing")] if argv == ["run"] else argv
     cli.main(args)  # a run of a missing estate stops with a user error, after the cap
     assert calls == ([arenas.ARENAS] if capped else [])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_the_heap_is_trimmed_on_linux_and_left_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(arenas.trim(), bool)  # glibc's malloc_trim(0), called for real
+    calls: list[int] = []
+
+    class _Trim:
+        argtypes: object = None
+        restype: object = None
+
+        def __call__(self, pad: int) -> int:
+            calls.append(pad)
+            return 1
+
+    monkeypatch.setattr(arenas.ctypes, "CDLL", lambda *_: type("C", (), {"malloc_trim": _Trim()})())
+    assert arenas.trim() is True and calls == [0]
+    monkeypatch.setattr(arenas.sys, "platform", "darwin")
+    assert arenas.trim() is False and calls == [0]

@@ -83,6 +83,17 @@ class ReadOnce:
     def get_object(self, rtype: ResourceType, name: str, namespace: str | None = None) -> KubeObject:
         return self.backend.get_object(rtype, name, namespace)
 
+    def release(self) -> None:
+        """Let the kept lists go: the run has read them for the last time (once the report is made).
+        A kept type listed afterwards is an error, not a second read of the cluster."""
+        with self._lock:
+            self._lists = {
+                name: KubeQueryError(
+                    "the cluster's objects were let go once the report was made", verb="list", what=name
+                )
+                for name in self.keep
+            }
+
     def metrics(self, what: MetricsKind, namespace: str | None = None) -> list[KubeObject]:
         return self.backend.metrics(what, namespace)
 

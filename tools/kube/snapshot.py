@@ -129,6 +129,7 @@ class SnapshotBackend:
         self._lost_untyped: list[str] = []  # why for each failed dump whose name does not say its type
         self._types: dict[TypeKey, ResourceType] = {}
         self._objects: dict[TypeKey, TypeObjects] = {}
+        self._released = False
         meta = self._read_meta()
         self._info = ClusterInfo(
             name=str(meta.get("cluster") or shown(root.resolve().name)),
@@ -391,9 +392,19 @@ class SnapshotBackend:
         """The JSON text of each object of ``list_objects(rtype)``, in its order, as held (None: decode)."""
         return self._captured(rtype).listing_blobs()
 
+    def release(self) -> None:
+        """Let the objects go: the run has read them for the last time (``RunContext.let_go_of_cluster``,
+        once the report is made; at 10k pods 60 MiB of their text). Reading one afterwards is an error,
+        never an empty type."""
+        self._objects.clear()
+        self._released = True
+
     def _captured(self, rtype: ResourceType) -> TypeObjects:
         """The objects of a type; a type the snapshot never captured is not the same as an empty one,
         and neither is one it did not read (its dump did not load, or its writer could not read it)."""
+        if self._released:
+            gone = "the snapshot's objects were let go once the report was made"
+            raise KubeQueryError(gone, verb="list", what=rtype.qualified)
         why = self._unread.get((rtype.group, rtype.plural))
         if why:
             raise KubeQueryError(
