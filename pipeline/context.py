@@ -77,6 +77,7 @@ class RunContext:
     """Freeze the heap once a cluster's inventory is built (a graph run, which ``release_heap`` ends)."""
     _froze: bool = field(default=False, repr=False)
     _recounter: Recounter | None = field(default=None, repr=False)
+    _let_go: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         # a live cluster is read once: the recount's jq commands see the lists the audit made
@@ -128,6 +129,8 @@ class RunContext:
         run). Without a cluster the collector is left as ``build_inventory`` leaves it: an estate's
         parse leaves HCL syntax trees in reference cycles, which only a collection frees."""
         with self._lock:
+            if self._let_go:
+                raise RuntimeError("the inventory was let go once the report was made")
             if self._inventory is None:
                 self._inventory = build_inventory(
                     self.settings.estate, cluster=self.backend, charts=self.chart_options
@@ -147,15 +150,25 @@ class RunContext:
                 self._recounter = Recounter(self)
             return self._recounter
 
-    def let_go_of_cluster(self) -> None:
-        """Once the report is made nothing reads the cluster's objects again: a snapshot lets its
-        objects' texts go (a live cluster its kept lists) and the C heap gives the freed pages back
-        before the reports are rendered. At 10k pods the run peaked while rendering, those 60 MiB
-        still held (docs/performance.md, ninth part). Reading the cluster afterwards is an error."""
+    def let_go(self) -> None:
+        """Once the report is made nothing reads the estate's inventory or the cluster's objects again:
+        let them go (a snapshot its objects' texts, a live cluster its kept lists; the recount its
+        plans, which hold the inventory), collect what they held and have the C heap give the freed
+        pages back, before the reports are rendered on top. The run peaked while rendering: at 10k
+        pods with 60 MiB of a snapshot's texts still held, on the bench's large estate with the parsed
+        estate (docs/performance.md, ninth part). Reading either afterwards is an error."""
         release = getattr(self.backend, "release", None)
         if release is not None:
             release()
-            trim()
+        with self._lock:
+            self._inventory, self._let_go = None, True
+            if self._recounter is not None:
+                self._recounter.let_go()
+            if self._froze:
+                gc.unfreeze()
+                self._froze = False
+        gc.collect()
+        trim()
 
     def release_heap(self) -> None:
         """Give the objects ``inventory`` froze back to the collector (a run is over)."""

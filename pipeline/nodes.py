@@ -241,7 +241,7 @@ def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, An
         return {}
     model_calls = ctx.accountant.calls if ctx.accountant is not None else []
     outputs = RunOutputs(report=state.report, ledger=ctx.ledger.items(), model_calls=model_calls)
-    ctx.let_go_of_cluster()  # the report is made: the cluster's objects are not read again
+    ctx.let_go()  # the report is made: the inventory and the cluster's objects are not read again
     written = write_outputs(outputs, ctx.settings.out)
     ctx.progress("render", "report", f"wrote {len(written)} files")
     return {"written": [shown(p) for p in written]}

@@ -107,6 +107,14 @@ class Recounter:
             self.listings = Listings()
             self._scripts = None
 
+    def let_go(self) -> None:
+        """The run's report is made: let go of what holds the inventory (the check context, the plans,
+        the facts worked out from it)."""
+        with self._lock:
+            self._check_ctx = None
+            self._plans.clear()
+            self._live_refs = None
+
     def scripts(self) -> Scripts:
         """The child running this run's python commands, fed by ``early`` and ``ahead``."""
         with self._lock:

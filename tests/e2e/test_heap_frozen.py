@@ -68,3 +68,28 @@ def test_a_context_outside_a_run_never_freezes() -> None:
     assert gc.get_freeze_count() == 0
     ctx.release_heap()  # a no-op: it froze nothing
     assert gc.get_freeze_count() == 0
+
+
+def test_letting_go_drops_the_inventory_and_the_snapshot_and_unfreezes_the_heap() -> None:
+    """``let_go`` (the render node, once the report is made): the inventory, the recount's plans that
+    hold it and the snapshot's objects go, the frozen heap is given back to the collector, and asking
+    for the inventory again is an error, not a second parse."""
+    ctx = RunContext(
+        settings=_settings("examples/homelab/cluster"),
+        ledger=Ledger(),
+        backend=SnapshotBackend(HOMELAB_SNAPSHOT),
+        freeze_heap=True,
+    )
+    inventory = ctx.inventory()
+    recounter = ctx.recounter()
+    assert recounter.check_context().inventory is inventory and gc.get_freeze_count() > 0
+    ctx.let_go()
+    assert gc.get_freeze_count() == 0
+    assert recounter._check_ctx is None and ctx._inventory is None
+    with pytest.raises(RuntimeError):
+        ctx.inventory()
+    assert ctx.backend is not None and ctx.backend.api_resources()  # what it serves is still known
+    with pytest.raises(snapshot.KubeQueryError):
+        ctx.backend.list_objects(ctx.backend.api_resources()[0])
+    ctx.release_heap()  # after let_go: nothing left frozen to give back
+    assert gc.get_freeze_count() == 0

@@ -95,7 +95,7 @@ def test_a_snapshot_is_not_wrapped() -> None:
 def test_once_released_a_kept_type_is_an_error_not_a_second_read(
     emulator: KubeEmulator, tmp_path: Path
 ) -> None:
-    """Once the report is made (``RunContext.let_go_of_cluster``) the kept lists are let go: listing a
+    """Once the report is made (``RunContext.let_go``) the kept lists are let go: listing a
     kept type again fails, and asks the cluster nothing; another list still goes to the cluster."""
     from tools.kube.backend import KubeQueryError
 

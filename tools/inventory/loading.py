@@ -125,7 +125,8 @@ def _deeper_than(value: Any, limit: int, texts: Texts | None = None) -> bool:
     if type(value) is dict and type(value.get("items")) is list and limit >= 2:
         rest = {key: item for key, item in value.items() if key != "items"}
         return _walk_deeper_than(rest, limit) or any(
-            _item_deeper_than(item, limit - 2, texts) for item in value["items"]  # root, items, the item
+            _item_deeper_than(item, limit - 2, texts)
+            for item in value["items"]  # root, items, the item
         )
     return _walk_deeper_than(value, limit)
 
