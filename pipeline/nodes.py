@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     ctx.progress("inventory", "estate", "parsing")
-    ctx.recounter().warm_early()  # the recount's children read the estate and the cluster meanwhile
+    ctx.recounter().warm_early()  # with a cluster, the recount's jq engine parses it meanwhile
     inventory = ctx.inventory()
     counts = {k: v for k, v in inventory.code.counts().items() if v}
     counts["files_scanned"] = inventory.files_scanned

@@ -78,31 +78,3 @@ def test_the_scripts_read_yaml_with_libyaml_where_pyyaml_has_it() -> None:
     expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     assert k8s.SAFE is expected
     assert k8s.load_all("a: 1\n---\n- x\n") == list(yaml.safe_load_all("a: 1\n---\n- x\n"))
-
-
-def test_a_second_reading_with_more_skipped_reads_again_only_the_stacks_it_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The batch child reads the estate before the inventory says what the checks leave out, then again
-    with those skipped: the files are listed once, and a Terraform stack whose files the skip does
-    not change is not read again (``stack_objects`` by its set of files)."""
-    k8s = script_module("k8s_objects")
-    _stack(tmp_path / "kept", 3)
-    _stack(tmp_path / "cut", 3)
-    (tmp_path / "app.yaml").write_text("kind: ConfigMap\nmetadata:\n  name: app\n", encoding="utf-8")
-    read: list[tuple[str, ...]] = []
-    listed: list[str] = []
-    real_stack, real_rglob = k8s._stack_objects, Path.rglob
-    monkeypatch.setattr(
-        k8s, "_stack_objects", lambda files: read.append(tuple(f.name for f in files)) or real_stack(files)
-    )
-    monkeypatch.setattr(
-        Path, "rglob", lambda self, pattern: listed.append(str(self)) or real_rglob(self, pattern)
-    )
-    every = k8s.objects(tmp_path, ())
-    fewer = k8s.objects(tmp_path, ("cut/ns1.tf",))
-    names = sorted(k8s.meta(o)["name"] for o in every)
-    assert names == ["app", "apps-0", "apps-0", "apps-1", "apps-1"]
-    assert sorted(k8s.meta(o)["name"] for o in fewer) == ["app", "apps-0", "apps-0", "apps-1"]
-    assert listed == [str(tmp_path)]  # the files listed once for both readings
-    assert sorted(read) == [("ns0.tf", "ns1.tf", "variables.tf")] * 2 + [("ns0.tf", "variables.tf")]

@@ -299,20 +299,7 @@ REFERENCE = re.compile(r"^\$\{(kubernetes_\w+\.\w+)\.metadata\[0\]\.name\}$")
 
 
 def stack_objects(files: list[Path]) -> list[dict[str, Any]]:
-    """The objects of one Terraform directory; a ``metadata[0].name`` reference to one of them resolves.
-    Read once per set of files and interpreter (``batch.py``: the warm-up and each script's own
-    reading share it), a new copy each call."""
-    key = tuple(files)
-    if key not in _STACKS:
-        _STACKS[key] = pickle.dumps(_stack_objects(files), pickle.HIGHEST_PROTOCOL)
-    found: list[dict[str, Any]] = pickle.loads(_STACKS[key])
-    return found
-
-
-_STACKS: dict[tuple[Path, ...], bytes] = {}
-
-
-def _stack_objects(files: list[Path]) -> list[dict[str, Any]]:
+    """The objects of one Terraform directory; a ``metadata[0].name`` reference to one of them resolves."""
     found: dict[str, dict[str, Any]] = {}
     known: dict[Path, dict[str, Any]] = {}
     for path in files:
@@ -350,21 +337,11 @@ def _walk(root: Path, skip: tuple[str, ...]) -> list[Path]:
         ends = [*[i for i, c in enumerate(real) if c == "/"][1:], len(real)]
         return "/" not in skipped and not any(real[:i] in skipped for i in ends)
 
-    return [p for p in _files(root) if kept(p)]
-
-
-def _files(root: Path) -> list[Path]:
-    """Every file under ``root`` in path order, but in ``SKIPPED`` directories: listed once per
-    interpreter, whatever each walk then skips."""
-    key = str(root)
-    if key not in _FILES:
-        _FILES[key] = [
-            p for p in sorted(root.rglob("*")) if p.is_file() and not SKIPPED & set(p.relative_to(root).parts)
-        ]
-    return _FILES[key]
-
-
-_FILES: dict[str, list[Path]] = {}
+    return [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not SKIPPED & set(p.relative_to(root).parts) and kept(p)
+    ]
 
 
 def objects(root: Path, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
