@@ -113,6 +113,7 @@ def test_a_type_is_found_by_kind_or_plural_as_the_first_of_the_table_without_wal
     crd = ResourceType(group="example.io", version="v1", plural="widgets", kind="Widget", namespaced=True)
     clash = ResourceType(group="example.io", version="v1", plural="widgetz", kind="Widget", namespaced=True)
     table = ResourceTable([crd, clash])
+
     def group_of(api_version: str) -> str:
         return api_version.rpartition("/")[0]
 
