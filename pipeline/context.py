@@ -155,8 +155,8 @@ class RunContext:
         let them go (a snapshot its objects' texts, a live cluster its kept lists; the recount its
         plans, which hold the inventory), collect what they held and have the C heap give the freed
         pages back, before the reports are rendered on top. The run peaked while rendering: at 10k
-        pods with 60 MiB of a snapshot's texts still held, on the bench's large estate with the parsed
-        estate (docs/performance.md, ninth part). Reading either afterwards is an error."""
+        pods with a snapshot's texts (58 MiB and more) still held, on the bench's large estate with
+        the parsed estate (docs/performance.md, ninth part). Reading either afterwards is an error."""
         release = getattr(self.backend, "release", None)
         if release is not None:
             release()

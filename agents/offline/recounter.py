@@ -119,7 +119,8 @@ class Recounter:
         """The child running this run's python commands, fed by ``early`` and ``ahead``."""
         with self._lock:
             if self._scripts is None:
-                self._scripts = Scripts(self.ctx.toolbox().jail, self.ctx.backend, self.listings)
+                jail = self.check_context().toolbox.jail
+                self._scripts = Scripts(jail, self.ctx.backend, self.listings)
             return self._scripts
 
     def left_out(self) -> tuple[str, ...]:

@@ -49,17 +49,20 @@ def _no_child(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("a jq program ran in a child of its own")
 
 
-def _alone(specs: list[ReproSpec], backend: SnapshotBackend) -> list[Any]:
-    return [run_spec(s, Jail(HOMELAB), _where(backend), backend, Listings()) for s in specs]
+@pytest.fixture(scope="module")
+def alone() -> list[Any]:
+    """What every catalog jq command prints alone over the home-lab snapshot (a jq child each), once
+    for the tests that compare with it."""
+    backend = SnapshotBackend(HOMELAB_SNAPSHOT)
+    return [run_spec(s, Jail(HOMELAB), _where(backend), backend, Listings()) for s in _cluster_jq()]
 
 
 @pytest.mark.parametrize("memfd", [True, False], ids=["in-memory-file", "pipe"])
 def test_every_catalog_jq_command_prints_the_same_through_the_engine_as_alone(
-    memfd: bool, monkeypatch: pytest.MonkeyPatch
+    memfd: bool, alone: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = SnapshotBackend(HOMELAB_SNAPSHOT)
     specs = _cluster_jq()
-    alone = _alone(specs, backend)
     if not memfd:  # a system without memfd_create: each type through the pipe
         monkeypatch.delattr(os, "memfd_create")
     listings = Listings()
@@ -111,11 +114,10 @@ def _child_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) ->
 
 
 def test_an_engine_without_libjq_leaves_each_program_to_a_child_of_its_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, alone: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = SnapshotBackend(HOMELAB_SNAPSHOT)
     specs = _cluster_jq()
-    alone = _alone(specs, backend)
     _child_script(tmp_path, monkeypatch, "import sys\nsys.exit(3)\n")  # as jq_child.py where bind() fails
     ran: list[str] = []
     real = reproduce_batch._jq_alone

@@ -138,14 +138,14 @@ class Scripts:
     def warm(self, skip: list[str]) -> None:
         """Start the child now and have it read the estate's objects (as a script given ``skip``
         reads them) while the research still runs: the memo most scripts share, filled before the
-        first job asks. Once per child and ``skip``."""
+        first job asks. Once per child."""
         with self._lock:
             if self._child is None:
                 self._child = _Child(self.jail)
-            if tuple(skip) not in self._child.warmed:
+            if not self._child.warmed:
                 message = {"warm": {"root": str(self.jail.root), "skip": skip}}
                 self._child.send(json.dumps(message).encode("utf-8", "surrogatepass") + b"\n")
-                self._child.warmed.add(tuple(skip))
+                self._child.warmed = True
 
     def submit(self, jobs: list[Job]) -> None:
         with self._lock:
@@ -200,7 +200,7 @@ class _Child(FedChild):
         self.jobs: list[Job] = []
         self.known: set[Job] = set()
         self.listed: set[str] = set()
-        self.warmed: set[tuple[str, ...]] = set()
+        self.warmed = False
         self.send(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
 
     def finish(self, per_job: float) -> list[bytes]:

@@ -26,11 +26,12 @@ T = TypeVar("T")
 WorkloadKey = tuple[str, str | None, str | None]
 
 
-def _cached(
+def cached(
     records: Any, name: str, source: Sequence[Any], build: Callable[[], T], *more: Sequence[Any] | None
 ) -> T:
     """The index ``name`` of ``records``, built from ``source`` (and ``more``) by ``build`` unless
-    already built from them."""
+    already built from them (the same lists, of the same lengths). A check module's value worked out
+    once per records goes through it too (``scalability_live.node_requests``)."""
     cache: dict[str, tuple[tuple[Any, ...], Any]] = records.index_cache
     stamp = tuple((id(s), len(s)) if s is not None else None for s in (source, *more))
     hit = cache.get(name)
@@ -39,13 +40,6 @@ def _cached(
     value = build()
     cache[name] = (stamp, value)
     return value
-
-
-def cached(
-    records: Any, name: str, source: Sequence[Any], build: Callable[[], T], *more: Sequence[Any] | None
-) -> T:
-    """``_cached``, for a value a check module works out once per records (the same stamp rule)."""
-    return _cached(records, name, source, build, *more)
 
 
 def audited_workloads(
@@ -65,7 +59,7 @@ def audited_workloads(
         chosen += [w for w in live_workloads or () if w.key not in code_keys and w.kind not in runtime]
         return {None: tuple(chosen)}
 
-    by_kinds = _cached(code, "audited_workloads", code_workloads, build, live_workloads)
+    by_kinds = cached(code, "audited_workloads", code_workloads, build, live_workloads)
     found = by_kinds.get(kinds)
     if found is None:
         found = by_kinds[kinds] = tuple(w for w in by_kinds[None] if kinds is None or w.kind in kinds)
@@ -94,13 +88,13 @@ def _first_by_key(live: LiveState, field: str) -> dict[WorkloadKey, str]:
                 found.setdefault((obj.kind, obj.namespace, obj.name), value)
         return found
 
-    return _cached(live, f"live_{field}", objects, build)
+    return cached(live, f"live_{field}", objects, build)
 
 
 def workload_keys(records: Records) -> frozenset[WorkloadKey]:
     """The (kind, namespace, name) of every workload of ``records``."""
     workloads = records.workloads
-    return _cached(records, "workload_keys", workloads, lambda: frozenset(w.key for w in workloads))
+    return cached(records, "workload_keys", workloads, lambda: frozenset(w.key for w in workloads))
 
 
 def defines(records: Records, key: WorkloadKey) -> bool:
@@ -120,7 +114,7 @@ def releases_by_namespace(records: Records) -> dict[str | None, list[HelmRelease
             grouped.setdefault(release.namespace, []).append(release)
         return grouped
 
-    return _cached(records, "releases_by_namespace", releases, build)
+    return cached(records, "releases_by_namespace", releases, build)
 
 
 def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
@@ -133,7 +127,7 @@ def jobs_by_name(live: LiveState) -> dict[tuple[str, str], JobState]:
             found.setdefault((job.namespace, job.name), job)
         return found
 
-    return _cached(live, "jobs_by_name", jobs, build)
+    return cached(live, "jobs_by_name", jobs, build)
 
 
 def scaled_to_zero_by_namespace(live: LiveState) -> dict[str, list[ScaledToZero]]:
@@ -146,7 +140,7 @@ def scaled_to_zero_by_namespace(live: LiveState) -> dict[str, list[ScaledToZero]
             grouped.setdefault(zero.namespace, []).append(zero)
         return grouped
 
-    return _cached(live, "scaled_to_zero_by_namespace", zeros, build)
+    return cached(live, "scaled_to_zero_by_namespace", zeros, build)
 
 
 def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:
@@ -161,4 +155,4 @@ def workload_spans(records: Records) -> dict[str, list[tuple[int, int | None]]]:
                 spans.setdefault(src.path, []).append((src.line, src.end_line))
         return spans
 
-    return _cached(records, "workload_spans", workloads, build)
+    return cached(records, "workload_spans", workloads, build)

@@ -393,9 +393,9 @@ class SnapshotBackend:
         return self._captured(rtype).listing_blobs()
 
     def release(self) -> None:
-        """Let the objects go: the run has read them for the last time (``RunContext.let_go``,
-        once the report is made; at 10k pods 60 MiB of their text). Reading one afterwards is an error,
-        never an empty type."""
+        """Let the objects go: the run has read them for the last time (``RunContext.let_go``, once
+        the report is made; at 10k pods 58 MiB and more of their text). Reading one afterwards is an
+        error, never an empty type."""
         self._objects.clear()
         self._released = True
 
