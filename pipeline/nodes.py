@@ -12,6 +12,7 @@ fail, the run stops and ``infra-audit resume`` picks it up from the last checkpo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import traceback
@@ -28,6 +29,7 @@ from agents.offline.research import research_offline
 from agents.offline.synthesize import synthesize
 from agents.stances import STANCES
 from domain.errors import ModelError
+from domain.evidence import Evidence
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
@@ -72,10 +74,11 @@ def research_node(task: ResearchTask, runtime: Runtime[RunContext]) -> dict[str,
     ctx = runtime.context
     with ctx.agent_slot():
         update = _research(task, ctx)
-    # the numbers challenger's commands for these checks start now, beside the other branches (after
-    # the slot: planning them reads the cluster's types and the inventory's records once per run)
-    result: ConcernResult = update["results"][task.concern]
-    ctx.recounter().early(claimed(result.findings, {ev.id: ev for ev in result.evidence}))
+    if ctx.model is not None:
+        # the numbers challenger's commands for the model's claims start now, beside the other
+        # branches (after the slot: planning them reads the cluster's types and the inventory once)
+        result: ConcernResult = update["results"][task.concern]
+        ctx.recounter().early(claimed(result.findings, {ev.id: ev for ev in result.evidence}))
     return update
 
 
@@ -87,8 +90,15 @@ def _research(task: ResearchTask, ctx: RunContext) -> dict[str, Any]:
         result = research_llm(task.concern, ctx)
     else:
         ctx.progress("research", task.concern, "running checks")
+        recounter = ctx.recounter()
+
+        def counted(evidence: Evidence) -> None:
+            # the numbers challenger's commands for this check start now, beside the checks still to
+            # run (at 10k pods its jq engine otherwise idled until a whole branch had ended)
+            recounter.early([evidence])
+
         with gc_paused_together():  # the branches' checks, side by side: no collection re-scans their results
-            result = research_offline(task.concern, ctx.check_context())
+            result = research_offline(task.concern, dataclasses.replace(ctx.check_context(), counted=counted))
     ctx.progress("research", task.concern, f"{len(result.findings)} findings")
     return {"results": {task.concern: result}}
 

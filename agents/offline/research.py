@@ -14,7 +14,7 @@ from domain.concerns import CONCERN_CODES, Concern
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding
 from tools.checks.runner import CheckOutcome, run_checks
-from tools.checks.spec import CheckContext, CheckSpec, spec_by_id
+from tools.checks.spec import CheckContext, CheckSpec, recounted_by_jq, spec_by_id
 from tools.evidence import Ledger
 
 
@@ -78,7 +78,20 @@ def cited_evidence(findings: list[RawFinding], ledger: Ledger) -> list[Evidence]
 
 
 def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
-    outcomes = run_checks(ctx, concern)
+    """The concern's checks, and a finding for each that counted something. ``ctx.counted`` is given
+    the evidence of each such check as it ends; with a cluster, the checks a jq filter recounts then
+    run first, so that the recount's jq engine has their filters while the rest run (the findings
+    keep the catalog's order)."""
+    counted = ctx.counted
+
+    def positive(outcome: CheckOutcome) -> None:
+        if counted is not None and outcome.detection.applicable and outcome.detection.count > 0:
+            evidence = ctx.toolbox.ledger.get(outcome.evidence)
+            if evidence is not None:
+                counted(evidence)
+
+    with_cluster = counted is not None and ctx.inventory.live is not None
+    outcomes = run_checks(ctx, concern, then=positive, first=recounted_by_jq if with_cluster else None)
     positives = [o for o in outcomes if o.detection.applicable and o.detection.count > 0]
     findings = [finding_from_outcome(concern, i, o) for i, o in enumerate(positives, start=1)]
     return ConcernResult(

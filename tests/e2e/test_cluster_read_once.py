@@ -65,11 +65,12 @@ def test_the_cluster_is_loaded_once_and_the_code_parsed_once(
     assert any(e.tool == "reproduce" and e.args["id"].startswith("REL-LIVE") for e in recounted)
 
 
-def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
+def test_the_recount_starts_as_each_check_ends_and_runs_each_command_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Each research branch sends its findings' python commands to the run's one batch child as it
-    ends; the challenger sends only what no branch did, and every job runs once, in one child."""
+    """Each check that found something sends its python commands to the run's one batch child as it
+    ends, while the research goes on; the challenger sends only what none did, and every job runs
+    once, in one child."""
     from tools.checks import reproduce_batch, reproduce_run
 
     sent: list[tuple[str, list[Any]]] = []  # (thread, the jobs it sent first)
@@ -103,8 +104,9 @@ def test_the_recount_starts_as_research_ends_and_runs_each_command_once(
     assert [a for a in alone if a.endswith(".py")] == []  # no script ran again alone: the batch's answers
     new = [job for _, jobs in sent for job in jobs]
     assert len(new) == len(set(new)) > 10  # each command sent once
-    assert len(sent) == 6  # five research branches, then the challenger
-    assert sum(len(jobs) for _, jobs in sent[:5]) > len(sent[5][1])  # most started before the challenge
+    findings = [f for result in state.results.values() for f in result.findings]
+    assert len(sent) == len(findings) + 1  # each finding's check as it ended, then the challenger
+    assert sum(len(jobs) for _, jobs in sent[:-1]) > len(sent[-1][1])  # most started before the challenge
     recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
     assert recounts and all(e.error is None for e in recounts)
 

@@ -17,6 +17,7 @@ its population excludes their workloads.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
@@ -158,6 +159,19 @@ def run_check(spec: CheckSpec, ctx: CheckContext, agent: str | None = None) -> C
     return CheckOutcome(check=spec.id, detection=detection, evidence=evidence.id)
 
 
-def run_checks(ctx: CheckContext, concern: Concern | None = None) -> list[CheckOutcome]:
-    """Run the checks owned by ``concern`` (or all), in catalog order."""
-    return [run_check(s, ctx) for s in load_catalog() if concern is None or s.concern == concern]
+def run_checks(
+    ctx: CheckContext,
+    concern: Concern | None = None,
+    then: Callable[[CheckOutcome], None] | None = None,
+    first: Callable[[CheckSpec], bool] | None = None,
+) -> list[CheckOutcome]:
+    """Run the checks owned by ``concern`` (or all); the outcomes in catalog order. ``then`` is given
+    each outcome as its check ends; the checks ``first`` picks run before the others."""
+    specs = [s for s in load_catalog() if concern is None or s.concern == concern]
+    order = sorted(range(len(specs)), key=lambda i: not first(specs[i])) if first else range(len(specs))
+    outcomes: dict[int, CheckOutcome] = {}
+    for i in order:
+        outcomes[i] = outcome = run_check(specs[i], ctx)
+        if then is not None:
+            then(outcome)
+    return [outcomes[i] for i in range(len(specs))]

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
+    from domain.evidence import Evidence
     from tools.inventory.inventory import Inventory
     from tools.registry import Toolbox
 
@@ -113,6 +114,9 @@ class CheckContext:
     checks whose spec says ``clock: true``, so a detection cannot judge time without saying so."""
     where: Where = field(default_factory=Where)
     """Where the run read the estate and the cluster, for the standard-tool commands (reproduce.py)."""
+    counted: Callable[[Evidence], None] | None = None
+    """Given the evidence of each check that counted something, as the check ends (the offline
+    research: the numbers challenger starts its commands then, beside the checks still to run)."""
 
     def clock(self) -> datetime:
         """The run's one 'now'. A detection reads time here, never from the wall clock."""
@@ -249,6 +253,11 @@ def catalog_types(*, jq_only: bool = False) -> list[str]:
                 if option.jq is not None or not jq_only:
                     names.update(dict.fromkeys(option.resources))
     return list(names)
+
+
+def recounted_by_jq(check: CheckSpec) -> bool:
+    """Whether a command recounting ``check``'s numbers may be a jq filter over the cluster."""
+    return any(option.jq is not None for spec in check.reproduce.values() for option in every_option(spec))
 
 
 def spec_by_id(check_id: str) -> CheckSpec:
