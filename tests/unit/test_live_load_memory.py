@@ -19,7 +19,6 @@ import pytest
 from pydantic import BaseModel
 
 from bench.cluster_snapshot import generate
-from tools.inventory.fields_sets import share_fields_sets
 from tools.inventory.live import load_live_state
 from tools.inventory.models import LiveRef
 from tools.kube.snapshot import SnapshotBackend
@@ -87,15 +86,30 @@ def test_a_shared_fields_set_leaves_copies_and_dumps_as_they_were() -> None:
     a = LiveRef(cluster="c", namespace="n", object_kind="Pod", name="a")
     b = LiveRef(cluster="c", namespace=None, object_kind="Pod", name="b")
     c = LiveRef(cluster="c", object_kind="Node", name="c")  # namespace not given: another content
-    shared: dict[frozenset[str], set[str]] = {}
-    share_fields_sets([a, {"x": (b,)}, [c]], shared)
-    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
-    assert c.__pydantic_fields_set__ is not a.__pydantic_fields_set__
+    d = LiveRef(cluster="c", object_kind="Node", name="d")
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__  # shared as each is made
+    assert c.__pydantic_fields_set__ is d.__pydantic_fields_set__ is not a.__pydantic_fields_set__
     assert c.model_fields_set == {"cluster", "object_kind", "name"}
     copied = c.model_copy(update={"namespace": "m"})  # pydantic updates the copy's set, not the shared one
     assert copied.model_fields_set == {"cluster", "object_kind", "name", "namespace"}
-    assert c.model_fields_set == {"cluster", "object_kind", "name"}
+    assert c.model_fields_set == d.model_fields_set == {"cluster", "object_kind", "name"}
     assert c.model_dump(exclude_unset=True) == {"cluster": "c", "object_kind": "Node", "name": "c"}
+    again = LiveRef(cluster="c", object_kind="Node", name="e")  # after a copy, the next one shares as before
+    assert again.__pydantic_fields_set__ is c.__pydantic_fields_set__
+
+
+def test_a_record_assigned_to_takes_its_own_set_first() -> None:
+    """A Helm render's summary gets its reason after it is made: the name goes to its set, not to
+    the set every record of that content shares."""
+    a = LiveRef(cluster="c", object_kind="Node", name="a")
+    b = LiveRef(cluster="c", object_kind="Node", name="b")
+    shared = a.__pydantic_fields_set__
+    a.namespace = "n"
+    assert a.model_fields_set == {"cluster", "object_kind", "name", "namespace"}
+    assert b.__pydantic_fields_set__ is shared and shared == {"cluster", "object_kind", "name"}
+    assert b.model_dump(exclude_unset=True) == {"cluster": "c", "object_kind": "Node", "name": "b"}
+    a.name = "a2"  # a second assignment: its own set already
+    assert a.name == "a2" and b.model_fields_set == {"cluster", "object_kind", "name"}
 
 
 def test_a_staged_object_keeps_no_string_of_the_parse() -> None:

@@ -29,7 +29,6 @@ from typing import Any
 from domain.unread import EVERY_KIND
 from tools.inventory import live_health as health
 from tools.inventory import live_runtime as runtime
-from tools.inventory.fields_sets import SharedSets, share_fields_sets
 from tools.inventory.inventory import LiveState, Records
 from tools.inventory.k8s_objects import map_into
 from tools.inventory.live_models import UnreadResource
@@ -232,7 +231,6 @@ class _Mapped:
     claimed: set[tuple[str, str]] = field(default_factory=set)
     endpoints: dict[tuple[str, str], int] | None = None
     classes: health.BindingModes = ({}, None)  # no StorageClass read: no mode known, no default
-    fields_sets: SharedSets = field(default_factory=dict)
 
 
 def _read(backend: KubeBackend, types: list[tuple[int, ResourceType]], mapped: _Mapped) -> list[KubeObject]:
@@ -337,7 +335,6 @@ def _map_kind(
         made["hpa_status"] = health.hpas(objects, ref)
     elif kind == "PodDisruptionBudget":
         made["pdb_status"] = health.pdbs(objects, ref)
-    share_fields_sets([live_objects, records, made], mapped.fields_sets)
     mapped.state.update((name, values) for name, values in made.items() if name not in BY_KIND_HEALTH)
 
 
