@@ -247,11 +247,22 @@ class Recounter:
     def warm_early(self) -> None:
         """Before the inventory is read: with a cluster, start the jq engine parsing its listings
         (``reproduce_jq``): it needs neither the inventory nor a plan, and parses beside the live
-        inventory and the research, on the other core (about 2.5 s at 10k pods). Never fails."""
+        inventory and the research, on the other core (about 2.5 s at 10k pods). And start the batch
+        child reading the estate, with only the snapshots skipped (``warm`` says what else to skip
+        once the inventory knows): each check hands its commands on as it ends, and on the bench's
+        1,600-file estate the first job waited about 0.8 s for the reading. Never fails."""
         try:
             if self.ctx.backend is not None:
                 self._jq.start(self.ctx.backend, self.listings)
         except Exception:  # an optimisation only: the challenge's jq reads the listings itself
+            pass
+        try:
+            with self._lock:
+                jail = self.ctx.toolbox().jail
+                if self._scripts is None:
+                    self._scripts = Scripts(jail, self.ctx.backend, self.listings)
+                self._scripts.warm(list(jail.snapshot_dirs))
+        except Exception:  # an optimisation only: the scripts read the estate themselves
             return
 
     def warm(self) -> None:

@@ -125,19 +125,17 @@ def _settings() -> RunSettings:
 @pytest.mark.parametrize(
     ("estate", "cluster", "warmed"),
     [
-        (HOMELAB, "examples/homelab/cluster", ["cluster"]),
-        (ARGO_HOMELAB, None, ["benchmark/fio/job.yaml", "test/load-generator/deployment.yaml"]),
+        (HOMELAB, "examples/homelab/cluster", [["cluster"]]),  # nothing left out: one reading
+        (ARGO_HOMELAB, None, [[], ["benchmark/fio/job.yaml", "test/load-generator/deployment.yaml"]]),
     ],
     ids=["homelab", "argocd-homelab"],
 )
 def test_the_batch_child_reads_the_estate_before_the_research_ends(
-    estate: Path, cluster: str | None, warmed: list[str], monkeypatch: pytest.MonkeyPatch
+    estate: Path, cluster: str | None, warmed: list[list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The recount's batch child starts once the inventory is read, and its first message is the
-    warm-up (the estate's objects, with the snapshot and what the checks left out skipped), before
-    any research branch sends a command. (Sent before the parse, with the snapshot skipped only and a
-    second reading once the inventory is read, it showed no gain on the large estate and held both
-    readings: docs/performance.md, ninth part.)"""
+    """The recount's batch child starts as the inventory starts, and its first message is the warm-up
+    (the estate's objects, the snapshot skipped); once the inventory is read, a second one where the
+    checks left files out (their texts are read already), and only then any command of a check."""
     from tools.checks import reproduce_batch
 
     order: list[str] = []
@@ -160,8 +158,9 @@ def test_the_batch_child_reads_the_estate_before_the_research_ends(
     monkeypatch.setattr(build, "parse_code", parse)
     settings = RunSettings(estate=estate, cluster=cluster, date="2026-11-20", workdir=REPO)
     state = run_audit(settings, run_id="warm")
-    assert order[:2] == ["parse", json.dumps(warmed)]
-    assert order[2:] and set(order[2:]) == {"job"}
+    first, *then = [json.dumps(skip) for skip in warmed]
+    assert order[: 2 + len(then)] == [first, "parse", *then]
+    assert order[2 + len(then) :] and set(order[2 + len(then) :]) == {"job"}
     recounts = [e for e in state.challenge_evidence if e.tool == numbers.INDEPENDENT]
     assert recounts and all(e.error is None for e in recounts)
 

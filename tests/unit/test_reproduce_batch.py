@@ -316,17 +316,21 @@ def test_a_warmed_child_reads_the_estate_before_the_jobs_and_they_print_the_same
     monkeypatch.setattr(reproduce_batch._Child, "send", send)
     listings = Listings()
     batch = reproduce_batch.Scripts(jail, None, listings)
-    batch.warm(["cluster"])
-    batch.warm(["cluster"])  # once per child
+    batch.warm([])  # as the inventory starts: nothing known to skip
+    batch.warm(["cluster"])  # once it is read
+    batch.warm(["cluster"])  # once per child and skip
     reproduce_batch.prefetch(specs, where, batch)
     assert [run_spec(spec, jail, where, None, listings) for spec in specs] == alone
     warms = [json.loads(s) for s in sent if s.startswith(b'{"warm"')]
-    assert warms == [{"warm": {"root": str(HOMELAB), "skip": ["cluster"]}}]
+    assert warms == [{"warm": {"root": str(HOMELAB), "skip": skip}} for skip in ([], ["cluster"])]
     k8s, script = script_module("k8s_objects"), script_module("batch")
-    key = (str(HOMELAB), ("cluster",))
+    key, first = (str(HOMELAB), ("cluster",)), (str(HOMELAB), ())
     k8s._OBJECTS.pop(key, None)
+    script.warm(str(HOMELAB), [], 30)
+    assert first in k8s._OBJECTS
     script.warm(str(HOMELAB), ["cluster"], 30)
     assert len(k8s._OBJECTS[key]) > 20  # read ahead, into the memo the scripts read
+    assert first not in k8s._OBJECTS  # the earlier warm's list let go (its texts stay read)
     script.warm(str(HOMELAB / "no-such-estate"), [], 5)
     monkeypatch.setattr(k8s, "objects", lambda *a: 1 / 0)
     script.warm(str(HOMELAB), [], 5)  # a reading that fails is left to the jobs

@@ -138,14 +138,16 @@ class Scripts:
     def warm(self, skip: list[str]) -> None:
         """Start the child now and have it read the estate's objects (as a script given ``skip``
         reads them) while the research still runs: the memo most scripts share, filled before the
-        first job asks. Once per child."""
+        first job asks. Once per child and ``skip``: a run warms it as its inventory starts, with
+        only the snapshots skipped, and again once the inventory knows what else its commands skip
+        (every text read then is read already; the child keeps the last warm's objects only)."""
         with self._lock:
             if self._child is None:
                 self._child = _Child(self.jail)
-            if not self._child.warmed:
+            if tuple(skip) not in self._child.warmed:
                 message = {"warm": {"root": str(self.jail.root), "skip": skip}}
                 self._child.send(json.dumps(message).encode("utf-8", "surrogatepass") + b"\n")
-                self._child.warmed = True
+                self._child.warmed.add(tuple(skip))
 
     def submit(self, jobs: list[Job]) -> None:
         with self._lock:
@@ -200,7 +202,7 @@ class _Child(FedChild):
         self.jobs: list[Job] = []
         self.known: set[Job] = set()
         self.listed: set[str] = set()
-        self.warmed = False
+        self.warmed: set[tuple[str, ...]] = set()
         self.send(json.dumps({"timeout": PY_TIMEOUT_S}).encode() + b"\n")
 
     def finish(self, per_job: float) -> list[bytes]:

@@ -212,17 +212,24 @@ _STDERR = os.dup(2)
 def warm(root: str, skip: list[str], timeout: int) -> None:
     """What the first script reading the estate's objects would do, done before it asks: the objects
     memo of ``k8s_objects`` filled for ``root`` and ``skip`` (as a script's arguments give them).
-    Nothing is printed; a failure, or the time limit, leaves the reading to the jobs."""
+    Nothing is printed; a failure, or the time limit, leaves the reading to the jobs. A later warm
+    (the audit's inventory has found what its commands skip) lets the earlier one's list go."""
     signal.alarm(timeout)
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             import k8s_objects  # this directory (sys.path[0]), as a script imports it
 
             k8s_objects.objects(Path(root), tuple(skip))
+            for earlier in _WARMED:  # an earlier warm's objects: its texts stay read, its list goes
+                k8s_objects._OBJECTS.pop(earlier, None)
+            _WARMED[:] = [(root, tuple(skip))]
     except (Exception, OutOfTime):
         pass
     finally:
         signal.alarm(0)
+
+
+_WARMED: list[tuple[str, tuple[str, ...]]] = []
 
 
 def main() -> int:
@@ -251,4 +258,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # everything is answered and written: the audit waits for this exit, and the interpreter's own
+    # teardown (freeing every memo of the estate: about 0.1 s on the bench's 1,600-file estate) has
+    # nothing left to do for anyone
+    sys.stderr.flush()
+    os._exit(code)
