@@ -12,9 +12,11 @@ the filter printed nothing, or that it failed (a failure's message is not compar
 none).
 
 The tenth part (cases in ``jq_rewrite_cases``): REL-LIVE-IMAGE-PULL builds its ReplicaSet, Job and
-Event maps only for the names of the pods that cannot pull (its oracle is still the first filter).
-Every expression the old filter evaluated on every item is still evaluated, so that it fails where
-it failed."""
+Event maps only for the names of the pods that cannot pull (its oracle is still the first filter);
+REL-LIVE-SERVICE-NO-PODS and REL-LIVE-ROUTE-NO-BACKEND group the items by kind once (Deployments and
+StatefulSets in one list, in their order) and test with ``==`` rather than ``IN``; the route filter
+builds its maps only for the Services and namespaces its routes name. Every expression the old
+filters evaluated on every item is still evaluated, so that they fail where they failed."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import jq
 import pytest
 from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
 from jq_rewrite_cases import CASES as MORE_CASES
-from jq_rewrite_cases import OWNED_PULLS
+from jq_rewrite_cases import OWNED_PULLS, SERVICES, SLICES, UNROUTED
 
 from tools.checks.reproduce_run import Listings
 from tools.checks.spec import spec_by_id
@@ -210,6 +212,15 @@ def test_the_edge_cases_count_what_they_were_written_for() -> None:
     # shop (both ReplicaSets read: Deployment shop), the CronJob's pod, two images of one pod
     assert _outcome(_now("REL-LIVE-IMAGE-PULL/count"), OWNED_PULLS) == ("value", 4)
     assert _outcome(_now("REL-LIVE-IMAGE-PULL/causes"), OWNED_PULLS) == ("value", 2)
+    # done (a finished pod only), lonely (nothing), db (one of two labels); api and site are routed
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), SERVICES) == ("value", 3)
+    # with slices read: batch (a pending pod, no slice) and db; done's and lonely's slices are ready
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), [*SERVICES, *SLICES]) == ("value", 2)
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), UNROUTED) == ("value", 5)
+    # shop/api (at zero), blog/site (no pod), blog/gone and ops/cache (missing); worker says why
+    assert _outcome(_now("REL-LIVE-ROUTE-NO-BACKEND/count"), SERVICES) == ("value", 4)
+    # and shop/web: its only slice is not ready
+    assert _outcome(_now("REL-LIVE-ROUTE-NO-BACKEND/count"), [*SERVICES, *SLICES]) == ("value", 5)
 
 
 @pytest.mark.parametrize("snapshot", [HOMELAB_SNAPSHOT, K3S_SNAPSHOT], ids=["homelab", "k3s-platform"])
