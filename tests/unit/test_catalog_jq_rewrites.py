@@ -9,7 +9,14 @@ MNT-LIVE-DUPLICATE-WORKLOAD looked each name part up in its environment names wi
 an object. A reader
 pasting the appendix's command gets the same number, sooner. Outcomes compared: the value, or that
 the filter printed nothing, or that it failed (a failure's message is not compared: the recount shows
-none)."""
+none).
+
+The tenth part (cases in ``jq_rewrite_cases``): REL-LIVE-IMAGE-PULL builds its ReplicaSet, Job and
+Event maps only for the names of the pods that cannot pull (its oracle is still the first filter);
+REL-LIVE-SERVICE-NO-PODS and REL-LIVE-ROUTE-NO-BACKEND group the items by kind once (Deployments and
+StatefulSets in one list, in their order) and test with ``==`` rather than ``IN``; the route filter
+builds its maps only for the Services and namespaces its routes name. Every expression the old
+filters evaluated on every item is still evaluated, so that they fail where they failed."""
 
 from __future__ import annotations
 
@@ -20,6 +27,8 @@ from typing import Any
 import jq
 import pytest
 from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
+from jq_rewrite_cases import CASES as MORE_CASES
+from jq_rewrite_cases import OWNED_PULLS, SERVICES, SLICES, UNROUTED
 
 from tools.checks.reproduce_run import Listings
 from tools.checks.spec import spec_by_id
@@ -155,7 +164,7 @@ COPIES = [
     _deployment("noimage", "b", ""),
 ]
 
-CASES: dict[str, list[list[Any]]] = {
+OWN_CASES: dict[str, list[list[Any]]] = {
     "MNT-LIVE-DUPLICATE-WORKLOAD/count": [COPIES, COPIES[:2], []],
     "REL-LIVE-IMAGE-PULL/count": [PULLS, [*PULLS, _event("a", "x", 7)], []],
     "REL-LIVE-IMAGE-PULL/causes": [PULLS, PULLS[:5], []],
@@ -173,6 +182,8 @@ CASES: dict[str, list[list[Any]]] = {
         [],
     ],
 }
+
+CASES = {key: [*OWN_CASES.get(key, []), *MORE_CASES.get(key, [])] for key in BEFORE}
 
 
 @pytest.mark.parametrize("key", sorted(BEFORE))
@@ -198,6 +209,18 @@ def test_the_edge_cases_count_what_they_were_written_for() -> None:
     assert _outcome(_now("MNT-LIVE-DUPLICATE-WORKLOAD/count"), COPIES) == ("value", 7)
     # f (nothing), b (only finished pods) and c (scaled to zero, not on purpose) are abandoned
     assert _outcome(_now("MNT-LIVE-ABANDONED-NAMESPACE/count"), NAMESPACES) == ("value", 3)
+    # shop (both ReplicaSets read: Deployment shop), the CronJob's pod, two images of one pod
+    assert _outcome(_now("REL-LIVE-IMAGE-PULL/count"), OWNED_PULLS) == ("value", 4)
+    assert _outcome(_now("REL-LIVE-IMAGE-PULL/causes"), OWNED_PULLS) == ("value", 2)
+    # done (a finished pod only), lonely (nothing), db (one of two labels); api and site are routed
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), SERVICES) == ("value", 3)
+    # with slices read: batch (a pending pod, no slice) and db; done's and lonely's slices are ready
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), [*SERVICES, *SLICES]) == ("value", 2)
+    assert _outcome(_now("REL-LIVE-SERVICE-NO-PODS/count"), UNROUTED) == ("value", 5)
+    # shop/api (at zero), blog/site (no pod), blog/gone and ops/cache (missing); worker says why
+    assert _outcome(_now("REL-LIVE-ROUTE-NO-BACKEND/count"), SERVICES) == ("value", 4)
+    # and shop/web: its only slice is not ready
+    assert _outcome(_now("REL-LIVE-ROUTE-NO-BACKEND/count"), [*SERVICES, *SLICES]) == ("value", 5)
 
 
 @pytest.mark.parametrize("snapshot", [HOMELAB_SNAPSHOT, K3S_SNAPSHOT], ids=["homelab", "k3s-platform"])
