@@ -14,7 +14,7 @@ from domain.concerns import CONCERN_CODES, Concern
 from domain.evidence import Evidence
 from domain.findings import Claim, ConcernResult, RawFinding
 from tools.checks.runner import CheckOutcome, run_checks
-from tools.checks.spec import CheckContext, CheckSpec, recounted_by_jq, spec_by_id
+from tools.checks.spec import CheckContext, CheckSpec, jq_weight, spec_by_id
 from tools.evidence import Ledger
 
 
@@ -80,8 +80,8 @@ def cited_evidence(findings: list[RawFinding], ledger: Ledger) -> list[Evidence]
 def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
     """The concern's checks, and a finding for each that counted something. ``ctx.counted`` is given
     the evidence of each such check as it ends; with a cluster, the checks a jq filter recounts then
-    run first, so that the recount's jq engine has their filters while the rest run (the findings
-    keep the catalog's order)."""
+    run first, the heaviest filters first (``jq_weight``), so that the recount's jq engine has them
+    while the rest run (the findings keep the catalog's order)."""
     counted = ctx.counted
 
     def positive(outcome: CheckOutcome) -> None:
@@ -91,7 +91,7 @@ def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
                 counted(evidence)
 
     with_cluster = counted is not None and ctx.inventory.live is not None
-    outcomes = run_checks(ctx, concern, then=positive, first=recounted_by_jq if with_cluster else None)
+    outcomes = run_checks(ctx, concern, then=positive, first=jq_weight if with_cluster else None)
     positives = [o for o in outcomes if o.detection.applicable and o.detection.count > 0]
     findings = [finding_from_outcome(concern, i, o) for i, o in enumerate(positives, start=1)]
     return ConcernResult(

@@ -12,7 +12,7 @@ from agents.offline.research import research_offline
 from domain.concerns import CONCERNS
 from domain.evidence import Evidence
 from tools.checks.runner import CheckOutcome, run_checks
-from tools.checks.spec import CheckContext, load_catalog, recounted_by_jq, spec_by_id
+from tools.checks.spec import CheckContext, jq_weight, load_catalog, spec_by_id
 from tools.clock import parse_clock
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
@@ -33,11 +33,14 @@ def _homelab(cluster: bool = True) -> CheckContext:
 def test_the_checks_picked_first_run_first_and_come_back_in_catalog_order() -> None:
     ctx = _homelab()
     ran: list[str] = []
-    outcomes = run_checks(ctx, "reliability", then=lambda o: ran.append(o.check), first=recounted_by_jq)
+    outcomes = run_checks(ctx, "reliability", then=lambda o: ran.append(o.check), first=jq_weight)
     catalog = [s.id for s in load_catalog() if s.concern == "reliability"]
-    picked = [c for c in catalog if recounted_by_jq(spec_by_id(c))]
-    assert catalog[: len(picked)] != picked  # the order is a real choice on this concern
-    assert ran == picked + [c for c in catalog if c not in picked]
+    weights = {c: jq_weight(spec_by_id(c)) for c in catalog}
+    assert ran == sorted(catalog, key=lambda c: -weights[c])  # heaviest first, else catalog order
+    assert ran != catalog and len(set(weights.values())) > 2  # the order is a real choice here
+    assert weights["REL-LIVE-IMAGE-PULL"] == 4 and ran.index("REL-LIVE-IMAGE-PULL") < ran.index(
+        "REL-LIVE-RESTARTS"
+    )
     assert [o.check for o in outcomes] == catalog
     plain = run_checks(_homelab(), "reliability")
     assert [o.detection for o in outcomes] == [o.detection for o in plain]
@@ -65,8 +68,7 @@ def test_each_counting_check_is_handed_on_once_as_it_ends_and_the_findings_are_u
     assert sorted(c for _, c in handed) == sorted(findings)  # once each, and only those that counted
     for concern in CONCERNS:
         mine = [c for who, c in handed if who == concern]
-        first = [c for c in mine if recounted_by_jq(spec_by_id(c))]
-        assert mine == first + [c for c in mine if c not in first]  # jq-recounted checks ended first
+        assert mine == sorted(mine, key=lambda c: -jq_weight(spec_by_id(c)))  # the heaviest jq ended first
     catalog = [s.id for s in load_catalog()]
     moved = [
         concern

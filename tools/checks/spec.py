@@ -255,9 +255,17 @@ def catalog_types(*, jq_only: bool = False) -> list[str]:
     return list(names)
 
 
-def recounted_by_jq(check: CheckSpec) -> bool:
-    """Whether a command recounting ``check``'s numbers may be a jq filter over the cluster."""
-    return any(option.jq is not None for spec in check.reproduce.values() for option in every_option(spec))
+def jq_weight(check: CheckSpec) -> int:
+    """How heavy the jq filters recounting ``check``'s numbers over the cluster are: the most resource
+    types one of them reads (0: none is jq). The filters joining several types are the slow ones: at
+    10k pods 0.2-0.4 s each in the recount's jq engine, against 0.01-0.15 s for one type."""
+    weights = [
+        len(option.resources) or 1
+        for spec in check.reproduce.values()
+        for option in every_option(spec)
+        if option.jq is not None
+    ]
+    return max(weights, default=0)
 
 
 def spec_by_id(check_id: str) -> CheckSpec:
