@@ -5,6 +5,7 @@ At 10k pods, full collections re-scanning the cluster's objects took 5.8 s of a 
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from pipeline.audit import run_audit
 from pipeline.context import RunContext
 from pipeline.settings import RunSettings
 from tools.evidence import Ledger
+from tools.inventory.build import build_inventory
+from tools.inventory.scope import deployed_view
 from tools.kube import snapshot
 from tools.kube.snapshot import SnapshotBackend
 
@@ -70,10 +73,11 @@ def test_a_context_outside_a_run_never_freezes() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_letting_go_drops_the_inventory_and_the_snapshot_and_unfreezes_the_heap() -> None:
+def test_letting_go_frees_the_inventory_and_the_snapshot_and_the_heap_stays_frozen() -> None:
     """``let_go`` (the render node, once the report is made): the inventory, the recount's plans that
-    hold it and the snapshot's objects go, the frozen heap is given back to the collector, and asking
-    for the inventory again is an error, not a second parse."""
+    hold it and the snapshot's objects go, freed as their last reference goes (no collection: the
+    heap stays frozen until the graph returns), and asking for the inventory again is an error, not
+    a second parse."""
     ctx = RunContext(
         settings=_settings("examples/homelab/cluster"),
         ledger=Ledger(),
@@ -83,13 +87,36 @@ def test_letting_go_drops_the_inventory_and_the_snapshot_and_unfreezes_the_heap(
     inventory = ctx.inventory()
     recounter = ctx.recounter()
     assert recounter.check_context().inventory is inventory and gc.get_freeze_count() > 0
+    assert deployed_view(inventory) is inventory  # the home-lab deploys every record: its own view
+    gone, live_gone = weakref.ref(inventory), weakref.ref(inventory.live)
+    del inventory
+    collections = gc.get_stats()[2]["collections"]
     ctx.let_go()
-    assert gc.get_freeze_count() == 0
+    assert gone() is None and live_gone() is None  # freed there, by reference counting
+    assert gc.get_stats()[2]["collections"] == collections and gc.get_freeze_count() > 0
     assert recounter._check_ctx is None and ctx._inventory is None
     with pytest.raises(RuntimeError):
         ctx.inventory()
     assert ctx.backend is not None and ctx.backend.api_resources()  # what it serves is still known
     with pytest.raises(snapshot.KubeQueryError):
         ctx.backend.list_objects(ctx.backend.api_resources()[0])
-    ctx.release_heap()  # after let_go: nothing left frozen to give back
+    ctx.release_heap()  # the graph has returned: the heap goes back to the collector
     assert gc.get_freeze_count() == 0
+
+
+def test_an_inventory_that_is_its_own_view_holds_no_reference_to_itself() -> None:
+    """Every record of the home-lab may be deployed, so the checks' view is the inventory itself: a
+    flag, not a reference (a cycle made the whole inventory garbage only a full collection frees)."""
+    inventory = build_inventory(HOMELAB, cluster=SnapshotBackend(HOMELAB_SNAPSHOT))
+    assert deployed_view(inventory) is inventory and inventory.scoped_view is inventory
+    assert inventory not in gc.get_referents(inventory.__pydantic_private__)
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gone = weakref.ref(inventory.live)
+        del inventory
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
