@@ -29,6 +29,8 @@ import pytest
 from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
 from jq_rewrite_cases import CASES as MORE_CASES
 from jq_rewrite_cases import OWNED_PULLS, SERVICES, SLICES, UNROUTED
+from jq_rewrite_cases import meta as _meta
+from jq_rewrite_cases import pod_event as _event
 
 from tools.checks.reproduce_run import Listings
 from tools.checks.spec import spec_by_id
@@ -58,13 +60,6 @@ def _outcome(program: str, items: list[Any]) -> tuple[str, Any]:
         return ("error", None)
 
 
-def _meta(kind: str, name: str, ns: str | None = None, **more: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, **more}
-    if ns is not None:
-        meta["namespace"] = ns
-    return {"kind": kind, "metadata": meta}
-
-
 def _pulling(name: str, ns: str, owner: str | None = None) -> dict[str, Any]:
     pod = _meta("Pod", name, ns, labels={"pod-template-hash": "abc12"})
     if owner:
@@ -72,12 +67,6 @@ def _pulling(name: str, ns: str, owner: str | None = None) -> dict[str, Any]:
     waiting = {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}
     pod["status"] = {"containerStatuses": [{"image": f"reg/{name}:1", "state": {"waiting": waiting}}]}
     return pod
-
-
-def _event(pod: str, ns: str, message: Any) -> dict[str, Any]:
-    event = _meta("Event", f"{pod}.1", ns)
-    event.update(involvedObject={"kind": "Pod", "name": pod}, message=message)
-    return event
 
 
 PULLS = [
