@@ -77,6 +77,10 @@ def cited_evidence(findings: list[RawFinding], ledger: Ledger) -> list[Evidence]
     return [ev for eid in ids if (ev := ledger.get(eid)) is not None]
 
 
+def _positive(outcome: CheckOutcome) -> bool:
+    return outcome.detection.applicable and outcome.detection.count > 0
+
+
 def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
     """The concern's checks, and a finding for each that counted something. ``ctx.counted`` is given
     the evidence of each such check as it ends; with a cluster, the checks a jq filter recounts then
@@ -84,15 +88,15 @@ def research_offline(concern: Concern, ctx: CheckContext) -> ConcernResult:
     while the rest run (the findings keep the catalog's order)."""
     counted = ctx.counted
 
-    def positive(outcome: CheckOutcome) -> None:
-        if counted is not None and outcome.detection.applicable and outcome.detection.count > 0:
+    def hand_on(outcome: CheckOutcome) -> None:
+        if counted is not None and _positive(outcome):
             evidence = ctx.toolbox.ledger.get(outcome.evidence)
             if evidence is not None:
                 counted(evidence)
 
     with_cluster = counted is not None and ctx.inventory.live is not None
-    outcomes = run_checks(ctx, concern, then=positive, first=jq_weight if with_cluster else None)
-    positives = [o for o in outcomes if o.detection.applicable and o.detection.count > 0]
+    outcomes = run_checks(ctx, concern, then=hand_on, weight=jq_weight if with_cluster else None)
+    positives = [o for o in outcomes if _positive(o)]
     findings = [finding_from_outcome(concern, i, o) for i, o in enumerate(positives, start=1)]
     return ConcernResult(
         concern=concern,

@@ -33,7 +33,7 @@ def _homelab(cluster: bool = True) -> CheckContext:
 def test_the_checks_picked_first_run_first_and_come_back_in_catalog_order() -> None:
     ctx = _homelab()
     ran: list[str] = []
-    outcomes = run_checks(ctx, "reliability", then=lambda o: ran.append(o.check), first=jq_weight)
+    outcomes = run_checks(ctx, "reliability", then=lambda o: ran.append(o.check), weight=jq_weight)
     catalog = [s.id for s in load_catalog() if s.concern == "reliability"]
     weights = {c: jq_weight(spec_by_id(c)) for c in catalog}
     assert ran == sorted(catalog, key=lambda c: -weights[c])  # heaviest first, else catalog order

@@ -163,13 +163,13 @@ def run_checks(
     ctx: CheckContext,
     concern: Concern | None = None,
     then: Callable[[CheckOutcome], None] | None = None,
-    first: Callable[[CheckSpec], int] | None = None,
+    weight: Callable[[CheckSpec], int] | None = None,
 ) -> list[CheckOutcome]:
     """Run the checks owned by ``concern`` (or all); the outcomes in catalog order. ``then`` is given
-    each outcome as its check ends; the checks ``first`` weighs more run before the others (in
+    each outcome as its check ends; the checks ``weight`` weighs more run before the others (in
     catalog order among equals)."""
     specs = [s for s in load_catalog() if concern is None or s.concern == concern]
-    order = sorted(range(len(specs)), key=lambda i: -first(specs[i])) if first else range(len(specs))
+    order = sorted(range(len(specs)), key=lambda i: -weight(specs[i])) if weight else range(len(specs))
     outcomes: dict[int, CheckOutcome] = {}
     for i in order:
         outcomes[i] = outcome = run_check(specs[i], ctx)

@@ -257,8 +257,9 @@ def catalog_types(*, jq_only: bool = False) -> list[str]:
 
 def jq_weight(check: CheckSpec) -> int:
     """How heavy the jq filters recounting ``check``'s numbers over the cluster are: the most resource
-    types one of them reads (0: none is jq). The filters joining several types are the slow ones: at
-    10k pods 0.2-0.4 s each in the recount's jq engine, against 0.01-0.15 s for one type."""
+    types one of them reads (0: none is jq). A proxy: at 10k pods the filters joining several types
+    took 0.17-0.46 s each in the recount's jq engine (``bench/jq_filters.py``) and those of one type
+    0.002-0.07 s, but for MNT-LIVE-DUPLICATE-WORKLOAD's (0.32 s, over the Deployments alone)."""
     weights = [
         len(option.resources) or 1
         for spec in check.reproduce.values()
