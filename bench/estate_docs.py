@@ -15,7 +15,7 @@ import random
 def runbook(rng: random.Random, app: str, ns: str, path: str) -> str:
     steps = [
         f"kubectl scale deploy {app} -n {ns} --replicas={rng.randint(2, 4)}",
-        f"kubectl -n {ns} patch deploy {app} --type merge -p '{{\"spec\":{{\"paused\":false}}}}'",
+        f'kubectl -n {ns} patch deploy {app} --type merge -p \'{{"spec":{{"paused":false}}}}\'',
         f"helm upgrade {app} {app}/{app} -n {ns} --reuse-values --set image.tag=latest",
         f"ssh root@pve systemctl restart {app}-nfs",
         f"kubectl -n {ns} rollout restart deploy/{app}",
@@ -87,19 +87,38 @@ curl -fsS -X POST "https://ntfy.home.example.net/maintenance" -d "{app} exported
 
 
 def dashboard(app: str, panels: int) -> str:
-    return json.dumps({
-        "title": f"{app} overview", "uid": f"{app[:20]}-ov", "schemaVersion": 39, "tags": ["homelab", app],
-        "panels": [{"id": i, "type": "timeseries", "title": f"{app} panel {i}",
-                    "targets": [{"expr": f'sum(rate(http_requests_total{{job="{app}"}}[5m]))', "refId": "A"}],
-                    "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8}}
-                   for i in range(panels)],
-    }, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "title": f"{app} overview",
+                "uid": f"{app[:20]}-ov",
+                "schemaVersion": 39,
+                "tags": ["homelab", app],
+                "panels": [
+                    {
+                        "id": i,
+                        "type": "timeseries",
+                        "title": f"{app} panel {i}",
+                        "targets": [
+                            {"expr": f'sum(rate(http_requests_total{{job="{app}"}}[5m]))', "refId": "A"}
+                        ],
+                        "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8},
+                    }
+                    for i in range(panels)
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def stack_readme(app: str, ns: str, kinds: list[str]) -> str:
-    return (f"# {app}\n\nNamespace `{ns}`. Workloads: {', '.join(kinds) or 'none (Helm only)'}.\n\n"
-            "Apply with `terragrunt apply` in this directory; the root `terragrunt.hcl` supplies the\n"
-            "backend and providers. Variables are documented in `variables.tf`.\n")
+    return (
+        f"# {app}\n\nNamespace `{ns}`. Workloads: {', '.join(kinds) or 'none (Helm only)'}.\n\n"
+        "Apply with `terragrunt apply` in this directory; the root `terragrunt.hcl` supplies the\n"
+        "backend and providers. Variables are documented in `variables.tf`.\n"
+    )
 
 
 WOODPECKER = """# CI for the lab repo. Runs on every push and pull request.

@@ -29,14 +29,23 @@ HELM_CHARTS = (
     ("argo-cd", "https://argoproj.github.io/argo-helm", "7.7.5"),
     ("metallb", "https://metallb.github.io/metallb", "0.14.8"),
 )
-def helm_release(rng: random.Random, stack: str, ns_expr: str, chart: tuple[str, str, str], mode: str,
-                 pinned: bool) -> str:
+
+
+def helm_release(
+    rng: random.Random, stack: str, ns_expr: str, chart: tuple[str, str, str], mode: str, pinned: bool
+) -> str:
     chart_name, repo, version = chart
-    head = [f'name       = "{stack}-{chart_name}"', f"namespace  = {ns_expr}", f'repository = "{repo}"',
-            f'chart      = "{chart_name}"' + (f'\nversion    = "{version}"' if pinned else "") + "\n"]
+    head = [
+        f'name       = "{stack}-{chart_name}"',
+        f"namespace  = {ns_expr}",
+        f'repository = "{repo}"',
+        f'chart      = "{chart_name}"' + (f'\nversion    = "{version}"' if pinned else "") + "\n",
+    ]
     if mode == "templatefile":
-        head.append(f'values = [templatefile("${{path.module}}/values.yaml", {{\n'
-                    f'  host = "{stack}.${{var.lab_domain}}"\n}})]\n')
+        head.append(
+            f'values = [templatefile("${{path.module}}/values.yaml", {{\n'
+            f'  host = "{stack}.${{var.lab_domain}}"\n}})]\n'
+        )
     elif mode == "yamlencode":
         head.append(f"""values = [yamlencode({{
   replicaCount = {rng.choice((1, 2, 3))}
@@ -52,8 +61,10 @@ def helm_release(rng: random.Random, stack: str, ns_expr: str, chart: tuple[str,
   }}
 }})]
 """)
-    sets = [blk("set", f'name  = "extra.setting{i}"', f'value = "{rng.choice(("true", "1", "on"))}"')
-            for i in range(rng.randint(1, 3))]
+    sets = [
+        blk("set", f'name  = "extra.setting{i}"', f'value = "{rng.choice(("true", "1", "on"))}"')
+        for i in range(rng.randint(1, 3))
+    ]
     return resource("helm_release", f"{ident(stack)}_{ident(chart_name)}", *head, "\n\n".join(sets))
 
 
@@ -62,34 +73,64 @@ def provisioners(rng: random.Random, stack: str, ns: str, n: int) -> str:
     for i in range(n):
         kind = rng.choice(("local", "remote", "data", "timestamp"))
         if kind == "remote":
-            connection = blk("connection", 'type        = "ssh"', "host        = var.master_host",
-                             'user        = "root"', 'private_key = file("~/.ssh/homelab")')
-            copy = blk('provisioner "file"', "content     = local.host_config",
-                       f'destination = "/etc/{stack}/host-{i}.conf"')
-            restart = blk('provisioner "remote-exec"', f'inline = [\n  "systemctl restart {stack}-agent",\n'
-                          f'  "until systemctl is-active {stack}-agent; do sleep 5; done",\n]')
+            connection = blk(
+                "connection",
+                'type        = "ssh"',
+                "host        = var.master_host",
+                'user        = "root"',
+                'private_key = file("~/.ssh/homelab")',
+            )
+            copy = blk(
+                'provisioner "file"',
+                "content     = local.host_config",
+                f'destination = "/etc/{stack}/host-{i}.conf"',
+            )
+            restart = blk(
+                'provisioner "remote-exec"',
+                f'inline = [\n  "systemctl restart {stack}-agent",\n'
+                f'  "until systemctl is-active {stack}-agent; do sleep 5; done",\n]',
+            )
             triggers = "triggers = {\n  config_sha = sha256(local.host_config)\n}\n"
-            out.append(f"# The host side of {stack} has no provider; the config is copied over SSH.\n"
-                       + resource("null_resource", f"{res}_host_{i}", triggers, connection + "\n",
-                                  copy + "\n", restart))
+            out.append(
+                f"# The host side of {stack} has no provider; the config is copied over SSH.\n"
+                + resource(
+                    "null_resource", f"{res}_host_{i}", triggers, connection + "\n", copy + "\n", restart
+                )
+            )
         elif kind == "data":
             command = f'command = "kubectl -n {ns} rollout status deploy/{stack} --timeout=300s"'
             triggers = f"triggers_replace = [var.{res}_version]\n"
-            out.append(resource("terraform_data", f"{res}_ready_{i}", triggers,
-                                blk('provisioner "local-exec"', command)))
+            out.append(
+                resource(
+                    "terraform_data", f"{res}_ready_{i}", triggers, blk('provisioner "local-exec"', command)
+                )
+            )
         elif kind == "timestamp":
-            command = (f'command = "kubectl label nodes k8s-node{i + 1} '
-                       f'topology.home.example.net/{stack}=true --overwrite"')
+            command = (
+                f'command = "kubectl label nodes k8s-node{i + 1} '
+                f'topology.home.example.net/{stack}=true --overwrite"'
+            )
             triggers = "triggers = {\n  always = timestamp()\n}\n"
-            out.append(resource("null_resource", f"{res}_labels_{i}", triggers,
-                                blk('provisioner "local-exec"', command)))
+            out.append(
+                resource(
+                    "null_resource", f"{res}_labels_{i}", triggers, blk('provisioner "local-exec"', command)
+                )
+            )
         else:
-            loop = (f"for u in ${{join(\" \", local.{res}_users)}}; do "
-                    f"kubectl -n {ns} exec deploy/{stack} -- {stack}-cli user add $u; done")
+            loop = (
+                f'for u in ${{join(" ", local.{res}_users)}}; do '
+                f"kubectl -n {ns} exec deploy/{stack} -- {stack}-cli user add $u; done"
+            )
             triggers = f'triggers = {{\n  users = join(",", local.{res}_users)\n}}\n'
-            out.append(f"# No provider for the {stack} admin API (yet), so it goes through kubectl.\n"
-                       + resource("null_resource", f"{res}_bootstrap_{i}", triggers,
-                                  blk('provisioner "local-exec"', f'command = "{loop}"')))
+            out.append(
+                f"# No provider for the {stack} admin API (yet), so it goes through kubectl.\n"
+                + resource(
+                    "null_resource",
+                    f"{res}_bootstrap_{i}",
+                    triggers,
+                    blk('provisioner "local-exec"', f'command = "{loop}"'),
+                )
+            )
     return "\n".join(out)
 
 
@@ -174,8 +215,10 @@ def remote_module(rng: random.Random, stack: str, i: int) -> str:
         "registry": 'source  = "terraform-aws-modules/s3-bucket/aws"\n  version = "4.2.1"',
         "registry-nover": 'source = "terraform-aws-modules/s3-bucket/aws"',
     }[rng.choice(("git-ref", "git-noref", "registry", "registry-nover"))]
-    return (f'module "{ident(stack)}_extra_{i}" {{\n  {source}\n\n  zone    = var.lab_domain\n'
-            f'  records = ["{stack}", "{stack}-admin"]\n}}\n')
+    return (
+        f'module "{ident(stack)}_extra_{i}" {{\n  {source}\n\n  zone    = var.lab_domain\n'
+        f'  records = ["{stack}", "{stack}-admin"]\n}}\n'
+    )
 
 
 def required_providers(rng: random.Random, helm: bool, null: bool) -> str:
@@ -194,13 +237,26 @@ def variable(name: str, type_: str, default: str, description: str | None = None
 
 
 def variables(stack: str, ns: str, version: str, extra: int) -> str:
-    out = [variable("namespace", "string", f'"{ns}"', f"Namespace for {stack}."),
-           variable(f"{ident(stack)}_version", "string", f'"{version}"',
-                    f"{stack} release; every component of the stack must match."),
-           variable("lab_domain", "string", '"home.example.net"'),
-           variable("master_host", "string", '"10.0.10.10"')]
-    out += [variable(f"{ident(stack)}_setting_{i}", "string", f'"{i * 7 % 13}"',
-                     f"Tuning knob {i} of {stack}; see the upstream docs.") for i in range(extra)]
+    out = [
+        variable("namespace", "string", f'"{ns}"', f"Namespace for {stack}."),
+        variable(
+            f"{ident(stack)}_version",
+            "string",
+            f'"{version}"',
+            f"{stack} release; every component of the stack must match.",
+        ),
+        variable("lab_domain", "string", '"home.example.net"'),
+        variable("master_host", "string", '"10.0.10.10"'),
+    ]
+    out += [
+        variable(
+            f"{ident(stack)}_setting_{i}",
+            "string",
+            f'"{i * 7 % 13}"',
+            f"Tuning knob {i} of {stack}; see the upstream docs.",
+        )
+        for i in range(extra)
+    ]
     return "\n".join(out)
 
 
@@ -209,8 +265,10 @@ def terragrunt(stack: str, ns_override: str | None, deps: list[str]) -> str:
     if deps:
         out.append(blk("dependencies", "paths = [" + ", ".join(f'"../{d}"' for d in deps) + "]"))
     if ns_override:
-        out.append(f'# {stack} lives in the "{ns_override}" namespace (the variable default differs).\n'
-                   + blk("inputs", f'namespace = "{ns_override}"'))
+        out.append(
+            f'# {stack} lives in the "{ns_override}" namespace (the variable default differs).\n'
+            + blk("inputs", f'namespace = "{ns_override}"')
+        )
     return "\n\n".join(out) + "\n"
 
 
@@ -308,8 +366,13 @@ resource "kubernetes_manifest" "{res}" {{
 
 MODULE_VARIABLES = "\n".join(
     blk(f'variable "{n}"', f"type = {t}") + "\n"
-    for n, t in (("name", "string"), ("namespace", "string"), ("host", "string"), ("service_name", "string"),
-                 ("service_port", "number"))
+    for n, t in (
+        ("name", "string"),
+        ("namespace", "string"),
+        ("host", "string"),
+        ("service_name", "string"),
+        ("service_port", "number"),
+    )
 )
 
 MODULE_OUTPUTS = 'output "name" {\n  value = var.name\n}\n\noutput "host" {\n  value = var.host\n}\n'

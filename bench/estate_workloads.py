@@ -13,8 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from textwrap import indent
 
-IMAGES = ("ghcr.io/{org}/{app}", "docker.io/{org}/{app}", "lscr.io/linuxserver/{app}", "quay.io/{org}/{app}",
-          "registry.home.example.net/homelab/{app}")
+IMAGES = (
+    "ghcr.io/{org}/{app}",
+    "docker.io/{org}/{app}",
+    "lscr.io/linuxserver/{app}",
+    "quay.io/{org}/{app}",
+    "registry.home.example.net/homelab/{app}",
+)
 WORKLOAD_TYPES = {
     "Deployment": ("kubernetes_deployment_v1", "kubernetes_deployment"),
     "StatefulSet": ("kubernetes_stateful_set_v1", "kubernetes_stateful_set"),
@@ -23,8 +28,12 @@ WORKLOAD_TYPES = {
     "Job": ("kubernetes_job_v1", "kubernetes_job"),
 }
 SECURITY = {
-    "nonroot": ["run_as_non_root            = true", "run_as_user                = 10001",
-                "allow_privilege_escalation = false", "read_only_root_filesystem  = true"],
+    "nonroot": [
+        "run_as_non_root            = true",
+        "run_as_user                = 10001",
+        "allow_privilege_escalation = false",
+        "read_only_root_filesystem  = true",
+    ],
     "root": ["run_as_user = 0"],
     "privileged": ["privileged = true", 'capabilities {\n  add = ["NET_ADMIN", "SYS_ADMIN"]\n}'],
 }
@@ -84,12 +93,21 @@ class Container:
         return blk("resources", requests, limits)
 
     def probe_blocks(self) -> list[str]:
-        ready = blk("readiness_probe", blk("http_get", 'path = "/healthz"', f"port = {self.port}"),
-                    "period_seconds = 10")
-        live = blk("liveness_probe", blk("tcp_socket", f"port = {self.port}"), "initial_delay_seconds = 30",
-                   "period_seconds        = 20", "failure_threshold     = 6")
-        start = blk("startup_probe", blk("exec", 'command = ["/bin/check", "--startup"]'),
-                    "failure_threshold = 30")
+        ready = blk(
+            "readiness_probe",
+            blk("http_get", 'path = "/healthz"', f"port = {self.port}"),
+            "period_seconds = 10",
+        )
+        live = blk(
+            "liveness_probe",
+            blk("tcp_socket", f"port = {self.port}"),
+            "initial_delay_seconds = 30",
+            "period_seconds        = 20",
+            "failure_threshold     = 6",
+        )
+        start = blk(
+            "startup_probe", blk("exec", 'command = ["/bin/check", "--startup"]'), "failure_threshold = 30"
+        )
         return {"readiness": [ready], "both": [ready, live], "startup": [ready, start]}.get(self.probes, [])
 
     def text(self, init: bool = False) -> str:
@@ -157,9 +175,14 @@ class Workload:
     def spec(self) -> str:
         if self.kind == "CronJob":
             job = blk("job_template", "metadata {}", blk("spec", "backoff_limit = 2\n", self.template()))
-            return blk("spec", f'schedule                      = "{self.schedule}"',
-                       'concurrency_policy            = "Forbid"', "successful_jobs_history_limit = 1",
-                       "failed_jobs_history_limit     = 3\n", job)
+            return blk(
+                "spec",
+                f'schedule                      = "{self.schedule}"',
+                'concurrency_policy            = "Forbid"',
+                "successful_jobs_history_limit = 1",
+                "failed_jobs_history_limit     = 3\n",
+                job,
+            )
         if self.kind == "Job":
             return blk("spec", "backoff_limit = 4\n", self.template())
         head = [f'service_name = "{self.name}"'] if self.kind == "StatefulSet" else []
@@ -175,9 +198,16 @@ class Workload:
         vct = ""
         if self.vct:
             requests = f'requests = {{\n  storage = "{self.vct}"\n}}'
-            vct = "\n" + blk("volume_claim_template", blk("metadata", 'name = "data"'), blk(
-                "spec", 'access_modes       = ["ReadWriteOnce"]', 'storage_class_name = "proxmox-csi"',
-                blk("resources", requests)))
+            vct = "\n" + blk(
+                "volume_claim_template",
+                blk("metadata", 'name = "data"'),
+                blk(
+                    "spec",
+                    'access_modes       = ["ReadWriteOnce"]',
+                    'storage_class_name = "proxmox-csi"',
+                    blk("resources", requests),
+                ),
+            )
         selector = blk("selector", labels("match_labels", self.name)) + "\n"
         return blk("spec", *head, selector, self.template(), vct)
 
@@ -194,13 +224,21 @@ class Workload:
 
     def text(self) -> str:
         head = "".join(f"# {line}\n" for line in (self.comment or "").splitlines())
-        meta_block = blk("metadata", f'name      = "{self.name}"\nnamespace = {self.namespace}',
-                         labels("labels", self.name))
+        meta_block = blk(
+            "metadata",
+            f'name      = "{self.name}"\nnamespace = {self.namespace}',
+            labels("labels", self.name),
+        )
         tail = ""
         if self.kind == "Job":
             tail = "\nwait_for_completion = true\n\n" + blk("timeouts", 'create = "5m"')
-        body = blk(f'resource "{self.rtype}" "{ident(self.name)}"', meta_block + "\n", self.spec(),
-                   self.lifecycle(), tail)
+        body = blk(
+            f'resource "{self.rtype}" "{ident(self.name)}"',
+            meta_block + "\n",
+            self.spec(),
+            self.lifecycle(),
+            tail,
+        )
         return head + body + "\n"
 
 
@@ -209,17 +247,30 @@ def resource(rtype: str, name: str, *parts: str) -> str:
 
 
 def service(name: str, namespace: str, port: int, headless: bool = False) -> str:
-    spec = blk("spec", 'cluster_ip = "None"' if headless else "", labels("selector", name),
-               blk("port", 'name        = "http"', f"port        = {port}", f"target_port = {port}"))
+    spec = blk(
+        "spec",
+        'cluster_ip = "None"' if headless else "",
+        labels("selector", name),
+        blk("port", 'name        = "http"', f"port        = {port}", f"target_port = {port}"),
+    )
     return resource("kubernetes_service_v1", ident(name), meta(name, namespace) + "\n", spec)
 
 
 def pvc(name: str, namespace: str, size: str, storage_class: str) -> str:
     requests = f'requests = {{\n  storage = "{size}"\n}}'
-    spec = blk("spec", 'access_modes       = ["ReadWriteOnce"]', f'storage_class_name = "{storage_class}"',
-               blk("resources", requests))
-    return resource("kubernetes_persistent_volume_claim_v1", ident(name), meta(name, namespace) + "\n",
-                    spec + "\n", "wait_until_bound = false")
+    spec = blk(
+        "spec",
+        'access_modes       = ["ReadWriteOnce"]',
+        f'storage_class_name = "{storage_class}"',
+        blk("resources", requests),
+    )
+    return resource(
+        "kubernetes_persistent_volume_claim_v1",
+        ident(name),
+        meta(name, namespace) + "\n",
+        spec + "\n",
+        "wait_until_bound = false",
+    )
 
 
 def pdb(name: str, namespace: str, min_available: int) -> str:
@@ -228,20 +279,33 @@ def pdb(name: str, namespace: str, min_available: int) -> str:
 
 
 def hpa(name: str, namespace: str) -> str:
-    target = blk("scale_target_ref", 'api_version = "apps/v1"', 'kind        = "Deployment"',
-                 f'name        = "{name}"')
-    metric = blk("metric", 'type = "Resource"', blk("resource", 'name = "cpu"', blk(
-        "target", 'type                = "Utilization"', "average_utilization = 70")))
+    target = blk(
+        "scale_target_ref", 'api_version = "apps/v1"', 'kind        = "Deployment"', f'name        = "{name}"'
+    )
+    metric = blk(
+        "metric",
+        'type = "Resource"',
+        blk(
+            "resource",
+            'name = "cpu"',
+            blk("target", 'type                = "Utilization"', "average_utilization = 70"),
+        ),
+    )
     spec = blk("spec", "min_replicas = 2\nmax_replicas = 6\n", target + "\n", metric)
-    return resource("kubernetes_horizontal_pod_autoscaler_v2", ident(name), meta(name, namespace) + "\n",
-                    spec)
+    return resource(
+        "kubernetes_horizontal_pod_autoscaler_v2", ident(name), meta(name, namespace) + "\n", spec
+    )
 
 
 def network_policy(name: str, namespace: str) -> str:
     source = blk("from", blk("namespace_selector", labels("match_labels", "traefik")))
     spec = blk("spec", "pod_selector {}", 'policy_types = ["Ingress"]\n', blk("ingress", source))
-    return resource("kubernetes_network_policy_v1", f"{ident(name)}_default_deny",
-                    meta(f"{name}-default-deny", namespace) + "\n", spec)
+    return resource(
+        "kubernetes_network_policy_v1",
+        f"{ident(name)}_default_deny",
+        meta(f"{name}-default-deny", namespace) + "\n",
+        spec,
+    )
 
 
 def namespace(res: str, name_expr: str, pss: str | None) -> str:
@@ -253,5 +317,9 @@ def secret(name: str, namespace: str, plaintext: bool, n: int) -> str:
     data = ["password = var.db_password"]
     if plaintext:
         data = [f'password = "changeme-{n:04d}"', f'username = "{name}"']
-    return resource("kubernetes_secret_v1", ident(name), meta(name, namespace) + "\n",
-                    "data = {\n" + indent("\n".join(data), "  ") + "\n}")
+    return resource(
+        "kubernetes_secret_v1",
+        ident(name),
+        meta(name, namespace) + "\n",
+        "data = {\n" + indent("\n".join(data), "  ") + "\n}",
+    )

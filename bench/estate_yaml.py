@@ -45,33 +45,46 @@ class YamlWorkload:
           key: password
 """
         if self.resources != "none":
-            out += (f"  resources:\n    requests:\n      cpu: {rng.choice((10, 50, 100, 250))}m\n"
-                    f"      memory: {rng.choice((64, 128, 256, 512))}Mi\n")
+            out += (
+                f"  resources:\n    requests:\n      cpu: {rng.choice((10, 50, 100, 250))}m\n"
+                f"      memory: {rng.choice((64, 128, 256, 512))}Mi\n"
+            )
             out += {
                 "full": f"    limits:\n      memory: {rng.choice((256, 512, 1024))}Mi\n",
                 "cpu_limit": "    limits:\n      cpu: 500m\n      memory: 512Mi\n",
             }.get(self.resources, "")
         if self.probes in ("readiness", "both"):
-            out += ("  readinessProbe:\n    httpGet:\n      path: /readyz\n      port: http\n"
-                    "    periodSeconds: 5\n")
+            out += (
+                "  readinessProbe:\n    httpGet:\n      path: /readyz\n      port: http\n"
+                "    periodSeconds: 5\n"
+            )
         if self.probes == "both":
-            out += ("  livenessProbe:\n    httpGet:\n      path: /healthz\n      port: http\n"
-                    "    initialDelaySeconds: 10\n    periodSeconds: 20\n")
+            out += (
+                "  livenessProbe:\n    httpGet:\n      path: /healthz\n      port: http\n"
+                "    initialDelaySeconds: 10\n    periodSeconds: 20\n"
+            )
         if self.secure:
-            out += ("  securityContext:\n    allowPrivilegeEscalation: false\n"
-                    '    readOnlyRootFilesystem: true\n    capabilities:\n      drop: ["ALL"]\n')
+            out += (
+                "  securityContext:\n    allowPrivilegeEscalation: false\n"
+                '    readOnlyRootFilesystem: true\n    capabilities:\n      drop: ["ALL"]\n'
+            )
         return out + "  volumeMounts:\n    - name: data\n      mountPath: /data\n"
 
     def pod_spec(self, rng: random.Random, volumes: str) -> str:
-        security = ("securityContext:\n  runAsNonRoot: true\n  seccompProfile:\n    type: RuntimeDefault\n"
-                    if self.secure else "")
+        security = (
+            "securityContext:\n  runAsNonRoot: true\n  seccompProfile:\n    type: RuntimeDefault\n"
+            if self.secure
+            else ""
+        )
         restart = "restartPolicy: OnFailure\n" if self.kind == "CronJob" else ""
         body = restart + security + "containers:\n" + indent(self.container(rng), "  ") + volumes
         return "spec:\n" + indent(body, "  ")
 
     def cronjob(self, rng: random.Random) -> str:
-        volumes = f"volumes:\n  - name: data\n    nfs:\n      server: nas.example.internal\n" \
-                  f"      path: /exports/backups/{self.name}\n"
+        volumes = (
+            f"volumes:\n  - name: data\n    nfs:\n      server: nas.example.internal\n"
+            f"      path: /exports/backups/{self.name}\n"
+        )
         return f"""apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -84,7 +97,7 @@ spec:
     spec:
       backoffLimit: 2
       template:
-{indent(self.pod_spec(rng, volumes), '        ')}"""
+{indent(self.pod_spec(rng, volumes), "        ")}"""
 
     def documents(self, rng: random.Random) -> str:
         if self.kind == "CronJob":
@@ -95,35 +108,47 @@ spec:
         if self.kind == "Deployment" and self.strategy == "Recreate":
             head += "strategy:\n  type: Recreate\n"
         elif self.kind == "Deployment" and self.strategy == "surge":
-            head += ("strategy:\n  type: RollingUpdate\n  rollingUpdate:\n    maxSurge: 1\n"
-                     "    maxUnavailable: 0\n")
+            head += (
+                "strategy:\n  type: RollingUpdate\n  rollingUpdate:\n    maxSurge: 1\n    maxUnavailable: 0\n"
+            )
         volumes = ""
         if not sts:
-            volumes = ("volumes:\n  - name: data\n    persistentVolumeClaim:\n"
-                       f"      claimName: {self.name}-data\n")
+            volumes = (
+                f"volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: {self.name}-data\n"
+            )
         tail = ""
         if sts:
-            tail = ("volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n"
-                    '      accessModes: ["ReadWriteOnce"]\n      storageClassName: longhorn\n'
-                    "      resources:\n        requests:\n"
-                    f"          storage: {rng.choice((1, 5, 10, 20))}Gi\n")
+            tail = (
+                "volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n"
+                '      accessModes: ["ReadWriteOnce"]\n      storageClassName: longhorn\n'
+                "      resources:\n        requests:\n"
+                f"          storage: {rng.choice((1, 5, 10, 20))}Gi\n"
+            )
         label = f"app.kubernetes.io/name: {self.name}"
-        spec = (f"{head}selector:\n  matchLabels:\n    {label}\ntemplate:\n  metadata:\n    labels:\n"
-                f"      {label}\n{indent(self.pod_spec(rng, volumes), '  ')}{tail}")
-        docs = [f"apiVersion: apps/v1\nkind: {self.kind}\n{self.metadata()}  labels:\n    {label}\n"
-                f"spec:\n{indent(spec, '  ')}",
-                f"apiVersion: v1\nkind: Service\n{self.metadata()}spec:\n"
-                + ("  clusterIP: None\n" if sts else "")
-                + f"  selector:\n    {label}\n  ports:\n    - name: web\n      port: 80\n"
-                "      targetPort: http\n"]
+        spec = (
+            f"{head}selector:\n  matchLabels:\n    {label}\ntemplate:\n  metadata:\n    labels:\n"
+            f"      {label}\n{indent(self.pod_spec(rng, volumes), '  ')}{tail}"
+        )
+        docs = [
+            f"apiVersion: apps/v1\nkind: {self.kind}\n{self.metadata()}  labels:\n    {label}\n"
+            f"spec:\n{indent(spec, '  ')}",
+            f"apiVersion: v1\nkind: Service\n{self.metadata()}spec:\n"
+            + ("  clusterIP: None\n" if sts else "")
+            + f"  selector:\n    {label}\n  ports:\n    - name: web\n      port: 80\n"
+            "      targetPort: http\n",
+        ]
         if not sts:
-            docs.append(f"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {self.name}-data\n"
-                        f'  namespace: {self.ns}\nspec:\n  accessModes: ["ReadWriteOnce"]\n'
-                        f"  storageClassName: longhorn\n  resources:\n    requests:\n"
-                        f"      storage: {rng.choice((1, 2, 5))}Gi\n")
+            docs.append(
+                f"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {self.name}-data\n"
+                f'  namespace: {self.ns}\nspec:\n  accessModes: ["ReadWriteOnce"]\n'
+                f"  storageClassName: longhorn\n  resources:\n    requests:\n"
+                f"      storage: {rng.choice((1, 2, 5))}Gi\n"
+            )
         if self.replicas > 1:
-            docs.append(f"apiVersion: policy/v1\nkind: PodDisruptionBudget\n{self.metadata()}spec:\n"
-                        f"  minAvailable: 1\n  selector:\n    matchLabels:\n      {label}\n")
+            docs.append(
+                f"apiVersion: policy/v1\nkind: PodDisruptionBudget\n{self.metadata()}spec:\n"
+                f"  minAvailable: 1\n  selector:\n    matchLabels:\n      {label}\n"
+            )
         if self.replicas > 1 and self.kind == "Deployment" and rng.random() < 0.5:
             docs.append(f"""apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -154,9 +179,11 @@ def namespace_yaml(ns: str, pss: str | None) -> str:
 
 
 def network_policy_yaml(ns: str) -> str:
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
-            f'  name: default-deny-ingress\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n'
-            '  policyTypes: ["Ingress"]\n')
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+        f"  name: default-deny-ingress\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n"
+        '  policyTypes: ["Ingress"]\n'
+    )
 
 
 def kustomization_yaml(resources: list[str]) -> str:
@@ -200,8 +227,10 @@ spec:
 
 
 def helm_repository(name: str, ns: str, url: str) -> str:
-    return (f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n"
-            f"  namespace: {ns}\nspec:\n  interval: 24h\n  url: {url}\n")
+    return (
+        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n"
+        f"  namespace: {ns}\nspec:\n  interval: 24h\n  url: {url}\n"
+    )
 
 
 def helm_release_yaml(rng: random.Random, name: str, ns: str, chart: str, version: str | None) -> str:
@@ -238,19 +267,26 @@ def _rules(rng: random.Random, name: str, n: int, down: bool) -> str:
     out = ""
     for i in range(n):
         title = name.title().replace("-", "")
-        expr = f'up{{job="{name}"}} == 0' if down else \
-            f'rate(http_requests_total{{job="{name}",code=~"5.."}}[5m]) > {rng.randint(1, 9)}'
-        out += (f"- alert: {title}{'Down' if down else 'Errors'}{i}\n  expr: {expr}\n"
-                f"  for: {rng.choice((5, 15, 30))}m\n  labels:\n"
-                f"    severity: {rng.choice(('warning', 'critical'))}\n"
-                f'  annotations:\n    summary: "{name} is failing ({{{{ $labels.instance }}}})"\n')
+        expr = (
+            f'up{{job="{name}"}} == 0'
+            if down
+            else f'rate(http_requests_total{{job="{name}",code=~"5.."}}[5m]) > {rng.randint(1, 9)}'
+        )
+        out += (
+            f"- alert: {title}{'Down' if down else 'Errors'}{i}\n  expr: {expr}\n"
+            f"  for: {rng.choice((5, 15, 30))}m\n  labels:\n"
+            f"    severity: {rng.choice(('warning', 'critical'))}\n"
+            f'  annotations:\n    summary: "{name} is failing ({{{{ $labels.instance }}}})"\n'
+        )
     return out
 
 
 def alert_rules(rng: random.Random, name: str, ns: str, n: int) -> str:
-    return (f"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: {name}-alerts\n"
-            f"  namespace: {ns}\n  labels:\n    release: kube-prometheus-stack\nspec:\n  groups:\n"
-            f"    - name: {name}\n      rules:\n{indent(_rules(rng, name, n, False), '        ')}")
+    return (
+        f"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: {name}-alerts\n"
+        f"  namespace: {ns}\n  labels:\n    release: kube-prometheus-stack\nspec:\n  groups:\n"
+        f"    - name: {name}\n      rules:\n{indent(_rules(rng, name, n, False), '        ')}"
+    )
 
 
 def helm_values(rng: random.Random, stack: str, alerts: int) -> str:
@@ -274,8 +310,10 @@ resources:
     memory: 1Gi
 """
     if alerts:
-        out += (f"\nadditionalPrometheusRulesMap:\n  {stack}:\n    groups:\n      - name: {stack}.rules\n"
-                f"        rules:\n{indent(_rules(rng, stack, alerts, True), '          ')}")
+        out += (
+            f"\nadditionalPrometheusRulesMap:\n  {stack}:\n    groups:\n      - name: {stack}.rules\n"
+            f"        rules:\n{indent(_rules(rng, stack, alerts, True), '          ')}"
+        )
     return out
 
 
@@ -320,8 +358,9 @@ def chart_files(name: str) -> dict[str, str]:
             f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {full}\nspec:\n"
             "  replicas: {{ .Values.replicaCount }}\n  template:\n    spec:\n      containers:\n"
             "        - name: app\n"
-            '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'),
+            '          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        ),
         "templates/service.yaml": f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {full}\nspec:\n"
-                                  "  ports:\n    - port: 80\n",
+        "  ports:\n    - port: 80\n",
         "templates/_helpers.tpl": '{{- define "chart.fullname" -}}{{ .Release.Name }}{{- end }}\n',
     }

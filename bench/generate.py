@@ -28,25 +28,136 @@ from bench import estate_workloads as K
 from bench import estate_yaml as Y
 
 APPS = (
-    "adguard", "authentik", "bazarr", "bookstack", "calibre-web", "changedetection", "code-server",
-    "cyberchef", "dashy", "duplicati", "emby", "esphome", "excalidraw", "filebrowser", "firefly", "freshrss",
-    "frigate", "gitea", "gotify", "grocy", "heimdall", "home-assistant", "homebox", "immich", "invidious",
-    "jellyfin", "jellyseerr", "joplin", "kavita", "keycloak", "komga", "lidarr", "linkding", "mealie",
-    "memos", "minio", "miniflux", "mosquitto", "navidrome", "netbox", "nextcloud", "nodered", "ntfy",
-    "ollama", "open-webui", "outline", "overseerr", "paperless", "photoprism", "pihole", "plex", "portainer",
-    "prowlarr", "qbittorrent", "radarr", "readarr", "redis", "sabnzbd", "searxng", "semaphore", "sonarr",
-    "speedtest", "stirling-pdf", "syncthing", "tandoor", "tautulli", "uptime-kuma", "vaultwarden", "vikunja",
-    "wallabag", "wger", "wikijs", "woodpecker", "zigbee2mqtt", "zitadel", "n8n", "huginn", "kanboard",
-    "leantime", "synapse", "element", "mastodon", "lemmy", "pixelfed", "peertube", "owncast",
-    "audiobookshelf", "romm", "scrutiny", "netdata", "loki", "tempo", "mimir", "thanos", "victoria-metrics",
-    "alloy", "vector", "influxdb", "telegraf", "unifi", "omada", "headscale", "cloudflared", "external-dns",
-    "velero", "kopia", "harbor", "act-runner", "atuin", "actual", "linkwarden", "shlink", "plausible",
-    "umami", "matomo", "gatus", "homarr",
+    "adguard",
+    "authentik",
+    "bazarr",
+    "bookstack",
+    "calibre-web",
+    "changedetection",
+    "code-server",
+    "cyberchef",
+    "dashy",
+    "duplicati",
+    "emby",
+    "esphome",
+    "excalidraw",
+    "filebrowser",
+    "firefly",
+    "freshrss",
+    "frigate",
+    "gitea",
+    "gotify",
+    "grocy",
+    "heimdall",
+    "home-assistant",
+    "homebox",
+    "immich",
+    "invidious",
+    "jellyfin",
+    "jellyseerr",
+    "joplin",
+    "kavita",
+    "keycloak",
+    "komga",
+    "lidarr",
+    "linkding",
+    "mealie",
+    "memos",
+    "minio",
+    "miniflux",
+    "mosquitto",
+    "navidrome",
+    "netbox",
+    "nextcloud",
+    "nodered",
+    "ntfy",
+    "ollama",
+    "open-webui",
+    "outline",
+    "overseerr",
+    "paperless",
+    "photoprism",
+    "pihole",
+    "plex",
+    "portainer",
+    "prowlarr",
+    "qbittorrent",
+    "radarr",
+    "readarr",
+    "redis",
+    "sabnzbd",
+    "searxng",
+    "semaphore",
+    "sonarr",
+    "speedtest",
+    "stirling-pdf",
+    "syncthing",
+    "tandoor",
+    "tautulli",
+    "uptime-kuma",
+    "vaultwarden",
+    "vikunja",
+    "wallabag",
+    "wger",
+    "wikijs",
+    "woodpecker",
+    "zigbee2mqtt",
+    "zitadel",
+    "n8n",
+    "huginn",
+    "kanboard",
+    "leantime",
+    "synapse",
+    "element",
+    "mastodon",
+    "lemmy",
+    "pixelfed",
+    "peertube",
+    "owncast",
+    "audiobookshelf",
+    "romm",
+    "scrutiny",
+    "netdata",
+    "loki",
+    "tempo",
+    "mimir",
+    "thanos",
+    "victoria-metrics",
+    "alloy",
+    "vector",
+    "influxdb",
+    "telegraf",
+    "unifi",
+    "omada",
+    "headscale",
+    "cloudflared",
+    "external-dns",
+    "velero",
+    "kopia",
+    "harbor",
+    "act-runner",
+    "atuin",
+    "actual",
+    "linkwarden",
+    "shlink",
+    "plausible",
+    "umami",
+    "matomo",
+    "gatus",
+    "homarr",
 )
 ORGS = ("example-org", "linuxserver", "homelab", "acme", "selfhosted")
 EXTRA_TF = ("helm.tf", "ops.tf", "policies.tf", "backup.tf", "network.tf", "data.tf")
-MODULES = ("ingress-route", "middleware-chain", "service-monitor", "tls-route", "basic-auth-route",
-           "ip-allowlist-route", "tcp-route", "redirect-route")
+MODULES = (
+    "ingress-route",
+    "middleware-chain",
+    "service-monitor",
+    "tls-route",
+    "basic-auth-route",
+    "ip-allowlist-route",
+    "tcp-route",
+    "redirect-route",
+)
 TOPICS = ("Single replica", "No CPU limits", "Privileged container", "Host networking", "Recreate strategy")
 SUFFIXES = ("worker", "db", "backup", "agent", "cache", "web")
 
@@ -106,10 +217,15 @@ def image(rng: random.Random, app: str, var: str) -> str:
     return f'"{base}:latest"' if style == "latest" else f'"{base}"'
 
 
-def container(rng: random.Random, name: str, img: str, port: int,
-              mounts: list[tuple[str, str]]) -> K.Container:
+def container(
+    rng: random.Random, name: str, img: str, port: int, mounts: list[tuple[str, str]]
+) -> K.Container:
     return K.Container(
-        name=name, image=img, port=port, mounts=mounts, env=rng.randint(0, 3),
+        name=name,
+        image=img,
+        port=port,
+        mounts=mounts,
+        env=rng.randint(0, 3),
         probes=pick(rng, {"both": 0.45, "readiness": 0.25, "none": 0.25, "startup": 0.05}),
         resources=pick(rng, {"full": 0.5, "requests": 0.25, "none": 0.15, "cpu_limit": 0.1}),
         security=pick(rng, {"none": 0.55, "nonroot": 0.35, "root": 0.07, "privileged": 0.03}),
@@ -119,8 +235,9 @@ def container(rng: random.Random, name: str, img: str, port: int,
 class Stack:
     """One Terragrunt stack: terragrunt.hcl, main.tf, variables.tf, its extra .tf files and side files."""
 
-    def __init__(self, rng: random.Random, w: Writer, app: str, index: int, extras: list[str],
-                 earlier: list[str]) -> None:
+    def __init__(
+        self, rng: random.Random, w: Writer, app: str, index: int, extras: list[str], earlier: list[str]
+    ) -> None:
         self.rng, self.w, self.app, self.index, self.extras = rng, w, app, index, extras
         self.dir = f"stacks/{app}"
         self.res = K.ident(app)
@@ -166,9 +283,14 @@ class Stack:
             containers[0].command = f'["/bin/sh", "-c", "{app}-cli dump > /backups/{app}/$(date +%F).dump"]'
         init = None
         if rng.random() < 0.25:
-            init = K.Container(name="wait-for-db", image='"busybox:1.36"', port=0, env=0,
-                               resources=rng.choice(("full", "none")),
-                               command='["sh", "-c", "until nc -z db 5432; do sleep 2; done"]')
+            init = K.Container(
+                name="wait-for-db",
+                image='"busybox:1.36"',
+                port=0,
+                env=0,
+                resources=rng.choice(("full", "none")),
+                command='["sh", "-c", "until nc -z db 5432; do sleep 2; done"]',
+            )
         strategy = None
         if volumes and rng.random() < 0.5:
             strategy = "Recreate"
@@ -177,10 +299,17 @@ class Stack:
         elif kind == "StatefulSet" and rng.random() < 0.2:
             strategy = "OnDelete"
         wl = K.Workload(
-            kind=kind, rtype=rng.choice(K.WORKLOAD_TYPES[kind]), name=name, namespace=self.ns_expr,
-            containers=containers, init=init, replicas=int(pick(rng, {"1": 0.55, "2": 0.3, "3": 0.15})),
-            strategy=strategy, grace=rng.choice((30, 60, 120)) if rng.random() < 0.3 else None,
-            volumes=volumes, vct=f"{rng.choice((5, 10, 20, 50))}Gi" if kind == "StatefulSet" else None,
+            kind=kind,
+            rtype=rng.choice(K.WORKLOAD_TYPES[kind]),
+            name=name,
+            namespace=self.ns_expr,
+            containers=containers,
+            init=init,
+            replicas=int(pick(rng, {"1": 0.55, "2": 0.3, "3": 0.15})),
+            strategy=strategy,
+            grace=rng.choice((30, 60, 120)) if rng.random() < 0.3 else None,
+            volumes=volumes,
+            vct=f"{rng.choice((5, 10, 20, 50))}Gi" if kind == "StatefulSet" else None,
             schedule=f"{rng.randint(0, 59)} {rng.randint(0, 5)} * * *",
             host_network=kind == "DaemonSet" and rng.random() < 0.5,
             comment=f"{name}: {kind.lower()} of the {app} stack." if rng.random() < 0.4 else None,
@@ -199,9 +328,11 @@ class Stack:
     def main_tf(self) -> str:
         rng = self.rng
         pss = pick(rng, {"": 0.5, "baseline": 0.25, "restricted": 0.15, "privileged": 0.1})
-        parts = [f"# {self.app}: generated bench stack {self.index}.\n# Backups: see README.md.\n",
-                 H.required_providers(rng, "helm.tf" in self.extras, "ops.tf" in self.extras),
-                 K.namespace(self.res, "var.namespace", pss or None)]
+        parts = [
+            f"# {self.app}: generated bench stack {self.index}.\n# Backups: see README.md.\n",
+            H.required_providers(rng, "helm.tf" in self.extras, "ops.tf" in self.extras),
+            K.namespace(self.res, "var.namespace", pss or None),
+        ]
         weights = {"Deployment": 0.5, "StatefulSet": 0.25, "CronJob": 0.17, "DaemonSet": 0.04, "Job": 0.04}
         for i in range(int(pick(rng, {"1": 0.15, "2": 0.35, "3": 0.35, "4": 0.15}))):
             parts += self.workload(i, "Deployment" if i == 0 else pick(rng, weights))
@@ -209,8 +340,10 @@ class Stack:
             parts.append(K.secret(f"{self.app}-db", self.ns_expr, rng.random() < 0.4, self.index))
         if "Deployment" in self.kinds:
             parts.append(H.route_module(self.app, self.ns_expr, self.res, 2000 + (self.index * 17) % 7000))
-        parts.append(f'locals {{\n  {self.res}_users = ["admin", "{self.app}-bot"]\n'
-                     f'  host_config = yamlencode({{ name = "{self.app}" }})\n}}\n')
+        parts.append(
+            f'locals {{\n  {self.res}_users = ["admin", "{self.app}-bot"]\n'
+            f'  host_config = yamlencode({{ name = "{self.app}" }})\n}}\n'
+        )
         return "\n".join(parts)
 
     def extra(self, name: str) -> str:
@@ -228,21 +361,45 @@ class Stack:
         if name == "ops.tf":
             return H.provisioners(rng, app, ns, rng.randint(1, 3))
         if name == "policies.tf":
-            return "\n".join([
-                H.kyverno_policy(f"{app}-require-limits", rng.choice(("Audit", "Enforce")),
-                                 '{ resources = { limits = { memory = "?*" } } }'),
-                H.kyverno_policy(f"{app}-disallow-latest", rng.choice(("Audit", "Enforce")),
-                                 '{ image = "*:* & !*:latest" }'),
-                H.manifest_deployment(f"{app}-exporter", ns, f"ghcr.io/example-org/{app}-exporter:latest",
-                                      rng.random() < 0.5),
-            ])
+            return "\n".join(
+                [
+                    H.kyverno_policy(
+                        f"{app}-require-limits",
+                        rng.choice(("Audit", "Enforce")),
+                        '{ resources = { limits = { memory = "?*" } } }',
+                    ),
+                    H.kyverno_policy(
+                        f"{app}-disallow-latest",
+                        rng.choice(("Audit", "Enforce")),
+                        '{ image = "*:* & !*:latest" }',
+                    ),
+                    H.manifest_deployment(
+                        f"{app}-exporter",
+                        ns,
+                        f"ghcr.io/example-org/{app}-exporter:latest",
+                        rng.random() < 0.5,
+                    ),
+                ]
+            )
         if name == "backup.tf":
-            restic = K.Container(name="restic", image='"restic/restic:0.17.1"', port=0, env=2,
-                                 mounts=[("backups", "/backups")], command='["restic", "backup", "/backups"]')
-            wl = K.Workload(kind="CronJob", rtype="kubernetes_cron_job_v1", name=f"{app}-offsite",
-                            namespace=self.ns_expr, containers=[restic], ignore="marker",
-                            volumes=[("backups", f"nfs:/srv/nfs/backups/{app}")],
-                            schedule=f"{rng.randint(0, 59)} 4 * * 0")
+            restic = K.Container(
+                name="restic",
+                image='"restic/restic:0.17.1"',
+                port=0,
+                env=2,
+                mounts=[("backups", "/backups")],
+                command='["restic", "backup", "/backups"]',
+            )
+            wl = K.Workload(
+                kind="CronJob",
+                rtype="kubernetes_cron_job_v1",
+                name=f"{app}-offsite",
+                namespace=self.ns_expr,
+                containers=[restic],
+                ignore="marker",
+                volumes=[("backups", f"nfs:/srv/nfs/backups/{app}")],
+                schedule=f"{rng.randint(0, 59)} 4 * * 0",
+            )
             self.w.counts.workloads_hcl += 1
             self.kinds.append("CronJob")
             return wl.text()
@@ -250,8 +407,10 @@ class Stack:
             hpa = [K.hpa(app, self.ns_expr)] if "Deployment" in self.kinds else []
             return "\n".join([K.network_policy(app, self.ns_expr), *hpa])
         modules = [H.remote_module(rng, app, i) for i in range(rng.randint(1, 2))]
-        data = (f'data "kubernetes_config_map_v1" "{self.res}_cluster_info" {{\n  metadata {{\n'
-                f'    name      = "cluster-info"\n    namespace = "kube-public"\n  }}\n}}\n')
+        data = (
+            f'data "kubernetes_config_map_v1" "{self.res}_cluster_info" {{\n  metadata {{\n'
+            f'    name      = "cluster-info"\n    namespace = "kube-public"\n  }}\n}}\n'
+        )
         return "\n".join([*modules, data])
 
     def build(self) -> None:
@@ -267,20 +426,28 @@ class Stack:
         w.write(f"{self.dir}/.terraform.lock.hcl", H.LOCK_FILE.format(h1=digest[:44], h2=digest))
         w.write(f"{self.dir}/README.md", D.stack_readme(self.app, self.ns, self.kinds))
         for i in range(rng.randint(0, 3)):
-            w.write(f"{self.dir}/files/{self.app}-{i}.conf",
-                    f"# {self.app} config {i}\nlisten = 0.0.0.0:{8000 + i}\nlog_level = info\n")
+            w.write(
+                f"{self.dir}/files/{self.app}-{i}.conf",
+                f"# {self.app} config {i}\nlisten = 0.0.0.0:{8000 + i}\nlog_level = info\n",
+            )
 
 
 def gitops(rng: random.Random, w: Writer, apps: list[str]) -> None:
     g = "gitops"
     w.write(f"{g}/clusters/prod/flux-system/gotk-sync.yaml", Y.gotk_sync("homelab"))
     w.write(f"{g}/clusters/prod/flux-system/kustomization.yaml", Y.kustomization_yaml(["gotk-sync.yaml"]))
-    w.write(f"{g}/clusters/prod/infrastructure.yaml",
-            Y.flux_kustomization("infrastructure", "./gitops/infrastructure", True, False, None))
-    w.write(f"{g}/clusters/prod/apps.yaml",
-            Y.flux_kustomization("apps", "./gitops/apps", True, False, "infrastructure"))
-    w.write(f"{g}/clusters/prod/experiments.yaml",
-            Y.flux_kustomization("experiments", "./gitops/experiments", False, True, None))
+    w.write(
+        f"{g}/clusters/prod/infrastructure.yaml",
+        Y.flux_kustomization("infrastructure", "./gitops/infrastructure", True, False, None),
+    )
+    w.write(
+        f"{g}/clusters/prod/apps.yaml",
+        Y.flux_kustomization("apps", "./gitops/apps", True, False, "infrastructure"),
+    )
+    w.write(
+        f"{g}/clusters/prod/experiments.yaml",
+        Y.flux_kustomization("experiments", "./gitops/experiments", False, True, None),
+    )
     for i, app in enumerate(apps):
         d = f"{g}/apps/{app}"
         files = ["namespace.yaml"]
@@ -289,12 +456,16 @@ def gitops(rng: random.Random, w: Writer, apps: list[str]) -> None:
         for j, kind in enumerate(kinds):
             tag = rng.choice(("1.4.2", "2.0.1", "latest", "3.11.0", "0.9.7"))
             wl = Y.YamlWorkload(
-                kind=kind, name=app if j == 0 else f"{app}-{kind.lower()}", ns=app,
+                kind=kind,
+                name=app if j == 0 else f"{app}-{kind.lower()}",
+                ns=app,
                 image=f"ghcr.io/{rng.choice(ORGS)}/{app}:{tag}",
                 probes=pick(rng, {"both": 0.5, "readiness": 0.25, "none": 0.25}),
                 resources=pick(rng, {"full": 0.5, "requests": 0.3, "none": 0.1, "cpu_limit": 0.1}),
                 replicas=int(pick(rng, {"1": 0.5, "2": 0.35, "3": 0.15})),
-                strategy=pick(rng, {"Recreate": 0.3, "surge": 0.3, "none": 0.4}), secure=rng.random() < 0.5)
+                strategy=pick(rng, {"Recreate": 0.3, "surge": 0.3, "none": 0.4}),
+                secure=rng.random() < 0.5,
+            )
             file = f"{kind.lower()}{j or ''}.yaml"
             w.write(f"{d}/{file}", wl.documents(rng))
             w.counts.workloads_yaml += 1
@@ -319,8 +490,10 @@ def gitops(rng: random.Random, w: Writer, apps: list[str]) -> None:
         w.counts.helm_releases += 1
         if rng.random() < 0.5:
             w.write(f"{d}/values.yaml", Y.helm_values(rng, chart, rng.randint(1, 3)))
-        w.write(f"{d}/kustomization.yaml",
-                Y.kustomization_yaml(["namespace.yaml", "source.yaml", "helmrelease.yaml"]))
+        w.write(
+            f"{d}/kustomization.yaml",
+            Y.kustomization_yaml(["namespace.yaml", "source.yaml", "helmrelease.yaml"]),
+        )
     w.write(f"{g}/infrastructure/kustomization.yaml", Y.kustomization_yaml([c for c, _, _ in H.HELM_CHARTS]))
     for i in range(20):
         app = apps[(i * 7) % len(apps)]
@@ -339,8 +512,11 @@ def docs(rng: random.Random, w: Writer, apps: list[str], stack_apps: list[str]) 
         w.write(f"docs/decisions/{i + 1:04d}-{app}.md", D.decision(i + 1, app, TOPICS[i % len(TOPICS)]))
     for app in stack_apps[:40]:
         w.write(f"scripts/{app}-maintenance.sh", D.script(app))
-    w.write("README.md", "# Generated bench lab\n\nTerragrunt stacks in `stacks/`, Flux in `gitops/`, "
-                         "runbooks in `docs/runbooks/`.\n")
+    w.write(
+        "README.md",
+        "# Generated bench lab\n\nTerragrunt stacks in `stacks/`, Flux in `gitops/`, "
+        "runbooks in `docs/runbooks/`.\n",
+    )
     w.write(".woodpecker.yml", D.WOODPECKER)
     w.write(".github/workflows/ci.yaml", D.GITHUB_CI)
     w.write("renovate.json", D.RENOVATE)
@@ -359,16 +535,19 @@ def assign_extras(rng: random.Random, stacks: int, count: int) -> list[list[str]
     return [sorted(e) for e in extras]
 
 
-def generate(root: Path, seed: int = 7, stacks: int = 110, tf_files: int = 340,
-             total_files: int = 1600) -> EstateCounts:
+def generate(
+    root: Path, seed: int = 7, stacks: int = 110, tf_files: int = 340, total_files: int = 1600
+) -> EstateCounts:
     """Write the estate under ``root`` (which must be empty or absent) and return its counts."""
     if root.exists() and any(root.iterdir()):
         raise SystemExit(f"{root} is not empty; give an empty or new directory")
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     w = Writer(root)
-    apps = [APPS[i % len(APPS)] + (f"-{i // len(APPS) + 1}" if i >= len(APPS) else "")
-            for i in range(max(stacks, 60))]
+    apps = [
+        APPS[i % len(APPS)] + (f"-{i // len(APPS) + 1}" if i >= len(APPS) else "")
+        for i in range(max(stacks, 60))
+    ]
     stack_apps = apps[:stacks]
     extras = assign_extras(rng, stacks, max(0, tf_files - 2 * stacks - 3 * len(MODULES)))
     for i, app in enumerate(stack_apps):

@@ -97,13 +97,20 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     for _ in range(args.runs):
         for mode in MODES:  # in turns, so that a change in machine load hits every mode alike
-            out = subprocess.run([sys.executable, __file__, str(args.estate), "--mode", mode, "--share",
-                                  str(args.share)], capture_output=True, text=True, check=True, timeout=120,
-                                 cwd=os.getcwd())
+            out = subprocess.run(
+                [sys.executable, __file__, str(args.estate), "--mode", mode, "--share", str(args.share)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+                cwd=os.getcwd(),
+            )
             results[mode].append(json.loads(out.stdout))
     pickled = statistics.median(r["pickled_mb"] for r in results["serial"])
-    print(f"median of {args.runs} fresh interpreters each; worker share {args.share:g}; the parsed HCL "
-          f"pickles to {pickled:.1f} MiB; load average {os.getloadavg()[0]:.2f}\n")
+    print(
+        f"median of {args.runs} fresh interpreters each; worker share {args.share:g}; the parsed HCL "
+        f"pickles to {pickled:.1f} MiB; load average {os.getloadavg()[0]:.2f}\n"
+    )
     print("| mode | imports (s) | first parse (s) | second parse (s) | whole (s) |")
     print("|---|---:|---:|---:|---:|")
     keys = ("imports_s", "parse1_s", "parse2_s", "total_s")

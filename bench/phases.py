@@ -72,8 +72,10 @@ class Spans:
         return max(e for _, e in found) - min(s for s, _ in found) if found else 0.0
 
     def summary(self) -> dict[str, dict[str, float]]:
-        return {k: {"calls": len(v), "seconds": round(sum(e - s for s, e in v), 4)}
-                for k, v in sorted(self.spans.items())}
+        return {
+            k: {"calls": len(v), "seconds": round(sum(e - s for s, e in v), 4)}
+            for k, v in sorted(self.spans.items())
+        }
 
 
 class GcClock:
@@ -93,8 +95,11 @@ class GcClock:
             self.seconds[info["generation"]] += time.perf_counter() - self._start
 
     def summary(self) -> dict[str, Any]:
-        return {"collections": self.count, "seconds": [round(s, 4) for s in self.seconds],
-                "total_s": round(sum(self.seconds), 4)}
+        return {
+            "collections": self.count,
+            "seconds": [round(s, 4) for s in self.seconds],
+            "total_s": round(sum(self.seconds), 4),
+        }
 
 
 def wrap(spans: Spans, owner: Any, name: str, label: str | Callable[..., str]) -> None:
@@ -121,8 +126,12 @@ def parse_only(estate: str, cluster: str | None, split: bool) -> dict[str, Any]:
     t1 = time.perf_counter()
     inventory = build.build_inventory(estate, cluster=backend)
     t2 = time.perf_counter()
-    out: dict[str, Any] = {"import_s": t1 - t0, "parse_s": t2 - t1, "files": inventory.files_scanned,
-                           "counts": {k: v for k, v in inventory.code.counts().items() if v}}
+    out: dict[str, Any] = {
+        "import_s": t1 - t0,
+        "parse_s": t2 - t1,
+        "files": inventory.files_scanned,
+        "counts": {k: v for k, v in inventory.code.counts().items() if v},
+    }
     if split:
         out["split_s"] = {k: v["seconds"] for k, v in spans.summary().items()}
         out["not_timed"] = spans.missing
@@ -200,8 +209,19 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
     if not checkpoint:
         run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
     t_setup = time.perf_counter()
-    argv = ["run", estate, "--offline", "--date", "2025-01-01", "--run-id", "bench",
-            "--out", str(work / "out"), "--state-dir", str(work / "state")]
+    argv = [
+        "run",
+        estate,
+        "--offline",
+        "--date",
+        "2025-01-01",
+        "--run-id",
+        "bench",
+        "--out",
+        str(work / "out"),
+        "--state-dir",
+        str(work / "state"),
+    ]
     if cluster:
         argv += ["--cluster", cluster]
     sink = io.StringIO()
@@ -220,12 +240,18 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
         "synthesis": spans.total("synthesize"),
         "render": spans.total("render"),
     }
-    accounted = (phases["parse"] + phases["checks (5 research branches, wall)"]
-                 + phases["challengers (wall, in parallel)"] + phases["synthesis"] + phases["render"])
+    accounted = (
+        phases["parse"]
+        + phases["checks (5 research branches, wall)"]
+        + phases["challengers (wall, in parallel)"]
+        + phases["synthesis"]
+        + phases["render"]
+    )
     phases["graph, checkpoints, CLI (rest of run)"] = (t_end - t_setup) - accounted
     phases["  of which opening the cluster (a snapshot's load)"] = spans.total("cluster:open")
     phases["checkpoint writes (thread time, overlaps the above)"] = sum(
-        spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread"))
+        spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread")
+    )
     phases["garbage collector (inside the phases above)"] = sum(clock.seconds)
     return {
         "rc": rc,

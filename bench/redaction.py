@@ -86,7 +86,6 @@ def _patch() -> list[float]:
 
     setattr(redact, name, timed)
     if name == "redact_text":
-
         import agents.offline.decisions
         import tools.kube.kubectl
         import tools.registry

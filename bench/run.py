@@ -70,8 +70,13 @@ class EstateResult:
 
 
 def machine() -> dict[str, str]:
-    info = {"nproc": str(len(os.sched_getaffinity(0))), "cpu": "unknown", "memory": "unknown",
-            "python": platform.python_version(), "platform": platform.platform()}
+    info = {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": "unknown",
+        "memory": "unknown",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     sources = (("/proc/cpuinfo", "cpu", "model name"), ("/proc/meminfo", "memory", "MemTotal:"))
     for path, key, prefix in sources:
         try:
@@ -153,21 +158,43 @@ def measure(argv: list[str], source: Path, env: dict[str, str], log: Path) -> tu
 
 
 def audit_argv(estate: Path, cluster: Path | None, work: Path) -> list[str]:
-    argv = [sys.executable, "-m", "pipeline.cli", "run", str(estate), "--offline", "--date", "2025-01-01",
-            "--run-id", "bench", "--out", str(work / "out"), "--state-dir", str(work / "state")]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "run",
+        str(estate),
+        "--offline",
+        "--date",
+        "2025-01-01",
+        "--run-id",
+        "bench",
+        "--out",
+        str(work / "out"),
+        "--state-dir",
+        str(work / "state"),
+    ]
     return argv + (["--cluster", str(cluster)] if cluster else [])
 
 
-def phases_argv(mode: str, estate: Path, cluster: Path | None, work: Path,
-                checkpoint: bool = True) -> list[str]:
+def phases_argv(
+    mode: str, estate: Path, cluster: Path | None, work: Path, checkpoint: bool = True
+) -> list[str]:
     argv = [sys.executable, str(ROOT / "bench" / "phases.py"), mode, str(estate)]
     argv += ["--cluster", str(cluster)] if cluster else []
     argv += ["--work", str(work)] if mode == "audit" else []
     return argv + ([] if checkpoint else ["--no-checkpoint"])
 
 
-def bench_estate(name: str, estate: Path, cluster: Path | None, runs: int, tmp: Path, sources: list[Path],
-                 env: dict[str, str]) -> list[EstateResult]:
+def bench_estate(
+    name: str,
+    estate: Path,
+    cluster: Path | None,
+    runs: int,
+    tmp: Path,
+    sources: list[Path],
+    env: dict[str, str],
+) -> list[EstateResult]:
     """Per source tree: one unmeasured first run (bytecode, page cache), then ``runs`` cold audits and
     cold parses, the trees taking turns so that a change in machine load hits them alike."""
     results = [EstateResult(name, source=str(src)) for src in sources]
@@ -188,19 +215,23 @@ def bench_estate(name: str, estate: Path, cluster: Path | None, runs: int, tmp: 
                 result.files = detail["files"]
             result.audits.append(audit)
             result.parses.append(parse)
-            print(f"  {name} {i + 1}/{runs} ({src.name}): audit {audit.wall_s:.2f} s "
-                  f"({audit.cpu_s:.2f} s CPU), {audit.maxrss_mb:.0f} MB; parse {parse.wall_s:.2f} s",
-                  file=sys.stderr)
+            print(
+                f"  {name} {i + 1}/{runs} ({src.name}): audit {audit.wall_s:.2f} s "
+                f"({audit.cpu_s:.2f} s CPU), {audit.maxrss_mb:.0f} MB; parse {parse.wall_s:.2f} s",
+                file=sys.stderr,
+            )
     return results
 
 
-def breakdown(estate: Path, runs: int, tmp: Path, sources: list[Path], env: dict[str, str],
-              no_store: bool) -> dict[str, Any]:
+def breakdown(
+    estate: Path, runs: int, tmp: Path, sources: list[Path], env: dict[str, str], no_store: bool
+) -> dict[str, Any]:
     """Per source tree, the phases of ``runs`` cold large-estate audits and the median of each; with
     ``no_store``, the first tree also runs without a run store (no SQLite checkpoints), in turns."""
     variants = [(src, True) for src in sources] + ([(sources[0], False)] if no_store else [])
     details: dict[str, list[dict[str, Any]]] = {
-        src.name + ("" if store else " (no run store)"): [] for src, store in variants}
+        src.name + ("" if store else " (no run store)"): [] for src, store in variants
+    }
     for i in range(runs):
         for src, store in variants:
             name = src.name + ("" if store else " (no run store)")
@@ -219,50 +250,70 @@ def breakdown(estate: Path, runs: int, tmp: Path, sources: list[Path], env: dict
     for name, runs_of in details.items():
         if runs_of:
             median = {k: statistics.median(d["phases"][k] for d in runs_of) for k in runs_of[0]["phases"]}
-            summary[name] = {"runs": runs_of, "median": median,
-                             "wall_median_s": statistics.median(d["wall_s"] for d in runs_of)}
+            summary[name] = {
+                "runs": runs_of,
+                "median": median,
+                "wall_median_s": statistics.median(d["wall_s"] for d in runs_of),
+            }
     return summary
 
 
 def report(results: list[EstateResult], phases: dict[str, Any], info: dict[str, str]) -> str:
     med = statistics.median
-    lines = [f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, "
-             f"Python {info['python']}, {info['platform']}; load average {info['load_before']} before, "
-             f"{info['load_after']} after", "",
-             "| estate | source | files | runs | audit wall min (s) | audit wall median (s) | peak RSS (MB) "
-             "| peak PSS, process tree (MB) | first run (s) | parse-only wall median (s) "
-             "| parse in process median (s) | audit CPU median (s) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, "
+        f"Python {info['python']}, {info['platform']}; load average {info['load_before']} before, "
+        f"{info['load_after']} after",
+        "",
+        "| estate | source | files | runs | audit wall min (s) | audit wall median (s) | peak RSS (MB) "
+        "| peak PSS, process tree (MB) | first run (s) | parse-only wall median (s) "
+        "| parse in process median (s) | audit CPU median (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     verdicts = []
     for r in results:
         walls, tree = [s.wall_s for s in r.audits], Path(r.source).name
         parse_in = f"{med(r.parse_in_process_s):.3f}" if r.parse_in_process_s else "n/a"
-        lines.append(f"| {r.estate} | {tree} | {r.files} | {len(walls)} | {min(walls):.2f} "
-                     f"| {med(walls):.2f} | {max(s.maxrss_mb for s in r.audits):.0f} "
-                     f"| {max(s.tree_mb for s in r.audits):.0f} "
-                     f"| {r.first_run_s:.2f} | {med(s.wall_s for s in r.parses):.2f} | {parse_in} "
-                     f"| {med(s.cpu_s for s in r.audits):.2f} |")
+        lines.append(
+            f"| {r.estate} | {tree} | {r.files} | {len(walls)} | {min(walls):.2f} "
+            f"| {med(walls):.2f} | {max(s.maxrss_mb for s in r.audits):.0f} "
+            f"| {max(s.tree_mb for s in r.audits):.0f} "
+            f"| {r.first_run_s:.2f} | {med(s.wall_s for s in r.parses):.2f} | {parse_in} "
+            f"| {med(s.cpu_s for s in r.audits):.2f} |"
+        )
         if r.estate == "large":
             wall, mb = med(walls), max(max(s.tree_mb, s.maxrss_mb) for s in r.audits)
             verdict = "meets" if wall < TARGET_S and mb < TARGET_MB else "MISSES"
-            verdicts.append(f"large estate ({tree}): median {wall:.2f} s cold, peak {mb:.0f} MB: {verdict} "
-                            f"the target (< {TARGET_S:g} s, < {TARGET_MB:g} MB)")
+            verdicts.append(
+                f"large estate ({tree}): median {wall:.2f} s cold, peak {mb:.0f} MB: {verdict} "
+                f"the target (< {TARGET_S:g} s, < {TARGET_MB:g} MB)"
+            )
     lines += ["", *verdicts]
     if phases:
         names = list(phases)
         first = phases[names[0]]
-        lines += ["", f"Phases of the cold large-estate audit (s), median of {len(first['runs'])} runs:",
-                  "", "| phase | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-        lines += [f"| {k} | " + " | ".join(f"{phases[n]['median'].get(k, float('nan')):.3f}" for n in names)
-                  + " |" for k in first["median"]]
+        lines += [
+            "",
+            f"Phases of the cold large-estate audit (s), median of {len(first['runs'])} runs:",
+            "",
+            "| phase | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
+        lines += [
+            f"| {k} | " + " | ".join(f"{phases[n]['median'].get(k, float('nan')):.3f}" for n in names) + " |"
+            for k in first["median"]
+        ]
         whole = " | ".join(f"{phases[n]['wall_median_s']:.3f}" for n in names)
         lines.append(f"| **whole run (wall)** | {whole} |")
         for name in names:
             last = phases[name]["runs"][-1]
-            lines += ["", f"{name}: SQLite run store {last['sqlite_bytes'] / 2**20:.1f} MiB; reports "
-                      + ", ".join(f"{k} {v / 2**10:.0f} KiB" for k, v in last["report_bytes"].items())
-                      + f"; heavy modules imported: {', '.join(last['heavy_imports']) or 'none'}; "
-                      f"garbage collections (gen 0/1/2): {'/'.join(map(str, last['gc']['collections']))}"]
+            lines += [
+                "",
+                f"{name}: SQLite run store {last['sqlite_bytes'] / 2**20:.1f} MiB; reports "
+                + ", ".join(f"{k} {v / 2**10:.0f} KiB" for k, v in last["report_bytes"].items())
+                + f"; heavy modules imported: {', '.join(last['heavy_imports']) or 'none'}; "
+                f"garbage collections (gen 0/1/2): {'/'.join(map(str, last['gc']['collections']))}",
+            ]
     return "\n".join(lines)
 
 
@@ -272,12 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=ESTATES, action="append", help="only this estate (repeatable)")
     parser.add_argument("--estate", type=Path, help="use this large estate instead of generating one")
     parser.add_argument("--breakdown", action="store_true", help="also time the phases of the large audit")
-    parser.add_argument("--no-store-too", action="store_true",
-                        help="with --breakdown: also run the large audit without a run store, to price "
-                        "the SQLite checkpoints")
-    parser.add_argument("--source", type=Path, action="append",
-                        help="source tree to run (its pipeline/, tools/, agents/), default this checkout; "
-                        "repeat it to compare trees, which then take turns run by run")
+    parser.add_argument(
+        "--no-store-too",
+        action="store_true",
+        help="with --breakdown: also run the large audit without a run store, to price "
+        "the SQLite checkpoints",
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        action="append",
+        help="source tree to run (its pipeline/, tools/, agents/), default this checkout; "
+        "repeat it to compare trees, which then take turns run by run",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample as JSON")
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 20:
@@ -293,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         if large is None and ("large" in wanted or args.breakdown):
             large = tmp / "large-estate"
             generated = asdict(generate(large))
-            print(f"generated {large}: {generated['files']} files, {generated['tf_files']} .tf files "
-                  f"({generated['tf_lines']} lines), {generated['yaml_docs']} YAML docs", file=sys.stderr)
+            print(
+                f"generated {large}: {generated['files']} files, {generated['tf_files']} .tf files "
+                f"({generated['tf_lines']} lines), {generated['yaml_docs']} YAML docs",
+                file=sys.stderr,
+            )
         paths: dict[str, tuple[Path | None, Path | None]] = {
             "homelab": (ROOT / "examples" / "homelab", ROOT / "examples" / "homelab" / "cluster"),
             "gitops-base": (ROOT / "examples" / "gitops-base", None),
@@ -311,8 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     info["load_after"] = _load()
     print(report(results, phases, info))
     if args.json:
-        data = {"machine": info, "generated": generated,
-                "results": [asdict(r) for r in results], "breakdown": phases}
+        data = {
+            "machine": info,
+            "generated": generated,
+            "results": [asdict(r) for r in results],
+            "breakdown": phases,
+        }
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 
