@@ -6,10 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from raw_findings import raw_finding
 
 from agents.offline.solved_elsewhere import solved_elsewhere
 from domain.concerns import Concern
-from domain.findings import Claim, Location, RawFinding
+from domain.findings import Location, RawFinding
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.registry import Toolbox
@@ -19,20 +20,8 @@ pytestmark = pytest.mark.unit
 
 
 def finding(check: str, concern: Concern, subjects: list[tuple[str, str | None]]) -> RawFinding:
-    return RawFinding(
-        id="R9#1",
-        concern=concern,
-        check=check,
-        title="t",
-        summary="s",
-        recommendation="r",
-        impact=3,
-        effort=3,
-        risk=3,
-        fatigue=False,
-        claims=[Claim(text="t", value=float(len(subjects)), evidence=["E-x"])],
-        locations=[Location(ref="x.yaml:1", subject=s, detail=d) for s, d in subjects],
-    )
+    locations = [Location(ref="x.yaml:1", subject=s, detail=d) for s, d in subjects]
+    return raw_finding(check, locations, concern=concern)
 
 
 def estate(tmp_path: Path, files: dict[str, str]) -> tuple[Toolbox, object]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from raw_findings import raw_finding
 
 from agents.offline import suppressions
 from agents.offline.suppressions import Inline, parse, verdicts
-from domain.findings import Claim, Location, RawFinding
+from domain.findings import Location, RawFinding
 
 pytestmark = pytest.mark.unit
 
@@ -17,20 +18,7 @@ TODAY = date(2026, 11, 20)
 
 
 def finding(check: str, locations: list[Location]) -> RawFinding:
-    return RawFinding(
-        id=f"R1#{check}",
-        concern="reliability",
-        check=check,
-        title="t",
-        summary="s",
-        recommendation="r",
-        impact=3,
-        effort=3,
-        risk=3,
-        fatigue=False,
-        claims=[Claim(text="t", value=float(len(locations)), evidence=["E-x"])],
-        locations=locations,
-    )
+    return raw_finding(check, locations, rid=f"R1#{check}")
 
 
 def inline(check: str, path: str, line: int) -> Inline:
