@@ -9,7 +9,13 @@ garbage collector takes is counted too (``gc.callbacks``).
     python bench/phases.py parse ESTATE [--cluster DIR] [--split]       # build_inventory only
     python bench/phases.py audit ESTATE [--cluster DIR] --work DIR      # the whole `infra-audit run`
     python bench/phases.py audit ESTATE --work DIR --no-checkpoint      # the same without a run store
+    python bench/phases.py audit ESTATE [--cluster DIR] --work DIR --timeline   # and when each thing ran
 
+``--timeline`` adds when each phase began and ended (seconds from the start of this process) and, for
+the numbers challenger's two children fed while the audit runs (the batch of reader scripts and the jq
+engine, ``tools/checks/fed_child.py``), when each started, was sent its first and last message, gave
+its first and last answer, and ended its output: on two cores these children share the core the
+audit's own process does not hold, and the wait at the end of the run is theirs.
 ``--split`` divides the parse (tree-sitter, the conversion to HCL syntax objects, per-module
 resolution, YAML, the walk) and counts what reference counting could not free. The code under test
 is imported from the working directory, as ``python -m`` would. It prints one JSON object.
@@ -78,6 +84,59 @@ class Spans:
         }
 
 
+class Children:
+    """When each fed child of the recount started, was sent its messages and gave its answers."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.seen: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, child: Any, event: str) -> None:
+        name = "jq engine" if any("jq_child" in str(a) for a in child.proc.args) else "batch"
+        at = round(time.perf_counter() - self.t0, 3)
+        with self._lock:
+            row = self.seen.setdefault(name, {"messages": 0, "answers": 0})
+            if event in ("sent", "answer"):
+                row["messages" if event == "sent" else "answers"] += 1
+                row.setdefault(f"first {event}", at)
+                row[f"last {event}"] = at
+            else:
+                row[event] = at
+
+    def install(self) -> None:
+        from tools.checks.fed_child import FedChild
+
+        children = self
+        init, send, read = FedChild.__init__, FedChild.send, FedChild._read
+
+        def timed_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            children.note(self, "started")
+
+        def timed_send(self: Any, *pieces: Any) -> None:
+            for _ in pieces:
+                children.note(self, "sent")
+            send(self, *pieces)
+
+        def timed_read(self: Any) -> None:
+            lines = self.lines
+
+            class Counted(list):  # type: ignore[type-arg]  # the reader appends each answer here
+                def append(self, line: Any) -> None:
+                    children.note(owner, "answer")
+                    super().append(line)
+
+            owner = self
+            self.lines = Counted(lines)
+            read(self)
+            children.note(self, "output ended")
+
+        FedChild.__init__ = timed_init  # type: ignore[method-assign]
+        FedChild.send = timed_send  # type: ignore[method-assign]
+        FedChild._read = timed_read  # type: ignore[method-assign]
+
+
 class GcClock:
     """Collections and seconds per generation, from ``gc.callbacks``."""
 
@@ -109,6 +168,11 @@ def wrap(spans: Spans, owner: Any, name: str, label: str | Callable[..., str]) -
         spans.missing.append(f"{getattr(owner, '__name__', owner)}.{name}")
         return
     setattr(owner, name, spans.wrap(label, fn))
+
+
+def _first_last(found: list[tuple[float, float]]) -> tuple[float, float]:
+    """The first start and the last end of a label's spans, in seconds from this process's start."""
+    return round(min(s for s, _ in found) - T_START, 3), round(max(e for _, e in found) - T_START, 3)
 
 
 def parse_only(estate: str, cluster: str | None, split: bool) -> dict[str, Any]:
@@ -171,7 +235,9 @@ def _wrap_parse(spans: Spans) -> None:
     wrap(spans, manifests, "parse_manifests", "YAML/JSON (parse_manifests)")
 
 
-def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dict[str, Any]:
+def audit(
+    estate: str, cluster: str | None, work: Path, checkpoint: bool, timeline: bool = False
+) -> dict[str, Any]:
     spans, clock = Spans(), GcClock()
     t0 = time.perf_counter()
     from pipeline import lazy_packages
@@ -206,6 +272,11 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
         saver_class = SqliteSaver
     for method in ("put", "put_writes", "delete_thread"):
         wrap(spans, saver_class, method, f"checkpoint:{method}")
+    children = Children(T_START)
+    if timeline:
+        children.install()
+        for node in ("inventory_node", "research_node", "challenge_node", "synthesize_node", "render_node"):
+            wrap(spans, nodes, node, f"node:{node.removesuffix('_node')}")
     if not checkpoint:
         run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
     t_setup = time.perf_counter()
@@ -253,7 +324,7 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
         spans.total(f"checkpoint:{m}") for m in ("put", "put_writes", "delete_thread")
     )
     phases["garbage collector (inside the phases above)"] = sum(clock.seconds)
-    return {
+    out: dict[str, Any] = {
         "rc": rc,
         "phases": {k: round(v, 4) for k, v in phases.items()},
         "spans": spans.summary(),
@@ -264,6 +335,13 @@ def audit(estate: str, cluster: str | None, work: Path, checkpoint: bool) -> dic
         "sqlite_bytes": db.stat().st_size if db.exists() else 0,
         "report_bytes": {p.name: p.stat().st_size for p in sorted((work / "out").glob("*"))},
     }
+    if timeline:
+        since = [  # (first start, last end) of each label, in seconds from this process's start
+            (label, *_first_last(found)) for label, found in spans.spans.items()
+        ]
+        out["timeline"] = {label: [start, end] for label, start, end in sorted(since, key=lambda r: r[1])}
+        out["recount_children"] = children.seen
+    return out
 
 
 def main() -> int:
@@ -274,15 +352,22 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="directory for the report and the run store (audit mode)")
     parser.add_argument("--no-checkpoint", action="store_true", help="audit mode: run without a run store")
     parser.add_argument("--split", action="store_true", help="parse mode: divide the parse into its parts")
+    parser.add_argument(
+        "--timeline", action="store_true", help="audit mode: when each phase and recount child ran"
+    )
     args = parser.parse_args()
     if args.mode == "parse":
         out = parse_only(args.estate, args.cluster, args.split)
     elif args.work is None:
         parser.error("audit mode needs --work DIR")
     else:
-        out = audit(args.estate, args.cluster, args.work, checkpoint=not args.no_checkpoint)
+        out = audit(
+            args.estate, args.cluster, args.work, checkpoint=not args.no_checkpoint, timeline=args.timeline
+        )
     out["in_process_s"] = time.perf_counter() - T_START
     out["in_process_cpu_s"] = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the ones waited for: rg, the recount's
+    out["children_cpu_s"] = round(children.ru_utime + children.ru_stime, 3)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     json.dump(out, sys.stdout, indent=2)
     print()
