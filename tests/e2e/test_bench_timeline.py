@@ -1,0 +1,53 @@
+"""``bench/phases.py --timeline`` (issue 13): the order it reports is the graph's, and it sees the
+recount's two fed children start, take work and answer. Only the order is asserted, never a duration."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from estates import HOMELAB, REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_timeline_follows_the_graph_and_sees_both_recount_children(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/phases.py",
+            "audit",
+            str(HOMELAB),
+            "--cluster",
+            str(HOMELAB / "cluster"),
+            "--work",
+            str(tmp_path),
+            "--timeline",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["rc"] == 0
+    order = ("inventory", "research", "challenge", "synthesize", "render")
+    nodes = [out["timeline"][f"node:{name}"] for name in order]
+    for (_, end), (start, _) in itertools.pairwise(nodes):
+        assert end <= start  # each node begins once the one before it has ended
+    assert all(start <= end for start, end in nodes)
+    research = [span for label, span in out["timeline"].items() if label.startswith("research:")]
+    assert len(research) == 5
+    children = out["recount_children"]
+    assert set(children) == {"batch", "jq engine"}
+    for row in children.values():
+        assert row["answers"] >= 1 and row["messages"] >= row["answers"]
+        assert row["started"] <= row["first sent"] <= row["first answer"] <= row["last answer"]
+        assert row["last answer"] <= row["output ended"]
+        assert nodes[0][0] <= row["started"] <= nodes[1][0]  # started with the inventory, before the research
+    assert out["children_cpu_s"] > 0
