@@ -16,7 +16,7 @@ from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
 
 from bench.cluster_snapshot import generate
 from tools.checks.reproduce_run import Listings
-from tools.kube import snapshot
+from tools.kube import snapshot_files
 from tools.kube.backend import LAST_APPLIED
 from tools.kube.resources import ResourceTable
 from tools.kube.snapshot import SnapshotBackend
@@ -209,8 +209,8 @@ def test_an_object_is_written_once_at_load_and_stored_as_it_would_be_written(
     assert objects > 500
     assert written < 1.1 * objects, (written, objects)  # once each, and again for the few not stored as read
 
-    real = snapshot.load_json_finite
-    monkeypatch.setattr(snapshot, "load_json_finite", lambda data, texts=None: real(data))  # write afresh
+    real = snapshot_files.load_json_finite
+    monkeypatch.setattr(snapshot_files, "load_json_finite", lambda data, texts=None: real(data))  # afresh
     afresh = SnapshotBackend(tmp_path)
     assert {key: dict(t._blobs) for key, t in afresh._objects.items()} == stored
     reduced = {o["metadata"]["name"]: o for o in backend.list_objects(T.resolve("configmaps"))}

@@ -10,7 +10,8 @@ Two shapes are accepted, because both exist in the wild:
 Everything is loaded once at construction, through the same bounded loaders as the estate
 (``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load), one dump
 at a time: each object is kept as compact bytes (``snapshot_store``) and decoded when it is listed,
-so the parsed dumps are never held together, nor beside the records built from them. A file that
+so the parsed dumps are never held together, nor beside the records built from them. A big snapshot's
+biggest dumps are staged by a child meanwhile (``snapshot_files.Farm``), with the same result. A file that
 does not load, or an item whose type cannot be told, is reported in ``issues`` (typed) and skipped:
 one broken dump must not hide the rest of the cluster. The type a dump that did not load held (its
 canonical name tells it; else any type may be lost) is ``unread``, like a type the snapshot's writer
@@ -30,10 +31,9 @@ from domain.errors import SnapshotError
 from domain.unread import EVERY_KIND, SkipReason
 from tools.gc_pause import gc_paused
 from tools.inventory.live_models import UnreadResource
-from tools.inventory.loading import LoadError, Texts, load_json, load_json_finite
+from tools.inventory.loading import LoadError, load_json
 from tools.inventory.models import ClusterInfo
 from tools.inventory.sources import ParseIssue
-from tools.inventory.yaml_lines import load_values
 from tools.kube.backend import (
     InvalidQueryError,
     KubeObject,
@@ -52,62 +52,21 @@ from tools.kube.resources import (
     split_file_stem,
 )
 from tools.kube.selectors import SelectorError, object_matcher
+from tools.kube.snapshot_files import Farm, read_capped, stage_file
 from tools.kube.snapshot_store import Staged, TypeObjects, encode, served
 from tools.pathnames import shown
-from tools.sizes import MIB, format_size
+from tools.sizes import MIB
 
 SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
 META_FILE = "_snapshot.json"
 UNREAD_KEY = "unread"
 """In ``_snapshot.json``: types the snapshot could not read from its cluster, with the reason."""
 SUFFIXES = (".json", ".yaml", ".yml")
-MAX_FILE_BYTES = 512 * MIB  # a List of 100,000 pods is about 350 MiB
 MAX_META_BYTES = 1 * MIB
 UNKNOWN_TYPE = "unknown type"
 """The resource of an ``UnreadResource`` for a dump that did not load and whose name does not say its type."""
 
 TypeKey = tuple[str, str]  # (group, plural)
-
-
-def _read(path: Path, cap: int) -> bytes:
-    with open(path, "rb") as handle:
-        data = handle.read(cap + 1)
-    if len(data) > cap:
-        raise LoadError(f"larger than {format_size(cap)}, skipped", None, "too_large")
-    return data
-
-
-def _load_documents(path: Path, texts: Texts) -> tuple[list[Any], bool]:
-    """The documents of one dump, and for a JSON dump whether every number in it is finite (its
-    objects can then be stored by orjson without a look for NaN) and, in ``texts``, the compact text
-    of each item of a List the depth check wrote; raises ``LoadError`` (reported and skipped) or
-    ``OSError``."""
-    data = _read(path, MAX_FILE_BYTES)
-    if path.suffix == ".json":
-        doc, finite = load_json_finite(data, texts)
-        return [doc], finite
-    return load_values(data), False
-
-
-def _crd_types(doc: dict[str, Any]) -> ResourceType | None:
-    """The resource type a CustomResourceDefinition declares (its storage, else first served, version)."""
-    spec = doc.get("spec") or {}
-    names = spec.get("names") or {}
-    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
-    version = next(
-        (v["name"] for v in versions if v.get("storage")), versions[0]["name"] if versions else None
-    )
-    if not (spec.get("group") and names.get("plural") and names.get("kind") and version):
-        return None
-    return ResourceType(
-        group=spec["group"],
-        version=version,
-        plural=names["plural"],
-        kind=names["kind"],
-        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-        short_names=tuple(names.get("shortNames") or ()),
-        singular=names.get("singular") or names["kind"].lower(),
-    )
 
 
 class SnapshotBackend:
@@ -152,9 +111,13 @@ class SnapshotBackend:
     # ------------------------------------------------------------------------------------ loading
 
     def _issue(self, path: Path, message: str, reason: SkipReason, line: int | None = None) -> None:
-        """Report a file (or an object in it) not read; paths are the snapshot dir as given + the file."""
+        """Report a file (or an object in it) not read."""
+        self._issues.append(self._where(path, message, reason, line))
+
+    def _where(self, path: Path, message: str, reason: SkipReason, line: int | None = None) -> ParseIssue:
+        """An issue of a file; its path is the snapshot dir as given + the file."""
         where = self._shown_root / path.relative_to(self.root) if path.is_relative_to(self.root) else path
-        self._issues.append(ParseIssue(path=shown(where), line=line, message=message, reason=reason))
+        return ParseIssue(path=shown(where), line=line, message=message, reason=reason)
 
     def _skip(self, path: Path, message: str, reason: SkipReason, line: int | None) -> None:
         """A dump that did not load: reported; the type it held is unread (``_read_unread``)."""
@@ -166,7 +129,7 @@ class SnapshotBackend:
         if not meta_path.is_file():
             return {}
         try:
-            meta = load_json(_read(meta_path, MAX_META_BYTES))
+            meta = load_json(read_capped(meta_path, MAX_META_BYTES))
         except OSError as exc:
             self._issue(
                 meta_path,
@@ -233,26 +196,23 @@ class SnapshotBackend:
         items: list[tuple[Path, Staged]] = []
         crds: list[ResourceType] = []
         skipped: list[ParseIssue] = []
-        for path in self._files():  # one dump's parsed documents at a time; its objects kept as bytes
-            texts: Texts = {}
-            try:
-                docs, finite = _load_documents(path, texts)
-            except OSError as exc:
-                self._skip(path, f"unreadable: {exc.strerror or exc}", "unreadable", None)
+        files = self._files()
+        farm = Farm.start(files)  # a big snapshot: its biggest dumps staged by a child meanwhile
+        farmed = set(farm.paths) if farm is not None else set()
+        stages = {path: stage_file(path) for path in files if path not in farmed}  # objects as bytes
+        if farm is not None:
+            stages.update(farm.results())
+        for path in files:  # in the order of their names, wherever each was staged
+            stage = stages.pop(path)
+            if stage.failed is not None:
+                self._skip(path, *stage.failed)
                 continue
-            except LoadError as exc:
-                self._skip(path, exc.message, exc.reason, exc.line)
-                continue
-            parsed.append(path)
-            mark = len(self._issues)  # an item skipped is reported after every dump that did not load
-            objects = self._items(path, docs, texts if finite else {})
-            skipped.extend(self._issues[mark:])
-            del self._issues[mark:]
-            for obj, text in objects:
-                if obj.get("kind") == "CustomResourceDefinition" and (t := _crd_types(obj)) is not None:
-                    crds.append(t)
-                items.append((path, Staged.of(obj, as_json=path.suffix == ".json", finite=finite, text=text)))
-            del docs, objects, texts
+            parsed.append(path)  # an item skipped is reported after every dump that did not load
+            skipped.extend(self._where(path, message, reason) for message, reason in stage.skipped)
+            for crd, staged in stage.items:
+                if crd is not None:
+                    crds.append(crd)
+                items.append((path, staged))
         self._issues.extend(skipped)
         table = ResourceTable(crds)
         for t in crds:
@@ -266,39 +226,6 @@ class SnapshotBackend:
                 )
         for path, staged in items:
             self._add(path, staged, table)
-
-    def _items(self, path: Path, docs: list[Any], texts: Texts) -> list[tuple[KubeObject, bytes | None]]:
-        """Objects of the documents of one file, each with apiVersion and kind where they can be told,
-        and its compact text from ``texts`` when that is still the object's (nothing was added to it)."""
-        hint = split_file_stem(path.stem)
-        out: list[tuple[KubeObject, bytes | None]] = []
-        for doc in docs:
-            if not isinstance(doc, dict):
-                self._issue(
-                    path, "skipped a document that is not a Kubernetes object or List", "skipped_object"
-                )
-                continue
-            if isinstance(doc.get("items"), list):
-                list_kind = str(doc.get("kind") or "")
-                item_kind = list_kind[:-4] if list_kind.endswith("List") and list_kind != "List" else None
-                for item in doc["items"]:
-                    if not isinstance(item, dict):
-                        self._issue(path, "skipped a List item that is not an object", "skipped_object")
-                        continue
-                    obj = dict(item)
-                    if item_kind and not obj.get("kind"):
-                        obj.setdefault("apiVersion", doc.get("apiVersion"))
-                        obj["kind"] = item_kind
-                    if hint and not obj.get("apiVersion"):
-                        obj["apiVersion"] = f"{hint[0]}/{hint[1]}" if hint[0] else hint[1]
-                    if hint and not obj.get("kind"):
-                        obj["__plural_hint"] = hint[2]
-                    out.append((obj, texts.get(id(item)) if obj == item else None))
-            elif doc.get("kind") and doc.get("apiVersion"):
-                out.append((doc, None))
-            else:
-                self._issue(path, "skipped a document without apiVersion/kind or items", "skipped_object")
-        return out
 
     def _add(self, path: Path, staged: Staged, table: ResourceTable) -> None:
         obj = staged.obj  # an object without a kind (a dump's name says its type): still parsed
