@@ -92,6 +92,11 @@ def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    snapshot = cluster_dir(args.cluster)
+    if snapshot is not None:  # before the imports below: a big snapshot's biggest dumps staged meanwhile
+        from tools.kube.snapshot_farm import Farm
+
+        Farm.early(snapshot)
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock

@@ -6,6 +6,7 @@ this process."""
 from __future__ import annotations
 
 import json
+import signal
 import stat
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import tools.kube.snapshot_farm as farm
 import tools.kube.snapshot_files as files
 from tools.kube.snapshot import SnapshotBackend
 
@@ -76,17 +78,17 @@ def state(backend: SnapshotBackend) -> Any:
 
 def every_json_dump(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
     """Have the child stage every JSON dump, whatever the sizes; the paths each child was given."""
-    monkeypatch.setattr(files, "FARM_MIN_BYTES", 0)
-    monkeypatch.setattr(files, "FARM_SHARE", 1.0)
-    monkeypatch.setattr(files.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(farm, "FARM_MIN_BYTES", 0)
+    monkeypatch.setattr(farm, "FARM_SHARE", 1.0)
+    monkeypatch.setattr(farm.os, "cpu_count", lambda: 2)
     given: list[list[Path]] = []
-    real = files.Farm.__init__
+    real = farm.Farm.__init__
 
-    def recorded(self: files.Farm, paths: list[Path]) -> None:
+    def recorded(self: farm.Farm, paths: list[Path]) -> None:
         given.append(list(paths))
         real(self, paths)
 
-    monkeypatch.setattr(files.Farm, "__init__", recorded)
+    monkeypatch.setattr(farm.Farm, "__init__", recorded)
     return given
 
 
@@ -128,7 +130,7 @@ def test_what_the_child_did_not_give_is_staged_here(
 ) -> None:
     here = state(SnapshotBackend(root))
     given = every_json_dump(monkeypatch)
-    monkeypatch.setattr(files.sys, "executable", _fake_python(tmp_path, body))
+    monkeypatch.setattr(farm.sys, "executable", _fake_python(tmp_path, body))
     staged_here: list[Path] = []
     real_stage = files.stage_file
     monkeypatch.setattr(files, "stage_file", lambda path: staged_here.append(path) or real_stage(path))
@@ -142,15 +144,56 @@ def test_which_dumps_go_to_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for name, kib in sizes.items():
         (tmp_path / name).write_bytes(b" " * kib * 1024)
     paths = sorted(tmp_path.iterdir())
-    monkeypatch.setattr(files, "FARM_MIN_BYTES", 110 * 1024)  # the JSON in all
-    monkeypatch.setattr(files.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(farm, "FARM_MIN_BYTES", 110 * 1024)  # the JSON in all
+    monkeypatch.setattr(farm.os, "cpu_count", lambda: 2)
     started: list[list[str]] = []
-    monkeypatch.setattr(files.Farm, "__init__", lambda self, chosen: started.append([p.name for p in chosen]))
-    assert files.Farm.start(paths) is not None
+    monkeypatch.setattr(farm.Farm, "__init__", lambda self, chosen: started.append([p.name for p in chosen]))
+    assert farm.Farm.start(paths) is not None
     assert started == [["big.json", "mid.json"]]  # the biggest JSON up to half of all bytes (95 KiB)
-    monkeypatch.setattr(files.os, "cpu_count", lambda: 1)
-    assert files.Farm.start(paths) is None  # one core: nothing to gain
-    monkeypatch.setattr(files.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(files, "FARM_MIN_BYTES", 111 * 1024)
-    assert files.Farm.start(paths) is None  # too little JSON for a child's start to pay
+    monkeypatch.setattr(farm.os, "cpu_count", lambda: 1)
+    assert farm.Farm.start(paths) is None  # one core: nothing to gain
+    monkeypatch.setattr(farm.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(farm, "FARM_MIN_BYTES", 111 * 1024)
+    assert farm.Farm.start(paths) is None  # too little JSON for a child's start to pay
     assert started == [["big.json", "mid.json"]]
+
+
+def test_a_child_started_early_is_the_one_the_backend_claims(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = state(SnapshotBackend(root))
+    given = every_json_dump(monkeypatch)
+    monkeypatch.setattr(farm, "EARLY_SHARE", 1.0)
+    farm.Farm.early(root)  # as `infra-audit run --cluster DIR` does before its imports
+    assert len(given) == 1 and farm._early
+    assert state(SnapshotBackend(root)) == here
+    assert len(given) == 1 and not farm._early  # claimed, not started again
+    assert state(SnapshotBackend(root)) == here and len(given) == 2  # a second backend starts its own
+
+
+def test_an_early_child_for_files_that_changed_is_replaced(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = every_json_dump(monkeypatch)
+    monkeypatch.setattr(farm, "EARLY_SHARE", 1.0)
+    farm.Farm.early(root)
+    (root / "broken.json").unlink()  # one of the files it was given is gone by the time the backend opens
+    here_now = state(SnapshotBackend(root))
+    assert len(given) == 2 and (root / "broken.json") in given[0] and (root / "broken.json") not in given[1]
+    monkeypatch.setattr(farm, "FARM_MIN_BYTES", 1 << 62)
+    assert state(SnapshotBackend(root)) == here_now
+
+
+def test_an_early_child_never_claimed_is_killed_at_exit(
+    root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    every_json_dump(monkeypatch)
+    monkeypatch.setattr(farm.sys, "executable", _fake_python(tmp_path, "exec sleep 60"))  # a slow child
+    farm.Farm.early(root / "missing")  # a directory that is not there: nothing started, nothing raised
+    assert not farm._early
+    farm.Farm.early(root)
+    (child,) = farm._early.values()
+    farm._unclaimed()  # what runs at exit when the run ended before opening its snapshot
+    assert not farm._early
+    assert child._proc.wait(timeout=10) == -signal.SIGKILL  # killed, not left to run after the run
+    child._ended()

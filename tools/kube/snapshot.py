@@ -11,7 +11,7 @@ Everything is loaded once at construction, through the same bounded loaders as t
 (``tools.inventory.loading``: nesting, YAML alias expansion and size are bounded at load), one dump
 at a time: each object is kept as compact bytes (``snapshot_store``) and decoded when it is listed,
 so the parsed dumps are never held together, nor beside the records built from them. A big snapshot's
-biggest dumps are staged by a child meanwhile (``snapshot_files.Farm``), with the same result. A file that
+biggest dumps are staged by a child meanwhile (``snapshot_farm.Farm``), with the same result. A file that
 does not load, or an item whose type cannot be told, is reported in ``issues`` (typed) and skipped:
 one broken dump must not hide the rest of the cluster. The type a dump that did not load held (its
 canonical name tells it; else any type may be lost) is ``unread``, like a type the snapshot's writer
@@ -52,16 +52,15 @@ from tools.kube.resources import (
     split_file_stem,
 )
 from tools.kube.selectors import SelectorError, object_matcher
-from tools.kube.snapshot_files import Farm, read_capped, stage_file
+from tools.kube.snapshot_farm import META_FILE, Farm, dump_files
+from tools.kube.snapshot_files import read_capped, stage_file
 from tools.kube.snapshot_store import Staged, TypeObjects, encode, served
 from tools.pathnames import shown
 from tools.sizes import MIB
 
 SNAPSHOT_FORMAT = "infra-audit-snapshot/1"
-META_FILE = "_snapshot.json"
 UNREAD_KEY = "unread"
 """In ``_snapshot.json``: types the snapshot could not read from its cluster, with the reason."""
-SUFFIXES = (".json", ".yaml", ".yml")
 MAX_META_BYTES = 1 * MIB
 UNKNOWN_TYPE = "unknown type"
 """The resource of an ``UnreadResource`` for a dump that did not load and whose name does not say its type."""
@@ -180,24 +179,13 @@ class SnapshotBackend:
             self._types.setdefault((rtype.group, rtype.plural), rtype)
             self._unread.setdefault((rtype.group, rtype.plural), []).append(why)
 
-    def _files(self) -> list[Path]:
-        found = [
-            p
-            for p in self.root.rglob("*")
-            if p.is_file()
-            and p.suffix in SUFFIXES
-            and p.name != META_FILE
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-        ]
-        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())
-
     def _load(self) -> None:
         parsed: list[Path] = []
         items: list[tuple[Path, Staged]] = []
         crds: list[ResourceType] = []
         skipped: list[ParseIssue] = []
-        files = self._files()
-        farm = Farm.start(files)  # a big snapshot: its biggest dumps staged by a child meanwhile
+        files = dump_files(self.root)
+        farm = Farm.start(files, self.root)  # a big snapshot: its biggest dumps staged by a child meanwhile
         farmed = set(farm.paths) if farm is not None else set()
         stages = {path: stage_file(path) for path in files if path not in farmed}  # objects as bytes
         if farm is not None:

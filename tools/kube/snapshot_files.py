@@ -1,31 +1,17 @@
-"""One dump of a snapshot read into what ``SnapshotBackend`` stores (``stage_file``), here or in a
-child process that stages the biggest dumps of a big snapshot while this one stages the rest (issue 13).
+"""One dump of a snapshot read into what ``SnapshotBackend`` stores (``stage_file``): its parse, the
+depth check, and each object reduced (``served``) and kept as compact bytes (``snapshot_store.Staged``);
+its parsed documents are let go when it returns.
 
-Staging a dump is its parse, the depth check, and each object reduced (``served``) and kept as compact
-bytes (``snapshot_store.Staged``); its parsed documents are let go when it returns. The backend applies
-the staged files in the order of their names, whichever process staged them, so what it stores, the
-issues it reports and their order do not depend on where a file was read.
-
-Why a child: the parse holds the interpreter lock, and opening a 10k-pod snapshot was 1.1-1.2 s of the
-audit's own core before anything else could run, while the second core had nothing to do yet (the
-recount's children start once the cluster is open). The pods' dump alone, half of the snapshot's bytes,
-was 0.49-0.50 s of it. ``Farm`` hands the biggest JSON dumps, up to half of the snapshot's bytes, to
-``python -P -m tools.kube.snapshot_files PATH...`` (this module), which prints each file's stage
-pickled, in order; the bytes it writes are read by a thread as they come, so the child never waits on
-the pipe. A child that cannot start, fails, or says nothing within ``FARM_WAIT_S``: its files are
-staged here instead, as if there had been no child. Small snapshots (under ``FARM_MIN_BYTES``) and
-one-core machines never start one.
+Run as ``python -P -m tools.kube.snapshot_files PATH...`` it is the child ``snapshot_farm.Farm``
+starts: it stages each path and prints each stage pickled, after its length, in order.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import pickle
-import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +25,6 @@ from tools.kube.snapshot_store import Staged
 from tools.sizes import MIB, format_size
 
 MAX_FILE_BYTES = 512 * MIB  # a List of 100,000 pods is about 350 MiB
-FARM_MIN_BYTES = 32 * MIB
-"""A snapshot's dumps must hold this much JSON in all before a child stages some of them: below it
-(about 5,000 pods) the child's start (0.15-0.2 s to import this module) buys nothing."""
-FARM_SHARE = 0.5
-"""The most of the snapshot's bytes the child stages: the two processes then parse about as much."""
-FARM_WAIT_S = 300.0
-"""The longest wait for the child's output to end once this process has staged its own files."""
 
 
 @dataclass
@@ -150,83 +129,6 @@ def _items(
 
 
 # ----------------------------------------------------------------------------- the child
-
-
-class Farm:
-    """A child staging ``paths`` (the biggest JSON dumps), started at once; ``results`` gathers them."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self.paths = paths
-        self._out = bytearray()
-        root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as this process imports it
-        search = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONPATH": search}
-        self._proc = subprocess.Popen(  # an argv list, no shell; -P: nothing imported from the cwd
-            [sys.executable, "-P", "-m", __name__, *map(str, paths)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    @classmethod
-    def start(cls, files: list[Path]) -> Farm | None:
-        """A child for the biggest JSON dumps up to ``FARM_SHARE`` of the bytes, or None where it buys
-        nothing."""
-        if (os.cpu_count() or 1) < 2:
-            return None
-        sizes: dict[Path, int] = {}
-        for path in files:
-            with contextlib.suppress(OSError):
-                sizes[path] = path.stat().st_size
-        total = sum(sizes.values())
-        if sum(n for p, n in sizes.items() if p.suffix == ".json") < FARM_MIN_BYTES:
-            return None
-        chosen: list[Path] = []
-        farmed = 0
-        for path in sorted((p for p in sizes if p.suffix == ".json"), key=lambda p: -sizes[p]):
-            if sizes[path] <= MAX_FILE_BYTES and farmed + sizes[path] <= total * FARM_SHARE:
-                chosen.append(path)
-                farmed += sizes[path]
-        if not chosen:
-            return None
-        try:
-            return cls(sorted(chosen, key=files.index))
-        except OSError:
-            return None
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        with contextlib.suppress(OSError, ValueError):
-            while chunk := self._proc.stdout.read(1 << 20):
-                self._out += chunk
-
-    def results(self) -> dict[Path, FileStage]:
-        """Each path's stage: the child's, else (it failed or stalled) staged in this process."""
-        self._reader.join(FARM_WAIT_S)
-        if self._reader.is_alive() or self._proc.poll() is None:
-            self._proc.kill()
-            self._reader.join()
-        self._proc.wait()
-        assert self._proc.stdout is not None
-        self._proc.stdout.close()
-        staged: dict[Path, FileStage] = {}
-        with memoryview(self._out) as view:
-            at = 0
-            for path in self.paths:
-                size = int.from_bytes(view[at : at + 8], "big")
-                if size == 0 or at + 8 + size > len(view):
-                    break  # cut short: the child ended early, the rest is staged here
-                try:
-                    failed, items, skipped = pickle.loads(view[at + 8 : at + 8 + size])  # its own bytes
-                except Exception:  # garbled: the rest is staged here
-                    break
-                at += 8 + size
-                staged[path] = FileStage(failed, [(crd, Staged(*fields)) for crd, fields in items], skipped)
-        self._out = bytearray()
-        return {path: staged.get(path) or stage_file(path) for path in self.paths}
 
 
 def main(argv: list[str]) -> int:
