@@ -1,9 +1,12 @@
 """Hand-written inputs for the catalog jq filters rewritten in issue 13's tenth part: REL-LIVE-IMAGE-PULL
 (the ReplicaSet, Job and Event maps built only for the names of pods that cannot pull),
 REL-LIVE-SERVICE-NO-PODS and REL-LIVE-ROUTE-NO-BACKEND (the items grouped by kind once; the route
-filter's maps only for the Services its routes name). Each case is written for one path of the old
-filter, and ``test_catalog_jq_rewrites`` asserts what it counts, so that a rewrite that skipped the
-path would be caught. Shared with that module, which compares the old filters with the new."""
+filter's maps only for the Services its routes name); and in its twelfth part
+MNT-LIVE-DUPLICATE-WORKLOAD (a namespace split at "-" alone where it holds no "_" or ".", each image's
+repository worked out once) and MNT-LIVE-ABANDONED-NAMESPACE (the kinds that make a namespace used
+looked up in an object). Each case is written for one path of the old filter, and
+``test_catalog_jq_rewrites`` asserts what it counts, so that a rewrite that skipped the path would be
+caught. Shared with that module, which compares the old filters with the new."""
 
 from __future__ import annotations
 
@@ -146,7 +149,77 @@ UNROUTED = [item for item in SERVICES if item["kind"] not in ("Ingress", "HTTPRo
 ODD_WORKLOAD = {"kind": "Deployment", "metadata": {"name": "odd", "namespace": "elsewhere"}, "spec": "text"}
 ODD_POD = {"kind": "Pod", "metadata": "text", "status": {"phase": "Running"}}
 
+
+def _copy(name: Any, ns: Any, image: Any) -> dict[str, Any]:
+    dep = meta("Deployment", name, ns)
+    dep["spec"] = {"template": {"spec": {"containers": [{"image": image}]}}}
+    return dep
+
+
+# Each pair (or three) one name: eu and us keep the empty part between two separators ("a--eu" is not
+# "a-eu"), in a namespace split at "_" or "." too; gone's namespaces leave nothing once "prod" is taken
+# out, joined ("" and ""), though one part list is empty and the other holds ""; shop's differ by an
+# environment after ".", "_" and "-"; api and reg are one repository under two images; two is two
+# repositories; same is listed twice in one namespace (both copies count); 5 is a name that is not text;
+# blank's namespace "" has no environment part
+SPLITS = [
+    *(_copy("eu", ns, "eu:1") for ns in ("a--prod.eu", "a-dev.eu")),
+    *(_copy("us", ns, "us:1") for ns in ("a__prod.us", "a_dev.us")),
+    *(_copy("gone", ns, "gone:1") for ns in ("prod", "prod-")),
+    *(_copy("shop", ns, "shop:1") for ns in ("shop.prod", "shop_dev", "shop-qa")),
+    _copy("api", "team-x", "api:1"),
+    _copy("api", "team-y", "docker.io/library/api:2"),
+    _copy("reg", "r-1", "reg.io:5000/reg"),
+    _copy("reg", "r-2", "reg.io:5000/reg:3@sha256:ab"),
+    _copy("two", "t-1", "two:1"),
+    _copy("two", "t-2", "other/two:1"),
+    *(_copy("same", ns, "same:1") for ns in ("s", "s", "s-prod")),
+    *(_copy(5, ns, "five:1") for ns in ("n-1", "n-2")),
+    *(_copy("blank", ns, "b:1") for ns in ("", "b-prod")),
+    *(_copy(None, ns, "x:1") for ns in ("x", "y")),  # no name: not read
+]
+ALONE_WITHOUT_NAMESPACE = [_copy("solo", None, "s:1"), _copy("solo", None, "s:1")]  # one namespace: not split
+
+
+def _kind(kind: Any, ns: Any, **more: Any) -> dict[str, Any]:
+    return {"kind": kind, "metadata": {"name": "x", "namespace": ns}, **more}
+
+
+# k1-k6 each hold one kind that uses them; k7 only an object whose kind is a number, k8 one with no kind
+# and a Service; dup is listed twice; a Namespace has no name: k7, k8, dup twice and the nameless one
+# are abandoned
+KINDS = [
+    *(meta("Namespace", n) for n in ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "dup", "dup")),
+    {"kind": "Namespace", "metadata": {}},
+    *(
+        _kind(kind, f"k{i}")
+        for i, kind in enumerate(
+            ("ApplicationSet", "HelmRelease", "Kustomization", "HTTPRoute", "IngressRoute", "CronJob"), 1
+        )
+    ),
+    _kind(5, "k7"),
+    {"metadata": {"namespace": "k8"}},
+    _kind("Service", "k8"),
+]
+UNNAMESPACED_CRONJOB = {"kind": "CronJob", "metadata": {"name": "c"}}  # the nameless Namespace is used
+
+
 CASES: dict[str, list[list[Any]]] = {
+    "MNT-LIVE-DUPLICATE-WORKLOAD/count": [
+        SPLITS,
+        [*SPLITS, _copy("x", "a", 7)],  # both fail on it (an image that is not text)
+        [*SPLITS, _copy("eu", None, "eu:1")],  # both fail on it (a namespace that is not text, split)
+        ALONE_WITHOUT_NAMESPACE,
+        [*SPLITS, {"kind": "Deployment", "metadata": {"name": "t", "namespace": "a"}, "spec": "text"}],
+    ],
+    "MNT-LIVE-ABANDONED-NAMESPACE/count": [
+        KINDS,
+        [*KINDS, UNNAMESPACED_CRONJOB],
+        [*KINDS, meta("Namespace", 1), _kind("DaemonSet", 1)],  # a name that is not text, used
+        [*KINDS, "text"],  # both fail on it
+        [*KINDS, _kind("Pod", "k7", status="text")],  # both fail on it
+        [*KINDS, _kind(None, "k7"), _kind(True, "k8")],
+    ],
     "REL-LIVE-IMAGE-PULL/count": [
         OWNED_PULLS,
         [*OWNED_PULLS, pod_event("fine", "w", 7)],  # both fail on it, though its pod pulls

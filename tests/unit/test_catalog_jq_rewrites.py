@@ -16,7 +16,14 @@ Event maps only for the names of the pods that cannot pull (its oracle is still 
 REL-LIVE-SERVICE-NO-PODS and REL-LIVE-ROUTE-NO-BACKEND group the items by kind once (Deployments and
 StatefulSets in one list, in their order) and test with ``==`` rather than ``IN``; the route filter
 builds its maps only for the Services and namespaces its routes name. Every expression the old
-filters evaluated on every item is still evaluated, so that they fail where they failed."""
+filters evaluated on every item is still evaluated, so that they fail where they failed.
+
+The twelfth part (cases in ``jq_rewrite_cases``; the oracles are still the first filters):
+MNT-LIVE-DUPLICATE-WORKLOAD split each namespace with the regex ``splits("[-_.]")`` (jq defines it
+over ``match``), now with ``split`` at "-" alone where the namespace holds no "_" or ".", else at each
+of the three (keeping the empty parts), tests that every namespace has an environment part before it
+compares what is left, and works out each image's repository once; MNT-LIVE-ABANDONED-NAMESPACE tests
+a Namespace's own kind early and looks the kinds that always use a namespace up in an object."""
 
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ import jq
 import pytest
 from estates import HOMELAB_SNAPSHOT, K3S_SNAPSHOT
 from jq_rewrite_cases import CASES as MORE_CASES
-from jq_rewrite_cases import OWNED_PULLS, SERVICES, SLICES, UNROUTED
+from jq_rewrite_cases import KINDS, OWNED_PULLS, SERVICES, SLICES, SPLITS, UNNAMESPACED_CRONJOB, UNROUTED
 from jq_rewrite_cases import meta as _meta
 from jq_rewrite_cases import pod_event as _event
 
@@ -198,6 +205,12 @@ def test_the_edge_cases_count_what_they_were_written_for() -> None:
     assert _outcome(_now("MNT-LIVE-DUPLICATE-WORKLOAD/count"), COPIES) == ("value", 7)
     # f (nothing), b (only finished pods) and c (scaled to zero, not on purpose) are abandoned
     assert _outcome(_now("MNT-LIVE-ABANDONED-NAMESPACE/count"), NAMESPACES) == ("value", 3)
+    # eu, us, api, reg and blank two copies each, same three; gone, shop and two are not copies
+    assert _outcome(_now("MNT-LIVE-DUPLICATE-WORKLOAD/count"), SPLITS) == ("value", 15)
+    # k7, k8, the nameless Namespace and dup twice; the nameless one is used by a CronJob without one
+    abandoned = _now("MNT-LIVE-ABANDONED-NAMESPACE/count")
+    assert _outcome(abandoned, KINDS) == ("value", 5)
+    assert _outcome(abandoned, [*KINDS, UNNAMESPACED_CRONJOB]) == ("value", 4)
     # shop (both ReplicaSets read: Deployment shop), the CronJob's pod, two images of one pod
     assert _outcome(_now("REL-LIVE-IMAGE-PULL/count"), OWNED_PULLS) == ("value", 4)
     assert _outcome(_now("REL-LIVE-IMAGE-PULL/causes"), OWNED_PULLS) == ("value", 2)
