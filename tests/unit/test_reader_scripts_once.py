@@ -78,3 +78,31 @@ def test_the_scripts_read_yaml_with_libyaml_where_pyyaml_has_it() -> None:
     expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     assert k8s.SAFE is expected
     assert k8s.load_all("a: 1\n---\n- x\n") == list(yaml.safe_load_all("a: 1\n---\n- x\n"))
+
+
+def test_secret_count_scans_each_file_once_for_its_four_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The four measures are four commands: in one interpreter (``batch.py``) each file is scanned
+    for the first only, and again once its text changes."""
+    secrets = script_module("secret_count")
+    (tmp_path / "app.env").write_text("DB_PASSWORD=Sup3r-s3cret-v4lue\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("Nothing to see.\n", encoding="utf-8")
+    monkeypatch.setattr(secrets, "_SCANNED", {})  # nothing another test scanned
+    scanned: list[str] = []
+    scan = secrets._scan
+
+    def counted(rel: str, data: bytes, skipped: bool) -> object:
+        scanned.append(rel)
+        return scan(rel, data, skipped)
+
+    monkeypatch.setattr(secrets, "_scan", counted)
+    for measure in ("count", "locations", "files", "secret_manifests"):
+        secrets.main(tmp_path, measure, [])
+    assert capsys.readouterr().out.split() == ["1", "1", "1", "0"]
+    assert sorted(scanned) == ["README.md", "app.env"]  # each file once (four times before)
+    (tmp_path / "app.env").write_text("DB_PASSWORD=${DB_PASSWORD}\n", encoding="utf-8")
+    secrets.main(tmp_path, "count", [])
+    assert capsys.readouterr().out.split() == ["0"]
+    assert sorted(scanned) == ["README.md", "app.env", "app.env"]
+
