@@ -106,3 +106,32 @@ def test_secret_count_scans_each_file_once_for_its_four_measures(
     assert capsys.readouterr().out.split() == ["0"]
     assert sorted(scanned) == ["README.md", "app.env", "app.env"]
 
+
+def test_joined_count_reads_the_terraform_releases_once_per_estate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    joined = script_module("joined_count")
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "main.tf").write_text(
+        'resource "kubernetes_namespace" "web" {\n  metadata {\n    name = "web"\n  }\n}\n'
+        'resource "helm_release" "web" {\n  name      = "web"\n'
+        "  namespace = kubernetes_namespace.web.metadata[0].name\n}\n"
+        'resource "kubernetes_manifest" "cm" {\n  manifest = {\n    kind = "ConfigMap"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(joined, "_TERRAFORM", {})
+    read: list[Path] = []
+    terraform = joined._terraform_releases
+
+    def counted(root: Path, skip: tuple[str, ...]) -> object:
+        read.append(root)
+        return terraform(root, skip)
+
+    monkeypatch.setattr(joined, "_terraform_releases", counted)
+    flux = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": "db"}}
+    manifests: list[dict[str, object]] = []
+    first = joined.code_releases(tmp_path, (), [flux], manifests)
+    first.append(("changed", "by a caller"))
+    assert joined.code_releases(tmp_path, (), [], manifests) == [("web", "web")]
+    assert first[:2] == [("web", "web"), ("db", None)]
+    assert manifests == [{"kind": "ConfigMap"}] * 2 and read == [tmp_path]  # read once (twice before)

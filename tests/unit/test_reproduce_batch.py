@@ -368,3 +368,25 @@ def test_a_warmed_child_reads_the_estate_before_the_jobs_and_they_print_the_same
     script.warm(str(HOMELAB), [], 5)  # a reading that fails is left to the jobs
     assert capsys.readouterr() == ("", "")
 
+
+def test_the_scripts_memos_outlive_their_job_in_the_batch(tmp_path: Path) -> None:
+    """``secret_count.py`` (each file's credentials, for its four measures) and ``joined_count.py`` (the
+    Terraform releases, for each check) keep what they read in their own modules, which the batch
+    keeps imported (a script's ``__main__`` starts anew each job): the next job reads nothing again."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        f"import sys\nsys.path.insert(0, {str(reproduce_batch.SCRIPTS)!r})\n"
+        "import joined_count, secret_count\n"
+        "print(len(secret_count._SCANNED) > 10, list(joined_count._TERRAFORM))\n"
+    )
+    scripts = reproduce_batch.SCRIPTS
+    jobs = [
+        Job((sys.executable, str(scripts / "secret_count.py"), str(HOMELAB), "count", "cluster")),
+        Job((sys.executable, str(scripts / "joined_count.py"), str(HOMELAB), "SEC-NO-NETPOL", "cluster")),
+        Job((sys.executable, str(probe), str(HOMELAB))),
+    ]
+    ahead = _ahead(jobs, Jail(HOMELAB), None, Listings())
+    alone = {job: _child(list(job.argv), Jail(HOMELAB), None, None) for job in jobs}
+    assert [ahead[j] for j in jobs[:2]] == [alone[j] for j in jobs[:2]]
+    assert alone[jobs[2]].text == "False []"  # alone, each job reads for itself
+    assert ahead[jobs[2]].text == f"True [({str(HOMELAB)!r}, ('cluster',))]"

@@ -5,7 +5,8 @@ by itself, and prints the same (``tests/unit/test_reproduce_batch.py`` holds the
 
 Why: each command alone starts a Python and reads the whole estate again (1,600 files: 0.7-1.2 s each,
 about 30 of them per audit). Here the scripts' own memos (``k8s_objects``: the walk, each YAML and HCL
-text, the objects of an estate; ``Types``: each cluster type's JSON; ``run_script``: each script's
+text, the objects of an estate; ``joined_count``: its Terraform releases; ``secret_count``: each file's
+credentials, for its four measures; ``Types``: each cluster type's JSON; ``run_script``: each script's
 compiled code) are shared, so each is read once.
 
 Each job runs as ``python3 SCRIPT ARGS`` (or ``python3 -c CODE ARGS``) would: ``__main__``, its
