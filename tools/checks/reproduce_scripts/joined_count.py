@@ -54,7 +54,8 @@ MANAGER_LABELS = (
 
 
 def key(o: Obj) -> tuple[Any, Any, Any]:
-    return (o.get("kind"), meta(o).get("namespace"), meta(o).get("name"))
+    m = meta(o)
+    return (o.get("kind"), m.get("namespace"), m.get("name"))
 
 
 def read_live(sources: list[str]) -> list[Obj]:
