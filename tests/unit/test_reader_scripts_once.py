@@ -78,3 +78,60 @@ def test_the_scripts_read_yaml_with_libyaml_where_pyyaml_has_it() -> None:
     expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     assert k8s.SAFE is expected
     assert k8s.load_all("a: 1\n---\n- x\n") == list(yaml.safe_load_all("a: 1\n---\n- x\n"))
+
+
+def test_secret_count_scans_each_file_once_for_its_four_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The four measures are four commands: in one interpreter (``batch.py``) each file is scanned
+    for the first only, and again once its text changes."""
+    secrets = script_module("secret_count")
+    (tmp_path / "app.env").write_text("DB_PASSWORD=Sup3r-s3cret-v4lue\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("Nothing to see.\n", encoding="utf-8")
+    monkeypatch.setattr(secrets, "_SCANNED", {})  # nothing another test scanned
+    scanned: list[str] = []
+    scan = secrets._scan
+
+    def counted(rel: str, data: bytes, skipped: bool) -> object:
+        scanned.append(rel)
+        return scan(rel, data, skipped)
+
+    monkeypatch.setattr(secrets, "_scan", counted)
+    for measure in ("count", "locations", "files", "secret_manifests"):
+        secrets.main(tmp_path, measure, [])
+    assert capsys.readouterr().out.split() == ["1", "1", "1", "0"]
+    assert sorted(scanned) == ["README.md", "app.env"]  # each file once (four times before)
+    (tmp_path / "app.env").write_text("DB_PASSWORD=${DB_PASSWORD}\n", encoding="utf-8")
+    secrets.main(tmp_path, "count", [])
+    assert capsys.readouterr().out.split() == ["0"]
+    assert sorted(scanned) == ["README.md", "app.env", "app.env"]
+
+
+def test_joined_count_reads_the_terraform_releases_once_per_estate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    joined = script_module("joined_count")
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "main.tf").write_text(
+        'resource "kubernetes_namespace" "web" {\n  metadata {\n    name = "web"\n  }\n}\n'
+        'resource "helm_release" "web" {\n  name      = "web"\n'
+        "  namespace = kubernetes_namespace.web.metadata[0].name\n}\n"
+        'resource "kubernetes_manifest" "cm" {\n  manifest = {\n    kind = "ConfigMap"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(joined, "_TERRAFORM", {})
+    read: list[Path] = []
+    terraform = joined._terraform_releases
+
+    def counted(root: Path, skip: tuple[str, ...]) -> object:
+        read.append(root)
+        return terraform(root, skip)
+
+    monkeypatch.setattr(joined, "_terraform_releases", counted)
+    flux = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": "db"}}
+    manifests: list[dict[str, object]] = []
+    first = joined.code_releases(tmp_path, (), [flux], manifests)
+    first.append(("changed", "by a caller"))
+    assert joined.code_releases(tmp_path, (), [], manifests) == [("web", "web")]
+    assert first[:2] == [("web", "web"), ("db", None)]
+    assert manifests == [{"kind": "ConfigMap"}] * 2 and read == [tmp_path]  # read once (twice before)

@@ -6,6 +6,7 @@ ripgrep."""
 from __future__ import annotations
 
 import json
+import runpy
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ SCRIPTS = {
     "main_guard.py": "import sys\nif __name__ == '__main__':\n    print(len(sys.argv))",
     "slow.py": "import time\ntime.sleep(30)\nprint(1)",
     "swallows.py": "import time\ntry:\n    time.sleep(30)\nexcept Exception:\n    print(0)",
+    "annotated.py": "x: undefined_name = 1\nprint(2)",  # no ``from __future__ import annotations``
 }
 
 
@@ -72,6 +74,8 @@ def test_each_job_prints_and_fails_as_its_own_child(scripts: Path, monkeypatch: 
         _job(scripts, "stray.py"),
         _job(scripts, "main_guard.py", "a", "b"),
         Job((sys.executable, "-P", "-c", "import sys; print(sys.argv[1:] == [sys.argv[1]])", str(scripts))),
+        _job(scripts, "annotated.py"),  # the batch's own ``from __future__`` is not the script's
+        Job((sys.executable, "-P", "-c", SCRIPTS["annotated.py"], str(scripts))),
     ]
     ahead = _ahead(jobs, jail, None, Listings())
     alone = {job: _child(list(job.argv), jail, None, dict(job.env) or None) for job in jobs}
@@ -81,6 +85,34 @@ def test_each_job_prints_and_fails_as_its_own_child(scripts: Path, monkeypatch: 
     assert ahead[jobs[2]].error == "the command exited 3 (an error)"
     assert ahead[jobs[3]].error == "the command exited 1 (json.decoder.JSONDecodeError)"
     assert ahead[jobs[4]].error == "the command exited 1 (PatternError)"
+    assert ahead[jobs[-2]].error == ahead[jobs[-1]].error == "the command exited 1 (NameError)"
+
+
+def test_a_script_runs_as_runpy_runs_it_compiled_once_per_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``batch.run_script``: the globals ``runpy.run_path`` gives a script run as ``__main__``, the
+    script the ``__main__`` module while it runs; its code compiled again only when its text changes."""
+    batch = script_module("batch")
+    script = tmp_path / "names.py"
+    script.write_text("import sys\nVERSION = 1\nMAIN = sys.modules['__main__'].__dict__ is globals()\n")
+    compiled: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        compiled.append(args[1])
+        return compile(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "compile", counted, raising=False)
+    main = sys.modules["__main__"]
+    ran = batch.run_script(str(script))
+    expected = runpy.run_path(str(script), run_name="__main__")
+    assert {k: v for k, v in ran.items() if k != "__builtins__"} == {
+        k: v for k, v in expected.items() if k != "__builtins__"
+    }
+    assert ran["MAIN"] is True and sys.modules["__main__"] is main
+    assert batch.run_script(str(script))["VERSION"] == 1 and compiled == [str(script)]  # compiled once
+    script.write_text(script.read_text().replace("VERSION = 1", "VERSION = 2"))
+    assert batch.run_script(str(script))["VERSION"] == 2 and compiled == [str(script)] * 2
 
 
 def test_a_job_out_of_time_is_a_timeout_and_the_next_job_runs(
@@ -335,3 +367,26 @@ def test_a_warmed_child_reads_the_estate_before_the_jobs_and_they_print_the_same
     monkeypatch.setattr(k8s, "objects", lambda *a: 1 / 0)
     script.warm(str(HOMELAB), [], 5)  # a reading that fails is left to the jobs
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_scripts_memos_outlive_their_job_in_the_batch(tmp_path: Path) -> None:
+    """``secret_count.py`` (each file's credentials, for its four measures) and ``joined_count.py`` (the
+    Terraform releases, for each check) keep what they read in their own modules, which the batch
+    keeps imported (a script's ``__main__`` starts anew each job): the next job reads nothing again."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        f"import sys\nsys.path.insert(0, {str(reproduce_batch.SCRIPTS)!r})\n"
+        "import joined_count, secret_count\n"
+        "print(len(secret_count._SCANNED) > 10, list(joined_count._TERRAFORM))\n"
+    )
+    scripts = reproduce_batch.SCRIPTS
+    jobs = [
+        Job((sys.executable, str(scripts / "secret_count.py"), str(HOMELAB), "count", "cluster")),
+        Job((sys.executable, str(scripts / "joined_count.py"), str(HOMELAB), "SEC-NO-NETPOL", "cluster")),
+        Job((sys.executable, str(probe), str(HOMELAB))),
+    ]
+    ahead = _ahead(jobs, Jail(HOMELAB), None, Listings())
+    alone = {job: _child(list(job.argv), Jail(HOMELAB), None, None) for job in jobs}
+    assert [ahead[j] for j in jobs[:2]] == [alone[j] for j in jobs[:2]]
+    assert alone[jobs[2]].text == "False []"  # alone, each job reads for itself
+    assert ahead[jobs[2]].text == f"True [({str(HOMELAB)!r}, ('cluster',))]"

@@ -54,7 +54,8 @@ MANAGER_LABELS = (
 
 
 def key(o: Obj) -> tuple[Any, Any, Any]:
-    return (o.get("kind"), meta(o).get("namespace"), meta(o).get("name"))
+    m = meta(o)
+    return (o.get("kind"), m.get("namespace"), m.get("name"))
 
 
 def read_live(sources: list[str]) -> list[Obj]:
@@ -94,7 +95,30 @@ def code_releases(
 ) -> list[tuple[Any, Any]]:
     """(name, namespace) of the code's Helm releases: Terraform, Flux, Argo CD chart sources;
     ``manifests`` gets the Terraform ``kubernetes_manifest`` objects."""
+    found, made = terraform_releases(root, skip)
+    if manifests is not None:
+        manifests += made
+    return found + yaml_releases(code)
+
+
+def terraform_releases(root: Path, skip: tuple[str, ...]) -> tuple[list[tuple[Any, Any]], list[Obj]]:
+    """(name, namespace) of the Terraform ``helm_release`` resources (their ``namespace``, else
+    ``default``), and the ``kubernetes_manifest`` objects: read once per estate and interpreter, as
+    ``k8s_objects.objects`` (``batch.py`` runs this script once per check: see ``__main__`` below),
+    new lists each call."""
+    key = (str(root), skip)
+    if key not in _TERRAFORM:
+        _TERRAFORM[key] = _terraform_releases(root, skip)
+    found, manifests = _TERRAFORM[key]
+    return list(found), list(manifests)
+
+
+_TERRAFORM: dict[tuple[str, tuple[str, ...]], tuple[list[tuple[Any, Any]], list[Obj]]] = {}
+
+
+def _terraform_releases(root: Path, skip: tuple[str, ...]) -> tuple[list[tuple[Any, Any]], list[Obj]]:
     found: list[tuple[Any, Any]] = []
+    manifests: list[Obj] = []
     stacks: dict[Path, list[Path]] = {}
     for path in walk(root, skip):
         if path.suffix == ".tf":
@@ -104,8 +128,7 @@ def code_releases(
         addressed: dict[str, Obj] = {}
         for path in files:
             addressed.update(terraform_objects(path, inputs))
-        if manifests is not None:
-            manifests += [o for a, o in addressed.items() if a.startswith("kubernetes_manifest.")]
+        manifests += [o for a, o in addressed.items() if a.startswith("kubernetes_manifest.")]
         for path in files:
             for name, labels, body in read_hcl(path, inputs):
                 if name != "resource" or labels[:1] != ["helm_release"] or not isinstance(body, list):
@@ -120,7 +143,7 @@ def code_releases(
                 if ref is not None and ref.group(1) in addressed:
                     namespace = meta(addressed[ref.group(1)]).get("name")
                 found.append((attrs.get("name"), namespace))
-    return found + yaml_releases(code)
+    return found, manifests
 
 
 def yaml_releases(objs: list[Obj]) -> list[tuple[Any, Any]]:
@@ -260,4 +283,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # this file's module imported, and its ``main`` run: where the script runs again in the same
+    # interpreter (``batch.py``: one command per check), the module is imported already, and what
+    # ``terraform_releases`` read stays read
+    import joined_count
+
+    sys.exit(joined_count.main(sys.argv[1:]))

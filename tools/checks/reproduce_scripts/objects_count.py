@@ -30,7 +30,8 @@ def pod(w: Obj) -> Obj:
 
 
 def containers(w: Obj, init: bool = False) -> list[Obj]:
-    return (seq(pod(w), "initContainers") if init else []) + seq(pod(w), "containers")
+    spec = pod(w)
+    return (seq(spec, "initContainers") if init else []) + seq(spec, "containers")
 
 
 def kinds(objs: list[Obj], *names: str) -> list[Obj]:

@@ -294,38 +294,65 @@ def secret_manifest(path: str, text: str, lines: list[str]) -> list[tuple[int, l
     return out
 
 
+Place = tuple[str, tuple[str, ...]]
+"""A place holding credentials: its file, and its values (held in memory only)."""
+
+
+def scanned(rel: str, data: bytes, skipped: bool) -> tuple[list[Place], int]:
+    """The places of a file (``rel``, its bytes ``data``; ``skipped``: a SKIP file) and the Secret
+    manifests counted among them. Scanned once per path, content and interpreter: ``batch.py`` runs
+    the four measures' commands in one, where this module stays imported (see ``__main__`` below)."""
+    key = (rel, data, skipped)
+    if key not in _SCANNED:
+        _SCANNED[key] = _scan(rel, data, skipped)
+    places, manifests = _SCANNED[key]
+    return list(places), manifests
+
+
+_SCANNED: dict[tuple[str, bytes, bool], tuple[list[Place], int]] = {}
+
+
+def _scan(rel: str, data: bytes, skipped: bool) -> tuple[list[Place], int]:
+    places: list[Place] = []
+    manifests = 0
+    if b"\0" in data[:8192]:
+        return places, manifests
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if is_example(rel):
+        return places, manifests
+    key_lines: set[int] = set()
+    if rel.endswith((".yaml", ".yml")) and "Secret" in text and not skipped:
+        for where, values, keys in secret_manifest(rel, text, lines):
+            key_lines |= keys
+            if values:
+                places.append((rel, tuple(values) if values else (f"\0{rel}:{where}",)))
+                manifests += 1
+    sops = sops_lines(lines)
+    doc = rel.lower().endswith(DOCS)
+    block = fenced(lines) if doc else set()
+    for n in range(1, len(lines) + 1):
+        if n in sops or n in key_lines:
+            continue
+        found = line_credential(lines, n, doc, n in block)
+        if found:
+            places.append((rel, tuple(sorted(found))))
+    return places, manifests
+
+
 def main(root: Path, measure: str, skip: list[str]) -> int:
     skip_dirs = {s.strip("/") for s in skip if (root / s).is_dir()}
     skip_files = {s for s in skip if (root / s).is_file()}
-    places: list[tuple[str, tuple[str, ...]]] = []  # (path, values): held in memory only
+    places: list[Place] = []
     manifests = 0
     for rel in files(root, skip_dirs):
         try:
             data = (root / rel).read_bytes()
         except OSError:
             continue
-        if b"\0" in data[:8192]:
-            continue
-        text = data.decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        if is_example(rel):
-            continue
-        key_lines: set[int] = set()
-        if rel.endswith((".yaml", ".yml")) and "Secret" in text and rel not in skip_files:
-            for where, values, keys in secret_manifest(rel, text, lines):
-                key_lines |= keys
-                if values:
-                    places.append((rel, tuple(values) if values else (f"\0{rel}:{where}",)))
-                    manifests += 1
-        sops = sops_lines(lines)
-        doc = rel.lower().endswith(DOCS)
-        block = fenced(lines) if doc else set()
-        for n in range(1, len(lines) + 1):
-            if n in sops or n in key_lines:
-                continue
-            found = line_credential(lines, n, doc, n in block)
-            if found:
-                places.append((rel, tuple(sorted(found))))
+        found, counted = scanned(rel, data, rel in skip_files)
+        places += found
+        manifests += counted
     numbers: dict[str, Any] = {
         "count": len({values for _, values in places}),
         "locations": len(places),
@@ -337,7 +364,12 @@ def main(root: Path, measure: str, skip: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # this file's module imported, and its ``main`` run: where the script runs again in the same
+    # interpreter (``batch.py``: one command per measure), the module is imported already, and what
+    # ``scanned`` read stays read
+    import secret_count
+
     try:
-        sys.exit(main(Path(sys.argv[1]), sys.argv[2], sys.argv[3:]))
+        sys.exit(secret_count.main(Path(sys.argv[1]), sys.argv[2], sys.argv[3:]))
     except Exception as exc:  # a line of the estate may be in the message: the type only
         sys.exit(f"secret_count.py: {type(exc).__name__}")
