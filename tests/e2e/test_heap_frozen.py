@@ -18,7 +18,7 @@ from pipeline.settings import RunSettings
 from tools.evidence import Ledger
 from tools.inventory.build import build_inventory
 from tools.inventory.scope import deployed_view
-from tools.kube import snapshot
+from tools.kube import snapshot, snapshot_files
 from tools.kube.snapshot import SnapshotBackend
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +32,13 @@ def _settings(cluster: str | None) -> RunSettings:
 
 def test_a_snapshot_loads_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
     enabled: list[bool] = []
-    real = snapshot._load_documents
+    real = snapshot_files._load_documents
 
     def watched(*args: Any) -> Any:
         enabled.append(gc.isenabled())
         return real(*args)
 
-    monkeypatch.setattr(snapshot, "_load_documents", watched)
+    monkeypatch.setattr(snapshot_files, "_load_documents", watched)
     assert gc.isenabled()
     SnapshotBackend(HOMELAB_SNAPSHOT)
     assert enabled and not any(enabled)

@@ -70,13 +70,12 @@ class Farm:
         self.paths = paths
         self._out = bytearray()
         root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as this process imports it
-        search = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
         self._proc = subprocess.Popen(  # an argv list, no shell; -P: nothing imported from the cwd
             [sys.executable, "-P", "-m", "tools.kube.snapshot_files", *map(str, paths)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": search},
+            env={"PYTHONPATH": root},  # nothing of the run's environment (its keys) reaches the child
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
