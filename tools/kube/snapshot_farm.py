@@ -38,11 +38,14 @@ MAX_FARMED_BYTES = 512 << 20  # snapshot_files.MAX_FILE_BYTES: a bigger dump is 
 FARM_MIN_BYTES = 32 << 20
 """A snapshot's dumps must hold this much JSON in all before a child stages some of them: below it
 (about 5,000 pods) the child's start (0.15-0.2 s to import what staging needs) buys nothing."""
-FARM_SHARE = 0.5
-"""The most of the snapshot's bytes the child stages when started with the backend: the two processes
-then parse about as much."""
-EARLY_SHARE = 0.7
-"""The same when started early, before the audit's imports: the child has a head start."""
+FARM_SHARE = 0.4
+"""The most of the snapshot's bytes the child stages when started with the backend: less than half,
+since the child first imports what staging needs (0.15-0.2 s); the two then end about together."""
+EARLY_SHARE = 0.5
+"""The same when ``infra-audit run`` starts it, before importing the graph: the child's head start
+(0.4-0.5 s) pays for its own imports. Both shares were tuned on the 2-core machine of
+docs/performance.md at 10k pods (the child's staging there is slower than alone: the two processes
+parse side by side); 0.55 and 0.7 left the audit waiting on the child."""
 FARM_WAIT_S = 300.0
 """The longest wait for the child's output to end once this process has staged its own files."""
 
