@@ -148,14 +148,18 @@ def test_which_dumps_go_to_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(farm.os, "cpu_count", lambda: 2)
     started: list[list[str]] = []
     monkeypatch.setattr(farm.Farm, "__init__", lambda self, chosen: started.append([p.name for p in chosen]))
+    monkeypatch.setattr(farm, "FARM_SHARE", 0.4)
     assert farm.Farm.start(paths) is not None
-    assert started == [["big.json", "mid.json"]]  # the biggest JSON up to half of all bytes (95 KiB)
+    assert started == [["big.json"]]  # the biggest JSON up to 40% of all bytes (76 KiB): not mid, not small
+    monkeypatch.setattr(farm, "FARM_SHARE", 0.5)
+    assert farm.Farm.start(paths) is not None
+    assert started[-1] == ["big.json", "mid.json"]  # up to 95 KiB: small would make it 110
     monkeypatch.setattr(farm.os, "cpu_count", lambda: 1)
     assert farm.Farm.start(paths) is None  # one core: nothing to gain
     monkeypatch.setattr(farm.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(farm, "FARM_MIN_BYTES", 111 * 1024)
     assert farm.Farm.start(paths) is None  # too little JSON for a child's start to pay
-    assert started == [["big.json", "mid.json"]]
+    assert len(started) == 2
 
 
 def test_a_child_started_early_is_the_one_the_backend_claims(
