@@ -11,6 +11,11 @@ linear, 2 quadratic.
     .venv/bin/python bench/cluster_scale.py                       # 1k, 5k, 10k pods, one run each
     .venv/bin/python bench/cluster_scale.py --pods 1000 5000 10000 20000 --runs 3
     .venv/bin/python bench/cluster_scale.py --source /tmp/old-checkout --pods 1000 5000
+    .venv/bin/python bench/cluster_scale.py --snapshot /tmp/snap-10k --source A --source B --runs 3
+
+With ``--snapshot`` (one written by ``bench/cluster_snapshot.py``) the trees given by ``--source`` take
+turns run by run over that one snapshot (each warmed once first), and each prints its median: how two
+versions are compared on a shared, noisy machine.
 
 Targets (issue 13), on a 2-core machine: 10k pods <= 5 s and <= 400 MB; exponent <= 1.1 to 20k.
 """
@@ -48,12 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, nargs="+", default=list(DEFAULT_PODS))
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to run (default: this one)")
+    parser.add_argument(
+        "--source", type=Path, action="append", help="the checkout to run (default: this one); repeatable"
+    )
+    parser.add_argument("--snapshot", type=Path, help="an existing snapshot: compare the sources over it")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per run before it is killed")
     args = parser.parse_args(argv)
     bench_run.RUN_TIMEOUT_S = args.timeout
+    sources: list[Path] = args.source or [ROOT]
     info = bench_run.machine()
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}")
+    if args.snapshot is not None:
+        return in_turns(args.snapshot, sources, args.runs)
+    if len(sources) > 1:
+        parser.error("several --source need --snapshot (the trees take turns over one snapshot)")
+    args.source = sources[0]
     print(f"source: {args.source}; load before: {bench_run._load()}")
     rows: list[tuple[int, float, float, float]] = []
     cpus: list[tuple[int, float]] = []  # user + system seconds: what a loaded machine inflates least
@@ -99,6 +113,41 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {p0:,} -> {p1:,}: wall {math.log(w1 / w0) / math.log(p1 / p0):.2f}, "
                 f"RSS {math.log(r1 / r0) / math.log(p1 / p0):.2f}"
             )
+    return 0
+
+
+def in_turns(snapshot: Path, sources: list[Path], runs: int) -> int:
+    """Each source run ``runs`` times over ``snapshot``, the sources taking turns; medians printed."""
+    print(f"snapshot: {snapshot}; load before: {bench_run._load()}")
+    samples: dict[Path, list[bench_run.Sample]] = {source: [] for source in sources}
+    with tempfile.TemporaryDirectory(prefix="cluster-turns-") as tmp_name:
+        tmp = Path(tmp_name)
+        for n in range(-1, runs):  # -1: each tree's bytecode cache and the page cache, not measured
+            for i, source in enumerate(sources):
+                env = bench_run.child_env(tmp / f"pycache-{i}")
+                log = tmp / f"run-{i}-{n}.log"
+                sample, _ = bench_run.measure(
+                    bench_run.audit_argv(ESTATE, snapshot, tmp / f"work-{i}"), source, env, log
+                )
+                if sample.rc not in (0, 1):
+                    print(log.read_text()[-2000:], file=sys.stderr)
+                    raise SystemExit(f"{source} exited {sample.rc}")
+                if n >= 0:
+                    samples[source].append(sample)
+                    print(
+                        f"  {source}: wall {sample.wall_s:.2f} s, CPU {sample.cpu_s:.2f} s, "
+                        f"peak RSS {sample.maxrss_mb:.0f} MB (load {bench_run._load()})",
+                        flush=True,
+                    )
+    for source, taken in samples.items():
+        wall = statistics.median(s.wall_s for s in taken)
+        cpu = statistics.median(s.cpu_s for s in taken)
+        rss, pss = max(s.maxrss_mb for s in taken), max(s.tree_mb for s in taken)
+        print(
+            f"{source}: wall median {wall:.2f} s (min {min(s.wall_s for s in taken):.2f}), CPU median "
+            f"{cpu:.2f} s, peak RSS {rss:.0f} MB, peak PSS tree {pss:.0f} MB"
+        )
+    print(f"load after: {bench_run._load()}")
     return 0
 
 
