@@ -16,6 +16,9 @@ the numbers challenger's two children fed while the audit runs (the batch of rea
 engine, ``tools/checks/fed_child.py``), when each started, was sent its first and last message, gave
 its first and last answer, and ended its output: on two cores these children share the core the
 audit's own process does not hold, and the wait at the end of the run is theirs.
+The graph is imported here before the CLI runs, so what ``infra-audit run`` starts before its own
+imports (a big snapshot's child, ``tools/kube/snapshot_farm.py``) gets no head start in these
+figures: time the real CLI for that (``bench/cluster_scale.py``, ``bench/run.py``).
 ``--split`` divides the parse (tree-sitter, the conversion to HCL syntax objects, per-module
 resolution, YAML, the walk) and counts what reference counting could not free. The code under test
 is imported from the working directory, as ``python -m`` would. It prints one JSON object.
