@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from clirun import cli
-from estates import HOMELAB
+from estates import HOMELAB, REPO
 
 import tools.kube.snapshot_farm as farm
 
@@ -23,7 +23,8 @@ def _findings(out: Path) -> list[Any]:
 
 
 def _run(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    argv = ["run", str(HOMELAB), "--offline", "--cluster", str(HOMELAB / "cluster"), "--date", "2026-01-01"]
+    cluster = str((HOMELAB / "cluster").relative_to(REPO))  # relative, as typed: the backend's is absolute
+    argv = ["run", str(HOMELAB), "--offline", "--cluster", cluster, "--date", "2026-01-01"]
     code, printed = cli([*argv, "--out", str(tmp / "out"), "--state-dir", str(tmp / "state")], monkeypatch)
     assert code in (0, 1, 4), printed
     return _findings(tmp / "out")
@@ -52,7 +53,7 @@ def test_the_run_starts_the_child_early_and_the_backend_claims_it(
 
     monkeypatch.setattr(farm.Farm, "early", classmethod(recorded_early))
     farmed = _run(tmp_path / "farmed", monkeypatch)
-    assert early == [(HOMELAB / "cluster", 1)]  # started by the run before its imports...
+    assert early == [((HOMELAB / "cluster").relative_to(REPO), 1)]  # started by the run before its imports...
     assert len(started) == 1 and started[0]  # ...and the one the backend used: no second child
     assert not farm._early
     assert farmed == in_process

@@ -201,3 +201,19 @@ def test_an_early_child_never_claimed_is_killed_at_exit(
     assert not farm._early
     assert child._proc.wait(timeout=10) == -signal.SIGKILL  # killed, not left to run after the run
     child._ended()
+
+
+def test_a_second_early_child_for_one_snapshot_replaces_the_first(
+    root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    every_json_dump(monkeypatch)
+    monkeypatch.setattr(farm.sys, "executable", _fake_python(tmp_path, "exec sleep 60"))
+    farm.Farm.early(root)
+    (first,) = farm._early.values()
+    farm.Farm.early(root)  # a second run in one process before the first opened its snapshot
+    (second,) = farm._early.values()
+    assert second is not first
+    assert first._proc.wait(timeout=10) == -signal.SIGKILL  # stopped, not left running
+    farm._unclaimed()
+    assert second._proc.wait(timeout=10) == -signal.SIGKILL
+    second._ended()

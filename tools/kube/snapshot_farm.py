@@ -71,6 +71,8 @@ class Farm:
 
     def __init__(self, paths: list[Path]) -> None:
         self.paths = paths
+        self.root: Path | None = None
+        """The snapshot directory, for a child started early (``early``): its paths are under it."""
         self._out = bytearray()
         root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as this process imports it
         self._proc = subprocess.Popen(  # an argv list, no shell; -P: nothing imported from the cwd
@@ -91,9 +93,12 @@ class Farm:
         if root is not None:
             with _lock:
                 early = _early.pop(os.path.realpath(root), None)
-            if early is not None and set(early.paths) <= set(files):
-                return early
             if early is not None:
+                ours = {p.relative_to(root).as_posix(): p for p in files}  # root given another way too
+                theirs = [p.relative_to(early.root).as_posix() for p in early.paths] if early.root else []
+                if theirs and all(name in ours for name in theirs):
+                    early.paths = [ours[name] for name in theirs]  # named as the backend names them
+                    return early
                 early.stop()  # the directory changed since: choose again
         return cls._started(_chosen(files, FARM_SHARE))
 
@@ -108,8 +113,12 @@ class Farm:
         except OSError:
             return
         if farm is not None:
+            farm.root = root
             with _lock:
+                before = _early.get(os.path.realpath(root))
                 _early[os.path.realpath(root)] = farm
+            if before is not None:
+                before.stop()  # an earlier run's, never claimed (one process, several runs)
 
     @classmethod
     def _started(cls, chosen: list[Path]) -> Farm | None:
