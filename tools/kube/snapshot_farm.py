@@ -179,7 +179,7 @@ class Farm:
 def _chosen(files: list[Path], share: float) -> list[Path]:
     """The biggest JSON dumps of ``files`` up to ``share`` of their bytes, in the files' order; none on
     one core, or where the JSON is under ``FARM_MIN_BYTES``."""
-    if (os.cpu_count() or 1) < 2:
+    if _cores() < 2:
         return []
     sizes: dict[Path, int] = {}
     for path in files:
@@ -192,7 +192,16 @@ def _chosen(files: list[Path], share: float) -> list[Path]:
         if sizes[path] <= MAX_FARMED_BYTES and farmed + sizes[path] <= total * share:
             chosen.append(path)
             farmed += sizes[path]
-    return sorted(chosen, key=files.index)
+    order = {path: i for i, path in enumerate(files)}
+    return sorted(chosen, key=order.__getitem__)
+
+
+def _cores() -> int:
+    """The CPUs this process may run on (its affinity: a container's cpuset), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @atexit.register
