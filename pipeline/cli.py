@@ -68,14 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
+        if getattr(args, "graph", False):  # a command that runs the graph (run, resume, rerun)
+            from tools.malloc_arenas import limit_arenas
+
+            limit_arenas()  # before any thread starts, the graph's or a child's reader (malloc_arenas.py)
+        early = getattr(args, "early", None)
+        if early is not None:  # work a command starts before its imports (run: a big snapshot's child)
+            early(args)
         from pipeline import lazy_packages, logs  # after parsing: --help needs neither
         from pipeline.settings import Environment  # after parsing: --help needs no settings model
 
-        if getattr(args, "graph", False):  # a command that runs the graph (run, resume, rerun)
+        if getattr(args, "graph", False):
             lazy_packages.defer()  # two SDK __init__ files LangGraph imports through, never used here
-            from tools.malloc_arenas import limit_arenas
-
-            limit_arenas()  # before the graph starts its threads (tools/malloc_arenas.py)
         logs.setup()
         args.env = Environment.read()  # the one read of the process environment (pipeline/settings.py)
         return int(args.func(args) or 0)

@@ -49,7 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--run-id", help="id for this run (default: a timestamp); used by 'resume'")
     add_date_flag(parser)
     add_model_flags(parser, recording=True)
-    parser.set_defaults(func=run, graph=True)  # cli.main defers what the graph imports and never uses
+    # cli.main runs ``early`` first, then defers what the graph imports and never uses
+    parser.set_defaults(func=run, graph=True, early=start_early)
 
 
 def _replay_arguments(args: argparse.Namespace) -> tuple[str | None, RecordedRun | None]:
@@ -91,12 +92,17 @@ def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
     accepted_list(ctx, day, [])
 
 
-def run(args: argparse.Namespace) -> int:
+def start_early(args: argparse.Namespace) -> None:
+    """Right after the arguments are parsed, before anything heavy is imported: a big snapshot's biggest
+    dumps start being staged by a child (``tools/kube/snapshot_farm.py``, standard library only)."""
     snapshot = cluster_dir(args.cluster)
-    if snapshot is not None:  # before the imports below: a big snapshot's biggest dumps staged meanwhile
+    if snapshot is not None:
         from tools.kube.snapshot_farm import Farm
 
         Farm.early(snapshot)
+
+
+def run(args: argparse.Namespace) -> int:
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock

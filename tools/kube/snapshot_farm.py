@@ -1,5 +1,5 @@
 """A child process staging a big snapshot's biggest dumps while the audit's process stages the rest
-(issue 13). Standard library only: ``infra-audit run`` starts it before its own heavy imports.
+(issue 13). Standard library only: ``infra-audit run`` starts it before anything heavy is imported.
 
 Why: staging a dump (``snapshot_files.stage_file``: the parse, the depth check, each object reduced
 and kept as compact bytes) holds the interpreter lock, and opening a 10k-pod snapshot took 1.1-1.2 s
@@ -8,7 +8,8 @@ once the cluster is open); the pods' dump alone, half of the snapshot's bytes, w
 
 ``Farm.start`` hands the biggest JSON dumps, up to ``FARM_SHARE`` of the snapshot's bytes, to
 ``python -P -m tools.kube.snapshot_files PATH...``; a thread reads what the child prints as it comes,
-so the child never waits on the pipe. ``Farm.early``, called by ``infra-audit run`` as it starts,
+so the child never waits on the pipe. ``Farm.early``, called by ``infra-audit run`` as it starts
+(``pipeline/commands/run.py``'s ``start_early``, which ``cli.main`` runs once the arguments are parsed),
 gives the child ``EARLY_SHARE`` (it works while the audit imports the graph) and keeps it for the
 snapshot's backend to claim; one never claimed is killed at exit. ``SnapshotBackend`` applies the
 stages in the order of the files' names, whichever process made them, so what it stores and reports
@@ -41,11 +42,12 @@ FARM_MIN_BYTES = 32 << 20
 FARM_SHARE = 0.4
 """The most of the snapshot's bytes the child stages when started with the backend: less than half,
 since the child first imports what staging needs (0.15-0.2 s); the two then end about together."""
-EARLY_SHARE = 0.5
-"""The same when ``infra-audit run`` starts it, before importing the graph: the child's head start
-(0.4-0.5 s) pays for its own imports. Both shares were tuned on the 2-core machine of
-docs/performance.md at 10k pods (the child's staging there is slower than alone: the two processes
-parse side by side); 0.55 and 0.7 left the audit waiting on the child."""
+EARLY_SHARE = 0.6
+"""The same when ``infra-audit run`` starts it, as soon as its arguments are parsed (``cli.main``
+runs the command's ``early``): the child's head start (0.6 s of the audit's imports) pays for its own
+imports and more. Both shares were tuned on the 2-core machine of docs/performance.md at 10k pods (the
+child's staging there is slower than alone: the two processes parse side by side): early, 0.5 left
+the audit more of its own to parse and 0.7 had it wait on the child."""
 FARM_WAIT_S = 300.0
 """The longest wait for the child's output to end once this process has staged its own files."""
 
