@@ -223,3 +223,35 @@ def _listing_json(backend: SnapshotBackend, rtype: Any) -> bytes | None:
     """The JSON text of a type's list as the snapshot holds it (its objects' bytes joined)."""
     blobs = backend.listing_blobs(rtype)
     return None if blobs is None else bracketed(blobs)
+
+
+def test_a_listing_is_in_namespace_and_name_order_whatever_the_dump_order(tmp_path: Path) -> None:
+    """``list_objects`` sorts by namespace, then name: from the keys the objects are stored under when
+    every name is a string, and by each object's metadata otherwise (a YAML dump is pickled)."""
+    pods = [
+        {"metadata": {"name": name, "namespace": ns}, "spec": {"n": i}}
+        for i, (ns, name) in enumerate([("b", "z"), ("a", "y"), ("b", "a"), ("a", "b"), ("", "c")])
+    ]
+    (tmp_path / "core.v1.pods.json").write_text(
+        json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods})
+    )
+    lines = [
+        f"- apiVersion: v1\n  kind: Service\n  metadata: {{name: {n}, namespace: {ns}}}"
+        for ns, n in (("b", "q"), ("a", "r"), ("a", "p"))
+    ]
+    (tmp_path / "core.v1.services.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n" + "\n".join(lines) + "\n"
+    )
+    backend = SnapshotBackend(tmp_path)
+    for plural in ("pods", "services"):
+        rtype = T.resolve(plural)
+        listed = backend.list_objects(rtype)
+        key = [(o["metadata"].get("namespace") or "", o["metadata"]["name"]) for o in listed]
+        assert key == sorted(key) and len(key) == (5 if plural == "pods" else 3)
+        assert [o["metadata"]["name"] for o in backend.list_objects(rtype, namespace="a")] == (
+            ["b", "y"] if plural == "pods" else ["p", "r"]
+        )
+    assert [
+        o["metadata"]["name"]
+        for o in backend.list_objects(T.resolve("pods"), field_selector="metadata.namespace=b")
+    ] == ["a", "z"]
