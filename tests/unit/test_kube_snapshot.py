@@ -279,6 +279,37 @@ def test_malformed_files_are_reported_and_skipped(dumps: SnapshotBackend) -> Non
     ]
 
 
+def test_an_item_whose_name_or_namespace_is_not_text_is_reported_and_skipped(tmp_path: Path) -> None:
+    """An API server names everything with text; a hand-made dump may not (a number, a list, YAML's
+    unquoted 2024). Such an item is skipped with an issue; before, sorting the type's listing mixed
+    numbers with text and the audit stopped with a traceback."""
+    pods = [
+        {"metadata": {"name": "web", "namespace": "shop"}},
+        {"metadata": {"name": "a", "namespace": 5}},
+        {"metadata": {"name": 7, "namespace": "shop"}},
+        {"metadata": {"name": "b", "namespace": ["shop"]}},
+        {"metadata": {"name": "node-local"}},  # no namespace: a cluster-scoped view of it, still listed
+    ]
+    _write(tmp_path / "core.v1.pods.json", json.dumps({"apiVersion": "v1", "kind": "PodList", "items": pods}))
+    _write(
+        tmp_path / "core.v1.services.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: 2024, namespace: shop}\n",
+    )
+    backend = SnapshotBackend(tmp_path)
+    assert names(backend.list_objects(T.resolve("po"))) == ["node-local", "web"]
+    assert backend.list_objects(T.resolve("svc")) == []
+    assert [(Path(i.path).name, i.reason, i.message) for i in backend.issues] == [
+        ("core.v1.pods.json", "skipped_object", f"skipped an item whose name or namespace is not text ({w})")
+        for w in ("name='a', namespace=5", "name=7, namespace='shop'", "name='b', namespace=['shop']")
+    ] + [
+        (
+            "core.v1.services.yaml",
+            "skipped_object",
+            "skipped an item whose name or namespace is not text (name=2024, namespace='shop')",
+        )
+    ]
+
+
 def test_missing_or_non_directory_path(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError) as missing:
         SnapshotBackend(tmp_path / "nope")

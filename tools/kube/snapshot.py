@@ -233,6 +233,13 @@ class SnapshotBackend:
                 path, f"skipped an item whose type or name cannot be told (name={name!r})", "skipped_object"
             )
             return
+        if not isinstance(name, str) or not isinstance(namespace, str | None):  # an API server sends text
+            self._issue(
+                path,
+                f"skipped an item whose name or namespace is not text ({name=!r}, {namespace=!r})",
+                "skipped_object",
+            )
+            return
         if rtype is None:
             rtype = ResourceType(
                 group=group,
