@@ -1,10 +1,12 @@
 """``bench/phases.py --timeline`` (issue 13): the order it reports is the graph's, and it sees the
-recount's two fed children start, take work and answer. Only the order is asserted, never a duration."""
+recount's two fed children start, take work and answer; ``bench/snapshot_open.py`` finds the open
+inside the real CLI. Only orders are asserted, never a duration."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +53,19 @@ def test_the_timeline_follows_the_graph_and_sees_both_recount_children(tmp_path:
         assert row["last answer"] <= row["output ended"]
         assert nodes[0][0] <= row["started"] <= nodes[1][0]  # started with the inventory, before the research
     assert out["children_cpu_s"] > 0
+
+
+def test_snapshot_open_times_the_open_inside_the_real_cli() -> None:
+    """``bench/snapshot_open.py``: the open is found (its import hook fired) and lies inside the run."""
+    done = subprocess.run(
+        [sys.executable, "bench/snapshot_open.py", str(HOMELAB / "cluster"), "--runs", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found = re.search(r"open at ([\d.]+) s, took ([\d.]+) s; run ([\d.]+) s", done.stdout)
+    assert found, done.stdout
+    open_at, took, whole = (float(n) for n in found.groups())
+    assert open_at > 0 and took >= 0 and open_at + took < whole

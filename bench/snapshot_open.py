@@ -1,0 +1,121 @@
+"""Time a snapshot's open inside the real CLI: ``infra-audit run`` over a snapshot, with
+``SnapshotBackend.__init__`` timed by an import hook, so that nothing is imported ahead of the CLI.
+
+``bench/phases.py`` imports the graph before the CLI runs, so what ``run`` starts before its own
+imports (a big snapshot's child, ``tools/kube/snapshot_farm.py``) has no head start there. Here each
+run is a fresh interpreter running ``pipeline.cli.main`` as ``python -m pipeline.cli`` would, the trees
+given by ``--source`` taking turns run by run (after one unmeasured run each, which writes its bytecode
+cache). Each run prints when the open began (seconds from the interpreter's start of this script),
+how long it took, and the whole run's wall time; then the medians.
+
+    .venv/bin/python bench/cluster_snapshot.py /tmp/snap-10k --pods 10000
+    .venv/bin/python bench/snapshot_open.py /tmp/snap-10k --source /tmp/a --source /tmp/b --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import run as bench_run  # noqa: E402
+
+CHILD = r"""
+import importlib.abc, importlib.util, json, os, sys, time
+T0 = time.perf_counter()
+sys.path.insert(0, os.getcwd())
+seen = {}
+
+class Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "tools.kube.snapshot":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        real = spec.loader.exec_module
+
+        def exec_module(module):
+            real(module)
+            init = module.SnapshotBackend.__init__
+
+            def timed(self, *args, **kwargs):
+                start = time.perf_counter()
+                init(self, *args, **kwargs)
+                seen.setdefault("open_at", start - T0)
+                seen.setdefault("open_s", time.perf_counter() - start)
+
+            module.SnapshotBackend.__init__ = timed
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, Hook())
+from pipeline.cli import main
+
+snapshot, work = sys.argv[1], sys.argv[2]
+estate = sys.argv[3]
+argv = ["run", estate, "--offline", "--date", "2025-01-01", "--run-id", "bench", "--cluster", snapshot]
+rc = main(argv + ["--out", work + "/out", "--state-dir", work + "/state"])
+seen.update(rc=rc, run_s=time.perf_counter() - T0)
+print(json.dumps(seen), file=sys.__stderr__)
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("snapshot", type=Path)
+    parser.add_argument("--source", type=Path, action="append", help="a checkout to run; repeatable")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sources: list[Path] = args.source or [ROOT]
+    estate = str(ROOT / "examples" / "homelab")
+    print(f"snapshot: {args.snapshot}; load before: {bench_run._load()}")
+    taken: dict[Path, list[dict[str, float]]] = {source: [] for source in sources}
+    with tempfile.TemporaryDirectory(prefix="snapshot-open-") as tmp_name:
+        tmp = Path(tmp_name)
+        for n in range(-1, args.runs):  # -1: each tree's bytecode cache, not measured
+            for i, source in enumerate(sources):
+                env = bench_run.child_env(tmp / f"pycache-{i}")
+                work = tmp / f"work-{i}"
+                done = subprocess.run(
+                    [sys.executable, "-c", CHILD, str(args.snapshot.resolve()), str(work), estate],
+                    cwd=source,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    check=False,
+                )
+                line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "{}"
+                try:
+                    seen = json.loads(line)
+                except ValueError:
+                    seen = {}
+                if seen.get("rc") not in (0, 1) or "open_s" not in seen:
+                    print(done.stderr[-2000:], file=sys.stderr)
+                    raise SystemExit(f"{source}: the run did not finish or opened no snapshot")
+                if n >= 0:
+                    taken[source].append(seen)
+                    print(
+                        f"  {source}: open at {seen['open_at']:.2f} s, took {seen['open_s']:.2f} s; "
+                        f"run {seen['run_s']:.2f} s (load {bench_run._load()})",
+                        flush=True,
+                    )
+    for source, runs in taken.items():
+        opened = statistics.median(r["open_s"] for r in runs)
+        whole = statistics.median(r["run_s"] for r in runs)
+        print(f"{source}: open median {opened:.2f} s, run median {whole:.2f} s")
+    print(f"load after: {bench_run._load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
