@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     info = bench_run.machine()
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}")
     if args.snapshot is not None:
-        return in_turns(args.snapshot, sources, args.runs)
+        return compare(args.snapshot, sources, args.runs)
     if len(sources) > 1:
         parser.error("several --source need --snapshot (the trees take turns over one snapshot)")
     args.source = sources[0]
@@ -116,29 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def in_turns(snapshot: Path, sources: list[Path], runs: int) -> int:
+def compare(snapshot: Path, sources: list[Path], runs: int) -> int:
     """Each source run ``runs`` times over ``snapshot``, the sources taking turns; medians printed."""
     print(f"snapshot: {snapshot}; load before: {bench_run._load()}")
-    samples: dict[Path, list[bench_run.Sample]] = {source: [] for source in sources}
+
+    def one(source: Path, env: dict[str, str], work: Path, log: Path) -> bench_run.Sample:
+        sample, _ = bench_run.measure(bench_run.audit_argv(ESTATE, snapshot, work), source, env, log)
+        if sample.rc not in (0, 1):
+            print(log.read_text()[-2000:], file=sys.stderr)
+            raise SystemExit(f"{source} exited {sample.rc}")
+        return sample
+
+    def shown(s: bench_run.Sample) -> str:
+        return f"wall {s.wall_s:.2f} s, CPU {s.cpu_s:.2f} s, peak RSS {s.maxrss_mb:.0f} MB"
+
     with tempfile.TemporaryDirectory(prefix="cluster-turns-") as tmp_name:
-        tmp = Path(tmp_name)
-        for n in range(-1, runs):  # -1: each tree's bytecode cache and the page cache, not measured
-            for i, source in enumerate(sources):
-                env = bench_run.child_env(tmp / f"pycache-{i}")
-                log = tmp / f"run-{i}-{n}.log"
-                sample, _ = bench_run.measure(
-                    bench_run.audit_argv(ESTATE, snapshot, tmp / f"work-{i}"), source, env, log
-                )
-                if sample.rc not in (0, 1):
-                    print(log.read_text()[-2000:], file=sys.stderr)
-                    raise SystemExit(f"{source} exited {sample.rc}")
-                if n >= 0:
-                    samples[source].append(sample)
-                    print(
-                        f"  {source}: wall {sample.wall_s:.2f} s, CPU {sample.cpu_s:.2f} s, "
-                        f"peak RSS {sample.maxrss_mb:.0f} MB (load {bench_run._load()})",
-                        flush=True,
-                    )
+        samples = bench_run.in_turns(sources, runs, Path(tmp_name), one, shown)
     for source, taken in samples.items():
         wall = statistics.median(s.wall_s for s in taken)
         cpu = statistics.median(s.cpu_s for s in taken)

@@ -44,6 +44,8 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from audit_args import audit_args  # noqa: E402  (bench/, this script's directory: before the tree goes first)
+
 sys.path.insert(0, os.getcwd())  # bench/run.py sets it to this checkout, or to the --source tree
 
 HEAVY = ("anthropic", "kubernetes", "vcr", "tools.kube.live", "agents.llm.anthropic_model", "helm_python")
@@ -283,21 +285,7 @@ def audit(
     if not checkpoint:
         run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
     t_setup = time.perf_counter()
-    argv = [
-        "run",
-        estate,
-        "--offline",
-        "--date",
-        "2025-01-01",
-        "--run-id",
-        "bench",
-        "--out",
-        str(work / "out"),
-        "--state-dir",
-        str(work / "state"),
-    ]
-    if cluster:
-        argv += ["--cluster", cluster]
+    argv = audit_args(estate, cluster, work)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         rc = cli.main(argv)

@@ -33,14 +33,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.audit_args import audit_args  # noqa: E402
 from bench.generate import generate  # noqa: E402
 
 TARGET_S = 1.5  # issue 13 (issue 6 asked for 3 s)
@@ -169,24 +172,28 @@ def measure(argv: list[str], source: Path, env: dict[str, str], log: Path) -> tu
     return Sample(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, proc.returncode, cpu), out.decode()
 
 
+def in_turns(
+    sources: list[Path],
+    runs: int,
+    tmp: Path,
+    one: Callable[[Path, dict[str, str], Path, Path], T],
+    shown: Callable[[T], str],
+) -> dict[Path, list[T]]:
+    """``one(source, env, work, log)`` run ``runs`` times per source, the sources taking turns run by
+    run after one unmeasured run each (its bytecode cache, the page cache); each measured run printed
+    with ``shown`` and the load. ``one`` raises ``SystemExit`` for a run that did not finish."""
+    taken: dict[Path, list[T]] = {source: [] for source in sources}
+    for n in range(-1, runs):
+        for i, source in enumerate(sources):
+            sample = one(source, child_env(tmp / f"pycache-{i}"), tmp / f"work-{i}", tmp / f"run-{i}-{n}.log")
+            if n >= 0:
+                taken[source].append(sample)
+                print(f"  {source}: {shown(sample)} (load {_load()})", flush=True)
+    return taken
+
+
 def audit_argv(estate: Path, cluster: Path | None, work: Path) -> list[str]:
-    argv = [
-        sys.executable,
-        "-m",
-        "pipeline.cli",
-        "run",
-        str(estate),
-        "--offline",
-        "--date",
-        "2025-01-01",
-        "--run-id",
-        "bench",
-        "--out",
-        str(work / "out"),
-        "--state-dir",
-        str(work / "state"),
-    ]
-    return argv + (["--cluster", str(cluster)] if cluster else [])
+    return [sys.executable, "-m", "pipeline.cli", *audit_args(estate, cluster, work)]
 
 
 def phases_argv(

@@ -27,6 +27,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run as bench_run  # noqa: E402
+from bench.audit_args import audit_args  # noqa: E402
+
+ESTATE = ROOT / "examples" / "homelab"
 
 CHILD = r"""
 import importlib.abc, importlib.util, json, os, sys, time
@@ -60,10 +63,7 @@ class Hook(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Hook())
 from pipeline.cli import main
 
-snapshot, work = sys.argv[1], sys.argv[2]
-estate = sys.argv[3]
-argv = ["run", estate, "--offline", "--date", "2025-01-01", "--run-id", "bench", "--cluster", snapshot]
-rc = main(argv + ["--out", work + "/out", "--state-dir", work + "/state"])
+rc = main(sys.argv[1:])  # bench/audit_args.py's arguments, as the parent gives them
 seen.update(rc=rc, run_s=time.perf_counter() - T0)
 print(json.dumps(seen), file=sys.__stderr__)
 """
@@ -76,39 +76,27 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sources: list[Path] = args.source or [ROOT]
-    estate = str(ROOT / "examples" / "homelab")
     print(f"snapshot: {args.snapshot}; load before: {bench_run._load()}")
-    taken: dict[Path, list[dict[str, float]]] = {source: [] for source in sources}
+
+    def one(source: Path, env: dict[str, str], work: Path, log: Path) -> dict[str, float]:
+        argv = [sys.executable, "-c", CHILD, *audit_args(ESTATE, args.snapshot.resolve(), work)]
+        done = subprocess.run(argv, cwd=source, env=env, capture_output=True, text=True, check=False)
+        log.write_text(done.stderr)
+        lines = done.stderr.strip().splitlines()
+        try:
+            seen = json.loads(lines[-1]) if lines else {}
+        except ValueError:
+            seen = {}
+        if seen.get("rc") not in (0, 1) or "open_s" not in seen:
+            print(done.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"{source}: the run did not finish or opened no snapshot")
+        return seen
+
+    def shown(seen: dict[str, float]) -> str:
+        return f"open at {seen['open_at']:.2f} s, took {seen['open_s']:.2f} s; run {seen['run_s']:.2f} s"
+
     with tempfile.TemporaryDirectory(prefix="snapshot-open-") as tmp_name:
-        tmp = Path(tmp_name)
-        for n in range(-1, args.runs):  # -1: each tree's bytecode cache, not measured
-            for i, source in enumerate(sources):
-                env = bench_run.child_env(tmp / f"pycache-{i}")
-                work = tmp / f"work-{i}"
-                done = subprocess.run(
-                    [sys.executable, "-c", CHILD, str(args.snapshot.resolve()), str(work), estate],
-                    cwd=source,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    check=False,
-                )
-                line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "{}"
-                try:
-                    seen = json.loads(line)
-                except ValueError:
-                    seen = {}
-                if seen.get("rc") not in (0, 1) or "open_s" not in seen:
-                    print(done.stderr[-2000:], file=sys.stderr)
-                    raise SystemExit(f"{source}: the run did not finish or opened no snapshot")
-                if n >= 0:
-                    taken[source].append(seen)
-                    print(
-                        f"  {source}: open at {seen['open_at']:.2f} s, took {seen['open_s']:.2f} s; "
-                        f"run {seen['run_s']:.2f} s (load {bench_run._load()})",
-                        flush=True,
-                    )
+        taken = bench_run.in_turns(sources, args.runs, Path(tmp_name), one, shown)
     for source, runs in taken.items():
         opened = statistics.median(r["open_s"] for r in runs)
         whole = statistics.median(r["run_s"] for r in runs)
