@@ -118,9 +118,8 @@ class Recounter:
     def scripts(self) -> Scripts:
         """The child running this run's python commands, fed by ``early`` and ``ahead``."""
         with self._lock:
-            if self._scripts is None:
-                jail = self.check_context().toolbox.jail
-                self._scripts = Scripts(jail, self.ctx.backend, self.listings)
+            if self._scripts is None:  # the run's one jail, which needs no inventory (warm_early)
+                self._scripts = Scripts(self.ctx.toolbox().jail, self.ctx.backend, self.listings)
             return self._scripts
 
     def left_out(self) -> tuple[str, ...]:
@@ -257,11 +256,7 @@ class Recounter:
         except Exception:  # an optimisation only: the challenge's jq reads the listings itself
             pass
         try:
-            with self._lock:
-                jail = self.ctx.toolbox().jail
-                if self._scripts is None:
-                    self._scripts = Scripts(jail, self.ctx.backend, self.listings)
-                self._scripts.warm(list(jail.snapshot_dirs))
+            self.scripts().warm(list(self.ctx.toolbox().jail.snapshot_dirs))
         except Exception:  # an optimisation only: the scripts read the estate themselves
             return
 
