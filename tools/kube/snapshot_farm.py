@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 META_FILE = "_snapshot.json"
 SUFFIXES = (".json", ".yaml", ".yml")
-MAX_FARMED_BYTES = 512 << 20  # snapshot_files.MAX_FILE_BYTES: a bigger dump is refused, not farmed
+MAX_FILE_BYTES = 512 << 20
+"""The biggest dump a snapshot reads (a List of 100,000 pods is about 350 MiB): a bigger one is refused,
+not handed to the child."""
 FARM_MIN_BYTES = 32 << 20
 """A snapshot's dumps must hold this much JSON in all before a child stages some of them: below it
 (about 5,000 pods) the child's start (0.15-0.2 s to import what staging needs) buys nothing."""
@@ -191,7 +193,7 @@ def _chosen(files: list[Path], share: float) -> list[Path]:
         return []
     total, farmed, chosen = sum(sizes.values()), 0, []
     for path in sorted((p for p in sizes if p.suffix == ".json"), key=lambda p: -sizes[p]):
-        if sizes[path] <= MAX_FARMED_BYTES and farmed + sizes[path] <= total * share:
+        if sizes[path] <= MAX_FILE_BYTES and farmed + sizes[path] <= total * share:
             chosen.append(path)
             farmed += sizes[path]
     order = {path: i for i, path in enumerate(files)}

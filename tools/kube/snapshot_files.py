@@ -21,10 +21,9 @@ from tools.inventory.loading import LoadError, Texts, load_json_finite
 from tools.inventory.yaml_lines import load_values
 from tools.kube.backend import KubeObject
 from tools.kube.resources import ResourceType, split_file_stem
+from tools.kube.snapshot_farm import MAX_FILE_BYTES
 from tools.kube.snapshot_store import Staged
-from tools.sizes import MIB, format_size
-
-MAX_FILE_BYTES = 512 * MIB  # a List of 100,000 pods is about 350 MiB
+from tools.sizes import format_size
 
 
 @dataclass
