@@ -9,7 +9,7 @@ cassette, ``--replay`` runs from one with no network and no key.
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,15 +94,36 @@ def refuse_bad_suppressions(settings: Any, backend: Any) -> None:
 
 def start_early(args: argparse.Namespace) -> None:
     """Right after the arguments are parsed, before anything heavy is imported: a big snapshot's biggest
-    dumps start being staged by a child (``tools/kube/snapshot_farm.py``, standard library only)."""
+    dumps start being staged by a child (``tools/kube/snapshot_farm.py``), and a big estate starts
+    being parsed by another (``tools/inventory/parse_early.py``); both modules are standard library
+    only. A run that fetches charts parses in process: fetching is the run's to do and report."""
     snapshot = cluster_dir(args.cluster)
     if snapshot is not None:
         from tools.kube.snapshot_farm import Farm
 
         Farm.early(snapshot)
+    if args.path and not getattr(args, "fetch_charts", None):  # a replay may take its path from the cassette
+        from tools.inventory.parse_early import EarlyParse
+
+        with suppress(RuntimeError):  # no home directory to expand "~" in: the run will say so
+            EarlyParse.start(Path(args.path).expanduser())
+
+
+def _chart_cache(args: argparse.Namespace) -> Path:
+    """The chart cache the run's settings will name (``RunSettings.chart_options``: the flag, else the
+    environment's, relative to the working directory), for the child parsing early. It is compared
+    with the settled one when the parse is taken: were they to differ, the estate is parsed again."""
+    given = getattr(args, "chart_cache", None)
+    path = Path(given).expanduser() if given is not None else args.env.chart_cache_dir()
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.path:  # before the heavy imports: the child parsing early waits for its chart cache
+        from tools.inventory.parse_early import EarlyParse
+
+        with suppress(RuntimeError):  # no home directory to expand "~" in: the settings will say so
+            EarlyParse.choose(Path(args.path).expanduser(), _chart_cache(args))
     from pipeline import models
     from pipeline.audit import run_audit
     from pipeline.cluster import open_cluster, settle_clock

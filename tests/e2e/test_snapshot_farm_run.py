@@ -35,7 +35,7 @@ def test_the_run_starts_the_child_early_and_the_backend_claims_it(
 ) -> None:
     in_process = _run(tmp_path / "in-process", monkeypatch)
     monkeypatch.setattr(farm, "FARM_MIN_BYTES", 0)
-    monkeypatch.setattr(farm, "_cores", lambda: 2)
+    monkeypatch.setattr(farm, "cores", lambda: 2)
     started: list[list[str]] = []
     real = farm.Farm.__init__
 

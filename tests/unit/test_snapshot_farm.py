@@ -80,7 +80,7 @@ def every_json_dump(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
     """Have the child stage every JSON dump, whatever the sizes; the paths each child was given."""
     monkeypatch.setattr(farm, "FARM_MIN_BYTES", 0)
     monkeypatch.setattr(farm, "FARM_SHARE", 1.0)
-    monkeypatch.setattr(farm, "_cores", lambda: 2)
+    monkeypatch.setattr(farm, "cores", lambda: 2)
     given: list[list[Path]] = []
     real = farm.Farm.__init__
 
@@ -145,7 +145,7 @@ def test_which_dumps_go_to_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyP
         (tmp_path / name).write_bytes(b" " * kib * 1024)
     paths = sorted(tmp_path.iterdir())
     monkeypatch.setattr(farm, "FARM_MIN_BYTES", 110 * 1024)  # the JSON in all
-    monkeypatch.setattr(farm, "_cores", lambda: 2)
+    monkeypatch.setattr(farm, "cores", lambda: 2)
     started: list[list[str]] = []
     monkeypatch.setattr(farm.Farm, "__init__", lambda self, chosen: started.append([p.name for p in chosen]))
     monkeypatch.setattr(farm, "FARM_SHARE", 0.4)
@@ -154,9 +154,9 @@ def test_which_dumps_go_to_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(farm, "FARM_SHARE", 0.5)
     assert farm.Farm.start(paths) is not None
     assert started[-1] == ["big.json", "mid.json"]  # up to 95 KiB: small would make it 110
-    monkeypatch.setattr(farm, "_cores", lambda: 1)
+    monkeypatch.setattr(farm, "cores", lambda: 1)
     assert farm.Farm.start(paths) is None  # one core: nothing to gain
-    monkeypatch.setattr(farm, "_cores", lambda: 2)
+    monkeypatch.setattr(farm, "cores", lambda: 2)
     monkeypatch.setattr(farm, "FARM_MIN_BYTES", 111 * 1024)
     assert farm.Farm.start(paths) is None  # too little JSON for a child's start to pay
     assert len(started) == 2

@@ -11,6 +11,7 @@ forms (``tools.pathnames``: a name that is not UTF-8 is escaped); parsers open `
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,16 +22,13 @@ from tools.gc_pause import gc_paused
 from tools.inventory import parsers as registry
 from tools.inventory.inventory import Inventory, LiveState, Records, ReleaseObject
 from tools.inventory.models import CodeRef, Link, LiveRef, Workload
+from tools.inventory.parse_early import SKIP_DIRS
 from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
     from tools.helm.options import ChartOptions
     from tools.inventory.kustomize.model import HelmChartRenderer
     from tools.kube.backend import KubeBackend
-
-SKIP_DIRS = frozenset(
-    {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "__pycache__", ".mypy_cache"}
-)
 
 
 @dataclass
@@ -175,6 +173,41 @@ def _distinct(objects: list[ReleaseObject]) -> list[ReleaseObject]:
     return out
 
 
+def parse_estate(root: Path, charts: ChartOptions | None) -> tuple[int, Records]:
+    """Every file of the estate at ``root`` (checked) parsed, and its Helm releases rendered: how many
+    files the walk found, and the records."""
+    files = discover(root)
+    from tools.helm.kustomize_charts import KustomizeCharts
+
+    kustomize_charts = KustomizeCharts(root, charts)
+    code = parse_code(root, files, helm=kustomize_charts)
+    code.helm_renders += kustomize_charts.renders
+    render_charts(root, code, charts)
+    return files.total, code
+
+
+def _taken(root: Path, charts: ChartOptions | None) -> tuple[int, Records] | None:
+    """What the child ``infra-audit run`` started as it began made of ``root`` (``parse_early.py``), if
+    it parsed it with these chart options and ended well."""
+    from tools.inventory.parse_early import EarlyParse
+
+    options = charts or _no_charts()
+    data = EarlyParse.take(root, options.cache_dir, options.fetch)
+    if data is None:
+        return None
+    try:
+        files_scanned, code = pickle.loads(data)  # bytes our own child printed, never read from disk
+    except Exception:
+        return None
+    return (files_scanned, code) if isinstance(files_scanned, int) and isinstance(code, Records) else None
+
+
+def _no_charts() -> ChartOptions:
+    from tools.helm.options import ChartOptions
+
+    return ChartOptions()
+
+
 def build_inventory(
     path: str | Path,
     cluster: KubeBackend | None = None,
@@ -188,14 +221,8 @@ def build_inventory(
     Helm releases' charts come from (none: only the estate's own chart directories are rendered)."""
     root = check_root(path)
     with gc_paused():
-        files = discover(root)
-        from tools.helm.kustomize_charts import KustomizeCharts
-
-        kustomize_charts = KustomizeCharts(root, charts)
-        code = parse_code(root, files, helm=kustomize_charts)
-        code.helm_renders += kustomize_charts.renders
-        render_charts(root, code, charts)
-        inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files.total, code=code)
+        files_scanned, code = _taken(root, charts) or parse_estate(root, charts)
+        inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files_scanned, code=code)
         if live is None and cluster is not None:
             from tools.inventory.live import load_live_state
 

@@ -117,6 +117,12 @@ class Records(BaseModel):
     def release_objects(self) -> list[ReleaseObject]:
         return self._release_objects
 
+    def drop_release_objects(self) -> None:
+        """Let go of the release objects once rendered (their line lookups are closures, which
+        cannot be pickled) and of the lookups (rebuilt on first use): the records alone are left."""
+        self._release_objects = []
+        self._index_cache = {}
+
     @classmethod
     def list_fields(cls) -> list[str]:
         return [name for name, field in cls.model_fields.items() if field.default_factory is list]

@@ -45,6 +45,12 @@ class Record(BaseModel):
         if last is not own:
             object.__setattr__(self, "__pydantic_fields_set__", last)
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickled (the records an early parse's child made, ``parse_early.py``): its set of field
+        names is taken from ``_SHARED`` as a built record's is, so the copy on write below applies to it."""
+        super().__setstate__(state)
+        self.model_post_init(None)
+
     def __setattr__(self, name: str, value: Any) -> None:
         if id(self.__pydantic_fields_set__) in _SHARED_IDS:  # copy on write: the name goes to its own set
             object.__setattr__(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))

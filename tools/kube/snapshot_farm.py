@@ -183,7 +183,7 @@ class Farm:
 def _chosen(files: list[Path], share: float) -> list[Path]:
     """The biggest JSON dumps of ``files`` up to ``share`` of their bytes, in the files' order; none on
     one core, or where the JSON is under ``FARM_MIN_BYTES``."""
-    if _cores() < 2:
+    if cores() < 2:
         return []
     sizes: dict[Path, int] = {}
     for path in files:
@@ -200,7 +200,7 @@ def _chosen(files: list[Path], share: float) -> list[Path]:
     return sorted(chosen, key=order.__getitem__)
 
 
-def _cores() -> int:
+def cores() -> int:
     """The CPUs this process may run on (its affinity: a container's cpuset), else the machine's."""
     try:
         return len(os.sched_getaffinity(0))

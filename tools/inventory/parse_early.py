@@ -1,0 +1,180 @@
+"""The estate parsed by a child while ``infra-audit run`` imports the graph (issue 13). Standard library
+only: ``start`` runs before anything heavy is imported.
+
+Why: a run spends its first 0.6-0.7 s importing LangGraph, pydantic and the checks on one core, and
+only then parses the estate on that same core (0.7 s for the 1,600 files of ``bench/``'s large
+estate), while the second core has nothing to do until the recount's children start. Started as soon
+as the arguments are parsed, ``python -P -m tools.inventory.parse_child ROOT [CACHE]`` parses the estate
+with the same code (``build.parse_estate``: the walk, every parser, the Helm renders) and prints the
+records pickled; ``build_inventory`` takes them (``take``) in place of its own parse, and parses in
+process whatever the child did not give: it failed, printed something that does not unpickle, ran
+past ``WAIT_S``, or parsed with other chart options than the run's.
+
+Only where it pays: two CPUs or more, and an estate of ``MIN_FILES`` files or more (a smaller parse is
+over before the child has imported what parsing needs).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tools.kube.snapshot_farm import cores
+
+MIN_FILES = 400
+"""Files an estate must hold for the child to start: about 0.3 s of parse on the machine of
+docs/performance.md, against 0.2-0.25 s for the child to import what parsing needs."""
+WAIT_S = 600.0
+"""The longest ``take`` waits for the child; past it the estate is parsed in process."""
+SKIP_DIRS = frozenset(
+    {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "__pycache__", ".mypy_cache"}
+)
+"""Directories the estate's walk never enters (``build.discover``)."""
+
+_early: dict[str, EarlyParse] = {}
+_lock = threading.Lock()
+
+
+def holds_files(root: Path, count: int) -> bool:
+    """Whether the walk ``build.discover`` makes of ``root`` would meet ``count`` files or more (stops
+    there). Snapshot directories are counted too: this only decides whether to start the child."""
+    stack, seen = [str(root)], 0
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name not in SKIP_DIRS:
+                            stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        seen += 1
+                        if seen >= count:
+                            return True
+        except OSError:
+            continue
+    return False
+
+
+class EarlyParse:
+    """The child parsing ``root``; told its chart cache by ``choose``; its output gathered by a thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache_dir: Path | None = None
+        self.chosen = False
+        self._out = bytearray()
+        tools_root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as imported here
+        self._proc = subprocess.Popen(  # an argv list, no shell
+            self.argv(root),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={"PYTHONPATH": tools_root},  # nothing of the run's environment (its keys) reaches it
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @staticmethod
+    def argv(root: Path) -> list[str]:
+        """The child's command (-P: nothing imported from the working directory)."""
+        return [sys.executable, "-P", "-m", "tools.inventory.parse_child", str(root)]
+
+    @classmethod
+    def start(cls, root: Path) -> None:
+        """Start the child for ``root`` now, for ``take`` to claim (nothing on one core, for a small
+        estate, or where the directory cannot be read). Never raises. The child imports what parsing
+        needs, then waits for ``choose`` to tell it the chart cache (the run reads its environment
+        after this)."""
+        try:
+            if cores() < 2 or not root.is_dir() or not holds_files(root, MIN_FILES):
+                return
+            early = cls(root)
+        except OSError:
+            return
+        with _lock:
+            before = _early.pop(os.path.realpath(root), None)
+            _early[os.path.realpath(root)] = early
+        if before is not None:
+            before.stop()  # an earlier run's, never claimed (one process, several runs)
+
+    @classmethod
+    def choose(cls, root: Path, cache_dir: Path | None) -> None:
+        """Tell the child started for ``root`` (if any) the chart cache to parse with, and let it go."""
+        with _lock:
+            early = _early.get(os.path.realpath(root))
+        if early is None or early.chosen:
+            return
+        early.cache_dir, early.chosen = cache_dir, True
+        line = json.dumps({"cache": None if cache_dir is None else str(cache_dir)}) + "\n"
+        try:
+            assert early._proc.stdin is not None
+            early._proc.stdin.write(line.encode())  # json.dumps escapes every non-ASCII character
+            early._proc.stdin.close()
+        except OSError:
+            early.chosen = False  # it died: ``take`` finds nothing to take
+
+    @classmethod
+    def take(cls, root: Path, cache_dir: Path | None, fetch: bool) -> bytes | None:
+        """The pickled ``(files, records)`` the child made of ``root``, if one was started for it with
+        these chart options and ended well; else None (the child, if any, is killed)."""
+        with _lock:
+            early = _early.pop(os.path.realpath(root), None)
+        if early is None:
+            return None
+        if fetch or not early.chosen or early.cache_dir != cache_dir:  # fetching is the run's to do
+            early.stop()
+            return None
+        return early._result()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := self._proc.stdout.read(1 << 20):
+                self._out += chunk
+
+    def _result(self) -> bytes | None:
+        self._reader.join(WAIT_S)
+        if self._reader.is_alive():
+            self.stop()
+            return None
+        self._ended()
+        out, self._out = bytes(self._out), bytearray()
+        size = int.from_bytes(out[:8], "big")
+        if self._proc.returncode != 0 or len(out) != 8 + size or size == 0:
+            return None
+        return out[8:]
+
+    def stop(self) -> None:
+        """Kill the child and let what it printed go."""
+        self._kill()
+        self._ended()
+        self._out = bytearray()
+
+    def _kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self._proc.kill()
+        with contextlib.suppress(OSError):
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+
+    def _ended(self) -> None:
+        self._reader.join()
+        self._proc.wait()
+        assert self._proc.stdout is not None
+        self._proc.stdout.close()
+
+
+@atexit.register
+def _unclaimed() -> None:
+    """A child started for a run that ended before its parse: killed, not waited on."""
+    with _lock:
+        left = list(_early.values())
+        _early.clear()
+    for early in left:
+        early._kill()
