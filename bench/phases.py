@@ -16,9 +16,10 @@ the numbers challenger's two children fed while the audit runs (the batch of rea
 engine, ``tools/checks/fed_child.py``), when each started, was sent its first and last message, gave
 its first and last answer, and ended its output: on two cores these children share the core the
 audit's own process does not hold, and the wait at the end of the run is theirs.
-The graph is imported here before the CLI runs, so what ``infra-audit run`` starts before its own
-imports (a big snapshot's child, ``tools/kube/snapshot_farm.py``) gets no head start in these
-figures: time the real CLI for that (``bench/cluster_scale.py``, ``bench/run.py``).
+What ``infra-audit run`` starts before its own imports (a big snapshot's child,
+``tools/kube/snapshot_farm.py``; a big estate's parse, ``tools/inventory/parse_early.py``) is started
+here the same way, before the graph is imported; so with a big estate "parse" is the run's wait for
+that child and the records' unpickling, not a parse (``parse`` mode times the parse itself).
 ``--split`` divides the parse (tree-sitter, the conversion to HCL syntax objects, per-module
 resolution, YAML, the walk) and counts what reference counting could not free. The code under test
 is imported from the working directory, as ``python -m`` would. It prints one JSON object.
@@ -245,6 +246,13 @@ def audit(
 ) -> dict[str, Any]:
     spans, clock = Spans(), GcClock()
     t0 = time.perf_counter()
+    import pipeline.cli as cli
+
+    argv = audit_args(estate, cluster, work)
+    parsed = cli.build_parser().parse_args(argv)
+    parsed.early(
+        parsed
+    )  # what `infra-audit run` starts before its imports (pipeline/cli.py), started so here
     from pipeline import lazy_packages
 
     lazy_packages.defer()  # as the CLI does for a command that runs the graph (pipeline/cli.py)
@@ -254,7 +262,6 @@ def audit(
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     import agents.offline.challenge_numbers as numbers
-    import pipeline.cli as cli
     import pipeline.cluster as cluster_module
     import pipeline.commands.run as run_command
     import pipeline.context as context
@@ -262,6 +269,7 @@ def audit(
     import pipeline.render as render
 
     t_imports = time.perf_counter()
+    run_command.start_early = lambda args: None  # type: ignore[assignment]  (started above: not twice)
     # The work each graph node delegates to, wrapped where the nodes look it up (the node functions
     # themselves are wiring and change shape; these do not).
     wrap(spans, nodes, "research_offline", lambda concern, *_, **__: f"research:{concern}")
@@ -285,7 +293,6 @@ def audit(
     if not checkpoint:
         run_command.make_store = lambda args: None  # type: ignore[assignment,return-value]
     t_setup = time.perf_counter()
-    argv = audit_args(estate, cluster, work)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         rc = cli.main(argv)

@@ -5,6 +5,7 @@ lowered here; the estate has Flux HelmReleases of a local chart, rendered in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def _run(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, bytes], 
     parsed: list[Path] = []
     real = build.parse_estate
 
-    def counted(root: Path, charts: ChartOptions | None) -> tuple[int, Records]:
+    def counted(root: Path, charts: Callable[[], ChartOptions | None]) -> tuple[int, Records]:
         parsed.append(root)
         return real(root, charts)
 

@@ -38,7 +38,7 @@ def _child_parse(root: Path, cache: Path | None = None) -> tuple[int, Records] |
 @pytest.mark.usefixtures("big_enough")
 def test_the_childs_records_are_those_of_a_parse_in_process(estate: Path) -> None:
     root = build.check_root(estate)
-    files, records = build.parse_estate(root, None)
+    files, records = build.parse_estate(root, lambda: None)
     taken = _child_parse(root)
     assert taken is not None
     assert taken[0] == files

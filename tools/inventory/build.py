@@ -12,22 +12,24 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import EstateError
 from tools import pathnames
 from tools.gc_pause import gc_paused
 from tools.inventory import parsers as registry
 from tools.inventory.inventory import Inventory, LiveState, Records, ReleaseObject
-from tools.inventory.models import CodeRef, Link, LiveRef, Workload
+from tools.inventory.models import CodeRef, HelmRender, Link, LiveRef, Workload
 from tools.inventory.parse_early import SKIP_DIRS
 from tools.inventory.parsers import SNAPSHOT_MARKER, Parser, owner
 
 if TYPE_CHECKING:
+    from tools.helm.kustomize_charts import KustomizeCharts
     from tools.helm.options import ChartOptions
-    from tools.inventory.kustomize.model import HelmChartRenderer
+    from tools.inventory.kustomize.model import HelmChartRenderer, HelmChartRequest
     from tools.kube.backend import KubeBackend
 
 
@@ -173,17 +175,35 @@ def _distinct(objects: list[ReleaseObject]) -> list[ReleaseObject]:
     return out
 
 
-def parse_estate(root: Path, charts: ChartOptions | None) -> tuple[int, Records]:
+def parse_estate(root: Path, charts: Callable[[], ChartOptions | None]) -> tuple[int, Records]:
     """Every file of the estate at ``root`` (checked) parsed, and its Helm releases rendered: how many
-    files the walk found, and the records."""
+    files the walk found, and the records. ``charts`` gives the chart options when a render first needs
+    them (the Terraform files are parsed before: the early parse's child learns them late)."""
     files = discover(root)
-    from tools.helm.kustomize_charts import KustomizeCharts
-
-    kustomize_charts = KustomizeCharts(root, charts)
+    kustomize_charts = _KustomizeChartsWhenAsked(root, charts)
     code = parse_code(root, files, helm=kustomize_charts)
     code.helm_renders += kustomize_charts.renders
-    render_charts(root, code, charts)
+    render_charts(root, code, charts())
     return files.total, code
+
+
+class _KustomizeChartsWhenAsked:
+    """A kustomization's ``helmCharts`` renderer (``KustomizeCharts``), made when one first asks."""
+
+    def __init__(self, root: Path, charts: Callable[[], ChartOptions | None]) -> None:
+        self.root, self.charts = root, charts
+        self.made: KustomizeCharts | None = None
+
+    def __call__(self, request: HelmChartRequest) -> list[dict[str, Any]] | None:
+        if self.made is None:
+            from tools.helm.kustomize_charts import KustomizeCharts
+
+            self.made = KustomizeCharts(self.root, self.charts())
+        return self.made(request)
+
+    @property
+    def renders(self) -> list[HelmRender]:
+        return self.made.renders if self.made is not None else []
 
 
 def _taken(root: Path, charts: ChartOptions | None) -> tuple[int, Records] | None:
@@ -221,7 +241,7 @@ def build_inventory(
     Helm releases' charts come from (none: only the estate's own chart directories are rendered)."""
     root = check_root(path)
     with gc_paused():
-        files_scanned, code = _taken(root, charts) or parse_estate(root, charts)
+        files_scanned, code = _taken(root, charts) or parse_estate(root, lambda: charts)
         inventory = Inventory(root=pathnames.shown(str(root)), files_scanned=files_scanned, code=code)
         if live is None and cluster is not None:
             from tools.inventory.live import load_live_state
