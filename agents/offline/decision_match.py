@@ -85,23 +85,41 @@ def match(
     A clause is about the topic its first term names (``every`` is the whole topic table): "No memory
     limit on purpose (see the ignore_changes note)" is about memory limits, not ignore_changes.
     """
+    keys = {t.key for t in topics}
+    sentences, stating = _stating(decision, tuple(every))
+    for index, topic in stating:
+        if topic.key in keys:
+            sentence = sentences[index]
+            return Match(
+                topic=topic,
+                line=sentence.line,
+                sentence=sentence.text,
+                names=_names(decision, sentence, sentences, known_names),
+                general=_general(decision, sentence, known_names),
+            )
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _stating(
+    decision: Decision, every: tuple[TopicSpec, ...]
+) -> tuple[list[_Sentence], list[tuple[int, TopicSpec]]]:
+    """The decision's sentences, and each clause that states its topic (the topic its first term
+    names), in order: (its sentence's index, the topic). The same whatever the finding: worked out
+    once per decision, where the challenge asked it again for every finding (the finding only says
+    which topics count)."""
     sentences = _sentences(decision)
-    for sentence in sentences:
+    stating: list[tuple[int, TopicSpec]] = []
+    for index, sentence in enumerate(sentences):
         if OPEN_ITEM.search(sentence.text):
             continue
         for clause in CLAUSE_END.split(PATHISH.sub(" ", sentence.text)):
             if REFERENCE.match(clause):
                 continue  # "(see the ignore_changes note)" points elsewhere; it states nothing
-            topic = _first_topic(clause, every)
-            if topic is not None and topic.key in {t.key for t in topics} and _states(clause, topic):
-                return Match(
-                    topic=topic,
-                    line=sentence.line,
-                    sentence=sentence.text,
-                    names=_names(decision, sentence, sentences, known_names),
-                    general=_general(decision, sentence, known_names),
-                )
-    return None
+            topic = _first_topic(clause, list(every))
+            if topic is not None and _states(clause, topic):
+                stating.append((index, topic))
+    return sentences, stating
 
 
 def _first_topic(clause: str, every: list[TopicSpec]) -> TopicSpec | None:

@@ -92,9 +92,16 @@ class FedChild:
                     stream.close()
 
     def stop(self) -> None:
-        """End it now, whatever it was doing."""
+        """End it now, whatever it was doing. Its end is waited for by a thread of its own: the kernel
+        gives back a process's memory before its pipes close, and the jq engine's (about 560 MiB at
+        10k pods) took 0.2 s, which the numbers challenger waited for."""
         self.end_input()
-        kill(self.proc)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        threading.Thread(target=self._reaped, daemon=True, name="fed-child-reap").start()
+
+    def _reaped(self) -> None:
+        self.proc.wait()
         self.reap()
 
 
