@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from estates import ARGO_HOMELAB, EXAMPLES, FLUX_HOMELAB, GITOPS, HOMELAB
+from helm_estates import import_charts
 
 import tools.inventory.parse_early as early
 from tools.helm.options import ChartOptions
@@ -47,6 +48,19 @@ def test_the_childs_records_are_those_of_a_parse_in_process(estate: Path) -> Non
     assert taken[1] == records  # every list and field (the Helm renders' too), and the private state
     assert sum(len(getattr(records, name)) for name in Records.list_fields()) > 0
     assert not early._early  # taken once, not left for another run
+
+
+@pytest.mark.parametrize("estate", [FLUX_HOMELAB, ARGO_HOMELAB], ids=lambda p: p.name)
+@pytest.mark.usefixtures("big_enough")
+def test_the_child_renders_from_the_chart_cache_it_is_told(estate: Path, tmp_path: Path) -> None:
+    cache = import_charts(tmp_path / "cache")  # the releases' charts, as `charts import` puts them
+    root = build.check_root(estate)
+    files, records = build.parse_estate(root, lambda: ChartOptions(cache_dir=cache))
+    assert any(r.rendered for r in records.helm_renders)  # from the cache: without it none renders
+    taken = _child_parse(root, cache)
+    assert taken is not None
+    records.drop_release_objects()
+    assert taken == (files, records)
 
 
 def test_a_small_estate_or_one_core_starts_no_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
