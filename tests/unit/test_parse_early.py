@@ -5,6 +5,7 @@ parse the estate itself. The size that makes an estate big enough is lowered her
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -60,6 +61,22 @@ def test_the_child_renders_from_the_chart_cache_it_is_told(estate: Path, tmp_pat
     taken = _child_parse(root, cache)
     assert taken is not None
     records.drop_release_objects()
+    assert taken == (files, records)
+
+
+@pytest.mark.usefixtures("big_enough")
+def test_broken_files_and_names_that_are_not_utf8_come_back_as_parsed_in_process(tmp_path: Path) -> None:
+    root = tmp_path / "estate"
+    odd = Path(os.fsdecode(bytes(root) + b"/caf\xe9"))  # a directory name that is not UTF-8
+    odd.mkdir(parents=True)
+    (odd / "main.tf").write_text('resource "kubernetes_deployment" "web" {\n  metadata { name = "web" }\n')
+    (root / "broken.yaml").write_text("kind: Deployment\nmetadata: {name: [unclosed\n")
+    (root / "ok.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n")
+    (root / "ok.tf").write_text('resource "null_resource" "x" {\n  provisioner "local-exec" {}\n}\n')
+    files, records = build.parse_estate(build.check_root(root), lambda: None)
+    assert [i.path for i in records.issues] == ["broken.yaml", "caf\\xe9/main.tf"]  # reported, skipped
+    assert [w.name for w in records.workloads] == ["api"] and len(records.escape_hatches) == 1
+    taken = _child_parse(build.check_root(root))
     assert taken == (files, records)
 
 
