@@ -117,7 +117,8 @@ def test_another_chart_cache_fetching_or_no_cache_told_leave_the_parse_to_the_ru
     root = build.check_root(HOMELAB)
     early.EarlyParse.start(root)
     early.EarlyParse.choose(root, tmp_path / "cache")
-    child = early._early[str(root)]
+    child = early._early.get(root)
+    assert child is not None
     assert build._taken(root, ChartOptions(cache_dir=tmp_path / "other")) is None
     assert child._proc.returncode is not None  # killed, not left running
     early.EarlyParse.start(root)
@@ -155,8 +156,9 @@ def test_a_child_never_claimed_is_killed_at_exit(monkeypatch: pytest.MonkeyPatch
     waits = "import sys, time; sys.stdin.readline(); time.sleep(60)"
     monkeypatch.setattr(early.EarlyParse, "argv", staticmethod(lambda root: [sys.executable, "-c", waits]))
     early.EarlyParse.start(HOMELAB)
-    child = early._early[str(HOMELAB.resolve())]
-    early._unclaimed()
+    child = early._early.get(HOMELAB)
+    assert child is not None
+    early._early.kill_unclaimed()  # what runs at exit
     assert child._proc.wait(timeout=10) != 0
     assert not early._early
     child._ended()  # the pipe this test's process would otherwise leave open

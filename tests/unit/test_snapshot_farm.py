@@ -197,7 +197,7 @@ def test_an_early_child_never_claimed_is_killed_at_exit(
     assert not farm._early
     farm.Farm.early(root)
     (child,) = farm._early.values()
-    farm._unclaimed()  # what runs at exit when the run ended before opening its snapshot
+    farm._early.kill_unclaimed()  # what runs at exit when the run ended before opening its snapshot
     assert not farm._early
     assert child._proc.wait(timeout=10) == -signal.SIGKILL  # killed, not left to run after the run
     child._ended()
@@ -214,6 +214,6 @@ def test_a_second_early_child_for_one_snapshot_replaces_the_first(
     (second,) = farm._early.values()
     assert second is not first
     assert first._proc.wait(timeout=10) == -signal.SIGKILL  # stopped, not left running
-    farm._unclaimed()
+    farm._early.kill_unclaimed()
     assert second._proc.wait(timeout=10) == -signal.SIGKILL
     second._ended()

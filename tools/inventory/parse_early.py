@@ -16,15 +16,13 @@ over before the child has imported what parsing needs).
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
+from tools.gathered_child import Early, GatheredChild
 from tools.kube.snapshot_farm import cores
 
 MIN_FILES = 400
@@ -37,8 +35,7 @@ SKIP_DIRS = frozenset(
 )
 """Directories the estate's walk never enters (``build.discover``)."""
 
-_early: dict[str, EarlyParse] = {}
-_lock = threading.Lock()
+_early: Early[EarlyParse] = Early()
 
 
 def holds_files(root: Path, count: int) -> bool:
@@ -61,24 +58,14 @@ def holds_files(root: Path, count: int) -> bool:
     return False
 
 
-class EarlyParse:
+class EarlyParse(GatheredChild):
     """The child parsing ``root``; told its chart cache by ``choose``; its output gathered by a thread."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.cache_dir: Path | None = None
         self.chosen = False
-        self._out = bytearray()
-        tools_root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as imported here
-        self._proc = subprocess.Popen(  # an argv list, no shell
-            self.argv(root),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={"PYTHONPATH": tools_root},  # nothing of the run's environment (its keys) reaches it
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        super().__init__(self.argv(root), stdin=subprocess.PIPE)
 
     @staticmethod
     def argv(root: Path) -> list[str]:
@@ -97,17 +84,12 @@ class EarlyParse:
             early = cls(root)
         except OSError:
             return
-        with _lock:
-            before = _early.pop(os.path.realpath(root), None)
-            _early[os.path.realpath(root)] = early
-        if before is not None:
-            before.stop()  # an earlier run's, never claimed (one process, several runs)
+        _early.put(root, early)
 
     @classmethod
     def choose(cls, root: Path, cache_dir: Path | None) -> None:
         """Tell the child started for ``root`` (if any) the chart cache to parse with, and let it go."""
-        with _lock:
-            early = _early.get(os.path.realpath(root))
+        early = _early.get(root)
         if early is None or early.chosen:
             return
         early.cache_dir, early.chosen = cache_dir, True
@@ -123,20 +105,13 @@ class EarlyParse:
     def take(cls, root: Path, cache_dir: Path | None, fetch: bool) -> bytes | None:
         """The pickled ``(files, records)`` the child made of ``root``, if one was started for it with
         these chart options and ended well; else None (the child, if any, is killed)."""
-        with _lock:
-            early = _early.pop(os.path.realpath(root), None)
+        early = _early.take(root)
         if early is None:
             return None
         if fetch or not early.chosen or early.cache_dir != cache_dir:  # fetching is the run's to do
             early.stop()
             return None
         return early._result()
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        with contextlib.suppress(OSError, ValueError):
-            while chunk := self._proc.stdout.read(1 << 20):
-                self._out += chunk
 
     def _result(self) -> bytes | None:
         self._reader.join(WAIT_S)
@@ -149,32 +124,3 @@ class EarlyParse:
         if self._proc.returncode != 0 or len(out) != 8 + size or size == 0:
             return None
         return out[8:]
-
-    def stop(self) -> None:
-        """Kill the child and let what it printed go."""
-        self._kill()
-        self._ended()
-        self._out = bytearray()
-
-    def _kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self._proc.kill()
-        with contextlib.suppress(OSError):
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-
-    def _ended(self) -> None:
-        self._reader.join()
-        self._proc.wait()
-        assert self._proc.stdout is not None
-        self._proc.stdout.close()
-
-
-@atexit.register
-def _unclaimed() -> None:
-    """A child started for a run that ended before its parse: killed, not waited on."""
-    with _lock:
-        left = list(_early.values())
-        _early.clear()
-    for early in left:
-        early._kill()

@@ -20,15 +20,14 @@ and one-core machines never start one.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import pickle
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tools.gathered_child import Early, GatheredChild
 
 if TYPE_CHECKING:
     from tools.kube.snapshot_files import FileStage
@@ -53,8 +52,7 @@ the audit more of its own to parse and 0.7 had it wait on the child."""
 FARM_WAIT_S = 300.0
 """The longest wait for the child's output to end once this process has staged its own files."""
 
-_early: dict[str, Farm] = {}
-_lock = threading.Lock()
+_early: Early[Farm] = Early()
 
 
 def dump_files(root: Path) -> list[Path]:
@@ -70,24 +68,15 @@ def dump_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-class Farm:
+class Farm(GatheredChild):
     """A child staging ``paths`` (the biggest JSON dumps), started at once; ``results`` gathers them."""
 
     def __init__(self, paths: list[Path]) -> None:
         self.paths = paths
         self.root: Path | None = None
         """The snapshot directory, for a child started early (``early``): its paths are under it."""
-        self._out = bytearray()
-        root = str(Path(__file__).resolve().parents[2])  # where ``tools`` is, as this process imports it
-        self._proc = subprocess.Popen(  # an argv list, no shell; -P: nothing imported from the cwd
-            [sys.executable, "-P", "-m", "tools.kube.snapshot_files", *map(str, paths)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={"PYTHONPATH": root},  # nothing of the run's environment (its keys) reaches the child
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        # -P: nothing imported from the working directory
+        super().__init__([sys.executable, "-P", "-m", "tools.kube.snapshot_files", *map(str, paths)])
 
     @classmethod
     def start(cls, files: list[Path], root: Path | None = None) -> Farm | None:
@@ -95,8 +84,7 @@ class Farm:
         if it chose among the same files, else a new one for the biggest JSON dumps up to
         ``FARM_SHARE`` of the bytes; None where it buys nothing."""
         if root is not None:
-            with _lock:
-                early = _early.pop(os.path.realpath(root), None)
+            early = _early.take(root)
             if early is not None:
                 ours = {p.relative_to(root).as_posix(): p for p in files}  # root given another way too
                 theirs = [p.relative_to(early.root).as_posix() for p in early.paths] if early.root else []
@@ -118,11 +106,7 @@ class Farm:
             return
         if farm is not None:
             farm.root = root
-            with _lock:
-                before = _early.get(os.path.realpath(root))
-                _early[os.path.realpath(root)] = farm
-            if before is not None:
-                before.stop()  # an earlier run's, never claimed (one process, several runs)
+            _early.put(root, farm)
 
     @classmethod
     def _started(cls, chosen: list[Path]) -> Farm | None:
@@ -133,25 +117,6 @@ class Farm:
         except OSError:
             return None
 
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        with contextlib.suppress(OSError, ValueError):
-            while chunk := self._proc.stdout.read(1 << 20):
-                self._out += chunk
-
-    def stop(self) -> None:
-        """Kill the child and let what it printed go."""
-        self._proc.kill()
-        self._ended()
-        self._out = bytearray()
-
-    def _ended(self) -> None:
-        """Wait for the reader (the child is killed or has ended) and the child; close the pipe."""
-        self._reader.join()
-        self._proc.wait()
-        assert self._proc.stdout is not None
-        self._proc.stdout.close()
-
     def results(self) -> dict[Path, FileStage]:
         """Each path's stage: the child's, else (it failed or stalled) staged in this process."""
         from tools.kube import snapshot_files
@@ -159,7 +124,7 @@ class Farm:
 
         self._reader.join(FARM_WAIT_S)
         if self._reader.is_alive() or self._proc.poll() is None:
-            self._proc.kill()
+            self._kill()
         self._ended()
         staged: dict[Path, FileStage] = {}
         with memoryview(self._out) as view:
@@ -206,14 +171,3 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-@atexit.register
-def _unclaimed() -> None:
-    """A child started early for a run that ended before opening its snapshot: killed, not waited on."""
-    with _lock:
-        left = list(_early.values())
-        _early.clear()
-    for farm in left:
-        with contextlib.suppress(OSError):
-            farm._proc.kill()
