@@ -102,7 +102,7 @@ class EarlyParse(GatheredChild):
             early.chosen = False  # it died: ``take`` finds nothing to take
 
     @classmethod
-    def take(cls, root: Path, cache_dir: Path | None, fetch: bool) -> bytes | None:
+    def take(cls, root: Path, cache_dir: Path | None, fetch: bool) -> memoryview | None:
         """The pickled ``(files, records)`` the child made of ``root``, if one was started for it with
         these chart options and ended well; else None (the child, if any, is killed)."""
         early = _early.take(root)
@@ -113,14 +113,14 @@ class EarlyParse(GatheredChild):
             return None
         return early._result()
 
-    def _result(self) -> bytes | None:
+    def _result(self) -> memoryview | None:
         self._reader.join(WAIT_S)
         if self._reader.is_alive():
             self.stop()
             return None
         self._ended()
-        out, self._out = bytes(self._out), bytearray()
+        out, self._out = self._out, bytearray()
         size = int.from_bytes(out[:8], "big")
         if self._proc.returncode != 0 or len(out) != 8 + size or size == 0:
             return None
-        return out[8:]
+        return memoryview(out)[8:]  # not copied (0.87 MB for the 1,600 files of bench/, more for more)
