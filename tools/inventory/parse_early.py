@@ -78,8 +78,8 @@ class EarlyParse(GatheredChild):
     def start(cls, root: Path) -> None:
         """Start the child for ``root`` now, for ``take`` to claim (nothing on one core, for a small
         estate, or where the directory cannot be read). Never raises. The child imports what parsing
-        needs, then waits for ``choose`` to tell it the chart cache (the run reads its environment
-        after this)."""
+        needs and parses; when a render first needs the chart cache it waits for ``choose`` to tell it
+        (the run reads its environment after this)."""
         try:
             if cores() < 2 or not root.is_dir() or not holds_files(root, MIN_FILES):
                 return
