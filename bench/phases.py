@@ -250,9 +250,8 @@ def audit(
 
     argv = audit_args(estate, cluster, work)
     parsed = cli.build_parser().parse_args(argv)
-    parsed.early(
-        parsed
-    )  # what `infra-audit run` starts before its imports (pipeline/cli.py), started so here
+    # what `infra-audit run` starts before its imports (pipeline/cli.py), started the same way here
+    parsed.early(parsed)
     from pipeline import lazy_packages
 
     lazy_packages.defer()  # as the CLI does for a command that runs the graph (pipeline/cli.py)

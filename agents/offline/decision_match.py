@@ -108,7 +108,7 @@ def _stating(
     names), in order: (its sentence's index, the topic). The same whatever the finding: worked out
     once per decision, where the challenge asked it again for every finding (the finding only says
     which topics count)."""
-    sentences = _sentences(decision)
+    sentences, topics = _sentences(decision), list(every)
     stating: list[tuple[int, TopicSpec]] = []
     for index, sentence in enumerate(sentences):
         if OPEN_ITEM.search(sentence.text):
@@ -116,7 +116,7 @@ def _stating(
         for clause in CLAUSE_END.split(PATHISH.sub(" ", sentence.text)):
             if REFERENCE.match(clause):
                 continue  # "(see the ignore_changes note)" points elsewhere; it states nothing
-            topic = _first_topic(clause, list(every))
+            topic = _first_topic(clause, topics)
             if topic is not None and _states(clause, topic):
                 stating.append((index, topic))
     return sentences, stating
