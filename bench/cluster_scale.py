@@ -3,7 +3,8 @@
 The snapshot of each size comes from ``bench/cluster_snapshot.py`` (the home-lab's own snapshot, every
 namespace copied with fresh uids, ReplicaSets added, 200 pods per node; deterministic). Each run is a
 fresh interpreter running ``python -m pipeline.cli run examples/homelab --cluster SNAPSHOT --offline``
-(``bench/run.py`` measures it: wall time, peak RSS from ``wait4``, peak PSS of the process tree).
+(``bench/run.py`` measures it: wall time, peak RSS from ``wait4``; the peak PSS of the process tree
+comes from one more run per size, or per tree, made for it: sampling slows the runs it samples).
 One unmeasured run first writes the bytecode cache. The growth exponent is the slope of log(wall)
 over log(pods), least squares over all sizes, and between each pair of neighbouring sizes; 1 is
 linear, 2 quadratic.
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             wall = statistics.median(s.wall_s for s in samples)
             cpu = statistics.median(s.cpu_s for s in samples)
             rss = max(s.maxrss_mb for s in samples)
-            pss = max(s.tree_mb for s in samples)
+            pss = bench_run.pss_run(argv_run, args.source, env, tmp / f"pss-{wanted}.log")  # a run of its own
             rows.append((pods, wall, rss, pss))
             cpus.append((pods, cpu))
             print(
@@ -131,11 +132,21 @@ def compare(snapshot: Path, sources: list[Path], runs: int) -> int:
         return f"wall {s.wall_s:.2f} s, CPU {s.cpu_s:.2f} s, peak RSS {s.maxrss_mb:.0f} MB"
 
     with tempfile.TemporaryDirectory(prefix="cluster-turns-") as tmp_name:
-        samples = bench_run.in_turns(sources, runs, Path(tmp_name), one, shown)
+        tmp = Path(tmp_name)
+        samples = bench_run.in_turns(sources, runs, tmp, one, shown)
+        trees = {  # the PSS from a run of its own per source: sampling slows the runs it samples
+            source: bench_run.pss_run(
+                bench_run.audit_argv(ESTATE, snapshot, tmp / f"work-pss-{i}"),
+                source,
+                bench_run.child_env(tmp / f"pycache-{i}"),
+                tmp / f"pss-{i}.log",
+            )
+            for i, source in enumerate(sources)
+        }
     for source, taken in samples.items():
         wall = statistics.median(s.wall_s for s in taken)
         cpu = statistics.median(s.cpu_s for s in taken)
-        rss, pss = max(s.maxrss_mb for s in taken), max(s.tree_mb for s in taken)
+        rss, pss = max(s.maxrss_mb for s in taken), trees[source]
         print(
             f"{source}: wall median {wall:.2f} s (min {min(s.wall_s for s in taken):.2f}), CPU median "
             f"{cpu:.2f} s, peak RSS {rss:.0f} MB, peak PSS tree {pss:.0f} MB"
