@@ -81,7 +81,7 @@ class Kustomizer:
         self.helm = helm
         self.origins = Origins()
         self._docs: dict[str, list[YamlDocument] | KustomizeError] = {}
-        self._kinds: dict[str, str | None] = {}  # what ``_kind`` found, by path: a file is asked of again
+        self._kinds: dict[str, str | None] = {}  # what ``_kind`` found, by path
 
     # ------------------------------------------------------------------------------ files
 
