@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             limit_arenas()  # before any thread starts, the graph's or a child's reader (malloc_arenas.py)
         early = getattr(args, "early", None)
-        if early is not None:  # work a command starts before its imports (run: a big snapshot's child)
+        if early is not None:  # work a command starts before its imports (run: its children, early)
             early(args)
         from pipeline import lazy_packages, logs  # after parsing: --help needs neither
         from pipeline.settings import Environment  # after parsing: --help needs no settings model

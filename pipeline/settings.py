@@ -99,6 +99,10 @@ class Environment:
             return Path(self.home)
         return Path(self.xdg_state_home or Path.home() / ".local" / "state") / "infra-audit"
 
+    def chart_cache_for(self, given: str | None) -> Path:
+        """``--chart-cache`` when given, else this environment's cache (``chart_cache_dir``)."""
+        return Path(given).expanduser() if given else self.chart_cache_dir()
+
     def chart_cache_dir(self) -> Path:
         """The Helm chart cache: ``$INFRA_AUDIT_CHART_CACHE``, else ``$XDG_CACHE_HOME/infra-audit/charts``
         (``~/.cache/infra-audit/charts``)."""

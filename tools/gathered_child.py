@@ -65,6 +65,15 @@ class GatheredChild:
         self._out = bytearray()
 
 
+def cores() -> int:
+    """The CPUs this process may run on (its affinity: a container's cpuset), else the machine's: a
+    child started to use a second core needs one."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 Child = TypeVar("Child", bound=GatheredChild)
 
 

@@ -48,9 +48,7 @@ def run_import(args: argparse.Namespace) -> int:
         raise ChartError(f"{args.file!r} holds chart {meta.name!r}, not {ref.name!r} of {args.ref!r}")
     if meta.version.removeprefix("v") != ref.version.removeprefix("v"):
         raise ChartError(f"{args.file!r} holds version {meta.version!r}, not {ref.version!r} of {args.ref!r}")
-    cache = ChartCache(
-        Path(args.chart_cache).expanduser() if args.chart_cache else args.env.chart_cache_dir()
-    )
+    cache = ChartCache(args.env.chart_cache_for(args.chart_cache))
     target = cache.put(ref, data)
     print(f"imported {meta.name} {meta.version} as {ref} into {target}")
     return 0

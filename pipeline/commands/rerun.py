@@ -89,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "fail_on": args.fail_on,
             "baseline": Path(args.baseline).resolve() if args.baseline else None,
             # --chart-cache, else the environment's, as ``run`` reads it: the same releases render
-            "chart_cache": Path(args.chart_cache).expanduser()
-            if args.chart_cache
-            else args.env.chart_cache_dir(),
+            "chart_cache": args.env.chart_cache_for(args.chart_cache),
             "fetch_charts": bool(args.fetch_charts),
         }
     )

@@ -113,8 +113,7 @@ def _chart_cache(args: argparse.Namespace) -> Path:
     """The chart cache the run's settings will name (``RunSettings.chart_options``: the flag, else the
     environment's, relative to the working directory), for the child parsing early. It is compared
     with the settled one when the parse is taken: were they to differ, the estate is parsed again."""
-    given = getattr(args, "chart_cache", None)
-    path = Path(given).expanduser() if given is not None else args.env.chart_cache_dir()
+    path = args.env.chart_cache_for(getattr(args, "chart_cache", None))
     return path if path.is_absolute() else Path.cwd() / path
 
 

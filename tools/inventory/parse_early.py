@@ -22,8 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.gathered_child import Early, GatheredChild
-from tools.kube.snapshot_farm import cores
+from tools.gathered_child import Early, GatheredChild, cores
 
 MIN_FILES = 400
 """Files an estate must hold for the child to start. Measured on the machine of docs/performance.md: at

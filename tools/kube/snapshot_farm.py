@@ -21,13 +21,12 @@ and one-core machines never start one.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.gathered_child import Early, GatheredChild
+from tools.gathered_child import Early, GatheredChild, cores
 
 if TYPE_CHECKING:
     from tools.kube.snapshot_files import FileStage
@@ -163,11 +162,3 @@ def _chosen(files: list[Path], share: float) -> list[Path]:
             farmed += sizes[path]
     order = {path: i for i, path in enumerate(files)}
     return sorted(chosen, key=order.__getitem__)
-
-
-def cores() -> int:
-    """The CPUs this process may run on (its affinity: a container's cpuset), else the machine's."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
