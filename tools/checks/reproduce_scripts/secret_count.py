@@ -323,10 +323,10 @@ def _scan(rel: str, data: bytes, skipped: bool) -> tuple[list[Place], int]:
         return places, manifests
     key_lines: set[int] = set()
     if rel.endswith((".yaml", ".yml")) and "Secret" in text and not skipped:
-        for where, values, keys in secret_manifest(rel, text, lines):
+        for _, values, keys in secret_manifest(rel, text, lines):
             key_lines |= keys
             if values:
-                places.append((rel, tuple(values) if values else (f"\0{rel}:{where}",)))
+                places.append((rel, tuple(values)))
                 manifests += 1
     sops = sops_lines(lines)
     doc = rel.lower().endswith(DOCS)
