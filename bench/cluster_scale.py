@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def compare(snapshot: Path, sources: list[Path], runs: int) -> int:
     """Each source run ``runs`` times over ``snapshot``, the sources taking turns; medians printed."""
+    snapshot = snapshot.resolve()  # the runs' working directory is each source tree
     print(f"snapshot: {snapshot}; load before: {bench_run._load()}")
 
     def one(source: Path, env: dict[str, str], work: Path, log: Path) -> bench_run.Sample:

@@ -250,14 +250,14 @@ def audit(
 
     argv = audit_args(estate, cluster, work)
     parsed = cli.build_parser().parse_args(argv)
+    from tools.malloc_arenas import limit_arenas
+
+    limit_arenas()  # as the CLI does, before any thread starts (the early children's readers too)
     # what `infra-audit run` starts before its imports (pipeline/cli.py), started the same way here
     parsed.early(parsed)
     from pipeline import lazy_packages
 
     lazy_packages.defer()  # as the CLI does for a command that runs the graph (pipeline/cli.py)
-    from tools.malloc_arenas import limit_arenas
-
-    limit_arenas()  # as the CLI does, before the graph starts its threads
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     import agents.offline.challenge_numbers as numbers

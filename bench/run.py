@@ -193,7 +193,8 @@ def in_turns(
     taken: dict[Path, list[T]] = {source: [] for source in sources}
     for n in range(-1, runs):
         for i, source in enumerate(sources):
-            sample = one(source, child_env(tmp / f"pycache-{i}"), tmp / f"work-{i}", tmp / f"run-{i}-{n}.log")
+            work = tmp / f"work-{i}-{n}"  # a fresh one each run: a run store already there is not cold
+            sample = one(source, child_env(tmp / f"pycache-{i}"), work, tmp / f"run-{i}-{n}.log")
             if n >= 0:
                 taken[source].append(sample)
                 print(f"  {source}: {shown(sample)} (load {_load()})", flush=True)
@@ -256,6 +257,8 @@ def bench_estate(
 def pss_run(argv: list[str], source: Path, env: dict[str, str], log: Path) -> float:
     """The peak PSS of the process tree (MB) of one run of ``argv`` made for it, its time not kept."""
     sample, _ = measure(argv, source, env, log, pss=True)
+    if sample.rc not in (0, 1):  # 1: the audit found something incomplete, still a run
+        raise SystemExit(f"the run measured for its memory exited {sample.rc}; see {log}")
     return sample.tree_mb
 
 

@@ -1,9 +1,10 @@
 """Time a snapshot's open inside the real CLI: ``infra-audit run`` over a snapshot, with
 ``SnapshotBackend.__init__`` timed by an import hook, so that nothing is imported ahead of the CLI.
 
-``bench/phases.py`` imports the graph before the CLI runs, so what ``run`` starts before its own
-imports (a big snapshot's child, ``tools/kube/snapshot_farm.py``) has no head start there. Here each
-run is a fresh interpreter running ``pipeline.cli.main`` as ``python -m pipeline.cli`` would, the trees
+``bench/phases.py`` starts what ``run`` starts before its own imports (a big snapshot's child,
+``tools/kube/snapshot_farm.py``) the same way, but imports the graph and wraps the run's functions
+before the CLI runs. Here nothing is imported ahead of the CLI: each run is a fresh interpreter
+running ``pipeline.cli.main`` as ``python -m pipeline.cli`` would, the trees
 given by ``--source`` taking turns run by run (after one unmeasured run each, which writes its bytecode
 cache). Each run prints when the open began (seconds from the interpreter's start of this script),
 how long it took, and the whole run's wall time; then the medians.

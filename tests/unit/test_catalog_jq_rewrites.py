@@ -205,7 +205,7 @@ def test_the_edge_cases_count_what_they_were_written_for() -> None:
     assert _outcome(_now("MNT-LIVE-DUPLICATE-WORKLOAD/count"), COPIES) == ("value", 7)
     # f (nothing), b (only finished pods) and c (scaled to zero, not on purpose) are abandoned
     assert _outcome(_now("MNT-LIVE-ABANDONED-NAMESPACE/count"), NAMESPACES) == ("value", 3)
-    # eu, us, api, reg and blank two copies each, same three; gone, shop and two are not copies
+    # eu, us, api, reg, blank and 5 two copies each, same three; gone, shop and two are not copies
     assert _outcome(_now("MNT-LIVE-DUPLICATE-WORKLOAD/count"), SPLITS) == ("value", 15)
     # k7, k8, the nameless Namespace and dup twice; the nameless one is used by a CronJob without one
     abandoned = _now("MNT-LIVE-ABANDONED-NAMESPACE/count")

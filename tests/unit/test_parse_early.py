@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def test_a_small_estate_or_one_core_starts_no_child(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(early, "cores", lambda: 1)
     early.EarlyParse.start(tmp_path)
     assert not early._early
+    monkeypatch.setattr(early, "cores", lambda: 2)
+    monkeypatch.setattr(early, "MIN_FILES", 1)
     early.EarlyParse.start(tmp_path / "absent")
     assert not early._early
 
@@ -129,13 +132,16 @@ def test_another_chart_cache_fetching_or_no_cache_told_leave_the_parse_to_the_ru
     assert not early._early
 
 
+NOT_RECORDS = pickle.dumps(("3", None))
+
+
 @pytest.mark.parametrize(
     "prints, exits",
     [
         (b"", 3),  # the parse raised: nothing printed
         ((100).to_bytes(8, "big") + b"cut short", 0),
         ((7).to_bytes(8, "big") + b"garbled", 0),  # whole, but not a pickle
-        ((2).to_bytes(8, "big") + pickle.dumps(None)[:2], 0),
+        (len(NOT_RECORDS).to_bytes(8, "big") + NOT_RECORDS, 0),  # a whole pickle, of something else
     ],
     ids=["failed", "cut-short", "garbled", "not-records"],
 )
@@ -146,7 +152,10 @@ def test_a_child_that_fails_or_prints_garbage_gives_nothing(
     script = f"import sys; sys.stdin.readline(); sys.stdout.buffer.write({prints!r}); sys.exit({exits})"
     monkeypatch.setattr(early.EarlyParse, "argv", staticmethod(lambda root: [sys.executable, "-c", script]))
     root = build.check_root(HOMELAB)
-    assert _child_parse(root) is None
+    early.EarlyParse.start(root)
+    assert early._early.get(root) is not None  # started: what it prints is what is judged
+    early.EarlyParse.choose(root, None)
+    assert build._taken(root, ChartOptions()) is None
     inventory = build.build_inventory(HOMELAB)  # and the run's own parse goes on
     assert inventory.code.workloads
 
@@ -159,6 +168,6 @@ def test_a_child_never_claimed_is_killed_at_exit(monkeypatch: pytest.MonkeyPatch
     child = early._early.get(HOMELAB)
     assert child is not None
     early._early.kill_unclaimed()  # what runs at exit
-    assert child._proc.wait(timeout=10) != 0
+    assert child._proc.wait(timeout=10) == -signal.SIGKILL
     assert not early._early
     child._ended()  # the pipe this test's process would otherwise leave open
