@@ -375,15 +375,30 @@ def with_not_rendered(spec: ReproSpec, not_rendered: tuple[str, ...]) -> ReproSp
 
 def live_refs(live: LiveState) -> set[str]:
     """The refs (``cluster/namespace/kind/name``) of every record the cluster gave, containers included."""
-    refs: set[str] = set()
+    sources: dict[int, LiveRef] = {}  # by identity: records share them (78k refs, 36k objects at 10k pods)
     for name in LiveState.model_fields:
         items = getattr(live, name)
         for item in items if isinstance(items, list) else ():
-            for record in (item, *getattr(item, "containers", ())):
-                source = getattr(record, "source", None)
-                if isinstance(source, LiveRef):
-                    refs.add(str(source))
-    return refs
+            sourced, contained = _fields_of(type(item))
+            if sourced and isinstance(source := item.source, LiveRef):
+                sources[id(source)] = source
+            for container in item.containers if contained else ():
+                if isinstance(source := getattr(container, "source", None), LiveRef):
+                    sources[id(source)] = source
+    return {str(source) for source in sources.values()}
+
+
+_FIELDS: dict[type, tuple[bool, bool]] = {}
+
+
+def _fields_of(cls: type) -> tuple[bool, bool]:
+    """Whether a record class has a ``source`` and a ``containers`` field, asked once per class: asking
+    each of 70k records at 10k pods (``getattr`` with a default, an exception for most) took 0.3 s."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        fields = getattr(cls, "model_fields", {})
+        known = _FIELDS[cls] = ("source" in fields, "containers" in fields)
+    return known
 
 
 def cluster_facts(backend: KubeBackend | None) -> dict[str, Any]:
