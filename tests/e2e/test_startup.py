@@ -99,6 +99,8 @@ def test_an_offline_run_does_not_run_the_sdk_inits_the_graph_never_uses(tmp_path
     assert "langgraph" in packages and "langchain_core" in packages
     # langgraph_sdk's __init__ imports its HTTP and WebSocket clients; langsmith.types' its API models
     assert packages & {"httpx", "websockets", "anthropic", "boto3", "botocore", "google"} == set()
+    # croniter runs `file` on the interpreter as it is imported; only a cluster's CronJobs need it
+    assert "croniter" not in packages
 
 
 def test_a_run_with_no_chart_rendered_does_not_load_the_helm_engine(tmp_path: Path) -> None:

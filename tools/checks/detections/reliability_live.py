@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterError, croniter
-
 from domain.findings import Location
 from tools.checks.detections import common
 from tools.checks.spec import CheckContext, Detection, detector
@@ -107,6 +105,10 @@ def schedule_interval(schedule: str, reference: datetime) -> timedelta | None:
     ``reference``, so a weekly or monthly schedule still has two fire times to measure. None when
     the expression does not parse.
     """
+    # imported here: croniter runs `file` on the interpreter at import (platform.architecture), a
+    # subprocess every run paid though only a cluster's CronJobs are read here
+    from croniter import CroniterError, croniter
+
     expression, zone = _parse_schedule(schedule)
     if not croniter.is_valid(expression):
         return None
