@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agents.context import ProgressFn
 from agents.llm.accounting import Accountant
-from agents.llm.protocol import ModelClient
 from agents.llm.settings import ModelSettings
 from agents.stances import STANCES
 from domain.concerns import CONCERN_CODES, Concern
@@ -23,6 +22,9 @@ from pipeline.settings import RunSettings
 from pipeline.state import AuditState
 from tools.evidence import Ledger
 from tools.kube.backend import KubeBackend
+
+if TYPE_CHECKING:
+    from agents.llm.protocol import ModelClient
 
 # LangGraph's ``max_concurrency`` is the size of ONE thread pool that runs the tasks of a step AND
 # saves each finished task's writes to the checkpointer (``pregel/_loop.py`` ``put_writes`` submits

@@ -8,13 +8,16 @@ unplanned request fails instead of reaching a network.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from agents.llm.protocol import ModelClient
 from agents.llm.providers import DEFAULT_PROVIDER, make_model
 from agents.llm.settings import CloudCredentials, ModelSettings
 from domain.errors import SettingsError
 from domain.urls import without_userinfo
 from pipeline.settings import ENV_API_KEY, ENV_BASE_URL, Environment
+
+if TYPE_CHECKING:
+    from agents.llm.protocol import ModelClient
 
 REPLAY_KEY = "replay-from-cassette"
 LOCAL_KEY = "no-key-for-a-local-server"

@@ -19,12 +19,15 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.llm.protocol import Usage
 from agents.llm.settings import Price, RunBudget
 from domain.report import AgentUsage
+
+if TYPE_CHECKING:
+    from agents.llm.protocol import Usage
 
 _OPUS_4_5 = Price(input=5.0, output=25.0, cache_write=6.25, cache_read=0.50)
 _OPUS_4 = Price(input=15.0, output=75.0, cache_write=18.75, cache_read=1.50)

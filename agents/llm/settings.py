@@ -13,13 +13,15 @@ does in the SDK, and the auth token is not sent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_serializer
 
-from agents.llm.protocol import Usage
 from domain.errors import SettingsError
 from domain.urls import without_userinfo
+
+if TYPE_CHECKING:
+    from agents.llm.protocol import Usage
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """The newest Sonnet the installed SDK (anthropic 2.12) lists in ``types/model_param.py``.
