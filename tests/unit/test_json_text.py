@@ -82,3 +82,15 @@ def test_a_value_known_finite_is_not_looked_into() -> None:
     told of is written as orjson writes it, which is why the flag is the reader's to give."""
     assert compact({"z": None, "f": 0.5}, finite=True) == b'{"z":null,"f":0.5}'
     assert compact({"n": float("nan")}) == b'{"n":NaN}'
+
+
+def test_a_type_the_standard_library_refuses_is_refused() -> None:
+    """orjson writes a datetime; ``json.dumps`` refuses it, and so does ``indented``: its text is the
+    standard library's or nothing."""
+    import datetime
+
+    value = {"at": datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)}
+    with pytest.raises(TypeError):
+        json.dumps(value, indent=2, ensure_ascii=False)
+    with pytest.raises(TypeError):
+        indented(value)
