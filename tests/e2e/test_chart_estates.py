@@ -35,10 +35,7 @@ pytestmark = pytest.mark.e2e
 ROOTS = {"flux-homelab": FLUX_HOMELAB, "argocd-homelab": ARGO_HOMELAB}
 DATE = "2026-11-20"
 ENTITY = re.compile(r"^[A-Z][A-Za-z]+/\S+$")
-REF_GAPS = {
-    ("flux-homelab", "SEC-NO-PSS"): "a Namespace cites the line that names it (kustomization.yaml:4), "
-    "not the label's patch line (:17)",
-}
+REF_GAPS: dict[tuple[str, str], str] = {}
 """Where the product's ref is not yet the ground truth's line (issue 10, precise refs): each is an
 xfail that must start failing once the ref is right."""
 
@@ -147,6 +144,22 @@ def test_flux_releases_render_as_built_not_as_written(inventories: dict[str, Inv
         "cert-manager", "home", "kube-system", "media", "network", "observability"
     }  # fmt: skip
     assert all(w.namespace != "default" for w in inventories["flux-homelab"].code.workloads)
+
+
+def test_flux_namespaces_cite_their_source_and_where_their_enforce_label_was_set(
+    inventories: dict[str, Inventory],
+) -> None:
+    """Each Namespace as built cites the ``namespace:`` line that names it; its enforce label, the line
+    that set it: the patch's ``value: privileged`` (``pss_ref``), else the common component's label."""
+    built = {n.name: n for n in inventories["flux-homelab"].code.namespaces}
+    listed = truth("flux-homelab")["inventory"]["namespaces"]
+    assert sorted(built) == sorted(n["name"] for n in listed)
+    component = "kubernetes/components/common/kustomization.yaml:17"
+    for item in listed:
+        namespace = built[item["name"]]
+        assert str(namespace.source) == item["ref"]
+        assert namespace.pod_security.get("enforce") == item["pss_enforce"]
+        assert str(namespace.pod_security_refs["enforce"]) == item.get("pss_ref", component)
 
 
 def test_argocd_generated_applications_render_and_test_dirs_do_not(inventories: dict[str, Inventory]) -> None:

@@ -61,10 +61,14 @@ def test_values_cite_the_file_that_wrote_them() -> None:
     assert where.ref((*containers, 1)) == CodeRef(path="patches/resources.yaml", line=19)
     assert where.ref((*containers, 0, "resources")) == CodeRef(path="patches/resources.yaml", line=10)
     assert where.ref((*containers, 0, "livenessProbe")) == CodeRef(path="patches/probe.yaml", line=10)
-    # the image replaced by the JSON 6902 file: its operation's line
-    assert where.ref((*containers, 0, "image")) == CodeRef(path="patches/json-patch.yaml", line=5)
-    # replicas from the inline JSON 6902 patch: the line of its op inside the block scalar
-    assert where.ref(("spec", "replicas")) == CodeRef(path="patches/kustomization.yaml", line=13)
+    # the image replaced by the JSON 6902 file: its operation's value line (op: is line 5)
+    assert where.ref((*containers, 0, "image")) == CodeRef(path="patches/json-patch.yaml", line=7)
+    # a key inside a mapping a 6902 op adds: its own line in the patch (the op's value: is line 3)
+    pod_security = ("spec", "template", "spec", "securityContext")
+    assert where.ref(pod_security) == CodeRef(path="patches/json-patch.yaml", line=3)
+    assert where.ref((*pod_security, "runAsNonRoot")) == CodeRef(path="patches/json-patch.yaml", line=4)
+    # replicas from the inline JSON 6902 patch: its value line inside the block scalar (op: is line 13)
+    assert where.ref(("spec", "replicas")) == CodeRef(path="patches/kustomization.yaml", line=15)
     # the mapper's line_of answers only for the object's own file
     assert where((*containers, 0, "readinessProbe")) == 26
     assert where((*containers, 1, "image")) is None
@@ -79,6 +83,52 @@ def test_transformer_values_cite_the_kustomization() -> None:
         path="images/kustomization.yaml", line=6
     )
     assert where(("spec", "template", "spec", "containers", 0, "image")) is None
+
+
+def test_json6902_values_cite_their_value_line_whatever_the_key_order(tmp_path: Path) -> None:
+    """An op with a value cites its ``value:`` line (written before ``op:`` too, or in flow style); a
+    copy or move, which has none, its ``op:`` line; a label the kustomization's ``labels`` or
+    ``commonLabels`` set, its own pair's line."""
+    write(
+        tmp_path,
+        {
+            "k/kustomization.yaml": """
+                resources:
+                  - cm.yaml
+                labels:
+                  - pairs:
+                      team: home
+                      tier: web
+                commonLabels:
+                  env: prod
+                patches:
+                  - path: ops.yaml
+                    target:
+                      kind: ConfigMap
+            """,
+            "k/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: '1'}\n",
+            "k/ops.yaml": """
+                - value: "2"
+                  path: /data/b
+                  op: add
+                - op: copy
+                  from: /data/a
+                  path: /data/c
+                - {op: replace, path: /data/a, value: "3"}
+            """,
+        },
+    )
+    k = Kustomizer(tmp_path)
+    [cm] = k.build("k").resources
+    assert cm.obj["data"] == {"a": "3", "b": "2", "c": "1"}
+    where = Provenance(k.origins, cm.obj, cm.path)
+    assert where.ref(("data", "b")) == CodeRef(path="k/ops.yaml", line=1)
+    assert where.ref(("data", "c")) == CodeRef(path="k/ops.yaml", line=4)
+    assert where.ref(("data", "a")) == CodeRef(path="k/ops.yaml", line=7)
+    labels = ("metadata", "labels")
+    assert where.ref((*labels, "team")) == CodeRef(path="k/kustomization.yaml", line=5)
+    assert where.ref((*labels, "tier")) == CodeRef(path="k/kustomization.yaml", line=6)
+    assert where.ref((*labels, "env")) == CodeRef(path="k/kustomization.yaml", line=8)
 
 
 def test_fields_outside_the_subset_are_noted_and_remote_resources_not_fetched(tmp_path: Path) -> None:

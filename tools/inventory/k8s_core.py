@@ -64,6 +64,7 @@ _VOLUME_TYPES: tuple[tuple[str, VolumeType], ...] = (
     ("nfs", "nfs"),
 )
 _SOPS_PREFIX = "ENC["
+_POD_SECURITY = "pod-security.kubernetes.io/"
 
 
 class K8sObject:
@@ -265,7 +266,15 @@ def _pvc_record(obj: dict[str, Any], namespace: str | None, source: Source, orig
 def _namespace(o: K8sObject, records: Records) -> None:
     if o.in_group(""):
         labels = str_map(o.meta.get("labels"))
-        records.namespaces.append(Namespace(name=o.name, labels=labels, origin=o.origin, source=o.source))
+        refs = {}
+        if isinstance(o.line_of, Provenance):  # built: a patch or transformer may have set the label
+            for key in labels:
+                mode = key.removeprefix(_POD_SECURITY)
+                if mode != key and (ref := o.line_of.set_by_build(("metadata", "labels", key))) is not None:
+                    refs[mode] = ref
+        records.namespaces.append(
+            Namespace(name=o.name, labels=labels, origin=o.origin, source=o.source, pod_security_refs=refs)
+        )
 
 
 def _pvc(o: K8sObject, records: Records) -> None:

@@ -171,6 +171,11 @@ class Namespace(Record):
     labels: dict[str, str] = Field(default_factory=dict)
     origin: Origin
     source: Source
+    pod_security_refs: dict[str, CodeRef] = Field(
+        default_factory=dict,
+        description="Kustomize-built only: the line of the patch or transformer that set a pod-security "
+        "label, by mode (enforce, audit, warn); a label in the Namespace's own document is not here.",
+    )
 
     @property
     def pod_security(self) -> dict[str, str]:

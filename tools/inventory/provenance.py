@@ -101,6 +101,21 @@ class Origins:
             node = node[key]
         return found
 
+    def set_by_build(self, obj: Any, keypath: KeyPath) -> CodeRef | None:
+        """Where a patch or a transformer set the value at ``keypath`` (it, or a mapping or list above
+        it): the value's own line when known, else the line that set the nearest of them. None when
+        the build set nothing on the way (the value is as its document wrote it, or absent)."""
+        node = obj
+        nearest: CodeRef | None = None
+        for key in keypath:
+            if not _has(node, key):
+                return None
+            nearest = self._keys.get((id(node), key)) or nearest
+            node = node[key]
+        if nearest is None:
+            return None
+        return self.ref(obj, keypath) or nearest
+
 
 def _has(node: Any, key: str | int) -> bool:
     if isinstance(node, dict):
@@ -118,6 +133,9 @@ class Provenance:
 
     def ref(self, keypath: KeyPath) -> CodeRef | None:
         return self.origins.ref(self.obj, keypath)
+
+    def set_by_build(self, keypath: KeyPath) -> CodeRef | None:
+        return self.origins.set_by_build(self.obj, keypath)
 
     def __call__(self, keypath: KeyPath) -> int | None:
         ref = self.ref(keypath)

@@ -96,6 +96,12 @@ def load_values(text: str | bytes) -> list[Any]:
     return [data for _, data in _load(text) if data is not None]
 
 
+def load_values_with_lines(text: str | bytes) -> list[tuple[Any, LineOf]]:
+    """``load_values`` with each document's key-line lookup, any root (a JSON 6902 patch is a list:
+    ``line_of((0, "value"))`` is the line of its first operation's ``value:``)."""
+    return [(data, _line_finder(root)) for root, data in _load(text) if data is not None]
+
+
 def _load(text: str | bytes) -> list[tuple[Node, Any]]:
     """(root node, value) of every document; raises ``YamlParseError``."""
     out: list[tuple[Node, Any]] = []

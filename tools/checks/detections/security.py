@@ -13,7 +13,8 @@ Counting rules, one per check:
   record (code first), else the first workload or release there.
 * SEC-NO-PSS: namespaces (code Namespace records and live namespaces, one per name, the code record
   winning; system namespaces excluded) whose ``pod-security.kubernetes.io/enforce`` label is missing
-  or ``privileged``. total = namespaces considered.
+  or ``privileged``. total = namespaces considered. ref = the line of the Kustomize patch or
+  transformer that set the label (a JSON 6902 op's ``value:``), else the Namespace's own source.
 * SEC-PRIVILEGED: containers (init included) with ``privileged: true``, ``allowPrivilegeEscalation:
   true``, or an added capability in ``DANGEROUS_CAPABILITIES`` (``CAP_`` prefix and case ignored).
   ref = the first offending field's line (``privileged: true``), else the image line.
@@ -122,7 +123,8 @@ def no_pod_security(ctx: CheckContext) -> Detection:
             detail = "enforce=privileged"
         else:
             continue
-        locations.append(Location(ref=str(ns.source), subject=f"Namespace/{name}", detail=detail))
+        ref = ns.pod_security_refs.get(ENFORCE_LABEL) if level is not None else None
+        locations.append(Location(ref=str(ref or ns.source), subject=f"Namespace/{name}", detail=detail))
     return Detection(
         count=len(locations),
         total=len(records),

@@ -222,10 +222,10 @@ def _flux_overlay(spec: dict[str, Any], doc: YamlDocument) -> tuple[dict[str, An
         fields["commonAnnotations"] = common["annotations"]
 
     def line_of(keypath: tuple[str | int, ...]) -> int | None:
-        if keypath[:1] == ("labels",):
-            return doc.line_of(("spec", "commonMetadata", "labels"))
+        if keypath[:1] == ("labels",):  # ("labels", 0, "pairs", name): the label's own line
+            return doc.line_of(("spec", "commonMetadata", "labels", *keypath[3:]))
         if keypath[:1] == ("commonAnnotations",):
-            return doc.line_of(("spec", "commonMetadata", "annotations"))
+            return doc.line_of(("spec", "commonMetadata", "annotations", *keypath[1:]))
         return doc.line_of(("spec", *keypath))
 
     return fields, line_of

@@ -17,7 +17,7 @@ from tools.inventory.kustomize.model import KustomizeError, Resource
 from tools.inventory.loading import LoadError
 from tools.inventory.provenance import Origins
 from tools.inventory.sources import CodeRef
-from tools.inventory.yaml_lines import load_documents, load_values
+from tools.inventory.yaml_lines import LineOf, load_documents, load_values_with_lines
 
 if TYPE_CHECKING:
     from tools.inventory.kustomize.engine import _Context
@@ -34,25 +34,38 @@ _MERGE_KEYS = {
     "hostAliases": "ip",
     "topologySpreadConstraints": "topologyKey",
 }
-_OP_LINE = re.compile(r"^\s*-?\s*[\"']?op[\"']?\s*:", re.MULTILINE)
 
 
 class _Patch:
-    """One patch document: a strategic-merge mapping or a list of 6902 operations, and where it is."""
+    """One patch document: a strategic-merge mapping or a list of 6902 operations, and where it is.
 
-    def __init__(self, body: Any, path: str, line: int | None, op_lines: list[int] | None = None) -> None:
+    ``line_of`` (6902 only) is the key-line lookup of the operations in ``path``, already shifted for
+    an inline patch: ``line_of((index, "value"))`` is the line of an operation's ``value:``."""
+
+    def __init__(self, body: Any, path: str, line: int | None, line_of: LineOf | None = None) -> None:
         self.body = body
         self.path = path
         self.line = line
-        self.op_lines = op_lines or []
+        self.line_of = line_of
 
     @property
     def is_json6902(self) -> bool:
         return isinstance(self.body, list)
 
     def op_ref(self, index: int) -> CodeRef:
-        line = self.op_lines[index] if index < len(self.op_lines) else self.line
-        return CodeRef(path=self.path, line=line or 1)
+        """Where operation ``index`` sets its value: its ``value:`` line (the line to change), else its
+        ``op:`` line (remove, copy, move), else the patch's first line."""
+        op = self.body[index] if self.is_json6902 and index < len(self.body) else None
+        key = "value" if isinstance(op, dict) and "value" in op else "op"
+        line = self.line_of((index, key)) if self.line_of is not None else None
+        return CodeRef(path=self.path, line=line or self.line or 1)
+
+    def op_value(self, index: int, value: Any, origins: Origins) -> Any:
+        """A copy of operation ``index``'s value, each node registered at its line in the patch (a
+        label inside an added ``labels`` mapping cites its own line)."""
+        if self.line_of is None:
+            return origins.clone(value)
+        return origins.copy_in(value, self.path, self.line_of, (index, "value"))
 
 
 def strategic_merge_files(ctx: _Context, acc: list[Resource]) -> None:
@@ -110,15 +123,13 @@ def _load(ctx: _Context, text: str, at: tuple[str | int, ...], inline: bool) -> 
             return inner
 
     try:
-        values = load_values(body_text)
+        loaded = load_values_with_lines(body_text)
+        if loaded and isinstance(loaded[0][0], list):
+            return [_Patch(loaded[0][0], path, base + 1, shift(loaded[0][1]))]
         docs = load_documents(body_text)
     except LoadError as exc:
         raise KustomizeError(path, f"patch: {exc.message}", (exc.line or 0) + base or None) from None
     out: list[_Patch] = []
-    if values and isinstance(values[0], list):
-        as_text = body_text.decode("utf-8", "replace") if isinstance(body_text, bytes) else body_text
-        op_lines = [as_text.count("\n", 0, m.start()) + 1 + base for m in _OP_LINE.finditer(as_text)]
-        return [_Patch(values[0], path, base + 1, op_lines)]
     for doc in docs:
         body = origins.copy_in(doc.data, path, shift(doc.line_of))
         out.append(_Patch(body, path, doc.line + base))
@@ -145,8 +156,8 @@ def _apply(
             )
     for resource in chosen:
         if patch.is_json6902:
-            for index, op in enumerate(patch.body):
-                _json_op(ctx, resource, as_map(op), patch.op_ref(index), at)
+            for index in range(len(patch.body)):
+                _json_op(ctx, resource, patch, index, at)
         else:
             body = patch.body
             if target is not None:  # the patch's own name may be a placeholder: keep the object's
@@ -283,17 +294,18 @@ def _strip(value: Any) -> Any:
 # ----------------------------------------------------------------------------- JSON 6902
 
 
-def _json_op(
-    ctx: _Context, resource: Resource, op: dict[str, Any], ref: CodeRef, at: tuple[str | int, ...]
-) -> None:
+def _json_op(ctx: _Context, resource: Resource, patch: _Patch, index: int, at: tuple[str | int, ...]) -> None:
+    op = as_map(patch.body[index])
     kind = as_str(op.get("op"))
+    ref = patch.op_ref(index)
     path = _pointer(as_str(op.get("path")))
     if kind is None or path is None:
         raise ctx.error("a JSON 6902 operation without op or path", at)
     where = f"{resource.kind}/{resource.name}"
     try:
         if kind in ("add", "replace"):
-            _set(resource.obj, path, ctx.origins.clone(op.get("value")), kind, ctx.origins, ref)
+            value = patch.op_value(index, op.get("value"), ctx.origins)
+            _set(resource.obj, path, value, kind, ctx.origins, ref)
         elif kind == "remove":
             parent, last = _parent(resource.obj, path)
             del parent[last]

@@ -2,7 +2,8 @@
 replicas, images; and, at the end of the top build, the generators' hash suffix. A rename (prefix,
 suffix, hash) is followed in the references kustomize fixes for these kinds: ConfigMaps and Secrets
 in pod volumes, env and envFrom, image pull secrets, service accounts, claims, a StatefulSet's
-service, a binding's role and subjects. A value a transformer sets keeps the kustomization's line.
+service, a binding's role and subjects. A value a transformer sets keeps the kustomization's line (a
+label or an annotation: its own pair's line).
 """
 
 from __future__ import annotations
@@ -92,17 +93,18 @@ def apply(ctx: _Context, acc: list[Resource]) -> None:
         pairs = str_map(spec.get("pairs"))
         selectors = spec.get("includeSelectors") is True
         templates = selectors or spec.get("includeTemplates") is True
-        _label(acc, pairs, selectors, templates, ctx.origins, _ref(ctx, ("labels", index)))
+        refs = _pair_refs(ctx, ("labels", index), ("pairs",), pairs)
+        _label(acc, pairs, selectors, templates, ctx.origins, refs)
     common = str_map(data.get("commonLabels"))
     if common:
-        _label(acc, common, True, True, ctx.origins, _ref(ctx, ("commonLabels",)))
+        _label(acc, common, True, True, ctx.origins, _pair_refs(ctx, ("commonLabels",), (), common))
     annotations = str_map(data.get("commonAnnotations"))
     if annotations:
-        ref = _ref(ctx, ("commonAnnotations",))
+        refs = _pair_refs(ctx, ("commonAnnotations",), (), annotations)
         for r in acc:
-            _put(r.meta(), "annotations", annotations, ctx.origins, ref)
+            _put(r.meta(), "annotations", annotations, ctx.origins, refs)
             for path in _TEMPLATE_META.get(r.kind, ()):
-                _put(_dig(r.obj, path, True), "annotations", annotations, ctx.origins, ref)
+                _put(_dig(r.obj, path, True), "annotations", annotations, ctx.origins, refs)
 
 
 def replicas_and_images(ctx: _Context, acc: list[Resource]) -> None:
@@ -148,6 +150,17 @@ def _ref(ctx: _Context, keypath: tuple[str | int, ...]) -> CodeRef:
     return CodeRef(path=ctx.path, line=ctx.line(keypath) or 1)
 
 
+def _pair_refs(
+    ctx: _Context, at: tuple[str | int, ...], inner: tuple[str, ...], pairs: dict[str, str]
+) -> dict[str, CodeRef]:
+    """Each label's or annotation's own line (the line to change), else the field's line."""
+    field = _ref(ctx, at)
+    return {
+        name: CodeRef(path=ctx.path, line=line) if (line := ctx.line((*at, *inner, name))) else field
+        for name in pairs
+    }
+
+
 def set_namespace(r: Resource, namespace: str, origins: Origins, ref: CodeRef) -> None:
     """kustomize's namespace transformer: namespaced objects move, and a Namespace object is renamed
     to it (``kubectl kustomize`` does both; a component's placeholder Namespace becomes the real one)."""
@@ -178,26 +191,26 @@ def _label(
     selectors: bool,
     templates: bool,
     origins: Origins,
-    ref: CodeRef,
+    refs: dict[str, CodeRef],
 ) -> None:
     for r in acc:
-        _put(r.meta(), "labels", pairs, origins, ref)
+        _put(r.meta(), "labels", pairs, origins, refs)
         if templates:
             for path in _TEMPLATE_META.get(r.kind, ()):
-                _put(_dig(r.obj, path, True), "labels", pairs, origins, ref)
+                _put(_dig(r.obj, path, True), "labels", pairs, origins, refs)
             if r.kind == "StatefulSet":
                 for claim in as_list(as_map(r.obj.get("spec")).get("volumeClaimTemplates")):
                     if isinstance(claim, dict):
-                        _put(_dig(claim, ("metadata",), True), "labels", pairs, origins, ref)
+                        _put(_dig(claim, ("metadata",), True), "labels", pairs, origins, refs)
         if selectors:
             for path, create in _SELECTORS.get(r.kind, ()):
                 parent = _dig(r.obj, path[:-1], create)
                 if parent is not None and (create or isinstance(parent.get(path[-1]), dict)):
-                    _put(parent, path[-1], pairs, origins, ref)
+                    _put(parent, path[-1], pairs, origins, refs)
 
 
 def _put(
-    parent: dict[str, Any] | None, key: str, pairs: dict[str, str], origins: Origins, ref: CodeRef
+    parent: dict[str, Any] | None, key: str, pairs: dict[str, str], origins: Origins, refs: dict[str, CodeRef]
 ) -> None:
     if parent is None:
         return
@@ -206,7 +219,7 @@ def _put(
         current = parent[key] = {}
     for name, value in pairs.items():
         current[name] = value
-        origins.set_key(current, name, ref)
+        origins.set_key(current, name, refs[name])
 
 
 def _dig(obj: dict[str, Any], path: tuple[str, ...], create: bool) -> dict[str, Any] | None:
