@@ -33,7 +33,7 @@ from domain.evidence import Evidence
 from domain.findings import ConcernResult, RawFinding
 from pipeline.context import RunContext
 from pipeline.state import AuditState, ChallengeTask, ResearchTask
-from tools.gc_pause import gc_paused_together
+from tools.gc_pause import gc_paused, gc_paused_together
 from tools.pathnames import shown
 from tools.redact import redact_text
 
@@ -179,7 +179,8 @@ def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
     outcome = ChallengeOutcome()
     if ctx.model is None or spec.beside_model is not None:
         ctx.progress("challenge", spec.name, spec.progress)
-        offline = spec.offline(findings, results, ctx)
+        with gc_paused_together():  # as the research: no collection re-scans what the recount builds
+            offline = spec.offline(findings, results, ctx)
         if ctx.model is not None and spec.beside_model is not None:
             offline.verdicts = [
                 v.model_copy(update={"challenger": spec.beside_model}) for v in offline.verdicts
@@ -218,7 +219,8 @@ def synthesize_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str
     from pipeline.suppressing import with_suppressions
 
     state, suppressions = with_suppressions(state, ctx)
-    report = synthesize(state, ctx)
+    with gc_paused():  # the findings and their locations, built to last the run: nothing to collect
+        report = synthesize(state, ctx)
     if ctx.model is not None:
         from agents.llm.synthesizer import synthesize_llm
 
@@ -252,6 +254,7 @@ def render_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, An
     model_calls = ctx.accountant.calls if ctx.accountant is not None else []
     outputs = RunOutputs(report=state.report, ledger=ctx.ledger.items(), model_calls=model_calls)
     ctx.let_go()  # the report is made: the inventory and the cluster's objects are not read again
-    written = write_outputs(outputs, ctx.settings.out)
+    with gc_paused():  # the reports' texts and the view they are made from: nothing to collect
+        written = write_outputs(outputs, ctx.settings.out)
     ctx.progress("render", "report", f"wrote {len(written)} files")
     return {"written": [shown(p) for p in written]}

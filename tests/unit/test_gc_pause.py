@@ -48,3 +48,37 @@ def test_a_shared_pause_leaves_a_collector_that_was_off_off_and_an_error_resumes
     with gc_paused_together(), gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+class _Marker:
+    """A container the collector tracks, to find in its generations."""
+
+
+def _generation_of(obj: object) -> int | None:
+    return next((g for g in range(3) if any(o is obj for o in gc.get_objects(generation=g))), None)
+
+
+def test_what_a_pause_built_goes_to_the_oldest_generation() -> None:
+    assert gc.get_freeze_count() == 0
+    with gc_paused():
+        built = _Marker()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert _generation_of(built) == 2  # no young collection scans it
+
+
+def test_with_the_heap_frozen_what_a_pause_built_is_frozen_with_it_until_given_back() -> None:
+    """A run with a cluster freezes its heap (``RunContext.inventory``); unfreezing to file a pause's
+    objects would give the run's back too, so they join the frozen ones instead."""
+    before = _Marker()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        for pause in (gc_paused, gc_paused_together):
+            with pause():
+                built = _Marker()
+            assert gc.isenabled()
+            assert _generation_of(built) is None and _generation_of(before) is None  # both frozen
+            assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+    assert _generation_of(built) == 2 and _generation_of(before) == 2
