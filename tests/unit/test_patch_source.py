@@ -4,7 +4,8 @@ The overlay the community writes most (``patches: - path: deployment-patch.yaml`
 ``apiVersion``, ``kind`` and ``metadata.name``/``namespace`` to say which object it patches) built by
 the product: each object keeps citing its base's document (a finding about the object as a whole, "no
 PodDisruptionBudget", "no NetworkPolicy in namespace X", cites where it is defined), while a value the
-patch sets (a container it adds, a Pod Security label) cites the patch. A Namespace renamed by a
+patch sets (an image, ``replicas``, ``privileged: true``, a container it adds, a Pod Security label) cites the
+patch, where a finding about that value cites it. A Namespace renamed by a
 kustomization's ``namespace:`` keeps citing that line even when a patch repeats its new name, and a
 patch that names an object by its name before a ``namePrefix`` leaves the prefixed name as it is
 (kustomize keeps an object's name, namespace and kind through a strategic-merge patch).
@@ -18,7 +19,7 @@ import pytest
 from inventory_builder import refs, subjects
 
 from tests.unit.test_checks_security import ctx, write
-from tools.checks.detections import reliability, security
+from tools.checks.detections import maintenance, reliability, scalability, security
 from tools.inventory.build import build_inventory
 from tools.inventory.models import CodeRef
 from tools.inventory.provenance import Provenance
@@ -39,7 +40,7 @@ BASE = {
         metadata:
           name: podinfo
         """,
-    # line 1 apiVersion, 16 the container
+    # line 1 apiVersion, 8 type: Recreate, 18 the container
     "apps/base/deployment.yaml": """
         apiVersion: apps/v1
         kind: Deployment
@@ -47,6 +48,8 @@ BASE = {
           name: podinfo
           namespace: podinfo
         spec:
+          strategy:
+            type: Recreate
           selector:
             matchLabels:
               app: podinfo
@@ -61,6 +64,7 @@ BASE = {
         """,
 }
 
+# line 7 replicas, 10 hostNetwork, 13 the base container's image, 15 privileged: true there, 16 a sidecar
 DEPLOYMENT_PATCH = """
     apiVersion: apps/v1
     kind: Deployment
@@ -68,16 +72,17 @@ DEPLOYMENT_PATCH = """
       name: podinfo
       namespace: podinfo
     spec:
-      replicas: 2
+      replicas: 1
       template:
         spec:
+          hostNetwork: true
           containers:
             - name: podinfo
-              image: ghcr.io/stefanprodan/podinfo:6.7.0
-            - name: proxy
-              image: envoyproxy/envoy:v1.31.0
+              image: ghcr.io/stefanprodan/podinfo:latest
               securityContext:
                 privileged: true
+            - name: proxy
+              image: envoyproxy/envoy
     """
 
 NAMESPACE_PATCH = """
@@ -123,16 +128,38 @@ def test_an_overlay_patch_file_leaves_each_object_at_its_base_document(tmp_path:
     assert _sources(tmp_path) == {
         "Namespace/podinfo": "apps/base/namespace.yaml:1",  # not the patch's name: line (4)
         "Deployment/podinfo": "apps/base/deployment.yaml:1",
-        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:16",  # merged into the base's container
-        "Deployment/podinfo/proxy": "apps/production/deployment-patch.yaml:13",  # added by the patch
+        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:18",  # merged into the base's container
+        "Deployment/podinfo/proxy": "apps/production/deployment-patch.yaml:16",  # added by the patch
     }
     c = ctx(build_inventory(tmp_path))
     d = security.no_network_policy(c)
     assert (subjects(d), refs(d)) == (["Namespace/podinfo"], ["apps/base/namespace.yaml:1"])
-    d = reliability.no_pdb(c)
+    d = reliability.probe_any(c)
     assert (subjects(d), refs(d)) == (["Deployment/podinfo/podinfo"], ["apps/base/deployment.yaml:1"])
     d = security.no_pod_security(c)  # the label the patch set cites the patch
     assert refs(d) == ["apps/production/namespace-patch.yaml:6"]
+    # the values the patch set cite the patch: the base container's privileged: true and image...
+    d = security.privileged(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/production/deployment-patch.yaml:15")
+    ]
+    d = maintenance.image_latest(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/production/deployment-patch.yaml:13"),
+        ("Deployment/podinfo/podinfo/proxy", "apps/production/deployment-patch.yaml:17"),  # its image line
+    ]
+    d = reliability.single_replica(c)  # replicas: 1 in the patch, before the base's Recreate
+    assert refs(d) == ["apps/production/deployment-patch.yaml:7"]
+    d = security.host_access(c)
+    assert refs(d) == ["apps/production/deployment-patch.yaml:10"]
+    d = reliability.recreate_no_grace(c)  # the strategy the base wrote
+    assert refs(d) == ["apps/base/deployment.yaml:8"]
+    # ... while what the container lacks cites the container where the base defines it
+    d = scalability.no_memory_limit(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/base/deployment.yaml:18"),
+        ("Deployment/podinfo/podinfo/proxy", "apps/production/deployment-patch.yaml:17"),
+    ]
 
 
 def test_the_patched_values_keep_the_patch_lines_and_the_name_its_document(tmp_path: Path) -> None:
@@ -150,7 +177,8 @@ def test_the_patched_values_keep_the_patch_lines_and_the_name_its_document(tmp_p
     patch, base = "apps/production/deployment-patch.yaml", "apps/base/deployment.yaml"
     container = ("spec", "template", "spec", "containers", 0)
     assert where.ref(("spec", "replicas")) == CodeRef(path=patch, line=7)
-    assert where.ref((*container, "image")) == CodeRef(path=patch, line=12)
+    assert where.ref((*container, "image")) == CodeRef(path=patch, line=13)
+    assert where.ref((*container, "securityContext", "privileged")) == CodeRef(path=patch, line=15)
     for key, line in (("apiVersion", 1), ("kind", 2)):
         assert where.ref((key,)) == CodeRef(path=base, line=line)
     assert where.ref(("metadata", "name")) == CodeRef(path=base, line=4)
@@ -186,10 +214,36 @@ def test_an_inline_patch_leaves_each_object_at_its_base_document(tmp_path: Path)
     assert _sources(tmp_path) == {
         "Namespace/podinfo": "apps/base/namespace.yaml:1",
         "Deployment/podinfo": "apps/base/deployment.yaml:1",
-        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:16",
+        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:18",
     }
-    d = security.no_pod_security(ctx(build_inventory(tmp_path)))
+    c = ctx(build_inventory(tmp_path))
+    d = security.no_pod_security(c)
     assert refs(d) == ["apps/production/kustomization.yaml:12"]  # the label in the inline patch
+    d = reliability.no_pdb(c)  # 3 replicas from the patch; the Deployment as a whole: its document
+    assert (subjects(d), refs(d)) == (["Deployment/podinfo/podinfo"], ["apps/base/deployment.yaml:1"])
+    d = security.no_network_policy(c)
+    assert (subjects(d), refs(d)) == (["Namespace/podinfo"], ["apps/base/namespace.yaml:1"])
+
+
+def test_an_image_an_overlay_sets_cites_its_images_entry(tmp_path: Path) -> None:
+    _production(
+        tmp_path,
+        """
+        resources:
+          - ../base
+        images:
+          - name: ghcr.io/stefanprodan/podinfo
+            newTag: latest
+        """,
+    )
+    c = ctx(build_inventory(tmp_path))
+    d = maintenance.image_latest(c)
+    assert (subjects(d), refs(d)) == (
+        ["Deployment/podinfo/podinfo/podinfo"],
+        ["apps/production/kustomization.yaml:4"],  # the entry's - name: line
+    )
+    d = scalability.no_memory_limit(c)  # the container as a whole: where the base defines it
+    assert refs(d) == ["apps/base/deployment.yaml:18"]
 
 
 def test_a_prefixed_object_patched_by_its_old_name_keeps_its_name_and_source(tmp_path: Path) -> None:
