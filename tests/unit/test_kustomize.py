@@ -305,7 +305,7 @@ def test_inventory_objects_come_from_the_build_not_from_each_file(tmp_path: Path
     assert (web.namespace, web.name, str(web.source)) == ("prod", "web", "base/deploy.yaml:1")
     assert [(c.name, c.probes, str(c.source), c.image_line) for c in web.containers] == [
         ("web", ["readiness"], "base/deploy.yaml:8", 9),
-        ("proxy", [], "prod/probes.yaml:10", None),
+        ("proxy", [], "prod/probes.yaml:10", 11),  # added by the patch: its image line in the patch
     ]
     assert records.issues == []
 

@@ -279,6 +279,11 @@ def test_sec_no_pss_cites_the_line_that_set_the_label(tmp_path: Path) -> None:
         "kubernetes/apps/wiki/namespace.yaml:2",  # no label: its document (after the ---)
     ]
     assert d.measures == {"missing": 2, "privileged": 6}
+    # each Namespace is cited where it is defined or named (SEC-NO-NETPOL, a missing label), never at a
+    # patch repeating its name (the downloads patch file's name: line 5 was downloads' source before)
+    sources = {n.name: str(n.source) for n in inv.code.namespaces}
+    assert sources["downloads"] == "kubernetes/apps/downloads/namespace.yaml:2"
+    assert sources["media"] == "kubernetes/apps/media/kustomization.yaml:4"  # namespace: media
 
 
 def test_only_labels_the_build_set_have_a_ref(tmp_path: Path) -> None:

@@ -105,6 +105,16 @@ class K8sObject:
     def line(self, path: KeyPath) -> int | None:
         return self.line_of(path) if self.line_of is not None else None
 
+    def where(self, path: KeyPath, within: Source) -> tuple[int | None, CodeRef | None]:
+        """The line of the value at ``path`` in ``within``'s file; for a built object's value that a
+        patch or transformer set in another file (an overlay's patch, its ``images:``), that ref."""
+        if not isinstance(self.line_of, Provenance):
+            return self.line(path), None
+        ref = self.line_of.ref(path)
+        if ref is None or (isinstance(within, CodeRef) and ref.path == within.path):
+            return (ref.line if ref is not None else None), None
+        return None, ref
+
 
 # ---------------------------------------------------------------------------------- workloads
 
@@ -138,7 +148,8 @@ def _workload(o: K8sObject, records: Records) -> None:
         for i, v in enumerate(as_list(pod.get("volumes")))
         if isinstance(v, dict)
     ]
-    lines = {name: line for name, path in wanted if (line := o.line(path)) is not None}
+    found = {name: o.where(path, o.source) for name, path in wanted}
+    lines = {name: line for name, (line, _) in found.items() if line is not None}
     records.workloads.append(
         Workload(
             kind=kind,  # the dispatcher only sends the kinds of _POD_SPEC_PATHS
@@ -170,6 +181,7 @@ def _workload(o: K8sObject, records: Records) -> None:
             ],
             source=o.source,
             lines=lines,
+            refs={name: ref for name, (_, ref) in found.items() if ref is not None},
         )
     )
 
@@ -179,6 +191,8 @@ def _container(o: K8sObject, item: dict[str, Any], init: bool, path: KeyPath) ->
     requests = as_map(resources.get("requests"))
     limits = as_map(resources.get("limits"))
     image = as_str(item.get("image"))
+    source = o.sub(path)
+    image_line, image_ref = o.where((*path, "image"), source) if image is not None else (None, None)
     return Container(
         name=as_str(item.get("name")) or "",
         image=image,
@@ -190,15 +204,16 @@ def _container(o: K8sObject, item: dict[str, Any], init: bool, path: KeyPath) ->
             cpu_limit=as_str(limits.get("cpu")),
             memory_limit=as_str(limits.get("memory")),
         ),
-        security=_security(item.get("securityContext"), o, (*path, "securityContext")),
+        security=_security(item.get("securityContext"), o, (*path, "securityContext"), source),
         pre_stop=isinstance(as_map(item.get("lifecycle")).get("preStop"), dict),
         ports=[
             port
             for p in as_list(item.get("ports"))
             if (port := as_int(as_map(p).get("containerPort"))) is not None
         ],
-        source=o.sub(path),
-        image_line=o.line((*path, "image")) if image is not None else None,
+        source=source,
+        image_line=image_line,
+        image_ref=image_ref,
     )
 
 
@@ -209,19 +224,28 @@ SECURITY_KEYS: tuple[tuple[str, KeyPath], ...] = (  # SecurityContext field, its
 )  # fmt: skip
 
 
-def _security(value: Any, o: K8sObject | None = None, path: KeyPath = ()) -> SecurityContext:
+def _security(
+    value: Any, o: K8sObject | None = None, path: KeyPath = (), within: Source | None = None
+) -> SecurityContext:
     """Container- or pod-level securityContext (the pod level has no privileged or capabilities).
 
-    With the object and the context's path, each field set keeps its own line (a finding cites it)."""
+    With the object and the context's path, each field set keeps its own line in ``within``'s file
+    (the container's or the object's source), or its ref when a patch set it elsewhere."""
     ctx = as_map(value)
     caps = as_map(ctx.get("capabilities"))
     lines: dict[str, int] = {}
+    refs: dict[str, CodeRef] = {}
     if o is not None and o.line_of is not None:
         for name, keys in SECURITY_KEYS:
-            if dig(ctx, tuple(str(k) for k in keys)) is not None and (line := o.line((*path, *keys))):
-                lines[name] = line
+            if dig(ctx, tuple(str(k) for k in keys)) is not None:
+                line, ref = o.where((*path, *keys), within or o.source)
+                if line is not None:
+                    lines[name] = line
+                elif ref is not None:
+                    refs[name] = ref
     return SecurityContext(
         lines=lines,
+        refs=refs,
         privileged=as_bool(ctx.get("privileged")),
         allow_privilege_escalation=as_bool(ctx.get("allowPrivilegeEscalation")),
         run_as_non_root=as_bool(ctx.get("runAsNonRoot")),

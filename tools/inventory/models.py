@@ -21,6 +21,11 @@ from domain.unread import SkipReason as SkipReason
 
 # Re-exported: every record type is importable from tools.inventory.models, wherever it is defined.
 from tools.inventory.backup_models import BackupSchedule as BackupSchedule
+from tools.inventory.container_models import Container as Container
+from tools.inventory.container_models import ProbeKind as ProbeKind
+from tools.inventory.container_models import Resources as Resources
+from tools.inventory.container_models import SecurityContext as SecurityContext
+from tools.inventory.container_models import Volume as Volume
 from tools.inventory.helm_models import HelmRender as HelmRender
 from tools.inventory.live_models import ClusterInfo as ClusterInfo
 from tools.inventory.live_models import ContainerStatus as ContainerStatus
@@ -50,59 +55,6 @@ from tools.inventory.terraform_models import TerraformVariable as TerraformVaria
 # -------------------------------------------------------------------------------------- workloads
 
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"]
-ProbeKind = Literal["readiness", "liveness", "startup"]
-
-
-class Resources(Record):
-    cpu_request: str | None = None
-    memory_request: str | None = None
-    cpu_limit: str | None = None
-    memory_limit: str | None = None
-
-
-class SecurityContext(Record):
-    privileged: bool | None = None
-    allow_privilege_escalation: bool | None = None
-    run_as_non_root: bool | None = None
-    run_as_user: int | None = None
-    read_only_root_filesystem: bool | None = None
-    capabilities_add: list[str] = Field(default_factory=list)
-    capabilities_drop: list[str] = Field(default_factory=list)
-    lines: dict[str, int] = Field(
-        default_factory=dict,
-        description="Code only: the line of each field set, by field name (privileged, capabilities_add...).",
-    )
-
-
-class Container(Record):
-    name: str
-    image: str | None = Field(description="Image as written; Terraform interpolations kept raw.")
-    image_resolved: str | None = Field(
-        default=None, description="Image with variables substituted, when every part resolved."
-    )
-    init: bool = False
-    probes: list[ProbeKind] = Field(default_factory=list)
-    resources: Resources = Field(default_factory=Resources)
-    security: SecurityContext = Field(default_factory=SecurityContext)
-    pre_stop: bool = False
-    ports: list[int] = Field(default_factory=list)
-    source: Source
-    image_line: int | None = Field(default=None, description="Line of the image attribute, for code.")
-    release: CodeRef | None = Field(
-        default=None,
-        description="Rendered by a Helm release (its path:line); source is then the values line that set "
-        "the image, when a values file or inline values did, else the release.",
-    )
-    probes_source: CodeRef | None = Field(
-        default=None, description="Rendered: the values line of this container's probes block, if one set it."
-    )
-
-
-class Volume(Record):
-    name: str
-    type: Literal["pvc", "host_path", "empty_dir", "config_map", "secret", "nfs", "other"]
-    claim_name: str | None = None
-    host_path: str | None = None
 
 
 class Workload(Record):
@@ -140,6 +92,9 @@ class Workload(Record):
         default_factory=dict,
         description="Code only: the line of each field written, by name: replicas, strategy, host_network, "
         "host_pid, host_ipc, volume:<name> (a finding cites the offending line).",
+    )
+    refs: dict[str, CodeRef] = Field(
+        default_factory=dict, description="Built: the fields of lines a patch or transformer set elsewhere."
     )
     live: LiveRef | None = Field(default=None, description="The same workload seen live, if linked.")
 

@@ -28,20 +28,31 @@ def location(workload: Workload, detail: str | None = None, ref: str | None = No
 
 
 def container_location(workload: Workload, container: Container, detail: str | None = None) -> Location:
+    """At the container: its image line in the file that defines it, else the container's own line."""
     ref = str(container.source)
     if container.image_line is not None and ":" in ref:
         ref = f"{ref.rsplit(':', 1)[0]}:{container.image_line}"
     return Location(ref=ref, subject=f"{subject(workload)}/{container.name}", detail=detail)
 
 
+def image_location(workload: Workload, container: Container, detail: str | None = None) -> Location:
+    """A finding about the image: at the line that set it, in an overlay's patch or ``images:`` entry
+    when one did (a built object), else as ``container_location``."""
+    where = container_location(workload, container, detail)
+    return where.model_copy(update={"ref": str(container.image_ref)}) if container.image_ref else where
+
+
 def line_location(workload: Workload, fields: Iterable[str], detail: str | None = None) -> Location:
     """A workload's finding cited at the first offending field's own line (``replicas: 1``,
-    ``type: Recreate``, ``hostNetwork: true``, a hostPath volume), else at the object."""
+    ``type: Recreate``, ``hostNetwork: true``, a hostPath volume; in the patch or transformer that
+    set it, for a built object), else at the object."""
     where = location(workload, detail)
     if isinstance(workload.source, CodeRef):
-        line = next((workload.lines[f] for f in fields if f in workload.lines), None)
-        if line is not None:
-            return where.model_copy(update={"ref": f"{workload.source.path}:{line}"})
+        for f in fields:
+            if f in workload.refs:
+                return where.model_copy(update={"ref": str(workload.refs[f])})
+            if f in workload.lines:
+                return where.model_copy(update={"ref": f"{workload.source.path}:{workload.lines[f]}"})
     return where
 
 
@@ -49,12 +60,21 @@ def field_location(
     workload: Workload, container: Container, fields: Iterable[str], detail: str | None = None
 ) -> Location:
     """A container's finding cited at the first offending field's own line (``privileged: true``), from
-    the container's security context, then the pod's; the image line when no field line is known."""
+    the container's security context, then the pod's (in the patch that set it, for a built object);
+    the image line when no field line is known."""
     where = container_location(workload, container, detail)
+    if not isinstance(container.source, CodeRef):
+        return where
     for name in fields:
-        line = container.security.lines.get(name) or workload.pod_security.lines.get(name)
-        if line is not None and isinstance(container.source, CodeRef):
+        if (line := container.security.lines.get(name)) is not None:
             return where.model_copy(update={"ref": f"{container.source.path}:{line}"})
+        if (ref := container.security.refs.get(name)) is not None:
+            return where.model_copy(update={"ref": str(ref)})
+        line = workload.pod_security.lines.get(name)
+        if line is not None and isinstance(workload.source, CodeRef):
+            return where.model_copy(update={"ref": f"{workload.source.path}:{line}"})
+        if (ref := workload.pod_security.refs.get(name)) is not None:
+            return where.model_copy(update={"ref": str(ref)})
     return where
 
 

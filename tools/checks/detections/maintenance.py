@@ -37,7 +37,7 @@ import re
 
 from domain.concerns import agent_label
 from domain.findings import Location
-from tools.checks.detections.common import container_location, workloads
+from tools.checks.detections.common import image_location, workloads
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory.models import CodeRef, Container, FluxSource, HelmRelease
 from tools.inventory.parsers import bot_locations
@@ -92,7 +92,7 @@ def image_latest(ctx: CheckContext) -> Detection:
             problem = image_problem(container)
             if problem is not None:
                 shown = container.image_resolved or container.image
-                locations.append(container_location(workload, container, f"{problem}: {shown}"))
+                locations.append(image_location(workload, container, f"{problem}: {shown}"))
     if total == 0:
         return Detection(count=0, applicable=False, note="no container images in the estate")
     return Detection(count=len(locations), total=total, locations=locations)

@@ -158,18 +158,22 @@ def _apply(
         if patch.is_json6902:
             for index in range(len(patch.body)):
                 _json_op(ctx, resource, patch, index, at)
+        elif patch.body.get("$patch") == "delete":
+            acc.remove(resource)
         else:
-            body = patch.body
-            if target is not None:  # the patch's own name may be a placeholder: keep the object's
-                body = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
-                meta = {
-                    k: v for k, v in as_map(body.get("metadata")).items() if k not in ("name", "namespace")
-                }
-                body = {**body, "metadata": meta} if "metadata" in body else body
-            if body.get("$patch") == "delete":
-                acc.remove(resource)
-                continue
-            merge(resource.obj, body, ctx.origins)
+            merge(resource.obj, _without_identity(patch.body), ctx.origins)
+
+
+def _without_identity(body: dict[str, Any]) -> dict[str, Any]:
+    """A strategic-merge patch's body less the fields that say which object it patches (apiVersion,
+    kind, metadata.name and namespace): kustomize keeps the object's own (its name after a prefix, a
+    targeted patch's placeholder name ignored), so they set nothing and keep citing where the object
+    got them (its document, or the transformer that renamed it), not the patch that repeats them."""
+    out = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
+    if "metadata" in body:
+        meta = as_map(body["metadata"])
+        out["metadata"] = {k: v for k, v in meta.items() if k not in ("name", "namespace")}
+    return out
 
 
 def _same_object(resource: Resource, body: dict[str, Any]) -> bool:

@@ -1,0 +1,319 @@
+"""A strategic-merge patch matched by name never becomes the source of the object it patches.
+
+The overlay the community writes most (``patches: - path: deployment-patch.yaml``, the patch repeating
+``apiVersion``, ``kind`` and ``metadata.name``/``namespace`` to say which object it patches) built by
+the product: each object keeps citing its base's document (a finding about the object as a whole, "no
+PodDisruptionBudget", "no NetworkPolicy in namespace X", cites where it is defined), while a value the
+patch sets (an image, ``replicas``, ``privileged: true``, a container it adds, a Pod Security label) cites the
+patch, where a finding about that value cites it. A Namespace renamed by a
+kustomization's ``namespace:`` keeps citing that line even when a patch repeats its new name, and a
+patch that names an object by its name before a ``namePrefix`` leaves the prefixed name as it is
+(kustomize keeps an object's name, namespace and kind through a strategic-merge patch).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from inventory_builder import refs, subjects
+
+from tests.unit.test_checks_security import ctx, write
+from tools.checks.detections import maintenance, reliability, scalability, security
+from tools.inventory.build import build_inventory
+from tools.inventory.models import CodeRef
+from tools.inventory.provenance import Provenance
+
+pytestmark = pytest.mark.unit
+
+BASE = {
+    "apps/base/kustomization.yaml": """
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - namespace.yaml
+          - deployment.yaml
+        """,
+    "apps/base/namespace.yaml": """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: podinfo
+        """,
+    # line 1 apiVersion, 8 type: Recreate, 18 the container
+    "apps/base/deployment.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: podinfo
+          namespace: podinfo
+        spec:
+          strategy:
+            type: Recreate
+          selector:
+            matchLabels:
+              app: podinfo
+          template:
+            metadata:
+              labels:
+                app: podinfo
+            spec:
+              containers:
+                - name: podinfo
+                  image: ghcr.io/stefanprodan/podinfo:6.5.0
+        """,
+}
+
+# line 7 replicas, 10 hostNetwork, 13 the base container's image, 15 privileged: true there, 16 a sidecar
+DEPLOYMENT_PATCH = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      replicas: 1
+      template:
+        spec:
+          hostNetwork: true
+          containers:
+            - name: podinfo
+              image: ghcr.io/stefanprodan/podinfo:latest
+              securityContext:
+                privileged: true
+            - name: proxy
+              image: envoyproxy/envoy
+    """
+
+NAMESPACE_PATCH = """
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: podinfo
+      labels:
+        pod-security.kubernetes.io/enforce: privileged
+    """
+
+
+def _production(tmp_path: Path, kustomization: str, **files: str) -> None:
+    write(tmp_path, {**BASE, "apps/production/kustomization.yaml": kustomization, **files})
+
+
+def _sources(tmp_path: Path) -> dict[str, str]:
+    inv = build_inventory(tmp_path)
+    found = {f"Namespace/{n.name}": str(n.source) for n in inv.code.namespaces}
+    for w in inv.code.workloads:
+        found[f"{w.kind}/{w.name}"] = str(w.source)
+        found |= {f"{w.kind}/{w.name}/{c.name}": str(c.source) for c in w.containers}
+    return found
+
+
+def test_an_overlay_patch_file_leaves_each_object_at_its_base_document(tmp_path: Path) -> None:
+    _production(
+        tmp_path,
+        """
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - ../base
+        patches:
+          - path: deployment-patch.yaml
+          - path: namespace-patch.yaml
+        """,
+        **{
+            "apps/production/deployment-patch.yaml": DEPLOYMENT_PATCH,
+            "apps/production/namespace-patch.yaml": NAMESPACE_PATCH,
+        },
+    )
+    assert _sources(tmp_path) == {
+        "Namespace/podinfo": "apps/base/namespace.yaml:1",  # not the patch's name: line (4)
+        "Deployment/podinfo": "apps/base/deployment.yaml:1",
+        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:18",  # merged into the base's container
+        "Deployment/podinfo/proxy": "apps/production/deployment-patch.yaml:16",  # added by the patch
+    }
+    c = ctx(build_inventory(tmp_path))
+    d = security.no_network_policy(c)
+    assert (subjects(d), refs(d)) == (["Namespace/podinfo"], ["apps/base/namespace.yaml:1"])
+    d = reliability.probe_any(c)
+    assert (subjects(d), refs(d)) == (["Deployment/podinfo/podinfo"], ["apps/base/deployment.yaml:1"])
+    d = security.no_pod_security(c)  # the label the patch set cites the patch
+    assert refs(d) == ["apps/production/namespace-patch.yaml:6"]
+    # the values the patch set cite the patch: the base container's privileged: true and image...
+    d = security.privileged(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/production/deployment-patch.yaml:15")
+    ]
+    d = maintenance.image_latest(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/production/deployment-patch.yaml:13"),
+        ("Deployment/podinfo/podinfo/proxy", "apps/production/deployment-patch.yaml:17"),  # its image line
+    ]
+    d = reliability.single_replica(c)  # replicas: 1 in the patch, before the base's Recreate
+    assert refs(d) == ["apps/production/deployment-patch.yaml:7"]
+    d = security.host_access(c)
+    assert refs(d) == ["apps/production/deployment-patch.yaml:10"]
+    d = reliability.recreate_no_grace(c)  # the strategy the base wrote
+    assert refs(d) == ["apps/base/deployment.yaml:8"]
+    # ... while what the container lacks cites the container where the base defines it
+    d = scalability.no_memory_limit(c)
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Deployment/podinfo/podinfo/podinfo", "apps/base/deployment.yaml:18"),
+        ("Deployment/podinfo/podinfo/proxy", "apps/production/deployment-patch.yaml:17"),
+    ]
+
+
+def test_the_patched_values_keep_the_patch_lines_and_the_name_its_document(tmp_path: Path) -> None:
+    """Provenance of the built Deployment: what the patch set cites it, what it only repeated does not."""
+    from tools.inventory.kustomize.engine import Kustomizer
+
+    _production(
+        tmp_path,
+        "resources: [../base]\npatches:\n  - path: deployment-patch.yaml\n",
+        **{"apps/production/deployment-patch.yaml": DEPLOYMENT_PATCH},
+    )
+    k = Kustomizer(tmp_path)
+    [deployment] = [r for r in k.build("apps/production").resources if r.kind == "Deployment"]
+    where = Provenance(k.origins, deployment.obj, deployment.path)
+    patch, base = "apps/production/deployment-patch.yaml", "apps/base/deployment.yaml"
+    container = ("spec", "template", "spec", "containers", 0)
+    assert where.ref(("spec", "replicas")) == CodeRef(path=patch, line=7)
+    assert where.ref((*container, "image")) == CodeRef(path=patch, line=13)
+    assert where.ref((*container, "securityContext", "privileged")) == CodeRef(path=patch, line=15)
+    for key, line in (("apiVersion", 1), ("kind", 2)):
+        assert where.ref((key,)) == CodeRef(path=base, line=line)
+    assert where.ref(("metadata", "name")) == CodeRef(path=base, line=4)
+    assert where.ref(("metadata", "namespace")) == CodeRef(path=base, line=5)
+    assert where.set_by_build(("metadata", "name")) is None
+
+
+def test_an_inline_patch_leaves_each_object_at_its_base_document(tmp_path: Path) -> None:
+    _production(
+        tmp_path,
+        """
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - ../base
+        patches:
+          - patch: |-
+              apiVersion: v1
+              kind: Namespace
+              metadata:
+                name: podinfo
+                labels:
+                  pod-security.kubernetes.io/enforce: privileged
+          - patch: |-
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: podinfo
+              spec:
+                replicas: 3
+        """,
+    )
+    assert _sources(tmp_path) == {
+        "Namespace/podinfo": "apps/base/namespace.yaml:1",
+        "Deployment/podinfo": "apps/base/deployment.yaml:1",
+        "Deployment/podinfo/podinfo": "apps/base/deployment.yaml:18",
+    }
+    c = ctx(build_inventory(tmp_path))
+    d = security.no_pod_security(c)
+    assert refs(d) == ["apps/production/kustomization.yaml:12"]  # the label in the inline patch
+    d = reliability.no_pdb(c)  # 3 replicas from the patch; the Deployment as a whole: its document
+    assert (subjects(d), refs(d)) == (["Deployment/podinfo/podinfo"], ["apps/base/deployment.yaml:1"])
+    d = security.no_network_policy(c)
+    assert (subjects(d), refs(d)) == (["Namespace/podinfo"], ["apps/base/namespace.yaml:1"])
+
+
+def test_an_image_an_overlay_sets_cites_its_images_entry(tmp_path: Path) -> None:
+    _production(
+        tmp_path,
+        """
+        resources:
+          - ../base
+        images:
+          - name: ghcr.io/stefanprodan/podinfo
+            newTag: latest
+        """,
+    )
+    c = ctx(build_inventory(tmp_path))
+    d = maintenance.image_latest(c)
+    assert (subjects(d), refs(d)) == (
+        ["Deployment/podinfo/podinfo/podinfo"],
+        ["apps/production/kustomization.yaml:4"],  # the entry's - name: line
+    )
+    d = scalability.no_memory_limit(c)  # the container as a whole: where the base defines it
+    assert refs(d) == ["apps/base/deployment.yaml:18"]
+
+
+def test_a_prefixed_object_patched_by_its_old_name_keeps_its_name_and_source(tmp_path: Path) -> None:
+    """namePrefix renames without a line of its own: the object cites its document, as before; a patch
+    further up naming it by its name before the prefix does not undo the prefix (kustomize keeps it)."""
+    write(
+        tmp_path,
+        {
+            **BASE,
+            "apps/staging/kustomization.yaml": "namePrefix: staging-\nresources: [../base]\n",
+            "apps/cluster/kustomization.yaml": "resources: [../staging]\npatches:\n  - path: patch.yaml\n",
+            "apps/cluster/patch.yaml": """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: podinfo
+                spec:
+                  replicas: 2
+                """,
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert [(w.name, w.replicas, str(w.source)) for w in inv.code.workloads] == [
+        ("staging-podinfo", 2, "apps/base/deployment.yaml:1")
+    ]
+    assert [(n.name, str(n.source)) for n in inv.code.namespaces] == [
+        ("podinfo", "apps/base/namespace.yaml:1")
+    ]
+
+
+def test_a_namespace_renamed_by_a_kustomization_keeps_citing_its_namespace_line(tmp_path: Path) -> None:
+    """A component's placeholder Namespace renamed by ``namespace: media`` (line 2) cites that line, and
+    still does when a patch of the kustomization above repeats the new name to label it."""
+    namespaced = "kind: Kustomization\nnamespace: {}\ncomponents:\n  - ../../components/common\n"
+    write(
+        tmp_path,
+        {
+            "components/common/kustomization.yaml": """
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                resources:
+                  - namespace.yaml
+                """,
+            "components/common/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n",
+            "apps/media/kustomization.yaml": namespaced.format("media"),
+            "apps/tv/kustomization.yaml": namespaced.format("tv"),
+            "apps/kustomization.yaml": """
+                resources:
+                  - ./media
+                  - ./tv
+                patches:
+                  - path: media-pss.yaml
+                """,
+            "apps/media-pss.yaml": """
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: media
+                  labels:
+                    pod-security.kubernetes.io/enforce: privileged
+                """,
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert sorted((n.name, str(n.source)) for n in inv.code.namespaces) == [
+        ("media", "apps/media/kustomization.yaml:2"),  # not the patch's name: line (4)
+        ("tv", "apps/tv/kustomization.yaml:2"),
+    ]
+    d = security.no_pod_security(ctx(inv))
+    assert list(zip(subjects(d), refs(d), strict=True)) == [
+        ("Namespace/media", "apps/media-pss.yaml:6"),  # the label the patch set
+        ("Namespace/tv", "apps/tv/kustomization.yaml:2"),  # missing: the Namespace's source
+    ]
