@@ -381,3 +381,37 @@ def test_a_local_directory_named_like_a_host_is_local(tmp_path: Path) -> None:
     result = Kustomizer(tmp_path).build("k")
     assert [(r.kind, r.name, r.path) for r in result.resources] == [("ConfigMap", "x", "k/app.v2/cm.yaml")]
     assert result.notes == []
+
+
+def test_patch_options_this_build_does_not_apply_are_noted(tmp_path: Path) -> None:
+    """``allowNameChange``/``allowKindChange`` let kustomize rename the patched object to the patch's
+    name; this build keeps the object's own, and says so where the option is (not when it is false)."""
+    write(
+        tmp_path,
+        {
+            "base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}",
+            "base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+            "prod/kustomization.yaml": """
+                resources:
+                  - ../base
+                patches:
+                  - target: {kind: Deployment, name: web}
+                    patch: |-
+                      apiVersion: apps/v1
+                      kind: Deployment
+                      metadata: {name: web-v2}
+                    options:
+                      allowNameChange: true
+                  - target: {kind: Deployment, name: web}
+                    patch: '[{"op": "add", "path": "/spec/replicas", "value": 2}]'
+                    options: {allowNameChange: false, allowKindChange: false}
+            """,
+        },
+    )
+    result = Kustomizer(tmp_path).build("prod")
+    assert [(r.kind, r.name, r.obj.get("spec")) for r in result.resources] == [
+        ("Deployment", "web", {"replicas": 2})
+    ]
+    assert result.notes == [
+        BuildNote("prod/kustomization.yaml", 9, "patch options allowNameChange: not applied by this build")
+    ]

@@ -89,6 +89,11 @@ def patches(ctx: _Context, acc: list[Resource]) -> None:
         target = spec.get("target")
         for patch in loaded:
             _apply(ctx, acc, patch, as_map(target) if isinstance(target, dict) else None, at)
+        allowed = [
+            o for o in ("allowNameChange", "allowKindChange") if as_map(spec.get("options")).get(o) is True
+        ]
+        if allowed:  # kustomize would rename (or re-kind) the object to the patch's; this build keeps it
+            ctx.note(f"patch options {', '.join(allowed)}: not applied by this build", (*at, "options"))
 
 
 def json6902_list(ctx: _Context, acc: list[Resource]) -> None:
