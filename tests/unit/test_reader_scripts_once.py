@@ -135,3 +135,38 @@ def test_joined_count_reads_the_terraform_releases_once_per_estate(
     assert joined.code_releases(tmp_path, (), [], manifests) == [("web", "web")]
     assert first[:2] == [("web", "web"), ("db", None)]
     assert manifests == [{"kind": "ConfigMap"}] * 2 and read == [tmp_path]  # read once (twice before)
+
+
+def test_a_broken_file_is_warned_of_once_per_command(tmp_path: Path) -> None:
+    """A stack's files are read for its variables, then for its objects: a pasted command said a broken
+    one was skipped five times. Once now, alone; and again in each command the batch runs, as each
+    would alone (``batch.run`` empties what ``k8s_objects`` warned of before each job; a failing
+    job's last line of standard error is what the recount shows)."""
+    import subprocess
+    import sys
+
+    from tests.estates import HOMELAB
+    from tools.checks.reproduce import SCRIPTS
+
+    warning = f"{HOMELAB}/stacks/scratch/broken.tf: skipped, it ends inside a block (an unclosed brace)"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "joined_count.py"), str(HOMELAB), "REL-PVC-NO-BACKUP"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stderr.splitlines() == [warning] and done.stdout.strip().isdigit()
+    k8s, batch = script_module("k8s_objects"), script_module("batch")
+    broken = tmp_path / "main.tf"
+    broken.write_text('resource "x" "y" {\n', encoding="utf-8")
+    reader = tmp_path / "reads.py"
+    reader.write_text(
+        f"import sys\nsys.path.insert(0, {str(SCRIPTS)!r})\nimport k8s_objects\nfrom pathlib import Path\n"
+        "for _ in range(3):\n    k8s_objects.read_hcl(Path(sys.argv[1]), {})\nprint('read')\nsys.exit(2)\n",
+        encoding="utf-8",
+    )
+    jobs = [batch.run([str(reader), str(broken)], b"", {}, 60) for _ in range(2)]
+    skipped = f"{broken}: skipped, it ends inside a block (an unclosed brace)"
+    assert jobs == [{"rc": 2, "out": "read\n", "err": skipped}] * 2
+    assert skipped in k8s.WARNED and len(k8s.WARNED) == 1

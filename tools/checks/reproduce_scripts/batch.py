@@ -134,6 +134,9 @@ def run(
     sys.stdin = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
     sys.stdin.parsed = parsed  # type: ignore[attr-defined]  # joined_count.read_live takes it as its JSON
     os.environ.update(env)
+    shared = sys.modules.get("k8s_objects")  # what it warned of, the command alone would warn of again
+    if shared is not None:
+        shared.WARNED.clear()
     # descriptors 1 and 2 are the job's own files, as a child's pipes: what a program it starts
     # writes there is its output too, in the order the two write it
     captured = [_capture(), _capture()]

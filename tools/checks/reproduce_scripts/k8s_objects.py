@@ -266,14 +266,26 @@ def variables(stack: Path) -> dict[str, Any]:
     return found
 
 
+def warn(message: str) -> None:
+    """``message`` on standard error, once per command: a stack's files are read for its variables,
+    then for its objects, and a broken one said so each time (five times in one command)."""
+    if message not in WARNED:
+        WARNED.add(message)
+        print(message, file=sys.stderr)
+
+
+WARNED: set[str] = set()
+"""What ``warn`` printed; the batch runner empties it before each command, as a command starts alone."""
+
+
 def read_hcl(path: Path, variables: dict[str, Any]) -> list[tuple[str, list[str], Any]]:
     try:
         return parse(path.read_text(encoding="utf-8"), variables)
     except IndexError:
-        print(f"{path}: skipped, it ends inside a block (an unclosed brace)", file=sys.stderr)
+        warn(f"{path}: skipped, it ends inside a block (an unclosed brace)")
         return []
     except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
-        print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
+        warn(f"{path}: skipped, {type(exc).__name__}")
         return []
 
 
@@ -364,7 +376,7 @@ def _objects(root: Path, skip: tuple[str, ...]) -> list[dict[str, Any]]:
             try:
                 docs = load_all(path.read_text(encoding="utf-8"))
             except Exception as exc:  # a broken file is skipped; its text (a secret?) is never printed
-                print(f"{path}: skipped, {type(exc).__name__}", file=sys.stderr)
+                warn(f"{path}: skipped, {type(exc).__name__}")
                 continue
             out += [d for d in docs if isinstance(d, dict) and isinstance(d.get("kind"), str)]
         elif path.suffix == ".tf":
