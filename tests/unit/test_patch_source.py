@@ -21,6 +21,7 @@ from inventory_builder import refs, subjects
 from tests.unit.test_checks_security import ctx, write
 from tools.checks.detections import maintenance, reliability, scalability, security
 from tools.inventory.build import build_inventory
+from tools.inventory.kustomize.engine import Kustomizer
 from tools.inventory.models import CodeRef
 from tools.inventory.provenance import Provenance
 
@@ -179,11 +180,12 @@ def test_the_patched_values_keep_the_patch_lines_and_the_name_its_document(tmp_p
     assert where.ref(("spec", "replicas")) == CodeRef(path=patch, line=7)
     assert where.ref((*container, "image")) == CodeRef(path=patch, line=13)
     assert where.ref((*container, "securityContext", "privileged")) == CodeRef(path=patch, line=15)
-    for key, line in (("apiVersion", 1), ("kind", 2)):
-        assert where.ref((key,)) == CodeRef(path=base, line=line)
+    assert where.ref(("apiVersion",)) == CodeRef(path=patch, line=1)  # merged, as kustomize merges it
+    assert where.ref(("kind",)) == CodeRef(path=base, line=2)  # kind, name, namespace: put back
     assert where.ref(("metadata", "name")) == CodeRef(path=base, line=4)
     assert where.ref(("metadata", "namespace")) == CodeRef(path=base, line=5)
     assert where.set_by_build(("metadata", "name")) is None
+    assert where.set_by_build(("kind",)) is None
 
 
 def test_an_inline_patch_leaves_each_object_at_its_base_document(tmp_path: Path) -> None:
@@ -317,3 +319,79 @@ def test_a_namespace_renamed_by_a_kustomization_keeps_citing_its_namespace_line(
         ("Namespace/media", "apps/media-pss.yaml:6"),  # the label the patch set
         ("Namespace/tv", "apps/tv/kustomization.yaml:2"),  # missing: the Namespace's source
     ]
+
+
+SECRET = """
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: tls
+      namespace: podinfo
+    data:
+      tls.crt: ""
+    """
+
+
+# line 5 type, 6 immutable
+TLS_PATCH = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ntype: kubernetes.io/tls\nimmutable: true\n"
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_a_patch_keeps_its_lines_and_the_object_its_identity_whatever_it_replaces(
+    tmp_path: Path, targeted: bool
+) -> None:
+    """The patch's own values cite the patch, top-level ones included (``type``, ``immutable``); a
+    ``$patch: replace`` patch empties the object and fills it with the patch's, and the object keeps
+    its kind, name and namespace (kustomize's ``ApplySmPatch`` puts them back), targeted or not."""
+    target = "    target: {kind: Secret, name: tls}\n" if targeted else ""
+    _production(
+        tmp_path,
+        f"resources: [../base, secret.yaml]\npatches:\n  - path: tls-patch.yaml\n{target}"
+        f"  - path: replace-patch.yaml\n{target}",
+        **{
+            "apps/production/secret.yaml": SECRET,
+            # the name a targeted patch gives may be anything: kustomize matches by the target
+            "apps/production/tls-patch.yaml": TLS_PATCH,
+            "apps/production/replace-patch.yaml": (
+                "$patch: replace\napiVersion: v1\nkind: Secret\nmetadata:\n"
+                f"  name: {'anything' if targeted else 'tls'}\n"
+                "  labels: {app: podinfo}\ndata:\n  ca.crt: ''\n"
+            ),
+        },
+    )
+    k = Kustomizer(tmp_path)
+    [secret] = [r for r in k.build("apps/production").resources if r.kind == "Secret"]
+    assert (secret.kind, secret.name, secret.namespace) == ("Secret", "tls", "podinfo")
+    assert secret.obj == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "tls", "labels": {"app": "podinfo"}, "namespace": "podinfo"},
+        "data": {"ca.crt": ""},
+    }  # replaced: the first patch's type and immutable are gone with the base's data
+    where = Provenance(k.origins, secret.obj, secret.path)
+    own, replace = "apps/production/secret.yaml", "apps/production/replace-patch.yaml"
+    assert where.ref(("metadata", "name")) == CodeRef(path=own, line=4)
+    assert where.ref(("metadata", "namespace")) == CodeRef(path=own, line=5)
+    assert where.ref(("kind",)) == CodeRef(path=own, line=2)
+    assert where.ref(("data", "ca.crt")) == CodeRef(path=replace, line=8)
+    assert where.ref(("metadata", "labels", "app")) == CodeRef(path=replace, line=6)
+
+
+def test_top_level_values_of_a_patch_cite_the_patch(tmp_path: Path) -> None:
+    _production(
+        tmp_path,
+        "resources: [../base, secret.yaml]\npatches:\n  - path: tls-patch.yaml\n",
+        **{
+            "apps/production/secret.yaml": SECRET,
+            "apps/production/tls-patch.yaml": TLS_PATCH,
+        },
+    )
+    k = Kustomizer(tmp_path)
+    [secret] = [r for r in k.build("apps/production").resources if r.kind == "Secret"]
+    where = Provenance(k.origins, secret.obj, secret.path)
+    patch = "apps/production/tls-patch.yaml"
+    assert (where.ref(("type",)), where.ref(("immutable",))) == (
+        CodeRef(path=patch, line=5),
+        CodeRef(path=patch, line=6),
+    )
+    assert where.ref(("data", "tls.crt")) == CodeRef(path="apps/production/secret.yaml", line=7)

@@ -69,6 +69,17 @@ class Origins:
             self._keys[(id(node), key)] = ref
             self._alive.append(node)
 
+    def override(self, node: Any, key: str | int) -> CodeRef | None:
+        """The ref a patch or transformer recorded for ``node[key]`` (``set_key``), if one did."""
+        return self._keys.get((id(node), key))
+
+    def restore_key(self, node: Any, key: str | int, ref: CodeRef | None) -> None:
+        """``node[key]``'s recorded ref put back as it was: ``ref``, or none (``override`` gave None)."""
+        if ref is None:
+            self._keys.pop((id(node), key), None)
+        else:
+            self.set_key(node, key, ref)
+
     def ref_of_key(self, node: Any, key: str | int) -> CodeRef | None:
         """Where ``node[key]`` was written: an override, else the node's own file and key path."""
         override = self._keys.get((id(node), key))

@@ -166,19 +166,48 @@ def _apply(
         elif patch.body.get("$patch") == "delete":
             acc.remove(resource)
         else:
-            merge(resource.obj, _without_identity(patch.body), ctx.origins)
+            _merge_keeping_identity(resource.obj, patch.body, ctx.origins)
 
 
-def _without_identity(body: dict[str, Any]) -> dict[str, Any]:
-    """A strategic-merge patch's body less the fields that say which object it patches (apiVersion,
-    kind, metadata.name and namespace): kustomize keeps the object's own (its name after a prefix, a
-    targeted patch's placeholder name ignored), so they set nothing and keep citing where the object
-    got them (its document, or the transformer that renamed it), not the patch that repeats them."""
-    out = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
-    if "metadata" in body:
-        meta = as_map(body["metadata"])
-        out["metadata"] = {k: v for k, v in meta.items() if k not in ("name", "namespace")}
-    return out
+_IDENTITY: tuple[tuple[tuple[str, ...], str], ...] = (
+    ((), "kind"),
+    (("metadata",), "name"),
+    (("metadata",), "namespace"),
+)
+
+
+def _merge_keeping_identity(obj: dict[str, Any], body: dict[str, Any], origins: Origins) -> None:
+    """``merge``, then the object's kind, name and namespace put back, as kustomize's ``ApplySmPatch``
+    does (``api/resource/resource.go``; ``allowNameChange``/``allowKindChange`` are noted, not applied):
+    a patch names its object by them (a targeted patch's name may be a placeholder; an untargeted
+    one's may be the name before a prefix), so they set nothing and keep citing where the object got
+    them (its document, or the transformer that renamed it), not the patch that repeats them. The
+    patch's apiVersion is merged, as kustomize merges it."""
+    kept = []
+    for path, key in _IDENTITY:
+        node = _node(obj, path)
+        if node is not None and key in node:
+            kept.append(
+                (path, key, node, node[key], origins.override(node, key), origins.ref_of_key(node, key))
+            )
+    merge(obj, body, origins)
+    if not obj:
+        return
+    for path, key, before, value, override, ref in kept:
+        node = _node(obj, path, create=True)
+        assert node is not None
+        node[key] = value
+        # the same mapping: its recorded ref as it was; a new one ($patch: replace): the old citation
+        origins.restore_key(node, key, override if node is before else ref)
+
+
+def _node(obj: dict[str, Any], path: tuple[str, ...], create: bool = False) -> dict[str, Any] | None:
+    node: Any = obj
+    for key in path:
+        if create and not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
 
 
 def _same_object(resource: Resource, body: dict[str, Any]) -> bool:
