@@ -22,6 +22,7 @@ from pipeline.settings import RunSettings
 from tools.checks.reproduce import Where
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
+from tools.gc_pause import run_froze_heap
 from tools.helm.options import ChartOptions
 from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
@@ -139,6 +140,7 @@ class RunContext:
                 if live and self.freeze_heap and gc.get_freeze_count() == 0:
                     gc.freeze()
                     self._froze = True
+                    run_froze_heap(True)  # the collector's pauses freeze what they build with it
             return self._inventory
 
     def recounter(self) -> Recounter:
@@ -172,11 +174,13 @@ class RunContext:
         trim()
 
     def release_heap(self) -> None:
-        """Give the objects ``inventory`` froze back to the collector (a run is over)."""
+        """Give the objects ``inventory`` froze back to the collector (a run is over), and what the
+        collector's pauses froze with them since (``tools/gc_pause.py``)."""
         with self._lock:
             if self._froze:
                 gc.unfreeze()
                 self._froze = False
+                run_froze_heap(False)
 
     def toolbox(self, ledger: Ledger | None = None) -> Toolbox:
         """The tools over this run's estate; the jail is built once (it caches what it walks)."""

@@ -12,6 +12,7 @@ fail, the run stops and ``infra-audit resume`` picks it up from the last checkpo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import tempfile
@@ -179,7 +180,9 @@ def _challenge(task: ChallengeTask, ctx: RunContext) -> dict[str, Any]:
     outcome = ChallengeOutcome()
     if ctx.model is None or spec.beside_model is not None:
         ctx.progress("challenge", spec.name, spec.progress)
-        with gc_paused_together():  # as the research: no collection re-scans what the recount builds
+        # offline, as the research: no collection re-scans what the recount builds (not beside a
+        # model's challengers: their calls' garbage would wait, frozen, until the run ends)
+        with gc_paused_together() if ctx.model is None else contextlib.nullcontext():
             offline = spec.offline(findings, results, ctx)
         if ctx.model is not None and spec.beside_model is not None:
             offline.verdicts = [

@@ -24,12 +24,13 @@ def gc_paused() -> Iterator[None]:
     the parse left: the inventory, which lives as long as the run, and the HCL syntax trees, which the
     Terraform modules keep in reference cycles. So all of it goes straight to the oldest generation
     (``gc.freeze()`` then ``gc.unfreeze()``, both O(1)) and the cyclic garbage waits for the next full
-    collection. Where the process froze objects of its own (a run with a cluster freezes its heap once
-    the inventory is built, ``RunContext.inventory``), unfreezing would give those back too: what the
-    pause built is frozen with them instead (``gc.freeze()``), until the run gives its heap back
-    (``RunContext.release_heap``). At 10k pods the research, the challengers, the synthesis and the
-    rendering run paused; after each, a young collection re-scanned all it had built (60-85 ms for
-    the research's results) and found a few dozen objects. docs/performance.md has the figures.
+    collection. Where a run froze its heap (with a cluster, once the inventory is built:
+    ``RunContext.inventory``, which tells ``run_froze_heap``), unfreezing would give that back too:
+    what the pause built is frozen with it instead (``gc.freeze()``), until the run gives its heap back
+    (``RunContext.release_heap``). At 10k pods the research, the offline challengers, the synthesis
+    and the rendering run paused; left young, what each built was re-scanned by the next young
+    collections (54-85 ms after the research) for a few dozen objects. Objects frozen by anything else
+    are left as they are, and the collector with them. docs/performance.md has the figures.
     Nesting is safe: an inner pause leaves the collector as the outer one found it.
     """
     was_enabled = gc.isenabled()
@@ -42,12 +43,22 @@ def gc_paused() -> Iterator[None]:
 
 
 def _resume() -> None:
-    if gc.get_freeze_count() == 0:
+    if _frozen_by_run:  # a run froze its heap (a cluster's, RunContext): what the pause built joins it
+        gc.freeze()
+    elif gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
-    else:  # a run froze its heap (pipeline/context.py, a cluster's): what the pause built joins it
-        gc.freeze()
-    gc.enable()
+    gc.enable()  # objects frozen by someone else: the collector is left as it was found
+
+
+_frozen_by_run = False
+
+
+def run_froze_heap(frozen: bool) -> None:
+    """Called by the run that froze the heap (``RunContext.inventory``) and gave it back
+    (``RunContext.release_heap``): only then does a pause freeze what it built with it."""
+    global _frozen_by_run
+    _frozen_by_run = frozen
 
 
 _together = threading.Lock()

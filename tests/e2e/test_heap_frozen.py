@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,25 @@ def test_an_inventory_that_is_its_own_view_holds_no_reference_to_itself() -> Non
     finally:
         if enabled:
             gc.enable()
+
+
+def test_in_a_run_the_inventory_goes_when_let_go_whatever_the_pauses_froze(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The research, the offline challengers and the synthesis run with the collector paused, and with
+    a cluster what they build is frozen with the heap: were any of it to hold the inventory, letting it
+    go before rendering (where the run peaks) would free nothing, and no collection would say so."""
+    freed: list[bool] = []
+    real = RunContext.let_go
+
+    def watched(self: RunContext) -> None:
+        gone = weakref.ref(self._inventory) if self._inventory is not None else None
+        real(self)
+        freed.append(gone is not None and gone() is None)
+
+    monkeypatch.setattr(RunContext, "let_go", watched)
+    settings = _settings("examples/homelab/cluster").model_copy(update={"out": tmp_path})
+    state = run_audit(settings, run_id="let-go")
+    assert state.report is not None and state.report.findings
+    assert freed == [True] and (tmp_path / "audit.json").is_file()
+    assert gc.get_freeze_count() == 0

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tools.gc_pause import gc_paused, gc_paused_together
+from tools.gc_pause import gc_paused, gc_paused_together, run_froze_heap
 
 pytestmark = pytest.mark.unit
 
@@ -66,19 +66,37 @@ def test_what_a_pause_built_goes_to_the_oldest_generation() -> None:
     assert _generation_of(built) == 2  # no young collection scans it
 
 
-def test_with_the_heap_frozen_what_a_pause_built_is_frozen_with_it_until_given_back() -> None:
-    """A run with a cluster freezes its heap (``RunContext.inventory``); unfreezing to file a pause's
-    objects would give the run's back too, so they join the frozen ones instead."""
+def test_with_the_run_s_heap_frozen_what_a_pause_built_is_frozen_with_it_until_given_back() -> None:
+    """A run with a cluster freezes its heap (``RunContext.inventory``, which says so with
+    ``run_froze_heap``); unfreezing to file a pause's objects would give the run's back too, so they
+    join the frozen ones instead, nested pauses and shared ones alike."""
     before = _Marker()
+    gc.freeze()
+    run_froze_heap(True)
+    try:
+        frozen = gc.get_freeze_count()
+        built = []
+        for pause in (gc_paused, gc_paused_together):
+            with pause(), gc_paused():
+                built.append(_Marker())
+            assert gc.isenabled()
+            assert _generation_of(built[-1]) is None and gc.get_freeze_count() > frozen
+        assert _generation_of(before) is None
+    finally:
+        run_froze_heap(False)
+        gc.unfreeze()
+    assert [_generation_of(b) for b in (before, *built)] == [2, 2, 2]
+
+
+def test_objects_frozen_by_anything_else_leave_the_collector_as_it_was_found() -> None:
+    """Frozen objects the run did not freeze (a program embedding the audit, a test): a pause neither
+    unfreezes them nor freezes what it built, which the collector keeps looking at."""
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        for pause in (gc_paused, gc_paused_together):
-            with pause():
-                built = _Marker()
-            assert gc.isenabled()
-            assert _generation_of(built) is None and _generation_of(before) is None  # both frozen
-            assert gc.get_freeze_count() > frozen
+        with gc_paused():
+            built = _Marker()
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        assert _generation_of(built) in (0, 1, 2)  # tracked, not frozen
     finally:
         gc.unfreeze()
-    assert _generation_of(built) == 2 and _generation_of(before) == 2
