@@ -393,7 +393,8 @@ _FIELDS: dict[type, tuple[bool, bool]] = {}
 
 def _fields_of(cls: type) -> tuple[bool, bool]:
     """Whether a record class has a ``source`` and a ``containers`` field, asked once per class: asking
-    each of 70k records at 10k pods (``getattr`` with a default, an exception for most) took 0.3 s."""
+    each of 78,818 records and containers at 10k pods (``getattr`` with a default, an exception for
+    most) took 0.27-0.28 s."""
     known = _FIELDS.get(cls)
     if known is None:
         fields = getattr(cls, "model_fields", {})

@@ -104,7 +104,7 @@ def render_sarif(report: AuditReport, baseline_states: dict[str, str] | None = N
         },
     }
     log: Json = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
-    return indented(log) + "\n"  # orjson, the same text as json.dumps(indent=2): 7 ms against 0.15 s
+    return indented(log) + "\n"  # orjson, the same text as json.dumps(indent=2): 28 ms against 0.15 s
 
 
 def placed_locations(f: Finding, anchor: str | None) -> Placed:

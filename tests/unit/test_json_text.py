@@ -85,12 +85,17 @@ def test_a_value_known_finite_is_not_looked_into() -> None:
 
 
 def test_a_type_the_standard_library_refuses_is_refused() -> None:
-    """orjson writes a datetime; ``json.dumps`` refuses it, and so does ``indented``: its text is the
-    standard library's or nothing."""
+    """orjson writes a datetime and a dataclass; ``json.dumps`` refuses them, and so does ``indented``:
+    its text is the standard library's or nothing."""
+    import dataclasses
     import datetime
 
-    value = {"at": datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)}
-    with pytest.raises(TypeError):
-        json.dumps(value, indent=2, ensure_ascii=False)
-    with pytest.raises(TypeError):
-        indented(value)
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    for value in ({"at": datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)}, {"p": Point(1)}):
+        with pytest.raises(TypeError):
+            json.dumps(value, indent=2, ensure_ascii=False)
+        with pytest.raises(TypeError):
+            indented(value)
