@@ -395,3 +395,44 @@ def test_top_level_values_of_a_patch_cite_the_patch(tmp_path: Path) -> None:
         CodeRef(path=patch, line=6),
     )
     assert where.ref(("data", "tls.crt")) == CodeRef(path="apps/production/secret.yaml", line=7)
+
+
+@pytest.mark.parametrize(
+    ("remove", "args", "lines"),
+    [
+        (False, ["--y", "--a", "--x", "--c"], [13, 7, 10, 7]),  # --x moved from index 1 to 2
+        (True, ["--y", "--x", "--c"], [13, 10, 7]),  # then --a removed before it: back to 1
+    ],
+)
+def test_list_items_keep_their_lines_when_an_op_inserts_or_removes_before_them(
+    tmp_path: Path, remove: bool, args: list[str], lines: list[int]
+) -> None:
+    """A JSON 6902 op on a list item records its line by the item's index; an op inserting before it
+    (or removing an item before it) moves it, and its line goes with it."""
+    ops = """
+              - op: add
+                path: /spec/template/spec/containers/0/args
+                value: ["--a", "--b", "--c"]
+              - op: replace
+                path: /spec/template/spec/containers/0/args/1
+                value: --x
+              - op: add
+                path: /spec/template/spec/containers/0/args/0
+                value: --y"""
+    if remove:
+        ops += """
+              - op: remove
+                path: /spec/template/spec/containers/0/args/1"""
+    _production(
+        tmp_path,
+        "resources: [../base]\npatches:\n  - target: {kind: Deployment, name: podinfo}\n    patch: |-" + ops,
+    )
+    k = Kustomizer(tmp_path)
+    [deployment] = [r for r in k.build("apps/production").resources if r.kind == "Deployment"]
+    assert deployment.obj["spec"]["template"]["spec"]["containers"][0]["args"] == args
+    where = Provenance(k.origins, deployment.obj, deployment.path)
+    path = ("spec", "template", "spec", "containers", 0, "args")
+    kustomization = "apps/production/kustomization.yaml"
+    assert [where.ref((*path, i)) for i in range(len(args))] == [
+        CodeRef(path=kustomization, line=line) for line in lines
+    ]

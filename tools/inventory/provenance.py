@@ -80,6 +80,25 @@ class Origins:
         else:
             self.set_key(node, key, ref)
 
+    def shift_items(self, items: list[Any], start: int, by: int) -> None:
+        """Before an item is inserted at ``start`` (``by`` 1) or removed at ``start - 1`` (-1): the refs
+        of ``items[start:]`` moved ``by`` places with them, so a JSON 6902 op on a list keeps each item
+        citing its own line. A scalar item found by its index in its document is given that ref first
+        (its index is about to change); a mapping or list knows its own place already."""
+        node = id(items)
+        refs = {}
+        for index in range(start, len(items)):
+            ref = self._keys.get((node, index))
+            if ref is None and not isinstance(items[index], dict | list):
+                ref = self.ref_of_key(items, index)
+            if ref is not None:
+                refs[index] = ref
+        first = start - 1 if by < 0 else start  # a removed item's ref goes with it
+        for key in [k for n, k in self._keys if n == node and isinstance(k, int) and k >= first]:
+            del self._keys[(node, key)]
+        for index, ref in refs.items():
+            self.set_key(items, index + by, ref)
+
     def ref_of_key(self, node: Any, key: str | int) -> CodeRef | None:
         """Where ``node[key]`` was written: an override, else the node's own file and key path."""
         override = self._keys.get((id(node), key))

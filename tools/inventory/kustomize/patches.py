@@ -346,7 +346,7 @@ def _json_op(ctx: _Context, resource: Resource, patch: _Patch, index: int, at: t
             _set(resource.obj, path, value, kind, ctx.origins, ref)
         elif kind == "remove":
             parent, last = _parent(resource.obj, path)
-            del parent[last]
+            _delete(parent, last, ctx.origins)
         elif kind in ("copy", "move"):
             source = _pointer(as_str(op.get("from")))
             if source is None:
@@ -354,7 +354,7 @@ def _json_op(ctx: _Context, resource: Resource, patch: _Patch, index: int, at: t
             parent, last = _parent(resource.obj, source)
             value = parent[last]
             if kind == "move":
-                del parent[last]
+                _delete(parent, last, ctx.origins)
             _set(resource.obj, path, ctx.origins.clone(value), "add", ctx.origins, ref)
         elif kind == "test":
             parent, last = _parent(resource.obj, path)
@@ -364,6 +364,14 @@ def _json_op(ctx: _Context, resource: Resource, patch: _Patch, index: int, at: t
             raise ctx.error(f"JSON 6902 operation {kind!r} is unknown", at)
     except (KeyError, IndexError, TypeError, ValueError):
         raise ctx.error(f"JSON 6902 {kind} on {where}: {op.get('path')} does not exist", at) from None
+
+
+def _delete(parent: Any, last: str | int, origins: Origins) -> None:
+    """A JSON 6902 remove: the key or item gone, and a list's later items keeping their refs."""
+    if isinstance(parent, list):
+        assert isinstance(last, int)
+        origins.shift_items(parent, last + 1, -1)
+    del parent[last]
 
 
 def _pointer(text: str | None) -> list[str] | None:
@@ -393,6 +401,7 @@ def _set(obj: Any, path: list[str], value: Any, kind: str, origins: Origins, ref
         if kind == "add":
             if last > len(parent):
                 raise IndexError(last)
+            origins.shift_items(parent, last, 1)
             parent.insert(last, value)
         else:
             parent[last] = value
