@@ -436,3 +436,21 @@ def test_list_items_keep_their_lines_when_an_op_inserts_or_removes_before_them(
     assert [where.ref((*path, i)) for i in range(len(args))] == [
         CodeRef(path=kustomization, line=line) for line in lines
     ]
+
+
+def test_a_patch_naming_a_namespace_gives_none_to_an_object_without_one(tmp_path: Path) -> None:
+    """kustomize sets the patched object's own namespace back: a cluster-scoped object (a Namespace)
+    gets none from a patch that names one (a copied-and-edited patch file often does)."""
+    _production(
+        tmp_path,
+        "resources: [../base]\npatches:\n  - path: namespace-patch.yaml\n    target: {kind: Namespace}\n",
+        **{
+            "apps/production/namespace-patch.yaml": (
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: placeholder\n  namespace: podinfo\n"
+                "  labels: {team: web}\n"
+            )
+        },
+    )
+    k = Kustomizer(tmp_path)
+    [namespace] = [r for r in k.build("apps/production").resources if r.kind == "Namespace"]
+    assert namespace.obj["metadata"] == {"name": "podinfo", "labels": {"team": "web"}}

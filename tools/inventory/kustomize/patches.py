@@ -183,13 +183,15 @@ def _merge_keeping_identity(obj: dict[str, Any], body: dict[str, Any], origins: 
     one's may be the name before a prefix), so they set nothing and keep citing where the object got
     them (its document, or the transformer that renamed it), not the patch that repeats them. The
     patch's apiVersion is merged, as kustomize merges it."""
-    kept = []
+    kept, absent = [], []
     for path, key in _IDENTITY:
         node = _node(obj, path)
         if node is not None and key in node:
             kept.append(
                 (path, key, node, node[key], origins.override(node, key), origins.ref_of_key(node, key))
             )
+        else:
+            absent.append((path, key))
     merge(obj, body, origins)
     if not obj:
         return
@@ -199,6 +201,10 @@ def _merge_keeping_identity(obj: dict[str, Any], body: dict[str, Any], origins: 
         node[key] = value
         # the same mapping: its recorded ref as it was; a new one ($patch: replace): the old citation
         origins.restore_key(node, key, override if node is before else ref)
+    for path, key in absent:  # kustomize sets the object's namespace, none for a cluster-scoped one
+        node = _node(obj, path)
+        if node is not None and node.pop(key, None) is not None:
+            origins.restore_key(node, key, None)
 
 
 def _node(obj: dict[str, Any], path: tuple[str, ...], create: bool = False) -> dict[str, Any] | None:
