@@ -22,6 +22,7 @@ from tests.unit.test_checks_security import ctx, write
 from tools.checks.detections import maintenance, reliability, scalability, security
 from tools.inventory.build import build_inventory
 from tools.inventory.kustomize.engine import Kustomizer
+from tools.inventory.kustomize.model import Resource
 from tools.inventory.models import CodeRef
 from tools.inventory.provenance import Provenance
 
@@ -100,6 +101,13 @@ def _production(tmp_path: Path, kustomization: str, **files: str) -> None:
     write(tmp_path, {**BASE, "apps/production/kustomization.yaml": kustomization, **files})
 
 
+def _built(tmp_path: Path, kind: str) -> tuple[Resource, Provenance]:
+    """The production overlay's one object of ``kind``, and where each of its values was written."""
+    k = Kustomizer(tmp_path)
+    [resource] = [r for r in k.build("apps/production").resources if r.kind == kind]
+    return resource, Provenance(k.origins, resource.obj, resource.path)
+
+
 def _sources(tmp_path: Path) -> dict[str, str]:
     inv = build_inventory(tmp_path)
     found = {f"Namespace/{n.name}": str(n.source) for n in inv.code.namespaces}
@@ -165,16 +173,12 @@ def test_an_overlay_patch_file_leaves_each_object_at_its_base_document(tmp_path:
 
 def test_the_patched_values_keep_the_patch_lines_and_the_name_its_document(tmp_path: Path) -> None:
     """Provenance of the built Deployment: what the patch set cites it, what it only repeated does not."""
-    from tools.inventory.kustomize.engine import Kustomizer
-
     _production(
         tmp_path,
         "resources: [../base]\npatches:\n  - path: deployment-patch.yaml\n",
         **{"apps/production/deployment-patch.yaml": DEPLOYMENT_PATCH},
     )
-    k = Kustomizer(tmp_path)
-    [deployment] = [r for r in k.build("apps/production").resources if r.kind == "Deployment"]
-    where = Provenance(k.origins, deployment.obj, deployment.path)
+    _, where = _built(tmp_path, "Deployment")
     patch, base = "apps/production/deployment-patch.yaml", "apps/base/deployment.yaml"
     container = ("spec", "template", "spec", "containers", 0)
     assert where.ref(("spec", "replicas")) == CodeRef(path=patch, line=7)
@@ -359,8 +363,7 @@ def test_a_patch_keeps_its_lines_and_the_object_its_identity_whatever_it_replace
             ),
         },
     )
-    k = Kustomizer(tmp_path)
-    [secret] = [r for r in k.build("apps/production").resources if r.kind == "Secret"]
+    secret, where = _built(tmp_path, "Secret")
     assert (secret.kind, secret.name, secret.namespace) == ("Secret", "tls", "podinfo")
     assert secret.obj == {
         "apiVersion": "v1",
@@ -368,7 +371,6 @@ def test_a_patch_keeps_its_lines_and_the_object_its_identity_whatever_it_replace
         "metadata": {"name": "tls", "labels": {"app": "podinfo"}, "namespace": "podinfo"},
         "data": {"ca.crt": ""},
     }  # replaced: the first patch's type and immutable are gone with the base's data
-    where = Provenance(k.origins, secret.obj, secret.path)
     own, replace = "apps/production/secret.yaml", "apps/production/replace-patch.yaml"
     assert where.ref(("metadata", "name")) == CodeRef(path=own, line=4)
     assert where.ref(("metadata", "namespace")) == CodeRef(path=own, line=5)
@@ -386,9 +388,7 @@ def test_top_level_values_of_a_patch_cite_the_patch(tmp_path: Path) -> None:
             "apps/production/tls-patch.yaml": TLS_PATCH,
         },
     )
-    k = Kustomizer(tmp_path)
-    [secret] = [r for r in k.build("apps/production").resources if r.kind == "Secret"]
-    where = Provenance(k.origins, secret.obj, secret.path)
+    _, where = _built(tmp_path, "Secret")
     patch = "apps/production/tls-patch.yaml"
     assert (where.ref(("type",)), where.ref(("immutable",))) == (
         CodeRef(path=patch, line=5),
@@ -427,10 +427,8 @@ def test_list_items_keep_their_lines_when_an_op_inserts_or_removes_before_them(
         tmp_path,
         "resources: [../base]\npatches:\n  - target: {kind: Deployment, name: podinfo}\n    patch: |-" + ops,
     )
-    k = Kustomizer(tmp_path)
-    [deployment] = [r for r in k.build("apps/production").resources if r.kind == "Deployment"]
+    deployment, where = _built(tmp_path, "Deployment")
     assert deployment.obj["spec"]["template"]["spec"]["containers"][0]["args"] == args
-    where = Provenance(k.origins, deployment.obj, deployment.path)
     path = ("spec", "template", "spec", "containers", 0, "args")
     kustomization = "apps/production/kustomization.yaml"
     assert [where.ref((*path, i)) for i in range(len(args))] == [
@@ -451,6 +449,5 @@ def test_a_patch_naming_a_namespace_gives_none_to_an_object_without_one(tmp_path
             )
         },
     )
-    k = Kustomizer(tmp_path)
-    [namespace] = [r for r in k.build("apps/production").resources if r.kind == "Namespace"]
+    namespace, _ = _built(tmp_path, "Namespace")
     assert namespace.obj["metadata"] == {"name": "podinfo", "labels": {"team": "web"}}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from domain.findings import Location
 from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
-from tools.inventory.models import CodeRef, Container, Workload
+from tools.inventory.models import CodeRef, Container, SecurityContext, Source, Workload
 
 LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
@@ -66,16 +66,21 @@ def field_location(
     if not isinstance(container.source, CodeRef):
         return where
     for name in fields:
-        if (line := container.security.lines.get(name)) is not None:
-            return where.model_copy(update={"ref": f"{container.source.path}:{line}"})
-        if (ref := container.security.refs.get(name)) is not None:
-            return where.model_copy(update={"ref": str(ref)})
-        line = workload.pod_security.lines.get(name)
-        if line is not None and isinstance(workload.source, CodeRef):
-            return where.model_copy(update={"ref": f"{workload.source.path}:{line}"})
-        if (ref := workload.pod_security.refs.get(name)) is not None:
-            return where.model_copy(update={"ref": str(ref)})
+        cited = _written(container.security, name, container.source) or _written(
+            workload.pod_security, name, workload.source
+        )
+        if cited is not None:
+            return where.model_copy(update={"ref": cited})
     return where
+
+
+def _written(security: SecurityContext, name: str, source: Source) -> str | None:
+    """Where a security-context field was written: its line in ``source``'s file, else the patch's."""
+    line = security.lines.get(name)
+    if line is not None and isinstance(source, CodeRef):
+        return f"{source.path}:{line}"
+    ref = security.refs.get(name)
+    return str(ref) if ref is not None else None
 
 
 def workloads(inventory: Inventory, kinds: Iterable[str] | None = None) -> list[Workload]:
