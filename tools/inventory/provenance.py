@@ -87,15 +87,14 @@ class Origins:
         (its index is about to change); a mapping or list knows its own place already."""
         node = id(items)
         refs = {}
-        for index in range(start, len(items)):
-            ref = self._keys.get((node, index))
+        for index in range(start, len(items)):  # nothing to move for an item added at the end (``/-``)
+            ref = self._keys.pop((node, index), None)
             if ref is None and not isinstance(items[index], dict | list):
                 ref = self.ref_of_key(items, index)
             if ref is not None:
                 refs[index] = ref
-        first = start - 1 if by < 0 else start  # a removed item's ref goes with it
-        for key in [k for n, k in self._keys if n == node and isinstance(k, int) and k >= first]:
-            del self._keys[(node, key)]
+        if by < 0:
+            self._keys.pop((node, start - 1), None)  # a removed item's ref goes with it
         for index, ref in refs.items():
             self.set_key(items, index + by, ref)
 
