@@ -160,8 +160,16 @@ def _corrected(finding: RawFinding, verdict: Verdict) -> RawFinding:
     # The first evidence is the one that measures the claim; the verdict's evidence follows it.
     evidence = list(dict.fromkeys([*main.evidence, *verdict.evidence]))
     new_main = Claim(text=title, value=value, evidence=evidence, measure=main.measure)
+    removed = len(finding.locations) - len(locations)
+    # a measure was counted over every subject, and which ones it counted is the check's: it stays,
+    # saying so (gitops-base's SEC-NO-PSS was "6", "missing: 6", "privileged: 1" once velero went)
+    note = f" (counted before {removed} {'subject was' if removed == 1 else 'subjects were'} set aside)"
+    measures = [
+        c.model_copy(update={"text": c.text + note}) if removed and c.measure is not None else c
+        for c in finding.claims[1:]
+    ]
     return finding.model_copy(
-        update={"claims": [new_main, *finding.claims[1:]], "locations": locations, "title": title}
+        update={"claims": [new_main, *measures], "locations": locations, "title": title}
     )
 
 
