@@ -79,13 +79,16 @@ def main(argv: list[str] | None = None) -> int:
             snapshot = tmp / f"snapshot-{wanted}"
             counts = generate(snapshot, copies_for(wanted))
             pods = counts["core.v1.pods.json"]
-            work = tmp / f"work-{wanted}"
-            argv_run = bench_run.audit_argv(ESTATE, snapshot, work)
+
+            def argv(run: str, wanted: int = wanted, snapshot: Path = snapshot) -> list[str]:
+                """Each run with a work directory of its own: none finds an earlier run's store."""
+                return bench_run.audit_argv(ESTATE, snapshot, tmp / f"work-{wanted}-{run}")
+
             if index == 0:
-                bench_run.measure(argv_run, args.source, env, tmp / "warm.log")  # bytecode, page cache
+                bench_run.measure(argv("warm"), args.source, env, tmp / "warm.log")  # bytecode, page cache
             samples = []
             for n in range(args.runs):
-                sample, _ = bench_run.measure(argv_run, args.source, env, tmp / f"run-{wanted}-{n}.log")
+                sample, _ = bench_run.measure(argv(str(n)), args.source, env, tmp / f"run-{wanted}-{n}.log")
                 if sample.rc not in (0, 1):  # 1: the audit found something incomplete, still a run
                     print((tmp / f"run-{wanted}-{n}.log").read_text()[-2000:], file=sys.stderr)
                     raise SystemExit(f"the audit of {pods} pods exited {sample.rc}")
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             wall = statistics.median(s.wall_s for s in samples)
             cpu = statistics.median(s.cpu_s for s in samples)
             rss = max(s.maxrss_mb for s in samples)
-            pss = bench_run.pss_run(argv_run, args.source, env, tmp / f"pss-{wanted}.log")  # a run of its own
+            pss = bench_run.pss_run(argv("pss"), args.source, env, tmp / f"pss-{wanted}.log")  # its own run
             rows.append((pods, wall, rss, pss))
             cpus.append((pods, cpu))
             print(

@@ -171,3 +171,15 @@ def test_a_child_never_claimed_is_killed_at_exit(monkeypatch: pytest.MonkeyPatch
     assert child._proc.wait(timeout=10) == -signal.SIGKILL
     assert not early._early
     child._ended()  # the pipe this test's process would otherwise leave open
+
+
+def test_unpickled_records_share_their_field_names_copy_on_write() -> None:
+    """Built records share one set of field names per content (``Record``); pickled together, they
+    share one set again, unknown to ``Record``: without ``__setstate__`` assigning to one would mark
+    the field set on the other too."""
+    from tools.inventory.models import CodeRef
+
+    a, b = pickle.loads(pickle.dumps([CodeRef(path="a.tf", line=1), CodeRef(path="b.tf", line=2)]))
+    a.end_line = 3
+    assert a.model_fields_set == {"path", "line", "end_line"}
+    assert b.model_fields_set == {"path", "line"}

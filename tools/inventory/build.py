@@ -183,7 +183,8 @@ def parse_estate(root: Path, charts: Callable[[], ChartOptions | None]) -> tuple
     kustomize_charts = _KustomizeChartsWhenAsked(root, charts)
     code = parse_code(root, files, helm=kustomize_charts)
     code.helm_renders += kustomize_charts.renders
-    render_charts(root, code, charts())
+    if code.helm_releases or code.argo_apps:  # the chart options are asked for only when a render needs them
+        render_charts(root, code, charts())
     return files.total, code
 
 

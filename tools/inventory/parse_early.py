@@ -63,7 +63,6 @@ class EarlyParse(GatheredChild):
     """The child parsing ``root``; told its chart cache by ``choose``; its output gathered by a thread."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
         self.cache_dir: Path | None = None
         self.chosen = False
         super().__init__(self.argv(root), stdin=subprocess.PIPE)
@@ -112,7 +111,11 @@ class EarlyParse(GatheredChild):
         if fetch or not early.chosen or early.cache_dir != cache_dir:  # fetching is the run's to do
             early.stop()
             return None
-        return early._result()
+        try:
+            return early._result()
+        except BaseException:  # interrupted while waiting: out of the registry, so killed here
+            early.stop()
+            raise
 
     def _result(self) -> memoryview | None:
         self._reader.join(WAIT_S)
