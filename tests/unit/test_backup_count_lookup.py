@@ -74,3 +74,20 @@ def test_a_claim_asks_only_the_jobs_that_share_its_words(backup: ModuleType) -> 
     found = backup.jobs(jobs, [], [])
     asked = backup.askable(found)(("ns-7", "app7-data", ()))
     assert [j["name"] for j in asked] == ["backup-7"]
+
+
+def test_a_live_claim_bound_to_no_volume_is_not_a_claim(backup: ModuleType) -> None:
+    """The check's rule, written again: a live claim in phase Pending or Lost holds no data; a code
+    claim of the same name is counted whatever the cluster says."""
+
+    def live(name: str, phase: str) -> dict[str, Any]:
+        return {**_claim("ns", name), "status": {"phase": phase}}
+
+    code = [_claim("ns", "data")]
+    cluster = [
+        live("old-redis", "Lost"),
+        live("search-index", "Pending"),
+        live("cache-blue", "Bound"),
+        live("data", "Pending"),
+    ]
+    assert sorted(name for _, name, _ in backup.claims(code, cluster, [])) == ["cache-blue", "data"]

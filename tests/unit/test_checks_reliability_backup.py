@@ -29,6 +29,7 @@ from domain.results import ToolResult, ToolStatus
 from tools.checks.detections import reliability_backup as backup
 from tools.checks.detections.backup_coverage import _mentions, _mentions_either
 from tools.inventory.inventory import Inventory
+from tools.inventory.live_health_models import ClaimState
 from tools.inventory.models import PVC, CronJobState, LiveObject
 from tools.registry import spec_from_function
 
@@ -368,3 +369,24 @@ def test_no_backup_check_without_claims(tmp_path: Path) -> None:
 @pytest.mark.parametrize("word", ["", "data", "db", "db.data", "backup", "pg", "x", "-", "a\nb"])
 def test_a_mention_in_the_name_or_the_text_is_one_in_both_joined(name: str, text: str, word: str) -> None:
     assert _mentions_either(name, text, word) == _mentions(f"{name}\n{text}", word)
+
+
+def test_a_live_claim_bound_to_no_volume_holds_nothing_to_back_up(tmp_path: Path) -> None:
+    """A live claim whose volume is gone (Lost) or not yet made (Pending: waiting for its first
+    consumer, or for a provisioner) holds no data: not a claim to back up (k3s-platform's old-redis,
+    search-index and cache-green were three of its "5 of 5"). A bound one still is; so is a code claim
+    whatever the cluster says of it (the code is what gets applied again)."""
+    phases = {"old-redis": "Lost", "search-index": "Pending", "cache-blue": "Bound", "data": "Pending"}
+    claims = [
+        ClaimState(
+            name=name, namespace="ns", phase=phase, source=live_ref("PersistentVolumeClaim", "ns", name)
+        )
+        for name, phase in phases.items()
+    ]
+    live = live_state(pvcs=[_live_pvc("ns", name) for name in phases], claims=claims)
+    d = run(backup.pvc_no_backup, inventory(tmp_path, live=live, pvcs=[_pvc("ns", "data", "a.yaml:1")]))
+    assert (d.count, d.total) == (2, 2)
+    assert sorted(loc.subject for loc in d.locations) == [
+        "PersistentVolumeClaim/ns/cache-blue",
+        "PersistentVolumeClaim/ns/data",
+    ]

@@ -7,7 +7,8 @@ What counts as a PVC (each once):
   ``<template>-<statefulset>-<ordinal>`` for each replica (ordinal 0 alone when replicas is an
   unresolved expression or 0: the first claim exists, or existed, either way);
 - every live claim that no code claim matches by namespace and name (a live-only app, or the claims
-  of replicas scaled up by hand).
+  of replicas scaled up by hand), but one bound to no volume (phase Pending or Lost: a claim waiting
+  for its first consumer, or whose volume is gone, holds no data to back up).
 
 Claims whose name did not resolve are skipped and named in the note.
 
@@ -54,6 +55,8 @@ from tools.inventory.models import CodeRef, Workload
 BACKUP_NAME = re.compile(r"backup|dump|snapshot|restic|velero|borg|rsync", re.IGNORECASE)
 RESTORE_NAME = re.compile(r"restore", re.IGNORECASE)
 JOB_KINDS = ("CronJob", "Job")
+NO_VOLUME = ("Pending", "Lost")
+"""The phases of a live claim bound to no volume."""
 _COMMAND_KEY = re.compile(r"^(?P<indent>\s*(?:-\s+)?)(?P<key>command|args)\s*(?P<sep>[:=])\s*(?P<rest>.*)$")
 _YAML_BLOCK_STARTS = frozenset({"", "|", ">", "|-", ">-", "|+", ">+"})
 _READ_LINE = re.compile(r"^\s*\d+: ?(?P<text>.*)$")
@@ -121,8 +124,10 @@ def collect_claims(ctx: CheckContext) -> tuple[list[Claim], list[str]]:
     for workload in workloads:
         if workload.kind == "StatefulSet" and workload.volume_claim_templates:
             statefulsets.setdefault(workload.namespace, []).append(workload)
-    for pvc in inventory.live.pvcs if inventory.live is not None else []:
-        if pvc.name is None or (pvc.namespace, pvc.name) in known:
+    live = inventory.live
+    empty = {(c.namespace, c.name) for c in (live.claims if live is not None else []) if c.phase in NO_VOLUME}
+    for pvc in live.pvcs if live is not None else []:
+        if pvc.name is None or (pvc.namespace, pvc.name) in known or (pvc.namespace, pvc.name) in empty:
             continue
         used_by = users.get((pvc.namespace, pvc.name), ()) + _template_owner(
             statefulsets.get(pvc.namespace, []), pvc.name

@@ -5,7 +5,8 @@ the standard library only, the rules of the check's catalog row written again.
 
 * Claims: every PersistentVolumeClaim of the code; every volumeClaimTemplate of a code StatefulSet,
   as the claims its controller makes, ``<template>-<statefulset>-<ordinal>`` per replica (ordinal 0
-  alone when replicas is not a number, or 0); every live claim the code does not name.
+  alone when replicas is not a number, or 0); every live claim the code does not name, but one bound
+  to no volume (phase Pending or Lost: no data to back up).
 * A claim's users: the workloads (not Jobs or CronJobs) that mount it; for a live claim also the
   StatefulSet whose template made it.
 * Backup jobs: CronJobs and Jobs of the code, and live ones the code does not define (a live Job a
@@ -32,6 +33,7 @@ from objects_count import Obj, d, kinds, pod, seq
 
 BACKUP = re.compile(r"backup|dump|snapshot|restic|velero|borg|rsync", re.IGNORECASE)
 JOBS = ("CronJob", "Job")
+NO_VOLUME = ("Pending", "Lost")  # a live claim bound to no volume holds no data to back up
 Claim = tuple[Any, str, tuple[str, ...]]
 
 
@@ -81,7 +83,7 @@ def claims(code: list[Obj], live: list[Obj], workloads: list[Obj]) -> list[Claim
             makers.setdefault(meta(s).get("namespace"), []).append((sts, patterns))
     for c in kinds(live, "PersistentVolumeClaim"):
         ns, name = meta(c).get("namespace"), str(meta(c).get("name") or "")
-        if not name or (ns, name) in known:
+        if not name or (ns, name) in known or d(c, "status").get("phase") in NO_VOLUME:
             continue
         owners = tuple(
             sts for sts, patterns in makers.get(ns, ()) if any(p.fullmatch(name) for p in patterns)
