@@ -532,6 +532,10 @@ def test_ci_files_and_the_validations_they_run(tmp_path: Path) -> None:
                 kind: pipeline
                 name: two
                 steps: [{name: b, commands: [checkov -d ., flux build kustomization apps --path ./apps]}]
+                ---
+                kind: pipeline
+                name: charts
+                steps: [{name: c, commands: [helm template web charts/web -f charts/web/values.yaml]}]
                 """,
             "Jenkinsfile": "pipeline { stages { stage('v') { steps { sh 'tofu validate' } } } }\n",
             ".circleci/config.yml": """
@@ -549,6 +553,7 @@ def test_ci_files_and_the_validations_they_run(tmp_path: Path) -> None:
                     steps:
                       - uses: hashicorp/setup-terraform@v3
                       - run: echo "see terraform plan docs; terragrunt validate-inputs"
+                      - run: echo "the helm templates live in charts/"
                       - run: terraform plan -out tfplan
                     env: {HINT: "kustomize build"}
                 """,
@@ -563,7 +568,7 @@ def test_ci_files_and_the_validations_they_run(tmp_path: Path) -> None:
         ),
         ".drone.yml": CIFile(
             system="drone",
-            validations=["tflint", "checkov", "flux-build"],
+            validations=["tflint", "helm-lint", "checkov", "flux-build"],  # helm-lint: a helm template render
             source=CodeRef(path=".drone.yml", line=1),
         ),
         ".github/workflows/ci.yml": CIFile(

@@ -34,7 +34,7 @@ VALIDATIONS: tuple[tuple[str, str], ...] = (
     ("tflint", r"\btflint\b"),
     ("kustomize-build", r"\bkustomize\s+build\b|\bkubectl\s+kustomize\b"),
     ("kubeconform", r"\bkubeconform\b|\bkubeval\b"),
-    ("helm-lint", r"\bhelm\s+lint\b|\bct\s+lint\b"),
+    ("helm-lint", r"\bhelm\s+(?:lint|template)\b|\bct\s+lint\b"),
     ("kyverno-test", r"\bkyverno\s+(?:test|apply)\b"),
     ("yamllint", r"\byamllint\b"),
     ("trivy", r"\btrivy\b"),

@@ -9,8 +9,9 @@ Counting rules:
   (c) live objects whose ``apiVersion`` is in that list.
 * MNT-NO-CI-VALIDATION: the validations the estate needs from what it contains (Terraform ->
   terraform-validate or tflint; a kustomization or Flux Kustomization -> kustomize-build or
-  flux-build; Kubernetes manifests -> kubeconform; a Helm chart (``Chart.yaml``) -> helm-lint), minus
-  those some CI file runs. Without a CI file every needed validation is missing. total = needed.
+  flux-build; Kubernetes manifests -> kubeconform; a Helm chart (``Chart.yaml``) -> helm-lint, met
+  by ``helm lint`` or a ``helm template`` render), minus those some CI file runs. Without a CI file
+  every needed validation is missing. total = needed.
 
 The stale-path check of docs lives in ``maintenance_docs.py``.
 """

@@ -8,7 +8,8 @@ commands are the values under ``run``, ``script``, ``before_script``, ``after_sc
 
 * MNT-NO-CI-VALIDATION: of the validations the estate needs (Terraform files: ``terraform validate``
   or tflint; a kustomization or a Flux Kustomization: ``kustomize build`` or a Flux build; Kubernetes
-  manifests in YAML: kubeconform; a ``Chart.yaml``: ``helm lint``), those no CI command runs.
+  manifests in YAML: kubeconform; a ``Chart.yaml``: ``helm lint`` or ``helm template``), those no CI
+  command runs.
 * SEC-NO-IMAGE-VERIFY: of {signature verification, vulnerability scanning}, the ones missing.
   Verification: a Kyverno (Cluster)Policy rule with ``verifyImages``, an ImageValidatingPolicy
   (policies.kyverno.io), a ClusterImagePolicy (policy.sigstore.dev), a Helm release of Connaisseur or
@@ -49,7 +50,7 @@ STEPS = {
     "kustomize-build": r"\bkustomize\s+build\b|\bkubectl\s+kustomize\b",
     "flux-build": r"\bflux\s+build\b|\bflux-local(?::[\w.-]+)?\s+(?:test|build)\b|\bflux-local/action/test\b",
     "kubeconform": r"\bkubeconform\b|\bkubeval\b",
-    "helm-lint": r"\bhelm\s+lint\b|\bct\s+lint\b",
+    "helm-lint": r"\bhelm\s+(?:lint|template)\b|\bct\s+lint\b",
     "scan": r"\btrivy\b|\bgrype\b|\bsnyk\s+(?:test|container|iac|monitor)\b|\bsnyk/actions\b",
 }
 COMMAND_KEYS = {"run", "script", "before_script", "after_script", "commands", "command", "entrypoint", "uses"}
