@@ -29,7 +29,6 @@ from domain.results import ToolResult, ToolStatus
 from tools.checks.detections import reliability_backup as backup
 from tools.checks.detections.backup_coverage import _mentions, _mentions_either
 from tools.inventory.inventory import Inventory
-from tools.inventory.live_health_models import ClaimState
 from tools.inventory.models import PVC, CronJobState, LiveObject
 from tools.registry import spec_from_function
 
@@ -377,13 +376,9 @@ def test_a_live_claim_bound_to_no_volume_holds_nothing_to_back_up(tmp_path: Path
     search-index and cache-green were three of its "5 of 5"). A bound one still is; so is a code claim
     whatever the cluster says of it (the code is what gets applied again)."""
     phases = {"old-redis": "Lost", "search-index": "Pending", "cache-blue": "Bound", "data": "Pending"}
-    claims = [
-        ClaimState(
-            name=name, namespace="ns", phase=phase, source=live_ref("PersistentVolumeClaim", "ns", name)
-        )
-        for name, phase in phases.items()
-    ]
-    live = live_state(pvcs=[_live_pvc("ns", name) for name in phases], claims=claims)
+    live = live_state(
+        pvcs=[_live_pvc("ns", name).model_copy(update={"phase": phase}) for name, phase in phases.items()]
+    )
     d = run(backup.pvc_no_backup, inventory(tmp_path, live=live, pvcs=[_pvc("ns", "data", "a.yaml:1")]))
     assert (d.count, d.total) == (2, 2)
     assert sorted(loc.subject for loc in d.locations) == [

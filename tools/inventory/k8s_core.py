@@ -279,6 +279,7 @@ def _pvc_record(obj: dict[str, Any], namespace: str | None, source: Source, orig
         access_modes=str_list(spec.get("accessModes")),
         storage=as_str(as_map(as_map(spec.get("resources")).get("requests")).get("storage")),
         storage_class=as_str(spec.get("storageClassName")),
+        phase=as_str(as_map(obj.get("status")).get("phase")),
         origin=origin,
         source=source,
     )

@@ -110,6 +110,7 @@ class PVC(Record):
     access_modes: list[str] = Field(default_factory=list)
     storage: str | None = None
     storage_class: str | None = None
+    phase: str | None = Field(default=None, description="Live: status.phase (Bound, Pending, Lost).")
     origin: Origin
     source: Source
 

@@ -124,10 +124,8 @@ def collect_claims(ctx: CheckContext) -> tuple[list[Claim], list[str]]:
     for workload in workloads:
         if workload.kind == "StatefulSet" and workload.volume_claim_templates:
             statefulsets.setdefault(workload.namespace, []).append(workload)
-    live = inventory.live
-    empty = {(c.namespace, c.name) for c in (live.claims if live is not None else []) if c.phase in NO_VOLUME}
-    for pvc in live.pvcs if live is not None else []:
-        if pvc.name is None or (pvc.namespace, pvc.name) in known or (pvc.namespace, pvc.name) in empty:
+    for pvc in inventory.live.pvcs if inventory.live is not None else []:
+        if pvc.name is None or (pvc.namespace, pvc.name) in known or pvc.phase in NO_VOLUME:
             continue
         used_by = users.get((pvc.namespace, pvc.name), ()) + _template_owner(
             statefulsets.get(pvc.namespace, []), pvc.name
