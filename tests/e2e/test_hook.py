@@ -99,7 +99,8 @@ def test_the_hook_renders_releases_from_the_chart_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """flux-homelab's workloads exist only in its releases: with the chart cache a run uses, the hook
-    reports the rendered jellyfin's ``:latest`` at the values line that sets it; without, nothing of it."""
+    reports the rendered jellyfin's ``:latest`` and its ``strategy: Recreate`` at the values lines that
+    set them; without, nothing of it."""
     from estates import FLUX_HOMELAB
     from helm_estates import import_charts
 
@@ -111,7 +112,7 @@ def test_the_hook_renders_releases_from_the_chart_cache(
     assert printed.splitlines() == [
         f"{release}:2: high REL-PVC-NO-BACKUP PersistentVolumeClaim/media/jellyfin-config: "
         "Persistent volumes have no backup job covering them",
-        f"{release}:2: medium REL-SINGLE-REPLICA Deployment/media/jellyfin: "
+        f"{release}:14: medium REL-SINGLE-REPLICA Deployment/media/jellyfin: "
         "Single-replica workloads pinned by a ReadWriteOnce volume or the Recreate strategy",
         f"{release}:19: high MNT-IMAGE-LATEST Deployment/media/jellyfin/app: "
         "Containers use :latest, an untagged image or a tag variable defaulting to latest",

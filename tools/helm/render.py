@@ -10,7 +10,8 @@ name, namespace) is rendered once per process, by hash. A release that cannot be
 
 A rendered workload's source is its release (``path:line``) and so is each container's, unless the
 image (or its tag) was written in a values file or inline values of the estate: then the container's
-source is that line, and ``release`` keeps the release.
+source is that line, and ``release`` keeps the release. A workload's ``replicas`` and strategy cite the
+values line that set them where it is certain which one did (``ValueLines.field_ref``).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def render_one(
         found = records_from_object(obj, request.source, "helm")
         _attribute(found, request.source, lines)
         out.extend(found)
+    _attribute_fields(out, lines)
     return out
 
 
@@ -234,6 +236,23 @@ def _attribute(found: Records, release: CodeRef, lines: ValueLines) -> None:
             for name, key in HOST_KEYS:
                 if getattr(workload, name) and (line := lines.key_line(workload.source.path, (key,))):
                     workload.lines.setdefault(name, line)
+
+
+WORKLOAD_FIELDS = ("replicas", "strategy")
+"""A rendered workload's fields cited at the values line that set them (``ValueLines.field_ref``)."""
+
+
+def _attribute_fields(records: Records, lines: ValueLines) -> None:
+    """The release's workloads' ``replicas`` and strategy, at the values line that set each."""
+    workloads = records.workloads
+    for name in WORKLOAD_FIELDS:
+        for workload in workloads:
+            value = getattr(workload, name)
+            if value is None or name in workload.refs:
+                continue
+            peers = [(w.name, getattr(w, name)) for w in workloads if w is not workload]
+            if (ref := lines.field_ref(name, value, workload.name, peers)) is not None:
+                workload.refs[name] = ref
 
 
 class _Missing(Exception):

@@ -172,8 +172,8 @@ def rolling_no_surge(ctx: CheckContext) -> Detection:
         for w in ctx.inventory.code.workloads
         if w.kind == "Deployment" and w.strategy in (None, "RollingUpdate")
     ]
-    locations = [
-        common.location(w, "RollingUpdate with default 25% surge / 25% unavailable")
+    locations = [  # at the strategy where one is written: the bounds go beside it
+        common.line_location(w, ("strategy",), "RollingUpdate with default 25% surge / 25% unavailable")
         for w in rolling
         if w.max_surge is None and w.max_unavailable is None
     ]
