@@ -60,3 +60,22 @@ def settle_clock(
     else:
         clock = wall.date().isoformat()
     return settings.model_copy(update={"date": clock})
+
+
+def before_capture(date: str | None, captured: str | None) -> str | None:
+    """The report's gap when the audit clock is earlier than the snapshot's capture (``--date`` given
+    so), else None. A date alone (00:00 UTC) on the capture's own day is not earlier: it names that day."""
+    if not date or not captured:
+        return None
+    try:
+        clock, taken = parse_clock(date), parse_clock(captured)
+    except ValueError:
+        return None
+    if clock >= taken or (len(date.strip()) == 10 and clock.date() == taken.date()):
+        return None
+    return (
+        f"The audit clock ({date}) is earlier than the snapshot's capture ({captured}): what the "
+        f"cluster recorded after {date} (a CronJob's last run, a pod's start, an event) reads as not yet "
+        "happened, so staleness and ages are understated. Audit a snapshot at its capture time (no "
+        "--date) or later."
+    )

@@ -68,6 +68,17 @@ def inventory_node(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
             f"Kubernetes YAML, Kustomize, Helm, Flux, Argo CD): {inventory.files_scanned} files scanned, "
             "no records; the checks of code had nothing to read."
         )
+    if inventory.live is not None:
+        from pipeline.cluster import before_capture
+
+        captured = inventory.live.cluster.captured_at
+        if (gap := before_capture(ctx.settings.date, captured)) is not None:
+            ctx.progress(
+                "inventory",
+                "warning",
+                f"the audit clock {ctx.settings.date} is before the capture {captured}",
+            )
+            gaps.append(gap)
     return {"inventory_counts": counts, "gaps": gaps, "topology": topology}
 
 

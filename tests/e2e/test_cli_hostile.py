@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from estates import GITOPS, HOMELAB_SNAPSHOT, REPO
+from estates import GITOPS, HOMELAB_SNAPSHOT, K3S, K3S_SNAPSHOT, REPO
 
 import pipeline.nodes as nodes
 from domain.concerns import Concern
@@ -101,6 +101,24 @@ def test_a_directory_with_nothing_auditable_warns_and_the_report_says_so(
     )
     assert said in json.loads((out / "audit.json").read_text())["gaps"]
     assert said in (out / "audit.md").read_text()
+
+
+def test_a_date_before_the_snapshots_capture_warns_and_the_report_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """k3s-platform was captured 2026-11-28T10:00:00Z; judged at 2026-11-20 its stale CronJob's last
+    run lies in the future. The run says so (and a run at the capture's date does not)."""
+    gap = "The audit clock (2026-11-20) is earlier than the snapshot's capture (2026-11-28T10:00:00Z)"
+    for date, warned in (("2026-11-20", True), ("2026-11-28", False)):
+        out = tmp_path / date
+        argv = ["run", str(K3S), "--cluster", str(K3S_SNAPSHOT), "--offline", "--date", date]
+        code, stdout, _ = cli([*argv, "--out", str(out), "--state-dir", str(tmp_path / "s")], monkeypatch)
+        assert code == 0
+        said = "inventory warning: the audit clock 2026-11-20 is before the capture 2026-11-28T10:00:00Z"
+        assert (said in stdout) is warned
+        clock_gaps = [g for g in json.loads((out / "audit.json").read_text())["gaps"] if "audit clock" in g]
+        assert [g[: len(gap)] for g in clock_gaps] == ([gap] if warned else [])
+        assert (gap in (out / "audit.md").read_text()) is warned
 
 
 def test_an_estate_with_code_gets_no_such_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from inventory_builder import context, inventory, live_ref, live_state
 
 from domain.errors import SettingsError
 from pipeline.audit import run_audit
-from pipeline.cluster import settle_clock
+from pipeline.cluster import before_capture, settle_clock
 from pipeline.runs import RunStore
 from pipeline.settings import Environment, RunSettings
 from tools.checks.runner import check_result
@@ -65,6 +65,22 @@ def test_the_clock_is_settled_once_from_the_run_settings() -> None:
     assert settle_clock(plain, SnapshotBackend(HOMELAB_SNAPSHOT), NOW).clock == datetime(
         2026, 11, 20, 9, tzinfo=UTC
     )
+
+
+def test_a_clock_before_the_snapshots_capture_is_a_gap() -> None:
+    """``--date`` earlier than the capture: what the snapshot recorded after it reads as not yet
+    happened. The capture's own day given as a date is that day, not earlier; a later clock is fine."""
+    captured = "2026-11-28T10:00:00Z"
+    gap = before_capture("2026-11-20", captured)
+    assert gap is not None and gap.startswith(
+        "The audit clock (2026-11-20) is earlier than the snapshot's capture (2026-11-28T10:00:00Z): "
+    )
+    assert before_capture("2026-11-28T09:59:59Z", captured) is not None
+    assert before_capture("2026-11-28", captured) is None
+    assert before_capture("2026-11-28T10:00:00Z", captured) is None
+    assert before_capture("2026-12-01", captured) is None
+    assert before_capture("2026-11-20", None) is None  # a live cluster: read now
+    assert before_capture("2026-11-20", "last tuesday") is None  # an unreadable capture says nothing
 
 
 def test_a_run_saves_its_settled_clock_for_resume(tmp_path: Path) -> None:
