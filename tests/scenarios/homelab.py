@@ -322,7 +322,7 @@ DECISIONS = (
         needle="Migrate to a single `mysql` StatefulSet",
         reason="One MySQL instance is decision 0001; postgresql and the registry are not covered.",
         subjects=("StatefulSet/dbaas/mysql",),
-        ref="stacks/dbaas/main.tf:56",
+        ref="stacks/dbaas/main.tf:67",  # its replicas line, as REL-SINGLE-REPLICA's
     ),
     Decision(
         check="REL-PVC-NO-BACKUP",

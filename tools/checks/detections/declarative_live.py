@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.findings import Location
-from tools.checks.detections.common import subject
+from tools.checks.detections.common import line_location, subject
 from tools.checks.spec import CheckContext, Detection, detector
 from tools.inventory import indexes
 from tools.inventory.indexes import WorkloadKey
@@ -163,15 +163,20 @@ def live_drift(ctx: CheckContext) -> Detection:
     compared = [
         link for link in inventory.links if link.replicas_code is not None and link.replicas_live is not None
     ]
-    locations = [
-        Location(
-            ref=str(link.code),
-            subject=f"{link.kind}/{link.namespace or '-'}/{link.name}",
-            detail=f"replicas: code {link.replicas_code}, live {link.replicas_live}",
-        )
-        for link in compared
-        if link.replicas_code != link.replicas_live
-        and (link.namespace, link.kind, link.name) not in scaled
-        and (link.namespace, None, link.name) not in scaled
-    ]
+    written = {str(w.source): w for w in inventory.code.workloads}  # to cite the replicas line itself
+    locations = []
+    for link in compared:
+        if (
+            link.replicas_code == link.replicas_live
+            or (link.namespace, link.kind, link.name) in scaled
+            or (link.namespace, None, link.name) in scaled
+        ):
+            continue
+        detail = f"replicas: code {link.replicas_code}, live {link.replicas_live}"
+        subject = f"{link.kind}/{link.namespace or '-'}/{link.name}"
+        where = Location(ref=str(link.code), subject=subject, detail=detail)
+        workload = written.get(str(link.code))
+        if workload is not None:
+            where = where.model_copy(update={"ref": line_location(workload, ("replicas",)).ref})
+        locations.append(where)
     return Detection(count=len(locations), total=len(compared), locations=locations)

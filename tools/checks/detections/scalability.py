@@ -206,5 +206,5 @@ def singleton_infra(ctx: CheckContext) -> Detection:
             continue
         role = infra_role(workload)
         if role:
-            locations.append(common.location(workload, f"single instance of a {role}"))
+            locations.append(common.line_location(workload, ("replicas",), f"single instance of a {role}"))
     return Detection(count=len(locations), locations=locations)
