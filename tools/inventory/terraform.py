@@ -149,6 +149,7 @@ class _Terragrunt:
         self.locals = {n: a.value for b in file.body.blocks_of("locals") for n, a in b.attrs.items()}
         self.ev = Evaluator(self.lookup)
         self.inputs: dict[str, tuple[Expr, Evaluator]] = {}
+        self.input_paths: dict[str, str] = {}  # the file each input is written in (this one or a parent)
         self.opaque = False
         for include in file.body.blocks_of("include"):
             parent = _included(file.path, include.attr("path"), hcl_files)
@@ -157,10 +158,12 @@ class _Terragrunt:
             if parent is not None and depth < 5 and not no_merge:
                 inherited = _Terragrunt(parent, hcl_files, depth + 1)
                 self.inputs.update(inherited.inputs)
+                self.input_paths.update(inherited.input_paths)
                 self.opaque = inherited.opaque
         inputs = file.body.attr("inputs")
         if isinstance(inputs, ObjectExpr):
             self.inputs.update({k: (v, self.ev) for k, v in inputs.items})
+            self.input_paths.update({k: file.path for k, _ in inputs.items})
         elif inputs is not None:
             self.opaque = True
         self._active: set[str] = set()
@@ -176,6 +179,11 @@ class _Terragrunt:
             return walk_steps(self.ev.value(self.locals[name]), ref.steps[1:])
         finally:
             self._active.discard(name)
+
+
+def _nowhere(_name: str) -> None:
+    """A Terragrunt file has no variables of its own: nothing it reads is a module variable."""
+    return None
 
 
 def _included(path: str, expr: Expr | None, hcl_files: dict[str, HclFile]) -> HclFile | None:
@@ -203,12 +211,14 @@ class Module:
     def __init__(self, root: Path, directory: str, files: list[HclFile], hcl_files: dict[str, HclFile]):
         self.root, self.dir, self.files, self.hcl_files = root, directory, files, hcl_files
         self.variables: dict[str, Expr | None] = {}
+        self.variable_paths: dict[str, str] = {}
         self.locals: dict[str, Expr] = {}
         self.resources: dict[tuple[str, str], Block] = {}
         for f in files:
             for b in f.body.blocks if f.path.endswith(".tf") else ():
                 if b.type == "variable" and b.labels:
                     self.variables[b.labels[0]] = b.attr("default")
+                    self.variable_paths[b.labels[0]] = f.path
                 elif b.type == "locals":
                     self.locals.update({n: a.value for n, a in b.attrs.items()})
                 elif b.type == "resource" and len(b.labels) == 2:
@@ -259,6 +269,17 @@ class Module:
         if default is None or (tg is not None and tg.opaque):
             return UNRESOLVED
         return self.ev.value(default)
+
+    def written_at(self, name: str) -> CodeRef | None:
+        """Where ``var.<name>``'s value is written, as ``_variable`` takes it: its Terragrunt input,
+        else its default; None where neither decides it (no default, inputs a ``merge(...)`` may set)."""
+        tg = self.terragrunt
+        if tg is not None and name in tg.inputs:
+            return CodeRef(path=tg.input_paths[name], line=tg.inputs[name][0].line)
+        default = self.variables.get(name)
+        if default is None or (tg is not None and tg.opaque):
+            return None
+        return CodeRef(path=self.variable_paths[name], line=default.line)
 
     def _resource_attr(self, block: Block, steps: tuple[str | int | None, ...]) -> Any:
         """Configured attributes only (``metadata[0].name``); computed ones (``id``) are unknown."""
@@ -316,7 +337,7 @@ class Module:
             if terragrunt:
                 tg = self.terragrunt if f is self.tg_file else _Terragrunt(f, self.hcl_files)
             ev = tg.ev if tg is not None else self.ev
-            site = Site(f.path, ev, self.read_file)
+            site = Site(f.path, ev, self.read_file, self.written_at if tg is None else _nowhere)
             for block in f.body.blocks:
                 kind = block.type
                 if kind == "resource" and len(block.labels) == 2:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from typing import Literal as TypingLiteral
 
-from tools.inventory.hcl import Block, Evaluator, Expr, ObjectExpr, as_written
+from tools.inventory.hcl import Block, Evaluator, Expr, ObjectExpr, Ref, Template, as_written
 from tools.inventory.inventory import Records
 from tools.inventory.models import (
     HPA,
@@ -81,6 +81,7 @@ class Site:
     path: str
     ev: Evaluator
     read_file: Callable[[Expr], tuple[str, str] | None]  # a file(...) argument -> (estate path, text)
+    written_at: Callable[[str], CodeRef | None] = lambda _name: None  # where var.<name>'s value is written
 
     def ref(self, block: Block) -> CodeRef:
         return CodeRef(path=self.path, line=block.line, end_line=block.end_line)
@@ -189,7 +190,22 @@ def _container(site: Site, block: Block, init: bool) -> Container:
         ports=[p for p in ports if p is not None],
         source=site.ref(block),
         image_line=image.line if image is not None else None,
+        image_ref=_tag_set_by(site, image.value) if image is not None else None,
     )
+
+
+def _tag_set_by(site: Site, expr: Expr) -> CodeRef | None:
+    """Where a variable that ends the image is set (``"app:${var.tag}"``, or ``var.image`` whole): its
+    tag is written there, so an image finding cites that line (a default ``"latest"``), not the image."""
+    last = expr.parts[-1] if isinstance(expr, Template) and expr.parts and not expr.directives else expr
+    if (
+        isinstance(last, Ref)
+        and last.root == "var"
+        and len(last.steps) == 1
+        and isinstance(last.steps[0], str)
+    ):
+        return site.written_at(last.steps[0])
+    return None
 
 
 def _quantities(ev: Evaluator, resources: Block, side: str) -> dict[str, str]:
