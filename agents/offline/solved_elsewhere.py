@@ -18,14 +18,19 @@ to do.
   every Longhorn volume.
 * SCA-NO-QUOTA, SCA-NO-REQUESTS, SCA-NO-MEM-LIMIT: a LimitRange generated into namespaces by a
   Kyverno policy (``generated_defaults.py``).
+* DEC-IMPERATIVE-DOCS: steps that all sit under a Markdown heading naming a bootstrap (``## Bootstrap
+  (once)``, "one-time setup", "day 0") are the install GitOps cannot do for itself: reframed, still
+  counted.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.offline.generated_defaults import generated_limit_ranges
-from agents.offline.solution import Resolver, Solution, search, yaml_docs
+from agents.offline.solution import AGENT, Resolver, Solution, search, yaml_docs
+from domain.errors import SandboxViolation
 from domain.findings import RawFinding
 from tools.inventory.inventory import Inventory
 from tools.registry import Toolbox
@@ -139,6 +144,70 @@ def longhorn_recurring_backup(finding: RawFinding, inventory: Inventory, toolbox
     return None
 
 
+BOOTSTRAP_HEADING = re.compile(
+    r"\b(bootstrap(ping)?|one[- ]time|first[- ]time|initial (setup|install(ation)?)|day[- ]?(0|zero))\b", re.I
+)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)[\s#]*$")
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+
+
+def bootstrap_steps(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
+    """Every step of the finding under one heading (or a parent of its heading) that names a bootstrap:
+    the one-time install of the controller itself, which no GitOps can do before it runs."""
+    sections = set()
+    for loc in finding.locations:
+        path, _, number = loc.ref.rpartition(":")
+        if not path.endswith((".md", ".markdown")) or not number.isdigit():
+            return None  # a script's step, or no line: not a section of a document
+        section = _bootstrap_section(_headings(toolbox, path), int(number))
+        if section is None:
+            return None  # a step outside any bootstrap section: the finding stands as it is
+        sections.add((path, *section))
+    if len(sections) != 1:
+        return None  # no step, or steps in several sections: not one bootstrap to name
+    [(path, line, title)] = sections
+    evidence = toolbox.call("repo_read", {"path": path, "start": line, "end": line}, agent=AGENT)
+    where = f"{path}:{line}"
+    return Solution(
+        where=where,
+        reason="documented as a one-time bootstrap",
+        evidence=[evidence.id],
+        reframe=f"These are the one-time bootstrap under '{title}' ({where}): the install GitOps cannot "
+        "do for itself. Keep them few, pinned and scripted, so that a rebuild repeats them exactly.",
+    )
+
+
+def _headings(toolbox: Toolbox, path: str) -> list[tuple[int, int, str]]:
+    """The Markdown headings of ``path`` as (line, level, title), fenced code skipped (a shell comment
+    in a code block is not a heading)."""
+    try:
+        text = toolbox.jail.read_text(path)
+    except (SandboxViolation, OSError):
+        return []
+    found, fence = [], ""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        opening = _FENCE.match(line)
+        if opening is not None and (not fence or opening[1].startswith(fence)):
+            fence = "" if fence else opening[1]
+        elif not fence and (heading := _HEADING.match(raw)) is not None:
+            found.append((number, len(heading[1]), heading[2]))
+    return found
+
+
+def _bootstrap_section(headings: list[tuple[int, int, str]], line: int) -> tuple[int, str] | None:
+    """The heading naming a bootstrap that holds ``line`` (the nearest heading above it, or one of its
+    parents), as (its line, its title); None where none does."""
+    level = 7
+    for at, depth, title in sorted(headings, reverse=True):
+        if at >= line or depth >= level:
+            continue
+        level = depth
+        if BOOTSTRAP_HEADING.search(title):
+            return at, title
+    return None
+
+
 RESOLVERS: dict[str, Resolver] = {
     "REL-ALERT-GAPS": kube_prometheus_defaults,
     "SEC-NO-PSS": pod_security_defaults,
@@ -147,6 +216,7 @@ RESOLVERS: dict[str, Resolver] = {
     "SCA-NO-QUOTA": generated_limit_ranges,
     "SCA-NO-REQUESTS": generated_limit_ranges,
     "SCA-NO-MEM-LIMIT": generated_limit_ranges,
+    "DEC-IMPERATIVE-DOCS": bootstrap_steps,
 }
 
 

@@ -204,3 +204,70 @@ def test_an_accepted_risks_file_without_the_list_is_a_gap(tmp_path: Path) -> Non
         ".infra-audit.yaml has no 'accepted_risks' list (a misspelled key, or not a list); "
         "no accepted risk applied."
     ]
+
+
+README = """\
+    # platform
+
+    ## Bootstrap (once)
+
+    ```sh
+    # install the controller, then hand over to it
+    kubectl create namespace argocd
+    helm install argocd argo/argo-cd -n argocd --version 7.7.10
+    ```
+
+    ### Then the root app
+
+    ```sh
+    kubectl apply -f bootstrap/root.yaml
+    ```
+
+    ## Operations
+
+    ```sh
+    # bootstrap a new node pool (a comment in a code block, not a heading)
+    kubectl scale deployment web --replicas 3
+    ```
+    """
+
+
+def steps(*refs: str) -> RawFinding:
+    locations = [Location(ref=ref, subject=f"step {ref}") for ref in refs]
+    return raw_finding("DEC-IMPERATIVE-DOCS", locations, concern="declarative")
+
+
+def test_steps_under_a_bootstrap_heading_are_reframed_as_the_bootstrap(tmp_path: Path) -> None:
+    """Steps under ``## Bootstrap (once)``, one of them under its sub-heading, name that section."""
+    toolbox, inventory = estate(tmp_path, {"README.md": README})
+    solution = solved_elsewhere(steps("README.md:7", "README.md:8", "README.md:14"), inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None and solution.subjects == []
+    assert solution.where == "README.md:3"
+    assert solution.reframe is not None
+    assert solution.reframe.startswith(
+        "These are the one-time bootstrap under 'Bootstrap (once)' (README.md:3)"
+    )
+    [evidence] = solution.evidence
+    assert toolbox.ledger.get(evidence).command == "sed -n '3,3p' README.md"
+
+
+def test_steps_outside_a_bootstrap_section_stand(tmp_path: Path) -> None:
+    """A step under ``## Operations`` (a ``# bootstrap ...`` shell comment in its code block is not a
+    heading), a script's step beside a bootstrap one, and no step at all: nothing is reframed."""
+    toolbox, inventory = estate(tmp_path, {"README.md": README, "scripts/up.sh": "kubectl apply -f x\n"})
+    for finding_ in (
+        steps("README.md:21"),
+        steps("README.md:7", "README.md:21"),
+        steps("README.md:7", "scripts/up.sh:1"),
+        steps(),
+    ):
+        assert solved_elsewhere(finding_, inventory, toolbox) is None  # type: ignore[arg-type]
+
+
+def test_steps_in_two_bootstrap_sections_are_not_one_bootstrap(tmp_path: Path) -> None:
+    toolbox, inventory = estate(
+        tmp_path, {"README.md": README, "docs/setup.md": "# Initial setup\n\nkubectl apply -f y\n"}
+    )
+    assert solved_elsewhere(steps("README.md:7", "docs/setup.md:3"), inventory, toolbox) is None  # type: ignore[arg-type]
+    solution = solved_elsewhere(steps("docs/setup.md:3"), inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None and solution.where == "docs/setup.md:1"
