@@ -13,8 +13,8 @@ A decision is a unit of text, never a window of nearby lines:
   a rule word (never, always, do not, must, convention, exception, on purpose, ...), or any item
   under a guide's "Conventions" (Policies, Rules, Decisions, Exceptions) heading.
 * ``exception``: a row of a table under a heading of known exceptions (waivers, accepted risks).
-* ``comment``: a comment block in code holding an intent phrase or a ``Policy:`` line; it is about
-  the record it sits on.
+* ``comment``: a comment block in code holding an intent phrase, a ``Policy:`` line or a reason
+  ("..., so pods are rolled by hand", "because ..."); it is about the record it sits on.
 * ``prose``: any other doc bullet or paragraph holding an intent phrase ("on purpose", "by design").
 
 What a unit is *about* (its topic, whether it accepts the finding's state, whom it names) is for
@@ -72,8 +72,13 @@ RULE_WORDS = re.compile(
     r"decision)\b|" + INTENT_PATTERN,
     re.IGNORECASE,
 )
-FORMS_PATTERN = INTENT_PATTERN + r"|^\W*(policy|decision)\s*\**\s*:"
-"""The search over every file: intent phrases and ``Policy:`` lines, in docs and in code comments."""
+REASONED_COMMENT = r"^\s*(#|//)\s*\S.*(\bbecause\b|\bsince\b|, so\b|\bso that\b|\botherwise\b)"
+"""A comment line in code that gives a reason ("OnDelete: a new pod comes up sealed, so pods are rolled
+by hand"): the common way a setting's choice is written beside it. Only a comment block sitting on the
+finding's record can cover it, and only by stating one of the check's topics."""
+FORMS_PATTERN = INTENT_PATTERN + r"|^\W*(policy|decision)\s*\**\s*:|" + REASONED_COMMENT
+"""The search over every file: intent phrases and ``Policy:`` lines, in docs and in code comments, and
+comments in code that give a reason."""
 DOC_FORMS_PATTERN = (
     r"^\W*status\W*\s*[:=]|^\s*#{1,6}\s+(q:\s*)?why\b"
     r"|^\s*#{1,6}\s+.*\b(exceptions?|waivers?|accepted risks?|known deviations?)\b"

@@ -180,7 +180,10 @@ def test_homelab_corrections_are_exactly_the_documented_decisions(reports: dict[
         ("SCA-SINGLETON-INFRA", "CORRECTED", "intent"),
         ("SEC-PRIVILEGED", "DROPPED", "intent"),
         ("SEC-HOST-ACCESS", "CORRECTED", "intent"),
+        ("REL-STS-ONDELETE", "REFRAMED", "intent"),  # the reason commented above vault's StatefulSet
     }
+    ondelete = next(v for v in reports["homelab"].verdicts if v.documented_at == "stacks/vault/main.tf:34")
+    assert ondelete.framing is not None and ondelete.framing.startswith("OnDelete by decision for vault")
     accepted = next(v for v in reports["homelab"].verdicts if v.documented_at == ".infra-audit.yaml:4")
     assert accepted.removed_subjects == ["PersistentVolumeClaim/registry/registry-data"]
     # the standalone MySQL leaves the counts, and the risk its decision accepts stays in view

@@ -364,3 +364,37 @@ def test_a_decision_search_past_its_cap_says_what_it_did_not_read(tmp_path: Path
     assert gap.endswith(
         "matched 1002 lines; only the first 1000 were read, so decisions written past them were not applied."
     )
+
+
+def _stateful_set(name: str, comment: str) -> str:
+    return (
+        f'{comment}\nresource "kubernetes_stateful_set_v1" "{name}" {{\n'
+        f'  metadata {{\n    name      = "{name}"\n    namespace = "{name}"\n  }}\n'
+        '  spec {\n    replicas     = 1\n    service_name = "x"\n'
+        '    update_strategy {\n      type = "OnDelete"\n    }\n'
+        f'    template {{\n      spec {{\n        container {{\n          name  = "{name}"\n'
+        f'          image = "hashicorp/{name}:1.18.1"\n        }}\n      }}\n    }}\n  }}\n}}\n'
+    )
+
+
+def test_a_comment_giving_the_reason_for_a_setting_reframes_that_record(tmp_path: Path) -> None:
+    """ "OnDelete: ..., so pods are rolled by hand" above vault is its decision, written the common way
+    (no "on purpose"): reframed for vault, with what stays open. etcd's reasoned comment states no
+    topic, and consul's is an open item: both stay."""
+    tf = "\n".join(
+        [
+            _stateful_set(
+                "vault", "# OnDelete: a new vault pod comes up sealed, so pods are rolled by hand."
+            ),
+            _stateful_set("etcd", "# etcd members are slow to join, so give them time."),
+            _stateful_set("consul", "# TODO: OnDelete for now, because the upgrade job is not ready."),
+        ]
+    )
+    verdict = challenge(tmp_path, {"stacks/state/main.tf": tf}, ["REL-STS-ONDELETE"], base=False)[
+        "REL-STS-ONDELETE"
+    ]
+    assert (verdict.action, verdict.documented_at) == ("CORRECTED", "stacks/state/main.tf:1")
+    assert verdict.removed_subjects == ["StatefulSet/vault/vault"]
+    assert verdict.framing is not None and verdict.framing.startswith(
+        "OnDelete by decision for vault (stacks/state/main.tf:1): every upgrade still waits"
+    )
