@@ -72,10 +72,11 @@ RULE_WORDS = re.compile(
     r"decision)\b|" + INTENT_PATTERN,
     re.IGNORECASE,
 )
-REASONED_COMMENT = r"^\s*(#|//)\s*\S.*(\bbecause\b|\bsince\b|, so\b|\bso that\b|\botherwise\b)"
-"""A comment line in code that gives a reason ("OnDelete: a new pod comes up sealed, so pods are rolled
-by hand"): the common way a setting's choice is written beside it. Only a comment block sitting on the
-finding's record can cover it, and only by stating one of the check's topics."""
+REASONED_COMMENT = r"^\s*(#|//)\s*\S.*(\bbecause\b|\bsince\b|, so\b|\bso that\b|\botherwise\b|\buntil\b)"
+"""A comment line in code that gives a reason or an end ("OnDelete: a new pod comes up sealed, so pods
+are rolled by hand", "Manual sync until the migration is verified"): the common way a setting's choice
+is written beside it. Only a comment block sitting on the finding's record can cover it, and only by
+stating one of the check's topics."""
 FORMS_PATTERN = INTENT_PATTERN + r"|^\W*(policy|decision)\s*\**\s*:|" + REASONED_COMMENT
 """The search over every file: intent phrases and ``Policy:`` lines, in docs and in code comments, and
 comments in code that give a reason."""

@@ -398,3 +398,11 @@ def test_a_comment_giving_the_reason_for_a_setting_reframes_that_record(tmp_path
     assert verdict.framing is not None and verdict.framing.startswith(
         "OnDelete by decision for vault (stacks/state/main.tf:1): every upgrade still waits"
     )
+
+
+def test_a_comment_giving_an_end_condition_is_a_decision_for_its_record(tmp_path: Path) -> None:
+    """ "No memory limit until ..." above web: a decision with an end, written without an intent phrase."""
+    tf = _web_comment("# No memory limit until the JVM heap is sized from a week of usage.")
+    verdict = challenge(tmp_path, {"stacks/app/main.tf": tf}, [MEM])[MEM]
+    assert (verdict.action, verdict.documented_at) == ("CORRECTED", "stacks/app/main.tf:19")
+    assert verdict.removed_subjects == ["Deployment/apps/web/web"]
