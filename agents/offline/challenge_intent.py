@@ -187,7 +187,15 @@ def _known_names(inventory: Inventory) -> set[str]:
 
 
 def _subject_name(subject: str) -> str:
-    return subject.rsplit("/", 1)[-1].lower()
+    """The workload (or object) a subject is about: ``name`` of ``Kind/ns/name`` and of a live
+    ``cluster/ns/Kind/name``; for a container (``Kind/ns/name/container``), its workload's name, which
+    is what a decision names (app-template's containers are all called ``app``)."""
+    parts = subject.split("/")
+    if len(parts) >= 4 and parts[0][:1].isupper():
+        return parts[2].lower()  # a code container: Kind/ns/workload/container
+    if len(parts) >= 5 and parts[2][:1].isupper():
+        return parts[3].lower()  # a live container: cluster/ns/Kind/workload/container
+    return parts[-1].lower()
 
 
 # ------------------------------------------------------------------------------------ judging
@@ -352,7 +360,8 @@ def _covers(decision: Decision, found: Match, loc: Location, inventory: Inventor
     if decision.is_doc:
         if loc.subject.startswith("Namespace/"):
             return _names_namespace(found.sentence, name) or _names_namespace(decision.title, name)
-        return name in found.names
+        container = loc.subject.rsplit("/", 1)[-1].lower()  # a decision may name the container itself
+        return name in found.names or container in found.names
     path, _, line_text = loc.ref.rpartition(":")
     if path != decision.path or not line_text.isdigit():
         return False

@@ -6,7 +6,8 @@ reports it: a ``stated`` term said plainly ("wireguard runs privileged"), or a `
 negated ("no CPU limits", "HA is explicitly deferred", "never a CPU limit", "Why no CPU limits?").
 The same term the other way round is a rule against the finding ("never run privileged",
 "memory limits are required"), and a sentence that calls something open ("an open item", "NOT
-deferred", "TODO") accepts nothing. So "All CPU limits are removed" says nothing about memory limits,
+deferred", "TODO") or puts it behind a gate ("privileged containers need a decision record") accepts
+nothing. So "All CPU limits are removed" says nothing about memory limits,
 and a sentence about MySQL says nothing about CPU limits.
 
 Scope: the workloads a decision names, in its accepting sentence, else in its title (an ADR's, a FAQ
@@ -53,6 +54,15 @@ GENERAL = re.compile(
 REFERENCE = re.compile(
     r"^\W*(see|cf\.?|compare|refer to|as in|e\.g\.?|for example|like|such as|unlike|except)\b", re.IGNORECASE
 )
+GATE = re.compile(
+    r"\b(?:needs?|requires?|must (?:have|get|be (?:approved|reviewed|justified))|only with|subject to)\b"
+    r"(?:\s+\S+){0,4}?\s+(?:decision records?|adrs?|approvals?|approved|reviews?|sign[- ]?offs?|exceptions?|"
+    r"waivers?|justifications?)\b",
+    re.IGNORECASE,
+)
+"""A clause that puts the topic behind a gate ("Privileged containers need a decision record in
+docs/decisions/", "hostPath requires approval"): a rule for how to decide, not a decision; the record
+it asks for is the decision."""
 MARKUP = re.compile(r"\*\*|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?![\w/])")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
@@ -114,8 +124,8 @@ def _stating(
         if OPEN_ITEM.search(sentence.text):
             continue
         for clause in CLAUSE_END.split(PATHISH.sub(" ", sentence.text)):
-            if REFERENCE.match(clause):
-                continue  # "(see the ignore_changes note)" points elsewhere; it states nothing
+            if REFERENCE.match(clause) or GATE.search(clause):
+                continue  # "(see the ignore_changes note)" points elsewhere, "X needs an ADR" asks for one
             topic = _first_topic(clause, topics)
             if topic is not None and _states(clause, topic):
                 stating.append((index, topic))

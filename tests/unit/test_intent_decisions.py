@@ -406,3 +406,30 @@ def test_a_comment_giving_an_end_condition_is_a_decision_for_its_record(tmp_path
     verdict = challenge(tmp_path, {"stacks/app/main.tf": tf}, [MEM])[MEM]
     assert (verdict.action, verdict.documented_at) == ("CORRECTED", "stacks/app/main.tf:19")
     assert verdict.removed_subjects == ["Deployment/apps/web/web"]
+
+
+FRIGATE_ADR = (
+    "# 0004. frigate runs privileged\n\nStatus: accepted\n\n## Decision\n\n"
+    "The frigate Deployment runs privileged: the Coral TPU is a USB device.\n"
+)
+
+
+def test_a_rule_that_asks_for_a_decision_record_is_not_one(tmp_path: Path) -> None:
+    """ "Privileged containers need a decision record" is how to decide, not a decision: only frigate,
+    which has its record, leaves the count; coral, privileged with no record, stays."""
+    guide = "# Contributing\n\n- Privileged containers need a decision record in docs/decisions/.\n"
+    docs = {"CONTRIBUTING.md": guide, "docs/decisions/0004-frigate.md": FRIGATE_ADR}
+    verdict = challenge(tmp_path, docs, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
+    assert (verdict.action, verdict.documented_at) == ("CORRECTED", "docs/decisions/0004-frigate.md:1")
+    assert verdict.removed_subjects == ["Deployment/apps/frigate/frigate"]
+    alone = challenge(tmp_path / "alone", {"CONTRIBUTING.md": guide}, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
+    assert (alone.action, alone.documented_at) == ("CONFIRMED", None)
+
+
+def test_a_decision_on_a_workload_covers_its_container_of_another_name(tmp_path: Path) -> None:
+    """app-template names every container ``app``: the ADR names the workload, frigate, and that is
+    what its container ``Deployment/apps/frigate/app`` is about."""
+    frigate = BASE["apps/frigate.yaml"].replace("        - name: frigate\n", "        - name: app\n")
+    docs = {"apps/frigate.yaml": frigate, "docs/decisions/0004-frigate.md": FRIGATE_ADR}
+    verdict = challenge(tmp_path, docs, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
+    assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/frigate/app"])
