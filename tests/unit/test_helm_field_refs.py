@@ -9,35 +9,37 @@ from typing import Any
 import pytest
 from helm_charts import package_charts, write
 
-from tools.helm.values import ValueLines
+from tools.helm.values import ValueLines, release_names
 
 
-def lines_of(values: dict[str, Any], at: dict[tuple[str, ...], int], path: str = "hr.yaml") -> ValueLines:
-    """The value lines of ``values`` written in ``path``, each key path at the line ``at`` gives it."""
+def lines_of(
+    values: dict[str, Any], at: dict[tuple[str, ...], int], release: str = "web", chart: str | None = None
+) -> ValueLines:
+    """The value lines of ``values`` written in ``hr.yaml``, each key path at the line ``at`` gives it,
+    for a release ``release`` of the chart ``chart``."""
     lines = ValueLines()
-    lines.add(values, path, lambda key_path: at.get(tuple(str(k) for k in key_path)), ())
+    lines.add(values, "hr.yaml", lambda key_path: at.get(tuple(str(k) for k in key_path)), ())
+    lines.bases = release_names(release, chart, values)
     return lines
 
 
 def test_each_controller_cites_its_own_line() -> None:
-    """``controllers.worker`` names ``web-worker``; ``main`` (the release's own name) is then the only
-    other controller, so ``web`` takes its lines though ``main`` is not in its name."""
+    """app-template's naming: ``main`` is the release's own workload, ``worker`` is ``web-worker``."""
     values = {"controllers": {"main": {"replicas": 1, "strategy": "Recreate"}, "worker": {"replicas": 1}}}
     at = {
         ("controllers", "main", "replicas"): 3,
         ("controllers", "main", "strategy"): 4,
-        ("controllers", "worker"): 5,
         ("controllers", "worker", "replicas"): 6,
     }
     lines = lines_of(values, at)
-    web, worker = ("web", 1), ("web-worker", 1)
-    assert str(lines.field_ref("replicas", 1, "web", [worker])) == "hr.yaml:3"
-    assert str(lines.field_ref("replicas", 1, "web-worker", [web])) == "hr.yaml:6"
-    assert (
-        str(lines.field_ref("strategy", "Recreate", "web", [("web-worker", "RollingUpdate")])) == "hr.yaml:4"
-    )
+    assert str(lines.field_ref("replicas", 1, "web", alone=False)) == "hr.yaml:3"
+    assert str(lines.field_ref("replicas", 1, "web-worker", alone=False)) == "hr.yaml:6"
+    assert str(lines.field_ref("strategy", "Recreate", "web", alone=True)) == "hr.yaml:4"
     # the worker's strategy is the chart's default: no line set it, and main's is not its
-    assert lines.field_ref("strategy", "RollingUpdate", "web-worker", [("web", "Recreate")]) is None
+    assert lines.field_ref("strategy", "Recreate", "web-worker", alone=False) is None
+    # app-template's fullname when the release's name does not hold the chart's: web-app-template
+    named = lines_of(values, at, chart="app-template")
+    assert str(named.field_ref("replicas", 1, "web-app-template-worker", alone=False)) == "hr.yaml:6"
 
 
 def test_a_line_is_not_cited_for_a_value_it_did_not_set() -> None:
@@ -46,54 +48,76 @@ def test_a_line_is_not_cited_for_a_value_it_did_not_set() -> None:
     lines = lines_of(
         {"strategy": "RollingUpdate", "replicaCount": 2}, {("strategy",): 2, ("replicaCount",): 3}
     )
-    assert lines.field_ref("strategy", "Recreate", "web", []) is None
-    assert lines.field_ref("replicas", 1, "web", []) is None
-    assert str(lines.field_ref("replicas", 2, "web", [])) == "hr.yaml:3"
+    assert lines.field_ref("strategy", "Recreate", "web", alone=True) is None
+    assert lines.field_ref("replicas", 1, "web", alone=True) is None
+    assert str(lines.field_ref("replicas", 2, "web", alone=True)) == "hr.yaml:3"
 
 
-def test_a_value_two_workloads_share_cites_neither() -> None:
-    """``replicaCount: 2`` names no workload, and both the app and its database run 2: which one it
-    set is not known from the values, so neither cites it."""
+def test_a_top_level_value_is_cited_only_for_the_releases_one_workload() -> None:
+    """``replicaCount: 2`` at the top (``helm create``): the release's workload, when it is the only
+    one with replicas; with a second one (a database) it may be either, so neither cites it."""
     lines = lines_of({"replicaCount": 2}, {("replicaCount",): 1})
-    assert lines.field_ref("replicas", 2, "web", [("web-db", 2)]) is None
-    assert lines.field_ref("replicas", 2, "web-db", [("web", 2)]) is None
-    assert str(lines.field_ref("replicas", 2, "web", [("web-db", 1)])) == "hr.yaml:1"
+    assert str(lines.field_ref("replicas", 2, "web", alone=True)) == "hr.yaml:1"
+    assert lines.field_ref("replicas", 2, "web", alone=False) is None
 
 
-def test_a_key_naming_another_workload_is_not_this_ones() -> None:
-    """``worker.replicas: 3`` is the worker's even where the main workload also runs 3."""
-    lines = lines_of({"worker": {"replicas": 3}}, {("worker",): 1, ("worker", "replicas"): 2})
-    assert lines.field_ref("replicas", 3, "web", [("web-worker", 3)]) is None
-    assert str(lines.field_ref("replicas", 3, "web-worker", [("web", 3)])) == "hr.yaml:2"
+def test_a_value_under_another_component_is_not_the_workloads() -> None:
+    """Values that equal the workload's by chance, under a key naming another component: ingress-nginx's
+    ``defaultBackend.replicaCount: 1`` (backend off) for the controller, bitnami postgresql's
+    ``readReplicas.replicaCount`` for the primary, argo-cd's ``controller.replicas`` for the
+    applicationset controller (a name ending ``-controller`` is not the ``controller``)."""
+    nginx = lines_of(
+        {"defaultBackend": {"enabled": False, "replicaCount": 1}},
+        {("defaultBackend", "replicaCount"): 3},
+        release="ingress-nginx",
+        chart="ingress-nginx",
+    )
+    assert nginx.field_ref("replicas", 1, "ingress-nginx-controller", alone=True) is None
+    postgres = lines_of(
+        {"postgresql": {"readReplicas": {"replicaCount": 1}}},
+        {("postgresql", "readReplicas", "replicaCount"): 4},
+        release="rel",
+    )
+    assert postgres.field_ref("replicas", 1, "rel-postgresql", alone=True) is None
+    argo = lines_of(
+        {"controller": {"replicas": 1}, "server": {"replicas": 1}},
+        {("controller", "replicas"): 2, ("server", "replicas"): 4},
+        release="argocd",
+        chart="argo-cd",
+    )
+    assert argo.field_ref("replicas", 1, "argocd-applicationset-controller", alone=False) is None
+    assert argo.field_ref("replicas", 1, "argocd-dex-server", alone=False) is None
+    assert str(argo.field_ref("replicas", 1, "argocd-server", alone=False)) == "hr.yaml:4"
+
+
+def test_a_wrapper_whose_dependency_is_named_like_the_release() -> None:
+    """A wrapper's ``nextcloud:`` holds the dependency's values: its ``replicaCount`` is nextcloud's,
+    ``metrics.replicaCount`` the metrics exporter's."""
+    values = {"nextcloud": {"replicaCount": 1, "metrics": {"enabled": True, "replicaCount": 1}}}
+    at = {("nextcloud", "replicaCount"): 2, ("nextcloud", "metrics", "replicaCount"): 5}
+    lines = lines_of(values, at, release="nextcloud", chart="nextcloud")
+    assert str(lines.field_ref("replicas", 1, "nextcloud", alone=False)) == "hr.yaml:2"
+    assert str(lines.field_ref("replicas", 1, "nextcloud-metrics", alone=False)) == "hr.yaml:5"
 
 
 def test_a_strategy_map_cites_its_type() -> None:
     lines = lines_of(
-        {"deployment": {"strategy": {"type": "Recreate"}}},
-        {("deployment", "strategy"): 4, ("deployment", "strategy", "type"): 5},
+        {"web": {"strategy": {"type": "Recreate"}}, "strategy": {"type": "Recreate"}},
+        {("web", "strategy", "type"): 5, ("strategy", "type"): 8},
     )
-    assert str(lines.field_ref("strategy", "Recreate", "web", [])) == "hr.yaml:5"
+    assert str(lines.field_ref("strategy", "Recreate", "web", alone=False)) == "hr.yaml:5"
     assert (
         lines_of({"misc": {"type": "Recreate"}}, {("misc", "type"): 2}).field_ref(
-            "strategy", "Recreate", "web", []
+            "strategy", "Recreate", "web", alone=True
         )
         is None
     )  # ``type`` is a strategy's only under a strategy key
 
 
-def test_a_wrapper_alias_that_is_also_a_controller_name() -> None:
-    """A wrapper chart aliases its dependency ``app``, and the app's second controller is also ``app``
-    (``web-app``). The alias above ``controllers.main`` does not make main's ``Recreate`` the
-    ``web-app``'s: ``controllers.app`` beside it names that one."""
-    values = {"app": {"controllers": {"main": {"strategy": "Recreate"}, "app": {"type": "deployment"}}}}
-    at = {
-        ("app", "controllers", "main", "strategy"): 4,
-        ("app", "controllers", "app"): 5,
-        ("app", "controllers", "app", "type"): 6,
-    }
-    lines = lines_of(values, at, "values.yaml")
-    assert lines.field_ref("strategy", "Recreate", "web-app", [("web", "Recreate")]) is None
-    assert str(lines.field_ref("strategy", "Recreate", "web", [("web-app", "Recreate")])) == "values.yaml:4"
+def test_a_full_name_override_names_the_main_workload() -> None:
+    values = {"fullnameOverride": "wiki", "controllers": {"main": {"replicas": 1}}}
+    lines = lines_of(values, {("controllers", "main", "replicas"): 3}, release="docs", chart="app-template")
+    assert str(lines.field_ref("replicas", 1, "wiki", alone=False)) == "hr.yaml:3"
 
 
 FLUX_TWO_CONTROLLERS = {

@@ -37,7 +37,7 @@ from tools.helm.sources import (
     flux_release,
     terraform_release,
 )
-from tools.helm.values import ValueLines, merge
+from tools.helm.values import ValueLines, merge, release_names
 from tools.inventory.inventory import Records
 from tools.inventory.k8s_core import SECURITY_KEYS
 from tools.inventory.k8s_objects import records_from_object
@@ -181,6 +181,7 @@ def render_objects(
         values = merge(values, layer.values)
         if layer.path is not None:
             lines.add(layer.values, layer.path, layer.line_of, layer.prefix)
+    lines.bases = release_names(request.name, request.chart.name, values)
     try:
         rendered = _render(archive, values, request.name, request.namespace)
     except HelmEngineError as exc:
@@ -250,8 +251,8 @@ def _attribute_fields(records: Records, lines: ValueLines) -> None:
             value = getattr(workload, name)
             if value is None or name in workload.refs:
                 continue
-            peers = [(w.name, getattr(w, name)) for w in workloads if w is not workload]
-            if (ref := lines.field_ref(name, value, workload.name, peers)) is not None:
+            alone = not any(getattr(w, name) is not None for w in workloads if w is not workload)
+            if (ref := lines.field_ref(name, value, workload.name, alone)) is not None:
                 workload.refs[name] = ref
 
 

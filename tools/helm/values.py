@@ -7,7 +7,8 @@ controller uses (``sources.py`` builds them): chart defaults (the engine) < valu
 
 ``ValueLines`` remembers, for the values written in the estate, the ``path:line`` of each scalar, so a
 rendered container can cite the line that set its image (tag) rather than only its release, and a
-rendered workload the line that set its ``replicas`` or its strategy (``field_ref``).
+rendered workload the line that set its ``replicas`` or its strategy where the key shows it is the
+workload's (``field_ref``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class ValueLines:
     """Mapping keys that hold probes (``probes``, ``livenessProbe``, ...), by their key path."""
     keys: dict[tuple[str | int, ...], CodeRef] = field(default_factory=dict)
     """Every key written, by its key path (the last layer wins)."""
+    bases: frozenset[str] = frozenset()
+    """The names a chart gives its release's own workload (the release, ``release-chart``, an override):
+    ``_owns`` reads a key as a workload's by them."""
     fields: dict[tuple[str | int, ...], tuple[str, CodeRef, str]] = field(default_factory=dict)
     """Scalars written at a key a workload's field is commonly set from (``FIELD_KEYS``): by key
     path, the field, where, and the scalar's text (the last layer wins)."""
@@ -124,47 +128,27 @@ class ValueLines:
                 return None
         return ref
 
-    def field_ref(
-        self, name: str, value: object, workload: str | None, peers: list[tuple[str | None, object]]
-    ) -> CodeRef | None:
+    def field_ref(self, name: str, value: object, workload: str | None, alone: bool) -> CodeRef | None:
         """The line that set a rendered workload's ``name`` field (``replicas``, ``strategy``) to
-        ``value``, among the keys of that field (``FIELD_KEYS``) written with that value: one under a
-        key naming the workload (``controllers.worker`` of ``media-worker``) and not beside another
-        naming it (a wrapper's alias ``app`` above ``controllers.main`` does not name ``media-app``
-        when ``controllers.app`` is written); else the only one naming
-        none of the release's other workloads (``peers``: name, value), provided each of those with
-        the same value is placed elsewhere (named beside it: ``controllers.worker`` beside
-        ``controllers.main``). None where that is not certain: the finding then cites the release."""
+        ``value``: a key of that field (``FIELD_KEYS``) written with that value whose owner (the key
+        above it) names the workload (``_owns``: ``controllers.worker.replicas`` of ``web-worker``,
+        ``controllers.main`` of the release's own workload, as app-template names them); else a
+        top-level key (``replicaCount`` of ``helm create``) when the workload is the release's only one
+        with the field (``alone``). None otherwise: a chart's default, or a value that merely equals
+        the workload's (``defaultBackend.replicaCount: 1``), leaves the finding citing the release."""
         text = str(value)
-        matching = [(k, ref) for k, (n, ref, v) in self.fields.items() if n == name and v == text]
-        named = [ref for k, ref in matching if workload and self._claims(k, workload)]
+        named, top = [], []
+        for key_path, (field_name, ref, written) in self.fields.items():
+            if field_name != name or written != text:
+                continue
+            owner = _owner(key_path)
+            if owner is None:
+                top.append(ref)
+            elif workload and _owns(owner, workload, self.bases):
+                named.append(ref)
         if named:
             return named[-1]
-        others = [other for other, _ in peers if other]
-        unclaimed = [(k, ref) for k, ref in matching if not any(self._claims(k, other) for other in others)]
-        if len(unclaimed) != 1:
-            return None
-        [(key_path, ref)] = unclaimed
-        rivals = [o for o, v in peers if str(v) == text and not (o and self._beside(key_path, o))]
-        return None if rivals else ref
-
-    def _claims(self, key_path: tuple[str | int, ...], workload: str) -> bool:
-        """Whether a key above ``key_path`` names ``workload`` and no key beside one names it."""
-        return _names(key_path, workload) and not self._beside(key_path, workload)
-
-    def _beside(self, key_path: tuple[str | int, ...], workload: str) -> bool:
-        """Whether a key written beside one above ``key_path`` names ``workload``: the value at
-        ``key_path`` is then another's."""
-        for depth in range(len(key_path) - 1):
-            for other in self.keys:
-                if (
-                    len(other) == depth + 1
-                    and other[:depth] == key_path[:depth]
-                    and other[depth] != key_path[depth]
-                    and _names_one(other[depth], workload)
-                ):
-                    return True
-        return False
+        return top[-1] if alone and len(top) == 1 else None
 
     def find(self, *texts: str | None) -> CodeRef | None:
         """The line of the first of ``texts`` written as a value, or None."""
@@ -193,15 +177,38 @@ def _field_of(key_path: tuple[str | int, ...]) -> str | None:
     return FIELD_KEYS.get(str(last)) if not isinstance(last, int) else None
 
 
-def _names(key_path: tuple[str | int, ...], workload: str) -> bool:
-    """Whether a key above the value names the workload (``_names_one``)."""
-    return any(_names_one(key, workload) for key in key_path[:-1])
+def _owner(key_path: tuple[str | int, ...]) -> str | int | None:
+    """The key a field's key sits under: ``worker`` of ``controllers.worker.replicas`` and of
+    ``controllers.worker.strategy.type``; None for a top-level one (``replicaCount``, ``strategy.type``)."""
+    depth = 3 if key_path[-1] == "type" else 2
+    return key_path[-depth] if len(key_path) >= depth else None
 
 
-def _names_one(key: str | int, workload: str) -> bool:
-    """Whether ``key`` names the workload: its name, or the suffix a chart appends to the release's
-    name (``worker`` of ``media-worker``)."""
-    return isinstance(key, str) and (key == workload or workload.endswith(f"-{key}"))
+def _owns(key: str | int, workload: str, bases: frozenset[str]) -> bool:
+    """Whether the key ``key`` names the workload: its own name; ``main`` for the release's own
+    workload (a name of ``bases``); any other key for that name and the key (``web-worker`` of
+    ``worker``), as app-template and most charts name a component."""
+    if not isinstance(key, str):
+        return False
+    if key == workload:
+        return True
+    if key == "main":
+        return workload in bases
+    return any(workload == f"{base}-{key}" for base in bases)
+
+
+def release_names(release: str, chart: str | None, values: dict[str, Any]) -> frozenset[str]:
+    """The names a chart may give the release's own workload: the release's name, ``release-chart``
+    (the ``fullname`` of ``helm create`` and app-template, unless the release's name holds the
+    chart's), and any ``fullnameOverride`` of the values (top level, ``global``, or a wrapper's
+    dependency)."""
+    names = {release}
+    if chart and chart not in release:
+        names.add(f"{release}-{chart}")
+    for scope in (values, values.get("global"), *(v for v in values.values() if isinstance(v, dict))):
+        if isinstance(scope, dict) and isinstance(scope.get("fullnameOverride"), str):
+            names.add(scope["fullnameOverride"])
+    return frozenset(names)
 
 
 def _keys(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
