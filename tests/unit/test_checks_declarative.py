@@ -15,6 +15,7 @@ from reader_scripts import script_module
 from tools.checks.detections import declarative, declarative_docs, declarative_live
 from tools.checks.spec import CheckContext
 from tools.evidence import Ledger
+from tools.inventory.build import build_inventory
 from tools.inventory.inventory import Inventory
 from tools.inventory.live import load_live_state
 from tools.inventory.models import (
@@ -475,3 +476,60 @@ def test_live_drift_compares_replicas_except_autoscaled(tmp_path: Path) -> None:
     assert (d.count, d.total) == (1, 3)
     assert (refs(d), subjects(d)) == (["homepage.tf:60"], ["Deployment/home/homepage"])
     assert d.locations[0].detail == "replicas: code 2, live 1"
+
+
+OVERLAYS = {
+    "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+    "base/deployment.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 1
+          template:
+            spec:
+              containers: [{name: web, image: "nginx:1.27"}]
+        """,
+    **{
+        f"overlays/{env}/{name}": text
+        for env, replicas in (("staging", 2), ("prod", 3))
+        for name, text in (
+            (
+                "kustomization.yaml",
+                f"namespace: {env}\nresources: [../../base]\npatches: [{{path: replicas.yaml}}]\n",
+            ),
+            (
+                "replicas.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+                f"spec:\n  replicas: {replicas}\n",
+            ),
+        )
+    },
+}
+
+
+def test_live_drift_cites_the_replicas_line_of_the_workload_it_links(tmp_path: Path) -> None:
+    """staging and prod are built from one base, the source of both: prod's drift cites prod's patch,
+    not whichever overlay's workload shares the base's line (it cited staging's)."""
+    write(tmp_path / "estate", OVERLAYS)
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    (snap / "_snapshot.json").write_text(json.dumps({"cluster": "lab", "format": "infra-audit-snapshot/1"}))
+    live = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": env, "uid": env},
+            "spec": {
+                "replicas": replicas,
+                "template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}},
+            },
+        }
+        for env, replicas in (("staging", 2), ("prod", 1))
+    ]
+    (snap / "apps.v1.deployments.json").write_text(json.dumps({"apiVersion": "v1", "items": live}))
+    inv = build_inventory(tmp_path / "estate", cluster=SnapshotBackend(snap))
+    d = declarative_live.live_drift(ctx(inv))
+    assert (d.count, d.total) == (1, 2)
+    assert (refs(d), subjects(d)) == (["overlays/prod/replicas.yaml:5"], ["Deployment/prod/web"])
+    assert d.locations[0].detail == "replicas: code 3, live 1"

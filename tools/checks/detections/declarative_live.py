@@ -163,7 +163,9 @@ def live_drift(ctx: CheckContext) -> Detection:
     compared = [
         link for link in inventory.links if link.replicas_code is not None and link.replicas_live is not None
     ]
-    written = {str(w.source): w for w in inventory.code.workloads}  # to cite the replicas line itself
+    # the linked code workload, to cite its replicas line: by its key and its source, since one base (or
+    # one Helm release) is the source of several workloads
+    written = {(w.key, str(w.source)): w for w in inventory.code.workloads}
     locations = []
     for link in compared:
         if (
@@ -173,10 +175,10 @@ def live_drift(ctx: CheckContext) -> Detection:
         ):
             continue
         detail = f"replicas: code {link.replicas_code}, live {link.replicas_live}"
-        subject = f"{link.kind}/{link.namespace or '-'}/{link.name}"
-        where = Location(ref=str(link.code), subject=subject, detail=detail)
-        workload = written.get(str(link.code))
+        workload = written.get(((link.kind, link.namespace, link.name), str(link.code)))
         if workload is not None:
-            where = where.model_copy(update={"ref": line_location(workload, ("replicas",)).ref})
-        locations.append(where)
+            locations.append(line_location(workload, ("replicas",), detail))
+        else:
+            subject = f"{link.kind}/{link.namespace or '-'}/{link.name}"
+            locations.append(Location(ref=str(link.code), subject=subject, detail=detail))
     return Detection(count=len(locations), total=len(compared), locations=locations)
