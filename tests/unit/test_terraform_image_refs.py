@@ -101,3 +101,23 @@ def test_inputs_a_merge_may_set_decide_nothing(tmp_path: Path) -> None:
     }
     got = _images(tmp_path, files, web='"ghcr.io/acme/web:${var.tag}"')
     assert got == {"web": (None, "app/main.tf:10")}
+
+
+def test_a_variable_a_caller_or_a_tfvars_file_may_set_keeps_the_image_line(tmp_path: Path) -> None:
+    """Called as a module (or with a ``.tfvars`` file beside it), the default may not be what runs: the
+    finding cites the image. A variable that holds the image's name is not its tag's either."""
+    caller = 'module "app" {\n  source = "../app"\n  tag    = "1.4.2"\n}\n'
+    called = _images(
+        tmp_path / "called",
+        {"app/variables.tf": VARIABLES, "live/main.tf": caller},
+        web='"acme/web:${var.tag}"',
+    )
+    assert called == {"web": ("acme/web:latest", "app/main.tf:10")}
+    tfvars = {"app/variables.tf": VARIABLES, "app/prod.tfvars": 'tag = "1.4.2"\n'}
+    assert _images(tmp_path / "tfvars", tfvars, web='"acme/web:${var.tag}"') == {
+        "web": ("acme/web:latest", "app/main.tf:10")
+    }
+    named = {"app/variables.tf": 'variable "name" {\n  default = "web"\n}\n'}
+    assert _images(tmp_path / "named", named, web='"ghcr.io/acme/${var.name}"') == {
+        "web": ("ghcr.io/acme/web", "app/main.tf:10")
+    }

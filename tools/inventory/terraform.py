@@ -55,6 +55,7 @@ from tools.inventory.terraform_blocks import (
 )
 from tools.inventory.terraform_helm import render_inputs
 from tools.inventory.terraform_workloads import Site, kubernetes_records, manifest_records
+from tools.inventory.terragrunt import Terragrunt, parent_dir
 from tools.pathnames import on_disk
 from tools.redact import fingerprint
 from tools.redact_values import is_secret_variable
@@ -74,10 +75,11 @@ def parse_terraform(root: Path, paths: list[str]) -> Records:
         if isinstance(loaded, ParseIssue):
             records.issues.append(loaded)
         elif loaded is not None:
-            by_dir.setdefault(_parent(rel), []).append(loaded)
+            by_dir.setdefault(parent_dir(rel), []).append(loaded)
     hcl_files = {f.path: f for files in by_dir.values() for f in files if f.path.endswith(".hcl")}
+    called = _called_dirs(by_dir)
     for directory in sorted(by_dir):
-        module = Module(root, directory, by_dir[directory], hcl_files)
+        module = Module(root, directory, by_dir[directory], hcl_files, directory in called)
         module.extract(records)
         module.release()
     return records
@@ -117,8 +119,19 @@ def load_file(root: Path, rel: str) -> HclFile | ParseIssue | None:
     return parsed
 
 
-def _parent(rel: str) -> str:
-    return rel.rsplit("/", 1)[0] if "/" in rel else "."
+def _called_dirs(by_dir: dict[str, list[HclFile]]) -> set[str]:
+    """Directories of the estate that a ``module`` block's or a Terragrunt ``terraform`` block's local
+    ``source`` (``./``, ``../``) calls: their variables may be set by the caller."""
+    called = set()
+    for directory, files in by_dir.items():
+        for f in files:
+            kind = "module" if f.path.endswith(".tf") else "terraform"
+            for block in f.body.blocks_of(kind):
+                source = block.attr("source")
+                written = source.value if isinstance(source, Literal) else None
+                if isinstance(written, str) and written.startswith(("./", "../")):
+                    called.add(join_path(directory, written.split("//")[0]))
+    return called
 
 
 def join_path(base: str, written: str) -> str:
@@ -138,78 +151,24 @@ def join_path(base: str, written: str) -> str:
 # ------------------------------------------------------------------------------- resolution
 
 
-class _Terragrunt:
-    """A Terragrunt file's ``locals`` and ``inputs``, merged shallowly over an ``include``d parent.
-
-    ``opaque`` is set when ``inputs`` is not an object literal (``merge(...)``): any variable may then
-    be set by it, so no variable default can be trusted.
-    """
-
-    def __init__(self, file: HclFile, hcl_files: dict[str, HclFile], depth: int = 0) -> None:
-        self.locals = {n: a.value for b in file.body.blocks_of("locals") for n, a in b.attrs.items()}
-        self.ev = Evaluator(self.lookup)
-        self.inputs: dict[str, tuple[Expr, Evaluator]] = {}
-        self.input_paths: dict[str, str] = {}  # the file each input is written in (this one or a parent)
-        self.opaque = False
-        for include in file.body.blocks_of("include"):
-            parent = _included(file.path, include.attr("path"), hcl_files)
-            strategy = include.attr("merge_strategy")
-            no_merge = isinstance(strategy, Literal) and strategy.value == "no_merge"
-            if parent is not None and depth < 5 and not no_merge:
-                inherited = _Terragrunt(parent, hcl_files, depth + 1)
-                self.inputs.update(inherited.inputs)
-                self.input_paths.update(inherited.input_paths)
-                self.opaque = inherited.opaque
-        inputs = file.body.attr("inputs")
-        if isinstance(inputs, ObjectExpr):
-            self.inputs.update({k: (v, self.ev) for k, v in inputs.items})
-            self.input_paths.update({k: file.path for k, _ in inputs.items})
-        elif inputs is not None:
-            self.opaque = True
-        self._active: set[str] = set()
-
-    def lookup(self, ref: Ref) -> Any:
-        name = ref.steps[0] if ref.steps else None
-        if ref.root != "local" or not isinstance(name, str) or name in self._active:
-            return UNRESOLVED
-        if name not in self.locals:
-            return UNRESOLVED
-        self._active.add(name)
-        try:
-            return walk_steps(self.ev.value(self.locals[name]), ref.steps[1:])
-        finally:
-            self._active.discard(name)
-
-
 def _nowhere(_name: str) -> None:
     """A Terragrunt file has no variables of its own: nothing it reads is a module variable."""
-    return None
-
-
-def _included(path: str, expr: Expr | None, hcl_files: dict[str, HclFile]) -> HclFile | None:
-    """``find_in_parent_folders()`` (or with a file name): the nearest such file above this one."""
-    if not isinstance(expr, Call) or expr.name != "find_in_parent_folders":
-        return None
-    name = "terragrunt.hcl"
-    if expr.args:
-        first = expr.args[0]
-        if not isinstance(first, Literal) or not isinstance(first.value, str):
-            return None
-        name = first.value
-    directory = _parent(path)
-    while directory != ".":
-        directory = _parent(directory)
-        found = hcl_files.get(name if directory == "." else f"{directory}/{name}")
-        if found is not None:
-            return found
     return None
 
 
 class Module:
     """One module directory: its symbols, an evaluator over them, and the mapping of its blocks."""
 
-    def __init__(self, root: Path, directory: str, files: list[HclFile], hcl_files: dict[str, HclFile]):
+    def __init__(
+        self,
+        root: Path,
+        directory: str,
+        files: list[HclFile],
+        hcl_files: dict[str, HclFile],
+        called: bool = False,
+    ):
         self.root, self.dir, self.files, self.hcl_files = root, directory, files, hcl_files
+        self.called = called  # a module block or a Terragrunt source of the estate calls this directory
         self.variables: dict[str, Expr | None] = {}
         self.variable_paths: dict[str, str] = {}
         self.locals: dict[str, Expr] = {}
@@ -224,7 +183,7 @@ class Module:
                 elif b.type == "resource" and len(b.labels) == 2:
                     self.resources[(b.labels[0], b.labels[1])] = b
         self.tg_file = next((f for f in files if f.path.rsplit("/", 1)[-1] == "terragrunt.hcl"), None)
-        self.terragrunt = _Terragrunt(self.tg_file, hcl_files) if self.tg_file is not None else None
+        self.terragrunt = Terragrunt(self.tg_file, hcl_files) if self.tg_file is not None else None
         self.ev = Evaluator(self.lookup)
         self._active: set[tuple[str, str]] = set()
         self._cache: dict[tuple[str, str], Any] = {}
@@ -261,25 +220,34 @@ class Module:
             self._active.discard(key)
 
     def _variable(self, name: str) -> Any:
-        tg = self.terragrunt
-        if tg is not None and name in tg.inputs:  # an input that does not resolve hides the default
-            expr, ev = tg.inputs[name]
-            return ev.value(expr)
-        default = self.variables.get(name)
-        if default is None or (tg is not None and tg.opaque):
+        found = self._variable_source(name)
+        if found is None:
             return UNRESOLVED
-        return self.ev.value(default)
+        expr, ev, _ = found
+        return ev.value(expr)
 
-    def written_at(self, name: str) -> CodeRef | None:
-        """Where ``var.<name>``'s value is written, as ``_variable`` takes it: its Terragrunt input,
-        else its default; None where neither decides it (no default, inputs a ``merge(...)`` may set)."""
+    def _variable_source(self, name: str) -> tuple[Expr, Evaluator, str] | None:
+        """Where ``var.<name>`` takes its value in this parse: its Terragrunt input (one that does not
+        resolve hides the default), else its default; None where neither decides it (no default,
+        inputs a ``merge(...)`` may set). With the file that holds it."""
         tg = self.terragrunt
         if tg is not None and name in tg.inputs:
-            return CodeRef(path=tg.input_paths[name], line=tg.inputs[name][0].line)
+            expr, ev = tg.inputs[name]
+            return expr, ev, tg.input_paths[name]
         default = self.variables.get(name)
         if default is None or (tg is not None and tg.opaque):
             return None
-        return CodeRef(path=self.variable_paths[name], line=default.line)
+        return default, self.ev, self.variable_paths[name]
+
+    def written_at(self, name: str) -> CodeRef | None:
+        """The line that sets ``var.<name>``'s value, as ``_variable`` takes it; None where it may be
+        set where this parse does not look: by a module block or a Terragrunt ``source`` that calls
+        this directory, or a ``.tfvars`` file beside it (then the default is not what is deployed)."""
+        found = self._variable_source(name)
+        if found is None or self.called or any((self.root / self.dir).glob("*.tfvars*")):
+            return None
+        expr, _, path = found
+        return CodeRef(path=path, line=expr.line)
 
     def _resource_attr(self, block: Block, steps: tuple[str | int | None, ...]) -> Any:
         """Configured attributes only (``metadata[0].name``); computed ones (``id``) are unknown."""
@@ -335,7 +303,7 @@ class Module:
             terragrunt = f.path.endswith(".hcl")  # Terragrunt files see their own locals, not the module's
             tg = None
             if terragrunt:
-                tg = self.terragrunt if f is self.tg_file else _Terragrunt(f, self.hcl_files)
+                tg = self.terragrunt if f is self.tg_file else Terragrunt(f, self.hcl_files)
             ev = tg.ev if tg is not None else self.ev
             site = Site(f.path, ev, self.read_file, self.written_at if tg is None else _nowhere)
             for block in f.body.blocks:

@@ -195,16 +195,17 @@ def _container(site: Site, block: Block, init: bool) -> Container:
 
 
 def _tag_set_by(site: Site, expr: Expr) -> CodeRef | None:
-    """Where a variable that ends the image is set (``"app:${var.tag}"``, or ``var.image`` whole): its
-    tag is written there, so an image finding cites that line (a default ``"latest"``), not the image."""
-    last = expr.parts[-1] if isinstance(expr, Template) and expr.parts and not expr.directives else expr
-    if (
-        isinstance(last, Ref)
-        and last.root == "var"
-        and len(last.steps) == 1
-        and isinstance(last.steps[0], str)
-    ):
-        return site.written_at(last.steps[0])
+    """Where the variable that holds the image's tag is set (``"app:${var.tag}"``, or ``var.image``
+    whole): an image finding cites that line (a default ``"latest"``), not the image. Not a variable
+    that holds the name (``"ghcr.io/acme/${var.name}"``): the tag, or its absence, is the image line's."""
+    tag: object = expr
+    if isinstance(expr, Template):
+        parts = expr.parts
+        if expr.directives or len(parts) < 2 or not (isinstance(parts[-2], str) and parts[-2].endswith(":")):
+            return None
+        tag = parts[-1]
+    if isinstance(tag, Ref) and tag.root == "var" and len(tag.steps) == 1 and isinstance(tag.steps[0], str):
+        return site.written_at(tag.steps[0])
     return None
 
 
