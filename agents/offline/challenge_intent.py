@@ -23,7 +23,6 @@ The searches for decisions are ordinary ``repo_search`` calls, so they are evide
 
 from __future__ import annotations
 
-import re
 from datetime import date as Date
 from typing import Annotated, Any
 
@@ -33,12 +32,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from agents.challenge import ChallengeOutcome
 from agents.context import AgentContext
 from agents.offline.decision_match import Match, match
+from agents.offline.decision_scope import applies, covers, subject_name
 from agents.offline.decisions import (
     DOC_FORMS_PATTERN,
     DOC_GLOB,
     FORMS_PATTERN,
     GUIDE_GLOB,
     GUIDE_PATTERN,
+    PENDING_NOTE,
     Decision,
     find_decisions,
 )
@@ -46,9 +47,8 @@ from agents.offline.solved_elsewhere import solved_elsewhere
 from domain.concerns import agent_label
 from domain.errors import SandboxViolation
 from domain.evidence import Evidence
-from domain.findings import Location, RawFinding, Verdict
+from domain.findings import RawFinding, Verdict
 from tools.checks.spec import TopicSpec, load_topics, spec_by_id
-from tools.inventory import indexes
 from tools.inventory.inventory import Inventory
 from tools.inventory.loading import LoadError
 from tools.inventory.yaml_lines import load_documents
@@ -186,18 +186,6 @@ def _known_names(inventory: Inventory) -> set[str]:
     return names
 
 
-def _subject_name(subject: str) -> str:
-    """The workload (or object) a subject is about: ``name`` of ``Kind/ns/name`` and of a live
-    ``cluster/ns/Kind/name``; for a container (``Kind/ns/name/container``), its workload's name, which
-    is what a decision names (app-template's containers are all called ``app``)."""
-    parts = subject.split("/")
-    if len(parts) >= 4 and parts[0][:1].isupper():
-        return parts[2].lower()  # a code container: Kind/ns/workload/container
-    if len(parts) >= 5 and parts[2][:1].isupper():
-        return parts[3].lower()  # a live container: cluster/ns/Kind/workload/container
-    return parts[-1].lower()
-
-
 # ------------------------------------------------------------------------------------ judging
 
 
@@ -238,14 +226,28 @@ def _judge(
                 evidence.append(accepted_ev.id)
     topics = _topics(finding)
     every = list(load_topics().values())
+    noted: dict[str, str] = {}  # subject -> the note in code that explains it (framing only)
     for decision in decisions if topics else []:
+        if decision.form == "note" and PENDING_NOTE.search(decision.text):
+            continue  # "until we fix", "temporarily": a pending fix, not a choice explained
         found = match(decision, topics, known_names, every)
         if found is None:
             continue
         where = found.where(decision)
         if decision.is_doc and found.general:
             return _whole(finding, decision, found, where)
-        covered = [loc.subject for loc in finding.locations if _covers(decision, found, loc, inventory)]
+        covered = [
+            loc.subject
+            for loc in finding.locations
+            if covers(decision, found, loc, inventory) and applies(found.topic, loc)
+        ]
+        if decision.form == "note":  # explains the choice, does not accept its risk: framed, still counted
+            explained = [s for s in covered if s not in removed and s not in noted]
+            noted.update(dict.fromkeys(explained, where))
+            if explained:
+                framings.append(_noted(found, where, explained))
+                evidence.append(decision.evidence)
+            continue
         fresh = [s for s in covered if s not in removed]
         for subject in fresh:
             removed[subject] = where
@@ -272,6 +274,16 @@ def _judge(
                 removed[subject] = solution.where
                 reasons.append(f"{subject} is already covered at {solution.where}: {solution.reason}")
         evidence.extend(solution.evidence)
+    if not removed and noted:
+        return Verdict(
+            finding=finding.id,
+            challenger=STANCE,
+            action="REFRAMED",
+            reason="; ".join(f"{s} is explained beside its code at {w}" for s, w in noted.items()),
+            evidence=sorted(set(evidence)),
+            documented_at=next(iter(noted.values())),
+            framing=" ".join(framings),
+        )
     if not removed:
         return Verdict(
             finding=finding.id,
@@ -341,68 +353,21 @@ def _whole(finding: RawFinding, decision: Decision, found: Match, where: str) ->
     )
 
 
+def _noted(found: Match, where: str, subjects: list[str]) -> str:
+    """A note's framing: its topic's, where the topic reframes, else what the note says and what it is not."""
+    if found.topic.framing:
+        return _framing(found.topic, where, subjects)
+    return (
+        f'Explained beside the code at {where} ("{_quote(found.sentence)}"): an explanation, not an '
+        "accepted risk; decide it where decisions are kept, or fix it."
+    )
+
+
 def _framing(topic: TopicSpec, where: str, subjects: list[str]) -> str:
-    names = [_subject_name(s) for s in subjects]
+    names = list(dict.fromkeys(subject_name(s) for s in subjects))  # a workload once, not per container
     shown = ", ".join(names) if len(names) <= 4 else f"{', '.join(names[:3])} and {len(names) - 3} more"
     assert topic.framing is not None
     return topic.framing.format(where=where, subjects=shown)
-
-
-def _covers(decision: Decision, found: Match, loc: Location, inventory: Inventory) -> bool:
-    """Is this subject what the decision is about?
-
-    In docs, the subject must be one the decision names where it states the topic (its accepting
-    sentence, else its title, else its statement): a passing mention elsewhere decides nothing. A
-    namespace must be named as one ("the velero namespace"). In code, the comment block must sit on
-    or just above the record the location belongs to.
-    """
-    name = _subject_name(loc.subject)
-    if decision.is_doc:
-        if loc.subject.startswith("Namespace/"):
-            return _names_namespace(found.sentence, name) or _names_namespace(decision.title, name)
-        container = loc.subject.rsplit("/", 1)[-1].lower()  # a decision may name the container itself
-        return name in found.names or container in found.names
-    path, _, line_text = loc.ref.rpartition(":")
-    if path != decision.path or not line_text.isdigit():
-        return False
-    line = int(line_text)
-    start = _enclosing_start(inventory, path, line)
-    block_end = decision.lines[-1][0]
-    # the block sits right above the record (a blank line between at most), or inside it above the line
-    return start - 2 <= block_end < start or start <= decision.line <= line
-
-
-def _names_namespace(text: str, name: str) -> bool:
-    quoted = rf"`?{re.escape(name)}`?"
-    pattern = rf"(?<![\w-]){quoted}\s+namespace\b|\bnamespace\s+{quoted}(?![\w-])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
-
-
-ENCLOSING_LISTS = ("resources", "escape_hatches", "ignore_changes", "policies", "helm_releases")
-"""Code records besides workloads whose block a ref inside it belongs to (a finding cites the offending
-line, ``timestamp()`` or ``validationFailureAction``, not the block's first line)."""
-
-
-def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
-    """First line of the record that holds ``path:line``: the workload around a container, else the
-    nearest Terraform block or object of ``ENCLOSING_LISTS`` that starts at or above it."""
-    best = line
-    for first, last in indexes.workload_spans(inventory.code).get(path, ()):
-        if first <= line <= (last or line):
-            best = min(best, first)
-    if best < line:
-        return best
-    starts = [
-        source.line
-        for name in ENCLOSING_LISTS
-        for record in getattr(inventory.code, name)
-        if (source := getattr(record, "source", None)) is not None
-        and getattr(source, "path", None) == path
-        and isinstance(getattr(source, "line", None), int)
-        and source.line <= line
-        and (getattr(source, "end_line", None) is None or line <= source.end_line)
-    ]
-    return max(starts, default=best)
 
 
 def _quote(text: str, limit: int = 160) -> str:

@@ -55,9 +55,11 @@ REFERENCE = re.compile(
     r"^\W*(see|cf\.?|compare|refer to|as in|e\.g\.?|for example|like|such as|unlike|except)\b", re.IGNORECASE
 )
 GATE = re.compile(
-    r"\b(?:needs?|requires?|must (?:have|get|be (?:approved|reviewed|justified))|only with|subject to)\b"
-    r"(?:\s+\S+){0,4}?\s+(?:decision records?|adrs?|approvals?|approved|reviews?|sign[- ]?offs?|exceptions?|"
-    r"waivers?|justifications?)\b",
+    r"\b(?:needs?|requires?|must (?:have|get|go through)|only with|subject to)\b"
+    r"(?:\s+\S+){0,4}?\s+(?:decision records?|adrs?|approvals?|reviews?|sign[- ]?offs?|exceptions?|"
+    r"waivers?|justifications?)\b"
+    r"|\bmust (?:first )?be (?:approved|reviewed|justified|documented|recorded|signed off)\b"
+    r"|\b(?:go|goes|going) through (?:the |an? )?(?:exception|approval|review) process\b",
     re.IGNORECASE,
 )
 """A clause that puts the topic behind a gate ("Privileged containers need a decision record in
@@ -224,7 +226,7 @@ def _sentences(decision: Decision) -> list[_Sentence]:
     starts: list[tuple[int, int]] = []  # (offset in flat, line)
     for number, text in decision.lines:
         cleaned = text
-        if decision.form == "comment":
+        if decision.in_code:
             cleaned = re.sub(r"^\s*(#+|//|/\*+|\*+/?|<!--|--)\s?", " ", cleaned)
         cleaned = re.sub(r"^\s*(#{1,6}|[-*+]|\d+[.)])\s+", " ", cleaned)
         cleaned = _flat(cleaned)
@@ -263,7 +265,7 @@ def _names(
 
 def _general(decision: Decision, sentence: _Sentence, known: set[str]) -> bool:
     """Applies to the whole finding: says so ("cluster-wide", "every workload"), or names no workload."""
-    if decision.form == "comment":
+    if decision.in_code:
         return False  # a comment is about the record it sits on
     if decision.form == "exception":
         return False  # a row of exceptions is about the workloads it names

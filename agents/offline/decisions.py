@@ -13,8 +13,12 @@ A decision is a unit of text, never a window of nearby lines:
   a rule word (never, always, do not, must, convention, exception, on purpose, ...), or any item
   under a guide's "Conventions" (Policies, Rules, Decisions, Exceptions) heading.
 * ``exception``: a row of a table under a heading of known exceptions (waivers, accepted risks).
-* ``comment``: a comment block in code holding an intent phrase, a ``Policy:`` line or a reason
-  ("..., so pods are rolled by hand", "because ..."); it is about the record it sits on.
+* ``comment``: a comment block in code holding an intent phrase or a ``Policy:`` line; it is about
+  the record it sits on.
+* ``note``: a comment block in code that gives a reason or an end and no intent phrase ("OnDelete:
+  a new pod comes up sealed, so pods are rolled by hand", "Manual sync until ..."). It explains a
+  choice without accepting its risk: it can reframe the finding on its record, never take a subject
+  out, and a note that calls itself pending ("until we fix", "temporarily", "TODO") says nothing.
 * ``prose``: any other doc bullet or paragraph holding an intent phrase ("on purpose", "by design").
 
 What a unit is *about* (its topic, whether it accepts the finding's state, whom it names) is for
@@ -72,6 +76,12 @@ RULE_WORDS = re.compile(
     r"decision)\b|" + INTENT_PATTERN,
     re.IGNORECASE,
 )
+PENDING_NOTE = re.compile(
+    r"\b(todo|fixme|xxx|hack|workaround|temporar(y|ily)|broken|revert|to be fixed|needs? fixing|"
+    r"until (we|someone|it is|it's|this is) (fix|fixed|repair|sort|resolv))",
+    re.IGNORECASE,
+)
+"""A note that says its state is a pending fix, anywhere in its block: no explanation of a choice."""
 REASONED_COMMENT = r"^\s*(#|//)\s*\S.*(\bbecause\b|\bsince\b|, so\b|\bso that\b|\botherwise\b|\buntil\b)"
 """A comment line in code that gives a reason or an end ("OnDelete: a new pod comes up sealed, so pods
 are rolled by hand", "Manual sync until the migration is verified"): the common way a setting's choice
@@ -109,7 +119,12 @@ class Decision:
 
     @property
     def is_doc(self) -> bool:
-        return self.form != "comment"
+        return self.form not in ("comment", "note")
+
+    @property
+    def in_code(self) -> bool:
+        """A comment block in code (``comment`` or ``note``): it is about the record it sits on."""
+        return not self.is_doc
 
     @property
     def text(self) -> str:
@@ -330,7 +345,9 @@ def _comment(path: str, lines: list[str], index: int, evidence: str) -> Decision
     while end + 1 < len(lines) and end - index < MAX_WINDOW and _is_comment(lines[end + 1]):
         end += 1
     kept = tuple((n + 1, lines[n]) for n in range(start, end + 1))
-    return Decision(path, index + 1, "comment", kept, evidence)
+    text = "\n".join(t for _, t in kept)
+    form = "comment" if INTENT.search(text) or POLICY_LINE.search(text) else "note"
+    return Decision(path, index + 1, form, kept, evidence)
 
 
 def _doc_unit(path: str, lines: list[str], index: int, form: str, evidence: str) -> Decision:

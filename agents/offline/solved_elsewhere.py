@@ -28,10 +28,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agents.offline.decisions import HEADING
 from agents.offline.generated_defaults import generated_limit_ranges
 from agents.offline.solution import AGENT, Resolver, Solution, search, yaml_docs
 from domain.errors import SandboxViolation
 from domain.findings import RawFinding
+from tools.checks.detections.secret_values import fenced_lines
 from tools.inventory.inventory import Inventory
 from tools.registry import Toolbox
 
@@ -147,13 +149,13 @@ def longhorn_recurring_backup(finding: RawFinding, inventory: Inventory, toolbox
 BOOTSTRAP_HEADING = re.compile(
     r"\b(bootstrap(ping)?|one[- ]time|first[- ]time|initial (setup|install(ation)?)|day[- ]?(0|zero))\b", re.I
 )
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)[\s#]*$")
-_FENCE = re.compile(r"^(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 
 
 def bootstrap_steps(finding: RawFinding, inventory: Inventory, toolbox: Toolbox) -> Solution | None:
-    """Every step of the finding under one heading (or a parent of its heading) that names a bootstrap:
-    the one-time install of the controller itself, which no GitOps can do before it runs."""
+    """Every step of the finding under one heading (the nearest above it) that names a bootstrap: the
+    one-time install of the controller itself, which no GitOps can do before it runs."""
     sections = set()
     for loc in finding.locations:
         path, _, number = loc.ref.rpartition(":")
@@ -177,35 +179,47 @@ def bootstrap_steps(finding: RawFinding, inventory: Inventory, toolbox: Toolbox)
     )
 
 
-def _headings(toolbox: Toolbox, path: str) -> list[tuple[int, int, str]]:
-    """The Markdown headings of ``path`` as (line, level, title), fenced code skipped (a shell comment
-    in a code block is not a heading)."""
+def _headings(toolbox: Toolbox, path: str) -> list[tuple[int, str]]:
+    """The Markdown headings of ``path`` as (line, title): ``#`` headings and underlined (setext) ones,
+    none inside fenced code (a shell comment is not a heading) or an HTML comment."""
     try:
         text = toolbox.jail.read_text(path)
     except (SandboxViolation, OSError):
         return []
-    found, fence = [], ""
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        opening = _FENCE.match(line)
-        if opening is not None and (not fence or opening[1].startswith(fence)):
-            fence = "" if fence else opening[1]
-        elif not fence and (heading := _HEADING.match(raw)) is not None:
-            found.append((number, len(heading[1]), heading[2]))
+    lines = text.splitlines()
+    hidden = fenced_lines(text) | _html_comment_lines(lines)
+    found = []
+    for number, raw in enumerate(lines, 1):
+        if number in hidden:
+            continue
+        if (heading := HEADING.match(raw)) is not None:
+            found.append((number, heading[1]))
+        elif _SETEXT.match(raw) and number > 1 and number - 1 not in hidden:
+            above = lines[number - 2]
+            if above.strip() and HEADING.match(above) is None and not _SETEXT.match(above):
+                found.append((number - 1, above.strip()))
     return found
 
 
-def _bootstrap_section(headings: list[tuple[int, int, str]], line: int) -> tuple[int, str] | None:
-    """The heading naming a bootstrap that holds ``line`` (the nearest heading above it, or one of its
-    parents), as (its line, its title); None where none does."""
-    level = 7
-    for at, depth, title in sorted(headings, reverse=True):
-        if at >= line or depth >= level:
+def _html_comment_lines(lines: list[str]) -> set[int]:
+    """1-based numbers of the lines an HTML comment (``<!-- ... -->``) spans, in whole or in part."""
+    inside, hidden = False, set()
+    for number, raw in enumerate(lines, 1):
+        if not inside and _COMMENT_OPEN not in raw:
             continue
-        level = depth
-        if BOOTSTRAP_HEADING.search(title):
-            return at, title
-    return None
+        hidden.add(number)
+        tail = raw.rsplit(_COMMENT_OPEN, 1)[-1] if _COMMENT_OPEN in raw else raw
+        inside = _COMMENT_CLOSE not in tail
+    return hidden
+
+
+def _bootstrap_section(headings: list[tuple[int, str]], line: int) -> tuple[int, str] | None:
+    """The nearest heading above ``line``, as (its line, its title), if it names a bootstrap."""
+    above = [(at, title) for at, title in headings if at < line]
+    if not above:
+        return None
+    at, title = max(above)
+    return (at, title) if BOOTSTRAP_HEADING.search(title) else None
 
 
 RESOLVERS: dict[str, Resolver] = {

@@ -325,15 +325,6 @@ DECISIONS = (
         ref="stacks/dbaas/main.tf:67",  # its replicas line, as REL-SINGLE-REPLICA's
     ),
     Decision(
-        check="DEC-ARGO-OUT-OF-SYNC",
-        path="gitops/apps/actual-budget.yaml",
-        needle="Manual sync until the data migration",
-        reason="actual-budget is synced by hand until its data migration is verified; it-tools is Degraded "
-        "and stays.",
-        subjects=("Application/argocd/actual-budget",),
-        ref="gitops/apps/actual-budget.yaml:2",  # the Application's line, which the check cites
-    ),
-    Decision(
         check="REL-PVC-NO-BACKUP",
         path=".infra-audit.yaml",
         needle="check: REL-PVC-NO-BACKUP",

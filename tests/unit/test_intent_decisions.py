@@ -378,9 +378,9 @@ def _stateful_set(name: str, comment: str) -> str:
 
 
 def test_a_comment_giving_the_reason_for_a_setting_reframes_that_record(tmp_path: Path) -> None:
-    """ "OnDelete: ..., so pods are rolled by hand" above vault is its decision, written the common way
-    (no "on purpose"): reframed for vault, with what stays open. etcd's reasoned comment states no
-    topic, and consul's is an open item: both stay."""
+    """ "OnDelete: ..., so pods are rolled by hand" above vault explains the choice, written the common way
+    (no "on purpose"): a note, so vault is framed and still counted. etcd's note states no topic, and
+    consul's is a pending item: neither says anything."""
     tf = "\n".join(
         [
             _stateful_set(
@@ -393,19 +393,43 @@ def test_a_comment_giving_the_reason_for_a_setting_reframes_that_record(tmp_path
     verdict = challenge(tmp_path, {"stacks/state/main.tf": tf}, ["REL-STS-ONDELETE"], base=False)[
         "REL-STS-ONDELETE"
     ]
-    assert (verdict.action, verdict.documented_at) == ("CORRECTED", "stacks/state/main.tf:1")
-    assert verdict.removed_subjects == ["StatefulSet/vault/vault"]
-    assert verdict.framing is not None and verdict.framing.startswith(
-        "OnDelete by decision for vault (stacks/state/main.tf:1): every upgrade still waits"
+    assert (verdict.action, verdict.documented_at) == ("REFRAMED", "stacks/state/main.tf:1")
+    assert verdict.removed_subjects == [] and verdict.measured_value is None  # still 3 of 3
+    assert verdict.framing == (
+        "OnDelete by decision for vault (stacks/state/main.tf:1): every upgrade still waits for someone to "
+        "delete the pods by hand; script that roll, or remove what forces it."
     )
 
 
-def test_a_comment_giving_an_end_condition_is_a_decision_for_its_record(tmp_path: Path) -> None:
-    """ "No memory limit until ..." above web: a decision with an end, written without an intent phrase."""
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# probes disabled until we fix the health endpoint",
+        "# No memory limit until the heap is sized. TODO",
+        "# temporarily no memory limit, otherwise it OOMs",
+        "# no memory limit because of a leak, see issue #42 -- revert when fixed",
+    ],
+)
+def test_a_note_about_a_pending_fix_says_nothing(tmp_path: Path, comment: str) -> None:
+    verdicts = challenge(tmp_path, {"stacks/app/main.tf": _web_comment(comment)}, [MEM])
+    assert (verdicts[MEM].action, verdicts[MEM].framing) == ("CONFIRMED", None)
+
+
+def test_a_note_giving_an_end_frames_its_record_and_takes_nothing_out(tmp_path: Path) -> None:
+    """ "No memory limit until ..." above web, with no intent phrase: an explanation, not an accepted
+    risk. Memory limits have no framing of their own: the note's words are quoted."""
     tf = _web_comment("# No memory limit until the JVM heap is sized from a week of usage.")
     verdict = challenge(tmp_path, {"stacks/app/main.tf": tf}, [MEM])[MEM]
-    assert (verdict.action, verdict.documented_at) == ("CORRECTED", "stacks/app/main.tf:19")
-    assert verdict.removed_subjects == ["Deployment/apps/web/web"]
+    assert (verdict.action, verdict.documented_at, verdict.removed_subjects) == (
+        "REFRAMED",
+        "stacks/app/main.tf:19",
+        [],
+    )
+    assert verdict.framing == (
+        'Explained beside the code at stacks/app/main.tf:19 ("No memory limit until the JVM heap is sized '
+        'from a week of usage."): an explanation, not an accepted risk; decide it where decisions are kept, '
+        "or fix it."
+    )
 
 
 FRIGATE_ADR = (
@@ -433,3 +457,51 @@ def test_a_decision_on_a_workload_covers_its_container_of_another_name(tmp_path:
     docs = {"apps/frigate.yaml": frigate, "docs/decisions/0004-frigate.md": FRIGATE_ADR}
     verdict = challenge(tmp_path, docs, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
     assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/frigate/app"])
+
+
+def test_manual_sync_explains_an_app_out_of_sync_not_one_degraded() -> None:
+    from agents.offline.decision_scope import applies as _applies
+    from domain.findings import Location
+    from tools.checks.spec import load_topics
+
+    topic = load_topics()["manual-sync"]
+    details = {
+        "live: sync OutOfSync, health Healthy": True,
+        "live: sync Unknown, health Progressing": True,
+        "live: sync Synced, health Degraded": False,
+        "live: sync OutOfSync, health Missing": False,
+    }
+    for detail, covered in details.items():
+        assert (
+            _applies(topic, Location(ref="a.yaml:2", subject="Application/argocd/a", detail=detail))
+            is covered
+        )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "Privileged containers need a decision record in docs/decisions/.",
+        "Privileged containers must be approved by the platform team.",
+        "Privileged containers must be documented in an ADR.",
+        "Privileged containers must be recorded in docs/decisions/ first.",
+        "Privileged containers go through the exception process.",
+    ],
+)
+def test_a_gate_on_privileged_containers_takes_none_out(tmp_path: Path, rule: str) -> None:
+    """A guide's rule for how privileged containers get decided is not a decision that they are fine:
+    frigate and coral, with no record each, stay."""
+    guide = f"# Contributing\n\n- {rule}\n"
+    verdict = challenge(tmp_path, {"CONTRIBUTING.md": guide}, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
+    assert (verdict.action, verdict.removed_subjects) == ("CONFIRMED", [])
+
+
+def test_a_decision_on_a_workload_named_app_is_not_about_every_container_named_app(tmp_path: Path) -> None:
+    """An ADR for the ``app`` Deployment covers it, not frigate's container that is also called ``app``."""
+    frigate = BASE["apps/frigate.yaml"].replace("        - name: frigate\n", "        - name: app\n")
+    app = BASE["apps/coral.yaml"].replace("coral", "app")
+    adr = "# 0005. app runs privileged\n\nStatus: accepted\n\n## Decision\n\n"
+    adr += "The app Deployment runs privileged.\n"
+    docs = {"apps/frigate.yaml": frigate, "apps/coral.yaml": app, "docs/decisions/0005-app.md": adr}
+    verdict = challenge(tmp_path, docs, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
+    assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/app/app"])

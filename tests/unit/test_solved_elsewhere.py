@@ -238,9 +238,9 @@ def steps(*refs: str) -> RawFinding:
 
 
 def test_steps_under_a_bootstrap_heading_are_reframed_as_the_bootstrap(tmp_path: Path) -> None:
-    """Steps under ``## Bootstrap (once)``, one of them under its sub-heading, name that section."""
+    """Steps under ``## Bootstrap (once)`` name that section, with a read of its line as evidence."""
     toolbox, inventory = estate(tmp_path, {"README.md": README})
-    solution = solved_elsewhere(steps("README.md:7", "README.md:8", "README.md:14"), inventory, toolbox)  # type: ignore[arg-type]
+    solution = solved_elsewhere(steps("README.md:7", "README.md:8"), inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None and solution.subjects == []
     assert solution.where == "README.md:3"
     assert solution.reframe is not None
@@ -253,11 +253,13 @@ def test_steps_under_a_bootstrap_heading_are_reframed_as_the_bootstrap(tmp_path:
 
 def test_steps_outside_a_bootstrap_section_stand(tmp_path: Path) -> None:
     """A step under ``## Operations`` (a ``# bootstrap ...`` shell comment in its code block is not a
-    heading), a script's step beside a bootstrap one, and no step at all: nothing is reframed."""
+    heading), one under a sub-heading that names no bootstrap, a script's step beside a bootstrap one,
+    and no step at all: nothing is reframed."""
     toolbox, inventory = estate(tmp_path, {"README.md": README, "scripts/up.sh": "kubectl apply -f x\n"})
     for finding_ in (
         steps("README.md:21"),
         steps("README.md:7", "README.md:21"),
+        steps("README.md:7", "README.md:14"),
         steps("README.md:7", "scripts/up.sh:1"),
         steps(),
     ):
@@ -271,3 +273,33 @@ def test_steps_in_two_bootstrap_sections_are_not_one_bootstrap(tmp_path: Path) -
     assert solved_elsewhere(steps("README.md:7", "docs/setup.md:3"), inventory, toolbox) is None  # type: ignore[arg-type]
     solution = solved_elsewhere(steps("docs/setup.md:3"), inventory, toolbox)  # type: ignore[arg-type]
     assert solution is not None and solution.where == "docs/setup.md:1"
+
+
+OTHER_HEADINGS = """\
+    Bootstrap
+    =========
+
+    kubectl apply -f bootstrap/root.yaml
+
+    Day-2 operations
+    ----------------
+
+    kubectl apply -f hotfix.yaml
+
+    <!--
+    ## Bootstrap (once)
+    -->
+    kubectl delete pod stuck-0
+    """
+
+
+def test_underlined_headings_count_and_commented_out_ones_do_not(tmp_path: Path) -> None:
+    """A setext ``Bootstrap`` heading holds its step; the step under ``Day-2 operations`` (underlined)
+    and the one below a heading inside an HTML comment are not a bootstrap's. A repository named
+    ``homelab-bootstrap`` does not make every section of its README one."""
+    named = "# homelab-bootstrap\n\n## Day-2 operations\n\nkubectl delete pod x\n"
+    toolbox, inventory = estate(tmp_path, {"docs/ops.md": OTHER_HEADINGS, "README.md": named})
+    solution = solved_elsewhere(steps("docs/ops.md:4"), inventory, toolbox)  # type: ignore[arg-type]
+    assert solution is not None and solution.where == "docs/ops.md:1"
+    for ref in ("docs/ops.md:9", "docs/ops.md:14", "README.md:5"):
+        assert solved_elsewhere(steps(ref), inventory, toolbox) is None, ref  # type: ignore[arg-type]

@@ -169,6 +169,10 @@ class TopicSpec(BaseModel):
     negated: tuple[str, ...] = Field(default=(), description="Terms that state the finding when negated.")
     on_decision: Literal["drop", "reframe"]
     framing: str | None = Field(default=None, description="What stays open ({where}, {subjects})")
+    only_where: str | None = Field(
+        default=None,
+        description="A regex a subject's detail must match for a decision on this topic to cover it.",
+    )
 
 
 def _yaml(name: str) -> object:
