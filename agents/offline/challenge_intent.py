@@ -226,7 +226,7 @@ def _judge(
                 evidence.append(accepted_ev.id)
     topics = _topics(finding)
     every = list(load_topics().values())
-    noted: dict[str, str] = {}  # subject -> the note in code that explains it (framing only)
+    noted: dict[str, tuple[str, Match]] = {}  # subject -> the note in code that explains it (framing only)
     for decision in decisions if topics else []:
         if decision.form == "note" and PENDING_NOTE.search(decision.text):
             continue  # "until we fix", "temporarily": a pending fix, not a choice explained
@@ -242,10 +242,9 @@ def _judge(
             if covers(decision, found, loc, inventory) and applies(found.topic, loc)
         ]
         if decision.form == "note":  # explains the choice, does not accept its risk: framed, still counted
-            explained = [s for s in covered if s not in removed and s not in noted]
-            noted.update(dict.fromkeys(explained, where))
-            if explained:
-                framings.append(_noted(found, where, explained))
+            for subject in covered:
+                noted.setdefault(subject, (where, found))
+            if covered:
                 evidence.append(decision.evidence)
             continue
         fresh = [s for s in covered if s not in removed]
@@ -274,14 +273,17 @@ def _judge(
                 removed[subject] = solution.where
                 reasons.append(f"{subject} is already covered at {solution.where}: {solution.reason}")
         evidence.extend(solution.evidence)
+    for subject in removed:  # a subject a decision takes out needs no explanation beside it
+        noted.pop(subject, None)
+    framings += _notes_framings(noted)
     if not removed and noted:
         return Verdict(
             finding=finding.id,
             challenger=STANCE,
             action="REFRAMED",
-            reason="; ".join(f"{s} is explained beside its code at {w}" for s, w in noted.items()),
+            reason="; ".join(f"{s} is explained beside its code at {w}" for s, (w, _) in noted.items()),
             evidence=sorted(set(evidence)),
-            documented_at=next(iter(noted.values())),
+            documented_at=next(iter(noted.values()))[0],
             framing=" ".join(framings),
         )
     if not removed:
@@ -351,6 +353,14 @@ def _whole(finding: RawFinding, decision: Decision, found: Match, where: str) ->
         evidence=[decision.evidence],
         documented_at=where,
     )
+
+
+def _notes_framings(noted: dict[str, tuple[str, Match]]) -> list[str]:
+    """One framing per note, naming the subjects it explains, in the order the notes were read."""
+    by_note: dict[str, tuple[Match, list[str]]] = {}
+    for subject, (where, found) in noted.items():
+        by_note.setdefault(where, (found, []))[1].append(subject)
+    return [_noted(found, where, subjects) for where, (found, subjects) in by_note.items()]
 
 
 def _noted(found: Match, where: str, subjects: list[str]) -> str:

@@ -505,3 +505,17 @@ def test_a_decision_on_a_workload_named_app_is_not_about_every_container_named_a
     docs = {"apps/frigate.yaml": frigate, "apps/coral.yaml": app, "docs/decisions/0005-app.md": adr}
     verdict = challenge(tmp_path, docs, ["SEC-PRIVILEGED"])["SEC-PRIVILEGED"]
     assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/app/app"])
+
+
+def test_a_decision_in_the_docs_wins_over_a_note_read_before_it(tmp_path: Path) -> None:
+    """web's note is read first (``stacks/`` sorts before ``wiki/``), then a FAQ takes web out: the
+    verdict takes it out, with no note's framing that would keep it counted."""
+    tf = _web_comment("# No memory limit until the JVM heap is sized from a week of usage.")
+    faq = "## Why no memory limit on web?\n\nWe do not set a memory limit on web on purpose.\n"
+    verdict = challenge(tmp_path, {"stacks/app/main.tf": tf, "wiki/faq.md": faq}, [MEM])[MEM]
+    assert (verdict.action, verdict.removed_subjects, verdict.framing) == (
+        "CORRECTED",
+        ["Deployment/apps/web/web"],
+        None,
+    )
+    assert verdict.documented_at == "wiki/faq.md:1"
