@@ -23,6 +23,8 @@ def with_suppressions(
 
     today = Date.fromisoformat(state.date[:10])
     inline, evidence = sup.scan(ctx, today)
+    if inline:  # the objects the comments sit above (the inventory is still the run's here)
+        sup.widen(inline, ctx.inventory().code, ctx.toolbox().jail.read_text)
     raw = [f for c in CONCERNS if (r := state.results.get(c)) and r.status == "ok" for f in r.findings]
     added = sup.verdicts(raw, inline, evidence)
     kept = [v for v in state.verdicts if v.challenger != sup.STANCE]

@@ -62,12 +62,14 @@ line, ``timestamp()`` or ``validationFailureAction``, not the block's first line
 
 
 def _enclosing_start(inventory: Inventory, path: str, line: int) -> int:
-    """First line of the record that holds ``path:line``: the workload around a container, else the
-    nearest Terraform block or object of ``ENCLOSING_LISTS`` that starts at or above it."""
-    best = line
-    for first, last in indexes.workload_spans(inventory.code).get(path, ()):
-        if first <= line <= (last or line):
-            best = min(best, first)
+    """First line of the record that holds ``path:line``: the workload around a container (the nearest
+    starting above it: a YAML document has no end line, and the file's first workload is not the
+    record of every line below it), else the nearest Terraform block or object of ``ENCLOSING_LISTS``
+    that starts at or above it."""
+    spans = indexes.workload_spans(inventory.code).get(path, ())
+    best = max(
+        (first for first, last in spans if first <= line and (last is None or line <= last)), default=line
+    )
     if best < line:
         return best
     starts = [

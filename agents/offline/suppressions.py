@@ -4,7 +4,9 @@ the line of an object or value, or in the comment block right above it.
 Any comment syntax the catalog reads works (``#`` in HCL, YAML and shell, ``//`` and ``/* */`` in
 HCL, ``<!-- -->`` in Markdown, ``{{/* */}}`` in Helm templates): the marker must follow a comment
 opener on its line. A suppression applies to its check and to the subjects whose ref is that line
-(or the first code line after its comment block), nothing else. It becomes a verdict of the
+(or the first code line after its comment block), or, where that line starts an object (a resource,
+a workload, a release), any line of that object (``widen``): a finding cites the line to change inside
+it. Nothing else. It becomes a verdict of the
 ``suppression`` stance that takes those subjects out (or drops the finding when none is left), so
 synthesis recounts and re-titles as for an accepted risk. An expired one is listed and takes out
 nothing; one with no reason is refused (``SuppressionError``, one line, exit 2).
@@ -16,6 +18,7 @@ between a comment and its object are read through the jail.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date as Date
 
 from agents.context import AgentContext
@@ -26,6 +29,8 @@ from domain.findings import RawFinding, Verdict
 from domain.identity import code_file, names_an_object
 from domain.results import ToolStatus
 from domain.suppressions import Suppression
+from tools.inventory.inventory import Records
+from tools.inventory.models import CodeRef
 from tools.redact import redact_text
 
 STANCE = "suppression"
@@ -42,13 +47,55 @@ MAX_BLOCK = 20
 
 
 class Inline:
-    """One parsed suppression comment and the line of code it covers."""
+    """One parsed suppression comment and the line of code it covers (to ``end``, where that line
+    starts an object: ``widen``)."""
 
     def __init__(self, record: Suppression, path: str, target: int, line: int) -> None:
         self.record = record
         self.path = path
         self.target = target
         self.line = line
+        self.end: int | None = None
+
+
+SPANNING = ("workloads", "resources", "helm_releases", "namespaces", "pvcs", "policies")
+"""Code records a suppression written above covers whole: a finding on one cites the line to change
+inside it (``replicas = 1``, a strategy, a release's values line), not always its first line."""
+
+
+def widen(inline: list[Inline], code: Records, read_text: Callable[[str], str] | None = None) -> None:
+    """Each suppression whose line starts an object of the estate covers that object to its last line:
+    a Terraform block to its closing brace, a YAML document to the next ``---`` or the file's end
+    (``read_text`` reads it through the jail; without it, YAML objects are not widened)."""
+    if not inline:
+        return
+    ends: dict[tuple[str, int], int | None] = {}
+    for name in SPANNING:
+        for record in getattr(code, name):
+            source = record.source
+            if isinstance(source, CodeRef):
+                key = (source.path, source.line)
+                ends[key] = max(ends.get(key) or 0, source.end_line or 0) or None
+    for sup in inline:
+        key = (sup.path, sup.target)
+        if key not in ends:
+            continue
+        end = ends[key]
+        if end is None and read_text is not None and sup.path.endswith((".yaml", ".yml")):
+            end = _document_end(read_text, sup.path, sup.target)
+        sup.end = end if end is not None and end > sup.target else None
+
+
+def _document_end(read_text: Callable[[str], str], path: str, line: int) -> int | None:
+    """The last line of the YAML document holding ``line``: before the next ``---``, else the file's last."""
+    try:
+        lines = read_text(path).split("\n")
+    except (SandboxViolation, OSError):
+        return None
+    for number in range(line, len(lines)):  # lines[number] is line number + 1
+        if lines[number].startswith("---"):
+            return number
+    return len(lines)
 
 
 def scan(ctx: AgentContext, today: Date) -> tuple[list[Inline], Evidence | None]:
@@ -124,7 +171,9 @@ def _target(lines: list[str], line: int) -> int:
 
 def covers(sup: Inline, check: str | None, file: str, line: int) -> bool:
     active = sup.record.state != "expired"
-    return active and sup.record.check == check and sup.path == file and line in (sup.target, sup.line)
+    if not active or sup.record.check != check or sup.path != file:
+        return False
+    return line in (sup.target, sup.line) or (sup.end is not None and sup.target <= line <= sup.end)
 
 
 def verdicts(findings: list[RawFinding], inline: list[Inline], evidence: Evidence | None) -> list[Verdict]:

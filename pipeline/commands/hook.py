@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.offline.suppressions import covers, scan
+    from agents.offline.suppressions import covers, scan, widen
     from domain.identity import at_or_above, code_file, severity_of
     from pipeline.context import RunContext
     from pipeline.render.sarif_rules import stable_title
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     assert settings.clock is not None
     ctx = RunContext(settings=settings, ledger=Ledger(settings.output_cap), backend=backend)
     inline, _ = scan(ctx, settings.clock.date())
+    if inline:
+        widen(inline, ctx.inventory().code, ctx.toolbox().jail.read_text)
     hits: list[tuple[str, int, str, str]] = []
     blocked = 0
     for spec in load_catalog():

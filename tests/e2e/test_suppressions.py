@@ -248,3 +248,86 @@ def test_a_secret_in_a_suppression_reason_reaches_no_output(
     assert len(mine) == 2 and all("<redacted:sha256:" in r and TOKEN not in r for r in mine)
     for out in sorted((tmp_path / "out").iterdir()):
         assert TOKEN not in out.read_text(encoding="utf-8"), out.name
+
+
+SINGLETONS_TF = textwrap.dedent(
+    """\
+    // infra-audit:ignore SCA-SINGLETON-INFRA reason="one postgres by design, backed up nightly"
+    resource "kubernetes_stateful_set_v1" "postgresql" {
+      metadata {
+        name      = "postgresql"
+        namespace = "db"
+      }
+      spec {
+        replicas     = 1
+        service_name = "postgresql"
+        template {
+          spec {
+            container {
+              name  = "postgresql"
+              image = "postgres:16.4"
+            }
+          }
+        }
+      }
+    }
+
+    resource "kubernetes_stateful_set_v1" "mysql" {
+      metadata {
+        name      = "mysql"
+        namespace = "db"
+      }
+      spec {
+        replicas     = 1
+        service_name = "mysql"
+        template {
+          spec {
+            container {
+              name  = "mysql"
+              image = "mysql:8.4"
+            }
+          }
+        }
+      }
+    }
+    """
+)
+SINGLETONS_YAML = textwrap.dedent(
+    """\
+    # infra-audit:ignore SCA-SINGLETON-INFRA reason="a cache, rebuilt on restart"
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: redis, namespace: cache}
+    spec:
+      replicas: 1
+      template: {spec: {containers: [{name: redis, image: "redis:7.4"}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: rabbitmq, namespace: cache}
+    spec:
+      replicas: 1
+      template: {spec: {containers: [{name: rabbitmq, image: "rabbitmq:4.0"}]}}
+    """
+)
+
+
+def test_a_suppression_above_an_object_covers_the_line_its_finding_cites_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCA-SINGLETON-INFRA cites the ``replicas`` line: the comment above postgresql's resource and the
+    one above redis's document still take them out. mysql (the next block) and rabbitmq (the next
+    document) stay."""
+    root = tmp_path / "e"
+    root.mkdir()
+    (root / "db.tf").write_text(SINGLETONS_TF, encoding="utf-8")
+    (root / "cache.yaml").write_text(SINGLETONS_YAML, encoding="utf-8")
+    code, printed = run(monkeypatch, root, tmp_path / "out")
+    assert code == 0, printed
+    report = load_report(tmp_path / "out" / "audit.json")
+    assert sorted(by_rule(report)["SCA-SINGLETON-INFRA"]) == ["cache.yaml:13", "db.tf:27"]
+    applied = {(s.where, s.state, tuple(s.subjects)) for s in report.suppressions}
+    assert applied == {
+        ("db.tf:1", "applied", ("StatefulSet/db/postgresql",)),
+        ("cache.yaml:1", "applied", ("Deployment/cache/redis",)),
+    }

@@ -519,3 +519,36 @@ def test_a_decision_in_the_docs_wins_over_a_note_read_before_it(tmp_path: Path) 
         None,
     )
     assert verdict.documented_at == "wiki/faq.md:1"
+
+
+TWO_DOCUMENTS = """\
+# No memory limit on purpose: the JVM sizes its own heap.
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: first, namespace: apps}
+spec:
+  template:
+    spec:
+      containers:
+        - name: first
+          image: example/first:1.0.0
+          resources: {requests: {cpu: 100m, memory: 64Mi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: second, namespace: apps}
+spec:
+  template:
+    spec:
+      containers:
+        - name: second
+          image: example/second:1.0.0
+          resources: {requests: {cpu: 100m, memory: 64Mi}}
+"""
+
+
+def test_a_comment_above_a_yaml_document_is_about_that_document_only(tmp_path: Path) -> None:
+    """The second document's container is not inside the first's record: a YAML document has no end
+    line, and the record a line belongs to is the nearest one starting above it."""
+    verdict = challenge(tmp_path, {"apps/two.yaml": TWO_DOCUMENTS}, [MEM], base=False)[MEM]
+    assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/first/first"])
