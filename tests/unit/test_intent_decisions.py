@@ -552,3 +552,12 @@ def test_a_comment_above_a_yaml_document_is_about_that_document_only(tmp_path: P
     line, and the record a line belongs to is the nearest one starting above it."""
     verdict = challenge(tmp_path, {"apps/two.yaml": TWO_DOCUMENTS}, [MEM], base=False)[MEM]
     assert (verdict.action, verdict.removed_subjects) == ("CORRECTED", ["Deployment/apps/first/first"])
+
+
+def test_a_topic_whose_only_where_is_not_a_regex_is_refused_when_loaded() -> None:
+    from pydantic import ValidationError
+
+    from tools.checks.spec import TopicSpec
+
+    with pytest.raises(ValidationError, match="only_where"):
+        TopicSpec(key="x", stated=("x",), on_decision="drop", only_where="sync (OutOfSync")

@@ -121,3 +121,12 @@ def test_a_variable_a_caller_or_a_tfvars_file_may_set_keeps_the_image_line(tmp_p
     assert _images(tmp_path / "named", named, web='"ghcr.io/acme/${var.name}"') == {
         "web": ("ghcr.io/acme/web", "app/main.tf:10")
     }
+
+
+def test_an_example_tfvars_file_sets_nothing(tmp_path: Path) -> None:
+    """``terraform.tfvars.example`` is a template for a reader, not values Terraform loads: the default
+    still decides the tag, and the finding cites it."""
+    files = {"app/variables.tf": VARIABLES, "app/terraform.tfvars.example": 'tag = "1.4.2"\n'}
+    assert _images(tmp_path, files, web='"acme/web:${var.tag}"') == {
+        "web": ("acme/web:latest", "app/variables.tf:2")
+    }

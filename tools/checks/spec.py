@@ -12,6 +12,7 @@ records every result in the evidence ledger as tool ``check`` with a command tha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -173,6 +174,15 @@ class TopicSpec(BaseModel):
         default=None,
         description="A regex a subject's detail must match for a decision on this topic to cover it.",
     )
+
+    @field_validator("only_where")
+    @classmethod
+    def _a_regex(cls, value: str | None) -> str | None:
+        try:  # a bad pattern fails when topics.yaml loads, not in a challenge
+            re.compile(value or "")
+        except re.error as exc:
+            raise ValueError(f"only_where is not a regular expression: {exc}") from exc
+        return value
 
 
 def _yaml(name: str) -> object:

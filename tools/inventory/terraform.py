@@ -13,6 +13,7 @@ Terraform's own blocks (modules, providers, backends, escape hatches) are mapped
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
@@ -244,10 +245,19 @@ class Module:
         set where this parse does not look: by a module block or a Terragrunt ``source`` that calls
         this directory, or a ``.tfvars`` file beside it (then the default is not what is deployed)."""
         found = self._variable_source(name)
-        if found is None or self.called or any((self.root / self.dir).glob("*.tfvars*")):
+        if found is None or self.called or self._tfvars_beside:
             return None
         expr, _, path = found
         return CodeRef(path=path, line=expr.line)
+
+    @functools.cached_property
+    def _tfvars_beside(self) -> bool:
+        """Whether a ``.tfvars`` (or ``.tfvars.json``) file sits in this directory: read once per module,
+        not per image (an example such as ``terraform.tfvars.example`` sets nothing)."""
+        try:
+            return any(p.name.endswith((".tfvars", ".tfvars.json")) for p in (self.root / self.dir).iterdir())
+        except OSError:
+            return False
 
     def _resource_attr(self, block: Block, steps: tuple[str | int | None, ...]) -> Any:
         """Configured attributes only (``metadata[0].name``); computed ones (``id``) are unknown."""
